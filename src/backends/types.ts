@@ -1,0 +1,107 @@
+/**
+ * The backend contract: one small, versioned interface that every model engine implements. Everything the
+ * harness, judges and contamination checks need from a model goes through it. Every call takes an
+ * AbortSignal; capability flags say what a backend can do so callers fail early with a clear message.
+ */
+export const BACKEND_SPEC_VERSION = 1;
+
+export type Role = "system" | "user" | "assistant";
+
+export interface ChatMessage {
+  role: Role;
+  content: string;
+}
+
+export interface GenerationParams {
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  minP?: number;
+  repeatPenalty?: number;
+  seed?: number;
+  /** Stop sequences; the returned text does not include them. */
+  stop?: string[];
+}
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export type FinishReason = "stop" | "length" | "abort" | "error";
+
+export interface GenerateResult {
+  text: string;
+  finishReason: FinishReason;
+  usage: Usage;
+  /** The exact prompt the engine saw after the chat template, where the backend knows it. */
+  promptAsSent?: string;
+}
+
+export interface LoglikelihoodRequest {
+  context: string;
+  continuation: string;
+}
+
+export interface LoglikelihoodResult {
+  /** Sum of log-probabilities (natural log) of the continuation's tokens given the context. */
+  logprob: number;
+  /** Whether greedy decoding from the context would produce exactly the continuation's tokens. */
+  isGreedy: boolean;
+  /** Number of continuation tokens scored. */
+  tokenCount: number;
+  /** Per-token log-probabilities of the continuation, where available (Min-K% needs them). */
+  tokenLogprobs?: number[];
+  /** Per-token mean and variance of log p under the model's own next-token distribution (Min-K%++). */
+  tokenStats?: Array<{ mean: number; variance: number }>;
+}
+
+export interface RollingResult {
+  /** Sum of log-probabilities of every token of the text (the first conditioned on BOS). */
+  logprob: number;
+  tokenCount: number;
+  tokenLogprobs?: number[];
+  tokenStats?: Array<{ mean: number; variance: number }>;
+}
+
+export interface BackendCapabilities {
+  chat: boolean;
+  completion: boolean;
+  loglikelihood: boolean;
+  loglikelihoodRolling: boolean;
+  tokenize: boolean;
+  /** Per-token distribution statistics (for Min-K%++). */
+  tokenStats: boolean;
+  /** How many requests the caller should keep in flight. */
+  concurrency: number;
+}
+
+export interface ModelIdentity {
+  /** The configured model id. */
+  id: string;
+  backend: "openai" | "llama-cpp" | string;
+  /** What the server says it serves, or the GGUF file name. */
+  name: string;
+  /** sha256 of the GGUF file, or undefined for remote models. */
+  fileSha256?: string;
+  endpoint?: string;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface Backend {
+  readonly specVersion: typeof BACKEND_SPEC_VERSION;
+  readonly identity: ModelIdentity;
+  readonly capabilities: BackendCapabilities;
+  /** Chat (messages) or plain completion (prompt string). */
+  generate(input: ChatMessage[] | string, params: GenerationParams, opts?: CallOptions): Promise<GenerateResult>;
+  loglikelihood(requests: LoglikelihoodRequest[], opts?: CallOptions): Promise<LoglikelihoodResult[]>;
+  loglikelihoodRolling(texts: string[], opts?: CallOptions): Promise<RollingResult[]>;
+  tokenize?(text: string, opts?: CallOptions): Promise<number[]>;
+  /** Renders messages with the model's chat template, when the backend owns the template. */
+  renderChat?(messages: ChatMessage[], opts?: { addGenerationPrompt?: boolean }): Promise<string>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,76 @@
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { ModelmapError } from "../core/errors.ts";
+import type { Store } from "../store/store.ts";
+
+/** What a command may touch. The core never reads process globals; the CLI hands them in here. */
+export interface CliContext {
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly stdout: { write(s: string): unknown; isTTY?: boolean };
+  readonly stderr: { write(s: string): unknown; isTTY?: boolean };
+  /** Path of the database (from --db, MODELMAP_DB, or ./modelmap.db). */
+  readonly dbPath: string;
+  /** Opens the store on first use; the CLI closes it at exit. */
+  store(): Store;
+  /** Aborted on SIGINT/SIGTERM. */
+  readonly signal: AbortSignal;
+}
+
+export interface Command {
+  /** One or more words, e.g. "rank" or "votes import". */
+  name: string;
+  summary: string;
+  /** Usage text shown by `modelmap help NAME`. */
+  usage: string;
+  run(argv: string[], ctx: CliContext): Promise<number | undefined> | number | undefined;
+}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** parseArgs with strict checking, turning its errors into usage errors that name the command. */
+export function parseFlags<O extends Options>(command: string, argv: string[], options: O, allowPositionals = true) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals, allowNegative: true });
+  } catch (e) {
+    throw new ModelmapError("usage", `${command}: ${(e as Error).message}`, { hint: `run 'modelmap help ${command}'` });
+  }
+}
+
+export function requireString(command: string, value: unknown, flag: string): string {
+  if (typeof value !== "string" || value === "") throw new ModelmapError("usage", `${command}: ${flag} is required`);
+  return value;
+}
+
+export function parseNumberFlag(
+  command: string,
+  flag: string,
+  value: unknown,
+  opts: { int?: boolean; min?: number; max?: number } = {},
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (typeof value !== "string" || value.trim() === "" || !Number.isFinite(n) || (opts.int && !Number.isInteger(n))) {
+    throw new ModelmapError(
+      "usage",
+      `${command}: ${flag} expects ${opts.int ? "an integer" : "a number"}, got '${String(value)}'`,
+    );
+  }
+  if (opts.min !== undefined && n < opts.min)
+    throw new ModelmapError("usage", `${command}: ${flag} must be >= ${opts.min}, got ${n}`);
+  if (opts.max !== undefined && n > opts.max)
+    throw new ModelmapError("usage", `${command}: ${flag} must be <= ${opts.max}, got ${n}`);
+  return n;
+}
+
+/** Parses repeated `field=value` flags. */
+export function parseKeyValues(
+  command: string,
+  flag: string,
+  values: string[] | undefined,
+): Array<{ field: string; value: string }> {
+  return (values ?? []).map((s) => {
+    const eq = s.indexOf("=");
+    if (eq <= 0) throw new ModelmapError("usage", `${command}: ${flag} expects field=value, got '${s}'`);
+    return { field: s.slice(0, eq).trim(), value: s.slice(eq + 1).trim() };
+  });
+}

@@ -1,0 +1,41 @@
+import type { Command } from "./command.ts";
+
+/**
+ * Every CLI command, in the order `modelmap help` lists them. Each feature adds its commands from its own
+ * file under `commands/`; this list is the only place that knows them all.
+ */
+export const COMMANDS: Command[] = [];
+
+export function findCommand(argv: string[]): { command: Command; words: number } | undefined {
+  let best: { command: Command; words: number } | undefined;
+  for (const c of COMMANDS) {
+    const words = c.name.split(" ");
+    if (words.length > argv.length) continue;
+    if (words.every((w, i) => argv[i] === w) && (!best || words.length > best.words))
+      best = { command: c, words: words.length };
+  }
+  return best;
+}
+
+export function helpText(topic: string[]): string {
+  if (topic.length > 0) {
+    const found = findCommand(topic);
+    if (found) return `${found.command.usage.trimEnd()}\n`;
+  }
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    "modelmap: evaluate open language models and map what each one is good at",
+    "",
+    "usage: modelmap [--db FILE] COMMAND [options]",
+    "",
+    "commands:",
+    ...lines,
+    "",
+    "global options:",
+    "  --db FILE   SQLite database (default: $MODELMAP_DB or ./modelmap.db)",
+    "",
+    "Run 'modelmap help COMMAND' for a command's options.",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,43 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { ModelmapError } from "../../core/errors.ts";
+import { MIGRATIONS, type Migration } from "./migrations.ts";
+
+export type Db = Database.Database;
+
+/** Opens (creating if needed) a SQLite database and brings its schema up to date. */
+export function openDb(path: string, migrations: Migration[] = MIGRATIONS): Db {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  let db: Db;
+  try {
+    db = new Database(path);
+  } catch (e) {
+    throw new ModelmapError("config", `cannot open database ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("foreign_keys = ON");
+  db.pragma("busy_timeout = 5000");
+  migrate(db, migrations);
+  return db;
+}
+
+export function migrate(db: Db, migrations: Migration[]): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  const latest = migrations.reduce((m, x) => Math.max(m, x.version), 0);
+  if (current > latest) {
+    throw new ModelmapError(
+      "config",
+      `database schema version ${current} is newer than this modelmap knows (${latest}); upgrade modelmap`,
+    );
+  }
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (m.version <= current) continue;
+    const apply = db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version | 0}`);
+    });
+    apply.immediate();
+  }
+}

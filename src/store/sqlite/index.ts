@@ -1,0 +1,27 @@
+import type { Store } from "../store.ts";
+import { type Db, openDb } from "./db.ts";
+import { SqliteVoteRepo } from "./votes.ts";
+
+export class SqliteStore implements Store {
+  readonly path: string;
+  readonly db: Db;
+  readonly votes: SqliteVoteRepo;
+
+  constructor(path: string) {
+    this.path = path;
+    this.db = openDb(path);
+    this.votes = new SqliteVoteRepo(this.db);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+export function openStore(path: string): SqliteStore {
+  return new SqliteStore(path);
+}

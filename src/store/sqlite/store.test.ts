@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import Database from "better-sqlite3";
+import { openDb } from "./db.ts";
+import { openStore } from "./index.ts";
+import { MIGRATIONS } from "./migrations.ts";
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), "modelmap-store-"));
+}
+
+test("migrations bring a new database to the latest version, once", () => {
+  const dir = tmp();
+  try {
+    const path = join(dir, "a.db");
+    openDb(path).close();
+    const db = new Database(path);
+    const latest = Math.max(...MIGRATIONS.map((m) => m.version));
+    assert.equal(db.pragma("user_version", { simple: true }), latest);
+    db.close();
+    openDb(path).close(); // a second open applies nothing and does not fail
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a failing migration leaves the database at the previous version", () => {
+  const dir = tmp();
+  try {
+    const path = join(dir, "b.db");
+    const broken = [
+      ...MIGRATIONS,
+      { version: 999, name: "broken", sql: "CREATE TABLE ok_table (x); THIS IS NOT SQL;" },
+    ];
+    assert.throws(() => openDb(path, broken));
+    const db = new Database(path);
+    assert.equal(db.pragma("user_version", { simple: true }), Math.max(...MIGRATIONS.map((m) => m.version)));
+    const t = db.prepare("SELECT name FROM sqlite_master WHERE name = 'ok_table'").get();
+    assert.equal(t, undefined, "the half-applied migration was rolled back");
+    db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a database newer than the code is refused with a clear message", () => {
+  const dir = tmp();
+  try {
+    const path = join(dir, "c.db");
+    const db = new Database(path);
+    db.pragma("user_version = 9999");
+    db.close();
+    assert.throws(() => openDb(path), /newer than this modelmap knows/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("vote import is atomic and idempotent per file and source", () => {
+  const dir = tmp();
+  const store = openStore(join(dir, "v.db"));
+  try {
+    const votes = [
+      { modelA: "x", modelB: "y", winner: "model_a" as const, shownFirst: "model_a" as const, judge: "h1" },
+      { modelA: "y", modelB: "z", winner: "tie_bothbad" as const },
+    ];
+    assert.deepEqual(store.votes.importBatch({ source: "s", file: "f.jsonl", fileSha256: "abc", votes }), {
+      inserted: 2,
+      duplicate: false,
+    });
+    assert.deepEqual(store.votes.importBatch({ source: "s", file: "f.jsonl", fileSha256: "abc", votes }), {
+      inserted: 0,
+      duplicate: true,
+    });
+    assert.equal(store.votes.count(), 2);
+    // A bad vote (a model against itself) aborts the whole batch.
+    assert.throws(() =>
+      store.votes.importBatch({
+        source: "s",
+        file: "g.jsonl",
+        fileSha256: "def",
+        votes: [...votes, { modelA: "q", modelB: "q", winner: "tie" }],
+      }),
+    );
+    assert.equal(store.votes.count(), 2);
+    const got = [...store.votes.iterate({ filters: [{ field: "judge", value: "h1" }] })];
+    assert.equal(got.length, 1);
+    assert.equal(got[0]?.shownFirst, "model_a");
+    assert.equal(store.votes.count({ filters: [{ field: "model", value: "z" }] }), 1);
+    assert.throws(() => store.votes.count({ filters: [{ field: "nope", value: "1" }] }), /cannot filter/);
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

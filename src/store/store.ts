@@ -1,0 +1,43 @@
+import type { Vote } from "../core/votes.ts";
+
+/**
+ * The storage interface. Only `store/sqlite` imports the database driver; services see this interface.
+ * Each domain has its own repository so that one file does not have to know everything.
+ */
+export interface Store {
+  readonly path: string;
+  readonly votes: VoteRepo;
+  /** Runs `fn` in one transaction: all of it is written or none of it. */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}
+
+export interface StoredVote extends Vote {
+  id: number;
+  source: string;
+}
+
+export interface VoteQuery {
+  sources?: string[];
+  /** field=value filters on judge, category, language, prompt_id, source, model. */
+  filters?: Array<{ field: string; value: string }>;
+}
+
+export interface VoteImport {
+  source: string;
+  file: string;
+  fileSha256: string;
+  votes: Vote[];
+}
+
+export interface VoteRepo {
+  /** Stores all votes of one import atomically. Returns false if this file was already imported into this source. */
+  importBatch(batch: VoteImport): { inserted: number; duplicate: boolean };
+  /** Adds votes (from judges and labelers) atomically. */
+  add(source: string, votes: Vote[]): number[];
+  /** Streams stored votes matching the query. */
+  iterate(query?: VoteQuery): IterableIterator<StoredVote>;
+  count(query?: VoteQuery): number;
+  sources(): Array<{ source: string; votes: number; firstAt: string; lastAt: string }>;
+  deleteSource(source: string): number;
+}
