@@ -1,0 +1,4 @@
+import type { RouteModule } from "./app.ts";
+
+/** Every route module the server mounts. Each feature adds its own from its own file. */
+export const ROUTE_MODULES: RouteModule[] = [];
