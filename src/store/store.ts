@@ -1,4 +1,5 @@
 import type { Vote } from "../core/votes.ts";
+import type { CapmapRepo } from "./capmap.ts";
 
 /**
  * The storage interface. Only `store/sqlite` imports the database driver; services see this interface.
@@ -7,6 +8,8 @@ import type { Vote } from "../core/votes.ts";
 export interface Store {
   readonly path: string;
   readonly votes: VoteRepo;
+  /** The capability map: models, evidence, cells (src/capmap). */
+  readonly capmap: CapmapRepo;
   /** Runs `fn` in one transaction: all of it is written or none of it. */
   transaction<T>(fn: () => T): T;
   close(): void;

@@ -1,4 +1,5 @@
 import type { Store } from "../store.ts";
+import { SqliteCapmapRepo } from "./capmap.ts";
 import { type Db, openDb } from "./db.ts";
 import { SqliteVoteRepo } from "./votes.ts";
 
@@ -6,11 +7,13 @@ export class SqliteStore implements Store {
   readonly path: string;
   readonly db: Db;
   readonly votes: SqliteVoteRepo;
+  readonly capmap: SqliteCapmapRepo;
 
   constructor(path: string) {
     this.path = path;
     this.db = openDb(path);
     this.votes = new SqliteVoteRepo(this.db);
+    this.capmap = new SqliteCapmapRepo(this.db);
   }
 
   transaction<T>(fn: () => T): T {

@@ -46,4 +46,68 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX votes_prompt ON votes(prompt_id);
     `,
   },
+  {
+    version: 5,
+    name: "capability map: models, evidence, cells",
+    sql: `
+      CREATE TABLE capmap_imports (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        source TEXT NOT NULL,
+        file TEXT NOT NULL,
+        file_sha256 TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        imported_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+      CREATE TABLE capmap_models (
+        id TEXT PRIMARY KEY,
+        name TEXT,
+        params_b REAL,
+        license TEXT,
+        architecture TEXT,
+        base_model TEXT,
+        date TEXT,
+        merged INTEGER,
+        flagged INTEGER,
+        moe INTEGER,
+        type TEXT,
+        has_chat_template INTEGER,
+        url TEXT
+      );
+      CREATE INDEX capmap_models_params ON capmap_models(params_b);
+      CREATE TABLE capmap_aliases (alias TEXT PRIMARY KEY, model_id TEXT NOT NULL);
+      CREATE TABLE capmap_evidence (
+        id INTEGER PRIMARY KEY,
+        model_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('benchmark','rating','judge')),
+        metric TEXT NOT NULL,
+        category TEXT NOT NULL,
+        value REAL NOT NULL,
+        lo REAL,
+        hi REAL,
+        n INTEGER,
+        baseline REAL,
+        scaled REAL NOT NULL,
+        scaled_lo REAL NOT NULL,
+        scaled_hi REAL NOT NULL,
+        UNIQUE (model_id, source, metric)
+      );
+      CREATE INDEX capmap_evidence_source ON capmap_evidence(source, metric);
+      CREATE INDEX capmap_evidence_model ON capmap_evidence(model_id);
+      CREATE TABLE capmap_cells (
+        model_id TEXT NOT NULL,
+        category TEXT NOT NULL,
+        estimate REAL NOT NULL,
+        lo REAL NOT NULL,
+        hi REAL NOT NULL,
+        n INTEGER NOT NULL,
+        evidence INTEGER NOT NULL,
+        sources TEXT NOT NULL,
+        PRIMARY KEY (category, model_id)
+      );
+      CREATE INDEX capmap_cells_rank ON capmap_cells(category, estimate DESC);
+      CREATE INDEX capmap_cells_model ON capmap_cells(model_id);
+    `,
+  },
 ];

@@ -1,0 +1,39 @@
+import type { CapCell, CapEvidence } from "../store/capmap.ts";
+import { clamp100, seFromInterval, Z95 } from "./scale.ts";
+
+/**
+ * Combines the evidence of one model in one category into a cell. Every piece counts equally (a benchmark,
+ * a rating, a judge score); the interval propagates each piece's own 95% interval as independent errors:
+ * se = sqrt(sum se_i^2) / k. It reflects measurement noise, not disagreement between benchmarks; the spread
+ * between pieces is shown next to the cell on the model page.
+ */
+export function combineCell(evidence: CapEvidence[]): CapCell {
+  const first = evidence[0];
+  if (!first) throw new Error("combineCell needs at least one piece of evidence");
+  const k = evidence.length;
+  const estimate = evidence.reduce((a, e) => a + e.scaled, 0) / k;
+  const varSum = evidence.reduce((a, e) => a + seFromInterval(e.scaledLo, e.scaledHi) ** 2, 0);
+  const se = Math.sqrt(varSum) / k;
+  return {
+    modelId: first.modelId,
+    category: first.category,
+    estimate,
+    lo: clamp100(estimate - Z95 * se),
+    hi: clamp100(estimate + Z95 * se),
+    n: evidence.reduce((a, e) => a + (e.n ?? 0), 0),
+    evidence: k,
+    sources: [...new Set(evidence.map((e) => e.source))].sort(),
+  };
+}
+
+/** Groups evidence (sorted or not) by model and category and combines each group. */
+export function buildCells(evidence: Iterable<CapEvidence>): CapCell[] {
+  const groups = new Map<string, CapEvidence[]>();
+  for (const e of evidence) {
+    const key = `${e.modelId}\u0000${e.category}`;
+    const g = groups.get(key);
+    if (g) g.push(e);
+    else groups.set(key, [e]);
+  }
+  return [...groups.values()].map(combineCell);
+}

@@ -1,0 +1,169 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { ModelmapError } from "../core/errors.ts";
+import { sha256 } from "../core/hash.ts";
+import type { CapCellWithModel, CapModel, CellQuery } from "../store/capmap.ts";
+import type { Store } from "../store/store.ts";
+import { buildCells } from "./build.ts";
+import { type ParsedImport, parseArenaTable, parseObsScaling, parseOpenLlmLeaderboard } from "./importers.ts";
+
+export const IMPORT_KINDS = ["open-llm-leaderboard", "arena", "obs-scaling"] as const;
+export type ImportKind = (typeof IMPORT_KINDS)[number];
+
+export interface ImportSummary {
+  kind: string;
+  source: string;
+  file: string;
+  models: number;
+  evidence: number;
+  skipped: Array<{ line: number; reason: string }>;
+  cells: number;
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ModelmapError(
+      "not_found",
+      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+}
+
+/** True for the battle and pairwise-count files that need a rating fit before they can enter the map. */
+function looksLikeBattles(text: string): boolean {
+  const head = text.trimStart().slice(0, 2000);
+  return head.startsWith("{") || head.startsWith("[");
+}
+
+export function parseImport(kind: ImportKind, file: string, text: string): ParsedImport {
+  switch (kind) {
+    case "open-llm-leaderboard":
+      return parseOpenLlmLeaderboard(text, file);
+    case "obs-scaling":
+      return parseObsScaling(text, file);
+    case "arena":
+      if (looksLikeBattles(text)) {
+        throw new ModelmapError("unsupported", `${file} holds battles or pairwise counts, not a leaderboard table`, {
+          hint: "fit ratings from battles with the ratings engine (votes import + rank) or import a leaderboard CSV with rating and 95% interval columns",
+        });
+      }
+      return parseArenaTable(text, file);
+  }
+}
+
+/** Imports one public results file into the map and rebuilds the map's cells. */
+export function importFile(store: Store, kind: ImportKind, path: string): ImportSummary {
+  const file = resolve(path);
+  const text = readText(file);
+  const parsed = parseImport(kind, file, text);
+  const stored = store.capmap.importSource({
+    kind: parsed.kind,
+    source: parsed.source,
+    file,
+    fileSha256: sha256(text),
+    models: parsed.models,
+    aliases: parsed.aliases,
+    evidence: parsed.evidence,
+  });
+  const cells = rebuildMap(store);
+  return { kind, source: parsed.source, file, ...stored, skipped: parsed.skipped, cells };
+}
+
+/** Recomputes every cell of the map from the stored evidence. */
+export function rebuildMap(store: Store): number {
+  const cells = buildCells(store.capmap.iterateEvidence());
+  store.capmap.replaceCells(cells);
+  return cells.length;
+}
+
+export function requireModel(store: Store, idOrAlias: string): CapModel {
+  const m = store.capmap.resolveModel(idOrAlias);
+  if (!m) {
+    throw new ModelmapError("not_found", `no model '${idOrAlias}' in the map`, {
+      hint: "use a Hugging Face id (org/name) as imported; 'modelmap search CATEGORY' lists models",
+    });
+  }
+  return m;
+}
+
+export function requireCategory(store: Store, category: string): void {
+  const cats = store.capmap.categories();
+  if (!cats.some((c) => c.category === category)) {
+    throw new ModelmapError("not_found", `no category '${category}' in the map`, {
+      hint: cats.length
+        ? `categories: ${cats.map((c) => c.category).join(", ")}`
+        : "the map is empty: import results first ('modelmap import open-llm-leaderboard FILE')",
+    });
+  }
+}
+
+export interface SearchFilters {
+  maxParams?: number | undefined;
+  minParams?: number | undefined;
+  license?: string | undefined;
+  excludeFlagged?: boolean | undefined;
+  excludeMerged?: boolean | undefined;
+  q?: string | undefined;
+}
+
+export interface SearchHit extends CapCellWithModel {
+  /** 1 + number of models whose lower bound is strictly above this model's upper bound. */
+  rank: number;
+  tiedForFirst: boolean;
+}
+
+export interface SearchResult {
+  category: string;
+  filters: SearchFilters;
+  /** Models matching the filters. */
+  total: number;
+  results: SearchHit[];
+  /** Models that cannot be told apart from the best (rank 1), best first; capped at `tiedLimit`. */
+  tiedForFirst: Array<{ modelId: string; estimate: number; lo: number; hi: number }>;
+  tiedForFirstCount: number;
+}
+
+function cellQuery(category: string, f: SearchFilters): CellQuery {
+  const q: CellQuery = { category };
+  if (f.maxParams !== undefined) q.maxParams = f.maxParams;
+  if (f.minParams !== undefined) q.minParams = f.minParams;
+  if (f.license !== undefined && f.license !== "") q.license = f.license;
+  if (f.excludeFlagged) q.excludeFlagged = true;
+  if (f.excludeMerged) q.excludeMerged = true;
+  if (f.q !== undefined && f.q !== "") q.q = f.q;
+  return q;
+}
+
+/**
+ * The best models for a category under the filters, with intervals, ranks, and the set statistically tied
+ * for first: every model whose upper bound reaches the highest lower bound (nobody is surely better).
+ */
+export function search(
+  store: Store,
+  category: string,
+  filters: SearchFilters = {},
+  opts: { top?: number; offset?: number; tiedLimit?: number } = {},
+): SearchResult {
+  requireCategory(store, category);
+  const base = cellQuery(category, filters);
+  const total = store.capmap.countCells(base);
+  const top = store.capmap.cells({ ...base, limit: opts.top ?? 10, offset: opts.offset ?? 0 });
+  const bar = store.capmap.maxLowerBound(base);
+  const results: SearchHit[] = top.map((c) => ({
+    ...c,
+    rank: 1 + store.capmap.countCells({ ...base, loAbove: c.hi }),
+    tiedForFirst: bar !== undefined && c.hi >= bar,
+  }));
+  const tiedQuery = bar === undefined ? undefined : { ...base, hiAtLeast: bar };
+  const tied = tiedQuery ? store.capmap.cells({ ...tiedQuery, limit: opts.tiedLimit ?? 50 }) : [];
+  return {
+    category,
+    filters,
+    total,
+    results,
+    tiedForFirst: tied.map((c) => ({ modelId: c.modelId, estimate: c.estimate, lo: c.lo, hi: c.hi })),
+    tiedForFirstCount: tiedQuery ? store.capmap.countCells(tiedQuery) : 0,
+  };
+}

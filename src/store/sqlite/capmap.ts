@@ -1,0 +1,353 @@
+import type {
+  CapCell,
+  CapCellWithModel,
+  CapEvidence,
+  CapImportRecord,
+  CapModel,
+  CapmapRepo,
+  CellQuery,
+  EvidenceKind,
+} from "../capmap.ts";
+import type { Db } from "./db.ts";
+
+interface ModelRow {
+  id: string;
+  name: string | null;
+  params_b: number | null;
+  license: string | null;
+  architecture: string | null;
+  base_model: string | null;
+  date: string | null;
+  merged: number | null;
+  flagged: number | null;
+  moe: number | null;
+  type: string | null;
+  has_chat_template: number | null;
+  url: string | null;
+}
+
+interface EvidenceRow {
+  model_id: string;
+  source: string;
+  kind: EvidenceKind;
+  metric: string;
+  category: string;
+  value: number;
+  lo: number | null;
+  hi: number | null;
+  n: number | null;
+  baseline: number | null;
+  scaled: number;
+  scaled_lo: number;
+  scaled_hi: number;
+}
+
+interface CellRow {
+  model_id: string;
+  category: string;
+  estimate: number;
+  lo: number;
+  hi: number;
+  n: number;
+  evidence: number;
+  sources: string;
+}
+
+const bool = (v: boolean | undefined): number | null => (v === undefined ? null : v ? 1 : 0);
+
+function toModel(r: ModelRow): CapModel {
+  const m: CapModel = { id: r.id };
+  if (r.name !== null) m.name = r.name;
+  if (r.params_b !== null) m.paramsB = r.params_b;
+  if (r.license !== null) m.license = r.license;
+  if (r.architecture !== null) m.architecture = r.architecture;
+  if (r.base_model !== null) m.baseModel = r.base_model;
+  if (r.date !== null) m.date = r.date;
+  if (r.merged !== null) m.merged = r.merged === 1;
+  if (r.flagged !== null) m.flagged = r.flagged === 1;
+  if (r.moe !== null) m.moe = r.moe === 1;
+  if (r.type !== null) m.type = r.type;
+  if (r.has_chat_template !== null) m.hasChatTemplate = r.has_chat_template === 1;
+  if (r.url !== null) m.url = r.url;
+  return m;
+}
+
+function toEvidence(r: EvidenceRow): CapEvidence {
+  const e: CapEvidence = {
+    modelId: r.model_id,
+    source: r.source,
+    kind: r.kind,
+    metric: r.metric,
+    category: r.category,
+    value: r.value,
+    scaled: r.scaled,
+    scaledLo: r.scaled_lo,
+    scaledHi: r.scaled_hi,
+  };
+  if (r.lo !== null) e.lo = r.lo;
+  if (r.hi !== null) e.hi = r.hi;
+  if (r.n !== null) e.n = r.n;
+  if (r.baseline !== null) e.baseline = r.baseline;
+  return e;
+}
+
+const MODEL_COLS =
+  "m.id, m.name, m.params_b, m.license, m.architecture, m.base_model, m.date, m.merged, m.flagged, m.moe, m.type, m.has_chat_template, m.url";
+
+export class SqliteCapmapRepo implements CapmapRepo {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  importSource(batch: Parameters<CapmapRepo["importSource"]>[0]): { models: number; evidence: number } {
+    const upsert = this.#db.prepare(
+      `INSERT INTO capmap_models (id, name, params_b, license, architecture, base_model, date, merged, flagged, moe, type, has_chat_template, url)
+       VALUES (@id, @name, @params_b, @license, @architecture, @base_model, @date, @merged, @flagged, @moe, @type, @has_chat_template, @url)
+       ON CONFLICT(id) DO UPDATE SET
+         name = COALESCE(excluded.name, name), params_b = COALESCE(excluded.params_b, params_b),
+         license = COALESCE(excluded.license, license), architecture = COALESCE(excluded.architecture, architecture),
+         base_model = COALESCE(excluded.base_model, base_model), date = COALESCE(excluded.date, date),
+         merged = COALESCE(excluded.merged, merged), flagged = COALESCE(excluded.flagged, flagged),
+         moe = COALESCE(excluded.moe, moe), type = COALESCE(excluded.type, type),
+         has_chat_template = COALESCE(excluded.has_chat_template, has_chat_template), url = COALESCE(excluded.url, url)`,
+    );
+    const alias = this.#db.prepare(
+      "INSERT INTO capmap_aliases (alias, model_id) VALUES (?, ?) ON CONFLICT(alias) DO UPDATE SET model_id = excluded.model_id",
+    );
+    const insertEvidence = this.#db.prepare(
+      `INSERT INTO capmap_evidence (model_id, source, kind, metric, category, value, lo, hi, n, baseline, scaled, scaled_lo, scaled_hi)
+       VALUES (@model_id, @source, @kind, @metric, @category, @value, @lo, @hi, @n, @baseline, @scaled, @scaled_lo, @scaled_hi)
+       ON CONFLICT(model_id, source, metric) DO UPDATE SET value = excluded.value, lo = excluded.lo, hi = excluded.hi,
+         n = excluded.n, baseline = excluded.baseline, scaled = excluded.scaled, scaled_lo = excluded.scaled_lo,
+         scaled_hi = excluded.scaled_hi, kind = excluded.kind, category = excluded.category`,
+    );
+    const run = this.#db.transaction(() => {
+      for (const m of batch.models) {
+        upsert.run({
+          id: m.id,
+          name: m.name ?? null,
+          params_b: m.paramsB ?? null,
+          license: m.license ?? null,
+          architecture: m.architecture ?? null,
+          base_model: m.baseModel ?? null,
+          date: m.date ?? null,
+          merged: bool(m.merged),
+          flagged: bool(m.flagged),
+          moe: bool(m.moe),
+          type: m.type ?? null,
+          has_chat_template: bool(m.hasChatTemplate),
+          url: m.url ?? null,
+        });
+      }
+      for (const a of batch.aliases ?? []) alias.run(a.alias, a.modelId);
+      this.#db.prepare("DELETE FROM capmap_evidence WHERE source = ?").run(batch.source);
+      for (const e of batch.evidence) {
+        insertEvidence.run({
+          model_id: e.modelId,
+          source: e.source,
+          kind: e.kind,
+          metric: e.metric,
+          category: e.category,
+          value: e.value,
+          lo: e.lo ?? null,
+          hi: e.hi ?? null,
+          n: e.n ?? null,
+          baseline: e.baseline ?? null,
+          scaled: e.scaled,
+          scaled_lo: e.scaledLo,
+          scaled_hi: e.scaledHi,
+        });
+      }
+      this.#db
+        .prepare("INSERT INTO capmap_imports (kind, source, file, file_sha256, rows) VALUES (?, ?, ?, ?, ?)")
+        .run(batch.kind, batch.source, batch.file, batch.fileSha256, batch.evidence.length);
+      return { models: batch.models.length, evidence: batch.evidence.length };
+    });
+    return run.immediate();
+  }
+
+  imports(): CapImportRecord[] {
+    return this.#db
+      .prepare(
+        "SELECT id, kind, source, file, file_sha256 AS fileSha256, rows, imported_at AS importedAt FROM capmap_imports ORDER BY id",
+      )
+      .all() as CapImportRecord[];
+  }
+
+  resolveModel(idOrAlias: string): CapModel | undefined {
+    const exact = this.#db.prepare(`SELECT ${MODEL_COLS} FROM capmap_models m WHERE m.id = ?`).get(idOrAlias) as
+      | ModelRow
+      | undefined;
+    if (exact) return toModel(exact);
+    const viaAlias = this.#db
+      .prepare(`SELECT ${MODEL_COLS} FROM capmap_aliases a JOIN capmap_models m ON m.id = a.model_id WHERE a.alias = ?`)
+      .get(idOrAlias) as ModelRow | undefined;
+    if (viaAlias) return toModel(viaAlias);
+    const folded = this.#db
+      .prepare(`SELECT ${MODEL_COLS} FROM capmap_models m WHERE m.id = ? COLLATE NOCASE LIMIT 1`)
+      .get(idOrAlias) as ModelRow | undefined;
+    return folded ? toModel(folded) : undefined;
+  }
+
+  getModels(ids: string[]): Map<string, CapModel> {
+    const out = new Map<string, CapModel>();
+    const stmt = this.#db.prepare(`SELECT ${MODEL_COLS} FROM capmap_models m WHERE m.id = ?`);
+    for (const id of ids) {
+      const r = stmt.get(id) as ModelRow | undefined;
+      if (r) out.set(id, toModel(r));
+    }
+    return out;
+  }
+
+  modelCount(): number {
+    return (this.#db.prepare("SELECT COUNT(*) AS n FROM capmap_models").get() as { n: number }).n;
+  }
+
+  evidence(query: { modelId?: string; source?: string; metric?: string }): CapEvidence[] {
+    const clauses: string[] = [];
+    const params: string[] = [];
+    if (query.modelId !== undefined) {
+      clauses.push("model_id = ?");
+      params.push(query.modelId);
+    }
+    if (query.source !== undefined) {
+      clauses.push("source = ?");
+      params.push(query.source);
+    }
+    if (query.metric !== undefined) {
+      clauses.push("metric = ?");
+      params.push(query.metric);
+    }
+    const where = clauses.length ? `WHERE ${clauses.join(" AND ")}` : "";
+    const rows = this.#db
+      .prepare(`SELECT * FROM capmap_evidence ${where} ORDER BY category, source, metric`)
+      .all(...params) as EvidenceRow[];
+    return rows.map(toEvidence);
+  }
+
+  *iterateEvidence(): IterableIterator<CapEvidence> {
+    const stmt = this.#db.prepare("SELECT * FROM capmap_evidence ORDER BY model_id, category");
+    for (const r of stmt.iterate() as IterableIterator<EvidenceRow>) yield toEvidence(r);
+  }
+
+  metrics() {
+    return this.#db
+      .prepare(
+        `SELECT source, metric, kind, category, MAX(baseline) AS baseline, COUNT(*) AS models
+         FROM capmap_evidence GROUP BY source, metric, kind, category ORDER BY source, metric`,
+      )
+      .all() as Array<{
+      source: string;
+      metric: string;
+      kind: EvidenceKind;
+      category: string;
+      baseline: number | null;
+      models: number;
+    }>;
+  }
+
+  replaceCells(cells: CapCell[]): void {
+    const insert = this.#db.prepare(
+      "INSERT INTO capmap_cells (model_id, category, estimate, lo, hi, n, evidence, sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    const run = this.#db.transaction(() => {
+      this.#db.prepare("DELETE FROM capmap_cells").run();
+      for (const c of cells) {
+        insert.run(c.modelId, c.category, c.estimate, c.lo, c.hi, c.n, c.evidence, JSON.stringify(c.sources));
+      }
+    });
+    run.immediate();
+  }
+
+  #where(q: CellQuery): { sql: string; params: Array<string | number> } {
+    const clauses: string[] = [];
+    const params: Array<string | number> = [];
+    if (q.category !== undefined) {
+      clauses.push("c.category = ?");
+      params.push(q.category);
+    }
+    if (q.modelIds !== undefined) {
+      clauses.push(`c.model_id IN (${q.modelIds.map(() => "?").join(",") || "NULL"})`);
+      params.push(...q.modelIds);
+    }
+    if (q.maxParams !== undefined) {
+      clauses.push("m.params_b IS NOT NULL AND m.params_b <= ?");
+      params.push(q.maxParams);
+    }
+    if (q.minParams !== undefined) {
+      clauses.push("m.params_b IS NOT NULL AND m.params_b >= ?");
+      params.push(q.minParams);
+    }
+    if (q.license !== undefined) {
+      clauses.push("m.license = ? COLLATE NOCASE");
+      params.push(q.license);
+    }
+    if (q.excludeFlagged) clauses.push("COALESCE(m.flagged, 0) = 0");
+    if (q.excludeMerged) clauses.push("COALESCE(m.merged, 0) = 0");
+    if (q.loAbove !== undefined) {
+      clauses.push("c.lo > ?");
+      params.push(q.loAbove);
+    }
+    if (q.hiAtLeast !== undefined) {
+      clauses.push("c.hi >= ?");
+      params.push(q.hiAtLeast);
+    }
+    if (q.estimateBelow !== undefined) {
+      clauses.push("c.estimate < ?");
+      params.push(q.estimateBelow);
+    }
+    if (q.q !== undefined && q.q !== "") {
+      // instr rather than LIKE so that % and _ in the user's text are not wildcards.
+      clauses.push("instr(lower(c.model_id), lower(?)) > 0");
+      params.push(q.q);
+    }
+    return { sql: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };
+  }
+
+  cells(q: CellQuery): CapCellWithModel[] {
+    const w = this.#where(q);
+    const limit = q.limit ?? -1;
+    const offset = q.offset ?? 0;
+    const rows = this.#db
+      .prepare(
+        `SELECT c.*, ${MODEL_COLS.replace("m.id,", "m.id AS mid,")} FROM capmap_cells c JOIN capmap_models m ON m.id = c.model_id
+         ${w.sql} ORDER BY c.estimate DESC, c.model_id LIMIT ? OFFSET ?`,
+      )
+      .all(...w.params, limit, offset) as Array<CellRow & ModelRow & { mid: string }>;
+    return rows.map((r) => ({
+      modelId: r.model_id,
+      category: r.category,
+      estimate: r.estimate,
+      lo: r.lo,
+      hi: r.hi,
+      n: r.n,
+      evidence: r.evidence,
+      sources: JSON.parse(r.sources) as string[],
+      model: toModel({ ...r, id: r.mid }),
+    }));
+  }
+
+  countCells(q: CellQuery): number {
+    const w = this.#where(q);
+    const r = this.#db
+      .prepare(`SELECT COUNT(*) AS n FROM capmap_cells c JOIN capmap_models m ON m.id = c.model_id ${w.sql}`)
+      .get(...w.params) as { n: number };
+    return r.n;
+  }
+
+  maxLowerBound(q: CellQuery): number | undefined {
+    const w = this.#where(q);
+    const r = this.#db
+      .prepare(`SELECT MAX(c.lo) AS lo FROM capmap_cells c JOIN capmap_models m ON m.id = c.model_id ${w.sql}`)
+      .get(...w.params) as { lo: number | null };
+    return r.lo ?? undefined;
+  }
+
+  categories(): Array<{ category: string; models: number }> {
+    return this.#db
+      .prepare("SELECT category, COUNT(*) AS models FROM capmap_cells GROUP BY category ORDER BY category")
+      .all() as Array<{ category: string; models: number }>;
+  }
+}
