@@ -1,0 +1,234 @@
+/**
+ * The `openai` backend: any OpenAI-compatible server (vLLM, llama.cpp server, Ollama, TGI, SGLang, LM Studio,
+ * hosted APIs). Generation through /chat/completions and /completions; log-likelihood through /completions
+ * with echo + logprobs, where the server returns prompt log-probabilities.
+ */
+import { setMaxListeners } from "node:events";
+import { ModelmapError } from "../../core/errors.ts";
+import {
+  BACKEND_SPEC_VERSION,
+  type Backend,
+  type BackendCapabilities,
+  type CallOptions,
+  type ChatMessage,
+  type FinishReason,
+  type GenerateResult,
+  type GenerationParams,
+  type LoglikelihoodRequest,
+  type LoglikelihoodResult,
+  type ModelIdentity,
+  type RollingResult,
+} from "../types.ts";
+import {
+  codePointLength,
+  promptTokens,
+  scoreContinuation,
+  scoreRolling,
+  splitRequest,
+  UNSUPPORTED_HINT,
+} from "./logprobs.ts";
+import { type OpenAIBackendOptions, openaiBackendOptionsSchema, type ResolvedOpenAIBackendOptions } from "./options.ts";
+import { chatResponseSchema, completionResponseSchema, modelsResponseSchema } from "./schemas.ts";
+import { HttpStatusError, Transport } from "./transport.ts";
+
+export class OpenAIBackend implements Backend {
+  readonly specVersion = BACKEND_SPEC_VERSION;
+  readonly identity: ModelIdentity;
+  readonly capabilities: BackendCapabilities;
+  readonly options: ResolvedOpenAIBackendOptions;
+  readonly transport: Transport;
+  /** Learned on the first scoring request when scoringMaxTokens is "auto". */
+  #scoringMaxTokens: 0 | 1 | undefined;
+
+  constructor(options: OpenAIBackendOptions) {
+    const parsed = openaiBackendOptionsSchema.safeParse(options);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ModelmapError("config", `openai backend options: ${issue?.message ?? "invalid"}`, {
+        location: { field: issue?.path.map(String).join(".") ?? "" },
+      });
+    }
+    this.options = parsed.data;
+    const o = this.options;
+    this.transport = new Transport({
+      baseUrls: o.baseUrls,
+      apiKey: o.apiKey,
+      headers: o.headers,
+      concurrency: o.concurrency,
+      balance: o.balance,
+      timeoutMs: o.timeoutMs,
+      maxRetries: o.maxRetries,
+      backoffBaseMs: o.backoffBaseMs,
+      backoffMaxMs: o.backoffMaxMs,
+      maxRetryAfterMs: o.maxRetryAfterMs,
+      seed: o.seed,
+    });
+    this.#scoringMaxTokens = o.scoringMaxTokens === "auto" ? undefined : o.scoringMaxTokens;
+    this.identity = { id: o.id, backend: "openai", name: o.model, endpoint: o.baseUrls.join(",") };
+    // Log-likelihood support is only known once a server answers; `probe()` or the first call tells.
+    this.capabilities = {
+      chat: o.chat,
+      completion: true,
+      loglikelihood: true,
+      loglikelihoodRolling: true,
+      tokenize: false,
+      tokenStats: false,
+      concurrency: o.concurrency,
+    };
+  }
+
+  /** The model names the server lists (GET /models); useful for `models check`. */
+  async listModels(opts: CallOptions = {}): Promise<string[]> {
+    const res = await this.transport.get("/models", modelsResponseSchema, opts.signal);
+    return res.data.map((m) => m.id);
+  }
+
+  async generate(
+    input: ChatMessage[] | string,
+    params: GenerationParams,
+    opts: CallOptions = {},
+  ): Promise<GenerateResult> {
+    const sampling = samplingBody(params);
+    if (typeof input === "string") {
+      const res = await this.transport.post(
+        "/completions",
+        { model: this.options.model, prompt: input, ...sampling },
+        completionResponseSchema,
+        opts.signal,
+      );
+      const choice = res.choices[0] as (typeof res.choices)[number];
+      return {
+        text: choice.text,
+        finishReason: finishReason(choice.finish_reason),
+        usage: usageOf(res.usage),
+        promptAsSent: input,
+      };
+    }
+    if (!this.options.chat) {
+      throw new ModelmapError("unsupported", `model '${this.identity.id}' is configured without chat (chat: false)`, {
+        hint: "render the messages with a template and send a prompt string instead",
+      });
+    }
+    const res = await this.transport.post(
+      "/chat/completions",
+      { model: this.options.model, messages: input, ...sampling },
+      chatResponseSchema,
+      opts.signal,
+    );
+    const choice = res.choices[0] as (typeof res.choices)[number];
+    return {
+      text: choice.message.content ?? "",
+      finishReason: finishReason(choice.finish_reason),
+      usage: usageOf(res.usage),
+    };
+  }
+
+  async loglikelihood(requests: LoglikelihoodRequest[], opts: CallOptions = {}): Promise<LoglikelihoodResult[]> {
+    return this.#all(requests, opts, async (r, signal) => {
+      const { prompt, boundary } = splitRequest(r.context, r.continuation);
+      const tokens = await this.#scorePrompt(prompt, signal);
+      return scoreContinuation(tokens, boundary, codePointLength(prompt), this.#server());
+    });
+  }
+
+  async loglikelihoodRolling(texts: string[], opts: CallOptions = {}): Promise<RollingResult[]> {
+    return this.#all(texts, opts, async (text, signal) => {
+      const tokens = await this.#scorePrompt(text, signal);
+      return scoreRolling(tokens, codePointLength(text));
+    });
+  }
+
+  async close(): Promise<void> {
+    // fetch's keep-alive sockets belong to the global dispatcher and close on their own when idle.
+  }
+
+  /**
+   * Runs one request per item concurrently (the transport's limiter bounds them). The first failure cancels
+   * the rest so that a dead server does not cost the whole batch's timeouts.
+   */
+  async #all<T, R>(items: T[], opts: CallOptions, fn: (item: T, signal: AbortSignal) => Promise<R>): Promise<R[]> {
+    const ctrl = new AbortController();
+    const signal = opts.signal ? AbortSignal.any([opts.signal, ctrl.signal]) : ctrl.signal;
+    // Every request of a large batch listens on this one signal; that is by design, not a leak.
+    setMaxListeners(0, signal);
+    try {
+      return await Promise.all(
+        items.map((item) =>
+          fn(item, signal).catch((e: unknown) => {
+            ctrl.abort(new Error("another request of the batch failed"));
+            throw e;
+          }),
+        ),
+      );
+    } finally {
+      ctrl.abort();
+    }
+  }
+
+  async #scorePrompt(prompt: string, signal: AbortSignal) {
+    const body = (maxTokens: 0 | 1) => ({
+      model: this.options.model,
+      prompt,
+      max_tokens: maxTokens,
+      echo: true,
+      logprobs: this.options.logprobs,
+      temperature: 0,
+    });
+    let maxTokens = this.#scoringMaxTokens ?? 0;
+    let res: Awaited<ReturnType<typeof this.transport.post<typeof completionResponseSchema>>>;
+    try {
+      res = await this.transport.post("/completions", body(maxTokens), completionResponseSchema, signal);
+    } catch (e) {
+      if (!(e instanceof HttpStatusError) || e.status !== 400) throw e;
+      if (this.#scoringMaxTokens === undefined) {
+        // Many servers reject max_tokens 0; one generated token is then ignored by the offsets.
+        maxTokens = 1;
+        try {
+          res = await this.transport.post("/completions", body(1), completionResponseSchema, signal);
+        } catch (e2) {
+          throw rejectedScoring(e2, this.#server());
+        }
+      } else {
+        throw rejectedScoring(e, this.#server());
+      }
+    }
+    this.#scoringMaxTokens = maxTokens;
+    return promptTokens(res, prompt, this.#server());
+  }
+
+  #server(): string {
+    return `openai server for '${this.identity.id}'`;
+  }
+}
+
+function rejectedScoring(e: unknown, server: string): unknown {
+  if (!(e instanceof HttpStatusError) || e.status !== 400) return e;
+  return new ModelmapError(
+    "unsupported",
+    `${server} rejected a prompt-scoring request (echo + logprobs): ${e.serverMessage || e.message}`,
+    { hint: UNSUPPORTED_HINT, cause: e },
+  );
+}
+
+function samplingBody(p: GenerationParams): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (p.maxTokens !== undefined) body.max_tokens = p.maxTokens;
+  if (p.temperature !== undefined) body.temperature = p.temperature;
+  if (p.topP !== undefined) body.top_p = p.topP;
+  // Not in OpenAI's API but accepted by vLLM, llama.cpp server, SGLang and others; sent only when set.
+  if (p.topK !== undefined) body.top_k = p.topK;
+  if (p.minP !== undefined) body.min_p = p.minP;
+  if (p.repeatPenalty !== undefined) body.repetition_penalty = p.repeatPenalty;
+  if (p.seed !== undefined) body.seed = p.seed;
+  if (p.stop !== undefined && p.stop.length > 0) body.stop = p.stop;
+  return body;
+}
+
+function finishReason(r: string | null | undefined): FinishReason {
+  if (r === "length") return "length";
+  return "stop";
+}
+
+function usageOf(u: { prompt_tokens: number; completion_tokens: number } | null | undefined) {
+  return { promptTokens: u?.prompt_tokens ?? 0, completionTokens: u?.completion_tokens ?? 0 };
+}
