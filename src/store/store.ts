@@ -1,5 +1,6 @@
 import type { Vote } from "../core/votes.ts";
 import type { CapmapRepo } from "./capmap.ts";
+import type { EvalRepo } from "./evals.ts";
 
 /**
  * The storage interface. Only `store/sqlite` imports the database driver; services see this interface.
@@ -10,6 +11,7 @@ export interface Store {
   readonly votes: VoteRepo;
   /** The capability map: models, evidence, cells (src/capmap). */
   readonly capmap: CapmapRepo;
+  readonly evals: EvalRepo;
   /** Runs `fn` in one transaction: all of it is written or none of it. */
   transaction<T>(fn: () => T): T;
   close(): void;

@@ -1,6 +1,7 @@
 import type { Store } from "../store.ts";
 import { SqliteCapmapRepo } from "./capmap.ts";
 import { type Db, openDb } from "./db.ts";
+import { SqliteEvalRepo } from "./evals.ts";
 import { SqliteVoteRepo } from "./votes.ts";
 
 export class SqliteStore implements Store {
@@ -8,12 +9,14 @@ export class SqliteStore implements Store {
   readonly db: Db;
   readonly votes: SqliteVoteRepo;
   readonly capmap: SqliteCapmapRepo;
+  readonly evals: SqliteEvalRepo;
 
   constructor(path: string) {
     this.path = path;
     this.db = openDb(path);
     this.votes = new SqliteVoteRepo(this.db);
     this.capmap = new SqliteCapmapRepo(this.db);
+    this.evals = new SqliteEvalRepo(this.db);
   }
 
   transaction<T>(fn: () => T): T {

@@ -110,4 +110,40 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX capmap_cells_model ON capmap_cells(model_id);
     `,
   },
+  {
+    version: 2,
+    name: "eval harness: runs, request cache, errors, samples",
+    sql: `
+      CREATE TABLE eval_runs (
+        id TEXT PRIMARY KEY,
+        model_id TEXT NOT NULL,
+        model_json TEXT NOT NULL,
+        config_json TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running','complete')),
+        results_json TEXT,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+      CREATE TABLE eval_cache (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      ) WITHOUT ROWID;
+      CREATE TABLE eval_errors (
+        run_id TEXT NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        message TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+      ) WITHOUT ROWID;
+      CREATE TABLE eval_samples (
+        run_id TEXT NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+        task TEXT NOT NULL,
+        doc_id INTEGER NOT NULL,
+        data_json TEXT NOT NULL,
+        scores_json TEXT NOT NULL,
+        error TEXT,
+        PRIMARY KEY (run_id, task, doc_id)
+      );
+    `,
+  },
 ];

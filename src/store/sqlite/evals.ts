@@ -1,0 +1,173 @@
+import type { EvalRepo, EvalRunRecord, EvalSampleRecord } from "../evals.ts";
+import type { Db } from "./db.ts";
+
+interface RunRow {
+  id: string;
+  model_id: string;
+  model_json: string;
+  config_json: string;
+  status: "running" | "complete";
+  results_json: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface SampleRow {
+  task: string;
+  doc_id: number;
+  data_json: string;
+  scores_json: string;
+  error: string | null;
+}
+
+function toRun(r: RunRow): EvalRunRecord {
+  return {
+    id: r.id,
+    modelId: r.model_id,
+    model: JSON.parse(r.model_json),
+    config: JSON.parse(r.config_json),
+    status: r.status,
+    results: r.results_json === null ? null : JSON.parse(r.results_json),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
+/** SQLite's default limit on bound parameters is 32766; stay well under it. */
+const CHUNK = 500;
+
+export class SqliteEvalRepo implements EvalRepo {
+  readonly #db: Db;
+  readonly #putCache;
+  readonly #clearError;
+  readonly #putError;
+  readonly #putSample;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#putCache = db.prepare("INSERT OR IGNORE INTO eval_cache (key, value) VALUES (?, ?)");
+    this.#clearError = db.prepare("DELETE FROM eval_errors WHERE run_id = ? AND key = ?");
+    this.#putError = db.prepare(
+      "INSERT INTO eval_errors (run_id, key, message) VALUES (?, ?, ?) ON CONFLICT(run_id, key) DO UPDATE SET message = excluded.message",
+    );
+    this.#putSample = db.prepare(
+      "INSERT OR REPLACE INTO eval_samples (run_id, task, doc_id, data_json, scores_json, error) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+  }
+
+  ensureRun(run: { id: string; modelId: string; model: unknown; config: unknown }): EvalRunRecord {
+    this.#db
+      .prepare(
+        "INSERT OR IGNORE INTO eval_runs (id, model_id, model_json, config_json, status) VALUES (?, ?, ?, ?, 'running')",
+      )
+      .run(run.id, run.modelId, JSON.stringify(run.model), JSON.stringify(run.config));
+    return this.getRun(run.id) as EvalRunRecord;
+  }
+
+  getRun(id: string): EvalRunRecord | undefined {
+    const r = this.#db.prepare("SELECT * FROM eval_runs WHERE id = ?").get(id) as RunRow | undefined;
+    return r ? toRun(r) : undefined;
+  }
+
+  findRuns(prefix: string): EvalRunRecord[] {
+    const rows = this.#db
+      .prepare("SELECT * FROM eval_runs WHERE substr(id, 1, length(?)) = ? ORDER BY created_at")
+      .all(prefix, prefix) as RunRow[];
+    return rows.map(toRun);
+  }
+
+  listRuns(): EvalRunRecord[] {
+    return (this.#db.prepare("SELECT * FROM eval_runs ORDER BY created_at, id").all() as RunRow[]).map(toRun);
+  }
+
+  finishRun(id: string, results: unknown): void {
+    this.#db
+      .prepare(`UPDATE eval_runs SET status = 'complete', results_json = ?, updated_at = ${NOW} WHERE id = ?`)
+      .run(JSON.stringify(results), id);
+  }
+
+  markRunning(id: string): void {
+    this.#db.prepare(`UPDATE eval_runs SET status = 'running', updated_at = ${NOW} WHERE id = ?`).run(id);
+  }
+
+  cacheGet(keys: string[]): Map<string, string> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < keys.length; i += CHUNK) {
+      const part = keys.slice(i, i + CHUNK);
+      const rows = this.#db
+        .prepare(`SELECT key, value FROM eval_cache WHERE key IN (${part.map(() => "?").join(",")})`)
+        .all(...part) as Array<{ key: string; value: string }>;
+      for (const r of rows) out.set(r.key, r.value);
+    }
+    return out;
+  }
+
+  cachePut(runId: string, entries: Array<{ key: string; value: string }>): void {
+    this.#db
+      .transaction(() => {
+        for (const e of entries) {
+          this.#putCache.run(e.key, e.value);
+          this.#clearError.run(runId, e.key);
+        }
+      })
+      .immediate();
+  }
+
+  recordErrors(runId: string, entries: Array<{ key: string; message: string }>): void {
+    this.#db
+      .transaction(() => {
+        for (const e of entries) this.#putError.run(runId, e.key, e.message);
+      })
+      .immediate();
+  }
+
+  runErrors(runId: string, keys: string[]): Map<string, string> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < keys.length; i += CHUNK) {
+      const part = keys.slice(i, i + CHUNK);
+      const rows = this.#db
+        .prepare(`SELECT key, message FROM eval_errors WHERE run_id = ? AND key IN (${part.map(() => "?").join(",")})`)
+        .all(runId, ...part) as Array<{ key: string; message: string }>;
+      for (const r of rows) out.set(r.key, r.message);
+    }
+    return out;
+  }
+
+  putSamples(runId: string, samples: EvalSampleRecord[]): void {
+    this.#db
+      .transaction(() => {
+        for (const s of samples)
+          this.#putSample.run(runId, s.task, s.docId, JSON.stringify(s.data), JSON.stringify(s.scores), s.error);
+      })
+      .immediate();
+  }
+
+  *iterateSamples(runId: string, task?: string): IterableIterator<EvalSampleRecord> {
+    const stmt =
+      task === undefined
+        ? this.#db.prepare(
+            "SELECT task, doc_id, data_json, scores_json, error FROM eval_samples WHERE run_id = ? ORDER BY task, doc_id",
+          )
+        : this.#db.prepare(
+            "SELECT task, doc_id, data_json, scores_json, error FROM eval_samples WHERE run_id = ? AND task = ? ORDER BY doc_id",
+          );
+    const rows = (task === undefined ? stmt.iterate(runId) : stmt.iterate(runId, task)) as IterableIterator<SampleRow>;
+    for (const r of rows)
+      yield {
+        task: r.task,
+        docId: r.doc_id,
+        data: JSON.parse(r.data_json),
+        scores: JSON.parse(r.scores_json),
+        error: r.error,
+      };
+  }
+
+  sampleTasks(runId: string): Array<{ task: string; n: number; errors: number }> {
+    return this.#db
+      .prepare(
+        "SELECT task, count(*) AS n, sum(error IS NOT NULL) AS errors FROM eval_samples WHERE run_id = ? GROUP BY task ORDER BY task",
+      )
+      .all(runId) as Array<{ task: string; n: number; errors: number }>;
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * Reads task datasets: JSONL, JSON, CSV, Parquet and fixed-size line records, optionally bz2/gzip compressed.
+ * The evaluated split is streamed (an uncompressed JSONL file of any size is read line by line) so that a run's
+ * memory does not grow with the dataset; few-shot pools are small and read whole.
+ */
+import { createReadStream, existsSync, readFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { gunzipSync } from "node:zlib";
+import { parquetReadObjects } from "hyparquet";
+import Bunzip from "seek-bzip";
+import { z } from "zod";
+import { ModelmapError } from "../core/errors.ts";
+import { evalExpression } from "./jinja.ts";
+import type { DataFileSpec } from "./schema.ts";
+
+export type Doc = Record<string, unknown>;
+const DocSchema = z.record(z.string(), z.unknown());
+
+export interface ResolvedFile {
+  spec: DataFileSpec;
+  /** Absolute path. */
+  file: string;
+}
+
+/** Absolute path of a data file: absolute as given, `./`/`../` relative to the YAML, else under the data dir. */
+export function resolveDataPath(p: string, base: { dataDir: string; yamlDir: string; datasetPath?: string }): string {
+  if (isAbsolute(p)) return p;
+  const dir = base.datasetPath ?? "";
+  if (dir.startsWith("./") || dir.startsWith("../") || (dir === "" && (p.startsWith("./") || p.startsWith("../"))))
+    return resolve(base.yamlDir, dir, p);
+  return resolve(base.dataDir, dir, p);
+}
+
+export function missingDataError(file: string, task: string, url: string | undefined): ModelmapError {
+  return new ModelmapError("not_found", `task '${task}': dataset file not found: ${file}`, {
+    hint: `${url ? `download it from ${url} and ` : ""}put it there, or point --data-dir (config key data_dir) at the directory that holds it`,
+  });
+}
+
+function formatOf(spec: DataFileSpec, file: string): NonNullable<DataFileSpec["format"]> {
+  if (spec.format) return spec.format;
+  const name = file.replace(/\.(bz2|gz)$/, "").toLowerCase();
+  if (name.endsWith(".jsonl") || name.endsWith(".ndjson")) return "jsonl";
+  if (name.endsWith(".json")) return "json";
+  if (name.endsWith(".csv")) return "csv";
+  if (name.endsWith(".parquet")) return "parquet";
+  if (name.endsWith(".txt")) return "lines";
+  throw new ModelmapError("input", `${file}: cannot tell the data format from the name; set 'format'`);
+}
+
+function readBytes(file: string): Buffer {
+  const raw = readFileSync(file);
+  if (file.endsWith(".bz2")) return Bunzip.decode(raw);
+  if (file.endsWith(".gz")) return gunzipSync(raw);
+  return raw;
+}
+
+async function* textLines(file: string): AsyncGenerator<string> {
+  if (file.endsWith(".bz2") || file.endsWith(".gz")) {
+    const text = readBytes(file).toString("utf8");
+    let start = 0;
+    while (start < text.length) {
+      let end = text.indexOf("\n", start);
+      if (end < 0) end = text.length;
+      yield text.slice(start, end).replace(/\r$/, "");
+      start = end + 1;
+    }
+    return;
+  }
+  const rl = createInterface({
+    input: createReadStream(file, { encoding: "utf8" }),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  for await (const line of rl) yield line;
+}
+
+function asDoc(v: unknown, file: string, line: number): Doc {
+  const r = DocSchema.safeParse(v);
+  if (!r.success) throw new ModelmapError("input", "expected a JSON object per document", { location: { file, line } });
+  return r.data;
+}
+
+async function* jsonl(file: string): AsyncGenerator<Doc> {
+  let n = 0;
+  for await (const line of textLines(file)) {
+    n++;
+    if (line.trim() === "") continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch (e) {
+      throw new ModelmapError("input", `invalid JSON: ${(e as Error).message}`, { location: { file, line: n } });
+    }
+    yield asDoc(v, file, n);
+  }
+}
+
+function* json(file: string, spec: DataFileSpec): Generator<Doc> {
+  const text = readBytes(file).toString("utf8");
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    // Many ".json" benchmark files are JSON Lines; accept them.
+    const lines = text.split("\n");
+    if (lines.filter((l) => l.trim() !== "").length > 1) {
+      for (const [i, l] of lines.entries()) {
+        if (l.trim() === "") continue;
+        try {
+          yield asDoc(JSON.parse(l), file, i + 1);
+        } catch (e2) {
+          if (e2 instanceof ModelmapError) throw e2;
+          throw new ModelmapError("input", `invalid JSON: ${(e2 as Error).message}`, {
+            location: { file, line: i + 1 },
+          });
+        }
+      }
+      return;
+    }
+    throw new ModelmapError("input", `invalid JSON: ${(e as Error).message}`, { location: { file } });
+  }
+  if (spec.field !== undefined) {
+    const obj = asDoc(v, file, 1);
+    v = obj[spec.field];
+    if (v === undefined)
+      throw new ModelmapError("input", `no key '${spec.field}' at the top level`, {
+        location: { file, field: spec.field },
+      });
+  }
+  if (!Array.isArray(v))
+    throw new ModelmapError("input", "expected an array of documents (set 'field' to the key that holds it)", {
+      location: { file },
+    });
+  for (const [i, d] of v.entries()) yield asDoc(d, file, i + 1);
+}
+
+/** RFC 4180 CSV: quoted fields, doubled quotes, newlines inside quotes. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else quoted = false;
+      } else field += c;
+    } else if (c === '"' && field === "") quoted = true;
+    else if (c === ",") {
+      row.push(field);
+      field = "";
+    } else if (c === "\n" || c === "\r") {
+      if (c === "\r" && text[i + 1] === "\n") i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = "";
+    } else field += c;
+  }
+  if (field !== "" || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+function* csv(file: string, spec: DataFileSpec): Generator<Doc> {
+  const rows = parseCsv(
+    readBytes(file)
+      .toString("utf8")
+      .replace(/^\uFEFF/, ""),
+  );
+  const header = spec.column_names ?? rows.shift();
+  const offset = spec.column_names ? 1 : 2;
+  if (!header) return;
+  for (const [i, r] of rows.entries()) {
+    if (r.length === 1 && r[0] === "") continue;
+    if (r.length !== header.length)
+      throw new ModelmapError("input", `expected ${header.length} columns (${header.join(", ")}), got ${r.length}`, {
+        location: { file, line: i + offset },
+      });
+    const d: Doc = {};
+    header.forEach((h, j) => {
+      d[h] = r[j];
+    });
+    yield d;
+  }
+}
+
+async function* parquet(file: string): AsyncGenerator<Doc> {
+  const buf = readBytes(file);
+  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  const rows = await parquetReadObjects({ file: ab });
+  for (const [i, r] of rows.entries()) yield asDoc(r, file, i + 1);
+}
+
+async function* lines(file: string, spec: DataFileSpec): AsyncGenerator<Doc> {
+  const names = spec.column_names;
+  if (!names || names.length === 0)
+    throw new ModelmapError("input", "format 'lines' needs column_names (one per line of a record)", {
+      location: { file, field: "column_names" },
+    });
+  let cur: Doc = {};
+  let k = 0;
+  for await (const line of textLines(file)) {
+    if (k === 0 && line === "") continue;
+    cur[names[k] as string] = line;
+    k++;
+    if (k === names.length) {
+      yield cur;
+      cur = {};
+      k = 0;
+    }
+  }
+}
+
+function rawDocs(file: string, spec: DataFileSpec): AsyncIterable<Doc> | Iterable<Doc> {
+  switch (formatOf(spec, file)) {
+    case "jsonl":
+      return jsonl(file);
+    case "json":
+      return json(file, spec);
+    case "csv":
+      return csv(file, spec);
+    case "parquet":
+      return parquet(file);
+    case "lines":
+      return lines(file, spec);
+  }
+}
+
+/** Streams the documents of one file, with its labels file and computed fields applied. */
+export async function* readDocs(rf: ResolvedFile, task: string, url?: string): AsyncGenerator<Doc> {
+  const { file, spec } = rf;
+  if (!existsSync(file)) throw missingDataError(file, task, url);
+  let labels: string[] | undefined;
+  if (spec.labels_file !== undefined) {
+    const lf = isAbsolute(spec.labels_file) ? spec.labels_file : join(file, "..", spec.labels_file);
+    if (!existsSync(lf)) throw missingDataError(lf, task, url);
+    labels = readBytes(lf).toString("utf8").split(/\r?\n/);
+  }
+  const map = Object.entries(spec.map ?? {});
+  let i = 0;
+  for await (const d of rawDocs(file, spec)) {
+    if (labels) {
+      const l = labels[i];
+      if (l === undefined || l === "")
+        throw new ModelmapError("input", `labels file has no line ${i + 1} for document ${i + 1}`, {
+          location: { file: spec.labels_file ?? "", line: i + 1 },
+        });
+      d[spec.labels_field ?? "label"] = l.trim();
+    }
+    for (const [k, expr] of map) d[k] = evalExpression(expr, d, `${file}: map.${k}`);
+    i++;
+    yield d;
+  }
+}
+
+/** Reads a whole split (few-shot pools). */
+export async function readAll(files: ResolvedFile[], task: string, url?: string): Promise<Doc[]> {
+  const out: Doc[] = [];
+  for (const f of files) for await (const d of readDocs(f, task, url)) out.push(d);
+  return out;
+}
