@@ -1,6 +1,7 @@
 import type { Vote } from "../core/votes.ts";
 import type { CapmapRepo } from "./capmap.ts";
 import type { EvalRepo } from "./evals.ts";
+import type { JudgingRepo } from "./judging.ts";
 
 /**
  * The storage interface. Only `store/sqlite` imports the database driver; services see this interface.
@@ -12,6 +13,8 @@ export interface Store {
   /** The capability map: models, evidence, cells (src/capmap). */
   readonly capmap: CapmapRepo;
   readonly evals: EvalRepo;
+  /** Prompt sets, model answers and LLM judgments (src/judge). */
+  readonly judging: JudgingRepo;
   /** Runs `fn` in one transaction: all of it is written or none of it. */
   transaction<T>(fn: () => T): T;
   close(): void;

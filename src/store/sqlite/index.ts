@@ -2,6 +2,7 @@ import type { Store } from "../store.ts";
 import { SqliteCapmapRepo } from "./capmap.ts";
 import { type Db, openDb } from "./db.ts";
 import { SqliteEvalRepo } from "./evals.ts";
+import { SqliteJudgingRepo } from "./judging.ts";
 import { SqliteVoteRepo } from "./votes.ts";
 
 export class SqliteStore implements Store {
@@ -10,6 +11,7 @@ export class SqliteStore implements Store {
   readonly votes: SqliteVoteRepo;
   readonly capmap: SqliteCapmapRepo;
   readonly evals: SqliteEvalRepo;
+  readonly judging: SqliteJudgingRepo;
 
   constructor(path: string) {
     this.path = path;
@@ -17,6 +19,7 @@ export class SqliteStore implements Store {
     this.votes = new SqliteVoteRepo(this.db);
     this.capmap = new SqliteCapmapRepo(this.db);
     this.evals = new SqliteEvalRepo(this.db);
+    this.judging = new SqliteJudgingRepo(this.db);
   }
 
   transaction<T>(fn: () => T): T {

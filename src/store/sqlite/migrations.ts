@@ -3,6 +3,8 @@
  * bump of `user_version`, so a crash leaves the database at the previous version, never half-migrated.
  * Append new migrations at the end with the next number; never edit one that has shipped.
  */
+import { JUDGING_MIGRATION_SQL } from "./judging.ts";
+
 export interface Migration {
   version: number;
   name: string;
@@ -146,4 +148,5 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  { version: 3, name: "prompt sets, answers, LLM judgments", sql: JUDGING_MIGRATION_SQL },
 ];
