@@ -55,6 +55,8 @@ export interface LoglikelihoodResult {
   tokenLogprobs?: number[];
   /** Per-token mean and variance of log p under the model's own next-token distribution (Min-K%++). */
   tokenStats?: Array<{ mean: number; variance: number }>;
+  /** The continuation's token ids as scored, where the backend knows them. */
+  tokens?: number[];
 }
 
 export interface RollingResult {
@@ -63,6 +65,19 @@ export interface RollingResult {
   tokenCount: number;
   tokenLogprobs?: number[];
   tokenStats?: Array<{ mean: number; variance: number }>;
+  /** The text's token ids as scored (without BOS), where the backend knows them. */
+  tokens?: number[];
+}
+
+/** One prompt token scored in place: what an OpenAI-compatible server returns for `echo` + `logprobs`. */
+export interface PromptTokenScore {
+  id: number;
+  /** Text pieces of all tokens concatenate to the prompt; a BOS the backend adds has "". */
+  text: string;
+  /** Null for the first token, which nothing predicts. */
+  logprob: number | null;
+  /** The most likely tokens at this position, most likely first (empty where logprob is null). */
+  top: Array<{ id: number; text: string; logprob: number }>;
 }
 
 export interface BackendCapabilities {
@@ -101,6 +116,10 @@ export interface Backend {
   loglikelihood(requests: LoglikelihoodRequest[], opts?: CallOptions): Promise<LoglikelihoodResult[]>;
   loglikelihoodRolling(texts: string[], opts?: CallOptions): Promise<RollingResult[]>;
   tokenize?(text: string, opts?: CallOptions): Promise<number[]>;
+  /** Token ids back to text (special tokens rendered), where `tokenize` is available. */
+  detokenize?(tokens: readonly number[], opts?: CallOptions): Promise<string>;
+  /** Every prompt token's logprob and top alternatives (serve-model's echo + logprobs), where available. */
+  promptLogprobs?(text: string, opts: { topK: number; signal?: AbortSignal }): Promise<PromptTokenScore[]>;
   /** Renders messages with the model's chat template, when the backend owns the template. */
   renderChat?(messages: ChatMessage[], opts?: { addGenerationPrompt?: boolean }): Promise<string>;
   close(): Promise<void>;

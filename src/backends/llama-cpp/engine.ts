@@ -1,0 +1,63 @@
+/**
+ * Lazy access to node-llama-cpp. It is imported only when a llama-cpp model is actually opened, so that the
+ * CLI, the server and every other backend start without loading the native engine. One `Llama` instance per
+ * process and GPU choice, because each instance loads the native binding and its backend threads.
+ */
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import type { Llama } from "node-llama-cpp";
+import { ModelmapError } from "../../core/errors.ts";
+
+export type NodeLlamaCpp = typeof import("node-llama-cpp");
+
+let modulePromise: Promise<NodeLlamaCpp> | undefined;
+const llamas = new Map<string, Promise<Llama>>();
+
+export function loadNodeLlamaCpp(): Promise<NodeLlamaCpp> {
+  modulePromise ??= import("node-llama-cpp").catch((e: unknown) => {
+    modulePromise = undefined;
+    throw new ModelmapError("backend", "cannot load node-llama-cpp (the in-process GGUF engine)", {
+      cause: e,
+      hint: "run `npm install`; node-llama-cpp 3.21.1 ships prebuilt CPU binaries for linux-x64/arm64, macOS and Windows",
+    });
+  });
+  return modulePromise;
+}
+
+/** `gpu: false` (the default) runs on the CPU; "auto" lets node-llama-cpp pick CUDA/Metal/Vulkan if present. */
+export async function getSharedLlama(gpu: false | "auto"): Promise<Llama> {
+  const key = String(gpu);
+  let p = llamas.get(key);
+  if (!p) {
+    p = loadNodeLlamaCpp().then((m) =>
+      m.getLlama({ gpu, build: "never", logLevel: m.LlamaLogLevel.error, progressLogs: false }),
+    );
+    p.catch(() => llamas.delete(key));
+    llamas.set(key, p);
+  }
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof ModelmapError) throw e;
+    throw new ModelmapError("backend", `cannot start the llama.cpp engine (gpu: ${key})`, {
+      cause: e,
+      hint: gpu === false ? "the prebuilt CPU binary may be missing for this platform" : "try gpu: false",
+    });
+  }
+}
+
+const shaCache = new Map<string, string>();
+
+/** sha256 of a (possibly multi-gigabyte) file, streamed; cached per path, size and mtime. */
+export async function fileSha256(path: string): Promise<string> {
+  const s = await stat(path);
+  const key = `${path}\0${s.size}\0${s.mtimeMs}`;
+  const hit = shaCache.get(key);
+  if (hit) return hit;
+  const { createHash } = await import("node:crypto");
+  const h = createHash("sha256");
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) h.update(chunk as Buffer);
+  const hex = h.digest("hex");
+  shaCache.set(key, hex);
+  return hex;
+}

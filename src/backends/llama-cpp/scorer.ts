@@ -1,0 +1,109 @@
+/**
+ * Scores token sequences on one llama.cpp context sequence, reusing its KV cache across requests.
+ *
+ * The sequence keeps whatever was evaluated last. A new request keeps the longest common prefix with it and
+ * evaluates only the rest, asking for the next-token distribution only at the positions that predict scored
+ * tokens. The distributions of the last request's scored positions are kept, so that for multiple choice
+ * (one context, several continuations, sorted next to each other) the context is evaluated once and each
+ * choice costs only its own tokens minus one: the last token of a continuation predicts nothing we need.
+ */
+import type { LlamaContextSequence, Token } from "node-llama-cpp";
+import { ModelmapError } from "../../core/errors.ts";
+import { commonPrefix, type PositionScore, scorePosition } from "./tokens.ts";
+
+type Distribution = ReadonlyMap<number, number>;
+
+export interface ScoreRequest {
+  /** All tokens of the request: context (with BOS) then the scored tokens. */
+  tokens: readonly number[];
+  /** Index of the first scored token in `tokens` (>= 1: it must have something before it). */
+  firstScored: number;
+}
+
+/** Keep distributions for reuse only when a request scores at most this many positions (memory bound). */
+const MAX_CACHED_POSITIONS = 256;
+/** Tokens per controlledEvaluate call when distributions are requested, to bound the live Maps. */
+const CHUNK = 256;
+
+export class SequenceScorer {
+  /** Mirror of the tokens in the sequence's KV cache. */
+  private kv: number[] = [];
+  /** dists[i]: next-token distribution after kv[0..i], where kept. */
+  private dists: Array<Distribution | undefined> = [];
+  /** Tokens run through the model by this scorer and by generation on the same sequence. */
+  tokensEvaluated = 0;
+
+  constructor(
+    private readonly seq: LlamaContextSequence,
+    readonly contextSize: number,
+  ) {}
+
+  /** Forget the cached distributions and take the KV state from the sequence (after generation used it). */
+  resync(): void {
+    this.kv = [...this.seq.contextTokens];
+    this.dists = [];
+  }
+
+  /** Tokens currently in the KV cache (for generation to reuse a prompt prefix). */
+  get cachedTokens(): readonly number[] {
+    return this.kv;
+  }
+
+  /** Erases the KV cache from `keep` on. */
+  async truncate(keep: number): Promise<void> {
+    const end = this.seq.nextTokenIndex;
+    if (end > keep) await this.seq.eraseContextTokenRanges([{ start: keep, end }]);
+    this.kv.length = Math.min(this.kv.length, keep);
+    this.dists.length = Math.min(this.dists.length, keep);
+  }
+
+  /** Returns one PositionScore per scored token, in order. */
+  async score(req: ScoreRequest, signal?: AbortSignal): Promise<PositionScore[]> {
+    const { tokens, firstScored } = req;
+    if (firstScored < 1 || firstScored > tokens.length) throw new Error("firstScored out of range");
+    const input = tokens.slice(0, -1);
+    if (input.length > this.contextSize) {
+      throw new ModelmapError(
+        "input",
+        `request needs ${input.length} tokens but the context holds ${this.contextSize}`,
+      );
+    }
+    const from = firstScored - 1; // first position whose distribution we need
+    let keep = Math.min(commonPrefix(this.kv, input), input.length);
+    for (let p = from; p < keep; p++) {
+      if (this.dists[p] === undefined) {
+        keep = p;
+        break;
+      }
+    }
+    const out: PositionScore[] = [];
+    for (let p = from; p < keep; p++) out.push(scorePosition(this.dists[p] as Distribution, tokens[p + 1] as number));
+    if (keep === input.length) return out;
+
+    await this.truncate(keep);
+    const cache = input.length - from <= MAX_CACHED_POSITIONS;
+    for (let start = keep; start < input.length; start += CHUNK) {
+      if (signal?.aborted) throw new ModelmapError("aborted", "log-likelihood scoring aborted");
+      const end = Math.min(start + CHUNK, input.length);
+      const items = [] as Array<Token | [Token, { generateNext: { probabilities: true } }]>;
+      for (let p = start; p < end; p++) {
+        const t = input[p] as Token;
+        items.push(p >= from ? [t, { generateNext: { probabilities: true } }] : t);
+      }
+      const results = await this.seq.controlledEvaluate(items);
+      this.tokensEvaluated += end - start;
+      for (let p = start; p < end; p++) {
+        this.kv.push(input[p] as number);
+        if (p < from) {
+          this.dists.push(undefined);
+          continue;
+        }
+        const dist = results[p - start]?.next.probabilities;
+        if (!dist) throw new ModelmapError("backend", `llama.cpp returned no distribution at position ${p}`);
+        this.dists.push(cache ? dist : undefined);
+        out.push(scorePosition(dist, tokens[p + 1] as number));
+      }
+    }
+    return out;
+  }
+}
