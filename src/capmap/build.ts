@@ -7,7 +7,8 @@ import { clamp100, seFromInterval, Z95 } from "./scale.ts";
  * se = sqrt(sum se_i^2) / k. It reflects measurement noise, not disagreement between benchmarks; the spread
  * between pieces is shown next to the cell on the model page.
  */
-export function combineCell(evidence: CapEvidence[]): CapCell {
+export function combineCell(all: CapEvidence[]): CapCell {
+  const evidence = dedupe(all);
   const first = evidence[0];
   if (!first) throw new Error("combineCell needs at least one piece of evidence");
   const k = evidence.length;
@@ -24,6 +25,20 @@ export function combineCell(evidence: CapEvidence[]): CapCell {
     evidence: k,
     sources: [...new Set(evidence.map((e) => e.source))].sort(),
   };
+}
+
+/**
+ * Some public tables republish the same measurement (a subset file of another, a merged table): the same metric
+ * with the same value for the same model counts once, or it would narrow the interval for nothing.
+ */
+function dedupe(evidence: CapEvidence[]): CapEvidence[] {
+  const seen = new Set<string>();
+  return evidence.filter((e) => {
+    const key = `${e.metric}\u0000${e.value.toPrecision(10)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** Groups evidence (sorted or not) by model and category and combines each group. */

@@ -1,11 +1,12 @@
 import type { Command } from "./command.ts";
+import { CAPMAP_COMMANDS } from "./commands/capmap.ts";
 import { serveCommand } from "./commands/serve.ts";
 
 /**
  * Every CLI command, in the order `modelmap help` lists them. Each feature adds its commands from its own
  * file under `commands/`; this list is the only place that knows them all.
  */
-export const COMMANDS: Command[] = [serveCommand];
+export const COMMANDS: Command[] = [serveCommand, ...CAPMAP_COMMANDS];
 
 export function findCommand(argv: string[]): { command: Command; words: number } | undefined {
   let best: { command: Command; words: number } | undefined;

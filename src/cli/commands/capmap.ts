@@ -1,0 +1,184 @@
+import { modelCard } from "../../capmap/card.ts";
+import { compareModels } from "../../capmap/compare.ts";
+import { IMPORT_KINDS, type ImportKind, importFile, search } from "../../capmap/service.ts";
+import { ModelmapError } from "../../core/errors.ts";
+import { type Command, parseFlags, parseNumberFlag } from "../command.ts";
+
+const f1 = (x: number | undefined) => (x === undefined ? "-" : x.toFixed(1));
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
+  return `${rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n")}\n`;
+}
+
+export const importCommand: Command = {
+  name: "import",
+  summary: "import public results into the capability map (open-llm-leaderboard, arena, obs-scaling)",
+  usage: `usage: modelmap import KIND FILE [--json]
+
+Imports a public results table into the capability map and rebuilds the map. Re-importing a file replaces
+what that source said before. Rows that cannot be used are reported (file line and reason), not fatal.
+  KIND    open-llm-leaderboard  Open LLM Leaderboard final table, v1 or v2 (detected from the columns)
+          arena                 Chatbot Arena leaderboard table (CSV with rating and 95% interval)
+          obs-scaling           observational-scaling score tables (base, instruct, leaderboard v2)
+  --json  print the import summary as JSON`,
+  run(argv, ctx) {
+    const { values, positionals } = parseFlags("import", argv, { json: { type: "boolean" } });
+    const [kind, file, ...extra] = positionals;
+    if (!kind || !file || extra.length > 0) {
+      throw new ModelmapError("usage", "import: expected KIND FILE", { hint: "run 'modelmap help import'" });
+    }
+    if (!(IMPORT_KINDS as readonly string[]).includes(kind)) {
+      throw new ModelmapError("usage", `import: unknown kind '${kind}'`, { hint: `kinds: ${IMPORT_KINDS.join(", ")}` });
+    }
+    const r = importFile(ctx.store(), kind as ImportKind, file);
+    if (values.json) {
+      ctx.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      return 0;
+    }
+    ctx.stdout.write(`imported ${r.source}: ${r.models} models, ${r.evidence} scores; map now has ${r.cells} cells\n`);
+    if (r.skipped.length > 0) {
+      ctx.stdout.write(`skipped ${r.skipped.length} row(s):\n`);
+      for (const s of r.skipped.slice(0, 20)) ctx.stdout.write(`  ${r.file}:${s.line}: ${s.reason}\n`);
+      if (r.skipped.length > 20) ctx.stdout.write(`  ... and ${r.skipped.length - 20} more (use --json)\n`);
+    }
+    return 0;
+  },
+};
+
+export const searchCommand: Command = {
+  name: "search",
+  summary: "best models for a category, with intervals and the set tied for first",
+  usage: `usage: modelmap search CATEGORY [--max-params B] [--min-params B] [--license ID] [--top N]
+                       [--exclude-flagged] [--exclude-merged] [--json]
+
+Ranks the models of one map category (e.g. math, knowledge, reasoning, chat) by their score on the common
+0-100 scale, with 95% intervals. Rank = 1 + models surely better (lower bound above this upper bound); the
+models tied for first cannot be told apart from the best.
+  --max-params B       only models with at most B billion parameters (models of unknown size are left out)
+  --min-params B       only models with at least B billion parameters
+  --license ID         only this licence (e.g. apache-2.0, mit; case-insensitive)
+  --top N              how many to list (default 10)
+  --exclude-flagged    leave out models flagged on their leaderboard
+  --exclude-merged     leave out merges
+  --json               print the result as JSON`,
+  run(argv, ctx) {
+    const { values, positionals } = parseFlags("search", argv, {
+      "max-params": { type: "string" },
+      "min-params": { type: "string" },
+      license: { type: "string" },
+      top: { type: "string" },
+      "exclude-flagged": { type: "boolean" },
+      "exclude-merged": { type: "boolean" },
+      json: { type: "boolean" },
+    });
+    const [category, ...extra] = positionals;
+    if (!category || extra.length > 0) throw new ModelmapError("usage", "search: expected one CATEGORY");
+    const top = parseNumberFlag("search", "--top", values.top, { int: true, min: 1, max: 10000 }) ?? 10;
+    const r = search(
+      ctx.store(),
+      category,
+      {
+        maxParams: parseNumberFlag("search", "--max-params", values["max-params"], { min: 0 }),
+        minParams: parseNumberFlag("search", "--min-params", values["min-params"], { min: 0 }),
+        license: values.license,
+        excludeFlagged: values["exclude-flagged"],
+        excludeMerged: values["exclude-merged"],
+      },
+      { top },
+    );
+    if (values.json) {
+      ctx.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      return 0;
+    }
+    ctx.stdout.write(`${category}: ${r.total} models match\n`);
+    const rows = [["rank", "model", "score", "95% CI", "params", "license", "evidence"]];
+    for (const h of r.results) {
+      rows.push([
+        `${h.rank}${h.tiedForFirst ? "*" : ""}`,
+        h.modelId,
+        f1(h.estimate),
+        `[${f1(h.lo)}, ${f1(h.hi)}]`,
+        h.model.paramsB === undefined ? "?" : `${h.model.paramsB}B`,
+        h.model.license ?? "?",
+        `${h.evidence} (${h.sources.join(", ")})`,
+      ]);
+    }
+    ctx.stdout.write(table(rows));
+    if (r.tiedForFirstCount > 0) {
+      const names = r.tiedForFirst.slice(0, 10).map((t) => t.modelId);
+      const more = r.tiedForFirstCount > names.length ? ` and ${r.tiedForFirstCount - names.length} more` : "";
+      ctx.stdout.write(
+        `* tied for first: you cannot tell these ${r.tiedForFirstCount} apart: ${names.join(", ")}${more}\n`,
+      );
+    }
+    return 0;
+  },
+};
+
+export const compareModelsCommand: Command = {
+  name: "compare-models",
+  summary: "per-category differences between two models, with intervals",
+  usage: `usage: modelmap compare-models A B [--json]
+
+Differences A - B per category on the common 0-100 scale with 95% intervals. Where both models were measured
+on the same metrics only those are compared; per-item scores on shared items are paired.
+  --json  print the comparison as JSON`,
+  run(argv, ctx) {
+    const { values, positionals } = parseFlags("compare-models", argv, { json: { type: "boolean" } });
+    const [a, b, ...extra] = positionals;
+    if (!a || !b || extra.length > 0) throw new ModelmapError("usage", "compare-models: expected two models A B");
+    const r = compareModels(ctx.store(), a, b);
+    if (values.json) {
+      ctx.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      return 0;
+    }
+    ctx.stdout.write(`A = ${r.a.id}\nB = ${r.b.id}\n`);
+    const rows = [["category", "A", "B", "A - B", "95% CI", "basis", "verdict"]];
+    for (const c of r.categories) {
+      rows.push([
+        c.category,
+        f1(c.a?.estimate),
+        f1(c.b?.estimate),
+        f1(c.diff),
+        c.lo === undefined ? "-" : `[${f1(c.lo)}, ${f1(c.hi)}]`,
+        c.basis === "shared" ? `${c.shared.length} shared metric(s)${c.paired ? ", paired" : ""}` : c.basis,
+        c.verdict === "a"
+          ? "A better"
+          : c.verdict === "b"
+            ? "B better"
+            : c.verdict === "tie"
+              ? "cannot tell"
+              : "missing",
+      ]);
+    }
+    ctx.stdout.write(table(rows));
+    return 0;
+  },
+};
+
+export const cardCommand: Command = {
+  name: "card",
+  summary: "print a model card (markdown) from the evidence in the map",
+  usage: `usage: modelmap card MODEL [--base-url URL]
+
+Prints markdown for a Hugging Face model card: strengths and weaknesses by category relative to models of
+similar size, the evidence behind each, how it was evaluated, sensitivity and contamination where recorded.
+  --base-url URL  modelmap server URL for links to runs (e.g. http://127.0.0.1:8787)`,
+  run(argv, ctx) {
+    const { values, positionals } = parseFlags("card", argv, { "base-url": { type: "string" } });
+    const [model, ...extra] = positionals;
+    if (!model || extra.length > 0) throw new ModelmapError("usage", "card: expected one MODEL");
+    ctx.stdout.write(modelCard(ctx.store(), model, { baseUrl: values["base-url"] }));
+    return 0;
+  },
+};
+
+export const CAPMAP_COMMANDS: Command[] = [importCommand, searchCommand, compareModelsCommand, cardCommand];
