@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { createRng } from "../core/rng.ts";
+import { FastUniform, sampleBinomial, sampleMultinomial } from "./binomial.ts";
+import { bootstrapBradleyTerry, percentileIntervals } from "./bootstrap.ts";
+import { fitBradleyTerry, type PairTable, toRatings } from "./bradley-terry.ts";
+import { ranksFromIntervals, tiersFromIntervals } from "./intervals.ts";
+import { percentileSorted } from "./special.ts";
+
+test("binomial sampler: mean and variance match n*p and n*p*(1-p) on both code paths", () => {
+  const u = new FastUniform(createRng(5));
+  for (const [n, p] of [
+    [20, 0.2],
+    [1000, 0.3],
+    [1_000_000, 0.001],
+    [50, 0.9],
+  ] as const) {
+    const draws = 20000;
+    let s = 0;
+    let s2 = 0;
+    for (let x = 0; x < draws; x++) {
+      const v = sampleBinomial(n, p, u);
+      assert.ok(Number.isInteger(v) && v >= 0 && v <= n);
+      s += v;
+      s2 += v * v;
+    }
+    const mean = s / draws;
+    const variance = s2 / draws - mean * mean;
+    const sd = Math.sqrt(n * p * (1 - p));
+    assert.ok(Math.abs(mean - n * p) < (5 * sd) / Math.sqrt(draws), `mean ${mean} for n=${n} p=${p}`);
+    assert.ok(Math.abs(variance / (sd * sd) - 1) < 0.05, `variance ratio ${variance / (sd * sd)} for n=${n} p=${p}`);
+  }
+});
+
+test("multinomial draws keep the total and are reproducible from the seed", () => {
+  const probs = Float64Array.from([5, 0, 1, 100, 3, 40]);
+  const a = new Float64Array(6);
+  const b = new Float64Array(6);
+  sampleMultinomial(1000, probs, a, new FastUniform(createRng(9)));
+  sampleMultinomial(1000, probs, b, new FastUniform(createRng(9)));
+  assert.deepEqual(a, b);
+  assert.equal(
+    a.reduce((x, y) => x + y, 0),
+    1000,
+  );
+  assert.equal(a[1], 0);
+});
+
+function smallTable(): PairTable {
+  return {
+    k: 4,
+    i: Int32Array.from([0, 0, 1, 1, 2, 0]),
+    j: Int32Array.from([1, 2, 2, 3, 3, 3]),
+    winI: Float64Array.from([60, 70, 55, 80, 65, 90]),
+    winJ: Float64Array.from([40, 30, 45, 20, 35, 10]),
+    ties: Float64Array.from([10, 5, 8, 3, 6, 2]),
+  };
+}
+
+test("multinomial-cell bootstrap agrees with resampling battle rows", () => {
+  const t = smallTable();
+  const fit = fitBradleyTerry(t);
+  const theta = fit.params;
+  const fast = percentileIntervals(bootstrapBradleyTerry(t, theta, { rounds: 600, rng: createRng(1) }), 0.95);
+  // Straightforward reference: expand to rows, resample rows, aggregate, refit from scratch.
+  const rows: Array<[number, number, 0 | 1 | 2]> = [];
+  for (let r = 0; r < t.i.length; r++) {
+    for (let x = 0; x < t.winI[r]!; x++) rows.push([t.i[r]!, t.j[r]!, 0]);
+    for (let x = 0; x < t.winJ[r]!; x++) rows.push([t.i[r]!, t.j[r]!, 1]);
+    for (let x = 0; x < t.ties[r]!; x++) rows.push([t.i[r]!, t.j[r]!, 2]);
+  }
+  const rng = createRng(2);
+  const samples: number[][] = [[], [], [], []];
+  for (let round = 0; round < 600; round++) {
+    const u: PairTable = { ...t, winI: new Float64Array(6), winJ: new Float64Array(6), ties: new Float64Array(6) };
+    for (let x = 0; x < rows.length; x++) {
+      const [a, b, o] = rows[rng.int(rows.length)]!;
+      let r = 0;
+      while (t.i[r] !== a || t.j[r] !== b) r++;
+      const arr = o === 0 ? u.winI : o === 1 ? u.winJ : u.ties;
+      arr[r] = (arr[r] as number) + 1;
+    }
+    const rr = toRatings(fitBradleyTerry(u).params, 4);
+    for (let m = 0; m < 4; m++) samples[m]!.push(rr[m] as number);
+  }
+  for (let m = 0; m < 4; m++) {
+    const s = Float64Array.from(samples[m]!).sort();
+    const refWidth = percentileSorted(s, 0.975) - percentileSorted(s, 0.025);
+    const width = fast[m]!.upper - fast[m]!.lower;
+    assert.ok(Math.abs(width / refWidth - 1) < 0.2, `model ${m}: width ${width} vs reference ${refWidth}`);
+  }
+});
+
+test("bootstrap is reproducible from the seed and brackets the estimate", () => {
+  const t = smallTable();
+  const theta = fitBradleyTerry(t).params;
+  const a = bootstrapBradleyTerry(t, theta, { rounds: 200, rng: createRng(3) });
+  const b = bootstrapBradleyTerry(t, theta, { rounds: 200, rng: createRng(3) });
+  assert.deepEqual(a.ratings, b.ratings);
+  const point = toRatings(theta, 4);
+  const iv = percentileIntervals(a, 0.95);
+  for (let m = 0; m < 4; m++) assert.ok(iv[m]!.lower < point[m]! && point[m]! < iv[m]!.upper);
+});
+
+test("rank rule and tiers", () => {
+  const items = [
+    { estimate: 1300, lower: 1290, upper: 1310 },
+    { estimate: 1295, lower: 1285, upper: 1305 },
+    { estimate: 1250, lower: 1240, upper: 1260 },
+    { estimate: 1245, lower: 1230, upper: 1262 },
+    { estimate: 1100, lower: 1090, upper: 1110 },
+  ];
+  assert.deepEqual(ranksFromIntervals(items), [1, 1, 3, 3, 5]);
+  assert.deepEqual(tiersFromIntervals(items), [1, 1, 2, 2, 3]);
+});
