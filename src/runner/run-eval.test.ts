@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { ScriptedBackend } from "../../test/support/scripted-backend.ts";
+import { openStore } from "../store/sqlite/index.ts";
+import { TaskRegistry } from "../tasks/loader.ts";
+import { type EvalOptions, runEval } from "./run-eval.ts";
+
+function fixture(n = 30): { dir: string; tasksDir: string } {
+  const dir = mkdtempSync(join(tmpdir(), "mm-eval-"));
+  const tasksDir = join(dir, "tasks");
+  const data = join(dir, "data");
+  mkdirSync(tasksDir);
+  mkdirSync(data);
+  const mc = Array.from({ length: n }, (_, i) =>
+    JSON.stringify({ q: `What is ${i}+1?`, options: [`${i + 1} right`, `${i + 2}`, `${i}`], gold: 0 }),
+  );
+  writeFileSync(join(data, "mc.jsonl"), `${mc.join("\n")}\n`);
+  const gen = Array.from({ length: n }, (_, i) =>
+    JSON.stringify({ question: `Q${i}`, answer: `work\n#### ${i % 10}` }),
+  );
+  writeFileSync(join(data, "gen.jsonl"), `${gen.join("\n")}\n`);
+  writeFileSync(
+    join(tasksDir, "mc.yaml"),
+    `task: toy_mc
+tag: toy
+dataset_path: .
+data_files: { test: mc.jsonl, train: mc.jsonl }
+test_split: test
+fewshot_split: train
+output_type: multiple_choice
+doc_to_text: "Question: {{q}}\\nAnswer:"
+doc_to_choice: options
+doc_to_target: gold
+num_fewshot: 2
+metric_list: [{ metric: acc }, { metric: acc_norm }]
+`,
+  );
+  writeFileSync(
+    join(tasksDir, "gen.yaml"),
+    `task: toy_gen
+tag: toy
+dataset_path: .
+data_files: gen.jsonl
+output_type: generate_until
+doc_to_text: "Question: {{question}}\\nAnswer:"
+doc_to_target: "{{answer}}"
+generation_kwargs: { until: ["Question:"], max_gen_toks: 32 }
+filter_list:
+  - name: strict-match
+    filter: [{ function: regex, regex_pattern: "#### (\\\\-?[0-9\\\\.\\\\,]+)" }, { function: take_first }]
+  - name: flexible-extract
+    filter: [{ function: regex, regex_pattern: "(-?[$0-9.,]{2,})|(-?[0-9]+)", group_select: -1 }, { function: take_first }]
+metric_list: [{ metric: exact_match, ignore_case: true, regexes_to_ignore: [",", "\\\\$", "(?s).*#### ", "\\\\.$"] }]
+`,
+  );
+  return { dir, tasksDir: tasksDir };
+}
+
+function options(
+  tasksDir: string,
+  dataDir: string,
+  extra: Partial<EvalOptions> = {},
+  numFewshot?: number,
+): EvalOptions {
+  const reg = TaskRegistry.load([tasksDir]);
+  const { tasks, groups } = reg.resolve(["toy"]);
+  const prompt = {
+    chatTemplate: false,
+    fewshotAsMultiturn: false,
+    seed: 1234,
+    ...(numFewshot === undefined ? {} : { numFewshot }),
+  };
+  return { modelId: "m", tasks, groups, dataDir, prompt, ...extra };
+}
+
+test("a run scores every document, merges identical requests and resumes from the cache", async () => {
+  const { dir, tasksDir } = fixture();
+  const store = openStore(join(dir, "db.sqlite"));
+  const b1 = new ScriptedBackend({ prefer: "right" });
+  const r1 = await runEval(store, b1, options(tasksDir, join(dir, "data"), { window: 7 }));
+  assert.equal(r1.results.toy_mc?.n, 30);
+  assert.equal(r1.results.toy_mc?.["acc,none"], 1, "the preferred (correct) choice wins every item");
+  assert.equal(r1.results.toy_mc?.random_baseline, 1 / 3);
+  assert.equal(r1.results.toy_mc?.normalized_score, 100);
+  assert.ok(typeof r1.results.toy_gen?.["exact_match,strict-match"] === "number");
+  assert.equal(r1.results.toy_gen?.n, 30);
+  assert.equal(r1.groups.toy?.n, 60);
+  assert.equal(b1.llRequests, 90);
+  // Same command again: everything comes from the cache, identical results, same run id.
+  const b2 = new ScriptedBackend({ prefer: "right" });
+  const r2 = await runEval(store, b2, options(tasksDir, join(dir, "data"), { window: 11 }));
+  assert.equal(b2.llRequests + b2.genCalls, 0);
+  assert.equal(r2.runId, r1.runId);
+  assert.deepEqual(r2.results, r1.results);
+  assert.equal([...store.evals.iterateSamples(r1.runId)].length, 60, "no duplicate samples");
+  store.close();
+});
+
+test("backend failures become per-sample errors, kept on resume unless --retry-errors", async () => {
+  const { dir, tasksDir } = fixture(10);
+  const store = openStore(join(dir, "db.sqlite"));
+  const bad = new ScriptedBackend({ failOn: "What is 3+1?" });
+  const r1 = await runEval(store, bad, options(tasksDir, join(dir, "data"), {}, 0));
+  assert.equal(r1.results.toy_mc?.n, 9);
+  assert.equal(r1.results.toy_mc?.n_errors, 1);
+  const good = new ScriptedBackend();
+  const r2 = await runEval(store, good, options(tasksDir, join(dir, "data"), {}, 0));
+  assert.equal(r2.results.toy_mc?.n_errors, 1, "recorded errors are kept without --retry-errors");
+  assert.equal(good.llRequests, 0);
+  const r3 = await runEval(store, good, options(tasksDir, join(dir, "data"), { retryErrors: true }, 0));
+  assert.equal(r3.results.toy_mc?.n_errors, 0);
+  assert.equal(r3.results.toy_mc?.n, 10);
+  assert.ok(good.llRequests > 0 && good.llRequests <= 3 * 3, "only the failed document's requests are re-sent");
+  store.close();
+});
