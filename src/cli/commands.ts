@@ -1,12 +1,14 @@
 import type { Command } from "./command.ts";
 import { CAPMAP_COMMANDS } from "./commands/capmap.ts";
+import { JUDGING_COMMANDS } from "./commands/judging.ts";
 import { serveCommand } from "./commands/serve.ts";
+import { serveModelCommand } from "./commands/serve-model.ts";
 
 /**
  * Every CLI command, in the order `modelmap help` lists them. Each feature adds its commands from its own
  * file under `commands/`; this list is the only place that knows them all.
  */
-export const COMMANDS: Command[] = [serveCommand, ...CAPMAP_COMMANDS];
+export const COMMANDS: Command[] = [serveCommand, serveModelCommand, ...CAPMAP_COMMANDS, ...JUDGING_COMMANDS];
 
 export function findCommand(argv: string[]): { command: Command; words: number } | undefined {
   let best: { command: Command; words: number } | undefined;

@@ -1,0 +1,279 @@
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Backend } from "../../backends/types.ts";
+import { ModelmapError } from "../../core/errors.ts";
+import { generateAnswers } from "../../judge/generate.ts";
+import { judgeSet } from "../../judge/judge.ts";
+import { formatRate, judgeStats } from "../../judge/judge-stats.ts";
+import { resolveModel, splitList } from "../../judge/models.ts";
+import { resolvePromptSet, storePromptSet } from "../../judge/prompt-sets.ts";
+import { IMPORT_FORMATS, type ImportFormat } from "../../prompts/importers.ts";
+import { loadPromptSet, toJsonl } from "../../prompts/load.ts";
+import { type Command, parseFlags, parseNumberFlag, requireString } from "../command.ts";
+
+function categoryTable(items: Array<{ category: string; reference?: unknown }>): string {
+  const by = new Map<string, { n: number; refs: number }>();
+  for (const i of items) {
+    const c = by.get(i.category) ?? { n: 0, refs: 0 };
+    c.n++;
+    if (i.reference !== undefined && i.reference !== null) c.refs++;
+    by.set(i.category, c);
+  }
+  return [...by]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(
+      ([cat, c]) =>
+        `  ${cat.padEnd(20)} ${String(c.n).padStart(4)} prompts  ${String(c.refs).padStart(4)} with reference`,
+    )
+    .join("\n");
+}
+
+const promptsCheck: Command = {
+  name: "prompts check",
+  summary: "validate a prompt set (file or folder) and show its categories",
+  usage: `usage: modelmap prompts check PATH [--format auto|native|mt-bench|arena-hard]
+
+Validates a prompt set without storing it; errors name the file, line and field.`,
+  run(argv, ctx) {
+    const { values, positionals } = parseFlags("prompts check", argv, { format: { type: "string" } });
+    const path = requireString("prompts check", positionals[0], "PATH");
+    const set = loadPromptSet(resolve(ctx.cwd, path), { format: parseFormat(values.format) });
+    ctx.stdout.write(
+      `${set.name}: ${set.items.length} prompts, ${set.secret ? "secret" : "public"}, canary ${set.canary ? "present" : "none"}, content ${set.contentHash.slice(0, 12)}\n${categoryTable(set.items)}\n`,
+    );
+    return 0;
+  },
+};
+
+function parseFormat(v: string | undefined): ImportFormat | "auto" {
+  if (v === undefined || v === "auto") return "auto";
+  if ((IMPORT_FORMATS as string[]).includes(v)) return v as ImportFormat;
+  throw new ModelmapError("usage", `--format expects auto, ${IMPORT_FORMATS.join(", ")}; got '${v}'`);
+}
+
+const promptsImport: Command = {
+  name: "prompts import",
+  summary: "store a prompt set (own YAML/JSONL, MT-bench, Vicuna-bench, Arena-Hard) in the database",
+  usage: `usage: modelmap prompts import PATH [--name NAME] [--format auto|native|mt-bench|arena-hard] [--secret] [--out FILE.jsonl]
+
+Loads a prompt set and stores it under NAME (default: the set's own name). Public question files
+(MT-bench / Vicuna-bench question.jsonl with references joined from the sibling reference file,
+Arena-Hard question.jsonl) are detected automatically.
+  --name NAME    name to store the set under
+  --format F     force the input format (default auto)
+  --secret       mark the set secret: its prompts are shown only to admins
+  --out FILE     also write the set as native JSONL`,
+  run(argv, ctx) {
+    const { values, positionals } = parseFlags("prompts import", argv, {
+      name: { type: "string" },
+      format: { type: "string" },
+      secret: { type: "boolean" },
+      out: { type: "string" },
+    });
+    const path = requireString("prompts import", positionals[0], "PATH");
+    const opts: { format: ImportFormat | "auto"; name?: string } = { format: parseFormat(values.format) };
+    if (values.name !== undefined) opts.name = values.name;
+    const set = loadPromptSet(resolve(ctx.cwd, path), opts);
+    if (values.secret) set.secret = true;
+    const stored = storePromptSet(ctx.store(), set);
+    if (values.out) writeFileSync(resolve(ctx.cwd, values.out), toJsonl(set));
+    ctx.stdout.write(
+      `stored prompt set '${stored.name}': ${stored.items.length} prompts${set.secret ? " (secret)" : ""}\n`,
+    );
+    return 0;
+  },
+};
+
+const promptsList: Command = {
+  name: "prompts list",
+  summary: "list stored prompt sets",
+  usage: "usage: modelmap prompts list\n",
+  run(argv, ctx) {
+    parseFlags("prompts list", argv, {}, false);
+    const sets = ctx.store().judging.listPromptSets();
+    if (sets.length === 0) ctx.stdout.write("no prompt sets stored (modelmap prompts import PATH)\n");
+    for (const s of sets) {
+      ctx.stdout.write(
+        `${s.name.padEnd(24)} ${String(s.items).padStart(5)} prompts  ${s.secret ? "secret" : "public"}  ${s.origin ?? ""}\n`,
+      );
+    }
+    return 0;
+  },
+};
+
+async function openModels(specs: string[]): Promise<Map<string, Backend>> {
+  const out = new Map<string, Backend>();
+  for (const s of specs) {
+    const { id, backend } = await resolveModel(s);
+    if (out.has(id)) throw new ModelmapError("usage", `model '${id}' is listed twice`);
+    out.set(id, backend);
+  }
+  return out;
+}
+
+async function closeAll(backends: Iterable<Backend>): Promise<void> {
+  for (const b of backends) await b.close();
+}
+
+const generate: Command = {
+  name: "generate",
+  summary: "answer a prompt set with one or more models (multi-turn, stored, resumable)",
+  usage: `usage: modelmap generate --models A,B,... --prompts SET [--seed N] [--max-tokens N] [--temperature T] [--system TEXT] [--limit N]
+
+Answers every prompt of SET with every model. Each turn sees the model's earlier answers. Sampling
+depends on the category (greedy for math, coding, extraction, classification, closed QA...; 0.3 for
+knowledge-like; 0.7 for creative). Finished answers are stored under a content key, so rerunning the
+same command resumes; failed answers are recorded and retried next time.
+  --models LIST      comma-separated models: NAME@http://host:port/v1 (OpenAI-compatible server)
+  --prompts SET      a stored set name, or a path to a set file or folder (stored on first use)
+  --seed N           sampling seed (per prompt derived from it; default 0)
+  --max-tokens N     per turn (default 1024)
+  --temperature T    override the per-category temperature
+  --system TEXT      system prompt for every conversation
+  --limit N          only the first N prompts of the set`,
+  async run(argv, ctx) {
+    const { values } = parseFlags("generate", argv, {
+      models: { type: "string" },
+      prompts: { type: "string" },
+      seed: { type: "string" },
+      "max-tokens": { type: "string" },
+      temperature: { type: "string" },
+      system: { type: "string" },
+      limit: { type: "string" },
+    });
+    const specs = splitList(requireString("generate", values.models, "--models"));
+    const setRef = requireString("generate", values.prompts, "--prompts");
+    const seed = parseNumberFlag("generate", "--seed", values.seed, { int: true }) ?? 0;
+    const maxTokens = parseNumberFlag("generate", "--max-tokens", values["max-tokens"], { int: true, min: 1 }) ?? 1024;
+    const temperature = parseNumberFlag("generate", "--temperature", values.temperature, { min: 0, max: 2 });
+    const limit = parseNumberFlag("generate", "--limit", values.limit, { int: true, min: 1 });
+    const store = ctx.store();
+    const set = resolvePromptSet(store, setRef.includes("/") ? resolve(ctx.cwd, setRef) : setRef);
+    const backends = await openModels(specs);
+    try {
+      const opts: Parameters<typeof generateAnswers>[0] = {
+        store,
+        setName: set.name,
+        items: limit === undefined ? set.items : set.items.slice(0, limit),
+        backends,
+        seed,
+        maxTokens,
+        signal: ctx.signal,
+      };
+      if (temperature !== undefined) opts.override = { temperature };
+      if (values.system !== undefined) opts.systemPrompt = values.system;
+      const s = await generateAnswers(opts);
+      ctx.stdout.write(
+        `generate ${set.name}: ${s.total} answers (${s.generated} generated, ${s.resumed} already stored, ${s.failed} failed)\n`,
+      );
+      for (const f of s.failures.slice(0, 10)) ctx.stderr.write(`  failed: ${f.model} ${f.promptId}: ${f.error}\n`);
+      return s.failed > 0 ? 1 : 0;
+    } finally {
+      await closeAll(backends.values());
+    }
+  },
+};
+
+function printStats(ctx: Parameters<Command["run"]>[1], judge: string, setName?: string): void {
+  const st = judgeStats(ctx.store(), judge, setName);
+  ctx.stdout.write(
+    [
+      `judge ${judge}${setName ? ` on ${setName}` : ""}: ${st.pairwiseJudgments} pairwise, ${st.singleJudgments} single judgments`,
+      `  unparseable verdicts          ${formatRate(st.unparseable)}`,
+      `  consistency under swapping    ${formatRate(st.consistency)}`,
+      `  first-position win rate       ${formatRate(st.firstPositionWinRate)}`,
+      `  tie rate                      ${formatRate(st.tieRate)}`,
+      `  longer answer wins            ${formatRate(st.longerAnswerWinRate)}`,
+      ...st.meanGrade.map((g) => `  mean grade ${g.model.padEnd(18)} ${g.mean.toFixed(2)} (n=${g.n})`),
+      "",
+    ].join("\n"),
+  );
+}
+
+const judge: Command = {
+  name: "judge",
+  summary: "judge stored answers with an LLM: pairwise in both orders and 1-10 grades",
+  usage: `usage: modelmap judge --judge MODEL --prompts SET --models A,B,... [--baseline M] [--no-pairwise] [--no-single] [--seed N] [--max-tokens N]
+
+Judges the stored answers (run 'modelmap generate' first). Every pair of models is judged in both
+orders; an outcome that flips with the order is recorded as a tie. Every answer also gets a 1-10 grade.
+Math, coding, reasoning and other checkable categories are judged against the prompt's reference.
+Unparseable verdicts are stored with the raw text; a pair with one makes no vote. Each judged pair
+becomes one vote (source judge:SET) that 'modelmap rank' reads. Reruns resume.
+  --judge MODEL      judge model: NAME@http://host:port/v1
+  --prompts SET      stored set name or path
+  --models LIST      models whose answers to compare
+  --baseline M       only pairs that include model M (win rate against a baseline)
+  --no-pairwise      skip pairwise judging
+  --no-single        skip single-answer grading
+  --seed N           seed of the shown-order randomization (default 0)
+  --max-tokens N     judge output limit (default 1024)`,
+  async run(argv, ctx) {
+    const { values } = parseFlags("judge", argv, {
+      judge: { type: "string" },
+      prompts: { type: "string" },
+      models: { type: "string" },
+      baseline: { type: "string" },
+      pairwise: { type: "boolean" },
+      single: { type: "boolean" },
+      seed: { type: "string" },
+      "max-tokens": { type: "string" },
+    });
+    const judgeSpec = requireString("judge", values.judge, "--judge");
+    const models = splitList(requireString("judge", values.models, "--models"));
+    const setRef = requireString("judge", values.prompts, "--prompts");
+    if (values.baseline !== undefined && !models.includes(values.baseline)) {
+      throw new ModelmapError("usage", `judge: --baseline ${values.baseline} is not one of --models`);
+    }
+    const store = ctx.store();
+    const set = resolvePromptSet(store, setRef.includes("/") ? resolve(ctx.cwd, setRef) : setRef);
+    const { id, backend } = await resolveModel(judgeSpec);
+    try {
+      const opts: Parameters<typeof judgeSet>[0] = {
+        store,
+        judge: backend,
+        judgeId: id,
+        setName: set.name,
+        items: set.items,
+        models: models.map((m) => (m.includes("@") ? m.slice(0, m.indexOf("@")) : m)),
+        pairwise: values.pairwise ?? true,
+        single: values.single ?? true,
+        seed: parseNumberFlag("judge", "--seed", values.seed, { int: true }) ?? 0,
+        maxTokens: parseNumberFlag("judge", "--max-tokens", values["max-tokens"], { int: true, min: 1 }) ?? 1024,
+        signal: ctx.signal,
+      };
+      if (values.baseline !== undefined) opts.baseline = values.baseline;
+      const s = await judgeSet(opts);
+      ctx.stdout.write(
+        `judged ${set.name}: ${s.pairwiseCalls} pairwise + ${s.singleCalls} single calls, ${s.resumed} already stored, ${s.unparseable} unparseable, ${s.failed} failed, ${s.votesAdded} votes added (${s.inconsistent} order flips recorded as ties), ${s.missingAnswers} missing answers\n`,
+      );
+      printStats(ctx, id, set.name);
+      return s.failed > 0 ? 1 : 0;
+    } finally {
+      await backend.close();
+    }
+  },
+};
+
+const judgeStatsCommand: Command = {
+  name: "judge stats",
+  summary: "a judge's consistency under swapping, position and length bias",
+  usage: `usage: modelmap judge stats --judge NAME [--prompts SET]
+
+  --judge NAME    the judge id as stored on its votes
+  --prompts SET   only judgments on this stored set`,
+  run(argv, ctx) {
+    const { values } = parseFlags("judge stats", argv, { judge: { type: "string" }, prompts: { type: "string" } });
+    printStats(ctx, requireString("judge stats", values.judge, "--judge"), values.prompts);
+    return 0;
+  },
+};
+
+export const JUDGING_COMMANDS: Command[] = [
+  promptsCheck,
+  promptsImport,
+  promptsList,
+  generate,
+  judge,
+  judgeStatsCommand,
+];

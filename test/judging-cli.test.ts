@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { runCli } from "../src/cli/main.ts";
+import { openStore } from "../src/store/sqlite/index.ts";
+import { startScriptedChatServer } from "./support/scripted-chat-server.ts";
+
+function capture() {
+  let text = "";
+  return {
+    write: (s: string) => (text += s),
+    get text() {
+      return text;
+    },
+  };
+}
+
+test("CLI: prompts import/check/list, generate, judge, judge stats over real HTTP servers", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mm-judge-cli-"));
+  const db = join(dir, "m.db");
+  const setFile = join(dir, "mini.yaml");
+  writeFileSync(
+    setFile,
+    "name: mini\nprompts:\n  - id: q1\n    category: math\n    turns: ['2+2?']\n    reference: '4'\n  - id: q2\n    category: writing\n    turns: ['A poem.']\n",
+  );
+  const models = await startScriptedChatServer((r) => (r.model === "big" ? "The answer is **4**, done well." : "5"));
+  const judge = await startScriptedChatServer((r) => {
+    const t = r.messages.at(-1)?.content ?? "";
+    if (t.includes("<<<CONVERSATION>>>")) return t.includes("**4**") ? "Score: 9" : "Score: 2";
+    const a = t.slice(t.indexOf("ASSISTANT A>>>"), t.indexOf("<<<END A>>>"));
+    return a.includes("**4**") ? "Verdict: A" : "Verdict: B";
+  });
+  try {
+    const io = () => ({ stdout: capture(), stderr: capture() });
+    let o = io();
+    assert.equal(await runCli(["--db", db, "prompts", "check", setFile], o), 0, o.stderr.text);
+    assert.match(o.stdout.text, /mini: 2 prompts/);
+    o = io();
+    assert.equal(await runCli(["--db", db, "prompts", "import", setFile], o), 0, o.stderr.text);
+    o = io();
+    assert.equal(await runCli(["--db", db, "prompts", "list"], o), 0);
+    assert.match(o.stdout.text, /mini\s+2 prompts/);
+
+    const m = `big@${models.baseUrl},small@${models.baseUrl}`;
+    o = io();
+    assert.equal(await runCli(["--db", db, "generate", "--models", m, "--prompts", "mini"], o), 0, o.stderr.text);
+    assert.match(o.stdout.text, /4 answers \(4 generated, 0 already stored, 0 failed\)/);
+    o = io();
+    assert.equal(await runCli(["--db", db, "generate", "--models", m, "--prompts", "mini"], o), 0);
+    assert.match(o.stdout.text, /0 generated, 4 already stored/);
+
+    o = io();
+    const code = await runCli(
+      ["--db", db, "judge", "--judge", `j@${judge.baseUrl}`, "--prompts", "mini", "--models", "big,small"],
+      o,
+    );
+    assert.equal(code, 0, o.stderr.text);
+    assert.match(o.stdout.text, /2 votes added/);
+    assert.match(o.stdout.text, /consistency under swapping\s+100\.0%/);
+    assert.match(o.stdout.text, /first-position win rate\s+50\.0%/);
+    o = io();
+    assert.equal(await runCli(["--db", db, "judge", "stats", "--judge", "j"], o), 0);
+    assert.match(o.stdout.text, /mean grade big\s+9\.00/);
+
+    const store = openStore(db);
+    const votes = [...store.votes.iterate({ sources: ["judge:mini"] })];
+    store.close();
+    assert.equal(votes.length, 2);
+    assert.ok(votes.every((v) => (v.winner === "model_a" ? v.modelA : v.modelB) === "big"));
+
+    o = io();
+    assert.equal(await runCli(["--db", db, "generate", "--models", "x", "--prompts", "mini"], o), 2);
+    assert.match(o.stderr.text, /unknown model 'x'/);
+    o = io();
+    assert.equal(await runCli(["--db", db, "generate", "--models", m, "--prompts", "nope"], o), 2);
+    assert.match(o.stderr.text, /no prompt set named or found at 'nope'/);
+  } finally {
+    await models.close();
+    await judge.close();
+  }
+});
