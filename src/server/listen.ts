@@ -4,7 +4,7 @@ import type { AppEnv } from "./app.ts";
 
 /** Starts the app on host:port (port 0 picks a free port) and resolves with its URL and a close function. */
 export function listen(
-  app: Hono<AppEnv>,
+  app: Pick<Hono<AppEnv>, "fetch">,
   opts: { host?: string; port?: number } = {},
 ): Promise<{ url: string; port: number; close(): Promise<void> }> {
   const host = opts.host ?? "127.0.0.1";
