@@ -146,7 +146,8 @@ export class OpenAIBackend implements Backend {
    * Runs one request per item concurrently (the transport's limiter bounds them). The first failure cancels
    * the rest so that a dead server does not cost the whole batch's timeouts.
    */
-  async #all<T, R>(items: T[], opts: CallOptions, fn: (item: T, signal: AbortSignal) => Promise<R>): Promise<R[]> {
+  async #all<T, R>(items: T[], opts: CallOptions, fn: (item: T, signal?: AbortSignal) => Promise<R>): Promise<R[]> {
+    if (items.length === 1) return [await fn(items[0] as T, opts.signal)];
     const ctrl = new AbortController();
     const signal = opts.signal ? AbortSignal.any([opts.signal, ctrl.signal]) : ctrl.signal;
     // Every request of a large batch listens on this one signal; that is by design, not a leak.
@@ -165,7 +166,7 @@ export class OpenAIBackend implements Backend {
     }
   }
 
-  async #scorePrompt(prompt: string, signal: AbortSignal) {
+  async #scorePrompt(prompt: string, signal: AbortSignal | undefined) {
     const body = (maxTokens: 0 | 1) => ({
       model: this.options.model,
       prompt,

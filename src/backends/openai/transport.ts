@@ -177,8 +177,16 @@ export class Transport {
     schema: S,
     signal: AbortSignal | undefined,
   ): Promise<z.infer<S> | RetryableFailure> {
-    const timeout = AbortSignal.timeout(this.#opts.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    // One controller, one timer and one listener per attempt: cheaper than AbortSignal.timeout + any, which
+    // showed up in the client's CPU per request (bench/openai-throughput.ts).
+    const ctrl = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ctrl.abort(new Error(`timed out after ${this.#opts.timeoutMs} ms`));
+    }, this.#opts.timeoutMs);
+    const onAbort = () => ctrl.abort(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
     const url = `${ep.url}${path}`;
     const headers: Record<string, string> = { accept: "application/json", ...this.#opts.headers };
     if (body !== undefined) headers["content-type"] = "application/json";
@@ -186,12 +194,15 @@ export class Transport {
     let res: Response;
     let text: string;
     try {
-      res = await fetch(url, { method, headers, body: body ?? null, signal: combined });
+      res = await fetch(url, { method, headers, body: body ?? null, signal: ctrl.signal });
       text = await res.text();
     } catch (e) {
       if (signal?.aborted) throw abortedError(signal);
-      if (timeout.aborted) return this.#fail(ep, `${url} timed out after ${this.#opts.timeoutMs} ms`);
+      if (timedOut) return this.#fail(ep, `${url} timed out after ${this.#opts.timeoutMs} ms`);
       return this.#fail(ep, `${url}: connection failed: ${describeNetworkError(e)}`);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
     }
     if (res.ok) {
       let json: unknown;
