@@ -1,14 +1,27 @@
 import type { Command } from "./command.ts";
+import { ARENA_COMMANDS } from "./commands/arena.ts";
 import { CAPMAP_COMMANDS } from "./commands/capmap.ts";
+import { evalCommand } from "./commands/eval.ts";
 import { JUDGING_COMMANDS } from "./commands/judging.ts";
+import { RUNS_COMMANDS } from "./commands/runs.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { serveModelCommand } from "./commands/serve-model.ts";
+import { TASKS_COMMANDS } from "./commands/tasks.ts";
 
 /**
  * Every CLI command, in the order `modelmap help` lists them. Each feature adds its commands from its own
  * file under `commands/`; this list is the only place that knows them all.
  */
-export const COMMANDS: Command[] = [serveCommand, serveModelCommand, ...CAPMAP_COMMANDS, ...JUDGING_COMMANDS];
+export const COMMANDS: Command[] = [
+  serveCommand,
+  ...ARENA_COMMANDS,
+  serveModelCommand,
+  ...CAPMAP_COMMANDS,
+  ...JUDGING_COMMANDS,
+  evalCommand,
+  ...TASKS_COMMANDS,
+  ...RUNS_COMMANDS,
+];
 
 export function findCommand(argv: string[]): { command: Command; words: number } | undefined {
   let best: { command: Command; words: number } | undefined;

@@ -100,7 +100,11 @@ export function predictionPoweredWinRates(input: PprInput): PprResult {
   const r = winRateMeans(k, rect);
   const theta = new Float64Array(k);
   const sigma = new Float64Array(k * k);
-  for (let x = 0; x < k; x++) theta[x] = lambda * (judgeBig.theta[x] as number) - (r.theta[x] as number);
+  // A model absent from the small set gets no correction (its rectifier is unknown, taken as 0).
+  for (let x = 0; x < k; x++) {
+    const rx = r.theta[x] as number;
+    theta[x] = lambda * (judgeBig.theta[x] as number) - (Number.isNaN(rx) ? 0 : rx);
+  }
   for (let q = 0; q < k * k; q++) sigma[q] = lambda * lambda * (judgeBig.sigma[q] as number) + (r.sigma[q] as number);
   return { theta, sigma, lambda };
 }

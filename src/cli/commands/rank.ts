@@ -1,0 +1,160 @@
+import { writeFileSync } from "node:fs";
+import { intervalChartSvg } from "../../arena/plot.ts";
+import { predictionPoweredRanking, renderPpr } from "../../arena/ppr.ts";
+import { type MatrixKind, type RankMethod, rankCounts } from "../../arena/rank.ts";
+import { readVoteFile } from "../../arena/read-votes.ts";
+import { type OutputFormat, renderRank } from "../../arena/render.ts";
+import { describeBadRows, loadVotes } from "../../arena/sources.ts";
+import { ModelmapError } from "../../core/errors.ts";
+import { type Command, parseFlags, parseKeyValues, parseNumberFlag } from "../command.ts";
+
+export const FORMATS = ["table", "json", "csv", "md"] as const;
+
+export function parseFormat(command: string, v: string | undefined): OutputFormat {
+  if (v === undefined) return "table";
+  if (!(FORMATS as readonly string[]).includes(v))
+    throw new ModelmapError("usage", `${command}: --format must be one of ${FORMATS.join(", ")}, got '${v}'`);
+  return v as OutputFormat;
+}
+
+function parseAnchor(v: string | undefined): { model: string; rating: number } | undefined {
+  if (v === undefined) return undefined;
+  const eq = v.lastIndexOf("=");
+  const rating = Number(v.slice(eq + 1));
+  if (eq <= 0 || v.slice(eq + 1).trim() === "" || !Number.isFinite(rating))
+    throw new ModelmapError("usage", `rank: --anchor expects MODEL=RATING, got '${v}'`);
+  return { model: v.slice(0, eq), rating };
+}
+
+export const rankCommand: Command = {
+  name: "rank",
+  summary: "Bradley-Terry ratings with bootstrap intervals, ranks and tiers from pairwise votes",
+  usage: `usage: modelmap rank [FILE...] [options]
+       modelmap rank --human FILE --judge FILE [--human-n N] [--lambda L|auto] [options]
+
+Rates models from pairwise votes: LMSYS battle files (JSON array or JSONL), aggregated count files
+({models, X, Y}), vicuna80 threeclass files, or stored votes (no FILE: all stored votes, or --source).
+  --source NAME        use stored votes of this source (repeatable)
+  --filter FIELD=VALUE keep votes with this field value (judge, category, language, question_id, model,
+                       turn, anony; repeatable; not for count files)
+  --anchor MODEL=R     give MODEL the rating R (default: mean rating 1000)
+  --bootstrap N        bootstrap rounds for the intervals (default 1000; 0 = none)
+  --seed S             bootstrap seed (default 42)
+  --ci LEVEL           interval level (default 0.95)
+  --method bt|elo      Bradley-Terry MLE (default) or online Elo (K=4; diagnostic, needs battle rows)
+  --format F           table (default), json, csv or md
+  --plot FILE.svg      also write the interval chart
+  --matrix KIND        also print a matrix: winrate (observed), predicted, or battles
+  --strict             bad rows are fatal (exit 2) instead of skipped and counted
+  --human FILE         prediction-powered ranking: human votes ...
+  --judge FILE         ... and LLM-judge votes on the same items (matched on question_id and model pair)
+  --human-n N          size of the labelled set drawn from the matched votes (default min(1000, matched))
+  --lambda L|auto      weight of the judge votes in [0, 1]; default auto: the variance-minimizing
+                       weight (PPI++ power tuning; 1 is the plain rectifier of the paper)`,
+  run(argv, ctx) {
+    const { values, positionals } = parseFlags("rank", argv, {
+      source: { type: "string", multiple: true },
+      filter: { type: "string", multiple: true },
+      anchor: { type: "string" },
+      bootstrap: { type: "string" },
+      seed: { type: "string" },
+      ci: { type: "string" },
+      method: { type: "string" },
+      format: { type: "string" },
+      plot: { type: "string" },
+      matrix: { type: "string" },
+      strict: { type: "boolean" },
+      human: { type: "string" },
+      judge: { type: "string" },
+      "human-n": { type: "string" },
+      lambda: { type: "string" },
+    });
+    const format = parseFormat("rank", values.format);
+    const seed = parseNumberFlag("rank", "--seed", values.seed, { int: true, min: 0 }) ?? 42;
+    const ci = parseNumberFlag("rank", "--ci", values.ci, { min: 0.5, max: 0.999 }) ?? 0.95;
+    const strict = values.strict ?? false;
+    if (values.human !== undefined || values.judge !== undefined) {
+      if (values.human === undefined || values.judge === undefined)
+        throw new ModelmapError("usage", "rank: --human and --judge go together");
+      const h = readVoteFile(values.human, { strict });
+      const j = readVoteFile(values.judge, { strict });
+      for (const line of describeBadRows([
+        { file: h.file, format: h.format, votes: h.votes.length, badCount: h.bad.length, bad: h.bad },
+        { file: j.file, format: j.format, votes: j.votes.length, badCount: j.bad.length, bad: j.bad },
+      ]))
+        ctx.stderr.write(`${line}\n`);
+      let lambda: number | "auto" = "auto";
+      if (values.lambda !== undefined && values.lambda !== "auto")
+        lambda = parseNumberFlag("rank", "--lambda", values.lambda, { min: 0, max: 1 })!;
+      const humanN = parseNumberFlag("rank", "--human-n", values["human-n"], { int: true, min: 1 });
+      const report = predictionPoweredRanking(h.votes, j.votes, {
+        seed,
+        ci,
+        lambda,
+        ...(humanN !== undefined ? { humanN } : {}),
+      });
+      for (const w of report.warnings) ctx.stderr.write(`warning: ${w}\n`);
+      ctx.stdout.write(renderPpr(report, format));
+      if (values.plot) {
+        const svg = intervalChartSvg(
+          report.models.map((m) => ({
+            label: m.model,
+            estimate: 100 * m.win_rate,
+            lower: 100 * m.ci_lower,
+            upper: 100 * m.ci_upper,
+          })),
+          { title: `Prediction-powered win rates (${ci * 100}% simultaneous)`, xLabel: "win rate, %" },
+        );
+        writeFileSync(values.plot, svg);
+      }
+      return 0;
+    }
+    const method = (values.method ?? "bt") as RankMethod;
+    if (method !== "bt" && method !== "elo")
+      throw new ModelmapError("usage", `rank: --method must be bt or elo, got '${values.method}'`);
+    const matrix = values.matrix as MatrixKind | undefined;
+    if (matrix !== undefined && !["winrate", "predicted", "battles"].includes(matrix))
+      throw new ModelmapError("usage", `rank: --matrix must be winrate, predicted or battles, got '${values.matrix}'`);
+    const loaded = loadVotes({
+      files: positionals,
+      sources: values.source ?? [],
+      filters: parseKeyValues("rank", "--filter", values.filter),
+      strict,
+      store: ctx.store,
+    });
+    for (const line of describeBadRows(loaded.files)) ctx.stderr.write(`${line}\n`);
+    const anchor = parseAnchor(values.anchor);
+    const report = rankCounts(
+      loaded.counts,
+      {
+        method,
+        bootstrap: parseNumberFlag("rank", "--bootstrap", values.bootstrap, { int: true, min: 0, max: 100000 }) ?? 1000,
+        seed,
+        ci,
+        ...(anchor ? { anchor } : {}),
+        ...(matrix ? { matrix } : {}),
+      },
+      loaded.votes,
+    );
+    for (const w of report.warnings) ctx.stderr.write(`warning: ${w}\n`);
+    ctx.stdout.write(renderRank(report, format));
+    if (values.plot) {
+      const svg = intervalChartSvg(
+        report.models.map((m) => ({
+          label: m.model,
+          estimate: m.rating,
+          lower: m.ci_lower,
+          upper: m.ci_upper,
+          group: m.tier,
+        })),
+        {
+          title: `${method === "bt" ? "Bradley-Terry" : "Elo"} ratings, ${ci * 100}% bootstrap intervals`,
+          xLabel: "rating",
+        },
+      );
+      writeFileSync(values.plot, svg);
+      if (format === "table") ctx.stderr.write(`wrote ${values.plot}\n`);
+    }
+    return 0;
+  },
+};

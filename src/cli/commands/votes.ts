@@ -1,0 +1,97 @@
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { readVoteFile } from "../../arena/read-votes.ts";
+import { describeBadRows } from "../../arena/sources.ts";
+import { ModelmapError } from "../../core/errors.ts";
+import { sha256 } from "../../core/hash.ts";
+import { type Command, parseFlags, requireString } from "../command.ts";
+import { parseFormat } from "./rank.ts";
+
+export const votesImportCommand: Command = {
+  name: "votes import",
+  summary: "store pairwise votes from LMSYS battle files or threeclass files under a source name",
+  usage: `usage: modelmap votes import FILE... --source NAME [--strict]
+
+Reads LMSYS battle files (JSON array or JSONL: model_a, model_b, winner, optional question_id, judge,
+tstamp, language, turn, anony, category, shown_first) or vicuna80 threeclass files and stores their votes
+under NAME. Importing the same file into the same source twice is a no-op. Aggregated count files cannot
+be imported (they have no votes); rank them directly with 'modelmap rank FILE'.
+  --source NAME   source name the votes are stored under (required)
+  --strict        bad rows are fatal (exit 2) instead of skipped and counted`,
+  run(argv, ctx) {
+    const { values, positionals } = parseFlags("votes import", argv, {
+      source: { type: "string" },
+      strict: { type: "boolean" },
+    });
+    const source = requireString("votes import", values.source, "--source");
+    if (positionals.length === 0) throw new ModelmapError("usage", "votes import: give at least one FILE");
+    const store = ctx.store();
+    for (const file of positionals) {
+      const vf = readVoteFile(file, { strict: values.strict ?? false });
+      if (vf.counts) {
+        throw new ModelmapError("usage", `${file} holds aggregated counts, not votes`, {
+          hint: `rank it directly: modelmap rank ${file}`,
+        });
+      }
+      for (const line of describeBadRows([
+        { file, format: vf.format, votes: vf.votes.length, badCount: vf.bad.length, bad: vf.bad },
+      ]))
+        ctx.stderr.write(`${line}\n`);
+      const res = store.votes.importBatch({
+        source,
+        file: basename(file),
+        fileSha256: sha256(readFileSync(file)),
+        votes: vf.votes,
+      });
+      ctx.stdout.write(
+        res.duplicate
+          ? `${file}: already imported into source '${source}', nothing added\n`
+          : `${file}: imported ${res.inserted} votes into source '${source}'${vf.bad.length ? ` (${vf.bad.length} bad rows skipped)` : ""}\n`,
+      );
+    }
+    return 0;
+  },
+};
+
+export const votesListCommand: Command = {
+  name: "votes list",
+  summary: "list stored vote sources with their vote counts",
+  usage: `usage: modelmap votes list [--format table|json|csv|md]
+
+Lists each stored source with its number of votes and when they were stored.`,
+  run(argv, ctx) {
+    const { values } = parseFlags("votes list", argv, { format: { type: "string" } }, false);
+    const format = parseFormat("votes list", values.format);
+    const rows = ctx.store().votes.sources();
+    if (format === "json") {
+      ctx.stdout.write(`${JSON.stringify({ sources: rows }, null, 2)}\n`);
+      return 0;
+    }
+    if (format === "csv") {
+      ctx.stdout.write(
+        `${["source,votes,first_at,last_at", ...rows.map((r) => `${r.source},${r.votes},${r.firstAt},${r.lastAt}`)].join("\n")}\n`,
+      );
+      return 0;
+    }
+    if (rows.length === 0) {
+      ctx.stdout.write("no stored votes (import some with 'modelmap votes import FILE --source NAME')\n");
+      return 0;
+    }
+    const head = ["source", "votes", "first stored", "last stored"];
+    const cells = rows.map((r) => [r.source, String(r.votes), r.firstAt, r.lastAt]);
+    if (format === "md") {
+      ctx.stdout.write(
+        `${[`| ${head.join(" | ")} |`, "|---|---:|---|---|", ...cells.map((c) => `| ${c.join(" | ")} |`)].join("\n")}\n`,
+      );
+      return 0;
+    }
+    const w = head.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c]!.length)));
+    const line = (c: string[]) =>
+      c
+        .map((s, i) => (i === 1 ? s.padStart(w[i]!) : s.padEnd(w[i]!)))
+        .join("  ")
+        .trimEnd();
+    ctx.stdout.write(`${[line(head), ...cells.map(line)].join("\n")}\n`);
+    return 0;
+  },
+};
