@@ -135,6 +135,19 @@ describe("openai backend: faults end as results or errors with reasons", () => {
     assert.ok(second.at - first.at >= 990, `retried after ${second.at - first.at} ms, Retry-After said 1 s`);
     assert.equal(b.transport.stats.rateLimited, 1);
     assert.equal(b.transport.limiter.limit, 4, "a 429 halves the concurrency limit");
+    await b.loglikelihood(Array.from({ length: 30 }, () => REQ));
+    assert.equal(b.transport.limiter.limit, 8, "successes bring it back to the configured maximum");
+  });
+
+  test("a burst of 429s halves the limit once, and every request still ends with a result", async () => {
+    const s = await server((n) =>
+      n < 16 ? { kind: "status", status: 429, retryAfter: "0" } : { kind: "ok", delayMs: 10 },
+    );
+    const b = backend([s.url], { concurrency: 16 });
+    const out = await b.loglikelihood(Array.from({ length: 16 }, () => REQ));
+    assert.equal(out.length, 16);
+    assert.equal(b.transport.stats.rateLimited, 16);
+    assert.ok(b.transport.limiter.limit >= 8, `limit ${b.transport.limiter.limit}`);
   });
 
   test("429 with Retry-After as an HTTP date is honoured", async () => {

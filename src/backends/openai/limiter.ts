@@ -17,6 +17,7 @@ export class AdaptiveLimiter {
   #limit: number;
   #inFlight = 0;
   #successesSinceChange = 0;
+  #lastDecrease = Number.NEGATIVE_INFINITY;
   readonly #queue: Waiter[] = [];
 
   constructor(max: number) {
@@ -61,8 +62,13 @@ export class AdaptiveLimiter {
     return this.#releaser();
   }
 
-  /** The server said "too many requests": halve the limit. */
-  onRateLimited(): void {
+  /**
+   * The server said "too many requests": halve the limit. A burst of 429s answers one overload, so the limit
+   * halves at most once per `windowMs`; otherwise 64 requests in flight would cut it to 1 at once.
+   */
+  onRateLimited(now = Date.now(), windowMs = 1000): void {
+    if (now - this.#lastDecrease < windowMs) return;
+    this.#lastDecrease = now;
     this.#limit = Math.max(1, Math.floor(this.#limit / 2));
     this.#successesSinceChange = 0;
   }

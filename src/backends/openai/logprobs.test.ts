@@ -85,8 +85,10 @@ test("Retry-After: seconds, HTTP date, retry-after-ms, garbage", () => {
 
 test("the limiter halves on 429 and climbs back one step per window of successes", async () => {
   const l = new AdaptiveLimiter(8);
-  l.onRateLimited();
-  l.onRateLimited();
+  l.onRateLimited(1000);
+  l.onRateLimited(1500);
+  assert.equal(l.limit, 4, "a burst of 429s within a second halves once");
+  l.onRateLimited(2000);
   assert.equal(l.limit, 2);
   l.onSuccess();
   assert.equal(l.limit, 2);

@@ -72,7 +72,7 @@ class RetryableFailure {
   ) {}
 }
 
-const RETRYABLE_STATUS = new Set([408, 409, 425, 500, 502, 503, 504]);
+const RETRYABLE_STATUS = new Set([408, 425, 500, 502, 503, 504]);
 
 export class Transport {
   readonly limiter: AdaptiveLimiter;
