@@ -61,6 +61,8 @@ export interface ConfiguredBackend extends Backend {
   readonly generationDefaults: GenerationParams;
   /** The engine underneath (LlamaCppBackend or OpenAIBackend, loaded on demand), for engine-specific calls. */
   engine(): Promise<Backend>;
+  renderChat(messages: ChatMessage[], opts?: { addGenerationPrompt?: boolean }): Promise<string>;
+  tokenize(text: string, opts?: CallOptions): Promise<number[]>;
 }
 
 export function generationDefaults(m: ModelConfig): GenerationParams {
