@@ -81,3 +81,15 @@ test("CLI: prompts import/check/list, generate, judge, judge stats over real HTT
     await judge.close();
   }
 });
+
+test("CLI: winrate --alpaca-eval reads a real AlpacaEval annotations file", async () => {
+  const file = "../shared/data/alpaca_eval/gemma-7b-it_weighted_alpaca_eval_gpt4_turbo_annotations.json";
+  const out = capture();
+  const err = capture();
+  const code = await runCli(["winrate", "--alpaca-eval", file, "--bootstrap", "20"], { stdout: out, stderr: err });
+  assert.equal(code, 0, err.text);
+  assert.match(out.text, /gemma-7b-it vs gpt4_1106_preview \(n=805, dropped 0\)/);
+  assert.match(out.text, /win rate\s+6\.94 ± 0\.79/);
+  assert.match(out.text, /discrete win rate\s+6\.27 \(wins 50, losses 754, draws 1\)/);
+  assert.match(out.text, /LC win rate\s+\d+\.\d\d ± \d+\.\d\d/);
+});

@@ -2,6 +2,7 @@ import type { Command } from "./command.ts";
 import { ARENA_COMMANDS } from "./commands/arena.ts";
 import { CAPMAP_COMMANDS } from "./commands/capmap.ts";
 import { evalCommand } from "./commands/eval.ts";
+import { JUDGE_ANALYSIS_COMMANDS } from "./commands/judge-analysis.ts";
 import { JUDGING_COMMANDS } from "./commands/judging.ts";
 import { RUNS_COMMANDS } from "./commands/runs.ts";
 import { serveCommand } from "./commands/serve.ts";
@@ -17,7 +18,7 @@ export const COMMANDS: Command[] = [
   ...ARENA_COMMANDS,
   serveModelCommand,
   ...CAPMAP_COMMANDS,
-  ...JUDGING_COMMANDS,
+  ...JUDGING_COMMANDS, ...JUDGE_ANALYSIS_COMMANDS,
   evalCommand,
   ...TASKS_COMMANDS,
   ...RUNS_COMMANDS,
