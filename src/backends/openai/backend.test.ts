@@ -276,6 +276,18 @@ describe("openai backend: cancellation, limits, balancing", () => {
     assert.ok(good.requests.length >= 40);
   });
 
+  test("least-outstanding sends more work to the faster endpoint", async () => {
+    const slow = await server(() => ({ kind: "ok", delayMs: 100 }));
+    const fast = await server(() => ({ kind: "ok", delayMs: 2 }));
+    const b = backend([slow.url, fast.url], { concurrency: 4 });
+    await b.loglikelihood(Array.from({ length: 40 }, () => REQ));
+    assert.equal(slow.requests.length + fast.requests.length, 40);
+    assert.ok(
+      fast.requests.length > 2 * slow.requests.length,
+      `fast ${fast.requests.length}, slow ${slow.requests.length}`,
+    );
+  });
+
   test("round-robin spreads requests evenly over healthy endpoints", async () => {
     const a = await server();
     const c = await server();
