@@ -2,6 +2,7 @@ import type { Vote } from "../core/votes.ts";
 import type { CapmapRepo } from "./capmap.ts";
 import type { EvalRepo } from "./evals.ts";
 import type { JudgingRepo } from "./judging.ts";
+import type { LabelingRepo } from "./labeling.ts";
 
 /**
  * The storage interface. Only `store/sqlite` imports the database driver; services see this interface.
@@ -15,6 +16,8 @@ export interface Store {
   readonly evals: EvalRepo;
   /** Prompt sets, model answers and LLM judgments (src/judge). */
   readonly judging: JudgingRepo;
+  /** Blind human labeling: labelers, campaigns, assignments (src/labeling). */
+  readonly labeling: LabelingRepo;
   /** Runs `fn` in one transaction: all of it is written or none of it. */
   transaction<T>(fn: () => T): T;
   close(): void;

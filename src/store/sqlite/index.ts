@@ -3,6 +3,7 @@ import { SqliteCapmapRepo } from "./capmap.ts";
 import { type Db, openDb } from "./db.ts";
 import { SqliteEvalRepo } from "./evals.ts";
 import { SqliteJudgingRepo } from "./judging.ts";
+import { SqliteLabelingRepo } from "./labeling.ts";
 import { SqliteVoteRepo } from "./votes.ts";
 
 export class SqliteStore implements Store {
@@ -12,6 +13,7 @@ export class SqliteStore implements Store {
   readonly capmap: SqliteCapmapRepo;
   readonly evals: SqliteEvalRepo;
   readonly judging: SqliteJudgingRepo;
+  readonly labeling: SqliteLabelingRepo;
 
   constructor(path: string) {
     this.path = path;
@@ -20,6 +22,7 @@ export class SqliteStore implements Store {
     this.capmap = new SqliteCapmapRepo(this.db);
     this.evals = new SqliteEvalRepo(this.db);
     this.judging = new SqliteJudgingRepo(this.db);
+    this.labeling = new SqliteLabelingRepo(this.db);
   }
 
   transaction<T>(fn: () => T): T {

@@ -4,6 +4,7 @@
  * Append new migrations at the end with the next number; never edit one that has shipped.
  */
 import { JUDGING_MIGRATION_SQL } from "./judging.ts";
+import { LABELING_MIGRATION_SQL } from "./labeling.ts";
 
 export interface Migration {
   version: number;
@@ -149,4 +150,5 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   { version: 3, name: "prompt sets, answers, LLM judgments", sql: JUDGING_MIGRATION_SQL },
+  { version: 4, name: "blind human labeling: labelers, campaigns, items, assignments", sql: LABELING_MIGRATION_SQL },
 ];

@@ -1,0 +1,275 @@
+import type {
+  AssignmentRecord,
+  CampaignItem,
+  CampaignRecord,
+  LabelChoice,
+  LabelerRecord,
+  LabelingRepo,
+} from "../labeling.ts";
+import type { Db } from "./db.ts";
+
+export const LABELING_MIGRATION_SQL = `
+  CREATE TABLE labelers (
+    id TEXT PRIMARY KEY,
+    session_hash TEXT NOT NULL UNIQUE,
+    csrf_token TEXT NOT NULL,
+    language TEXT,
+    expertise TEXT,
+    region TEXT,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+  );
+  CREATE TABLE label_campaigns (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    set_name TEXT NOT NULL,
+    models TEXT NOT NULL,
+    per_labeler INTEGER NOT NULL,
+    reveal TEXT NOT NULL CHECK (reveal IN ('after','never')),
+    gold_rate REAL NOT NULL,
+    seed INTEGER NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+  );
+  CREATE TABLE label_items (
+    id INTEGER PRIMARY KEY,
+    campaign_id TEXT NOT NULL REFERENCES label_campaigns(id) ON DELETE CASCADE,
+    prompt_id TEXT NOT NULL,
+    model_a TEXT NOT NULL,
+    model_b TEXT NOT NULL,
+    answer_a TEXT NOT NULL,
+    answer_b TEXT NOT NULL,
+    gold_winner TEXT
+  );
+  CREATE INDEX label_items_campaign ON label_items(campaign_id);
+  CREATE TABLE label_assignments (
+    id TEXT PRIMARY KEY,
+    campaign_id TEXT NOT NULL REFERENCES label_campaigns(id) ON DELETE CASCADE,
+    item_id INTEGER NOT NULL REFERENCES label_items(id) ON DELETE CASCADE,
+    labeler_id TEXT NOT NULL REFERENCES labelers(id),
+    left_is TEXT NOT NULL CHECK (left_is IN ('model_a','model_b')),
+    choice TEXT CHECK (choice IS NULL OR choice IN ('left','right','tie','both_bad')),
+    reason TEXT,
+    vote_id INTEGER,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    voted_at TEXT,
+    UNIQUE (labeler_id, item_id)
+  );
+  CREATE INDEX label_assignments_campaign ON label_assignments(campaign_id, labeler_id);
+  CREATE INDEX label_assignments_item ON label_assignments(item_id);
+`;
+
+interface CampaignRow {
+  id: string;
+  name: string;
+  set_name: string;
+  models: string;
+  per_labeler: number;
+  reveal: "after" | "never";
+  gold_rate: number;
+  seed: number;
+  created_at: string;
+}
+interface ItemRow {
+  id: number;
+  campaign_id: string;
+  prompt_id: string;
+  model_a: string;
+  model_b: string;
+  answer_a: string;
+  answer_b: string;
+  gold_winner: string | null;
+}
+interface AssignmentRow {
+  id: string;
+  campaign_id: string;
+  item_id: number;
+  labeler_id: string;
+  left_is: "model_a" | "model_b";
+  choice: LabelChoice | null;
+  reason: string | null;
+  vote_id: number | null;
+  created_at: string;
+  voted_at: string | null;
+}
+
+const toCampaign = (r: CampaignRow): CampaignRecord => ({
+  id: r.id,
+  name: r.name,
+  setName: r.set_name,
+  models: JSON.parse(r.models) as string[],
+  perLabeler: r.per_labeler,
+  reveal: r.reveal,
+  goldRate: r.gold_rate,
+  seed: r.seed,
+  createdAt: r.created_at,
+});
+const toItem = (r: ItemRow): CampaignItem => ({
+  id: r.id,
+  campaignId: r.campaign_id,
+  promptId: r.prompt_id,
+  modelA: r.model_a,
+  modelB: r.model_b,
+  answerA: r.answer_a,
+  answerB: r.answer_b,
+  goldWinner: r.gold_winner,
+});
+const toAssignment = (r: AssignmentRow): AssignmentRecord => ({
+  id: r.id,
+  campaignId: r.campaign_id,
+  itemId: r.item_id,
+  labelerId: r.labeler_id,
+  leftIs: r.left_is,
+  choice: r.choice,
+  reason: r.reason,
+  voteId: r.vote_id,
+  createdAt: r.created_at,
+  votedAt: r.voted_at,
+});
+
+export class SqliteLabelingRepo implements LabelingRepo {
+  readonly #db: Db;
+  // Prepared once: the vote path is the hot path of the load benchmark.
+  readonly #assignment;
+  readonly #record;
+  readonly #labelerBySession;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#assignment = db.prepare("SELECT * FROM label_assignments WHERE id = ?");
+    this.#record = db.prepare(
+      "UPDATE label_assignments SET choice = ?, reason = ?, vote_id = ?, voted_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ? AND choice IS NULL",
+    );
+    this.#labelerBySession = db.prepare(
+      "SELECT id, language, expertise, region, csrf_token AS csrfToken, created_at AS createdAt FROM labelers WHERE session_hash = ?",
+    );
+  }
+
+  createLabeler(l: {
+    id: string;
+    sessionHash: string;
+    csrfToken: string;
+    language: string | null;
+    expertise: string | null;
+    region: string | null;
+  }): void {
+    this.#db
+      .prepare(
+        "INSERT INTO labelers (id, session_hash, csrf_token, language, expertise, region) VALUES (?, ?, ?, ?, ?, ?)",
+      )
+      .run(l.id, l.sessionHash, l.csrfToken, l.language, l.expertise, l.region);
+  }
+
+  labelerBySession(sessionHash: string): LabelerRecord | undefined {
+    return this.#labelerBySession.get(sessionHash) as LabelerRecord | undefined;
+  }
+
+  labeler(id: string): LabelerRecord | undefined {
+    return this.#db
+      .prepare(
+        "SELECT id, language, expertise, region, csrf_token AS csrfToken, created_at AS createdAt FROM labelers WHERE id = ?",
+      )
+      .get(id) as LabelerRecord | undefined;
+  }
+
+  createCampaign(c: Omit<CampaignRecord, "createdAt">, items: Array<Omit<CampaignItem, "id" | "campaignId">>): void {
+    const run = this.#db.transaction(() => {
+      this.#db
+        .prepare(
+          "INSERT INTO label_campaigns (id, name, set_name, models, per_labeler, reveal, gold_rate, seed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .run(c.id, c.name, c.setName, JSON.stringify(c.models), c.perLabeler, c.reveal, c.goldRate, c.seed);
+      const ins = this.#db.prepare(
+        "INSERT INTO label_items (campaign_id, prompt_id, model_a, model_b, answer_a, answer_b, gold_winner) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      );
+      for (const it of items) ins.run(c.id, it.promptId, it.modelA, it.modelB, it.answerA, it.answerB, it.goldWinner);
+    });
+    run.immediate();
+  }
+
+  campaign(id: string): CampaignRecord | undefined {
+    const r = this.#db.prepare("SELECT * FROM label_campaigns WHERE id = ?").get(id) as CampaignRow | undefined;
+    return r ? toCampaign(r) : undefined;
+  }
+
+  campaigns(): CampaignRecord[] {
+    return (this.#db.prepare("SELECT * FROM label_campaigns ORDER BY created_at, id").all() as CampaignRow[]).map(
+      toCampaign,
+    );
+  }
+
+  items(campaignId: string): CampaignItem[] {
+    return (
+      this.#db.prepare("SELECT * FROM label_items WHERE campaign_id = ? ORDER BY id").all(campaignId) as ItemRow[]
+    ).map(toItem);
+  }
+
+  item(id: number): CampaignItem | undefined {
+    const r = this.#db.prepare("SELECT * FROM label_items WHERE id = ?").get(id) as ItemRow | undefined;
+    return r ? toItem(r) : undefined;
+  }
+
+  assignmentsOf(campaignId: string, labelerId: string): AssignmentRecord[] {
+    return (
+      this.#db
+        .prepare("SELECT * FROM label_assignments WHERE campaign_id = ? AND labeler_id = ? ORDER BY rowid")
+        .all(campaignId, labelerId) as AssignmentRow[]
+    ).map(toAssignment);
+  }
+
+  assignment(id: string): AssignmentRecord | undefined {
+    const r = this.#assignment.get(id) as AssignmentRow | undefined;
+    return r ? toAssignment(r) : undefined;
+  }
+
+  createAssignment(a: {
+    id: string;
+    campaignId: string;
+    itemId: number;
+    labelerId: string;
+    leftIs: "model_a" | "model_b";
+  }): void {
+    this.#db
+      .prepare("INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is) VALUES (?, ?, ?, ?, ?)")
+      .run(a.id, a.campaignId, a.itemId, a.labelerId, a.leftIs);
+  }
+
+  itemLoad(campaignId: string): Map<number, { assigned: number; voted: number }> {
+    const rows = this.#db
+      .prepare(
+        "SELECT item_id AS itemId, COUNT(*) AS assigned, COUNT(choice) AS voted FROM label_assignments WHERE campaign_id = ? GROUP BY item_id",
+      )
+      .all(campaignId) as Array<{ itemId: number; assigned: number; voted: number }>;
+    return new Map(rows.map((r) => [r.itemId, { assigned: r.assigned, voted: r.voted }]));
+  }
+
+  recordVote(
+    assignmentId: string,
+    choice: LabelChoice,
+    reason: string | null,
+    voteId: number | null,
+  ): "recorded" | "same" | "different" {
+    const changed = this.#record.run(choice, reason, voteId, assignmentId).changes;
+    if (changed === 1) return "recorded";
+    const prev = this.#assignment.get(assignmentId) as AssignmentRow | undefined;
+    return prev?.choice === choice ? "same" : "different";
+  }
+
+  votedAssignments(campaignId: string): AssignmentRecord[] {
+    return (
+      this.#db
+        .prepare("SELECT * FROM label_assignments WHERE campaign_id = ? AND choice IS NOT NULL ORDER BY rowid")
+        .all(campaignId) as AssignmentRow[]
+    ).map(toAssignment);
+  }
+
+  progress(campaignId: string): { items: number; gold: number; assignments: number; voted: number; labelers: number } {
+    const items = this.#db
+      .prepare("SELECT COUNT(*) AS n, COUNT(gold_winner) AS g FROM label_items WHERE campaign_id = ?")
+      .get(campaignId) as { n: number; g: number };
+    const a = this.#db
+      .prepare(
+        "SELECT COUNT(*) AS n, COUNT(choice) AS v, COUNT(DISTINCT labeler_id) AS l FROM label_assignments WHERE campaign_id = ?",
+      )
+      .get(campaignId) as { n: number; v: number; l: number };
+    return { items: items.n, gold: items.g, assignments: a.n, voted: a.v, labelers: a.l };
+  }
+}
