@@ -1,6 +1,7 @@
-import type { CapCell, CapEvidence, CapModel, CellQuery } from "../store/capmap.ts";
+import type { CapCell, CapEvidence, CapModel } from "../store/capmap.ts";
 import type { Store } from "../store/store.ts";
-import { requireModel } from "./service.ts";
+import { requireModel, toCell } from "./service.ts";
+import { snapshot } from "./snapshot.ts";
 
 export interface CategoryProfile {
   cell: CapCell;
@@ -38,17 +39,22 @@ export function sizeBand(paramsB: number | undefined): { min: number; max: numbe
 export function modelProfile(store: Store, idOrAlias: string): ModelProfile {
   const model = requireModel(store, idOrAlias);
   const band = sizeBand(model.paramsB);
-  const cells = store.capmap.cells({ modelIds: [model.id] });
+  const snap = snapshot(store);
+  const cells = snap.byModel.get(model.id) ?? [];
   const evidence = store.capmap.evidence({ modelId: model.id });
+  const inBand = (m: CapModel) =>
+    band === undefined || (m.paramsB !== undefined && m.paramsB >= band.min && m.paramsB <= band.max);
   const categories = cells
-    .map((cell): CategoryProfile => {
-      const q: CellQuery = { category: cell.category };
-      if (band) {
-        q.minParams = band.min;
-        q.maxParams = band.max;
+    .map((lite): CategoryProfile => {
+      const cell = toCell(lite);
+      const peerCells = (snap.byCategory.get(cell.category) ?? []).filter((c) => inBand(c.model));
+      const peers = Math.max(1, peerCells.length);
+      let below = 0;
+      let surelyBetter = 0;
+      for (const c of peerCells) {
+        if (c.estimate < cell.estimate) below++;
+        if (c.lo > cell.hi) surelyBetter++;
       }
-      const peers = Math.max(1, store.capmap.countCells(q));
-      const below = store.capmap.countCells({ ...q, estimateBelow: cell.estimate });
       const percentile = peers > 1 ? (100 * below) / (peers - 1) : 50;
       const ev = evidence.filter((e) => e.category === cell.category);
       const scaled = ev.map((e) => e.scaled);
@@ -56,13 +62,13 @@ export function modelProfile(store: Store, idOrAlias: string): ModelProfile {
         cell,
         peers,
         percentile: Math.min(100, percentile),
-        surelyBetter: store.capmap.countCells({ ...q, loAbove: cell.hi }),
+        surelyBetter,
         verdict: peers < 5 ? "typical" : percentile >= 75 ? "strength" : percentile <= 25 ? "weakness" : "typical",
         evidence: ev,
         spread: scaled.length ? Math.max(...scaled) - Math.min(...scaled) : 0,
       };
     })
-    .sort((x, y) => y.percentile - x.percentile);
+    .sort((x, y) => y.percentile - x.percentile || (x.cell.category < y.cell.category ? -1 : 1));
   return {
     model,
     sizeBand: band,

@@ -2,10 +2,11 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ModelmapError } from "../core/errors.ts";
 import { sha256 } from "../core/hash.ts";
-import type { CapCellWithModel, CapModel, CellQuery } from "../store/capmap.ts";
+import type { CapCellWithModel, CapModel } from "../store/capmap.ts";
 import type { Store } from "../store/store.ts";
 import { buildCells } from "./build.ts";
 import { type ParsedImport, parseArenaTable, parseObsScaling, parseOpenLlmLeaderboard } from "./importers.ts";
+import { countAbove, type LiteCell, modelFilter, snapshot, sortedLosDesc } from "./snapshot.ts";
 
 export const IMPORT_KINDS = ["open-llm-leaderboard", "arena", "obs-scaling"] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];
@@ -88,15 +89,39 @@ export function requireModel(store: Store, idOrAlias: string): CapModel {
   return m;
 }
 
-export function requireCategory(store: Store, category: string): void {
-  const cats = store.capmap.categories();
-  if (!cats.some((c) => c.category === category)) {
+export function requireCategory(store: Store, category: string): LiteCell[] {
+  const snap = snapshot(store);
+  const cells = snap.byCategory.get(category);
+  if (!cells) {
+    const cats = [...snap.byCategory.keys()].sort();
     throw new ModelmapError("not_found", `no category '${category}' in the map`, {
       hint: cats.length
-        ? `categories: ${cats.map((c) => c.category).join(", ")}`
+        ? `categories: ${cats.join(", ")}`
         : "the map is empty: import results first ('modelmap import open-llm-leaderboard FILE')",
     });
   }
+  return cells;
+}
+
+/** Categories in the map with their model counts. */
+export function mapCategories(store: Store): Array<{ category: string; models: number }> {
+  return [...snapshot(store).byCategory]
+    .map(([category, cells]) => ({ category, models: cells.length }))
+    .sort((a, b) => (a.category < b.category ? -1 : 1));
+}
+
+export function toCell(c: LiteCell): CapCellWithModel {
+  return {
+    modelId: c.modelId,
+    category: c.category,
+    estimate: c.estimate,
+    lo: c.lo,
+    hi: c.hi,
+    n: c.n,
+    evidence: c.evidence,
+    sources: JSON.parse(c.sourcesJson) as string[],
+    model: c.model,
+  };
 }
 
 export interface SearchFilters {
@@ -125,20 +150,10 @@ export interface SearchResult {
   tiedForFirstCount: number;
 }
 
-function cellQuery(category: string, f: SearchFilters): CellQuery {
-  const q: CellQuery = { category };
-  if (f.maxParams !== undefined) q.maxParams = f.maxParams;
-  if (f.minParams !== undefined) q.minParams = f.minParams;
-  if (f.license !== undefined && f.license !== "") q.license = f.license;
-  if (f.excludeFlagged) q.excludeFlagged = true;
-  if (f.excludeMerged) q.excludeMerged = true;
-  if (f.q !== undefined && f.q !== "") q.q = f.q;
-  return q;
-}
-
 /**
  * The best models for a category under the filters, with intervals, ranks, and the set statistically tied
  * for first: every model whose upper bound reaches the highest lower bound (nobody is surely better).
+ * Runs over the in-memory snapshot: one pass over the category's cells plus a binary search per result.
  */
 export function search(
   store: Store,
@@ -146,24 +161,26 @@ export function search(
   filters: SearchFilters = {},
   opts: { top?: number; offset?: number; tiedLimit?: number } = {},
 ): SearchResult {
-  requireCategory(store, category);
-  const base = cellQuery(category, filters);
-  const total = store.capmap.countCells(base);
-  const top = store.capmap.cells({ ...base, limit: opts.top ?? 10, offset: opts.offset ?? 0 });
-  const bar = store.capmap.maxLowerBound(base);
-  const results: SearchHit[] = top.map((c) => ({
-    ...c,
-    rank: 1 + store.capmap.countCells({ ...base, loAbove: c.hi }),
+  const cells = requireCategory(store, category);
+  const keep = modelFilter(filters);
+  const matched = cells.filter((c) => keep(c.model));
+  const los = sortedLosDesc(matched);
+  const bar = los[0];
+  const offset = opts.offset ?? 0;
+  const results: SearchHit[] = matched.slice(offset, offset + (opts.top ?? 10)).map((c) => ({
+    ...toCell(c),
+    rank: 1 + countAbove(los, c.hi),
     tiedForFirst: bar !== undefined && c.hi >= bar,
   }));
-  const tiedQuery = bar === undefined ? undefined : { ...base, hiAtLeast: bar };
-  const tied = tiedQuery ? store.capmap.cells({ ...tiedQuery, limit: opts.tiedLimit ?? 50 }) : [];
+  const tied = bar === undefined ? [] : matched.filter((c) => c.hi >= bar);
   return {
     category,
     filters,
-    total,
+    total: matched.length,
     results,
-    tiedForFirst: tied.map((c) => ({ modelId: c.modelId, estimate: c.estimate, lo: c.lo, hi: c.hi })),
-    tiedForFirstCount: tiedQuery ? store.capmap.countCells(tiedQuery) : 0,
+    tiedForFirst: tied
+      .slice(0, opts.tiedLimit ?? 50)
+      .map((c) => ({ modelId: c.modelId, estimate: c.estimate, lo: c.lo, hi: c.hi })),
+    tiedForFirstCount: tied.length,
   };
 }

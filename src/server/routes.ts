@@ -1,4 +1,5 @@
+import { capmapRoutes } from "../web/routes.ts";
 import type { RouteModule } from "./app.ts";
 
 /** Every route module the server mounts. Each feature adds its own from its own file. */
-export const ROUTE_MODULES: RouteModule[] = [];
+export const ROUTE_MODULES: RouteModule[] = [capmapRoutes];

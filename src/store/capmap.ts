@@ -96,7 +96,26 @@ export interface CapImportRecord {
   importedAt: string;
 }
 
+export interface MetricInfo {
+  source: string;
+  metric: string;
+  kind: EvidenceKind;
+  category: string;
+  baseline: number | null;
+  models: number;
+}
+
+/** A cell as one compact row: [modelId, category, estimate, lo, hi, n, evidence, sources as JSON]. */
+export type CellTuple = [string, string, number, number, number, number, number, string];
+
 export interface CapmapRepo {
+  /**
+   * Changes whenever the map's data may have changed: after this connection's writes and after commits by
+   * other connections (another process importing). Services key their in-memory caches on it.
+   */
+  version(): string;
+  /** Every cell, compactly, for building in-memory indexes. */
+  allCells(): CellTuple[];
   /**
    * Replaces everything one source said (its evidence) with `evidence`, upserts `models` (new non-empty
    * metadata wins) and records the import, in one transaction. Re-importing a file is therefore idempotent.
@@ -119,18 +138,21 @@ export interface CapmapRepo {
   /** Every piece of evidence, for rebuilding the map. */
   iterateEvidence(): IterableIterator<CapEvidence>;
   /** Distinct (source, metric, kind, category, baseline) with row counts, for leaderboard columns. */
-  metrics(): Array<{
-    source: string;
-    metric: string;
-    kind: EvidenceKind;
-    category: string;
-    baseline: number | null;
-    models: number;
-  }>;
+  metrics(): MetricInfo[];
   replaceCells(cells: CapCell[]): void;
   cells(query: CellQuery): CapCellWithModel[];
   countCells(query: CellQuery): number;
   /** Highest lower bound among the cells matching the query (the bar for being tied for first). */
   maxLowerBound(query: CellQuery): number | undefined;
   categories(): Array<{ category: string; models: number }>;
+  /** Every model, keyed by id (for joining metadata onto a whole leaderboard in one query). */
+  allModels(): Map<string, CapModel>;
+  /**
+   * Models ranked by their mean cell estimate, among those with at least `minCategories` cells; the filters
+   * of `q` (except category) apply.
+   */
+  rankModels(q: CellQuery & { minCategories?: number }): {
+    total: number;
+    rows: Array<{ modelId: string; mean: number; categories: number }>;
+  };
 }

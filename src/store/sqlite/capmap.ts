@@ -6,6 +6,7 @@ import type {
   CapModel,
   CapmapRepo,
   CellQuery,
+  CellTuple,
   EvidenceKind,
 } from "../capmap.ts";
 import type { Db } from "./db.ts";
@@ -96,6 +97,19 @@ const MODEL_COLS =
 
 export class SqliteCapmapRepo implements CapmapRepo {
   readonly #db: Db;
+  #writes = 0;
+
+  version(): string {
+    // data_version moves when another connection commits; #writes covers this connection's own commits.
+    return `${this.#writes}:${this.#db.pragma("data_version", { simple: true }) as number}`;
+  }
+
+  allCells(): CellTuple[] {
+    return this.#db
+      .prepare("SELECT model_id, category, estimate, lo, hi, n, evidence, sources FROM capmap_cells")
+      .raw()
+      .all() as CellTuple[];
+  }
 
   constructor(db: Db) {
     this.#db = db;
@@ -165,7 +179,11 @@ export class SqliteCapmapRepo implements CapmapRepo {
         .run(batch.kind, batch.source, batch.file, batch.fileSha256, batch.evidence.length);
       return { models: batch.models.length, evidence: batch.evidence.length };
     });
-    return run.immediate();
+    try {
+      return run.immediate();
+    } finally {
+      this.#writes++;
+    }
   }
 
   imports(): CapImportRecord[] {
@@ -258,7 +276,11 @@ export class SqliteCapmapRepo implements CapmapRepo {
         insert.run(c.modelId, c.category, c.estimate, c.lo, c.hi, c.n, c.evidence, JSON.stringify(c.sources));
       }
     });
-    run.immediate();
+    try {
+      run.immediate();
+    } finally {
+      this.#writes++;
+    }
   }
 
   #where(q: CellQuery): { sql: string; params: Array<string | number> } {
@@ -349,5 +371,24 @@ export class SqliteCapmapRepo implements CapmapRepo {
     return this.#db
       .prepare("SELECT category, COUNT(*) AS models FROM capmap_cells GROUP BY category ORDER BY category")
       .all() as Array<{ category: string; models: number }>;
+  }
+
+  allModels(): Map<string, CapModel> {
+    const rows = this.#db.prepare(`SELECT ${MODEL_COLS} FROM capmap_models m`).all() as ModelRow[];
+    return new Map(rows.map((r) => [r.id, toModel(r)]));
+  }
+
+  rankModels(q: CellQuery & { minCategories?: number }) {
+    const { category: _c, limit, offset, ...rest } = q;
+    const w = this.#where(rest);
+    const min = q.minCategories ?? 1;
+    const inner = `SELECT c.model_id AS modelId, AVG(c.estimate) AS mean, COUNT(*) AS categories
+      FROM capmap_cells c JOIN capmap_models m ON m.id = c.model_id ${w.sql}
+      GROUP BY c.model_id HAVING COUNT(*) >= ?`;
+    const total = (this.#db.prepare(`SELECT COUNT(*) AS n FROM (${inner})`).get(...w.params, min) as { n: number }).n;
+    const rows = this.#db
+      .prepare(`${inner} ORDER BY mean DESC, modelId LIMIT ? OFFSET ?`)
+      .all(...w.params, min, limit ?? -1, offset ?? 0) as Array<{ modelId: string; mean: number; categories: number }>;
+    return { total, rows };
   }
 }

@@ -1,0 +1,126 @@
+/**
+ * An in-memory index of the map, rebuilt when the store's data version changes (after an import or a sync,
+ * from this process or another). Search, the heatmap, profiles and leaderboards read it instead of scanning
+ * tens of thousands of rows per request.
+ */
+import type { CapModel, MetricInfo } from "../store/capmap.ts";
+import type { Store } from "../store/store.ts";
+
+export interface LiteCell {
+  modelId: string;
+  category: string;
+  estimate: number;
+  lo: number;
+  hi: number;
+  n: number;
+  evidence: number;
+  sourcesJson: string;
+  model: CapModel;
+}
+
+export interface Snapshot {
+  version: string;
+  models: Map<string, CapModel>;
+  /** Cells per category, best first. */
+  byCategory: Map<string, LiteCell[]>;
+  /** Cells per model. */
+  byModel: Map<string, LiteCell[]>;
+  /** Models by mean estimate over their cells, best first. */
+  ranking: Array<{ modelId: string; mean: number; categories: number }>;
+  metrics: MetricInfo[];
+  /** Lazily built per-view caches (leaderboards), dropped with the snapshot. */
+  memo: Map<string, unknown>;
+}
+
+const cache = new WeakMap<Store, Snapshot>();
+
+export function snapshot(store: Store): Snapshot {
+  const version = store.capmap.version();
+  const hit = cache.get(store);
+  if (hit && hit.version === version) return hit;
+  const models = store.capmap.allModels();
+  const byCategory = new Map<string, LiteCell[]>();
+  const byModel = new Map<string, LiteCell[]>();
+  for (const [modelId, category, estimate, lo, hi, n, evidence, sourcesJson] of store.capmap.allCells()) {
+    const cell: LiteCell = {
+      modelId,
+      category,
+      estimate,
+      lo,
+      hi,
+      n,
+      evidence,
+      sourcesJson,
+      model: models.get(modelId) ?? { id: modelId },
+    };
+    const c = byCategory.get(category);
+    if (c) c.push(cell);
+    else byCategory.set(category, [cell]);
+    const m = byModel.get(modelId);
+    if (m) m.push(cell);
+    else byModel.set(modelId, [cell]);
+  }
+  for (const cells of byCategory.values()) {
+    cells.sort((a, b) => b.estimate - a.estimate || (a.modelId < b.modelId ? -1 : 1));
+  }
+  const ranking = [...byModel].map(([modelId, cells]) => ({
+    modelId,
+    mean: cells.reduce((s, c) => s + c.estimate, 0) / cells.length,
+    categories: cells.length,
+  }));
+  ranking.sort((a, b) => b.mean - a.mean || (a.modelId < b.modelId ? -1 : 1));
+  const snap: Snapshot = {
+    version,
+    models,
+    byCategory,
+    byModel,
+    ranking,
+    metrics: store.capmap.metrics(),
+    memo: new Map(),
+  };
+  cache.set(store, snap);
+  return snap;
+}
+
+export interface ModelFilter {
+  maxParams?: number | undefined;
+  minParams?: number | undefined;
+  license?: string | undefined;
+  excludeFlagged?: boolean | undefined;
+  excludeMerged?: boolean | undefined;
+  q?: string | undefined;
+}
+
+/** A predicate over models for the filters shared by search, the map and the leaderboards. */
+export function modelFilter(f: ModelFilter): (m: CapModel) => boolean {
+  const lic = f.license?.trim().toLowerCase() || undefined;
+  const q = f.q?.trim().toLowerCase() || undefined;
+  return (m) => {
+    if (f.maxParams !== undefined && !(m.paramsB !== undefined && m.paramsB <= f.maxParams)) return false;
+    if (f.minParams !== undefined && !(m.paramsB !== undefined && m.paramsB >= f.minParams)) return false;
+    if (lic !== undefined && (m.license ?? "").toLowerCase() !== lic) return false;
+    if (f.excludeFlagged && m.flagged) return false;
+    if (f.excludeMerged && m.merged) return false;
+    if (q !== undefined && !m.id.toLowerCase().includes(q)) return false;
+    return true;
+  };
+}
+
+/** For each value in `his`, how many of `los` are strictly above it (los sorted descending). */
+export function countAbove(losDesc: Float64Array, hi: number): number {
+  let a = 0;
+  let b = losDesc.length;
+  while (a < b) {
+    const mid = (a + b) >>> 1;
+    if ((losDesc[mid] as number) > hi) a = mid + 1;
+    else b = mid;
+  }
+  return a;
+}
+
+export function sortedLosDesc(cells: Array<{ lo: number }>): Float64Array {
+  const los = Float64Array.from(cells, (c) => c.lo);
+  los.sort();
+  los.reverse();
+  return los;
+}

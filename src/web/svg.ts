@@ -1,0 +1,88 @@
+import { fmt1, html, type Safe } from "./html.ts";
+
+/** Colour for a 0-100 score: light to dark blue (readable in print and for most colour-blind readers). */
+export function heatColor(v: number): string {
+  const t = Math.min(1, Math.max(0, v / 100));
+  const from = [247, 251, 255];
+  const to = [8, 48, 107];
+  const c = from.map((f, i) => Math.round(f + ((to[i] as number) - f) * t));
+  return `rgb(${c.join(",")})`;
+}
+
+export interface IntervalItem {
+  label: string;
+  estimate: number;
+  lo: number;
+  hi: number;
+  /** Highlight (tied for first, or the tier's colour band). */
+  mark?: boolean;
+  group?: number;
+}
+
+/** Horizontal dot-and-whisker chart: one row per item, sorted as given. */
+export function intervalChart(
+  items: IntervalItem[],
+  opts: { title: string; unit?: string; zeroLine?: boolean } = { title: "" },
+): Safe {
+  const rowH = 16;
+  const labelW = 230;
+  const plotW = 460;
+  const top = 24;
+  const h = top + items.length * rowH + 24;
+  const lo = Math.min(...items.map((i) => i.lo), opts.zeroLine ? 0 : Number.POSITIVE_INFINITY);
+  const hi = Math.max(...items.map((i) => i.hi), opts.zeroLine ? 0 : Number.NEGATIVE_INFINITY);
+  const pad = (hi - lo) * 0.05 || 1;
+  const x0 = lo - pad;
+  const x1 = hi + pad;
+  const x = (v: number) => labelW + ((v - x0) / (x1 - x0)) * plotW;
+  const ticks = 5;
+  const tickEls = Array.from({ length: ticks + 1 }, (_, k) => {
+    const v = x0 + ((x1 - x0) * k) / ticks;
+    return html`<line x1="${x(v)}" x2="${x(v)}" y1="${top - 4}" y2="${h - 20}" stroke="#e3e7ec"/><text x="${x(v)}" y="${h - 6}" text-anchor="middle" fill="#5b6470">${v.toFixed(0)}</text>`;
+  });
+  const rows = items.map((it, i) => {
+    const y = top + i * rowH + rowH / 2;
+    const band =
+      it.group !== undefined && it.group % 2 === 0
+        ? html`<rect x="0" y="${y - rowH / 2}" width="${labelW + plotW + 20}" height="${rowH}" fill="#f3f6f9"/>`
+        : "";
+    const label = it.label.length > 34 ? `${it.label.slice(0, 33)}…` : it.label;
+    return html`${band}<text x="${labelW - 6}" y="${y + 4}" text-anchor="end">${label}</text><line x1="${x(it.lo)}" x2="${x(it.hi)}" y1="${y}" y2="${y}" stroke="${it.mark ? "#c26b00" : "#0b63c5"}" stroke-width="2"/><circle cx="${x(it.estimate)}" cy="${y}" r="3.5" fill="${it.mark ? "#c26b00" : "#0b63c5"}"><title>${it.label}: ${fmt1(it.estimate)} [${fmt1(it.lo)}, ${fmt1(it.hi)}]${opts.unit ? ` ${opts.unit}` : ""}</title></circle>`;
+  });
+  const zero = opts.zeroLine
+    ? html`<line x1="${x(0)}" x2="${x(0)}" y1="${top - 4}" y2="${h - 20}" stroke="#8a1c14" stroke-dasharray="3 3"/>`
+    : "";
+  return html`<svg role="img" aria-label="${opts.title}" viewBox="0 0 ${labelW + plotW + 20} ${h}" width="${labelW + plotW + 20}" height="${h}" xmlns="http://www.w3.org/2000/svg"><title>${opts.title}</title>${tickEls}${zero}${rows}</svg>`;
+}
+
+export interface HeatRow {
+  label: string;
+  href: string;
+  cells: Array<{ estimate: number; lo: number; hi: number; n: number } | undefined>;
+}
+
+/** Models x categories heatmap; each cell shows its estimate and, on hover, its interval and evidence. */
+export function heatmap(columns: string[], rows: HeatRow[], title: string): Safe {
+  const labelW = 250;
+  const cellW = 78;
+  const cellH = 20;
+  const top = 70;
+  const w = labelW + columns.length * cellW + 4;
+  const h = top + rows.length * cellH + 4;
+  const heads = columns.map(
+    (c, j) =>
+      html`<text transform="translate(${labelW + j * cellW + cellW / 2},${top - 6}) rotate(-30)" text-anchor="start">${c}</text>`,
+  );
+  const body = rows.map((r, i) => {
+    const y = top + i * cellH;
+    const label = r.label.length > 38 ? `${r.label.slice(0, 37)}…` : r.label;
+    const cells = r.cells.map((c, j) => {
+      const cx = labelW + j * cellW;
+      if (!c)
+        return html`<rect x="${cx}" y="${y}" width="${cellW - 2}" height="${cellH - 2}" fill="#fafafa" stroke="#eee"/>`;
+      return html`<g><rect x="${cx}" y="${y}" width="${cellW - 2}" height="${cellH - 2}" fill="${heatColor(c.estimate)}"/><text x="${cx + cellW / 2}" y="${y + 14}" text-anchor="middle" fill="${c.estimate > 55 ? "#fff" : "#1b1f24"}">${fmt1(c.estimate)}</text><title>${r.label} · ${columns[j] ?? ""}: ${fmt1(c.estimate)} [${fmt1(c.lo)}, ${fmt1(c.hi)}], ${c.n} items</title></g>`;
+    });
+    return html`<a href="${r.href}"><text x="${labelW - 6}" y="${y + 14}" text-anchor="end" fill="#0b63c5">${label}</text></a>${cells}`;
+  });
+  return html`<svg role="img" aria-label="${title}" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" xmlns="http://www.w3.org/2000/svg"><title>${title}</title>${heads}${body}</svg>`;
+}
