@@ -79,13 +79,22 @@ const viaLoglik = (i: number) =>
 const viaGenerate = (i: number) => backend.generate(`Question ${i}: is the sky blue? Answer:`, { maxTokens: 1 });
 
 const bound = concurrency / (serviceMs / 1000);
-// Warm up sockets and JIT; then every path is measured the same way (all requests issued by `concurrency`
-// callers, so the backend's own limiter is what bounds the openai runs).
+// Warm up sockets and JIT. The baseline runs `concurrency` workers; the backend runs get twice as many callers
+// so that its own limiter (concurrency 64) is what bounds them.
 await measure(500, bare, concurrency);
 await measure(500, viaLoglik, concurrency);
-const base = await measure(total, bare, concurrency);
-const ll = await measure(total, viaLoglik, concurrency * 2);
-const gen = await measure(total, viaGenerate, concurrency * 2);
+// The machine may be shared: three interleaved rounds, best of each (the least disturbed run).
+const rounds = Number(process.env.ROUNDS ?? 3);
+const best = (a: Figures | undefined, b: Figures) => (a && a.rps >= b.rps ? a : b);
+let base: Figures | undefined;
+let ll: Figures | undefined;
+let gen: Figures | undefined;
+for (let r = 0; r < rounds; r++) {
+  base = best(base, await measure(total, bare, concurrency));
+  ll = best(ll, await measure(total, viaLoglik, concurrency * 2));
+  gen = best(gen, await measure(total, viaGenerate, concurrency * 2));
+}
+if (!base || !ll || !gen) throw new Error("no rounds");
 
 const line = (name: string, f: Figures) =>
   `${name.padEnd(34)} ${f.rps.toFixed(0).padStart(6)} req/s  ${((100 * f.rps) / bound).toFixed(1).padStart(5)}% of bound  ` +
