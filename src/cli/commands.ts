@@ -4,10 +4,12 @@ import { CAPMAP_COMMANDS } from "./commands/capmap.ts";
 import { evalCommand } from "./commands/eval.ts";
 import { JUDGE_ANALYSIS_COMMANDS } from "./commands/judge-analysis.ts";
 import { JUDGING_COMMANDS } from "./commands/judging.ts";
+import { MODELS_COMMANDS } from "./commands/models.ts";
 import { RUNS_COMMANDS } from "./commands/runs.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { serveModelCommand } from "./commands/serve-model.ts";
 import { TASKS_COMMANDS } from "./commands/tasks.ts";
+import { TEMPLATE_COMMANDS } from "./commands/template.ts";
 
 /**
  * Every CLI command, in the order `modelmap help` lists them. Each feature adds its commands from its own
@@ -17,6 +19,8 @@ export const COMMANDS: Command[] = [
   serveCommand,
   ...ARENA_COMMANDS,
   serveModelCommand,
+  ...MODELS_COMMANDS,
+  ...TEMPLATE_COMMANDS,
   ...CAPMAP_COMMANDS,
   ...JUDGING_COMMANDS, ...JUDGE_ANALYSIS_COMMANDS,
   evalCommand,

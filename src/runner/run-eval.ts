@@ -109,6 +109,14 @@ export async function runEval(store: Store, backend: Backend, opts: EvalOptions)
         `task '${t.name}' needs rolling log-likelihoods, which this backend cannot give`,
       );
   }
+  for (const t of opts.tasks) {
+    const k = opts.prompt.numFewshot ?? t.config.num_fewshot ?? 0;
+    if (k > 0 && fewshotSplit(t) === undefined)
+      throw new ModelmapError("input", `task '${t.name}' asks for ${k}-shot but has no few-shot split`, {
+        location: { file: t.file, field: "fewshot_split" },
+        hint: "set fewshot_split (or training_split/validation_split) or use --num-fewshot 0",
+      });
+  }
   const mk = modelKey(backend.identity);
   const progress = opts.progress ?? SILENT_PROGRESS;
   const window = opts.window ?? 1000;

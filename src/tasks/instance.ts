@@ -9,7 +9,7 @@ import type { ChatMessage, GenerationParams } from "../backends/types.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { createRng } from "../core/rng.ts";
 import type { Doc } from "./dataset.ts";
-import { docValue, renderText } from "./jinja.ts";
+import { docList, docValue, renderText } from "./jinja.ts";
 import type { TaskConfig } from "./schema.ts";
 
 export interface PromptOptions {
@@ -92,7 +92,7 @@ export class TaskPrompter {
       throw new ModelmapError("input", `task '${this.cfg.task}' is multiple_choice but has no doc_to_choice`);
     const v = Array.isArray(spec)
       ? spec.map((s) => renderText(s, doc, where(this.cfg.task, "doc_to_choice")))
-      : docValue(spec, doc, where(this.cfg.task, "doc_to_choice"));
+      : docList(spec, doc, where(this.cfg.task, "doc_to_choice"));
     if (Array.isArray(v)) return v.map((x) => asText(x, this.cfg.task, "doc_to_choice", docId));
     if (v && typeof v === "object") return Object.keys(v);
     throw new ModelmapError(
@@ -114,7 +114,9 @@ export class TaskPrompter {
   gold(doc: Doc, docId: number, choices?: string[]): number[] | string {
     const spec = this.cfg.doc_to_target;
     if (spec === undefined) throw new ModelmapError("input", `task '${this.cfg.task}' has no doc_to_target`);
-    const v = docValue(spec, doc, where(this.cfg.task, "doc_to_target"));
+    const v = choices
+      ? docList(spec, doc, where(this.cfg.task, "doc_to_target"))
+      : docValue(spec, doc, where(this.cfg.task, "doc_to_target"));
     if (!choices) return asText(v, this.cfg.task, "doc_to_target", docId);
     const toIndex = (x: unknown): number => {
       if (typeof x === "number" && Number.isInteger(x) && x >= 0 && x < choices.length) return x;
@@ -156,13 +158,13 @@ export class TaskPrompter {
     const out = this.cfg.output_type;
     if (out === "multiple_choice") {
       const choices = this.choices(doc, i);
-      const gold = this.gold(doc, i, choices) as number[];
       const t = this.text(doc, i);
       if (typeof t === "number")
         return {
           q: choices[t] ?? "",
           a: asText(docValue(this.cfg.doc_to_target ?? "", doc, "doc_to_target"), this.cfg.task, "doc_to_target", i),
         };
+      const gold = this.gold(doc, i, choices) as number[];
       return { q: t, a: choices[gold[0] ?? 0] ?? "" };
     }
     const t = this.text(doc, i);

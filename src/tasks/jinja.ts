@@ -23,6 +23,8 @@ function compile(source: string, where: string): Template {
 
 /** Renders a template to text. */
 export function renderText(source: string, doc: Record<string, unknown>, where: string): string {
+  // Plain text stays byte-exact (Jinja would drop a trailing newline, e.g. of a task description).
+  if (!/\{[{%#]/.test(source)) return source;
   try {
     return compile(source, where).render(doc);
   } catch (e) {
@@ -55,4 +57,20 @@ export function docValue(spec: string | number, doc: Record<string, unknown>, wh
   const m = WHOLE_EXPR.exec(spec);
   if (m?.[1] !== undefined && !m[1].includes("{{") && !m[1].includes("}}")) return evalExpression(m[1], doc, where);
   return renderText(spec, doc, where);
+}
+
+/** Like lm-eval's literal_eval of rendered text: a rendered "[0, 1]" becomes a list; other text stays text. */
+export function docList(spec: string | number, doc: Record<string, unknown>, where: string): unknown {
+  const v = docValue(spec, doc, where);
+  if (typeof v === "string") {
+    const t = v.trim();
+    if (t.startsWith("[") && t.endsWith("]")) {
+      try {
+        return JSON.parse(t) as unknown;
+      } catch {
+        return v;
+      }
+    }
+  }
+  return v;
 }

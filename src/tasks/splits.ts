@@ -16,8 +16,12 @@ export function splitFiles(task: LoadedTask, dataDir: string): Map<string, Resol
   const cfg = task.config;
   const df = cfg.data_files ?? cfg.dataset_kwargs?.data_files;
   if (df === undefined)
-    throw new ModelmapError("input", `task '${cfg.task}' has no data_files`, { location: { file: task.file, field: "data_files" } });
-  const datasetPath = [cfg.dataset_path, cfg.dataset_name].filter((x): x is string => typeof x === "string" && x !== "").join("/");
+    throw new ModelmapError("input", `task '${cfg.task}' has no data_files`, {
+      location: { file: task.file, field: "data_files" },
+    });
+  const datasetPath = [cfg.dataset_path, cfg.dataset_name]
+    .filter((x): x is string => typeof x === "string" && x !== "")
+    .join("/");
   const base = { dataDir, yamlDir: dirname(task.file), ...(datasetPath ? { datasetPath } : {}) };
   const resolveRefs = (refs: DataFileRef | DataFileRef[]): ResolvedFile[] =>
     (Array.isArray(refs) ? refs : [refs]).map((r) => {
@@ -45,8 +49,12 @@ export function fewshotSplit(task: LoadedTask): string | undefined {
 export function filesFor(task: LoadedTask, files: Map<string, ResolvedFile[]>, split: string): ResolvedFile[] {
   const f = files.get(split);
   if (!f)
-    throw new ModelmapError("input", `task '${task.name}' uses split '${split}' but data_files has only ${[...files.keys()].join(", ")}`, {
-      location: { file: task.file, field: "data_files" },
-    });
+    throw new ModelmapError(
+      "input",
+      `task '${task.name}' uses split '${split}' but data_files has only ${[...files.keys()].join(", ")}`,
+      {
+        location: { file: task.file, field: "data_files" },
+      },
+    );
   return f;
 }

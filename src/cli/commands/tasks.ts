@@ -1,0 +1,119 @@
+import { readdirSync, statSync } from "node:fs";
+import { stringify } from "yaml";
+import { ModelmapError } from "../../core/errors.ts";
+import { loadRegistry } from "../../runner/service.ts";
+import { loadTaskFile } from "../../tasks/loader.ts";
+import { type Command, parseFlags } from "../command.ts";
+
+const tasksList: Command = {
+  name: "tasks list",
+  summary: "list task definitions, groups and tags",
+  usage: `usage: modelmap tasks list [--tasks-dir DIR]... [--format text|json]
+
+Lists the built-in tasks (tasks/ in the repository) and those under each --tasks-dir.`,
+  run(argv, ctx) {
+    const { values } = parseFlags(
+      "tasks list",
+      argv,
+      { "tasks-dir": { type: "string", multiple: true }, format: { type: "string" } },
+      false,
+    );
+    const reg = loadRegistry(values["tasks-dir"] ?? []);
+    const tasks = [...reg.tasks.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+    if (values.format === "json") {
+      ctx.stdout.write(
+        `${JSON.stringify(
+          {
+            tasks: tasks.map((t) => ({
+              name: t.name,
+              output_type: t.config.output_type,
+              tags: t.tags,
+              categories: t.categories,
+              num_fewshot: t.config.num_fewshot ?? 0,
+              file: t.file,
+            })),
+            groups: [...reg.groups.values()].map((g) => ({ name: g.name, tasks: g.config.task })),
+          },
+          null,
+          2,
+        )}\n`,
+      );
+      return 0;
+    }
+    for (const t of tasks)
+      ctx.stdout.write(
+        `${t.name.padEnd(48)} ${t.config.output_type.padEnd(16)} ${String(t.config.num_fewshot ?? 0).padStart(2)}-shot  ${t.tags.join(",")}\n`,
+      );
+    for (const g of reg.groups.values())
+      ctx.stdout.write(`${`${g.name} (group)`.padEnd(48)} ${g.config.task.length} members\n`);
+    return 0;
+  },
+};
+
+const tasksShow: Command = {
+  name: "tasks show",
+  summary: "show one task's resolved definition",
+  usage: `usage: modelmap tasks show NAME [--tasks-dir DIR]...
+
+Prints the task's definition after 'include' is resolved, with its file and content hash.`,
+  run(argv, ctx) {
+    const { values, positionals } = parseFlags("tasks show", argv, { "tasks-dir": { type: "string", multiple: true } });
+    const name = positionals[0];
+    if (!name) throw new ModelmapError("usage", "tasks show: give a task name");
+    const reg = loadRegistry(values["tasks-dir"] ?? []);
+    const t = reg.tasks.get(name);
+    const g = reg.groups.get(name);
+    if (g) {
+      ctx.stdout.write(`# ${g.file}\n${stringify(g.config)}`);
+      return 0;
+    }
+    if (!t) throw new ModelmapError("not_found", `no task '${name}'`, { hint: "run 'modelmap tasks list'" });
+    ctx.stdout.write(`# ${t.file}\n# hash ${t.hash}\n${stringify(t.config)}`);
+    return 0;
+  },
+};
+
+const tasksValidate: Command = {
+  name: "tasks validate",
+  summary: "check task YAML files against the schema",
+  usage: `usage: modelmap tasks validate [FILE|DIR]...
+
+Validates task and group files (default: the built-in tasks). Each problem is reported with file, line and field;
+exit code 2 if any file is invalid.`,
+  run(argv, ctx) {
+    const { positionals } = parseFlags("tasks validate", argv, {});
+    let bad = 0;
+    let ok = 0;
+    if (positionals.length === 0) {
+      const reg = loadRegistry([]);
+      ctx.stdout.write(`ok: ${reg.tasks.size} tasks, ${reg.groups.size} groups\n`);
+      return 0;
+    }
+    const files: string[] = [];
+    const walk = (p: string) => {
+      if (statSync(p).isDirectory()) for (const e of readdirSync(p).sort()) walk(`${p}/${e}`);
+      else if (/\.ya?ml$/.test(p) && !/(^|\/)_[^/]*$/.test(p)) files.push(p);
+    };
+    for (const p of positionals) {
+      try {
+        walk(p);
+      } catch {
+        throw new ModelmapError("not_found", `no such file or directory: ${p}`);
+      }
+    }
+    for (const f of files) {
+      try {
+        loadTaskFile(f);
+        ok++;
+      } catch (e) {
+        if (!(e instanceof ModelmapError)) throw e;
+        bad++;
+        ctx.stderr.write(`${e.message}\n`);
+      }
+    }
+    ctx.stdout.write(`${ok} valid, ${bad} invalid\n`);
+    return bad > 0 ? 2 : 0;
+  },
+};
+
+export const TASKS_COMMANDS: Command[] = [tasksList, tasksShow, tasksValidate];
