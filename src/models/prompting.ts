@@ -125,3 +125,20 @@ export function promptForModel(
     ...renderPrompt(p.template, p.systemPrompt, messages, { ...opts, tokenizerAddsBos: p.tokenizerAddsBos }),
   };
 }
+
+/** What a configured model is sent for a conversation (the service behind `modelmap template render`). */
+export function renderForModel(
+  model: ModelConfig,
+  messages: ChatMessage[],
+  opts: {
+    presets?: Readonly<Record<string, string>> | undefined;
+    systemPrompt?: SystemPromptSpec | undefined;
+    addGenerationPrompt?: boolean;
+  } = {},
+): { prompt: PromptForModel; prompting: ModelPrompting } {
+  const prompting = resolveModelPrompting(model, { presets: opts.presets, systemPrompt: opts.systemPrompt });
+  return {
+    prompt: promptForModel(prompting, messages, { addGenerationPrompt: opts.addGenerationPrompt ?? true }),
+    prompting,
+  };
+}

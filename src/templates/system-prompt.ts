@@ -21,7 +21,7 @@ export interface ResolvedSystemPrompt {
 
 export function resolveSystemPrompt(
   spec: SystemPromptSpec | undefined,
-  ctx: { presets?: Readonly<Record<string, string>>; modelDefault?: string | undefined } = {},
+  ctx: { presets?: Readonly<Record<string, string>> | undefined; modelDefault?: string | undefined } = {},
 ): ResolvedSystemPrompt {
   const make = (text: string | undefined, source: string): ResolvedSystemPrompt => ({
     text,
