@@ -8,7 +8,6 @@ import { mapCategories, search } from "../capmap/service.ts";
 import { arenaBoards, benchmarkLeaderboard, mapOverview, warmViews } from "../capmap/views.ts";
 import { fieldPath, httpStatusFor, ModelmapError } from "../core/errors.ts";
 import type { AppEnv, RouteModule, ServerDeps } from "../server/app.ts";
-import { ROUTE_MODULES } from "../server/routes.ts";
 import type { EvalSampleRecord } from "../store/evals.ts";
 import type { Store } from "../store/store.ts";
 import { html } from "./html.ts";
@@ -26,10 +25,19 @@ const NAV: Array<[string, string]> = [
   ["/runs", "Runs"],
 ];
 
-/** Navigation of every mounted feature (read at request time: the registry lists this module too). */
-function siteNav(): Array<[string, string]> {
-  const all = ROUTE_MODULES.flatMap((m) => m.nav ?? []);
-  return all.length ? all : NAV;
+let navCache: Array<[string, string]> | undefined;
+
+/**
+ * Navigation of every registered feature. The registry imports this module, so it is read lazily (at the
+ * first request) rather than imported at load time, which would be an import cycle.
+ */
+async function siteNav(): Promise<Array<[string, string]>> {
+  if (!navCache) {
+    const { ROUTE_MODULES } = await import("../server/routes.ts");
+    const all = ROUTE_MODULES.flatMap((m) => m.nav ?? []);
+    navCache = all.length ? all : NAV;
+  }
+  return navCache;
 }
 
 const num = z
@@ -104,12 +112,13 @@ function htmlRoute(
   title: string,
   body: (c: Context<AppEnv>) => ReturnType<typeof html> | { title: string; body: ReturnType<typeof html> },
 ) {
-  return (c: Context<AppEnv>) => {
+  return async (c: Context<AppEnv>) => {
+    const nav = await siteNav();
     try {
       const out = body(c);
       const t = "title" in out ? out.title : title;
       const b = "title" in out ? out.body : out;
-      return c.html(page({ title: t, path: c.req.path, nav: siteNav(), body: b }));
+      return c.html(page({ title: t, path: c.req.path, nav, body: b }));
     } catch (e) {
       const status = httpStatusFor(e);
       if (status >= 500) throw e;
@@ -119,7 +128,7 @@ function htmlRoute(
         page({
           title: "Not available",
           path: c.req.path,
-          nav: siteNav(),
+          nav,
           body: html`<h1>${status === 404 ? "Not found" : "Bad request"}</h1><p id="error">${msg}</p>${hint ? html`<p class="muted">${hint}</p>` : ""}`,
         }),
         status as 400,

@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { createApp } from "../server/app.ts";
+import { openStore } from "../store/sqlite/index.ts";
+import { EVIL_ID, seedWebFixture } from "./fixtures.ts";
+import { capmapRoutes } from "./routes.ts";
+
+function setup() {
+  const store = openStore(":memory:");
+  const { runId } = seedWebFixture(store);
+  const app = createApp({ store }, [capmapRoutes]);
+  return { store, app, runId };
+}
+
+test("every page renders with a strict CSP and no external URLs", async () => {
+  const { store, app, runId } = setup();
+  try {
+    const pages = [
+      "/map",
+      "/benchmarks",
+      "/benchmarks?sort=gsm8k&dir=asc",
+      "/arena",
+      "/search?category=math",
+      "/models/acme/alpha-7b",
+      "/compare?a=acme/alpha-7b&b=acme/gamma-8b",
+      "/runs",
+      `/runs/${runId}?task=tiny-math`,
+      `/runs/${runId}/samples/tiny-math/0`,
+    ];
+    for (const p of pages) {
+      const res = await app.request(p);
+      assert.equal(res.status, 200, p);
+      assert.match(res.headers.get("content-security-policy") ?? "", /default-src 'self'/, p);
+      const body = await res.text();
+      assert.match(body, /<nav>/, p);
+      assert.ok(!/(src|href)="https?:\/\//.test(body), `${p} references an external URL`);
+    }
+  } finally {
+    store.close();
+  }
+});
+
+test("data is escaped everywhere it appears", async () => {
+  const { store, app } = setup();
+  try {
+    for (const p of ["/map", "/search?category=math&top=20", "/benchmarks", `/models/${EVIL_ID}`]) {
+      const body = await (await app.request(p)).text();
+      assert.ok(!body.includes("<script>"), `${p} contains a raw <script>`);
+      assert.ok(!body.includes("<b>bold</b>"), `${p} contains raw licence markup`);
+    }
+    const model = await (await app.request(`/models/${encodeURIComponent(EVIL_ID)}`)).text();
+    assert.match(model, /&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;/);
+  } finally {
+    store.close();
+  }
+});
+
+test("search API: ranks, the tied-for-first set, filters, and errors as JSON with status", async () => {
+  const { store, app } = setup();
+  try {
+    const r = await app.request("/api/search?category=math&max_params=8&license=apache-2.0");
+    assert.equal(r.status, 200);
+    const body = (await r.json()) as {
+      total: number;
+      results: Array<{ modelId: string; rank: number }>;
+      tiedForFirst: Array<{ modelId: string }>;
+    };
+    assert.equal(body.total, 3);
+    assert.deepEqual(
+      body.tiedForFirst.map((t) => t.modelId),
+      ["acme/alpha-7b", "acme/beta-7b"],
+    );
+    assert.equal(body.results[2]?.modelId, "acme/epsilon-3b");
+    assert.equal(body.results[2]?.rank, 3);
+    const bad = await app.request("/api/search?category=math&max_params=lots");
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: { message: string } }).error.message, /max_params/);
+    const missing = await app.request("/api/search?category=poetry");
+    assert.equal(missing.status, 404);
+    const page = await app.request("/search?category=poetry");
+    assert.equal(page.status, 404);
+    assert.match(await page.text(), /no category &#39;poetry&#39;/);
+  } finally {
+    store.close();
+  }
+});
+
+test("model, compare, card and map APIs show what the pages show", async () => {
+  const { store, app, runId } = setup();
+  try {
+    const m = (await (await app.request("/api/models/acme/beta-7b")).json()) as {
+      model: { id: string; merged: boolean };
+      strengths: string[];
+      categories: Array<{ cell: { category: string } }>;
+    };
+    assert.equal(m.model.id, "acme/beta-7b");
+    assert.equal(m.model.merged, true);
+    assert.equal(m.categories.length, 4);
+    const cmp = (await (await app.request("/api/compare?a=acme/alpha-7b&b=acme/gamma-8b")).json()) as {
+      categories: Array<{ category: string; verdict: string }>;
+    };
+    assert.equal(cmp.categories.find((c) => c.category === "math")?.verdict, "a");
+    const card = await app.request("/card/acme/alpha-7b");
+    assert.match(card.headers.get("content-type") ?? "", /text\/markdown/);
+    const md = await card.text();
+    assert.match(md, /# acme\/alpha-7b: capability report/);
+    assert.match(md, new RegExp(`/runs/${runId}`), "the card links the model's run");
+    assert.match(md, /system prompt: "You are terse\."/);
+    const map = (await (await app.request("/api/map")).json()) as {
+      categories: string[];
+      total: number;
+      scale: object;
+    };
+    assert.deepEqual(map.categories, ["chat", "knowledge", "math", "reasoning"]);
+    assert.equal(map.total, 6);
+    const arena = (await (await app.request("/api/arena")).json()) as {
+      boards: Array<{ rows: Array<{ modelId: string; rank: number; tier: number }> }>;
+    };
+    const rows = arena.boards[0]?.rows ?? [];
+    assert.deepEqual(
+      rows.map((r) => [r.modelId, r.rank, r.tier]),
+      [
+        ["acme/delta-70b", 1, 1],
+        ["acme/alpha-7b", 2, 2],
+        ["acme/beta-7b", 2, 2],
+        ["acme/gamma-8b", 4, 3],
+      ],
+    );
+    const lb = (await (await app.request("/api/benchmarks?sort=model&dir=asc&max_params=7.5")).json()) as {
+      rows: Array<{ modelId: string }>;
+      columns: Array<{ metric: string; baseline: number }>;
+    };
+    assert.deepEqual(
+      lb.rows.map((r) => r.modelId),
+      ["acme/alpha-7b", "acme/beta-7b", "acme/epsilon-3b", EVIL_ID],
+    );
+    assert.equal(lb.columns.find((c) => c.metric === "mmlu")?.baseline, 25);
+  } finally {
+    store.close();
+  }
+});
+
+test("run browser: the sample page shows the prompt as sent, raw output, extracted answer, score and rationale", async () => {
+  const { store, app, runId } = setup();
+  try {
+    const body = await (await app.request(`/runs/${runId}/samples/tiny-math/0`)).text();
+    assert.match(body, /&lt;\|im_start\|&gt;user\nWhat is 2\+2\?/);
+    assert.match(body, /The answer is 4\. &lt;b&gt;done&lt;\/b&gt;/);
+    assert.match(body, /strict-match&quot;: &quot;4&quot;/);
+    assert.match(body, /exact_match,strict-match&quot;: 1/);
+    assert.match(body, /Correct final answer\./);
+    const err = await (await app.request(`/runs/${runId}/samples/tiny-math/2`)).text();
+    assert.match(err, /backend timeout/);
+    assert.equal((await app.request(`/runs/${runId}/samples/tiny-math/9`)).status, 404);
+    assert.equal((await app.request("/runs/nope")).status, 404);
+  } finally {
+    store.close();
+  }
+});
+
+test("an empty store renders every page with a hint instead of failing", async () => {
+  const store = openStore(":memory:");
+  try {
+    const app = createApp({ store }, [capmapRoutes]);
+    for (const p of ["/map", "/benchmarks", "/arena", "/search", "/compare", "/runs"]) {
+      const res = await app.request(p);
+      assert.equal(res.status, 200, p);
+      const text = await res.text();
+      assert.ok(/id="empty"|Enter two model ids/.test(text), `${p} shows no empty-state hint`);
+    }
+    assert.equal((await app.request("/models/nobody/here")).status, 404);
+  } finally {
+    store.close();
+  }
+});
