@@ -231,6 +231,17 @@ describe("openai backend: faults end as results or errors with reasons", () => {
     }
   });
 
+  test("probeLoglikelihood tells whether the server returns prompt logprobs", async () => {
+    const good = await server();
+    assert.deepEqual(await backend([good.url]).probeLoglikelihood(), { supported: true });
+    const bad = await server(() => ({ kind: "no-logprobs" }));
+    const probe = await backend([bad.url]).probeLoglikelihood();
+    assert.equal(probe.supported, false);
+    assert.match(probe.reason ?? "", /no prompt log-probabilities/);
+    const down = await server(() => ({ kind: "status", status: 401 }));
+    await assert.rejects(backend([down.url]).probeLoglikelihood(), /HTTP 401/);
+  });
+
   test("401 is an auth error and not retried", async () => {
     const s = await server(() => ({ kind: "status", status: 401 }));
     const e = await rejection(backend([s.url]).generate("x", {}));

@@ -83,6 +83,20 @@ export class OpenAIBackend implements Backend {
     return res.data.map((m) => m.id);
   }
 
+  /**
+   * Whether the server returns prompt logprobs (for `models check`): scores a short text once. Other failures
+   * (server down, auth) are thrown, since they say nothing about support.
+   */
+  async probeLoglikelihood(opts: CallOptions = {}): Promise<{ supported: boolean; reason?: string }> {
+    try {
+      await this.loglikelihoodRolling(["The quick brown fox"], opts);
+      return { supported: true };
+    } catch (e) {
+      if (e instanceof ModelmapError && e.code === "unsupported") return { supported: false, reason: e.message };
+      throw e;
+    }
+  }
+
   async generate(
     input: ChatMessage[] | string,
     params: GenerationParams,
