@@ -21,10 +21,12 @@ import {
   type LoglikelihoodRequest,
   type LoglikelihoodResult,
   type ModelIdentity,
+  type PromptTokenScore,
   type RollingResult,
 } from "../types.ts";
 import { fileSha256, getSharedLlama } from "./engine.ts";
 import { generateTokens } from "./generate.ts";
+import { scorePromptTokens } from "./prompt-logprobs.ts";
 import { type ScoreRequest, SequenceScorer } from "./scorer.ts";
 import { encodePair, type PositionScore, rollingWindows } from "./tokens.ts";
 
@@ -167,6 +169,16 @@ export class LlamaCppBackend implements Backend {
   async detokenize(tokens: readonly number[]): Promise<string> {
     this.ensureOpen();
     return this.model.detokenize(tokens as Token[], true);
+  }
+
+  /** Every prompt token's logprob, top alternatives and text piece (serve-model's echo + logprobs). */
+  async promptLogprobs(text: string, o: { topK: number; signal?: AbortSignal }): Promise<PromptTokenScore[]> {
+    return this.exclusive(o.signal, async () => {
+      const textTokens = this.textTokens(text);
+      const tokens = this.withPrefix(textTokens);
+      const textStart = tokens.length - textTokens.length;
+      return scorePromptTokens(this.model, this.seq, this.scorer, tokens, textStart, o.topK, o.signal);
+    });
   }
 
   /** Renders messages with the renderer given at open time. */
