@@ -11,13 +11,16 @@ import { parseFormat } from "./rank.ts";
 export const biasCommand: Command = {
   name: "bias",
   summary: "position bias: how often the first-shown answer wins, per judge or source, with intervals",
-  usage: `usage: modelmap bias [FILE...] [--source NAME] [--filter FIELD=VALUE] [--ci 0.95] [--format F] [--strict]
+  usage: `usage: modelmap bias [FILE...] [--source NAME] [--filter FIELD=VALUE] [--pool] [--ci 0.95] [--format F] [--strict]
 
 Among decisive votes whose shown order is known (in LMSYS files model_a is shown first; modelmap's own
 votes record shown_first), the share won by the first-shown model, with a Wilson interval and a test
-against 0.5. One row per judge (votes' judge field) or per file/source. Without FILE: stored votes.
+against 0.5, and the same rate between two equally strong models (Bradley-Terry with a first-position
+term), which is not fooled by a strong model that was shown first more often. One row per judge (votes' judge field) or per file/source. Without FILE: stored votes.
   --source NAME         stored source to use (repeatable)
   --filter FIELD=VALUE  keep only matching votes (repeatable)
+  --pool                one row for all votes together (e.g. the vicuna80 files, where each file fixes the
+                        order of one pair and only the pool has both orders)
   --ci LEVEL            interval level (default 0.95)
   --format F            table (default), json, csv or md
   --strict              bad rows are fatal (exit 2)`,
@@ -28,6 +31,7 @@ against 0.5. One row per judge (votes' judge field) or per file/source. Without 
       ci: { type: "string" },
       format: { type: "string" },
       strict: { type: "boolean" },
+      pool: { type: "boolean" },
     });
     const format = parseFormat("bias", values.format);
     const level = parseNumberFlag("bias", "--ci", values.ci, { min: 0.5, max: 0.999 }) ?? 0.95;
@@ -51,14 +55,32 @@ against 0.5. One row per judge (votes' judge field) or per file/source. Without 
       groups.push({ group: basename(f), votes: applyFilters(vf.votes, filters) });
     }
     if (groups.every((g) => g.votes.length === 0)) throw new ModelmapError("input", "bias: no votes to measure");
-    const rows = positionBias(groups, level);
+    const rows = positionBias(
+      values.pool ? [{ group: "all", votes: groups.flatMap((g) => g.votes) }] : groups,
+      level,
+      values.pool ?? false,
+    );
     const pct = (x: number) => (100 * x).toFixed(1);
     if (format === "json") ctx.stdout.write(`${JSON.stringify({ ci: level, groups: rows }, null, 2)}\n`);
     else if (format === "csv") {
-      const head = "group,votes,decisive,first_wins,first_win_rate,ci_lower,ci_upper,p_value,ties,unknown_order";
-      ctx.stdout.write(`${[head, ...rows.map((r) => Object.values(r).join(","))].join("\n")}\n`);
+      const head =
+        "group,votes,decisive,first_wins,first_win_rate,ci_lower,ci_upper,p_value,ties,unknown_order,adjusted_rate,adjusted_ci_lower,adjusted_ci_upper";
+      const csvRows = rows.map((r) => {
+        const { strength_adjusted: adj, ...rest } = r;
+        return [...Object.values(rest), adj?.rate ?? "", adj?.ci_lower ?? "", adj?.ci_upper ?? ""].join(",");
+      });
+      ctx.stdout.write(`${[head, ...csvRows].join("\n")}\n`);
     } else {
-      const head = ["judge/source", "votes", "decisive", "first wins", `${level * 100}% CI`, "p (=50%)", "ties"];
+      const head = [
+        "judge/source",
+        "votes",
+        "decisive",
+        "first wins",
+        `${level * 100}% CI`,
+        "p (=50%)",
+        "ties",
+        "strength-adjusted",
+      ];
       const cells = rows.map((r) => [
         r.group,
         String(r.votes),
@@ -67,6 +89,9 @@ against 0.5. One row per judge (votes' judge field) or per file/source. Without 
         `${pct(r.ci_lower)}..${pct(r.ci_upper)}`,
         r.p_value < 1e-4 ? r.p_value.toExponential(1) : r.p_value.toFixed(4),
         String(r.ties),
+        r.strength_adjusted
+          ? `${pct(r.strength_adjusted.rate)}% (${pct(r.strength_adjusted.ci_lower)}..${pct(r.strength_adjusted.ci_upper)})`
+          : "n/a",
       ]);
       if (format === "md") {
         ctx.stdout.write(
@@ -83,7 +108,12 @@ against 0.5. One row per judge (votes' judge field) or per file/source. Without 
         const w = head.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c]!.length)));
         const line = (c: string[]) => c.map((s, i) => (i === 0 ? s.padEnd(w[i]!) : s.padStart(w[i]!))).join("  ");
         ctx.stdout.write(
-          `${["position bias: share of decisive votes won by the first-shown model", line(head), ...cells.map(line)].join("\n")}\n`,
+          `${[
+            "position bias: share of decisive votes won by the first-shown model; strength-adjusted = the same between",
+            "two equally strong models (Bradley-Terry with a first-position term; n/a when no pair was seen in both orders)",
+            line(head),
+            ...cells.map(line),
+          ].join("\n")}\n`,
         );
       }
     }
