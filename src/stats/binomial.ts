@@ -17,28 +17,28 @@ export interface Uniform {
  * a pure function of the parent Rng's state, so the same seed still gives the same bootstrap.
  */
 export class FastUniform implements Uniform {
-  #a: number;
-  #b: number;
-  #c: number;
-  #d: number;
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
 
   constructor(parent: Rng) {
-    this.#a = parent.int(4294967296) >>> 0;
-    this.#b = parent.int(4294967296) >>> 0;
-    this.#c = parent.int(4294967296) >>> 0;
-    this.#d = (parent.int(4294967296) | 1) >>> 0;
+    this.a = parent.int(4294967296) | 0;
+    this.b = parent.int(4294967296) | 0;
+    this.c = parent.int(4294967296) | 0;
+    this.d = parent.int(4294967296) | 1;
   }
 
   next(): number {
-    const b = this.#b;
+    const b = this.b;
     const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
     const t = b << 9;
-    this.#c ^= this.#a;
-    this.#d ^= b;
-    this.#b ^= this.#c;
-    this.#a ^= this.#d;
-    this.#c ^= t;
-    this.#d = rotl(this.#d, 11);
+    this.c ^= this.a;
+    this.d ^= b;
+    this.b ^= this.c;
+    this.a ^= this.d;
+    this.c ^= t;
+    this.d = rotl(this.d, 11);
     return result / 4294967296;
   }
 }
@@ -82,29 +82,44 @@ function btrs(n: number, p: number, rng: Uniform): number {
   const spq = Math.sqrt(n * p * (1 - p));
   const b = 1.15 + 2.53 * spq;
   const a = -0.0873 + 0.0248 * b + 0.01 * p;
+  const twoA = 2 * a;
   const c = n * p + 0.5;
   const vr = 0.92 - 4.2 / b;
+  for (;;) {
+    const u = rng.next() - 0.5;
+    const v = rng.next();
+    const us = 0.5 - Math.abs(u);
+    const k = Math.floor((twoA / us + b) * u + c);
+    if (k < 0 || k > n) continue;
+    if (us >= 0.07 && v <= vr) return k;
+    if (acceptSlow(n, p, k, a, b, spq, us, v)) return k;
+  }
+}
+
+/** The exact acceptance test of BTRS, taken for roughly one draw in ten; kept apart so the fast path stays small. */
+function acceptSlow(
+  n: number,
+  p: number,
+  k: number,
+  a: number,
+  b: number,
+  spq: number,
+  us: number,
+  v0: number,
+): boolean {
   const r = p / (1 - p);
   const alpha = (2.83 + 5.1 / b) * spq;
   const m = Math.floor((n + 1) * p);
-  for (;;) {
-    const u = rng.next() - 0.5;
-    let v = rng.next();
-    const us = 0.5 - Math.abs(u);
-    const k = Math.floor(((2 * a) / us + b) * u + c);
-    if (k < 0 || k > n) continue;
-    if (us >= 0.07 && v <= vr) return k;
-    v = Math.log((v * alpha) / (a / (us * us) + b));
-    const bound =
-      (m + 0.5) * Math.log((m + 1) / (r * (n - m + 1))) +
-      (n + 1) * Math.log((n - m + 1) / (n - k + 1)) +
-      (k + 0.5) * Math.log((r * (n - k + 1)) / (k + 1)) +
-      stirlingTail(m) +
-      stirlingTail(n - m) -
-      stirlingTail(k) -
-      stirlingTail(n - k);
-    if (v <= bound) return k;
-  }
+  const v = Math.log((v0 * alpha) / (a / (us * us) + b));
+  const bound =
+    (m + 0.5) * Math.log((m + 1) / (r * (n - m + 1))) +
+    (n + 1) * Math.log((n - m + 1) / (n - k + 1)) +
+    (k + 0.5) * Math.log((r * (n - k + 1)) / (k + 1)) +
+    stirlingTail(m) +
+    stirlingTail(n - m) -
+    stirlingTail(k) -
+    stirlingTail(n - k);
+  return v <= bound;
 }
 
 /** One Binomial(n, p) draw; n a non-negative integer. */
