@@ -43,6 +43,8 @@ export interface OpenBackendOptions {
   env?: NodeJS.ProcessEnv;
   /** Seed for sampling and retry jitter (default 0). */
   seed?: number;
+  /** The clock templates read through strftime_now (Llama 3.x writes the date); fix it for reproducible prompts. */
+  now?: Date;
 }
 
 /** Recorded with every run: how prompts were built. */
@@ -109,12 +111,15 @@ async function openLlamaCpp(model: ModelConfig, ctx: PromptingContext, opts: Ope
     ...(model.context_size !== undefined ? { contextSize: model.context_size } : {}),
     ...(model.gpu ? { gpu: "auto" as const } : {}),
     renderChat: (messages, rc) => {
-      const p = promptForModel(prompting, messages, { addGenerationPrompt: rc.addGenerationPrompt });
+      const p = promptForModel(prompting, messages, {
+        addGenerationPrompt: rc.addGenerationPrompt,
+        ...(opts.now ? { now: opts.now } : {}),
+      });
       // The engine prepends BOS itself (as the GGUF says), so a BOS the template wrote is dropped here.
       return p.kind === "text" ? p.textWithoutBos : p.messages.map((m) => m.content).join("\n\n");
     },
   });
-  return new PromptedBackend(inner, model, prompting, "engine");
+  return new PromptedBackend(inner, model, prompting, "engine", opts.now);
 }
 
 function openOpenAI(model: ModelConfig, ctx: PromptingContext, opts: OpenBackendOptions): ConfiguredBackend {
@@ -134,6 +139,7 @@ function openOpenAI(model: ModelConfig, ctx: PromptingContext, opts: OpenBackend
     model,
     prompting,
     prompting.template === undefined ? "server" : "text",
+    opts.now,
   );
 }
 
@@ -211,6 +217,7 @@ class PromptedBackend implements ConfiguredBackend {
     private readonly setup: ModelPrompting,
     /** engine: the engine renders through our callback; text: we render and send a prompt; server: messages. */
     private readonly mode: "engine" | "text" | "server",
+    private readonly now?: Date,
   ) {
     this.identity = inner.identity;
     this.capabilities = { ...inner.capabilities, chat: true };
@@ -240,7 +247,7 @@ class PromptedBackend implements ConfiguredBackend {
 
   async generate(input: ChatMessage[] | string, params: GenerationParams, o?: CallOptions): Promise<GenerateResult> {
     if (typeof input === "string" || this.mode === "engine") return this.inner.generate(input, this.params(params), o);
-    const p = promptForModel(this.setup, input, { addGenerationPrompt: true });
+    const p = promptForModel(this.setup, input, { addGenerationPrompt: true, ...(this.now ? { now: this.now } : {}) });
     if (p.kind === "server") return this.inner.generate(p.messages, this.params(params), o);
     const r = await this.inner.generate(p.textWithoutBos, this.params(params, p.stop), o);
     return { ...r, promptAsSent: p.text };
@@ -248,7 +255,10 @@ class PromptedBackend implements ConfiguredBackend {
 
   async renderChat(messages: ChatMessage[], o: { addGenerationPrompt?: boolean } = {}): Promise<string> {
     if (this.mode === "engine" && this.inner.renderChat) return this.inner.renderChat(messages, o);
-    const p = promptForModel(this.setup, messages, { addGenerationPrompt: o.addGenerationPrompt ?? true });
+    const p = promptForModel(this.setup, messages, {
+      addGenerationPrompt: o.addGenerationPrompt ?? true,
+      ...(this.now ? { now: this.now } : {}),
+    });
     if (p.kind === "server")
       throw new ModelmapError("unsupported", `model ${this.identity.id}: the server applies its own chat template`, {
         hint: "set template.name or template.path in modelmap.yaml to render prompts client-side",
