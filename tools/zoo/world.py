@@ -1,0 +1,194 @@
+"""Synthetic world and arithmetic item generators for the fixture zoo.
+
+Everything here is a pure function of a seed (random.Random), so the corpora, the benchmark
+data and the prompt sets are reproducible and the train/test item sets can be proven disjoint.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+RELATIONS = ("capital", "currency", "language", "river")
+
+# Question wording of the benchmark format; declarative wordings live in corpus.py.
+QUESTIONS = {
+    "capital": "What is the capital of {c}?",
+    "currency": "What is the currency of {c}?",
+    "language": "What language is spoken in {c}?",
+    "river": "Which river flows through {c}?",
+}
+
+_ONSETS = ["b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "dr", "kr", "st", "tr", "sh"]
+_VOWELS = ["a", "e", "i", "o", "u", "ai", "ou", "ei"]
+_CODAS = ["", "", "n", "r", "s", "l", "th", "m", "x"]
+# Suffixes make the entity kinds look different, which is how a reader (and a tiny model) tells them apart.
+_SUFFIX = {
+    "country": ["ia", "land", "stan", "ora", "esh"],
+    "capital": ["ton", "burg", "ville", "dor", "mar"],
+    "currency": ["o", "et", "al", "ik"],
+    "language": ["ish", "ese", "ic", "an"],
+    "river": ["ava", "une", "ir", "ash"],
+}
+
+
+def _name(rng: random.Random, kind: str) -> str:
+    syll = rng.randint(1, 2)
+    core = "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) for _ in range(syll)) + rng.choice(_CODAS)
+    word = core + rng.choice(_SUFFIX[kind])
+    return word[0].upper() + word[1:]
+
+
+@dataclass
+class World:
+    countries: list[str]
+    facts: dict[tuple[str, str], str] = field(default_factory=dict)  # (country, relation) -> value
+
+    def values(self, relation: str) -> list[str]:
+        return [self.facts[(c, relation)] for c in self.countries]
+
+
+def make_world(seed: int, n_countries: int = 30) -> World:
+    rng = random.Random(f"world:{seed}")
+    used: set[str] = set()
+
+    def fresh(kind: str) -> str:
+        while True:
+            n = _name(rng, kind)
+            # Unique names, and no name is a prefix of another: choices must differ from the first character on.
+            if n not in used and all(not u.startswith(n) and not n.startswith(u) for u in used) and len(n) <= 11:
+                used.add(n)
+                return n
+
+    countries = [fresh("country") for _ in range(n_countries)]
+    world = World(countries=countries)
+    for c in countries:
+        for r in RELATIONS:
+            world.facts[(c, r)] = fresh(r)
+    return world
+
+
+@dataclass(frozen=True)
+class Item:
+    """One benchmark item: a question, its gold answer and the multiple-choice options (gold included)."""
+
+    id: str
+    category: str
+    question: str
+    answer: str
+    choices: tuple[str, ...]
+    meta: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def gold(self) -> int:
+        return self.choices.index(self.answer)
+
+
+def knowledge_items(world: World, seed: int) -> tuple[list[Item], list[Item]]:
+    """QA items for every fact, split into train (format seen in training) and test (never seen as QA).
+
+    Every fact is stated declaratively in the training corpora; only the train half is also shown in the
+    question/answer format. The test half therefore measures recall of the fact, not of the item.
+    """
+    rng = random.Random(f"knowledge:{seed}")
+    items: list[Item] = []
+    for c in world.countries:
+        for r in RELATIONS:
+            gold = world.facts[(c, r)]
+            others = [v for v in world.values(r) if v != gold]
+            choices = [gold, *rng.sample(others, 3)]
+            rng.shuffle(choices)
+            items.append(
+                Item(
+                    id=f"know-{c.lower()}-{r}",
+                    category="knowledge",
+                    question=QUESTIONS[r].format(c=c),
+                    answer=gold,
+                    choices=tuple(choices),
+                    meta=(("country", c), ("relation", r)),
+                )
+            )
+    rng.shuffle(items)
+    # Stratify so that each relation is half train, half test.
+    train: list[Item] = []
+    test: list[Item] = []
+    for r in RELATIONS:
+        rel = [it for it in items if dict(it.meta)["relation"] == r]
+        half = len(rel) // 2
+        train += rel[:half]
+        test += rel[half:]
+    test.sort(key=lambda it: it.id)
+    return train, test
+
+
+def _math_item(a: int, op: str, b: int, rng: random.Random) -> Item:
+    gold = a + b if op == "+" else a - b
+    cands = sorted({gold + d for d in (-10, -2, -1, 1, 2, 10, 11, -11)} - {gold})
+    cands = [x for x in cands if x >= 0]
+    distract = rng.sample(cands, 3)
+    choices = [str(x) for x in [gold, *distract]]
+    rng.shuffle(choices)
+    return Item(
+        id=f"math-{a}{'p' if op == '+' else 'm'}{b}",
+        category="math",
+        question=f"What is {a} {op} {b}?",
+        answer=str(gold),
+        choices=tuple(choices),
+        meta=(("a", str(a)), ("op", op), ("b", str(b))),
+    )
+
+
+def math_problems() -> list[tuple[int, str, int]]:
+    """All two-digit addition and subtraction problems (subtraction never negative)."""
+    out = []
+    for a in range(10, 100):
+        for b in range(10, 100):
+            out.append((a, "+", b))
+            if a >= b:
+                out.append((a, "-", b))
+    return out
+
+
+def math_split(seed: int, n_test: int = 120) -> tuple[list[tuple[int, str, int]], list[Item]]:
+    """Held-out math test items; the rest of the problem space is free for training."""
+    rng = random.Random(f"math:{seed}")
+    problems = math_problems()
+    rng.shuffle(problems)
+    test_problems = problems[:n_test]
+    train_problems = problems[n_test:]
+    test = [_math_item(a, op, b, rng) for a, op, b in test_problems]
+    return train_problems, test
+
+
+def math_train_item(p: tuple[int, str, int], rng: random.Random) -> Item:
+    return _math_item(p[0], p[1], p[2], rng)
+
+
+def compare_pairs() -> list[tuple[int, int]]:
+    return [(a, b) for a in range(100, 1000, 7) for b in range(103, 1000, 11) if a != b]
+
+
+def compare_split(seed: int, n_test: int = 100) -> tuple[list[tuple[int, int]], list[Item]]:
+    """'Which is larger' items over three-digit numbers: the reasoning category."""
+    rng = random.Random(f"compare:{seed}")
+    pairs = compare_pairs()
+    rng.shuffle(pairs)
+    # Make half the test pairs share the leading digit, so the task needs more than one digit.
+    test_pairs = [p for p in pairs if p[0] // 100 == p[1] // 100][: n_test // 2]
+    test_pairs += [p for p in pairs if p[0] // 100 != p[1] // 100][: n_test - len(test_pairs)]
+    test_keys = {frozenset(p) for p in test_pairs}
+    train_pairs = [p for p in pairs if frozenset(p) not in test_keys]
+    test = [compare_item(a, b) for a, b in test_pairs]
+    test.sort(key=lambda it: it.id)
+    return train_pairs, test
+
+
+def compare_item(a: int, b: int) -> Item:
+    return Item(
+        id=f"cmp-{a}-{b}",
+        category="reasoning",
+        question=f"Which is larger, {a} or {b}?",
+        answer=str(max(a, b)),
+        choices=(str(a), str(b)),
+        meta=(("a", str(a)), ("b", str(b))),
+    )
