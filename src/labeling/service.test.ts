@@ -1,0 +1,165 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { seedAnswers } from "../../test/support/labeling-fixture.ts";
+import { createRng } from "../core/rng.ts";
+import { openStore } from "../store/sqlite/index.ts";
+import { exportLmsys } from "./export.ts";
+import { campaignQuality } from "./quality.ts";
+import { LabelingService } from "./service.ts";
+
+const MODELS = ["m-strong", "m-mid", "m-weak"];
+const QUALITY: Record<string, number> = { "m-strong": 1.2, "m-mid": 0, "m-weak": -1.2 };
+
+test("assignment: at most K per labeler, never the same item twice, open item re-served, gold mixed in", () => {
+  const store = openStore(":memory:");
+  seedAnswers(store, { set: "s", prompts: 10, models: MODELS });
+  const svc = new LabelingService(store);
+  const gold = [{ promptId: "q0", modelA: "m-weak", modelB: "m-strong", winner: "model_b" as const }];
+  const c = svc.createCampaign({ name: "Test", setName: "s", models: MODELS, perLabeler: 6, goldRate: 0.5, gold });
+  const items = store.labeling.items(c.id);
+  assert.equal(items.length, 30, "10 prompts x 3 pairs");
+  const g = items.filter((i) => i.goldWinner !== null);
+  assert.equal(g.length, 1);
+  // The gold spec named the models the other way round: the stored winner is flipped to the item's frame.
+  assert.equal(g[0]?.modelA, "m-strong");
+  assert.equal(g[0]?.goldWinner, "model_a");
+
+  const { labeler } = svc.signup({ language: "en" });
+  const first = svc.next(c.id, labeler);
+  const again = svc.next(c.id, labeler);
+  assert.equal(again?.assignmentId, first?.assignmentId, "an unvoted item is shown again, not replaced");
+  const seen = new Set<number>();
+  let sawGold = false;
+  for (let n = 0; n < 6; n++) {
+    const v = svc.next(c.id, labeler);
+    assert.ok(v, `item ${n + 1}`);
+    const a = store.labeling.assignment(v.assignmentId);
+    assert.ok(a && !seen.has(a.itemId), "no item twice");
+    seen.add(a.itemId);
+    if (items.find((i) => i.id === a.itemId)?.goldWinner) sawGold = true;
+    svc.vote(c.id, labeler, v.assignmentId, "left");
+  }
+  assert.equal(svc.next(c.id, labeler), undefined, "K reached");
+  assert.ok(sawGold, "a gold item was mixed in at goldRate 0.5");
+  // Gold votes do not feed the ratings.
+  const goldVotes = store.labeling
+    .votedAssignments(c.id)
+    .filter((a) => items.find((i) => i.id === a.itemId)?.goldWinner);
+  assert.equal(store.votes.count({ sources: [`label:${c.id}`] }), 6 - goldVotes.length);
+  store.close();
+});
+
+test("votes are idempotent per assignment and record the shown order", () => {
+  const store = openStore(":memory:");
+  seedAnswers(store, { set: "s", prompts: 3, models: MODELS });
+  const svc = new LabelingService(store);
+  const c = svc.createCampaign({ name: "T", setName: "s", models: MODELS, goldRate: 0 });
+  const { labeler } = svc.signup({});
+  const v = svc.next(c.id, labeler)!;
+  const r1 = svc.vote(c.id, labeler, v.assignmentId, "right", "clearer");
+  const r2 = svc.vote(c.id, labeler, v.assignmentId, "right");
+  assert.equal(r1.status, "recorded");
+  assert.equal(r2.status, "duplicate");
+  assert.deepEqual(r2.reveal, r1.reveal);
+  assert.throws(() => svc.vote(c.id, labeler, v.assignmentId, "left"), /already has a different vote/);
+  const votes = [...store.votes.iterate({ sources: [`label:${c.id}`] })];
+  assert.equal(votes.length, 1);
+  const a = store.labeling.assignment(v.assignmentId)!;
+  const it = store.labeling.item(a.itemId)!;
+  const left = a.leftIs === "model_a" ? it.modelA : it.modelB;
+  assert.equal(votes[0]?.modelA, left, "model_a of the vote is the model shown on the left");
+  assert.equal(votes[0]?.winner, "model_b");
+  assert.equal(votes[0]?.shownFirst, "model_a");
+  assert.equal(votes[0]?.rationale, "clearer");
+  assert.equal(r1.reveal?.left, left);
+  const other = svc.signup({}).labeler;
+  assert.throws(() => svc.vote(c.id, other, v.assignmentId, "right"), /no such assignment/);
+  store.close();
+});
+
+test("active sampling spreads votes over pairs; quality finds gold agreement, position bias and an anomalous voter", () => {
+  const store = openStore(":memory:");
+  seedAnswers(store, { set: "s", prompts: 60, models: MODELS });
+  const svc = new LabelingService(store);
+  const gold = Array.from({ length: 6 }, (_, i) => ({
+    promptId: `q${i}`,
+    modelA: "m-strong",
+    modelB: "m-weak",
+    winner: "model_a" as const,
+  }));
+  const c = svc.createCampaign({
+    name: "Q",
+    setName: "s",
+    models: MODELS,
+    perLabeler: 12,
+    goldRate: 0.15,
+    gold,
+    seed: 5,
+  });
+  const rng = createRng(42);
+  const kinds: Record<string, "honest" | "left" | "contrarian"> = {};
+  for (let n = 0; n < 40; n++) {
+    const kind = n === 0 ? "contrarian" : n === 1 ? "left" : "honest";
+    const { labeler } = svc.signup({ language: "en" });
+    kinds[labeler.id] = kind;
+    for (;;) {
+      const v = svc.next(c.id, labeler);
+      if (!v) break;
+      const a = store.labeling.assignment(v.assignmentId)!;
+      const it = store.labeling.item(a.itemId)!;
+      const left = a.leftIs === "model_a" ? it.modelA : it.modelB;
+      const right = a.leftIs === "model_a" ? it.modelB : it.modelA;
+      const pLeft = 1 / (1 + Math.exp((QUALITY[right] as number) - (QUALITY[left] as number)));
+      let choice: "left" | "right";
+      if (kind === "left") choice = "left";
+      else if (kind === "contrarian") choice = rng.next() < pLeft ? "right" : "left";
+      else choice = rng.next() < pLeft ? "left" : "right";
+      svc.vote(c.id, labeler, v.assignmentId, choice);
+    }
+  }
+  const voted = store.labeling.votedAssignments(c.id);
+  assert.equal(voted.length, 40 * 12);
+  const perPair = new Map<string, number>();
+  for (const a of voted) {
+    const it = store.labeling.item(a.itemId)!;
+    if (it.goldWinner) continue;
+    const k = [it.modelA, it.modelB].sort().join("|");
+    perPair.set(k, (perPair.get(k) ?? 0) + 1);
+  }
+  assert.equal(perPair.size, 3);
+  for (const n of perPair.values()) assert.ok(n > 60, `every pair sampled: ${[...perPair.values()]}`);
+
+  const q = campaignQuality(store, c.id, { seed: 1 });
+  const by = new Map(q.labelers.map((l) => [kinds[l.labeler], l]));
+  const flagged = q.labelers.filter((l) => l.anomaly.flagged).map((l) => kinds[l.labeler]);
+  assert.ok(
+    flagged.includes("contrarian"),
+    `flagged: ${flagged}; p: ${q.labelers.slice(0, 3).map((l) => `${kinds[l.labeler]} ${l.anomaly.pValue}`)}`,
+  );
+  assert.ok(!flagged.includes("honest"), "no honest labeler flagged");
+  assert.equal(by.get("left")?.position.leftRate, 1);
+  assert.ok((by.get("left")?.position.pValue as number) < 0.01);
+  assert.ok(q.goldAgreement > 0.5 && q.goldAgreement < 1, `gold agreement ${q.goldAgreement}`);
+  assert.ok(q.alphaUnits > 0 && q.alpha > 0 && q.alpha < 1, `alpha ${q.alpha} over ${q.alphaUnits}`);
+
+  const battles = exportLmsys(store, c.id);
+  assert.equal(battles.length, store.votes.count({ sources: [`label:${c.id}`] }));
+  const b = battles[0]!;
+  assert.ok(["model_a", "model_b", "tie", "tie (bothbad)"].includes(b.winner));
+  assert.equal(b.anony, true);
+  assert.equal(b.language, "en");
+  assert.match(b.judge, /^human:l_/);
+  assert.deepEqual(
+    b.conversation_a?.map((m) => m.role),
+    ["user", "assistant"],
+  );
+  store.close();
+});
+
+test("a secret set cannot become a labeling campaign", () => {
+  const store = openStore(":memory:");
+  seedAnswers(store, { set: "sec", prompts: 2, models: MODELS, secret: true });
+  const svc = new LabelingService(store);
+  assert.throws(() => svc.createCampaign({ name: "x", setName: "sec", models: MODELS }), /secret/);
+  store.close();
+});

@@ -1,0 +1,412 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { aggregateVotes } from "../arena/aggregate.ts";
+import { type RankReport, rankCounts } from "../arena/rank.ts";
+import { ModelmapError } from "../core/errors.ts";
+import { createRng, deriveSeed, type Rng } from "../core/rng.ts";
+import type { Vote, Winner } from "../core/votes.ts";
+import type { AnswerRecord } from "../store/judging.ts";
+import type {
+  AssignmentRecord,
+  CampaignItem,
+  CampaignRecord,
+  LabelChoice,
+  LabelerRecord,
+  RevealMode,
+} from "../store/labeling.ts";
+import type { Store } from "../store/store.ts";
+
+/**
+ * Blind pairwise labeling. The service holds small in-memory caches (campaigns, items, per-pair counts)
+ * so that the vote path costs two indexed writes; the database stays the source of truth and a restart
+ * rebuilds the caches from it.
+ */
+
+export const token = (bytes = 18): string => randomBytes(bytes).toString("base64url");
+export const hashToken = (t: string): string => createHash("sha256").update(t).digest("hex");
+
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export interface GoldSpec {
+  promptId: string;
+  modelA: string;
+  modelB: string;
+  winner: Winner;
+}
+
+export interface CampaignSpec {
+  name: string;
+  setName: string;
+  models: string[];
+  perLabeler?: number;
+  reveal?: RevealMode;
+  goldRate?: number;
+  seed?: number;
+  gold?: GoldSpec[];
+}
+
+export interface AssignmentView {
+  assignmentId: string;
+  turns: string[];
+  left: string[];
+  right: string[];
+  index: number;
+  of: number;
+}
+
+export interface VoteResult {
+  status: "recorded" | "duplicate";
+  reveal?: { left: string; right: string };
+}
+
+interface CampaignState {
+  campaign: CampaignRecord;
+  items: Map<number, CampaignItem>;
+  /** pair key -> item ids of that pair (non-gold). */
+  pairItems: Map<string, number[]>;
+  gold: number[];
+  /** item id -> times assigned. */
+  load: Map<number, number>;
+  /** pair key -> times assigned, and the model_a-side score of voted ones (wins + ties/2) and votes. */
+  pairStats: Map<string, { assigned: number; score: number; voted: number }>;
+  categories: Map<string, string>;
+  rng: Rng;
+}
+
+const pairKey = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
+
+export class LabelingService {
+  readonly store: Store;
+  readonly #states = new Map<string, CampaignState>();
+  readonly #answers = new Map<string, AnswerRecord>();
+
+  constructor(store: Store) {
+    this.store = store;
+  }
+
+  createCampaign(spec: CampaignSpec): CampaignRecord {
+    const set = this.store.judging.getPromptSet(spec.setName);
+    if (!set) throw new ModelmapError("not_found", `no stored prompt set '${spec.setName}'`);
+    if (set.secret) {
+      throw new ModelmapError(
+        "conflict",
+        `prompt set '${spec.setName}' is secret: its prompts are never shown to labelers`,
+        {
+          hint: "label a public set; secret sets are judged by LLM judges and report only aggregates",
+        },
+      );
+    }
+    if (spec.models.length < 2) throw new ModelmapError("usage", "a campaign needs at least two models");
+    const answers = new Map<string, AnswerRecord>();
+    for (const a of this.store.judging.latestAnswers(spec.setName, spec.models))
+      answers.set(`${a.promptId}\u0000${a.model}`, a);
+    const items: Array<Omit<CampaignItem, "id" | "campaignId">> = [];
+    const index = new Map<string, number>();
+    for (const p of this.store.judging.promptItems(spec.setName)) {
+      for (let i = 0; i < spec.models.length; i++) {
+        for (let j = i + 1; j < spec.models.length; j++) {
+          const ma = spec.models[i] as string;
+          const mb = spec.models[j] as string;
+          const a = answers.get(`${p.id}\u0000${ma}`);
+          const b = answers.get(`${p.id}\u0000${mb}`);
+          if (!a || !b) continue;
+          index.set(`${p.id}\u0000${ma}\u0000${mb}`, items.length);
+          items.push({ promptId: p.id, modelA: ma, modelB: mb, answerA: a.key, answerB: b.key, goldWinner: null });
+        }
+      }
+    }
+    if (items.length === 0) {
+      throw new ModelmapError("not_found", `no prompt of '${spec.setName}' has answers from two of the models`, {
+        hint: "run 'modelmap generate' for these models first",
+      });
+    }
+    for (const g of spec.gold ?? []) {
+      const direct = index.get(`${g.promptId}\u0000${g.modelA}\u0000${g.modelB}`);
+      const swapped = index.get(`${g.promptId}\u0000${g.modelB}\u0000${g.modelA}`);
+      const at = direct ?? swapped;
+      if (at === undefined) {
+        throw new ModelmapError(
+          "input",
+          `gold item ${g.promptId} ${g.modelA} vs ${g.modelB} is not a comparison of this campaign`,
+        );
+      }
+      const flip = direct === undefined && (g.winner === "model_a" || g.winner === "model_b");
+      (items[at] as { goldWinner: string | null }).goldWinner = flip
+        ? g.winner === "model_a"
+          ? "model_b"
+          : "model_a"
+        : g.winner;
+    }
+    const campaign: Omit<CampaignRecord, "createdAt"> = {
+      id: `${
+        spec.name
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, "-")
+          .replace(/^-|-$/g, "")
+          .slice(0, 40) || "campaign"
+      }-${token(4)}`,
+      name: spec.name,
+      setName: spec.setName,
+      models: spec.models,
+      perLabeler: spec.perLabeler ?? 4,
+      reveal: spec.reveal ?? "after",
+      goldRate: spec.goldRate ?? 0.1,
+      seed: spec.seed ?? 0,
+    };
+    this.store.labeling.createCampaign(campaign, items);
+    return this.store.labeling.campaign(campaign.id) as CampaignRecord;
+  }
+
+  signup(profile: { language?: string | undefined; expertise?: string | undefined; region?: string | undefined }): {
+    labeler: LabelerRecord;
+    sessionToken: string;
+  } {
+    const sessionToken = token(24);
+    const id = `l_${token(9)}`;
+    const clean = (s: string | undefined) => (s === undefined || s.trim() === "" ? null : s.trim().slice(0, 64));
+    this.store.labeling.createLabeler({
+      id,
+      sessionHash: hashToken(sessionToken),
+      csrfToken: token(18),
+      language: clean(profile.language),
+      expertise: clean(profile.expertise),
+      region: clean(profile.region),
+    });
+    return { labeler: this.store.labeling.labeler(id) as LabelerRecord, sessionToken };
+  }
+
+  session(sessionToken: string | undefined): LabelerRecord | undefined {
+    if (!sessionToken || sessionToken.length > 100) return undefined;
+    return this.store.labeling.labelerBySession(hashToken(sessionToken));
+  }
+
+  #state(campaignId: string): CampaignState {
+    const cached = this.#states.get(campaignId);
+    if (cached) return cached;
+    const campaign = this.store.labeling.campaign(campaignId);
+    if (!campaign) throw new ModelmapError("not_found", `no campaign '${campaignId}'`);
+    const items = new Map(this.store.labeling.items(campaignId).map((i) => [i.id, i]));
+    const pairItems = new Map<string, number[]>();
+    const gold: number[] = [];
+    for (const it of items.values()) {
+      if (it.goldWinner !== null) {
+        gold.push(it.id);
+        continue;
+      }
+      const k = pairKey(it.modelA, it.modelB);
+      const list = pairItems.get(k) ?? [];
+      list.push(it.id);
+      pairItems.set(k, list);
+    }
+    const load = new Map<number, number>();
+    const pairStats = new Map<string, { assigned: number; score: number; voted: number }>();
+    for (const k of pairItems.keys()) pairStats.set(k, { assigned: 0, score: 0, voted: 0 });
+    for (const [itemId, l] of this.store.labeling.itemLoad(campaignId)) load.set(itemId, l.assigned);
+    for (const it of items.values()) {
+      if (it.goldWinner !== null) continue;
+      const s = pairStats.get(pairKey(it.modelA, it.modelB));
+      if (s) s.assigned += load.get(it.id) ?? 0;
+    }
+    for (const a of this.store.labeling.votedAssignments(campaignId)) {
+      const it = items.get(a.itemId);
+      if (it && it.goldWinner === null) this.#countVote(pairStats, it, a);
+    }
+    const categories = new Map(this.store.judging.promptItems(campaign.setName).map((p) => [p.id, p.category]));
+    const state: CampaignState = {
+      campaign,
+      items,
+      pairItems,
+      gold,
+      load,
+      pairStats,
+      categories,
+      // Seeded from the campaign seed and the start time: reproducible within a server run, while two runs
+      // of a live campaign do not replay the same left/right sequence.
+      rng: createRng(deriveSeed(campaign.seed, `${campaign.id}:${Date.now()}`)),
+    };
+    this.#states.set(campaignId, state);
+    return state;
+  }
+
+  #countVote(
+    stats: CampaignState["pairStats"],
+    it: CampaignItem,
+    a: { leftIs: string; choice: LabelChoice | null },
+  ): void {
+    const s = stats.get(pairKey(it.modelA, it.modelB));
+    if (!s || a.choice === null) return;
+    const leftWonFor = a.choice === "left" ? 1 : a.choice === "right" ? 0 : 0.5;
+    // score from the side of the alphabetically first model of the pair
+    const leftModel = a.leftIs === "model_a" ? it.modelA : it.modelB;
+    const first = it.modelA < it.modelB ? it.modelA : it.modelB;
+    s.score += leftModel === first ? leftWonFor : 1 - leftWonFor;
+    s.voted++;
+  }
+
+  campaign(id: string): CampaignRecord {
+    return this.#state(id).campaign;
+  }
+
+  #answer(key: string): AnswerRecord {
+    let a = this.#answers.get(key);
+    if (!a) {
+      a = this.store.judging.getAnswer(key);
+      if (!a) throw new ModelmapError("internal", `answer ${key} is missing`);
+      if (this.#answers.size > 20_000) this.#answers.clear();
+      this.#answers.set(key, a);
+    }
+    return a;
+  }
+
+  #view(st: CampaignState, a: AssignmentRecord, index: number): AssignmentView {
+    const it = st.items.get(a.itemId) as CampaignItem;
+    const prompt = this.store.judging.promptItem(st.campaign.setName, it.promptId);
+    const ansA = this.#answer(it.answerA).outputs;
+    const ansB = this.#answer(it.answerB).outputs;
+    const [left, right] = a.leftIs === "model_a" ? [ansA, ansB] : [ansB, ansA];
+    return { assignmentId: a.id, turns: prompt?.turns ?? [], left, right, index, of: st.campaign.perLabeler };
+  }
+
+  /**
+   * The labeler's next comparison: the open one if there is one (a reload shows the same pair), else a
+   * new one, or undefined when the labeler has done K items of this campaign or none is left to show.
+   * New items: a gold item with probability goldRate; otherwise a model pair drawn with probability
+   * proportional to how much one more vote shrinks its interval (the Chatbot Arena paper's active
+   * sampling), then the least-assigned item of that pair the labeler has not seen.
+   */
+  next(campaignId: string, labeler: LabelerRecord): AssignmentView | undefined {
+    const st = this.#state(campaignId);
+    const mine = this.store.labeling.assignmentsOf(campaignId, labeler.id);
+    const open = mine.find((a) => a.choice === null);
+    if (open) return this.#view(st, open, mine.length);
+    if (mine.length >= st.campaign.perLabeler) return undefined;
+    const seen = new Set(mine.map((a) => a.itemId));
+    const goldLeft = st.gold.filter((id) => !seen.has(id));
+    let itemId: number | undefined;
+    const wantGold = goldLeft.length > 0 && st.rng.next() < st.campaign.goldRate;
+    if (!wantGold) itemId = this.#activeItem(st, seen);
+    if (itemId === undefined && goldLeft.length > 0) itemId = goldLeft[st.rng.int(goldLeft.length)];
+    if (itemId === undefined) return undefined;
+    const it = st.items.get(itemId) as CampaignItem;
+    const a = {
+      id: `a_${token(12)}`,
+      campaignId,
+      itemId,
+      labelerId: labeler.id,
+      leftIs: (st.rng.next() < 0.5 ? "model_a" : "model_b") as "model_a" | "model_b",
+    };
+    this.store.labeling.createAssignment(a);
+    st.load.set(itemId, (st.load.get(itemId) ?? 0) + 1);
+    const ps = st.pairStats.get(pairKey(it.modelA, it.modelB));
+    if (ps) ps.assigned++;
+    return this.#view(st, this.store.labeling.assignment(a.id) as AssignmentRecord, mine.length + 1);
+  }
+
+  #activeItem(st: CampaignState, seen: Set<number>): number | undefined {
+    const candidates: Array<{ key: string; items: number[]; weight: number }> = [];
+    let total = 0;
+    for (const [key, ids] of st.pairItems) {
+      const free = ids.filter((id) => !seen.has(id));
+      if (free.length === 0) continue;
+      const s = st.pairStats.get(key) as { assigned: number; score: number; voted: number };
+      const p = (s.score + 1) / (s.voted + 2);
+      const n = s.assigned + 1;
+      const v = p * (1 - p);
+      const weight = Math.sqrt(v / n) - Math.sqrt(v / (n + 1));
+      candidates.push({ key, items: free, weight });
+      total += weight;
+    }
+    if (candidates.length === 0) return undefined;
+    let u = st.rng.next() * total;
+    let pick = candidates[candidates.length - 1] as (typeof candidates)[number];
+    for (const c of candidates) {
+      u -= c.weight;
+      if (u <= 0) {
+        pick = c;
+        break;
+      }
+    }
+    let best: number[] = [];
+    let bestLoad = Number.POSITIVE_INFINITY;
+    for (const id of pick.items) {
+      const l = st.load.get(id) ?? 0;
+      if (l < bestLoad) {
+        bestLoad = l;
+        best = [id];
+      } else if (l === bestLoad) best.push(id);
+    }
+    return best[st.rng.int(best.length)];
+  }
+
+  /** Records a vote once per assignment; a retry of the same vote is acknowledged again, a different one refused. */
+  vote(
+    campaignId: string,
+    labeler: LabelerRecord,
+    assignmentId: string,
+    choice: LabelChoice,
+    reason?: string,
+  ): VoteResult {
+    const st = this.#state(campaignId);
+    const a = this.store.labeling.assignment(assignmentId);
+    if (!a || a.campaignId !== campaignId || a.labelerId !== labeler.id) {
+      throw new ModelmapError("not_found", "no such assignment for this labeler");
+    }
+    const it = st.items.get(a.itemId) as CampaignItem;
+    const leftModel = a.leftIs === "model_a" ? it.modelA : it.modelB;
+    const rightModel = a.leftIs === "model_a" ? it.modelB : it.modelA;
+    const reveal = st.campaign.reveal === "after" ? { left: leftModel, right: rightModel } : undefined;
+    const done = (status: VoteResult["status"]): VoteResult => (reveal ? { status, reveal } : { status });
+    if (a.choice !== null) {
+      if (a.choice === choice) return done("duplicate");
+      throw new ModelmapError("conflict", "this assignment already has a different vote");
+    }
+    const why = reason?.trim() ? reason.trim().slice(0, 2000) : null;
+    const winner: Winner =
+      choice === "left" ? "model_a" : choice === "right" ? "model_b" : choice === "tie" ? "tie" : "tie_bothbad";
+    let outcome = "recorded" as "recorded" | "same" | "different";
+    try {
+      this.store.transaction(() => {
+        let voteId: number | null = null;
+        if (it.goldWinner === null) {
+          const v: Vote = {
+            promptId: `${st.campaign.setName}/${it.promptId}`,
+            modelA: leftModel,
+            modelB: rightModel,
+            winner,
+            judge: `human:${labeler.id}`,
+            shownFirst: "model_a",
+            category: st.categories.get(it.promptId),
+            language: labeler.language ?? undefined,
+            turn: 1,
+            tstamp: Date.now() / 1000,
+            anony: true,
+            rationale: why ?? undefined,
+          };
+          voteId = this.store.votes.add(`label:${campaignId}`, [v])[0] as number;
+        }
+        outcome = this.store.labeling.recordVote(assignmentId, choice, why, voteId);
+        // Another process stored a vote first: roll this one back.
+        if (outcome !== "recorded") throw new RaceLost();
+      });
+    } catch (e) {
+      if (!(e instanceof RaceLost)) throw e;
+      if (outcome === "same") return done("duplicate");
+      throw new ModelmapError("conflict", "this assignment already has a different vote");
+    }
+    if (outcome === "recorded" && it.goldWinner === null)
+      this.#countVote(st.pairStats, it, { leftIs: a.leftIs, choice });
+    return done("recorded");
+  }
+
+  leaderboard(campaignId: string, opts: { bootstrap?: number; seed?: number } = {}): RankReport {
+    this.#state(campaignId);
+    const votes = [...this.store.votes.iterate({ sources: [`label:${campaignId}`] })];
+    if (votes.length === 0) throw new ModelmapError("not_found", "no votes yet");
+    return rankCounts(aggregateVotes(votes), { bootstrap: opts.bootstrap ?? 200, seed: opts.seed ?? 0 });
+  }
+}
+
+class RaceLost extends Error {}

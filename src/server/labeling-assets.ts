@@ -1,0 +1,134 @@
+/**
+ * The browser scripts of the labeling pages, served as same-origin files (the CSP allows no inline
+ * script). They insert only HTML the server rendered through the safe markdown renderer, and use
+ * textContent for everything else (model names in the reveal included).
+ */
+export const LABEL_JS = `"use strict";
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const task = $("task");
+  const campaign = task.dataset.campaign;
+  const base = "/api/label/" + encodeURIComponent(campaign);
+  let current = null;
+  let busy = false;
+  async function call(path, init) {
+    // Network failures are retried with the same request: the server treats a repeated vote as the same vote.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const r = await fetch(base + path, Object.assign({ credentials: "same-origin" }, init));
+        const j = await r.json();
+        return { ok: r.ok, body: j };
+      } catch (e) {
+        if (attempt >= 2) return { ok: false, body: { error: { message: "network error" } } };
+        await new Promise((res) => setTimeout(res, 300 * (attempt + 1)));
+      }
+    }
+  }
+  async function load() {
+    const r = await call("/next", {});
+    if (!r.ok) { $("status").textContent = (r.body.error && r.body.error.message) || "error"; return; }
+    if (r.body.done) {
+      current = null;
+      task.hidden = true;
+      $("progress").textContent = "";
+      $("status").textContent = "All done. Thank you!";
+      document.body.dataset.state = "done";
+      return;
+    }
+    current = r.body;
+    $("prompt").innerHTML = current.turns.map((t) => '<div class="turn">' + t + "</div>").join("");
+    $("left").innerHTML = current.left.join("<hr>");
+    $("right").innerHTML = current.right.join("<hr>");
+    $("progress").textContent = "(" + current.index + " of " + current.of + ")";
+    $("reason").value = "";
+    document.body.dataset.state = "ready";
+    document.body.dataset.index = String(current.index);
+  }
+  async function vote(choice) {
+    if (!current || busy) return;
+    busy = true;
+    document.body.dataset.state = "voting";
+    const body = JSON.stringify({ assignmentId: current.assignmentId, choice: choice, reason: $("reason").value });
+    const r = await call("/vote", { method: "POST", headers: { "content-type": "application/json", "x-csrf-token": csrf }, body: body });
+    busy = false;
+    if (!r.ok) { $("status").textContent = (r.body.error && r.body.error.message) || "error"; document.body.dataset.state = "ready"; return; }
+    $("reveal").textContent = r.body.reveal ? "Answer A was " + r.body.reveal.left + "; answer B was " + r.body.reveal.right + "." : "";
+    $("status").textContent = "Vote recorded.";
+    await load();
+  }
+  document.addEventListener("keydown", (e) => {
+    const t = e.target;
+    if (t && (t.tagName === "TEXTAREA" || t.tagName === "INPUT") || e.ctrlKey || e.metaKey || e.altKey) return;
+    const choice = { a: "left", b: "right", t: "tie", x: "both_bad" }[e.key.toLowerCase()];
+    if (choice) { e.preventDefault(); vote(choice); }
+  });
+  for (const b of document.querySelectorAll("button[data-choice]")) b.addEventListener("click", () => vote(b.dataset.choice));
+  load();
+})();
+`;
+
+export const SIGNUP_JS = `"use strict";
+(() => {
+  const form = document.getElementById("signup");
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const data = Object.fromEntries(new FormData(form).entries());
+    const r = await fetch("/api/label/signup", { method: "POST", credentials: "same-origin", headers: { "content-type": "application/json", "x-csrf-token": csrf }, body: JSON.stringify(data) });
+    if (!r.ok) { const j = await r.json().catch(() => ({})); document.getElementById("status").textContent = (j.error && j.error.message) || "sign-up failed"; return; }
+    const next = form.dataset.next;
+    location.href = next && next.startsWith("/label/") ? next : "/label";
+  });
+})();
+`;
+
+export const ADMIN_JS = `"use strict";
+(() => {
+  const $ = (id) => document.getElementById(id);
+  let token = sessionStorage.getItem("mm-admin") || "";
+  async function api(path, init) {
+    const r = await fetch("/api/admin/labeling" + path, Object.assign({}, init, { headers: Object.assign({ authorization: "Bearer " + token, "content-type": "application/json" }, (init && init.headers) || {}) }));
+    const j = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error((j.error && j.error.message) || r.statusText);
+    return j;
+  }
+  function cell(tr, text) { const td = document.createElement("td"); td.textContent = String(text); tr.appendChild(td); return td; }
+  async function refresh() {
+    const j = await api("/campaigns");
+    $("login").hidden = true; $("admin").hidden = false;
+    const tb = $("campaigns").querySelector("tbody");
+    tb.textContent = "";
+    for (const c of j.campaigns) {
+      const tr = document.createElement("tr");
+      cell(tr, c.id); cell(tr, c.setName); cell(tr, c.models.join(", ")); cell(tr, c.progress.items); cell(tr, c.progress.gold); cell(tr, c.progress.labelers); cell(tr, c.progress.voted);
+      const td = cell(tr, "");
+      const exp = document.createElement("button"); exp.textContent = "export"; td.appendChild(exp);
+      exp.addEventListener("click", async () => {
+        const data = await api("/campaigns/" + encodeURIComponent(c.id) + "/export");
+        const a = document.createElement("a");
+        a.href = URL.createObjectURL(new Blob([JSON.stringify(data.battles, null, 1)], { type: "application/json" }));
+        a.download = c.id + "-battles.json"; a.click();
+      });
+      const q = document.createElement("button"); q.textContent = "quality"; td.appendChild(q);
+      q.addEventListener("click", async () => { $("quality").textContent = JSON.stringify(await api("/campaigns/" + encodeURIComponent(c.id) + "/quality"), null, 2); });
+      tb.appendChild(tr);
+    }
+  }
+  $("login").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    token = new FormData($("login")).get("token") || "";
+    sessionStorage.setItem("mm-admin", token);
+    try { await refresh(); $("status").textContent = ""; } catch (err) { $("status").textContent = err.message; }
+  });
+  $("create").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = Object.fromEntries(new FormData($("create")).entries());
+    try {
+      await api("/campaigns", { method: "POST", body: JSON.stringify({ name: f.name, set: f.set, models: String(f.models).split(",").map((s) => s.trim()).filter(Boolean), perLabeler: Number(f.perLabeler), reveal: f.reveal, goldRate: Number(f.goldRate) }) });
+      await refresh();
+    } catch (err) { $("status").textContent = err.message; }
+  });
+  if (token) refresh().catch(() => {});
+})();
+`;

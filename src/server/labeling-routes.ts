@@ -1,0 +1,295 @@
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context, Hono } from "hono";
+import { getCookie, setCookie } from "hono/cookie";
+import { z } from "zod";
+import { fieldPath, ModelmapError } from "../core/errors.ts";
+import { winnerSchema } from "../core/votes.ts";
+import { exportLmsys } from "../labeling/export.ts";
+import { renderMarkdown } from "../labeling/markdown.ts";
+import { campaignQuality } from "../labeling/quality.ts";
+import { LabelingService, safeEqual, token } from "../labeling/service.ts";
+import type { LabelerRecord } from "../store/labeling.ts";
+import type { AppEnv, RouteModule, ServerDeps } from "./app.ts";
+import { ADMIN_JS, LABEL_JS, SIGNUP_JS } from "./labeling-assets.ts";
+import { adminPage, campaignListPage, labelerPage, leaderboardPage, signupPage } from "./labeling-pages.ts";
+
+/**
+ * Blind human labeling over HTTP: sign-up, the labeler page and its JSON API, per-campaign leaderboards,
+ * and admin routes behind the admin token. Security: the session cookie is HttpOnly + SameSite=Strict;
+ * every state-changing request needs an X-CSRF-Token header equal to the session's token (or, before
+ * sign-up, to a pre-session cookie) and a same-origin Origin when the browser sends one; token buckets
+ * limit sign-ups per address and requests per labeler; nothing before a vote names a model.
+ */
+
+const SESSION = "mm_session";
+const PRE = "mm_pre";
+
+class TokenBuckets {
+  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  constructor(
+    readonly rate: number,
+    readonly burst: number,
+  ) {}
+  take(key: string): boolean {
+    const now = performance.now() / 1000;
+    const b = this.#buckets.get(key) ?? { tokens: this.burst, at: now };
+    b.tokens = Math.min(this.burst, b.tokens + (now - b.at) * this.rate);
+    b.at = now;
+    if (this.#buckets.size > 100_000) this.#buckets.clear();
+    this.#buckets.set(key, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+}
+
+function clientAddress(c: Context<AppEnv>): string {
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "local"; // app.request() in tests has no socket
+  }
+}
+
+function cookieOpts(c: Context<AppEnv>) {
+  return {
+    httpOnly: true,
+    sameSite: "Strict" as const,
+    path: "/",
+    secure: new URL(c.req.url).protocol === "https:",
+    maxAge: 60 * 60 * 24 * 30,
+  };
+}
+
+async function jsonBody<T>(c: Context<AppEnv>, schema: z.ZodType<T>): Promise<T> {
+  let raw: unknown;
+  try {
+    raw = await c.req.json();
+  } catch {
+    throw new ModelmapError("input", "request body must be JSON");
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new ModelmapError("input", issue?.message ?? "invalid body", {
+      location: { field: issue ? fieldPath(issue.path) : "" },
+    });
+  }
+  return r.data;
+}
+
+function sameOrigin(c: Context<AppEnv>): void {
+  const origin = c.req.header("origin");
+  if (origin === undefined) return;
+  if (origin !== new URL(c.req.url).origin) throw new ModelmapError("auth", "cross-origin request refused");
+}
+
+const signupBody = z.strictObject({
+  language: z.string().max(64).optional(),
+  expertise: z.string().max(64).optional(),
+  region: z.string().max(64).optional(),
+});
+const voteBody = z.strictObject({
+  assignmentId: z.string().min(1).max(64),
+  choice: z.enum(["left", "right", "tie", "both_bad"]),
+  reason: z.string().max(2000).optional(),
+});
+const campaignBody = z.strictObject({
+  name: z.string().min(1).max(100),
+  set: z.string().min(1),
+  models: z.array(z.string().min(1)).min(2),
+  perLabeler: z.number().int().min(1).max(10_000).optional(),
+  reveal: z.enum(["after", "never"]).optional(),
+  goldRate: z.number().min(0).max(1).optional(),
+  seed: z.number().int().optional(),
+  gold: z
+    .array(z.strictObject({ promptId: z.string(), modelA: z.string(), modelB: z.string(), winner: winnerSchema }))
+    .optional(),
+});
+
+export interface LabelingRouteOptions {
+  /** Votes (and next-item requests) per second per labeler, and the burst. */
+  labelerRate?: number;
+  labelerBurst?: number;
+  /** Sign-ups per minute per client address. */
+  signupsPerMinute?: number;
+}
+
+export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
+  return {
+    name: "labeling",
+    nav: [["/label", "Label"]],
+    register(app: Hono<AppEnv>, deps: ServerDeps) {
+      const svc = new LabelingService(deps.store);
+      const perLabeler = new TokenBuckets(opts.labelerRate ?? 20, opts.labelerBurst ?? 40);
+      const signups = new TokenBuckets((opts.signupsPerMinute ?? 30) / 60, opts.signupsPerMinute ?? 30);
+
+      const labelerOf = (c: Context<AppEnv>): LabelerRecord | undefined => svc.session(getCookie(c, SESSION));
+      const requireLabeler = (c: Context<AppEnv>): LabelerRecord => {
+        const l = labelerOf(c);
+        if (!l) throw new ModelmapError("auth", "sign up first", { hint: "open /label" });
+        if (!perLabeler.take(l.id)) throw new ModelmapError("rate_limited", "too many requests; slow down");
+        return l;
+      };
+      const requireCsrf = (c: Context<AppEnv>, expected: string | undefined) => {
+        sameOrigin(c);
+        const got = c.req.header("x-csrf-token");
+        if (!expected || !got || !safeEqual(got, expected))
+          throw new ModelmapError("auth", "missing or wrong CSRF token");
+      };
+      const requireAdmin = (c: Context<AppEnv>) => {
+        if (!deps.adminToken) throw new ModelmapError("auth", "admin routes are closed (no admin token configured)");
+        const h = c.req.header("authorization") ?? "";
+        const got = h.startsWith("Bearer ") ? h.slice(7) : "";
+        if (!got || !safeEqual(got, deps.adminToken)) throw new ModelmapError("auth", "admin token required");
+      };
+      const noStore = (c: Context<AppEnv>) => c.header("Cache-Control", "no-store");
+
+      const js = (body: string) => (c: Context<AppEnv>) => {
+        c.header("Content-Type", "text/javascript; charset=utf-8");
+        c.header("Cache-Control", "no-cache");
+        return c.body(body);
+      };
+      app.get("/assets/label.js", js(LABEL_JS));
+      app.get("/assets/label-signup.js", js(SIGNUP_JS));
+      app.get("/assets/label-admin.js", js(ADMIN_JS));
+
+      app.get("/label", (c) => {
+        noStore(c);
+        const l = labelerOf(c);
+        if (!l) {
+          let pre = getCookie(c, PRE);
+          if (!pre || pre.length > 64) {
+            pre = token(18);
+            setCookie(c, PRE, pre, cookieOpts(c));
+          }
+          const next = c.req.query("next") ?? "/label";
+          return c.html(signupPage(pre, next.startsWith("/label/") ? next : "/label"));
+        }
+        return c.html(
+          campaignListPage(
+            l.csrfToken,
+            svc.store.labeling.campaigns().map((x) => ({ id: x.id, name: x.name })),
+          ),
+        );
+      });
+
+      app.post("/api/label/signup", async (c) => {
+        requireCsrf(c, getCookie(c, PRE));
+        if (!signups.take(clientAddress(c)))
+          throw new ModelmapError("rate_limited", "too many sign-ups from this address");
+        const body = await jsonBody(c, signupBody);
+        const { labeler, sessionToken } = svc.signup(body);
+        setCookie(c, SESSION, sessionToken, cookieOpts(c));
+        noStore(c);
+        return c.json({ ok: true, csrf: labeler.csrfToken });
+      });
+
+      app.get("/label/:campaign/leaderboard", (c) => {
+        const campaign = svc.campaign(c.req.param("campaign"));
+        const votes = svc.store.votes.count({ sources: [`label:${campaign.id}`] });
+        noStore(c);
+        if (votes === 0) return c.html(leaderboardPage(campaign.name, [], 0));
+        const r = svc.leaderboard(campaign.id);
+        return c.html(
+          leaderboardPage(
+            campaign.name,
+            r.models.map((m) => ({
+              model: m.model,
+              rating: m.rating,
+              lower: m.ci_lower,
+              upper: m.ci_upper,
+              battles: m.battles,
+              rank: m.rank,
+            })),
+            votes,
+          ),
+        );
+      });
+
+      app.get("/api/label/:campaign/leaderboard", (c) => {
+        const campaign = svc.campaign(c.req.param("campaign"));
+        noStore(c);
+        return c.json({ campaign: campaign.id, leaderboard: svc.leaderboard(campaign.id) });
+      });
+
+      app.get("/label/:campaign", (c) => {
+        noStore(c);
+        const l = labelerOf(c);
+        const id = c.req.param("campaign");
+        if (!l) return c.redirect(`/label?next=${encodeURIComponent(`/label/${id}`)}`);
+        const campaign = svc.campaign(id);
+        return c.html(labelerPage(l.csrfToken, campaign.id, campaign.name));
+      });
+
+      app.get("/api/label/:campaign/next", (c) => {
+        const l = requireLabeler(c);
+        noStore(c);
+        const v = svc.next(c.req.param("campaign"), l);
+        if (!v) return c.json({ done: true });
+        return c.json({
+          done: false,
+          assignmentId: v.assignmentId,
+          index: v.index,
+          of: v.of,
+          turns: v.turns.map(renderMarkdown),
+          left: v.left.map(renderMarkdown),
+          right: v.right.map(renderMarkdown),
+        });
+      });
+
+      app.post("/api/label/:campaign/vote", async (c) => {
+        const l = requireLabeler(c);
+        requireCsrf(c, l.csrfToken);
+        const body = await jsonBody(c, voteBody);
+        noStore(c);
+        return c.json(svc.vote(c.req.param("campaign"), l, body.assignmentId, body.choice, body.reason));
+      });
+
+      app.get("/admin/labeling", (c) => {
+        noStore(c);
+        return c.html(adminPage());
+      });
+      app.get("/api/admin/labeling/campaigns", (c) => {
+        requireAdmin(c);
+        noStore(c);
+        return c.json({
+          campaigns: svc.store.labeling.campaigns().map((x) => ({ ...x, progress: svc.store.labeling.progress(x.id) })),
+        });
+      });
+      app.post("/api/admin/labeling/campaigns", async (c) => {
+        requireAdmin(c);
+        sameOrigin(c);
+        const b = await jsonBody(c, campaignBody);
+        const spec: Parameters<LabelingService["createCampaign"]>[0] = {
+          name: b.name,
+          setName: b.set,
+          models: b.models,
+        };
+        if (b.perLabeler !== undefined) spec.perLabeler = b.perLabeler;
+        if (b.reveal !== undefined) spec.reveal = b.reveal;
+        if (b.goldRate !== undefined) spec.goldRate = b.goldRate;
+        if (b.seed !== undefined) spec.seed = b.seed;
+        if (b.gold !== undefined) spec.gold = b.gold;
+        return c.json({ campaign: svc.createCampaign(spec) }, 201);
+      });
+      app.get("/api/admin/labeling/campaigns/:id/export", (c) => {
+        requireAdmin(c);
+        noStore(c);
+        svc.campaign(c.req.param("id"));
+        return c.json({ battles: exportLmsys(svc.store, c.req.param("id")) });
+      });
+      app.get("/api/admin/labeling/campaigns/:id/quality", (c) => {
+        requireAdmin(c);
+        noStore(c);
+        svc.campaign(c.req.param("id"));
+        return c.json(campaignQuality(svc.store, c.req.param("id")));
+      });
+      app.get("/api/admin/labeling/sets/:name/prompts", (c) => {
+        requireAdmin(c);
+        noStore(c);
+        return c.json({ prompts: svc.store.judging.promptItems(c.req.param("name")) });
+      });
+    },
+  };
+}
