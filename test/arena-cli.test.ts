@@ -140,6 +140,13 @@ test("votes import, votes list, rank --source, bias and agree end to end", async
   const fromFile = await run(["rank", HUMAN, "--bootstrap", "30", "--seed", "1", "--format", "json"]);
   assert.equal(fromStore.code, 0, fromStore.err);
   assert.deepEqual(JSON.parse(fromStore.out).models, JSON.parse(fromFile.out).models);
+  const exported = join(dir, "export.jsonl");
+  const exp = await run(["votes", "export", "--source", "human", "--filter", "model=gpt-4", "--out", exported]);
+  assert.equal(exp.code, 0, exp.err);
+  const back = await run(["rank", exported, "--bootstrap", "0", "--format", "json"]);
+  assert.equal(back.code, 0, back.err);
+  assert.equal(JSON.parse(back.out).models.find((m: { model: string }) => m.model === "gpt-4").battles, 3483);
+  assert.match(readFileSync(exported, "utf8").split("\n")[0]!, /"shown_first":"model_a"/);
   const bias = await run(["bias", "--source", "human", "--format", "json"]);
   assert.equal(bias.code, 0, bias.err);
   assert.equal(JSON.parse(bias.out).groups[0].votes, 26919);

@@ -2,7 +2,14 @@ import type { Command } from "../command.ts";
 import { agreeCommand } from "./agree.ts";
 import { biasCommand } from "./bias.ts";
 import { rankCommand } from "./rank.ts";
-import { votesImportCommand, votesListCommand } from "./votes.ts";
+import { votesExportCommand, votesImportCommand, votesListCommand } from "./votes.ts";
 
 /** Pairwise votes and arena ratings (issue 2). */
-export const ARENA_COMMANDS: Command[] = [votesImportCommand, votesListCommand, rankCommand, biasCommand, agreeCommand];
+export const ARENA_COMMANDS: Command[] = [
+  votesImportCommand,
+  votesListCommand,
+  votesExportCommand,
+  rankCommand,
+  biasCommand,
+  agreeCommand,
+];

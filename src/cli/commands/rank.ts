@@ -115,6 +115,8 @@ Rates models from pairwise votes: LMSYS battle files (JSON array or JSONL), aggr
     const matrix = values.matrix as MatrixKind | undefined;
     if (matrix !== undefined && !["winrate", "predicted", "battles"].includes(matrix))
       throw new ModelmapError("usage", `rank: --matrix must be winrate, predicted or battles, got '${values.matrix}'`);
+    if (positionals.length > 0 && values.source?.length)
+      throw new ModelmapError("usage", "rank: give vote FILEs or --source, not both");
     const loaded = loadVotes({
       files: positionals,
       sources: values.source ?? [],

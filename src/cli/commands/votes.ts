@@ -1,10 +1,10 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { readVoteFile } from "../../arena/read-votes.ts";
 import { describeBadRows } from "../../arena/sources.ts";
 import { ModelmapError } from "../../core/errors.ts";
 import { sha256 } from "../../core/hash.ts";
-import { type Command, parseFlags, requireString } from "../command.ts";
+import { type Command, parseFlags, parseKeyValues, requireString } from "../command.ts";
 import { parseFormat } from "./rank.ts";
 
 export const votesImportCommand: Command = {
@@ -92,6 +92,61 @@ Lists each stored source with its number of votes and when they were stored.`,
         .join("  ")
         .trimEnd();
     ctx.stdout.write(`${[line(head), ...cells.map(line)].join("\n")}\n`);
+    return 0;
+  },
+};
+
+export const votesExportCommand: Command = {
+  name: "votes export",
+  summary: "write stored votes as JSONL (LMSYS fields plus prompt_id and shown_first)",
+  usage: `usage: modelmap votes export [--source NAME] [--filter FIELD=VALUE] [--out FILE]
+
+Writes stored votes, one JSON object per line: model_a, model_b, winner (model_a, model_b, tie,
+tie (bothbad)), prompt_id, judge, shown_first, category, language, turn, tstamp, anony, rationale, source.
+'modelmap rank', 'bias' and 'agree' read the file back.
+  --source NAME         only this source (repeatable; default all)
+  --filter FIELD=VALUE  only matching votes (repeatable)
+  --out FILE            write to FILE instead of stdout`,
+  run(argv, ctx) {
+    const { values } = parseFlags(
+      "votes export",
+      argv,
+      {
+        source: { type: "string", multiple: true },
+        filter: { type: "string", multiple: true },
+        out: { type: "string" },
+      },
+      false,
+    );
+    const query = {
+      ...(values.source?.length ? { sources: values.source } : {}),
+      filters: parseKeyValues("votes export", "--filter", values.filter),
+    };
+    const lines: string[] = [];
+    for (const v of ctx.store().votes.iterate(query)) {
+      lines.push(
+        JSON.stringify({
+          model_a: v.modelA,
+          model_b: v.modelB,
+          winner: v.winner === "tie_bothbad" ? "tie (bothbad)" : v.winner,
+          prompt_id: v.promptId,
+          judge: v.judge,
+          shown_first: v.shownFirst,
+          category: v.category,
+          language: v.language,
+          turn: v.turn,
+          tstamp: v.tstamp,
+          anony: v.anony,
+          rationale: v.rationale,
+          source: v.source,
+        }),
+      );
+    }
+    const text = lines.length ? `${lines.join("\n")}\n` : "";
+    if (values.out) {
+      writeFileSync(values.out, text);
+      ctx.stderr.write(`wrote ${lines.length} votes to ${values.out}\n`);
+    } else ctx.stdout.write(text);
     return 0;
   },
 };
