@@ -1,6 +1,6 @@
+import { intervalChartSvg } from "../arena/plot.ts";
 import type { ArenaBoard, Leaderboard } from "../capmap/views.ts";
-import { fmt1, href, html, modelHref, type Safe } from "./html.ts";
-import { intervalChart } from "./svg.ts";
+import { fmt1, href, html, modelHref, raw, type Safe } from "./html.ts";
 
 function modelBadges(m: {
   merged?: boolean | undefined;
@@ -69,16 +69,12 @@ export function arenaPage(boards: ArenaBoard[], selected: number): Safe {
     (x, i) =>
       html`<a href="${href("/arena", { board: i })}"${x === b ? html` aria-current="page"` : ""}>${x.source} · ${x.category}</a>`,
   );
-  const chart = intervalChart(
-    b.rows.map((r) => ({
-      label: r.modelId,
-      estimate: r.rating,
-      lo: r.lo,
-      hi: r.hi,
-      group: r.tier,
-      mark: r.rank === 1,
-    })),
-    { title: `${b.source} ${b.category} ratings with 95% intervals`, unit: "rating" },
+  // The ratings engine's own arena chart (it escapes its labels), inlined so the page makes no extra request.
+  const chart = raw(
+    intervalChartSvg(
+      b.rows.map((r) => ({ label: r.modelId, estimate: r.rating, lower: r.lo, upper: r.hi, group: r.tier })),
+      { title: `${b.source} · ${b.category}: ratings with 95% intervals`, xLabel: "rating" },
+    ),
   );
   return html`<h1>Arena leaderboard</h1>
 <p class="pager">${tabs}</p>
