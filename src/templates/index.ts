@@ -1,3 +1,5 @@
+export { type IsolatedRenderOptions, renderIsolated } from "./isolated.ts";
+export { parseMessages, readMessagesFile } from "./messages.ts";
 export { NAMED_TEMPLATES, type NamedTemplate, namedTemplateNames } from "./named.ts";
 export { type RenderedPrompt, renderPrompt } from "./prompt.ts";
 export {
