@@ -158,6 +158,11 @@ export const evalCommand: Command = {
           `run ${outcome.runId}${outcome.resultsFile ? `; results written to ${outcome.resultsFile}` : ""}\n`,
         );
       }
+      const st = outcome.stats;
+      if (!values.quiet)
+        ctx.stderr.write(
+          `modelmap: run ${outcome.runId}: ${st.docs} documents, ${st.uniqueRequests} requests (${st.cachedRequests} from cache, ${st.requestsSent} sent), backend ${(st.backendMs / 1000).toFixed(1)}s of ${(st.wallMs / 1000).toFixed(1)}s\n`,
+        );
       const errors = outcome.stats.errors;
       if (errors > 0)
         ctx.stderr.write(

@@ -1,0 +1,115 @@
+/**
+ * Reliability: a real `modelmap eval` child process is killed with SIGKILL at several points (before any result,
+ * mid-run twice); running the same command again finishes the run, and the results equal an uninterrupted run's
+ * exactly, with every sample stored once.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { test } from "node:test";
+import { runCli } from "../src/cli/main.ts";
+import { openStore } from "../src/store/sqlite/index.ts";
+import { evalArgs, makeEvalFixture } from "./support/eval-fixture.ts";
+
+const ROOT = join(import.meta.dirname, "..");
+
+function spawnEval(args: string[]): {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>;
+} {
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src", "cli", "main.ts"), ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>((res) =>
+    child.on("exit", (code, signal) => res({ code, signal, out, err })),
+  );
+  return { child, done };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Samples stored so far for the run (0 while the run does not exist yet). */
+function storedSamples(db: string, runId: string): { run: boolean; samples: number } {
+  const store = openStore(db);
+  try {
+    const run = store.evals.getRun(runId) !== undefined;
+    const samples = store.evals.sampleTasks(runId).reduce((a, t) => a + t.n, 0);
+    return { run, samples };
+  } finally {
+    store.close();
+  }
+}
+
+test("eval killed with SIGKILL at several points resumes to exactly the uninterrupted results", {
+  timeout: 600_000,
+}, async () => {
+  const f = makeEvalFixture({ mcDocs: 40, genDocs: 6 });
+  const total = 46;
+  // Uninterrupted reference, in its own database.
+  let refOut = "";
+  const refDb = join(f.dir, "ref.db");
+  const code = await runCli(evalArgs(f, refDb, ["--quiet", "--window", "5"]), {
+    stdout: { write: (s: string) => (refOut += s) },
+    stderr: { write: () => true },
+  });
+  assert.equal(code, 0);
+  const ref = JSON.parse(refOut) as { config: { run_id: string } };
+  const runId = ref.config.run_id;
+
+  const db = join(f.dir, "killed.db");
+  const args = evalArgs(f, db, ["--window", "5"]);
+  const kills: Array<{ at: string; samples: number }> = [];
+  // Kill points: as soon as the run exists (nothing answered yet), then after >= 10 and >= 30 samples.
+  for (const [label, predicate] of [
+    ["run created", (s: { run: boolean; samples: number }) => s.run],
+    [">=10 samples", (s: { run: boolean; samples: number }) => s.samples >= 10],
+    [">=30 samples", (s: { run: boolean; samples: number }) => s.samples >= 30],
+  ] as const) {
+    const { child, done } = spawnEval(args);
+    let killed = false;
+    for (let i = 0; i < 6000; i++) {
+      await sleep(20);
+      if (child.exitCode !== null) break;
+      const s = storedSamples(db, runId);
+      if (predicate(s)) {
+        child.kill("SIGKILL");
+        killed = true;
+        kills.push({ at: label, samples: s.samples });
+        break;
+      }
+    }
+    const r = await done;
+    assert.ok(killed, `the run finished before the kill point '${label}': ${r.err}`);
+    assert.equal(r.signal, "SIGKILL");
+    assert.ok(storedSamples(db, runId).samples < total, `killed '${label}' before the end`);
+  }
+  // The same command again finishes the run.
+  const { done } = spawnEval(args);
+  const fin = await done;
+  assert.equal(fin.code, 0, fin.err);
+  assert.deepEqual(JSON.parse(fin.out), JSON.parse(refOut), `kills: ${JSON.stringify(kills)}`);
+  // It resumed: most requests came from the cache the killed attempts filled.
+  const m = /(\d+) requests \((\d+) from cache, (\d+) sent\)/.exec(fin.err) ?? assert.fail(fin.err);
+  // >= 30 samples were stored: the 6 generations and >= 24 four-choice documents.
+  assert.ok(Number(m[2]) >= 6 + 24 * 4, `resumed from the cache: ${m[0]}`);
+  assert.equal(Number(m[2]) + Number(m[3]), Number(m[1]));
+  const store = openStore(db);
+  try {
+    const counts = store.evals.sampleTasks(runId);
+    assert.deepEqual(
+      counts.map((c) => [c.task, c.n, c.errors]),
+      [
+        ["toy_gen", 6, 0],
+        ["toy_mc", 40, 0],
+      ],
+    );
+    assert.equal(store.evals.listRuns().length, 1, "one run, not one per attempt");
+  } finally {
+    store.close();
+  }
+});
