@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { streamableEnd } from "../src/backends/llama-cpp/generate.ts";
 import { type LlamaCppBackend, openLlamaCppBackend } from "../src/backends/llama-cpp/index.ts";
 import { OpenAIBackend } from "../src/backends/openai/index.ts";
 import type { LoglikelihoodRequest } from "../src/backends/types.ts";
@@ -111,6 +112,14 @@ for (const which of ["llama-2-tiny-random (SentencePiece)", "tiny byte-level BPE
   });
 }
 
+test("streaming holds back what may still become a stop sequence or an unfinished character", () => {
+  assert.equal(streamableEnd("hello wor", ["world"]), 6);
+  assert.equal(streamableEnd("hello\n", ["\n\n", "lo\nX"]), 3);
+  assert.equal(streamableEnd("hello", ["\n\n"]), 5);
+  assert.equal(streamableEnd("ab\uFFFD", []), 2);
+  assert.equal(streamableEnd("xa\uFFFD", ["a😀"]), 1);
+});
+
 describe("serve-model HTTP API", () => {
   let server: RunningModelServer;
   before(async () => {
@@ -188,6 +197,51 @@ describe("serve-model HTTP API", () => {
     assert.equal(choice?.message.content, local.text);
   });
 
+  const sse = async (path: string, body: unknown) => {
+    const res = await fetch(`${server.url}/v1${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...(body as object), stream: true }),
+    });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /text\/event-stream/);
+    const events = (await res.text())
+      .split("\n")
+      .filter((l) => l.startsWith("data: "))
+      .map((l) => l.slice(6));
+    assert.equal(events.at(-1), "[DONE]");
+    return events.slice(0, -1).map((e) => JSON.parse(e) as { choices: Array<Record<string, unknown>> });
+  };
+
+  test("stream: true sends the text as SSE chunks that add up to the non-streamed answer", async () => {
+    const messages = [{ role: "user", content: "Tell me a story" }];
+    const whole = await post("/chat/completions", { messages, max_tokens: 12, temperature: 0 });
+    const text = (whole.json.choices as Array<{ message: { content: string } }>)[0]?.message.content ?? "";
+    const chunks = await sse("/chat/completions", { messages, max_tokens: 12, temperature: 0 });
+    assert.deepEqual(chunks[0]?.choices[0]?.delta, { role: "assistant", content: "" });
+    assert.ok(chunks.length > 3, `only ${chunks.length} chunks: not streamed`);
+    const streamed = chunks
+      .map((c) => (c.choices[0]?.delta as { content?: string } | undefined)?.content ?? "")
+      .join("");
+    assert.equal(streamed, text);
+    assert.equal(chunks.at(-1)?.choices[0]?.finish_reason, "length");
+
+    // A stop sequence in the middle of the answer: never streamed, not even its first characters.
+    const plain = await post("/completions", { prompt: "Once upon a time", max_tokens: 16, temperature: 0 });
+    const full = (plain.json.choices as Array<{ text: string }>)[0]?.text ?? "";
+    assert.ok(full.length >= 8, JSON.stringify(full));
+    const stop = full.slice(4, 7);
+    const cut = full.slice(0, full.indexOf(stop));
+    const parts = await sse("/completions", {
+      prompt: "Once upon a time",
+      max_tokens: 16,
+      temperature: 0,
+      stop: [stop],
+    });
+    assert.equal(parts.map((p) => p.choices[0]?.text ?? "").join(""), cut);
+    assert.equal(parts.at(-1)?.choices[0]?.finish_reason, "stop");
+  });
+
   test("bad requests are 400 with the field named; unknown routes 404", async () => {
     const bad = await post("/completions", { prompt: 42 });
     assert.equal(bad.status, 400);
@@ -195,6 +249,8 @@ describe("serve-model HTTP API", () => {
     const chat = await post("/chat/completions", { messages: [{ role: "wizard", content: "x" }] });
     assert.equal(chat.status, 400);
     assert.match((chat.json.error as { message: string }).message, /messages\[0\]\.role/);
+    const streamedLogprobs = await post("/completions", { prompt: "x", stream: true, logprobs: 1 });
+    assert.equal(streamedLogprobs.status, 501);
     const missing = await fetch(`${server.url}/v1/embeddings`, { method: "POST", body: "{}" });
     assert.equal(missing.status, 404);
     await missing.body?.cancel();

@@ -105,6 +105,11 @@ export interface ModelIdentity {
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /**
+   * generate only: receives the text as it is produced, in pieces that concatenate to the final text (stop
+   * sequences never appear). Backends that cannot stream call it once with the whole text.
+   */
+  onText?: (delta: string) => void;
 }
 
 export interface Backend {

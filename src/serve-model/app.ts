@@ -10,6 +10,7 @@ import type { z } from "zod";
 import type { Backend, GenerationParams, PromptTokenScore } from "../backends/types.ts";
 import { fieldPath, httpStatusFor, ModelmapError } from "../core/errors.ts";
 import { type ChatRequest, type CompletionRequest, chatRequestSchema, completionRequestSchema } from "./schemas.ts";
+import { streamGeneration } from "./stream.ts";
 
 /** The extra a backend needs for prompt logprobs (the llama-cpp backend has it). */
 export type PromptScoringBackend = Backend & Required<Pick<Backend, "promptLogprobs">>;
@@ -34,9 +35,29 @@ export function createServeModelApp(backend: PromptScoringBackend, opts: ServeMo
 
   app.post("/v1/completions", async (c) => {
     const req = await parseBody(c.req.raw, completionRequestSchema);
-    if (req.stream)
-      throw new ModelmapError("unsupported", "stream: true is not supported by serve-model; send stream: false");
     const prompts = typeof req.prompt === "string" ? [req.prompt] : req.prompt;
+    if (req.stream) {
+      if (prompts.length !== 1 || req.echo || (req.logprobs !== undefined && req.logprobs !== null)) {
+        throw new ModelmapError("unsupported", "stream: true takes one prompt, without echo or logprobs");
+      }
+      const id = nextId("cmpl");
+      const now = Math.floor(Date.now() / 1000);
+      return streamGeneration(
+        c,
+        backend,
+        prompts[0] as string,
+        generationParams(req, req.max_tokens ?? opts.defaultMaxTokens ?? 16),
+        {
+          chunk: (text, finish) => ({
+            id,
+            object: "text_completion",
+            created: now,
+            model: opts.modelName,
+            choices: [{ index: 0, text, finish_reason: finish, logprobs: null }],
+          }),
+        },
+      );
+    }
     const signal = c.req.raw.signal;
     const choices = [];
     let promptTokens = 0;
@@ -63,12 +84,29 @@ export function createServeModelApp(backend: PromptScoringBackend, opts: ServeMo
 
   app.post("/v1/chat/completions", async (c) => {
     const req = await parseBody(c.req.raw, chatRequestSchema);
-    if (req.stream)
-      throw new ModelmapError("unsupported", "stream: true is not supported by serve-model; send stream: false");
     if (req.logprobs)
       throw new ModelmapError("unsupported", "chat logprobs are not supported; use /v1/completions with echo");
     const params = generationParams(req, req.max_completion_tokens ?? req.max_tokens ?? undefined);
     const messages = req.messages.map((m) => ({ role: m.role, content: m.content }));
+    if (req.stream) {
+      const id = nextId("chatcmpl");
+      const now = Math.floor(Date.now() / 1000);
+      return streamGeneration(c, backend, messages, params, {
+        chunk: (content, finish, first) => ({
+          id,
+          object: "chat.completion.chunk",
+          created: now,
+          model: opts.modelName,
+          choices: [
+            {
+              index: 0,
+              delta: first ? { role: "assistant", content: "" } : finish ? {} : { content },
+              finish_reason: finish,
+            },
+          ],
+        }),
+      });
+    }
     const out = await backend.generate(messages, params, { signal: c.req.raw.signal });
     return c.json({
       id: nextId("chatcmpl"),

@@ -213,6 +213,7 @@ export class LlamaCppBackend implements Backend {
         params,
         this.opts.seed ?? 0,
         o.signal,
+        o.onText,
       );
       return {
         text: out.text,

@@ -28,6 +28,25 @@ export function findStop(text: string, stops: readonly string[]): number {
   return at;
 }
 
+/**
+ * How much of `text` can be streamed: everything but a trailing part that may still grow into a stop sequence
+ * (a suffix that is a proper prefix of one) or that ends inside a UTF-8 character (U+FFFD from detokenize).
+ */
+export function streamableEnd(text: string, stops: readonly string[]): number {
+  let stable = text.length;
+  while (stable > 0 && text.charCodeAt(stable - 1) === 0xfffd) stable--;
+  let end = stable;
+  for (const s of stops) {
+    for (let k = Math.min(s.length - 1, stable); k > 0; k--) {
+      if (text.startsWith(s.slice(0, k), stable - k)) {
+        end = Math.min(end, stable - k);
+        break;
+      }
+    }
+  }
+  return end;
+}
+
 export function samplingOptions(
   params: GenerationParams,
   defaultSeed: number,
@@ -56,6 +75,7 @@ export async function generateTokens(
   params: GenerationParams,
   defaultSeed: number,
   signal: AbortSignal | undefined,
+  onText?: (delta: string) => void,
 ): Promise<GenerationOutcome> {
   const room = scorer.contextSize - prompt.length;
   if (room <= 0) {
@@ -71,6 +91,7 @@ export async function generateTokens(
   const generated: Token[] = [];
   let finishReason: FinishReason = "length";
   let text = "";
+  let emitted = 0;
   try {
     if (maxTokens > 0 && !signal?.aborted) {
       const opts = samplingOptions(params, defaultSeed, () => generated);
@@ -93,6 +114,13 @@ export async function generateTokens(
           finishReason = "stop";
           break;
         }
+        if (onText) {
+          const safe = streamableEnd(text, stops);
+          if (safe > emitted) {
+            onText(text.slice(emitted, safe));
+            emitted = safe;
+          }
+        }
         if (generated.length >= maxTokens) break;
         if (signal?.aborted) {
           finishReason = "abort";
@@ -104,5 +132,6 @@ export async function generateTokens(
   } finally {
     scorer.resync();
   }
+  if (onText && text.length > emitted) onText(text.slice(emitted));
   return { text, finishReason, completionTokens: generated.length };
 }

@@ -111,6 +111,7 @@ export class OpenAIBackend implements Backend {
         opts.signal,
       );
       const choice = res.choices[0] as (typeof res.choices)[number];
+      opts.onText?.(choice.text);
       return {
         text: choice.text,
         finishReason: finishReason(choice.finish_reason),
@@ -130,6 +131,8 @@ export class OpenAIBackend implements Backend {
       opts.signal,
     );
     const choice = res.choices[0] as (typeof res.choices)[number];
+    // Requests are not streamed (a retry could not take back streamed text): the whole text is one piece.
+    opts.onText?.(choice.message.content ?? "");
     return {
       text: choice.message.content ?? "",
       finishReason: finishReason(choice.finish_reason),
