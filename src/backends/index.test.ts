@@ -133,4 +133,25 @@ describe("llama-cpp models", () => {
       await b.close();
     }
   });
+
+  test("a template that writes BOS on a model whose tokenizer does not add it: the template's BOS stays", async () => {
+    const tmpl = "{{ bos_token }}{% for m in messages %}{{ m['content'] }}{% endfor %}";
+    const tiny = createTinyModel(join(dir, "nobos.gguf"), { chatTemplate: tmpl, addBos: false });
+    const c = parseConfig(
+      `models:\n  - id: t\n    backend: llama-cpp\n    file: ${tiny.path}\n`,
+      join(dir, "n.yaml"),
+    ).config;
+    const b = await openBackend(c.models[0]!);
+    try {
+      const rendered = await b.renderChat([{ role: "user", content: "hello" }]);
+      assert.equal(rendered, "<|endoftext|>hello");
+      const tokens = await b.tokenize(rendered);
+      assert.equal(tokens[0], tiny.bosId);
+      assert.equal(tokens.filter((t) => t === tiny.bosId).length, 1);
+      const r = await b.generate([{ role: "user", content: "hello" }], { maxTokens: 1, temperature: 0 });
+      assert.equal(r.usage.promptTokens, tokens.length, "the engine adds no second BOS");
+    } finally {
+      await b.close();
+    }
+  });
 });

@@ -12,10 +12,12 @@
  * - openai with template.source auto and no name or path: messages go to /chat/completions and the server
  *   applies its own template (the system prompt is still applied here).
  */
+import { existsSync } from "node:fs";
 import type { ModelConfig } from "../config/schema.ts";
 import { endpointsOf } from "../config/schema.ts";
 import { ModelmapError } from "../core/errors.ts";
 import {
+  ggufTokenizerInfo,
   type ModelPrompting,
   type PromptingContext,
   promptForModel,
@@ -102,7 +104,11 @@ async function openLlamaCpp(model: ModelConfig, ctx: PromptingContext, opts: Ope
   const file = model.file;
   if (file === undefined) throw new ModelmapError("config", `model ${model.id}: llama-cpp needs file`);
   // Resolving before loading fails fast on a broken template, pointing into it, before the weights load.
-  const prompting = resolveModelPrompting(model, ctx);
+  const gguf = existsSync(file) ? ggufTokenizerInfo(file) : undefined;
+  const prompting = resolveModelPrompting(model, { ...ctx, gguf });
+  // Whether the engine prepends BOS: the GGUF's add_bos_token when present (the engine reads the same key),
+  // else the engine's default, which prepends BOS for the vocabularies that lack the key in practice.
+  const engineAddsBos = gguf?.addBosMetadata ?? true;
   const { openLlamaCppBackend } = await import("./llama-cpp/index.ts");
   const inner = await openLlamaCppBackend({
     modelPath: file,
@@ -115,8 +121,10 @@ async function openLlamaCpp(model: ModelConfig, ctx: PromptingContext, opts: Ope
         addGenerationPrompt: rc.addGenerationPrompt,
         ...(opts.now ? { now: opts.now } : {}),
       });
-      // The engine prepends BOS itself (as the GGUF says), so a BOS the template wrote is dropped here.
-      return p.kind === "text" ? p.textWithoutBos : p.messages.map((m) => m.content).join("\n\n");
+      // When the engine prepends BOS itself, a BOS the template wrote is dropped here; when it does not, the
+      // template's BOS string stays and is tokenized as the BOS token. Either way: one BOS.
+      if (p.kind !== "text") return p.messages.map((m) => m.content).join("\n\n");
+      return engineAddsBos ? p.textWithoutBos : p.text;
     },
   });
   return new PromptedBackend(inner, model, prompting, "engine", opts.now);

@@ -25,6 +25,8 @@ export interface GgufTokenizerInfo {
   eosToken: string | undefined;
   /** tokenizer.ggml.add_bos_token, else llama.cpp's default for the vocabulary type. */
   addBos: boolean;
+  /** tokenizer.ggml.add_bos_token itself, when the file has it (the engine then reads the same value). */
+  addBosMetadata: boolean | undefined;
 }
 
 /** Chat template and special tokens from a GGUF header. */
@@ -47,6 +49,7 @@ export function ggufTokenizerInfo(path: string): GgufTokenizerInfo {
     eosToken: tokenText("tokenizer.ggml.eos_token_id"),
     // llama.cpp prepends BOS by default for SentencePiece and WordPiece vocabularies.
     addBos: typeof addBos === "boolean" ? addBos : vocab === "llama" || vocab === "bert",
+    addBosMetadata: typeof addBos === "boolean" ? addBos : undefined,
   };
 }
 
