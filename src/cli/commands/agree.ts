@@ -56,9 +56,9 @@ the matched items.
     ];
     const w = Math.max(...r.confusion.flat().map((x) => String(x).length), 6);
     lines.push(`${"".padEnd(8)}${AGREE_LABELS.map((l) => l.padStart(w + 2)).join("")}`);
-    r.confusion.forEach((row, i) =>
-      lines.push(`${AGREE_LABELS[i]!.padEnd(8)}${row.map((x) => String(x).padStart(w + 2)).join("")}`),
-    );
+    for (const [i, row] of r.confusion.entries()) {
+      lines.push(`${AGREE_LABELS[i]!.padEnd(8)}${row.map((x) => String(x).padStart(w + 2)).join("")}`);
+    }
     const text = lines.join("\n");
     ctx.stdout.write(format === "md" ? `\`\`\`\n${text}\n\`\`\`\n` : `${text}\n`);
     return 0;
