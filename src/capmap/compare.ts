@@ -55,7 +55,7 @@ export function pairedDifference(
   return { diff: mean, se: Math.sqrt(v / n), n };
 }
 
-/** Per-item scores (0-1, keyed by item id) of one model on one metric of one source, where a source keeps them. */
+/** Per-item scores on the common 0-100 scale (keyed by item id) of one model on one metric of one source, where a source keeps them. */
 export type ItemScores = (modelId: string, source: string, metric: string) => Map<string, number> | undefined;
 
 function sharedMetrics(ea: CapEvidence[], eb: CapEvidence[], items?: ItemScores): SharedMetric[] {
@@ -67,22 +67,23 @@ function sharedMetrics(ea: CapEvidence[], eb: CapEvidence[], items?: ItemScores)
     const ia = items?.(x.modelId, x.source, x.metric);
     const ib = items?.(y.modelId, y.source, y.metric);
     if (ia && ib) {
-      // Per-item scores are in [0, 1]; the normalized scale stretches accuracy points by 100 / (100 - baseline).
+      // Per-item scores are already on the common scale, so the paired standard error applies directly.
       const p = pairedDifference(ia, ib);
-      const stretch = 100 / (100 - (x.baseline ?? 0));
-      const diff = x.scaled - y.scaled;
-      const half = Z95 * p.se * 100 * stretch;
-      out.push({
-        source: x.source,
-        metric: x.metric,
-        a: x.scaled,
-        b: y.scaled,
-        diff,
-        lo: diff - half,
-        hi: diff + half,
-        paired: true,
-      });
-      continue;
+      if (p.n >= 2) {
+        const diff = x.scaled - y.scaled;
+        const half = Z95 * p.se;
+        out.push({
+          source: x.source,
+          metric: x.metric,
+          a: x.scaled,
+          b: y.scaled,
+          diff,
+          lo: diff - half,
+          hi: diff + half,
+          paired: true,
+        });
+        continue;
+      }
     }
     const se = Math.sqrt(seFromInterval(x.scaledLo, x.scaledHi) ** 2 + seFromInterval(y.scaledLo, y.scaledHi) ** 2);
     const diff = x.scaled - y.scaled;

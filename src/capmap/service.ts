@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
+import { parseVoteText } from "../arena/read-votes.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { sha256 } from "../core/hash.ts";
 import type { CapCellWithModel, CapModel } from "../store/capmap.ts";
@@ -7,6 +8,7 @@ import type { Store } from "../store/store.ts";
 import { buildCells } from "./build.ts";
 import { type ParsedImport, parseArenaTable, parseObsScaling, parseOpenLlmLeaderboard } from "./importers.ts";
 import { countAbove, type LiteCell, modelFilter, snapshot, sortedLosDesc } from "./snapshot.ts";
+import { ratingsFromCounts, ratingsFromVotes } from "./sync.ts";
 
 export const IMPORT_KINDS = ["open-llm-leaderboard", "arena", "obs-scaling"] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];
@@ -45,13 +47,24 @@ export function parseImport(kind: ImportKind, file: string, text: string): Parse
     case "obs-scaling":
       return parseObsScaling(text, file);
     case "arena":
-      if (looksLikeBattles(text)) {
-        throw new ModelmapError("unsupported", `${file} holds battles or pairwise counts, not a leaderboard table`, {
-          hint: "fit ratings from battles with the ratings engine (votes import + rank) or import a leaderboard CSV with rating and 95% interval columns",
-        });
-      }
-      return parseArenaTable(text, file);
+      return looksLikeBattles(text) ? parseArenaBattles(text, file) : parseArenaTable(text, file);
   }
+}
+
+/**
+ * Battle files (LMSYS JSON/JSONL rows) and pairwise-count files are fitted by the ratings engine
+ * (Bradley-Terry with a seeded bootstrap, 200 rounds) per category; rows without a category are "chat".
+ */
+function parseArenaBattles(text: string, file: string): ParsedImport {
+  const vf = parseVoteText(text, file);
+  const source = `arena-battles:${basename(file).replace(/\.(jsonl?|json)$/i, "")}`;
+  const skipped = vf.bad.map((b) => ({ line: b.line, reason: b.field ? `field '${b.field}': ${b.reason}` : b.reason }));
+  const r = vf.counts
+    ? { ...ratingsFromCounts(vf.counts, source, "chat"), categories: ["chat"] }
+    : ratingsFromVotes(vf.votes, source);
+  for (const w of r.warnings) skipped.push({ line: 0, reason: `warning: ${w}` });
+  const models = [...new Set(r.evidence.map((e) => e.modelId))].map((id) => ({ id }));
+  return { kind: "arena", source, models, aliases: [], evidence: r.evidence, skipped };
 }
 
 /** Imports one public results file into the map and rebuilds the map's cells. */

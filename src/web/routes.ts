@@ -5,6 +5,7 @@ import { compareModels } from "../capmap/compare.ts";
 import { modelProfile } from "../capmap/profile.ts";
 import { BENCHMARKS, JUDGE_SCORE_SD } from "../capmap/scale.ts";
 import { mapCategories, search } from "../capmap/service.ts";
+import { ownItemScores } from "../capmap/sync.ts";
 import { arenaBoards, benchmarkLeaderboard, mapOverview, warmViews } from "../capmap/views.ts";
 import { fieldPath, httpStatusFor, ModelmapError } from "../core/errors.ts";
 import type { AppEnv, RouteModule, ServerDeps } from "../server/app.ts";
@@ -306,7 +307,7 @@ export const capmapRoutes: RouteModule = {
         const q = parseQuery(compareQuery, c);
         if (!q.a || !q.b) return comparePage(rawQuery(c), undefined);
         try {
-          return comparePage(rawQuery(c), compareModels(store, q.a, q.b));
+          return comparePage(rawQuery(c), compareModels(store, q.a, q.b, ownItemScores(store)));
         } catch (e) {
           if (e instanceof ModelmapError && e.code === "not_found")
             return comparePage(rawQuery(c), undefined, e.message);
@@ -317,7 +318,7 @@ export const capmapRoutes: RouteModule = {
     app.get("/api/compare", (c) => {
       const q = parseQuery(compareQuery, c);
       if (!q.a || !q.b) throw new ModelmapError("usage", "query parameters 'a' and 'b' are required");
-      return c.json(compareModels(store, q.a, q.b));
+      return c.json(compareModels(store, q.a, q.b, ownItemScores(store)));
     });
 
     app.get(

@@ -1,7 +1,11 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { modelCard } from "../../capmap/card.ts";
 import { compareModels } from "../../capmap/compare.ts";
 import { IMPORT_KINDS, type ImportKind, importFile, search } from "../../capmap/service.ts";
+import { ownItemScores, syncOwnEvidence } from "../../capmap/sync.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { TaskRegistry } from "../../tasks/loader.ts";
 import { type Command, parseFlags, parseNumberFlag } from "../command.ts";
 
 const f1 = (x: number | undefined) => (x === undefined ? "-" : x.toFixed(1));
@@ -135,7 +139,7 @@ on the same metrics only those are compared; per-item scores on shared items are
     const { values, positionals } = parseFlags("compare-models", argv, { json: { type: "boolean" } });
     const [a, b, ...extra] = positionals;
     if (!a || !b || extra.length > 0) throw new ModelmapError("usage", "compare-models: expected two models A B");
-    const r = compareModels(ctx.store(), a, b);
+    const r = compareModels(ctx.store(), a, b, ownItemScores(ctx.store()));
     if (values.json) {
       ctx.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       return 0;
@@ -181,4 +185,59 @@ similar size, the evidence behind each, how it was evaluated, sensitivity and co
   },
 };
 
-export const CAPMAP_COMMANDS: Command[] = [importCommand, searchCommand, compareModelsCommand, cardCommand];
+export const mapSyncCommand: Command = {
+  name: "map sync",
+  summary: "bring modelmap's own runs, judge grades and votes into the capability map",
+  usage: `usage: modelmap map sync [--tasks DIR]... [--bootstrap N] [--seed N] [--json]
+
+Replaces the map's modelmap-runs, modelmap-judge and modelmap-votes sources with what the database holds:
+the latest complete run of each model and task (the task's first category tag is its map category), single-
+answer judge grades (mean per model, category, prompt set and judge), and votes fitted to Bradley-Terry
+ratings per category (votes without a category count as "chat"). Then rebuilds the map.
+  --tasks DIR     task definitions to read category tags from (repeatable; default ./tasks)
+  --bootstrap N   bootstrap rounds for the vote ratings' intervals (default 200)
+  --seed N        bootstrap seed (default 1)
+  --json          print the report as JSON`,
+  run(argv, ctx) {
+    const { values } = parseFlags(
+      "map sync",
+      argv,
+      {
+        tasks: { type: "string", multiple: true },
+        bootstrap: { type: "string" },
+        seed: { type: "string" },
+        json: { type: "boolean" },
+      },
+      false,
+    );
+    const dirs = (values.tasks ?? ["tasks"]).map((d) => resolve(ctx.cwd, d));
+    const existing = dirs.filter((d) => existsSync(d));
+    const registry = existing.length ? TaskRegistry.load(existing) : undefined;
+    const report = syncOwnEvidence(ctx.store(), {
+      categoryOf: (task) => registry?.tasks.get(task)?.categories,
+      bootstrap:
+        parseNumberFlag("map sync", "--bootstrap", values.bootstrap, { int: true, min: 0, max: 100000 }) ?? 200,
+      seed: parseNumberFlag("map sync", "--seed", values.seed, { int: true }) ?? 1,
+    });
+    if (values.json) {
+      ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      return 0;
+    }
+    ctx.stdout.write(
+      `runs: ${report.runs.evidence} task results; judge: ${report.judge.evidence} graded groups; votes: ${report.votes.evidence} ratings in ${report.votes.categories.length} categories; map now has ${report.cells} cells\n`,
+    );
+    for (const s of report.runs.skipped) ctx.stdout.write(`  skipped ${s}\n`);
+    for (const w of report.votes.warnings) ctx.stdout.write(`  warning: ${w}\n`);
+    if (existing.length === 0)
+      ctx.stdout.write(`  note: no tasks directory found (${dirs.join(", ")}); runs could not be categorized\n`);
+    return 0;
+  },
+};
+
+export const CAPMAP_COMMANDS: Command[] = [
+  importCommand,
+  mapSyncCommand,
+  searchCommand,
+  compareModelsCommand,
+  cardCommand,
+];

@@ -1,0 +1,165 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { createRng } from "../core/rng.ts";
+import type { Vote } from "../core/votes.ts";
+import { openStore } from "../store/sqlite/index.ts";
+import type { Store } from "../store/store.ts";
+import { compareModels } from "./compare.ts";
+import { parseImport, search } from "./service.ts";
+import { JUDGE_SOURCE, ownItemScores, RUNS_SOURCE, syncOwnEvidence, VOTES_SOURCE } from "./sync.ts";
+import { sharedData } from "./test-data.ts";
+
+/** Two models answer the same 40 items; A gets the first 30 right, B the first 26 (A right wherever B is). */
+function seedRuns(store: Store) {
+  for (const [model, correct] of [
+    ["org/a", 30],
+    ["org/b", 26],
+  ] as const) {
+    const id = `run-${model.replace("/", "-")}`;
+    store.evals.ensureRun({ id, modelId: model, model: {}, config: { tasks: ["quiz"] } });
+    store.evals.putSamples(
+      id,
+      Array.from({ length: 40 }, (_, d) => ({
+        task: "quiz",
+        docId: d,
+        data: { prompt: `q${d}` },
+        scores: { "acc,none": d < correct ? 1 : 0 },
+        error: null,
+      })),
+    );
+    const p = correct / 40;
+    store.evals.finishRun(id, {
+      results: {
+        quiz: {
+          "acc,none": p,
+          "acc_stderr,none": Math.sqrt((p * (1 - p)) / 39),
+          n: 40,
+          random_baseline: 0.25,
+          primary_metric: "acc,none",
+        },
+        untagged: { "acc,none": 0.5, n: 10, primary_metric: "acc,none" },
+      },
+    });
+  }
+}
+
+function seedVotes(store: Store) {
+  const rng = createRng(7);
+  const votes: Vote[] = [];
+  // strong beats mid 80% of the time, mid beats weak 80%: ratings ordered strong > mid > weak.
+  const pairs: Array<[string, string, number]> = [
+    ["org/strong", "org/mid", 0.8],
+    ["org/mid", "org/weak", 0.8],
+    ["org/strong", "org/weak", 0.9],
+  ];
+  for (const [a, b, p] of pairs) {
+    for (let i = 0; i < 200; i++)
+      votes.push({ modelA: a, modelB: b, winner: rng.next() < p ? "model_a" : "model_b", category: "writing" });
+  }
+  store.votes.add("test", votes);
+}
+
+function seedJudgments(store: Store) {
+  for (const [model, scores] of [
+    ["org/a", [8, 9, 7, 8]],
+    ["org/b", [6, 7, 5, 6]],
+  ] as const) {
+    scores.forEach((score, i) => {
+      store.judging.putJudgment({
+        key: `${model}-${i}`,
+        judge: "judge-x",
+        kind: "single",
+        setName: "heldout",
+        promptId: `p${i}`,
+        category: "extraction",
+        answerFirst: `ans-${model}-${i}`,
+        answerSecond: null,
+        modelFirst: model,
+        modelSecond: null,
+        verdict: null,
+        score,
+        parseError: null,
+        raw: `Rating: [[${score}]]`,
+        referenceGuided: false,
+        judgePromptHash: "h",
+      });
+    });
+  }
+}
+
+test("sync brings runs (by task category), judge grades and vote ratings into the map", () => {
+  const store = openStore(":memory:");
+  try {
+    seedRuns(store);
+    seedVotes(store);
+    seedJudgments(store);
+    const report = syncOwnEvidence(store, {
+      categoryOf: (t) => (t === "quiz" ? ["knowledge", "reasoning"] : undefined),
+      bootstrap: 50,
+      seed: 3,
+    });
+    assert.equal(report.runs.evidence, 2);
+    assert.equal(report.runs.skipped.length, 2, "the untagged task is reported, not mapped");
+    assert.match(report.runs.skipped[0] ?? "", /untagged: the task has no category tag/);
+    const quizA = store.capmap.evidence({ modelId: "org/a", source: RUNS_SOURCE })[0];
+    assert.equal(quizA?.category, "knowledge");
+    assert.ok(quizA && Math.abs(quizA.scaled - (100 * (75 - 25)) / 75) < 1e-9);
+
+    assert.equal(report.judge.evidence, 2);
+    const ja = store.capmap.evidence({ modelId: "org/a", source: JUDGE_SOURCE })[0];
+    assert.equal(ja?.value, 8);
+    assert.ok(ja && Math.abs(ja.scaled - (100 * 7) / 9) < 1e-9);
+
+    assert.deepEqual(report.votes.categories, ["writing"]);
+    const writing = search(store, "writing");
+    assert.deepEqual(
+      writing.results.map((h) => h.modelId),
+      ["org/strong", "org/mid", "org/weak"],
+    );
+    assert.ok(writing.results.every((h) => h.sources.includes(VOTES_SOURCE)));
+
+    // Syncing again replaces rather than adds.
+    syncOwnEvidence(store, { categoryOf: () => ["knowledge"], bootstrap: 50, seed: 3 });
+    assert.equal(store.capmap.evidence({ source: RUNS_SOURCE }).length, 4);
+  } finally {
+    store.close();
+  }
+});
+
+test("compare-models pairs per-item scores of runs on the same items: a narrower interval than unpaired", () => {
+  const store = openStore(":memory:");
+  try {
+    seedRuns(store);
+    syncOwnEvidence(store, { categoryOf: (t) => (t === "quiz" ? ["knowledge"] : undefined), bootstrap: 0 });
+    const unpaired = compareModels(store, "org/a", "org/b");
+    const paired = compareModels(store, "org/a", "org/b", ownItemScores(store));
+    const u = unpaired.categories.find((c) => c.category === "knowledge");
+    const p = paired.categories.find((c) => c.category === "knowledge");
+    assert.equal(u?.paired, false);
+    assert.equal(p?.paired, true);
+    assert.ok(p?.diff !== undefined && Math.abs(p.diff - (100 * 4) / 40 / 0.75) < 1e-9);
+    const width = (c: typeof p) => (c?.hi ?? 0) - (c?.lo ?? 0);
+    assert.ok(width(p) < width(u), `paired ${width(p)} should be narrower than unpaired ${width(u)}`);
+    assert.equal(p?.verdict, "a", "4 of 40 items differ, all in A's favour: paired, that is significant");
+    assert.equal(u?.verdict, "tie", "unpaired, the same difference is within the noise");
+  } finally {
+    store.close();
+  }
+});
+
+test("import arena: battle files are fitted by the ratings engine into per-category ratings", () => {
+  const file = sharedData("arena_33k_pprank", "human.json");
+  const text = readFileSync(file, "utf8");
+  const r = parseImport("arena", file, text);
+  assert.equal(r.source, "arena-battles:human");
+  const models = new Set(r.evidence.map((e) => e.modelId));
+  assert.equal(models.size, 20);
+  assert.ok(
+    r.evidence.every(
+      (e) => e.category === "chat" && e.kind === "rating" && (e.lo ?? 0) <= e.value && e.value <= (e.hi ?? 0),
+    ),
+  );
+  const top = [...r.evidence].sort((a, b) => b.value - a.value)[0];
+  assert.equal(top?.modelId, "gpt-4");
+});
