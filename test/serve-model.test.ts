@@ -257,6 +257,33 @@ describe("serve-model HTTP API", () => {
   });
 });
 
+test("a streaming client that disconnects stops the generation", async () => {
+  const server = await startModelServer({ modelPath: LLAMA2, port: 0, contextSize: 2048, threads: 1 });
+  try {
+    const ctrl = new AbortController();
+    const res = await fetch(`${server.url}/v1/completions`, {
+      method: "POST",
+      body: JSON.stringify({ prompt: "Hi", max_tokens: 2000, temperature: 1, seed: 1, stream: true }),
+      signal: ctrl.signal,
+    });
+    const reader = res.body?.getReader();
+    await reader?.read();
+    server.backend.resetTokenCount();
+    ctrl.abort();
+    // The backend serializes calls: this one runs only once the abandoned generation has stopped.
+    await fetch(`${server.url}/v1/completions`, {
+      method: "POST",
+      body: JSON.stringify({ prompt: "Hi", max_tokens: 1 }),
+    });
+    assert.ok(
+      server.backend.tokensEvaluated < 500,
+      `${server.backend.tokensEvaluated} tokens evaluated after the disconnect`,
+    );
+  } finally {
+    await server.close();
+  }
+});
+
 test("the CLI serves until interrupted and rejects bad usage", async () => {
   const out: string[] = [];
   const ctrl = new AbortController();
