@@ -113,3 +113,19 @@ test("rank rule and tiers", () => {
   assert.deepEqual(ranksFromIntervals(items), [1, 1, 3, 3, 5]);
   assert.deepEqual(tiersFromIntervals(items), [1, 1, 2, 2, 3]);
 });
+
+test("resamples without a finite MLE fall back to the prior and stay finite", () => {
+  // Model 3 won 1 of 10 games: about a third of resamples give it no win at all.
+  const t: PairTable = {
+    k: 4,
+    i: Int32Array.from([0, 0, 1, 0]),
+    j: Int32Array.from([1, 2, 2, 3]),
+    winI: Float64Array.from([30, 35, 28, 9]),
+    winJ: Float64Array.from([20, 15, 22, 1]),
+    ties: Float64Array.from([5, 5, 5, 0]),
+  };
+  const theta = fitBradleyTerry(t).params;
+  const b = bootstrapBradleyTerry(t, theta, { rounds: 200, rng: createRng(12) });
+  assert.ok(b.ridgeRefits > 20, `ridge refits ${b.ridgeRefits}`);
+  assert.ok(b.ratings.every((x) => Number.isFinite(x)));
+});

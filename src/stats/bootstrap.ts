@@ -8,6 +8,7 @@ import {
   scoreAndInformation,
   toRatings,
 } from "./bradley-terry.ts";
+import { checkExistence } from "./graph.ts";
 import { choleskyInPlace, choleskySolveInPlace } from "./linalg.ts";
 import { percentileSorted } from "./special.ts";
 
@@ -112,17 +113,38 @@ export function bootstrapBradleyTerry(t: PairTable, theta0: Float64Array, opts: 
     }
     if (!converged) {
       const design = { k, i: ti, j: tj, n, y };
-      newtonRefits++;
-      let fit = fitPairwiseLogit(design, { init: theta0, ridge, tol });
-      if (!fit.converged) {
+      // A resample without a finite MLE (a model lost every resampled game) would send Newton to infinity
+      // for its whole iteration budget: check first, it costs O(pairs).
+      const exists = ridge > 0 || checkExistence(resampledTable(t, cells)).mleExists;
+      let fit = exists ? fitPairwiseLogit(design, { init: theta0, ridge, tol }) : undefined;
+      if (exists) newtonRefits++;
+      if (!fit?.converged) {
         ridgeRefits++;
         fit = fitPairwiseLogit(design, { init: theta0, ridge: opts.fallbackRidge ?? DEFAULT_PRIOR_RIDGE, tol });
       }
-      theta.set(fit.params.subarray(0, k));
+      theta.set(fit!.params.subarray(0, k));
     }
     out.set(toRatings(theta, k, opts.anchor, opts.mean), round * k);
   }
   return { rounds: opts.rounds, k, ratings: out, newtonRefits, ridgeRefits };
+}
+
+function resampledTable(t: PairTable, cells: Float64Array): PairTable {
+  const m = t.i.length;
+  const out: PairTable = {
+    k: t.k,
+    i: t.i,
+    j: t.j,
+    winI: new Float64Array(m),
+    winJ: new Float64Array(m),
+    ties: new Float64Array(m),
+  };
+  for (let r = 0; r < m; r++) {
+    out.winI[r] = cells[3 * r] as number;
+    out.winJ[r] = cells[3 * r + 1] as number;
+    out.ties[r] = cells[3 * r + 2] as number;
+  }
+  return out;
 }
 
 /**
