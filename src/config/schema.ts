@@ -167,7 +167,6 @@ export function configJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(ConfigSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
   return {
     $schema: schema.$schema,
-    $id: "https://modelmap.dev/schema/modelmap.schema.json",
     title: "modelmap.yaml",
     ...schema,
   };
