@@ -14,6 +14,9 @@
  * tokenizer.ggml.add_bos_token), logitScale (3: std of the output logits; larger = more peaked distributions),
  * name ("tiny-llama-<seed>").
  *
+ * Open such models with `threads: 1` in tests: ggml's worker threads spin at a barrier, and on a loaded
+ * shared machine two threads made the llama-cpp tests ~20x slower than one.
+ *
  * The vocabulary: 256 byte tokens (id = byte value, GPT-2 byte-to-unicode spelling), one token per merge,
  * then the special tokens <|endoftext|> (BOS), <|im_start|>, <|im_end|> (EOS). The weights are random
  * (output is gibberish) but deterministic, so log-likelihoods are reproducible across runs.

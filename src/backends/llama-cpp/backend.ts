@@ -45,7 +45,7 @@ export interface LlamaCppOptions {
   modelPath: string;
   /** Configured model id (defaults to the file name). */
   id?: string;
-  /** Tokens of context; default min(training context, 4096). */
+  /** Tokens the model sees at once (lm-evaluation-harness max_length); default min(training context, 4096). */
   contextSize?: number;
   /** false (default): CPU. "auto": let node-llama-cpp use CUDA, Metal or Vulkan when present. */
   gpu?: false | "auto";
@@ -81,8 +81,10 @@ export async function openLlamaCppBackend(opts: LlamaCppOptions): Promise<LlamaC
   const contextSize = opts.contextSize ?? Math.min(model.trainContextSize, 4096);
   let context: LlamaContext;
   try {
+    // node-llama-cpp lets a sequence hold contextSize - 1 tokens (one more triggers a context shift that
+    // erases the beginning), so ask for one more cell than the user's window.
     context = await model.createContext({
-      contextSize,
+      contextSize: contextSize + 1,
       sequences: 1,
       ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
       ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
@@ -94,7 +96,7 @@ export async function openLlamaCppBackend(opts: LlamaCppOptions): Promise<LlamaC
     });
   }
   const sha = await fileSha256(opts.modelPath);
-  return new LlamaCppBackend(opts, model, context, sha);
+  return new LlamaCppBackend(opts, model, context, Math.min(contextSize, context.contextSize - 1), sha);
 }
 
 export class LlamaCppBackend implements Backend {
@@ -117,6 +119,7 @@ export class LlamaCppBackend implements Backend {
     private readonly opts: LlamaCppOptions,
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
+    contextSize: number,
     sha256: string,
   ) {
     this.identity = {
@@ -125,7 +128,7 @@ export class LlamaCppBackend implements Backend {
       name: basename(opts.modelPath),
       fileSha256: sha256,
     };
-    this.contextSize = context.contextSize;
+    this.contextSize = contextSize;
     this.seq = context.getSequence();
     this.scorer = new SequenceScorer(this.seq, this.contextSize);
     const bos = model.tokens.bos;
