@@ -135,7 +135,7 @@ export class Transport {
       this.stats.attempts++;
       let outcome: z.infer<S> | RetryableFailure;
       try {
-        outcome = await this.#attempt(ep, method, path, body, schema, signal);
+        outcome = await this.#attempt(ep, method, path, body, schema, signal, attempt);
       } catch (e) {
         this.stats.failed++;
         throw e;
@@ -154,11 +154,11 @@ export class Transport {
         this.stats.failed++;
         throw new ModelmapError(
           outcome.rateLimited ? "rate_limited" : "backend",
-          `${method} ${path}: ${lastReason} (gave up after ${attempt + 1} attempt${attempt ? "s" : ""})`,
+          `${lastReason} (gave up after ${attempt + 1} attempt${attempt ? "s" : ""})`,
           { hint: "check that the server is up and not overloaded, or raise maxRetries/timeoutMs" },
         );
       }
-      // Rate limits pause the endpoint instead (in #fail); other failures back off here.
+      // A 429 paused its endpoint already (#pickEndpoint waits for that); other failures back off here.
       if (!outcome.rateLimited) await sleep(this.backoffMs(attempt), signal);
     }
   }
@@ -176,6 +176,7 @@ export class Transport {
     body: string | undefined,
     schema: S,
     signal: AbortSignal | undefined,
+    attempt: number,
   ): Promise<z.infer<S> | RetryableFailure> {
     // One controller, one timer and one listener per attempt: cheaper than AbortSignal.timeout + any, which
     // showed up in the client's CPU per request (bench/openai-throughput.ts).
@@ -241,7 +242,7 @@ export class Transport {
         );
       }
       this.limiter.onRateLimited();
-      ep.pausedUntil = Math.max(ep.pausedUntil, Date.now() + (retryAfter ?? this.backoffMs(0)));
+      ep.pausedUntil = Math.max(ep.pausedUntil, Date.now() + (retryAfter ?? this.backoffMs(attempt)));
       return new RetryableFailure(what, true);
     }
     if (RETRYABLE_STATUS.has(res.status) || res.status >= 500) {
