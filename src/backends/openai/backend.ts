@@ -166,9 +166,14 @@ export class OpenAIBackend implements Backend {
   async #all<T, R>(items: T[], opts: CallOptions, fn: (item: T, signal?: AbortSignal) => Promise<R>): Promise<R[]> {
     if (items.length === 1) return [await fn(items[0] as T, opts.signal)];
     const ctrl = new AbortController();
-    const signal = opts.signal ? AbortSignal.any([opts.signal, ctrl.signal]) : ctrl.signal;
+    const signal = ctrl.signal;
     // Every request of a large batch listens on this one signal; that is by design, not a leak.
     setMaxListeners(0, signal);
+    // A plain listener, not AbortSignal.any: on Node 20 signals made by any() live as long as their sources.
+    const outer = opts.signal;
+    const forward = () => ctrl.abort(outer?.reason);
+    if (outer?.aborted) forward();
+    else outer?.addEventListener("abort", forward, { once: true });
     try {
       return await Promise.all(
         items.map((item) =>
@@ -179,6 +184,7 @@ export class OpenAIBackend implements Backend {
         ),
       );
     } finally {
+      outer?.removeEventListener("abort", forward);
       ctrl.abort();
     }
   }
