@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { test } from "node:test";
 import type { ModelConfig } from "../config/schema.ts";
+import { ModelmapError } from "../core/errors.ts";
 import { ggufTokenizerInfo, renderForModel, resolveModelPrompting } from "./prompting.ts";
 
 const LLAMA2 = "../shared/data/tiny_gguf_models/llama-2-tiny-random.gguf";
@@ -49,4 +50,14 @@ test("model default system prompt and presets come from the config", () => {
   assert.equal(named.systemPrompt.source, "preset:short");
   const server = resolveModelPrompting({ id: "s", backend: "openai", endpoints: "http://x/v1" });
   assert.equal(server.template, undefined);
+});
+
+test("a missing GGUF is an error when its template is needed, not a silent plain prompt", () => {
+  const model: ModelConfig = { id: "gone", backend: "llama-cpp", file: "/nonexistent/model.gguf" };
+  assert.throws(
+    () => resolveModelPrompting(model),
+    (e: unknown) => e instanceof ModelmapError && e.code === "not_found" && /GGUF file not found/.test(e.message),
+  );
+  const named = resolveModelPrompting({ ...model, template: { source: "named", name: "chatml" } });
+  assert.equal(named.template?.name, "chatml");
 });

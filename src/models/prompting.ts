@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import type { ChatMessage } from "../backends/types.ts";
 import type { ModelConfig } from "../config/schema.ts";
+import { ModelmapError } from "../core/errors.ts";
 import { readGgufHeader } from "../gguf/reader.ts";
 import { type RenderedPrompt, renderPrompt } from "../templates/prompt.ts";
 import type { ChatRenderOptions, ResolvedTemplate } from "../templates/render.ts";
@@ -81,6 +82,11 @@ export function resolveModelPrompting(model: ModelConfig, ctx: PromptingContext 
   });
   if (model.backend === "llama-cpp") {
     const file = model.file ?? "";
+    if (ctx.gguf === undefined && !existsSync(file) && (spec.source === "auto" || spec.source === "gguf"))
+      throw new ModelmapError("not_found", `model ${model.id}: GGUF file not found: ${file}`, {
+        location: { file, field: "file" },
+        hint: "its chat template is read from the file; fix models[].file in modelmap.yaml",
+      });
     const gguf = ctx.gguf ?? (existsSync(file) ? ggufTokenizerInfo(file) : undefined);
     const template = resolveTemplate(
       { source: spec.source, name: spec.name, path: spec.path },
