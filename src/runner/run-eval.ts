@@ -83,7 +83,7 @@ async function countDocs(task: LoadedTask, opts: EvalOptions): Promise<number> {
   const files = filesFor(task, splitFiles(task, opts.dataDir), evalSplit(task));
   let n = 0;
   for (const f of files)
-    for await (const _ of readDocs(f, task.name, task.config.dataset_url)) {
+    for await (const _ of readDocs(f, task.name, task.config.dataset_url, { raw: true })) {
       n++;
       if (opts.limit !== undefined && n >= opts.limit) return n;
     }

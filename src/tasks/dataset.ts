@@ -3,7 +3,7 @@
  * The evaluated split is streamed (an uncompressed JSONL file of any size is read line by line) so that a run's
  * memory does not grow with the dataset; few-shot pools are small and read whole.
  */
-import { createReadStream, existsSync, readFileSync } from "node:fs";
+import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { gunzipSync } from "node:zlib";
@@ -49,11 +49,19 @@ function formatOf(spec: DataFileSpec, file: string): NonNullable<DataFileSpec["f
   throw new ModelmapError("input", `${file}: cannot tell the data format from the name; set 'format'`);
 }
 
+/** The last decompressed file: a run reads a compressed split twice (count, then stream); decode it once. */
+let lastDecoded: { file: string; mtimeMs: number; size: number; data: Buffer } | undefined;
+
 function readBytes(file: string): Buffer {
+  const compressed = file.endsWith(".bz2") || file.endsWith(".gz");
+  if (!compressed) return readFileSync(file);
+  const st = statSync(file);
+  if (lastDecoded && lastDecoded.file === file && lastDecoded.mtimeMs === st.mtimeMs && lastDecoded.size === st.size)
+    return lastDecoded.data;
   const raw = readFileSync(file);
-  if (file.endsWith(".bz2")) return Bunzip.decode(raw);
-  if (file.endsWith(".gz")) return gunzipSync(raw);
-  return raw;
+  const data = file.endsWith(".bz2") ? Bunzip.decode(raw) : gunzipSync(raw);
+  lastDecoded = { file, mtimeMs: st.mtimeMs, size: st.size, data };
+  return data;
 }
 
 async function* textLines(file: string): AsyncGenerator<string> {
@@ -235,9 +243,19 @@ function rawDocs(file: string, spec: DataFileSpec): AsyncIterable<Doc> | Iterabl
 }
 
 /** Streams the documents of one file, with its labels file and computed fields applied. */
-export async function* readDocs(rf: ResolvedFile, task: string, url?: string): AsyncGenerator<Doc> {
+export async function* readDocs(
+  rf: ResolvedFile,
+  task: string,
+  url?: string,
+  opts: { raw?: boolean } = {},
+): AsyncGenerator<Doc> {
   const { file, spec } = rf;
   if (!existsSync(file)) throw missingDataError(file, task, url);
+  if (opts.raw) {
+    // Counting: documents as stored, without labels or computed fields.
+    yield* rawDocs(file, spec);
+    return;
+  }
   let labels: string[] | undefined;
   if (spec.labels_file !== undefined) {
     const lf = isAbsolute(spec.labels_file) ? spec.labels_file : join(file, "..", spec.labels_file);

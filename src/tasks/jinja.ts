@@ -21,10 +21,74 @@ function compile(source: string, where: string): Template {
   return t;
 }
 
+const PATH = /^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*)\s*$/;
+const SEGMENT = /\[(\d+)\]|\.?([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/** Looks up `a.b[0]` in the document; undefined when any step is missing. */
+function lookup(path: string, doc: Record<string, unknown>): unknown {
+  let cur: unknown = doc;
+  for (const m of path.matchAll(SEGMENT)) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    const key = m[1] !== undefined ? Number(m[1]) : (m[2] as string);
+    if (typeof key === "number" ? !Array.isArray(cur) : !Object.hasOwn(cur, key)) return undefined;
+    cur = (cur as Record<string | number, unknown>)[key];
+  }
+  return cur;
+}
+
+/**
+ * Templates made only of text and `{{ field.path[0] }}` placeholders (most task templates) are rendered by
+ * concatenation: the same output as Jinja for string and number fields, without its per-render cost. Anything else,
+ * or a field that is not a string or number, goes through Jinja.
+ */
+const simpleCache = new Map<string, Array<string | { path: string }> | null>();
+function simpleParts(source: string): Array<string | { path: string }> | null {
+  let parts = simpleCache.get(source);
+  if (parts !== undefined) return parts;
+  parts = [];
+  if (/\{[%#]/.test(source)) parts = null;
+  else {
+    let last = 0;
+    for (const m of source.matchAll(/\{\{(.*?)\}\}/gs)) {
+      const p = PATH.exec(m[1] ?? "");
+      if (!p?.[1]) {
+        parts = null;
+        break;
+      }
+      if (m.index > last) parts.push(source.slice(last, m.index));
+      parts.push({ path: p[1] });
+      last = m.index + m[0].length;
+    }
+    // Jinja drops one trailing newline of the template.
+    if (parts) parts.push(source.slice(last).replace(/\n$/, ""));
+  }
+  if (simpleCache.size > 2000) simpleCache.clear();
+  simpleCache.set(source, parts);
+  return parts;
+}
+
+function renderSimple(source: string, doc: Record<string, unknown>): string | undefined {
+  const parts = simpleParts(source);
+  if (!parts) return undefined;
+  let out = "";
+  for (const p of parts) {
+    if (typeof p === "string") out += p;
+    else {
+      const v = lookup(p.path, doc);
+      if (typeof v === "string") out += v;
+      else if (typeof v === "number" && Number.isInteger(v)) out += String(v);
+      else return undefined;
+    }
+  }
+  return out;
+}
+
 /** Renders a template to text. */
 export function renderText(source: string, doc: Record<string, unknown>, where: string): string {
   // Plain text stays byte-exact (Jinja would drop a trailing newline, e.g. of a task description).
   if (!/\{[{%#]/.test(source)) return source;
+  const fast = renderSimple(source, doc);
+  if (fast !== undefined) return fast;
   try {
     return compile(source, where).render(doc);
   } catch (e) {
@@ -35,6 +99,11 @@ export function renderText(source: string, doc: Record<string, unknown>, where: 
 
 /** Evaluates a Jinja expression (no braces) to a JSON value: lists and numbers survive, unlike in render. */
 export function evalExpression(expr: string, doc: Record<string, unknown>, where: string): unknown {
+  const p = PATH.exec(expr);
+  if (p?.[1]) {
+    const v = lookup(p[1], doc);
+    if (v !== undefined) return v;
+  }
   const text = renderText(`{{ (${expr}) | tojson }}`, doc, where);
   try {
     return JSON.parse(text);
@@ -55,7 +124,14 @@ export function docValue(spec: string | number, doc: Record<string, unknown>, wh
   if (typeof spec === "number") return spec;
   if (FIELD_NAME.test(spec) && Object.hasOwn(doc, spec)) return doc[spec];
   const m = WHOLE_EXPR.exec(spec);
-  if (m?.[1] !== undefined && !m[1].includes("{{") && !m[1].includes("}}")) return evalExpression(m[1], doc, where);
+  if (m?.[1] !== undefined && !m[1].includes("{{") && !m[1].includes("}}")) {
+    const p = PATH.exec(m[1]);
+    if (p?.[1]) {
+      const v = lookup(p[1], doc);
+      if (v !== undefined) return v;
+    }
+    return evalExpression(m[1], doc, where);
+  }
   return renderText(spec, doc, where);
 }
 
