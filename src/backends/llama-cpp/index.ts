@@ -6,4 +6,5 @@ export {
   type LlamaCppOptions,
   openLlamaCppBackend,
 } from "./backend.ts";
+export { type GgufTokenizer, openGgufTokenizer } from "./tokenizer.ts";
 export { encodePair, moveTrailingSpace, rollingWindows } from "./tokens.ts";

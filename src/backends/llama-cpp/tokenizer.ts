@@ -1,0 +1,37 @@
+/**
+ * A tokenizer-only view of a GGUF file (llama.cpp's vocab-only load): tokenization checks and token counts
+ * without loading weights. Works on the vocab-only GGUFs llama.cpp ships for its tokenizer tests.
+ */
+import { existsSync } from "node:fs";
+import type { Token } from "node-llama-cpp";
+import { ModelmapError } from "../../core/errors.ts";
+import { getSharedLlama } from "./engine.ts";
+
+export interface GgufTokenizer {
+  /** Token ids of `text`; `special`: parse special-token text (e.g. "<s>") into special tokens. No BOS. */
+  tokenize(text: string, opts?: { special?: boolean }): number[];
+  detokenize(tokens: readonly number[], opts?: { special?: boolean }): string;
+  readonly bos: number | null;
+  readonly eos: number | null;
+  readonly shouldPrependBos: boolean;
+  close(): Promise<void>;
+}
+
+export async function openGgufTokenizer(path: string): Promise<GgufTokenizer> {
+  if (!existsSync(path)) throw new ModelmapError("not_found", `GGUF file not found: ${path}`);
+  const llama = await getSharedLlama(false);
+  let model: Awaited<ReturnType<typeof llama.loadModel>>;
+  try {
+    model = await llama.loadModel({ modelPath: path, vocabOnly: true });
+  } catch (e) {
+    throw new ModelmapError("backend", `llama.cpp could not load the vocabulary of ${path}`, { cause: e });
+  }
+  return {
+    tokenize: (text, o = {}) => model.tokenize(text, o.special ?? false) as number[],
+    detokenize: (tokens, o = {}) => model.detokenize(tokens as Token[], o.special ?? false),
+    bos: model.tokens.bos,
+    eos: model.tokens.eos,
+    shouldPrependBos: model.tokens.shouldPrependBosToken,
+    close: () => model.dispose(),
+  };
+}
