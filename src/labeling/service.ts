@@ -73,6 +73,7 @@ interface CampaignState {
   /** pair key -> times assigned, and the model_a-side score of voted ones (wins + ties/2) and votes. */
   pairStats: Map<string, { assigned: number; score: number; voted: number }>;
   categories: Map<string, string>;
+  turns: Map<string, string[]>;
   rng: Rng;
 }
 
@@ -167,15 +168,24 @@ export class LabelingService {
     const sessionToken = token(24);
     const id = `l_${token(9)}`;
     const clean = (s: string | undefined) => (s === undefined || s.trim() === "" ? null : s.trim().slice(0, 64));
-    this.store.labeling.createLabeler({
+    const rec = {
       id,
       sessionHash: hashToken(sessionToken),
       csrfToken: token(18),
       language: clean(profile.language),
       expertise: clean(profile.expertise),
       region: clean(profile.region),
-    });
-    return { labeler: this.store.labeling.labeler(id) as LabelerRecord, sessionToken };
+    };
+    this.store.labeling.createLabeler(rec);
+    const labeler: LabelerRecord = {
+      id,
+      language: rec.language,
+      expertise: rec.expertise,
+      region: rec.region,
+      csrfToken: rec.csrfToken,
+      createdAt: new Date().toISOString(),
+    };
+    return { labeler, sessionToken };
   }
 
   session(sessionToken: string | undefined): LabelerRecord | undefined {
@@ -214,7 +224,9 @@ export class LabelingService {
       const it = items.get(a.itemId);
       if (it && it.goldWinner === null) this.#countVote(pairStats, it, a);
     }
-    const categories = new Map(this.store.judging.promptItems(campaign.setName).map((p) => [p.id, p.category]));
+    const prompts = this.store.judging.promptItems(campaign.setName);
+    const categories = new Map(prompts.map((p) => [p.id, p.category]));
+    const turns = new Map(prompts.map((p) => [p.id, p.turns]));
     const state: CampaignState = {
       campaign,
       items,
@@ -223,6 +235,7 @@ export class LabelingService {
       load,
       pairStats,
       categories,
+      turns,
       // Seeded from the campaign seed and the start time: reproducible within a server run, while two runs
       // of a live campaign do not replay the same left/right sequence.
       rng: createRng(deriveSeed(campaign.seed, `${campaign.id}:${Date.now()}`)),
@@ -263,11 +276,17 @@ export class LabelingService {
 
   #view(st: CampaignState, a: AssignmentRecord, index: number): AssignmentView {
     const it = st.items.get(a.itemId) as CampaignItem;
-    const prompt = this.store.judging.promptItem(st.campaign.setName, it.promptId);
     const ansA = this.#answer(it.answerA).outputs;
     const ansB = this.#answer(it.answerB).outputs;
     const [left, right] = a.leftIs === "model_a" ? [ansA, ansB] : [ansB, ansA];
-    return { assignmentId: a.id, turns: prompt?.turns ?? [], left, right, index, of: st.campaign.perLabeler };
+    return {
+      assignmentId: a.id,
+      turns: st.turns.get(it.promptId) ?? [],
+      left,
+      right,
+      index,
+      of: st.campaign.perLabeler,
+    };
   }
 
   /**
@@ -299,46 +318,54 @@ export class LabelingService {
       leftIs: (st.rng.next() < 0.5 ? "model_a" : "model_b") as "model_a" | "model_b",
     };
     this.store.labeling.createAssignment(a);
+    const rec: AssignmentRecord = {
+      ...a,
+      choice: null,
+      reason: null,
+      voteId: null,
+      createdAt: new Date().toISOString(),
+      votedAt: null,
+    };
     st.load.set(itemId, (st.load.get(itemId) ?? 0) + 1);
     const ps = st.pairStats.get(pairKey(it.modelA, it.modelB));
     if (ps) ps.assigned++;
-    return this.#view(st, this.store.labeling.assignment(a.id) as AssignmentRecord, mine.length + 1);
+    return this.#view(st, rec, mine.length + 1);
   }
 
   #activeItem(st: CampaignState, seen: Set<number>): number | undefined {
-    const candidates: Array<{ key: string; items: number[]; weight: number }> = [];
-    let total = 0;
-    for (const [key, ids] of st.pairItems) {
-      const free = ids.filter((id) => !seen.has(id));
-      if (free.length === 0) continue;
-      const s = st.pairStats.get(key) as { assigned: number; score: number; voted: number };
-      const p = (s.score + 1) / (s.voted + 2);
-      const n = s.assigned + 1;
-      const v = p * (1 - p);
-      const weight = Math.sqrt(v / n) - Math.sqrt(v / (n + 1));
-      candidates.push({ key, items: free, weight });
-      total += weight;
-    }
-    if (candidates.length === 0) return undefined;
-    let u = st.rng.next() * total;
-    let pick = candidates[candidates.length - 1] as (typeof candidates)[number];
-    for (const c of candidates) {
-      u -= c.weight;
-      if (u <= 0) {
-        pick = c;
-        break;
+    const pairs = [...st.pairItems.keys()];
+    while (pairs.length > 0) {
+      const weights = pairs.map((key) => {
+        const s = st.pairStats.get(key) as { assigned: number; score: number; voted: number };
+        const p = (s.score + 1) / (s.voted + 2);
+        const n = s.assigned + 1;
+        const v = p * (1 - p);
+        return Math.sqrt(v / n) - Math.sqrt(v / (n + 1));
+      });
+      const total = weights.reduce((a, b) => a + b, 0);
+      let u = st.rng.next() * total;
+      let at = pairs.length - 1;
+      for (let i = 0; i < pairs.length; i++) {
+        u -= weights[i] as number;
+        if (u <= 0) {
+          at = i;
+          break;
+        }
       }
+      let best: number[] = [];
+      let bestLoad = Number.POSITIVE_INFINITY;
+      for (const id of st.pairItems.get(pairs[at] as string) as number[]) {
+        if (seen.has(id)) continue;
+        const l = st.load.get(id) ?? 0;
+        if (l < bestLoad) {
+          bestLoad = l;
+          best = [id];
+        } else if (l === bestLoad) best.push(id);
+      }
+      if (best.length > 0) return best[st.rng.int(best.length)];
+      pairs.splice(at, 1); // the labeler has seen every item of this pair
     }
-    let best: number[] = [];
-    let bestLoad = Number.POSITIVE_INFINITY;
-    for (const id of pick.items) {
-      const l = st.load.get(id) ?? 0;
-      if (l < bestLoad) {
-        bestLoad = l;
-        best = [id];
-      } else if (l === bestLoad) best.push(id);
-    }
-    return best[st.rng.int(best.length)];
+    return undefined;
   }
 
   /** Records a vote once per assignment; a retry of the same vote is acknowledged again, a different one refused. */

@@ -131,9 +131,21 @@ export class SqliteLabelingRepo implements LabelingRepo {
   readonly #assignment;
   readonly #record;
   readonly #labelerBySession;
+  readonly #insertLabeler;
+  readonly #assignmentsOf;
+  readonly #insertAssignment;
 
   constructor(db: Db) {
     this.#db = db;
+    this.#insertLabeler = db.prepare(
+      "INSERT INTO labelers (id, session_hash, csrf_token, language, expertise, region) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    this.#assignmentsOf = db.prepare(
+      "SELECT * FROM label_assignments WHERE campaign_id = ? AND labeler_id = ? ORDER BY rowid",
+    );
+    this.#insertAssignment = db.prepare(
+      "INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is) VALUES (?, ?, ?, ?, ?)",
+    );
     this.#assignment = db.prepare("SELECT * FROM label_assignments WHERE id = ?");
     this.#record = db.prepare(
       "UPDATE label_assignments SET choice = ?, reason = ?, vote_id = ?, voted_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ? AND choice IS NULL",
@@ -208,11 +220,7 @@ export class SqliteLabelingRepo implements LabelingRepo {
   }
 
   assignmentsOf(campaignId: string, labelerId: string): AssignmentRecord[] {
-    return (
-      this.#db
-        .prepare("SELECT * FROM label_assignments WHERE campaign_id = ? AND labeler_id = ? ORDER BY rowid")
-        .all(campaignId, labelerId) as AssignmentRow[]
-    ).map(toAssignment);
+    return (this.#assignmentsOf.all(campaignId, labelerId) as AssignmentRow[]).map(toAssignment);
   }
 
   assignment(id: string): AssignmentRecord | undefined {
@@ -227,9 +235,7 @@ export class SqliteLabelingRepo implements LabelingRepo {
     labelerId: string;
     leftIs: "model_a" | "model_b";
   }): void {
-    this.#db
-      .prepare("INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is) VALUES (?, ?, ?, ?, ?)")
-      .run(a.id, a.campaignId, a.itemId, a.labelerId, a.leftIs);
+    this.#insertAssignment.run(a.id, a.campaignId, a.itemId, a.labelerId, a.leftIs);
   }
 
   itemLoad(campaignId: string): Map<number, { assigned: number; voted: number }> {
