@@ -6,11 +6,38 @@ import { BENCHMARKS } from "./scale.ts";
 export interface RunInfo {
   id: string;
   task: string;
-  chatTemplateHash?: string | undefined;
-  chatTemplate?: string | undefined;
+  /** Whether the model's chat template was applied (the exact prompts are in the run's samples). */
+  chatTemplate?: boolean | undefined;
   systemPrompt?: string | undefined;
-  score?: number | undefined;
-  url?: string | undefined;
+  /** Backend and model file identity, e.g. "llama-cpp zoo.gguf sha256:ab12...". */
+  engine?: string | undefined;
+  numFewshot?: number | undefined;
+}
+
+/** The runs of a model as the card describes them (shared by `modelmap card` and the web card). */
+export function runInfos(store: Store, modelId: string): RunInfo[] {
+  return store.evals
+    .listRuns()
+    .filter((r) => r.modelId === modelId)
+    .map((r) => {
+      const cfg = (r.config ?? {}) as Record<string, unknown>;
+      const ident = (r.model ?? {}) as Record<string, unknown>;
+      const engine = [
+        ident.backend,
+        ident.name,
+        typeof ident.fileSha256 === "string" ? `sha256:${ident.fileSha256.slice(0, 12)}` : undefined,
+      ]
+        .filter((x): x is string => typeof x === "string" && x !== "")
+        .join(" ");
+      return {
+        id: r.id,
+        task: Array.isArray(cfg.tasks) ? cfg.tasks.map(String).join(", ") : "run",
+        chatTemplate: typeof cfg.chat_template === "boolean" ? cfg.chat_template : undefined,
+        systemPrompt: typeof cfg.system_prompt === "string" ? cfg.system_prompt : undefined,
+        engine: engine || undefined,
+        numFewshot: typeof cfg.num_fewshot === "number" ? cfg.num_fewshot : undefined,
+      };
+    });
 }
 
 export interface CardExtras {
@@ -98,8 +125,14 @@ export function renderCard(p: ModelProfile, extras: CardExtras = {}): string {
   } else {
     for (const r of runs) {
       const link = extras.baseUrl ? ` ([run](${extras.baseUrl}/runs/${encodeURIComponent(r.id)}))` : ` (run ${r.id})`;
+      const template =
+        r.chatTemplate === undefined
+          ? "not recorded"
+          : r.chatTemplate
+            ? "the model's own, applied"
+            : "not applied (raw prompt)";
       lines.push(
-        `- ${mdCell(r.task)}${r.score === undefined ? "" : `: ${f1(r.score)}`}${link}; chat template ${r.chatTemplateHash ? `\`${r.chatTemplateHash.slice(0, 12)}\`` : "none (raw prompt)"}; system prompt: ${r.systemPrompt ? `"${mdCell(r.systemPrompt)}"` : "none"}`,
+        `- ${mdCell(r.task)}${link}: chat template ${template}; system prompt: ${r.systemPrompt ? `"${mdCell(r.systemPrompt)}"` : "none"}${r.numFewshot === undefined ? "" : `; ${r.numFewshot}-shot`}${r.engine ? `; ${mdCell(r.engine)}` : ""}`,
       );
     }
   }
@@ -123,6 +156,8 @@ export function renderCard(p: ModelProfile, extras: CardExtras = {}): string {
   return lines.join("\n");
 }
 
+/** The card of a model with its runs; `extras` may add sensitivity and contamination findings. */
 export function modelCard(store: Store, idOrAlias: string, extras: CardExtras = {}): string {
-  return renderCard(modelProfile(store, idOrAlias), extras);
+  const profile = modelProfile(store, idOrAlias);
+  return renderCard(profile, { runs: runInfos(store, profile.model.id), ...extras });
 }

@@ -102,7 +102,7 @@ export function seedWebFixture(store: Store): { runId: string } {
     model: { backend: "fixture" },
     config: {
       tasks: ["tiny-math"],
-      chat_template: "chatml",
+      chat_template: true,
       system_prompt: "You are terse.",
       seed: 1234,
       num_fewshot: 0,

@@ -38,7 +38,7 @@ export function runPage(
     html`<a href="${href(`/runs/${encodeURIComponent(run.id)}`, { task, page: p })}">${label}</a>`;
   return html`<h1>Run ${run.id}</h1>
 <dl class="facts"><dt>Model</dt><dd><a href="${modelHref(run.modelId)}">${run.modelId}</a></dd><dt>Status</dt><dd>${run.status}</dd>
-<dt>Chat template</dt><dd>${str(cfg.chat_template) || "none"}</dd><dt>System prompt</dt><dd>${str(cfg.system_prompt) || "none"}</dd>
+<dt>Chat template</dt><dd>${cfg.chat_template === true ? "the model's own, applied" : cfg.chat_template === false ? "not applied (raw prompt)" : str(cfg.chat_template) || "not recorded"}</dd><dt>System prompt</dt><dd>${str(cfg.system_prompt) || "none"}</dd>
 <dt>Few-shot</dt><dd>${str(cfg.num_fewshot) || "task default"}</dd><dt>Seed</dt><dd>${str(cfg.seed)}</dd><dt>Created</dt><dd>${run.createdAt}</dd></dl>
 <h2>Tasks</h2><div class="scroll"><table id="tasks"><thead><tr><th>Task</th><th class="num">Samples</th><th class="num">Errors</th><th>Results</th></tr></thead><tbody>
 ${tasks.map((t) => {

@@ -105,7 +105,7 @@ test("model, compare, card and map APIs show what the pages show", async () => {
     const md = await card.text();
     assert.match(md, /# acme\/alpha-7b: capability report/);
     assert.match(md, new RegExp(`/runs/${runId}`), "the card links the model's run");
-    assert.match(md, /system prompt: "You are terse\."/);
+    assert.match(md, /chat template the model's own, applied; system prompt: "You are terse\."; 0-shot; fixture/);
     const map = (await (await app.request("/api/map")).json()) as {
       categories: string[];
       total: number;

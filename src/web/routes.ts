@@ -285,18 +285,8 @@ export const capmapRoutes: RouteModule = {
       });
     });
     app.get("/card/:id{.+}", (c) => {
-      const id = param(c, "id");
-      const runs = runsOf(store, store.capmap.resolveModel(id)?.id ?? id).map((r) => {
-        const cfg = (r.config ?? {}) as Record<string, unknown>;
-        return {
-          id: r.id,
-          task: Array.isArray(cfg.tasks) ? cfg.tasks.map(String).join(", ") : "run",
-          chatTemplateHash: typeof cfg.chat_template === "string" ? cfg.chat_template : undefined,
-          systemPrompt: typeof cfg.system_prompt === "string" ? cfg.system_prompt : undefined,
-        };
-      });
-      const base = new URL(c.req.url).origin;
-      return c.body(modelCard(store, id, { runs, baseUrl: deps.baseUrl ?? base }), 200, {
+      const base = deps.baseUrl ?? new URL(c.req.url).origin;
+      return c.body(modelCard(store, param(c, "id"), { baseUrl: base }), 200, {
         "Content-Type": "text/markdown; charset=utf-8",
       });
     });
