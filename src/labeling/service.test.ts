@@ -8,7 +8,7 @@ import { campaignQuality } from "./quality.ts";
 import { LabelingService } from "./service.ts";
 
 const MODELS = ["m-strong", "m-mid", "m-weak"];
-const QUALITY: Record<string, number> = { "m-strong": 1.2, "m-mid": 0, "m-weak": -1.2 };
+const QUALITY: Record<string, number> = { "m-strong": 2, "m-mid": 0, "m-weak": -2 };
 
 test("assignment: at most K per labeler, never the same item twice, open item re-served, gold mixed in", () => {
   const store = openStore(":memory:");
@@ -161,5 +161,19 @@ test("a secret set cannot become a labeling campaign", () => {
   seedAnswers(store, { set: "sec", prompts: 2, models: MODELS, secret: true });
   const svc = new LabelingService(store);
   assert.throws(() => svc.createCampaign({ name: "x", setName: "sec", models: MODELS }), /secret/);
+  store.close();
+});
+
+test("reveal 'never' keeps identities hidden after the vote too", () => {
+  const store = openStore(":memory:");
+  seedAnswers(store, { set: "s", prompts: 2, models: MODELS });
+  const svc = new LabelingService(store);
+  const c = svc.createCampaign({ name: "N", setName: "s", models: MODELS, reveal: "never", goldRate: 0 });
+  const { labeler } = svc.signup({});
+  const v = svc.next(c.id, labeler)!;
+  const r = svc.vote(c.id, labeler, v.assignmentId, "tie");
+  assert.equal(r.status, "recorded");
+  assert.equal(r.reveal, undefined);
+  assert.equal(svc.vote(c.id, labeler, v.assignmentId, "tie").reveal, undefined);
   store.close();
 });

@@ -236,9 +236,11 @@ export class LabelingService {
       pairStats,
       categories,
       turns,
-      // Seeded from the campaign seed and the start time: reproducible within a server run, while two runs
-      // of a live campaign do not replay the same left/right sequence.
-      rng: createRng(deriveSeed(campaign.seed, `${campaign.id}:${Date.now()}`)),
+      // Seeded from the campaign seed and the number of assignments made so far: reproducible from the
+      // database state, while a restarted server does not replay the left/right sequence it already used.
+      rng: createRng(
+        deriveSeed(campaign.seed, `${campaign.id}:${this.store.labeling.progress(campaignId).assignments}`),
+      ),
     };
     this.#states.set(campaignId, state);
     return state;
