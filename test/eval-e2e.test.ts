@@ -176,3 +176,77 @@ test("tasks list/show/validate and clear user errors", async () => {
   assert.match(nodata.err, /dataset file not found: .*gsm8k\/test\.jsonl/);
   assert.match(nodata.err, /grade-school-math/);
 });
+
+test("a configured model (modelmap.yaml) with its chat template and system prompt; data_dir from the config", async () => {
+  const f = makeEvalFixture({ mcDocs: 2, genDocs: 1 });
+  writeFileSync(
+    join(f.dir, "modelmap.yaml"),
+    `data_dir: ./data\nmodels:\n  - id: tiny-chat-instruct\n    backend: llama-cpp\n    file: ${f.modelPath}\n`,
+  );
+  const a = io();
+  const code = await runCli(
+    [
+      "--db",
+      join(f.dir, "cfg.db"),
+      "eval",
+      "--config",
+      join(f.dir, "modelmap.yaml"),
+      "--model",
+      "tiny-chat-instruct",
+      "--tasks",
+      "toy_mc",
+      "--tasks-dir",
+      f.tasksDir,
+      "--limit",
+      "1",
+      "--num-fewshot",
+      "0",
+      "--chat-template",
+      "--system-prompt",
+      "Be brief.",
+      "--write-out",
+      "--format",
+      "json",
+      "--quiet",
+    ],
+    { ...a, cwd: f.dir },
+  );
+  assert.equal(code, 0, a.err);
+  // The ChatML template of the tiny model, applied: system turn, user turn, open assistant turn; no leading space.
+  assert.match(
+    a.err,
+    /<\|im_start\|>system\nBe brief\.<\|im_end\|>\n<\|im_start\|>user\nQuestion: Item 0 is painted red\. What colour is item 0\?\nAnswer:<\|im_end\|>\n<\|im_start\|>assistant\n\|\|\|red/,
+  );
+  const res = JSON.parse(a.out) as { config: Record<string, unknown>; results: Record<string, { n: number }> };
+  assert.equal(res.results.toy_mc?.n, 1);
+  assert.equal(res.config.chat_template, true);
+  assert.equal(res.config.system_prompt, "Be brief.");
+  // Without the template, an instruction-tuned name gets a warning.
+  const b = io();
+  assert.equal(
+    await runCli(
+      [
+        "--db",
+        join(f.dir, "cfg.db"),
+        "eval",
+        "--config",
+        join(f.dir, "modelmap.yaml"),
+        "--model",
+        "tiny-chat-instruct",
+        "--tasks",
+        "toy_mc",
+        "--tasks-dir",
+        f.tasksDir,
+        "--limit",
+        "1",
+        "--num-fewshot",
+        "0",
+        "--quiet",
+      ],
+      { ...b, cwd: f.dir },
+    ),
+    0,
+    b.err,
+  );
+  assert.match(b.err, /looks instruction-tuned but runs without its chat template/);
+});

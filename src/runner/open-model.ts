@@ -2,11 +2,14 @@
  * Opens the model an eval names: an ad-hoc GGUF file (`--gguf`) through llama-cpp, an ad-hoc OpenAI-compatible
  * endpoint (`--endpoint` + `--model-name`), or a configured model id from modelmap.yaml (`--model`).
  */
-import { basename } from "node:path";
+import { basename, resolve } from "node:path";
+import { openBackend } from "../backends/index.ts";
 import { openLlamaCppBackend } from "../backends/llama-cpp/index.ts";
 import { OpenAIBackend } from "../backends/openai/index.ts";
 import type { Backend } from "../backends/types.ts";
+import { ModelConfigSchema } from "../config/schema.ts";
 import { ModelmapError } from "../core/errors.ts";
+import { openConfiguredModel } from "../models/open.ts";
 
 export interface ModelSpec {
   /** Configured id in modelmap.yaml. */
@@ -21,14 +24,14 @@ export interface ModelSpec {
   threads?: number;
   /** Where modelmap.yaml is (for --model). */
   configPath?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** --gguf with --chat-template: open through the configured-model path so the GGUF's template renders. */
+  chatTemplate?: boolean;
 }
 
-/** Hook for the configured-model factory (modelmap.yaml): set by the config module when present. */
-export type ConfiguredOpener = (id: string, configPath: string | undefined) => Promise<Backend>;
-let configuredOpener: ConfiguredOpener | undefined;
-export function setConfiguredOpener(f: ConfiguredOpener): void {
-  configuredOpener = f;
-}
+/** Kept for callers that registered the configured-model factory; openModel calls it directly now. */
+export function setConfiguredOpener(_f: (id: string, configPath: string | undefined) => Promise<Backend>): void {}
 
 export async function openModel(spec: ModelSpec): Promise<{ backend: Backend; modelId: string }> {
   const given = [spec.model, spec.gguf, spec.endpoint].filter((x) => x !== undefined).length;
@@ -37,6 +40,15 @@ export async function openModel(spec: ModelSpec): Promise<{ backend: Backend; mo
       "usage",
       "name exactly one model: --model ID, --gguf FILE, or --endpoint URL --model-name NAME",
     );
+  if (spec.gguf !== undefined && spec.chatTemplate) {
+    // The GGUF's own chat template, rendered by the templates module, as for a configured llama-cpp model.
+    const id = basename(spec.gguf);
+    const model = ModelConfigSchema.parse({ id, backend: "llama-cpp", file: resolve(spec.gguf) });
+    const backend = await openBackend(model, {
+      env: spec.env ?? process.env,
+    });
+    return { backend, modelId: `gguf:${id}` };
+  }
   if (spec.gguf !== undefined) {
     const backend = await openLlamaCppBackend({
       modelPath: spec.gguf,
@@ -58,11 +70,9 @@ export async function openModel(spec: ModelSpec): Promise<{ backend: Backend; mo
     return { backend, modelId: id };
   }
   const id = spec.model as string;
-  if (!configuredOpener)
-    throw new ModelmapError("unsupported", `--model ${id}: configured models need modelmap.yaml support`, {
-      hint: "use --gguf FILE or --endpoint URL --model-name NAME",
-    });
-  return { backend: await configuredOpener(id, spec.configPath), modelId: id };
+  const env = spec.env ?? process.env;
+  const backend = await openConfiguredModel(id, spec.configPath, { env, ...(spec.cwd ? { cwd: spec.cwd } : {}) });
+  return { backend, modelId: id };
 }
 
 /** Instruction-tuned models are usually named so; running one without its template changes its scores. */

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { configPath, loadConfig } from "../../config/load.ts";
 import { ModelmapError } from "../../core/errors.ts";
 import { openModel } from "../../runner/open-model.ts";
 import { createProgress, SILENT_PROGRESS } from "../../runner/progress.ts";
@@ -17,7 +19,7 @@ an interrupted run (even after kill -9) from the request cache, with identical r
   --threads N              CPU threads for --gguf (default: llama.cpp's choice)
   --api-key-env VAR        environment variable holding the endpoint's API key
   --config FILE            modelmap.yaml (for --model; default ./modelmap.yaml)
-  --data-dir DIR           where datasets are (default: config data_dir, $MODELMAP_DATA_DIR, ../shared/data, ./data)
+  --data-dir DIR           where datasets are (default: the config's data_dir, $MODELMAP_DATA_DIR, ../shared/data, ./data)
   --tasks-dir DIR          extra directory of task YAMLs (repeatable)
   --limit N                only the first N documents of each task
   --seed N                 few-shot sampling seed (default 1234)
@@ -64,6 +66,13 @@ export function resultsTable(results: Record<string, TaskResult>): string {
         .trimEnd(),
     )
     .join("\n")}\n`;
+}
+
+/** The config file's data_dir, when a config file is there (eval runs without one). */
+function configuredDataDir(explicit: string | undefined, cwd: string, env: NodeJS.ProcessEnv): string | undefined {
+  const file = configPath(explicit, env, cwd);
+  if (!existsSync(file)) return undefined;
+  return loadConfig(file, { env, cwd }).config.data_dir;
 }
 
 export const evalCommand: Command = {
@@ -126,12 +135,20 @@ export const evalCommand: Command = {
       ...(apiKey ? { apiKey } : {}),
       ...(threads !== undefined ? { threads } : {}),
       ...(values.config !== undefined ? { configPath: values.config } : {}),
+      cwd: ctx.cwd,
+      env: ctx.env,
+      chatTemplate,
     });
     try {
       const outcome = await evaluate(ctx.store(), backend, modelId, {
         tasks,
         ...(values["tasks-dir"] ? { tasksDirs: values["tasks-dir"] } : {}),
-        dataDir: resolveDataDir(ctx.cwd, values["data-dir"], undefined, ctx.env),
+        dataDir: resolveDataDir(
+          ctx.cwd,
+          values["data-dir"],
+          configuredDataDir(values.config, ctx.cwd, ctx.env),
+          ctx.env,
+        ),
         prompt: {
           chatTemplate,
           fewshotAsMultiturn: values["fewshot-as-multiturn"] === true,
