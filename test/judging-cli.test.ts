@@ -93,3 +93,45 @@ test("CLI: winrate --alpaca-eval reads a real AlpacaEval annotations file", asyn
   assert.match(out.text, /discrete win rate\s+6\.27 \(wins 50, losses 754, draws 1\)/);
   assert.match(out.text, /LC win rate\s+\d+\.\d\d ± \d+\.\d\d/);
 });
+
+test("CLI: label create (with gold), list, export, quality", async () => {
+  const { seedAnswers } = await import("./support/labeling-fixture.ts");
+  const { LabelingService } = await import("../src/labeling/service.ts");
+  const dir = mkdtempSync(join(tmpdir(), "mm-label-cli-"));
+  const db = join(dir, "m.db");
+  const store = openStore(db);
+  seedAnswers(store, { set: "pub", prompts: 4, models: ["ma", "mb"] });
+  store.close();
+  const gold = join(dir, "gold.jsonl");
+  writeFileSync(gold, `${JSON.stringify({ prompt_id: "q0", model_a: "mb", model_b: "ma", winner: "model_a" })}\n`);
+  const o = () => ({ stdout: capture(), stderr: capture() });
+  let io = o();
+  const args = ["--db", db, "label", "create", "--name", "CLI test", "--prompts", "pub", "--models", "ma,mb"];
+  assert.equal(await runCli([...args, "--gold", gold, "--per-labeler", "2"], io), 0, io.stderr.text);
+  const id = /created campaign (\S+): 4 items \(1 gold\)/.exec(io.stdout.text)?.[1];
+  assert.ok(id, io.stdout.text);
+  io = o();
+  writeFileSync(gold, '{"prompt_id": "q0", "model_a": "mb"}\n');
+  assert.equal(await runCli([...args, "--gold", gold], io), 2);
+  assert.match(io.stderr.text, /gold\.jsonl, line 1, field 'model_b'/);
+
+  const s2 = openStore(db);
+  const svc = new LabelingService(s2);
+  const { labeler } = svc.signup({ language: "fr" });
+  for (let v = svc.next(id, labeler); v; v = svc.next(id, labeler)) svc.vote(id, labeler, v.assignmentId, "left");
+  s2.close();
+
+  io = o();
+  assert.equal(await runCli(["--db", db, "label", "list"], io), 0);
+  assert.match(io.stdout.text, new RegExp(`${id}.*labelers 1\\s+votes 2/2 assigned\\s+K=2`));
+  io = o();
+  assert.equal(await runCli(["--db", db, "label", "export", id], io), 0);
+  const battles = JSON.parse(io.stdout.text) as Array<{ language: string; judge: string }>;
+  assert.ok(battles.length >= 1 && battles.length <= 2, "gold votes are not exported");
+  assert.equal(battles[0]?.language, "fr");
+  io = o();
+  assert.equal(await runCli(["--db", db, "label", "quality", id], io), 0, io.stderr.text);
+  assert.match(io.stdout.text, /Krippendorff's alpha/);
+  io = o();
+  assert.equal(await runCli(["--db", db, "label", "export", "nope"], io), 2);
+});

@@ -4,6 +4,7 @@ import { CAPMAP_COMMANDS } from "./commands/capmap.ts";
 import { evalCommand } from "./commands/eval.ts";
 import { JUDGE_ANALYSIS_COMMANDS } from "./commands/judge-analysis.ts";
 import { JUDGING_COMMANDS } from "./commands/judging.ts";
+import { LABEL_COMMANDS } from "./commands/label.ts";
 import { MODELS_COMMANDS } from "./commands/models.ts";
 import { RUNS_COMMANDS } from "./commands/runs.ts";
 import { serveCommand } from "./commands/serve.ts";
@@ -22,7 +23,7 @@ export const COMMANDS: Command[] = [
   ...MODELS_COMMANDS,
   ...TEMPLATE_COMMANDS,
   ...CAPMAP_COMMANDS,
-  ...JUDGING_COMMANDS, ...JUDGE_ANALYSIS_COMMANDS,
+  ...JUDGING_COMMANDS, ...JUDGE_ANALYSIS_COMMANDS, ...LABEL_COMMANDS,
   evalCommand,
   ...TASKS_COMMANDS,
   ...RUNS_COMMANDS,
