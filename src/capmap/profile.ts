@@ -47,14 +47,17 @@ export function modelProfile(store: Store, idOrAlias: string): ModelProfile {
   const categories = cells
     .map((lite): CategoryProfile => {
       const cell = toCell(lite);
-      const peerCells = (snap.byCategory.get(cell.category) ?? []).filter((c) => inBand(c.model));
-      const peers = Math.max(1, peerCells.length);
+      // One pass over the category (no intermediate arrays): this runs for every category on every model page.
+      let peerCount = 0;
       let below = 0;
       let surelyBetter = 0;
-      for (const c of peerCells) {
+      for (const c of snap.byCategory.get(cell.category) ?? []) {
+        if (!inBand(c.model)) continue;
+        peerCount++;
         if (c.estimate < cell.estimate) below++;
         if (c.lo > cell.hi) surelyBetter++;
       }
+      const peers = Math.max(1, peerCount);
       const percentile = peers > 1 ? (100 * below) / (peers - 1) : 50;
       const ev = evidence.filter((e) => e.category === cell.category);
       const scaled = ev.map((e) => e.scaled);
