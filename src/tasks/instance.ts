@@ -235,6 +235,8 @@ export class TaskPrompter {
       const until = g.until === undefined ? [this.fewshotDelimiter] : Array.isArray(g.until) ? g.until : [g.until];
       const params: GenerationParams = { maxTokens: g.max_gen_toks ?? 256, stop: until };
       params.temperature = g.do_sample ? (g.temperature ?? 1) : 0;
+      // Sampled generations are reproducible: the run's seed is part of the request (and of its cache key).
+      if (g.do_sample) params.seed = this.opts.seed;
       if (g.top_p !== undefined) params.topP = g.top_p;
       if (g.top_k !== undefined) params.topK = g.top_k;
       return { docId, gold, multiInput: false, requests: [{ kind: "generate", prompt: context, params }] };
