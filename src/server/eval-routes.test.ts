@@ -31,21 +31,21 @@ test("the runs API lists, shows and compares runs like the CLI", async () => {
     limit: 30,
   });
   const app = createApp({ store }, [evalRoutes]);
-  const list = (await (await app.request("/api/runs")).json()) as { runs: Array<{ id: string }> };
+  const list = (await (await app.request("/api/eval/runs")).json()) as { runs: Array<{ id: string }> };
   assert.deepEqual(list.runs.map((r) => r.id).sort(), [a.runId, b.runId].sort());
-  const show = (await (await app.request(`/api/runs/${a.runId.slice(0, 10)}`)).json()) as {
+  const show = (await (await app.request(`/api/eval/runs/${a.runId.slice(0, 10)}`)).json()) as {
     id: string;
     samples: Array<{ n: number }>;
   };
   assert.equal(show.id, a.runId);
   assert.equal(show.samples[0]?.n, 30);
-  const cmp = (await (await app.request(`/api/runs/compare?a=${a.runId}&b=${b.runId}`)).json()) as {
+  const cmp = (await (await app.request(`/api/eval/compare?a=${a.runId}&b=${b.runId}`)).json()) as {
     tasks: Array<{ metric: string; n: number }>;
   };
   assert.ok(cmp.tasks.some((t) => t.metric === "acc,none" && t.n === 30));
-  assert.equal((await app.request("/api/runs/nope")).status, 404);
-  assert.equal((await app.request("/api/runs/compare?a=x")).status, 400);
-  const t = (await (await app.request("/api/tasks")).json()) as { tasks: Array<{ name: string }> };
+  assert.equal((await app.request("/api/eval/runs/nope")).status, 404);
+  assert.equal((await app.request("/api/eval/compare?a=x")).status, 400);
+  const t = (await (await app.request("/api/eval/tasks")).json()) as { tasks: Array<{ name: string }> };
   assert.ok(t.tasks.some((x) => x.name === "gsm8k"));
   store.close();
 });

@@ -1,5 +1,5 @@
 /**
- * JSON API of the benchmark harness: tasks, stored runs and run comparison, through the same service functions
+ * JSON API of the benchmark harness under /api/eval/: tasks, stored runs and run comparison, through the same service functions
  * as `modelmap tasks list`, `runs list|show` and `compare`.
  */
 import { z } from "zod";
@@ -17,7 +17,7 @@ const CompareQuery = z.strictObject({
 export const evalRoutes: RouteModule = {
   name: "eval",
   register(app, deps) {
-    app.get("/api/tasks", (c) => {
+    app.get("/api/eval/tasks", (c) => {
       const reg = loadRegistry();
       return c.json({
         tasks: [...reg.tasks.values()].map((t) => ({
@@ -31,7 +31,7 @@ export const evalRoutes: RouteModule = {
         groups: [...reg.groups.values()].map((g) => ({ name: g.name, tasks: g.config.task })),
       });
     });
-    app.get("/api/runs", (c) =>
+    app.get("/api/eval/runs", (c) =>
       c.json({
         runs: deps.store.evals.listRuns().map((r) => ({
           id: r.id,
@@ -42,7 +42,7 @@ export const evalRoutes: RouteModule = {
         })),
       }),
     );
-    app.get("/api/runs/compare", (c) => {
+    app.get("/api/eval/compare", (c) => {
       const q = CompareQuery.safeParse(c.req.query());
       if (!q.success)
         throw new ModelmapError(
@@ -54,7 +54,7 @@ export const evalRoutes: RouteModule = {
       if (q.data.iterations !== undefined) opts.iterations = q.data.iterations;
       return c.json(compareRuns(deps.store, q.data.a, q.data.b, opts));
     });
-    app.get("/api/runs/:id", (c) => {
+    app.get("/api/eval/runs/:id", (c) => {
       const r = findRun(deps.store, c.req.param("id"));
       return c.json({
         id: r.id,
