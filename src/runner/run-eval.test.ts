@@ -116,3 +116,30 @@ test("backend failures become per-sample errors, kept on resume unless --retry-e
   assert.ok(good.llRequests > 0 && good.llRequests <= 3 * 3, "only the failed document's requests are re-sent");
   store.close();
 });
+
+test("loglikelihood_rolling tasks report perplexities from summed log-likelihoods", async () => {
+  const { dir, tasksDir } = fixture(5);
+  writeFileSync(
+    join(tasksDir, "roll.yaml"),
+    "task: toy_roll\ndata_files: gen.jsonl\noutput_type: loglikelihood_rolling\ndoc_to_target: question\n",
+  );
+  const reg = TaskRegistry.load([tasksDir]);
+  const { tasks } = reg.resolve(["toy_roll"]);
+  const store = openStore(":memory:");
+  const b = new ScriptedBackend();
+  const r = await runEval(store, b, {
+    modelId: "m",
+    tasks,
+    groups: [],
+    dataDir: join(dir, "data"),
+    prompt: { chatTemplate: false, fewshotAsMultiturn: false, seed: 1 },
+  });
+  const texts = ["Q0", "Q1", "Q2", "Q3", "Q4"];
+  const rolled = await b.loglikelihoodRolling(texts);
+  const lp = rolled.reduce((a, x) => a + x.logprob, 0);
+  const tokens = rolled.reduce((a, x) => a + x.tokenCount, 0);
+  assert.equal(r.results.toy_roll?.n, 5);
+  assert.ok(Math.abs((r.results.toy_roll?.["perplexity,none"] as number) - Math.exp(-lp / tokens)) < 1e-9);
+  assert.ok(Math.abs((r.results.toy_roll?.["word_perplexity,none"] as number) - Math.exp(-lp / 5)) < 1e-9);
+  store.close();
+});
