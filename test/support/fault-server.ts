@@ -1,6 +1,7 @@
 /**
  * A real local OpenAI-compatible HTTP server that misbehaves on purpose, for testing the openai backend:
- * 429 with Retry-After, 5xx, slow or hanging responses, dropped connections (before or during the body),
+ * 429 with Retry-After, 5xx, slow or hanging responses (before the headers or in the middle of the body),
+ * dropped connections (before or during the body),
  * truncated JSON, JSON of the wrong shape, and completions without (prompt) logprobs.
  *
  * Its "model" is a fixed toy scorer (not a language model): the prompt splits into word tokens (each with its
@@ -19,6 +20,7 @@ export type Fault =
   | { kind: "hang" }
   | { kind: "drop" }
   | { kind: "drop-mid-body" }
+  | { kind: "slow-body" }
   | { kind: "truncated-json" }
   | { kind: "wrong-json" }
   | { kind: "no-logprobs" }
@@ -220,6 +222,13 @@ export async function startFaultServer(opts: FaultServerOptions = {}): Promise<F
         res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
         res.write(text.slice(0, Math.floor(text.length / 2)));
         later(5, () => req.socket.destroy());
+        return;
+      }
+      case "slow-body": {
+        // Headers and half the body at once, the rest never: only a timeout that covers the body ends it.
+        const text = JSON.stringify(okBody());
+        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+        res.write(text.slice(0, Math.floor(text.length / 2)));
         return;
       }
       case "truncated-json": {

@@ -193,6 +193,10 @@ describe("openai backend: faults end as results or errors with reasons", () => {
     s.setScript(() => ({ kind: "ok", delayMs: 5000 }));
     const e = await rejection(b.loglikelihood([REQ]));
     assert.match(e.message, /timed out after 200 ms.*gave up after 5 attempts/);
+    // The timeout covers the body too: headers arrive, the rest of the body never does.
+    s.setScript(() => ({ kind: "slow-body" }));
+    const e2 = await rejection(b.loglikelihood([REQ]));
+    assert.match(e2.message, /timed out after 200 ms.*gave up after 5 attempts/);
   });
 
   test("dropped connections, before or during the body, are retried", async () => {
@@ -319,6 +323,7 @@ describe("openai backend: cancellation, limits, balancing", () => {
       { kind: "hang" },
       { kind: "drop" },
       { kind: "drop-mid-body" },
+      { kind: "slow-body" },
       { kind: "truncated-json" },
       { kind: "wrong-json" },
       { kind: "no-logprobs" },
