@@ -82,9 +82,11 @@ export class SequenceScorer {
 
     await this.truncate(keep);
     const cache = input.length - from <= MAX_CACHED_POSITIONS;
-    for (let start = keep; start < input.length; start += CHUNK) {
+    // Unscored context in one call (node-llama-cpp batches it), then scored positions in bounded chunks.
+    const unscoredEnd = Math.max(keep, from);
+    for (let start = keep; start < input.length; ) {
       if (signal?.aborted) throw new ModelmapError("aborted", "log-likelihood scoring aborted");
-      const end = Math.min(start + CHUNK, input.length);
+      const end = start < unscoredEnd ? unscoredEnd : Math.min(start + CHUNK, input.length);
       const items = [] as Array<Token | [Token, { generateNext: { probabilities: true } }]>;
       for (let p = start; p < end; p++) {
         const t = input[p] as Token;
@@ -103,6 +105,7 @@ export class SequenceScorer {
         this.dists.push(cache ? dist : undefined);
         out.push(scorePosition(dist, tokens[p + 1] as number));
       }
+      start = end;
     }
     return out;
   }
