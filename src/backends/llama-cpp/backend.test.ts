@@ -238,6 +238,69 @@ describe("tiny byte-level BPE model", () => {
     assert.ok(expectedPrompt < 1 + tiny.encode(r.promptAsSent ?? "").length, "special tokens became single tokens");
   });
 
+  test("a context longer than the window is cut from the left, as lm-evaluation-harness does", async () => {
+    const context = "She said that the weather would be fine. ".repeat(30);
+    const continuation = " and they went to the market";
+    const pair = encodePair(tiny.encode, context, continuation, [tiny.bosId], tiny.bosId);
+    const all = [...pair.context, ...pair.continuation];
+    assert.ok(all.length > 257);
+    const [got] = await be.loglikelihood([{ context, continuation }]);
+    const kept = all.slice(all.length - 257); // 256 inputs + the last (never input) token
+    const ref = await naive.scoreTail(kept, pair.continuation.length);
+    assert.equal(got?.tokenCount, pair.continuation.length);
+    assert.ok(
+      close(
+        got?.logprob ?? 0,
+        ref.reduce((a, b) => a + b, 0),
+      ),
+    );
+  });
+
+  test("empty continuation scores 0; per-token arrays have one entry per token; abort rejects", async () => {
+    const [empty, two] = await be.loglikelihood([
+      { context: "Hello", continuation: "" },
+      { context: "Hello", continuation: " world there" },
+    ]);
+    assert.deepEqual(
+      { ...empty, tokenStats: undefined },
+      {
+        logprob: 0,
+        tokenCount: 0,
+        tokenLogprobs: [],
+        tokenStats: undefined,
+        isGreedy: true,
+        tokens: [],
+      },
+    );
+    assert.ok(two);
+    assert.equal(two.tokenLogprobs?.length, two.tokenCount);
+    assert.equal(two.tokenStats?.length, two.tokenCount);
+    assert.ok(close(two.tokenLogprobs?.reduce((a, b) => a + b, 0) ?? 0, two.logprob, 1e-9));
+    for (const st of two.tokenStats ?? []) assert.ok(st.mean < 0 && st.variance >= 0);
+    const ctl = new AbortController();
+    ctl.abort();
+    await assert.rejects(be.loglikelihood([{ context: "a", continuation: " b" }], { signal: ctl.signal }), /aborted/);
+    await assert.rejects(be.loglikelihoodRolling(["a b"], { signal: ctl.signal }), /aborted/);
+  });
+
+  test("generation aborted midway stops early and reports abort", async () => {
+    const ctl = new AbortController();
+    let n = 0;
+    const r = await be.generate(
+      "Hello",
+      { maxTokens: 50 },
+      {
+        signal: ctl.signal,
+        onText: () => {
+          n++;
+          if (n === 2) ctl.abort();
+        },
+      },
+    );
+    assert.equal(r.finishReason, "abort");
+    assert.ok(r.usage.completionTokens < 50);
+  });
+
   test("a prompt longer than the context is a clear input error", async () => {
     await assert.rejects(be.generate("word ".repeat(400), { maxTokens: 2 }), /context holds 256/);
   });
