@@ -272,3 +272,25 @@ test("importFile stores, re-import replaces, and the real v1 table builds a sear
     store.close();
   }
 });
+
+test("LMSYS leaderboard table: ratings with intervals, MT-bench as a judge grade, MMLU as a benchmark", () => {
+  const text = [
+    "key,Model,Arena Elo rating,rating_q025,rating_q975,MT-bench (score),MMLU,License,Organization,Link",
+    "vicuna-13b,Vicuna-13B,1061,1055,1067,6.57,55.8,Llama 2 Community,LMSYS,https://huggingface.co/lmsys/vicuna-13b-v1.5",
+    "gpt-4,GPT-4,1200,1190,1210,8.99,86.4,Proprietary,OpenAI,https://openai.com",
+    "mystery,Mystery,1100,,,-,-,MIT,X,",
+    "broken,Broken,abc,1,2,5,50,MIT,X,",
+  ].join("\n");
+  const r = parseArenaTable(text, "leaderboard_table.csv");
+  const kinds = r.evidence.filter((e) => e.modelId === "vicuna-13b").map((e) => `${e.kind}:${e.metric}`);
+  assert.deepEqual(kinds.sort(), ["benchmark:mmlu", "judge:mt-bench", "rating:arena-elo"]);
+  const mt = r.evidence.find((e) => e.modelId === "gpt-4" && e.metric === "mt-bench");
+  assert.ok(mt && Math.abs(mt.scaled - (100 * 7.99) / 9) < 1e-9);
+  assert.deepEqual(
+    r.skipped.map((s) => s.line),
+    [4, 5],
+  );
+  assert.match(r.skipped[0]?.reason ?? "", /rating without a 95% interval/);
+  assert.match(r.skipped[1]?.reason ?? "", /field 'Arena Elo rating': expected a number, got 'abc'/);
+  assert.equal(r.models.find((m) => m.id === "gpt-4")?.license, "proprietary");
+});

@@ -304,16 +304,24 @@ export function parseArenaTable(text: string, file: string, category = "chat"): 
   const t = new CsvTable(text, file);
   const ratingCol = t.pick("arena_score", "rating", "Arena Elo rating", "Arena Score", "elo");
   const nameCol = t.pick("key", "model", "Model");
-  if (!ratingCol || !nameCol) {
-    throw new ModelmapError("input", "not an arena leaderboard table: no rating or model column", {
-      location: { file, line: 1 },
-      hint: "expected a model column (key, model or Model) and a rating column (arena_score, rating, 'Arena Elo rating' or elo)",
-    });
+  // LMSYS's published leaderboard tables also carry MT-bench (GPT-4 single-answer grades) and MMLU.
+  const mtCol = t.pick("MT-bench (score)", "mt_bench", "MT-bench");
+  const mmluCol = t.pick("MMLU", "mmlu");
+  if (!nameCol || (!ratingCol && !mtCol)) {
+    throw new ModelmapError(
+      "input",
+      "not an arena leaderboard table: no model column, or neither ratings nor MT-bench",
+      {
+        location: { file, line: 1 },
+        hint: "expected a model column (key, model or Model) and a rating column (arena_score, rating, 'Arena Elo rating' or elo, with 95_pct_ci or rating_q025/rating_q975) or 'MT-bench (score)'",
+      },
+    );
   }
   const source = "arena-leaderboard";
   const out: ParsedImport = { kind: "arena", source, models: [], aliases: [], evidence: [], skipped: [] };
   const rows: Array<{ id: string; rating: number; lo: number; hi: number; votes?: number | undefined }> = [];
   const seen = new Set<string>();
+  const mmlu = BENCHMARKS.mmlu as BenchmarkInfo;
   for (const row of t.rows) {
     const name = t.get(row, nameCol);
     const hf = t.has("model_name") ? blankToUndef(t.get(row, "model_name")) : undefined;
@@ -323,7 +331,9 @@ export function parseArenaTable(text: string, file: string, category = "chat"): 
       continue;
     }
     const r = readNumbers(t, row, {
-      rating: ratingCol,
+      ...(ratingCol ? { rating: ratingCol } : {}),
+      ...(mtCol ? { mt: mtCol } : {}),
+      ...(mmluCol ? { mmlu: mmluCol } : {}),
       ...(t.has("votes") ? { votes: "votes" } : t.has("num_battles") ? { votes: "num_battles" } : {}),
       ...(t.has("rating_q025") ? { q025: "rating_q025", q975: "rating_q975" } : {}),
     });
@@ -331,30 +341,59 @@ export function parseArenaTable(text: string, file: string, category = "chat"): 
       out.skipped.push({ line: row.line, reason: r.error });
       continue;
     }
-    const rating = r.values.rating;
-    if (rating === undefined) {
-      out.skipped.push({ line: row.line, reason: `field '${ratingCol}': no rating` });
-      continue;
-    }
-    const pm = parsePlusMinus(t.get(row, "95_pct_ci"));
-    const lo = r.values.q025 ?? (pm ? rating - pm.minus : undefined);
-    const hi = r.values.q975 ?? (pm ? rating + pm.plus : undefined);
-    if (lo === undefined || hi === undefined) {
-      out.skipped.push({ line: row.line, reason: "no 95% interval (95_pct_ci or rating_q025/rating_q975)" });
-      continue;
-    }
     if (seen.has(id)) {
       out.skipped.push({ line: row.line, reason: `duplicate model '${id}'` });
       continue;
     }
+    const rating = r.values.rating;
+    const pm = parsePlusMinus(t.get(row, "95_pct_ci"));
+    const lo = r.values.q025 ?? (pm && rating !== undefined ? rating - pm.minus : undefined);
+    const hi = r.values.q975 ?? (pm && rating !== undefined ? rating + pm.plus : undefined);
+    const used: string[] = [];
+    if (rating !== undefined && lo !== undefined && hi !== undefined) {
+      rows.push({ id, rating, lo, hi, votes: r.values.votes });
+      used.push("rating");
+    } else if (rating !== undefined) {
+      out.skipped.push({
+        line: row.line,
+        reason: "rating without a 95% interval (95_pct_ci or rating_q025/rating_q975): not used",
+      });
+    }
+    const mt = r.values.mt;
+    if (mt !== undefined) {
+      const sj = scaleJudgeScore(mt, MT_BENCH_TURNS);
+      out.evidence.push({
+        modelId: id,
+        source,
+        kind: "judge",
+        metric: "mt-bench",
+        category,
+        value: mt,
+        lo: sj.lo,
+        hi: sj.hi,
+        n: MT_BENCH_TURNS,
+        scaled: sj.scaled,
+        scaledLo: sj.scaledLo,
+        scaledHi: sj.scaledHi,
+      });
+      used.push("mt-bench");
+    }
+    const mm = r.values.mmlu;
+    if (mm !== undefined) {
+      out.evidence.push(benchmarkEvidence(id, source, mmlu, mm <= 1 ? mm * 100 : mm));
+      used.push("mmlu");
+    }
+    if (used.length === 0) {
+      if (rating === undefined) out.skipped.push({ line: row.line, reason: "no rating, MT-bench or MMLU value" });
+      continue;
+    }
     seen.add(id);
-    rows.push({ id, rating, lo, hi, votes: r.values.votes });
     const lic = t.pick("metadata_hub_license", "license", "License");
     out.models.push({
       id,
       name: t.has("model") ? blankToUndef(t.get(row, "model")) : name,
       license: lic ? blankToUndef(t.get(row, lic))?.toLowerCase() : undefined,
-      url: t.has("url") ? blankToUndef(t.get(row, "url")) : undefined,
+      url: t.pick("url", "Link") ? blankToUndef(t.get(row, t.pick("url", "Link") as string)) : undefined,
     });
     if (name && name !== id) out.aliases.push({ alias: name, modelId: id });
   }
