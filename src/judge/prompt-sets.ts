@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { ModelmapError } from "../core/errors.ts";
 import { loadPromptSet } from "../prompts/load.ts";
 import type { PromptSet } from "../prompts/schema.ts";
@@ -5,8 +6,8 @@ import type { StoredPromptItem } from "../store/judging.ts";
 import type { Store } from "../store/store.ts";
 
 /**
- * Resolves `--prompts SET`: a path to a set file or folder is loaded and stored (replacing an older version
- * under the same name); otherwise SET names a set already stored. Returns the stored name and items.
+ * Resolves `--prompts SET`: an existing path to a set file or folder is loaded and stored (replacing an
+ * older version under the same name); otherwise SET names a set already stored. Returns the stored name and items.
  */
 export function resolvePromptSet(
   store: Store,
@@ -18,21 +19,14 @@ export function resolvePromptSet(
   items: StoredPromptItem[];
 } {
   const stored = store.judging.getPromptSet(ref);
-  if (stored && !/[/\\.]/.test(ref)) {
-    return { name: stored.name, secret: stored.secret, items: store.judging.promptItems(stored.name) };
+  if (!existsSync(ref)) {
+    if (stored) return { name: stored.name, secret: stored.secret, items: store.judging.promptItems(stored.name) };
+    const known = store.judging.listPromptSets().map((s) => s.name);
+    throw new ModelmapError("not_found", `no prompt set named or found at '${ref}'`, {
+      hint: known.length ? `stored sets: ${known.join(", ")}` : "pass a path such as prompts/heldout",
+    });
   }
-  let set: PromptSet;
-  try {
-    set = (opts.loadPath ?? loadPromptSet)(ref);
-  } catch (e) {
-    if (e instanceof ModelmapError && e.code === "not_found" && !stored) {
-      const known = store.judging.listPromptSets().map((s) => s.name);
-      throw new ModelmapError("not_found", `no prompt set named or found at '${ref}'`, {
-        hint: known.length ? `stored sets: ${known.join(", ")}` : "pass a path such as prompts/heldout",
-      });
-    }
-    throw e;
-  }
+  const set = (opts.loadPath ?? loadPromptSet)(ref);
   return storePromptSet(store, set);
 }
 

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Backend } from "../../backends/types.ts";
 import { ModelmapError } from "../../core/errors.ts";
@@ -7,6 +7,7 @@ import { judgeSet } from "../../judge/judge.ts";
 import { formatRate, judgeStats } from "../../judge/judge-stats.ts";
 import { resolveModel, splitList } from "../../judge/models.ts";
 import { resolvePromptSet, storePromptSet } from "../../judge/prompt-sets.ts";
+import { openConfiguredModel } from "../../models/open.ts";
 import { IMPORT_FORMATS, type ImportFormat } from "../../prompts/importers.ts";
 import { loadPromptSet, toJsonl } from "../../prompts/load.ts";
 import { type Command, parseFlags, parseNumberFlag, requireString } from "../command.ts";
@@ -44,6 +45,12 @@ Validates a prompt set without storing it; errors name the file, line and field.
     return 0;
   },
 };
+
+/** `--prompts` names a stored set, or a file or folder relative to the working directory. */
+function setPath(cwd: string, ref: string): string {
+  const p = resolve(cwd, ref);
+  return existsSync(p) ? p : ref;
+}
 
 function parseFormat(v: string | undefined): ImportFormat | "auto" {
   if (v === undefined || v === "auto") return "auto";
@@ -101,10 +108,15 @@ const promptsList: Command = {
   },
 };
 
-async function openModels(specs: string[]): Promise<Map<string, Backend>> {
+/** Configured model ids open through modelmap.yaml (the same factory as `eval --model`). */
+function configured(ctx: Parameters<Command["run"]>[1], config: string | undefined) {
+  return (id: string): Promise<Backend> => openConfiguredModel(id, config, { env: ctx.env, cwd: ctx.cwd });
+}
+
+async function openModels(specs: string[], open: (id: string) => Promise<Backend>): Promise<Map<string, Backend>> {
   const out = new Map<string, Backend>();
   for (const s of specs) {
-    const { id, backend } = await resolveModel(s);
+    const { id, backend } = await resolveModel(s, open);
     if (out.has(id)) throw new ModelmapError("usage", `model '${id}' is listed twice`);
     out.set(id, backend);
   }
@@ -118,13 +130,15 @@ async function closeAll(backends: Iterable<Backend>): Promise<void> {
 const generate: Command = {
   name: "generate",
   summary: "answer a prompt set with one or more models (multi-turn, stored, resumable)",
-  usage: `usage: modelmap generate --models A,B,... --prompts SET [--seed N] [--max-tokens N] [--temperature T] [--system TEXT] [--limit N]
+  usage: `usage: modelmap generate --models A,B,... --prompts SET [--config FILE] [--seed N] [--max-tokens N] [--temperature T] [--system TEXT] [--limit N]
 
 Answers every prompt of SET with every model. Each turn sees the model's earlier answers. Sampling
 depends on the category (greedy for math, coding, extraction, classification, closed QA...; 0.3 for
 knowledge-like; 0.7 for creative). Finished answers are stored under a content key, so rerunning the
 same command resumes; failed answers are recorded and retried next time.
-  --models LIST      comma-separated models: NAME@http://host:port/v1 (OpenAI-compatible server)
+  --models LIST      comma-separated models: ids from modelmap.yaml, or NAME@http://host:port/v1
+                     (a model behind any OpenAI-compatible server)
+  --config FILE      modelmap.yaml (default ./modelmap.yaml)
   --prompts SET      a stored set name, or a path to a set file or folder (stored on first use)
   --seed N           sampling seed (per prompt derived from it; default 0)
   --max-tokens N     per turn (default 1024)
@@ -134,6 +148,7 @@ same command resumes; failed answers are recorded and retried next time.
   async run(argv, ctx) {
     const { values } = parseFlags("generate", argv, {
       models: { type: "string" },
+      config: { type: "string" },
       prompts: { type: "string" },
       seed: { type: "string" },
       "max-tokens": { type: "string" },
@@ -148,8 +163,8 @@ same command resumes; failed answers are recorded and retried next time.
     const temperature = parseNumberFlag("generate", "--temperature", values.temperature, { min: 0, max: 2 });
     const limit = parseNumberFlag("generate", "--limit", values.limit, { int: true, min: 1 });
     const store = ctx.store();
-    const set = resolvePromptSet(store, setRef.includes("/") ? resolve(ctx.cwd, setRef) : setRef);
-    const backends = await openModels(specs);
+    const set = resolvePromptSet(store, setPath(ctx.cwd, setRef));
+    const backends = await openModels(specs, configured(ctx, values.config));
     try {
       const opts: Parameters<typeof generateAnswers>[0] = {
         store,
@@ -193,14 +208,15 @@ function printStats(ctx: Parameters<Command["run"]>[1], judge: string, setName?:
 const judge: Command = {
   name: "judge",
   summary: "judge stored answers with an LLM: pairwise in both orders and 1-10 grades",
-  usage: `usage: modelmap judge --judge MODEL --prompts SET --models A,B,... [--baseline M] [--no-pairwise] [--no-single] [--seed N] [--max-tokens N]
+  usage: `usage: modelmap judge --judge MODEL --prompts SET --models A,B,... [--config FILE] [--baseline M] [--no-pairwise] [--no-single] [--seed N] [--max-tokens N]
 
 Judges the stored answers (run 'modelmap generate' first). Every pair of models is judged in both
 orders; an outcome that flips with the order is recorded as a tie. Every answer also gets a 1-10 grade.
 Math, coding, reasoning and other checkable categories are judged against the prompt's reference.
 Unparseable verdicts are stored with the raw text; a pair with one makes no vote. Each judged pair
 becomes one vote (source judge:SET) that 'modelmap rank' reads. Reruns resume.
-  --judge MODEL      judge model: NAME@http://host:port/v1
+  --judge MODEL      judge model: an id from modelmap.yaml, or NAME@http://host:port/v1
+  --config FILE      modelmap.yaml (default ./modelmap.yaml)
   --prompts SET      stored set name or path
   --models LIST      models whose answers to compare
   --baseline M       only pairs that include model M (win rate against a baseline)
@@ -211,6 +227,7 @@ becomes one vote (source judge:SET) that 'modelmap rank' reads. Reruns resume.
   async run(argv, ctx) {
     const { values } = parseFlags("judge", argv, {
       judge: { type: "string" },
+      config: { type: "string" },
       prompts: { type: "string" },
       models: { type: "string" },
       baseline: { type: "string" },
@@ -226,8 +243,8 @@ becomes one vote (source judge:SET) that 'modelmap rank' reads. Reruns resume.
       throw new ModelmapError("usage", `judge: --baseline ${values.baseline} is not one of --models`);
     }
     const store = ctx.store();
-    const set = resolvePromptSet(store, setRef.includes("/") ? resolve(ctx.cwd, setRef) : setRef);
-    const { id, backend } = await resolveModel(judgeSpec);
+    const set = resolvePromptSet(store, setPath(ctx.cwd, setRef));
+    const { id, backend } = await resolveModel(judgeSpec, configured(ctx, values.config));
     try {
       const opts: Parameters<typeof judgeSet>[0] = {
         store,
