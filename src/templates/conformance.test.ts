@@ -53,13 +53,18 @@ test("all 75 real chat templates in ../shared/data parse, and render a simple ch
       stop: [],
     };
     const now = new Date("2024-07-26T00:00:00Z");
+    const limits = { maxMillis: 60_000 }; // a busy machine must not turn into a failure here
     let out: string;
     try {
-      out = renderChat(t, msgs, { now }).text;
+      out = renderChat(t, msgs, { now, limits }).text;
     } catch {
       // Tool-use variants read `tools` (firefunction: `functions`, `datetime`) without checking that it is defined.
       try {
-        out = renderChat(t, msgs, { now, variables: { tools: [], functions: "[]", datetime: "2024-07-26" } }).text;
+        out = renderChat(t, msgs, {
+          now,
+          limits,
+          variables: { tools: [], functions: "[]", datetime: "2024-07-26" },
+        }).text;
       } catch (e) {
         renderFailures.push(`${basename(f)}: ${(e as Error).message.split("\n")[0]}`);
         continue;

@@ -7,15 +7,19 @@ const isTemplateErr = (re: RegExp) => (e: unknown) =>
   e instanceof ModelmapError && e.code === "template" && re.test(e.message);
 
 test("renders in a worker thread", async () => {
-  const out = await renderIsolated("{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}", {
-    messages: [{ role: "user", content: "hi" }],
-  });
+  const out = await renderIsolated(
+    "{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}",
+    {
+      messages: [{ role: "user", content: "hi" }],
+    },
+    { timeoutMs: 60_000 },
+  );
   assert.equal(out, "[user]hi");
 });
 
 test("the sandbox's own errors come back with their location", async () => {
   await assert.rejects(
-    () => renderIsolated("a\n{{ foo( }}", {}, { origin: "bad.jinja" }),
+    () => renderIsolated("a\n{{ foo( }}", {}, { origin: "bad.jinja", timeoutMs: 60_000 }),
     (e: unknown) =>
       e instanceof ModelmapError && e.code === "template" && e.location?.line === 2 && /line 2, column/.test(e.message),
   );
@@ -40,7 +44,7 @@ test("a template that exhausts the worker's heap is stopped without harming the 
         hog,
         {},
         {
-          timeoutMs: 20_000,
+          timeoutMs: 60_000,
           maxHeapMb: 64,
           limits: { maxSteps: 1e15, maxMillis: 1e9, maxItems: 1e9, maxOutputChars: 1e9 },
         },
