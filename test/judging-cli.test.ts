@@ -135,3 +135,52 @@ test("CLI: label create (with gold), list, export, quality", async () => {
   io = o();
   assert.equal(await runCli(["--db", db, "label", "export", "nope"], io), 2);
 });
+
+test("CLI: rank --style-control and rank style over votes with stored answers", async () => {
+  const { seedAnswers } = await import("./support/labeling-fixture.ts");
+  const dir = mkdtempSync(join(tmpdir(), "mm-style-cli-"));
+  const db = join(dir, "m.db");
+  const store = openStore(db);
+  seedAnswers(store, {
+    set: "s",
+    prompts: 40,
+    models: ["wordy", "terse"],
+    answer: (m, i) =>
+      m === "wordy" ? `## Part\n- ${"long text ".repeat(20 + (i % 7) * 5)}` : `short ${"x ".repeat(i % 5)}`,
+  });
+  store.votes.add(
+    "judge:s",
+    Array.from({ length: 40 }, (_, i) => ({
+      promptId: `s/q${i}`,
+      modelA: i % 2 ? "wordy" : "terse",
+      modelB: i % 2 ? "terse" : "wordy",
+      winner: (i % 3 === 0 ? "tie" : i % 2 ? "model_a" : "model_b") as "tie" | "model_a" | "model_b",
+    })),
+  );
+  store.close();
+  let out = capture();
+  let err = capture();
+  assert.equal(
+    await runCli(["--db", db, "rank", "--style-control", "--source", "judge:s", "--bootstrap", "10"], {
+      stdout: out,
+      stderr: err,
+    }),
+    0,
+    err.text,
+  );
+  assert.match(out.text, /style-controlled ratings \(40 battles, 0 skipped without answers\)/);
+  assert.match(out.text, /tokens\s+-?\d+\.\d\d ± \d+\.\d\d/);
+  out = capture();
+  err = capture();
+  assert.equal(
+    await runCli(["--db", db, "rank", "style", "--format", "json", "--bootstrap", "5"], { stdout: out, stderr: err }),
+    0,
+    err.text,
+  );
+  const j = JSON.parse(out.text) as { models: Array<{ model: string }>; coefficients: Array<{ feature: string }> };
+  assert.deepEqual(
+    j.coefficients.map((c) => c.feature),
+    ["tokens", "headers", "lists", "bold"],
+  );
+  assert.equal(j.models.length, 2);
+});

@@ -81,10 +81,11 @@ difficulty). With --alpaca-eval, reads an AlpacaEval annotations JSON instead (o
   },
 };
 
-const styleRank: Command = {
+export const styleRank: Command = {
   name: "rank style",
   summary: "ratings with style control (answer length and markdown as covariates)",
-  usage: `usage: modelmap rank style [--source S]... [--filter field=value]... [--bootstrap N] [--seed N] [--json]
+  usage: `usage: modelmap rank style [--source S]... [--filter field=value]... [--bootstrap N] [--seed N] [--json | --format json]
+       modelmap rank --style-control [same options]
 
 Bradley-Terry ratings with the normalized differences of answer length (tokens), markdown headers, list
 items and bold spans as covariates, as Chatbot Arena's style control. Needs votes whose answers are
@@ -101,7 +102,9 @@ stored (from 'modelmap judge' or labeling campaigns). Shows the raw rating next 
       bootstrap: { type: "string" },
       seed: { type: "string" },
       json: { type: "boolean" },
+      format: { type: "string" },
     });
+    if (values.format === "json") values.json = true;
     const r = styleControlledRatings(ctx.store(), {
       query: voteQuery(values, "rank style"),
       bootstrap: parseNumberFlag("rank style", "--bootstrap", values.bootstrap, { int: true, min: 0 }) ?? 200,

@@ -7,6 +7,7 @@ import { type OutputFormat, renderRank } from "../../arena/render.ts";
 import { describeBadRows, loadVotes } from "../../arena/sources.ts";
 import { ModelmapError } from "../../core/errors.ts";
 import { type Command, parseFlags, parseKeyValues, parseNumberFlag } from "../command.ts";
+import { styleRank } from "./judge-analysis.ts";
 
 export const FORMATS = ["table", "json", "csv", "md"] as const;
 
@@ -34,6 +35,7 @@ export const rankCommand: Command = {
 
 Rates models from pairwise votes: LMSYS battle files (JSON array or JSONL), aggregated count files
 ({models, X, Y}), vicuna80 threeclass files, or stored votes (no FILE: all stored votes, or --source).
+  --style-control      ratings with answer length and markdown as covariates (see 'modelmap help rank style')
   --source NAME        use stored votes of this source (repeatable)
   --filter FIELD=VALUE keep votes with this field value (judge, category, language, question_id, model,
                        turn, anony; repeatable; not for count files)
@@ -52,6 +54,12 @@ Rates models from pairwise votes: LMSYS battle files (JSON array or JSONL), aggr
   --lambda L|auto      weight of the judge votes in [0, 1]; default auto: the variance-minimizing
                        weight (PPI++ power tuning; 1 is the plain rectifier of the paper)`,
   run(argv, ctx) {
+    // Style control fits length and markdown covariates over votes with stored answers (src/judge/analysis.ts).
+    if (argv.includes("--style-control"))
+      return styleRank.run(
+        argv.filter((a) => a !== "--style-control"),
+        ctx,
+      );
     const { values, positionals } = parseFlags("rank", argv, {
       source: { type: "string", multiple: true },
       filter: { type: "string", multiple: true },
