@@ -148,7 +148,7 @@ test("search, model page, card and comparison", async () => {
   await page.close();
 });
 
-test("run browser drills down to one sample", async () => {
+test("run browser drills down to one sample and one judgment", async () => {
   const page = await newPage();
   await page.goto(`${server.url}/map`);
   await nav(page, "Runs");
@@ -165,6 +165,16 @@ test("run browser drills down to one sample", async () => {
   assert.match((await page.textContent("#extracted")) ?? "", /"strict-match": "4"/);
   assert.match((await page.textContent("#rationale")) ?? "", /Correct final answer/);
   await shot(page, "sample");
+
+  await nav(page, "Runs");
+  await page.click('#judged-sets a:text-is("fixture-heldout")');
+  await page.waitForLoadState("domcontentloaded");
+  assert.equal(await page.locator("#judgments tbody tr").count(), 2);
+  await page.click('a[href="/judgments/fixture-heldout/j-pair"]');
+  await page.waitForLoadState("domcontentloaded");
+  assert.match((await page.textContent("#rationale")) ?? "", /Assistant B lists both dates/);
+  assert.equal(await page.textContent("#outcome"), "second");
+  await shot(page, "judgment");
   await page.close();
 });
 

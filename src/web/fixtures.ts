@@ -138,5 +138,73 @@ export function seedWebFixture(store: Store): { runId: string } {
     },
   ]);
   store.evals.finishRun(runId, { results: { "tiny-math": { "exact_match,strict-match": 0.5, n: 2, n_errors: 1 } } });
+  seedJudging(store);
   return { runId };
+}
+
+/** A held-out prompt with two answers, one single grade and one pairwise verdict, each with its rationale. */
+function seedJudging(store: Store): void {
+  store.judging.putPromptSet(
+    { name: "fixture-heldout", contentHash: "h", secret: false, canary: null, description: "fixture", origin: null },
+    [
+      {
+        setName: "fixture-heldout",
+        id: "p1",
+        category: "extraction",
+        turns: ["List the <b>dates</b> in: 3 May, 9 June."],
+        reference: null,
+        tags: [],
+      },
+    ],
+  );
+  const style = { chars: 10, tokens: 3, headers: 0, lists: 0, bold: 0 };
+  for (const [key, model, out] of [
+    ["ans-a", "acme/alpha-7b", "3 May; 9 June"],
+    ["ans-b", "acme/gamma-8b", "May"],
+  ] as const) {
+    store.judging.putAnswer({
+      key,
+      setName: "fixture-heldout",
+      promptId: "p1",
+      model,
+      outputs: [out],
+      params: {},
+      finishReasons: ["stop"],
+      error: null,
+      ...style,
+    });
+  }
+  const base = {
+    judge: "judge-fixture",
+    setName: "fixture-heldout",
+    promptId: "p1",
+    category: "extraction",
+    parseError: null,
+    referenceGuided: false,
+    judgePromptHash: "jh",
+  };
+  store.judging.putJudgment({
+    ...base,
+    key: "j-single",
+    kind: "single",
+    answerFirst: "ans-a",
+    answerSecond: null,
+    modelFirst: "acme/alpha-7b",
+    modelSecond: null,
+    verdict: null,
+    score: 9,
+    raw: "Both dates found. Rating: [[9]]",
+  });
+  store.judging.putJudgment({
+    ...base,
+    key: "j-pair",
+    kind: "pairwise",
+    answerFirst: "ans-b",
+    answerSecond: "ans-a",
+    modelFirst: "acme/gamma-8b",
+    modelSecond: "acme/alpha-7b",
+    verdict: "second",
+    score: null,
+    raw: "Assistant B lists both dates. [[B]]",
+  });
 }

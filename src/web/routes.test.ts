@@ -152,6 +152,23 @@ test("run browser: the sample page shows the prompt as sent, raw output, extract
     const err = await (await app.request(`/runs/${runId}/samples/tiny-math/2`)).text();
     assert.match(err, /backend timeout/);
     assert.equal((await app.request(`/runs/${runId}/samples/tiny-math/9`)).status, 404);
+    const runs = await (await app.request("/runs")).text();
+    assert.match(runs, /href="\/judgments\/fixture-heldout"/);
+    const list = await (await app.request("/judgments/fixture-heldout")).text();
+    assert.match(list, /9\/10/);
+    assert.match(list, /second/);
+    const pair = await (await app.request("/judgments/fixture-heldout/j-pair")).text();
+    assert.match(pair, /List the &lt;b&gt;dates&lt;\/b&gt; in: 3 May, 9 June\./);
+    assert.match(pair, /Shown first: acme\/gamma-8b<\/h2><pre class="answer">May<\/pre>/);
+    assert.match(pair, /Shown second: acme\/alpha-7b<\/h2><pre class="answer">3 May; 9 June<\/pre>/);
+    assert.match(pair, /<pre id="rationale">Assistant B lists both dates\. \[\[B\]\]<\/pre>/);
+    const api = (await (await app.request("/api/judgments/fixture-heldout/j-single")).json()) as {
+      judgment: { score: number };
+      first: { outputs: string[] };
+    };
+    assert.equal(api.judgment.score, 9);
+    assert.deepEqual(api.first.outputs, ["3 May; 9 June"]);
+    assert.equal((await app.request("/judgments/nothing")).status, 404);
     assert.equal((await app.request("/runs/nope")).status, 404);
   } finally {
     store.close();

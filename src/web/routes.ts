@@ -14,6 +14,7 @@ import type { Store } from "../store/store.ts";
 import { html } from "./html.ts";
 import { page } from "./layout.ts";
 import { arenaPage, benchmarksPage } from "./pages-boards.ts";
+import { judgedSetsSection, judgmentPage, judgmentsPage } from "./pages-judge.ts";
 import { comparePage, mapPage, modelPage, searchPage } from "./pages-map.ts";
 import { runPage, runsPage, samplePage } from "./pages-runs.ts";
 
@@ -207,6 +208,30 @@ function findSample(store: Store, runId: string, task: string, doc: number): Eva
   throw new ModelmapError("not_found", `no sample ${doc} of task '${task}' in run '${runId}'`);
 }
 
+function judgedSets(store: Store): Array<{ setName: string; judgments: number }> {
+  return store.judging
+    .listPromptSets()
+    .map((s) => ({ setName: s.name, judgments: store.judging.judgments({ setName: s.name }).length }))
+    .filter((s) => s.judgments > 0);
+}
+
+function requireJudgments(store: Store, setName: string) {
+  const all = store.judging.judgments({ setName });
+  if (all.length === 0) throw new ModelmapError("not_found", `no judgments for prompt set '${setName}'`);
+  return all;
+}
+
+function judgmentDetail(store: Store, setName: string, key: string) {
+  const judgment = requireJudgments(store, setName).find((j) => j.key === key);
+  if (!judgment) throw new ModelmapError("not_found", `no judgment '${key}' in prompt set '${setName}'`);
+  return {
+    judgment,
+    prompt: store.judging.promptItem(setName, judgment.promptId),
+    first: store.judging.getAnswer(judgment.answerFirst),
+    second: judgment.answerSecond === null ? undefined : store.judging.getAnswer(judgment.answerSecond),
+  };
+}
+
 function runsOf(store: Store, modelId: string) {
   return store.evals.listRuns().filter((r) => r.modelId === modelId);
 }
@@ -313,9 +338,33 @@ export const capmapRoutes: RouteModule = {
 
     app.get(
       "/runs",
-      htmlRoute("Runs", () => runsPage(store.evals.listRuns())),
+      htmlRoute("Runs", () => html`${runsPage(store.evals.listRuns())}${judgedSetsSection(judgedSets(store))}`),
     );
-    app.get("/api/runs", (c) => c.json({ runs: store.evals.listRuns() }));
+    app.get(
+      "/judgments/:set",
+      htmlRoute("Judgments", (c) => {
+        const set = param(c, "set");
+        const q = parseQuery(runQuery, c);
+        const pg = Math.max(1, Math.floor(q.page ?? 1));
+        const all = requireJudgments(store, set);
+        return judgmentsPage(set, all.slice((pg - 1) * PAGE_SIZE, pg * PAGE_SIZE), all.length, pg, PAGE_SIZE);
+      }),
+    );
+    app.get("/api/judgments/:set", (c) => {
+      const q = parseQuery(runQuery, c);
+      const pg = Math.max(1, Math.floor(q.page ?? 1));
+      const all = requireJudgments(store, param(c, "set"));
+      return c.json({ total: all.length, page: pg, judgments: all.slice((pg - 1) * PAGE_SIZE, pg * PAGE_SIZE) });
+    });
+    app.get(
+      "/judgments/:set/:key",
+      htmlRoute("Judgment", (c) => {
+        const d = judgmentDetail(store, param(c, "set"), param(c, "key"));
+        return judgmentPage(d.judgment, d.prompt, d.first, d.second);
+      }),
+    );
+    app.get("/api/judgments/:set/:key", (c) => c.json(judgmentDetail(store, param(c, "set"), param(c, "key"))));
+    app.get("/api/runs", (c) => c.json({ runs: store.evals.listRuns(), judgedSets: judgedSets(store) }));
     app.get(
       "/runs/:id",
       htmlRoute("Run", (c) => {
