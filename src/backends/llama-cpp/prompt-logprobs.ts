@@ -11,9 +11,12 @@ import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { ModelmapError } from "../../core/errors.ts";
 import type { PromptTokenScore } from "../types.ts";
 import type { SequenceScorer } from "./scorer.ts";
-import { scorePosition } from "./tokens.ts";
+import { commonPrefix, scorePosition } from "./tokens.ts";
 
 const WINDOW = 8;
+
+/** The last scored prompt per sequence, for prefix reuse. */
+const lastScored = new WeakMap<SequenceScorer, { tokens: number[]; scores: PromptTokenScore[]; topK: number }>();
 const CHUNK = 256;
 
 export function tokenPieces(model: LlamaModel, tokens: readonly number[], textStart: number): string[] {
@@ -54,9 +57,24 @@ export async function scorePromptTokens(
   const pieces = tokenPieces(model, tokens, textStart);
   const out: PromptTokenScore[] = tokens.map((id, i) => ({ id, text: pieces[i] as string, logprob: null, top: [] }));
   const input = tokens.slice(0, -1);
+  // Reuse the previous request's shared prefix (a multiple-choice context sent once per choice): its tokens
+  // are still in the KV cache and their scores are remembered. Position `keep` is evaluated again because
+  // its distribution predicts the first token that may differ.
+  const last = lastScored.get(scorer);
+  let keep = 0;
+  if (last && last.topK >= topK) {
+    const same = Math.min(commonPrefix(last.tokens, tokens), commonPrefix(scorer.cachedTokens, tokens));
+    keep = Math.max(0, Math.min(same - 1, input.length));
+  }
+  for (let i = 1; i <= keep; i++) {
+    const prev = last?.scores[i] as PromptTokenScore;
+    (out[i] as PromptTokenScore).logprob = prev.logprob;
+    (out[i] as PromptTokenScore).top = prev.top.slice(0, topK);
+  }
+  lastScored.delete(scorer);
   try {
-    await scorer.truncate(0);
-    for (let start = 0; start < input.length; start += CHUNK) {
+    await scorer.truncate(keep);
+    for (let start = keep; start < input.length; start += CHUNK) {
       if (signal?.aborted) throw new ModelmapError("aborted", "prompt scoring aborted");
       const end = Math.min(start + CHUNK, input.length);
       const items: Array<[Token, { generateNext: { probabilities: true } }]> = [];
@@ -79,5 +97,6 @@ export async function scorePromptTokens(
     // The KV cache now holds these tokens; let the scorer take it over from the sequence.
     scorer.resync();
   }
+  lastScored.set(scorer, { tokens: [...tokens], scores: out, topK });
   return out;
 }
