@@ -173,16 +173,19 @@ async function completeOne(
   let generated = "";
   let finish: "stop" | "length" = "length";
   let completionTokens = 0;
+  let usedPromptTokens: number | undefined;
   if (maxTokens > 0) {
     const out = await backend.generate(prompt, generationParams(req, maxTokens), { signal });
     generated = out.text;
     finish = finishReason(out.finishReason);
     completionTokens = out.usage.completionTokens;
+    usedPromptTokens = out.usage.promptTokens;
   }
   const echo = req.echo === true;
   const text = (echo ? prompt : "") + generated;
   if (!wantLogprobs) {
-    const promptTokens = backend.tokenize ? (await backend.tokenize(prompt, { signal })).length : 0;
+    const promptTokens =
+      usedPromptTokens ?? (backend.tokenize ? (await backend.tokenize(prompt, { signal })).length : 0);
     return { text, finishReason: finish, promptTokens, completionTokens, logprobs: null };
   }
   // Prompt tokens are scored alone, so echo logprobs are the same whatever max_tokens is. Generated tokens'
