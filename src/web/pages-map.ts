@@ -66,14 +66,14 @@ export function searchPage(
     r.results.map((h) => ({ label: h.modelId, estimate: h.estimate, lo: h.lo, hi: h.hi, mark: h.tiedForFirst })),
     { title: `Top models for ${r.category}`, unit: "/100" },
   );
-  const tiedMore =
-    r.tiedForFirstCount > r.tiedForFirst.length ? ` and ${r.tiedForFirstCount - r.tiedForFirst.length} more` : "";
   return html`<h1>Find a model</h1>${form}
 <p><strong>${r.total}</strong> models in <strong>${r.category}</strong> match.</p>
 ${
-  r.tiedForFirstCount > 0
-    ? html`<p class="note" id="tied">You cannot tell these <strong>${r.tiedForFirstCount}</strong> apart (tied for first): ${r.tiedForFirst.slice(0, 12).map((t, i) => html`${i ? ", " : ""}<a href="${modelHref(t.modelId)}">${t.modelId}</a>`)}${r.tiedForFirstCount > 12 ? ` …${tiedMore || ` and ${r.tiedForFirstCount - 12} more`}` : ""}</p>`
-    : ""
+  r.tiedForFirstCount > 1
+    ? html`<p class="note" id="tied">You cannot tell these <strong>${r.tiedForFirstCount}</strong> apart (tied for first): ${r.tiedForFirst.slice(0, 12).map((t, i) => html`${i ? ", " : ""}<a href="${modelHref(t.modelId)}">${t.modelId}</a>`)}${r.tiedForFirstCount > 12 ? ` and ${r.tiedForFirstCount - 12} more` : ""}</p>`
+    : r.tiedForFirstCount === 1
+      ? html`<p class="note" id="tied">Clear first: <a href="${modelHref(r.tiedForFirst[0]?.modelId ?? "")}">${r.tiedForFirst[0]?.modelId}</a>; every other model's interval lies below its lower bound.</p>`
+      : ""
 }
 <div class="scroll">${chart}</div>
 <div class="scroll"><table id="results"><thead><tr><th class="num">Rank</th><th>Model</th><th class="num">Score</th><th class="num">95% CI</th><th class="num">Params (B)</th><th>Licence</th><th>Evidence</th></tr></thead><tbody>

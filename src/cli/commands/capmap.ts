@@ -116,7 +116,11 @@ models tied for first cannot be told apart from the best.
       ]);
     }
     ctx.stdout.write(table(rows));
-    if (r.tiedForFirstCount > 0) {
+    if (r.tiedForFirstCount === 1) {
+      ctx.stdout.write(
+        `* clear first: ${r.tiedForFirst[0]?.modelId}; every other model's interval lies below its lower bound\n`,
+      );
+    } else if (r.tiedForFirstCount > 1) {
       const names = r.tiedForFirst.slice(0, 10).map((t) => t.modelId);
       const more = r.tiedForFirstCount > names.length ? ` and ${r.tiedForFirstCount - names.length} more` : "";
       ctx.stdout.write(
