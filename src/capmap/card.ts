@@ -101,7 +101,7 @@ export function renderCard(p: ModelProfile, extras: CardExtras = {}): string {
   lines.push("|---|---|---|---|---|");
   for (const c of p.categories) {
     lines.push(
-      `| ${mdCell(c.cell.category)} | ${f1(c.cell.estimate)} [${f1(c.cell.lo)}, ${f1(c.cell.hi)}] | ${Math.round(c.percentile)} (of ${c.peers}) | ${c.surelyBetter} | ${c.cell.evidence} piece(s), ${c.cell.n} items |`,
+      `| ${mdCell(c.cell.category)} | ${f1(c.cell.estimate)} [${f1(c.cell.lo)}, ${f1(c.cell.hi)}] | ${Math.round(c.percentile)} (${c.peers} peers) | ${c.surelyBetter} | ${c.cell.evidence} piece(s), ${c.cell.n} items |`,
     );
   }
   lines.push("", "## Evidence", "");

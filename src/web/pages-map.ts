@@ -114,7 +114,7 @@ ${m.url ? html`<dt>Hub</dt><dd>${m.url}</dd>` : ""}
 <div class="scroll"><table id="categories"><thead><tr><th>Category</th><th class="num">Score</th><th class="num">95% CI</th><th class="num">Percentile among peers</th><th class="num">Peers surely better</th><th>Verdict</th></tr></thead><tbody>
 ${p.categories.map(
   (c) =>
-    html`<tr><td>${c.cell.category}</td><td class="num">${fmt1(c.cell.estimate)}</td><td class="num">${fmt1(c.cell.lo)} – ${fmt1(c.cell.hi)}</td><td class="num">${Math.round(c.percentile)} of ${c.peers}</td><td class="num">${c.surelyBetter}</td><td>${c.verdict === "strength" ? html`<span class="badge good">strength</span>` : c.verdict === "weakness" ? html`<span class="badge warn">weakness</span>` : "typical"}</td></tr>`,
+    html`<tr><td>${c.cell.category}</td><td class="num">${fmt1(c.cell.estimate)}</td><td class="num">${fmt1(c.cell.lo)} – ${fmt1(c.cell.hi)}</td><td class="num">${Math.round(c.percentile)} (${c.peers} peers)</td><td class="num">${c.surelyBetter}</td><td>${c.verdict === "strength" ? html`<span class="badge good">strength</span>` : c.verdict === "weakness" ? html`<span class="badge warn">weakness</span>` : "typical"}</td></tr>`,
 )}</tbody></table></div>
 <h2>Evidence</h2>
 <div class="scroll"><table id="evidence"><thead><tr><th>Category</th><th>Metric</th><th>Source</th><th class="num">Value</th><th class="num">95% CI</th><th class="num">Items</th><th class="num">Random</th><th class="num">Scaled</th></tr></thead><tbody>
