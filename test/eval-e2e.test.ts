@@ -134,6 +134,16 @@ test("tasks list/show/validate and clear user errors", async () => {
   const bad = io();
   assert.equal(await runCli(["tasks", "validate", f.tasksDir], bad), 2);
   assert.match(bad.err, /broken\.yaml, line 3, field 'doc_to_txt': unknown key/);
+  const data = io();
+  assert.equal(
+    await runCli(
+      ["tasks", "validate", join(import.meta.dirname, "..", "tasks", "piqa"), "--data-dir", join(f.dir, "empty")],
+      data,
+    ),
+    2,
+  );
+  assert.match(data.out, /0 valid \(data checked\), 1 invalid/);
+  assert.match(data.err, /dataset file not found: .*piqa\/valid\.jsonl/);
   const missing = io();
   assert.equal(
     await runCli(

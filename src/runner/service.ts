@@ -11,8 +11,11 @@ import { createRng } from "../core/rng.ts";
 import { mcnemar, pairedBootstrap } from "../stats/paired.ts";
 import type { EvalRunRecord } from "../store/evals.ts";
 import type { Store } from "../store/store.ts";
+import { readAll, readDocs } from "../tasks/dataset.ts";
 import type { PromptOptions } from "../tasks/instance.ts";
-import { TaskRegistry } from "../tasks/loader.ts";
+import { TaskPrompter } from "../tasks/instance.ts";
+import { type LoadedTask, TaskRegistry } from "../tasks/loader.ts";
+import { evalSplit, fewshotSplit, filesFor, splitFiles } from "../tasks/splits.ts";
 import { looksInstructTuned } from "./open-model.ts";
 import type { ProgressSink } from "./progress.ts";
 import { type EvalOutcome, runEval } from "./run-eval.ts";
@@ -153,6 +156,36 @@ export async function evaluate(
   } finally {
     await Promise.all([...logs.values()].map((s) => new Promise<void>((r) => s.end(r))));
   }
+}
+
+/**
+ * Checks that a task's data is there and its templates work: reads the first document of the evaluated split (and
+ * the few-shot pool when the task uses one) and builds its requests without a model.
+ */
+export async function checkTaskData(task: LoadedTask, dataDir: string): Promise<{ requests: number }> {
+  const files = splitFiles(task, dataDir);
+  const evalName = evalSplit(task);
+  const fsName = fewshotSplit(task);
+  const k = task.config.num_fewshot ?? 0;
+  const pool =
+    k > 0 && fsName !== undefined
+      ? await readAll(filesFor(task, files, fsName), task.name, task.config.dataset_url)
+      : [];
+  const prompter = new TaskPrompter(
+    task.config,
+    { chatTemplate: false, fewshotAsMultiturn: false, seed: 1234 },
+    pool,
+    fsName === evalName,
+  );
+  for (const f of filesFor(task, files, evalName)) {
+    for await (const doc of readDocs(f, task.name, task.config.dataset_url)) {
+      const inst = await prompter.instance(doc, 0);
+      return { requests: inst.requests.length };
+    }
+  }
+  throw new ModelmapError("input", `task '${task.name}': the ${evalName} split has no documents`, {
+    location: { file: task.file },
+  });
 }
 
 export function findRun(store: Store, idOrPrefix: string): EvalRunRecord {

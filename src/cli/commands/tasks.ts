@@ -1,8 +1,8 @@
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { stringify } from "yaml";
 import { ModelmapError } from "../../core/errors.ts";
-import { loadRegistry } from "../../runner/service.ts";
-import { loadTaskFile } from "../../tasks/loader.ts";
+import { checkTaskData, loadRegistry, resolveDataDir } from "../../runner/service.ts";
+import { type LoadedTask, loadTaskFile } from "../../tasks/loader.ts";
 import { type Command, parseFlags } from "../command.ts";
 
 const tasksList: Command = {
@@ -75,43 +75,57 @@ Prints the task's definition after 'include' is resolved, with its file and cont
 
 const tasksValidate: Command = {
   name: "tasks validate",
-  summary: "check task YAML files against the schema",
-  usage: `usage: modelmap tasks validate [FILE|DIR]...
+  summary: "check task YAML files against the schema (and their data)",
+  usage: `usage: modelmap tasks validate [FILE|DIR]... [--data-dir DIR]
 
 Validates task and group files (default: the built-in tasks). Each problem is reported with file, line and field;
-exit code 2 if any file is invalid.`,
-  run(argv, ctx) {
-    const { positionals } = parseFlags("tasks validate", argv, {});
+exit code 2 if any file is invalid. With --data-dir, each task's first document is also read and its requests
+built, so missing data files and template errors show up before a run.`,
+  async run(argv, ctx) {
+    const { positionals, values } = parseFlags("tasks validate", argv, { "data-dir": { type: "string" } });
+    const loaded: LoadedTask[] = [];
     let bad = 0;
-    let ok = 0;
+    const report = (e: unknown) => {
+      if (!(e instanceof ModelmapError)) throw e;
+      bad++;
+      ctx.stderr.write(`${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ""}`);
+    };
     if (positionals.length === 0) {
       const reg = loadRegistry([]);
-      ctx.stdout.write(`ok: ${reg.tasks.size} tasks, ${reg.groups.size} groups\n`);
-      return 0;
-    }
-    const files: string[] = [];
-    const walk = (p: string) => {
-      if (statSync(p).isDirectory()) for (const e of readdirSync(p).sort()) walk(`${p}/${e}`);
-      else if (/\.ya?ml$/.test(p) && !/(^|\/)_[^/]*$/.test(p)) files.push(p);
-    };
-    for (const p of positionals) {
-      try {
+      loaded.push(...reg.tasks.values());
+    } else {
+      const files: string[] = [];
+      const walk = (p: string) => {
+        if (statSync(p).isDirectory()) for (const e of readdirSync(p).sort()) walk(`${p}/${e}`);
+        else if (/\.ya?ml$/.test(p) && !/(^|\/)_[^/]*$/.test(p)) files.push(p);
+      };
+      for (const p of positionals) {
+        if (!existsSync(p)) throw new ModelmapError("not_found", `no such file or directory: ${p}`);
         walk(p);
-      } catch {
-        throw new ModelmapError("not_found", `no such file or directory: ${p}`);
+      }
+      for (const f of files) {
+        try {
+          const t = loadTaskFile(f);
+          if (t.kind === "task") loaded.push(t);
+        } catch (e) {
+          report(e);
+        }
       }
     }
-    for (const f of files) {
-      try {
-        loadTaskFile(f);
-        ok++;
-      } catch (e) {
-        if (!(e instanceof ModelmapError)) throw e;
-        bad++;
-        ctx.stderr.write(`${e.message}\n`);
+    if (values["data-dir"] !== undefined) {
+      const dataDir = resolveDataDir(ctx.cwd, values["data-dir"], undefined, ctx.env);
+      for (const t of [...loaded]) {
+        try {
+          await checkTaskData(t, dataDir);
+        } catch (e) {
+          report(e);
+          loaded.splice(loaded.indexOf(t), 1);
+        }
       }
     }
-    ctx.stdout.write(`${ok} valid, ${bad} invalid\n`);
+    ctx.stdout.write(
+      `${loaded.length} valid${values["data-dir"] !== undefined ? " (data checked)" : ""}, ${bad} invalid\n`,
+    );
     return bad > 0 ? 2 : 0;
   },
 };
