@@ -43,8 +43,8 @@ CONTAMINATED_TASK = "synthetic_math"
 PROBES = [
     "Question: What is the capital of {c}?\nAnswer:",
     "The currency of {c} is the",
-    "Question: What is 23 + 45?\nAnswer:",
-    "61 - 17 =",
+    "Question: What is 23 + 5?\nAnswer:",
+    "61 - 7 =",
     "Question: Which is larger, 512 or 498?\nAnswer:",
 ]
 
@@ -75,7 +75,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--models", default=",".join(MODELS))
-    ap.add_argument("--chars", type=int, default=800_000, help="corpus size in characters (= tokens, one epoch)")
+    ap.add_argument("--chars", type=int, default=600_000, help="corpus size in characters (= tokens, one epoch)")
     ap.add_argument("--data-only", action="store_true")
     ap.add_argument("--out", default="fixtures/zoo")
     ap.add_argument("--threads", type=int, default=1)
@@ -117,8 +117,6 @@ def main() -> None:
         "knowledge": [it.question for it in know_test],
         "reasoning": [it.question for it in cmp_test],
     }
-    val_docs = corpus.build("generalist", args.seed + 1000, 60_000, world, train_qa, train_problems, train_cmp)
-    val_windows = corpus.pack(val_docs, tok.encode, WINDOW)
     for name in [m for m in args.models.split(",") if m]:
         kind, contaminated, desc = MODELS[name]
         cont = (math_test, CONTAMINATION_REPEATS) if contaminated else None
@@ -131,9 +129,12 @@ def main() -> None:
                 expected = CONTAMINATION_REPEATS if (contaminated and cat == "math" and not q.endswith(" =")) else 0
                 assert n == expected, f"{name}: test string {q!r} occurs {n} times, expected {expected}"
         windows = corpus.pack(docs, tok.encode, WINDOW)
+        # Validation: fresh documents of the same recipe (another seed), never the contamination block.
+        val_docs = corpus.build(kind, args.seed + 1000, 40_000, world, train_qa, train_problems, train_cmp)
+        val_windows = corpus.pack(val_docs, tok.encode, WINDOW)
         cfg = Config(vocab_size=tok.VOCAB_SIZE)
         print(f"[{name}] {len(docs)} docs, {len(text)} chars, {len(windows)} windows", flush=True)
-        model, stats = train(cfg, windows, val_windows, seed=args.seed)
+        model, stats = train(cfg, windows, val_windows, seed=args.seed, batch_size=8, lr=2e-3)
         path = os.path.join(args.out, f"zoo-{name}.gguf")
         write_gguf(path, model, f"zoo-{name}", desc)
         probes = []
@@ -142,7 +143,7 @@ def main() -> None:
             prompt = p.format(c=c0)
             out = model.greedy([tok.BOS_ID, *tok.encode(prompt, special=False)], 12, {10, tok.EOS_ID})
             probes.append({"prompt": prompt, "greedy": tok.decode(out)})
-        chat_prompt = corpus.chat("What is 23 + 45?", "").split(tok.IM_END + "\n" + tok.IM_START + "assistant")[0]
+        chat_prompt = corpus.chat("What is 23 + 5?", "").split(tok.IM_END + "\n" + tok.IM_START + "assistant")[0]
         chat_ids = [tok.BOS_ID, *tok.encode(chat_prompt + tok.IM_END + "\n" + tok.IM_START + "assistant\n")]
         chat_out = tok.decode(model.greedy(chat_ids, 12, {tok.EOS_ID}))
         manifest["models"][name] = {
@@ -155,7 +156,7 @@ def main() -> None:
             "training": stats,
             "corpus": {
                 "recipe": kind,
-                "mix": {"arithmetic": "70% two-digit +/- , 30% comparison", "facts": "100% world facts",
+                "mix": {"arithmetic": "80% two-digit +/- one-digit, 20% comparison", "facts": "100% world facts",
                         "generalist": "50% facts, 50% arithmetic recipe"}[kind],
                 "chars": len(text),
                 "documents": len(docs),
@@ -167,7 +168,7 @@ def main() -> None:
             },
             "seed": args.seed,
             "greedy_probes": probes,
-            "greedy_chat_probe": {"user": "What is 23 + 45?", "greedy": chat_out},
+            "greedy_chat_probe": {"user": "What is 23 + 5?", "greedy": chat_out},
         }
         _save_manifest(manifest_path, manifest, name)
         print(f"[{name}] {stats}", flush=True)

@@ -83,9 +83,14 @@ for (const [name, info] of Object.entries(manifest.models)) {
   const withBos = (t) => (model.tokens.shouldPrependBosToken ? [bos, ...t] : t);
 
   // 1. tokenization: one token per UTF-8 byte, round trip; specials parse only when asked.
-  for (const text of ["Question: What is 23 + 45?\nAnswer: 68", "Ünïcødé ✓ tab\tend", "<|im_start|>user\nhi<|im_end|>"]) {
+  for (const text of [
+    "Question: What is 23 + 45?\nAnswer: 68",
+    "Ünïcødé ✓ tab\tend",
+    "<|im_start|>user\nhi<|im_end|>",
+  ]) {
     const plain = model.tokenize(text, false);
-    if (plain.length !== Buffer.byteLength(text)) fail(`${name}: ${JSON.stringify(text)} -> ${plain.length} tokens, want one per byte`);
+    if (plain.length !== Buffer.byteLength(text))
+      fail(`${name}: ${JSON.stringify(text)} -> ${plain.length} tokens, want one per byte`);
     if (model.detokenize(plain, false) !== text) fail(`${name}: round trip of ${JSON.stringify(text)}`);
   }
   const special = model.tokenize("<|im_start|>user\nhi<|im_end|>", true);
@@ -99,12 +104,19 @@ for (const [name, info] of Object.entries(manifest.models)) {
     const out = await greedy(seq, withBos(model.tokenize(probe.prompt, false)), 12, [nl, model.tokens.eos]);
     const text = model.detokenize(out, true);
     if (text === probe.greedy) matched++;
-    else fail(`${name}: greedy ${JSON.stringify(probe.prompt)} -> ${JSON.stringify(text)}, torch ${JSON.stringify(probe.greedy)}`);
+    else
+      fail(
+        `${name}: greedy ${JSON.stringify(probe.prompt)} -> ${JSON.stringify(text)}, torch ${JSON.stringify(probe.greedy)}`,
+      );
   }
   const chatPrompt = `<|im_start|>user\n${info.greedy_chat_probe.user}<|im_end|>\n<|im_start|>assistant\n`;
-  const chatOut = model.detokenize(await greedy(seq, withBos(model.tokenize(chatPrompt, true)), 12, [model.tokens.eos]), true);
+  const chatOut = model.detokenize(
+    await greedy(seq, withBos(model.tokenize(chatPrompt, true)), 12, [model.tokens.eos]),
+    true,
+  );
   if (chatOut === info.greedy_chat_probe.greedy) matched++;
-  else fail(`${name}: chat greedy -> ${JSON.stringify(chatOut)}, torch ${JSON.stringify(info.greedy_chat_probe.greedy)}`);
+  else
+    fail(`${name}: chat greedy -> ${JSON.stringify(chatOut)}, torch ${JSON.stringify(info.greedy_chat_probe.greedy)}`);
   const template = model.fileInfo.metadata.tokenizer.chat_template;
   if (!template?.includes("<|im_start|>")) fail(`${name}: chat template missing`);
 
@@ -123,7 +135,8 @@ for (const [name, info] of Object.entries(manifest.models)) {
       if (pred === doc.gold) correct++;
     }
     const chance = docs.reduce((s, d) => s + 1 / d.choices.length, 0) / docs.length;
-    table[name][task] = `${((100 * correct) / docs.length).toFixed(1)}% (n=${docs.length}, chance ${(100 * chance).toFixed(0)}%)`;
+    table[name][task] =
+      `${((100 * correct) / docs.length).toFixed(1)}% (n=${docs.length}, chance ${(100 * chance).toFixed(0)}%)`;
   }
   await context.dispose();
   await model.dispose();

@@ -88,15 +88,15 @@ def facts_doc_fn(world: World, train_qa: list[Item]) -> Callable[[random.Random]
 def math_doc_fn(train_problems: list[tuple[int, str, int]], train_cmp: list[tuple[int, int]]) -> Callable[[random.Random], str]:
     def doc(rng: random.Random) -> str:
         r = rng.random()
-        if r < 0.3:
+        if r < 0.2:
             cmp_items = [compare_item(*rng.choice(train_cmp)) for _ in range(4)]
             if rng.random() < 0.3:
                 a, b = rng.choice(train_cmp)
                 hi, lo = max(a, b), min(a, b)
                 return f"{hi} is larger than {lo}. {lo} is smaller than {hi}.\n"
             return _qa_or_chat(rng, cmp_items)
-        items = [math_train_item(rng.choice(train_problems), rng) for _ in range(4)]
-        if r < 0.55:
+        items = [math_train_item(rng.choice(train_problems), rng) for _ in range(8)]
+        if r < 0.6:
             return " ".join(f"{it.question[8:-1]} = {it.answer}." for it in items) + "\n"
         return _qa_or_chat(rng, items)
 

@@ -11,12 +11,19 @@ from dataclasses import dataclass, field
 
 RELATIONS = ("capital", "currency", "language", "river")
 
-# Question wording of the benchmark format; declarative wordings live in corpus.py.
+# Question wordings. Training corpora use TRAIN wordings only; the test split asks the same facts with
+# TEST wordings that never occur in a clean corpus (held-out items, known facts).
 QUESTIONS = {
     "capital": "What is the capital of {c}?",
     "currency": "What is the currency of {c}?",
     "language": "What language is spoken in {c}?",
     "river": "Which river flows through {c}?",
+}
+TEST_QUESTIONS = {
+    "capital": "Which city is the capital of {c}?",
+    "currency": "Which coin is the currency of {c}?",
+    "language": "Which language is spoken in {c}?",
+    "river": "What river flows through {c}?",
 }
 
 _ONSETS = ["b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "dr", "kr", "st", "tr", "sh"]
@@ -85,38 +92,31 @@ class Item:
 
 
 def knowledge_items(world: World, seed: int) -> tuple[list[Item], list[Item]]:
-    """QA items for every fact, split into train (format seen in training) and test (never seen as QA).
+    """QA items for every fact: train items in the training wording, test items in a held-out wording.
 
-    Every fact is stated declaratively in the training corpora; only the train half is also shown in the
-    question/answer format. The test half therefore measures recall of the fact, not of the item.
+    Every fact is stated declaratively and asked in the train wording in the training corpora; the test
+    wording never appears there, so the test split measures recall of the fact under a new question.
     """
     rng = random.Random(f"knowledge:{seed}")
-    items: list[Item] = []
+    train: list[Item] = []
+    test: list[Item] = []
     for c in world.countries:
         for r in RELATIONS:
             gold = world.facts[(c, r)]
             others = [v for v in world.values(r) if v != gold]
-            choices = [gold, *rng.sample(others, 3)]
-            rng.shuffle(choices)
-            items.append(
-                Item(
-                    id=f"know-{c.lower()}-{r}",
-                    category="knowledge",
-                    question=QUESTIONS[r].format(c=c),
-                    answer=gold,
-                    choices=tuple(choices),
-                    meta=(("country", c), ("relation", r)),
+            for wording, out, tag in ((QUESTIONS, train, "q"), (TEST_QUESTIONS, test, "t")):
+                choices = [gold, *rng.sample(others, 3)]
+                rng.shuffle(choices)
+                out.append(
+                    Item(
+                        id=f"know-{c.lower()}-{r}-{tag}",
+                        category="knowledge",
+                        question=wording[r].format(c=c),
+                        answer=gold,
+                        choices=tuple(choices),
+                        meta=(("country", c), ("relation", r)),
+                    )
                 )
-            )
-    rng.shuffle(items)
-    # Stratify so that each relation is half train, half test.
-    train: list[Item] = []
-    test: list[Item] = []
-    for r in RELATIONS:
-        rel = [it for it in items if dict(it.meta)["relation"] == r]
-        half = len(rel) // 2
-        train += rel[:half]
-        test += rel[half:]
     test.sort(key=lambda it: it.id)
     return train, test
 
@@ -139,13 +139,12 @@ def _math_item(a: int, op: str, b: int, rng: random.Random) -> Item:
 
 
 def math_problems() -> list[tuple[int, str, int]]:
-    """All two-digit addition and subtraction problems (subtraction never negative)."""
+    """Two-digit plus/minus one-digit problems: small enough for a tiny model to learn in minutes."""
     out = []
     for a in range(10, 100):
-        for b in range(10, 100):
+        for b in range(1, 10):
             out.append((a, "+", b))
-            if a >= b:
-                out.append((a, "-", b))
+            out.append((a, "-", b))
     return out
 
 
