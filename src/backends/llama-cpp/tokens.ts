@@ -109,19 +109,17 @@ export const MIN_LOGPROB = Math.log(1.401298464324817e-45);
  * (node-llama-cpp's `probabilities` output).
  */
 export function scorePosition(probabilities: ReadonlyMap<number, number>, target: number): PositionScore {
-  let first = true;
-  let greedyToken = -1;
+  // Iterating values (not entries) avoids allocating a pair per vocabulary entry: this loop runs over the
+  // whole vocabulary at every scored position.
+  const greedyToken = probabilities.keys().next().value ?? -1;
   let mean = 0;
   let second = 0;
-  for (const [tok, p] of probabilities) {
-    if (first) {
-      greedyToken = tok;
-      first = false;
-    }
+  for (const p of probabilities.values()) {
     if (p > 0) {
       const lp = Math.log(p);
-      mean += p * lp;
-      second += p * lp * lp;
+      const plp = p * lp;
+      mean += plp;
+      second += plp * lp;
     }
   }
   const p = probabilities.get(target) ?? 0;
