@@ -1,5 +1,6 @@
 import type { Vote } from "../core/votes.ts";
 import type { CapmapRepo } from "./capmap.ts";
+import type { CheckRepo } from "./contamination.ts";
 import type { EvalRepo } from "./evals.ts";
 import type { JudgingRepo } from "./judging.ts";
 import type { LabelingRepo } from "./labeling.ts";
@@ -18,6 +19,8 @@ export interface Store {
   readonly judging: JudgingRepo;
   /** Blind human labeling: labelers, campaigns, assignments (src/labeling). */
   readonly labeling: LabelingRepo;
+  /** Contamination checks and prompt-sensitivity reports (src/contamination, src/sensitivity). */
+  readonly checks: CheckRepo;
   /** Runs `fn` in one transaction: all of it is written or none of it. */
   transaction<T>(fn: () => T): T;
   close(): void;

@@ -1,5 +1,6 @@
 import type { Store } from "../store.ts";
 import { SqliteCapmapRepo } from "./capmap.ts";
+import { SqliteCheckRepo } from "./contamination.ts";
 import { type Db, openDb } from "./db.ts";
 import { SqliteEvalRepo } from "./evals.ts";
 import { SqliteJudgingRepo } from "./judging.ts";
@@ -14,6 +15,7 @@ export class SqliteStore implements Store {
   readonly evals: SqliteEvalRepo;
   readonly judging: SqliteJudgingRepo;
   readonly labeling: SqliteLabelingRepo;
+  readonly checks: SqliteCheckRepo;
 
   constructor(path: string) {
     this.path = path;
@@ -23,6 +25,7 @@ export class SqliteStore implements Store {
     this.evals = new SqliteEvalRepo(this.db);
     this.judging = new SqliteJudgingRepo(this.db);
     this.labeling = new SqliteLabelingRepo(this.db);
+    this.checks = new SqliteCheckRepo(this.db);
   }
 
   transaction<T>(fn: () => T): T {

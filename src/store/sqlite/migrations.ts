@@ -3,6 +3,8 @@
  * bump of `user_version`, so a crash leaves the database at the previous version, never half-migrated.
  * Append new migrations at the end with the next number; never edit one that has shipped.
  */
+
+import { CHECKS_MIGRATION_SQL } from "./contamination.ts";
 import { JUDGING_MIGRATION_SQL } from "./judging.ts";
 import { LABELING_MIGRATION_SQL } from "./labeling.ts";
 
@@ -151,4 +153,5 @@ export const MIGRATIONS: Migration[] = [
   },
   { version: 3, name: "prompt sets, answers, LLM judgments", sql: JUDGING_MIGRATION_SQL },
   { version: 4, name: "blind human labeling: labelers, campaigns, items, assignments", sql: LABELING_MIGRATION_SQL },
+  { version: 6, name: "contamination and prompt-sensitivity reports", sql: CHECKS_MIGRATION_SQL },
 ];

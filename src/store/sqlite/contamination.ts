@@ -1,0 +1,69 @@
+import type { CheckKind, CheckRepo, CheckReportRecord } from "../contamination.ts";
+import type { Db } from "./db.ts";
+
+/** Migration 6: one row per (kind, model, task); the report is JSON. */
+export const CHECKS_MIGRATION_SQL = `
+  CREATE TABLE check_reports (
+    kind TEXT NOT NULL CHECK (kind IN ('contamination','sensitivity')),
+    model_id TEXT NOT NULL,
+    task TEXT NOT NULL,
+    report_json TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    PRIMARY KEY (kind, model_id, task)
+  );
+  CREATE INDEX check_reports_model ON check_reports(model_id);
+`;
+
+interface Row {
+  kind: CheckKind;
+  model_id: string;
+  task: string;
+  report_json: string;
+  created_at: string;
+}
+
+function toRecord(r: Row): CheckReportRecord {
+  return {
+    kind: r.kind,
+    modelId: r.model_id,
+    task: r.task,
+    report: JSON.parse(r.report_json),
+    createdAt: r.created_at,
+  };
+}
+
+export class SqliteCheckRepo implements CheckRepo {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  put(kind: CheckKind, modelId: string, task: string, report: unknown): void {
+    this.#db
+      .prepare(
+        `INSERT INTO check_reports (kind, model_id, task, report_json) VALUES (?, ?, ?, ?)
+         ON CONFLICT (kind, model_id, task) DO UPDATE SET report_json = excluded.report_json,
+           created_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`,
+      )
+      .run(kind, modelId, task, JSON.stringify(report));
+  }
+
+  get(kind: CheckKind, modelId: string, task: string): CheckReportRecord | undefined {
+    const r = this.#db
+      .prepare("SELECT * FROM check_reports WHERE kind = ? AND model_id = ? AND task = ?")
+      .get(kind, modelId, task) as Row | undefined;
+    return r ? toRecord(r) : undefined;
+  }
+
+  list(kind: CheckKind, modelId?: string): CheckReportRecord[] {
+    const rows = (
+      modelId === undefined
+        ? this.#db.prepare("SELECT * FROM check_reports WHERE kind = ? ORDER BY model_id, task").all(kind)
+        : this.#db
+            .prepare("SELECT * FROM check_reports WHERE kind = ? AND model_id = ? ORDER BY task")
+            .all(kind, modelId)
+    ) as Row[];
+    return rows.map(toRecord);
+  }
+}
