@@ -150,8 +150,10 @@ export function styleControlledRatings(
   const answers = answersFor(store, votes);
   const index = new Map<string, number>();
   const idx = (m: string) => {
-    let i = index.get(m);
-    if (i === undefined) index.set(m, (i = index.size));
+    const known = index.get(m);
+    if (known !== undefined) return known;
+    const i = index.size;
+    index.set(m, i);
     return i;
   };
   const battles: StyledBattle[] = [];

@@ -93,9 +93,9 @@ export async function judgeSet(o: JudgeOptions): Promise<JudgeSummary> {
   const source = o.source ?? `judge:${o.setName}`;
   const byPrompt = new Map<string, Map<string, AnswerRecord>>();
   for (const a of o.store.judging.latestAnswers(o.setName, o.models)) {
-    let m = byPrompt.get(a.promptId);
-    if (!m) byPrompt.set(a.promptId, (m = new Map()));
+    const m = byPrompt.get(a.promptId) ?? new Map<string, AnswerRecord>();
     m.set(a.model, a);
+    byPrompt.set(a.promptId, m);
   }
   const summary: JudgeSummary = {
     pairwiseCalls: 0,

@@ -4,7 +4,7 @@ import type { Vote } from "../core/votes.ts";
 import { fitBradleyTerry } from "../stats/bradley-terry.ts";
 import { krippendorffAlphaNominal } from "../stats/krippendorff.ts";
 import { binomialTestPValue } from "../stats/proportion.ts";
-import type { AssignmentRecord, CampaignItem } from "../store/labeling.ts";
+import type { AssignmentRecord } from "../store/labeling.ts";
 import type { Store } from "../store/store.ts";
 
 /**
@@ -35,7 +35,7 @@ export interface CampaignQuality {
 }
 
 /** Outcome of a vote in the item's own frame: 0 = model_a wins, 1 = model_b wins, 2 = tie (either kind). */
-function outcome(it: CampaignItem, a: AssignmentRecord): number {
+function outcome(a: AssignmentRecord): number {
   if (a.choice === "tie" || a.choice === "both_bad") return 2;
   const leftIsA = a.leftIs === "model_a";
   return (a.choice === "left") === leftIsA ? 0 : 1;
@@ -61,7 +61,7 @@ export function campaignQuality(
     const it = items.get(a.itemId);
     if (it && it.goldWinner === null) {
       const u = byItem.get(a.itemId) ?? [];
-      u.push(outcome(it, a));
+      u.push(outcome(a));
       byItem.set(a.itemId, u);
     }
   }
@@ -71,7 +71,7 @@ export function campaignQuality(
   for (const a of voted) {
     const it = items.get(a.itemId);
     if (!it || it.goldWinner !== null) continue;
-    const o = outcome(it, a);
+    const o = outcome(a);
     ordinary.push({ modelA: it.modelA, modelB: it.modelB, winner: o === 0 ? "model_a" : o === 1 ? "model_b" : "tie" });
   }
   const counts = aggregateVotes(ordinary);
@@ -102,7 +102,7 @@ export function campaignQuality(
     for (const a of as) {
       const it = items.get(a.itemId);
       if (!it) continue;
-      const o = outcome(it, a);
+      const o = outcome(a);
       if (it.goldWinner !== null) {
         gn++;
         if (goldOutcome(it.goldWinner) === o) gk++;

@@ -256,7 +256,7 @@ export class LabelingService {
     const leftWonFor = a.choice === "left" ? 1 : a.choice === "right" ? 0 : 0.5;
     // score from the side of the alphabetically first model of the pair
     const leftModel = a.leftIs === "model_a" ? it.modelA : it.modelB;
-    const first = it.modelA < it.modelB ? it.modelA : it.modelB;
+    const first = [it.modelA, it.modelB].sort()[0];
     s.score += leftModel === first ? leftWonFor : 1 - leftWonFor;
     s.voted++;
   }

@@ -54,7 +54,9 @@ export function styleDesign(k: number, battles: StyledBattle[], p: number): Pair
   const active = [...Array(p).keys()].filter((c) => (sds[c] as number) > 1e-12);
   const q = active.length;
   const zq = new Float64Array(m * q);
-  for (let r = 0; r < m; r++) active.forEach((c, e) => (zq[r * q + e] = z[r * p + c] as number));
+  for (let r = 0; r < m; r++) {
+    for (let e = 0; e < q; e++) zq[r * q + e] = z[r * p + (active[e] as number)] as number;
+  }
   return {
     k,
     i: Int32Array.from(battles, (b) => b.i),

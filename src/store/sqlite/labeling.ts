@@ -163,11 +163,7 @@ export class SqliteLabelingRepo implements LabelingRepo {
     expertise: string | null;
     region: string | null;
   }): void {
-    this.#db
-      .prepare(
-        "INSERT INTO labelers (id, session_hash, csrf_token, language, expertise, region) VALUES (?, ?, ?, ?, ?, ?)",
-      )
-      .run(l.id, l.sessionHash, l.csrfToken, l.language, l.expertise, l.region);
+    this.#insertLabeler.run(l.id, l.sessionHash, l.csrfToken, l.language, l.expertise, l.region);
   }
 
   labelerBySession(sessionHash: string): LabelerRecord | undefined {
