@@ -173,3 +173,23 @@ test("generate then judge: multi-turn answers, both orders, votes, unparseable r
   assert.equal(judgeSrv.requests.length, calls);
   store.close();
 });
+
+test("score parsing agrees with FastChat on 330 real GPT-4 single-grade judgments (4 unparseable)", async () => {
+  const { existsSync, readFileSync } = await import("node:fs");
+  const file = "../shared/data/mt_bench/model_judgment__gpt-4_single__llama3-8b-normal+griffin.jsonl";
+  assert.ok(existsSync(file), `shared data missing: ${file} (tests read real public data from ../shared/data)`);
+  const rows = readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { judgment: string; score: number });
+  assert.equal(rows.length, 330);
+  let agree = 0;
+  let unparseable = 0;
+  for (const r of rows) {
+    const p = parseScore(r.judgment);
+    if ("error" in p) unparseable++;
+    if (("score" in p ? p.score : -1) === r.score) agree++;
+  }
+  assert.equal(agree, 330);
+  assert.equal(unparseable, 4);
+});
