@@ -11,6 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { Template } from "@huggingface/jinja";
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { createTinyModel, type TinyModel } from "../../../test/support/tiny-model.ts";
+import { createRng } from "../../core/rng.ts";
 import { type LlamaCppBackend, openLlamaCppBackend } from "./backend.ts";
 import { getSharedLlama } from "./engine.ts";
 import { encodePair, rollingWindows, scorePosition } from "./tokens.ts";
@@ -140,6 +141,31 @@ describe("tiny byte-level BPE model", () => {
       });
       const alone = await be.loglikelihood([r]);
       assert.ok(close(alone[0]?.logprob ?? Number.NaN, got.logprob, 1e-4), `req ${i} alone vs batch`);
+    }
+  });
+
+  test("property: random texts (spaces, newlines, unicode) score as naive evaluation in one batch", async () => {
+    const rng = createRng(2024);
+    const pieces = ["the", " ", "  ", "\n", "answer", "é", "日本", "🦊", "?", "1", "x", "\t", " is", "."];
+    const text = (n: number) => Array.from({ length: n }, () => pieces[rng.int(pieces.length)]).join("");
+    const reqs = Array.from({ length: 8 }, () => ({
+      context: text(1 + rng.int(12)),
+      continuation: text(1 + rng.int(4)),
+    }));
+    for (const r of reqs)
+      assert.deepEqual(await be.tokenize(r.context), tiny.encode(r.context), JSON.stringify(r.context));
+    const batch = await be.loglikelihood(reqs);
+    for (const [i, r] of reqs.entries()) {
+      const pair = encodePair(tiny.encode, r.context, r.continuation, [tiny.bosId], tiny.bosId);
+      const ref =
+        pair.continuation.length === 0
+          ? { logprob: 0, greedy: true }
+          : await naive.score(pair.context, pair.continuation);
+      assert.ok(
+        close(batch[i]?.logprob ?? Number.NaN, ref.logprob),
+        `${JSON.stringify(r)}: ${batch[i]?.logprob} vs ${ref.logprob}`,
+      );
+      assert.equal(batch[i]?.isGreedy, ref.greedy);
     }
   });
 
