@@ -260,3 +260,50 @@ test("a configured model (modelmap.yaml) with its chat template and system promp
   );
   assert.match(b.err, /looks instruction-tuned but runs without its chat template/);
 });
+
+test("the same tiny model through an OpenAI-compatible server (echo + logprobs) scores like the in-process engine", async () => {
+  const f = makeEvalFixture({ mcDocs: 8, genDocs: 2 });
+  const { startModelServer } = await import("../src/serve-model/service.ts");
+  const server = await startModelServer({
+    modelPath: f.modelPath,
+    port: 0,
+    host: "127.0.0.1",
+    cwd: f.dir,
+    gpu: false,
+    threads: 1,
+    modelName: "tiny",
+  });
+  try {
+    const local = io();
+    assert.equal(await runCli(evalArgs(f, join(f.dir, "a.db"), ["--quiet", "--tasks", "toy_mc"]), local), 0, local.err);
+    const remote = io();
+    const args = [
+      "--db",
+      join(f.dir, "b.db"),
+      "eval",
+      "--endpoint",
+      `${server.url}/v1`,
+      "--model-name",
+      "tiny",
+      "--tasks",
+      "toy_mc",
+      "--tasks-dir",
+      f.tasksDir,
+      "--data-dir",
+      f.dataDir,
+      "--format",
+      "json",
+      "--quiet",
+    ];
+    assert.equal(await runCli(args, remote), 0, remote.err);
+    const a =
+      (JSON.parse(local.out) as { results: Record<string, Record<string, number>> }).results.toy_mc ?? assert.fail();
+    const b =
+      (JSON.parse(remote.out) as { results: Record<string, Record<string, number>> }).results.toy_mc ?? assert.fail();
+    assert.equal(b.n, 8);
+    assert.equal(b["acc,none"], a["acc,none"]);
+    assert.equal(b["acc_norm,none"], a["acc_norm,none"]);
+  } finally {
+    await server.close();
+  }
+});
