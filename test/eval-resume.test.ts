@@ -48,8 +48,8 @@ function storedSamples(db: string, runId: string): { run: boolean; samples: numb
 test("eval killed with SIGKILL at several points resumes to exactly the uninterrupted results", {
   timeout: 600_000,
 }, async () => {
-  const f = makeEvalFixture({ mcDocs: 40, genDocs: 6 });
-  const total = 46;
+  const f = makeEvalFixture({ mcDocs: 100, genDocs: 6 });
+  const total = 106;
   // Uninterrupted reference, in its own database.
   let refOut = "";
   const refDb = join(f.dir, "ref.db");
@@ -64,11 +64,11 @@ test("eval killed with SIGKILL at several points resumes to exactly the uninterr
   const db = join(f.dir, "killed.db");
   const args = evalArgs(f, db, ["--window", "5"]);
   const kills: Array<{ at: string; samples: number }> = [];
-  // Kill points: as soon as the run exists (nothing answered yet), then after >= 10 and >= 30 samples.
+  // Kill points: as soon as the run exists (nothing answered yet), then after >= 20 and >= 60 samples.
   for (const [label, predicate] of [
     ["run created", (s: { run: boolean; samples: number }) => s.run],
-    [">=10 samples", (s: { run: boolean; samples: number }) => s.samples >= 10],
-    [">=30 samples", (s: { run: boolean; samples: number }) => s.samples >= 30],
+    [">=20 samples", (s: { run: boolean; samples: number }) => s.samples >= 20],
+    [">=60 samples", (s: { run: boolean; samples: number }) => s.samples >= 60],
   ] as const) {
     const { child, done } = spawnEval(args);
     let killed = false;
@@ -95,8 +95,8 @@ test("eval killed with SIGKILL at several points resumes to exactly the uninterr
   assert.deepEqual(JSON.parse(fin.out), JSON.parse(refOut), `kills: ${JSON.stringify(kills)}`);
   // It resumed: most requests came from the cache the killed attempts filled.
   const m = /(\d+) requests \((\d+) from cache, (\d+) sent\)/.exec(fin.err) ?? assert.fail(fin.err);
-  // >= 30 samples were stored: the 6 generations and >= 24 four-choice documents.
-  assert.ok(Number(m[2]) >= 6 + 24 * 4, `resumed from the cache: ${m[0]}`);
+  // >= 60 samples were stored: the 6 generations and >= 54 four-choice documents.
+  assert.ok(Number(m[2]) >= 6 + 54 * 4, `resumed from the cache: ${m[0]}`);
   assert.equal(Number(m[2]) + Number(m[3]), Number(m[1]));
   const store = openStore(db);
   try {
@@ -105,7 +105,7 @@ test("eval killed with SIGKILL at several points resumes to exactly the uninterr
       counts.map((c) => [c.task, c.n, c.errors]),
       [
         ["toy_gen", 6, 0],
-        ["toy_mc", 40, 0],
+        ["toy_mc", 100, 0],
       ],
     );
     assert.equal(store.evals.listRuns().length, 1, "one run, not one per attempt");
