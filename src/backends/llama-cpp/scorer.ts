@@ -20,10 +20,16 @@ export interface ScoreRequest {
   firstScored: number;
 }
 
-/** Keep distributions for reuse only when a request scores at most this many positions (memory bound). */
-const MAX_CACHED_POSITIONS = 256;
-/** Tokens per controlledEvaluate call when distributions are requested, to bound the live Maps. */
-const CHUNK = 256;
+/**
+ * Memory bound, in distribution entries (one per vocabulary token per position, ~50-70 bytes each in a Map):
+ * it sets how many positions are evaluated per call and how many distributions are kept for reuse, so that a
+ * 150k-token vocabulary (Llama 3, Qwen) gets fewer positions per call than a 32k one.
+ */
+const MAP_ENTRY_BUDGET = 8_000_000;
+
+function clamp(x: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, x));
+}
 
 export class SequenceScorer {
   /** Mirror of the tokens in the sequence's KV cache. */
@@ -32,6 +38,8 @@ export class SequenceScorer {
   private dists: Array<Distribution | undefined> = [];
   /** Tokens run through the model by this scorer and by generation on the same sequence. */
   tokensEvaluated = 0;
+  /** Vocabulary size, learned from the first distribution. */
+  private vocab = 0;
 
   constructor(
     private readonly seq: LlamaContextSequence,
@@ -81,12 +89,14 @@ export class SequenceScorer {
     if (keep === input.length) return out;
 
     await this.truncate(keep);
-    const cache = input.length - from <= MAX_CACHED_POSITIONS;
     // Unscored context in one call (node-llama-cpp batches it), then scored positions in bounded chunks.
     const unscoredEnd = Math.max(keep, from);
     for (let start = keep; start < input.length; ) {
       if (signal?.aborted) throw new ModelmapError("aborted", "log-likelihood scoring aborted");
-      const end = start < unscoredEnd ? unscoredEnd : Math.min(start + CHUNK, input.length);
+      const chunk = this.vocab === 0 ? 16 : clamp(Math.floor(MAP_ENTRY_BUDGET / this.vocab), 8, 512);
+      // The first scored positions are the ones the next request (another choice) can share.
+      const cacheEnd = from + (this.vocab === 0 ? 16 : clamp(Math.floor(MAP_ENTRY_BUDGET / 2 / this.vocab), 1, 256));
+      const end = start < unscoredEnd ? unscoredEnd : Math.min(start + chunk, input.length);
       const items = [] as Array<Token | [Token, { generateNext: { probabilities: true } }]>;
       for (let p = start; p < end; p++) {
         const t = input[p] as Token;
@@ -102,7 +112,8 @@ export class SequenceScorer {
         }
         const dist = results[p - start]?.next.probabilities;
         if (!dist) throw new ModelmapError("backend", `llama.cpp returned no distribution at position ${p}`);
-        this.dists.push(cache ? dist : undefined);
+        this.vocab = dist.size;
+        this.dists.push(p < cacheEnd ? dist : undefined);
         out.push(scorePosition(dist, tokens[p + 1] as number));
       }
       start = end;
