@@ -7,7 +7,7 @@ import type { CapCellWithModel, CapModel } from "../store/capmap.ts";
 import type { Store } from "../store/store.ts";
 import { buildCells } from "./build.ts";
 import { type ParsedImport, parseArenaTable, parseObsScaling, parseOpenLlmLeaderboard } from "./importers.ts";
-import { countAbove, type LiteCell, modelFilter, snapshot, sortedLosDesc } from "./snapshot.ts";
+import { type LiteCell, modelFilter, snapshot } from "./snapshot.ts";
 import { ratingsFromCounts, ratingsFromVotes } from "./sync.ts";
 
 export const IMPORT_KINDS = ["open-llm-leaderboard", "arena", "obs-scaling"] as const;
@@ -177,14 +177,16 @@ export function search(
   const cells = requireCategory(store, category);
   const keep = modelFilter(filters);
   const matched = cells.filter((c) => keep(c.model));
-  const los = sortedLosDesc(matched);
-  const bar = los[0];
+  let bar: number | undefined;
+  for (const c of matched) if (bar === undefined || c.lo > bar) bar = c.lo;
   const offset = opts.offset ?? 0;
-  const results: SearchHit[] = matched.slice(offset, offset + (opts.top ?? 10)).map((c) => ({
-    ...toCell(c),
-    rank: 1 + countAbove(los, c.hi),
-    tiedForFirst: bar !== undefined && c.hi >= bar,
-  }));
+  const results: SearchHit[] = matched.slice(offset, offset + (opts.top ?? 10)).map((c, k) => {
+    // A model surely better than c has lo > c.hi >= c.estimate, so its estimate is higher and it comes earlier
+    // in the estimate order: counting over the prefix is enough.
+    let above = 0;
+    for (let i = 0; i < offset + k; i++) if ((matched[i] as LiteCell).lo > c.hi) above++;
+    return { ...toCell(c), rank: 1 + above, tiedForFirst: bar !== undefined && c.hi >= bar };
+  });
   const tied = bar === undefined ? [] : matched.filter((c) => c.hi >= bar);
   return {
     category,

@@ -105,22 +105,3 @@ export function modelFilter(f: ModelFilter): (m: CapModel) => boolean {
     return true;
   };
 }
-
-/** For each value in `his`, how many of `los` are strictly above it (los sorted descending). */
-export function countAbove(losDesc: Float64Array, hi: number): number {
-  let a = 0;
-  let b = losDesc.length;
-  while (a < b) {
-    const mid = (a + b) >>> 1;
-    if ((losDesc[mid] as number) > hi) a = mid + 1;
-    else b = mid;
-  }
-  return a;
-}
-
-export function sortedLosDesc(cells: Array<{ lo: number }>): Float64Array {
-  const los = Float64Array.from(cells, (c) => c.lo);
-  los.sort();
-  los.reverse();
-  return los;
-}
