@@ -109,6 +109,7 @@ async function worker(url: string, campaign: string): Promise<void> {
   let errors = 0;
   let cursor = 0;
   const choices = ["left", "right", "tie", "both_bad"];
+  process.send?.({ start: true });
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, w) => {
@@ -181,6 +182,7 @@ async function main(): Promise<void> {
       execArgv: ["--import", "tsx"],
     },
   );
+  let cpuStart = process.cpuUsage();
   const result = await new Promise<{
     acknowledged: number;
     errors: number;
@@ -188,10 +190,15 @@ async function main(): Promise<void> {
     voteMs: number[];
     nextMs: number[];
   }>((res, rej) => {
-    child.once("message", (m) => res(m as never));
+    child.on("message", (m) => {
+      if ((m as { start?: boolean }).start) cpuStart = process.cpuUsage();
+      else res(m as never);
+    });
     child.once("error", rej);
     child.once("exit", (code) => (code ? rej(new Error(`load process exited ${code}`)) : undefined));
   });
+  const cpu = process.cpuUsage(cpuStart);
+  const serverCpuMsPerVote = (cpu.user + cpu.system) / 1000 / Math.max(1, result.acknowledged);
   const stored = store.votes.count({ sources: [`label:${campaign.id}`] });
   await server.close();
 
@@ -225,6 +232,9 @@ async function main(): Promise<void> {
   );
   console.log(
     `  vote latency  p50 ${pct(result.voteMs, 0.5).toFixed(2)} ms  p99 ${pct(result.voteMs, 0.99).toFixed(2)} ms  max ${pct(result.voteMs, 1).toFixed(2)} ms`,
+  );
+  console.log(
+    `  server CPU per vote (its next + vote requests): ${serverCpuMsPerVote.toFixed(3)} ms, about ${(1000 / serverCpuMsPerVote).toFixed(0)} votes/s per free core`,
   );
   console.log(
     `  next latency  p50 ${pct(result.nextMs, 0.5).toFixed(2)} ms  p99 ${pct(result.nextMs, 0.99).toFixed(2)} ms`,

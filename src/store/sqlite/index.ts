@@ -28,8 +28,12 @@ export class SqliteStore implements Store {
     this.checks = new SqliteCheckRepo(this.db);
   }
 
+  /** One transaction wrapper reused for every call: creating one per call prepares BEGIN/COMMIT each time. */
+  #tx: (((fn: () => unknown) => unknown) & { immediate(fn: () => unknown): unknown }) | undefined;
+
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    this.#tx ??= this.db.transaction((f: () => unknown) => f());
+    return this.#tx.immediate(fn) as T;
   }
 
   close(): void {
