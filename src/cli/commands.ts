@@ -1,6 +1,7 @@
 import type { Command } from "./command.ts";
 import { ARENA_COMMANDS } from "./commands/arena.ts";
 import { CAPMAP_COMMANDS } from "./commands/capmap.ts";
+import { CHECK_COMMANDS } from "./commands/contamination.ts";
 import { evalCommand } from "./commands/eval.ts";
 import { JUDGE_ANALYSIS_COMMANDS } from "./commands/judge-analysis.ts";
 import { JUDGING_COMMANDS } from "./commands/judging.ts";
@@ -9,6 +10,7 @@ import { MODELS_COMMANDS } from "./commands/models.ts";
 import { RUNS_COMMANDS } from "./commands/runs.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { serveModelCommand } from "./commands/serve-model.ts";
+import { START_COMMANDS } from "./commands/start.ts";
 import { TASKS_COMMANDS } from "./commands/tasks.ts";
 import { TEMPLATE_COMMANDS } from "./commands/template.ts";
 
@@ -17,6 +19,7 @@ import { TEMPLATE_COMMANDS } from "./commands/template.ts";
  * file under `commands/`; this list is the only place that knows them all.
  */
 export const COMMANDS: Command[] = [
+  ...START_COMMANDS,
   serveCommand,
   ...ARENA_COMMANDS,
   serveModelCommand,
@@ -27,6 +30,7 @@ export const COMMANDS: Command[] = [
   evalCommand,
   ...TASKS_COMMANDS,
   ...RUNS_COMMANDS,
+  ...CHECK_COMMANDS,
 ];
 
 export function findCommand(argv: string[]): { command: Command; words: number } | undefined {

@@ -1,0 +1,98 @@
+/**
+ * Rolling log-likelihoods for contamination checks through the harness's persistent request cache (eval_cache),
+ * so a repeated check, or one that was interrupted, sends nothing the store already holds. Texts are sent sorted,
+ * so that an in-process engine that keeps its KV cache between requests (llama-cpp) reuses shared prefixes:
+ * shuffled orders that start with the same items, and items that start with the same words.
+ */
+import type { Backend, RollingResult } from "../backends/types.ts";
+import { hashOf } from "../core/hash.ts";
+import { modelKey } from "../runner/plan.ts";
+import type { EvalRepo } from "../store/evals.ts";
+
+export interface RollingDetail {
+  logprob: number;
+  tokenCount: number;
+  tokenLogprobs?: number[];
+  tokenStats?: Array<{ mean: number; variance: number }>;
+}
+
+export interface ScoringStats {
+  /** Texts asked for; texts served without sending (from the cache, or duplicates of another text); texts sent. */
+  requested: number;
+  cached: number;
+  sent: number;
+  /** Tokens a naive scorer would evaluate for the sent texts: every text from scratch (BOS + its tokens). */
+  naiveTokens: number;
+  /** Tokens the engine reports it evaluated (llama-cpp), else null. */
+  evaluatedTokens: number | null;
+}
+
+/** The harness's cache keeps results under this pseudo run id's error scope (errors are never cached). */
+const CACHE_SCOPE = "contamination";
+
+function tokensEvaluated(b: Backend): number | null {
+  const v = (b as unknown as { tokensEvaluated?: unknown }).tokensEvaluated;
+  return typeof v === "number" ? v : null;
+}
+
+export class RollingScorer {
+  readonly stats: ScoringStats = { requested: 0, cached: 0, sent: 0, naiveTokens: 0, evaluatedTokens: null };
+  private readonly model: Record<string, string>;
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly repo: EvalRepo,
+    private readonly batchSize = 64,
+  ) {
+    this.model = modelKey(backend.identity);
+  }
+
+  private key(text: string, detail: boolean): string {
+    return hashOf({
+      v: 1,
+      kind: detail ? "contamination-rolling-detail" : "contamination-rolling",
+      model: this.model,
+      text,
+    });
+  }
+
+  /** Scores every text; `detail` keeps per-token arrays (Min-K%), otherwise only totals are stored. */
+  async score(texts: readonly string[], detail: boolean, signal?: AbortSignal): Promise<RollingDetail[]> {
+    const keys = texts.map((t) => this.key(t, detail));
+    const found = this.repo.cacheGet([...new Set(keys)]);
+    const out = new Map<string, RollingDetail>();
+    for (const [k, v] of found) out.set(k, JSON.parse(v) as RollingDetail);
+    this.stats.requested += texts.length;
+    const todo = new Map<string, string>();
+    texts.forEach((t, i) => {
+      const k = keys[i] as string;
+      if (!out.has(k)) todo.set(k, t);
+    });
+    this.stats.cached += texts.length - todo.size;
+    const order = [...todo.entries()].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+    for (let i = 0; i < order.length; i += this.batchSize) {
+      const part = order.slice(i, i + this.batchSize);
+      const before = tokensEvaluated(this.backend);
+      const rs: RollingResult[] = await this.backend.loglikelihoodRolling(
+        part.map((p) => p[1]),
+        signal ? { signal } : {},
+      );
+      const after = tokensEvaluated(this.backend);
+      if (before !== null && after !== null)
+        this.stats.evaluatedTokens = (this.stats.evaluatedTokens ?? 0) + after - before;
+      const entries: Array<{ key: string; value: string }> = [];
+      part.forEach(([k], j) => {
+        const r = rs[j] as RollingResult;
+        const d: RollingDetail = { logprob: r.logprob, tokenCount: r.tokenCount };
+        if (detail && r.tokenLogprobs) d.tokenLogprobs = r.tokenLogprobs;
+        if (detail && r.tokenStats) d.tokenStats = r.tokenStats;
+        this.stats.naiveTokens += r.tokenCount + 1;
+        out.set(k, d);
+        entries.push({ key: k, value: JSON.stringify(d) });
+      });
+      this.repo.cachePut(CACHE_SCOPE, entries);
+      this.stats.sent += part.length;
+    }
+    return keys.map((k) => out.get(k) as RollingDetail);
+  }
+}
