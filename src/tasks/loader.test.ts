@@ -111,3 +111,40 @@ test("every shipped task file validates", () => {
   assert.equal(reg.resolve(["mmlu"]).tasks.length, 57);
   assert.equal(reg.resolve(["bbh"]).tasks.length, 27);
 });
+
+test("an lm-evaluation-harness task YAML loads unchanged once it names local files", () => {
+  // arc_easy.yaml as lm-evaluation-harness ships it (v0.4), plus data_files.
+  const d = dir({
+    "arc_easy.yaml": `tag:
+  - ai2_arc
+task: arc_easy
+dataset_path: allenai/ai2_arc
+dataset_name: ARC-Easy
+output_type: multiple_choice
+training_split: train
+validation_split: validation
+test_split: test
+doc_to_text: "Question: {{question}}\\nAnswer:"
+doc_to_target: "{{choices.label.index(answerKey)}}"
+doc_to_choice: "{{choices.text}}"
+should_decontaminate: true
+doc_to_decontamination_query: "Question: {{question}}\\nAnswer:"
+metric_list:
+  - metric: acc
+    aggregation: mean
+    higher_is_better: true
+  - metric: acc_norm
+    aggregation: mean
+    higher_is_better: true
+metadata:
+  version: 1.0
+dataset_kwargs:
+  trust_remote_code: true
+  data_files: { test: test.jsonl }
+`,
+  });
+  const t = loadTaskFile(join(d, "arc_easy.yaml"));
+  assert.equal(t.kind, "task");
+  assert.equal(t.name, "arc_easy");
+  assert.deepEqual(t.kind === "task" ? t.tags : [], ["ai2_arc"]);
+});

@@ -96,6 +96,8 @@ const TemplateOrIndex = z.union([z.string(), z.number().int()]);
 
 export const TaskConfig = z.strictObject({
   task: z.string().regex(/^[A-Za-z0-9_.:-]+$/, "letters, digits, _ . : - only"),
+  /** Display name (lm-eval). */
+  task_alias: z.string().optional(),
   /** Other files whose keys this one extends (this file's keys win). Resolved before validation. */
   include: z.string().optional(),
   /** Groups this task belongs to (lm-eval's `tag`; `group` is accepted on a task for old files). */
@@ -111,7 +113,10 @@ export const TaskConfig = z.strictObject({
   /** Accepted for lm-eval compatibility (a subset name); joins `dataset_path` as a sub-directory. */
   dataset_name: z.string().nullable().optional(),
   data_files: DataFiles.optional(),
-  dataset_kwargs: z.strictObject({ data_files: DataFiles.optional() }).optional(),
+  /** `trust_remote_code` is accepted for lm-eval files and ignored: modelmap never runs dataset code. */
+  dataset_kwargs: z
+    .strictObject({ data_files: DataFiles.optional(), trust_remote_code: z.boolean().optional() })
+    .optional(),
   test_split: z.string().nullable().optional(),
   validation_split: z.string().nullable().optional(),
   training_split: z.string().nullable().optional(),

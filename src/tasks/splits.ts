@@ -18,6 +18,7 @@ export function splitFiles(task: LoadedTask, dataDir: string): Map<string, Resol
   if (df === undefined)
     throw new ModelmapError("input", `task '${cfg.task}' has no data_files`, {
       location: { file: task.file, field: "data_files" },
+      hint: "modelmap reads local files: add data_files (split -> file) under dataset_path; a Hugging Face dataset name alone cannot be fetched",
     });
   const datasetPath = [cfg.dataset_path, cfg.dataset_name]
     .filter((x): x is string => typeof x === "string" && x !== "")
