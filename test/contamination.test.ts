@@ -26,7 +26,10 @@ after(() => {
 function capture() {
   let text = "";
   return {
-    write: (s: string) => ((text += s), true),
+    write: (s: string) => {
+      text += s;
+      return true;
+    },
     get text() {
       return text;
     },
