@@ -322,6 +322,7 @@ export function parseArenaTable(text: string, file: string, category = "chat"): 
   const rows: Array<{ id: string; rating: number; lo: number; hi: number; votes?: number | undefined }> = [];
   const seen = new Set<string>();
   const mmlu = BENCHMARKS.mmlu as BenchmarkInfo;
+  const arenaNames = new Map<string, string>();
   for (const row of t.rows) {
     const name = t.get(row, nameCol);
     const hf = t.has("model_name") ? blankToUndef(t.get(row, "model_name")) : undefined;
@@ -343,6 +344,13 @@ export function parseArenaTable(text: string, file: string, category = "chat"): 
     }
     if (seen.has(id)) {
       out.skipped.push({ line: row.line, reason: `duplicate model '${id}'` });
+      continue;
+    }
+    // One arena entry is one model: a later row linking the same arena name to another repository (a re-upload)
+    // would give that copy the original's rating.
+    const linked = name ? arenaNames.get(name) : undefined;
+    if (name && linked !== undefined && linked !== id) {
+      out.skipped.push({ line: row.line, reason: `arena name '${name}' is already linked to '${linked}'` });
       continue;
     }
     const rating = r.values.rating;
@@ -388,6 +396,7 @@ export function parseArenaTable(text: string, file: string, category = "chat"): 
       continue;
     }
     seen.add(id);
+    if (name) arenaNames.set(name, id);
     const lic = t.pick("metadata_hub_license", "license", "License");
     out.models.push({
       id,

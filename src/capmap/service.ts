@@ -72,6 +72,13 @@ export function importFile(store: Store, kind: ImportKind, path: string): Import
   const file = resolve(path);
   const text = readText(file);
   const parsed = parseImport(kind, file, text);
+  if (parsed.source.startsWith("arena-battles:")) {
+    // Battle files name models by their arena names; where an earlier table linked a name to a Hugging Face
+    // id (an alias), the ratings attach to that id.
+    const id = (name: string) => store.capmap.resolveModel(name)?.id ?? name;
+    for (const e of parsed.evidence) e.modelId = id(e.modelId);
+    parsed.models = [...new Set(parsed.evidence.map((e) => e.modelId))].map((m) => ({ id: m }));
+  }
   const stored = store.capmap.importSource({
     kind: parsed.kind,
     source: parsed.source,

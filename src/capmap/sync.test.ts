@@ -6,9 +6,9 @@ import type { Vote } from "../core/votes.ts";
 import { openStore } from "../store/sqlite/index.ts";
 import type { Store } from "../store/store.ts";
 import { compareModels } from "./compare.ts";
-import { parseImport, search } from "./service.ts";
+import { importFile, parseImport, search } from "./service.ts";
 import { JUDGE_SOURCE, ownItemScores, RUNS_SOURCE, syncOwnEvidence, VOTES_SOURCE } from "./sync.ts";
-import { sharedData } from "./test-data.ts";
+import { ARENA_MERGED, sharedData } from "./test-data.ts";
 
 /** Two models answer the same 40 items; A gets the first 30 right, B the first 26 (A right wherever B is). */
 function seedRuns(store: Store) {
@@ -162,4 +162,20 @@ test("import arena: battle files are fitted by the ratings engine into per-categ
   );
   const top = [...r.evidence].sort((a, b) => b.value - a.value)[0];
   assert.equal(top?.modelId, "gpt-4");
+});
+
+test("import arena: battle-file names resolve to Hugging Face ids through aliases from an earlier table", () => {
+  const store = openStore(":memory:");
+  try {
+    importFile(store, "arena", sharedData(...ARENA_MERGED));
+    importFile(store, "arena", sharedData("arena_pairwise_counts_20240814", "chatbotarena_20240814.json"));
+    const gemma = store.capmap.evidence({
+      modelId: "google/gemma-2-9b-it",
+      source: "arena-battles:chatbotarena_20240814",
+    });
+    assert.equal(gemma.length, 1, "gemma-2-9b-it from the counts file attaches to google/gemma-2-9b-it");
+    assert.equal(store.capmap.evidence({ modelId: "gemma-2-9b-it" }).length, 0);
+  } finally {
+    store.close();
+  }
 });
