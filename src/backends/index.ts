@@ -47,6 +47,8 @@ export interface OpenBackendOptions {
   seed?: number;
   /** The clock templates read through strftime_now (Llama 3.x writes the date); fix it for reproducible prompts. */
   now?: Date;
+  /** llama-cpp: CPU threads (default: the engine's choice; 1 is faster for tiny models on a busy machine). */
+  threads?: number;
 }
 
 /** Recorded with every run: how prompts were built. */
@@ -116,6 +118,7 @@ async function openLlamaCpp(model: ModelConfig, ctx: PromptingContext, opts: Ope
     seed: opts.seed ?? 0,
     ...(model.context_size !== undefined ? { contextSize: model.context_size } : {}),
     ...(model.gpu ? { gpu: "auto" as const } : {}),
+    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
     renderChat: (messages, rc) => {
       const p = promptForModel(prompting, messages, {
         addGenerationPrompt: rc.addGenerationPrompt,

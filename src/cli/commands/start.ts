@@ -1,0 +1,143 @@
+import { resolve } from "node:path";
+import { ModelmapError } from "../../core/errors.ts";
+import { type PipelineModel, type PipelineReport, runPipeline } from "../../mainjob/pipeline.ts";
+import { defaultModelCacheDir, downloadQuickstartModels, QUICKSTART_VOTE_SOURCE } from "../../mainjob/quickstart.ts";
+import { renderSummary } from "../../mainjob/summary.ts";
+import { DEFAULT_ZOO_DIR, loadZoo, ZOO_PROMPT_SETS, ZOO_TASKS, ZOO_VOTE_SOURCE } from "../../mainjob/zoo.ts";
+import { type CliContext, type Command, parseFlags, parseNumberFlag } from "../command.ts";
+import { serveCommand } from "./serve.ts";
+
+/** Documents per synthetic task for the zoo: all of them fit the 3-minute budget on 2 cores. */
+export const ZOO_DEFAULT_LIMIT: number | undefined = undefined;
+/** Real models are ~1000x the zoo's size: a sample per task keeps quickstart to minutes on a laptop CPU. */
+export const QUICKSTART_DEFAULT_LIMIT = 40;
+
+const SHARED_FLAGS = `  --limit N            documents per benchmark task
+  --port N             port of the web UI (default 8787; 0 picks a free one)
+  --host HOST          address to bind (default 127.0.0.1)
+  --no-serve           print the summary and exit instead of starting the web UI`;
+
+const sharedOptions = {
+  limit: { type: "string" },
+  port: { type: "string" },
+  host: { type: "string" },
+  serve: { type: "boolean" },
+} as const;
+
+async function finish(
+  name: string,
+  models: PipelineModel[],
+  values: {
+    limit?: string | undefined;
+    port?: string | undefined;
+    host?: string | undefined;
+    serve?: boolean | undefined;
+  },
+  defaults: { limit: number | undefined; voteSource: string; threads?: number; maxTokens: number },
+  ctx: CliContext,
+): Promise<number> {
+  const limit = parseNumberFlag(name, "--limit", values.limit, { int: true, min: 1 }) ?? defaults.limit;
+  const port = parseNumberFlag(name, "--port", values.port, { int: true, min: 0, max: 65535 });
+  const out = (s: string) => ctx.stdout.write(`${s}\n`);
+  out(
+    `modelmap ${name}: ${models.length} models, synthetic benchmarks${limit === undefined ? "" : ` (${limit} documents per task)`} and verifiable prompts; database ${ctx.dbPath}`,
+  );
+  const t0 = performance.now();
+  const report: PipelineReport = await runPipeline(ctx.store(), {
+    models,
+    tasks: ZOO_TASKS,
+    promptSets: ZOO_PROMPT_SETS,
+    ...(limit !== undefined ? { limit } : {}),
+    seed: 1234,
+    voteSource: defaults.voteSource,
+    maxTokens: defaults.maxTokens,
+    ...(defaults.threads !== undefined ? { threads: defaults.threads } : {}),
+    log: out,
+    signal: ctx.signal,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  out("");
+  out(renderSummary(report));
+  out("");
+  const e = report.eval;
+  const cached = e.backendRequests === 0 && report.answers.generated === 0;
+  out(
+    `evaluation: ${seconds.toFixed(1)}s${cached ? " (everything from the cache)" : ""}; benchmark requests: ${e.cachedRequests}/${e.plannedRequests} from the cache, ${e.backendRequests} sent to models; answers: ${report.answers.reused} reused, ${report.answers.generated} generated, ${report.answers.failed} failed`,
+  );
+  out(
+    `votes: ${report.votes.total} under source '${report.votes.source}' (${report.votes.unchanged ? "unchanged" : `${report.votes.inserted} written`}); capability map: ${report.sync.cells} cells`,
+  );
+  for (const w of report.ratingWarnings) out(`warning: ${w}`);
+  if (values.serve === false) return 0;
+  const argv = ["--port", String(port ?? 8787), ...(values.host ? ["--host", values.host] : [])];
+  return (await serveCommand.run(argv, ctx)) ?? 0;
+}
+
+export const startCommand: Command = {
+  name: "start",
+  summary: "offline demo: evaluate the bundled model zoo, rate it, and open the web UI",
+  usage: `usage: modelmap start [--limit N] [--port N] [--host HOST] [--no-serve] [--zoo DIR]
+
+Loads the fixture zoo (tiny models with planted skills, fixtures/zoo/manifest.json), runs the synthetic
+benchmarks through the harness (cached: a second start sends nothing to the models), answers the
+verifiable prompt sets, turns the answers into pairwise votes (correct beats wrong; both wrong is a tie),
+fits ratings, syncs the capability map, prints a summary table and starts the web UI.
+${SHARED_FLAGS}
+  --zoo DIR            another zoo directory holding manifest.json (default: the bundled fixtures/zoo)`,
+  async run(argv, ctx) {
+    const { values } = parseFlags("start", argv, { ...sharedOptions, zoo: { type: "string" } }, false);
+    const models = loadZoo(values.zoo ? resolve(ctx.cwd, values.zoo) : DEFAULT_ZOO_DIR);
+    // One thread per tiny model: extra threads only spin on a busy 2-core machine.
+    return finish(
+      "start",
+      models,
+      values,
+      { limit: ZOO_DEFAULT_LIMIT, voteSource: ZOO_VOTE_SOURCE, threads: 1, maxTokens: 16 },
+      ctx,
+    );
+  },
+};
+
+export const quickstartCommand: Command = {
+  name: "quickstart",
+  summary: "download small real instruct models from Hugging Face and run the start pipeline on them",
+  usage: `usage: modelmap quickstart --download [--cache-dir DIR] [--limit N] [--port N] [--host HOST] [--no-serve]
+
+Downloads SmolLM2-360M-Instruct and Qwen2.5-0.5B-Instruct (Q4_K_M GGUFs, about 650 MB together) from
+Hugging Face once, then runs the same pipeline as 'modelmap start' on them. Offline it fails at once.
+  --download           required: agree to download the models
+  --cache-dir DIR      where models are kept (default: $MODELMAP_CACHE_DIR/models, else ~/.cache/modelmap/models)
+${SHARED_FLAGS} (default ${QUICKSTART_DEFAULT_LIMIT})`,
+  async run(argv, ctx) {
+    const { values } = parseFlags(
+      "quickstart",
+      argv,
+      { ...sharedOptions, download: { type: "boolean" }, "cache-dir": { type: "string" } },
+      false,
+    );
+    if (!values.download)
+      throw new ModelmapError("usage", "quickstart: pass --download to fetch the models (about 650 MB)", {
+        hint: "offline, run 'modelmap start' (the bundled model zoo)",
+      });
+    const cacheDir = values["cache-dir"] ? resolve(ctx.cwd, values["cache-dir"]) : defaultModelCacheDir(ctx.env);
+    // MODELMAP_PROBE_HOST (host:port) lets tests aim the reachability probe at an address that cannot answer.
+    const probeSpec = ctx.env.MODELMAP_PROBE_HOST;
+    const [host, portText] = probeSpec ? probeSpec.split(":") : [];
+    ctx.stdout.write(`modelmap quickstart: downloading models into ${cacheDir}\n`);
+    const models = await downloadQuickstartModels({
+      cacheDir,
+      ...(host ? { probe: { host, port: Number(portText ?? 443), timeoutMs: 3000 } } : {}),
+      log: (s) => ctx.stdout.write(`${s}\n`),
+      signal: ctx.signal,
+    });
+    return finish(
+      "quickstart",
+      models,
+      values,
+      { limit: QUICKSTART_DEFAULT_LIMIT, voteSource: QUICKSTART_VOTE_SOURCE, maxTokens: 32 },
+      ctx,
+    );
+  },
+};
+
+export const START_COMMANDS: Command[] = [startCommand, quickstartCommand];
