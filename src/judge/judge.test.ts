@@ -193,3 +193,35 @@ test("score parsing agrees with FastChat on 330 real GPT-4 single-grade judgment
   assert.equal(agree, 330);
   assert.equal(unparseable, 4);
 });
+
+test("votes judged on a secret set carry no raw judge text", async () => {
+  const store = openStore(":memory:");
+  const secretSet: PromptSet = {
+    ...SET,
+    name: "sec",
+    secret: true,
+    items: [SET.items[0] as PromptSet["items"][number]],
+  };
+  const { name, items } = storePromptSet(store, secretSet);
+  const backends = new Map([
+    ["good", backend("good", models.baseUrl)],
+    ["bad", backend("bad", models.baseUrl)],
+  ]);
+  await generateAnswers({ store, setName: name, items, backends });
+  const judge = backend("judge-x", judgeSrv.baseUrl);
+  const s = await judgeSet({
+    store,
+    judge,
+    judgeId: "judge-x",
+    setName: name,
+    items,
+    models: ["good", "bad"],
+    single: false,
+  });
+  assert.equal(s.votesAdded, 1);
+  const [v] = [...store.votes.iterate({ sources: ["judge:sec"] })];
+  assert.match(v?.rationale ?? "", /raw judgments withheld/);
+  assert.doesNotMatch(v?.rationale ?? "", /6\*7|correct/);
+  assert.equal(store.judging.judgments({ setName: "sec" }).length, 2, "the raw judgments stay in the judgments table");
+  store.close();
+});

@@ -197,6 +197,9 @@ export async function judgeSet(o: JudgeOptions): Promise<JudgeSummary> {
     }
     o.onProgress?.(++done, calls.length);
   });
+  // A secret set's prompts may be quoted in a judge's text: its votes carry no raw text (the judgments
+  // table keeps it, which only the database owner reads).
+  const secret = o.store.judging.getPromptSet(o.setName)?.secret ?? false;
   for (const { item, a, b } of pairs) {
     if (o.store.judging.pairVoted(o.judgeId, a.key, b.key) !== undefined) continue;
     const j = o.store.judging.getJudgments([
@@ -230,7 +233,9 @@ export async function judgeSet(o: JudgeOptions): Promise<JudgeSummary> {
       category: item.category,
       turn: item.turns.length,
       anony: true,
-      rationale: `[order 1: A=${a.model}, B=${b.model}; verdict ${j1.verdict as PairVerdict}]\n${j1.raw}\n\n[order 2: A=${b.model}, B=${a.model}; verdict ${j2.verdict as PairVerdict}]${c.consistent ? "" : " (flipped with the order: recorded as a tie)"}\n${j2.raw}`,
+      rationale: secret
+        ? `[secret set: raw judgments withheld] order 1 verdict ${j1.verdict}, order 2 verdict ${j2.verdict}${c.consistent ? "" : " (flipped with the order: recorded as a tie)"}`
+        : `[order 1: A=${a.model}, B=${b.model}; verdict ${j1.verdict as PairVerdict}]\n${j1.raw}\n\n[order 2: A=${b.model}, B=${a.model}; verdict ${j2.verdict as PairVerdict}]${c.consistent ? "" : " (flipped with the order: recorded as a tie)"}\n${j2.raw}`,
     };
     o.store.transaction(() => {
       const [id] = o.store.votes.add(source, [vote]);
