@@ -59,32 +59,35 @@ export function answerKey(
 export async function generateAnswers(o: GenerateOptions): Promise<GenerateSummary> {
   const seed = o.seed ?? 0;
   const maxTokens = o.maxTokens ?? 1024;
-  const jobs: Array<{ model: string; backend: Backend; item: StoredPromptItem }> = [];
-  for (const [model, backend] of o.backends) for (const item of o.items) jobs.push({ model, backend, item });
-  const summary: GenerateSummary = { total: jobs.length, generated: 0, resumed: 0, failed: 0, failures: [] };
+  const total = o.backends.size * o.items.length;
+  const summary: GenerateSummary = { total, generated: 0, resumed: 0, failed: 0, failures: [] };
   let done = 0;
-  const concurrency = Math.max(1, ...[...o.backends.values()].map((b) => b.capabilities.concurrency));
-  await mapPool(jobs, concurrency, async ({ model, backend, item }) => {
-    if (o.signal?.aborted) throw new ModelmapError("aborted", "interrupted");
-    const params: GenerationParams = {
-      ...samplingFor(item.category, { maxTokens, seed: deriveSeed(seed, item.id) }),
-      ...o.override,
-    };
-    const key = answerKey(backend, o.setName, item, params, o.systemPrompt);
-    const existing = o.store.judging.getAnswer(key);
-    if (existing && existing.error === null) {
-      summary.resumed++;
-    } else {
-      const rec = await answerItem(o, backend, model, item, params, key);
-      o.store.judging.putAnswer(rec);
-      if (rec.error === null) summary.generated++;
-      else {
-        summary.failed++;
-        summary.failures.push({ model, promptId: item.id, error: rec.error });
-      }
-    }
-    o.onProgress?.(++done, jobs.length);
-  });
+  // One pool per model, each as wide as its backend allows; the models run side by side.
+  await Promise.all(
+    [...o.backends].map(([model, backend]) =>
+      mapPool(o.items, backend.capabilities.concurrency, async (item) => {
+        if (o.signal?.aborted) throw new ModelmapError("aborted", "interrupted");
+        const params: GenerationParams = {
+          ...samplingFor(item.category, { maxTokens, seed: deriveSeed(seed, item.id) }),
+          ...o.override,
+        };
+        const key = answerKey(backend, o.setName, item, params, o.systemPrompt);
+        const existing = o.store.judging.getAnswer(key);
+        if (existing && existing.error === null) {
+          summary.resumed++;
+        } else {
+          const rec = await answerItem(o, backend, model, item, params, key);
+          o.store.judging.putAnswer(rec);
+          if (rec.error === null) summary.generated++;
+          else {
+            summary.failed++;
+            summary.failures.push({ model, promptId: item.id, error: rec.error });
+          }
+        }
+        o.onProgress?.(++done, total);
+      }),
+    ),
+  );
   return summary;
 }
 
