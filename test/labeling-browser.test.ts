@@ -212,3 +212,32 @@ test("end to end: sign up, vote on five pairs with the keyboard, the leaderboard
   assert.equal(rows[rows.length - 1]?.model === "top-model", false);
   await ctx.close();
 });
+
+test("admin page: closed without the token; with it, lists campaigns, creates one and shows quality", async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(`${server.url}/admin/labeling`);
+  await page.fill('input[name="token"]', "wrong");
+  await page.click("#login button");
+  await page.waitForFunction(() => (document.getElementById("status")?.textContent ?? "") !== "");
+  assert.match((await page.textContent("#status")) ?? "", /admin token required/);
+  assert.equal(await page.isHidden("#admin"), true);
+  await page.fill('input[name="token"]', "t");
+  await page.click("#login button");
+  await page.waitForSelector("#admin:not([hidden])");
+  const before = await page.$$eval("#campaigns tbody tr", (trs) => trs.length);
+  assert.ok(before >= 1);
+  await page.fill('#create input[name="name"]', "From the admin page");
+  await page.fill('#create input[name="set"]', "e2e");
+  await page.fill('#create input[name="models"]', "top-model, low-model");
+  await page.click("#create button");
+  await page.waitForFunction((n) => document.querySelectorAll("#campaigns tbody tr").length === n + 1, before);
+  const ids = await page.$$eval("#campaigns tbody tr td:first-child", (tds) => tds.map((t) => t.textContent ?? ""));
+  assert.ok(
+    ids.some((id) => id.startsWith("from-the-admin-page-")),
+    ids.join(","),
+  );
+  await page.locator("#campaigns tbody tr", { hasText: "e2e" }).first().getByText("quality").click();
+  await page.waitForFunction(() => (document.getElementById("quality")?.textContent ?? "").includes("labelers"));
+  await ctx.close();
+});
