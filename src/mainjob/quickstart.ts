@@ -32,6 +32,7 @@ export async function downloadQuickstartModels(opts: {
   const p = opts.probe ?? { host: HF_HOST, port: 443, timeoutMs: 3000 };
   await probeHost(p.host, p.port, p.timeoutMs);
   mkdirSync(opts.cacheDir, { recursive: true });
+  opts.log?.(`modelmap quickstart: ${p.host} reachable; models go to ${opts.cacheDir}`);
   const out: PipelineModel[] = [];
   for (const m of QUICKSTART_MODELS) {
     opts.log?.(`  ${m.id}: ${m.uri}`);

@@ -123,7 +123,6 @@ ${SHARED_FLAGS} (default ${QUICKSTART_DEFAULT_LIMIT})`,
     // MODELMAP_PROBE_HOST (host:port) lets tests aim the reachability probe at an address that cannot answer.
     const probeSpec = ctx.env.MODELMAP_PROBE_HOST;
     const [host, portText] = probeSpec ? probeSpec.split(":") : [];
-    ctx.stdout.write(`modelmap quickstart: downloading models into ${cacheDir}\n`);
     const models = await downloadQuickstartModels({
       cacheDir,
       ...(host ? { probe: { host, port: Number(portText ?? 443), timeoutMs: 3000 } } : {}),
