@@ -184,3 +184,59 @@ test("CLI: rank --style-control and rank style over votes with stored answers", 
   );
   assert.equal(j.models.length, 2);
 });
+
+test("CLI: answers import of real FastChat answer files (Arena-Hard gpt-4-0314 baseline, MT-bench Llama-3)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mm-answers-cli-"));
+  const db = join(dir, "m.db");
+  const data = "../shared/data";
+  const run = async (args: string[]) => {
+    const out = capture();
+    const err = capture();
+    const code = await runCli(["--db", db, ...args], { stdout: out, stderr: err });
+    assert.equal(code, 0, err.text);
+    return out.text;
+  };
+  await run(["prompts", "import", `${data}/arena_hard_auto/arena-hard-v0.1_question.jsonl`]);
+  const ah = await run([
+    "answers",
+    "import",
+    `${data}/arena_hard_auto/arena-hard-v0.1_model_answer_gpt-4-0314.jsonl`,
+    "--prompts",
+    "arena-hard-v0.1",
+  ]);
+  assert.match(ah, /imported 500 answers of gpt-4-0314 into arena-hard-v0.1/);
+  await run(["prompts", "import", `${data}/mt_bench/question.jsonl`]);
+  const mt = await run([
+    "answers",
+    "import",
+    `${data}/mt_bench/model_answer__Meta-Llama-3-8B-Instruct-Normal.jsonl`,
+    "--prompts",
+    "mt-bench",
+    "--model",
+    "llama3-normal",
+  ]);
+  assert.match(mt, /imported 80 answers of llama3-normal into mt-bench$/m);
+  const store = openStore(db);
+  const answers = store.judging.latestAnswers("mt-bench", ["llama3-normal"]);
+  const baseline = store.judging.latestAnswers("arena-hard-v0.1", ["gpt-4-0314"]);
+  store.close();
+  assert.equal(answers.length, 80);
+  assert.ok(
+    answers.every((a) => a.outputs.length === 2),
+    "two turns each",
+  );
+  assert.ok(
+    baseline.some((a) => a.headers > 0 || a.lists > 0),
+    "style features counted on real answers",
+  );
+  const out = capture();
+  const err = capture();
+  assert.equal(
+    await runCli(["--db", db, "answers", "import", `${data}/mt_bench/question.jsonl`, "--prompts", "mt-bench"], {
+      stdout: out,
+      stderr: err,
+    }),
+    2,
+  );
+  assert.match(err.text, /question\.jsonl, line 1, field 'choices'/);
+});

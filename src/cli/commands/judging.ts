@@ -2,6 +2,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Backend } from "../../backends/types.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { importAnswers } from "../../judge/answers-import.ts";
 import { generateAnswers } from "../../judge/generate.ts";
 import { judgeSet } from "../../judge/judge.ts";
 import { formatRate, judgeStats } from "../../judge/judge-stats.ts";
@@ -286,7 +287,37 @@ const judgeStatsCommand: Command = {
   },
 };
 
+const answersImport: Command = {
+  name: "answers import",
+  summary: "import answers in FastChat's model_answer JSONL (MT-bench, Arena-Hard baselines) into a stored set",
+  usage: `usage: modelmap answers import FILE --prompts SET [--model NAME]
+
+Stores each row's turns as the answer of its model (model_id, or --model) to the matching prompt of SET
+(question ids as is, or with the mtbench-/vicuna- prefix of the question importers). Imported answers are
+judged and labelled like generated ones.
+  --prompts SET   stored prompt set the answers belong to
+  --model NAME    model name to store them under (default: each row's model_id)`,
+  run(argv, ctx) {
+    const { values, positionals } = parseFlags("answers import", argv, {
+      prompts: { type: "string" },
+      model: { type: "string" },
+    });
+    const file = resolve(ctx.cwd, requireString("answers import", positionals[0], "FILE"));
+    const opts: { file: string; setName: string; model?: string } = {
+      file,
+      setName: requireString("answers import", values.prompts, "--prompts"),
+    };
+    if (values.model !== undefined) opts.model = values.model;
+    const r = importAnswers(ctx.store(), opts);
+    ctx.stdout.write(
+      `imported ${r.imported} answers of ${r.model} into ${opts.setName}${r.unmatched.length ? ` (${r.unmatched.length} rows match no prompt)` : ""}\n`,
+    );
+    return 0;
+  },
+};
+
 export const JUDGING_COMMANDS: Command[] = [
+  answersImport,
   promptsCheck,
   promptsImport,
   promptsList,
