@@ -1,0 +1,107 @@
+/**
+ * Ground truth for the contamination checks on the fixture zoo (tools/zoo): the contaminated model saw the
+ * synthetic_math test split, in canonical order, 12 times; its twin "generalist" was trained on the identical
+ * corpus without it; "arithmetic" and "facts" are clean specialists. modelmap must flag the contaminated model on
+ * the benchmark it saw (sharded exchangeability p < 0.01; Min-K%++ separating seen from unseen with AUC >= 0.85)
+ * and must not flag a clean model on any benchmark (exchangeability p > 0.05).
+ *
+ * "Seen vs unseen" for Min-K%++: every two-digit +- one-digit problem outside the test split is in every zoo
+ * corpus, so no same-format unseen math item exists. The controlled comparison is the same 120 test items under
+ * the contaminated model (seen 12 times) and under its twin (never seen): the only difference between the two
+ * trainings. Min-K%++ standardizes each token by the model's own next-token distribution, which makes scores of
+ * two models of one architecture comparable.
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { openLlamaCppBackend } from "../src/backends/llama-cpp/index.ts";
+import { type ContaminationReport, runContamination } from "../src/contamination/service.ts";
+import { auc } from "../src/stats/contamination.ts";
+import { openStore, type SqliteStore } from "../src/store/sqlite/index.ts";
+import { TaskRegistry } from "../src/tasks/loader.ts";
+
+const ZOO = "fixtures/zoo";
+const MANIFEST = join(ZOO, "manifest.json");
+const MODELS = ["contaminated", "generalist", "arithmetic", "facts"] as const;
+const TASKS = ["synthetic_math_mc", "synthetic_knowledge_mc", "synthetic_reasoning_mc"] as const;
+
+function manifestFiles(): Record<string, string> {
+  if (!existsSync(MANIFEST))
+    throw new Error(
+      `${MANIFEST} is missing: build the zoo first (tools/zoo/README.md); this ground-truth test needs it`,
+    );
+  const m = JSON.parse(readFileSync(MANIFEST, "utf8")) as { models?: Record<string, { file?: string }> };
+  const out: Record<string, string> = {};
+  for (const name of MODELS) {
+    const file = m.models?.[name]?.file;
+    if (!file) throw new Error(`${MANIFEST} has no model '${name}'`);
+    out[name] = join(ZOO, file);
+  }
+  return out;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "mm-zoo-contam-"));
+let store: SqliteStore;
+const reports = new Map<string, ContaminationReport>();
+const key = (m: string, t: string) => `${m}/${t}`;
+
+before(async () => {
+  const files = manifestFiles();
+  store = openStore(join(dir, "z.db"));
+  const reg = TaskRegistry.load(["tasks"]);
+  for (const name of MODELS) {
+    const be = await openLlamaCppBackend({ modelPath: files[name] as string, threads: 1 });
+    try {
+      for (const t of TASKS) {
+        const task = reg.resolve([t]).tasks[0];
+        assert.ok(task, t);
+        const r = await runContamination(store, be, {
+          modelId: name,
+          task,
+          dataDir: "tasks/synthetic",
+          shards: 20,
+          permutations: 20,
+          seed: 1234,
+        });
+        reports.set(key(name, t), r);
+      }
+    } finally {
+      await be.close();
+    }
+  }
+});
+after(() => {
+  store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function rep(m: string, t: string): ContaminationReport {
+  const r = reports.get(key(m, t));
+  assert.ok(r, `no report for ${m} on ${t}`);
+  return r;
+}
+
+test("the contaminated model is flagged on the benchmark it saw: exchangeability p < 0.01", () => {
+  const r = rep("contaminated", "synthetic_math_mc");
+  assert.ok(r.exchangeability.pValue < 0.01, `p=${r.exchangeability.pValue} meanDiff=${r.exchangeability.meanDiff}`);
+  assert.equal(r.flagged, true);
+});
+
+test("Min-K%++ separates seen from unseen test items with AUC >= 0.85", () => {
+  const seen = rep("contaminated", "synthetic_math_mc").perItem.map((p) => p.minKpp as number);
+  const unseen = rep("generalist", "synthetic_math_mc").perItem.map((p) => p.minKpp as number);
+  const a = auc(seen, unseen);
+  assert.ok(a >= 0.85, `AUC ${a}`);
+});
+
+test("clean models are not flagged on any benchmark: exchangeability p > 0.05", () => {
+  const bad: string[] = [];
+  for (const m of ["generalist", "arithmetic", "facts"])
+    for (const t of TASKS) {
+      const r = rep(m, t);
+      if (!(r.exchangeability.pValue > 0.05)) bad.push(`${m}/${t}: p=${r.exchangeability.pValue.toFixed(4)}`);
+    }
+  assert.deepEqual(bad, []);
+});
