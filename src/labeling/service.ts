@@ -83,6 +83,7 @@ export class LabelingService {
   readonly store: Store;
   readonly #states = new Map<string, CampaignState>();
   readonly #answers = new Map<string, AnswerRecord>();
+  readonly #sessions = new Map<string, LabelerRecord>();
 
   constructor(store: Store) {
     this.store = store;
@@ -190,7 +191,16 @@ export class LabelingService {
 
   session(sessionToken: string | undefined): LabelerRecord | undefined {
     if (!sessionToken || sessionToken.length > 100) return undefined;
-    return this.store.labeling.labelerBySession(hashToken(sessionToken));
+    const hash = hashToken(sessionToken);
+    // Sessions never change once created, so a bounded cache saves a query on every request.
+    const cached = this.#sessions.get(hash);
+    if (cached) return cached;
+    const l = this.store.labeling.labelerBySession(hash);
+    if (l) {
+      if (this.#sessions.size >= 50_000) this.#sessions.clear();
+      this.#sessions.set(hash, l);
+    }
+    return l;
   }
 
   #state(campaignId: string): CampaignState {
