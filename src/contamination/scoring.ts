@@ -43,6 +43,8 @@ export class RollingScorer {
     private readonly backend: Backend,
     private readonly repo: EvalRepo,
     private readonly batchSize = 64,
+    /** Send texts sorted (prefix reuse); false keeps the given order (the benchmark's baseline). */
+    private readonly sorted = true,
   ) {
     this.model = modelKey(backend.identity);
   }
@@ -69,7 +71,8 @@ export class RollingScorer {
       if (!out.has(k)) todo.set(k, t);
     });
     this.stats.cached += texts.length - todo.size;
-    const order = [...todo.entries()].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+    const order = [...todo.entries()];
+    if (this.sorted) order.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
     for (let i = 0; i < order.length; i += this.batchSize) {
       const part = order.slice(i, i + this.batchSize);
       const before = tokensEvaluated(this.backend);
