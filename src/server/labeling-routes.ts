@@ -144,6 +144,17 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
         if (!got || !safeEqual(got, deps.adminToken)) throw new ModelmapError("auth", "admin token required");
       };
       const noStore = (c: Context<AppEnv>) => c.header("Cache-Control", "no-store");
+      // Answers never change, and the service hands out the same string objects: render each once.
+      const rendered = new Map<string, string>();
+      const render = (text: string): string => {
+        let html = rendered.get(text);
+        if (html === undefined) {
+          html = renderMarkdown(text);
+          if (rendered.size >= 20_000) rendered.clear();
+          rendered.set(text, html);
+        }
+        return html;
+      };
 
       const js = (body: string) => (c: Context<AppEnv>) => {
         c.header("Content-Type", "text/javascript; charset=utf-8");
@@ -232,9 +243,9 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
           assignmentId: v.assignmentId,
           index: v.index,
           of: v.of,
-          turns: v.turns.map(renderMarkdown),
-          left: v.left.map(renderMarkdown),
-          right: v.right.map(renderMarkdown),
+          turns: v.turns.map(render),
+          left: v.left.map(render),
+          right: v.right.map(render),
         });
       });
 
