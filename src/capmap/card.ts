@@ -1,3 +1,5 @@
+import { contaminationSummary } from "../contamination/summary.ts";
+import { promptSpread } from "../sensitivity/service.ts";
 import type { Store } from "../store/store.ts";
 import { type ModelProfile, modelProfile } from "./profile.ts";
 import { BENCHMARKS } from "./scale.ts";
@@ -159,5 +161,11 @@ export function renderCard(p: ModelProfile, extras: CardExtras = {}): string {
 /** The card of a model with its runs; `extras` may add sensitivity and contamination findings. */
 export function modelCard(store: Store, idOrAlias: string, extras: CardExtras = {}): string {
   const profile = modelProfile(store, idOrAlias);
-  return renderCard(profile, { runs: runInfos(store, profile.model.id), ...extras });
+  const id = profile.model.id;
+  return renderCard(profile, {
+    runs: runInfos(store, id),
+    sensitivity: promptSpread(store, id).map((s) => `${s.task}: ${s.text}`),
+    contamination: contaminationSummary(store, id).map((c) => `${c.task}: ${c.text}`),
+    ...extras,
+  });
 }
