@@ -54,7 +54,10 @@ export function benchmarkLeaderboard(store: Store, opts: LeaderboardOptions = {}
   const sourceCounts = new Map<string, number>();
   for (const m of metrics) sourceCounts.set(m.source, Math.max(sourceCounts.get(m.source) ?? 0, m.models));
   const sources = [...sourceCounts].map(([source, models]) => ({ source, models }));
-  const source = opts.source && sourceCounts.has(opts.source) ? opts.source : sources[0]?.source;
+  // Default: modelmap's own runs when there are any, else the largest imported table.
+  const largest = [...sources].sort((a, b) => b.models - a.models)[0]?.source;
+  const fallback = sourceCounts.has("modelmap-runs") ? "modelmap-runs" : largest;
+  const source = opts.source && sourceCounts.has(opts.source) ? opts.source : fallback;
   const columns: LeaderboardColumn[] = metrics
     .filter((m) => m.source === source)
     .map((m) => ({
