@@ -231,6 +231,9 @@ test("a configured model (modelmap.yaml) with its chat template and system promp
   assert.equal(res.results.toy_mc?.n, 1);
   assert.equal(res.config.chat_template, true);
   assert.equal(res.config.system_prompt, "Be brief.");
+  const prompting = res.config.model_prompting as { templateSource: string; templateHash: string };
+  assert.equal(prompting.templateSource, "gguf");
+  assert.match(prompting.templateHash, /^[0-9a-f]{64}$/);
   // Without the template, an instruction-tuned name gets a warning.
   const b = io();
   assert.equal(
