@@ -158,14 +158,17 @@ export function renderCard(p: ModelProfile, extras: CardExtras = {}): string {
   return lines.join("\n");
 }
 
+/** Stored prompt-sensitivity and contamination findings of a model, one line per task (card and model page). */
+export function modelChecks(store: Store, modelId: string): { sensitivity: string[]; contamination: string[] } {
+  return {
+    sensitivity: promptSpread(store, modelId).map((s) => `${s.task}: ${s.text}`),
+    contamination: contaminationSummary(store, modelId).map((c) => `${c.task}: ${c.text}`),
+  };
+}
+
 /** The card of a model with its runs; `extras` may add sensitivity and contamination findings. */
 export function modelCard(store: Store, idOrAlias: string, extras: CardExtras = {}): string {
   const profile = modelProfile(store, idOrAlias);
   const id = profile.model.id;
-  return renderCard(profile, {
-    runs: runInfos(store, id),
-    sensitivity: promptSpread(store, id).map((s) => `${s.task}: ${s.text}`),
-    contamination: contaminationSummary(store, id).map((c) => `${c.task}: ${c.text}`),
-    ...extras,
-  });
+  return renderCard(profile, { runs: runInfos(store, id), ...modelChecks(store, id), ...extras });
 }

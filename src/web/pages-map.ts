@@ -83,7 +83,11 @@ ${r.results.map(
 )}</tbody></table></div><p class="small muted">Scores on the common 0-100 scale (<a href="/map#scale">how</a>). Highlighted rows are tied for first.</p>`;
 }
 
-export function modelPage(p: ModelProfile, runs: EvalRunRecord[]): Safe {
+export function modelPage(
+  p: ModelProfile,
+  runs: EvalRunRecord[],
+  checks: { sensitivity: string[]; contamination: string[] } = { sensitivity: [], contamination: [] },
+): Safe {
   const m = p.model;
   const peers = p.sizeBand
     ? `models of ${fmt1(p.sizeBand.min)}B-${fmt1(p.sizeBand.max)}B parameters`
@@ -124,6 +128,12 @@ ${p.categories.flatMap((c) =>
       html`<tr><td>${e.category}</td><td>${BENCHMARKS[e.metric]?.label ?? e.metric}</td><td>${e.source}</td><td class="num">${fmt1(e.value)}</td><td class="num">${e.lo === undefined ? "" : `${fmt1(e.lo)} – ${fmt1(e.hi)}`}</td><td class="num">${e.n ?? ""}</td><td class="num">${e.baseline ?? ""}</td><td class="num">${fmt1(e.scaled)}</td></tr>`,
   ),
 )}</tbody></table></div>
+<h2>Sensitivity and contamination</h2>
+${
+  checks.sensitivity.length + checks.contamination.length === 0
+    ? html`<p class="muted" id="checks">No prompt-sensitivity or contamination checks recorded for this model.</p>`
+    : html`<ul id="checks">${checks.sensitivity.map((x) => html`<li>Sensitivity: ${x}</li>`)}${checks.contamination.map((x) => html`<li>Contamination: ${x}</li>`)}</ul>`
+}
 <h2>Runs</h2>
 ${
   runs.length === 0

@@ -96,6 +96,20 @@ test("model, compare, card and map APIs show what the pages show", async () => {
     assert.equal(m.model.id, "acme/beta-7b");
     assert.equal(m.model.merged, true);
     assert.equal(m.categories.length, 4);
+    assert.match(
+      await (await app.request("/models/acme/alpha-7b")).text(),
+      /No prompt-sensitivity or contamination checks/,
+    );
+    store.checks.put("contamination", "acme/alpha-7b", "tiny-math", {
+      exchangeability: { pValue: 0.0004 },
+      flagged: true,
+      flaggedItems: [{ docId: 3, reasons: ["13-gram overlap 1.00"] }],
+      methods: {},
+    });
+    assert.match(
+      await (await app.request("/models/acme/alpha-7b")).text(),
+      /<li>Contamination: tiny-math: possible contamination \(exchangeability p=0\.00040/,
+    );
     const cmp = (await (await app.request("/api/compare?a=acme/alpha-7b&b=acme/gamma-8b")).json()) as {
       categories: Array<{ category: string; verdict: string }>;
     };

@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
 import { z } from "zod";
-import { modelCard } from "../capmap/card.ts";
+import { modelCard, modelChecks } from "../capmap/card.ts";
 import { compareModels } from "../capmap/compare.ts";
 import { modelProfile } from "../capmap/profile.ts";
 import { BENCHMARKS, JUDGE_SCORE_SD } from "../capmap/scale.ts";
@@ -299,13 +299,14 @@ export const capmapRoutes: RouteModule = {
       "/models/:id{.+}",
       htmlRoute("Model", (c) => {
         const p = modelProfile(store, param(c, "id"));
-        return { title: p.model.id, body: modelPage(p, runsOf(store, p.model.id)) };
+        return { title: p.model.id, body: modelPage(p, runsOf(store, p.model.id), modelChecks(store, p.model.id)) };
       }),
     );
     app.get("/api/models/:id{.+}", (c) => {
       const p = modelProfile(store, param(c, "id"));
       return c.json({
         ...p,
+        checks: modelChecks(store, p.model.id),
         runs: runsOf(store, p.model.id).map((r) => ({ id: r.id, status: r.status, createdAt: r.createdAt })),
       });
     });
