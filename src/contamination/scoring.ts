@@ -21,7 +21,7 @@ export interface ScoringStats {
   requested: number;
   cached: number;
   sent: number;
-  /** Tokens a naive scorer would evaluate for the sent texts: every text from scratch (BOS + its tokens). */
+  /** Tokens a naive scorer would evaluate for the sent texts: every text from scratch (naiveRollingTokens). */
   naiveTokens: number;
   /** Tokens the engine reports it evaluated (llama-cpp), else null. */
   evaluatedTokens: number | null;
@@ -29,6 +29,20 @@ export interface ScoringStats {
 
 /** The harness's cache keeps results under this pseudo run id's error scope (errors are never cached). */
 const CACHE_SCOPE = "contamination";
+
+/**
+ * Tokens a scorer that reuses nothing evaluates for one text of `t` tokens: BOS + t - 1 inputs when it fits
+ * the context `l`, else lm-evaluation-harness's disjoint rolling windows of `l` inputs each.
+ */
+export function naiveRollingTokens(t: number, l: number | null): number {
+  if (l === null || t <= l) return t;
+  return Math.ceil(t / l) * l;
+}
+
+function contextSizeOf(b: Backend): number | null {
+  const v = (b as unknown as { contextSize?: unknown }).contextSize;
+  return typeof v === "number" && v > 0 ? v : null;
+}
 
 function tokensEvaluated(b: Backend): number | null {
   const v = (b as unknown as { tokensEvaluated?: unknown }).tokensEvaluated;
@@ -89,7 +103,7 @@ export class RollingScorer {
         const d: RollingDetail = { logprob: r.logprob, tokenCount: r.tokenCount };
         if (detail && r.tokenLogprobs) d.tokenLogprobs = r.tokenLogprobs;
         if (detail && r.tokenStats) d.tokenStats = r.tokenStats;
-        this.stats.naiveTokens += r.tokenCount + 1;
+        this.stats.naiveTokens += naiveRollingTokens(r.tokenCount, contextSizeOf(this.backend));
         out.set(k, d);
         entries.push({ key: k, value: JSON.stringify(d) });
       });
