@@ -56,8 +56,12 @@ function seedVotes(store: Store) {
   for (const [a, b, p] of pairs) {
     for (let i = 0; i < 200; i++)
       votes.push({ modelA: a, modelB: b, winner: rng.next() < p ? "model_a" : "model_b", category: "writing" });
+    // The same models in a second category, with the order reversed.
+    for (let i = 0; i < 200; i++)
+      votes.push({ modelA: a, modelB: b, winner: rng.next() < p ? "model_b" : "model_a", category: "roleplay" });
   }
   store.votes.add("test", votes);
+  store.votes.add("judge:x", votes.slice(0, 50));
 }
 
 function seedJudgments(store: Store) {
@@ -111,13 +115,24 @@ test("sync brings runs (by task category), judge grades and vote ratings into th
     assert.equal(ja?.value, 8);
     assert.ok(ja && Math.abs(ja.scaled - (100 * 7) / 9) < 1e-9);
 
-    assert.deepEqual(report.votes.categories, ["writing"]);
+    assert.deepEqual(report.votes.categories.sort(), ["roleplay", "writing"]);
     const writing = search(store, "writing");
     assert.deepEqual(
       writing.results.map((h) => h.modelId),
       ["org/strong", "org/mid", "org/weak"],
     );
     assert.ok(writing.results.every((h) => h.sources.includes(VOTES_SOURCE)));
+    assert.deepEqual(
+      search(store, "roleplay").results.map((h) => h.modelId),
+      ["org/weak", "org/mid", "org/strong"],
+      "a model rated in two categories keeps both ratings",
+    );
+    const metrics = store.capmap.evidence({ modelId: "org/strong", source: VOTES_SOURCE }).map((e) => e.metric);
+    assert.deepEqual(metrics.sort(), [
+      "judge:x/bt-rating:writing",
+      "test/bt-rating:roleplay",
+      "test/bt-rating:writing",
+    ]);
 
     // Syncing again replaces rather than adds.
     syncOwnEvidence(store, { categoryOf: () => ["knowledge"], bootstrap: 50, seed: 3 });

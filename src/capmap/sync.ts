@@ -183,7 +183,8 @@ export function ratingsFromCounts(
     votes: m.battles,
   }));
   return {
-    evidence: ratingEvidence(rows, source, category, "bt-rating"),
+    // One metric per category: (model, source, metric) is unique, and a model is rated in several categories.
+    evidence: ratingEvidence(rows, source, category, `bt-rating:${category}`),
     warnings: report.warnings.map((w) => `${category}: ${w}`),
   };
 }
@@ -193,7 +194,16 @@ export function syncOwnEvidence(store: Store, opts: SyncOptions): SyncReport {
   const resolve = (name: string) => store.capmap.resolveModel(name)?.id ?? name;
   const runs = runEvidence(store, opts);
   const judge = judgeEvidence(store);
-  const votes = ratingsFromVotes(store.votes.iterate(), VOTES_SOURCE, { ...opts, resolve });
+  // Each vote source (human labeling, each LLM judge, imported battles) is fitted on its own, so that human
+  // and judge preferences stay separate pieces of evidence in a cell.
+  const votes = { evidence: [] as CapEvidence[], categories: [] as string[], warnings: [] as string[] };
+  for (const { source } of store.votes.sources()) {
+    const r = ratingsFromVotes(store.votes.iterate({ sources: [source] }), VOTES_SOURCE, { ...opts, resolve });
+    for (const e of r.evidence) e.metric = `${source}/${e.metric}`;
+    votes.evidence.push(...r.evidence);
+    votes.categories.push(...r.categories.filter((c) => !votes.categories.includes(c)));
+    votes.warnings.push(...r.warnings.map((w) => `${source}: ${w}`));
+  }
   const put = (source: string, evidence: CapEvidence[], models: CapModel[]) =>
     store.capmap.importSource({ kind: "sync", source, file: "(modelmap store)", fileSha256: "", models, evidence });
   put(RUNS_SOURCE, runs.evidence, runs.models);

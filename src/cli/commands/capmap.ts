@@ -197,7 +197,7 @@ export const mapSyncCommand: Command = {
 Replaces the map's modelmap-runs, modelmap-judge and modelmap-votes sources with what the database holds:
 the latest complete run of each model and task (the task's first category tag is its map category), single-
 answer judge grades (mean per model, category, prompt set and judge), and votes fitted to Bradley-Terry
-ratings per category (votes without a category count as "chat"). Then rebuilds the map.
+ratings per vote source and category (votes without a category count as "chat"). Then rebuilds the map.
   --tasks DIR     task definitions to read category tags from (repeatable; default ./tasks)
   --bootstrap N   bootstrap rounds for the vote ratings' intervals (default 200)
   --seed N        bootstrap seed (default 1)
