@@ -84,6 +84,10 @@ test("map, benchmarks and arena pages", async () => {
   assert.ok((await page.locator("#heatmap svg a").count()) >= 6, "one linked row per model");
   assert.match((await page.textContent("#scale")) ?? "", /expected win rate/);
   await shot(page, "map");
+  await page.click('#heatmap a[href="/map?sort=math"]');
+  await page.waitForLoadState("domcontentloaded");
+  assert.equal(await page.textContent("main p.muted strong"), "math");
+  assert.equal(await page.textContent("#heatmap svg a[href^='/models/'] text"), "acme/delta-70b");
 
   await nav(page, "Benchmarks");
   assert.equal(await page.textContent("h1"), "Benchmark leaderboard");

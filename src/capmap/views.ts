@@ -222,6 +222,8 @@ export function arenaBoards(store: Store): ArenaBoard[] {
 
 export interface MapOverview {
   categories: string[];
+  /** What rows are ranked by: "mean" over categories, or one category. */
+  sort: string;
   total: number;
   offset: number;
   rows: Array<{
@@ -240,17 +242,24 @@ export function mapOverview(
     maxParams?: number;
     license?: string;
     minCategories?: number;
+    /** A category to rank by (its estimate); default: the mean over categories. */
+    sort?: string;
     limit?: number;
     offset?: number;
   } = {},
 ): MapOverview {
   const snap = snapshot(store);
   const categories = [...snap.byCategory.keys()].sort();
-  const min = opts.minCategories ?? Math.min(3, Math.max(1, categories.length));
+
   const keep = modelFilter({ q: opts.q, maxParams: opts.maxParams, license: opts.license });
-  const matched = snap.ranking.filter(
-    (r) => r.categories >= min && keep(snap.models.get(r.modelId) ?? { id: r.modelId }),
-  );
+  const counts = new Map(snap.ranking.map((r) => [r.modelId, r]));
+  const byCategory = opts.sort ? snap.byCategory.get(opts.sort) : undefined;
+  // Ranked by one category, every model measured there counts; ranked by the mean, only well-covered ones.
+  const min = opts.minCategories ?? (byCategory ? 1 : Math.min(3, Math.max(1, categories.length)));
+  const order = byCategory
+    ? byCategory.map((c) => counts.get(c.modelId) ?? { modelId: c.modelId, mean: c.estimate, categories: 1 })
+    : snap.ranking;
+  const matched = order.filter((r) => r.categories >= min && keep(snap.models.get(r.modelId) ?? { id: r.modelId }));
   const offset = opts.offset ?? 0;
   const rows = matched.slice(offset, offset + (opts.limit ?? 40)).map((r) => {
     const cells: MapOverview["rows"][number]["cells"] = {};
@@ -266,7 +275,7 @@ export function mapOverview(
     }
     return { modelId: r.modelId, model: snap.models.get(r.modelId) ?? { id: r.modelId }, mean: r.mean, cells };
   });
-  return { categories, total: matched.length, offset, rows };
+  return { categories, sort: byCategory ? (opts.sort as string) : "mean", total: matched.length, offset, rows };
 }
 
 /** Builds the snapshot and every leaderboard's pivot so that the first page view is as fast as the rest. */

@@ -28,6 +28,10 @@ export function mapPage(m: MapOverview, query: Record<string, string | undefined
     m.categories,
     m.rows.map((r) => ({ label: r.modelId, href: modelHref(r.modelId), cells: m.categories.map((c) => r.cells[c]) })),
     "Capability map: models by category, 0-100",
+    {
+      href: (c) => href("/map", { ...query, sort: c, offset: undefined }),
+      active: m.sort === "mean" ? undefined : m.sort,
+    },
   );
   return html`<h1>Capability map</h1>
 <form class="filters" method="get" action="/map">
@@ -39,7 +43,7 @@ export function mapPage(m: MapOverview, query: Record<string, string | undefined
 ${
   m.rows.length === 0
     ? html`<p class="muted" id="empty">The map is empty. Import public results (<code>modelmap import open-llm-leaderboard FILE</code>) or run benchmarks.</p>`
-    : html`<p class="muted"><span id="total">${m.total}</span> models match; showing ${m.offset + 1}-${m.offset + m.rows.length}, ranked by their mean over categories. Hover a cell for its interval and evidence; click a model for its page.</p>
+    : html`<p class="muted"><span id="total">${m.total}</span> models match; showing ${m.offset + 1}-${m.offset + m.rows.length}, ranked by ${m.sort === "mean" ? "their mean over categories" : html`<strong>${m.sort}</strong> (<a href="${href("/map", { ...query, sort: undefined, offset: undefined })}">rank by the mean</a>)`}. Click a category to rank by it; hover a cell for its interval and evidence; click a model for its page.</p>
 <div class="scroll" id="heatmap">${chart}</div>
 <div class="pager">${m.offset > 0 ? nav(Math.max(0, m.offset - limit), "← previous") : ""}${m.offset + m.rows.length < m.total ? nav(m.offset + limit, "next →") : ""}</div>`
 }

@@ -127,6 +127,16 @@ test("model, compare, card and map APIs show what the pages show", async () => {
     };
     assert.deepEqual(map.categories, ["chat", "knowledge", "math", "reasoning"]);
     assert.equal(map.total, 6);
+    const byChat = (await (await app.request("/api/map?sort=chat")).json()) as {
+      sort: string;
+      rows: Array<{ modelId: string }>;
+    };
+    assert.equal(byChat.sort, "chat");
+    assert.deepEqual(
+      byChat.rows.map((r) => r.modelId),
+      ["acme/delta-70b", "acme/alpha-7b", "acme/beta-7b", "acme/gamma-8b"],
+    );
+    assert.match(await (await app.request("/map?sort=chat")).text(), /<a href="\/map\?sort=knowledge">/);
     const arena = (await (await app.request("/api/arena")).json()) as {
       boards: Array<{ rows: Array<{ modelId: string; rank: number; tier: number }> }>;
     };

@@ -61,7 +61,15 @@ const flag = z
   .transform((s) => s !== undefined && s !== "" && s !== "0" && s !== "false");
 const text = z.string().trim().max(200).optional();
 
-const mapQuery = z.object({ q: text, max_params: num, license: text, min_categories: num, limit: num, offset: num });
+const mapQuery = z.object({
+  q: text,
+  max_params: num,
+  license: text,
+  min_categories: num,
+  sort: text,
+  limit: num,
+  offset: num,
+});
 const boardQuery = z.object({
   source: text,
   sort: text,
@@ -182,6 +190,7 @@ function mapOpts(q: z.output<typeof mapQuery>) {
   if (q.max_params !== undefined) o.maxParams = q.max_params;
   if (q.license) o.license = q.license;
   if (q.min_categories !== undefined) o.minCategories = Math.round(q.min_categories);
+  if (q.sort) o.sort = q.sort;
   return o;
 }
 

@@ -62,17 +62,22 @@ export interface HeatRow {
 }
 
 /** Models x categories heatmap; each cell shows its estimate and, on hover, its interval and evidence. */
-export function heatmap(columns: string[], rows: HeatRow[], title: string): Safe {
+export function heatmap(
+  columns: string[],
+  rows: HeatRow[],
+  title: string,
+  head?: { href: (column: string) => string; active?: string | undefined },
+): Safe {
   const labelW = 250;
   const cellW = 78;
   const cellH = 20;
   const top = 70;
   const w = labelW + columns.length * cellW + 4;
   const h = top + rows.length * cellH + 4;
-  const heads = columns.map(
-    (c, j) =>
-      html`<text transform="translate(${labelW + j * cellW + cellW / 2},${top - 6}) rotate(-30)" text-anchor="start">${c}</text>`,
-  );
+  const heads = columns.map((c, j) => {
+    const label = html`<text transform="translate(${labelW + j * cellW + cellW / 2},${top - 6}) rotate(-30)" text-anchor="start"${c === head?.active ? html` font-weight="bold"` : ""}>${c}${c === head?.active ? " ▼" : ""}</text>`;
+    return head ? html`<a href="${head.href(c)}">${label}</a>` : label;
+  });
   const body = rows.map((r, i) => {
     const y = top + i * cellH;
     const label = r.label.length > 38 ? `${r.label.slice(0, 37)}…` : r.label;
