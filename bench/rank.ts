@@ -31,9 +31,18 @@ function baselineRounds(t: PairTable, rounds: number, seed: number): number {
   const outcome = new Uint8Array(n);
   let x = 0;
   for (let r = 0; r < t.i.length; r++) {
-    for (let c = 0; c < t.winI[r]!; c++) (pair[x] = r), (outcome[x++] = 0);
-    for (let c = 0; c < t.winJ[r]!; c++) (pair[x] = r), (outcome[x++] = 1);
-    for (let c = 0; c < t.ties[r]!; c++) (pair[x] = r), (outcome[x++] = 2);
+    for (let c = 0; c < t.winI[r]!; c++) {
+      pair[x] = r;
+      outcome[x++] = 0;
+    }
+    for (let c = 0; c < t.winJ[r]!; c++) {
+      pair[x] = r;
+      outcome[x++] = 1;
+    }
+    for (let c = 0; c < t.ties[r]!; c++) {
+      pair[x] = r;
+      outcome[x++] = 2;
+    }
   }
   const rng = createRng(seed);
   const start = performance.now();
