@@ -118,7 +118,7 @@ async function openLlamaCpp(model: ModelConfig, ctx: PromptingContext, opts: Ope
     seed: opts.seed ?? 0,
     ...(model.context_size !== undefined ? { contextSize: model.context_size } : {}),
     ...(model.gpu ? { gpu: "auto" as const } : {}),
-    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    ...((opts.threads ?? model.threads) !== undefined ? { threads: (opts.threads ?? model.threads) as number } : {}),
     renderChat: (messages, rc) => {
       const p = promptForModel(prompting, messages, {
         addGenerationPrompt: rc.addGenerationPrompt,

@@ -97,6 +97,13 @@ export const ModelConfigSchema = z
     max_retries: z.number().int().min(0).max(100).optional(),
     context_size: z.number().int().min(16).optional().describe("llama-cpp: context length in tokens"),
     gpu: z.boolean().optional().describe("llama-cpp: use a GPU when one is present (default: CPU)"),
+    threads: z
+      .number()
+      .int()
+      .min(1)
+      .max(1024)
+      .optional()
+      .describe("llama-cpp: CPU threads (default: the engine's choice)"),
     metadata: MetadataSchema.optional(),
   })
   .superRefine((m, ctx) => {
@@ -105,7 +112,7 @@ export const ModelConfigSchema = z
         ctx.addIssue({ code: "custom", path: ["endpoints"], message: "an openai model needs endpoints (base URLs)" });
       if (m.file !== undefined)
         ctx.addIssue({ code: "custom", path: ["file"], message: "file is for llama-cpp models; use endpoints" });
-      for (const k of ["context_size", "gpu"] as const)
+      for (const k of ["context_size", "gpu", "threads"] as const)
         if (m[k] !== undefined) ctx.addIssue({ code: "custom", path: [k], message: `${k} is for llama-cpp models` });
     } else {
       if (m.file === undefined)
@@ -127,7 +134,7 @@ export const ConfigSchema = z
       .string()
       .min(1)
       .optional()
-      .describe("Where modelmap keeps its database and caches (default ./.modelmap)"),
+      .describe("Where benchmark datasets live, relative to the config file (the same as eval --data-dir)"),
     system_prompts: z
       .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/), z.string())
       .optional()
