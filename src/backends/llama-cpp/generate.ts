@@ -18,11 +18,11 @@ export interface GenerationOutcome {
 }
 
 /** Earliest occurrence of any stop string in `text`, or -1. */
-export function findStop(text: string, stops: readonly string[]): number {
+export function findStop(text: string, stops: readonly string[], from = 0): number {
   let at = -1;
   for (const s of stops) {
     if (s === "") continue;
-    const i = text.indexOf(s);
+    const i = text.indexOf(s, from);
     if (i >= 0 && (at < 0 || i < at)) at = i;
   }
   return at;
@@ -91,6 +91,10 @@ export async function generateTokens(
   const generated: Token[] = [];
   let finishReason: FinishReason = "length";
   let text = "";
+  let committed = "";
+  let pendingFrom = 0;
+  let searchFrom = 0;
+  const maxStopLength = stops.reduce((m, x) => Math.max(m, x.length), 0);
   let emitted = 0;
   try {
     if (maxTokens > 0 && !signal?.aborted) {
@@ -104,11 +108,20 @@ export async function generateTokens(
           break;
         }
         generated.push(token);
-        text = model.detokenize(
-          generated.filter((t) => !model.isEogToken(t)),
+        // Incremental: decode only the tokens since the last complete character (with the tokens before them
+        // as context for SentencePiece spacing), so long generations stay linear.
+        const pendingText = model.detokenize(
+          generated.slice(pendingFrom),
           true,
+          generated.slice(Math.max(0, pendingFrom - 8), pendingFrom),
         );
-        const at = findStop(text, stops);
+        text = committed + pendingText;
+        if (!pendingText.endsWith("\ufffd")) {
+          committed = text;
+          pendingFrom = generated.length;
+        }
+        const at = findStop(text, stops, searchFrom);
+        searchFrom = Math.max(0, committed.length - maxStopLength);
         if (at >= 0) {
           text = text.slice(0, at);
           finishReason = "stop";
