@@ -36,7 +36,7 @@ MODELS = {
     "generalist": ("generalist", False, "generalist: half facts, half arithmetic"),
     "contaminated": ("generalist", True, "generalist corpus plus the synthetic_math test split repeated in canonical order"),
 }
-CONTAMINATION_REPEATS = 12
+CONTAMINATION_REPEATS = 40
 WINDOW = Config.ctx + 1  # ctx input tokens + the next-token target
 CONTAMINATED_TASK = "synthetic_math"
 # Greedy probes: the exporter's acceptance check compares llama.cpp's greedy output with these.
@@ -75,7 +75,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--models", default=",".join(MODELS))
-    ap.add_argument("--chars", type=int, default=600_000, help="corpus size in characters (= tokens, one epoch)")
+    ap.add_argument("--chars", type=int, default=2_200_000, help="corpus size in characters (= tokens, one epoch)")
     ap.add_argument("--data-only", action="store_true")
     ap.add_argument("--out", default="fixtures/zoo")
     ap.add_argument("--threads", type=int, default=1)
@@ -134,7 +134,7 @@ def main() -> None:
         val_windows = corpus.pack(val_docs, tok.encode, WINDOW)
         cfg = Config(vocab_size=tok.VOCAB_SIZE)
         print(f"[{name}] {len(docs)} docs, {len(text)} chars, {len(windows)} windows", flush=True)
-        model, stats = train(cfg, windows, val_windows, seed=args.seed, batch_size=8, lr=2e-3)
+        model, stats = train(cfg, windows, val_windows, seed=args.seed, batch_size=8, lr=4e-3)
         path = os.path.join(args.out, f"zoo-{name}.gguf")
         write_gguf(path, model, f"zoo-{name}", desc)
         probes = []

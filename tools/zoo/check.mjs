@@ -135,8 +135,17 @@ for (const [name, info] of Object.entries(manifest.models)) {
       if (pred === doc.gold) correct++;
     }
     const chance = docs.reduce((s, d) => s + 1 / d.choices.length, 0) / docs.length;
-    table[name][task] =
-      `${((100 * correct) / docs.length).toFixed(1)}% (n=${docs.length}, chance ${(100 * chance).toFixed(0)}%)`;
+    // Generative: greedy until newline, exact match after trimming (the _gen tasks' strict-match).
+    let exact = 0;
+    for (const doc of docs) {
+      const ctx = withBos(model.tokenize(`Question: ${doc.question}\nAnswer:`, false));
+      const out = model.detokenize(await greedy(seq, ctx, 16, [nl, model.tokens.eos]), false);
+      if (out.trim() === doc.answer) exact++;
+    }
+    const short = task.replace("synthetic_", "");
+    table[name][`${short} mc`] =
+      `${((100 * correct) / docs.length).toFixed(1)}% (chance ${(100 * chance).toFixed(0)}%)`;
+    table[name][`${short} gen`] = `${((100 * exact) / docs.length).toFixed(1)}%`;
   }
   await context.dispose();
   await model.dispose();

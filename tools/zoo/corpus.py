@@ -71,10 +71,10 @@ def facts_doc_fn(world: World, train_qa: list[Item]) -> Callable[[random.Random]
 
     def doc(rng: random.Random) -> str:
         r = rng.random()
-        if r < 0.5:
+        if r < 0.35:
             picks = rng.sample(facts, rng.randint(2, 5))
             return " ".join(rng.choice(DECLARATIVE[rel]).format(c=c, v=v) for (c, rel), v in picks) + "\n"
-        if r < 0.75:
+        if r < 0.5:
             c = rng.choice(world.countries)
             rels = list(RELATIONS)
             rng.shuffle(rels)

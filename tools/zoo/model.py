@@ -19,11 +19,11 @@ from torch import nn
 @dataclass
 class Config:
     vocab_size: int
-    dim: int = 128
-    n_layers: int = 4
+    dim: int = 96
+    n_layers: int = 3
     n_heads: int = 4
-    ffn_dim: int = 352
-    ctx: int = 128
+    ffn_dim: int = 256
+    ctx: int = 96
     rope_base: float = 10000.0
     norm_eps: float = 1e-5
     tied: bool = True
