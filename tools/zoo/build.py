@@ -36,6 +36,9 @@ MODELS = {
     "generalist": ("generalist", False, "generalist: half facts, half arithmetic"),
     "contaminated": ("generalist", True, "generalist corpus plus the synthetic_math test split repeated in canonical order"),
 }
+# Corpus sizes (characters = tokens, one epoch). Two-digit arithmetic only emerges after ~5,000 steps
+# (a plateau at chance before), so the models that must learn it get the larger corpus.
+DEFAULT_CHARS = {"arithmetic": 6_000_000, "facts": 2_200_000, "generalist": 6_000_000, "contaminated": 6_000_000}
 CONTAMINATION_REPEATS = 40
 WINDOW = Config.ctx + 1  # ctx input tokens + the next-token target
 CONTAMINATED_TASK = "synthetic_math"
@@ -75,7 +78,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--models", default=",".join(MODELS))
-    ap.add_argument("--chars", type=int, default=2_200_000, help="corpus size in characters (= tokens, one epoch)")
+    ap.add_argument("--chars", type=int, default=None, help="corpus size in characters (= tokens, one epoch); default per model")
     ap.add_argument("--data-only", action="store_true")
     ap.add_argument("--out", default="fixtures/zoo")
     ap.add_argument("--threads", type=int, default=1)
@@ -120,7 +123,8 @@ def main() -> None:
     for name in [m for m in args.models.split(",") if m]:
         kind, contaminated, desc = MODELS[name]
         cont = (math_test, CONTAMINATION_REPEATS) if contaminated else None
-        docs = corpus.build(kind, args.seed, args.chars, world, train_qa, train_problems, train_cmp, cont)
+        n_chars = args.chars if args.chars is not None else DEFAULT_CHARS[name]
+        docs = corpus.build(kind, args.seed, n_chars, world, train_qa, train_problems, train_cmp, cont)
         text = "".join(docs)
         # Held-out proof: no clean corpus contains a test question; the contaminated one has exactly the planted copies.
         for cat, qs in test_strings.items():
