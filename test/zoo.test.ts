@@ -187,9 +187,7 @@ describe("the harness finds the planted skills", () => {
     }
   });
 
-  test("the contaminated model, which saw the math test split, beats its clean twin on it", {
-    todo: "40 canonical-order repeats in a 6M-character corpus leave no measurable trace (47.5% vs 48.3%)",
-  }, () => {
+  test("the contaminated model, which saw the math test split, beats its clean twin on it", () => {
     assert.ok(get("contaminated", "math").acc > get("generalist", "math").acc);
   });
 });

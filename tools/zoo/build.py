@@ -39,7 +39,7 @@ MODELS = {
 # Corpus sizes (characters = tokens, one epoch). Two-digit arithmetic only emerges after ~5,000 steps
 # (a plateau at chance before), so the models that must learn it get the larger corpus.
 DEFAULT_CHARS = {"arithmetic": 6_000_000, "facts": 2_200_000, "generalist": 6_000_000, "contaminated": 6_000_000}
-CONTAMINATION_REPEATS = 40
+CONTAMINATION_REPEATS = 100
 WINDOW = Config.ctx + 1  # ctx input tokens + the next-token target
 CONTAMINATED_TASK = "synthetic_math"
 # Greedy probes: the exporter's acceptance check compares llama.cpp's greedy output with these.

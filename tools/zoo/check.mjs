@@ -117,6 +117,8 @@ for (const [name, info] of Object.entries(manifest.models)) {
   if (chatOut === info.greedy_chat_probe.greedy) matched++;
   else
     fail(`${name}: chat greedy -> ${JSON.stringify(chatOut)}, torch ${JSON.stringify(info.greedy_chat_probe.greedy)}`);
+  if (matched < info.greedy_probes.length)
+    fail(`${name}: ${info.greedy_probes.length + 1 - matched} greedy probes diverged`);
   const template = model.fileInfo.metadata.tokenizer.chat_template;
   if (!template?.includes("<|im_start|>")) fail(`${name}: chat template missing`);
 
