@@ -1,13 +1,15 @@
 /**
  * HTTP transport for the openai backend: several base URLs with load balancing, a per-backend adaptive
  * concurrency limit, retries with jittered exponential backoff, Retry-After, per-attempt timeouts and
- * cancellation. It uses the global fetch (undici, keep-alive by default) and knows nothing about completions:
+ * cancellation. It uses node:http with keep-alive agents (http.ts) and knows nothing about completions:
  * it moves validated JSON, and every failure leaves it as a ModelmapError whose message says why.
  */
+
 import { setMaxListeners } from "node:events";
 import type { z } from "zod";
 import { ModelmapError } from "../../core/errors.ts";
 import { createRng, type Rng } from "../../core/rng.ts";
+import { type HttpResponse, httpRequest } from "./http.ts";
 import { AdaptiveLimiter, abortedError, sleep } from "./limiter.ts";
 import { errorBodySchema, zodReason } from "./schemas.ts";
 
@@ -192,11 +194,11 @@ export class Transport {
     const headers: Record<string, string> = { accept: "application/json", ...this.#opts.headers };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.#opts.apiKey) headers.authorization = `Bearer ${this.#opts.apiKey}`;
-    let res: Response;
+    let res: HttpResponse;
     let text: string;
     try {
-      res = await fetch(url, { method, headers, body: body ?? null, signal: ctrl.signal });
-      text = await res.text();
+      res = await httpRequest(url, { method, headers, body, signal: ctrl.signal });
+      text = res.text;
     } catch (e) {
       if (signal?.aborted) throw abortedError(signal);
       if (timedOut) return this.#fail(ep, `${url} timed out after ${this.#opts.timeoutMs} ms`);
@@ -303,8 +305,8 @@ export function parseRetryAfter(headers: Headers, now: number): number | undefin
 }
 
 function describeNetworkError(e: unknown): string {
-  const err = e as { message?: string; cause?: { code?: string; message?: string } };
-  const cause = err.cause?.code ?? err.cause?.message;
+  const err = e as { message?: string; code?: string; cause?: { code?: string; message?: string } };
+  const cause = err.code ?? err.cause?.code ?? err.cause?.message;
   return `${err.message ?? String(e)}${cause ? ` (${cause})` : ""}`;
 }
 
