@@ -15,7 +15,8 @@ test("assignment: at most K per labeler, never the same item twice, open item re
   seedAnswers(store, { set: "s", prompts: 10, models: MODELS });
   const svc = new LabelingService(store);
   const gold = [{ promptId: "q0", modelA: "m-weak", modelB: "m-strong", winner: "model_b" as const }];
-  const c = svc.createCampaign({ name: "Test", setName: "s", models: MODELS, perLabeler: 6, goldRate: 0.5, gold });
+  // goldRate 1: the first new item is the gold one (at 0.5 the campaign's random id made 6 draws miss it 1.6% of runs).
+  const c = svc.createCampaign({ name: "Test", setName: "s", models: MODELS, perLabeler: 6, goldRate: 1, gold });
   const items = store.labeling.items(c.id);
   assert.equal(items.length, 30, "10 prompts x 3 pairs");
   const g = items.filter((i) => i.goldWinner !== null);
@@ -40,7 +41,7 @@ test("assignment: at most K per labeler, never the same item twice, open item re
     svc.vote(c.id, labeler, v.assignmentId, "left");
   }
   assert.equal(svc.next(c.id, labeler), undefined, "K reached");
-  assert.ok(sawGold, "a gold item was mixed in at goldRate 0.5");
+  assert.ok(sawGold, "a gold item was mixed in at goldRate 1");
   // Gold votes do not feed the ratings.
   const goldVotes = store.labeling
     .votedAssignments(c.id)
