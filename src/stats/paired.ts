@@ -2,7 +2,9 @@
  * Paired comparisons of two models on the same items, pure: a paired bootstrap interval for the difference of
  * means, and McNemar's test for binary scores (exact binomial when the discordant pairs are few).
  */
+
 import type { Rng } from "../core/rng.ts";
+import { erfc } from "./special.ts";
 
 export interface PairedBootstrap {
   n: number;
@@ -61,29 +63,6 @@ function logChoose(n: number, k: number): number {
   let s = 0;
   for (let i = 1; i <= k; i++) s += Math.log(n - k + i) - Math.log(i);
   return s;
-}
-
-/** Complementary error function (Numerical Recipes erfcc, relative error < 1.2e-7). */
-function erfc(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t *
-          (1.00002368 +
-            t *
-              (0.37409196 +
-                t *
-                  (0.09678418 +
-                    t *
-                      (-0.18628806 +
-                        t *
-                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? r : 2 - r;
 }
 
 /** McNemar's test on paired binary outcomes (values > 0.5 count as correct). */

@@ -44,11 +44,11 @@ export function normalQuantile(p: number): number {
   );
 }
 
-/** Standard normal CDF (via erfc, Numerical Recipes' Chebyshev fit, |error| < 1.2e-7). */
-export function normalCdf(x: number): number {
-  const z = Math.abs(x) / Math.SQRT2;
+/** Complementary error function (Numerical Recipes erfcc, relative error < 1.2e-7). */
+export function erfc(x: number): number {
+  const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
-  const erfc =
+  const r =
     t *
     Math.exp(
       -z * z -
@@ -64,7 +64,13 @@ export function normalCdf(x: number): number {
                         t *
                           (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
-  return x >= 0 ? 1 - erfc / 2 : erfc / 2;
+  return x >= 0 ? r : 2 - r;
+}
+
+/** Standard normal CDF (via erfc, |error| < 1.2e-7). */
+export function normalCdf(x: number): number {
+  const e = erfc(Math.abs(x) / Math.SQRT2);
+  return x >= 0 ? 1 - e / 2 : e / 2;
 }
 
 function logGamma(x: number): number {
