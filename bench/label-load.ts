@@ -9,7 +9,8 @@
  * the same votes through the service in-process, without HTTP.
  */
 import { fork } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,6 +29,8 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "32" },
     worker: { type: "string" },
     campaign: { type: "string" },
+    /** Write a CPU profile of the server process over the voting phase only (setup and baseline excluded). */
+    "cpu-profile": { type: "string" },
   },
 });
 const LABELERS = Number(values.labelers);
@@ -183,6 +186,9 @@ async function main(): Promise<void> {
     },
   );
   let cpuStart = process.cpuUsage();
+  const profiler = values["cpu-profile"] ? new Session() : undefined;
+  profiler?.connect();
+  await profiler?.post("Profiler.enable");
   const result = await new Promise<{
     acknowledged: number;
     errors: number;
@@ -191,13 +197,20 @@ async function main(): Promise<void> {
     nextMs: number[];
   }>((res, rej) => {
     child.on("message", (m) => {
-      if ((m as { start?: boolean }).start) cpuStart = process.cpuUsage();
-      else res(m as never);
+      if ((m as { start?: boolean }).start) {
+        cpuStart = process.cpuUsage();
+        void profiler?.post("Profiler.start");
+      } else res(m as never);
     });
     child.once("error", rej);
     child.once("exit", (code) => (code ? rej(new Error(`load process exited ${code}`)) : undefined));
   });
   const cpu = process.cpuUsage(cpuStart);
+  if (profiler) {
+    const { profile } = await profiler.post("Profiler.stop");
+    writeFileSync(values["cpu-profile"] as string, JSON.stringify(profile));
+    profiler.disconnect();
+  }
   const serverCpuMsPerVote = (cpu.user + cpu.system) / 1000 / Math.max(1, result.acknowledged);
   const stored = store.votes.count({ sources: [`label:${campaign.id}`] });
   await server.close();

@@ -190,7 +190,7 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
         if (!signups.take(clientAddress(c)))
           throw new ModelmapError("rate_limited", "too many sign-ups from this address");
         const body = await jsonBody(c, signupBody);
-        const { labeler, sessionToken } = svc.signup(body);
+        const { labeler, sessionToken } = await deps.store.groupCommit(() => svc.signup(body));
         setCookie(c, SESSION, sessionToken, cookieOpts(c));
         noStore(c);
         return c.json({ ok: true, csrf: labeler.csrfToken });
@@ -233,10 +233,13 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
         return c.html(labelerPage(l.csrfToken, campaign.id, campaign.name));
       });
 
-      app.get("/api/label/:campaign/next", (c) => {
+      // The write paths (sign-up, next, vote) go through the store's group commit: under load, the requests
+      // of one event-loop turn share one transaction, and each is answered only after that commit.
+      app.get("/api/label/:campaign/next", async (c) => {
         const l = requireLabeler(c);
         noStore(c);
-        const v = svc.next(c.req.param("campaign"), l);
+        const id = c.req.param("campaign");
+        const v = await deps.store.groupCommit(() => svc.next(id, l));
         if (!v) return c.json({ done: true });
         return c.json({
           done: false,
@@ -254,7 +257,8 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
         requireCsrf(c, l.csrfToken);
         const body = await jsonBody(c, voteBody);
         noStore(c);
-        return c.json(svc.vote(c.req.param("campaign"), l, body.assignmentId, body.choice, body.reason));
+        const id = c.req.param("campaign");
+        return c.json(await deps.store.groupCommit(() => svc.vote(id, l, body.assignmentId, body.choice, body.reason)));
       });
 
       app.get("/admin/labeling", (c) => {

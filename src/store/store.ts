@@ -23,6 +23,14 @@ export interface Store {
   readonly checks: CheckRepo;
   /** Runs `fn` in one transaction: all of it is written or none of it. */
   transaction<T>(fn: () => T): T;
+  /**
+   * Group commit: queues `fn` and runs it, with every other call queued in the same turn of the event loop,
+   * in one transaction; each `fn` in its own savepoint, so one that throws rolls back alone and rejects its
+   * own promise. The promise settles after the commit, so a caller that answers on resolution never
+   * acknowledges unwritten data. If the commit itself fails every queued call is rejected, but in-memory
+   * side effects of the `fn`s have already happened.
+   */
+  groupCommit<T>(fn: () => T): Promise<T>;
   close(): void;
 }
 

@@ -36,6 +36,41 @@ export class SqliteStore implements Store {
     return this.#tx.immediate(fn) as T;
   }
 
+  #queue: Array<{ fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+
+  groupCommit<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (this.#queue.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#queue;
+    this.#queue = [];
+    const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      if (!this.db.open) throw new Error("the store is closed");
+      this.transaction(() => {
+        for (const job of batch) {
+          try {
+            results.push({ ok: true, value: this.transaction(job.fn) });
+          } catch (error) {
+            results.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      for (const job of batch) job.reject(error);
+      return;
+    }
+    batch.forEach((job, i) => {
+      const r = results[i] as (typeof results)[number];
+      if (r.ok) job.resolve(r.value);
+      else job.reject(r.error);
+    });
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

@@ -96,3 +96,47 @@ test("vote import is atomic and idempotent per file and source", () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("group commit: calls of one event-loop turn share a transaction, a failing one rolls back alone", async () => {
+  const dir = tmp();
+  const path = join(dir, "g.db");
+  const store = openStore(path);
+  const reader = new Database(path, { readonly: true });
+  try {
+    const vote = (a: string) => ({ promptId: "p", modelA: a, modelB: "z", winner: "model_a" as const, judge: "j" });
+    const seen: number[] = [];
+    const calls = [
+      store.groupCommit(() => store.votes.add("g", [vote("a")])),
+      store.groupCommit(() => {
+        store.votes.add("g", [vote("b")]);
+        throw new Error("boom");
+      }),
+      store.groupCommit(() => {
+        // Runs inside the same transaction as the first call: its write is visible here, not yet outside.
+        seen.push(store.votes.count({ sources: ["g"] }));
+        seen.push((reader.prepare("SELECT count(*) AS n FROM votes").get() as { n: number }).n);
+        return store.votes.add("g", [vote("c")]);
+      }),
+    ];
+    const settled = await Promise.allSettled(calls);
+    assert.deepEqual(
+      settled.map((s) => s.status),
+      ["fulfilled", "rejected", "fulfilled"],
+    );
+    assert.match(String((settled[1] as PromiseRejectedResult).reason), /boom/);
+    assert.deepEqual(seen, [1, 0]);
+    // Settled means committed: another connection sees a and c, not the rolled-back b.
+    const models = reader.prepare("SELECT model_a FROM votes ORDER BY id").all() as Array<{ model_a: string }>;
+    assert.deepEqual(
+      models.map((r) => r.model_a),
+      ["a", "c"],
+    );
+    // A later turn is a new transaction.
+    await store.groupCommit(() => store.votes.add("g", [vote("d")]));
+    assert.equal(store.votes.count({ sources: ["g"] }), 3);
+  } finally {
+    reader.close();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
