@@ -2,6 +2,8 @@
  * The data behind the leaderboard, arena and map pages (and their JSON API). The web pages only render
  * what these return, so the JSON API shows exactly what the pages show.
  */
+import { contaminationSummary } from "../contamination/summary.ts";
+import { promptSpread } from "../sensitivity/service.ts";
 import type { CapModel } from "../store/capmap.ts";
 import type { Store } from "../store/store.ts";
 import { BENCHMARKS } from "./scale.ts";
@@ -230,8 +232,53 @@ export interface MapOverview {
     modelId: string;
     model: CapModel;
     mean: number;
-    cells: Record<string, { estimate: number; lo: number; hi: number; n: number; evidence: number; sources: string[] }>;
+    cells: Record<string, MapCell>;
   }>;
+}
+
+/** Stored checks of a model's task that feeds a cell: contamination verdicts and prompt spread. */
+export interface CellChecks {
+  contamination: Array<{ task: string; flagged: boolean; pValue: number | null; text: string }>;
+  /** Prompt-sensitivity spread of the task's score (max - min over variants, the task's own unit). */
+  spread: Array<{ task: string; score: number; spread: number; variants: number; text: string }>;
+}
+
+export interface MapCell {
+  estimate: number;
+  lo: number;
+  hi: number;
+  n: number;
+  evidence: number;
+  sources: string[];
+  /** Present where a contamination or sensitivity check is stored for a task behind this cell. */
+  checks?: CellChecks;
+}
+
+/**
+ * The checks of one model, per category: a stored check of task T lands in the category that the model's
+ * own run of T was mapped to (checks of tasks without a run in the map stay on the model page only).
+ */
+export function checksByCategory(store: Store, modelId: string): Map<string, CellChecks> {
+  const out = new Map<string, CellChecks>();
+  const contamination = contaminationSummary(store, modelId).filter((c) => !c.task.startsWith("canary:"));
+  const spread = promptSpread(store, modelId);
+  if (contamination.length === 0 && spread.length === 0) return out;
+  const categoryOf = new Map(store.capmap.evidence({ modelId }).map((e) => [e.metric, e.category]));
+  const slot = (task: string): CellChecks | undefined => {
+    const cat = categoryOf.get(task);
+    if (cat === undefined) return undefined;
+    let c = out.get(cat);
+    if (!c) {
+      c = { contamination: [], spread: [] };
+      out.set(cat, c);
+    }
+    return c;
+  };
+  for (const c of contamination)
+    slot(c.task)?.contamination.push({ task: c.task, flagged: c.flagged, pValue: c.pValue, text: c.text });
+  for (const s of spread)
+    slot(s.task)?.spread.push({ task: s.task, score: s.score, spread: s.spread, variants: s.variants, text: s.text });
+  return out;
 }
 
 /** Models ranked by their mean over categories, with all their cells, for the heatmap. */
@@ -263,8 +310,9 @@ export function mapOverview(
   const offset = opts.offset ?? 0;
   const rows = matched.slice(offset, offset + (opts.limit ?? 40)).map((r) => {
     const cells: MapOverview["rows"][number]["cells"] = {};
+    const checks = checksByCategory(store, r.modelId);
     for (const c of snap.byModel.get(r.modelId) ?? []) {
-      cells[c.category] = {
+      const cell: MapCell = {
         estimate: c.estimate,
         lo: c.lo,
         hi: c.hi,
@@ -272,6 +320,9 @@ export function mapOverview(
         evidence: c.evidence,
         sources: JSON.parse(c.sourcesJson) as string[],
       };
+      const ch = checks.get(c.category);
+      if (ch) cell.checks = ch;
+      cells[c.category] = cell;
     }
     return { modelId: r.modelId, model: snap.models.get(r.modelId) ?? { id: r.modelId }, mean: r.mean, cells };
   });

@@ -2,11 +2,11 @@ import type { ModelComparison } from "../capmap/compare.ts";
 import type { ModelProfile } from "../capmap/profile.ts";
 import { BENCHMARKS, JUDGE_SCORE_SD } from "../capmap/scale.ts";
 import type { SearchResult } from "../capmap/service.ts";
-import type { MapOverview } from "../capmap/views.ts";
+import type { MapCell, MapOverview } from "../capmap/views.ts";
 import type { EvalRunRecord } from "../store/evals.ts";
 import { fmt1, href, html, modelHref, type Safe } from "./html.ts";
 import { modelBadges } from "./pages-boards.ts";
-import { heatmap, intervalChart } from "./svg.ts";
+import { type HeatCell, heatmap, intervalChart } from "./svg.ts";
 
 /** How sources are put on one scale: shown on the map page and linked from every score. */
 export function scaleNote(): Safe {
@@ -22,11 +22,29 @@ export function scaleNote(): Safe {
 <details><summary>Benchmarks, categories and random baselines</summary><div class="scroll"><table><thead><tr><th>Benchmark</th><th>Category</th><th class="num">Random baseline (%)</th><th class="num">Items</th><th>Note</th></tr></thead><tbody>${rows}</tbody></table></div></details></section>`;
 }
 
+/** A map cell for the heatmap: contamination found behind it marks it; checks go into its hover text. */
+function heatCell(c: MapCell | undefined): HeatCell | undefined {
+  if (!c) return undefined;
+  const cell: HeatCell = { estimate: c.estimate, lo: c.lo, hi: c.hi, n: c.n };
+  const ch = c.checks;
+  if (!ch) return cell;
+  cell.warn = ch.contamination.some((x) => x.flagged);
+  cell.notes = [
+    ...ch.contamination.map((x) => `contamination check, ${x.task}: ${x.text}`),
+    ...ch.spread.map((x) => `prompt sensitivity, ${x.task}: ${x.text}`),
+  ];
+  return cell;
+}
+
 export function mapPage(m: MapOverview, query: Record<string, string | undefined>, limit: number): Safe {
   const nav = (offset: number, label: string) => html`<a href="${href("/map", { ...query, offset })}">${label}</a>`;
   const chart = heatmap(
     m.categories,
-    m.rows.map((r) => ({ label: r.modelId, href: modelHref(r.modelId), cells: m.categories.map((c) => r.cells[c]) })),
+    m.rows.map((r) => ({
+      label: r.modelId,
+      href: modelHref(r.modelId),
+      cells: m.categories.map((c) => heatCell(r.cells[c])),
+    })),
     "Capability map: models by category, 0-100",
     {
       href: (c) => href("/map", { ...query, sort: c, offset: undefined }),
@@ -43,7 +61,7 @@ export function mapPage(m: MapOverview, query: Record<string, string | undefined
 ${
   m.rows.length === 0
     ? html`<p class="muted" id="empty">The map is empty. Import public results (<code>modelmap import open-llm-leaderboard FILE</code>) or run benchmarks.</p>`
-    : html`<p class="muted"><span id="total">${m.total}</span> models match; showing ${m.offset + 1}-${m.offset + m.rows.length}, ranked by ${m.sort === "mean" ? "their mean over categories" : html`<strong>${m.sort}</strong> (<a href="${href("/map", { ...query, sort: undefined, offset: undefined })}">rank by the mean</a>)`}. Click a category to rank by it; hover a cell for its interval and evidence; click a model for its page.</p>
+    : html`<p class="muted"><span id="total">${m.total}</span> models match; showing ${m.offset + 1}-${m.offset + m.rows.length}, ranked by ${m.sort === "mean" ? "their mean over categories" : html`<strong>${m.sort}</strong> (<a href="${href("/map", { ...query, sort: undefined, offset: undefined })}">rank by the mean</a>)`}. Click a category to rank by it; hover a cell for its interval, evidence and checks (<strong>!</strong> with a dashed red border: a contamination check flagged a benchmark behind the cell; <strong>~</strong>: a prompt-sensitivity report gives the score's spread); click a model for its page.</p>
 <div class="scroll" id="heatmap">${chart}</div>
 <div class="pager">${m.offset > 0 ? nav(Math.max(0, m.offset - limit), "← previous") : ""}${m.offset + m.rows.length < m.total ? nav(m.offset + limit, "next →") : ""}</div>`
 }

@@ -120,11 +120,46 @@ test("model, compare, card and map APIs show what the pages show", async () => {
     assert.match(md, /# acme\/alpha-7b: capability report/);
     assert.match(md, new RegExp(`/runs/${runId}`), "the card links the model's run");
     assert.match(md, /chat template the model's own, applied; system prompt: "You are terse\."; 0-shot; fixture/);
+    // Checks of a task behind a map cell show on the map: contamination marks the cell, spread goes in its text.
+    store.checks.put("contamination", "acme/alpha-7b", "gsm8k", {
+      exchangeability: { pValue: 0.002 },
+      flagged: true,
+      flaggedItems: [],
+      methods: {},
+    });
+    store.checks.put("sensitivity", "acme/alpha-7b", "arc", {
+      variants: [
+        { name: "default", score: 0.6 },
+        { name: "labels-paren", score: 0.52, vsBaseline: { significant: true } },
+      ],
+      spread: { range: 0.08, sd: 0.057 },
+    });
     const map = (await (await app.request("/api/map")).json()) as {
       categories: string[];
       total: number;
       scale: object;
+      rows: Array<{
+        modelId: string;
+        cells: Record<
+          string,
+          { checks?: { contamination: Array<{ flagged: boolean }>; spread: Array<{ spread: number }> } }
+        >;
+      }>;
     };
+    const alpha = map.rows.find((r) => r.modelId === "acme/alpha-7b");
+    assert.equal(alpha?.cells.math?.checks?.contamination[0]?.flagged, true);
+    assert.equal(alpha?.cells.reasoning?.checks?.spread[0]?.spread, 0.08);
+    assert.equal(alpha?.cells.knowledge?.checks, undefined);
+    const mapHtml = await (await app.request("/map")).text();
+    assert.equal((mapHtml.match(/<g class="warn">/g) ?? []).length, 1, "one cell is marked");
+    assert.match(
+      mapHtml,
+      /acme\/alpha-7b · math: [^<]*\ncontamination check, gsm8k: possible contamination \(exchangeability p=0\.0020\)/,
+    );
+    assert.match(
+      mapHtml,
+      /acme\/alpha-7b · reasoning: [^<]*\nprompt sensitivity, arc: 0\.600, with 0\.080 prompt spread over 2 variants/,
+    );
     assert.deepEqual(map.categories, ["chat", "knowledge", "math", "reasoning"]);
     assert.equal(map.total, 6);
     const byChat = (await (await app.request("/api/map?sort=chat")).json()) as {

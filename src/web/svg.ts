@@ -58,7 +58,18 @@ export function intervalChart(
 export interface HeatRow {
   label: string;
   href: string;
-  cells: Array<{ estimate: number; lo: number; hi: number; n: number } | undefined>;
+  cells: Array<HeatCell | undefined>;
+}
+
+export interface HeatCell {
+  estimate: number;
+  lo: number;
+  hi: number;
+  n: number;
+  /** Drawn with a red dashed border and a "!" mark: e.g. contamination was found behind this cell. */
+  warn?: boolean;
+  /** Extra lines for the hover text (checks behind the cell). */
+  notes?: string[];
 }
 
 /** Models x categories heatmap; each cell shows its estimate and, on hover, its interval and evidence. */
@@ -85,7 +96,9 @@ export function heatmap(
       const cx = labelW + j * cellW;
       if (!c)
         return html`<rect x="${cx}" y="${y}" width="${cellW - 2}" height="${cellH - 2}" fill="#fafafa" stroke="#eee"/>`;
-      return html`<g><rect x="${cx}" y="${y}" width="${cellW - 2}" height="${cellH - 2}" fill="${heatColor(c.estimate)}"/><text x="${cx + cellW / 2}" y="${y + 14}" text-anchor="middle" fill="${c.estimate > 55 ? "#fff" : "#1b1f24"}">${fmt1(c.estimate)}</text><title>${r.label} · ${columns[j] ?? ""}: ${fmt1(c.estimate)} [${fmt1(c.lo)}, ${fmt1(c.hi)}], ${c.n} items</title></g>`;
+      const notes = c.notes?.length ? `\n${c.notes.join("\n")}` : "";
+      const border = c.warn ? html` stroke="#d1242f" stroke-width="2" stroke-dasharray="4 2"` : "";
+      return html`<g${c.warn ? html` class="warn"` : ""}><rect x="${cx}" y="${y}" width="${cellW - 2}" height="${cellH - 2}" fill="${heatColor(c.estimate)}"${border}/><text x="${cx + cellW / 2}" y="${y + 14}" text-anchor="middle" fill="${c.estimate > 55 ? "#fff" : "#1b1f24"}">${fmt1(c.estimate)}${c.warn ? " !" : ""}${c.notes?.length && !c.warn ? " ~" : ""}</text><title>${r.label} · ${columns[j] ?? ""}: ${fmt1(c.estimate)} [${fmt1(c.lo)}, ${fmt1(c.hi)}], ${c.n} items${notes}</title></g>`;
     });
     return html`<a href="${r.href}"><text x="${labelW - 6}" y="${y + 14}" text-anchor="end" fill="#0b63c5">${label}</text></a>${cells}`;
   });
