@@ -1,10 +1,8 @@
-import { aggregateVotes, toPairTable } from "../arena/aggregate.ts";
-import { createRng } from "../core/rng.ts";
-import type { Vote } from "../core/votes.ts";
-import { fitBradleyTerry } from "../stats/bradley-terry.ts";
+import { createRng, deriveSeed, type Rng, shuffleInPlace } from "../core/rng.ts";
 import { krippendorffAlphaNominal } from "../stats/krippendorff.ts";
 import { binomialTestPValue } from "../stats/proportion.ts";
-import type { AssignmentRecord } from "../store/labeling.ts";
+import { chiSquareSurvivalEven } from "../stats/special.ts";
+import type { AssignmentRecord, CampaignItem } from "../store/labeling.ts";
 import type { Store } from "../store/store.ts";
 
 /**
@@ -12,18 +10,31 @@ import type { Store } from "../store/store.ts";
  * alpha over items labelled more than once), each labeler's position bias (share of decisive votes for
  * the left answer, with a two-sided binomial test against 1/2), and anomalous voters.
  *
- * Anomalous voters follow the idea of the Chatbot Arena paper (Chiang et al. 2024, sec. 5): a labeler whose
- * votes are unlikely under the ratings the crowd implies is suspicious. Here: Bradley-Terry is fit to all
- * ordinary votes; a labeler's decisive votes get their log-likelihood under it, and a p-value is the share
- * of seeded simulations of the same comparisons (outcomes drawn from the fit) whose log-likelihood is at
- * least as low. Labelers below alpha / (number of labelers) are flagged (Bonferroni).
+ * Anomalous voters, as the Chatbot Arena paper (Chiang et al. 2024, sec. 5.1, eq. 10) detects them: each
+ * of a labeler's votes on a model pair gets a conformal p-value against the history of that pair (the other
+ * labelers' votes on it), p_i = (1 + #{h in H : h at least as unusual as the vote}) / (|H| + 1), where an
+ * outcome (first model wins, second wins, tie) is as unusual as its rarity in H. The labeler's p-values, in
+ * voting order, are combined by Fisher's method, M_j = -2 sum_{i<=j} log p_i, at 5 checkpoints j drawn at
+ * random (seeded; all j when there are at most 5 votes), and the labeler is anomalous when some
+ * M_j >= chi2_{2j, 1 - alpha/5} (alpha 0.05 by default). Like the paper, each labeler is tested at level
+ * alpha; `familywise` divides alpha by the number of labelers (Bonferroni) for a campaign-wide guarantee.
+ * Conformal p-values of majority votes sit near 1, so the test is conservative for honest labelers. The
+ * reported p-value is min_j P(chi2_{2j} >= M_j) times the number of checkpoints (capped at 1).
  */
 export interface LabelerQuality {
   labeler: string;
   votes: number;
   gold: { n: number; agree: number; rate: number };
   position: { decisive: number; left: number; leftRate: number; pValue: number };
-  anomaly: { n: number; logLik: number; pValue: number; flagged: boolean };
+  anomaly: {
+    /** Votes with a pair history (the p-values combined). */
+    n: number;
+    /** Fisher's statistic at the checkpoint with the smallest p-value. */
+    fisher: number;
+    checkpoints: number[];
+    pValue: number;
+    flagged: boolean;
+  };
 }
 
 export interface CampaignQuality {
@@ -45,10 +56,37 @@ function goldOutcome(w: string): number {
   return w === "model_a" ? 0 : w === "model_b" ? 1 : 2;
 }
 
+/** Checkpoints of the sequential test, as in the paper. */
+export const ANOMALY_CHECKPOINTS = 5;
+
+/**
+ * Fisher's combination of p-values (in order) at up to 5 random checkpoints j: the smallest
+ * P(chi2_{2j} >= M_j), Bonferroni-corrected for the checkpoints.
+ */
+export function sequentialFisher(ps: number[], rng: Rng): { fisher: number; checkpoints: number[]; pValue: number } {
+  if (ps.length === 0) return { fisher: 0, checkpoints: [], pValue: 1 };
+  const all = Array.from({ length: ps.length }, (_, i) => i + 1);
+  const checkpoints =
+    ps.length <= ANOMALY_CHECKPOINTS
+      ? all
+      : shuffleInPlace(all, rng)
+          .slice(0, ANOMALY_CHECKPOINTS)
+          .sort((a, b) => a - b);
+  let best = { fisher: 0, p: 1 };
+  let m = 0;
+  let at = 0;
+  for (const j of checkpoints) {
+    for (; at < j; at++) m += -2 * Math.log(ps[at] as number);
+    const p = chiSquareSurvivalEven(m, 2 * j);
+    if (p < best.p) best = { fisher: m, p };
+  }
+  return { fisher: best.fisher, checkpoints, pValue: Math.min(1, best.p * ANOMALY_CHECKPOINTS) };
+}
+
 export function campaignQuality(
   store: Store,
   campaignId: string,
-  opts: { seed?: number; sims?: number; alpha?: number } = {},
+  opts: { seed?: number; alpha?: number; familywise?: boolean } = {},
 ): CampaignQuality {
   const items = new Map(store.labeling.items(campaignId).map((i) => [i.id, i]));
   const voted = store.labeling.votedAssignments(campaignId);
@@ -67,27 +105,38 @@ export function campaignQuality(
   }
   const units = [...byItem.values()].filter((u) => u.length >= 2);
 
-  const ordinary: Vote[] = [];
+  // Pair histories in the pair's own frame (models sorted): outcome counts per labeler, to leave one out.
+  const pairOf = (it: CampaignItem) =>
+    it.modelA < it.modelB ? `${it.modelA}\u0000${it.modelB}` : `${it.modelB}\u0000${it.modelA}`;
+  const pairOutcome = (it: CampaignItem, o: number) => (o === 2 || it.modelA < it.modelB ? o : 1 - o);
+  const history = new Map<string, { total: number[]; byLabeler: Map<string, number[]> }>();
   for (const a of voted) {
     const it = items.get(a.itemId);
     if (!it || it.goldWinner !== null) continue;
-    const o = outcome(a);
-    ordinary.push({ modelA: it.modelA, modelB: it.modelB, winner: o === 0 ? "model_a" : o === 1 ? "model_b" : "tie" });
+    const key = pairOf(it);
+    const h = history.get(key) ?? { total: [0, 0, 0], byLabeler: new Map<string, number[]>() };
+    const o = pairOutcome(it, outcome(a));
+    (h.total[o] as number)++;
+    const mine = h.byLabeler.get(a.labelerId) ?? [0, 0, 0];
+    (mine[o] as number)++;
+    h.byLabeler.set(a.labelerId, mine);
+    history.set(key, h);
   }
-  const counts = aggregateVotes(ordinary);
-  const index = new Map(counts.models.map((m, i) => [m, i]));
-  const theta =
-    counts.models.length >= 2 ? fitBradleyTerry(toPairTable(counts), { ridge: 0.01 }).params : new Float64Array(0);
-  const pWin = (a: string, b: string) => {
-    const ia = index.get(a);
-    const ib = index.get(b);
-    if (ia === undefined || ib === undefined) return 0.5;
-    return 1 / (1 + Math.exp((theta[ib] as number) - (theta[ia] as number)));
+  /** Eq. 10 with "at least as unusual" = an outcome no more frequent in the history than the vote's. */
+  const conformalP = (it: CampaignItem, o: number, labeler: string): number | undefined => {
+    const h = history.get(pairOf(it));
+    if (!h) return undefined;
+    const mine = h.byLabeler.get(labeler) ?? [0, 0, 0];
+    const counts = h.total.map((n, k) => n - (mine[k] as number));
+    const n = counts.reduce((x, y) => x + y, 0);
+    if (n === 0) return undefined;
+    const c = counts[pairOutcome(it, o)] as number;
+    const asRare = counts.reduce((acc, ck) => acc + (ck <= c ? ck : 0), 0);
+    return (1 + asRare) / (n + 1);
   };
-  const rng = createRng(opts.seed ?? 0);
-  const sims = opts.sims ?? 5000;
   const nLabelers = byLabeler.size;
   const alphaLevel = opts.alpha ?? 0.05;
+  const level = opts.familywise ? alphaLevel / Math.max(1, nLabelers) : alphaLevel;
 
   let goldN = 0;
   let goldK = 0;
@@ -97,8 +146,7 @@ export function campaignQuality(
     let gk = 0;
     let decisive = 0;
     let left = 0;
-    const probs: number[] = [];
-    let ll = 0;
+    const ps: number[] = [];
     for (const a of as) {
       const it = items.get(a.itemId);
       if (!it) continue;
@@ -111,23 +159,14 @@ export function campaignQuality(
       if (a.choice === "left" || a.choice === "right") {
         decisive++;
         if (a.choice === "left") left++;
-        const p = pWin(it.modelA, it.modelB);
-        probs.push(p);
-        ll += Math.log(o === 0 ? p : 1 - p);
       }
+      const p = conformalP(it, o, labeler);
+      if (p !== undefined) ps.push(p);
     }
     goldN += gn;
     goldK += gk;
-    let pValue = 1;
-    if (probs.length > 0) {
-      let low = 0;
-      for (let s = 0; s < sims; s++) {
-        let sl = 0;
-        for (const p of probs) sl += Math.log(rng.next() < p ? p : 1 - p);
-        if (sl <= ll) low++;
-      }
-      pValue = (low + 1) / (sims + 1);
-    }
+    const rng = createRng(deriveSeed(opts.seed ?? 0, `anomaly:${labeler}`));
+    const anomaly = sequentialFisher(ps, rng);
     labelers.push({
       labeler,
       votes: as.length,
@@ -138,12 +177,7 @@ export function campaignQuality(
         leftRate: decisive ? left / decisive : Number.NaN,
         pValue: decisive ? binomialTestPValue(left, decisive, 0.5) : 1,
       },
-      anomaly: {
-        n: probs.length,
-        logLik: ll,
-        pValue,
-        flagged: probs.length >= 5 && pValue < alphaLevel / Math.max(1, nLabelers),
-      },
+      anomaly: { n: ps.length, ...anomaly, flagged: anomaly.pValue < level },
     });
   }
   labelers.sort((a, b) => a.anomaly.pValue - b.anomaly.pValue);

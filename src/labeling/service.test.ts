@@ -4,7 +4,7 @@ import { seedAnswers } from "../../test/support/labeling-fixture.ts";
 import { createRng } from "../core/rng.ts";
 import { openStore } from "../store/sqlite/index.ts";
 import { exportLmsys } from "./export.ts";
-import { campaignQuality } from "./quality.ts";
+import { campaignQuality, sequentialFisher } from "./quality.ts";
 import { LabelingService } from "./service.ts";
 
 const MODELS = ["m-strong", "m-mid", "m-weak"];
@@ -92,7 +92,7 @@ test("active sampling spreads votes over pairs; quality finds gold agreement, po
     name: "Q",
     setName: "s",
     models: MODELS,
-    perLabeler: 12,
+    perLabeler: 24,
     goldRate: 0.15,
     gold,
     seed: 5,
@@ -113,13 +113,13 @@ test("active sampling spreads votes over pairs; quality finds gold agreement, po
       const pLeft = 1 / (1 + Math.exp((QUALITY[right] as number) - (QUALITY[left] as number)));
       let choice: "left" | "right";
       if (kind === "left") choice = "left";
-      else if (kind === "contrarian") choice = rng.next() < pLeft ? "right" : "left";
+      else if (kind === "contrarian") choice = pLeft > 0.5 ? "right" : "left"; // always against the better model
       else choice = rng.next() < pLeft ? "left" : "right";
       svc.vote(c.id, labeler, v.assignmentId, choice);
     }
   }
   const voted = store.labeling.votedAssignments(c.id);
-  assert.equal(voted.length, 40 * 12);
+  assert.equal(voted.length, 40 * 24);
   const perPair = new Map<string, number>();
   for (const a of voted) {
     const it = store.labeling.item(a.itemId)!;
@@ -128,7 +128,7 @@ test("active sampling spreads votes over pairs; quality finds gold agreement, po
     perPair.set(k, (perPair.get(k) ?? 0) + 1);
   }
   assert.equal(perPair.size, 3);
-  for (const n of perPair.values()) assert.ok(n > 60, `every pair sampled: ${[...perPair.values()]}`);
+  for (const n of perPair.values()) assert.ok(n > 120, `every pair sampled: ${[...perPair.values()]}`);
 
   const q = campaignQuality(store, c.id, { seed: 1 });
   const by = new Map(q.labelers.map((l) => [kinds[l.labeler], l]));
@@ -138,6 +138,11 @@ test("active sampling spreads votes over pairs; quality finds gold agreement, po
     `flagged: ${flagged}; p: ${q.labelers.slice(0, 3).map((l) => `${kinds[l.labeler]} ${l.anomaly.pValue}`)}`,
   );
   assert.ok(!flagged.includes("honest"), "no honest labeler flagged");
+  const contrarian = by.get("contrarian")?.anomaly;
+  assert.ok(contrarian && contrarian.checkpoints.length === 5 && contrarian.n >= 5, JSON.stringify(contrarian));
+  // Campaign-wide (Bonferroni over 40 labelers) the bar is 40x lower; honest labelers stay far above it.
+  const fw = campaignQuality(store, c.id, { seed: 1, familywise: true });
+  assert.ok(fw.labelers.every((l) => kinds[l.labeler] !== "honest" || !l.anomaly.flagged));
   assert.equal(by.get("left")?.position.leftRate, 1);
   assert.ok((by.get("left")?.position.pValue as number) < 0.01);
   assert.ok(q.goldAgreement > 0.5 && q.goldAgreement < 1, `gold agreement ${q.goldAgreement}`);
@@ -179,4 +184,17 @@ test("reveal 'never' keeps identities hidden after the vote too", () => {
   assert.equal(r.reveal, undefined);
   assert.equal(svc.vote(c.id, labeler, v.assignmentId, "tie").reveal, undefined);
   store.close();
+});
+
+test("sequential Fisher test: all votes checked when few, five seeded checkpoints otherwise", () => {
+  const few = sequentialFisher([0.01, 0.5], createRng(1));
+  assert.deepEqual(few.checkpoints, [1, 2]);
+  // M_1 = -2 log 0.01 = 9.21 on 2 df -> p = 0.01, times 5 checkpoints.
+  assert.ok(Math.abs(few.pValue - 0.05) < 1e-9, String(few.pValue));
+  const ps = Array.from({ length: 12 }, () => 0.9);
+  const a = sequentialFisher(ps, createRng(7));
+  assert.equal(a.checkpoints.length, 5);
+  assert.deepEqual(a.checkpoints, sequentialFisher(ps, createRng(7)).checkpoints, "seeded");
+  assert.equal(a.pValue, 1);
+  assert.deepEqual(sequentialFisher([], createRng(1)), { fisher: 0, checkpoints: [], pValue: 1 });
 });

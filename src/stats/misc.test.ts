@@ -4,13 +4,23 @@ import { cohenKappa, kendallTauB, spearman } from "./agreement.ts";
 import { onlineElo } from "./elo.ts";
 import { predictionPoweredWinRates, rankSets, winRateMeans } from "./ppr.ts";
 import { wilsonInterval } from "./proportion.ts";
-import { chiSquareQuantile, normalQuantile } from "./special.ts";
+import { chiSquareQuantile, chiSquareSurvivalEven, normalQuantile } from "./special.ts";
 
 test("quantiles match published tables", () => {
   assert.ok(Math.abs(normalQuantile(0.975) - 1.959964) < 1e-5);
   assert.ok(Math.abs(chiSquareQuantile(0.95, 1) - 3.841459) < 1e-4);
   assert.ok(Math.abs(chiSquareQuantile(0.95, 20) - 31.410433) < 1e-4);
   assert.ok(Math.abs(chiSquareQuantile(0.9, 12) - 18.549348) < 1e-4);
+  // The closed-form tail for even degrees of freedom inverts the quantile.
+  for (const [p, k] of [
+    [0.95, 2],
+    [0.95, 20],
+    [0.9, 12],
+    [0.999, 10],
+  ] as const)
+    assert.ok(Math.abs(chiSquareSurvivalEven(chiSquareQuantile(p, k), k) - (1 - p)) < 1e-6, `k=${k} p=${p}`);
+  assert.equal(chiSquareSurvivalEven(0, 4), 1);
+  assert.throws(() => chiSquareSurvivalEven(1, 3), /even k/);
 });
 
 test("Cohen's kappa: textbook example", () => {

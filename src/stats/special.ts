@@ -144,3 +144,17 @@ export function percentileSorted(sorted: ArrayLike<number>, q: number): number {
   const frac = pos - lo;
   return (sorted[lo] as number) * (1 - frac) + (sorted[hi] as number) * frac;
 }
+
+/** P(chi2_k >= x) for even k, in closed form: e^{-x/2} sum_{i<k/2} (x/2)^i / i! (Fisher's method's tail). */
+export function chiSquareSurvivalEven(x: number, k: number): number {
+  if (k <= 0 || k % 2 !== 0) throw new RangeError(`chiSquareSurvivalEven needs an even k > 0, got ${k}`);
+  if (x <= 0) return 1;
+  const h = x / 2;
+  let term = Math.exp(-h);
+  let sum = term;
+  for (let i = 1; i < k / 2; i++) {
+    term *= h / i;
+    sum += term;
+  }
+  return Math.min(1, sum);
+}
