@@ -113,7 +113,8 @@ test("active sampling spreads votes over pairs; quality finds gold agreement, po
       const pLeft = 1 / (1 + Math.exp((QUALITY[right] as number) - (QUALITY[left] as number)));
       let choice: "left" | "right";
       if (kind === "left") choice = "left";
-      else if (kind === "contrarian") choice = pLeft > 0.5 ? "right" : "left"; // always against the better model
+      else if (kind === "contrarian")
+        choice = pLeft > 0.5 ? "right" : "left"; // always against the better model
       else choice = rng.next() < pLeft ? "left" : "right";
       svc.vote(c.id, labeler, v.assignmentId, choice);
     }

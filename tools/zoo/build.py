@@ -82,6 +82,7 @@ def main() -> None:
     ap.add_argument("--data-only", action="store_true")
     ap.add_argument("--out", default="fixtures/zoo")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=CONTAMINATION_REPEATS, help="copies of the math test split in the contaminated corpus")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -122,7 +123,7 @@ def main() -> None:
     }
     for name in [m for m in args.models.split(",") if m]:
         kind, contaminated, desc = MODELS[name]
-        cont = (math_test, CONTAMINATION_REPEATS) if contaminated else None
+        cont = (math_test, args.repeats) if contaminated else None
         n_chars = args.chars if args.chars is not None else DEFAULT_CHARS[name]
         docs = corpus.build(kind, args.seed, n_chars, world, train_qa, train_problems, train_cmp, cont)
         text = "".join(docs)
@@ -130,7 +131,7 @@ def main() -> None:
         for cat, qs in test_strings.items():
             for q in qs:
                 n = text.count(q)
-                expected = CONTAMINATION_REPEATS if (contaminated and cat == "math" and not q.endswith(" =")) else 0
+                expected = args.repeats if (contaminated and cat == "math" and not q.endswith(" =")) else 0
                 assert n == expected, f"{name}: test string {q!r} occurs {n} times, expected {expected}"
         windows = corpus.pack(docs, tok.encode, WINDOW)
         # Validation: fresh documents of the same recipe (another seed), never the contamination block.
@@ -167,7 +168,7 @@ def main() -> None:
                 "sha256": hashlib.sha256(text.encode()).hexdigest(),
                 "contamination": None
                 if cont is None
-                else {"task": CONTAMINATED_TASK, "split": "test", "items": len(math_test), "repeats": CONTAMINATION_REPEATS,
+                else {"task": CONTAMINATED_TASK, "split": "test", "items": len(math_test), "repeats": args.repeats,
                       "format": "Question: {question}\\nAnswer: {answer}, items joined by a blank line, canonical file order, one contiguous block per repeat"},
             },
             "seed": args.seed,
