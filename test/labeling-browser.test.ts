@@ -4,17 +4,16 @@
  * sees the leaderboard reflect the votes.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { LabelingService } from "../src/labeling/service.ts";
 import { createApp } from "../src/server/app.ts";
 import { labelingRoutes } from "../src/server/labeling-routes.ts";
 import { listen } from "../src/server/listen.ts";
 import { openStore, type SqliteStore } from "../src/store/sqlite/index.ts";
+import { launchChromium } from "./support/chromium.ts";
 import { seedAnswers } from "./support/labeling-fixture.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 let browser: Browser;
 let server: { url: string; close(): Promise<void> };
 let store: SqliteStore;
@@ -33,10 +32,6 @@ const HOSTILE = [
 ].join("\n\n");
 
 before(async () => {
-  assert.ok(
-    existsSync(CHROMIUM),
-    `${CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium (.ci/run installs it when missing)`,
-  );
   store = openStore(":memory:");
   seedAnswers(store, {
     set: "hostile",
@@ -54,18 +49,7 @@ before(async () => {
   });
   const app = createApp({ store, adminToken: "t" }, [labelingRoutes()]);
   server = await listen(app);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

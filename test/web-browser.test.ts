@@ -3,11 +3,11 @@
  * checks what each shows, and saves screenshots under test-artifacts/ (gitignored).
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { importFile } from "../src/capmap/service.ts";
 import { ARENA_MERGED, sharedData } from "../src/capmap/test-data.ts";
 import { createApp } from "../src/server/app.ts";
@@ -15,8 +15,8 @@ import { listen } from "../src/server/listen.ts";
 import { ROUTE_MODULES } from "../src/server/routes.ts";
 import { openStore, type SqliteStore } from "../src/store/sqlite/index.ts";
 import { seedWebFixture } from "../src/web/fixtures.ts";
+import { launchChromium } from "./support/chromium.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = "test-artifacts";
 
 let browser: Browser;
@@ -27,29 +27,13 @@ let runId: string;
 const foreign: string[] = [];
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    assert.fail(
-      `${CHROMIUM} is missing: the browser tests need Debian's chromium (apt-get update && apt-get install -y --no-install-recommends chromium; .ci/run installs it when missing)`,
-    );
-  }
   mkdirSync(ARTIFACTS, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), "modelmap-browser-"));
   store = openStore(join(dir, "web.db"));
   runId = seedWebFixture(store).runId;
   importFile(store, "arena", sharedData(...ARENA_MERGED));
   server = await listen(createApp({ store }, ROUTE_MODULES), { port: 0 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
