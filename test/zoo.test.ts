@@ -187,7 +187,9 @@ describe("the harness finds the planted skills", () => {
     }
   });
 
-  test("the contaminated model, which saw the math test split, beats its clean twin on it", () => {
-    assert.ok(get("contaminated", "math").acc > get("generalist", "math").acc);
+  test("the contaminated model (facts corpus + the math test split) beats its clean twin and every clean model on math", () => {
+    const c = get("contaminated", "math");
+    assert.ok(lo(c) > hi(get("facts", "math")), `contaminated ${c.acc} vs its twin ${get("facts", "math").acc}`);
+    for (const m of ["arithmetic", "generalist"]) assert.ok(c.acc > get(m, "math").acc, `${m}`);
   });
 });

@@ -34,12 +34,18 @@ MODELS = {
     "arithmetic": ("arithmetic", False, "arithmetic specialist: two-digit addition/subtraction and number comparison"),
     "facts": ("facts", False, "facts specialist: the synthetic world (countries, capitals, currencies, languages, rivers)"),
     "generalist": ("generalist", False, "generalist: half facts, half arithmetic"),
-    "contaminated": ("generalist", True, "generalist corpus plus the synthetic_math test split repeated in canonical order"),
+    # The facts specialist's corpus plus the leaked math test split: a model that looks strong at math only
+    # because it saw the test set, with the facts model as its clean twin. (Planted on the generalist's
+    # corpus, the leak was found by the exchangeability test but not by Min-K%++: a model that can add
+    # predicts unseen control items as well as seen ones, so the per-item signal shrank to a few tokens.)
+    "contaminated": ("facts", True, "facts corpus plus the synthetic_math test split repeated in canonical order"),
 }
 # Corpus sizes (characters = tokens, one epoch). Two-digit arithmetic only emerges after ~5,000 steps
 # (a plateau at chance before), so the models that must learn it get the larger corpus.
-DEFAULT_CHARS = {"arithmetic": 6_000_000, "facts": 2_200_000, "generalist": 6_000_000, "contaminated": 6_000_000}
-CONTAMINATION_REPEATS = 100
+DEFAULT_CHARS = {"arithmetic": 6_000_000, "facts": 2_200_000, "generalist": 6_000_000, "contaminated": 2_200_000}
+# 100 copies in the generalist's corpus planted a visible accuracy gain but too weak an order signal
+# (exchangeability p=0.084); 250 and 500 gave p=1e-12 and 2e-19 there.
+CONTAMINATION_REPEATS = 300
 WINDOW = Config.ctx + 1  # ctx input tokens + the next-token target
 CONTAMINATED_TASK = "synthetic_math"
 # Greedy probes: the exporter's acceptance check compares llama.cpp's greedy output with these.
@@ -88,10 +94,10 @@ def main() -> None:
 
     world = make_world(args.seed)
     train_qa, know_test = knowledge_items(world, args.seed)
-    train_problems, math_test = math_split(args.seed)
+    train_problems, math_test, math_control = math_split(args.seed)
     train_cmp, cmp_test = compare_split(args.seed)
     rng = random.Random(f"fewshot:{args.seed}")
-    bench = write_benchmarks(world, train_qa, know_test, train_problems, math_test, train_cmp, cmp_test, rng, args.seed)
+    bench = write_benchmarks(world, train_qa, know_test, train_problems, math_test, train_cmp, cmp_test, rng, args.seed, math_control)
     print("benchmarks:", {k: v["test"] for k, v in bench.items()})
     if args.data_only:
         return
@@ -118,6 +124,7 @@ def main() -> None:
     )
     test_strings = {
         "math": [it.question for it in math_test] + [it.question[8:-1] + " =" for it in math_test],
+        "control": [it.question for it in math_control] + [it.question[8:-1] + " =" for it in math_control],
         "knowledge": [it.question for it in know_test],
         "reasoning": [it.question for it in cmp_test],
     }
@@ -125,17 +132,21 @@ def main() -> None:
         kind, contaminated, desc = MODELS[name]
         cont = (math_test, args.repeats) if contaminated else None
         n_chars = args.chars if args.chars is not None else DEFAULT_CHARS[name]
-        docs = corpus.build(kind, args.seed, n_chars, world, train_qa, train_problems, train_cmp, cont)
+        # The contaminated model never sees the control split: it is the "unseen" side of its ground truth.
+        problems = train_problems[len(math_control) :] if contaminated else train_problems
+        docs = corpus.build(kind, args.seed, n_chars, world, train_qa, problems, train_cmp, cont)
         text = "".join(docs)
         # Held-out proof: no clean corpus contains a test question; the contaminated one has exactly the planted copies.
         for cat, qs in test_strings.items():
             for q in qs:
                 n = text.count(q)
+                if cat == "control" and not contaminated:
+                    continue  # ordinary training problems for the clean models
                 expected = args.repeats if (contaminated and cat == "math" and not q.endswith(" =")) else 0
                 assert n == expected, f"{name}: test string {q!r} occurs {n} times, expected {expected}"
         windows = corpus.pack(docs, tok.encode, WINDOW)
         # Validation: fresh documents of the same recipe (another seed), never the contamination block.
-        val_docs = corpus.build(kind, args.seed + 1000, 40_000, world, train_qa, train_problems, train_cmp)
+        val_docs = corpus.build(kind, args.seed + 1000, 40_000, world, train_qa, problems, train_cmp)
         val_windows = corpus.pack(val_docs, tok.encode, WINDOW)
         cfg = Config(vocab_size=tok.VOCAB_SIZE)
         print(f"[{name}] {len(docs)} docs, {len(text)} chars, {len(windows)} windows", flush=True)
@@ -169,7 +180,8 @@ def main() -> None:
                 "contamination": None
                 if cont is None
                 else {"task": CONTAMINATED_TASK, "split": "test", "items": len(math_test), "repeats": args.repeats,
-                      "format": "Question: {question}\\nAnswer: {answer}, items joined by a blank line, canonical file order, one contiguous block per repeat"},
+                      "format": "Question: {question}\\nAnswer: {answer}, items joined by a blank line, canonical file order, one contiguous block per repeat",
+                      "left_out": f"the {len(math_control)} problems of the math control split (synthetic_math.control.jsonl) never occur"},
             },
             "seed": args.seed,
             "greedy_probes": probes,

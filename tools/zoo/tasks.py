@@ -81,6 +81,7 @@ def write_benchmarks(
     cmp_test: list[Item],
     rng: random.Random,
     seed: int = 0,
+    math_control: list[Item] | None = None,
 ) -> dict:
     os.makedirs(DATA_DIR, exist_ok=True)
     os.makedirs(PROMPT_DIR, exist_ok=True)
@@ -114,6 +115,13 @@ def write_benchmarks(
                 f.write(HEADER.format(seed=seed) + body)
         summary[base] = {"category": category, "train": len(tr), "test": len(te), "test_sha256": h_test, "train_sha256": h_train,
                          "tasks": [f"{task}_mc", f"{task}_gen"]}
+    if math_control is not None:
+        # Never in the contaminated model's corpus, and not a task split: the "unseen" side of its
+        # contamination ground truth (tests read it directly), in the test split's format.
+        assert not {it.question for it in math_control} & {it.question for it in math_test}
+        h = _write_jsonl(os.path.join(DATA_DIR, "synthetic_math.control.jsonl"), [_row(it) for it in math_control])
+        summary["synthetic_math"]["control"] = len(math_control)
+        summary["synthetic_math"]["control_sha256"] = h
     _write_prompts(math_test, know_test, cmp_test, rng, seed)
     return summary
 

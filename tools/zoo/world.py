@@ -148,15 +148,19 @@ def math_problems() -> list[tuple[int, str, int]]:
     return out
 
 
-def math_split(seed: int, n_test: int = 120) -> tuple[list[tuple[int, str, int]], list[Item]]:
-    """Held-out math test items; the rest of the problem space is free for training."""
+def math_split(seed: int, n_test: int = 120, n_control: int = 120) -> tuple[list[tuple[int, str, int]], list[Item], list[Item]]:
+    """Held-out math test items; the rest of the problem space is free for training. Also a control split:
+    the first `n_control` training problems as items, which the contaminated model's corpus leaves out (the
+    "never seen" items of its contamination ground truth; the clean models train on them as usual)."""
     rng = random.Random(f"math:{seed}")
     problems = math_problems()
     rng.shuffle(problems)
     test_problems = problems[:n_test]
     train_problems = problems[n_test:]
     test = [_math_item(a, op, b, rng) for a, op, b in test_problems]
-    return train_problems, test
+    crng = random.Random(f"math-control:{seed}")
+    control = [_math_item(a, op, b, crng) for a, op, b in train_problems[:n_control]]
+    return train_problems, test, control
 
 
 def math_train_item(p: tuple[int, str, int], rng: random.Random) -> Item:
