@@ -117,6 +117,15 @@ test("CLI on a tiny GGUF: every method, stored, cached on rerun, fewer tokens th
   } finally {
     store.close();
   }
+  // --model-id stores the report under the id the map and cards use for the model.
+  const named = await run([...args, "--model-id", "acme/tiny"]);
+  assert.equal(named.code, 0, named.err);
+  const reopened = openStore(db);
+  try {
+    assert.ok(reopened.checks.get("contamination", "acme/tiny", "toy_mc"));
+  } finally {
+    reopened.close();
+  }
   const text = await run(args.filter((a) => a !== "--format" && a !== "json"));
   assert.match(text.out, /exchangeability/);
   assert.match(text.out, /FLAGGED/);

@@ -20,6 +20,8 @@ test of Oren et al. 2023 (canonical order vs shuffled orders; p-value), and 13-g
 The report is stored (latest per model and task) for model cards and the map. Results are cached.
   --model ID           a model configured in modelmap.yaml
   --gguf FILE          an ad-hoc GGUF file, run in-process through llama.cpp
+  --model-id ID        store the report under this model id (default gguf:FILE for --gguf), e.g. the id the
+                       map and cards use for it (npm start names the zoo models zoo-NAME)
   --task T             task, group or tag names, comma-separated (see 'modelmap tasks list')
   --prompts DIR        a prompt set with a canary (e.g. prompts/heldout): canary-completion check
   --reference MODEL    a configured reference model for the reference-model ratio
@@ -85,6 +87,7 @@ export const contaminationCommand: Command = {
       {
         model: { type: "string" },
         gguf: { type: "string" },
+        "model-id": { type: "string" },
         task: { type: "string" },
         prompts: { type: "string" },
         reference: { type: "string" },
@@ -135,7 +138,9 @@ export const contaminationCommand: Command = {
       configuredDataDir(values.config, ctx.cwd, ctx.env),
       ctx.env,
     );
-    const { backend, modelId } = await open(values, ctx);
+    const opened = await open(values, ctx);
+    const { backend } = opened;
+    const modelId = values["model-id"] ?? opened.modelId;
     const ref =
       values.reference !== undefined
         ? await open({ model: values.reference, ...(values.config ? { config: values.config } : {}) }, ctx)
