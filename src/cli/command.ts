@@ -41,6 +41,14 @@ export function requireString(command: string, value: unknown, flag: string): st
   return value;
 }
 
+/** `--format text|json` (default text). */
+export function textOrJson(command: string, value: string | undefined): "text" | "json" {
+  const format = value ?? "text";
+  if (format !== "text" && format !== "json")
+    throw new ModelmapError("usage", `${command}: --format expects text or json, got '${format}'`);
+  return format;
+}
+
 export function parseNumberFlag(
   command: string,
   flag: string,

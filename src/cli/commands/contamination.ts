@@ -10,7 +10,7 @@ import { openModel } from "../../runner/open-model.ts";
 import { loadRegistry, resolveDataDir } from "../../runner/service.ts";
 import { runSensitivity, type SensitivityReport } from "../../sensitivity/service.ts";
 import { DEFAULT_VARIANTS, parseVariant, SYSTEM_PRESETS } from "../../sensitivity/variants.ts";
-import { type CliContext, type Command, parseFlags, parseNumberFlag } from "../command.ts";
+import { type CliContext, type Command, parseFlags, parseNumberFlag, textOrJson } from "../command.ts";
 
 const USAGE = `usage: modelmap contamination (--model ID | --gguf FILE) (--task T | --prompts DIR) [options]
 
@@ -104,9 +104,7 @@ export const contaminationCommand: Command = {
       },
       false,
     );
-    const format = values.format ?? "text";
-    if (format !== "text" && format !== "json")
-      throw new ModelmapError("usage", `contamination: --format expects text or json, got '${format}'`);
+    const format = textOrJson("contamination", values.format);
     if (values.task === undefined && values.prompts === undefined)
       throw new ModelmapError("usage", "contamination: give --task T and/or --prompts DIR");
     const shards = parseNumberFlag("contamination", "--shards", values.shards, { int: true, min: 2 });
@@ -256,9 +254,7 @@ export const sensitivityCommand: Command = {
       },
       false,
     );
-    const format = values.format ?? "text";
-    if (format !== "text" && format !== "json")
-      throw new ModelmapError("usage", `sensitivity: --format expects text or json, got '${format}'`);
+    const format = textOrJson("sensitivity", values.format);
     const taskName = values.task;
     if (!taskName) throw new ModelmapError("usage", "sensitivity: --task is required");
     const ids = (values.model ?? "")

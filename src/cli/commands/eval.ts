@@ -5,7 +5,7 @@ import { openModel } from "../../runner/open-model.ts";
 import { createProgress, SILENT_PROGRESS } from "../../runner/progress.ts";
 import type { TaskResult } from "../../runner/results.ts";
 import { evaluate, resolveDataDir } from "../../runner/service.ts";
-import { type Command, parseFlags, parseNumberFlag, requireString } from "../command.ts";
+import { type Command, parseFlags, parseNumberFlag, requireString, textOrJson } from "../command.ts";
 
 const USAGE = `usage: modelmap eval --tasks LIST (--model ID | --gguf FILE | --endpoint URL --model-name NAME) [options]
 
@@ -113,9 +113,7 @@ export const evalCommand: Command = {
       .split(",")
       .map((s) => s.trim())
       .filter((s) => s);
-    const format = values.format ?? "text";
-    if (format !== "text" && format !== "json")
-      throw new ModelmapError("usage", `eval: --format expects text or json, got '${format}'`);
+    const format = textOrJson("eval", values.format);
     const limit = parseNumberFlag("eval", "--limit", values.limit, { int: true, min: 1 });
     const seed = parseNumberFlag("eval", "--seed", values.seed, { int: true }) ?? 1234;
     const numFewshot = parseNumberFlag("eval", "--num-fewshot", values["num-fewshot"], { int: true, min: 0 });
