@@ -5,30 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { sharedData } from "../src/arena/test-data.ts";
-import { runCli } from "../src/cli/main.ts";
+import { runCaptured } from "./support/cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "modelmap-arena-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function capture() {
-  let text = "";
-  return {
-    write: (s: string) => {
-      text += s;
-      return true;
-    },
-    get text() {
-      return text;
-    },
-  };
-}
-
-async function run(args: string[]) {
-  const stdout = capture();
-  const stderr = capture();
-  const code = await runCli(args, { stdout, stderr, env: { MODELMAP_DB: join(dir, "t.db") }, cwd: dir });
-  return { code, out: stdout.text, err: stderr.text };
-}
+const run = (args: string[]) => runCaptured(args, { env: { MODELMAP_DB: join(dir, "t.db") }, cwd: dir });
 
 const HUMAN = sharedData("arena_33k_pprank/human.json");
 const GPT4 = sharedData("arena_33k_pprank/gpt-4-0125-preview.json");

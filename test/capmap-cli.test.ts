@@ -5,18 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { ARENA_MERGED, OBS_BASE, OBS_INSTRUCT, sharedData } from "../src/capmap/test-data.ts";
 import { runCli } from "../src/cli/main.ts";
-
-function capture() {
-  let text = "";
-  return {
-    write: (s: string) => {
-      text += s;
-    },
-    get text() {
-      return text;
-    },
-  };
-}
+import { capture } from "./support/cli.ts";
 
 async function cli(db: string, ...argv: string[]) {
   const out = capture();

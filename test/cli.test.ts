@@ -2,16 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { runCli } from "../src/cli/main.ts";
-
-function capture() {
-  let text = "";
-  return {
-    write: (s: string) => (text += s),
-    get text() {
-      return text;
-    },
-  };
-}
+import { capture } from "./support/cli.ts";
 
 test("help lists commands and exits 0", async () => {
   const out = capture();

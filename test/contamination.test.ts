@@ -10,10 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { BACKEND_SPEC_VERSION, type Backend, type RollingResult } from "../src/backends/types.ts";
-import { runCli } from "../src/cli/main.ts";
 import { ITEM_SEPARATOR, runContamination } from "../src/contamination/service.ts";
 import { openStore } from "../src/store/sqlite/index.ts";
 import { TaskRegistry } from "../src/tasks/loader.ts";
+import { runCaptured } from "./support/cli.ts";
 import { makeEvalFixture } from "./support/eval-fixture.ts";
 
 const f = makeEvalFixture({ mcDocs: 24 });
@@ -23,25 +23,7 @@ after(() => {
   rmSync(f.dir, { recursive: true, force: true });
 });
 
-function capture() {
-  let text = "";
-  return {
-    write: (s: string) => {
-      text += s;
-      return true;
-    },
-    get text() {
-      return text;
-    },
-  };
-}
-
-async function run(args: string[]) {
-  const stdout = capture();
-  const stderr = capture();
-  const code = await runCli(args, { stdout, stderr, env: {}, cwd: process.cwd() });
-  return { code, out: stdout.text, err: stderr.text };
-}
+const run = (args: string[]) => runCaptured(args, { env: {}, cwd: process.cwd() });
 
 test("CLI on a tiny GGUF: every method, stored, cached on rerun, fewer tokens than naive, 13-gram flags, canary", async () => {
   const db = join(dir, "c.db");

@@ -5,17 +5,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { runCli } from "../src/cli/main.ts";
 import { openStore } from "../src/store/sqlite/index.ts";
+import { capture } from "./support/cli.ts";
 import { startScriptedChatServer } from "./support/scripted-chat-server.ts";
-
-function capture() {
-  let text = "";
-  return {
-    write: (s: string) => (text += s),
-    get text() {
-      return text;
-    },
-  };
-}
 
 test("CLI: prompts import/check/list, generate, judge, judge stats over real HTTP servers", async () => {
   const dir = mkdtempSync(join(tmpdir(), "mm-judge-cli-"));

@@ -10,21 +10,12 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { runCli } from "../src/cli/main.ts";
 import { openStore } from "../src/store/sqlite/index.ts";
+import { capture } from "./support/cli.ts";
 import { startScriptedChatServer } from "./support/scripted-chat-server.ts";
 import { createTinyModel } from "./support/tiny-model.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mm-judge-gguf-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function capture() {
-  let text = "";
-  return {
-    write: (s: string) => (text += s),
-    get text() {
-      return text;
-    },
-  };
-}
 
 test("generate with two tiny GGUF models (multi-turn, cached, resumable), then judge them", async () => {
   createTinyModel(join(dir, "a.gguf"), { seed: 1 });

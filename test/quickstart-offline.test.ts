@@ -10,19 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { runCli } from "../src/cli/main.ts";
+import { capture } from "./support/cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mm-quickstart-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function capture() {
-  let text = "";
-  return {
-    write: (s: string) => (text += s),
-    get text() {
-      return text;
-    },
-  };
-}
 
 /** A port nothing listens on: bind one, then close it. */
 async function closedPort(): Promise<number> {

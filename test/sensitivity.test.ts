@@ -11,24 +11,12 @@ import { runCli } from "../src/cli/main.ts";
 import { type ModelSensitivity, promptSpread, rankStability } from "../src/sensitivity/service.ts";
 import { parseVariant } from "../src/sensitivity/variants.ts";
 import { openStore } from "../src/store/sqlite/index.ts";
+import { capture } from "./support/cli.ts";
 import { makeEvalFixture } from "./support/eval-fixture.ts";
 
 const a = makeEvalFixture({ mcDocs: 30, modelSeed: 5 });
 const b = makeEvalFixture({ mcDocs: 30, modelSeed: 9, dir: join(a.dir, "b") });
 after(() => rmSync(a.dir, { recursive: true, force: true }));
-
-function capture() {
-  let text = "";
-  return {
-    write: (s: string) => {
-      text += s;
-      return true;
-    },
-    get text() {
-      return text;
-    },
-  };
-}
 
 test("CLI: two models under five variants; per-variant scores, paired tests, spread, rank stability, stored", async () => {
   const db = join(a.dir, "s.db");

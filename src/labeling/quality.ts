@@ -4,6 +4,7 @@ import { binomialTestPValue } from "../stats/proportion.ts";
 import { chiSquareSurvivalEven } from "../stats/special.ts";
 import type { AssignmentRecord, CampaignItem } from "../store/labeling.ts";
 import type { Store } from "../store/store.ts";
+import { pairKey } from "./service.ts";
 
 /**
  * Labeler quality for one campaign: agreement with gold items, inter-annotator agreement (Krippendorff's
@@ -106,14 +107,12 @@ export function campaignQuality(
   const units = [...byItem.values()].filter((u) => u.length >= 2);
 
   // Pair histories in the pair's own frame (models sorted): outcome counts per labeler, to leave one out.
-  const pairOf = (it: CampaignItem) =>
-    it.modelA < it.modelB ? `${it.modelA}\u0000${it.modelB}` : `${it.modelB}\u0000${it.modelA}`;
   const pairOutcome = (it: CampaignItem, o: number) => (o === 2 || it.modelA < it.modelB ? o : 1 - o);
   const history = new Map<string, { total: number[]; byLabeler: Map<string, number[]> }>();
   for (const a of voted) {
     const it = items.get(a.itemId);
     if (!it || it.goldWinner !== null) continue;
-    const key = pairOf(it);
+    const key = pairKey(it.modelA, it.modelB);
     const h = history.get(key) ?? { total: [0, 0, 0], byLabeler: new Map<string, number[]>() };
     const o = pairOutcome(it, outcome(a));
     (h.total[o] as number)++;
@@ -124,7 +123,7 @@ export function campaignQuality(
   }
   /** Eq. 10 with "at least as unusual" = an outcome no more frequent in the history than the vote's. */
   const conformalP = (it: CampaignItem, o: number, labeler: string): number | undefined => {
-    const h = history.get(pairOf(it));
+    const h = history.get(pairKey(it.modelA, it.modelB));
     if (!h) return undefined;
     const mine = h.byLabeler.get(labeler) ?? [0, 0, 0];
     const counts = h.total.map((n, k) => n - (mine[k] as number));

@@ -77,7 +77,8 @@ interface CampaignState {
   rng: Rng;
 }
 
-const pairKey = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
+/** One key per unordered model pair. */
+export const pairKey = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
 
 export class LabelingService {
   readonly store: Store;
