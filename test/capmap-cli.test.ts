@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ARENA_MERGED, OBS_BASE, OBS_INSTRUCT, sharedData } from "../src/capmap/test-data.ts";
 import { runCli } from "../src/cli/main.ts";
 import { capture } from "./support/cli.ts";
+import { ARENA_MERGED, OBS_BASE, OBS_INSTRUCT, sharedData } from "./support/shared-data.ts";
 
 async function cli(db: string, ...argv: string[]) {
   const out = capture();
