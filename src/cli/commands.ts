@@ -1,13 +1,14 @@
 import type { Command } from "./command.ts";
 import { ARENA_COMMANDS } from "./commands/arena.ts";
 import { CAPMAP_COMMANDS } from "./commands/capmap.ts";
-import { CHECK_COMMANDS } from "./commands/contamination.ts";
+import { contaminationCommand } from "./commands/contamination.ts";
 import { evalCommand } from "./commands/eval.ts";
 import { JUDGE_ANALYSIS_COMMANDS } from "./commands/judge-analysis.ts";
 import { JUDGING_COMMANDS } from "./commands/judging.ts";
 import { LABEL_COMMANDS } from "./commands/label.ts";
 import { MODELS_COMMANDS } from "./commands/models.ts";
 import { RUNS_COMMANDS } from "./commands/runs.ts";
+import { sensitivityCommand } from "./commands/sensitivity.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { serveModelCommand } from "./commands/serve-model.ts";
 import { START_COMMANDS } from "./commands/start.ts";
@@ -32,7 +33,8 @@ export const COMMANDS: Command[] = [
   evalCommand,
   ...TASKS_COMMANDS,
   ...RUNS_COMMANDS,
-  ...CHECK_COMMANDS,
+  contaminationCommand,
+  sensitivityCommand,
 ];
 
 export function findCommand(argv: string[]): { command: Command; words: number } | undefined {
