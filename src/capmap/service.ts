@@ -115,7 +115,7 @@ export function requireCategory(store: Store, category: string): LiteCell[] {
     throw new ModelmapError("not_found", `no category '${category}' in the map`, {
       hint: cats.length
         ? `categories: ${cats.join(", ")}`
-        : "the map is empty: import results first ('modelmap import open-llm-leaderboard FILE')",
+        : "the map is empty: import results first ('modelmap map import open-llm-leaderboard FILE')",
     });
   }
   return cells;

@@ -22,6 +22,11 @@ export interface Command {
   summary: string;
   /** Usage text shown by `modelmap help NAME`. */
   usage: string;
+  /**
+   * Old spellings kept for one release after a rename: each runs this command and prints a one-line
+   * deprecation notice on stderr.
+   */
+  deprecatedNames?: readonly string[];
   run(argv: string[], ctx: CliContext): Promise<number | undefined> | number | undefined;
 }
 
