@@ -169,7 +169,7 @@ Rates models from pairwise votes: LMSYS battle files (JSON array or JSONL), aggr
   },
 };
 
-/** `rank style` and its older spelling `rank --style-control`. */
+/** `rank style`, also reached as `rank --style-control`: one shell function over the arena service. */
 function styleRank(argv: string[], ctx: CliContext): number {
   const { values } = parseFlags("rank style", argv, {
     source: { type: "string", multiple: true },
