@@ -1,4 +1,5 @@
 import type { Command } from "./command.ts";
+import { AB_COMMANDS } from "./commands/ab.ts";
 import { ARENA_COMMANDS } from "./commands/arena.ts";
 import { CAPMAP_COMMANDS } from "./commands/capmap.ts";
 import { CHECK_COMMANDS } from "./commands/contamination.ts";
@@ -33,6 +34,7 @@ export const COMMANDS: Command[] = [
   ...TASKS_COMMANDS,
   ...RUNS_COMMANDS,
   ...CHECK_COMMANDS,
+  ...AB_COMMANDS,
 ];
 
 export function findCommand(argv: string[]): { command: Command; words: number } | undefined {

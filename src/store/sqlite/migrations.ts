@@ -4,6 +4,7 @@
  * Append new migrations at the end with the next number; never edit one that has shipped.
  */
 
+import { AB_MIGRATION_SQL } from "./ab.ts";
 import { CHECKS_MIGRATION_SQL } from "./contamination.ts";
 import { JUDGING_MIGRATION_SQL } from "./judging.ts";
 import { LABELING_MIGRATION_SQL } from "./labeling.ts";
@@ -154,4 +155,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 3, name: "prompt sets, answers, LLM judgments", sql: JUDGING_MIGRATION_SQL },
   { version: 4, name: "blind human labeling: labelers, campaigns, items, assignments", sql: LABELING_MIGRATION_SQL },
   { version: 6, name: "contamination and prompt-sensitivity reports", sql: CHECKS_MIGRATION_SQL },
+  { version: 7, name: "online experiments (A/B tests) and meta-evaluations of signals", sql: AB_MIGRATION_SQL },
 ];
