@@ -7,6 +7,7 @@ import { evalCommand } from "./commands/eval.ts";
 import { JUDGE_ANALYSIS_COMMANDS } from "./commands/judge-analysis.ts";
 import { JUDGING_COMMANDS } from "./commands/judging.ts";
 import { LABEL_COMMANDS } from "./commands/label.ts";
+import { META_COMMANDS } from "./commands/meta.ts";
 import { MODELS_COMMANDS } from "./commands/models.ts";
 import { RUNS_COMMANDS } from "./commands/runs.ts";
 import { serveCommand } from "./commands/serve.ts";
@@ -35,6 +36,7 @@ export const COMMANDS: Command[] = [
   ...RUNS_COMMANDS,
   ...CHECK_COMMANDS,
   ...AB_COMMANDS,
+  ...META_COMMANDS,
 ];
 
 export function findCommand(argv: string[]): { command: Command; words: number } | undefined {
