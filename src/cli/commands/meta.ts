@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ModelmapError } from "../../core/errors.ts";
 import { availableSignals, type MetaBlock, metaEvaluate } from "../../meta/service.ts";
+import type { CategoryAgreement } from "../../meta/weights.ts";
 import { type Command, parseFlags, parseNumberFlag } from "../command.ts";
 
 function table(rows: string[][]): string {
@@ -47,6 +48,24 @@ export function renderMetaBlock(b: MetaBlock): string {
   if (best) lines.push(`agrees best with ${r.signal}: ${best.signal} (Kendall ${f2(best.kendall?.estimate)})`);
   const reversed = sorted.filter((s) => s.verdict === "reversed").map((s) => s.signal);
   if (reversed.length) lines.push(`ranks models against the reference: ${reversed.join(", ")}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** What search prints under a category that has a reference: who agrees with it and how evidence was weighted. */
+export function renderAgreement(a: CategoryAgreement): string {
+  const list = (verdict: string) =>
+    a.signals
+      .filter((s) => s.verdict === verdict)
+      .map((s) => `${s.signal} (Kendall ${f2(s.kendall)})`)
+      .join(", ") || "none";
+  const lines = [
+    `ranked on evidence weighted by agreement with ${a.reference} ('modelmap meta', ${a.measuredAt.slice(0, 10)}):`,
+    `  agree with it: ${list("agrees")}`,
+    `  rank against it: ${list("reversed")}`,
+    `  weights here: ${a.weights.map((w) => `${w.signal} ${w.weight.toFixed(2)}${w.basis === "measured" ? "" : ` (${w.basis})`}`).join(", ")}`,
+  ];
+  if (a.droppedModels > 0)
+    lines.push(`  ${a.droppedModels} model(s) left out: their only evidence here disagrees with the reference`);
   return `${lines.join("\n")}\n`;
 }
 
