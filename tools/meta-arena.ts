@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { CsvTable } from "../src/capmap/csv.ts";
 import { importFile } from "../src/capmap/service.ts";
 import { ARENA_MERGED, OBS_INSTRUCT, OPEN_LLM_V2, sharedData } from "../src/capmap/test-data.ts";
+import { ci, f2, pct } from "../src/cli/commands/meta.ts";
 import { deriveSeed } from "../src/core/rng.ts";
 import { type MetaBlock, metaEvaluate } from "../src/meta/service.ts";
 import { pythonRng } from "../src/meta/signals.ts";
@@ -103,11 +104,6 @@ function rankOnly(rounds: number): RankOnlyRow[] {
   });
 }
 
-const f2 = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? "-" : x.toFixed(2));
-const pct = (x: number | null | undefined) =>
-  x === null || x === undefined || Number.isNaN(x) ? "-" : `${(100 * x).toFixed(0)}%`;
-const ci = (c: { estimate: number; lower: number; upper: number } | null) =>
-  c ? `${f2(c.estimate)} [${f2(c.lower)}, ${f2(c.upper)}]` : "-";
 const short = (s: string) =>
   s.replace(/^open-llm-leaderboard-v2\//, "v2 ").replace(/^obs-scaling:instruct_llm_benchmark_eval\//, "");
 

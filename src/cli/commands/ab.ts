@@ -3,18 +3,7 @@ import { SRM_ALPHA } from "../../ab/analyze.ts";
 import { abOrderings, analyzedExperiments, importExperiments, requireExperiment } from "../../ab/service.ts";
 import { ModelmapError } from "../../core/errors.ts";
 import { type Command, parseFlags, parseNumberFlag } from "../command.ts";
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  return `${rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n")}\n`;
-}
+import { table } from "./meta.ts";
 
 const signed = (x: number, digits: number) => `${x >= 0 ? "+" : ""}${x.toFixed(digits)}`;
 const pval = (p: number) => (p < 1e-4 ? p.toExponential(1) : p.toFixed(4));

@@ -5,7 +5,8 @@ import { availableSignals, type MetaBlock, metaEvaluate } from "../../meta/servi
 import type { CategoryAgreement } from "../../meta/weights.ts";
 import { type Command, parseFlags, parseNumberFlag } from "../command.ts";
 
-function table(rows: string[][]): string {
+/** Columns padded to their widest cell (the CLI's plain-text tables). */
+export function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
   return `${rows
     .map((r) =>
@@ -17,10 +18,11 @@ function table(rows: string[][]): string {
     .join("\n")}\n`;
 }
 
-const f2 = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? "-" : x.toFixed(2));
-const pct = (x: number | null | undefined) =>
+export const f2 = (x: number | null | undefined) =>
+  x === null || x === undefined || Number.isNaN(x) ? "-" : x.toFixed(2);
+export const pct = (x: number | null | undefined) =>
   x === null || x === undefined || Number.isNaN(x) ? "-" : `${(100 * x).toFixed(0)}%`;
-const ci = (c: { estimate: number; lower: number; upper: number } | null) =>
+export const ci = (c: { estimate: number; lower: number; upper: number } | null) =>
   c ? `${f2(c.estimate)} [${f2(c.lower)}, ${f2(c.upper)}]` : "-";
 
 /** The meta-evaluation table of one reference, best-agreeing signal first. */
