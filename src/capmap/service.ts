@@ -4,6 +4,7 @@ import { ratingsByCategory, ratingsOfCounts } from "../arena/ratings.ts";
 import { parseVoteText } from "../arena/read-votes.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { sha256 } from "../core/hash.ts";
+import { agreementWeighting, type CategoryAgreement } from "./agreement-weights.ts";
 import type { CapCellWithModel, CapModel } from "../store/capmap.ts";
 import type { Store } from "../store/store.ts";
 import { rebuildMap } from "./build.ts";
@@ -166,6 +167,11 @@ export interface SearchResult {
   /** Models that cannot be told apart from the best (rank 1), best first; capped at `tiedLimit`. */
   tiedForFirst: Array<{ modelId: string; estimate: number; lo: number; hi: number }>;
   tiedForFirstCount: number;
+  /**
+   * Set where a meta-evaluation (`modelmap meta`) has its reference in this category: which signals agree with
+   * the reference, and the weights the ranking above gave each signal's evidence.
+   */
+  agreement?: CategoryAgreement | undefined;
 }
 
 /**
@@ -179,7 +185,8 @@ export function search(
   filters: SearchFilters = {},
   opts: { top?: number; offset?: number; tiedLimit?: number } = {},
 ): SearchResult {
-  const cells = requireCategory(store, category);
+  const weighted = agreementWeighting(store, category);
+  const cells = weighted?.cells ?? requireCategory(store, category);
   const keep = modelFilter(filters);
   const matched = cells.filter((c) => keep(c.model));
   let bar: number | undefined;
@@ -202,5 +209,6 @@ export function search(
       .slice(0, opts.tiedLimit ?? 50)
       .map((c) => ({ modelId: c.modelId, estimate: c.estimate, lo: c.lo, hi: c.hi })),
     tiedForFirstCount: tied.length,
+    ...(weighted ? { agreement: weighted.summary } : {}),
   };
 }

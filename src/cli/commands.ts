@@ -1,4 +1,5 @@
 import type { Command } from "./command.ts";
+import { AB_COMMANDS } from "./commands/ab.ts";
 import { ARENA_COMMANDS } from "./commands/arena.ts";
 import { CAPMAP_COMMANDS } from "./commands/capmap.ts";
 import { contaminationCommand } from "./commands/contamination.ts";
@@ -6,6 +7,7 @@ import { evalCommand } from "./commands/eval.ts";
 import { JUDGE_ANALYSIS_COMMANDS } from "./commands/judge-analysis.ts";
 import { JUDGING_COMMANDS } from "./commands/judging.ts";
 import { LABEL_COMMANDS } from "./commands/label.ts";
+import { META_COMMANDS } from "./commands/meta.ts";
 import { MODELS_COMMANDS } from "./commands/models.ts";
 import { RUNS_COMMANDS } from "./commands/runs.ts";
 import { sensitivityCommand } from "./commands/sensitivity.ts";
@@ -35,6 +37,8 @@ export const COMMANDS: Command[] = [
   ...RUNS_COMMANDS,
   contaminationCommand,
   sensitivityCommand,
+  ...AB_COMMANDS,
+  ...META_COMMANDS,
 ];
 
 export interface FoundCommand {

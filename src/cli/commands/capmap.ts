@@ -7,6 +7,7 @@ import { ownItemScores, syncOwnEvidence } from "../../capmap/sync.ts";
 import { ModelmapError } from "../../core/errors.ts";
 import { TaskRegistry } from "../../tasks/loader.ts";
 import { type Command, parseFlags, parseNumberFlag } from "../command.ts";
+import { renderAgreement } from "./meta.ts";
 
 const f1 = (x: number | undefined) => (x === undefined ? "-" : x.toFixed(1));
 
@@ -130,6 +131,7 @@ models tied for first cannot be told apart from the best.
         `* tied for first: you cannot tell these ${r.tiedForFirstCount} apart: ${names.join(", ")}${more}\n`,
       );
     }
+    if (r.agreement) ctx.stdout.write(renderAgreement(r.agreement));
     return 0;
   },
 };

@@ -287,4 +287,57 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX check_reports_model ON check_reports(model_id);
     `,
   },
+  {
+    version: 7,
+    name: "online experiments (A/B tests) and meta-evaluations of signals",
+    sql: `
+      CREATE TABLE ab_imports (
+        id INTEGER PRIMARY KEY,
+        file TEXT NOT NULL,
+        file_sha256 TEXT NOT NULL,
+        experiments INTEGER NOT NULL,
+        imported_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+      CREATE TABLE ab_experiments (
+        id TEXT PRIMARY KEY,
+        import_id INTEGER NOT NULL REFERENCES ab_imports(id),
+        line INTEGER,
+        category TEXT NOT NULL,
+        start_at TEXT NOT NULL,
+        end_at TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('proportion','mean','ratio')),
+        higher_is_better INTEGER NOT NULL CHECK (higher_is_better IN (0, 1))
+      );
+      CREATE INDEX ab_experiments_category ON ab_experiments(category);
+      CREATE TABLE ab_variants (
+        experiment_id TEXT NOT NULL REFERENCES ab_experiments(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        model TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        preset TEXT,
+        planned_share REAL,
+        units INTEGER NOT NULL CHECK (units > 0),
+        successes INTEGER,
+        mean REAL,
+        sd REAL,
+        numerator_mean REAL,
+        denominator_mean REAL,
+        numerator_sd REAL,
+        denominator_sd REAL,
+        covariance REAL,
+        PRIMARY KEY (experiment_id, idx)
+      );
+      CREATE INDEX ab_variants_model ON ab_variants(model_id);
+      CREATE TABLE meta_reports (
+        reference TEXT NOT NULL,
+        category TEXT NOT NULL,
+        report_json TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        PRIMARY KEY (reference, category)
+      );
+      CREATE INDEX meta_reports_category ON meta_reports(category, created_at);
+    `,
+  },
 ];
