@@ -82,3 +82,11 @@ export function parseKeyValues(
     return { field: s.slice(0, eq).trim(), value: s.slice(eq + 1).trim() };
   });
 }
+
+/** A comma-separated flag value as a list (blank entries dropped). */
+export function splitList(s: string): string[] {
+  return s
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
+}

@@ -1,16 +1,18 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Backend } from "../../backends/types.ts";
-import { configPath, loadConfig } from "../../config/load.ts";
+import type { LoadedConfig } from "../../config/load.ts";
 import { runCanary } from "../../contamination/canary.ts";
 import { type ContaminationReport, runContamination } from "../../contamination/service.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { resolveModel } from "../../models/resolve.ts";
+import { modelFromFlags } from "../../models/spec.ts";
 import { loadPromptSet } from "../../prompts/load.ts";
-import { openModel } from "../../runner/open-model.ts";
 import { loadRegistry, resolveDataDir } from "../../runner/service.ts";
 import { runSensitivity, type SensitivityReport } from "../../sensitivity/service.ts";
 import { DEFAULT_VARIANTS, parseVariant, SYSTEM_PRESETS } from "../../sensitivity/variants.ts";
 import { type CliContext, type Command, parseFlags, parseNumberFlag, textOrJson } from "../command.ts";
+import { modelContext, optionalConfig, requireConfig } from "../config.ts";
 
 const USAGE = `usage: modelmap contamination (--model ID | --gguf FILE) (--task T | --prompts DIR) [options]
 
@@ -36,12 +38,6 @@ The report is stored (latest per model and task) for model cards and the map. Re
   --tasks-dir DIR      extra directory of task YAMLs (repeatable)
   --format text|json   output format (default text)`;
 
-function configuredDataDir(explicit: string | undefined, cwd: string, env: NodeJS.ProcessEnv): string | undefined {
-  const file = configPath(explicit, env, cwd);
-  if (!existsSync(file)) return undefined;
-  return loadConfig(file, { env, cwd }).config.data_dir;
-}
-
 function f(x: number | null | undefined, d = 4): string {
   return x === null || x === undefined || !Number.isFinite(x) ? "-" : x.toFixed(d);
 }
@@ -64,16 +60,16 @@ export function contaminationText(r: ContaminationReport): string {
   return `${lines.join("\n")}\n`;
 }
 
-async function open(values: { model?: string; gguf?: string; threads?: string; config?: string }, ctx: CliContext) {
+/** Opens `--model ID` or `--gguf FILE`; a configured id needs the config file the command read (or failed to). */
+async function open(
+  values: { model?: string | undefined; gguf?: string | undefined; threads?: string | undefined },
+  config: { loaded: LoadedConfig | undefined; flag: string | undefined },
+  ctx: CliContext,
+) {
   const threads = parseNumberFlag("contamination", "--threads", values.threads, { int: true, min: 1 });
-  return openModel({
-    ...(values.model !== undefined ? { model: values.model } : {}),
-    ...(values.gguf !== undefined ? { gguf: values.gguf } : {}),
-    ...(threads !== undefined ? { threads } : {}),
-    ...(values.config !== undefined ? { configPath: values.config } : {}),
-    cwd: ctx.cwd,
-    env: ctx.env,
-  });
+  const { spec, modelId } = modelFromFlags({ model: values.model, gguf: values.gguf, threads });
+  const loaded = spec.kind === "config" ? (config.loaded ?? requireConfig(ctx, config.flag)) : config.loaded;
+  return { backend: await resolveModel(spec, modelContext(ctx, loaded)), modelId };
 }
 
 export const contaminationCommand: Command = {
@@ -130,19 +126,12 @@ export const contaminationCommand: Command = {
       throw new ModelmapError("not_found", `contamination: corpus ${corpus} does not exist`, {
         location: { file: corpus },
       });
-    const dataDir = resolveDataDir(
-      ctx.cwd,
-      values["data-dir"],
-      configuredDataDir(values.config, ctx.cwd, ctx.env),
-      ctx.env,
-    );
-    const opened = await open(values, ctx);
+    const config = { loaded: optionalConfig(ctx, values.config), flag: values.config };
+    const dataDir = resolveDataDir(ctx.cwd, values["data-dir"], config.loaded?.config.data_dir, ctx.env);
+    const opened = await open(values, config, ctx);
     const { backend } = opened;
     const modelId = values["model-id"] ?? opened.modelId;
-    const ref =
-      values.reference !== undefined
-        ? await open({ model: values.reference, ...(values.config ? { config: values.config } : {}) }, ctx)
-        : undefined;
+    const ref = values.reference !== undefined ? await open({ model: values.reference }, config, ctx) : undefined;
     try {
       const reports: unknown[] = [];
       for (const task of tasks) {
@@ -281,8 +270,8 @@ export const sensitivityCommand: Command = {
     const task = tasks[0];
     if (!task || tasks.length !== 1)
       throw new ModelmapError("usage", `sensitivity: --task names one task ('${taskName}' is ${tasks.length})`);
-    const cfgFile = configPath(values.config, ctx.env, ctx.cwd);
-    const loaded = existsSync(cfgFile) ? loadConfig(cfgFile, { env: ctx.env, cwd: ctx.cwd }) : undefined;
+    const loaded = optionalConfig(ctx, values.config);
+    const config = { loaded, flag: values.config };
     const systemPrompts = { ...SYSTEM_PRESETS, ...(loaded?.config.system_prompts ?? {}) };
     // Validate every variant before opening any model.
     for (const v of variants) parseVariant(v, { ...systemPrompts, default: "" });
@@ -290,7 +279,7 @@ export const sensitivityCommand: Command = {
     const opened: Array<{ id: string; backend: Backend; systemPrompts?: Record<string, string> }> = [];
     try {
       for (const id of ids) {
-        const m = await open({ model: id, ...(values.config ? { config: values.config } : {}) }, ctx);
+        const m = await open({ model: id }, config, ctx);
         const def = loaded?.config.models.find((x) => x.id === id)?.default_system_prompt;
         opened.push({
           id: m.modelId,
@@ -299,7 +288,7 @@ export const sensitivityCommand: Command = {
         });
       }
       for (const g of files) {
-        const m = await open({ gguf: g, ...(values.threads ? { threads: values.threads } : {}) }, ctx);
+        const m = await open({ gguf: g, threads: values.threads }, config, ctx);
         opened.push({ id: m.modelId, backend: m.backend });
       }
       const report = await runSensitivity(ctx.store(), opened, {
