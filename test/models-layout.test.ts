@@ -1,11 +1,11 @@
 /**
- * The models layout (docs/decisions/0003-models.md): engines and their contract in backends/, importing only
- * core/; one door, models/resolveModel, constructing them; and the core reading no process globals, which
- * the shell (cli/) hands in.
+ * The models layout (docs/decisions/0003-models.md): one door, models/resolveModel, constructs the engines, and
+ * the core reads no process globals, which the shell (cli/) hands in. (That backends/ imports only core/ is
+ * the layer table's rule: test/layers.test.ts.)
  */
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { test } from "node:test";
 
 function* files(dir: string): Generator<string> {
@@ -15,22 +15,6 @@ function* files(dir: string): Generator<string> {
     else if (p.endsWith(".ts") && !p.endsWith(".test.ts")) yield p;
   }
 }
-
-const IMPORT = /(?:from\s+|import\s*\(\s*)["']([^"']+)["']/g;
-
-test("backends/ holds the engines and their contract, and imports nothing of modelmap's but core/", () => {
-  let checked = 0;
-  for (const f of files("src/backends")) {
-    for (const m of readFileSync(f, "utf8").matchAll(IMPORT)) {
-      const imp = m[1] as string;
-      if (!imp.startsWith(".")) continue;
-      const top = relative("src", join(f, "..", imp)).split("/")[0];
-      assert.ok(top === "core" || top === "backends", `${f} imports ${imp}`);
-      checked++;
-    }
-  }
-  assert.ok(checked > 10, "the rule saw the engines' imports");
-});
 
 test("engines are constructed only in models/ (and by the engines' own tests and benchmarks)", () => {
   const CONSTRUCT = /new (OpenAIBackend|LlamaCppBackend)\(|openLlamaCppBackend\(/;
@@ -49,8 +33,8 @@ test("engines are constructed only in models/ (and by the engines' own tests and
 });
 
 test("the core reads no process.env or process.cwd(): the shell (cli/) passes them in", () => {
-  // Test data in src/ moves to test/support/ (issue 15, part 3); until then it is not core code.
-  const fixtures = new Set(["src/capmap/test-data.ts", "src/web/fixtures.ts", "src/arena/test-data.ts"]);
+  // Test data in src/ moves to test/support/ (issue 15, parts 2 and 3); until then it is not core code.
+  const fixtures = new Set(["src/web/fixtures.ts"]);
   const offenders: string[] = [];
   for (const f of files("src")) {
     if (f.startsWith("src/cli/") || fixtures.has(f)) continue;
