@@ -88,6 +88,14 @@ export function parseKeyValues(
   });
 }
 
+/** A comma-separated flag value as a list (blank entries dropped). */
+export function splitList(s: string): string[] {
+  return s
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
+}
+
 /** The stored-vote query of `--source S` (repeatable) and `--filter field=value` (repeatable). */
 export function voteQuery(
   command: string,

@@ -1,13 +1,15 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { configPath, loadConfig } from "../../config/load.ts";
+import type { LoadedConfig } from "../../config/load.ts";
 import { runCanary } from "../../contamination/canary.ts";
 import { type ContaminationReport, runContamination } from "../../contamination/service.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { resolveModel } from "../../models/resolve.ts";
+import { modelFromFlags } from "../../models/spec.ts";
 import { loadPromptSet } from "../../prompts/load.ts";
-import { openModel } from "../../runner/open-model.ts";
 import { loadRegistry, resolveDataDir } from "../../runner/service.ts";
 import { type CliContext, type Command, parseFlags, parseNumberFlag, textOrJson } from "../command.ts";
+import { modelContext, optionalConfig, requireConfig } from "../config.ts";
 
 const USAGE = `usage: modelmap contamination (--model ID | --gguf FILE) (--task T | --prompts DIR) [options]
 
@@ -33,12 +35,6 @@ The report is stored (latest per model and task) for model cards and the map. Re
   --tasks-dir DIR      extra directory of task YAMLs (repeatable)
   --format text|json   output format (default text)`;
 
-function configuredDataDir(explicit: string | undefined, cwd: string, env: NodeJS.ProcessEnv): string | undefined {
-  const file = configPath(explicit, env, cwd);
-  if (!existsSync(file)) return undefined;
-  return loadConfig(file, { env, cwd }).config.data_dir;
-}
-
 /** A number to `d` decimals, or "-" when there is none. */
 export function f(x: number | null | undefined, d = 4): string {
   return x === null || x === undefined || !Number.isFinite(x) ? "-" : x.toFixed(d);
@@ -62,20 +58,25 @@ export function contaminationText(r: ContaminationReport): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** Opens the model under check (a configured id or a GGUF file); shared with `sensitivity`. */
+/** The config a check command read (or found missing) and the --config flag that named it. */
+export interface CommandConfig {
+  loaded: LoadedConfig | undefined;
+  flag: string | undefined;
+}
+
+/**
+ * Opens the model under check (a configured id or a GGUF file); shared with `sensitivity`. A configured id
+ * needs the config file: its absence is the error then.
+ */
 export async function openCheckModel(
-  values: { model?: string; gguf?: string; threads?: string; config?: string },
+  values: { model?: string | undefined; gguf?: string | undefined; threads?: string | undefined },
+  config: CommandConfig,
   ctx: CliContext,
 ) {
   const threads = parseNumberFlag("contamination", "--threads", values.threads, { int: true, min: 1 });
-  return openModel({
-    ...(values.model !== undefined ? { model: values.model } : {}),
-    ...(values.gguf !== undefined ? { gguf: values.gguf } : {}),
-    ...(threads !== undefined ? { threads } : {}),
-    ...(values.config !== undefined ? { configPath: values.config } : {}),
-    cwd: ctx.cwd,
-    env: ctx.env,
-  });
+  const { spec, modelId } = modelFromFlags({ model: values.model, gguf: values.gguf, threads });
+  const loaded = spec.kind === "config" ? (config.loaded ?? requireConfig(ctx, config.flag)) : config.loaded;
+  return { backend: await resolveModel(spec, modelContext(ctx, loaded)), modelId };
 }
 
 export const contaminationCommand: Command = {
@@ -132,19 +133,13 @@ export const contaminationCommand: Command = {
       throw new ModelmapError("not_found", `contamination: corpus ${corpus} does not exist`, {
         location: { file: corpus },
       });
-    const dataDir = resolveDataDir(
-      ctx.cwd,
-      values["data-dir"],
-      configuredDataDir(values.config, ctx.cwd, ctx.env),
-      ctx.env,
-    );
-    const opened = await openCheckModel(values, ctx);
+    const config: CommandConfig = { loaded: optionalConfig(ctx, values.config), flag: values.config };
+    const dataDir = resolveDataDir(ctx.cwd, values["data-dir"], config.loaded?.config.data_dir, ctx.env);
+    const opened = await openCheckModel(values, config, ctx);
     const { backend } = opened;
     const modelId = values["model-id"] ?? opened.modelId;
     const ref =
-      values.reference !== undefined
-        ? await openCheckModel({ model: values.reference, ...(values.config ? { config: values.config } : {}) }, ctx)
-        : undefined;
+      values.reference !== undefined ? await openCheckModel({ model: values.reference }, config, ctx) : undefined;
     try {
       const reports: unknown[] = [];
       for (const task of tasks) {

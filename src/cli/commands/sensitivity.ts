@@ -1,12 +1,11 @@
-import { existsSync } from "node:fs";
 import type { Backend } from "../../backends/types.ts";
-import { configPath, loadConfig } from "../../config/load.ts";
 import { ModelmapError } from "../../core/errors.ts";
 import { loadRegistry, resolveDataDir } from "../../runner/service.ts";
 import { runSensitivity, type SensitivityReport } from "../../sensitivity/service.ts";
 import { DEFAULT_VARIANTS, parseVariant, SYSTEM_PRESETS } from "../../sensitivity/variants.ts";
 import { type Command, parseFlags, parseNumberFlag, textOrJson } from "../command.ts";
-import { f, openCheckModel } from "./contamination.ts";
+import { optionalConfig } from "../config.ts";
+import { type CommandConfig, f, openCheckModel } from "./contamination.ts";
 
 const SENS_USAGE = `usage: modelmap sensitivity (--model ID[,ID...] | --gguf FILE[,FILE...]) --task T [options]
 
@@ -104,8 +103,8 @@ export const sensitivityCommand: Command = {
     const task = tasks[0];
     if (!task || tasks.length !== 1)
       throw new ModelmapError("usage", `sensitivity: --task names one task ('${taskName}' is ${tasks.length})`);
-    const cfgFile = configPath(values.config, ctx.env, ctx.cwd);
-    const loaded = existsSync(cfgFile) ? loadConfig(cfgFile, { env: ctx.env, cwd: ctx.cwd }) : undefined;
+    const loaded = optionalConfig(ctx, values.config);
+    const config: CommandConfig = { loaded, flag: values.config };
     const systemPrompts = { ...SYSTEM_PRESETS, ...(loaded?.config.system_prompts ?? {}) };
     // Validate every variant before opening any model.
     for (const v of variants) parseVariant(v, { ...systemPrompts, default: "" });
@@ -113,7 +112,7 @@ export const sensitivityCommand: Command = {
     const opened: Array<{ id: string; backend: Backend; systemPrompts?: Record<string, string> }> = [];
     try {
       for (const id of ids) {
-        const m = await openCheckModel({ model: id, ...(values.config ? { config: values.config } : {}) }, ctx);
+        const m = await openCheckModel({ model: id }, config, ctx);
         const def = loaded?.config.models.find((x) => x.id === id)?.default_system_prompt;
         opened.push({
           id: m.modelId,
@@ -122,7 +121,7 @@ export const sensitivityCommand: Command = {
         });
       }
       for (const g of files) {
-        const m = await openCheckModel({ gguf: g, ...(values.threads ? { threads: values.threads } : {}) }, ctx);
+        const m = await openCheckModel({ gguf: g, threads: values.threads }, config, ctx);
         opened.push({ id: m.modelId, backend: m.backend });
       }
       const report = await runSensitivity(ctx.store(), opened, {
