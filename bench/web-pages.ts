@@ -17,9 +17,9 @@ import {
   OPEN_LLM_V2,
   sharedData,
 } from "../src/capmap/test-data.ts";
-import { createApp } from "../src/server/app.ts";
-import { listen } from "../src/server/listen.ts";
-import { ROUTE_MODULES } from "../src/server/routes.ts";
+import { createApp } from "../src/http/app.ts";
+import { listen } from "../src/http/listen.ts";
+import { ROUTE_MODULES } from "../src/http/routes/index.ts";
 import { openStore } from "../src/store/sqlite/index.ts";
 
 const N = Number(process.argv[2] ?? 15);
