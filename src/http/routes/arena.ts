@@ -8,7 +8,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { intervalChartSvg } from "../../arena/plot.ts";
+import { rankChartSvg } from "../../arena/plot.ts";
 import { rankCounts } from "../../arena/rank.ts";
 import { loadVotes, voteSources } from "../../arena/sources.ts";
 import { arenaBoards } from "../../capmap/views.ts";
@@ -65,20 +65,7 @@ export const arenaRoutes: RouteModule = {
     app.get("/api/rank", query(rankQuery), (c) => c.json(rank(deps, c.req.valid("query"))));
     app.get("/api/rank.svg", query(rankQuery), (c) => {
       const q = c.req.valid("query");
-      const report = rank(deps, q);
-      const svg = intervalChartSvg(
-        report.models.map((m) => ({
-          label: m.model,
-          estimate: m.rating,
-          lower: m.ci_lower,
-          upper: m.ci_upper,
-          group: m.tier,
-        })),
-        {
-          title: `${q.method === "bt" ? "Bradley-Terry" : "Elo"} ratings, ${q.ci * 100}% bootstrap intervals`,
-          xLabel: "rating",
-        },
-      );
+      const svg = rankChartSvg(rank(deps, q), q);
       return c.body(svg, 200, { "Content-Type": "image/svg+xml; charset=utf-8" });
     });
     return app;
