@@ -24,7 +24,8 @@ function check<S extends z.ZodType>(schema: S, value: unknown, target: Target): 
   let message = issue?.message ?? "invalid";
   if (issue?.code === "unrecognized_keys") {
     field = fieldPath([...issue.path, issue.keys[0] ?? ""]);
-    message = `unknown parameter${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")}`;
+    const noun = target === "json" ? "field" : "parameter";
+    message = `unknown ${noun}${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")}`;
   }
   throw new ModelmapError("input", message, {
     ...(field ? { location: { field } } : {}),
