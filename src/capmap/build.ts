@@ -1,4 +1,5 @@
 import type { CapCell, CapEvidence } from "../store/capmap.ts";
+import type { Store } from "../store/store.ts";
 import { clamp100, seFromInterval, Z95 } from "./scale.ts";
 
 /**
@@ -51,4 +52,11 @@ export function buildCells(evidence: Iterable<CapEvidence>): CapCell[] {
     else groups.set(key, [e]);
   }
   return [...groups.values()].map(combineCell);
+}
+
+/** Recomputes every cell of the map from the stored evidence. */
+export function rebuildMap(store: Store): number {
+  const cells = buildCells(store.capmap.iterateEvidence());
+  store.capmap.replaceCells(cells);
+  return cells.length;
 }

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import type { MiddlewareHandler } from "hono";
 import { openStore } from "../store/sqlite/index.ts";
@@ -88,5 +90,20 @@ test("the navigation comes from the modules, in their order; server-wide middlew
     assert.ok(seen.includes("/api/label/signup"));
   } finally {
     store.close();
+  }
+});
+
+test("routes and pages make no store calls: they go through services", () => {
+  const dir = join(import.meta.dirname);
+  const files = [
+    ...readdirSync(join(dir, "routes")).map((f) => join(dir, "routes", f)),
+    ...readdirSync(join(dir, "pages")).map((f) => join(dir, "pages", f)),
+  ].filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"));
+  assert.ok(files.length >= 10);
+  for (const f of files) {
+    const text = readFileSync(f, "utf8");
+    const call =
+      /\b(?:store|svc\.store|deps\.store)\.(?:evals|judging|votes|checks|labeling|capmap|groupCommit)\b/.exec(text);
+    assert.equal(call, null, `${f} calls the store directly: ${call?.[0]}`);
   }
 });

@@ -58,23 +58,25 @@ RUN is a run id or a unique prefix. --errors lists the failed samples.`,
   },
 };
 
-const compare: Command = {
-  name: "compare",
+const runsCompare: Command = {
+  name: "runs compare",
+  deprecatedNames: ["compare"],
   summary: "compare two eval runs per task (paired bootstrap, McNemar)",
-  usage: `usage: modelmap compare RUN_A RUN_B [--seed N] [--iterations N] [--format text|json]
+  usage: `usage: modelmap runs compare RUN_A RUN_B [--seed N] [--iterations N] [--format text|json]
 
 For each task and metric both runs scored, over the documents both scored: mean A, mean B, the difference A-B
 with a 95% paired-bootstrap interval, and McNemar's test for 0/1 metrics (exact binomial under 25 discordant pairs).`,
   run(argv, ctx) {
-    const { values, positionals } = parseFlags("compare", argv, {
+    const { values, positionals } = parseFlags("runs compare", argv, {
       seed: { type: "string" },
       iterations: { type: "string" },
       format: { type: "string" },
     });
     const [a, b] = positionals;
-    if (!a || !b) throw new ModelmapError("usage", "compare: give two run ids");
-    const seed = parseNumberFlag("compare", "--seed", values.seed, { int: true }) ?? 1234;
-    const iterations = parseNumberFlag("compare", "--iterations", values.iterations, { int: true, min: 100 }) ?? 2000;
+    if (!a || !b) throw new ModelmapError("usage", "runs compare: give two run ids");
+    const seed = parseNumberFlag("runs compare", "--seed", values.seed, { int: true }) ?? 1234;
+    const iterations =
+      parseNumberFlag("runs compare", "--iterations", values.iterations, { int: true, min: 100 }) ?? 2000;
     const cmp = compareRuns(ctx.store(), a, b, { seed, iterations });
     if (values.format === "json") {
       ctx.stdout.write(`${JSON.stringify(cmp, null, 2)}\n`);
@@ -92,4 +94,4 @@ with a 95% paired-bootstrap interval, and McNemar's test for 0/1 metrics (exact 
   },
 };
 
-export const RUNS_COMMANDS: Command[] = [runsList, runsShow, compare];
+export const RUNS_COMMANDS: Command[] = [runsList, runsShow, runsCompare];

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { sharedData } from "../../../test/support/shared-data.ts";
 import { aggregateVotes } from "../../arena/aggregate.ts";
 import { rankCounts } from "../../arena/rank.ts";
 import { readVoteFile } from "../../arena/read-votes.ts";
-import { sharedData } from "../../arena/test-data.ts";
 import { openStore } from "../../store/sqlite/index.ts";
 import { createApp } from "../app.ts";
 import { arenaRoutes } from "./arena.ts";

@@ -2,12 +2,11 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 /**
- * Where the shared public data lives (../shared/data from the repo root). Tests and benches call this and
- * fail with a clear message when it is missing instead of skipping.
+ * Path of a file in the shared public data (../shared/data from the repository root). Tests and benches call
+ * this and fail loudly, never skip, when the data is missing.
  */
 export function sharedData(...parts: string[]): string {
-  const root = resolve(process.cwd(), "..", "shared", "data");
-  const p = join(root, ...parts);
+  const p = join(resolve(import.meta.dirname, "../../../shared/data"), ...parts);
   if (!existsSync(p)) {
     throw new Error(
       `missing shared data file ${p}: tests and benchmarks read public data from ../shared/data relative to the repository root (see its README.md)`,
