@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { importFile } from "../src/capmap/service.ts";
-import { createApp } from "../src/server/app.ts";
-import { listen } from "../src/server/listen.ts";
-import { ROUTE_MODULES } from "../src/server/routes.ts";
+import { createApp } from "../src/http/app.ts";
+import { listen } from "../src/http/listen.ts";
+import { ROUTE_MODULES } from "../src/http/routes/index.ts";
 import { openStore } from "../src/store/sqlite/index.ts";
 import {
   ARENA_MERGED,

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { CapEvidence } from "../store/capmap.ts";
 import { combineCell } from "./build.ts";
 import { Z95 } from "./scale.ts";
-import type { CapEvidence } from "../store/capmap.ts";
 
 const ev = (metric: string, scaled: number, lo: number, hi: number): CapEvidence => ({
   modelId: "m",

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { combineCell } from "./build.ts";
-import { type LiteCell, snapshot } from "./snapshot.ts";
 import type { CapEvidence } from "../store/capmap.ts";
 import type { Store } from "../store/store.ts";
+import { combineCell } from "./build.ts";
+import { type LiteCell, snapshot } from "./snapshot.ts";
 
 /**
  * Search's use of a meta-evaluation: where the latest `modelmap meta` report has its reference in a category, that

@@ -7,8 +7,8 @@ import { basename, resolve } from "node:path";
 import type { LlamaCppBackend } from "../backends/llama-cpp/index.ts";
 import type { ChatMessage } from "../backends/types.ts";
 import { ModelmapError } from "../core/errors.ts";
+import { listen } from "../http/listen.ts";
 import { resolveModel } from "../models/resolve.ts";
-import { listen } from "../server/listen.ts";
 import { type ResolvedTemplate, renderChat, resolveTemplate, type TemplateSpec } from "../templates/index.ts";
 import { createServeModelApp } from "./app.ts";
 

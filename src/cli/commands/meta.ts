@@ -1,8 +1,8 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
+import type { CategoryAgreement } from "../../capmap/agreement-weights.ts";
 import { ModelmapError } from "../../core/errors.ts";
 import { availableSignals, type MetaBlock, metaEvaluate } from "../../meta/service.ts";
-import type { CategoryAgreement } from "../../capmap/agreement-weights.ts";
 import { type Command, parseFlags, parseNumberFlag } from "../command.ts";
 
 /** Columns padded to their widest cell (the CLI's plain-text tables). */

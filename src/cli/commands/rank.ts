@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { intervalChartSvg } from "../../arena/plot.ts";
+import { intervalChartSvg, rankChartSvg } from "../../arena/plot.ts";
 import { predictionPoweredRanking, renderPpr } from "../../arena/ppr.ts";
 import { type MatrixKind, type RankMethod, rankCounts } from "../../arena/rank.ts";
 import { readVoteFile } from "../../arena/read-votes.ts";
@@ -149,19 +149,7 @@ Rates models from pairwise votes: LMSYS battle files (JSON array or JSONL), aggr
     for (const w of report.warnings) ctx.stderr.write(`warning: ${w}\n`);
     ctx.stdout.write(renderRank(report, format));
     if (values.plot) {
-      const svg = intervalChartSvg(
-        report.models.map((m) => ({
-          label: m.model,
-          estimate: m.rating,
-          lower: m.ci_lower,
-          upper: m.ci_upper,
-          group: m.tier,
-        })),
-        {
-          title: `${method === "bt" ? "Bradley-Terry" : "Elo"} ratings, ${ci * 100}% bootstrap intervals`,
-          xLabel: "rating",
-        },
-      );
+      const svg = rankChartSvg(report, { method, ci });
       writeFileSync(values.plot, svg);
       if (format === "table") ctx.stderr.write(`wrote ${values.plot}\n`);
     }

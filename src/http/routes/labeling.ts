@@ -1,17 +1,18 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
-import type { Context, Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
-import { fieldPath, ModelmapError } from "../core/errors.ts";
-import { winnerSchema } from "../core/votes.ts";
-import { exportLmsys } from "../labeling/export.ts";
-import { renderMarkdown } from "../labeling/markdown.ts";
-import { campaignQuality } from "../labeling/quality.ts";
-import { LabelingService, safeEqual, token } from "../labeling/service.ts";
-import type { LabelerRecord } from "../store/labeling.ts";
-import type { AppEnv, RouteModule, ServerDeps } from "./app.ts";
-import { ADMIN_JS, LABEL_JS, SIGNUP_JS } from "./labeling-assets.ts";
-import { adminPage, campaignListPage, labelerPage, leaderboardPage, signupPage } from "./labeling-pages.ts";
+import { ModelmapError } from "../../core/errors.ts";
+import { winnerSchema } from "../../core/votes.ts";
+import { exportLmsys } from "../../labeling/export.ts";
+import { campaignQuality } from "../../labeling/quality.ts";
+import { type CampaignSpec, LabelingService, safeEqual, token } from "../../labeling/service.ts";
+import type { LabelerRecord } from "../../store/labeling.ts";
+import type { AppEnv, RouteModule, ServerDeps } from "../app.ts";
+import { renderMarkdown } from "../markdown.ts";
+import { adminPage, campaignListPage, labelerPage, leaderboardPage, signupPage } from "../pages/labeling.ts";
+import { ADMIN_JS, LABEL_JS, SIGNUP_JS } from "../pages/labeling-assets.ts";
+import { json, query } from "../validate.ts";
 
 /**
  * Blind human labeling over HTTP: sign-up, the labeler page and its JSON API, per-campaign leaderboards,
@@ -22,6 +23,7 @@ import { adminPage, campaignListPage, labelerPage, leaderboardPage, signupPage }
  */
 
 const SESSION = "mm_session";
+type LabelerEnv = { Variables: { labeler: LabelerRecord } };
 const PRE = "mm_pre";
 
 class TokenBuckets {
@@ -43,7 +45,7 @@ class TokenBuckets {
   }
 }
 
-function clientAddress(c: Context<AppEnv>): string {
+function clientAddress(c: Context): string {
   try {
     return getConnInfo(c).remote.address ?? "unknown";
   } catch {
@@ -51,7 +53,7 @@ function clientAddress(c: Context<AppEnv>): string {
   }
 }
 
-function cookieOpts(c: Context<AppEnv>) {
+function cookieOpts(c: Context) {
   return {
     httpOnly: true,
     sameSite: "Strict" as const,
@@ -61,24 +63,7 @@ function cookieOpts(c: Context<AppEnv>) {
   };
 }
 
-async function jsonBody<T>(c: Context<AppEnv>, schema: z.ZodType<T>): Promise<T> {
-  let raw: unknown;
-  try {
-    raw = await c.req.json();
-  } catch {
-    throw new ModelmapError("input", "request body must be JSON");
-  }
-  const r = schema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new ModelmapError("input", issue?.message ?? "invalid body", {
-      location: { field: issue ? fieldPath(issue.path) : "" },
-    });
-  }
-  return r.data;
-}
-
-function sameOrigin(c: Context<AppEnv>): void {
+function sameOrigin(c: Context): void {
   const origin = c.req.header("origin");
   if (origin === undefined) return;
   if (origin !== new URL(c.req.url).origin) throw new ModelmapError("auth", "cross-origin request refused");
@@ -115,35 +100,56 @@ export interface LabelingRouteOptions {
   signupsPerMinute?: number;
 }
 
+const labelQuery = z.object({ next: z.string().max(200).optional() });
+
 export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
   return {
     name: "labeling",
-    nav: [["/label", "Label"]],
-    register(app: Hono<AppEnv>, deps: ServerDeps) {
+    nav: [{ path: "/label", label: "Label", order: 70 }],
+    routes(deps: ServerDeps) {
+      const app = new Hono<AppEnv>();
       const svc = new LabelingService(deps.store);
       const perLabeler = new TokenBuckets(opts.labelerRate ?? 20, opts.labelerBurst ?? 40);
       const signups = new TokenBuckets((opts.signupsPerMinute ?? 30) / 60, opts.signupsPerMinute ?? 30);
 
-      const labelerOf = (c: Context<AppEnv>): LabelerRecord | undefined => svc.session(getCookie(c, SESSION));
-      const requireLabeler = (c: Context<AppEnv>): LabelerRecord => {
-        const l = labelerOf(c);
-        if (!l) throw new ModelmapError("auth", "sign up first", { hint: "open /label" });
-        if (!perLabeler.take(l.id)) throw new ModelmapError("rate_limited", "too many requests; slow down");
-        return l;
-      };
-      const requireCsrf = (c: Context<AppEnv>, expected: string | undefined) => {
+      const labelerOf = (c: Context): LabelerRecord | undefined => svc.session(getCookie(c, SESSION));
+      const checkCsrf = (c: Context, expected: string | undefined) => {
         sameOrigin(c);
         const got = c.req.header("x-csrf-token");
         if (!expected || !got || !safeEqual(got, expected))
           throw new ModelmapError("auth", "missing or wrong CSRF token");
       };
-      const requireAdmin = (c: Context<AppEnv>) => {
+      // The guards run before the body is read: an unauthorised request costs no parsing and learns nothing
+      // of the body's schema.
+      const labeler: MiddlewareHandler<LabelerEnv> = async (c, next) => {
+        const l = labelerOf(c);
+        if (!l) throw new ModelmapError("auth", "sign up first", { hint: "open /label" });
+        if (!perLabeler.take(l.id)) throw new ModelmapError("rate_limited", "too many requests; slow down");
+        c.set("labeler", l);
+        await next();
+      };
+      const labelerCsrf: MiddlewareHandler<LabelerEnv> = async (c, next) => {
+        checkCsrf(c, c.get("labeler").csrfToken);
+        await next();
+      };
+      const preSessionCsrf: MiddlewareHandler<AppEnv> = async (c, next) => {
+        checkCsrf(c, getCookie(c, PRE));
+        if (!signups.take(clientAddress(c)))
+          throw new ModelmapError("rate_limited", "too many sign-ups from this address");
+        await next();
+      };
+      const admin: MiddlewareHandler<AppEnv> = async (c, next) => {
         if (!deps.adminToken) throw new ModelmapError("auth", "admin routes are closed (no admin token configured)");
         const h = c.req.header("authorization") ?? "";
         const got = h.startsWith("Bearer ") ? h.slice(7) : "";
         if (!got || !safeEqual(got, deps.adminToken)) throw new ModelmapError("auth", "admin token required");
+        c.header("Cache-Control", "no-store");
+        await next();
       };
-      const noStore = (c: Context<AppEnv>) => c.header("Cache-Control", "no-store");
+      const noStore: MiddlewareHandler<AppEnv> = async (c, next) => {
+        c.header("Cache-Control", "no-store");
+        await next();
+      };
       // Answers never change, and the service hands out the same string objects: render each once.
       const rendered = new Map<string, string>();
       const render = (text: string): string => {
@@ -165,8 +171,7 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
       app.get("/assets/label-signup.js", js(SIGNUP_JS));
       app.get("/assets/label-admin.js", js(ADMIN_JS));
 
-      app.get("/label", (c) => {
-        noStore(c);
+      app.get("/label", noStore, query(labelQuery), (c) => {
         const l = labelerOf(c);
         if (!l) {
           let pre = getCookie(c, PRE);
@@ -174,32 +179,28 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
             pre = token(18);
             setCookie(c, PRE, pre, cookieOpts(c));
           }
-          const next = c.req.query("next") ?? "/label";
+          const next = c.req.valid("query").next ?? "/label";
           return c.html(signupPage(pre, next.startsWith("/label/") ? next : "/label"));
         }
         return c.html(
           campaignListPage(
             l.csrfToken,
-            svc.store.labeling.campaigns().map((x) => ({ id: x.id, name: x.name })),
+            svc.campaigns().map((x) => ({ id: x.id, name: x.name })),
           ),
         );
       });
 
-      app.post("/api/label/signup", async (c) => {
-        requireCsrf(c, getCookie(c, PRE));
-        if (!signups.take(clientAddress(c)))
-          throw new ModelmapError("rate_limited", "too many sign-ups from this address");
-        const body = await jsonBody(c, signupBody);
-        const { labeler, sessionToken } = await deps.store.groupCommit(() => svc.signup(body));
+      // The write paths (sign-up, next, vote) go through the store's group commit (`svc.committed`).
+      app.post("/api/label/signup", preSessionCsrf, json(signupBody), noStore, async (c) => {
+        const body = c.req.valid("json");
+        const { labeler, sessionToken } = await svc.committed(() => svc.signup(body));
         setCookie(c, SESSION, sessionToken, cookieOpts(c));
-        noStore(c);
         return c.json({ ok: true, csrf: labeler.csrfToken });
       });
 
-      app.get("/label/:campaign/leaderboard", (c) => {
+      app.get("/label/:campaign/leaderboard", noStore, (c) => {
         const campaign = svc.campaign(c.req.param("campaign"));
-        const votes = svc.store.votes.count({ sources: [`label:${campaign.id}`] });
-        noStore(c);
+        const votes = svc.voteCount(campaign.id);
         if (votes === 0) return c.html(leaderboardPage(campaign.name, [], 0));
         const r = svc.leaderboard(campaign.id);
         return c.html(
@@ -218,14 +219,12 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
         );
       });
 
-      app.get("/api/label/:campaign/leaderboard", (c) => {
+      app.get("/api/label/:campaign/leaderboard", noStore, (c) => {
         const campaign = svc.campaign(c.req.param("campaign"));
-        noStore(c);
         return c.json({ campaign: campaign.id, leaderboard: svc.leaderboard(campaign.id) });
       });
 
-      app.get("/label/:campaign", (c) => {
-        noStore(c);
+      app.get("/label/:campaign", noStore, (c) => {
         const l = labelerOf(c);
         const id = c.req.param("campaign");
         if (!l) return c.redirect(`/label?next=${encodeURIComponent(`/label/${id}`)}`);
@@ -233,13 +232,9 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
         return c.html(labelerPage(l.csrfToken, campaign.id, campaign.name));
       });
 
-      // The write paths (sign-up, next, vote) go through the store's group commit: under load, the requests
-      // of one event-loop turn share one transaction, and each is answered only after that commit.
-      app.get("/api/label/:campaign/next", async (c) => {
-        const l = requireLabeler(c);
-        noStore(c);
-        const id = c.req.param("campaign");
-        const v = await deps.store.groupCommit(() => svc.next(id, l));
+      app.get("/api/label/:campaign/next", labeler, noStore, async (c) => {
+        const l = c.get("labeler");
+        const v = await svc.committed(() => svc.next(c.req.param("campaign"), l));
         if (!v) return c.json({ done: true });
         return c.json({
           done: false,
@@ -252,59 +247,46 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
         });
       });
 
-      app.post("/api/label/:campaign/vote", async (c) => {
-        const l = requireLabeler(c);
-        requireCsrf(c, l.csrfToken);
-        const body = await jsonBody(c, voteBody);
-        noStore(c);
+      app.post("/api/label/:campaign/vote", labeler, labelerCsrf, json(voteBody), noStore, async (c) => {
+        const l = c.get("labeler");
+        const body = c.req.valid("json");
         const id = c.req.param("campaign");
-        return c.json(await deps.store.groupCommit(() => svc.vote(id, l, body.assignmentId, body.choice, body.reason)));
+        return c.json(await svc.committed(() => svc.vote(id, l, body.assignmentId, body.choice, body.reason)));
       });
 
-      app.get("/admin/labeling", (c) => {
-        noStore(c);
-        return c.html(adminPage());
+      app.get("/admin/labeling", noStore, (c) => c.html(adminPage()));
+      app.get("/api/admin/labeling/campaigns", admin, (c) => c.json({ campaigns: svc.campaignsWithProgress() }));
+      app.post(
+        "/api/admin/labeling/campaigns",
+        admin,
+        async (c, next) => {
+          sameOrigin(c);
+          await next();
+        },
+        json(campaignBody),
+        (c) => {
+          const b = c.req.valid("json");
+          const spec: CampaignSpec = { name: b.name, setName: b.set, models: b.models };
+          if (b.perLabeler !== undefined) spec.perLabeler = b.perLabeler;
+          if (b.reveal !== undefined) spec.reveal = b.reveal;
+          if (b.goldRate !== undefined) spec.goldRate = b.goldRate;
+          if (b.seed !== undefined) spec.seed = b.seed;
+          if (b.gold !== undefined) spec.gold = b.gold;
+          return c.json({ campaign: svc.createCampaign(spec) }, 201);
+        },
+      );
+      app.get("/api/admin/labeling/campaigns/:id/export", admin, (c) => {
+        const campaign = svc.campaign(c.req.param("id"));
+        return c.json({ battles: exportLmsys(deps.store, campaign.id) });
       });
-      app.get("/api/admin/labeling/campaigns", (c) => {
-        requireAdmin(c);
-        noStore(c);
-        return c.json({
-          campaigns: svc.store.labeling.campaigns().map((x) => ({ ...x, progress: svc.store.labeling.progress(x.id) })),
-        });
+      app.get("/api/admin/labeling/campaigns/:id/quality", admin, (c) => {
+        const campaign = svc.campaign(c.req.param("id"));
+        return c.json(campaignQuality(deps.store, campaign.id));
       });
-      app.post("/api/admin/labeling/campaigns", async (c) => {
-        requireAdmin(c);
-        sameOrigin(c);
-        const b = await jsonBody(c, campaignBody);
-        const spec: Parameters<LabelingService["createCampaign"]>[0] = {
-          name: b.name,
-          setName: b.set,
-          models: b.models,
-        };
-        if (b.perLabeler !== undefined) spec.perLabeler = b.perLabeler;
-        if (b.reveal !== undefined) spec.reveal = b.reveal;
-        if (b.goldRate !== undefined) spec.goldRate = b.goldRate;
-        if (b.seed !== undefined) spec.seed = b.seed;
-        if (b.gold !== undefined) spec.gold = b.gold;
-        return c.json({ campaign: svc.createCampaign(spec) }, 201);
-      });
-      app.get("/api/admin/labeling/campaigns/:id/export", (c) => {
-        requireAdmin(c);
-        noStore(c);
-        svc.campaign(c.req.param("id"));
-        return c.json({ battles: exportLmsys(svc.store, c.req.param("id")) });
-      });
-      app.get("/api/admin/labeling/campaigns/:id/quality", (c) => {
-        requireAdmin(c);
-        noStore(c);
-        svc.campaign(c.req.param("id"));
-        return c.json(campaignQuality(svc.store, c.req.param("id")));
-      });
-      app.get("/api/admin/labeling/sets/:name/prompts", (c) => {
-        requireAdmin(c);
-        noStore(c);
-        return c.json({ prompts: svc.store.judging.promptItems(c.req.param("name")) });
-      });
+      app.get("/api/admin/labeling/sets/:name/prompts", admin, (c) =>
+        c.json({ prompts: svc.setPrompts(c.req.param("name")) }),
+      );
+      return app;
     },
   };
 }

@@ -1,12 +1,12 @@
-import type { ModelComparison } from "../capmap/compare.ts";
-import type { ModelProfile } from "../capmap/profile.ts";
-import { BENCHMARKS, JUDGE_SCORE_SD } from "../capmap/scale.ts";
-import type { SearchResult } from "../capmap/service.ts";
-import type { MapCell, MapOverview } from "../capmap/views.ts";
-import type { EvalRunRecord } from "../store/evals.ts";
-import { fmt1, href, html, modelHref, type Safe } from "./html.ts";
-import { modelBadges } from "./pages-boards.ts";
-import { type HeatCell, heatmap, intervalChart } from "./svg.ts";
+import type { ModelComparison } from "../../capmap/compare.ts";
+import type { ModelProfile } from "../../capmap/profile.ts";
+import { BENCHMARKS, JUDGE_SCORE_SD } from "../../capmap/scale.ts";
+import type { SearchResult } from "../../capmap/service.ts";
+import type { MapCell, MapOverview } from "../../capmap/views.ts";
+import type { RunSummary } from "../../runner/views.ts";
+import { fmt1, href, html, modelHref, type Safe } from "../html.ts";
+import { type HeatCell, heatmap, intervalChart } from "../svg.ts";
+import { modelBadges } from "./boards.ts";
 
 /** How sources are put on one scale: shown on the map page and linked from every score. */
 export function scaleNote(): Safe {
@@ -107,7 +107,7 @@ ${r.results.map(
 
 export function modelPage(
   p: ModelProfile,
-  runs: EvalRunRecord[],
+  runs: RunSummary[],
   checks: { sensitivity: string[]; contamination: string[] } = { sensitivity: [], contamination: [] },
 ): Safe {
   const m = p.model;
@@ -160,7 +160,7 @@ ${
 ${
   runs.length === 0
     ? html`<p class="muted">No modelmap runs of this model; the evidence above is imported. Chat template and system prompt: not recorded by the sources.</p>`
-    : html`<ul>${runs.map((r) => html`<li><a href="/runs/${encodeURIComponent(r.id)}">${r.id}</a> · ${r.status} · ${r.createdAt}</li>`)}</ul>`
+    : html`<ul>${runs.map((r) => html`<li><a href="/runs/${encodeURIComponent(r.id)}">${r.id}</a> · ${r.status} · ${r.created_at}</li>`)}</ul>`
 }
 <p><a href="${modelHref(m.id).replace(/^\/models/, "/card")}" id="card-link">Model card (markdown)</a> · <a href="${href("/compare", { a: m.id })}">Compare with…</a> · <a href="${modelHref(m.id).replace(/^\/models/, "/api/models")}">JSON</a></p>`;
 }

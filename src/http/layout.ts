@@ -2,7 +2,8 @@ import { type HtmlValue, html, raw, type Safe } from "./html.ts";
 
 /**
  * The one shared page shell: navigation from every route module's `nav`, inline CSS (the CSP allows inline
- * styles but no external requests), mobile-first layout. Other features' pages can use it too.
+ * styles but no external requests), mobile-first layout. The labeling pages keep their own, smaller shell
+ * (pages/labeling.ts): a labeler sees one task, not the site.
  */
 const CSS = `
 :root{--fg:#1b1f24;--muted:#5b6470;--bg:#fff;--line:#d8dde3;--accent:#0b63c5;--soft:#f3f6f9}
@@ -29,18 +30,25 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.fa
 @media (max-width:640px){main{padding:.6rem}th,td{padding:.25rem .3rem}h1{font-size:1.2rem}}
 `;
 
+/** A link in the site navigation; `order` places it among the other modules' links. */
+export interface NavEntry {
+  path: string;
+  label: string;
+  order: number;
+}
+
 export interface PageOptions {
   title: string;
   /** Current path, to mark the active nav entry. */
   path: string;
-  nav: Array<[string, string]>;
+  nav: NavEntry[];
   body: HtmlValue;
 }
 
 export function page(o: PageOptions): string {
   const links = o.nav.map(
-    ([href, label]) =>
-      html`<a href="${href}"${raw(o.path === href || o.path.startsWith(`${href}/`) ? ' aria-current="page"' : "")}>${label}</a>`,
+    ({ path, label }) =>
+      html`<a href="${path}"${raw(o.path === path || o.path.startsWith(`${path}/`) ? ' aria-current="page"' : "")}>${label}</a>`,
   );
   const doc: Safe = html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

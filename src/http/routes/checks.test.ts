@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { openStore } from "../store/sqlite/index.ts";
-import { createApp } from "./app.ts";
-import { checkRoutes } from "./check-routes.ts";
+import { openStore } from "../../store/sqlite/index.ts";
+import { createApp } from "../app.ts";
+import { checkRoutes } from "./checks.ts";
 
 test("/api/checks: stored reports by kind, model and task, with the card's summary lines; bad input is 4xx", async () => {
   const store = openStore(":memory:");

@@ -1,9 +1,10 @@
-import { escapeHtml } from "../labeling/markdown.ts";
+import { type HtmlValue, html, raw, type Safe } from "../html.ts";
 
 /**
  * HTML shells of the labeling pages. They carry no comparison data: the labeler page fetches its pair from
  * the JSON API, so the HTML is the same for every pair and cannot reveal a model. Scripts are external
- * files (the CSP forbids inline script).
+ * files (the CSP forbids inline script). A labeler sees one task, not the site: these pages have their own
+ * small shell rather than the site layout.
  */
 const STYLE = `
 body{font-family:system-ui,sans-serif;margin:0 auto;max-width:1200px;padding:1rem;color:#222}
@@ -14,21 +15,24 @@ button{font-size:1rem;padding:.5rem 1rem} kbd{border:1px solid #999;border-radiu
 textarea{width:100%;min-height:3rem} #status{min-height:1.5rem;color:#555} table{border-collapse:collapse} td,th{border:1px solid #ddd;padding:.3rem .6rem}
 label{display:block;margin:.4rem 0} .err{color:#b00}`;
 
-function page(title: string, csrf: string, body: string, script?: string): string {
-  return `<!doctype html>
+function shell(title: string, csrf: string, body: HtmlValue, script?: string): string {
+  const doc: Safe = html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="csrf-token" content="${escapeHtml(csrf)}">
-<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
-<body>${body}${script ? `<script src="${script}" defer></script>` : ""}</body></html>`;
+<meta name="csrf-token" content="${csrf}">
+<title>${title}</title><style>${raw(STYLE)}</style></head>
+<body>${body}${script ? html`<script src="${script}" defer></script>` : ""}</body></html>`;
+  return doc.value;
 }
 
+const campaignPath = (id: string) => `/label/${encodeURIComponent(id)}`;
+
 export function signupPage(csrf: string, next: string): string {
-  return page(
+  return shell(
     "modelmap labeling: sign up",
     csrf,
-    `<h1>Help compare AI answers</h1>
+    html`<h1>Help compare AI answers</h1>
 <p>You will see a question and two anonymous answers. Pick the better one. All fields are optional.</p>
-<form id="signup" data-next="${escapeHtml(next)}">
+<form id="signup" data-next="${next}">
 <label>Language(s) you read well <input name="language" maxlength="64" autocomplete="off"></label>
 <label>Expertise (e.g. software, medicine, law) <input name="expertise" maxlength="64" autocomplete="off"></label>
 <label>Region <input name="region" maxlength="64" autocomplete="off"></label>
@@ -38,16 +42,20 @@ export function signupPage(csrf: string, next: string): string {
 }
 
 export function campaignListPage(csrf: string, campaigns: Array<{ id: string; name: string }>): string {
-  const rows = campaigns.map((c) => `<li><a href="/label/${encodeURIComponent(c.id)}">${escapeHtml(c.name)}</a></li>`);
-  return page("modelmap labeling", csrf, `<h1>Labeling campaigns</h1><ul>${rows.join("") || "<li>none yet</li>"}</ul>`);
+  const rows = campaigns.map((c) => html`<li><a href="${campaignPath(c.id)}">${c.name}</a></li>`);
+  return shell(
+    "modelmap labeling",
+    csrf,
+    html`<h1>Labeling campaigns</h1><ul>${rows.length ? rows : html`<li>none yet</li>`}</ul>`,
+  );
 }
 
 export function labelerPage(csrf: string, campaignId: string, campaignName: string): string {
-  return page(
+  return shell(
     `modelmap labeling: ${campaignName}`,
     csrf,
-    `<h1>${escapeHtml(campaignName)} <small id="progress"></small></h1>
-<main id="task" data-campaign="${escapeHtml(campaignId)}">
+    html`<h1>${campaignName} <small id="progress"></small></h1>
+<main id="task" data-campaign="${campaignId}">
 <section id="prompt"></section>
 <div class="cols"><div><h2>Answer A</h2><div class="ans" id="left"></div></div><div><h2>Answer B</h2><div class="ans" id="right"></div></div></div>
 <label>Reason (optional) <textarea id="reason" maxlength="2000"></textarea></label>
@@ -58,7 +66,7 @@ export function labelerPage(csrf: string, campaignId: string, campaignName: stri
 <button id="vote-both-bad" data-choice="both_bad"><kbd>X</kbd> Both are bad</button>
 </div></main>
 <p id="status" aria-live="polite"></p><p id="reveal"></p>
-<p><a href="/label/${encodeURIComponent(campaignId)}/leaderboard">Leaderboard</a></p>`,
+<p><a href="${campaignPath(campaignId)}/leaderboard">Leaderboard</a></p>`,
     "/assets/label.js",
   );
 }
@@ -68,25 +76,23 @@ export function leaderboardPage(
   rows: Array<{ model: string; rating: number; lower: number; upper: number; battles: number; rank: number }>,
   votes: number,
 ): string {
-  const body = rows
-    .map(
-      (r) =>
-        `<tr><td>${r.rank}</td><td class="model">${escapeHtml(r.model)}</td><td class="rating">${r.rating.toFixed(0)}</td><td>${r.lower.toFixed(0)} to ${r.upper.toFixed(0)}</td><td class="battles">${r.battles}</td></tr>`,
-    )
-    .join("");
-  return page(
+  const body = rows.map(
+    (r) =>
+      html`<tr><td>${r.rank}</td><td class="model">${r.model}</td><td class="rating">${r.rating.toFixed(0)}</td><td>${r.lower.toFixed(0)} to ${r.upper.toFixed(0)}</td><td class="battles">${r.battles}</td></tr>`,
+  );
+  return shell(
     `leaderboard: ${campaignName}`,
     "",
-    `<h1>Leaderboard: ${escapeHtml(campaignName)}</h1><p id="votes">${votes} votes</p>
+    html`<h1>Leaderboard: ${campaignName}</h1><p id="votes">${votes} votes</p>
 <table id="board"><thead><tr><th>rank</th><th>model</th><th>rating</th><th>95% CI</th><th>battles</th></tr></thead><tbody>${body}</tbody></table>`,
   );
 }
 
 export function adminPage(): string {
-  return page(
+  return shell(
     "modelmap labeling admin",
     "",
-    `<h1>Labeling admin</h1>
+    html`<h1>Labeling admin</h1>
 <form id="login"><label>Admin token <input type="password" name="token" autocomplete="off"></label><button>Open</button></form>
 <section id="admin" hidden>
 <h2>Campaigns</h2><table id="campaigns"><thead><tr><th>id</th><th>set</th><th>models</th><th>items</th><th>gold</th><th>labelers</th><th>votes</th><th></th></tr></thead><tbody></tbody></table>

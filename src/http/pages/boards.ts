@@ -1,6 +1,6 @@
-import { intervalChartSvg } from "../arena/plot.ts";
-import type { ArenaBoard, Leaderboard } from "../capmap/views.ts";
-import { fmt1, href, html, modelHref, raw, type Safe } from "./html.ts";
+import { intervalChartSvg } from "../../arena/plot.ts";
+import type { ArenaBoard, Leaderboard } from "../../capmap/views.ts";
+import { fmt1, href, html, modelHref, raw, type Safe } from "../html.ts";
 
 function modelBadges(m: {
   merged?: boolean | undefined;

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { sharedData } from "../../test/support/shared-data.ts";
-import { aggregateVotes } from "../arena/aggregate.ts";
-import { rankCounts } from "../arena/rank.ts";
-import { readVoteFile } from "../arena/read-votes.ts";
-import { openStore } from "../store/sqlite/index.ts";
-import { createApp } from "./app.ts";
-import { arenaRoutes } from "./arena-routes.ts";
+import { sharedData } from "../../../test/support/shared-data.ts";
+import { aggregateVotes } from "../../arena/aggregate.ts";
+import { rankCounts } from "../../arena/rank.ts";
+import { readVoteFile } from "../../arena/read-votes.ts";
+import { openStore } from "../../store/sqlite/index.ts";
+import { createApp } from "../app.ts";
+import { arenaRoutes } from "./arena.ts";
 
 test("GET /api/rank gives the same report as the rank service; bad queries are 400", async () => {
   const store = openStore(":memory:");

@@ -1,13 +1,14 @@
-import type { AnswerRecord, JudgmentRecord, StoredPromptItem } from "../store/judging.ts";
-import { href, html, modelHref, type Safe } from "./html.ts";
+import type { JudgmentDetail, JudgmentsPage } from "../../judge/browse.ts";
+import type { AnswerRecord, JudgmentRecord } from "../../store/judging.ts";
+import { href, html, modelHref, type Safe } from "../html.ts";
 
 /** Judged prompt sets: the judge's side of the run browser. */
-export function judgedSetsSection(sets: Array<{ setName: string; judgments: number }>): Safe {
+export function judgedSetsSection(sets: Array<{ set: string; judgments: number }>): Safe {
   if (sets.length === 0)
     return html`<h2>Judged prompt sets</h2><p class="muted">No LLM-judge verdicts recorded yet.</p>`;
   return html`<h2>Judged prompt sets</h2><div class="scroll"><table id="judged-sets"><thead><tr><th>Prompt set</th><th class="num">Judgments</th></tr></thead><tbody>${sets.map(
     (s) =>
-      html`<tr><td><a href="/judgments/${encodeURIComponent(s.setName)}">${s.setName}</a></td><td class="num">${s.judgments}</td></tr>`,
+      html`<tr><td><a href="/judgments/${encodeURIComponent(s.set)}">${s.set}</a></td><td class="num">${s.judgments}</td></tr>`,
   )}</tbody></table></div>`;
 }
 
@@ -16,14 +17,9 @@ function outcome(j: JudgmentRecord): string {
   return j.verdict ?? "unparsed";
 }
 
-export function judgmentsPage(
-  setName: string,
-  rows: JudgmentRecord[],
-  total: number,
-  page: number,
-  pageSize: number,
-): Safe {
-  const pages = Math.max(1, Math.ceil(total / pageSize));
+export function judgmentsPage(list: JudgmentsPage): Safe {
+  const { set: setName, judgments: rows, total, page } = list;
+  const pages = Math.max(1, Math.ceil(total / list.page_size));
   const link = (p: number, label: string) =>
     html`<a href="${href(`/judgments/${encodeURIComponent(setName)}`, { page: p })}">${label}</a>`;
   return html`<h1>Judgments: ${setName}</h1><p class="muted">${total} judgments · page ${page} of ${pages}</p>
@@ -44,12 +40,8 @@ function answerBlock(label: string, a: AnswerRecord | undefined, model: string |
 }
 
 /** One judgment: the prompt, the answers as the judge saw them (in the shown order), the verdict and the rationale. */
-export function judgmentPage(
-  j: JudgmentRecord,
-  prompt: StoredPromptItem | undefined,
-  first: AnswerRecord | undefined,
-  second: AnswerRecord | undefined,
-): Safe {
+export function judgmentPage(d: JudgmentDetail): Safe {
+  const { judgment: j, prompt, first, second } = d;
   return html`<h1>Judgment of ${j.setName} / ${j.promptId}</h1>
 <p><a href="/judgments/${encodeURIComponent(j.setName)}">← ${j.setName}</a> · ${j.kind} · category ${j.category} · judge ${j.judge}${j.referenceGuided ? " · reference-guided" : ""}</p>
 <h2>Prompt</h2>${prompt ? prompt.turns.map((t, i) => html`<pre id="prompt-${i}">${prompt.turns.length > 1 ? `[turn ${i + 1}]\n` : ""}${t}</pre>`) : html`<p class="muted">prompt not stored</p>`}

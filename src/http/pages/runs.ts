@@ -1,5 +1,6 @@
-import type { EvalRunRecord, EvalSampleRecord } from "../store/evals.ts";
-import { fmt1, href, html, modelHref, type Safe } from "./html.ts";
+import type { RunSamplesPage, RunSummary, RunView } from "../../runner/views.ts";
+import type { EvalSampleRecord } from "../../store/evals.ts";
+import { fmt1, href, html, modelHref, type Safe } from "../html.ts";
 
 function json(v: unknown): string {
   return JSON.stringify(v, null, 2) ?? "null";
@@ -10,39 +11,33 @@ function str(v: unknown): string {
   return typeof v === "string" ? v : json(v);
 }
 
-export function runsPage(runs: EvalRunRecord[]): Safe {
+export function runsPage(runs: RunSummary[]): Safe {
   if (runs.length === 0) {
     return html`<h1>Runs</h1><p class="muted" id="empty">No benchmark runs recorded yet. Run <code>modelmap eval</code> to create one.</p>`;
   }
   return html`<h1>Runs</h1><div class="scroll"><table id="runs"><thead><tr><th>Run</th><th>Model</th><th>Tasks</th><th>Status</th><th>Created</th></tr></thead><tbody>
-${runs.map((r) => {
-  const cfg = (r.config ?? {}) as Record<string, unknown>;
-  const tasks = Array.isArray(cfg.tasks) ? cfg.tasks.map(String).join(", ") : "";
-  return html`<tr><td><a href="/runs/${encodeURIComponent(r.id)}">${r.id}</a></td><td><a href="${modelHref(r.modelId)}">${r.modelId}</a></td><td>${tasks}</td><td>${r.status}</td><td>${r.createdAt}</td></tr>`;
-})}</tbody></table></div>`;
+${runs.map(
+  (r) =>
+    html`<tr><td><a href="/runs/${encodeURIComponent(r.id)}">${r.id}</a></td><td><a href="${modelHref(r.model)}">${r.model}</a></td><td>${r.tasks.join(", ")}</td><td>${r.status}</td><td>${r.created_at}</td></tr>`,
+)}</tbody></table></div>`;
 }
 
-export function runPage(
-  run: EvalRunRecord,
-  tasks: Array<{ task: string; n: number; errors: number }>,
-  task: string | undefined,
-  samples: EvalSampleRecord[],
-  page: number,
-  pageSize: number,
-): Safe {
+export function runPage(run: RunView, task: string | undefined, list: RunSamplesPage | undefined): Safe {
   const cfg = (run.config ?? {}) as Record<string, unknown>;
-  const results = (run.results ?? {}) as Record<string, unknown>;
-  const current = tasks.find((t) => t.task === task);
-  const pages = current ? Math.max(1, Math.ceil(current.n / pageSize)) : 1;
+  const results = { ...run.results, ...run.groups };
+  const tasks = run.samples;
+  const samples: EvalSampleRecord[] = list?.samples ?? [];
+  const page = list?.page ?? 1;
+  const pages = list ? Math.max(1, Math.ceil(list.total / list.page_size)) : 1;
   const pageLink = (p: number, label: string) =>
     html`<a href="${href(`/runs/${encodeURIComponent(run.id)}`, { task, page: p })}">${label}</a>`;
   return html`<h1>Run ${run.id}</h1>
-<dl class="facts"><dt>Model</dt><dd><a href="${modelHref(run.modelId)}">${run.modelId}</a></dd><dt>Status</dt><dd>${run.status}</dd>
+<dl class="facts"><dt>Model</dt><dd><a href="${modelHref(run.model)}">${run.model}</a></dd><dt>Status</dt><dd>${run.status}</dd>
 <dt>Chat template</dt><dd>${cfg.chat_template === true ? "the model's own, applied" : cfg.chat_template === false ? "not applied (raw prompt)" : str(cfg.chat_template) || "not recorded"}</dd><dt>System prompt</dt><dd>${str(cfg.system_prompt) || "none"}</dd>
-<dt>Few-shot</dt><dd>${str(cfg.num_fewshot) || "task default"}</dd><dt>Seed</dt><dd>${str(cfg.seed)}</dd><dt>Created</dt><dd>${run.createdAt}</dd></dl>
+<dt>Few-shot</dt><dd>${str(cfg.num_fewshot) || "task default"}</dd><dt>Seed</dt><dd>${str(cfg.seed)}</dd><dt>Created</dt><dd>${run.created_at}</dd></dl>
 <h2>Tasks</h2><div class="scroll"><table id="tasks"><thead><tr><th>Task</th><th class="num">Samples</th><th class="num">Errors</th><th>Results</th></tr></thead><tbody>
 ${tasks.map((t) => {
-  const r = (results as { results?: Record<string, unknown> }).results?.[t.task] ?? results[t.task];
+  const r = results[t.task];
   return html`<tr><td><a href="${href(`/runs/${encodeURIComponent(run.id)}`, { task: t.task })}">${t.task}</a></td><td class="num">${t.n}</td><td class="num">${t.errors}</td><td class="small">${r === undefined ? "" : summarize(r)}</td></tr>`;
 })}</tbody></table></div>
 ${
@@ -70,10 +65,10 @@ function summarize(r: unknown): string {
 }
 
 /** One sample: the prompt exactly as sent, the raw output, the extracted answer, the target and the scores. */
-export function samplePage(run: EvalRunRecord, s: EvalSampleRecord, rationale: string | undefined): Safe {
+export function samplePage(run: RunView, s: EvalSampleRecord, rationale: string | undefined): Safe {
   const d = (s.data ?? {}) as Record<string, unknown>;
   return html`<h1>Sample ${s.task} #${s.docId}</h1>
-<p><a href="${href(`/runs/${encodeURIComponent(run.id)}`, { task: s.task })}">← run ${run.id}</a> · model <a href="${modelHref(run.modelId)}">${run.modelId}</a></p>
+<p><a href="${href(`/runs/${encodeURIComponent(run.id)}`, { task: s.task })}">← run ${run.id}</a> · model <a href="${modelHref(run.model)}">${run.model}</a></p>
 <h2>Prompt as sent</h2><pre id="prompt">${str(d.prompt)}</pre>
 <h2>Raw output</h2><pre id="raw">${str(d.resps)}</pre>
 <h2>Extracted answer</h2><pre id="extracted">${str(d.filtered_resps ?? d.pred)}</pre>

@@ -5,14 +5,7 @@
  * escaped source text and raw HTML as text, so nothing in an answer can run script, load a resource or
  * navigate: there is no code path that emits an attribute.
  */
-export function escapeHtml(s: string): string {
-  return s
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
-}
+import { escapeHtml } from "./html.ts";
 
 function inline(escaped: string): string {
   // Code spans first, protected from the other rules by placeholders.

@@ -1,14 +1,19 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createApp } from "../server/app.ts";
+import { EVIL_ID, seedWebFixture } from "../../test/support/web-fixture.ts";
 import { openStore } from "../store/sqlite/index.ts";
-import { EVIL_ID, seedWebFixture } from "./fixtures.ts";
-import { capmapRoutes } from "./routes.ts";
+import { createApp, type RouteModule } from "./app.ts";
+import { arenaRoutes } from "./routes/arena.ts";
+import { judgmentRoutes } from "./routes/judgments.ts";
+import { mapRoutes } from "./routes/map.ts";
+import { runRoutes } from "./routes/runs.ts";
+
+const SITE: RouteModule[] = [mapRoutes, arenaRoutes, runRoutes, judgmentRoutes];
 
 function setup() {
   const store = openStore(":memory:");
   const { runId } = seedWebFixture(store);
-  const app = createApp({ store }, [capmapRoutes]);
+  const app = createApp({ store }, SITE);
   return { store, app, runId };
 }
 
@@ -237,7 +242,7 @@ test("run browser: the sample page shows the prompt as sent, raw output, extract
 test("an empty store renders every page with a hint instead of failing", async () => {
   const store = openStore(":memory:");
   try {
-    const app = createApp({ store }, [capmapRoutes]);
+    const app = createApp({ store }, SITE);
     for (const p of ["/map", "/benchmarks", "/arena", "/search", "/compare", "/runs"]) {
       const res = await app.request(p);
       assert.equal(res.status, 200, p);

@@ -1,10 +1,11 @@
 import { serve } from "@hono/node-server";
-import type { Hono } from "hono";
-import type { AppEnv } from "./app.ts";
 
-/** Starts the app on host:port (port 0 picks a free port) and resolves with its URL and a close function. */
+/**
+ * Starts an app on host:port (port 0 picks a free port) and resolves with its URL and a close function that
+ * also drops kept-alive connections. `modelmap serve` and `modelmap serve-model` both listen through it.
+ */
 export function listen(
-  app: Pick<Hono<AppEnv>, "fetch">,
+  app: { fetch: (req: Request) => Response | Promise<Response> },
   opts: { host?: string; port?: number } = {},
 ): Promise<{ url: string; port: number; close(): Promise<void> }> {
   const host = opts.host ?? "127.0.0.1";

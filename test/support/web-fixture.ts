@@ -3,11 +3,11 @@
  * whose id needs escaping, an arena board, and one harness run with samples. Built through the public store
  * interfaces, as an import and a run would.
  */
-import { buildCells } from "../capmap/build.ts";
-import { ratingEvidence } from "../capmap/importers.ts";
-import { scaleBenchmark } from "../capmap/scale.ts";
-import type { CapEvidence } from "../store/capmap.ts";
-import type { Store } from "../store/store.ts";
+import { buildCells } from "../../src/capmap/build.ts";
+import { ratingEvidence } from "../../src/capmap/importers.ts";
+import { scaleBenchmark } from "../../src/capmap/scale.ts";
+import type { CapEvidence } from "../../src/store/capmap.ts";
+import type { Store } from "../../src/store/store.ts";
 
 export const EVIL_ID = `evil/<script>alert("x")</script>`;
 

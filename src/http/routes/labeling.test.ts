@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { seedAnswers } from "../../test/support/labeling-fixture.ts";
-import type { SqliteStore } from "../store/sqlite/index.ts";
-import { openStore } from "../store/sqlite/index.ts";
-import { createApp } from "./app.ts";
-import { labelingRoutes } from "./labeling-routes.ts";
-import { listen } from "./listen.ts";
+import { seedAnswers } from "../../../test/support/labeling-fixture.ts";
+import type { SqliteStore } from "../../store/sqlite/index.ts";
+import { openStore } from "../../store/sqlite/index.ts";
+import { createApp } from "../app.ts";
+import { listen } from "../listen.ts";
+import { labelingRoutes } from "./labeling.ts";
 
 const MODELS = ["zephyrquill-7b", "marmotlens-13b"];
 const ADMIN = "s3cret-admin-token-for-tests";
