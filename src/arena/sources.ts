@@ -1,4 +1,5 @@
 import { ModelmapError } from "../core/errors.ts";
+import { collect } from "../core/iter.ts";
 import type { PairCounts, Vote } from "../core/votes.ts";
 import type { Store } from "../store/store.ts";
 import { aggregateVotes, applyFilters, mergeCounts } from "./aggregate.ts";
@@ -11,7 +12,7 @@ export interface LoadRequest {
   sources?: string[];
   filters?: Array<{ field: string; value: string }>;
   strict?: boolean;
-  store?: () => Store;
+  store?: () => Promise<Store>;
 }
 
 export interface FileSummary {
@@ -30,18 +31,20 @@ export interface LoadedVotes {
 }
 
 /** The store's vote sources with their counts (`votes list`, `GET /api/votes/sources`). */
-export function voteSources(store: Store): Array<{ source: string; votes: number; firstAt: string; lastAt: string }> {
+export function voteSources(
+  store: Store,
+): Promise<Array<{ source: string; votes: number; firstAt: string; lastAt: string }>> {
   return store.votes.sources();
 }
 
-export function loadVotes(req: LoadRequest): LoadedVotes {
+export async function loadVotes(req: LoadRequest): Promise<LoadedVotes> {
   const filters = req.filters ?? [];
   const files = req.files ?? [];
   if (files.length === 0) {
     if (!req.store) throw new ModelmapError("usage", "no vote files given and no store to read from");
-    const store = req.store();
+    const store = await req.store();
     const query = { ...(req.sources?.length ? { sources: req.sources } : {}), filters };
-    const votes = [...store.votes.iterate(query)];
+    const votes = await collect(store.votes.iterate(query));
     if (votes.length === 0) {
       throw new ModelmapError(
         "not_found",

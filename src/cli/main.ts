@@ -31,7 +31,7 @@ export async function runCli(
       stderr,
       dbPath,
       signal: io.signal ?? new AbortController().signal,
-      store() {
+      async store() {
         store ??= openStore(dbPath);
         return store;
       },
@@ -64,7 +64,7 @@ export async function runCli(
     if (!(e instanceof ModelmapError) && env.MODELMAP_DEBUG) stderr.write(`${(e as Error).stack}\n`);
     return exitCodeFor(e);
   } finally {
-    store?.close();
+    await store?.close();
   }
 }
 

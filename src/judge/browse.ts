@@ -23,28 +23,30 @@ export interface JudgmentDetail {
 }
 
 /** Prompt sets that have at least one judgment, with their judgment counts. */
-export function judgedSets(store: Store): Array<{ set: string; judgments: number }> {
-  return store.judging
-    .listPromptSets()
-    .map((s) => ({ set: s.name, judgments: store.judging.judgments({ setName: s.name }).length }))
-    .filter((s) => s.judgments > 0);
+export async function judgedSets(store: Store): Promise<Array<{ set: string; judgments: number }>> {
+  const out: Array<{ set: string; judgments: number }> = [];
+  for (const s of await store.judging.listPromptSets()) {
+    const judgments = (await store.judging.judgments({ setName: s.name })).length;
+    if (judgments > 0) out.push({ set: s.name, judgments });
+  }
+  return out;
 }
 
-function requireJudgments(store: Store, setName: string): JudgmentRecord[] {
-  const all = store.judging.judgments({ setName });
+async function requireJudgments(store: Store, setName: string): Promise<JudgmentRecord[]> {
+  const all = await store.judging.judgments({ setName });
   if (all.length === 0) throw new ModelmapError("not_found", `no judgments for prompt set '${setName}'`);
   return all;
 }
 
 /** One page of a set's judgments (pages count from 1). */
-export function listJudgments(
+export async function listJudgments(
   store: Store,
   setName: string,
   opts: { page?: number | undefined; pageSize?: number | undefined } = {},
-): JudgmentsPage {
+): Promise<JudgmentsPage> {
   const page = Math.max(1, Math.floor(opts.page ?? 1));
   const pageSize = Math.min(500, Math.max(1, Math.floor(opts.pageSize ?? 50)));
-  const all = requireJudgments(store, setName);
+  const all = await requireJudgments(store, setName);
   return {
     set: setName,
     total: all.length,
@@ -54,13 +56,13 @@ export function listJudgments(
   };
 }
 
-export function judgmentDetail(store: Store, setName: string, key: string): JudgmentDetail {
-  const judgment = requireJudgments(store, setName).find((j) => j.key === key);
+export async function judgmentDetail(store: Store, setName: string, key: string): Promise<JudgmentDetail> {
+  const judgment = (await requireJudgments(store, setName)).find((j) => j.key === key);
   if (!judgment) throw new ModelmapError("not_found", `no judgment '${key}' in prompt set '${setName}'`);
   return {
     judgment,
-    prompt: store.judging.promptItem(setName, judgment.promptId),
-    first: store.judging.getAnswer(judgment.answerFirst),
-    second: judgment.answerSecond === null ? undefined : store.judging.getAnswer(judgment.answerSecond),
+    prompt: await store.judging.promptItem(setName, judgment.promptId),
+    first: await store.judging.getAnswer(judgment.answerFirst),
+    second: judgment.answerSecond === null ? undefined : await store.judging.getAnswer(judgment.answerSecond),
   };
 }

@@ -80,7 +80,7 @@ export async function executeBatches(
         const values = check(await callBatch(backend, b.kind, b.requests, signal), b.keys.length);
         const ms = performance.now() - t0;
         stats.backendMs += ms;
-        repo.cachePut(
+        await repo.cachePut(
           runId,
           b.keys.map((k, i) => ({ key: k, value: JSON.stringify(values[i]) })),
         );
@@ -97,7 +97,7 @@ export async function executeBatches(
             const v = check(await callBatch(backend, b.kind, [b.requests[i] as PlannedRequest], signal), 1);
             const ms = performance.now() - t1;
             stats.backendMs += ms;
-            repo.cachePut(runId, [{ key: k, value: JSON.stringify(v[0]) }]);
+            await repo.cachePut(runId, [{ key: k, value: JSON.stringify(v[0]) }]);
             outcomes.set(k, { ok: true, value: v[0], ms, cached: false });
           } catch (e2) {
             const ms = performance.now() - t1;
@@ -105,7 +105,7 @@ export async function executeBatches(
             if (signal?.aborted)
               throw new ModelmapError("aborted", "interrupted; run the same command again to resume");
             const message = (e2 as Error).message || String(e2) || (e as Error).message;
-            repo.recordErrors(runId, [{ key: k, message }]);
+            await repo.recordErrors(runId, [{ key: k, message }]);
             outcomes.set(k, { ok: false, error: message, ms });
           }
         }

@@ -97,8 +97,8 @@ export async function runEval(store: Store, backend: Backend, opts: EvalOptions)
   const repo = store.evals;
   const config = runConfig(backend, opts);
   const runId = shortHash(config, 16);
-  const existing = repo.ensureRun({ id: runId, modelId: opts.modelId, model: backend.identity, config });
-  if (existing.status === "complete") repo.markRunning(runId);
+  const existing = await repo.ensureRun({ id: runId, modelId: opts.modelId, model: backend.identity, config });
+  if (existing.status === "complete") await repo.markRunning(runId);
   for (const t of opts.tasks) {
     const needsLl = t.config.output_type !== "generate_until";
     if (t.config.output_type === "multiple_choice" && !backend.capabilities.loglikelihood)
@@ -166,14 +166,14 @@ export async function runEval(store: Store, backend: Backend, opts: EvalOptions)
       stats.uniqueRequests += pending.size;
       const outcomes = new Map<string, RequestOutcome>();
       const keys = [...pending.keys()];
-      for (const [k, v] of repo.cacheGet(keys)) {
+      for (const [k, v] of await repo.cacheGet(keys)) {
         outcomes.set(k, { ok: true, value: JSON.parse(v), ms: 0, cached: true });
         pending.delete(k);
       }
       stats.cachedRequests += keys.length - pending.size;
       if (!opts.retryErrors && pending.size > 0) {
         // Errors recorded by an earlier attempt stay errors unless --retry-errors.
-        for (const [k, message] of repo.runErrors(runId, [...pending.keys()])) {
+        for (const [k, message] of await repo.runErrors(runId, [...pending.keys()])) {
           outcomes.set(k, { ok: false, error: message, ms: 0 });
           pending.delete(k);
         }
@@ -214,7 +214,7 @@ export async function runEval(store: Store, backend: Backend, opts: EvalOptions)
         return { task: task.name, docId: w.inst.docId, data: s.data, scores: s.scores, error: s.error };
       });
       stats.errors = errs;
-      repo.putSamples(runId, samples);
+      await repo.putSamples(runId, samples);
       progress.update(done, errs);
     };
 
@@ -246,7 +246,7 @@ export async function runEval(store: Store, backend: Backend, opts: EvalOptions)
   }
   progress.finish(done, stats.errors);
   const fullConfig = { ...config, run_id: runId };
-  repo.finishRun(runId, { results, groups, versions, config: fullConfig });
+  await repo.finishRun(runId, { results, groups, versions, config: fullConfig });
   stats.wallMs = performance.now() - t0;
   return { runId, results, groups, config: fullConfig, versions, stats };
 }

@@ -192,10 +192,10 @@ export async function checkTaskData(task: LoadedTask, dataDir: string): Promise<
   });
 }
 
-export function findRun(store: Store, idOrPrefix: string): EvalRunRecord {
-  const exact = store.evals.getRun(idOrPrefix);
+export async function findRun(store: Store, idOrPrefix: string): Promise<EvalRunRecord> {
+  const exact = await store.evals.getRun(idOrPrefix);
   if (exact) return exact;
-  const found = store.evals.findRuns(idOrPrefix);
+  const found = await store.evals.findRuns(idOrPrefix);
   if (found.length === 1 && found[0]) return found[0];
   if (found.length > 1)
     throw new ModelmapError(
@@ -219,17 +219,17 @@ export interface TaskComparison {
 }
 
 /** Per task and metric: paired bootstrap over the documents both runs scored, and McNemar for 0/1 metrics. */
-export function compareRuns(
+export async function compareRuns(
   store: Store,
   a: string,
   b: string,
   opts: { seed?: number; iterations?: number } = {},
-): { runA: string; runB: string; tasks: TaskComparison[] } {
-  const ra = findRun(store, a);
-  const rb = findRun(store, b);
-  const scoresOf = (runId: string) => {
+): Promise<{ runA: string; runB: string; tasks: TaskComparison[] }> {
+  const ra = await findRun(store, a);
+  const rb = await findRun(store, b);
+  const scoresOf = async (runId: string) => {
     const m = new Map<string, Map<number, Record<string, number>>>();
-    for (const s of store.evals.iterateSamples(runId)) {
+    for await (const s of store.evals.iterateSamples(runId)) {
       if (s.error !== null) continue;
       let t = m.get(s.task);
       if (!t) {
@@ -240,8 +240,8 @@ export function compareRuns(
     }
     return m;
   };
-  const A = scoresOf(ra.id);
-  const B = scoresOf(rb.id);
+  const A = await scoresOf(ra.id);
+  const B = await scoresOf(rb.id);
   const out: TaskComparison[] = [];
   const rng = createRng(opts.seed ?? 1234);
   for (const [task, docsA] of [...A.entries()].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {

@@ -59,14 +59,14 @@ function summary(r: EvalRunRecord): RunSummary {
 }
 
 /** Stored runs, oldest first; `model` keeps the runs of one model id. */
-export function listRuns(store: Store, opts: { model?: string } = {}): RunSummary[] {
-  const runs = store.evals.listRuns();
+export async function listRuns(store: Store, opts: { model?: string } = {}): Promise<RunSummary[]> {
+  const runs = await store.evals.listRuns();
   return (opts.model === undefined ? runs : runs.filter((r) => r.modelId === opts.model)).map(summary);
 }
 
 /** One run by id or unique prefix: configuration, results, and stored samples per task. */
-export function showRun(store: Store, idOrPrefix: string): RunView {
-  const run = findRun(store, idOrPrefix);
+export async function showRun(store: Store, idOrPrefix: string): Promise<RunView> {
+  const run = await findRun(store, idOrPrefix);
   const res = (run.results ?? {}) as { results?: Record<string, TaskResult>; groups?: Record<string, TaskResult> };
   return {
     ...summary(run),
@@ -74,26 +74,26 @@ export function showRun(store: Store, idOrPrefix: string): RunView {
     config: run.config,
     results: res.results ?? {},
     groups: res.groups ?? {},
-    samples: store.evals.sampleTasks(run.id),
+    samples: await store.evals.sampleTasks(run.id),
   };
 }
 
 /** One page of a task's samples in document order; pages count from 1; a page past the end (or a task the run
  * does not have) is empty. */
-export function runSamples(
+export async function runSamples(
   store: Store,
   idOrPrefix: string,
   task: string,
   opts: { page?: number | undefined; pageSize?: number | undefined } = {},
-): RunSamplesPage {
-  const run = findRun(store, idOrPrefix);
+): Promise<RunSamplesPage> {
+  const run = await findRun(store, idOrPrefix);
   const page = Math.max(1, Math.floor(opts.page ?? 1));
   const pageSize = Math.min(500, Math.max(1, Math.floor(opts.pageSize ?? 50)));
-  const total = store.evals.sampleTasks(run.id).find((t) => t.task === task)?.n ?? 0;
+  const total = (await store.evals.sampleTasks(run.id)).find((t) => t.task === task)?.n ?? 0;
   const samples: EvalSampleRecord[] = [];
   const from = (page - 1) * pageSize;
   let i = 0;
-  for (const s of store.evals.iterateSamples(run.id, task)) {
+  for await (const s of store.evals.iterateSamples(run.id, task)) {
     if (i++ < from) continue;
     samples.push(s);
     if (samples.length >= pageSize) break;
@@ -102,9 +102,14 @@ export function runSamples(
 }
 
 /** One stored sample: the prompt as sent, raw output, extracted answer, target, scores, error. */
-export function runSample(store: Store, idOrPrefix: string, task: string, docId: number): EvalSampleRecord {
-  const run = findRun(store, idOrPrefix);
-  for (const s of store.evals.iterateSamples(run.id, task)) if (s.docId === docId) return s;
+export async function runSample(
+  store: Store,
+  idOrPrefix: string,
+  task: string,
+  docId: number,
+): Promise<EvalSampleRecord> {
+  const run = await findRun(store, idOrPrefix);
+  for await (const s of store.evals.iterateSamples(run.id, task)) if (s.docId === docId) return s;
   throw new ModelmapError("not_found", `no sample ${docId} of task '${task}' in run '${run.id}'`);
 }
 

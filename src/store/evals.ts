@@ -32,23 +32,23 @@ export interface EvalSampleRecord {
 
 export interface EvalRepo {
   /** Creates the run if it does not exist; returns the stored record either way. */
-  ensureRun(run: { id: string; modelId: string; model: unknown; config: unknown }): EvalRunRecord;
-  getRun(id: string): EvalRunRecord | undefined;
+  ensureRun(run: { id: string; modelId: string; model: unknown; config: unknown }): Promise<EvalRunRecord>;
+  getRun(id: string): Promise<EvalRunRecord | undefined>;
   /** Runs whose id starts with the prefix (for short ids on the command line). */
-  findRuns(prefix: string): EvalRunRecord[];
-  listRuns(): EvalRunRecord[];
-  finishRun(id: string, results: unknown): void;
-  markRunning(id: string): void;
+  findRuns(prefix: string): Promise<EvalRunRecord[]>;
+  listRuns(): Promise<EvalRunRecord[]>;
+  finishRun(id: string, results: unknown): Promise<void>;
+  markRunning(id: string): Promise<void>;
 
   /** Cached results (JSON text) for the keys that have one. */
-  cacheGet(keys: string[]): Map<string, string>;
+  cacheGet(keys: string[]): Promise<Map<string, string>>;
   /** Stores results and clears the run's recorded errors for these keys, in one transaction. */
-  cachePut(runId: string, entries: Array<{ key: string; value: string }>): void;
-  recordErrors(runId: string, entries: Array<{ key: string; message: string }>): void;
-  runErrors(runId: string, keys: string[]): Map<string, string>;
+  cachePut(runId: string, entries: Array<{ key: string; value: string }>): Promise<void>;
+  recordErrors(runId: string, entries: Array<{ key: string; message: string }>): Promise<void>;
+  runErrors(runId: string, keys: string[]): Promise<Map<string, string>>;
 
   /** Writes (replaces) samples in one transaction; (run, task, doc) is unique so a resume never duplicates. */
-  putSamples(runId: string, samples: EvalSampleRecord[]): void;
-  iterateSamples(runId: string, task?: string): IterableIterator<EvalSampleRecord>;
-  sampleTasks(runId: string): Array<{ task: string; n: number; errors: number }>;
+  putSamples(runId: string, samples: EvalSampleRecord[]): Promise<void>;
+  iterateSamples(runId: string, task?: string): AsyncIterableIterator<EvalSampleRecord>;
+  sampleTasks(runId: string): Promise<Array<{ task: string; n: number; errors: number }>>;
 }

@@ -6,6 +6,7 @@
 import { buildCells } from "../../src/capmap/build.ts";
 import { ratingEvidence } from "../../src/capmap/importers.ts";
 import { scaleBenchmark } from "../../src/capmap/scale.ts";
+import { collect } from "../../src/core/iter.ts";
 import type { CapEvidence } from "../../src/store/capmap.ts";
 import type { Store } from "../../src/store/store.ts";
 
@@ -37,7 +38,7 @@ function bench(
   };
 }
 
-export function seedWebFixture(store: Store): { runId: string } {
+export async function seedWebFixture(store: Store): Promise<{ runId: string }> {
   const models = [
     { id: "acme/alpha-7b", paramsB: 7, license: "apache-2.0", architecture: "LlamaForCausalLM", date: "2024-05-01" },
     { id: "acme/beta-7b", paramsB: 7.2, license: "apache-2.0", merged: true },
@@ -66,7 +67,7 @@ export function seedWebFixture(store: Store): { runId: string } {
     bench("acme/epsilon-3b", "arc", "reasoning", 45, 25, 1172),
     bench(EVIL_ID, "arc", "reasoning", 40, 25, 1172),
   ];
-  store.capmap.importSource({
+  await store.capmap.importSource({
     kind: "fixture",
     source: "fixture-bench",
     file: "fixture",
@@ -85,7 +86,7 @@ export function seedWebFixture(store: Store): { runId: string } {
     "chat",
     "arena-elo",
   );
-  store.capmap.importSource({
+  await store.capmap.importSource({
     kind: "fixture",
     source: "fixture-arena",
     file: "fixture",
@@ -93,10 +94,10 @@ export function seedWebFixture(store: Store): { runId: string } {
     models: [],
     evidence: ratings,
   });
-  store.capmap.replaceCells(buildCells(store.capmap.iterateEvidence()));
+  await store.capmap.replaceCells(buildCells(await collect(store.capmap.iterateEvidence())));
 
   const runId = "run0fixture0001";
-  store.evals.ensureRun({
+  await store.evals.ensureRun({
     id: runId,
     modelId: "acme/alpha-7b",
     model: { backend: "fixture" },
@@ -108,7 +109,7 @@ export function seedWebFixture(store: Store): { runId: string } {
       num_fewshot: 0,
     },
   });
-  store.evals.putSamples(runId, [
+  await store.evals.putSamples(runId, [
     {
       task: "tiny-math",
       docId: 0,
@@ -137,14 +138,16 @@ export function seedWebFixture(store: Store): { runId: string } {
       error: "backend timeout",
     },
   ]);
-  store.evals.finishRun(runId, { results: { "tiny-math": { "exact_match,strict-match": 0.5, n: 2, n_errors: 1 } } });
-  seedJudging(store);
+  await store.evals.finishRun(runId, {
+    results: { "tiny-math": { "exact_match,strict-match": 0.5, n: 2, n_errors: 1 } },
+  });
+  await seedJudging(store);
   return { runId };
 }
 
 /** A held-out prompt with two answers, one single grade and one pairwise verdict, each with its rationale. */
-function seedJudging(store: Store): void {
-  store.judging.putPromptSet(
+async function seedJudging(store: Store): Promise<void> {
+  await store.judging.putPromptSet(
     { name: "fixture-heldout", contentHash: "h", secret: false, canary: null, description: "fixture", origin: null },
     [
       {
@@ -162,7 +165,7 @@ function seedJudging(store: Store): void {
     ["ans-a", "acme/alpha-7b", "3 May; 9 June"],
     ["ans-b", "acme/gamma-8b", "May"],
   ] as const) {
-    store.judging.putAnswer({
+    await store.judging.putAnswer({
       key,
       setName: "fixture-heldout",
       promptId: "p1",
@@ -183,7 +186,7 @@ function seedJudging(store: Store): void {
     referenceGuided: false,
     judgePromptHash: "jh",
   };
-  store.judging.putJudgment({
+  await store.judging.putJudgment({
     ...base,
     key: "j-single",
     kind: "single",
@@ -195,7 +198,7 @@ function seedJudging(store: Store): void {
     score: 9,
     raw: "Both dates found. Rating: [[9]]",
   });
-  store.judging.putJudgment({
+  await store.judging.putJudgment({
     ...base,
     key: "j-pair",
     kind: "pairwise",

@@ -131,7 +131,7 @@ export const evalCommand: Command = {
     const config = spec.kind === "config" ? requireConfig(ctx, values.config) : optionalConfig(ctx, values.config);
     const backend = await resolveModel(spec, modelContext(ctx, config));
     try {
-      const outcome = await evaluate(ctx.store(), backend, modelId, {
+      const outcome = await evaluate(await ctx.store(), backend, modelId, {
         tasks,
         ...(values["tasks-dir"] ? { tasksDirs: values["tasks-dir"] } : {}),
         dataDir: resolveDataDir(ctx.cwd, values["data-dir"], config?.config.data_dir, ctx.env),

@@ -20,7 +20,7 @@ Starts the web UI and JSON API on HOST:PORT (default 127.0.0.1:8787) over the da
     });
     const port = parseNumberFlag("serve", "--port", values.port, { int: true, min: 0, max: 65535 }) ?? 8787;
     const adminToken = values["admin-token"] ?? ctx.env.MODELMAP_ADMIN_TOKEN;
-    const app = createApp({ store: ctx.store(), adminToken }, ROUTE_MODULES);
+    const app = createApp({ store: await ctx.store(), adminToken }, ROUTE_MODULES);
     const server = await listen(app, { host: values.host ?? "127.0.0.1", port });
     ctx.stdout.write(`modelmap: serving ${server.url}/ (Ctrl-C to stop)\n`);
     await new Promise<void>((res) => {

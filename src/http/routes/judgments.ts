@@ -17,18 +17,23 @@ export const judgmentRoutes: RouteModule = {
   routes(deps) {
     const store = deps.store;
     const app = new Hono<AppEnv>();
-    app.get("/judgments/:set", query(pageQuery), (c) => {
-      const list = listJudgments(store, c.req.param("set"), { page: c.req.valid("query").page, pageSize: PAGE_SIZE });
+    app.get("/judgments/:set", query(pageQuery), async (c) => {
+      const list = await listJudgments(store, c.req.param("set"), {
+        page: c.req.valid("query").page,
+        pageSize: PAGE_SIZE,
+      });
       return renderPage(c, "Judgments", judgmentsPage(list));
     });
-    app.get("/judgments/:set/:key", (c) =>
-      renderPage(c, "Judgment", judgmentPage(judgmentDetail(store, c.req.param("set"), c.req.param("key")))),
+    app.get("/judgments/:set/:key", async (c) =>
+      renderPage(c, "Judgment", judgmentPage(await judgmentDetail(store, c.req.param("set"), c.req.param("key")))),
     );
-    app.get("/api/judgments", (c) => c.json({ sets: judgedSets(store) }));
-    app.get("/api/judgments/:set", query(pageQuery), (c) =>
-      c.json(listJudgments(store, c.req.param("set"), { page: c.req.valid("query").page, pageSize: PAGE_SIZE })),
+    app.get("/api/judgments", async (c) => c.json({ sets: await judgedSets(store) }));
+    app.get("/api/judgments/:set", query(pageQuery), async (c) =>
+      c.json(await listJudgments(store, c.req.param("set"), { page: c.req.valid("query").page, pageSize: PAGE_SIZE })),
     );
-    app.get("/api/judgments/:set/:key", (c) => c.json(judgmentDetail(store, c.req.param("set"), c.req.param("key"))));
+    app.get("/api/judgments/:set/:key", async (c) =>
+      c.json(await judgmentDetail(store, c.req.param("set"), c.req.param("key"))),
+    );
     return app;
   },
 };

@@ -38,45 +38,47 @@ export const runRoutes: RouteModule = {
     const store = deps.store;
     const app = new Hono<AppEnv>();
 
-    app.get("/runs", (c) =>
-      renderPage(c, "Runs", html`${runsPage(listRuns(store))}${judgedSetsSection(judgedSets(store))}`),
+    app.get("/runs", async (c) =>
+      renderPage(c, "Runs", html`${runsPage(await listRuns(store))}${judgedSetsSection(await judgedSets(store))}`),
     );
-    app.get("/runs/:id", query(runPageQuery), (c) => {
-      const run = showRun(store, c.req.param("id"));
+    app.get("/runs/:id", query(runPageQuery), async (c) => {
+      const run = await showRun(store, c.req.param("id"));
       const q = c.req.valid("query");
-      const samples = q.task ? runSamples(store, run.id, q.task, { page: q.page, pageSize: PAGE_SIZE }) : undefined;
+      const samples = q.task
+        ? await runSamples(store, run.id, q.task, { page: q.page, pageSize: PAGE_SIZE })
+        : undefined;
       return renderPage(c, `Run ${run.id}`, runPage(run, q.task, samples));
     });
-    app.get("/runs/:id/samples/:task/:doc", params(sampleParams), (c) => {
+    app.get("/runs/:id/samples/:task/:doc", params(sampleParams), async (c) => {
       const p = c.req.valid("param");
-      const run = showRun(store, p.id);
-      const s = runSample(store, run.id, p.task, p.doc);
+      const run = await showRun(store, p.id);
+      const s = await runSample(store, run.id, p.task, p.doc);
       const d = (s.data ?? {}) as Record<string, unknown>;
       return renderPage(c, "Sample", samplePage(run, s, typeof d.rationale === "string" ? d.rationale : undefined));
     });
 
     for (const base of ["/api/runs", "/api/eval/runs"]) {
-      app.get(base, (c) => c.json({ runs: listRuns(store) }));
-      app.get(`${base}/:id`, (c) => c.json(showRun(store, c.req.param("id"))));
-      app.get(`${base}/:id/samples/:task`, query(pageQuery), (c) =>
+      app.get(base, async (c) => c.json({ runs: await listRuns(store) }));
+      app.get(`${base}/:id`, async (c) => c.json(await showRun(store, c.req.param("id"))));
+      app.get(`${base}/:id/samples/:task`, query(pageQuery), async (c) =>
         c.json(
-          runSamples(store, c.req.param("id"), c.req.param("task"), {
+          await runSamples(store, c.req.param("id"), c.req.param("task"), {
             page: c.req.valid("query").page,
             pageSize: PAGE_SIZE,
           }),
         ),
       );
-      app.get(`${base}/:id/samples/:task/:doc`, params(sampleParams), (c) => {
+      app.get(`${base}/:id/samples/:task/:doc`, params(sampleParams), async (c) => {
         const p = c.req.valid("param");
-        return c.json(runSample(store, p.id, p.task, p.doc));
+        return c.json(await runSample(store, p.id, p.task, p.doc));
       });
     }
-    app.get("/api/eval/compare", query(compareQuery), (c) => {
+    app.get("/api/eval/compare", query(compareQuery), async (c) => {
       const q = c.req.valid("query");
       const opts: { seed?: number; iterations?: number } = {};
       if (q.seed !== undefined) opts.seed = q.seed;
       if (q.iterations !== undefined) opts.iterations = q.iterations;
-      return c.json(compareRuns(store, q.a, q.b, opts));
+      return c.json(await compareRuns(store, q.a, q.b, opts));
     });
     app.get("/api/eval/tasks", (c) => c.json(taskCatalog(loadRegistry())));
     return app;

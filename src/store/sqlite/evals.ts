@@ -1,4 +1,5 @@
 import type { EvalRepo, EvalRunRecord, EvalSampleRecord } from "../evals.ts";
+import type { Sync } from "./async.ts";
 import type { Db } from "./db.ts";
 
 interface RunRow {
@@ -36,8 +37,10 @@ function toRun(r: RunRow): EvalRunRecord {
 const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 /** SQLite's default limit on bound parameters is 32766; stay well under it. */
 const CHUNK = 500;
+/** Rows per page of `iterateSamples`. */
+const PAGE = 1000;
 
-export class SqliteEvalRepo implements EvalRepo {
+export class SqliteEvalRepo implements Sync<EvalRepo> {
   readonly #db: Db;
   readonly #putCache;
   readonly #clearError;
@@ -144,23 +147,26 @@ export class SqliteEvalRepo implements EvalRepo {
   }
 
   *iterateSamples(runId: string, task?: string): IterableIterator<EvalSampleRecord> {
-    const stmt =
-      task === undefined
-        ? this.#db.prepare(
-            "SELECT task, doc_id, data_json, scores_json, error FROM eval_samples WHERE run_id = ? ORDER BY task, doc_id",
-          )
-        : this.#db.prepare(
-            "SELECT task, doc_id, data_json, scores_json, error FROM eval_samples WHERE run_id = ? AND task = ? ORDER BY doc_id",
-          );
-    const rows = (task === undefined ? stmt.iterate(runId) : stmt.iterate(runId, task)) as IterableIterator<SampleRow>;
-    for (const r of rows)
-      yield {
-        task: r.task,
-        docId: r.doc_id,
-        data: JSON.parse(r.data_json),
-        scores: JSON.parse(r.scores_json),
-        error: r.error,
-      };
+    // Pages on the sort key, never an open cursor: other statements run on the connection between two pages.
+    const cols = "SELECT task, doc_id, data_json, scores_json, error FROM eval_samples WHERE run_id = ?";
+    const first = this.#db.prepare(`${cols} AND (? IS NULL OR task = ?) ORDER BY task, doc_id LIMIT ${PAGE}`);
+    const next = this.#db.prepare(
+      `${cols} AND (? IS NULL OR task = ?) AND (task, doc_id) > (?, ?) ORDER BY task, doc_id LIMIT ${PAGE}`,
+    );
+    const t = task ?? null;
+    let page = first.all(runId, t, t) as SampleRow[];
+    while (page.length > 0) {
+      for (const r of page)
+        yield {
+          task: r.task,
+          docId: r.doc_id,
+          data: JSON.parse(r.data_json),
+          scores: JSON.parse(r.scores_json),
+          error: r.error,
+        };
+      const last = page[page.length - 1] as SampleRow;
+      page = next.all(runId, t, t, last.task, last.doc_id) as SampleRow[];
+    }
   }
 
   sampleTasks(runId: string): Array<{ task: string; n: number; errors: number }> {
