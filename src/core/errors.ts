@@ -13,7 +13,7 @@ export type ErrorCode =
   | "network" // a download or connection that cannot happen (offline)
   | "conflict" // duplicate or inconsistent state
   | "auth" // missing or wrong credentials
-  | "forbidden" // credentials do not reach this (a foreign Host or Origin, a secret set without the admin token)
+  | "forbidden" // refused whoever asks: a request naming a foreign Host or Origin
   | "too_large" // a request body over the server's limit
   | "rate_limited"
   | "aborted"

@@ -36,7 +36,13 @@ interface Answer {
  */
 function raw(
   port: number,
-  opts: { method?: string; path: string; headers?: Record<string, string>; body?: { size: number; chunk: number } },
+  opts: {
+    method?: string;
+    path: string;
+    headers?: Record<string, string>;
+    /** `size` bytes of spaces in chunks, `text` first when given. */
+    body?: { size: number; chunk: number; text?: string };
+  },
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
     let sent = 0;
@@ -63,7 +69,7 @@ function raw(
         res.on("error", reject);
       },
     );
-    // The server closes the connection after a refusal; a write still under way then fails, which is expected.
+    // The server cuts a refused connection whose body goes on too long; a write still under way then fails.
     req.on("error", (e) => {
       if (!answered) reject(e);
     });
@@ -71,6 +77,11 @@ function raw(
     if (!b) {
       req.end();
       return;
+    }
+    req.flushHeaders();
+    if (b.text) {
+      req.write(b.text);
+      sent += b.text.length;
     }
     const chunk = Buffer.alloc(b.chunk, 0x20);
     const pump = () => {
@@ -87,23 +98,30 @@ function raw(
   });
 }
 
+/** A sign-up page's pre-session cookie and CSRF token: with them the sign-up route reads its body. */
+async function signupAuth(): Promise<Record<string, string>> {
+  const page = await fetch(`${server.url}/label`);
+  const cookie = page.headers.getSetCookie()[0]?.split(";")[0] ?? "";
+  const token = /name="csrf-token" content="([^"]*)"/.exec(await page.text())?.[1] ?? "";
+  return { cookie, "x-csrf-token": token };
+}
+
 test("a declared Content-Length over the limit is refused with 413 before the body is read", async () => {
   const size = 300 * 1024 * 1024;
   const r = await raw(server.port, {
     method: "POST",
     path: "/api/label/signup",
-    headers: { "content-type": "application/json", "content-length": String(size) },
-    body: { size, chunk: 64 * 1024 },
+    headers: { ...(await signupAuth()), "content-type": "application/json", "content-length": String(size) },
+    body: { size, chunk: 1024 * 1024 },
   });
   assert.equal(r.status, 413);
-  assert.equal(r.headers.connection, "close");
   assert.equal((JSON.parse(r.body) as { error: { code: string } }).error.code, "too_large");
   assert.ok(r.sentBeforeAnswer < 32 * 1024 * 1024, `the answer came after ${r.sentBeforeAnswer} bytes`);
   // A length promised but never sent is refused at once, not waited for.
   const huge = await raw(server.port, {
     method: "POST",
     path: "/api/label/signup",
-    headers: { "content-type": "application/json", "content-length": "10000000000" },
+    headers: { ...(await signupAuth()), "content-type": "application/json", "content-length": "10000000000" },
     body: { size: 0, chunk: 1 },
   });
   assert.equal(huge.status, 413);
@@ -123,19 +141,19 @@ test("a chunked body is cut at the limit; one under it reaches the route intact"
   const over = await raw(server.port, {
     method: "POST",
     path: "/api/label/signup",
-    headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
-    body: { size: 64 * 1024 * 1024, chunk: 64 * 1024 },
+    headers: { ...(await signupAuth()), "content-type": "application/json", "transfer-encoding": "chunked" },
+    body: { size: 64 * 1024 * 1024, chunk: 1024 * 1024 },
   });
   assert.equal(over.status, 413);
   assert.ok(over.sentBeforeAnswer < 32 * 1024 * 1024, `the answer came after ${over.sentBeforeAnswer} bytes`);
-  // Under the limit the route reads the body as sent: the sign-up's CSRF guard answers, not the limit.
+  // Under the limit the route reads the body as sent: spaces around an empty object are a valid sign-up.
   const under = await raw(server.port, {
     method: "POST",
     path: "/api/label/signup",
-    headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
-    body: { size: 4096, chunk: 1024 },
+    headers: { ...(await signupAuth()), "content-type": "application/json", "transfer-encoding": "chunked" },
+    body: { size: 4096, chunk: 1024, text: "{}" },
   });
-  assert.equal(under.status, 401);
+  assert.equal(under.status, 200, under.body);
 });
 
 test("serve-model refuses an oversized body with the same limit, in OpenAI's error shape", async () => {

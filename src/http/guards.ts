@@ -8,16 +8,54 @@ import { ModelmapError } from "../core/errors.ts";
 /** `modelmap serve`'s limit: its largest body is a campaign definition with a gold list. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-function tooLarge(c: Context, maxBytes: number): never {
-  // The rest of the body is never read: close the connection after the answer rather than drain it.
-  c.header("Connection", "close");
+/** How long the rest of a refused body is read and dropped before the connection is cut. */
+const LINGER_MS = 2000;
+
+/** What of node's request the limit needs (hono's node adapter passes it as `c.env.incoming`). */
+interface NodeIncoming {
+  complete: boolean;
+  resume(): void;
+  once(event: "end", f: () => void): void;
+  socket?: { destroy(): void } | null;
+}
+
+/**
+ * Refuses the request. The answer goes out before the body is read; the rest of the body is then read and
+ * dropped, never kept, for at most LINGER_MS, and the connection is cut if it has not ended by then. Cutting at
+ * once with bytes still arriving makes the kernel reset the connection, and a client still writing would lose
+ * the answer with it (what web servers call a lingering close).
+ */
+function tooLarge(c: Context, maxBytes: number, reader?: ReadableStreamDefaultReader<Uint8Array>): never {
+  const incoming = (c.env as { incoming?: NodeIncoming } | undefined)?.incoming;
+  if (incoming && !incoming.complete) {
+    const cut = setTimeout(() => incoming.socket?.destroy(), LINGER_MS);
+    cut.unref();
+    // A body the adapter already turned into a stream is drained through it (resuming the node stream under
+    // it would fill the stream's queue instead); a GET's body has no stream.
+    const body = reader ?? c.req.raw.body?.getReader();
+    if (body) {
+      void (async () => {
+        try {
+          while (!(await body.read()).done) {}
+        } catch {
+          // cut: nothing more to drop
+        } finally {
+          clearTimeout(cut);
+        }
+      })();
+    } else {
+      incoming.resume();
+      incoming.once("end", () => clearTimeout(cut));
+    }
+  }
   throw new ModelmapError("too_large", `request body over the limit of ${maxBytes} bytes`);
 }
 
 /**
- * Refuses a body over `maxBytes`. A declared Content-Length over the limit is refused before a byte of the
- * body is read; a body without one (chunked) is read up to the limit and cut there. Under the limit the body
- * reaches the route unchanged (a chunked one as the bytes read).
+ * Refuses a body over `maxBytes` with 413. A declared Content-Length over the limit is refused before a byte of
+ * the body is read; a body without one (chunked) is read up to the limit and refused there. Under the limit the
+ * body reaches the route unchanged (a chunked one as the bytes read). Either way no more than `maxBytes` of a
+ * body is ever held in memory.
  */
 export function bodyLimit(maxBytes: number): MiddlewareHandler {
   return async (c, next) => {
@@ -37,10 +75,7 @@ export function bodyLimit(maxBytes: number): MiddlewareHandler {
       const { done, value } = await reader.read();
       if (done) break;
       size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel().catch(() => {});
-        tooLarge(c, maxBytes);
-      }
+      if (size > maxBytes) tooLarge(c, maxBytes, reader);
       chunks.push(value);
     }
     c.req.raw = new Request(c.req.raw, { body: Buffer.concat(chunks, size) });
