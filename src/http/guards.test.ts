@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { request } from "node:http";
 import { after, before, test } from "node:test";
 import { ScriptedBackend } from "../../test/support/scripted-backend.ts";
+import { runCli } from "../cli/main.ts";
 import { createServeModelApp, type PromptScoringBackend } from "../serve-model/app.ts";
 import { openStore, type SqliteStore } from "../store/sqlite/index.ts";
 import { createApp } from "./app.ts";
@@ -239,5 +240,60 @@ test("a foreign Origin is refused on reads and writes, even with the server's ow
 test("--allowed-origin takes origins only", () => {
   for (const bad of ["models.example.com", "ftp://x", "https://x/path", "https://u:p@x"]) {
     assert.throws(() => createApp({ store }, [], { allowedOrigins: [bad] }), /allowed-origin/, bad);
+  }
+});
+
+test("modelmap serve: --allowed-origin (or $MODELMAP_ALLOWED_ORIGINS) admits that name; a bad one exits 2", async () => {
+  const io = () => {
+    let text = "";
+    let wake = () => {};
+    return {
+      write(s: string) {
+        text += s;
+        wake();
+        return true;
+      },
+      get text() {
+        return text;
+      },
+      until: (re: RegExp) =>
+        new Promise<RegExpMatchArray>((res) => {
+          const look = () => {
+            const m = re.exec(text);
+            if (m) res(m);
+          };
+          wake = look;
+          look();
+        }),
+    };
+  };
+  const bad = io();
+  const code = await runCli(["--db", ":memory:", "serve", "--port", "0", "--allowed-origin", "models.example.com"], {
+    stdout: io(),
+    stderr: bad,
+  });
+  assert.equal(code, 2);
+  assert.match(bad.text, /--allowed-origin: 'models\.example\.com' is not a URL/);
+  for (const [args, env] of [
+    [["--allowed-origin", "http://myhost.lan:9"], {}],
+    [[], { MODELMAP_ALLOWED_ORIGINS: "https://elsewhere.example, http://myhost.lan:9" }],
+  ] as const) {
+    const ac = new AbortController();
+    const out = io();
+    const done = runCli(["--db", ":memory:", "serve", "--port", "0", ...args], {
+      stdout: out,
+      stderr: io(),
+      env: { ...env },
+      signal: ac.signal,
+    });
+    const [, port] = await out.until(/serving http:\/\/127\.0\.0\.1:(\d+)\//);
+    try {
+      const p = Number(port);
+      assert.equal((await raw(p, { path: "/api/judgments", headers: { host: "myhost.lan:9" } })).status, 200);
+      assert.equal((await raw(p, { path: "/api/judgments", headers: { host: "other.lan:9" } })).status, 403);
+    } finally {
+      ac.abort();
+    }
+    assert.equal(await done, 0);
   }
 });
