@@ -31,7 +31,9 @@ test("process_results takes the hub's rows (every kwarg key, unused ones null) a
   const source = fromTree("leaderboard/ifeval/utils.py");
   const pr = lookupHook(source, "process_results");
   const agg = lookupHook(source, "agg_inst_level_acc");
-  assert.ok(pr.ok && pr.fn.kind === "process_results" && agg.ok && agg.fn.kind === "aggregation");
+  if (!pr.ok || pr.fn.kind !== "process_results" || !agg.ok || agg.fn.kind !== "aggregation")
+    throw new Error("hooks not found");
+  const processResults = pr.fn.fn;
   const allKeys = [...new Set(docs.flatMap((d) => (d["kwargs"] as object[]).flatMap((k) => Object.keys(k))))];
   const doc = docs.find((d) => d["key"] === 1001) as Record<string, unknown>;
   const hubDoc = {
@@ -51,5 +53,5 @@ test("process_results takes the hub's rows (every kwarg key, unused ones null) a
     "prompt_level_strict_acc",
   ]);
   assert.equal(agg.fn.fn([[true, false], [true], [false, false, true]]), 3 / 6);
-  assert.throws(() => pr.fn.fn({ prompt: "x" }, [response]), /not an IFEval document/);
+  assert.throws(() => processResults({ prompt: "x" }, [response]), /not an IFEval document/);
 });
