@@ -1,6 +1,6 @@
 /**
- * Runs the Python reference code (lm-eval's IFEval modules, NLTK, langdetect) through `/usr/bin/python3` and the
- * scripts in `tools/ifeval/`, for the tests and benchmarks that compare modelmap's ports with it. Nothing in
+ * Runs the Python reference code (lm-eval's IFEval and MATH modules, NLTK, langdetect) through `/usr/bin/python3`
+ * and the scripts in `tools/ifeval/` and `tools/math/`, for the tests and benchmarks that compare modelmap's ports with it. Nothing in
  * the product calls this.
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 
 const PYTHON = "/usr/bin/python3";
 const ROOT = resolve(import.meta.dirname, "../../..");
-const TOOLS = join(ROOT, "tools/ifeval");
+const TOOLS = join(ROOT, "tools");
 export const PUNKT_PARAMS = join(ROOT, "src/tasks/ifeval/data/punkt-english.json");
 
 export function sharedDataPath(rel: string): string {
@@ -31,7 +31,12 @@ export function pythonReferenceMissing(modules: readonly string[] = ["nltk", "la
 }
 
 function runJsonl(script: string, args: string[], input: string): unknown[] {
-  const out = execFileSync(PYTHON, [join(TOOLS, script), ...args], { input, maxBuffer: 1 << 30, encoding: "utf8" });
+  const out = execFileSync(PYTHON, [join(TOOLS, script), ...args], {
+    input,
+    maxBuffer: 1 << 30,
+    encoding: "utf8",
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   return out
     .split("\n")
     .filter((l) => l.trim() !== "")
@@ -55,7 +60,7 @@ export function lmevalIfevalVerdicts(
     "lm_eval/tasks/leaderboard/ifeval",
   ]);
   return runJsonl(
-    "lmeval_reference.py",
+    "ifeval/lmeval_reference.py",
     [join(dir, "lm_eval/tasks"), docsPath, responsesPath, PUNKT_PARAMS],
     "",
   ) as ReturnType<typeof lmevalIfevalVerdicts>;
@@ -63,12 +68,31 @@ export function lmevalIfevalVerdicts(
 
 /** NLTK's Punkt sentences and `word_tokenize` words for each text (same English parameters). */
 export function nltkTokens(texts: readonly string[]): Array<{ sentences: string[]; words: string[] }> {
-  return runJsonl("nltk_reference.py", [PUNKT_PARAMS], textsJsonl(texts)) as ReturnType<typeof nltkTokens>;
+  return runJsonl("ifeval/nltk_reference.py", [PUNKT_PARAMS], textsJsonl(texts)) as ReturnType<typeof nltkTokens>;
 }
 
 /** Python langdetect's answer for each text with seed 0 and with seeds 1..nSeeds ("error": no features). */
 export function pythonLangdetect(texts: readonly string[], nSeeds = 0): Array<{ seed0: string; seeds: string[] }> {
-  return runJsonl("langdetect_reference.py", [String(nSeeds)], textsJsonl(texts)) as ReturnType<
+  return runJsonl("ifeval/langdetect_reference.py", [String(nSeeds)], textsJsonl(texts)) as ReturnType<
     typeof pythonLangdetect
   >;
+}
+
+/** lm-eval's `leaderboard/math/utils.py` string functions on each document (see tools/math/minerva_reference.py). */
+export function lmevalMathReference(
+  docs: ReadonlyArray<Record<string, unknown>>,
+): Array<{ answer: string; normalized: string; unnormalized?: string; v1?: number | string }> {
+  const dir = mkdtempSync(join(tmpdir(), "lmeval-tasks-"));
+  execFileSync("tar", [
+    "xzf",
+    sharedDataPath("lm_eval_tasks/lm_eval_tasks.tar.gz"),
+    "-C",
+    dir,
+    "lm_eval/tasks/leaderboard/math",
+  ]);
+  return runJsonl(
+    "math/minerva_reference.py",
+    [join(dir, "lm_eval/tasks/leaderboard/math/utils.py")],
+    docs.map((d) => JSON.stringify(d)).join("\n"),
+  ) as ReturnType<typeof lmevalMathReference>;
 }
