@@ -8,6 +8,7 @@ import { JUDGING_COMMANDS } from "./commands/judging.ts";
 import { LABEL_COMMANDS } from "./commands/label.ts";
 import { MODELS_COMMANDS } from "./commands/models.ts";
 import { RUNS_COMMANDS } from "./commands/runs.ts";
+import { scoreCommand } from "./commands/score.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { serveModelCommand } from "./commands/serve-model.ts";
 import { START_COMMANDS } from "./commands/start.ts";
@@ -30,6 +31,7 @@ export const COMMANDS: Command[] = [
   ...JUDGE_ANALYSIS_COMMANDS,
   ...LABEL_COMMANDS,
   evalCommand,
+  scoreCommand,
   ...TASKS_COMMANDS,
   ...RUNS_COMMANDS,
   ...CHECK_COMMANDS,
