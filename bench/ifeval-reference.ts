@@ -46,7 +46,7 @@ const otherTexts = [
   ...jsonl("mt_bench/model_answer__Meta-Llama-3-8B-Instruct-Normal.jsonl"),
   ...jsonl("mt_bench/model_answer__Meta-Llama-3-8B-Instruct-Griffin.jsonl"),
   ...jsonl("arena_hard_auto/arena-hard-v0.1_model_answer_gpt-4-0314.jsonl"),
-].flatMap((a) => (a as unknown as Answer).choices.flatMap((c) => c.turns));
+].flatMap((a) => (a as unknown as Answer).choices.flatMap((c) => c.turns.filter((t) => typeof t === "string")));
 
 function detect(text: string): string {
   try {
