@@ -1,6 +1,6 @@
 /**
  * Native stand-in for lm-eval's `leaderboard/math/utils.py` (the `leaderboard_math_*_hard` tasks, "MATH Lvl 5"):
- * `process_docs` keeps the Level 5 problems and adds the gold `answer` (the last `\\boxed{}` of the solution),
+ * `process_docs` keeps the Level 5 problems and adds the gold `answer` (the last `\boxed{}` of the solution),
  * `doc_to_text` writes the Minerva prompt, `list_fewshot_samples` gives its four fixed examples.
  *
  * `process_results` is not here: at lm-eval 4e7e0d4 its `exact_match` is decided by Hugging Face's Math-Verify
