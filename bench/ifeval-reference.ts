@@ -41,12 +41,16 @@ const ifevalTexts = [
       .filter((t) => t.trim() !== ""),
   ),
 ];
-type Answer = { choices: Array<{ turns: string[] }> };
+type Answer = { choices: Array<{ turns: Array<string | { content: string }> }> };
 const otherTexts = [
   ...jsonl("mt_bench/model_answer__Meta-Llama-3-8B-Instruct-Normal.jsonl"),
   ...jsonl("mt_bench/model_answer__Meta-Llama-3-8B-Instruct-Griffin.jsonl"),
   ...jsonl("arena_hard_auto/arena-hard-v0.1_model_answer_gpt-4-0314.jsonl"),
-].flatMap((a) => (a as unknown as Answer).choices.flatMap((c) => c.turns.filter((t) => typeof t === "string")));
+].flatMap((a) =>
+  (a as unknown as Answer).choices.flatMap((c) =>
+    c.turns.map((t) => (typeof t === "string" ? t : t.content)).filter((t) => typeof t === "string"),
+  ),
+);
 
 function detect(text: string): string {
   try {
