@@ -13,13 +13,13 @@ import { readFileSync } from "node:fs";
 import { looseVariants } from "../src/tasks/ifeval/evaluate.ts";
 import { detectLanguage, NoFeaturesError } from "../src/tasks/ifeval/langdetect.ts";
 import { englishPunkt } from "../src/tasks/ifeval/punkt.ts";
+import { wordTokenize } from "../src/tasks/ifeval/word-tokenize.ts";
 import {
   nltkTokens,
   pythonLangdetect,
   pythonReferenceMissing,
   sharedDataPath,
-} from "../src/tasks/ifeval/reference-python.ts";
-import { wordTokenize } from "../src/tasks/ifeval/word-tokenize.ts";
+} from "../test/support/python-reference.ts";
 
 const nSeeds = Number(process.argv[2] ?? 5);
 const missing = pythonReferenceMissing();

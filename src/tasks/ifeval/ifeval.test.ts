@@ -3,6 +3,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import {
+  lmevalIfevalVerdicts,
+  nltkTokens,
+  pythonLangdetect,
+  pythonReferenceMissing,
+  sharedDataPath,
+} from "../../../test/support/python-reference.ts";
 import { PythonRandom } from "../../core/python-random.ts";
 import {
   aggInstLevelAcc,
@@ -16,13 +23,6 @@ import { buildInstruction } from "./instructions.ts";
 import { detectLanguage, NoFeaturesError } from "./langdetect.ts";
 import { englishPunkt } from "./punkt.ts";
 import { isLower, isUpper } from "./py-text.ts";
-import {
-  lmevalIfevalVerdicts,
-  nltkTokens,
-  pythonLangdetect,
-  pythonReferenceMissing,
-  sharedDataPath,
-} from "./reference-python.ts";
 import { wordTokenize } from "./word-tokenize.ts";
 
 const readJsonl = (path: string) =>

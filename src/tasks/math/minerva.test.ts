@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { lmevalMathReference, pythonReferenceMissing, sharedDataPath } from "../../../test/support/python-reference.ts";
 import { MATH_FEWSHOT_SAMPLES, mathDocToText, mathProcessDocs } from "../hooks/leaderboard-math.ts";
 import { lookupHook } from "../hooks/registry.ts";
-import { lmevalMathReference, pythonReferenceMissing, sharedDataPath } from "../ifeval/reference-python.ts";
 import {
   evaluateLatex,
   getUnnormalizedAnswer,
