@@ -31,8 +31,20 @@ test("LCS helpers: rouge_score's published test values", () => {
   const ref = ["1", "2", "3", "4", "5"];
   assert.deepEqual(lcsIndices(ref, ["2", "5", "3", "4"]), [1, 2, 3]);
   assert.deepEqual(lcsIndices(ref, ["8", "9"]), []);
-  assert.deepEqual(unionLcs(ref, [["1", "2", "6", "7", "8"], ["1", "3", "8", "9", "5"]]), ["1", "2", "3", "5"]);
-  const sc = summaryLevelLcs([ref], [["1", "2", "6", "7", "8"], ["1", "3", "8", "9", "5"]]);
+  assert.deepEqual(
+    unionLcs(ref, [
+      ["1", "2", "6", "7", "8"],
+      ["1", "3", "8", "9", "5"],
+    ]),
+    ["1", "2", "3", "5"],
+  );
+  const sc = summaryLevelLcs(
+    [ref],
+    [
+      ["1", "2", "6", "7", "8"],
+      ["1", "3", "8", "9", "5"],
+    ],
+  );
   assert.deepEqual([sc.recall, sc.precision], [0.8, 0.4]);
   assert.equal(summaryLevelLcs([["reference"]], [[]]).recall, 0);
 });

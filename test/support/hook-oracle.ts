@@ -5,8 +5,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
-import { moduleByHash, sha256Hex } from "../../src/tasks/hooks/registry.ts";
 import { type PythonCall, runPythonHook } from "../../src/tasks/hooks/python.ts";
+import { moduleByHash, sha256Hex } from "../../src/tasks/hooks/registry.ts";
 import type { HookModule } from "../../src/tasks/hooks/types.ts";
 import { lmEvalTasksDir, pythonOrSkip } from "./python-oracle.ts";
 
@@ -29,6 +29,7 @@ export function hookOracle(t: TestContext, opts: { importOnlyStubs?: boolean } =
   if (!python) return null;
   const pythonPath = [STUBS, ...(opts.importOnlyStubs ? [join(STUBS, "import-only")] : [])];
   return {
-    run: (rel, name, call) => runPythonHook({ file: join(lmEvalTasksDir(), rel), name }, call, { python, pythonPath }).value,
+    run: (rel, name, call) =>
+      runPythonHook({ file: join(lmEvalTasksDir(), rel), name }, call, { python, pythonPath }).value,
   };
 }
