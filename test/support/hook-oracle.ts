@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
-import { type PythonCall, runPythonHook } from "../../src/tasks/hooks/python.ts";
+import { type PythonAnswer, type PythonCall, runPythonHook } from "../../src/tasks/hooks/python.ts";
 import { moduleByHash, sha256Hex } from "../../src/tasks/hooks/registry.ts";
 import type { HookModule } from "../../src/tasks/hooks/types.ts";
 import { lmEvalTasksDir, pythonOrSkip } from "./python-oracle.ts";
@@ -21,6 +21,8 @@ export function treeModule(rel: string): { file: string; module: HookModule | un
 
 export interface Oracle {
   run(rel: string, name: string, call: PythonCall): unknown;
+  /** The whole answer: the value, Python's random state after the call, which `datasets` was used. */
+  answer(rel: string, name: string, call: PythonCall): PythonAnswer;
 }
 
 /** python3 running lm-eval's hooks (with the test stand-ins for lm_eval's base classes), or null (test skipped). */
@@ -28,8 +30,7 @@ export function hookOracle(t: TestContext, opts: { importOnlyStubs?: boolean } =
   const python = pythonOrSkip(t);
   if (!python) return null;
   const pythonPath = [STUBS, ...(opts.importOnlyStubs ? [join(STUBS, "import-only")] : [])];
-  return {
-    run: (rel, name, call) =>
-      runPythonHook({ file: join(lmEvalTasksDir(), rel), name }, call, { python, pythonPath }).value,
-  };
+  const answer = (rel: string, name: string, call: PythonCall) =>
+    runPythonHook({ file: join(lmEvalTasksDir(), rel), name }, call, { python, pythonPath });
+  return { run: (rel, name, call) => answer(rel, name, call).value, answer };
 }
