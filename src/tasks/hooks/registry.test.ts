@@ -32,10 +32,17 @@ test("the tree's utils.py files that map to native modules, and the YAMLs' !func
   assert.deepEqual(covered.get("hellaswag/utils.py")?.sort(), [
     "hellaswag/utils.py",
     "okapi/hellaswag_multilingual/utils.py",
+    "tinyBenchmarks/utils_hellaswag.py",
   ]);
   assert.deepEqual(covered.get("winogrande/preprocess_winogrande.py")?.sort(), [
     "aradice/winogrande/utils.py",
+    "tinyBenchmarks/utils_winogrande.py",
     "winogrande/preprocess_winogrande.py",
+  ]);
+  assert.deepEqual(covered.get("gpqa/generative/utils.py")?.sort(), [
+    "gpqa/cot_n_shot/utils.py",
+    "gpqa/cot_zeroshot/utils.py",
+    "gpqa/generative/utils.py",
   ]);
   assert.deepEqual(covered.get("bbh/zeroshot/utils.py")?.sort(), [
     "bbh/cot_zeroshot/utils.py",

@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { bbh } from "./modules/bbh.ts";
-import { gpqaLeaderboard } from "./modules/gpqa.ts";
+import { gpqaGenerative, gpqaLeaderboard, gpqaZeroshot } from "./modules/gpqa.ts";
 import { hellaswag } from "./modules/hellaswag.ts";
 import { mmluFlan } from "./modules/mmlu.ts";
 import { mmluProLeaderboard } from "./modules/mmlu-pro.ts";
@@ -21,6 +21,8 @@ export const HOOK_MODULES: readonly HookModule[] = [
   bbh,
   musr,
   gpqaLeaderboard,
+  gpqaZeroshot,
+  gpqaGenerative,
   mmluProLeaderboard,
 ];
 

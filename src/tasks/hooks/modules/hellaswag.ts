@@ -1,5 +1,6 @@
 /**
- * lm-eval's `hellaswag/utils.py` (also `okapi/hellaswag_multilingual/utils.py`, byte-identical): the WikiHow
+ * lm-eval's `hellaswag/utils.py` (also `okapi/hellaswag_multilingual/utils.py`, byte-identical, and
+ * `tinyBenchmarks/utils_hellaswag.py`, which differs by one docstring): the WikiHow
  * clean-up of contexts and endings (` [title]` -> `. `, bracketed tags removed, double spaces collapsed once) and
  * the query `activity_label: ctx_a + " " + ctx_b.capitalize()`.
  */
@@ -19,7 +20,11 @@ export function preprocess(text: string): string {
 
 export const hellaswag: HookModule = {
   path: "hellaswag/utils.py",
-  sha256: ["07d23b60b28f2a4f658dcf8440623a63fe6644854ce9b846a114dde980dc1214"],
+  sha256: [
+    "07d23b60b28f2a4f658dcf8440623a63fe6644854ce9b846a114dde980dc1214",
+    // tinyBenchmarks/utils_hellaswag.py: the same code with a docstring added (read and compared by hand).
+    "80c0f9aa54356da08ee3a0fbf6d76ebb4f313405d6604f618a29ab912b0c8143",
+  ],
   functions: {
     process_docs: {
       kind: "process_docs",

@@ -7,7 +7,7 @@ import { pyReprList } from "../../../../test/support/py-repr.ts";
 import { pythonOrSkip, runPython, sharedData } from "../../../../test/support/python-oracle.ts";
 import { PythonRandom } from "../../../core/python-random.ts";
 import type { Doc, HookFunction } from "../types.ts";
-import { gpqaLeaderboard, processDocs } from "./gpqa.ts";
+import { gpqaGenerative, gpqaLeaderboard, gpqaZeroshot, processDocs } from "./gpqa.ts";
 import { mmluProLeaderboard } from "./mmlu-pro.ts";
 import { musr } from "./musr.ts";
 
@@ -103,18 +103,25 @@ test("gpqa process_docs equals lm-eval's on 300 generated documents, and leaves 
       "Incorrect Answer 3": pick(),
     });
   }
-  const ctx = { random: new PythonRandom(0) };
-  const native = processDocs(docs, ctx);
   const oracle = hookOracle(t);
-  if (!oracle) return;
-  const a = oracle.answer("leaderboard/gpqa/utils.py", "process_docs", {
-    kind: "process_docs",
-    docs,
-    randomState: new PythonRandom(0).getState(),
-  });
-  assert.deepEqual(native, a.value);
-  assert.deepEqual(ctx.random.getState(), a.randomState, "both drew the same numbers from random");
-  assert.equal(gpqaLeaderboard.functions.process_docs?.kind, "process_docs");
+  for (const [rel, mod] of [
+    ["leaderboard/gpqa/utils.py", gpqaLeaderboard],
+    ["gpqa/zeroshot/utils.py", gpqaZeroshot],
+    ["gpqa/generative/utils.py", gpqaGenerative],
+  ] as const) {
+    const h = mod.functions.process_docs;
+    assert.ok(h?.kind === "process_docs");
+    const ctx = { random: new PythonRandom(0) };
+    const native = h.fn(docs, ctx);
+    if (!oracle) continue;
+    const a = oracle.answer(rel, "process_docs", {
+      kind: "process_docs",
+      docs,
+      randomState: new PythonRandom(0).getState(),
+    });
+    assert.deepEqual(native, a.value, rel);
+    assert.deepEqual(ctx.random.getState(), a.randomState, `${rel}: both drew the same numbers from random`);
+  }
 });
 
 test("mmlu_pro doc_to_text/doc_to_choice equal lm-eval's leaderboard/mmlu_pro/utils.py on 2,000 MMLU-Pro questions", (t) => {

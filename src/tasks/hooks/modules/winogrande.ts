@@ -1,5 +1,6 @@
 /**
- * lm-eval's `winogrande/preprocess_winogrande.py` (also `aradice/winogrande/utils.py`, byte-identical): a
+ * lm-eval's `winogrande/preprocess_winogrande.py` (also `aradice/winogrande/utils.py`, byte-identical, and
+ * `tinyBenchmarks/utils_winogrande.py`, which differs by one docstring): a
  * multiple-input task. The choices are the sentence up to the blank with each option filled in; the target is the
  * rest of the sentence after the blank; `doc_to_text` is the index of the correct option.
  */
@@ -17,7 +18,11 @@ function blank(sentence: string, hook: string): number {
 
 export const winogrande: HookModule = {
   path: "winogrande/preprocess_winogrande.py",
-  sha256: ["e55327629264a98f1d383fda24645b6779afb53fa0bce2150042b9416b1ae006"],
+  sha256: [
+    "e55327629264a98f1d383fda24645b6779afb53fa0bce2150042b9416b1ae006",
+    // tinyBenchmarks/utils_winogrande.py: the same code with a docstring added (read and compared by hand).
+    "67ecdc97d43dbfd5b7b86bd8fca32951f59ffab99a99010d4b2cf87058e3046f",
+  ],
   functions: {
     doc_to_text: {
       kind: "doc_to_text",
