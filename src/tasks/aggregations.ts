@@ -59,9 +59,13 @@ export function median(items: unknown[]): number {
   return quickselect(xs, Math.floor(xs.length / 2));
 }
 
+function numbers(items: unknown[], what: string): Float64Array {
+  return Float64Array.from(items, (x) => num(x, what));
+}
+
 /** k-th smallest (the value `sorted(xs)[k]` has), without sorting everything. */
-function quickselect(xs: number[], k: number): number {
-  const a = xs.slice();
+function quickselect(xs: ArrayLike<number>, k: number): number {
+  const a = Array.from(xs);
   let lo = 0;
   let hi = a.length - 1;
   while (lo < hi) {
@@ -124,23 +128,55 @@ function label(v: unknown): string {
   return JSON.stringify(typeof v === "boolean" ? Number(v) : v) ?? "null";
 }
 
-/** sklearn `f1_score(golds, preds)` with its defaults (average="binary", pos_label=1, zero_division -> 0). */
-export function f1Score(items: unknown[]): number {
-  const ps = pairs(items, "f1");
-  const labels = new Set(ps.flatMap(([g, p]) => [label(g), label(p)]));
-  const pos = label(1);
-  if (labels.size > 2) {
+/** Items as `(gold, pred)` label ids (labels compared as sklearn compares them: 1 == 1.0 == True). */
+interface LabelPairs {
+  gold: Int32Array;
+  pred: Int32Array;
+  labels: string[];
+}
+
+function labelPairs(items: unknown[], what: string): LabelPairs {
+  const ps = pairs(items, what);
+  const index = new Map<string, number>();
+  const id = (v: unknown) => {
+    const l = label(v);
+    let i = index.get(l);
+    if (i === undefined) {
+      i = index.size;
+      index.set(l, i);
+    }
+    return i;
+  };
+  const gold = new Int32Array(ps.length);
+  const pred = new Int32Array(ps.length);
+  ps.forEach(([g, p], k) => {
+    gold[k] = id(g);
+    pred[k] = id(p);
+  });
+  return { gold, pred, labels: [...index.keys()] };
+}
+
+/** The id of pos_label=1, after sklearn's checks for average="binary". */
+function binaryPositive(lp: LabelPairs): number {
+  if (lp.labels.length > 2) {
     throw new ModelmapError("input", "f1: Target is multiclass but average='binary' (as sklearn's f1_score raises)");
   }
-  if (!labels.has(pos) && labels.size >= 2) {
-    throw new ModelmapError("input", `f1: pos_label=1 is not a valid label (labels: ${[...labels].join(", ")})`);
+  const pos = lp.labels.indexOf(label(1));
+  if (pos < 0 && lp.labels.length >= 2) {
+    throw new ModelmapError("input", `f1: pos_label=1 is not a valid label (labels: ${lp.labels.join(", ")})`);
   }
+  return pos;
+}
+
+function f1FromIds(lp: LabelPairs, pos: number, idx?: ArrayLike<number>): number {
   let tp = 0;
   let fp = 0;
   let fn = 0;
-  for (const [g, p] of ps) {
-    const gp = label(g) === pos;
-    const pp = label(p) === pos;
+  const n = idx ? idx.length : lp.gold.length;
+  for (let k = 0; k < n; k++) {
+    const i = idx ? (idx[k] as number) : k;
+    const gp = lp.gold[i] === pos;
+    const pp = lp.pred[i] === pos;
     if (gp && pp) tp++;
     else if (pp) fp++;
     else if (gp) fn++;
@@ -149,27 +185,27 @@ export function f1Score(items: unknown[]): number {
   return denom === 0 ? 0 : (2 * tp) / denom;
 }
 
-/** sklearn `matthews_corrcoef(golds, preds)` (multiclass form, float64 sums as sklearn takes them). */
-export function matthewsCorrcoef(items: unknown[]): number {
-  const ps = pairs(items, "matthews_corrcoef");
-  const index = new Map<string, number>();
-  for (const [g, p] of ps) {
-    for (const l of [label(g), label(p)]) if (!index.has(l)) index.set(l, index.size);
-  }
-  // sklearn orders the labels (np.unique) before building the confusion matrix; sums over them are order-free
-  // for the counts, and the dot products below are sums of few integers, exact in float64.
-  const k = index.size;
-  const t = new Array<number>(k).fill(0);
-  const p = new Array<number>(k).fill(0);
+/** sklearn `f1_score(golds, preds)` with its defaults (average="binary", pos_label=1, zero_division -> 0). */
+export function f1Score(items: unknown[]): number {
+  const lp = labelPairs(items, "f1");
+  return f1FromIds(lp, binaryPositive(lp));
+}
+
+function mccFromIds(lp: LabelPairs, idx?: ArrayLike<number>): number {
+  // Sums over labels of integer counts: exact in float64 whatever the label order (sklearn sorts them).
+  const k = lp.labels.length;
+  const t = new Float64Array(k);
+  const p = new Float64Array(k);
   let correct = 0;
-  for (const [g, pr] of ps) {
-    const gi = index.get(label(g)) as number;
-    const pi = index.get(label(pr)) as number;
-    t[gi] = (t[gi] as number) + 1;
-    p[pi] = (p[pi] as number) + 1;
-    if (gi === pi) correct++;
+  const n = idx ? idx.length : lp.gold.length;
+  for (let j = 0; j < n; j++) {
+    const i = idx ? (idx[j] as number) : j;
+    const g = lp.gold[i] as number;
+    const pr = lp.pred[i] as number;
+    t[g] = (t[g] as number) + 1;
+    p[pr] = (p[pr] as number) + 1;
+    if (g === pr) correct++;
   }
-  const n = ps.length;
   let tp = 0;
   let pp = 0;
   let tt = 0;
@@ -183,6 +219,11 @@ export function matthewsCorrcoef(items: unknown[]): number {
   const covYtYt = n * n - tt;
   if (covYpYp * covYtYt === 0) return 0;
   return covYtYp / Math.sqrt(covYtYt * covYpYp);
+}
+
+/** sklearn `matthews_corrcoef(golds, preds)` (multiclass form, float64 sums as sklearn takes them). */
+export function matthewsCorrcoef(items: unknown[]): number {
+  return mccFromIds(labelPairs(items, "matthews_corrcoef"));
 }
 
 /**
@@ -305,6 +346,34 @@ function resampler(aggregation: string, items: unknown[]): (idx: number[]) => nu
       ),
     );
     return (idx) => m.score(idx.map((i) => stats[i] as number[]));
+  }
+  const pick = (xs: Float64Array, idx: number[]) => {
+    const out = new Array<number>(idx.length);
+    for (let k = 0; k < idx.length; k++) out[k] = xs[idx[k] as number] as number;
+    return out;
+  };
+  switch (aggregation) {
+    case "median": {
+      const xs = numbers(items, "median");
+      return (idx) => quickselect(pick(xs, idx), Math.floor(idx.length / 2));
+    }
+    case "perplexity": {
+      const xs = numbers(items, "perplexity");
+      return (idx) => Math.exp(-(pySum(pick(xs, idx)) / idx.length));
+    }
+    case "nanmean": {
+      const xs = numbers(items, "nanmean");
+      return (idx) => nanmean(pick(xs, idx));
+    }
+    case "f1": {
+      const lp = labelPairs(items, "f1");
+      const pos = binaryPositive(lp);
+      return (idx) => f1FromIds(lp, pos, idx);
+    }
+    case "matthews_corrcoef": {
+      const lp = labelPairs(items, "matthews_corrcoef");
+      return (idx) => mccFromIds(lp, idx);
+    }
   }
   const f = getAggregation(aggregation);
   return (idx) => f(idx.map((i) => items[i]));
