@@ -10,15 +10,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
+import { sharedData } from "./shared-data.ts";
 
-export const SHARED_DATA = join(import.meta.dirname, "..", "..", "..", "shared", "data");
-
-export function sharedData(p: string): string {
-  const f = join(SHARED_DATA, p);
-  if (!existsSync(f))
-    throw new Error(`test data missing: ${f} (the repository expects ../shared/data; see its README)`);
-  return f;
-}
+export { sharedData };
 
 let python: string | null | undefined;
 

@@ -82,23 +82,16 @@ class LiteralParser {
 
   private seq(close: string): unknown[] {
     this.i++;
-    const out: unknown[] = [];
-    for (;;) {
-      this.ws();
-      if (this.s[this.i] === close) {
-        this.i++;
-        return out;
-      }
-      out.push(this.value());
-      this.ws();
-      if (this.s[this.i] === ",") this.i++;
-      else if (this.s[this.i] !== close) this.fail(`expected ',' or '${close}'`);
-    }
+    return this.items(close, []);
   }
 
   private seqAfterFirst(close: string, first: unknown): unknown[] {
-    const out: unknown[] = [first];
-    this.i++; // the comma
+    this.i++; // the comma after the first item
+    return this.items(close, [first]);
+  }
+
+  /** Comma-separated values up to `close` (a trailing comma allowed), appended to `out`. */
+  private items(close: string, out: unknown[]): unknown[] {
     for (;;) {
       this.ws();
       if (this.s[this.i] === close) {
