@@ -8,7 +8,7 @@ import type { TestContext } from "node:test";
 import { type PythonAnswer, type PythonCall, runPythonHook } from "../../src/tasks/hooks/python.ts";
 import { moduleByHash, sha256Hex } from "../../src/tasks/hooks/registry.ts";
 import type { HookModule } from "../../src/tasks/hooks/types.ts";
-import { lmEvalTasksDir, pythonOrSkip } from "./python-oracle.ts";
+import { lmEvalTasksDir, pythonHasModule, pythonOrSkip } from "./python-oracle.ts";
 
 const STUBS = join(import.meta.dirname, "python-stubs");
 
@@ -26,9 +26,18 @@ export interface Oracle {
 }
 
 /** python3 running lm-eval's hooks (with the test stand-ins for lm_eval's base classes), or null (test skipped). */
-export function hookOracle(t: TestContext, opts: { importOnlyStubs?: boolean } = {}): Oracle | null {
+export function hookOracle(
+  t: TestContext,
+  opts: { importOnlyStubs?: boolean; requires?: string[] } = {},
+): Oracle | null {
   const python = pythonOrSkip(t);
   if (!python) return null;
+  const missing = (opts.requires ?? []).filter((m) => !pythonHasModule(python, m));
+  if (missing.length > 0) {
+    if (process.env.MODELMAP_REQUIRE_PYTHON === "1") throw new Error(`python3 lacks ${missing.join(", ")}`);
+    t.skip(`python3 lacks ${missing.join(", ")} (the hook file imports it): the comparison did not run`);
+    return null;
+  }
   const pythonPath = [STUBS, ...(opts.importOnlyStubs ? [join(STUBS, "import-only")] : [])];
   const answer = (rel: string, name: string, call: PythonCall) =>
     runPythonHook({ file: join(lmEvalTasksDir(), rel), name }, call, { python, pythonPath });

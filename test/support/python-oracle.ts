@@ -20,6 +20,7 @@ let python: string | null | undefined;
 export function findPython(): string | null {
   if (python !== undefined) return python;
   python = null;
+  if (process.env.MODELMAP_PYTHON === "none") return python; // tests as on a machine without python3
   for (const cand of [process.env.MODELMAP_PYTHON, "/usr/bin/python3", "python3"]) {
     if (!cand) continue;
     const r = spawnSync(cand, ["-c", "import sys; print(sys.version_info[0])"], { encoding: "utf8" });
