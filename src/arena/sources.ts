@@ -1,3 +1,4 @@
+import { maySeeStandings, requireStandings, type Viewer } from "../core/access.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { collect } from "../core/iter.ts";
 import type { PairCounts, Vote } from "../core/votes.ts";
@@ -35,6 +36,26 @@ export function voteSources(
   store: Store,
 ): Promise<Array<{ source: string; votes: number; firstAt: string; lastAt: string }>> {
   return store.votes.sources();
+}
+
+/**
+ * The stored sources a viewer may rank, from those asked for (all when none): a blind labeling campaign's votes
+ * (`label:ID` of a `reveal: never` campaign) are the admin's, asked for by name or not (`core/access.ts`).
+ */
+export async function rankableSources(store: Store, viewer: Viewer, asked: string[]): Promise<string[]> {
+  if (viewer.admin) return asked;
+  const blind = new Map(
+    (await store.labeling.campaigns()).filter((c) => !maySeeStandings(viewer, c)).map((c) => [`label:${c.id}`, c]),
+  );
+  if (blind.size === 0) return asked;
+  for (const s of asked) {
+    const c = blind.get(s);
+    if (c) requireStandings(viewer, c);
+  }
+  if (asked.length > 0) return asked;
+  const open = (await store.votes.sources()).map((s) => s.source).filter((s) => !blind.has(s));
+  if (open.length === 0) throw new ModelmapError("not_found", "no stored votes");
+  return open;
 }
 
 export async function loadVotes(req: LoadRequest): Promise<LoadedVotes> {

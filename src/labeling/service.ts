@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { aggregateVotes } from "../arena/aggregate.ts";
 import { type RankReport, rankCounts } from "../arena/rank.ts";
+import { requireStandings, type Viewer } from "../core/access.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { collect } from "../core/iter.ts";
 import { createRng, deriveSeed, type Rng } from "../core/rng.ts";
@@ -114,9 +115,21 @@ export class LabelingService {
     return out;
   }
 
-  /** Votes recorded in a campaign. */
-  voteCount(campaignId: string): Promise<number> {
-    return this.#store.votes.count({ sources: [`label:${campaignId}`] });
+  /**
+   * A campaign's standings as this viewer may see them (`core/access.ts`: a `reveal: never` campaign's are the
+   * admin's): its vote count and, once it has votes, the ratings.
+   */
+  async standings(
+    campaignId: string,
+    viewer: Viewer,
+    opts: { bootstrap?: number; seed?: number } = {},
+  ): Promise<{ campaign: CampaignRecord; votes: number; report: RankReport | undefined }> {
+    const campaign = (await this.#state(campaignId)).campaign;
+    requireStandings(viewer, campaign);
+    const votes = await collect(this.#store.votes.iterate({ sources: [`label:${campaignId}`] }));
+    if (votes.length === 0) return { campaign, votes: 0, report: undefined };
+    const report = rankCounts(aggregateVotes(votes), { bootstrap: opts.bootstrap ?? 200, seed: opts.seed ?? 0 });
+    return { campaign, votes: votes.length, report };
   }
 
   /** A prompt set's items, secret ones included: for admins only. */
@@ -496,11 +509,15 @@ export class LabelingService {
     return done("recorded");
   }
 
-  async leaderboard(campaignId: string, opts: { bootstrap?: number; seed?: number } = {}): Promise<RankReport> {
-    await this.#state(campaignId);
-    const votes = await collect(this.#store.votes.iterate({ sources: [`label:${campaignId}`] }));
-    if (votes.length === 0) throw new ModelmapError("not_found", "no votes yet");
-    return rankCounts(aggregateVotes(votes), { bootstrap: opts.bootstrap ?? 200, seed: opts.seed ?? 0 });
+  /** The ratings of a campaign with votes (not_found before the first), as this viewer may see them. */
+  async leaderboard(
+    campaignId: string,
+    viewer: Viewer,
+    opts: { bootstrap?: number; seed?: number } = {},
+  ): Promise<RankReport> {
+    const s = await this.standings(campaignId, viewer, opts);
+    if (!s.report) throw new ModelmapError("not_found", "no votes yet");
+    return s.report;
   }
 }
 

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { judgedSets } from "../../judge/browse.ts";
 import { compareRuns, loadRegistry } from "../../runner/service.ts";
 import { listRuns, runSample, runSamples, showRun, taskCatalog } from "../../runner/views.ts";
+import { viewerOf } from "../access.ts";
 import { type AppEnv, type RouteModule, renderPage } from "../app.ts";
 import { html } from "../html.ts";
 import { judgedSetsSection } from "../pages/judgments.ts";
@@ -38,9 +39,14 @@ export const runRoutes: RouteModule = {
     const store = deps.store;
     const app = new Hono<AppEnv>();
 
-    app.get("/runs", async (c) =>
-      renderPage(c, "Runs", html`${runsPage(await listRuns(store))}${judgedSetsSection(await judgedSets(store))}`),
-    );
+    app.get("/runs", async (c) => {
+      const viewer = viewerOf(c, deps);
+      return renderPage(
+        c,
+        "Runs",
+        html`${runsPage(await listRuns(store))}${judgedSetsSection(await judgedSets(store, viewer))}`,
+      );
+    });
     app.get("/runs/:id", query(runPageQuery), async (c) => {
       const run = await showRun(store, c.req.param("id"));
       const q = c.req.valid("query");
