@@ -25,8 +25,14 @@ export function compileRegex(pattern: string, extraFlags = ""): RegExp {
   }
 }
 
-function regexStep(text: string, step: Extract<FilterStep, { function: "regex" }>): string {
-  const re = compileRegex(step.regex_pattern, "g");
+interface RegexStep {
+  regex_pattern?: string;
+  group_select?: number;
+  fallback?: string;
+}
+
+function regexStep(text: string, step: RegexStep): string {
+  const re = compileRegex(step.regex_pattern ?? "#### (\\-?[0-9\\.\\,]+)", "g");
   // Python's findall: the whole match without groups, group 1 with one group, a tuple with several.
   const matches: string[] = [];
   for (const m of text.matchAll(re)) {
@@ -46,7 +52,7 @@ export function applyFilter(text: string, pipeline: FilterPipeline): string {
   for (const step of pipeline.filter) {
     switch (step.function) {
       case "regex":
-        out = regexStep(out, step);
+        out = regexStep(out, step as FilterStep & RegexStep);
         break;
       case "take_first":
         break;
