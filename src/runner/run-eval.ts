@@ -9,6 +9,7 @@
 import type { Backend } from "../backends/types.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { sha256, shortHash } from "../core/hash.ts";
+import { PythonRandom } from "../core/python-random.ts";
 import type { Store } from "../store/store.ts";
 import type { Doc } from "../tasks/dataset.ts";
 import type { DatasetMap } from "../tasks/dataset-map.ts";
@@ -88,6 +89,11 @@ function dataContext(opts: EvalOptions) {
   return { dataDir: opts.dataDir, ...(opts.datasetMap ? { datasetMap: opts.datasetMap } : {}) };
 }
 
+/** lm-eval seeds Python's global random with 0 once per run; shuffling hooks (GPQA) draw from it in task order. */
+function runDataContext(opts: EvalOptions) {
+  return { ...dataContext(opts), random: new PythonRandom(0) };
+}
+
 async function countDocs(task: LoadedTask, opts: EvalOptions): Promise<number> {
   return TaskData.open(task, dataContext(opts)).count(opts.limit);
 }
@@ -147,9 +153,10 @@ export async function runEval(store: Store, backend: Backend, opts: EvalOptions)
 
   const results: Record<string, TaskResult> = {};
   const versions: Record<string, string> = {};
+  const dctx = runDataContext(opts);
   for (const task of opts.tasks) {
     versions[task.name] = task.hash;
-    const { data, prompter } = await openPrompter(task, dataContext(opts), opts.prompt, renderChat);
+    const { data, prompter } = await openPrompter(task, dctx, opts.prompt, renderChat);
     const acc = new TaskAccumulator(task.config);
 
     const flush = async (win: Array<{ doc: Doc; inst: DocInstance; keys: string[] }>) => {

@@ -7,6 +7,7 @@
  * loader then binds it to a native hook or refuses it. docs/tasks.md documents every field.
  */
 import { z } from "zod";
+import { pyTruthy } from "./py-values.ts";
 import { FunctionRef } from "./pyyaml.ts";
 
 export const FnRef = z.instanceof(FunctionRef);
@@ -56,9 +57,7 @@ export const FilterPipeline = z.strictObject({
 });
 export type FilterPipeline = z.infer<typeof FilterPipeline>;
 
-/** Metric names the scorer implements (others are refused when a task is loaded). */
-export const METRIC_NAMES = ["acc", "acc_norm", "exact_match", "mc1", "mc2", "perplexity", "word_perplexity"] as const;
-export type MetricName = (typeof METRIC_NAMES)[number];
+const Truthy = z.unknown().transform((v) => pyTruthy(v));
 
 /** A metric and its options; options other than the ones named here are the metric function's keyword arguments. */
 export const MetricSpec = z.looseObject({
@@ -68,8 +67,9 @@ export const MetricSpec = z.looseObject({
   higher_is_better: z.unknown().optional(),
   hf_evaluate: z.boolean().optional(),
   // exact_match options, as lm-evaluation-harness spells them.
-  ignore_case: z.unknown().optional(),
-  ignore_punctuation: z.unknown().optional(),
+  // lm-eval only tests these for truth; some of its files write them as strings ("true").
+  ignore_case: Truthy.optional(),
+  ignore_punctuation: Truthy.optional(),
   /** Regexes removed from prediction and target before comparing; a leading `(?s)` means dot-all. */
   regexes_to_ignore: z.array(z.string()).optional(),
 });

@@ -4,19 +4,12 @@
  * refused when it is loaded, with the field that asks for it, rather than failing (or silently differing) mid-run.
  */
 import { ModelmapError } from "../core/errors.ts";
+import { FILTER_NAMES } from "./filters.ts";
+import { METRIC_NAMES } from "./metrics.ts";
 import { FunctionRef } from "./pyyaml.ts";
-import { GENERATION_KEYS, METRIC_NAMES, type TaskConfig } from "./schema.ts";
+import { GENERATION_KEYS, type TaskConfig } from "./schema.ts";
 
-/** Filter functions the scorer implements (lm-eval's registry names). */
-export const FILTER_NAMES: ReadonlySet<string> = new Set([
-  "regex",
-  "take_first",
-  "remove_whitespace",
-  "lowercase",
-  "uppercase",
-  "strip",
-]);
-
+const FILTERS: ReadonlySet<string> = new Set(FILTER_NAMES);
 const METRICS: ReadonlySet<string> = new Set(METRIC_NAMES);
 const GENERATION: ReadonlySet<string> = new Set(GENERATION_KEYS);
 
@@ -46,11 +39,11 @@ export function checkSupported(cfg: TaskConfig, locate: Locate): void {
   });
   (cfg.filter_list ?? []).forEach((p, i) => {
     p.filter.forEach((step, j) => {
-      if (typeof step.function === "string" && !FILTER_NAMES.has(step.function))
+      if (typeof step.function === "string" && !FILTERS.has(step.function))
         refuse(
           ["filter_list", i, "filter", j, "function"],
           `filter '${step.function}' is not implemented`,
-          `implemented: ${[...FILTER_NAMES].join(", ")}`,
+          `implemented: ${FILTER_NAMES.join(", ")}`,
         );
     });
   });

@@ -7,6 +7,7 @@
  */
 import { dirname } from "node:path";
 import { ModelmapError } from "../core/errors.ts";
+import type { PythonRandom } from "../core/python-random.ts";
 import { type Doc, type ResolvedFile, readAll, readDocs, resolveDataPath } from "./dataset.ts";
 import type { DatasetMap } from "./dataset-map.ts";
 import { effectiveNumFewshot, type PromptOptions, type RenderChat, TaskPrompter } from "./instance.ts";
@@ -17,6 +18,11 @@ import type { DataFileRef, DataFileSpec, DataFiles, TaskConfig } from "./schema.
 export interface DataContext {
   dataDir: string;
   datasetMap?: DatasetMap;
+  /**
+   * Python's global `random` as lm-eval seeds it once per run (`random.seed(0)`): `process_docs` hooks that shuffle
+   * (GPQA's) draw from it. With it, a split is processed anew each time lm-eval would process it.
+   */
+  random?: PythonRandom;
 }
 
 export interface DataSource {
@@ -144,12 +150,13 @@ export class TaskData {
   constructor(
     readonly task: LoadedTask,
     readonly source: DataSource,
+    private readonly random?: PythonRandom,
   ) {
     this.evalSplit = evalSplitName(task);
   }
 
   static open(task: LoadedTask, ctx: DataContext): TaskData {
-    return new TaskData(task, dataSource(task, ctx));
+    return new TaskData(task, dataSource(task, ctx), ctx.random);
   }
 
   private processDocs(ref: FunctionRef | null | undefined): ((docs: Doc[]) => Doc[]) | undefined {
@@ -157,20 +164,30 @@ export class TaskData {
     const h = this.task.hooks.get(ref);
     if (h?.fn.kind !== "process_docs")
       throw new ModelmapError("internal", `task '${this.task.name}': process_docs hook not bound`);
-    return h.fn.fn;
+    const fn = h.fn.fn;
+    const random = this.random;
+    return random ? (docs) => fn(docs, { random }) : (docs) => fn(docs);
   }
 
-  /** A whole split, through a `process_docs` hook when there is one (cached). */
+  /**
+   * A whole split, through a `process_docs` hook when there is one. Cached, except when hooks draw from the run's
+   * Python `random`: then each call processes the rows again, as each of lm-eval's `test_docs()` calls does.
+   */
   async split(name: string, hook: FunctionRef | null | undefined = this.task.config.process_docs): Promise<Doc[]> {
+    const fn = this.processDocs(hook);
     const key = `${name}\u0000${hook instanceof FunctionRef ? hook.ref : ""}`;
-    let docs = this.processed.get(key);
-    if (!docs) {
-      const raw = await readAll(filesOf(this.task, this.source, name), this.task.name, this.source.url);
-      const fn = this.processDocs(hook);
-      docs = fn ? fn(raw) : raw;
-      this.processed.set(key, docs);
+    let raw = this.processed.get(key);
+    if (!raw) {
+      raw = await readAll(filesOf(this.task, this.source, name), this.task.name, this.source.url);
+      if (fn && this.random) {
+        this.processed.set(key, raw);
+        return fn(raw.map((d) => structuredClone(d)));
+      }
+      raw = fn ? fn(raw) : raw;
+      this.processed.set(key, raw);
+      return raw;
     }
-    return docs;
+    return fn && this.random ? fn(raw.map((d) => structuredClone(d))) : raw;
   }
 
   /** True when the evaluated split must be read whole (a `process_docs` hook sees every row at once). */
@@ -247,6 +264,10 @@ export async function openPrompter(
   renderChat?: RenderChat,
 ): Promise<{ data: TaskData; prompter: TaskPrompter }> {
   const data = TaskData.open(task, ctx);
+  // lm-eval's task constructor reads the few-shot docs before the evaluated ones (each through process_docs):
+  // with a run-level Python random, the order of those reads decides what shuffling hooks draw.
+  const k = effectiveNumFewshot(task.config, prompt.numFewshot);
+  const pool = k > 0 || (ctx.random && data.needsWholeSplit) ? await data.fewshotDocs() : [];
   let first: Doc | undefined;
   for await (const d of data.evalDocs()) {
     first = d;
@@ -256,8 +277,6 @@ export async function openPrompter(
     throw new ModelmapError("input", `task '${task.name}': the ${data.evalSplit} split has no documents`, {
       location: { file: task.file },
     });
-  const k = effectiveNumFewshot(task.config, prompt.numFewshot);
-  const pool = k > 0 ? await data.fewshotDocs() : [];
   const prompter = new TaskPrompter(task, prompt, pool, new Set(Object.keys(first)), data.fewshotSplit, renderChat);
   return { data, prompter };
 }

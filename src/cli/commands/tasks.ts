@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { stringify } from "yaml";
 import { ModelmapError } from "../../core/errors.ts";
+import { PythonRandom } from "../../core/python-random.ts";
 import { checkTaskData, dataContext, loadRegistry, resolveDataDir } from "../../runner/service.ts";
 import { type ProblemReason, TaskRegistry } from "../../tasks/loader.ts";
 import { formatRequestLine, taskRequests } from "../../tasks/requests.ts";
@@ -249,10 +250,14 @@ and the golden files in shared/data/lmeval_golden). Hub datasets are read throug
     const seed = parseNumberFlag("tasks requests", "--seed", values.seed, { int: true, min: 0 }) ?? 1234;
     const reg = registryWith(includePaths(values), ctx);
     const { tasks } = reg.resolve(names);
-    const dctx = dataContext(
-      resolveDataDir(ctx.cwd, values["data-dir"], undefined, ctx.env),
-      (values["dataset-map"] ?? []).map((f) => resolve(ctx.cwd, f)),
-    );
+    const dctx = {
+      ...dataContext(
+        resolveDataDir(ctx.cwd, values["data-dir"], undefined, ctx.env),
+        (values["dataset-map"] ?? []).map((f) => resolve(ctx.cwd, f)),
+      ),
+      // As an lm-eval run: Python's global random seeded with 0 once, for hooks that shuffle.
+      random: new PythonRandom(0),
+    };
     const prompt = {
       chatTemplate: false,
       fewshotAsMultiturn: false,
