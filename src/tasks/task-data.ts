@@ -9,7 +9,7 @@ import { dirname } from "node:path";
 import { ModelmapError } from "../core/errors.ts";
 import type { PythonRandom } from "../core/python-random.ts";
 import { type Doc, type ResolvedFile, readAll, readDocs, resolveDataPath } from "./dataset.ts";
-import type { DatasetMap } from "./dataset-map.ts";
+import { type DatasetMap, loadDatasetMaps } from "./dataset-map.ts";
 import { effectiveNumFewshot, type PromptOptions, type RenderChat, TaskPrompter } from "./instance.ts";
 import type { LoadedTask } from "./loader.ts";
 import { FunctionRef } from "./pyyaml.ts";
@@ -17,6 +17,7 @@ import type { DataFileRef, DataFileSpec, DataFiles, TaskConfig } from "./schema.
 
 export interface DataContext {
   dataDir: string;
+  /** Default: the shipped map (tasks/dataset-map.yaml) under `dataDir`. */
   datasetMap?: DatasetMap;
   /**
    * Python's global `random` as lm-eval seeds it once per run (`random.seed(0)`): `process_docs` hooks that shuffle
@@ -69,6 +70,18 @@ function fromDataFiles(task: LoadedTask, df: DataFiles, dataDir: string, builder
   };
 }
 
+const builtinMaps = new Map<string, DatasetMap>();
+
+/** The shipped dataset map under a data dir, when the caller gives none. */
+function builtinMap(dataDir: string): DatasetMap {
+  let m = builtinMaps.get(dataDir);
+  if (!m) {
+    m = loadDatasetMaps(dataDir);
+    builtinMaps.set(dataDir, m);
+  }
+  return m;
+}
+
 /** Where a task's data comes from. Throws a `not_found` error that names the dataset when nothing covers it. */
 export function dataSource(task: LoadedTask, ctx: DataContext): DataSource {
   const cfg = task.config;
@@ -85,7 +98,7 @@ export function dataSource(task: LoadedTask, ctx: DataContext): DataSource {
     throw new ModelmapError("input", `task '${task.name}' names no dataset (dataset_path or data_files)`, {
       location: { file: task.file, field: "dataset_path" },
     });
-  const mapped = ctx.datasetMap?.lookup(path, cfg.dataset_name);
+  const mapped = (ctx.datasetMap ?? builtinMap(ctx.dataDir)).lookup(path, cfg.dataset_name);
   if (mapped) {
     const vars = { dataset_name: cfg.dataset_name ?? null, dataset_path: path };
     const splits = new Map<string, ResolvedFile[]>();
@@ -102,6 +115,7 @@ export function dataSource(task: LoadedTask, ctx: DataContext): DataSource {
       splits,
       describe: `${path}${cfg.dataset_name ? ` (${cfg.dataset_name})` : ""} from the dataset map ${mapped.source}`,
       ...(mapped.entry.note ? { note: mapped.entry.note } : {}),
+      ...(cfg.dataset_url ? { url: cfg.dataset_url } : {}),
     };
   }
   const id = `${path}${cfg.dataset_name ? `, configuration '${cfg.dataset_name}'` : ""}`;

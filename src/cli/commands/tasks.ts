@@ -208,8 +208,12 @@ each task's first document is also read and its requests built.`,
     if (values.format === "json") ctx.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else {
       const reasons = [...byReason].map(([r, n]) => `${r} ${n}`).join(", ");
+      const checked = values["data-dir"] !== undefined;
       ctx.stdout.write(
-        `${reg.files.length} files: ${kinds.task} tasks and ${kinds.group} groups valid${values["data-dir"] !== undefined ? ` (${reg.tasks.size - dataBad} with data)` : ""}, ${kinds.template} include-only templates, ${kinds.refused} refused${reasons ? ` (${reasons})` : ""}; ${(100 * summary.loaded_share_without_missing_hooks).toFixed(1)}% of the files whose hooks are implemented or absent load; ${real} invalid\n`,
+        `${reg.tasks.size - dataBad} valid${checked ? " (data checked)" : ""}, ${kinds.refused + dataBad} invalid\n`,
+      );
+      ctx.stdout.write(
+        `${reg.files.length} files: ${kinds.task} tasks and ${kinds.group} groups load, ${kinds.template} include-only templates, ${kinds.refused} refused${reasons ? ` (${reasons})` : ""}; ${(100 * summary.loaded_share_without_missing_hooks).toFixed(1)}% of the files whose hooks are implemented or absent load; ${real} invalid file(s)\n`,
       );
     }
     return real > 0 || dataBad > 0 ? 2 : 0;
