@@ -17,9 +17,9 @@
 import { aggregateVotes, toPairTable } from "../src/arena/aggregate.ts";
 import { rankCounts } from "../src/arena/rank.ts";
 import { readVoteFile } from "../src/arena/read-votes.ts";
-import { sharedData } from "../src/arena/test-data.ts";
 import { createRng } from "../src/core/rng.ts";
 import { fitBradleyTerry, type PairTable, toRatings } from "../src/stats/bradley-terry.ts";
+import { sharedData } from "../test/support/shared-data.ts";
 
 const ROUNDS = 1000;
 

@@ -29,6 +29,11 @@ export interface LoadedVotes {
   files: FileSummary[];
 }
 
+/** The store's vote sources with their counts (`votes list`, `GET /api/votes/sources`). */
+export function voteSources(store: Store): Array<{ source: string; votes: number; firstAt: string; lastAt: string }> {
+  return store.votes.sources();
+}
+
 export function loadVotes(req: LoadRequest): LoadedVotes {
   const filters = req.filters ?? [];
   const files = req.files ?? [];

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { ARENA_MERGED, sharedData } from "../../test/support/shared-data.ts";
 import { createRng } from "../core/rng.ts";
 import type { Vote } from "../core/votes.ts";
 import { openStore } from "../store/sqlite/index.ts";
@@ -8,7 +9,6 @@ import type { Store } from "../store/store.ts";
 import { compareModels } from "./compare.ts";
 import { importFile, parseImport, search } from "./service.ts";
 import { JUDGE_SOURCE, ownItemScores, RUNS_SOURCE, syncOwnEvidence, VOTES_SOURCE } from "./sync.ts";
-import { ARENA_MERGED, sharedData } from "./test-data.ts";
 
 /** Two models answer the same 40 items; A gets the first 30 right, B the first 26 (A right wherever B is). */
 function seedRuns(store: Store) {

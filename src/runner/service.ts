@@ -15,7 +15,6 @@ import { loadDatasetMaps } from "../tasks/dataset-map.ts";
 import { effectiveNumFewshot, type PromptOptions } from "../tasks/instance.ts";
 import { type LoadedTask, TaskRegistry } from "../tasks/loader.ts";
 import { type DataContext, openPrompter } from "../tasks/task-data.ts";
-import { looksInstructTuned } from "./open-model.ts";
 import type { ProgressSink } from "./progress.ts";
 import { type EvalOutcome, runEval } from "./run-eval.ts";
 
@@ -33,6 +32,11 @@ export function resolveDataDir(
   if (given) return resolve(cwd, given);
   const shared = resolve(cwd, "..", "shared", "data");
   return existsSync(shared) ? shared : resolve(cwd, "data");
+}
+
+/** Instruction-tuned models are usually named so; running one without its template changes its scores. */
+export function looksInstructTuned(name: string): boolean {
+  return /(instruct|[-_.]chat|[-_.]it\b|[-_.]sft|[-_.]dpo|[-_.]rlhf)/i.test(name);
 }
 
 export function loadRegistry(extraDirs: string[] = []): TaskRegistry {

@@ -6,9 +6,9 @@
  * end against a real engine).
  */
 import { Hono } from "hono";
-import type { z } from "zod";
 import type { Backend, GenerationParams, PromptTokenScore } from "../backends/types.ts";
-import { fieldPath, httpStatusFor, ModelmapError } from "../core/errors.ts";
+import { httpStatusFor, ModelmapError } from "../core/errors.ts";
+import { json } from "../http/validate.ts";
 import { type ChatRequest, type CompletionRequest, chatRequestSchema, completionRequestSchema } from "./schemas.ts";
 import { streamGeneration } from "./stream.ts";
 
@@ -33,8 +33,8 @@ export function createServeModelApp(backend: PromptScoringBackend, opts: ServeMo
   );
   app.get("/health", (c) => c.json({ status: "ok" }));
 
-  app.post("/v1/completions", async (c) => {
-    const req = await parseBody(c.req.raw, completionRequestSchema);
+  app.post("/v1/completions", json(completionRequestSchema), async (c) => {
+    const req = c.req.valid("json");
     const prompts = typeof req.prompt === "string" ? [req.prompt] : req.prompt;
     if (req.stream) {
       if (prompts.length !== 1 || req.echo || (req.logprobs !== undefined && req.logprobs !== null)) {
@@ -82,8 +82,8 @@ export function createServeModelApp(backend: PromptScoringBackend, opts: ServeMo
     });
   });
 
-  app.post("/v1/chat/completions", async (c) => {
-    const req = await parseBody(c.req.raw, chatRequestSchema);
+  app.post("/v1/chat/completions", json(chatRequestSchema), async (c) => {
+    const req = c.req.valid("json");
     if (req.logprobs)
       throw new ModelmapError("unsupported", "chat logprobs are not supported; use /v1/completions with echo");
     const params = generationParams(req, req.max_completion_tokens ?? req.max_tokens ?? undefined);
@@ -256,21 +256,4 @@ function codePoints(s: string): number {
   let n = 0;
   for (const _ of s) n++;
   return n;
-}
-
-async function parseBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
-  let json: unknown;
-  try {
-    json = await req.json();
-  } catch {
-    throw new ModelmapError("input", "request body is not valid JSON");
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ModelmapError("input", `invalid request: ${issue?.message ?? "bad body"}`, {
-      location: { field: fieldPath(issue?.path ?? []) },
-    });
-  }
-  return parsed.data;
 }

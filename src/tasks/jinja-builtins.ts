@@ -4,7 +4,7 @@
  * lm-eval's `regex_replace` filter.
  */
 import { compileRegex } from "./filters.ts";
-import { contains, defined, fail, getItem, JinjaError, type PyCallable, percentFormat, slice, Undef } from "./jinja.ts";
+import { contains, defined, fail, JinjaError, type PyCallable, percentFormat, slice, Undef } from "./jinja-values.ts";
 import {
   chars,
   isDict,
@@ -15,6 +15,7 @@ import {
   PyNamespace,
   PyTuple,
   pyEq,
+  pyIndex,
   pyJsonDumps,
   pyLen,
   pyLess,
@@ -318,6 +319,31 @@ const DICT_METHODS: Record<string, (d: Record<string, unknown>, a: unknown[]) =>
     return null;
   },
 };
+
+/** Jinja's subscript: the item, else (for a string key) the attribute.
+ */
+export function getItem(obj: unknown, key: unknown): unknown {
+  if (typeof obj === "string" || Array.isArray(obj)) {
+    if (typeof key === "number" && Number.isInteger(key)) {
+      if (typeof obj === "string") {
+        const cs = chars(obj);
+        const j = pyIndex(cs.length, key);
+        return j === undefined ? new Undef(`[${key}]`) : cs[j];
+      }
+      const j = pyIndex(obj.length, key);
+      return j === undefined ? new Undef(`[${key}]`) : obj[j];
+    }
+    if (typeof key === "string") return getAttr(obj, key);
+    return new Undef(`[${pyStr(key)}]`);
+  }
+  if (isDict(obj)) {
+    const k = typeof key === "string" ? key : pyStr(key);
+    if (Object.hasOwn(obj, k)) return obj[k];
+    return typeof key === "string" ? getAttr(obj, key) : new Undef(`[${k}]`);
+  }
+  if (obj instanceof PyNamespace && typeof key === "string") return getAttr(obj, key);
+  return new Undef(`[${pyStr(key)}]`);
+}
 
 /** Jinja's `getattr`: a method or attribute, else the item of that name, else undefined. */
 export function getAttr(obj: unknown, name: string): unknown {

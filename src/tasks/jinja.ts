@@ -8,7 +8,8 @@
  */
 import { parse, tokenize } from "@huggingface/jinja";
 import { ModelmapError } from "../core/errors.ts";
-import { callFilter, callTest, getAttr, iterate, makeGlobals } from "./jinja-builtins.ts";
+import { callFilter, callTest, getAttr, getItem, iterate, makeGlobals } from "./jinja-builtins.ts";
+import { contains, defined, fail, type PyCallable, percentFormat, slice, Undef } from "./jinja-values.ts";
 import {
   chars,
   isDict,
@@ -27,25 +28,6 @@ import {
   toFloat,
   typeName,
 } from "./py-values.ts";
-
-/** A value that was looked up and not found: an error as soon as it is used (StrictUndefined). */
-export class Undef {
-  constructor(readonly name: string) {}
-}
-
-export class JinjaError extends Error {}
-
-export function fail(what: string): never {
-  throw new JinjaError(what);
-}
-
-export function defined<T>(v: T | Undef): T {
-  if (v instanceof Undef) fail(`'${v.name}' is undefined`);
-  return v;
-}
-
-/** A JS function callable from templates: positional arguments and keyword arguments. */
-export type PyCallable = (args: unknown[], kwargs: Record<string, unknown>) => unknown;
 
 // The AST of @huggingface/jinja, as far as we read it.
 interface Node {
@@ -432,134 +414,6 @@ export function binaryOp(op: string, a: unknown, b: unknown): unknown {
   }
 }
 
-export function contains(container: unknown, item: unknown): boolean {
-  if (typeof container === "string") {
-    if (typeof item !== "string") fail(`'in <string>' requires string as left operand, not ${typeName(item)}`);
-    return container.includes(item);
-  }
-  if (Array.isArray(container)) return container.some((x) => pyEq(x, item));
-  if (isDict(container)) return Object.hasOwn(container, pyStr(item));
-  return fail(`argument of type '${typeName(container)}' is not iterable`);
-}
-
-export function getItem(obj: unknown, key: unknown): unknown {
-  if (typeof obj === "string" || Array.isArray(obj)) {
-    if (typeof key === "number" && Number.isInteger(key)) {
-      if (typeof obj === "string") {
-        const cs = chars(obj);
-        const j = pyIndex(cs.length, key);
-        return j === undefined ? new Undef(`[${key}]`) : cs[j];
-      }
-      const j = pyIndex(obj.length, key);
-      return j === undefined ? new Undef(`[${key}]`) : obj[j];
-    }
-    if (typeof key === "string") return getAttr(obj, key);
-    return new Undef(`[${pyStr(key)}]`);
-  }
-  if (isDict(obj)) {
-    const k = typeof key === "string" ? key : pyStr(key);
-    if (Object.hasOwn(obj, k)) return obj[k];
-    return typeof key === "string" ? getAttr(obj, key) : new Undef(`[${k}]`);
-  }
-  if (obj instanceof PyNamespace && typeof key === "string") return getAttr(obj, key);
-  return new Undef(`[${pyStr(key)}]`);
-}
-
-export function slice(obj: unknown, start: unknown, stop: unknown, step: unknown): unknown {
-  if (typeof obj === "string") {
-    const cs = chars(obj);
-    return sliceIndices(cs.length, start, stop, step)
-      .map((i) => cs[i])
-      .join("");
-  }
-  if (Array.isArray(obj)) {
-    const out = sliceIndices(obj.length, start, stop, step).map((i) => obj[i]);
-    return obj instanceof PyTuple ? PyTuple.of2(out) : out;
-  }
-  return fail(`'${typeName(obj)}' object is not subscriptable`);
-}
-
-/** Python's printf-style `%` formatting: %s %r %d %i %f %e %g %x %o %c %%, flags, width, precision, %(name)s. */
-export function percentFormat(fmt: string, arg: unknown): string {
-  const args = arg instanceof PyTuple ? [...arg] : [arg];
-  let ai = 0;
-  const next = (name?: string): unknown => {
-    if (name !== undefined) {
-      if (!isDict(arg)) fail("format requires a mapping");
-      return arg[name];
-    }
-    if (ai >= args.length) fail("not enough arguments for format string");
-    return args[ai++];
-  };
-  const out = fmt.replace(
-    /%(?:\(([^)]*)\))?([-+ #0]*)(\d+|\*)?(?:\.(\d+))?([sdirfFeEgGxXoc%])/g,
-    (
-      _m,
-      name: string | undefined,
-      flags: string,
-      width: string | undefined,
-      prec: string | undefined,
-      conv: string,
-    ) => {
-      if (conv === "%") return "%";
-      const v = next(name);
-      let s: string;
-      const p = prec === undefined ? undefined : Number(prec);
-      switch (conv) {
-        case "s":
-          s = pyStr(v);
-          if (p !== undefined) s = s.slice(0, p);
-          break;
-        case "r":
-          s = pyStr(typeof v === "string" ? JSON.stringify(v) : v);
-          break;
-        case "d":
-        case "i":
-          s = String(Math.trunc(num(v)));
-          break;
-        case "f":
-        case "F":
-          s = num(v).toFixed(p ?? 6);
-          break;
-        case "e":
-        case "E":
-          s = num(v)
-            .toExponential(p ?? 6)
-            .replace(/e([+-])(\d)$/, "e$10$2");
-          if (conv === "E") s = s.toUpperCase();
-          break;
-        case "g":
-        case "G":
-          s = String(Number(num(v).toPrecision(p ?? 6)));
-          break;
-        case "x":
-        case "X":
-          s = Math.trunc(num(v)).toString(16);
-          if (conv === "X") s = s.toUpperCase();
-          break;
-        case "o":
-          s = Math.trunc(num(v)).toString(8);
-          break;
-        default:
-          s = typeof v === "number" ? String.fromCodePoint(v) : pyStr(v);
-      }
-      if (flags.includes("+") && /[difeEgG]/.test(conv) && !s.startsWith("-")) s = `+${s}`;
-      const w = width === undefined || width === "*" ? 0 : Number(width);
-      if (s.length < w) {
-        if (flags.includes("-")) s = s.padEnd(w);
-        else if (flags.includes("0") && /[difeEgGxXo]/.test(conv)) {
-          const neg = s.startsWith("-") || s.startsWith("+");
-          s = neg ? s[0] + s.slice(1).padStart(w - 1, "0") : s.padStart(w, "0");
-        } else s = s.padStart(w);
-      }
-      return s;
-    },
-  );
-  if (!isDict(arg) && ai < args.length && arg instanceof PyTuple)
-    fail("not all arguments converted during string formatting");
-  return out;
-}
-
 /** Renders a template against a context (a document's fields), as lm-eval's `apply_template`. */
 export function renderTemplate(source: string, ctx: Record<string, unknown>, where: string): string {
   const program = compileTemplate(source, where);
@@ -586,6 +440,3 @@ export function evaluateExpression(expr: string, ctx: Record<string, unknown>, w
     throw new ModelmapError("template", `${where}: expression '${expr}': ${(e as Error).message}`);
   }
 }
-
-/** `len()` for callers outside the interpreter. */
-export { pyLen };

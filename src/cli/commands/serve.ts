@@ -1,6 +1,6 @@
-import { createApp } from "../../server/app.ts";
-import { listen } from "../../server/listen.ts";
-import { ROUTE_MODULES } from "../../server/routes.ts";
+import { createApp } from "../../http/app.ts";
+import { listen } from "../../http/listen.ts";
+import { ROUTE_MODULES } from "../../http/routes/index.ts";
 import { type Command, parseFlags, parseNumberFlag } from "../command.ts";
 
 export const serveCommand: Command = {

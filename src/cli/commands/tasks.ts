@@ -4,6 +4,7 @@ import { stringify } from "yaml";
 import { ModelmapError } from "../../core/errors.ts";
 import { PythonRandom } from "../../core/python-random.ts";
 import { checkTaskData, dataContext, loadRegistry, resolveDataDir } from "../../runner/service.ts";
+import { taskCatalog } from "../../runner/views.ts";
 import { type ProblemReason, TaskRegistry } from "../../tasks/loader.ts";
 import { formatRequestLine, taskRequests } from "../../tasks/requests.ts";
 import { dataSource } from "../../tasks/task-data.ts";
@@ -46,31 +47,14 @@ skipped with a count on stderr ('modelmap tasks validate DIR' lists them).`,
     const tasks = [...reg.tasks.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
     const groups = [...reg.groups.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
     if (values.format === "json") {
-      ctx.stdout.write(
-        `${JSON.stringify(
-          {
-            tasks: tasks.map((t) => ({
-              name: t.name,
-              alias: t.config.task_alias ?? null,
-              output_type: t.config.output_type ?? "generate_until",
-              tags: t.tags,
-              categories: t.categories,
-              num_fewshot: t.config.num_fewshot ?? 0,
-              file: t.file,
-            })),
-            groups: groups.map((g) => ({
-              name: g.name,
-              alias: g.config.group_alias ?? null,
-              tasks: g.config.task,
-              file: g.file,
-            })),
-            tags: reg.tags(),
-            problems: reg.problems.length,
-          },
-          null,
-          2,
-        )}\n`,
-      );
+      // The catalog `GET /api/eval/tasks` answers, plus each task's file (the server does not show local paths).
+      const catalog = taskCatalog(reg);
+      const out = {
+        ...catalog,
+        tasks: catalog.tasks.map((t) => ({ ...t, file: reg.tasks.get(t.name)?.file })),
+        problems: reg.problems.length,
+      };
+      ctx.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       problemsNote(reg, ctx);
       return 0;
     }
