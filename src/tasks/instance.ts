@@ -220,8 +220,7 @@ export class TaskPrompter {
   private isMultipleInput(doc: Doc): boolean {
     if (this.multipleInput === undefined) {
       const hasChoices = this.cfg.doc_to_choice !== undefined && this.cfg.doc_to_choice !== null;
-      const t = this.fields.text(doc);
-      this.multipleInput = hasChoices && typeof t === "number";
+      this.multipleInput = hasChoices && typeof this.fields.text(doc) === "number";
     }
     return this.multipleInput;
   }
@@ -245,6 +244,19 @@ export class TaskPrompter {
     const cfg = this.cfg;
     const outputType = cfg.output_type ?? "generate_until";
     const repeats = cfg.repeats ?? 1;
+    if (outputType === "loglikelihood_rolling") {
+      // The whole target, without context (lm-eval builds a context it never sends).
+      const text = this.text(this.fields.target(doc), "doc_to_target", docId);
+      return {
+        docId,
+        gold: "",
+        multiInput: false,
+        requests: [{ kind: "rolling", text }],
+        target: text,
+        repeats,
+        words: text.split(/\s+/u).length,
+      };
+    }
     const multipleInput = this.isMultipleInput(doc);
     const messages = this.prefixMessages(doc, docId);
     const genPrefix = this.prefixOf(doc, cfg.gen_prefix, true);
@@ -334,17 +346,7 @@ export class TaskPrompter {
         repeats,
       };
     }
-    // loglikelihood_rolling: the whole target, without context.
-    const text = this.text(target, "doc_to_target", docId);
-    return {
-      docId,
-      gold: "",
-      multiInput: false,
-      requests: [{ kind: "rolling", text }],
-      target,
-      repeats,
-      words: text.split(/\s+/u).length,
-    };
+    throw new ModelmapError("input", `task '${this.task.name}': unknown output_type '${outputType}'`);
   }
 }
 
