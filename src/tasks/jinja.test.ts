@@ -96,6 +96,8 @@ const PYTHON_JINJA: Array<[string, Record<string, unknown>, string]> = [
   ["{{ q }}{{ '\\n' }}{{ \"tab\\there\" }}", { q: "Q" }, "Q\ntab\there"],
   ["{% if a %}A{% elif b %}B{% else %}C{% endif %}", { a: 0, b: "" }, "C"],
   ["{{ x.split('\\n')[0] }} {{ x.splitlines() }}", { x: "l1\nl2\r\nl3" }, "l1 ['l1', 'l2', 'l3']"],
+  // An unknown escape stays as it is in Python (here a regex).
+  ["{{ x | regex_replace('\\[.*?\\]', '') }}|{{ '\\d' }}", { x: "a [b] c" }, "a  c|\\d"],
 ];
 
 test("templates render as Python's Jinja2 renders them (lm-eval's environment)", () => {

@@ -38,13 +38,52 @@ type Program = { type: "Program"; body: Node[] };
 
 const cache = new Map<string, Program>();
 
+const KNOWN_ESCAPES = new Set(["n", "t", "r", "b", "f", "v", "'", '"', "\\", "x", "u"]);
+
+/**
+ * Python keeps an unknown escape in a string literal (`'\\['` stays a backslash and a bracket, as regexes in
+ * `regex_replace` need); @huggingface/jinja's lexer refuses it. Doubling the backslash of unknown escapes inside
+ * `{{ }}` and `{% %}` string literals gives that lexer the text Python reads.
+ */
+function escapeUnknownEscapes(src: string): string {
+  let out = "";
+  let i = 0;
+  while (i < src.length) {
+    const open = src.slice(i, i + 2);
+    if (open !== "{{" && open !== "{%") {
+      out += src[i++];
+      continue;
+    }
+    const close = open === "{{" ? "}}" : "%}";
+    out += open;
+    i += 2;
+    let quote: string | undefined;
+    while (i < src.length) {
+      const c = src[i] as string;
+      if (quote) {
+        if (c === "\\") {
+          const next = src[i + 1] ?? "";
+          out += KNOWN_ESCAPES.has(next) ? c + next : `\\\\${next}`;
+          i += 2;
+          continue;
+        }
+        if (c === quote) quote = undefined;
+      } else if (c === "'" || c === '"') quote = c;
+      else if (src.startsWith(close, i)) break;
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
 /** Parses a template once (cached). */
 export function compileTemplate(source: string, where: string): Program {
   let p = cache.get(source);
   if (p) return p;
   // Jinja normalises newlines; its lexer (unlike the chat-template one) keeps a trailing newline, and
   // @huggingface/jinja's always drops one, so give it one to drop.
-  const src = `${source.replace(/\r\n?/g, "\n")}\n`;
+  const src = `${escapeUnknownEscapes(source.replace(/\r\n?/g, "\n"))}\n`;
   try {
     p = parse(tokenize(src, {})) as unknown as Program;
   } catch (e) {
