@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { ModelmapError } from "../core/errors.ts";
-import { HOOK_MODULES, lookupHook, sha256Hex } from "./hooks/registry.ts";
+import { HOOK_MODULES, type HookLookup, moduleByHash, sha256Hex } from "./hooks/registry.ts";
 import type { HookFunction, HookKind, HookModule } from "./hooks/types.ts";
 import type { FunctionRef } from "./pyyaml.ts";
 
@@ -20,18 +20,27 @@ export interface BoundHook {
 const PYTHON_HOOKS_HINT =
   "modelmap runs lm-eval's Python hooks only through native versions of known hook files; --python-hooks (opt-in) runs the Python function instead";
 
-/** Module files are read once per version (hundreds of task files share one utils.py). */
-const moduleBytes = new Map<string, { stamp: string; bytes: Buffer | null }>();
+/** Module files are read and hashed once per version (hundreds of task files share one utils.py). */
+const moduleFiles = new Map<string, { stamp: string; sha: string | null }>();
 
-function readModule(path: string): Buffer | null {
+function moduleSha(path: string): string | null {
   const st = existsSync(path) ? statSync(path) : undefined;
   const stamp = st ? `${st.mtimeMs}:${st.size}` : "absent";
-  const hit = moduleBytes.get(path);
-  if (hit && hit.stamp === stamp) return hit.bytes;
-  const bytes = st ? readFileSync(path) : null;
-  if (moduleBytes.size > 2000) moduleBytes.clear();
-  moduleBytes.set(path, { stamp, bytes });
-  return bytes;
+  const hit = moduleFiles.get(path);
+  if (hit && hit.stamp === stamp) return hit.sha;
+  const sha = st ? sha256Hex(readFileSync(path)) : null;
+  if (moduleFiles.size > 2000) moduleFiles.clear();
+  moduleFiles.set(path, { stamp, sha });
+  return sha;
+}
+
+/** `lookupHook` for a module whose hash is known (the registry's own lookup hashes the bytes on every call). */
+function lookupHookByHash(sha: string, name: string, modules: readonly HookModule[]): HookLookup {
+  const module = moduleByHash(sha, modules);
+  if (!module) return { ok: false, reason: "unknown-module" };
+  const fn = module.functions[name];
+  if (!fn) return { ok: false, reason: "unknown-function", known: Object.keys(module.functions).sort() };
+  return { ok: true, module, fn };
 }
 
 /**
@@ -62,15 +71,14 @@ export function bindHook(
   if (ref.module === "")
     throw new ModelmapError("input", `'!function ${ref.ref}' names no module (expected MODULE.FUNCTION)`, { location });
   const path = moduleFile(ref);
-  const bytes = readModule(path);
+  const sha = moduleSha(path);
   const shown = relative(dirname(ref.file), path) || path;
-  if (bytes === null)
+  if (sha === null)
     throw new ModelmapError("input", `'!function ${ref.ref}': the module file ${shown} does not exist`, {
       location,
       hint: "lm-eval looks for MODULE.py next to the YAML file that names it",
     });
-  const found = lookupHook(bytes, ref.name, modules);
-  const sha = sha256Hex(bytes);
+  const found = lookupHookByHash(sha, ref.name, modules);
   if (!found.ok) {
     const why =
       found.reason === "unknown-module"
