@@ -8,8 +8,12 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { runEval } from "../src/runner/run-eval.ts";
+import { loadRegistry } from "../src/runner/service.ts";
+import { openStore } from "../src/store/sqlite/index.ts";
 import { runCaptured } from "./support/cli.ts";
 import { GOLDEN, lmEvalTasks, SHARED_DATA } from "./support/lmeval-tree.ts";
+import { ScriptedBackend } from "./support/scripted-backend.ts";
 
 test("tasks validate on lm_eval/tasks: one line per refused file, counts, exit 2 only for invalid files", async () => {
   const tree = lmEvalTasks();
@@ -83,4 +87,33 @@ test("tasks show names the data and how the local copy differs from the hub's", 
   assert.equal(missing.code, 0, missing.err);
   assert.match(missing.out, /# data: .*no local copy of the dataset Rowan\/hellaswag/);
   assert.match(missing.out, /# hook utils\.process_docs: native process_docs/);
+});
+
+test("eval runs lm-eval's unchanged task files on the local data (scripted backend)", async () => {
+  const tree = lmEvalTasks();
+  const reg = loadRegistry([join(tree, "gsm8k"), join(tree, "arc"), join(tree, "leaderboard", "bbh_mc")]);
+  const { tasks } = reg.resolve(["gsm8k", "arc_challenge", "leaderboard_bbh_boolean_expressions"]);
+  assert.deepEqual(
+    tasks.map((t) => t.file.includes("lm_eval/tasks")),
+    [true, true, true],
+  );
+  const store = openStore(":memory:");
+  try {
+    const out = await runEval(store, new ScriptedBackend(), {
+      modelId: "scripted",
+      tasks,
+      groups: [],
+      dataDir: SHARED_DATA,
+      prompt: { chatTemplate: false, fewshotAsMultiturn: false, seed: 1234 },
+      limit: 3,
+    });
+    for (const t of tasks) {
+      assert.equal(out.results[t.name]?.n, 3, t.name);
+      assert.equal(out.results[t.name]?.n_errors, 0, t.name);
+    }
+    assert.ok("exact_match,strict-match" in (out.results.gsm8k ?? {}));
+    assert.ok("acc_norm,none" in (out.results.arc_challenge ?? {}));
+  } finally {
+    store.close();
+  }
 });
