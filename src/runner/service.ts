@@ -13,7 +13,7 @@ import type { EvalRunRecord } from "../store/evals.ts";
 import type { Store } from "../store/store.ts";
 import { loadDatasetMaps } from "../tasks/dataset-map.ts";
 import { effectiveNumFewshot, type PromptOptions } from "../tasks/instance.ts";
-import { type LoadedTask, TaskRegistry } from "../tasks/loader.ts";
+import { type LoadedTask, type LoadOptions, TaskRegistry } from "../tasks/loader.ts";
 import { type DataContext, openPrompter } from "../tasks/task-data.ts";
 import type { ProgressSink } from "./progress.ts";
 import { type EvalOutcome, runEval } from "./run-eval.ts";
@@ -39,8 +39,8 @@ export function looksInstructTuned(name: string): boolean {
   return /(instruct|[-_.]chat|[-_.]it\b|[-_.]sft|[-_.]dpo|[-_.]rlhf)/i.test(name);
 }
 
-export function loadRegistry(extraDirs: string[] = []): TaskRegistry {
-  return TaskRegistry.load([BUILTIN_TASKS_DIR, ...extraDirs]);
+export function loadRegistry(extraDirs: string[] = [], opts: LoadOptions = {}): TaskRegistry {
+  return TaskRegistry.load([BUILTIN_TASKS_DIR, ...extraDirs], opts);
 }
 
 export function dataContext(dataDir: string, datasetMaps: string[] = []): DataContext {
@@ -50,6 +50,8 @@ export function dataContext(dataDir: string, datasetMaps: string[] = []): DataCo
 export interface EvalRequest {
   tasks: string[];
   tasksDirs?: string[];
+  /** `--python-hooks`: run hooks without a native version in python3 (CLI only). */
+  pythonHooks?: boolean;
   dataDir: string;
   /** Dataset map files besides the shipped one. */
   datasetMaps?: string[];
@@ -104,7 +106,7 @@ export async function evaluate(
   modelId: string,
   req: EvalRequest,
 ): Promise<EvalOutcome & { resultsFile?: string }> {
-  const reg = loadRegistry(req.tasksDirs);
+  const reg = loadRegistry(req.tasksDirs, req.pythonHooks ? { pythonHooks: {} } : {});
   const { tasks, groups } = reg.resolve(req.tasks);
   if (!req.prompt.chatTemplate && (looksInstructTuned(backend.identity.name) || looksInstructTuned(modelId)))
     req.warn?.(

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { ModelmapError } from "../core/errors.ts";
+import { type PythonHook, type PythonHookOptions, pythonHook } from "./hooks/python.ts";
 import { HOOK_MODULES, type HookLookup, moduleByHash, sha256Hex } from "./hooks/registry.ts";
 import type { HookFunction, HookKind, HookModule } from "./hooks/types.ts";
 import type { FunctionRef } from "./pyyaml.ts";
@@ -15,6 +16,8 @@ export interface BoundHook {
   fn: HookFunction;
   /** sha256 of the module file: part of the task's hash. */
   moduleSha256: string;
+  /** Set when the hook runs in python3 (`--python-hooks`) rather than natively. */
+  python?: PythonHook;
 }
 
 const PYTHON_HOOKS_HINT =
@@ -66,6 +69,8 @@ export function bindHook(
   field: string,
   expect: HookKind | undefined,
   modules: readonly HookModule[] = HOOK_MODULES,
+  /** `--python-hooks`: a hook without a native version runs in python3 (never on the server). */
+  python?: PythonHookOptions,
 ): BoundHook {
   const location = { file: ref.file, line: ref.line, field };
   if (ref.module === "")
@@ -79,6 +84,10 @@ export function bindHook(
       hint: "lm-eval looks for MODULE.py next to the YAML file that names it",
     });
   const found = lookupHookByHash(sha, ref.name, modules);
+  if (!found.ok && python !== undefined && expect !== undefined) {
+    const ph = pythonHook({ file: path, name: ref.name, location }, expect, python);
+    return { ref, fn: ph.hook, moduleSha256: sha, python: ph };
+  }
   if (!found.ok) {
     const why =
       found.reason === "unknown-module"

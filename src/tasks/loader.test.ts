@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -83,6 +84,21 @@ test("!function: an unknown hook names file, line and function and says how to r
   const wrong: HookModule = { ...module, functions: { choices: { kind: "doc_to_text", fn: () => "" } } };
   writeFileSync(join(d, "utils.py"), utils);
   assert.match(errorOf(() => loadTaskFile(join(d, "f.yaml"), { hookModules: [wrong] })).message, /doc_to_text hook/);
+});
+
+test("--python-hooks binds a hook without a native version to python3 (opt-in)", (t) => {
+  if (spawnSync("python3", ["--version"]).status !== 0) return t.skip("python3 is not installed");
+  const d = dir({
+    "f.yaml": `${BASE}doc_to_choice: !function utils.choices\n`,
+    "utils.py": "def choices(doc):\n    return [doc['a'].upper(), doc['b']]\n",
+  });
+  assert.equal(errorOf(() => loadTaskFile(join(d, "f.yaml"))).code, "unsupported");
+  const task = loadTaskFile(join(d, "f.yaml"), { pythonHooks: {} });
+  assert.equal(task.kind, "task");
+  const bound = task.kind === "task" ? [...task.hooks.values()][0] : undefined;
+  assert.ok(bound?.python, "bound to python3");
+  assert.equal(bound?.fn.kind, "doc_to_choice");
+  if (bound?.fn.kind === "doc_to_choice") assert.deepEqual(bound.fn.fn({ a: "x", b: "y" }), ["X", "y"]);
 });
 
 test("include merges templates in order (also a list); the including file wins; errors point into the included file", () => {

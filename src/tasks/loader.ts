@@ -11,6 +11,7 @@ import type { z } from "zod";
 import { fieldPath, ModelmapError } from "../core/errors.ts";
 import { hashOf } from "../core/hash.ts";
 import { type BoundHook, bindHook } from "./hook-binding.ts";
+import type { PythonHookOptions } from "./hooks/python.ts";
 import { HOOK_MODULES } from "./hooks/registry.ts";
 import type { HookKind, HookModule } from "./hooks/types.ts";
 import { FunctionRef, lineOf, type PyYamlFile, readPyYaml } from "./pyyaml.ts";
@@ -198,27 +199,23 @@ function expectedKind(path: ReadonlyArray<string | number>): HookKind | undefine
   }
 }
 
-function bindAll(
-  value: unknown,
-  path: Array<string | number>,
-  out: Map<FunctionRef, BoundHook>,
-  modules: readonly HookModule[],
-): void {
+function bindAll(value: unknown, path: Array<string | number>, out: Map<FunctionRef, BoundHook>, opts: Binding): void {
   if (value instanceof FunctionRef) {
-    out.set(value, bindHook(value, fieldPath(path), expectedKind(path), modules));
+    out.set(value, bindHook(value, fieldPath(path), expectedKind(path), opts.modules, opts.python));
   } else if (Array.isArray(value)) {
-    for (const [i, v] of value.entries()) bindAll(v, [...path, i], out, modules);
+    for (const [i, v] of value.entries()) bindAll(v, [...path, i], out, opts);
   } else if (value && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) bindAll(v, [...path, k], out, modules);
+    for (const [k, v] of Object.entries(value)) bindAll(v, [...path, k], out, opts);
   }
 }
 
+interface Binding {
+  modules: readonly HookModule[];
+  python?: PythonHookOptions;
+}
+
 /** Builds one task from its merged config (and a group's overrides, as lm-eval's TaskFactory does). */
-function buildTask(
-  m: Merged,
-  overrides: Record<string, unknown> | undefined,
-  modules: readonly HookModule[],
-): LoadedTask {
+function buildTask(m: Merged, overrides: Record<string, unknown> | undefined, binding: Binding): LoadedTask {
   const raw: Record<string, unknown> = { ...m.value, ...(overrides ?? {}) };
   for (const key of ["group", "task_list"]) delete raw[key];
   if ("class" in raw)
@@ -234,7 +231,7 @@ function buildTask(
   const config = validate(TaskConfig, raw, m);
   // Hooks first: a file whose hooks have no native version is refused for that, whatever else it asks for.
   const hooks = new Map<FunctionRef, BoundHook>();
-  bindAll(config, [], hooks, modules);
+  bindAll(config, [], hooks, binding);
   checkSupported(config, (path) => locate(m, path));
   const plain = JSON.parse(JSON.stringify(config)) as unknown;
   const hookShas = [...hooks.values()].map((h) => `${h.ref.ref}:${h.moduleSha256}`).sort();
@@ -288,6 +285,12 @@ interface GroupMemberRef {
 export interface LoadOptions {
   /** The native hook modules `!function` tags may bind to (default: every registered one). */
   hookModules?: readonly HookModule[];
+  /** `--python-hooks` (CLI only, opt-in): hooks without a native version run in a python3 child process. */
+  pythonHooks?: PythonHookOptions;
+}
+
+function bindingOf(opts: LoadOptions): Binding {
+  return { modules: opts.hookModules ?? HOOK_MODULES, ...(opts.pythonHooks ? { python: opts.pythonHooks } : {}) };
 }
 
 export class TaskRegistry {
@@ -303,10 +306,10 @@ export class TaskRegistry {
   private readonly problemByName = new Map<string, Problem>();
   /** Tags of refused tasks: naming such a tag reports why its tasks were refused. */
   private readonly refusedTags = new Map<string, Problem>();
-  private readonly hookModules: readonly HookModule[];
+  private readonly binding: Binding;
 
   constructor(opts: LoadOptions = {}) {
-    this.hookModules = opts.hookModules ?? HOOK_MODULES;
+    this.binding = bindingOf(opts);
   }
 
   /** Loads every `*.yaml` under the directories; later directories override earlier ones. */
@@ -352,7 +355,7 @@ export class TaskRegistry {
           const groupValue = Object.fromEntries(Object.entries(v).filter(([k]) => GROUP_KEYS.has(k)));
           const config = validate(GroupConfig, groupValue, m);
           this.add({ kind: "group", name: config.group, file, config, overrides });
-        } else this.add(buildTask(m, undefined, this.hookModules));
+        } else this.add(buildTask(m, undefined, this.binding));
         this.merged.set(file, m);
         this.files.push({ file, kind: isGroup ? "group" : "task", ...(name ? { name } : {}) });
       } catch (e) {
@@ -456,7 +459,7 @@ export class TaskRegistry {
             buildTask(
               { ...this.mergedOf(g), value: {} },
               { ...overrides, ...mem.inline, task: mem.name },
-              this.hookModules,
+              this.binding,
             ),
           );
         }
@@ -479,7 +482,7 @@ export class TaskRegistry {
     if (keys.length === 0) return t;
     const m = this.merged.get(t.file);
     if (!m) return t;
-    return buildTask(m, overrides, this.hookModules);
+    return buildTask(m, overrides, this.binding);
   }
 
   private expand(
@@ -566,5 +569,5 @@ export function loadTaskFile(file: string, opts: LoadOptions = {}): LoadedTask |
     throw new ModelmapError("input", "neither 'task' nor 'group': an include-only template, not a task", {
       location: { file: abs, line: 1 },
     });
-  return buildTask(m, undefined, opts.hookModules ?? HOOK_MODULES);
+  return buildTask(m, undefined, bindingOf(opts));
 }

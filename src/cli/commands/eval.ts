@@ -25,6 +25,7 @@ an interrupted run (even after kill -9) from the request cache, with identical r
   --include-path DIR       extra directory of task YAMLs, e.g. an lm-eval checkout's lm_eval/tasks (repeatable;
                            its tasks override built-in ones of the same name; --tasks-dir is an alias)
   --dataset-map FILE       local copies of hub datasets (YAML, as tasks/dataset-map.yaml; repeatable, later wins)
+  --python-hooks           run !function hooks that have no native version in a python3 child process (opt-in)
   --limit N                only the first N documents of each task
   --seed N                 few-shot sampling seed (default 1234)
   --num-fewshot N          override every task's num_fewshot
@@ -93,6 +94,7 @@ export const evalCommand: Command = {
         "include-path": { type: "string", multiple: true },
         "tasks-dir": { type: "string", multiple: true },
         "dataset-map": { type: "string", multiple: true },
+        "python-hooks": { type: "boolean" },
         limit: { type: "string" },
         seed: { type: "string" },
         "num-fewshot": { type: "string" },
@@ -141,6 +143,7 @@ export const evalCommand: Command = {
         tasks,
         ...(includePaths(values).length > 0 ? { tasksDirs: includePaths(values).map((d) => resolve(ctx.cwd, d)) } : {}),
         ...(values["dataset-map"] ? { datasetMaps: values["dataset-map"].map((f) => resolve(ctx.cwd, f)) } : {}),
+        ...(values["python-hooks"] ? { pythonHooks: true } : {}),
         dataDir: resolveDataDir(ctx.cwd, values["data-dir"], config?.config.data_dir, ctx.env),
         prompt: {
           chatTemplate,

@@ -10,18 +10,25 @@ import { formatRequestLine, taskRequests } from "../../tasks/requests.ts";
 import { dataSource } from "../../tasks/task-data.ts";
 import { type CliContext, type Command, parseFlags, parseNumberFlag } from "../command.ts";
 
-/** `--include-path DIR` (lm-eval's flag) and its older alias `--tasks-dir DIR`, both repeatable. */
+/**
+ * `--include-path DIR` (lm-eval's flag) and its older alias `--tasks-dir DIR`, both repeatable; `--python-hooks`
+ * (opt-in) runs `!function` hooks without a native version in python3.
+ */
 const INCLUDE_FLAGS = {
   "include-path": { type: "string", multiple: true },
   "tasks-dir": { type: "string", multiple: true },
+  "python-hooks": { type: "boolean" },
 } as const;
 
 export function includePaths(values: { "include-path"?: string[]; "tasks-dir"?: string[] }): string[] {
   return [...(values["include-path"] ?? []), ...(values["tasks-dir"] ?? [])];
 }
 
-function registryWith(dirs: string[], ctx: CliContext): TaskRegistry {
-  const reg = loadRegistry(dirs.map((d) => resolve(ctx.cwd, d)));
+function registryWith(dirs: string[], ctx: CliContext, pythonHooks?: boolean): TaskRegistry {
+  const reg = loadRegistry(
+    dirs.map((d) => resolve(ctx.cwd, d)),
+    pythonHooks ? { pythonHooks: {} } : {},
+  );
   for (const n of reg.notices) if (n.includes("overrides")) ctx.stderr.write(`notice: ${n}\n`);
   return reg;
 }
@@ -43,7 +50,7 @@ lm-eval checkout's lm_eval/tasks loads unchanged; --tasks-dir is an alias). A fi
 skipped with a count on stderr ('modelmap tasks validate DIR' lists them).`,
   run(argv, ctx) {
     const { values } = parseFlags("tasks list", argv, { ...INCLUDE_FLAGS, format: { type: "string" } }, false);
-    const reg = registryWith(includePaths(values), ctx);
+    const reg = registryWith(includePaths(values), ctx, values["python-hooks"]);
     const tasks = [...reg.tasks.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
     const groups = [...reg.groups.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
     if (values.format === "json") {
@@ -86,7 +93,7 @@ from (and how that copy differs from the hub's, when it does).`,
     });
     const name = positionals[0];
     if (!name) throw new ModelmapError("usage", "tasks show: give a task name");
-    const reg = registryWith(includePaths(values), ctx);
+    const reg = registryWith(includePaths(values), ctx, values["python-hooks"]);
     const g = reg.groups.get(name);
     if (g) {
       ctx.stdout.write(`# ${g.file}\n${stringify(JSON.parse(JSON.stringify(g.config)))}`);
@@ -129,7 +136,8 @@ const REAL_ERRORS: ReadonlySet<ProblemReason> = new Set(["yaml", "include", "sch
 const tasksValidate: Command = {
   name: "tasks validate",
   summary: "check task YAML files against the schema (and their data)",
-  usage: `usage: modelmap tasks validate [FILE|DIR]... [--data-dir DIR] [--dataset-map FILE]... [--format text|json]
+  usage: `usage: modelmap tasks validate [FILE|DIR]... [--data-dir DIR] [--dataset-map FILE]... [--python-hooks]
+                              [--format text|json]
 
 Validates task and group files (default: the built-in tasks), e.g. an lm-eval checkout's lm_eval/tasks. Prints
 one line per refused file with its reason (file, line, field), then counts. Files refused for what modelmap does
@@ -138,14 +146,21 @@ but are not errors; exit code 2 when a file is invalid (YAML, schema, include, g
 each task's first document is also read and its requests built.`,
   async run(argv, ctx) {
     const { positionals, values } = parseFlags("tasks validate", argv, {
+      "python-hooks": { type: "boolean" },
       "data-dir": { type: "string" },
       "dataset-map": { type: "string", multiple: true },
       format: { type: "string" },
     });
     for (const p of positionals)
       if (!existsSync(resolve(ctx.cwd, p))) throw new ModelmapError("not_found", `no such file or directory: ${p}`);
+    const opts = values["python-hooks"] ? { pythonHooks: {} } : {};
     const reg =
-      positionals.length === 0 ? loadRegistry() : TaskRegistry.load(positionals.map((p) => resolve(ctx.cwd, p)));
+      positionals.length === 0
+        ? loadRegistry([], opts)
+        : TaskRegistry.load(
+            positionals.map((p) => resolve(ctx.cwd, p)),
+            opts,
+          );
     const byReason = new Map<string, number>();
     let real = 0;
     for (const p of reg.problems) {
@@ -208,13 +223,14 @@ const tasksRequests: Command = {
   name: "tasks requests",
   summary: "print the requests an evaluation would send, without a model",
   usage: `usage: modelmap tasks requests TASK[,TASK...] [--limit N] [--num-fewshot N] [--seed N] [--include-path DIR]...
-                              [--data-dir DIR] [--dataset-map FILE]... [--format jsonl]
+                              [--data-dir DIR] [--dataset-map FILE]... [--python-hooks] [--format jsonl]
 
 Builds every request of the task's documents (a group or tag: of each of its tasks) exactly as an evaluation
 without a chat template sends them, one JSON line per request in lm-eval's layout: task, doc_id, idx,
 request_type, context, continuation, gen_kwargs, target, num_fewshot, fewshot_seed (as lm-eval's --write_out
 and the golden files in shared/data/lmeval_golden). Hub datasets are read through the dataset map
-(tasks/dataset-map.yaml, plus --dataset-map files) from --data-dir.`,
+(tasks/dataset-map.yaml, plus --dataset-map files) from --data-dir. --python-hooks (opt-in) runs !function hooks
+that have no native version in a python3 child process (network off, time limit).`,
   async run(argv, ctx) {
     const { values, positionals } = parseFlags("tasks requests", argv, {
       ...INCLUDE_FLAGS,
@@ -236,7 +252,7 @@ and the golden files in shared/data/lmeval_golden). Hub datasets are read throug
     const limit = parseNumberFlag("tasks requests", "--limit", values.limit, { int: true, min: 1 });
     const numFewshot = parseNumberFlag("tasks requests", "--num-fewshot", values["num-fewshot"], { int: true, min: 0 });
     const seed = parseNumberFlag("tasks requests", "--seed", values.seed, { int: true, min: 0 }) ?? 1234;
-    const reg = registryWith(includePaths(values), ctx);
+    const reg = registryWith(includePaths(values), ctx, values["python-hooks"]);
     const { tasks } = reg.resolve(names);
     const dctx = {
       ...dataContext(
