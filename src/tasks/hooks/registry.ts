@@ -3,6 +3,8 @@
  * (one import and one entry in `HOOK_MODULES`) when it is written; the loader never names a module itself.
  */
 import { createHash } from "node:crypto";
+import { leaderboardIfeval } from "./leaderboard-ifeval.ts";
+import { leaderboardMath } from "./leaderboard-math.ts";
 import { bbh } from "./modules/bbh.ts";
 import { gpqaLeaderboard } from "./modules/gpqa.ts";
 import { hellaswag } from "./modules/hellaswag.ts";
@@ -22,6 +24,8 @@ export const HOOK_MODULES: readonly HookModule[] = [
   musr,
   gpqaLeaderboard,
   mmluProLeaderboard,
+  leaderboardIfeval,
+  leaderboardMath,
 ];
 
 export function sha256Hex(bytes: Uint8Array | string): string {
