@@ -4,6 +4,7 @@
  * refused when it is loaded, with the field that asks for it, rather than failing (or silently differing) mid-run.
  */
 import { ModelmapError } from "../core/errors.ts";
+import { AGGREGATION_NAMES } from "./aggregations.ts";
 import { FILTER_NAMES } from "./filters.ts";
 import { METRIC_NAMES } from "./metrics.ts";
 import { FunctionRef } from "./pyyaml.ts";
@@ -11,6 +12,7 @@ import { GENERATION_KEYS, type TaskConfig } from "./schema.ts";
 
 const FILTERS: ReadonlySet<string> = new Set(FILTER_NAMES);
 const METRICS: ReadonlySet<string> = new Set(METRIC_NAMES);
+const AGGREGATIONS: ReadonlySet<string> = new Set(AGGREGATION_NAMES);
 const GENERATION: ReadonlySet<string> = new Set(GENERATION_KEYS);
 
 type Locate = (path: Array<string | number>) => { file: string; line?: number; field: string };
@@ -28,12 +30,20 @@ export function checkSupported(cfg: TaskConfig, locate: Locate): void {
     refuse(["doc_to_audio"], "multimodal tasks (audio) are not supported");
   if (cfg.use_prompt !== undefined && cfg.use_prompt !== null)
     refuse(["use_prompt"], "promptsource prompts (use_prompt) are not supported; write doc_to_text instead");
+  // With a process_results hook the metric names only label its output (lm-eval looks none of them up).
+  const named = cfg.process_results === undefined || cfg.process_results === null;
   (cfg.metric_list ?? []).forEach((m, i) => {
-    if (typeof m.metric === "string" && !METRICS.has(m.metric))
+    if (named && typeof m.metric === "string" && !METRICS.has(m.metric))
       refuse(
         ["metric_list", i, "metric"],
         `metric '${m.metric}' is not implemented`,
         `implemented: ${METRIC_NAMES.join(", ")}`,
+      );
+    if (typeof m.aggregation === "string" && !AGGREGATIONS.has(m.aggregation))
+      refuse(
+        ["metric_list", i, "aggregation"],
+        `aggregation '${m.aggregation}' is not implemented`,
+        `implemented: ${AGGREGATION_NAMES.join(", ")}`,
       );
     if (m.hf_evaluate) refuse(["metric_list", i, "hf_evaluate"], "Hugging Face evaluate metrics are not supported");
   });
