@@ -278,7 +278,7 @@ class Algebra {
       case "float":
         return this.constant(e.v);
       case "sym":
-        return this.atom(`s:${e.name}`, { kind: "sym" });
+        return this.atom(`s:${e.name}${e.nonreal ? "!" : ""}`, { kind: "sym" });
       case "const":
         if (e.name === "I") {
           this.atoms.set("I", { kind: "I" });
@@ -417,7 +417,7 @@ export function evalComplex(e: Expr, env: Map<string, C>): C {
     case "float":
       return [rToNumber(e.v), 0];
     case "sym": {
-      const v = env.get(e.name);
+      const v = env.get(symKey(e));
       if (!v) throw new Unsupported("unbound");
       return v;
     }
@@ -493,10 +493,12 @@ export function evalComplex(e: Expr, env: Map<string, C>): C {
   }
 }
 
+const symKey = (e: Extract<Expr, { k: "sym" }>) => `${e.name}${e.nonreal ? "!" : ""}`;
+
 /** Fixed sample points: the same inputs always give the same verdict. */
 const SAMPLES: Array<(i: number) => C> = [
   (i) => [0.5 + 0.37 * ((i * 7919) % 11) * 0.1, 0.31 + 0.07 * i],
-  (i) => [1.3 + 0.21 * ((i * 104729) % 13) * 0.1, -0.23 + 0.05 * i],
+  (i) => [-1.3 - 0.21 * ((i * 104729) % 13) * 0.1, -0.23 + 0.05 * i],
   (i) => [0.77 + 0.13 * ((i * 31) % 17) * 0.1, 0.17 - 0.03 * i],
 ];
 
@@ -526,7 +528,7 @@ function numericallyEqual(a: Expr, b: Expr, realSymbols: boolean): boolean {
 }
 
 function symbolsOf(e: Expr, out: string[] = []): string[] {
-  if (e.k === "sym") out.push(e.name);
+  if (e.k === "sym") out.push(symKey(e));
   const kids = e.k === "add" || e.k === "mul" || e.k === "fn" ? e.args : e.k === "pow" ? [e.base, e.exp] : [];
   for (const k of kids) symbolsOf(k, out);
   return out;

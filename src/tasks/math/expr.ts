@@ -17,7 +17,8 @@ export type Expr =
   | { k: "num"; v: Rational }
   /** A decimal literal: sympy's `Float`, kept with the exact value of its digits. */
   | { k: "float"; v: Rational; text: string }
-  | { k: "sym"; name: string }
+  /** `nonreal`: latex2sympy2's `Symbol(name, real=False)` (Math-Verify's "looks complex" texts), another symbol than the real one. */
+  | { k: "sym"; name: string; nonreal?: boolean }
   | { k: "const"; name: "pi" | "E" | "I" | "oo" | "-oo" | "zoo" | "nan" }
   | { k: "add"; args: Expr[] }
   | { k: "mul"; args: Expr[] }

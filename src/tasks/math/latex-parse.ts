@@ -359,7 +359,12 @@ class Parser {
   constructor(
     readonly toks: Tok[],
     readonly d: Dialect,
+    readonly nonreal = false,
   ) {}
+
+  symbol(name: string): Expr {
+    return this.nonreal ? { k: "sym", name, nonreal: true } : { k: "sym", name };
+  }
 
   peek(o = 0): Tok | undefined {
     return this.toks[this.i + o];
@@ -886,7 +891,7 @@ class Parser {
         }
       }
       const name = `${text}${sub}`.toLowerCase();
-      const s: Expr = name === "pi" ? { k: "const", name: "pi" } : { k: "sym", name };
+      const s: Expr = name === "pi" ? { k: "const", name: "pi" } : this.symbol(name);
       return sup ? { k: "pow", base: s, exp: sup } : s;
     }
     if (k.t === "number") {
@@ -901,7 +906,7 @@ class Parser {
     }
     if (k.t === "letter" && k.v === "E") {
       this.i++;
-      return { k: "sym", name: "e" };
+      return this.symbol("e");
     }
     if (k.t === "cmd" && k.v === "\\infty") {
       this.i++;
@@ -1311,7 +1316,7 @@ function elementsToSetOrTuple(groups: Expr[][]): Expr {
 }
 
 /** latex2sympy2_extended's `latex2sympy(latex, normalization_config=None)`; throws LatexParseError where it raises. */
-export function parseLatexL2S(latex: string): Expr {
-  const p = new L2SParser(lex(latex, "l2s"), "l2s");
+export function parseLatexL2S(latex: string, opts: { real?: boolean } = {}): Expr {
+  const p = new L2SParser(lex(latex, "l2s"), "l2s", opts.real === false);
   return p.math(latex);
 }

@@ -11,7 +11,7 @@
  *   6 places, then `simplify(a - b) == 0` (`algebra.ts`, real symbols); two strings compare stripped.
  * Not ported (see docs/decisions/0005-math-verify.md for how often each matters on MATH Level 5): `solve`-based
  * equation comparison, matrices beyond element-wise equality, set-relation conversion (`as_set`), integrals,
- * limits, sums, derivatives, and the 5 s timeouts (nothing here runs long).
+ * limits, sums, derivatives, the 5 s timeouts (nothing here runs long).
  */
 import { simplifiesToZero } from "./algebra.ts";
 import { type Expr, freeSymbols, isRelational, MathDomainError, num, parseDecimal, rat, rToNumber } from "./expr.ts";
@@ -117,15 +117,18 @@ const regexes = () => {
 const COMPLEX =
   /\\mathbb\{C\}|\\i\b|\bi\b|\\text\{i\}|\\mathrm\{i\}|\\imath\b|\\det|\\operatorname\{tr\}|\\operatorname\{rank\}|\\text\{rank\}|\\arg\{|\\Re\{|\\Im\{|\\operatorname\{Re\}|\\operatorname\{Im\}|\\text\{Re\}|\\text\{Im\}/;
 
+/** `latex2sympy(latex, is_real=not should_treat_as_complex(latex))`: `x` in `2x+i` is another symbol than in `2x`. */
+const l2s = (latex: string) => parseLatexL2S(latex, { real: !COMPLEX.test(latex) });
+
 /** `parse_latex_cached`: the whole text, else (no `,`/`;`, three or more `=` parts) the last equation's side. */
 function parseLatexCached(latex: string): Expr {
   try {
-    return parseLatexL2S(latex);
+    return l2s(latex);
   } catch (e) {
     if (!(e instanceof LatexParseError || e instanceof MathDomainError)) throw e;
     if (!latex.includes(",") && !latex.includes(";")) {
       const parts = latex.split(/(?<!\\|<|!|>)=/);
-      if (parts.length > 2) return parseLatexL2S(parts.at(-1) as string);
+      if (parts.length > 2) return l2s(parts.at(-1) as string);
     }
     throw e;
   }
@@ -456,7 +459,8 @@ function setsEq(gold: Expr, pred: Expr): boolean {
   if (a.k === "interval" && b.k === "interval")
     return a.lopen === b.lopen && a.ropen === b.ropen && exprEq(a.lo, b.lo) && exprEq(a.hi, b.hi);
   if (structurallyEqual(a, b)) return true;
-  const seq = (e: Expr) => (e.k === "set" || e.k === "tuple" ? e.args : undefined);
+  // sympy's FiniteSet drops repeated elements ({25/13, 25/13} is {25/13}); a Tuple keeps them.
+  const seq = (e: Expr) => (e.k === "set" ? unique(e.args) : e.k === "tuple" ? e.args : undefined);
   const ga = seq(a);
   const pa = seq(b);
   if (ga && pa) {
@@ -467,6 +471,12 @@ function setsEq(gold: Expr, pred: Expr): boolean {
   if (a.k === "interval" && pa && a.lopen && a.ropen && pa.length === 2) return elementsEq([a.lo, a.hi], pa, false);
   if (b.k === "interval" && ga && b.lopen && b.ropen && ga.length === 2) return elementsEq(ga, [b.lo, b.hi], false);
   return false;
+}
+
+function unique(xs: Expr[]): Expr[] {
+  const out: Expr[] = [];
+  for (const x of xs) if (!out.some((y) => structurallyEqual(x, y))) out.push(x);
+  return out;
 }
 
 /** `a_set.symmetric_difference(b_set).is_empty` for finite sets of numbers sympy can compare. */
