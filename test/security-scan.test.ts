@@ -336,3 +336,18 @@ test("exports carry no secret-set text and no server path", async () => {
   assert.match(files["votes export"] as string, /"source":"judge:sec"/);
   assert.equal((JSON.parse(files["label export"] as string) as unknown[]).length, 4);
 });
+
+test("map sync keeps the blind campaign's votes off the public map", async () => {
+  await cli(["map", "sync"]);
+  const anon = new Client("anonymous");
+  for (const path of ["/api/map", "/arena", "/map"]) {
+    const r = await anon.req("GET", path);
+    assert.equal(r.status, 200, path);
+    assert.ok(!r.text.includes(`label:${campaign}`), `${path} shows the blind campaign's ratings`);
+  }
+  assert.deepEqual(
+    store.capmap.evidence({}).filter((e) => e.metric.startsWith(`label:${campaign}`)),
+    [],
+    "blind votes reached the map",
+  );
+});
