@@ -37,7 +37,8 @@ test("process_results on Level 5: gold parses verify, and realistic responses sc
   const counts: Record<string, [number, number, number]> = {};
   for (const r of mathResponses(level5)) {
     const o = mathProcessResults(r.doc, [r.response]);
-    const c = (counts[r.kind] ??= [0, 0, 0]);
+    counts[r.kind] ??= [0, 0, 0];
+    const c = counts[r.kind] as [number, number, number];
     c[0]++;
     c[1] += o.exact_match;
     c[2] += o.exact_match_original;
