@@ -9,7 +9,7 @@ import type { LabelingRepo } from "./labeling.ts";
 /**
  * The storage interface. Only `store/` imports database drivers; services see this interface. Every call is
  * asynchronous, so that one interface fits an embedded database (SQLite) and a server (PostgreSQL): see
- * docs/decisions/0005-async-store.md. Each domain has its own repository so that one file does not have to know
+ * docs/decisions/0006-async-store.md. Each domain has its own repository so that one file does not have to know
  * everything.
  */
 export interface Store {
