@@ -3,9 +3,11 @@
  * (one import and one entry in `HOOK_MODULES`) when it is written; the loader never names a module itself.
  */
 import { createHash } from "node:crypto";
+import { leaderboardIfeval } from "./leaderboard-ifeval.ts";
+import { leaderboardMath } from "./leaderboard-math.ts";
 import type { HookFunction, HookModule } from "./types.ts";
 
-export const HOOK_MODULES: readonly HookModule[] = [];
+export const HOOK_MODULES: readonly HookModule[] = [leaderboardIfeval, leaderboardMath];
 
 export function sha256Hex(bytes: Uint8Array | string): string {
   return createHash("sha256").update(bytes).digest("hex");
