@@ -43,6 +43,12 @@ function configuredPrimary(cfg: TaskConfig): MetricRef | undefined {
 
 const refKey = (r: MetricRef) => `${r.metric}\u0000${r.filter}`;
 
+/** By metric, then filter: the order lm-eval's keys sort in. */
+function compareRefs(a: MetricRef, b: MetricRef): number {
+  if (a.metric !== b.metric) return a.metric < b.metric ? -1 : 1;
+  return a.filter < b.filter ? -1 : a.filter > b.filter ? 1 : 0;
+}
+
 export interface ScoredForAccumulator {
   scores: Score[];
   error: string | null;
@@ -109,11 +115,7 @@ export class TaskAccumulator {
 
   rows(): MetricValue[] {
     const rows: MetricValue[] = [...this.metrics.values()]
-      .sort((a, b) => {
-        const ka = `${a.ref.metric},${a.ref.filter}`;
-        const kb = `${b.ref.metric},${b.ref.filter}`;
-        return ka < kb ? -1 : ka > kb ? 1 : 0;
-      })
+      .sort((a, b) => compareRefs(a.ref, b.ref))
       .map((m) => ({ ...m.ref, value: num(m.acc.mean), stderr: num(m.acc.stderr) }));
     if (this.cfg.output_type === "loglikelihood_rolling") {
       // Perplexities aggregate over sums, not per-document means; no standard error.
@@ -160,11 +162,7 @@ export function groupResult(name: string, members: Array<{ task: string; result:
   const refs = new Map<string, MetricRef>();
   for (const { result } of members)
     for (const m of result.metrics) refs.set(refKey(m), { metric: m.metric, filter: m.filter });
-  const ordered = [...refs.values()].sort((a, b) => {
-    const ka = `${a.metric},${a.filter}`;
-    const kb = `${b.metric},${b.filter}`;
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
+  const ordered = [...refs.values()].sort(compareRefs);
   const metrics: MetricValue[] = [];
   const macro: MetricValue[] = [];
   for (const ref of ordered) {
