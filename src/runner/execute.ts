@@ -109,7 +109,9 @@ export async function executeBatches(
             stats.backendMs += ms;
             if (signal?.aborted)
               throw new ModelmapError("aborted", "interrupted; run the same command again to resume");
-            const message = (e2 as Error).message || String(e2) || (e as Error).message;
+            const text = (e2 as Error).message || String(e2) || (e as Error).message;
+            // The hint travels with the message: it is what the summary and `runs show` print.
+            const message = e2 instanceof ModelmapError && e2.hint ? `${text} (hint: ${e2.hint})` : text;
             const reason = failureReason(e2);
             repo.recordErrors(runId, [{ key: k, message, reason }]);
             outcomes.set(k, { ok: false, error: message, reason, ms });

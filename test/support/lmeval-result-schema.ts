@@ -15,7 +15,8 @@ const str: Check = (v, p, o) => void (typeof v !== "string" && o.push(`${p}: exp
 const int: Check = (v, p, o) => void (!isInt(v) && o.push(`${p}: expected int, got ${JSON.stringify(v)}`));
 const float: Check = (v, p, o) =>
   void (typeof v !== "number" && o.push(`${p}: expected float, got ${JSON.stringify(v)}`));
-const bool: Check = (v, p, o) => void (typeof v !== "boolean" && o.push(`${p}: expected bool, got ${JSON.stringify(v)}`));
+const bool: Check = (v, p, o) =>
+  void (typeof v !== "boolean" && o.push(`${p}: expected bool, got ${JSON.stringify(v)}`));
 const none: Check = (v, p, o) => void (v !== null && o.push(`${p}: expected None, got ${JSON.stringify(v)}`));
 const any: Check = () => {};
 
@@ -36,7 +37,7 @@ function list(item: Check): Check {
       o.push(`${p}: expected list, got ${JSON.stringify(v)}`);
       return;
     }
-    v.forEach((x, i) => item(x, `${p}[${i}]`, o));
+    for (const [i, x] of v.entries()) item(x, `${p}[${i}]`, o);
   };
 }
 
