@@ -4,10 +4,10 @@
  * v2), failures grouped by reason; group aggregates as the mean over items and the mean over subtasks.
  */
 import { aggregateGroup, MeanAccumulator, normalizedScore } from "../stats/accuracy.ts";
-import type { FailureCount, GroupResultV1, MetricRef, MetricValue, Score, TaskResultV1 } from "../store/run-log.ts";
+import type { FailureCount, GroupResultV1, MetricRef, MetricValue, TaskResultV1 } from "../store/run-log.ts";
 import type { LoadedTask } from "../tasks/loader.ts";
 import type { TaskConfig } from "../tasks/schema.ts";
-import { defaultMetrics } from "./score.ts";
+import { defaultMetrics, type ScoredForAccumulator } from "./score.ts";
 
 const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
@@ -47,15 +47,6 @@ const refKey = (r: MetricRef) => `${r.metric}\u0000${r.filter}`;
 function compareRefs(a: MetricRef, b: MetricRef): number {
   if (a.metric !== b.metric) return a.metric < b.metric ? -1 : 1;
   return a.filter < b.filter ? -1 : a.filter > b.filter ? 1 : 0;
-}
-
-export interface ScoredForAccumulator {
-  scores: Score[];
-  error: string | null;
-  errorReason?: string | undefined;
-  rolling?: { logprob: number; tokens: number; words: number } | undefined;
-  /** Chance of a correct random pick (multiple choice). */
-  chance: number;
 }
 
 export class TaskAccumulator {

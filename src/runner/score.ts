@@ -12,7 +12,6 @@ import { exactMatch, scoreChoices } from "../tasks/metrics.ts";
 import type { MetricSpec, TaskConfig } from "../tasks/schema.ts";
 import type { RequestOutcome } from "./execute.ts";
 import { pyJsonDumps, pyStr } from "./py-format.ts";
-import type { ScoredForAccumulator } from "./results.ts";
 
 const LlValue = z.object({ logprob: z.number(), isGreedy: z.boolean(), tokenCount: z.number() });
 const GenValue = z.object({ text: z.string(), finishReason: z.string() });
@@ -23,6 +22,16 @@ export function defaultMetrics(cfg: TaskConfig): MetricSpec[] {
   if (cfg.output_type === "multiple_choice") return [{ metric: "acc" }, { metric: "acc_norm" }];
   if (cfg.output_type === "generate_until") return [{ metric: "exact_match" }];
   return [{ metric: "word_perplexity" }];
+}
+
+/** What the task's accumulator reads of a scored document. */
+export interface ScoredForAccumulator {
+  scores: Score[];
+  error: string | null;
+  errorReason?: string | undefined;
+  rolling?: { logprob: number; tokens: number; words: number } | undefined;
+  /** Chance of a correct random pick (multiple choice). */
+  chance: number;
 }
 
 export interface ScoredSample extends ScoredForAccumulator {
