@@ -3,22 +3,9 @@
  * `repr` inside containers, and `json.dumps(doc, indent=2, ensure_ascii=False)` for the document hash. JavaScript
  * numbers do not remember whether they were floats, so an integral value prints as a Python int.
  */
+import { pyFloatRepr } from "../tasks/pycompat/str.ts";
 
-/** `repr(float)`: shortest round-trip digits, exponent form below 1e-4 and from 1e16. */
-export function pyFloatRepr(x: number): string {
-  if (Number.isNaN(x)) return "nan";
-  if (x === Number.POSITIVE_INFINITY) return "inf";
-  if (x === Number.NEGATIVE_INFINITY) return "-inf";
-  if (x === 0) return Object.is(x, -0) ? "-0.0" : "0.0";
-  const abs = Math.abs(x);
-  if (abs >= 1e16 || abs < 1e-4) {
-    const [mant, exp] = x.toExponential().split("e") as [string, string];
-    const e = Number(exp);
-    return `${mant}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
-  }
-  const s = String(x);
-  return s.includes(".") ? s : `${s}.0`;
-}
+export { pyFloatRepr };
 
 function pyNumber(x: number): string {
   return Number.isInteger(x) && !Object.is(x, -0) ? String(x) : pyFloatRepr(x);

@@ -6,25 +6,16 @@
 import { aggregateGroup, MeanAccumulator, normalizedScore } from "../stats/accuracy.ts";
 import type { FailureCount, GroupResultV1, MetricRef, MetricValue, TaskResultV1 } from "../store/run-log.ts";
 import type { LoadedTask } from "../tasks/loader.ts";
+import { metricInfo } from "../tasks/metrics.ts";
 import type { TaskConfig } from "../tasks/schema.ts";
 import { defaultMetrics, type ScoredForAccumulator } from "./score.ts";
 
 const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
-/** lm-eval's registered `higher_is_better` of the metrics modelmap computes. */
-const HIGHER_IS_BETTER: Readonly<Record<string, boolean>> = {
-  acc: true,
-  acc_norm: true,
-  exact_match: true,
-  mc1: true,
-  mc2: true,
-  perplexity: false,
-  word_perplexity: false,
-};
-
+/** A metric's `higher_is_better`: the task's own setting, else lm-eval's registered value. */
 export function higherIsBetter(cfg: TaskConfig, metric: string): boolean | null {
   const own = cfg.metric_list?.find((m) => m.metric === metric)?.higher_is_better;
-  return own ?? HIGHER_IS_BETTER[metric] ?? null;
+  return own ?? metricInfo(metric)?.higherIsBetter ?? null;
 }
 
 /** The task's own version: lm-eval's `metadata.version`, else its default for YAML tasks. */

@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { lmevalMathReference, pythonReferenceMissing, sharedDataPath } from "../../../test/support/python-reference.ts";
-import { MATH_FEWSHOT_SAMPLES, mathDocToText, mathProcessDocs } from "../hooks/leaderboard-math.ts";
+import { MATH_FEWSHOT_SAMPLES, mathDocToText, mathProcessDocs } from "../hooks/modules/leaderboard-math.ts";
 import { lookupHook } from "../hooks/registry.ts";
 import {
   evaluateLatex,

@@ -8,9 +8,9 @@
  * rules that `tasks/math/minerva.ts` ports (`processResultV1`). Without a native Math-Verify the loader refuses
  * the task's `process_results` by name and points to `--python-hooks`.
  */
-import { ModelmapError } from "../../core/errors.ts";
-import { lastBoxedOnlyString, removeBoxed } from "../math/minerva.ts";
-import type { Doc, HookModule } from "./types.ts";
+import { ModelmapError } from "../../../core/errors.ts";
+import { lastBoxedOnlyString, removeBoxed } from "../../math/minerva.ts";
+import type { Doc, HookModule } from "../types.ts";
 
 /** sha256 of `leaderboard/math/utils.py` at lm-eval 4e7e0d4. */
 export const LEADERBOARD_MATH_UTILS_SHA256 = "ac7865eec34c588da832eac8f5b2602275cf0b51ee2effa5674ed319d7db104d";

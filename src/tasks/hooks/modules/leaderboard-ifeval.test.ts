@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { sharedDataPath } from "../../../test/support/python-reference.ts";
-import { lookupHook } from "./registry.ts";
+import { sharedDataPath } from "../../../../test/support/python-reference.ts";
+import { lookupHook } from "../registry.ts";
 
 const tarball = sharedDataPath("lm_eval_tasks/lm_eval_tasks.tar.gz");
 const fromTree = (path: string) => execFileSync("tar", ["xzOf", tarball, `lm_eval/tasks/${path}`]);

@@ -7,9 +7,9 @@
  * difference from `leaderboard/ifeval/instructions.py` is in the unregistered RephraseChecker); the port follows
  * that module at lm-eval commit 4e7e0d4.
  */
-import { ModelmapError } from "../../core/errors.ts";
-import { aggInstLevelAcc, IfevalDocSchema, ifevalProcessResults } from "../ifeval/evaluate.ts";
-import type { Doc, HookModule, ProcessedResults } from "./types.ts";
+import { ModelmapError } from "../../../core/errors.ts";
+import { aggInstLevelAcc, IfevalDocSchema, ifevalProcessResults } from "../../ifeval/evaluate.ts";
+import type { Doc, HookModule, ProcessedResults } from "../types.ts";
 
 /** sha256 of `ifeval/utils.py` and `leaderboard/ifeval/utils.py` at lm-eval 4e7e0d4 (the same bytes). */
 export const IFEVAL_UTILS_SHA256 = "1ab8f14808c826f93f2364883487ed63cf4267980bf4761fda8053899c013632";
