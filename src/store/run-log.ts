@@ -92,7 +92,7 @@ export const RunSpecSchema = z.looseObject({
   fewshot_as_multiturn: z.boolean(),
   /** Which chat template and system prompt a configured model renders with; absent in the oldest records. */
   model_prompting: z
-    .strictObject({
+    .looseObject({
       templateSource: z.string(),
       templateName: z.string().optional(),
       templateHash: z.string().optional(),
