@@ -15,7 +15,7 @@ const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
 /** A metric's `higher_is_better`: the task's own setting, else lm-eval's registered value. */
 export function higherIsBetter(cfg: TaskConfig, metric: string): boolean | null {
   const own = cfg.metric_list?.find((m) => m.metric === metric)?.higher_is_better;
-  return own ?? metricInfo(metric)?.higherIsBetter ?? null;
+  return typeof own === "boolean" ? own : (metricInfo(metric)?.higherIsBetter ?? null);
 }
 
 /** The task's own version: lm-eval's `metadata.version`, else its default for YAML tasks. */
@@ -98,7 +98,12 @@ export class TaskAccumulator {
   rows(): MetricValue[] {
     const rows: MetricValue[] = [...this.metrics.values()]
       .sort((a, b) => compareRefs(a.ref, b.ref))
-      .map((m) => ({ ...m.ref, value: num(m.acc.mean), stderr: num(m.acc.stderr) }));
+      .map((m) =>
+        // lm-eval's `perplexity` aggregation: exp(-mean log-likelihood); it reports no closed-form stderr.
+        metricInfo(m.ref.metric)?.aggregation === "perplexity"
+          ? { ...m.ref, value: num(Math.exp(-m.acc.mean)), stderr: null }
+          : { ...m.ref, value: num(m.acc.mean), stderr: num(m.acc.stderr) },
+      );
     if (this.cfg.output_type === "loglikelihood_rolling") {
       // Perplexities aggregate over sums, not per-document means; no standard error.
       rows.push({ metric: "perplexity", filter: "none", value: num(Math.exp(-this.lp / this.tokens)), stderr: null });

@@ -221,9 +221,9 @@ test("an interrupted run (aborted signal) is marked failed as 'aborted' and resu
 });
 
 test("a check that fails before the run starts leaves no run row", async () => {
-  const s = setup({ yaml: { num_fewshot: "3" } });
+  const s = setup({ yaml: { repeats: "3" } });
   try {
-    await failsWith(runEval(s.store, new ScriptedBackend(), s.options()), "input", /few-shot split/);
+    await failsWith(runEval(s.store, new ScriptedBackend(), s.options()), "unsupported", /repeats: 3/);
     assert.equal(s.store.evals.listRuns().length, 0);
   } finally {
     s.done();

@@ -19,8 +19,11 @@ const RollValue = z.object({ logprob: z.number(), tokenCount: z.number() });
 
 export function defaultMetrics(cfg: TaskConfig): MetricSpec[] {
   if (cfg.metric_list && cfg.metric_list.length > 0) return cfg.metric_list;
-  if (cfg.output_type === "multiple_choice") return [{ metric: "acc" }, { metric: "acc_norm" }];
-  if (cfg.output_type === "generate_until") return [{ metric: "exact_match" }];
+  const outputType = cfg.output_type ?? "generate_until";
+  if (outputType === "multiple_choice") return [{ metric: "acc" }, { metric: "acc_norm" }];
+  if (outputType === "generate_until") return [{ metric: "exact_match" }];
+  // lm-eval's defaults for single log-likelihood requests.
+  if (outputType === "loglikelihood") return [{ metric: "perplexity" }, { metric: "acc" }];
   return [{ metric: "word_perplexity" }];
 }
 
@@ -38,16 +41,6 @@ export interface ScoredSample extends ScoredForAccumulator {
   sample: EvalSample;
 }
 
-/** lm-eval's `doc_to_target(doc)`: the gold index (a list where several), the target text. */
-function lmevalTarget(inst: DocInstance): unknown {
-  if (!Array.isArray(inst.gold)) return inst.gold;
-  if (inst.multiInput) {
-    const first = inst.requests[0];
-    return first?.kind === "loglikelihood" ? first.continuation.trimStart() : "";
-  }
-  return inst.gold.length === 1 ? inst.gold[0] : inst.gold;
-}
-
 /** The first argument of the document's first request: what lm-eval's `prompt_hash` hashes. */
 function firstArgument(inst: DocInstance): string {
   const r = inst.requests[0];
@@ -58,14 +51,6 @@ function firstArgument(inst: DocInstance): string {
 /** lm-eval's per-sample hashes (`evaluator.py`): the document as `json.dumps(indent=2)`, the prompt, str(target). */
 export function sampleHashes(doc: unknown, prompt: string, target: unknown): SampleHashes {
   return { doc: sha256(pyJsonDumps(doc, 2)), prompt: sha256(prompt), target: sha256(pyStr(target)) };
-}
-
-/** lm-eval's generation arguments for the log (`until` as a list, sampling off unless asked for). */
-function genKwargs(cfg: TaskConfig, inst: DocInstance): Record<string, unknown> | undefined {
-  const r = inst.requests[0];
-  if (r?.kind !== "generate") return undefined;
-  const g = cfg.generation_kwargs ?? {};
-  return { ...g, until: r.params.stop ?? [], do_sample: g.do_sample ?? false, max_gen_toks: r.params.maxTokens };
 }
 
 export function scoreDoc(
@@ -79,13 +64,20 @@ export function scoreDoc(
   const outs = keys.map((k) => outcomes.get(k));
   const ms = outs.reduce((a, o) => a + (o?.ms ?? 0), 0);
   const cached = outs.every((o) => o?.ok === true && o.cached);
-  const target = lmevalTarget(inst);
-  const gk = genKwargs(cfg, inst);
+  // lm-eval's `doc_to_target(doc)` in its own type, and its generation arguments as passed.
+  const target = inst.target;
+  const gk = inst.genKwargs;
+  const gold = Array.isArray(inst.gold)
+    ? inst.multiInput
+      ? inst.gold
+      : inst.gold.map((g) => inst.choices?.[g] ?? g)
+    : inst.gold;
   const sample: EvalSample = {
     task,
     docId: inst.docId,
     doc,
     target,
+    gold,
     arguments: inst.requests.map((r) => (r.kind === "generate" ? { ...r, params: { ...r.params } } : r)),
     ...(gk ? { genKwargs: gk } : {}),
     resps: [],
@@ -108,7 +100,8 @@ export function scoreDoc(
   const scores: Score[] = [];
   const metrics = defaultMetrics(cfg);
   let rolling: ScoredSample["rolling"];
-  if (cfg.output_type === "multiple_choice") {
+  const outputType = cfg.output_type ?? "generate_until";
+  if (outputType === "multiple_choice") {
     const lls = values.map((v) => LlValue.parse(v));
     const lengths = inst.multiInput ? lls.map(() => 1) : (inst.choices ?? []).map((c) => c.length);
     const s = scoreChoices(
@@ -124,7 +117,7 @@ export function scoreDoc(
       if (m.metric === "acc" || m.metric === "acc_norm" || m.metric === "mc1" || m.metric === "mc2")
         scores.push({ metric: m.metric, filter: "none", value: s[m.metric] });
     }
-  } else if (cfg.output_type === "generate_until") {
+  } else if (outputType === "generate_until") {
     const g = GenValue.parse(values[0]);
     const pipelines = cfg.filter_list && cfg.filter_list.length > 0 ? cfg.filter_list : [NO_FILTER];
     for (const p of pipelines) {
@@ -136,6 +129,16 @@ export function scoreDoc(
     }
     sample.resps = [g.text];
     sample.finishReason = g.finishReason;
+  } else if (outputType === "loglikelihood") {
+    // lm-eval's `process_results`: the log-likelihood itself (perplexity aggregates exp(-mean)) and is_greedy.
+    const l = LlValue.parse(values[0]);
+    const resps: Resp[] = [[l.logprob, l.isGreedy]];
+    sample.resps = resps;
+    sample.filteredResps = { none: resps };
+    for (const m of metrics) {
+      if (m.metric === "perplexity") scores.push({ metric: "perplexity", filter: "none", value: l.logprob });
+      if (m.metric === "acc") scores.push({ metric: "acc", filter: "none", value: l.isGreedy ? 1 : 0 });
+    }
   } else {
     const r = RollValue.parse(values[0]);
     sample.resps = [[r.logprob, r.tokenCount]];

@@ -154,6 +154,8 @@ export const SampleDataSchema = z.strictObject({
   doc: z.unknown(),
   /** lm-eval's `doc_to_target(doc)` in its own type (a choice index, a text, a list). */
   target: z.unknown(),
+  /** The correct answer as text: the gold choices of a multiple-choice document, else the target text. */
+  gold: z.unknown().optional(),
   arguments: z.array(PlannedRequestSchema),
   /** lm-eval's generation arguments as it passes them, for generation requests. */
   genKwargs: z.record(z.string(), z.unknown()).optional(),
@@ -344,6 +346,7 @@ export function legacySample(
     docId: row.docId,
     doc: d.doc,
     target: d.target,
+    gold: d.target,
     arguments: args,
     resps,
     filteredResps,

@@ -90,7 +90,7 @@ export function samplePage(run: RunView, s: EvalSample): Safe {
 <h2>Prompt as sent</h2><pre id="prompt">${promptOf(s)}</pre>
 <h2>Raw output</h2><pre id="raw">${str(s.arguments[0]?.kind === "generate" ? s.resps[0] : s.resps)}</pre>
 <h2>Extracted answer</h2><pre id="extracted">${str(extracted(s) ?? s.pred ?? s.filteredResps)}</pre>
-<h2>Target</h2><pre id="target">${str(s.target)}</pre>
+<h2>Target</h2><pre id="target">${str(s.target)}${s.gold !== undefined && str(s.gold) !== str(s.target) ? ` (${str(s.gold)})` : ""}</pre>
 <h2>Score</h2><pre id="score">${json(view.scores)}</pre>
 ${s.error ? html`<h2>Error</h2><pre id="error">${s.errorReason ? `${s.errorReason}: ` : ""}${s.error}</pre>` : ""}
 ${s.rationale ? html`<h2>Judge rationale</h2><pre id="rationale">${s.rationale}</pre>` : ""}
