@@ -8,7 +8,16 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { judgedSets } from "../../judge/browse.ts";
 import { compareRuns, loadRegistry } from "../../runner/service.ts";
-import { listRuns, runSample, runSamples, showRun, taskCatalog } from "../../runner/views.ts";
+import {
+  listRuns,
+  runDetail,
+  runSample,
+  runSamplePage,
+  runSamples,
+  sampleView,
+  showRun,
+  taskCatalog,
+} from "../../runner/views.ts";
 import { viewerOf } from "../access.ts";
 import { type AppEnv, type RouteModule, renderPage } from "../app.ts";
 import { html } from "../html.ts";
@@ -48,19 +57,17 @@ export const runRoutes: RouteModule = {
       );
     });
     app.get("/runs/:id", query(runPageQuery), async (c) => {
-      const run = await showRun(store, c.req.param("id"));
+      const run = await runDetail(store, c.req.param("id"));
       const q = c.req.valid("query");
       const samples = q.task
-        ? await runSamples(store, run.id, q.task, { page: q.page, pageSize: PAGE_SIZE })
+        ? await runSamplePage(store, run.view.id, q.task, { page: q.page, pageSize: PAGE_SIZE })
         : undefined;
-      return renderPage(c, `Run ${run.id}`, runPage(run, q.task, samples));
+      return renderPage(c, `Run ${run.view.id}`, runPage(run, q.task, samples));
     });
     app.get("/runs/:id/samples/:task/:doc", params(sampleParams), async (c) => {
       const p = c.req.valid("param");
       const run = await showRun(store, p.id);
-      const s = await runSample(store, run.id, p.task, p.doc);
-      const d = (s.data ?? {}) as Record<string, unknown>;
-      return renderPage(c, "Sample", samplePage(run, s, typeof d.rationale === "string" ? d.rationale : undefined));
+      return renderPage(c, "Sample", samplePage(run, await runSample(store, run.id, p.task, p.doc)));
     });
 
     for (const base of ["/api/runs", "/api/eval/runs"]) {
@@ -76,7 +83,7 @@ export const runRoutes: RouteModule = {
       );
       app.get(`${base}/:id/samples/:task/:doc`, params(sampleParams), async (c) => {
         const p = c.req.valid("param");
-        return c.json(await runSample(store, p.id, p.task, p.doc));
+        return c.json(sampleView(await runSample(store, p.id, p.task, p.doc)));
       });
     }
     app.get("/api/eval/compare", query(compareQuery), async (c) => {
