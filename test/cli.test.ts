@@ -38,8 +38,8 @@ test("renamed commands: each old spelling runs the new command, with a one-line 
   for (const { old, now } of renamed) {
     assert.equal(findCommand(old.split(" "))?.command.name, now);
     assert.equal(findCommand(now.split(" "))?.deprecatedName, undefined);
-    assert.match(helpText([]), new RegExp(`\\n  ${old} +now '${now}'\\n`));
-    assert.equal(helpText(old.split(" ")), helpText(now.split(" ")));
+    assert.match(await helpText([]), new RegExp(`\\n  ${old} +now '${now}'\\n`));
+    assert.equal(await helpText(old.split(" ")), await helpText(now.split(" ")));
   }
   // Same exit code and message through either name; only the old one adds the notice.
   const dir = mkdtempSync(join(tmpdir(), "modelmap-cli-"));
