@@ -149,3 +149,34 @@ test("a TypeScript project type-checks against the emitted declarations", () => 
     /bad\.ts\(2,12\): error TS2345: Argument of type 'string' is not assignable to parameter of type 'PairCounts'/,
   );
 });
+
+const WORKERS_JS = `
+import { createRng } from "modelmap/dist/core/rng.js";
+import { bootstrapJob, bootstrapRounds } from "modelmap/dist/stats/bootstrap.js";
+import { fitBradleyTerry } from "modelmap/dist/stats/bradley-terry.js";
+import { bootstrapParallel } from "modelmap/dist/arena/bootstrap-threads.js";
+import { renderIsolated } from "modelmap/dist/templates/isolated.js";
+
+const t = {
+  k: 4,
+  i: Int32Array.from([0, 0, 1, 2]),
+  j: Int32Array.from([1, 2, 3, 3]),
+  winI: Float64Array.from([600, 700, 800, 400]),
+  winJ: Float64Array.from([400, 300, 200, 600]),
+  ties: Float64Array.from([100, 50, 30, 40]),
+};
+const theta = Float64Array.from(fitBradleyTerry(t).params.subarray(0, t.k));
+const job = bootstrapJob(t, theta, { rounds: 40, rng: createRng(4) });
+const two = bootstrapParallel(job, 40, 2);
+const same = two.ratings.every((x, n) => x === bootstrapRounds(job, 0, 40).ratings[n]);
+const text = await renderIsolated("{{ messages[0].content }}!", { messages: [{ role: "user", content: "hi" }] });
+console.log(JSON.stringify({ workerShares: two.workerShares, same, text }));
+`;
+
+test("worker threads start from dist/: the bootstrap workers and the template sandbox", () => {
+  // Deep imports only here: these modules are internal, but their worker entry files must ship compiled.
+  writeFileSync(join(dir, "workers.mjs"), WORKERS_JS.replaceAll("modelmap/dist/", "./node_modules/modelmap/dist/"));
+  const r = node(["workers.mjs"]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { workerShares: 1, same: true, text: "hi!" });
+});
