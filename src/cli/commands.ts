@@ -162,6 +162,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
       ["tasks list", "list task definitions, groups and tags"],
       ["tasks show", "show one task's resolved definition"],
       ["tasks validate", "check task YAML files against the schema (and their data)"],
+      ["tasks requests", "print the requests an evaluation would send, without a model"],
     ],
   ),
   group(
