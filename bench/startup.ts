@@ -125,6 +125,11 @@ try {
   console.log(
     `help / node -e 0: ${(dist.wall / floor.wall).toFixed(1)}x (+${(dist.wall - floor.wall).toFixed(3)} s); tsx / dist: ${(viaTsx.wall / dist.wall).toFixed(1)}x; target help <= 0.3 s: ${dist.wall <= 0.3 ? "met" : "NOT met"}`,
   );
+  // Under load, wall time is mostly waiting for a core; CPU seconds say what the work costs on an idle machine.
+  if (dist.cpu !== undefined && floor.cpu !== undefined && viaTsx.cpu !== undefined)
+    console.log(
+      `CPU: help ${dist.cpu.toFixed(2)} s, node -e 0 ${floor.cpu.toFixed(2)} s (+${(dist.cpu - floor.cpu).toFixed(2)} s), through tsx ${viaTsx.cpu.toFixed(2)} s`,
+    );
   const trace = moduleTrace();
   timed(["node", ...trace.args, "bin/modelmap.js", "help"]);
   const helpModules = trace.count();
@@ -172,6 +177,10 @@ try {
     console.log(
       `  eval - load: ${(ev.wall - load.wall).toFixed(2)} s (target <= 1 s: ${ev.wall - load.wall <= 1 ? "met" : "NOT met"}); of the run, backend requests ${ev.backend.toFixed(1)} s of ${ev.run.toFixed(1)} s (the run's own summary line)`,
     );
+    if (ev.cpu !== undefined && load.cpu !== undefined)
+      console.log(
+        `  CPU: eval ${ev.cpu.toFixed(2)} s - load ${load.cpu.toFixed(2)} s (its process, with the engine's binary check) = ${(ev.cpu - load.cpu).toFixed(2)} s`,
+      );
   }
   const traceEval = moduleTrace();
   timed([
