@@ -11,7 +11,9 @@
  *     cold start through tsx (as `npm start` ran before; target: no slower), warm, and warm until the web UI
  *     serves (target: warm <= 1 s); `--no-start` skips this part (the two cold runs take minutes).
  *
- * Run: npx tsx bench/startup.ts [--runs N] [--no-start]
+ * `--baseline DIR` also runs another checkout's bin (say main before this change) on help and eval, interleaved.
+ *
+ * Run: npx tsx bench/startup.ts [--runs N] [--no-start] [--baseline DIR]
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -22,10 +24,12 @@ import { parseArgs } from "node:util";
 import { sharedData } from "../test/support/shared-data.ts";
 
 const { values } = parseArgs({
-  options: { runs: { type: "string" }, start: { type: "boolean", default: true } },
+  options: { runs: { type: "string" }, start: { type: "boolean", default: true }, baseline: { type: "string" } },
   allowNegative: true,
 });
 const RUNS = Number(values.runs ?? 5);
+/** Another checkout (e.g. `git archive main | tar -x -C DIR`, node_modules linked) whose bin runs beside this one. */
+const BASELINE = values.baseline ? resolve(values.baseline, "bin", "modelmap.js") : undefined;
 const ROOT = resolve(import.meta.dirname, "..");
 const TMP = mkdtempSync(join(tmpdir(), "mm-bench-startup-"));
 const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
@@ -116,6 +120,7 @@ try {
     ["node -e 0", ["node", "-e", "0"]],
     ["modelmap help (dist/)", ["node", "bin/modelmap.js", "help"]],
     ["modelmap help (src/ through tsx)", ["node", "--import", "tsx", "src/cli/main.ts", "help"]],
+    ...(BASELINE ? [["modelmap help (--baseline)", ["node", BASELINE, "help"]] as [string, string[]]] : []),
   ]);
   for (const [name, t] of help)
     console.log(`${name.padEnd(34)} ${fmt(t)}  runs ${t.walls.map((w) => w.toFixed(2)).join(" ")}`);
@@ -130,6 +135,11 @@ try {
     console.log(
       `CPU: help ${dist.cpu.toFixed(2)} s, node -e 0 ${floor.cpu.toFixed(2)} s (+${(dist.cpu - floor.cpu).toFixed(2)} s), through tsx ${viaTsx.cpu.toFixed(2)} s`,
     );
+  const base = help.get("modelmap help (--baseline)");
+  if (base)
+    console.log(
+      `--baseline / this: ${(base.wall / dist.wall).toFixed(1)}x wall${base.cpu !== undefined && dist.cpu !== undefined ? `, ${(base.cpu / dist.cpu).toFixed(1)}x CPU` : ""}`,
+    );
   const trace = moduleTrace();
   timed(["node", ...trace.args, "bin/modelmap.js", "help"]);
   const helpModules = trace.count();
@@ -138,6 +148,7 @@ try {
   for (const [label, gguf] of GGUFS) {
     const loads: Timed[] = [];
     const evals: Array<Timed & { backend: number; run: number }> = [];
+    const baselines: Timed[] = [];
     const loader = `const t0 = performance.now(); const { openLlamaCppBackend } = await import(${JSON.stringify(pathToFileURL(join(ROOT, "dist", "backends", "llama-cpp", "backend.js")).href)}); const b = await openLlamaCppBackend({ modelPath: ${JSON.stringify(gguf)}, threads: 1 }); console.log((performance.now() - t0) / 1000); await b.close();`;
     for (let i = 0; i < Math.min(RUNS, 3); i++) {
       // A file, not -e with --input-type: node-llama-cpp tests its binary in a child that inherits the flags.
@@ -146,9 +157,9 @@ try {
       const l = timed(["node", loaderFile]);
       loads.push({ ...l, wall: Number(l.stdout.trim()) });
       const db = join(TMP, `eval-${i}.db`);
-      const e = timed([
+      const evalArgs = (bin: string) => [
         "node",
-        "bin/modelmap.js",
+        bin,
         "--db",
         db,
         "eval",
@@ -164,10 +175,15 @@ try {
         "1",
         "--data-dir",
         sharedData(),
-      ]);
+      ];
+      const e = timed(evalArgs("bin/modelmap.js"));
       const m = /backend ([\d.]+)s of ([\d.]+)s/.exec(e.stderr);
       evals.push({ ...e, backend: Number(m?.[1]), run: Number(m?.[2]) });
       rmSync(db, { force: true });
+      if (BASELINE) {
+        baselines.push(timed(evalArgs(BASELINE)));
+        rmSync(db, { force: true });
+      }
     }
     const load = loads.find((t) => t.wall === median(loads.map((x) => x.wall))) as Timed;
     const ev = evals.find((t) => t.wall === median(evals.map((x) => x.wall))) as (typeof evals)[number];
@@ -181,6 +197,12 @@ try {
       console.log(
         `  CPU: eval ${ev.cpu.toFixed(2)} s - load ${load.cpu.toFixed(2)} s (its process, with the engine's binary check) = ${(ev.cpu - load.cpu).toFixed(2)} s`,
       );
+    if (baselines.length > 0) {
+      const b = baselines.find((t) => t.wall === median(baselines.map((x) => x.wall))) as Timed;
+      console.log(
+        `  --baseline eval --limit 1                   ${fmt(b)}; baseline / this: ${(b.wall / ev.wall).toFixed(1)}x wall${b.cpu !== undefined && ev.cpu !== undefined ? `, ${(b.cpu / ev.cpu).toFixed(1)}x CPU` : ""}`,
+      );
+    }
   }
   const traceEval = moduleTrace();
   timed([
