@@ -32,6 +32,38 @@ try {
   process.exit(0);
 }
 
+// One build at a time per checkout (two test files, or two terminals running npm start, may ask at once): the
+// lock holds the builder's pid; a lock whose process is gone is taken over. Whoever waited re-checks the stamp.
+const LOCK = join(root, "dist", ".build-lock");
+mkdirSync(join(root, "dist"), { recursive: true });
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM";
+  }
+};
+for (let waited = false; ; waited = true) {
+  try {
+    writeFileSync(LOCK, String(process.pid), { flag: "wx" });
+    process.on("exit", () => rmSync(LOCK, { force: true }));
+    if (waited && ifStale && distState(root) === "fresh") process.exit(0);
+    break;
+  } catch (e) {
+    if (e.code !== "EEXIST") throw e;
+  }
+  let holder;
+  try {
+    holder = Number(readFileSync(LOCK, "utf8"));
+  } catch {
+    continue; // released meanwhile
+  }
+  // A pid that is gone: its build died; an empty file: its builder is writing its pid right now.
+  if (holder > 0 && !alive(holder)) rmSync(LOCK, { force: true });
+  else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+}
+
 const started = performance.now();
 // Inputs are read before compiling: a source edited during the build leaves dist/ stale, never falsely fresh.
 const stamp = fingerprints(root);
@@ -71,7 +103,7 @@ if ([...outputs].some((o) => !existsSync(join(root, o)))) {
   rmSync(join(root, "dist/.tsbuildinfo"), { force: true });
   compile();
 }
-const keep = new Set([STAMP_FILE, "dist/.tsbuildinfo"]);
+const keep = new Set([STAMP_FILE, "dist/.tsbuildinfo", "dist/.build-lock"]);
 const prune = (dir) => {
   for (const d of readdirSync(join(root, dir), { withFileTypes: true })) {
     const rel = `${dir}/${d.name}`;
