@@ -55,7 +55,7 @@ export {
   type ModelSpec,
   parseModelRef,
 } from "./models/spec.ts";
-export type { TaskResult } from "./runner/results.ts";
+export type { ResultJson } from "./runner/lmeval-format.ts";
 export type { EvalOutcome } from "./runner/run-eval.ts";
 export {
   BUILTIN_TASKS_DIR,
@@ -67,6 +67,7 @@ export {
   type TaskComparison,
 } from "./runner/service.ts";
 // The store: one SQLite file holds runs, caches, votes, judgments and the map.
+export type { GroupResultV1, MetricValue, RunLogV1, TaskResultV1 } from "./store/run-log.ts";
 export { openStore, type SqliteStore } from "./store/sqlite/index.ts";
 export type { Store } from "./store/store.ts";
 // Running an evaluation: lm-evaluation-harness-style tasks, cached and resumable in the store.
