@@ -6,76 +6,16 @@ import type {
   LabelerRecord,
   LabelingRepo,
 } from "../labeling.ts";
+import {
+  type AssignmentRow,
+  type CampaignRow,
+  type LabelItemRow,
+  toAssignment,
+  toCampaign,
+  toLabelItem,
+} from "../rows.ts";
 import type { Sync } from "./async.ts";
 import type { Db } from "./db.ts";
-
-interface CampaignRow {
-  id: string;
-  name: string;
-  set_name: string;
-  models: string;
-  per_labeler: number;
-  reveal: "after" | "never";
-  gold_rate: number;
-  seed: number;
-  created_at: string;
-}
-interface ItemRow {
-  id: number;
-  campaign_id: string;
-  prompt_id: string;
-  model_a: string;
-  model_b: string;
-  answer_a: string;
-  answer_b: string;
-  gold_winner: string | null;
-}
-interface AssignmentRow {
-  id: string;
-  campaign_id: string;
-  item_id: number;
-  labeler_id: string;
-  left_is: "model_a" | "model_b";
-  choice: LabelChoice | null;
-  reason: string | null;
-  vote_id: number | null;
-  created_at: string;
-  voted_at: string | null;
-}
-
-const toCampaign = (r: CampaignRow): CampaignRecord => ({
-  id: r.id,
-  name: r.name,
-  setName: r.set_name,
-  models: JSON.parse(r.models) as string[],
-  perLabeler: r.per_labeler,
-  reveal: r.reveal,
-  goldRate: r.gold_rate,
-  seed: r.seed,
-  createdAt: r.created_at,
-});
-const toItem = (r: ItemRow): CampaignItem => ({
-  id: r.id,
-  campaignId: r.campaign_id,
-  promptId: r.prompt_id,
-  modelA: r.model_a,
-  modelB: r.model_b,
-  answerA: r.answer_a,
-  answerB: r.answer_b,
-  goldWinner: r.gold_winner,
-});
-const toAssignment = (r: AssignmentRow): AssignmentRecord => ({
-  id: r.id,
-  campaignId: r.campaign_id,
-  itemId: r.item_id,
-  labelerId: r.labeler_id,
-  leftIs: r.left_is,
-  choice: r.choice,
-  reason: r.reason,
-  voteId: r.vote_id,
-  createdAt: r.created_at,
-  votedAt: r.voted_at,
-});
 
 export class SqliteLabelingRepo implements Sync<LabelingRepo> {
   readonly #db: Db;
@@ -158,13 +98,13 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
 
   items(campaignId: string): CampaignItem[] {
     return (
-      this.#db.prepare("SELECT * FROM label_items WHERE campaign_id = ? ORDER BY id").all(campaignId) as ItemRow[]
-    ).map(toItem);
+      this.#db.prepare("SELECT * FROM label_items WHERE campaign_id = ? ORDER BY id").all(campaignId) as LabelItemRow[]
+    ).map(toLabelItem);
   }
 
   item(id: number): CampaignItem | undefined {
-    const r = this.#db.prepare("SELECT * FROM label_items WHERE id = ?").get(id) as ItemRow | undefined;
-    return r ? toItem(r) : undefined;
+    const r = this.#db.prepare("SELECT * FROM label_items WHERE id = ?").get(id) as LabelItemRow | undefined;
+    return r ? toLabelItem(r) : undefined;
   }
 
   assignmentsOf(campaignId: string, labelerId: string): AssignmentRecord[] {
