@@ -16,6 +16,7 @@ import {
   parseOpenLlmLeaderboard,
 } from "./importers.ts";
 import { type LiteCell, modelFilter, snapshot } from "./snapshot.ts";
+import { demotedReasons, demotions } from "./trust.ts";
 
 export const IMPORT_KINDS = ["open-llm-leaderboard", "arena", "obs-scaling"] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];
@@ -153,9 +154,11 @@ export interface SearchFilters {
 }
 
 export interface SearchHit extends CapCellWithModel {
-  /** 1 + number of models whose lower bound is strictly above this model's upper bound. */
+  /** 1 + number of trusted models whose lower bound is strictly above this model's upper bound. */
   rank: number;
   tiedForFirst: boolean;
+  /** Why this cell is demoted (a flagged contamination check, a high prompt spread): it is never recommended. */
+  demoted?: string[];
 }
 
 export interface SearchResult {
@@ -164,9 +167,11 @@ export interface SearchResult {
   /** Models matching the filters. */
   total: number;
   results: SearchHit[];
-  /** Models that cannot be told apart from the best (rank 1), best first; capped at `tiedLimit`. */
+  /** Models that cannot be told apart from the best trusted one (rank 1), best first; capped at `tiedLimit`. */
   tiedForFirst: Array<{ modelId: string; estimate: number; lo: number; hi: number }>;
   tiedForFirstCount: number;
+  /** Models whose cell here is demoted: listed after the trusted ones, or left out (counted) with excludeFlagged. */
+  demoted: number;
   /**
    * Set where a meta-evaluation (`modelmap meta`) has its reference in this category: which signals agree with
    * the reference, and the weights the ranking above gave each signal's evidence.
@@ -176,8 +181,10 @@ export interface SearchResult {
 
 /**
  * The best models for a category under the filters, with intervals, ranks, and the set statistically tied
- * for first: every model whose upper bound reaches the highest lower bound (nobody is surely better).
- * Runs over the in-memory snapshot: one pass over the category's cells plus a binary search per result.
+ * for first: every trusted model whose upper bound reaches the highest trusted lower bound (nobody is surely
+ * better). Demoted cells (capmap/trust.ts) come after the trusted ones, are never tied for first, and are left
+ * out with `excludeFlagged`. Runs over the in-memory snapshot: one pass over the category's cells plus a
+ * binary search per result.
  */
 export function search(
   store: Store,
@@ -188,18 +195,37 @@ export function search(
   const weighted = agreementWeighting(store, category);
   const cells = weighted?.cells ?? requireCategory(store, category);
   const keep = modelFilter(filters);
-  const matched = cells.filter((c) => keep(c.model));
+  const demoted = demotions(store);
+  const why = (c: LiteCell) => demotedReasons(demoted, c.modelId, category);
+  const trusted: LiteCell[] = [];
+  const flagged: LiteCell[] = [];
+  for (const c of cells) {
+    if (!keep(c.model)) continue;
+    if (why(c) === undefined) trusted.push(c);
+    else flagged.push(c);
+  }
+  const matched = filters.excludeFlagged ? trusted : [...trusted, ...flagged];
   let bar: number | undefined;
-  for (const c of matched) if (bar === undefined || c.lo > bar) bar = c.lo;
+  for (const c of trusted) if (bar === undefined || c.lo > bar) bar = c.lo;
   const offset = opts.offset ?? 0;
   const results: SearchHit[] = matched.slice(offset, offset + (opts.top ?? 10)).map((c, k) => {
     // A model surely better than c has lo > c.hi >= c.estimate, so its estimate is higher and it comes earlier
-    // in the estimate order: counting over the prefix is enough.
+    // in the estimate order: for a trusted cell counting over the prefix is enough; a demoted one counts over
+    // every trusted cell.
+    const i = offset + k;
+    const upto = Math.min(i, trusted.length);
     let above = 0;
-    for (let i = 0; i < offset + k; i++) if ((matched[i] as LiteCell).lo > c.hi) above++;
-    return { ...toCell(c), rank: 1 + above, tiedForFirst: bar !== undefined && c.hi >= bar };
+    for (let j = 0; j < upto; j++) if ((trusted[j] as LiteCell).lo > c.hi) above++;
+    const reasons = why(c);
+    const hit: SearchHit = {
+      ...toCell(c),
+      rank: 1 + above,
+      tiedForFirst: reasons === undefined && bar !== undefined && c.hi >= bar,
+    };
+    if (reasons) hit.demoted = reasons;
+    return hit;
   });
-  const tied = bar === undefined ? [] : matched.filter((c) => c.hi >= bar);
+  const tied = bar === undefined ? [] : trusted.filter((c) => c.hi >= bar);
   return {
     category,
     filters,
@@ -209,6 +235,7 @@ export function search(
       .slice(0, opts.tiedLimit ?? 50)
       .map((c) => ({ modelId: c.modelId, estimate: c.estimate, lo: c.lo, hi: c.hi })),
     tiedForFirstCount: tied.length,
+    demoted: flagged.length,
     ...(weighted ? { agreement: weighted.summary } : {}),
   };
 }

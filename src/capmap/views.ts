@@ -2,13 +2,14 @@
  * The data behind the leaderboard, arena and map pages (and their JSON API). The web pages only render
  * what these return, so the JSON API shows exactly what the pages show.
  */
-import { contaminationSummary } from "../contamination/summary.ts";
-import { promptSpread } from "../sensitivity/service.ts";
 import { ranksFromIntervals, tiersFromIntervals } from "../stats/intervals.ts";
 import type { CapModel } from "../store/capmap.ts";
 import type { Store } from "../store/store.ts";
 import { BENCHMARKS } from "./scale.ts";
 import { modelFilter, type Snapshot, snapshot } from "./snapshot.ts";
+import { type CellChecks, checksByCategory, type Demotions, demotedReasons, demotions } from "./trust.ts";
+
+export type { CellChecks } from "./trust.ts";
 
 export interface LeaderboardColumn {
   metric: string;
@@ -202,16 +203,10 @@ export interface MapOverview {
   rows: Array<{
     modelId: string;
     model: CapModel;
+    /** Mean over the model's trusted cells (demoted ones left out; -Infinity when every cell is demoted). */
     mean: number;
     cells: Record<string, MapCell>;
   }>;
-}
-
-/** Stored checks of a model's task that feeds a cell: contamination verdicts and prompt spread. */
-export interface CellChecks {
-  contamination: Array<{ task: string; flagged: boolean; pValue: number | null; text: string }>;
-  /** Prompt-sensitivity spread of the task's score (max - min over variants, the task's own unit). */
-  spread: Array<{ task: string; score: number; spread: number; variants: number; text: string }>;
 }
 
 export interface MapCell {
@@ -223,33 +218,8 @@ export interface MapCell {
   sources: string[];
   /** Present where a contamination or sensitivity check is stored for a task behind this cell. */
   checks?: CellChecks;
-}
-
-/**
- * The checks of one model, per category: a stored check of task T lands in the category that the model's
- * own run of T was mapped to (checks of tasks without a run in the map stay on the model page only).
- */
-export function checksByCategory(store: Store, modelId: string): Map<string, CellChecks> {
-  const out = new Map<string, CellChecks>();
-  const contamination = contaminationSummary(store, modelId).filter((c) => !c.task.startsWith("canary:"));
-  const spread = promptSpread(store, modelId);
-  if (contamination.length === 0 && spread.length === 0) return out;
-  const categoryOf = new Map(store.capmap.evidence({ modelId }).map((e) => [e.metric, e.category]));
-  const slot = (task: string): CellChecks | undefined => {
-    const cat = categoryOf.get(task);
-    if (cat === undefined) return undefined;
-    let c = out.get(cat);
-    if (!c) {
-      c = { contamination: [], spread: [] };
-      out.set(cat, c);
-    }
-    return c;
-  };
-  for (const c of contamination)
-    slot(c.task)?.contamination.push({ task: c.task, flagged: c.flagged, pValue: c.pValue, text: c.text });
-  for (const s of spread)
-    slot(s.task)?.spread.push({ task: s.task, score: s.score, spread: s.spread, variants: s.variants, text: s.text });
-  return out;
+  /** Why the cell is demoted (capmap/trust.ts): it ranks after the trusted cells and is never recommended. */
+  demoted?: string[];
 }
 
 /** Models ranked by their mean over categories, with all their cells, for the heatmap. */
@@ -270,13 +240,23 @@ export function mapOverview(
   const categories = [...snap.byCategory.keys()].sort();
 
   const keep = modelFilter({ q: opts.q, maxParams: opts.maxParams, license: opts.license });
-  const counts = new Map(snap.ranking.map((r) => [r.modelId, r]));
+  const demoted = demotions(store);
+  const ranking = demoted.size === 0 ? snap.ranking : trustedRanking(snap, demoted);
+  const counts = new Map(ranking.map((r) => [r.modelId, r]));
   const byCategory = opts.sort ? snap.byCategory.get(opts.sort) : undefined;
   // Ranked by one category, every model measured there counts; ranked by the mean, only well-covered ones.
   const min = opts.minCategories ?? (byCategory ? 1 : Math.min(3, Math.max(1, categories.length)));
-  const order = byCategory
-    ? byCategory.map((c) => counts.get(c.modelId) ?? { modelId: c.modelId, mean: c.estimate, categories: 1 })
-    : snap.ranking;
+  let order = ranking;
+  if (byCategory) {
+    // A demoted cell ranks after every trusted one of its category, whatever its estimate.
+    const trusted: RankedModel[] = [];
+    const after: RankedModel[] = [];
+    for (const c of byCategory) {
+      const r = counts.get(c.modelId) ?? { modelId: c.modelId, mean: c.estimate, categories: 1 };
+      (demotedReasons(demoted, c.modelId, opts.sort as string) ? after : trusted).push(r);
+    }
+    order = [...trusted, ...after];
+  }
   const matched = order.filter((r) => r.categories >= min && keep(snap.models.get(r.modelId) ?? { id: r.modelId }));
   const offset = opts.offset ?? 0;
   const rows = matched.slice(offset, offset + (opts.limit ?? 40)).map((r) => {
@@ -293,11 +273,30 @@ export function mapOverview(
       };
       const ch = checks.get(c.category);
       if (ch) cell.checks = ch;
+      const why = demotedReasons(demoted, r.modelId, c.category);
+      if (why) cell.demoted = why;
       cells[c.category] = cell;
     }
     return { modelId: r.modelId, model: snap.models.get(r.modelId) ?? { id: r.modelId }, mean: r.mean, cells };
   });
   return { categories, sort: byCategory ? (opts.sort as string) : "mean", total: matched.length, offset, rows };
+}
+
+type RankedModel = Snapshot["ranking"][number];
+
+/**
+ * The map's ranking by mean with demoted cells left out of their model's mean (a model whose every cell is
+ * demoted goes last): a contaminated math score must not lift a model up the overall ranking either.
+ */
+function trustedRanking(snap: Snapshot, demoted: Demotions): RankedModel[] {
+  const out = snap.ranking.map((r) => {
+    const bad = demoted.get(r.modelId);
+    if (!bad) return r;
+    const kept = (snap.byModel.get(r.modelId) ?? []).filter((c) => !bad.has(c.category));
+    const mean = kept.length ? kept.reduce((s, c) => s + c.estimate, 0) / kept.length : Number.NEGATIVE_INFINITY;
+    return { ...r, mean };
+  });
+  return out.sort((a, b) => b.mean - a.mean || (a.modelId < b.modelId ? -1 : 1));
 }
 
 /** Builds the snapshot and every leaderboard's pivot so that the first page view is as fast as the rest. */

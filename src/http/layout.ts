@@ -25,7 +25,8 @@ input,select,button{font:inherit;padding:.3rem .4rem;border:1px solid var(--line
 .badge.warn{background:#fde2e1;color:#8a1c14}.badge.good{background:#dff3e4;color:#155d2b}
 pre{white-space:pre-wrap;word-break:break-word;background:var(--soft);padding:.6rem;border-radius:4px;font-size:.82rem;max-height:28rem;overflow:auto}
 svg{max-width:100%;height:auto}svg text{font:11px system-ui,sans-serif}
-.note{border-left:3px solid var(--accent);padding:.3rem .8rem;background:var(--soft);margin:.8rem 0}
+.note{border-left:3px solid var(--accent);padding:.3rem .8rem;background:var(--soft);margin:.8rem 0}.note.warn{border-left-color:#d1242f;background:#fdf0ef}.note p{margin:.3rem 0}
+tr.demoted td{background:#fdf6f5}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
 @media (max-width:640px){main{padding:.6rem}th,td{padding:.25rem .3rem}h1{font-size:1.2rem}}
 `;

@@ -156,7 +156,11 @@ test("model, compare, card and map APIs show what the pages show", async () => {
     assert.equal(alpha?.cells.reasoning?.checks?.spread[0]?.spread, 0.08);
     assert.equal(alpha?.cells.knowledge?.checks, undefined);
     const mapHtml = await (await app.request("/map")).text();
-    assert.equal((mapHtml.match(/<g class="warn">/g) ?? []).length, 1, "one cell is marked");
+    // Both checks put their cell in doubt (capmap/trust.ts): the flagged contamination check, and the 8-point
+    // prompt spread with a significant variant (it was one marked cell before scores in doubt were demoted).
+    assert.equal((mapHtml.match(/<g class="warn">/g) ?? []).length, 2, "two cells are marked");
+    assert.match(mapHtml, /in doubt: contamination check flagged gsm8k \(p = 0\.002\)/);
+    assert.match(mapHtml, /in doubt: prompt sensitivity on arc: the score moves 8\.0 points over 2 prompt variants/);
     assert.match(
       mapHtml,
       /acme\/alpha-7b · math: [^<]*\ncontamination check, gsm8k: possible contamination \(exchangeability p=0\.0020\)/,

@@ -68,13 +68,16 @@ export const searchCommand: Command = {
                        [--exclude-flagged] [--exclude-merged] [--json]
 
 Ranks the models of one map category (e.g. math, knowledge, reasoning, chat) by their score on the common
-0-100 scale, with 95% intervals. Rank = 1 + models surely better (lower bound above this upper bound); the
-models tied for first cannot be told apart from the best.
+0-100 scale, with 95% intervals. Rank = 1 + models surely better (lower bound above this upper bound), so a
+model with a wide interval can have a smaller rank than one listed above it; the models tied for first cannot
+be told apart from the best. A score a stored check puts in doubt (a flagged contamination check, a prompt
+spread over 5 points with a significant variant) is demoted: listed after the trusted ones, marked '!', with
+its reason, and never tied for first.
   --max-params B       only models with at most B billion parameters (models of unknown size are left out)
   --min-params B       only models with at least B billion parameters
   --license ID         only this licence (e.g. apache-2.0, mit; case-insensitive)
   --top N              how many to list (default 10)
-  --exclude-flagged    leave out models flagged on their leaderboard
+  --exclude-flagged    leave out models flagged on their leaderboard and demoted scores
   --exclude-merged     leave out merges
   --json               print the result as JSON`,
   run(argv, ctx) {
@@ -106,11 +109,13 @@ models tied for first cannot be told apart from the best.
       ctx.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       return 0;
     }
-    ctx.stdout.write(`${category}: ${r.total} models match\n`);
+    ctx.stdout.write(
+      `${category}: ${r.total} models match${r.demoted && values["exclude-flagged"] ? ` (${r.demoted} demoted score(s) left out)` : ""}\n`,
+    );
     const rows = [["rank", "model", "score", "95% CI", "params", "license", "evidence"]];
     for (const h of r.results) {
       rows.push([
-        `${h.rank}${h.tiedForFirst ? "*" : ""}`,
+        `${h.rank}${h.tiedForFirst ? "*" : h.demoted ? "!" : ""}`,
         h.modelId,
         f1(h.estimate),
         `[${f1(h.lo)}, ${f1(h.hi)}]`,
@@ -120,6 +125,7 @@ models tied for first cannot be told apart from the best.
       ]);
     }
     ctx.stdout.write(table(rows));
+    for (const h of r.results) if (h.demoted) ctx.stdout.write(`! ${h.modelId} demoted: ${h.demoted.join("; ")}\n`);
     if (r.tiedForFirstCount === 1) {
       ctx.stdout.write(
         `* clear first: ${r.tiedForFirst[0]?.modelId}; every other model's interval lies below its lower bound\n`,
