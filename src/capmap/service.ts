@@ -4,6 +4,7 @@ import { ratingsByCategory, ratingsOfCounts } from "../arena/ratings.ts";
 import { parseVoteText } from "../arena/read-votes.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { sha256 } from "../core/hash.ts";
+import type { ProgressSink } from "../runner/progress.ts";
 import type { CapCellWithModel, CapModel } from "../store/capmap.ts";
 import type { Store } from "../store/store.ts";
 import { agreementWeighting, type CategoryAgreement } from "./agreement-weights.ts";
@@ -74,11 +75,16 @@ function parseArenaBattles(text: string, file: string): ParsedImport {
   return { kind: "arena", source, models, aliases: [], evidence, skipped };
 }
 
-/** Imports one public results file into the map and rebuilds the map's cells. */
-export function importFile(store: Store, kind: ImportKind, path: string): ImportSummary {
+/**
+ * Imports one public results file into the map and rebuilds the map's cells. `progress` sees three steps:
+ * read and parse (fitting ratings for battle files), store, rebuild the map.
+ */
+export function importFile(store: Store, kind: ImportKind, path: string, progress?: ProgressSink): ImportSummary {
   const file = resolve(path);
+  progress?.start(3, `import ${basename(file)}`);
   const text = readText(file);
   const parsed = parseImport(kind, file, text);
+  progress?.update(1, parsed.skipped.length);
   if (parsed.source.startsWith("arena-battles:")) {
     // Battle files name models by their arena names; where an earlier table linked a name to a Hugging Face
     // id (an alias), the ratings attach to that id.
@@ -95,7 +101,9 @@ export function importFile(store: Store, kind: ImportKind, path: string): Import
     aliases: parsed.aliases,
     evidence: parsed.evidence,
   });
+  progress?.update(2, parsed.skipped.length);
   const cells = rebuildMap(store);
+  progress?.finish(3, parsed.skipped.length);
   return { kind, source: parsed.source, file, ...stored, skipped: parsed.skipped, cells };
 }
 

@@ -23,6 +23,8 @@ export interface LeaderboardRow {
   model: CapModel;
   /** Raw values by metric (the source's unit). */
   values: Record<string, number>;
+  /** Standard errors by metric, in the same unit, where the source gives an interval (its 95% half-width / 1.96). */
+  stderr: Record<string, number>;
   /** Mean over the row's metrics on the normalized (above-random) 0-100 scale. */
   average: number;
 }
@@ -38,13 +40,19 @@ export interface LeaderboardOptions {
   excludeMerged?: boolean | undefined;
   page?: number | undefined;
   pageSize?: number | undefined;
+  /** Metric columns to show (keys or labels); default: all of the source's. */
+  columns?: string[] | undefined;
 }
 
 export interface Leaderboard {
   sources: Array<{ source: string; models: number }>;
   source: string | undefined;
   columns: LeaderboardColumn[];
+  /** Every metric column of the source (`columns` is the chosen subset). */
+  allColumns: LeaderboardColumn[];
   sort: string;
+  /** Why the requested sort was not applied (an unknown column), naming the columns that sort. */
+  sortNote?: string;
   dir: "asc" | "desc";
   total: number;
   page: number;
@@ -62,7 +70,7 @@ export function benchmarkLeaderboard(store: Store, opts: LeaderboardOptions = {}
   const largest = [...sources].sort((a, b) => b.models - a.models)[0]?.source;
   const fallback = sourceCounts.has("modelmap-runs") ? "modelmap-runs" : largest;
   const source = opts.source && sourceCounts.has(opts.source) ? opts.source : fallback;
-  const columns: LeaderboardColumn[] = metrics
+  const allColumns: LeaderboardColumn[] = metrics
     .filter((m) => m.source === source)
     .map((m) => ({
       metric: m.metric,
@@ -70,17 +78,23 @@ export function benchmarkLeaderboard(store: Store, opts: LeaderboardOptions = {}
       category: m.category,
       baseline: m.baseline,
     }));
+  const wanted = (opts.columns ?? []).map((c) => columnKey(allColumns, c)).filter((c) => c !== undefined);
+  const columns = wanted.length ? allColumns.filter((c) => wanted.includes(c.metric)) : allColumns;
   const pageSize = Math.min(500, Math.max(1, opts.pageSize ?? 50));
-  const sort =
-    opts.sort &&
-    (opts.sort === "average" ||
-      opts.sort === "params" ||
-      opts.sort === "model" ||
-      columns.some((c) => c.metric === opts.sort))
-      ? opts.sort
-      : "average";
+  const fixed = ["average", "params", "model"];
+  const asked = opts.sort?.trim();
+  const sort = !asked
+    ? "average"
+    : fixed.includes(asked.toLowerCase())
+      ? asked.toLowerCase()
+      : (columnKey(allColumns, asked) ?? "average");
+  const sortNote =
+    asked && sort === "average" && asked.toLowerCase() !== "average"
+      ? `cannot sort by '${asked}': no such column in ${source ?? "this table"}; sortable: model, params, average, ${allColumns.map((c) => c.label).join(", ")}`
+      : undefined;
   const dir = opts.dir ?? (sort === "model" ? "asc" : "desc");
-  if (!source) return { sources, source, columns, sort, dir, total: 0, page: 1, pageSize, rows: [] };
+  const base = { sources, source, columns, allColumns, sort, ...(sortNote ? { sortNote } : {}), dir };
+  if (!source) return { ...base, total: 0, page: 1, pageSize, rows: [] };
   const pivot = leaderboardPivot(store, snap, source);
   const keep = modelFilter({
     q: opts.q,
@@ -110,7 +124,18 @@ export function benchmarkLeaderboard(store: Store, opts: LeaderboardOptions = {}
   const pages = Math.max(1, Math.ceil(total / pageSize));
   const page = Math.min(pages, Math.max(1, opts.page ?? 1));
   rows = rows.slice((page - 1) * pageSize, page * pageSize);
-  return { sources, source, columns, sort, dir, total, page, pageSize, rows };
+  return { ...base, total, page, pageSize, rows };
+}
+
+/** A column by its metric key or its label, ignoring case and spacing (`MATH Lvl 5` or `leaderboard_math_hard`). */
+function columnKey(columns: LeaderboardColumn[], name: string): string | undefined {
+  const norm = (x: string) =>
+    x
+      .toLowerCase()
+      .replace(/[\s_-]+/g, " ")
+      .trim();
+  const n = norm(name);
+  return columns.find((c) => c.metric === name || norm(c.metric) === n || norm(c.label) === n)?.metric;
 }
 
 /** One row per model of a source with its raw values and normalized mean; cached with the snapshot. */
@@ -118,14 +143,18 @@ function leaderboardPivot(store: Store, snap: Snapshot, source: string): Leaderb
   const key = `leaderboard:${source}`;
   const hit = snap.memo.get(key) as LeaderboardRow[] | undefined;
   if (hit) return hit;
-  const byModel = new Map<string, { values: Record<string, number>; sum: number; k: number }>();
+  const byModel = new Map<
+    string,
+    { values: Record<string, number>; stderr: Record<string, number>; sum: number; k: number }
+  >();
   for (const e of store.capmap.evidence({ source })) {
     let r = byModel.get(e.modelId);
     if (!r) {
-      r = { values: {}, sum: 0, k: 0 };
+      r = { values: {}, stderr: {}, sum: 0, k: 0 };
       byModel.set(e.modelId, r);
     }
     r.values[e.metric] = e.value;
+    if (e.lo !== undefined && e.hi !== undefined) r.stderr[e.metric] = (e.hi - e.lo) / (2 * 1.96);
     r.sum += e.scaled;
     r.k++;
   }
@@ -133,6 +162,7 @@ function leaderboardPivot(store: Store, snap: Snapshot, source: string): Leaderb
     modelId,
     model: snap.models.get(modelId) ?? { id: modelId },
     values: r.values,
+    stderr: r.stderr,
     average: r.sum / Math.max(1, r.k),
   }));
   snap.memo.set(key, rows);

@@ -12,7 +12,7 @@ header{background:#12263f;color:#fff;padding:.5rem 1rem;display:flex;flex-wrap:w
 header .brand{font-weight:700;color:#fff;text-decoration:none;margin-right:.5rem}
 header nav{display:flex;flex-wrap:wrap;gap:.25rem .75rem}header nav a{color:#cfe3ff;text-decoration:none}
 header nav a[aria-current=page]{color:#fff;text-decoration:underline}
-main{padding:1rem;max-width:1200px;margin:0 auto}h1{font-size:1.4rem;margin:.2rem 0 .8rem}h2{font-size:1.15rem;margin:1.4rem 0 .5rem}
+main{padding:1rem;max-width:1400px;margin:0 auto}h1{font-size:1.4rem;margin:.2rem 0 .8rem}h2{font-size:1.15rem;margin:1.4rem 0 .5rem}
 a{color:var(--accent)}.muted{color:var(--muted)}.small{font-size:.85rem}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
 table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{padding:.3rem .5rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
@@ -27,6 +27,9 @@ pre{white-space:pre-wrap;word-break:break-word;background:var(--soft);padding:.6
 svg{max-width:100%;height:auto}svg text{font:11px system-ui,sans-serif}
 .note{border-left:3px solid var(--accent);padding:.3rem .8rem;background:var(--soft);margin:.8rem 0}.note.warn{border-left-color:#d1242f;background:#fdf0ef}.note p{margin:.3rem 0}
 tr.demoted td{background:#fdf6f5}
+table.board{font-size:.82rem}table.board th{white-space:normal;min-width:3.2rem}table.board td.model{max-width:19rem;overflow-wrap:anywhere}
+.se{display:block;font-size:.72rem;color:var(--muted)}
+details.columns{flex-basis:100%}details.columns label.check{display:inline-flex;flex-direction:row;gap:.25rem;margin:.2rem .8rem .2rem 0;color:var(--fg);font-size:.85rem}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
 @media (max-width:640px){main{padding:.6rem}th,td{padding:.25rem .3rem}h1{font-size:1.2rem}}
 `;

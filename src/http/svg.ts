@@ -97,7 +97,7 @@ export function heatmap(
   title: string,
   head?: { href: (column: string) => string; active?: string | undefined },
 ): Safe {
-  const labelW = 250;
+  const labelW = 300;
   // Few categories get wide cells, so that the map fills the page instead of a third of it.
   const cellW = Math.round(Math.min(150, Math.max(78, 820 / Math.max(1, columns.length))));
   const cellH = 22;
@@ -112,7 +112,7 @@ export function heatmap(
   });
   const body = rows.map((r, i) => {
     const y = top + i * cellH;
-    const label = r.label.length > 38 ? `${r.label.slice(0, 37)}…` : r.label;
+    const label = r.label.length > 46 ? `${r.label.slice(0, 45)}…` : r.label;
     const cells = r.cells.map((c, j) => {
       const cx = labelW + j * cellW;
       if (!c)

@@ -84,3 +84,12 @@ export function progressCallback(
     else sink.update(done, errors);
   };
 }
+
+/** The sink with a fixed phase name, for services that start their phase without one (the harness). */
+export function withLabel(sink: ProgressSink, label: string): ProgressSink {
+  return {
+    start: (total) => sink.start(total, label),
+    update: (done, errors) => sink.update(done, errors),
+    finish: (done, errors) => sink.finish(done, errors),
+  };
+}

@@ -8,6 +8,7 @@
 import type { Backend } from "../backends/types.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { createRng } from "../core/rng.ts";
+import { type ProgressSink, withLabel } from "../runner/progress.ts";
 import { runEval } from "../runner/run-eval.ts";
 import { kendallTau, spread } from "../stats/contamination.ts";
 import { mcnemar, pairedBootstrap } from "../stats/paired.ts";
@@ -56,6 +57,8 @@ export interface SensitivityOptions {
   numFewshot?: number;
   signal?: AbortSignal;
   alpha?: number;
+  /** One phase per model and variant ("MODEL variant chat:on"). */
+  progress?: ProgressSink;
 }
 
 function itemScores(store: Store, runId: string, task: string, metric: string): Map<number, number> {
@@ -94,6 +97,7 @@ async function oneModel(
         },
         ...(o.limit !== undefined ? { limit: o.limit } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.progress ? { progress: withLabel(o.progress, `${model.id} variant ${name}`) } : {}),
       });
       const r = out.results[task.name] ?? {};
       const metric =

@@ -5,6 +5,7 @@ import { compareModels } from "../../capmap/compare.ts";
 import { IMPORT_KINDS, type ImportKind, importFile, search } from "../../capmap/service.ts";
 import { ownItemScores, syncOwnEvidence } from "../../capmap/sync.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { createProgress, SILENT_PROGRESS } from "../../runner/progress.ts";
 import { TaskRegistry } from "../../tasks/loader.ts";
 import { type Command, parseFlags, parseNumberFlag } from "../command.ts";
 import { renderAgreement } from "./meta.ts";
@@ -27,16 +28,20 @@ export const mapImportCommand: Command = {
   name: "map import",
   deprecatedNames: ["import"],
   summary: "import public results into the capability map (open-llm-leaderboard, arena, obs-scaling)",
-  usage: `usage: modelmap map import KIND FILE [--json]
+  usage: `usage: modelmap map import KIND FILE [--json] [--quiet]
 
 Imports a public results table into the capability map and rebuilds the map. Re-importing a file replaces
 what that source said before. Rows that cannot be used are reported (file line and reason), not fatal.
   KIND    open-llm-leaderboard  Open LLM Leaderboard final table, v1 or v2 (detected from the columns)
           arena                 Chatbot Arena leaderboard table (CSV with rating and 95% interval)
           obs-scaling           observational-scaling score tables (base, instruct, leaderboard v2)
-  --json  print the import summary as JSON`,
+  --json  print the import summary as JSON
+  --quiet no progress output`,
   run(argv, ctx) {
-    const { values, positionals } = parseFlags("map import", argv, { json: { type: "boolean" } });
+    const { values, positionals } = parseFlags("map import", argv, {
+      json: { type: "boolean" },
+      quiet: { type: "boolean" },
+    });
     const [kind, file, ...extra] = positionals;
     if (!kind || !file || extra.length > 0) {
       throw new ModelmapError("usage", "map import: expected KIND FILE", { hint: "run 'modelmap help map import'" });
@@ -46,7 +51,12 @@ what that source said before. Rows that cannot be used are reported (file line a
         hint: `kinds: ${IMPORT_KINDS.join(", ")}`,
       });
     }
-    const r = importFile(ctx.store(), kind as ImportKind, file);
+    const r = importFile(
+      ctx.store(),
+      kind as ImportKind,
+      file,
+      values.quiet ? SILENT_PROGRESS : createProgress(ctx.stderr),
+    );
     if (values.json) {
       ctx.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       return 0;

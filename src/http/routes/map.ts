@@ -17,7 +17,7 @@ import { listRuns } from "../../runner/views.ts";
 import { type AppEnv, type RouteModule, renderPage } from "../app.ts";
 import { benchmarksPage } from "../pages/boards.ts";
 import { comparePage, mapPage, modelPage, searchPage } from "../pages/map.ts";
-import { count, flag, query, text } from "../validate.ts";
+import { count, flag, many, query, text } from "../validate.ts";
 
 const clamp = (lo: number, hi: number) => (n: number) => Math.min(hi, Math.max(lo, Math.round(n)));
 
@@ -58,8 +58,10 @@ const boardQuery = z
     exclude_merged: flag,
     page: count,
     page_size: count,
+    cols: many(z.string().trim().min(1)),
   })
   .transform((q) => ({
+    columns: q.cols,
     source: q.source,
     sort: q.sort,
     dir: q.dir,
@@ -133,7 +135,11 @@ export const mapRoutes: RouteModule = {
     app.get("/api/categories", (c) => c.json({ categories: mapCategories(store) }));
 
     app.get("/benchmarks", query(boardQuery), (c) =>
-      renderPage(c, "Benchmarks", benchmarksPage(benchmarkLeaderboard(store, c.req.valid("query")), c.req.query())),
+      renderPage(
+        c,
+        "Benchmarks",
+        benchmarksPage(benchmarkLeaderboard(store, c.req.valid("query")), c.req.query(), c.req.queries("cols") ?? []),
+      ),
     );
     app.get("/api/benchmarks", query(boardQuery), (c) => c.json(benchmarkLeaderboard(store, c.req.valid("query"))));
 
