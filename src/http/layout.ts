@@ -2,8 +2,8 @@ import { type HtmlValue, html, raw, type Safe } from "./html.ts";
 
 /**
  * The one shared page shell: navigation from every route module's `nav`, inline CSS (the CSP allows inline
- * styles but no external requests), mobile-first layout. The labeling pages keep their own, smaller shell
- * (pages/labeling.ts): a labeler sees one task, not the site.
+ * styles but no external requests), mobile-first layout. Every page uses it, the labeling pages included (they
+ * add their CSRF meta tag, a few styles and their script).
  */
 const CSS = `
 :root{--fg:#1b1f24;--muted:#5b6470;--bg:#fff;--line:#d8dde3;--accent:#0b63c5;--soft:#f3f6f9}
@@ -47,6 +47,10 @@ export interface PageOptions {
   path: string;
   nav: NavEntry[];
   body: HtmlValue;
+  /** Extra elements in <head> (the labeling pages' CSRF meta tag and styles). */
+  head?: HtmlValue;
+  /** A same-origin script to load (the CSP allows no inline script). */
+  script?: string;
 }
 
 export function page(o: PageOptions): string {
@@ -56,8 +60,8 @@ export function page(o: PageOptions): string {
   );
   const doc: Safe = html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${o.title} · modelmap</title><style>${raw(CSS)}</style></head>
+<title>${o.title} · modelmap</title><style>${raw(CSS)}</style>${o.head ?? ""}</head>
 <body><header><a class="brand" href="/map">modelmap</a><nav>${links}</nav></header>
-<main>${o.body}</main></body></html>`;
+<main>${o.body}</main>${o.script ? html`<script src="${o.script}" defer></script>` : ""}</body></html>`;
   return doc.value;
 }
