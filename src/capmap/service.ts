@@ -4,7 +4,7 @@ import { ratingsByCategory, ratingsOfCounts } from "../arena/ratings.ts";
 import { parseVoteText } from "../arena/read-votes.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { sha256 } from "../core/hash.ts";
-import type { ProgressSink } from "../runner/progress.ts";
+import type { ProgressSink } from "../core/progress.ts";
 import type { CapCellWithModel, CapModel } from "../store/capmap.ts";
 import type { Store } from "../store/store.ts";
 import { agreementWeighting, type CategoryAgreement } from "./agreement-weights.ts";

@@ -4,12 +4,9 @@
  * names its phase ("zoo-facts: contamination"), which prefixes its lines. The CLI shell builds the sink (it
  * knows the terminal and `--quiet`); services only call it.
  */
-export interface ProgressSink {
-  /** A new phase of `total` items; `label` names it in every line. */
-  start(total: number, label?: string): void;
-  update(done: number, errors: number): void;
-  finish(done: number, errors: number): void;
-}
+import type { ProgressSink } from "../core/progress.ts";
+
+export type { ProgressSink };
 
 function fmtTime(s: number): string {
   if (!Number.isFinite(s) || s < 0) return "--:--";

@@ -1,0 +1,65 @@
+/**
+ * Online experiments and which signal to trust: the experiments page (effects with 95% intervals, sample-ratio
+ * warnings, the orderings per use case) and the meta-evaluation page per category, with their JSON, through the
+ * services `modelmap ab list|show|ranking` and `modelmap meta` use (docs/ab-testing.md, docs/capability-map.md).
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { abOrderings, analyzedExperiments, requireExperiment } from "../../ab/service.ts";
+import { storedMetaReports } from "../../meta/service.ts";
+import { type AppEnv, type RouteModule, renderPage } from "../app.ts";
+import { experimentPage, experimentsPage, signalsPage } from "../pages/experiments.ts";
+import { query, text } from "../validate.ts";
+
+const categoryQuery = z.object({ category: text });
+/** A page computes the orderings' intervals on each request: fewer rounds than the CLI's 1000. */
+const PAGE_BOOTSTRAP = 200;
+
+export const experimentRoutes: RouteModule = {
+  name: "experiments",
+  nav: [
+    { path: "/experiments", label: "Experiments", order: 55 },
+    { path: "/signals", label: "Signals", order: 57 },
+  ],
+  routes(deps) {
+    const store = deps.store;
+    const app = new Hono<AppEnv>();
+    const categories = () => [...new Set(analyzedExperiments(store).map((a) => a.category))].sort();
+
+    app.get("/experiments", query(categoryQuery), (c) => {
+      const category = c.req.valid("query").category?.toLowerCase();
+      const list = analyzedExperiments(store, category);
+      const orderings = abOrderings(store, { category, bootstrap: PAGE_BOOTSTRAP });
+      return renderPage(c, "Experiments", experimentsPage(list, orderings, categories(), category));
+    });
+    app.get("/experiments/:id", (c) =>
+      renderPage(c, "Experiment", experimentPage(requireExperiment(store, c.req.param("id")).analysis)),
+    );
+    app.get("/api/experiments", query(categoryQuery), (c) => {
+      const category = c.req.valid("query").category?.toLowerCase();
+      return c.json({
+        experiments: analyzedExperiments(store, category),
+        orderings: abOrderings(store, { category, bootstrap: PAGE_BOOTSTRAP }),
+      });
+    });
+    app.get("/api/experiments/:id", (c) => c.json(requireExperiment(store, c.req.param("id"))));
+
+    const metaCategories = () => [...new Set(storedMetaReports(store).map((m) => m.category))].sort();
+    app.get("/signals", (c) =>
+      renderPage(c, "Which signal to trust", signalsPage(storedMetaReports(store), metaCategories(), undefined)),
+    );
+    app.get("/signals/:category", (c) => {
+      const category = c.req.param("category").toLowerCase();
+      return renderPage(
+        c,
+        `Signals: ${category}`,
+        signalsPage(storedMetaReports(store, category), metaCategories(), category),
+      );
+    });
+    app.get("/api/signals", (c) => c.json({ reports: storedMetaReports(store) }));
+    app.get("/api/signals/:category", (c) =>
+      c.json({ reports: storedMetaReports(store, c.req.param("category").toLowerCase()) }),
+    );
+    return app;
+  },
+};
