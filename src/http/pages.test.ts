@@ -215,7 +215,11 @@ test("run browser: the sample page shows the prompt as sent, raw output, extract
     assert.match(body, /&lt;\|im_start\|&gt;user\nWhat is 2\+2\?/);
     assert.match(body, /The answer is 4\. &lt;b&gt;done&lt;\/b&gt;/);
     assert.match(body, /strict-match&quot;: &quot;4&quot;/);
-    assert.match(body, /exact_match,strict-match&quot;: 1/);
+    // Scores are a table now (metric, filter, score), and the sample says what it predicted and whether it passed.
+    assert.match(body, /<tr><td>exact_match<\/td><td>strict-match<\/td><td class="num">1<\/td><\/tr>/);
+    assert.match(body, /<pre id="target">4<\/pre>/);
+    assert.match(body, /<pre id="prediction">4<\/pre>/);
+    assert.match(body, /id="outcome" class="outcome pass"/);
     assert.match(body, /Correct final answer\./);
     const err = await (await app.request(`/runs/${runId}/samples/tiny-math/2`)).text();
     assert.match(err, /backend timeout/);

@@ -6,19 +6,27 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
+import { ModelmapError } from "../../core/errors.ts";
 import { judgedSets } from "../../judge/browse.ts";
+import { digestPage, digestSample, primaryMetric, resultRows, sampleDiff } from "../../runner/sample-view.ts";
 import { compareRuns, loadRegistry } from "../../runner/service.ts";
 import { listRuns, runSample, runSamples, showRun, taskCatalog } from "../../runner/views.ts";
 import { viewerOf } from "../access.ts";
 import { type AppEnv, type RouteModule, renderPage } from "../app.ts";
 import { html } from "../html.ts";
 import { judgedSetsSection } from "../pages/judgments.ts";
-import { runPage, runsPage, samplePage } from "../pages/runs.ts";
+import { compareRunsPage, runPage, runsPage, samplePage } from "../pages/runs.ts";
 import { count, params, query, text } from "../validate.ts";
 
 const PAGE_SIZE = 50;
 
-const runPageQuery = z.object({ task: text, page: count });
+const runPageQuery = z.object({
+  task: text,
+  page: count,
+  outcome: z.enum(["", "pass", "fail", "error", "scored"]).optional(),
+  q: text,
+});
+const compareRunsQuery = z.object({ a: text, b: text, task: text, all: text });
 const pageQuery = z.object({ page: count });
 const sampleParams = z.object({
   id: z.string(),
@@ -43,18 +51,61 @@ export const runRoutes: RouteModule = {
       const viewer = viewerOf(c, deps);
       return renderPage(c, "Runs", html`${runsPage(listRuns(store))}${judgedSetsSection(judgedSets(store, viewer))}`);
     });
+    // Registered before /runs/:id, which would otherwise take "compare" for a run id.
+    app.get("/runs/compare", query(compareRunsQuery), (c) => {
+      const q = c.req.valid("query");
+      const runs = listRuns(store);
+      const shown = { a: q.a, b: q.b, task: q.task, all: q.all };
+      if (!q.a || !q.b) return renderPage(c, "Compare runs", compareRunsPage(runs, shown, undefined, undefined));
+      try {
+        const cmp = compareRuns(store, q.a, q.b);
+        const diff = q.task
+          ? sampleDiff(store, cmp.runA, cmp.runB, q.task, {
+              all: Boolean(q.all),
+              primary: primaryMetric(showRun(store, cmp.runA).results, q.task),
+            })
+          : undefined;
+        return renderPage(c, "Compare runs", compareRunsPage(runs, shown, cmp, diff));
+      } catch (e) {
+        // An unknown run is shown on the form, not as an error page.
+        if (e instanceof ModelmapError && e.code === "not_found")
+          return renderPage(c, "Compare runs", compareRunsPage(runs, shown, undefined, undefined, e.message));
+        throw e;
+      }
+    });
     app.get("/runs/:id", query(runPageQuery), (c) => {
       const run = showRun(store, c.req.param("id"));
       const q = c.req.valid("query");
-      const samples = q.task ? runSamples(store, run.id, q.task, { page: q.page, pageSize: PAGE_SIZE }) : undefined;
-      return renderPage(c, `Run ${run.id}`, runPage(run, q.task, samples));
+      const filter = { outcome: q.outcome || undefined, q: q.q };
+      const samples = q.task
+        ? digestPage(store, run.id, q.task, filter, {
+            page: q.page,
+            pageSize: PAGE_SIZE,
+            primary: primaryMetric(run.results, q.task),
+          })
+        : undefined;
+      const rows = resultRows({ ...run.results, ...run.groups });
+      return renderPage(
+        c,
+        `Run ${run.id}`,
+        runPage(run, rows, samples, { ...(q.outcome ? { outcome: q.outcome } : {}), ...(q.q ? { q: q.q } : {}) }),
+      );
     });
     app.get("/runs/:id/samples/:task/:doc", params(sampleParams), (c) => {
       const p = c.req.valid("param");
       const run = showRun(store, p.id);
       const s = runSample(store, run.id, p.task, p.doc);
       const d = (s.data ?? {}) as Record<string, unknown>;
-      return renderPage(c, "Sample", samplePage(run, s, typeof d.rationale === "string" ? d.rationale : undefined));
+      return renderPage(
+        c,
+        "Sample",
+        samplePage(
+          run,
+          digestSample(s, primaryMetric(run.results, p.task)),
+          s,
+          typeof d.rationale === "string" ? d.rationale : undefined,
+        ),
+      );
     });
 
     for (const base of ["/api/runs", "/api/eval/runs"]) {
@@ -73,6 +124,25 @@ export const runRoutes: RouteModule = {
         return c.json(runSample(store, p.id, p.task, p.doc));
       });
     }
+    app.get("/api/runs/:id/digest/:task", query(runPageQuery), (c) => {
+      const run = showRun(store, c.req.param("id"));
+      const task = c.req.param("task");
+      const q = c.req.valid("query");
+      return c.json(
+        digestPage(
+          store,
+          run.id,
+          task,
+          { outcome: q.outcome || undefined, q: q.q },
+          { page: q.page, pageSize: PAGE_SIZE, primary: primaryMetric(run.results, task) },
+        ),
+      );
+    });
+    app.get("/api/runs/compare/:task", query(compareQuery), (c) => {
+      const q = c.req.valid("query");
+      const task = c.req.param("task");
+      return c.json(sampleDiff(store, q.a, q.b, task, { primary: primaryMetric(showRun(store, q.a).results, task) }));
+    });
     app.get("/api/eval/compare", query(compareQuery), (c) => {
       const q = c.req.valid("query");
       const opts: { seed?: number; iterations?: number } = {};
