@@ -44,6 +44,8 @@ export interface ContaminationOptions {
   limit?: number;
   /** Fraction of tokens for Min-K% and Min-K%++. */
   k?: number;
+  /** The lowercase ratio (one more pass over the items; default on). `npm start` leaves it out. */
+  lowercase?: boolean;
   ngram?: number;
   signal?: AbortSignal;
   /** Texts scored (items, their lowercase twins, shards in canonical and shuffled orders) out of all. */
@@ -149,7 +151,8 @@ export async function runContamination(
   const scorer = new RollingScorer(backend, store.evals);
   const sig = o.signal;
   const lowered = texts.map((t) => t.toLowerCase());
-  const lowerIdx = lowered.map((l, i) => (l !== texts[i] ? i : -1)).filter((i) => i >= 0);
+  const lowerIdx =
+    o.lowercase === false ? [] : lowered.map((l, i) => (l !== texts[i] ? i : -1)).filter((i) => i >= 0);
   const shardCount = shardIndices(texts.length, shards).length;
   const progress = o.progress;
   if (progress) {
