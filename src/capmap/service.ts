@@ -162,7 +162,10 @@ export interface SearchFilters {
 }
 
 export interface SearchHit extends CapCellWithModel {
-  /** 1 + number of trusted models whose lower bound is strictly above this model's upper bound. */
+  /**
+   * 1 + number of trusted models whose lower bound is strictly above this model's upper bound; a demoted cell
+   * ranks after every trusted one (1 + the number of trusted models).
+   */
   rank: number;
   tiedForFirst: boolean;
   /** Why this cell is demoted (a flagged contamination check, a high prompt spread): it is never recommended. */
@@ -227,7 +230,8 @@ export function search(
     const reasons = why(c);
     const hit: SearchHit = {
       ...toCell(c),
-      rank: 1 + above,
+      // A demoted cell ranks after every trusted one, whatever its interval says.
+      rank: reasons ? 1 + trusted.length : 1 + above,
       tiedForFirst: reasons === undefined && bar !== undefined && c.hi >= bar,
     };
     if (reasons) hit.demoted = reasons;

@@ -30,6 +30,7 @@ test("a flagged contamination check demotes the cell in search: never clear firs
     const last = r.results.at(-1);
     assert.equal(last?.modelId, "acme/delta-70b", "listed after every trusted model");
     assert.equal(last?.tiedForFirst, false);
+    assert.equal(last?.rank, r.total, "ranked after every trusted model");
     assert.match(last?.demoted?.[0] ?? "", /contamination check flagged gsm8k \(p = 4\.2e-12\)/);
     assert.equal(r.demoted, 1);
     // The first trusted models now lead: alpha and beta (61% and 60%) cannot be told apart.
