@@ -84,6 +84,51 @@ export function demotionReasons(ch: CellChecks | undefined): string[] {
   return out;
 }
 
+/**
+ * Flagged tasks of every model (model id -> task -> reasons), for tables that show one column per task (the
+ * benchmark leaderboard of modelmap's own runs): the same rule as the cells', before tasks are put in categories.
+ */
+export function taskFlags(store: Store): Map<string, Map<string, string[]>> {
+  const out = new Map<string, Map<string, string[]>>();
+  const models = new Set<string>();
+  for (const r of store.checks.list("contamination")) models.add(r.modelId);
+  for (const r of store.checks.list("sensitivity")) models.add(r.modelId);
+  for (const m of models) {
+    const byTask = new Map<string, CellChecks>();
+    const slot = (task: string) => {
+      let c = byTask.get(task);
+      if (!c) {
+        c = { contamination: [], spread: [] };
+        byTask.set(task, c);
+      }
+      return c;
+    };
+    for (const c of contaminationSummary(store, m))
+      if (!c.task.startsWith("canary:"))
+        slot(c.task).contamination.push({ task: c.task, flagged: c.flagged, pValue: c.pValue, text: c.text });
+    for (const x of promptSpread(store, m))
+      slot(x.task).spread.push({
+        task: x.task,
+        score: x.score,
+        spread: x.spread,
+        variants: x.variants,
+        significant: x.significant,
+        text: x.text,
+      });
+    for (const [task, ch] of byTask) {
+      const reasons = demotionReasons(ch);
+      if (reasons.length === 0) continue;
+      let t = out.get(m);
+      if (!t) {
+        t = new Map();
+        out.set(m, t);
+      }
+      t.set(task, reasons);
+    }
+  }
+  return out;
+}
+
 /** Demoted cells of every model: model id -> category -> reasons. Empty when no check flags anything. */
 export type Demotions = Map<string, Map<string, string[]>>;
 

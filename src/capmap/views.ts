@@ -7,7 +7,7 @@ import type { CapModel } from "../store/capmap.ts";
 import type { Store } from "../store/store.ts";
 import { BENCHMARKS } from "./scale.ts";
 import { modelFilter, type Snapshot, snapshot } from "./snapshot.ts";
-import { type CellChecks, checksByCategory, type Demotions, demotedReasons, demotions } from "./trust.ts";
+import { type CellChecks, checksByCategory, type Demotions, demotedReasons, demotions, taskFlags } from "./trust.ts";
 
 export type { CellChecks } from "./trust.ts";
 
@@ -27,6 +27,8 @@ export interface LeaderboardRow {
   stderr: Record<string, number>;
   /** Mean over the row's metrics on the normalized (above-random) 0-100 scale. */
   average: number;
+  /** Metrics (tasks) whose score a stored check puts in doubt, with the reasons (capmap/trust.ts). */
+  inDoubt?: Record<string, string[]>;
 }
 
 export interface LeaderboardOptions {
@@ -124,6 +126,19 @@ export function benchmarkLeaderboard(store: Store, opts: LeaderboardOptions = {}
   const pages = Math.max(1, Math.ceil(total / pageSize));
   const page = Math.min(pages, Math.max(1, opts.page ?? 1));
   rows = rows.slice((page - 1) * pageSize, page * pageSize);
+  // Checks are keyed by task, which is the metric of modelmap's own runs: mark those scores in doubt.
+  const flags = taskFlags(store);
+  if (flags.size > 0)
+    rows = rows.map((r) => {
+      const f = flags.get(r.modelId);
+      if (!f) return r;
+      const inDoubt: Record<string, string[]> = {};
+      for (const c of columns) {
+        const why = f.get(c.metric);
+        if (why) inDoubt[c.metric] = why;
+      }
+      return Object.keys(inDoubt).length ? { ...r, inDoubt } : r;
+    });
   return { ...base, total, page, pageSize, rows };
 }
 

@@ -151,8 +151,7 @@ export async function runContamination(
   const scorer = new RollingScorer(backend, store.evals);
   const sig = o.signal;
   const lowered = texts.map((t) => t.toLowerCase());
-  const lowerIdx =
-    o.lowercase === false ? [] : lowered.map((l, i) => (l !== texts[i] ? i : -1)).filter((i) => i >= 0);
+  const lowerIdx = o.lowercase === false ? [] : lowered.map((l, i) => (l !== texts[i] ? i : -1)).filter((i) => i >= 0);
   const shardCount = shardIndices(texts.length, shards).length;
   const progress = o.progress;
   if (progress) {

@@ -27,7 +27,7 @@ pre{white-space:pre-wrap;word-break:break-word;background:var(--soft);padding:.6
 svg{max-width:100%;height:auto}svg text{font:11px system-ui,sans-serif}
 .note{border-left:3px solid var(--accent);padding:.3rem .8rem;background:var(--soft);margin:.8rem 0}.note.warn{border-left-color:#d1242f;background:#fdf0ef}.note p{margin:.3rem 0}
 tr.demoted td{background:#fdf6f5}
-table.board{font-size:.82rem}table.board th{white-space:normal;min-width:3.2rem}table.board td.model{max-width:19rem;overflow-wrap:anywhere}
+table.board{font-size:.82rem}table.board th{white-space:normal;min-width:3.2rem;overflow-wrap:anywhere}table.board td.model{min-width:9rem;max-width:19rem;overflow-wrap:anywhere}
 .se{display:block;font-size:.72rem;color:var(--muted)}
 tr.pass td:first-child,td.pass{box-shadow:inset 4px 0 #2e7d32}tr.fail td:first-child,td.fail{box-shadow:inset 4px 0 #c62828}tr.error td:first-child,td.error{box-shadow:inset 4px 0 #8e24aa}
 tr.fail td{background:#fff7f6}tr.gold td{background:#eef8f0}tr.primary td{font-weight:600}td.prompt{white-space:pre-wrap;word-break:break-word;max-width:28rem}.err{color:#b3261e}

@@ -60,16 +60,16 @@ ${lb.sortNote ? html`<p class="note warn" id="sort-note">${lb.sortNote}</p>` : "
 ${
   lb.source === undefined
     ? html`<p class="muted" id="empty">No benchmark results yet. Import a table: <code>modelmap map import open-llm-leaderboard FILE</code>, or run the harness.</p>`
-    : html`<p class="muted"><span id="total">${lb.total}</span> models · page ${lb.page} of ${pages}. Scores in the source's unit (percent) with their standard error; column heads show the random-guess baseline; <em>Avg (norm.)</em> is the mean of the scores above that baseline (0 = chance, 100 = perfect).</p>
+    : html`<p class="muted"><span id="total">${lb.total}</span> models · page ${lb.page} of ${pages}. Scores in the source's unit (percent) with their standard error; column heads show the random-guess baseline; <em>Avg (norm.)</em> is the mean of the scores above that baseline (0 = chance, 100 = perfect). <strong class="err">!</strong> marks a score a contamination or prompt-sensitivity check puts in doubt (hover for why).</p>
 <div class="scroll"><table id="leaderboard" class="board"><thead><tr><th class="num">#</th><th>${sortLink("model", "Model")}</th><th class="num">${sortLink("params", "Params (B)")}</th><th class="num">${sortLink("average", "Avg (norm.)")}</th>${lb.columns.map(
         (c) =>
           html`<th class="num" title="${c.metric} · ${c.category}">${sortLink(c.metric, c.label)}<br><span class="muted small">random ${c.baseline === null ? "–" : fmt1(c.baseline)}</span></th>`,
       )}<th>Licence</th></tr></thead><tbody>
 ${lb.rows.map(
   (r, i) =>
-    html`<tr><td class="num">${(lb.page - 1) * lb.pageSize + i + 1}</td><td class="model"><a href="${modelHref(r.modelId)}" title="${r.modelId}">${r.modelId}</a>${modelBadges(r.model)}</td><td class="num">${r.model.paramsB === undefined ? "?" : r.model.paramsB}</td><td class="num">${fmt1(r.average)}</td>${lb.columns.map(
+    html`<tr${r.inDoubt ? html` class="demoted"` : ""}><td class="num">${(lb.page - 1) * lb.pageSize + i + 1}</td><td class="model"><a href="${modelHref(r.modelId)}" title="${r.modelId}">${r.modelId}</a>${modelBadges(r.model)}${r.inDoubt ? html` <span class="badge warn" title="${Object.values(r.inDoubt).flat().join("; ")}">in doubt</span>` : ""}</td><td class="num">${r.model.paramsB === undefined ? "?" : r.model.paramsB}</td><td class="num">${fmt1(r.average)}</td>${lb.columns.map(
       (c) =>
-        html`<td class="num">${fmt1(r.values[c.metric])}${r.stderr[c.metric] === undefined ? "" : html`<span class="se">±${fmt1(r.stderr[c.metric])}</span>`}</td>`,
+        html`<td class="num"${r.inDoubt?.[c.metric] ? html` title="${r.inDoubt[c.metric]?.join("; ")}"` : ""}>${fmt1(r.values[c.metric])}${r.inDoubt?.[c.metric] ? html` <strong class="err">!</strong>` : ""}${r.stderr[c.metric] === undefined ? "" : html`<span class="se">±${fmt1(r.stderr[c.metric])}</span>`}</td>`,
     )}<td class="small">${r.model.license ?? ""}</td></tr>`,
 )}</tbody></table></div>
 <div class="pager">${lb.page > 1 ? pageLink(lb.page - 1, "← previous") : ""}${lb.page < pages ? pageLink(lb.page + 1, "next →") : ""}</div>`
