@@ -31,6 +31,7 @@ table.board{font-size:.82rem}table.board th{white-space:normal;min-width:3.2rem;
 .se{display:block;font-size:.72rem;color:var(--muted)}
 tr.pass td:first-child,td.pass{box-shadow:inset 4px 0 #2e7d32}tr.fail td:first-child,td.fail{box-shadow:inset 4px 0 #c62828}tr.error td:first-child,td.error{box-shadow:inset 4px 0 #8e24aa}
 tr.fail td{background:#fff7f6}tr.gold td{background:#eef8f0}tr.primary td{font-weight:600}td.prompt{white-space:pre-wrap;word-break:break-word;max-width:28rem}.err{color:#b3261e}
+article.card table{display:block;overflow-x:auto;margin:.5rem 0}article.card h3{font-size:1.3rem}article.card h4{font-size:1.1rem;margin-top:1.4rem}
 .cols2{display:grid;grid-template-columns:1fr 1fr;gap:1rem}@media (max-width:640px){.cols2{grid-template-columns:1fr}}
 details.columns{flex-basis:100%}details.columns label.check{display:inline-flex;flex-direction:row;gap:.25rem;margin:.2rem .8rem .2rem 0;color:var(--fg);font-size:.85rem}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}

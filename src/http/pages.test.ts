@@ -262,3 +262,20 @@ test("an empty store renders every page with a hint instead of failing", async (
     store.close();
   }
 });
+
+test("the model card renders as an HTML page with its tables, escaped", async () => {
+  const { store, app } = setup();
+  try {
+    const page = await (await app.request("/cards/acme/alpha-7b")).text();
+    assert.match(page, /<article class="card" id="card"><h3>acme\/alpha-7b: capability report<\/h3>/);
+    assert.match(page, /<table><thead><tr><th>Category<\/th><th>Score \[95% CI\]<\/th>/);
+    assert.match(page, /id="card-yaml">license: &quot;apache-2.0&quot;/);
+    const evil = await (await app.request(`/cards/${EVIL_ID}`)).text();
+    assert.ok(!evil.includes("<script>alert"), "the card escapes model ids");
+    assert.match(evil, /&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;/);
+    const model = await (await app.request("/models/acme/alpha-7b")).text();
+    assert.match(model, /<a href="\/cards\/acme\/alpha-7b" id="card-page">Model card<\/a>/);
+  } finally {
+    store.close();
+  }
+});

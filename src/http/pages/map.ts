@@ -5,7 +5,8 @@ import { BENCHMARKS, JUDGE_SCORE_SD } from "../../capmap/scale.ts";
 import type { SearchResult } from "../../capmap/service.ts";
 import type { MapCell, MapOverview } from "../../capmap/views.ts";
 import type { RunSummary } from "../../runner/views.ts";
-import { fmt1, href, html, modelHref, type Safe } from "../html.ts";
+import { fmt1, href, html, modelHref, raw, type Safe } from "../html.ts";
+import { renderMarkdown } from "../markdown.ts";
 import { type HeatCell, heatmap, intervalChart } from "../svg.ts";
 import { modelBadges } from "./boards.ts";
 
@@ -184,7 +185,7 @@ ${
     ? html`<p class="muted">No modelmap runs of this model; the evidence above is imported. Chat template and system prompt: not recorded by the sources.</p>`
     : html`<ul>${runs.map((r) => html`<li><a href="/runs/${encodeURIComponent(r.id)}">${r.id}</a> · ${r.status} · ${r.created_at}</li>`)}</ul>`
 }
-<p><a href="${modelHref(m.id).replace(/^\/models/, "/card")}" id="card-link">Model card (markdown)</a> · <a href="${href("/compare", { a: m.id })}">Compare with…</a> · <a href="${modelHref(m.id).replace(/^\/models/, "/api/models")}">JSON</a></p>`;
+<p><a href="${modelHref(m.id).replace(/^\/models/, "/cards")}" id="card-page">Model card</a> (<a href="${modelHref(m.id).replace(/^\/models/, "/card")}" id="card-link">markdown</a>) · <a href="${href("/compare", { a: m.id })}">Compare with…</a> · <a href="${modelHref(m.id).replace(/^\/models/, "/api/models")}">JSON</a></p>`;
 }
 
 export function comparePage(
@@ -218,4 +219,13 @@ ${c.categories.map(
     html`<tr><td>${x.category}</td><td class="num">${fmt1(x.a?.estimate)}</td><td class="num">${fmt1(x.b?.estimate)}</td><td class="num">${fmt1(x.diff)}</td><td class="num">${x.lo === undefined ? "" : `${fmt1(x.lo)} – ${fmt1(x.hi)}`}</td><td class="small">${x.basis === "shared" ? `${x.shared.length} shared metric(s): ${x.shared.map((s) => BENCHMARKS[s.metric]?.label ?? s.metric).join(", ")}${x.paired ? " (paired)" : ""}` : x.basis}</td><td>${x.verdict === "a" ? "A better" : x.verdict === "b" ? "B better" : x.verdict === "tie" ? "cannot tell" : "no evidence for one"}</td></tr>`,
 )}</tbody></table></div>
 <p class="small muted">Where both models were measured on the same metrics only those are compared; differences of aggregate scores are unpaired (per-item scores are paired when both come from modelmap runs on the same items).</p>`;
+}
+
+/** A model card as a page: the markdown rendered by the safe renderer; its YAML header shown as it is. */
+export function cardPage(id: string, markdown: string): Safe {
+  const m = /^---\n([\s\S]*?)\n---\n/.exec(markdown);
+  const body = m ? markdown.slice(m[0].length) : markdown;
+  return html`<p><a href="${modelHref(id)}">← ${id}</a> · <a href="${modelHref(id).replace(/^\/models/, "/card")}">markdown (to paste into a Hugging Face model card)</a></p>
+${m ? html`<details><summary>Metadata (YAML header)</summary><pre id="card-yaml">${m[1]}</pre></details>` : ""}
+<article class="card" id="card">${raw(renderMarkdown(body))}</article>`;
 }

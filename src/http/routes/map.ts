@@ -16,7 +16,7 @@ import { ModelmapError } from "../../core/errors.ts";
 import { listRuns } from "../../runner/views.ts";
 import { type AppEnv, type RouteModule, renderPage } from "../app.ts";
 import { benchmarksPage } from "../pages/boards.ts";
-import { comparePage, mapPage, modelPage, searchPage } from "../pages/map.ts";
+import { cardPage, comparePage, mapPage, modelPage, searchPage } from "../pages/map.ts";
 import { count, flag, many, query, text } from "../validate.ts";
 
 const clamp = (lo: number, hi: number) => (n: number) => Math.min(hi, Math.max(lo, Math.round(n)));
@@ -166,6 +166,12 @@ export const mapRoutes: RouteModule = {
     app.get("/api/models/:id{.+}", (c) => {
       const p = modelProfile(store, c.req.param("id"));
       return c.json({ ...p, checks: modelChecks(store, p.model.id), runs: listRuns(store, { model: p.model.id }) });
+    });
+    // The card as a page: its markdown rendered through the safe renderer (every character escaped first).
+    app.get("/cards/:id{.+}", (c) => {
+      const base = deps.baseUrl ?? new URL(c.req.url).origin;
+      const id = c.req.param("id");
+      return renderPage(c, `Card: ${id}`, cardPage(id, modelCard(store, id, { baseUrl: base })));
     });
     app.get("/card/:id{.+}", (c) => {
       const base = deps.baseUrl ?? new URL(c.req.url).origin;
