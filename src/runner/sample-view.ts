@@ -7,6 +7,7 @@
  */
 import type { Store } from "../store/store.ts";
 import { findRun } from "./service.ts";
+import { sampleView } from "./views.ts";
 
 /** A stored sample as the run API serves it. */
 export interface ApiSample {
@@ -184,7 +185,9 @@ export function primaryMetric(results: unknown, task: string): string | undefine
 export type SampleSource = (runId: string, task: string) => Iterable<ApiSample>;
 
 export function storeSamples(store: Store): SampleSource {
-  return (runId, task) => store.evals.iterateSamples(runId, task);
+  return function* (runId, task) {
+    for (const s of store.evals.iterateSamples(runId, task)) yield sampleView(s);
+  };
 }
 
 /** A filtered page of a task's samples, with the outcome counts of the whole task. */

@@ -10,7 +10,7 @@ import { ModelmapError } from "../../core/errors.ts";
 import { judgedSets } from "../../judge/browse.ts";
 import { digestPage, digestSample, primaryMetric, resultRows, sampleDiff } from "../../runner/sample-view.ts";
 import { compareRuns, loadRegistry } from "../../runner/service.ts";
-import { listRuns, runSample, runSamples, showRun, taskCatalog } from "../../runner/views.ts";
+import { listRuns, runSample, runSamples, sampleView, showRun, taskCatalog } from "../../runner/views.ts";
 import { viewerOf } from "../access.ts";
 import { type AppEnv, type RouteModule, renderPage } from "../app.ts";
 import { html } from "../html.ts";
@@ -95,16 +95,11 @@ export const runRoutes: RouteModule = {
       const p = c.req.valid("param");
       const run = showRun(store, p.id);
       const s = runSample(store, run.id, p.task, p.doc);
-      const d = (s.data ?? {}) as Record<string, unknown>;
+      const view = sampleView(s);
       return renderPage(
         c,
         "Sample",
-        samplePage(
-          run,
-          digestSample(s, primaryMetric(run.results, p.task)),
-          s,
-          typeof d.rationale === "string" ? d.rationale : undefined,
-        ),
+        samplePage(run, digestSample(view, primaryMetric(run.results, p.task)), view, s.rationale),
       );
     });
 
@@ -121,7 +116,7 @@ export const runRoutes: RouteModule = {
       );
       app.get(`${base}/:id/samples/:task/:doc`, params(sampleParams), (c) => {
         const p = c.req.valid("param");
-        return c.json(runSample(store, p.id, p.task, p.doc));
+        return c.json(sampleView(runSample(store, p.id, p.task, p.doc)));
       });
     }
     app.get("/api/runs/:id/digest/:task", query(runPageQuery), (c) => {
