@@ -13,6 +13,14 @@ function str(v: unknown): string {
   return typeof v === "string" ? v : json(v);
 }
 
+/** A one-request sample's answer without its list. */
+const single = (v: unknown): unknown => (Array.isArray(v) && v.length === 1 ? v[0] : v);
+/** Per filter, the filtered answer of a one-request sample without its list. */
+function unwrap(v: unknown): unknown {
+  if (!v || typeof v !== "object" || Array.isArray(v)) return v;
+  return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, single(x)]));
+}
+
 const f4 = (x: number | null | undefined) => (x === null || x === undefined ? "–" : x.toFixed(4));
 const short = (s: string, n = 140) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const runHref = (id: string, q: Record<string, string | number | undefined> = {}) =>
@@ -131,7 +139,7 @@ export function samplePage(
 <p id="outcome" class="outcome ${d.outcome}">${outcomeBadge(d.outcome, d.score)}${d.metric ? ` on ${d.metric}` : ""}${d.score !== undefined && d.outcome === "scored" ? ` = ${d.score}` : ""}</p>
 <h2>Prompt as sent</h2><pre id="prompt">${d.prompt}</pre>
 <div class="cols2"><div><h2>Target</h2><pre id="target">${d.target}</pre></div><div><h2>Prediction</h2><pre id="prediction">${d.prediction}</pre></div></div>
-${d.choices ? html`<h2>Choices</h2>${choicesTable(d.choices)}<p class="small muted">acc picks the highest log-likelihood; acc_norm the highest log-likelihood per character of the choice (lm-evaluation-harness's normalisation).</p>` : html`<h2>Raw output</h2><pre id="raw">${str(data.resps)}</pre><h2>Extracted answer</h2><pre id="extracted">${str(data.filtered_resps ?? data.pred)}</pre>`}
+${d.choices ? html`<h2>Choices</h2>${choicesTable(d.choices)}<p class="small muted">acc picks the highest log-likelihood; acc_norm the highest log-likelihood per character of the choice (lm-evaluation-harness's normalisation).</p>` : html`<h2>Raw output</h2><pre id="raw">${str(single(data.resps))}</pre><h2>Extracted answer</h2><pre id="extracted">${str(unwrap(data.filtered_resps) ?? data.pred)}</pre>`}
 <h2>Scores</h2><div class="scroll"><table id="score"><thead><tr><th>Metric</th><th>Filter</th><th class="num">Score</th></tr></thead><tbody>${Object.entries(
     raw.scores,
   )
