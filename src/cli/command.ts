@@ -32,9 +32,18 @@ export interface Command {
 }
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
+/** Named so that the emitted declarations can spell it (util does not export its result type). */
+type ParsedFlags<O extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: boolean; allowNegative: true }>
+>;
 
 /** parseArgs with strict checking, turning its errors into usage errors that name the command. */
-export function parseFlags<O extends Options>(command: string, argv: string[], options: O, allowPositionals = true) {
+export function parseFlags<O extends Options>(
+  command: string,
+  argv: string[],
+  options: O,
+  allowPositionals = true,
+): ParsedFlags<O> {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals, allowNegative: true });
   } catch (e) {

@@ -6,11 +6,11 @@
 import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { StringDecoder } from "node:string_decoder";
 import { gunzipSync } from "node:zlib";
-import { parquetReadObjects } from "hyparquet";
-import Bunzip from "seek-bzip";
 import { z } from "zod";
 import { ModelmapError } from "../core/errors.ts";
+import { bunzipBlocks } from "./bzip2.ts";
 import { evaluateExpression } from "./jinja.ts";
 import type { DataFileSpec } from "./schema.ts";
 
@@ -64,31 +64,67 @@ function formatOf(spec: DataFileSpec, file: string): NonNullable<DataFileSpec["f
   throw new ModelmapError("input", `${file}: cannot tell the data format from the name; set 'format'`);
 }
 
-/** The last decompressed file: a run reads a compressed split twice (count, then stream); decode it once. */
-let lastDecoded: { file: string; mtimeMs: number; size: number; data: Buffer } | undefined;
+/**
+ * The last compressed file read: a run reads its evaluated split twice (count, then stream), so its blocks are
+ * kept as decoded. A .bz2 file is decoded block by block as far as readers go (see bzip2.ts): `--limit 1` on a
+ * 2 MB file decodes one block, not the whole file.
+ */
+let lastDecoded:
+  | { file: string; mtimeMs: number; size: number; blocks: Buffer[]; rest: Iterator<Buffer> | undefined }
+  | undefined;
+
+function decoded(file: string): NonNullable<typeof lastDecoded> {
+  const st = statSync(file);
+  if (lastDecoded && lastDecoded.file === file && lastDecoded.mtimeMs === st.mtimeMs && lastDecoded.size === st.size)
+    return lastDecoded;
+  const raw = readFileSync(file);
+  lastDecoded = file.endsWith(".bz2")
+    ? { file, mtimeMs: st.mtimeMs, size: st.size, blocks: [], rest: bunzipBlocks(raw) }
+    : { file, mtimeMs: st.mtimeMs, size: st.size, blocks: [gunzipSync(raw)], rest: undefined };
+  return lastDecoded;
+}
+
+/** The decoded blocks of a compressed file, decoding further only as far as the caller iterates. */
+function* decodedBlocks(file: string): Generator<Buffer> {
+  const d = decoded(file);
+  for (let i = 0; ; i++) {
+    const have = d.blocks[i];
+    if (have) {
+      yield have;
+      continue;
+    }
+    const next = d.rest?.next();
+    if (!next || next.done) {
+      d.rest = undefined;
+      return;
+    }
+    d.blocks.push(next.value);
+    yield next.value;
+  }
+}
 
 function readBytes(file: string): Buffer {
   const compressed = file.endsWith(".bz2") || file.endsWith(".gz");
   if (!compressed) return readFileSync(file);
-  const st = statSync(file);
-  if (lastDecoded && lastDecoded.file === file && lastDecoded.mtimeMs === st.mtimeMs && lastDecoded.size === st.size)
-    return lastDecoded.data;
-  const raw = readFileSync(file);
-  const data = file.endsWith(".bz2") ? Bunzip.decode(raw) : gunzipSync(raw);
-  lastDecoded = { file, mtimeMs: st.mtimeMs, size: st.size, data };
-  return data;
+  return Buffer.concat([...decodedBlocks(file)]);
 }
 
 async function* textLines(file: string): AsyncGenerator<string> {
   if (file.endsWith(".bz2") || file.endsWith(".gz")) {
-    const text = readBytes(file).toString("utf8");
-    let start = 0;
-    while (start < text.length) {
-      let end = text.indexOf("\n", start);
-      if (end < 0) end = text.length;
-      yield text.slice(start, end).replace(/\r$/, "");
-      start = end + 1;
+    // A block can end inside a line or inside a UTF-8 character: carry both over to the next block.
+    const utf8 = new StringDecoder("utf8");
+    let carry = "";
+    for (const block of decodedBlocks(file)) {
+      const text = carry + utf8.write(block);
+      let start = 0;
+      for (let end = text.indexOf("\n", start); end >= 0; end = text.indexOf("\n", start)) {
+        yield text.slice(start, end).replace(/\r$/, "");
+        start = end + 1;
+      }
+      carry = text.slice(start);
     }
+    carry += utf8.end();
+    if (carry !== "") yield carry.replace(/\r$/, "");
     return;
   }
   const rl = createInterface({
@@ -218,6 +254,8 @@ function* csv(file: string, spec: DataFileSpec): Generator<Doc> {
 async function* parquet(file: string): AsyncGenerator<Doc> {
   const buf = readBytes(file);
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  // Imported here: 27 modules that every other format (and every eval start) would load for nothing.
+  const { parquetReadObjects } = await import("hyparquet");
   const rows = await parquetReadObjects({ file: ab });
   for (const [i, r] of rows.entries()) yield asDoc(r, file, i + 1);
 }
