@@ -35,8 +35,8 @@ before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), "modelmap-browser-"));
   store = openStore(join(dir, "web.db"));
-  runId = seedWebFixture(store).runId;
-  importFile(store, "arena", sharedData(...ARENA_MERGED));
+  runId = (await seedWebFixture(store)).runId;
+  await importFile(store, "arena", sharedData(...ARENA_MERGED));
   server = await listen(createApp({ store }, ROUTE_MODULES), { port: 0 });
   browser = await launchChromium();
 });
@@ -44,7 +44,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.close();
-  store?.close();
+  await store?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -196,17 +196,17 @@ let full: { url: string; close(): Promise<void>; store: SqliteStore; runs: [stri
 async function fullServer() {
   if (full) return full;
   const s = openStore(join(dir, "full.db"));
-  seedWebFixture(s);
-  importFile(s, "arena", sharedData(...ARENA_MERGED));
-  importFile(s, "open-llm-leaderboard", sharedData(...OPEN_LLM_V2));
-  s.checks.put("contamination", "acme/delta-70b", "gsm8k", {
+  await seedWebFixture(s);
+  await importFile(s, "arena", sharedData(...ARENA_MERGED));
+  await importFile(s, "open-llm-leaderboard", sharedData(...OPEN_LLM_V2));
+  await s.checks.put("contamination", "acme/delta-70b", "gsm8k", {
     exchangeability: { pValue: 4.2e-12 },
     flagged: true,
     flaggedItems: [],
     methods: {},
   });
-  importExperiments(s, "fixtures/ab/experiments.jsonl", { bootstrap: 100 });
-  metaEvaluate(s, { signals: ["open-llm-leaderboard-v2"], reference: "arena", bootstrap: 200 });
+  await importExperiments(s, "fixtures/ab/experiments.jsonl", { bootstrap: 100 });
+  await metaEvaluate(s, { signals: ["open-llm-leaderboard-v2"], reference: "arena", bootstrap: 200 });
   const { tasks } = loadRegistry().resolve(["arc_easy"]);
   const run = async (name: string) =>
     (
@@ -227,7 +227,7 @@ async function fullServer() {
     store: s,
     close: async () => {
       await srv.close();
-      s.close();
+      await s.close();
     },
   };
   return full;
@@ -241,7 +241,7 @@ test("no page scrolls sideways at 1400 px, and the widest table fits without hid
   const f = await fullServer();
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const [a, b] = f.runs;
-  const judgment = f.store.judging.judgments({ setName: "fixture-heldout" })[0]?.key ?? "";
+  const judgment = (await f.store.judging.judgments({ setName: "fixture-heldout" }))[0]?.key ?? "";
   const paths = [
     "/map",
     "/map?sort=math",

@@ -79,7 +79,12 @@ function parseArenaBattles(text: string, file: string): ParsedImport {
  * Imports one public results file into the map and rebuilds the map's cells. `progress` sees three steps:
  * read and parse (fitting ratings for battle files), store, rebuild the map.
  */
-export function importFile(store: Store, kind: ImportKind, path: string, progress?: ProgressSink): ImportSummary {
+export async function importFile(
+  store: Store,
+  kind: ImportKind,
+  path: string,
+  progress?: ProgressSink,
+): Promise<ImportSummary> {
   const file = resolve(path);
   progress?.start(3, `import ${basename(file)}`);
   const text = readText(file);
@@ -88,11 +93,18 @@ export function importFile(store: Store, kind: ImportKind, path: string, progres
   if (parsed.source.startsWith("arena-battles:")) {
     // Battle files name models by their arena names; where an earlier table linked a name to a Hugging Face
     // id (an alias), the ratings attach to that id.
-    const id = (name: string) => store.capmap.resolveModel(name)?.id ?? name;
-    for (const e of parsed.evidence) e.modelId = id(e.modelId);
+    const ids = new Map<string, string>();
+    for (const e of parsed.evidence) {
+      let id = ids.get(e.modelId);
+      if (id === undefined) {
+        id = (await store.capmap.resolveModel(e.modelId))?.id ?? e.modelId;
+        ids.set(e.modelId, id);
+      }
+      e.modelId = id;
+    }
     parsed.models = [...new Set(parsed.evidence.map((e) => e.modelId))].map((m) => ({ id: m }));
   }
-  const stored = store.capmap.importSource({
+  const stored = await store.capmap.importSource({
     kind: parsed.kind,
     source: parsed.source,
     file,
@@ -102,13 +114,13 @@ export function importFile(store: Store, kind: ImportKind, path: string, progres
     evidence: parsed.evidence,
   });
   progress?.update(2, parsed.skipped.length);
-  const cells = rebuildMap(store);
+  const cells = await rebuildMap(store);
   progress?.finish(3, parsed.skipped.length);
   return { kind, source: parsed.source, file, ...stored, skipped: parsed.skipped, cells };
 }
 
-export function requireModel(store: Store, idOrAlias: string): CapModel {
-  const m = store.capmap.resolveModel(idOrAlias);
+export async function requireModel(store: Store, idOrAlias: string): Promise<CapModel> {
+  const m = await store.capmap.resolveModel(idOrAlias);
   if (!m) {
     throw new ModelmapError("not_found", `no model '${idOrAlias}' in the map`, {
       hint: "use a Hugging Face id (org/name) as imported; 'modelmap search CATEGORY' lists models",
@@ -117,8 +129,8 @@ export function requireModel(store: Store, idOrAlias: string): CapModel {
   return m;
 }
 
-export function requireCategory(store: Store, category: string): LiteCell[] {
-  const snap = snapshot(store);
+export async function requireCategory(store: Store, category: string): Promise<LiteCell[]> {
+  const snap = await snapshot(store);
   const cells = snap.byCategory.get(category);
   if (!cells) {
     const cats = [...snap.byCategory.keys()].sort();
@@ -132,8 +144,8 @@ export function requireCategory(store: Store, category: string): LiteCell[] {
 }
 
 /** Categories in the map with their model counts. */
-export function mapCategories(store: Store): Array<{ category: string; models: number }> {
-  return [...snapshot(store).byCategory]
+export async function mapCategories(store: Store): Promise<Array<{ category: string; models: number }>> {
+  return [...(await snapshot(store)).byCategory]
     .map(([category, cells]) => ({ category, models: cells.length }))
     .sort((a, b) => (a.category < b.category ? -1 : 1));
 }
@@ -197,16 +209,16 @@ export interface SearchResult {
  * out with `excludeFlagged`. Runs over the in-memory snapshot: one pass over the category's cells plus a
  * binary search per result.
  */
-export function search(
+export async function search(
   store: Store,
   category: string,
   filters: SearchFilters = {},
   opts: { top?: number; offset?: number; tiedLimit?: number } = {},
-): SearchResult {
-  const weighted = agreementWeighting(store, category);
-  const cells = weighted?.cells ?? requireCategory(store, category);
+): Promise<SearchResult> {
+  const weighted = await agreementWeighting(store, category);
+  const cells = weighted?.cells ?? (await requireCategory(store, category));
   const keep = modelFilter(filters);
-  const demoted = demotions(store);
+  const demoted = await demotions(store);
   const why = (c: LiteCell) => demotedReasons(demoted, c.modelId, category);
   const trusted: LiteCell[] = [];
   const flagged: LiteCell[] = [];

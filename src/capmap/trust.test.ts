@@ -8,11 +8,11 @@ import { search } from "./service.ts";
 import { demotionReasons } from "./trust.ts";
 import { mapOverview } from "./views.ts";
 
-function flaggedFixture() {
+async function flaggedFixture() {
   const store = openStore(":memory:");
-  seedWebFixture(store);
+  await seedWebFixture(store);
   // acme/delta-70b leads math (gsm8k 85%) with a tight interval; a contamination check flags that benchmark.
-  store.checks.put("contamination", "acme/delta-70b", "gsm8k", {
+  await store.checks.put("contamination", "acme/delta-70b", "gsm8k", {
     exchangeability: { pValue: 4.2e-12 },
     flagged: true,
     flaggedItems: [],
@@ -21,10 +21,10 @@ function flaggedFixture() {
   return store;
 }
 
-test("a flagged contamination check demotes the cell in search: never clear first, listed last, with its reason", () => {
-  const store = flaggedFixture();
+test("a flagged contamination check demotes the cell in search: never clear first, listed last, with its reason", async () => {
+  const store = await flaggedFixture();
   try {
-    const r = search(store, "math", {}, { top: 10 });
+    const r = await search(store, "math", {}, { top: 10 });
     assert.notEqual(r.results[0]?.modelId, "acme/delta-70b");
     assert.ok(!r.tiedForFirst.some((t) => t.modelId === "acme/delta-70b"), "not tied for first");
     const last = r.results.at(-1);
@@ -35,39 +35,39 @@ test("a flagged contamination check demotes the cell in search: never clear firs
     assert.equal(r.demoted, 1);
     // The first trusted models now lead: alpha and beta (61% and 60%) cannot be told apart.
     assert.deepEqual(r.tiedForFirst.map((t) => t.modelId).sort(), ["acme/alpha-7b", "acme/beta-7b"]);
-    const hidden = search(store, "math", { excludeFlagged: true }, { top: 10 });
+    const hidden = await search(store, "math", { excludeFlagged: true }, { top: 10 });
     assert.ok(!hidden.results.some((h) => h.modelId === "acme/delta-70b"), "--exclude-flagged leaves it out");
     // It also leaves out acme/epsilon-3b, flagged on its leaderboard.
     assert.equal(hidden.total, r.total - 2);
     assert.equal(hidden.demoted, 1, "and says how many it left out");
     // Other categories of the same model are untouched.
-    assert.equal(search(store, "knowledge").results[0]?.modelId, "acme/delta-70b");
+    assert.equal((await search(store, "knowledge")).results[0]?.modelId, "acme/delta-70b");
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
-test("the map ranks a demoted cell last in its category and leaves it out of its model's mean", () => {
-  const store = flaggedFixture();
+test("the map ranks a demoted cell last in its category and leaves it out of its model's mean", async () => {
+  const store = await flaggedFixture();
   try {
-    const byMath = mapOverview(store, { sort: "math" });
+    const byMath = await mapOverview(store, { sort: "math" });
     assert.equal(byMath.rows.at(-1)?.modelId, "acme/delta-70b");
     assert.match(byMath.rows.at(-1)?.cells.math?.demoted?.[0] ?? "", /contamination/);
-    const byMean = mapOverview(store, {});
+    const byMean = await mapOverview(store, {});
     const delta = byMean.rows.find((r) => r.modelId === "acme/delta-70b");
     const cells = delta?.cells ?? {};
     const trusted = Object.entries(cells).filter(([c]) => c !== "math");
     const mean = trusted.reduce((s, [, c]) => s + c.estimate, 0) / trusted.length;
     assert.ok(Math.abs((delta?.mean ?? 0) - mean) < 1e-9, "mean over the trusted cells only");
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
-test("the model page and card call a demoted category 'in doubt', never a strength, and say why first", () => {
-  const store = flaggedFixture();
+test("the model page and card call a demoted category 'in doubt', never a strength, and say why first", async () => {
+  const store = await flaggedFixture();
   try {
-    const p = modelProfile(store, "acme/delta-70b");
+    const p = await modelProfile(store, "acme/delta-70b");
     const math = p.categories.find((c) => c.cell.category === "math");
     assert.equal(math?.verdict, "flagged");
     assert.ok(!p.strengths.includes("math"));
@@ -75,11 +75,11 @@ test("the model page and card call a demoted category 'in doubt', never a streng
       p.flagged.map((f) => f.category),
       ["math"],
     );
-    const card = modelCard(store, "acme/delta-70b");
+    const card = await modelCard(store, "acme/delta-70b");
     assert.ok(card.indexOf("## Scores in doubt") < card.indexOf("## Strengths and weaknesses"));
     assert.match(card, /- \*\*math\*\*: contamination check flagged gsm8k/);
   } finally {
-    store.close();
+    await store.close();
   }
 });
 

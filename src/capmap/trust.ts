@@ -37,12 +37,12 @@ function spreadPoints(s: { score: number; spread: number }): number {
  * The checks of one model, per category: a stored check of task T lands in the category that the model's
  * own run of T was mapped to (checks of tasks without a run in the map stay on the model page only).
  */
-export function checksByCategory(store: Store, modelId: string): Map<string, CellChecks> {
+export async function checksByCategory(store: Store, modelId: string): Promise<Map<string, CellChecks>> {
   const out = new Map<string, CellChecks>();
-  const contamination = contaminationSummary(store, modelId).filter((c) => !c.task.startsWith("canary:"));
-  const spread = promptSpread(store, modelId);
+  const contamination = (await contaminationSummary(store, modelId)).filter((c) => !c.task.startsWith("canary:"));
+  const spread = await promptSpread(store, modelId);
   if (contamination.length === 0 && spread.length === 0) return out;
-  const categoryOf = new Map(store.capmap.evidence({ modelId }).map((e) => [e.metric, e.category]));
+  const categoryOf = new Map((await store.capmap.evidence({ modelId })).map((e) => [e.metric, e.category]));
   const slot = (task: string): CellChecks | undefined => {
     const cat = categoryOf.get(task);
     if (cat === undefined) return undefined;
@@ -67,6 +67,14 @@ export function checksByCategory(store: Store, modelId: string): Map<string, Cel
   return out;
 }
 
+/** Models with a stored check: only they can be demoted (most maps, imported tables, have none). */
+async function checkedModels(store: Store): Promise<Set<string>> {
+  const models = new Set<string>();
+  for (const r of await store.checks.list("contamination")) models.add(r.modelId);
+  for (const r of await store.checks.list("sensitivity")) models.add(r.modelId);
+  return models;
+}
+
 /** Why a cell's score should not be recommended on; empty when nothing stored speaks against it. */
 export function demotionReasons(ch: CellChecks | undefined): string[] {
   if (!ch) return [];
@@ -88,11 +96,9 @@ export function demotionReasons(ch: CellChecks | undefined): string[] {
  * Flagged tasks of every model (model id -> task -> reasons), for tables that show one column per task (the
  * benchmark leaderboard of modelmap's own runs): the same rule as the cells', before tasks are put in categories.
  */
-export function taskFlags(store: Store): Map<string, Map<string, string[]>> {
+export async function taskFlags(store: Store): Promise<Map<string, Map<string, string[]>>> {
   const out = new Map<string, Map<string, string[]>>();
-  const models = new Set<string>();
-  for (const r of store.checks.list("contamination")) models.add(r.modelId);
-  for (const r of store.checks.list("sensitivity")) models.add(r.modelId);
+  const models = await checkedModels(store);
   for (const m of models) {
     const byTask = new Map<string, CellChecks>();
     const slot = (task: string) => {
@@ -103,10 +109,10 @@ export function taskFlags(store: Store): Map<string, Map<string, string[]>> {
       }
       return c;
     };
-    for (const c of contaminationSummary(store, m))
+    for (const c of await contaminationSummary(store, m))
       if (!c.task.startsWith("canary:"))
         slot(c.task).contamination.push({ task: c.task, flagged: c.flagged, pValue: c.pValue, text: c.text });
-    for (const x of promptSpread(store, m))
+    for (const x of await promptSpread(store, m))
       slot(x.task).spread.push({
         task: x.task,
         score: x.score,
@@ -132,14 +138,10 @@ export function taskFlags(store: Store): Map<string, Map<string, string[]>> {
 /** Demoted cells of every model: model id -> category -> reasons. Empty when no check flags anything. */
 export type Demotions = Map<string, Map<string, string[]>>;
 
-export function demotions(store: Store): Demotions {
+export async function demotions(store: Store): Promise<Demotions> {
   const out: Demotions = new Map();
-  // Only models with a stored check can be demoted; most maps (imported tables) have none.
-  const models = new Set<string>();
-  for (const r of store.checks.list("contamination")) models.add(r.modelId);
-  for (const r of store.checks.list("sensitivity")) models.add(r.modelId);
-  for (const m of models) {
-    for (const [category, ch] of checksByCategory(store, m)) {
+  for (const m of await checkedModels(store)) {
+    for (const [category, ch] of await checksByCategory(store, m)) {
       const reasons = demotionReasons(ch);
       if (reasons.length === 0) continue;
       let byCat = out.get(m);

@@ -62,8 +62,8 @@ export interface Leaderboard {
   rows: LeaderboardRow[];
 }
 
-export function benchmarkLeaderboard(store: Store, opts: LeaderboardOptions = {}): Leaderboard {
-  const snap = snapshot(store);
+export async function benchmarkLeaderboard(store: Store, opts: LeaderboardOptions = {}): Promise<Leaderboard> {
+  const snap = await snapshot(store);
   const metrics = snap.metrics.filter((m) => m.kind === "benchmark");
   const sourceCounts = new Map<string, number>();
   for (const m of metrics) sourceCounts.set(m.source, Math.max(sourceCounts.get(m.source) ?? 0, m.models));
@@ -97,7 +97,7 @@ export function benchmarkLeaderboard(store: Store, opts: LeaderboardOptions = {}
   const dir = opts.dir ?? (sort === "model" ? "asc" : "desc");
   const base = { sources, source, columns, allColumns, sort, ...(sortNote ? { sortNote } : {}), dir };
   if (!source) return { ...base, total: 0, page: 1, pageSize, rows: [] };
-  const pivot = leaderboardPivot(store, snap, source);
+  const pivot = await leaderboardPivot(store, snap, source);
   const keep = modelFilter({
     q: opts.q,
     maxParams: opts.maxParams,
@@ -127,7 +127,7 @@ export function benchmarkLeaderboard(store: Store, opts: LeaderboardOptions = {}
   const page = Math.min(pages, Math.max(1, opts.page ?? 1));
   rows = rows.slice((page - 1) * pageSize, page * pageSize);
   // Checks are keyed by task, which is the metric of modelmap's own runs: mark those scores in doubt.
-  const flags = taskFlags(store);
+  const flags = await taskFlags(store);
   if (flags.size > 0)
     rows = rows.map((r) => {
       const f = flags.get(r.modelId);
@@ -154,7 +154,7 @@ function columnKey(columns: LeaderboardColumn[], name: string): string | undefin
 }
 
 /** One row per model of a source with its raw values and normalized mean; cached with the snapshot. */
-function leaderboardPivot(store: Store, snap: Snapshot, source: string): LeaderboardRow[] {
+async function leaderboardPivot(store: Store, snap: Snapshot, source: string): Promise<LeaderboardRow[]> {
   const key = `leaderboard:${source}`;
   const hit = snap.memo.get(key) as LeaderboardRow[] | undefined;
   if (hit) return hit;
@@ -162,7 +162,7 @@ function leaderboardPivot(store: Store, snap: Snapshot, source: string): Leaderb
     string,
     { values: Record<string, number>; stderr: Record<string, number>; sum: number; k: number }
   >();
-  for (const e of store.capmap.evidence({ source })) {
+  for (const e of await store.capmap.evidence({ source })) {
     let r = byModel.get(e.modelId);
     if (!r) {
       r = { values: {}, stderr: {}, sum: 0, k: 0 };
@@ -204,21 +204,21 @@ export interface ArenaBoard {
 }
 
 /** Every rating source and category in the map as a leaderboard with ranks and tiers. */
-export function arenaBoards(store: Store): ArenaBoard[] {
-  const snap = snapshot(store);
+export async function arenaBoards(store: Store): Promise<ArenaBoard[]> {
+  const snap = await snapshot(store);
   const hit = snap.memo.get("arena") as ArenaBoard[] | undefined;
   if (hit) return hit;
   const groups = snap.metrics.filter((m) => m.kind === "rating");
   const models = snap.models;
-  const boards = groups.map((g) => {
-    const ev = store.capmap
-      .evidence({ source: g.source, metric: g.metric })
+  const boards: ArenaBoard[] = [];
+  for (const g of groups) {
+    const ev = (await store.capmap.evidence({ source: g.source, metric: g.metric }))
       .filter((e) => e.category === g.category && e.lo !== undefined && e.hi !== undefined)
       .sort((a, b) => b.value - a.value);
     const intervals = ev.map((e) => ({ estimate: e.value, lower: e.lo as number, upper: e.hi as number }));
     const ranks = ranksFromIntervals(intervals);
     const tiers = tiersFromIntervals(intervals);
-    return {
+    boards.push({
       source: g.source,
       category: g.category,
       metric: g.metric,
@@ -233,8 +233,8 @@ export function arenaBoards(store: Store): ArenaBoard[] {
         rank: ranks[i] as number,
         tier: tiers[i] as number,
       })),
-    };
-  });
+    });
+  }
   snap.memo.set("arena", boards);
   return boards;
 }
@@ -268,7 +268,7 @@ export interface MapCell {
 }
 
 /** Models ranked by their mean over categories, with all their cells, for the heatmap. */
-export function mapOverview(
+export async function mapOverview(
   store: Store,
   opts: {
     q?: string;
@@ -280,12 +280,12 @@ export function mapOverview(
     limit?: number;
     offset?: number;
   } = {},
-): MapOverview {
-  const snap = snapshot(store);
+): Promise<MapOverview> {
+  const snap = await snapshot(store);
   const categories = [...snap.byCategory.keys()].sort();
 
   const keep = modelFilter({ q: opts.q, maxParams: opts.maxParams, license: opts.license });
-  const demoted = demotions(store);
+  const demoted = await demotions(store);
   const ranking = demoted.size === 0 ? snap.ranking : trustedRanking(snap, demoted);
   const counts = new Map(ranking.map((r) => [r.modelId, r]));
   const byCategory = opts.sort ? snap.byCategory.get(opts.sort) : undefined;
@@ -304,9 +304,10 @@ export function mapOverview(
   }
   const matched = order.filter((r) => r.categories >= min && keep(snap.models.get(r.modelId) ?? { id: r.modelId }));
   const offset = opts.offset ?? 0;
-  const rows = matched.slice(offset, offset + (opts.limit ?? 40)).map((r) => {
+  const rows: MapOverview["rows"] = [];
+  for (const r of matched.slice(offset, offset + (opts.limit ?? 40))) {
     const cells: MapOverview["rows"][number]["cells"] = {};
-    const checks = checksByCategory(store, r.modelId);
+    const checks = await checksByCategory(store, r.modelId);
     for (const c of snap.byModel.get(r.modelId) ?? []) {
       const cell: MapCell = {
         estimate: c.estimate,
@@ -322,8 +323,8 @@ export function mapOverview(
       if (why) cell.demoted = why;
       cells[c.category] = cell;
     }
-    return { modelId: r.modelId, model: snap.models.get(r.modelId) ?? { id: r.modelId }, mean: r.mean, cells };
-  });
+    rows.push({ modelId: r.modelId, model: snap.models.get(r.modelId) ?? { id: r.modelId }, mean: r.mean, cells });
+  }
   return { categories, sort: byCategory ? (opts.sort as string) : "mean", total: matched.length, offset, rows };
 }
 
@@ -345,8 +346,8 @@ function trustedRanking(snap: Snapshot, demoted: Demotions): RankedModel[] {
 }
 
 /** Builds the snapshot and every leaderboard's pivot so that the first page view is as fast as the rest. */
-export function warmViews(store: Store): void {
-  const snap = snapshot(store);
-  for (const m of snap.metrics) if (m.kind === "benchmark") leaderboardPivot(store, snap, m.source);
-  arenaBoards(store);
+export async function warmViews(store: Store): Promise<void> {
+  const snap = await snapshot(store);
+  for (const m of snap.metrics) if (m.kind === "benchmark") await leaderboardPivot(store, snap, m.source);
+  await arenaBoards(store);
 }

@@ -182,24 +182,24 @@ export function primaryMetric(results: unknown, task: string): string | undefine
 }
 
 /** The stored samples of one task of a run, in document order, in the run API's shape. */
-export type SampleSource = (runId: string, task: string) => Iterable<ApiSample>;
+export type SampleSource = (runId: string, task: string) => AsyncIterable<ApiSample>;
 
 export function storeSamples(store: Store): SampleSource {
-  return function* (runId, task) {
-    for (const s of store.evals.iterateSamples(runId, task)) yield sampleView(s);
+  return async function* (runId, task) {
+    for await (const s of store.evals.iterateSamples(runId, task)) yield sampleView(s);
   };
 }
 
 /** A filtered page of a task's samples, with the outcome counts of the whole task. */
-export function digestPage(
+export async function digestPage(
   store: Store,
   idOrPrefix: string,
   task: string,
   filter: SampleFilter = {},
   opts: { page?: number | undefined; pageSize?: number | undefined; primary?: string | undefined } = {},
   source: SampleSource = storeSamples(store),
-): DigestPage {
-  const run = findRun(store, idOrPrefix);
+): Promise<DigestPage> {
+  const run = await findRun(store, idOrPrefix);
   const page = Math.max(1, Math.floor(opts.page ?? 1));
   const pageSize = Math.min(500, Math.max(1, Math.floor(opts.pageSize ?? 50)));
   const counts: Record<Outcome, number> = { pass: 0, fail: 0, error: 0, scored: 0 };
@@ -207,7 +207,7 @@ export function digestPage(
   const from = (page - 1) * pageSize;
   const samples: SampleDigest[] = [];
   let total = 0;
-  for (const s of source(run.id, task)) {
+  for await (const s of source(run.id, task)) {
     const d = digestSample(s, opts.primary);
     counts[d.outcome]++;
     if (!matches(d, filter, q)) continue;
@@ -242,18 +242,18 @@ export interface SampleDiff {
 }
 
 /** Two runs of the same task side by side, document by document: where their outcomes or predictions differ. */
-export function sampleDiff(
+export async function sampleDiff(
   store: Store,
   a: string,
   b: string,
   task: string,
   opts: { limit?: number; primary?: string | undefined; all?: boolean } = {},
   source: SampleSource = storeSamples(store),
-): SampleDiff {
-  const ra = findRun(store, a);
-  const rb = findRun(store, b);
+): Promise<SampleDiff> {
+  const ra = await findRun(store, a);
+  const rb = await findRun(store, b);
   const A = new Map<number, SampleDigest>();
-  for (const s of source(ra.id, task)) A.set(s.docId, digestSample(s, opts.primary));
+  for await (const s of source(ra.id, task)) A.set(s.docId, digestSample(s, opts.primary));
   const out: SampleDiff = {
     runA: ra.id,
     runB: rb.id,
@@ -267,7 +267,7 @@ export function sampleDiff(
     changed: 0,
   };
   const limit = opts.limit ?? 200;
-  for (const s of source(rb.id, task)) {
+  for await (const s of source(rb.id, task)) {
     const da = A.get(s.docId);
     if (!da) continue;
     const db = digestSample(s, opts.primary);

@@ -4,6 +4,7 @@ import { importExperiments } from "../../ab/service.ts";
 import { buildCells } from "../../capmap/build.ts";
 import { ratingEvidence } from "../../capmap/importers.ts";
 import { scaleBenchmark } from "../../capmap/scale.ts";
+import { collect } from "../../core/iter.ts";
 import { metaEvaluate } from "../../meta/service.ts";
 import type { CapEvidence } from "../../store/capmap.ts";
 import { openStore } from "../../store/sqlite/index.ts";
@@ -11,7 +12,7 @@ import { createApp } from "../app.ts";
 import { experimentRoutes } from "./experiments.ts";
 
 /** Eight models: a rating reference in chat, one benchmark that tracks it and one that ranks them in reverse. */
-function seedSignals(store: ReturnType<typeof openStore>): void {
+async function seedSignals(store: ReturnType<typeof openStore>): Promise<void> {
   const models = Array.from({ length: 8 }, (_, i) => `org/m${i}`);
   const bench = (id: string, metric: string, percent: number): CapEvidence => {
     const s = scaleBenchmark(percent, 25, 2000);
@@ -31,7 +32,7 @@ function seedSignals(store: ReturnType<typeof openStore>): void {
       scaledHi: s.scaledHi,
     };
   };
-  store.capmap.importSource({
+  await store.capmap.importSource({
     kind: "fixture",
     source: "bench",
     file: "fixture",
@@ -39,7 +40,7 @@ function seedSignals(store: ReturnType<typeof openStore>): void {
     models: models.map((id) => ({ id })),
     evidence: models.flatMap((id, i) => [bench(id, "tracks", 40 + 6 * i), bench(id, "reversed", 85 - 6 * i)]),
   });
-  store.capmap.importSource({
+  await store.capmap.importSource({
     kind: "fixture",
     source: "ref",
     file: "fixture",
@@ -52,7 +53,7 @@ function seedSignals(store: ReturnType<typeof openStore>): void {
       "elo",
     ),
   });
-  store.capmap.replaceCells(buildCells(store.capmap.iterateEvidence()));
+  await store.capmap.replaceCells(buildCells(await collect(store.capmap.iterateEvidence())));
 }
 
 test("experiments: effects with intervals, the SRM warning, one experiment's page, and the same JSON", async () => {
@@ -61,7 +62,7 @@ test("experiments: effects with intervals, the SRM warning, one experiment's pag
     const app = createApp({ store }, [experimentRoutes]);
     const empty = await (await app.request("/experiments")).text();
     assert.match(empty, /No online experiments stored/);
-    importExperiments(store, "fixtures/ab/experiments.jsonl", { bootstrap: 100 });
+    await importExperiments(store, "fixtures/ab/experiments.jsonl", { bootstrap: 100 });
     const page = await (await app.request("/experiments")).text();
     assert.match(page, /<table id="experiments">/);
     for (const id of ["code-assist-01", "code-assist-02", "chat-tone-03", "chat-clicks-04"])
@@ -87,17 +88,17 @@ test("experiments: effects with intervals, the SRM warning, one experiment's pag
     const filtered = await (await app.request("/experiments?category=chat")).text();
     assert.doesNotMatch(filtered, /code-assist-01/);
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
 test("which signal to trust: the kept meta-evaluation per category, table and chart, as the CLI keeps it", async () => {
   const store = openStore(":memory:");
   try {
-    seedSignals(store);
+    await seedSignals(store);
     const app = createApp({ store }, [experimentRoutes]);
     assert.match(await (await app.request("/signals")).text(), /No meta-evaluation kept/);
-    metaEvaluate(store, { signals: [], reference: "ref/elo", bootstrap: 200 });
+    await metaEvaluate(store, { signals: [], reference: "ref/elo", bootstrap: 200 });
     const index = await (await app.request("/signals")).text();
     assert.match(index, /<a href="\/signals\/chat">chat<\/a>/);
     const page = await (await app.request("/signals/chat")).text();
@@ -112,6 +113,6 @@ test("which signal to trust: the kept meta-evaluation per category, table and ch
       ["ref/elo"],
     );
   } finally {
-    store.close();
+    await store.close();
   }
 });

@@ -24,41 +24,45 @@ export const experimentRoutes: RouteModule = {
   routes(deps) {
     const store = deps.store;
     const app = new Hono<AppEnv>();
-    const categories = () => [...new Set(analyzedExperiments(store).map((a) => a.category))].sort();
+    const categories = async () => [...new Set((await analyzedExperiments(store)).map((a) => a.category))].sort();
 
-    app.get("/experiments", query(categoryQuery), (c) => {
+    app.get("/experiments", query(categoryQuery), async (c) => {
       const category = c.req.valid("query").category?.toLowerCase();
-      const list = analyzedExperiments(store, category);
-      const orderings = abOrderings(store, { category, bootstrap: PAGE_BOOTSTRAP });
-      return renderPage(c, "Experiments", experimentsPage(list, orderings, categories(), category));
+      const list = await analyzedExperiments(store, category);
+      const orderings = await abOrderings(store, { category, bootstrap: PAGE_BOOTSTRAP });
+      return renderPage(c, "Experiments", experimentsPage(list, orderings, await categories(), category));
     });
-    app.get("/experiments/:id", (c) =>
-      renderPage(c, "Experiment", experimentPage(requireExperiment(store, c.req.param("id")).analysis)),
+    app.get("/experiments/:id", async (c) =>
+      renderPage(c, "Experiment", experimentPage((await requireExperiment(store, c.req.param("id"))).analysis)),
     );
-    app.get("/api/experiments", query(categoryQuery), (c) => {
+    app.get("/api/experiments", query(categoryQuery), async (c) => {
       const category = c.req.valid("query").category?.toLowerCase();
       return c.json({
-        experiments: analyzedExperiments(store, category),
-        orderings: abOrderings(store, { category, bootstrap: PAGE_BOOTSTRAP }),
+        experiments: await analyzedExperiments(store, category),
+        orderings: await abOrderings(store, { category, bootstrap: PAGE_BOOTSTRAP }),
       });
     });
-    app.get("/api/experiments/:id", (c) => c.json(requireExperiment(store, c.req.param("id"))));
+    app.get("/api/experiments/:id", async (c) => c.json(await requireExperiment(store, c.req.param("id"))));
 
-    const metaCategories = () => [...new Set(storedMetaReports(store).map((m) => m.category))].sort();
-    app.get("/signals", (c) =>
-      renderPage(c, "Which signal to trust", signalsPage(storedMetaReports(store), metaCategories(), undefined)),
+    const metaCategories = async () => [...new Set((await storedMetaReports(store)).map((m) => m.category))].sort();
+    app.get("/signals", async (c) =>
+      renderPage(
+        c,
+        "Which signal to trust",
+        signalsPage(await storedMetaReports(store), await metaCategories(), undefined),
+      ),
     );
-    app.get("/signals/:category", (c) => {
+    app.get("/signals/:category", async (c) => {
       const category = c.req.param("category").toLowerCase();
       return renderPage(
         c,
         `Signals: ${category}`,
-        signalsPage(storedMetaReports(store, category), metaCategories(), category),
+        signalsPage(await storedMetaReports(store, category), await metaCategories(), category),
       );
     });
-    app.get("/api/signals", (c) => c.json({ reports: storedMetaReports(store) }));
-    app.get("/api/signals/:category", (c) =>
-      c.json({ reports: storedMetaReports(store, c.req.param("category").toLowerCase()) }),
+    app.get("/api/signals", async (c) => c.json({ reports: await storedMetaReports(store) }));
+    app.get("/api/signals/:category", async (c) =>
+      c.json({ reports: await storedMetaReports(store, c.req.param("category").toLowerCase()) }),
     );
     return app;
   },

@@ -47,22 +47,26 @@ export const runRoutes: RouteModule = {
     const store = deps.store;
     const app = new Hono<AppEnv>();
 
-    app.get("/runs", (c) => {
+    app.get("/runs", async (c) => {
       const viewer = viewerOf(c, deps);
-      return renderPage(c, "Runs", html`${runsPage(listRuns(store))}${judgedSetsSection(judgedSets(store, viewer))}`);
+      return renderPage(
+        c,
+        "Runs",
+        html`${runsPage(await listRuns(store))}${judgedSetsSection(await judgedSets(store, viewer))}`,
+      );
     });
     // Registered before /runs/:id, which would otherwise take "compare" for a run id.
-    app.get("/runs/compare", query(compareRunsQuery), (c) => {
+    app.get("/runs/compare", query(compareRunsQuery), async (c) => {
       const q = c.req.valid("query");
-      const runs = listRuns(store);
+      const runs = await listRuns(store);
       const shown = { a: q.a, b: q.b, task: q.task, all: q.all };
       if (!q.a || !q.b) return renderPage(c, "Compare runs", compareRunsPage(runs, shown, undefined, undefined));
       try {
-        const cmp = compareRuns(store, q.a, q.b);
+        const cmp = await compareRuns(store, q.a, q.b);
         const diff = q.task
-          ? sampleDiff(store, cmp.runA, cmp.runB, q.task, {
+          ? await sampleDiff(store, cmp.runA, cmp.runB, q.task, {
               all: Boolean(q.all),
-              primary: primaryMetric(showRun(store, cmp.runA).results, q.task),
+              primary: primaryMetric((await showRun(store, cmp.runA)).results, q.task),
             })
           : undefined;
         return renderPage(c, "Compare runs", compareRunsPage(runs, shown, cmp, diff));
@@ -73,12 +77,12 @@ export const runRoutes: RouteModule = {
         throw e;
       }
     });
-    app.get("/runs/:id", query(runPageQuery), (c) => {
-      const run = showRun(store, c.req.param("id"));
+    app.get("/runs/:id", query(runPageQuery), async (c) => {
+      const run = await showRun(store, c.req.param("id"));
       const q = c.req.valid("query");
       const filter = { outcome: q.outcome || undefined, q: q.q };
       const samples = q.task
-        ? digestPage(store, run.id, q.task, filter, {
+        ? await digestPage(store, run.id, q.task, filter, {
             page: q.page,
             pageSize: PAGE_SIZE,
             primary: primaryMetric(run.results, q.task),
@@ -91,10 +95,10 @@ export const runRoutes: RouteModule = {
         runPage(run, rows, samples, { ...(q.outcome ? { outcome: q.outcome } : {}), ...(q.q ? { q: q.q } : {}) }),
       );
     });
-    app.get("/runs/:id/samples/:task/:doc", params(sampleParams), (c) => {
+    app.get("/runs/:id/samples/:task/:doc", params(sampleParams), async (c) => {
       const p = c.req.valid("param");
-      const run = showRun(store, p.id);
-      const s = runSample(store, run.id, p.task, p.doc);
+      const run = await showRun(store, p.id);
+      const s = await runSample(store, run.id, p.task, p.doc);
       const view = sampleView(s);
       return renderPage(
         c,
@@ -104,27 +108,27 @@ export const runRoutes: RouteModule = {
     });
 
     for (const base of ["/api/runs", "/api/eval/runs"]) {
-      app.get(base, (c) => c.json({ runs: listRuns(store) }));
-      app.get(`${base}/:id`, (c) => c.json(showRun(store, c.req.param("id"))));
-      app.get(`${base}/:id/samples/:task`, query(pageQuery), (c) =>
+      app.get(base, async (c) => c.json({ runs: await listRuns(store) }));
+      app.get(`${base}/:id`, async (c) => c.json(await showRun(store, c.req.param("id"))));
+      app.get(`${base}/:id/samples/:task`, query(pageQuery), async (c) =>
         c.json(
-          runSamples(store, c.req.param("id"), c.req.param("task"), {
+          await runSamples(store, c.req.param("id"), c.req.param("task"), {
             page: c.req.valid("query").page,
             pageSize: PAGE_SIZE,
           }),
         ),
       );
-      app.get(`${base}/:id/samples/:task/:doc`, params(sampleParams), (c) => {
+      app.get(`${base}/:id/samples/:task/:doc`, params(sampleParams), async (c) => {
         const p = c.req.valid("param");
-        return c.json(sampleView(runSample(store, p.id, p.task, p.doc)));
+        return c.json(sampleView(await runSample(store, p.id, p.task, p.doc)));
       });
     }
-    app.get("/api/runs/:id/digest/:task", query(runPageQuery), (c) => {
-      const run = showRun(store, c.req.param("id"));
+    app.get("/api/runs/:id/digest/:task", query(runPageQuery), async (c) => {
+      const run = await showRun(store, c.req.param("id"));
       const task = c.req.param("task");
       const q = c.req.valid("query");
       return c.json(
-        digestPage(
+        await digestPage(
           store,
           run.id,
           task,
@@ -133,17 +137,18 @@ export const runRoutes: RouteModule = {
         ),
       );
     });
-    app.get("/api/runs/compare/:task", query(compareQuery), (c) => {
+    app.get("/api/runs/compare/:task", query(compareQuery), async (c) => {
       const q = c.req.valid("query");
       const task = c.req.param("task");
-      return c.json(sampleDiff(store, q.a, q.b, task, { primary: primaryMetric(showRun(store, q.a).results, task) }));
+      const primary = primaryMetric((await showRun(store, q.a)).results, task);
+      return c.json(await sampleDiff(store, q.a, q.b, task, { primary }));
     });
-    app.get("/api/eval/compare", query(compareQuery), (c) => {
+    app.get("/api/eval/compare", query(compareQuery), async (c) => {
       const q = c.req.valid("query");
       const opts: { seed?: number; iterations?: number } = {};
       if (q.seed !== undefined) opts.seed = q.seed;
       if (q.iterations !== undefined) opts.iterations = q.iterations;
-      return c.json(compareRuns(store, q.a, q.b, opts));
+      return c.json(await compareRuns(store, q.a, q.b, opts));
     });
     app.get("/api/eval/tasks", (c) => c.json(taskCatalog(loadRegistry())));
     return app;
