@@ -83,6 +83,17 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     [["serve-model", "serve a GGUF model over an OpenAI-compatible API (with prompt logprobs)"]],
   ),
   group(
+    () => import("./commands/queue.ts").then((m) => m.QUEUE_COMMANDS),
+    [
+      ["submit", "submit a model to the leaderboard: checked, then queued for evaluation"],
+      ["worker", "take jobs from the queue and run them on model endpoints"],
+      ["queue list", "list queued, running, finished and failed jobs"],
+      ["queue show", "show one job: its data, state, attempts and output"],
+      ["queue retry", "put a failed or cancelled job back in the queue"],
+      ["queue cancel", "cancel a queued or running job"],
+    ],
+  ),
+  group(
     () => import("./commands/models.ts").then((m) => m.MODELS_COMMANDS),
     [
       ["models list", "list the models in modelmap.yaml"],
