@@ -20,7 +20,7 @@ import { migrate } from "./migrate.ts";
 import { PgVoteRepo } from "./votes.ts";
 
 /**
- * The store on a PostgreSQL server (docs/decisions/0008-postgres.md): the same repositories as the SQLite store,
+ * The store on a PostgreSQL server (docs/decisions/0010-postgres.md): the same repositories as the SQLite store,
  * on a connection pool. Outside a transaction each call takes any pooled connection; `transaction` holds one
  * connection for its length and every store call in its async context runs on it.
  */
@@ -67,6 +67,22 @@ export class PostgresStore implements Store {
   transaction<T>(fn: () => Promise<T> | T): Promise<T> {
     return this.#db.transaction(fn);
   }
+
+  /**
+   * Runs one SQL statement where a store call made now would run: on the open transaction's connection inside
+   * `transaction` (so it commits or rolls back with it), else on any pooled connection. It is the `db` adapter a
+   * job queue takes (pg-boss: `new PgBoss({ db: { executeSql: (text, values) => store.executeSql(text, values) } })`),
+   * so that a job enqueued inside a transaction exists exactly when the transaction's other writes do. A
+   * property, not a method: it keeps working when a library takes it off the store.
+   */
+  readonly executeSql = (
+    text: string,
+    values?: unknown[],
+  ): Promise<{ rows: Array<Record<string, unknown>>; rowCount: number }> =>
+    this.#db
+      .conn()
+      .query(text, values)
+      .then((r) => ({ rows: r.rows, rowCount: r.rowCount ?? 0 }));
 
   groupCommit<T>(fn: () => Promise<T> | T): Promise<T> {
     return this.#group.run(fn);
