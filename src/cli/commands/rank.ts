@@ -125,6 +125,9 @@ Rates models from pairwise votes: LMSYS battle files (JSON array or JSONL), aggr
       throw new ModelmapError("usage", `rank: --matrix must be winrate, predicted or battles, got '${values.matrix}'`);
     if (positionals.length > 0 && values.source?.length)
       throw new ModelmapError("usage", "rank: give vote FILEs or --source, not both");
+    // Flags first: a bad --bootstrap is reported before any vote file is read.
+    const bootstrap =
+      parseNumberFlag("rank", "--bootstrap", values.bootstrap, { int: true, min: 0, max: 100000 }) ?? 1000;
     const loaded = loadVotes({
       files: positionals,
       sources: values.source ?? [],
@@ -138,7 +141,7 @@ Rates models from pairwise votes: LMSYS battle files (JSON array or JSONL), aggr
       loaded.counts,
       {
         method,
-        bootstrap: parseNumberFlag("rank", "--bootstrap", values.bootstrap, { int: true, min: 0, max: 100000 }) ?? 1000,
+        bootstrap,
         seed,
         ci,
         ...(anchor ? { anchor } : {}),
