@@ -22,6 +22,7 @@ import type { Backend, BackendCapabilities, GenerationParams, ModelIdentity } fr
 import { findModel } from "../config/load.ts";
 import { endpointsOf, type ModelConfig, ModelConfigSchema } from "../config/schema.ts";
 import { ModelmapError } from "../core/errors.ts";
+import { checkGgufForEngine } from "../gguf/check.ts";
 import { type BackendMiddleware, wrapBackend } from "./middleware.ts";
 import { generationDefaults, lazyLoading, type PromptingMode, prompting, unopened } from "./middlewares.ts";
 import { ggufTokenizerInfo, type PromptingContext, promptForModel, resolveModelPrompting } from "./prompting.ts";
@@ -58,6 +59,9 @@ function notConfigured(id: string): never {
 }
 
 async function openEngine(o: LlamaCppOptions): Promise<LlamaCppBackend> {
+  // The engine's own header reader is not bounded (a crafted count crashes the process): modelmap's reads it
+  // first, with llama.cpp's checks, and refuses the file with a reason naming it.
+  if (existsSync(o.modelPath)) checkGgufForEngine(o.modelPath);
   const { openLlamaCppBackend } = await import("../backends/llama-cpp/index.ts");
   return openLlamaCppBackend(o);
 }
