@@ -1,25 +1,15 @@
 /**
  * Jinja for task templates through @huggingface/jinja (the sandboxed subset Hugging Face uses; no code
- * execution). Compiled templates are cached because the same few templates render for every document.
+ * execution), rendered by the templates module's bounded renderer, which caches compiled templates.
  */
-import { Template } from "@huggingface/jinja";
 import { ModelmapError } from "../core/errors.ts";
+import { renderBounded, type TemplateKind } from "../templates/sandbox.ts";
 
-const cache = new Map<string, Template>();
-
-function compile(source: string, where: string): Template {
-  let t = cache.get(source);
-  if (!t) {
-    try {
-      t = new Template(source);
-    } catch (e) {
-      throw new ModelmapError("template", `${where}: cannot parse Jinja '${source}': ${(e as Error).message}`);
-    }
-    if (cache.size > 2000) cache.clear();
-    cache.set(source, t);
-  }
-  return t;
-}
+/** Task templates render within the same limits as chat templates (a loop in doc_to_text aborted V8 at 2.7 GB). */
+const TASK_TEMPLATE: TemplateKind = {
+  what: "template",
+  hint: "fix the task's Jinja template (an endless or very long loop, or an unclosed tag?)",
+};
 
 const PATH = /^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*)\s*$/;
 const SEGMENT = /\[(\d+)\]|\.?([A-Za-z_][A-Za-z0-9_]*)/g;
@@ -90,7 +80,7 @@ export function renderText(source: string, doc: Record<string, unknown>, where: 
   const fast = renderSimple(source, doc);
   if (fast !== undefined) return fast;
   try {
-    return compile(source, where).render(doc);
+    return renderBounded(source, doc, where, TASK_TEMPLATE);
   } catch (e) {
     if (e instanceof ModelmapError) throw e;
     throw new ModelmapError("template", `${where}: cannot render '${source}': ${(e as Error).message}`);

@@ -8,24 +8,9 @@
  */
 import * as jinja from "@huggingface/jinja";
 import { ModelmapError } from "../core/errors.ts";
+import { LimitExceeded, RenderBudget, type RenderLimits } from "./budget.ts";
 
-export interface RenderLimits {
-  /** Maximum AST nodes evaluated per render. */
-  maxSteps: number;
-  /** Wall-clock budget per render, in milliseconds (checked every 256 steps). */
-  maxMillis: number;
-  /** Maximum length (UTF-16 code units) of any string a template builds, the output included. */
-  maxOutputChars: number;
-  /** Maximum length of any list a template builds (range(), concatenation, filters). */
-  maxItems: number;
-}
-
-export const DEFAULT_LIMITS: RenderLimits = {
-  maxSteps: 2_000_000,
-  maxMillis: 2_000,
-  maxOutputChars: 4_000_000,
-  maxItems: 100_000,
-};
+export { DEFAULT_LIMITS, type RenderLimits } from "./budget.ts";
 
 /** Templates larger than this are refused before lexing (official ones are under 20 KB). */
 export const MAX_TEMPLATE_CHARS = 512 * 1024;
@@ -57,9 +42,25 @@ const parse = jinja.parse as (tokens: Token[]) => Program;
 const Environment = jinja.Environment as new () => JinjaEnvironment;
 const Interpreter = jinja.Interpreter as new (env: JinjaEnvironment) => JinjaInterpreter;
 
+/** What a template is, for messages: a chat template (modelmap.yaml, GGUF) or a task's field. */
+export interface TemplateKind {
+  /** e.g. "chat template", "task template"; default "chat template". */
+  what: string;
+  /** How to fix it; default: about template.source in modelmap.yaml. */
+  hint: string;
+  /** The field the template is in (doc_to_text), for the error's location. */
+  field?: string;
+}
+
+const CHAT: TemplateKind = {
+  what: "chat template",
+  hint: "fix the template, or choose another with template.source / template.name in modelmap.yaml",
+};
+
 export interface CompiledTemplate {
   /** Where the template came from, used in error messages (a file path or e.g. "gguf:model.gguf"). */
   origin: string;
+  kind: TemplateKind;
   source: string;
   program: Program;
 }
@@ -76,7 +77,13 @@ export function positionAt(source: string, offset: number): SourcePosition {
   return { line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1 };
 }
 
-function templateError(origin: string, message: string, source: string, pos?: SourcePosition): ModelmapError {
+function templateError(
+  origin: string,
+  message: string,
+  source: string,
+  pos?: SourcePosition,
+  kind: TemplateKind = CHAT,
+): ModelmapError {
   let excerpt = "";
   if (pos) {
     const line = source.split("\n")[pos.line - 1] ?? "";
@@ -84,12 +91,10 @@ function templateError(origin: string, message: string, source: string, pos?: So
     excerpt = `\n  ${line.slice(start, start + 80)}\n  ${" ".repeat(pos.column - 1 - start)}^`;
   }
   const where = pos ? ` (line ${pos.line}, column ${pos.column})` : "";
-  const location: { file: string; line?: number } = { file: origin };
+  const location: { file: string; line?: number; field?: string } = { file: origin };
   if (pos) location.line = pos.line;
-  return new ModelmapError("template", `chat template${where}: ${message}${excerpt}`, {
-    location,
-    hint: "fix the template, or choose another with template.source / template.name in modelmap.yaml",
-  });
+  if (kind.field) location.field = kind.field;
+  return new ModelmapError("template", `${kind.what}${where}: ${message}${excerpt}`, { location, hint: kind.hint });
 }
 
 /** Offsets of tokens in the original source. Token values are substrings of it except decoded string literals. */
@@ -131,15 +136,21 @@ function lexerErrorPosition(source: string, message: string): SourcePosition | u
 }
 
 /** Parses a template; throws ModelmapError("template") with a line and column on failure. */
-export function compileTemplate(source: string, origin = "template"): CompiledTemplate {
+export function compileTemplate(source: string, origin = "template", kind: TemplateKind = CHAT): CompiledTemplate {
   if (source.length > MAX_TEMPLATE_CHARS)
-    throw templateError(origin, `template is ${source.length} characters; the limit is ${MAX_TEMPLATE_CHARS}`, "");
+    throw templateError(
+      origin,
+      `template is ${source.length} characters; the limit is ${MAX_TEMPLATE_CHARS}`,
+      "",
+      undefined,
+      kind,
+    );
   let tokens: Token[];
   try {
     tokens = tokenize(source, { lstrip_blocks: true, trim_blocks: true });
   } catch (e) {
     const message = (e as Error).message;
-    throw templateError(origin, `syntax error: ${message}`, source, lexerErrorPosition(source, message));
+    throw templateError(origin, `syntax error: ${message}`, source, lexerErrorPosition(source, message), kind);
   }
   // The parser reads tokens by index and reports no position; the furthest index it read is where it failed.
   let furthest = 0;
@@ -150,7 +161,7 @@ export function compileTemplate(source: string, origin = "template"): CompiledTe
     },
   });
   try {
-    return { origin, source, program: parse(watched) };
+    return { origin, kind, source, program: parse(watched) };
   } catch (e) {
     const offsets = tokenOffsets(source, tokens);
     const atEnd = furthest >= tokens.length;
@@ -159,72 +170,35 @@ export function compileTemplate(source: string, origin = "template"): CompiledTe
     const message = atEnd
       ? "unexpected end of template (is a {% if %}, {% for %} or {% macro %} block not closed?)"
       : `syntax error near '${tokens[furthest]?.value ?? ""}': ${raw}`;
-    throw templateError(origin, message, source, positionAt(source, offset));
+    throw templateError(origin, message, source, positionAt(source, offset), kind);
   }
 }
 
-class LimitExceeded extends Error {}
-
-/** An interpreter that counts steps, watches the clock and checks the size of every value produced. */
+/** An interpreter that spends a RenderBudget: every node evaluated is a step, every value produced is sized. */
 class BoundedInterpreter extends Interpreter {
-  steps = 0;
   /** Names seen most recently (identifiers, filters, calls): used to point at a runtime error. */
   lastName: string | undefined;
-  private readonly deadline: number;
 
   constructor(
     env: JinjaEnvironment,
-    private readonly limits: RenderLimits,
+    private readonly budget: RenderBudget,
   ) {
     super(env);
-    this.deadline = Date.now() + limits.maxMillis;
-  }
-
-  private tick(): void {
-    this.steps++;
-    if (this.steps > this.limits.maxSteps)
-      throw new LimitExceeded(`rendering took more than ${this.limits.maxSteps} steps (an endless loop?)`);
-    if ((this.steps & 255) === 0 && Date.now() > this.deadline)
-      throw new LimitExceeded(`rendering took more than ${this.limits.maxMillis} ms`);
   }
 
   // Loop bodies run through evaluateBlock even when empty, so counting here bounds empty loops too.
   override evaluateBlock(statements: JinjaNode[], environment: JinjaEnvironment): JinjaValue {
-    this.tick();
+    this.budget.tick();
     return super.evaluateBlock(statements, environment);
   }
 
   override evaluate(statement: JinjaNode | undefined, environment: JinjaEnvironment): JinjaValue {
-    this.tick();
+    this.budget.tick();
     if (statement?.type === "Identifier") this.lastName = (statement as unknown as { value: string }).value;
     const result = super.evaluate(statement, environment);
-    const v: unknown = result.value;
-    if (typeof v === "string" && v.length > this.limits.maxOutputChars)
-      throw new LimitExceeded(
-        `the template built a string of ${v.length} characters (limit ${this.limits.maxOutputChars})`,
-      );
-    if (Array.isArray(v) && v.length > this.limits.maxItems)
-      throw new LimitExceeded(`the template built a list of ${v.length} items (limit ${this.limits.maxItems})`);
+    this.budget.check(result.value);
     return result;
   }
-}
-
-function boundedRange(maxItems: number) {
-  return (start: number, stop?: number, step = 1): number[] => {
-    let lo = start;
-    let hi = stop;
-    if (hi === undefined) {
-      hi = lo;
-      lo = 0;
-    }
-    if (![lo, hi, step].every(Number.isFinite)) throw new Error("range() expects finite numbers");
-    if (step === 0) throw new Error("range() step must not be zero");
-    const count = Math.max(0, Math.ceil((hi - lo) / step));
-    if (count > maxItems) throw new LimitExceeded(`range() of ${count} items (limit ${maxItems})`);
-    const out: number[] = [];
-    for (let i = 0; i < count; i++) out.push(lo + i * step);
-    return out;
-  };
 }
 
 const MONTHS = [
@@ -290,7 +264,7 @@ export function renderCompiled(
   variables: Record<string, unknown>,
   opts: RenderOptions = {},
 ): string {
-  const limits: RenderLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const budget = new RenderBudget(opts.limits);
   const now = opts.now ?? new Date();
   const env = new Environment();
   // The same globals @huggingface/jinja's Template.render sets (raise_exception is one of them), with range()
@@ -304,10 +278,10 @@ export function renderCompiled(
   env.set("raise_exception", (msg: unknown) => {
     throw new TemplateRaised(String(msg));
   });
-  env.set("range", boundedRange(limits.maxItems));
+  env.set("range", (start: number, stop?: number, step?: number) => budget.range(start, stop, step));
   env.set("strftime_now", (fmt: unknown) => strftime(String(fmt), now));
   for (const [k, v] of Object.entries(variables)) env.set(k, v);
-  const interp = new BoundedInterpreter(env, limits);
+  const interp = new BoundedInterpreter(env, budget);
   try {
     const out = interp.run(compiled.program).value;
     if (typeof out !== "string") throw new Error("template did not produce text");
@@ -319,11 +293,18 @@ export function renderCompiled(
       const pos =
         locate(compiled.source, new RegExp(escapeRegExp(message.slice(0, 60)))) ??
         locate(compiled.source, /raise_exception/);
-      throw templateError(compiled.origin, `the template raised an exception: ${message}`, compiled.source, pos);
+      throw templateError(
+        compiled.origin,
+        `the template raised an exception: ${message}`,
+        compiled.source,
+        pos,
+        compiled.kind,
+      );
     }
-    if (e instanceof LimitExceeded) throw templateError(compiled.origin, `limit exceeded: ${message}`, compiled.source);
+    if (e instanceof LimitExceeded)
+      throw templateError(compiled.origin, `limit exceeded: ${message}`, compiled.source, undefined, compiled.kind);
     if (e instanceof RangeError && /call stack|string length|array length/i.test(message))
-      throw templateError(compiled.origin, `limit exceeded: ${message}`, compiled.source);
+      throw templateError(compiled.origin, `limit exceeded: ${message}`, compiled.source, undefined, compiled.kind);
     // The interpreter keeps no positions; point at the unknown filter or test the message names, else at the
     // name evaluated last.
     const filter = /(?:filter|test): (\w+)/.exec(message)?.[1];
@@ -333,8 +314,31 @@ export function renderCompiled(
       : `\\b${escapeRegExp(name ?? "")}\\b`;
     const pos = name ? locate(compiled.source, new RegExp(pattern)) : undefined;
     const near = name && !filter ? ` (last name evaluated: '${name}')` : "";
-    throw templateError(compiled.origin, `render error: ${message}${near}`, compiled.source, pos);
+    throw templateError(compiled.origin, `render error: ${message}${near}`, compiled.source, pos, compiled.kind);
   }
+}
+
+const boundedCache = new Map<string, CompiledTemplate>();
+
+/**
+ * Compiles (once per source, origin and kind) and renders a template within the limits: the one bounded
+ * renderer for templates that are not chat templates (a task's doc_to_text, ...).
+ */
+export function renderBounded(
+  source: string,
+  variables: Record<string, unknown>,
+  origin: string,
+  kind: TemplateKind,
+  opts: RenderOptions = {},
+): string {
+  const key = `${kind.what}\0${kind.field ?? ""}\0${origin}\0${source}`;
+  let compiled = boundedCache.get(key);
+  if (!compiled) {
+    compiled = compileTemplate(source, origin, kind);
+    if (boundedCache.size > 2000) boundedCache.clear();
+    boundedCache.set(key, compiled);
+  }
+  return renderCompiled(compiled, variables, opts);
 }
 
 /** Thrown by the template's own raise_exception(): the template rejected its input on purpose. */
