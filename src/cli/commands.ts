@@ -10,6 +10,7 @@ import { LABEL_COMMANDS } from "./commands/label.ts";
 import { META_COMMANDS } from "./commands/meta.ts";
 import { MODELS_COMMANDS } from "./commands/models.ts";
 import { RUNS_COMMANDS } from "./commands/runs.ts";
+import { scoreCommand } from "./commands/score.ts";
 import { sensitivityCommand } from "./commands/sensitivity.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { serveModelCommand } from "./commands/serve-model.ts";
@@ -33,6 +34,7 @@ export const COMMANDS: Command[] = [
   ...JUDGE_ANALYSIS_COMMANDS,
   ...LABEL_COMMANDS,
   evalCommand,
+  scoreCommand,
   ...TASKS_COMMANDS,
   ...RUNS_COMMANDS,
   contaminationCommand,
