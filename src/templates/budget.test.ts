@@ -21,7 +21,10 @@ test("ten billion loop steps in a non-chat template stop at a limit, naming orig
   } catch (e) {
     message = (e as Error).message;
   }
-  assert.match(message, /^task 't' \(t\.yaml\), field 'doc_to_text': template: limit exceeded: rendering took more than/);
+  assert.match(
+    message,
+    /^task 't' \(t\.yaml\), field 'doc_to_text': template: limit exceeded: rendering took more than/,
+  );
   assert.ok(Date.now() - started < 60_000);
 });
 
