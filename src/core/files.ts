@@ -4,7 +4,8 @@
  * binary file or a Latin-1 dataset reached the parsers as garbage. Here every failure is a ModelmapError naming
  * the file, and text must be UTF-8 (a BOM is dropped).
  */
-import { readFileSync, statSync } from "node:fs";
+import { accessSync, constants, readFileSync, type Stats, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { ModelmapError } from "./errors.ts";
 
 const fatalUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
@@ -29,6 +30,19 @@ export function fileError(e: unknown, file: string, what = "file"): ModelmapErro
     default:
       return new ModelmapError("input", `cannot read ${what}: ${(e as Error).message}`, { location, cause: e });
   }
+}
+
+/** A file's stats, refusing a directory; errors name the file. */
+export function statUserFile(file: string, what = "file"): Stats {
+  let st: Stats;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    throw fileError(e, file, what);
+  }
+  if (st.isDirectory())
+    throw new ModelmapError("input", `${what} is a directory, expected a file`, { location: { file } });
+  return st;
 }
 
 /** Reads a file's bytes; errors name the file. */
@@ -97,4 +111,54 @@ export function firstInvalidUtf8(b: Uint8Array): number {
     i += n + 1;
   }
   return b.length;
+}
+
+/**
+ * Checks, before any work, that `dir` is or can become a directory (flag: the option that named it): a file in
+ * its place, or a file among its parents, used to fail with a raw ENOTDIR after the model had loaded.
+ */
+export function checkOutputDir(dir: string, flag: string): void {
+  const where = { file: dir, field: flag };
+  let p = dir;
+  for (;;) {
+    let st: Stats | undefined;
+    try {
+      st = statSync(p);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOTDIR")
+        throw new ModelmapError("usage", `${flag}: a part of the path is a file, not a directory`, { location: where });
+      if (code !== "ENOENT") throw fileError(e, dir, `${flag} directory`);
+    }
+    if (st) {
+      if (!st.isDirectory())
+        throw new ModelmapError(
+          "usage",
+          p === dir ? `${flag}: is a file, expected a directory` : `${flag}: ${p} is a file, not a directory`,
+          { location: where },
+        );
+      try {
+        accessSync(p, constants.W_OK);
+      } catch {
+        throw new ModelmapError("usage", `${flag}: ${p} is not writable`, { location: where });
+      }
+      return;
+    }
+    const up = dirname(p);
+    if (up === p) return;
+    p = up;
+  }
+}
+
+/** Checks that `file` can be written (not a directory, its directory exists or can be made). */
+export function checkOutputFile(file: string, flag: string): void {
+  try {
+    if (statSync(file).isDirectory())
+      throw new ModelmapError("usage", `${flag}: is a directory, expected a file`, {
+        location: { file, field: flag },
+      });
+  } catch (e) {
+    if (e instanceof ModelmapError) throw e;
+  }
+  checkOutputDir(dirname(file), flag);
 }

@@ -3,14 +3,14 @@
  * The evaluated split is streamed (an uncompressed JSONL file of any size is read line by line) so that a run's
  * memory does not grow with the dataset; few-shot pools are small and read whole.
  */
-import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
+import { createReadStream, existsSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { gunzipSync } from "node:zlib";
 import { parquetReadObjects } from "hyparquet";
 import Bunzip from "seek-bzip";
 import { z } from "zod";
 import { ModelmapError } from "../core/errors.ts";
+import { decodeUtf8, firstInvalidUtf8, readUserBytes, statUserFile } from "../core/files.ts";
 import { evalExpression } from "./jinja.ts";
 import type { DataFileSpec } from "./schema.ts";
 
@@ -54,19 +54,46 @@ let lastDecoded: { file: string; mtimeMs: number; size: number; data: Buffer } |
 
 function readBytes(file: string): Buffer {
   const compressed = file.endsWith(".bz2") || file.endsWith(".gz");
-  if (!compressed) return readFileSync(file);
+  if (!compressed) return readUserBytes(file, "dataset file");
+  const raw = readUserBytes(file, "dataset file");
   const st = statSync(file);
   if (lastDecoded && lastDecoded.file === file && lastDecoded.mtimeMs === st.mtimeMs && lastDecoded.size === st.size)
     return lastDecoded.data;
-  const raw = readFileSync(file);
   const data = file.endsWith(".bz2") ? Bunzip.decode(raw) : gunzipSync(raw);
   lastDecoded = { file, mtimeMs: st.mtimeMs, size: st.size, data };
   return data;
 }
 
+/** A whole data file as text: UTF-8 only (a Latin-1 file used to be read as U+FFFD silently). */
+function readText(file: string): string {
+  return decodeUtf8(readBytes(file), file, "dataset file");
+}
+
+const lineDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** One line's bytes as text; an invalid UTF-8 sequence is an error naming the file and line. */
+function decodeLine(bytes: Uint8Array, file: string, line: number): string {
+  let end = bytes.length;
+  if (end > 0 && bytes[end - 1] === 0x0d) end--;
+  try {
+    const text = lineDecoder.decode(bytes.subarray(0, end));
+    return line === 1 ? text.replace(/^\uFEFF/, "") : text;
+  } catch {
+    throw decodeUtf8Error(bytes.subarray(0, end), file, line);
+  }
+}
+
+function decodeUtf8Error(bytes: Uint8Array, file: string, line: number): ModelmapError {
+  const at = firstInvalidUtf8(bytes);
+  return new ModelmapError("input", `dataset file is not UTF-8 text (invalid byte at column ${at + 1})`, {
+    location: { file, line },
+    hint: "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
+  });
+}
+
 async function* textLines(file: string): AsyncGenerator<string> {
   if (file.endsWith(".bz2") || file.endsWith(".gz")) {
-    const text = readBytes(file).toString("utf8");
+    const text = readText(file);
     let start = 0;
     while (start < text.length) {
       let end = text.indexOf("\n", start);
@@ -76,11 +103,21 @@ async function* textLines(file: string): AsyncGenerator<string> {
     }
     return;
   }
-  const rl = createInterface({
-    input: createReadStream(file, { encoding: "utf8" }),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  });
-  for await (const line of rl) yield line;
+  if (statUserFile(file, "dataset file").size === 0) return;
+  // Bytes split at newlines, each line decoded strictly: readline's utf8 stream replaced invalid bytes silently.
+  let carry: Buffer = Buffer.alloc(0);
+  let line = 0;
+  for await (const chunk of createReadStream(file)) {
+    const buf: Buffer = carry.length > 0 ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+    let start = 0;
+    for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
+      line++;
+      yield decodeLine(buf.subarray(start, nl), file, line);
+      start = nl + 1;
+    }
+    carry = buf.subarray(start);
+  }
+  if (carry.length > 0) yield decodeLine(carry, file, line + 1);
 }
 
 function asDoc(v: unknown, file: string, line: number): Doc {
@@ -105,7 +142,7 @@ async function* jsonl(file: string): AsyncGenerator<Doc> {
 }
 
 function* json(file: string, spec: DataFileSpec): Generator<Doc> {
-  const text = readBytes(file).toString("utf8");
+  const text = readText(file);
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -178,11 +215,7 @@ export function parseCsv(text: string): string[][] {
 }
 
 function* csv(file: string, spec: DataFileSpec): Generator<Doc> {
-  const rows = parseCsv(
-    readBytes(file)
-      .toString("utf8")
-      .replace(/^\uFEFF/, ""),
-  );
+  const rows = parseCsv(readText(file).replace(/^\uFEFF/, ""));
   const header = spec.column_names ?? rows.shift();
   const offset = spec.column_names ? 1 : 2;
   if (!header) return;
@@ -260,7 +293,7 @@ export async function* readDocs(
   if (spec.labels_file !== undefined) {
     const lf = isAbsolute(spec.labels_file) ? spec.labels_file : join(file, "..", spec.labels_file);
     if (!existsSync(lf)) throw missingDataError(lf, task, url);
-    labels = readBytes(lf).toString("utf8").split(/\r?\n/);
+    labels = decodeUtf8(readBytes(lf), lf, "labels file").split(/\r?\n/);
   }
   const map = Object.entries(spec.map ?? {});
   let i = 0;

@@ -66,19 +66,28 @@ export class RenderBudget {
     return v;
   }
 
-  /** Python's range(), counted before anything is allocated. */
-  range(start: number, stop?: number, step = 1): number[] {
-    let lo = start;
-    let hi = stop;
-    if (hi === undefined) {
-      hi = lo;
-      lo = 0;
-    }
-    if (![lo, hi, step].every(Number.isFinite)) throw new Error("range() expects finite numbers");
+  /** Before `x * n`: the size of a repeated string or list. */
+  repetition(a: unknown, b: unknown): void {
+    const [seq, n] = typeof b === "number" ? [a, b] : [b, a];
+    if (typeof n !== "number" || n <= 0) return;
+    if (typeof seq === "string") this.chars(seq.length * n);
+    else if (Array.isArray(seq)) this.items(seq.length * n);
+  }
+
+  /** Before Python's range(start, stop, step) is built: its length within the item limit. */
+  rangeSize(start: number, stop: number, step: number): number {
+    if (![start, stop, step].every(Number.isFinite)) throw new Error("range() expects finite numbers");
     if (step === 0) throw new Error("range() step must not be zero");
-    const count = Math.max(0, Math.ceil((hi - lo) / step));
+    const count = Math.max(0, Math.ceil((stop - start) / step));
     if (count > this.limits.maxItems)
       throw new LimitExceeded(`range() of ${count} items (limit ${this.limits.maxItems})`);
+    return count;
+  }
+
+  /** Python's range(), counted before anything is allocated. */
+  range(start: number, stop?: number, step = 1): number[] {
+    const [lo, hi] = stop === undefined ? [0, start] : [start, stop];
+    const count = this.rangeSize(lo, hi, step);
     const out: number[] = [];
     for (let i = 0; i < count; i++) out.push(lo + i * step);
     return out;

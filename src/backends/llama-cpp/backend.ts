@@ -24,7 +24,7 @@ import {
   type PromptTokenScore,
   type RollingResult,
 } from "../types.ts";
-import { engineErrorMark, engineErrorsSince, fileSha256, getSharedLlama } from "./engine.ts";
+import { engineErrorMark, engineErrorsAfter, fileSha256, getSharedLlama } from "./engine.ts";
 import { generateTokens } from "./generate.ts";
 import { scorePromptTokens } from "./prompt-logprobs.ts";
 import { type ScoreRequest, SequenceScorer } from "./scorer.ts";
@@ -66,7 +66,7 @@ export interface LlamaCppOptions {
  */
 function loadError(path: string, cause: unknown, log: string[]): ModelmapError {
   const reasons = log.map((l) => /error loading model: (.*)$/.exec(l)?.[1]).filter((r): r is string => r !== undefined);
-  const reason = reasons.at(-1);
+  const reason = reasons.at(-1)?.replace(/\s+/g, " ");
   const fileProblem =
     reason !== undefined && !/alloc|out of memory|\bOOM\b|CUDA|Vulkan|Metal|device|buffer/i.test(reason);
   return new ModelmapError(
@@ -95,7 +95,7 @@ export async function openLlamaCppBackend(opts: LlamaCppOptions): Promise<LlamaC
   try {
     model = await llama.loadModel({ modelPath: opts.modelPath, ...(gpu === false ? { gpuLayers: 0 } : {}) });
   } catch (e) {
-    throw loadError(opts.modelPath, e, engineErrorsSince(mark));
+    throw loadError(opts.modelPath, e, await engineErrorsAfter(mark, /error loading model|failed to load/));
   }
   const contextSize = opts.contextSize ?? Math.min(model.trainContextSize, 4096);
   let context: LlamaContext;

@@ -51,6 +51,19 @@ export function engineErrorsSince(mark: number): string[] {
   return recentErrors.slice(Math.max(0, recentErrors.length - (errorCount - mark)));
 }
 
+/**
+ * The errors logged after a mark, once one matching `until` arrived or `ms` passed: node-llama-cpp delivers the
+ * log asynchronously, so the reason for a failed load can come after the failure itself.
+ */
+export async function engineErrorsAfter(mark: number, until: RegExp, ms = 500): Promise<string[]> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const got = engineErrorsSince(mark);
+    if (got.some((l) => until.test(l)) || Date.now() >= end) return got;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** `gpu: false` (the default) runs on the CPU; "auto" lets node-llama-cpp pick CUDA/Metal/Vulkan if present. */
 export async function getSharedLlama(gpu: false | "auto"): Promise<Llama> {
   const key = String(gpu);

@@ -175,7 +175,22 @@ ${CONFIG_FLAG}`,
   run(argv, ctx) {
     const { values } = parseFlags("config check", argv, { config: { type: "string" } }, false);
     const loaded = load(values, ctx);
-    for (const m of loaded.config.models) resolveModelPrompting(m, { presets: loaded.config.system_prompts });
+    loaded.config.models.forEach((m, i) => {
+      try {
+        resolveModelPrompting(m, { presets: loaded.config.system_prompts });
+      } catch (e) {
+        // The template or system prompt a model names cannot be had: say which model of which file.
+        if (!(e instanceof ModelmapError) || e.location?.field !== undefined) throw e;
+        throw new ModelmapError(e.code, `model '${m.id}': ${e.message}`, {
+          location: {
+            file: loaded.file,
+            field: `models[${i}].${/system/i.test(e.message) ? "system_prompt" : "template"}`,
+          },
+          ...(e.hint ? { hint: e.hint } : {}),
+          cause: e,
+        });
+      }
+    });
     ctx.stdout.write(`${loaded.file}: ${loaded.config.models.length} model(s), valid\n`);
     return 0;
   },

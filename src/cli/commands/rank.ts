@@ -125,7 +125,8 @@ Rates models from pairwise votes: LMSYS battle files (JSON array or JSONL), aggr
       throw new ModelmapError("usage", `rank: --matrix must be winrate, predicted or battles, got '${values.matrix}'`);
     if (positionals.length > 0 && values.source?.length)
       throw new ModelmapError("usage", "rank: give vote FILEs or --source, not both");
-    // Flags first: a bad --bootstrap is reported before any vote file is read.
+    // Flags first: a bad --bootstrap or --anchor is reported before any vote file is read.
+    const anchor = parseAnchor(values.anchor);
     const bootstrap =
       parseNumberFlag("rank", "--bootstrap", values.bootstrap, { int: true, min: 0, max: 100000 }) ?? 1000;
     const loaded = loadVotes({
@@ -136,7 +137,6 @@ Rates models from pairwise votes: LMSYS battle files (JSON array or JSONL), aggr
       store: ctx.store,
     });
     for (const line of describeBadRows(loaded.files)) ctx.stderr.write(`${line}\n`);
-    const anchor = parseAnchor(values.anchor);
     const report = rankCounts(
       loaded.counts,
       {
