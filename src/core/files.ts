@@ -4,7 +4,7 @@
  * binary file or a Latin-1 dataset reached the parsers as garbage. Here every failure is a ModelmapError naming
  * the file, and text must be UTF-8 (a BOM is dropped).
  */
-import { accessSync, constants, readFileSync, type Stats, statSync } from "node:fs";
+import { accessSync, constants, readFileSync, type Stats, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { ModelmapError } from "./errors.ts";
 
@@ -161,4 +161,17 @@ export function checkOutputFile(file: string, flag: string): void {
     if (e instanceof ModelmapError) throw e;
   }
   checkOutputDir(dirname(file), flag);
+}
+
+/** Writes a file the user named (flag: the option that named it); errors name the file and the option. */
+export function writeUserFile(file: string, data: string | Uint8Array, flag: string): void {
+  checkOutputFile(file, flag);
+  try {
+    writeFileSync(file, data);
+  } catch (e) {
+    throw new ModelmapError("usage", `${flag}: cannot write the file: ${(e as Error).message}`, {
+      location: { file, field: flag },
+      cause: e,
+    });
+  }
 }

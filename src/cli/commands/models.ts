@@ -1,8 +1,8 @@
-import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { findModel, type LoadedConfig } from "../../config/load.ts";
 import { configJsonSchema, endpointsOf, type ModelConfig } from "../../config/schema.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { writeUserFile } from "../../core/files.ts";
 import { checkModel } from "../../models/check.ts";
 import { resolveModelPrompting } from "../../models/prompting.ts";
 import { type CliContext, type Command, parseFlags } from "../command.ts";
@@ -158,7 +158,7 @@ Prints the JSON Schema of modelmap.yaml, for editors (e.g. '# yaml-language-serv
     const { values } = parseFlags("config schema", argv, { out: { type: "string" } }, false);
     const text = `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
     if (values.out !== undefined) {
-      writeFileSync(resolve(ctx.cwd, values.out), text);
+      writeUserFile(resolve(ctx.cwd, values.out), text, "--out");
       ctx.stderr.write(`wrote ${values.out}\n`);
     } else ctx.stdout.write(text);
     return 0;
