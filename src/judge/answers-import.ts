@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { fieldPath, ModelmapError } from "../core/errors.ts";
 import { readUserText } from "../core/files.ts";
-import { textDefect } from "../core/text.ts";
 import { hashOf, sha256 } from "../core/hash.ts";
+import { textDefect } from "../core/text.ts";
 import type { Store } from "../store/store.ts";
 import { styleOf } from "./style.ts";
 
