@@ -140,7 +140,16 @@ export async function runEval(store: Store, backend: Backend, opts: EvalOptions)
       : undefined;
 
   let total = 0;
-  for (const t of opts.tasks) total += await countDocs(t, opts);
+  for (const t of opts.tasks) {
+    const n = await countDocs(t, opts);
+    // An empty split used to give exit 0 and an empty table: a task with nothing to evaluate is an error.
+    if (n === 0)
+      throw new ModelmapError("input", `task '${t.name}': the evaluated split has no documents`, {
+        location: { file: t.file },
+        hint: "check the task's data files (an empty file, or blank lines only?) and --data-dir",
+      });
+    total += n;
+  }
   progress.start(total);
   let done = 0;
 
