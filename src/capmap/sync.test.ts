@@ -142,6 +142,41 @@ test("sync brings runs (by task category), judge grades and vote ratings into th
   }
 });
 
+test("sync leaves a blind (reveal: never) campaign's votes off the public map unless asked", () => {
+  const store = openStore(":memory:");
+  try {
+    const campaign = (id: string, reveal: "after" | "never") =>
+      store.labeling.createCampaign(
+        { id, name: id, setName: "s", models: ["org/x", "org/y"], perLabeler: 5, reveal, goldRate: 0, seed: 1 },
+        [],
+      );
+    campaign("open", "after");
+    campaign("blind", "never");
+    const votes = (source: string) =>
+      store.votes.add(
+        source,
+        Array.from({ length: 12 }, (_, n) => ({
+          modelA: "org/x",
+          modelB: "org/y",
+          winner: n % 3 === 0 ? ("model_b" as const) : ("model_a" as const),
+          shownFirst: "model_a" as const,
+          category: "writing",
+        })),
+      );
+    votes("label:open");
+    votes("label:blind");
+    const opts = { categoryOf: () => undefined, bootstrap: 0 };
+    const report = syncOwnEvidence(store, opts);
+    const metrics = () => store.capmap.evidence({ source: VOTES_SOURCE }).map((e) => e.metric.split("/")[0]);
+    assert.deepEqual([...new Set(metrics())], ["label:open"]);
+    assert.ok(report.votes.warnings.some((w) => /label:blind: left out, a blind/.test(w)));
+    syncOwnEvidence(store, { ...opts, includeBlind: true });
+    assert.deepEqual([...new Set(metrics())].sort(), ["label:blind", "label:open"]);
+  } finally {
+    store.close();
+  }
+});
+
 test("compare-models pairs per-item scores of runs on the same items: a narrower interval than unpaired", () => {
   const store = openStore(":memory:");
   try {

@@ -22,6 +22,11 @@ export interface SyncOptions {
   /** Bootstrap rounds for vote ratings (default 200). */
   bootstrap?: number;
   seed?: number;
+  /**
+   * Also map the votes of blind (`reveal: never`) labeling campaigns. Off by default: the map is public, and a
+   * blind campaign's standings are the admin's until the operator decides the campaign is over.
+   */
+  includeBlind?: boolean;
 }
 
 export interface SyncReport {
@@ -146,7 +151,21 @@ export function syncOwnEvidence(store: Store, opts: SyncOptions): SyncReport {
   // Each vote source (human labeling, each LLM judge, imported battles) is fitted on its own, so that human
   // and judge preferences stay separate pieces of evidence in a cell.
   const votes = { evidence: [] as CapEvidence[], categories: [] as string[], warnings: [] as string[] };
+  const blind = new Set(
+    opts.includeBlind
+      ? []
+      : store.labeling
+          .campaigns()
+          .filter((c) => c.reveal === "never")
+          .map((c) => `label:${c.id}`),
+  );
   for (const { source } of store.votes.sources()) {
+    if (blind.has(source)) {
+      votes.warnings.push(
+        `${source}: left out, a blind (reveal: never) campaign; 'map sync --include-blind' maps it once the campaign is over`,
+      );
+      continue;
+    }
     const fits = ratingsByCategory(store.votes.iterate({ sources: [source] }), opts);
     for (const r of fits) {
       const evidence = categoryRatingEvidence(r, VOTES_SOURCE, resolve);

@@ -1,13 +1,15 @@
 /**
  * The one HTTP room: `createApp` builds the server from route modules, each a small hono app mounted with
- * `app.route("/", ...)`. Everything that applies to every request lives here, in this order: server-wide
- * middleware (`use`), then the modules, then the one error mapping. Paths under `/api/` answer JSON; every other
+ * `app.route("/", ...)`. Everything that applies to every request lives here, in this order: the security
+ * headers, the origin policy and the body-size limit (`guards.ts`), server-wide middleware (`use`), then the
+ * modules, then the one error mapping. Paths under `/api/` answer JSON; every other
  * path answers an HTML page, errors included.
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { httpStatusFor, ModelmapError } from "../core/errors.ts";
 import type { Store } from "../store/store.ts";
+import { bodyLimit, MAX_BODY_BYTES, originPolicy } from "./guards.ts";
 import { type HtmlValue, html } from "./html.ts";
 import { type NavEntry, page } from "./layout.ts";
 
@@ -32,8 +34,12 @@ export interface RouteModule {
 }
 
 export interface AppOptions {
-  /** Middleware applied to every route of every module, in order, after the security headers. */
+  /** Middleware applied to every route of every module, in order, after the security headers and the guards. */
   use?: MiddlewareHandler<AppEnv>[];
+  /** Origins besides the listen address the site may be used under (`serve --allowed-origin`). */
+  allowedOrigins?: string[];
+  /** The request-body limit in bytes (default `MAX_BODY_BYTES`). */
+  maxBodyBytes?: number;
 }
 
 /** Headers on every response. No page makes external network requests: everything is same-origin. */
@@ -83,6 +89,10 @@ export function createApp(deps: ServerDeps, modules: RouteModule[], opts: AppOpt
     // A handler that returned its own Response object did not get them: add what is missing.
     for (const [k, v] of SECURITY_HEADERS) if (!c.res.headers.has(k)) c.header(k, v);
   });
+  // The guards come before any module and any body is read: a foreign Host or Origin and an oversized body
+  // are refused on every path, unknown ones included.
+  app.use("*", originPolicy({ allowedOrigins: opts.allowedOrigins ?? [] }));
+  app.use("*", bodyLimit(opts.maxBodyBytes ?? MAX_BODY_BYTES));
   for (const mw of opts.use ?? []) app.use("*", mw);
   app.get("/healthz", (c) => c.json({ ok: true }));
   for (const m of modules) app.route("/", m.routes(deps));

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { aggregateVotes } from "../arena/aggregate.ts";
 import { type RankReport, rankCounts } from "../arena/rank.ts";
+import { requireStandings, type Viewer } from "../core/access.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { createRng, deriveSeed, type Rng } from "../core/rng.ts";
 import type { Vote, Winner } from "../core/votes.ts";
@@ -107,9 +108,21 @@ export class LabelingService {
     return this.#store.labeling.campaigns().map((c) => ({ ...c, progress: this.#store.labeling.progress(c.id) }));
   }
 
-  /** Votes recorded in a campaign. */
-  voteCount(campaignId: string): number {
-    return this.#store.votes.count({ sources: [`label:${campaignId}`] });
+  /**
+   * A campaign's standings as this viewer may see them (`core/access.ts`: a `reveal: never` campaign's are the
+   * admin's): its vote count and, once it has votes, the ratings.
+   */
+  standings(
+    campaignId: string,
+    viewer: Viewer,
+    opts: { bootstrap?: number; seed?: number } = {},
+  ): { campaign: CampaignRecord; votes: number; report: RankReport | undefined } {
+    const campaign = this.#state(campaignId).campaign;
+    requireStandings(viewer, campaign);
+    const votes = [...this.#store.votes.iterate({ sources: [`label:${campaignId}`] })];
+    if (votes.length === 0) return { campaign, votes: 0, report: undefined };
+    const report = rankCounts(aggregateVotes(votes), { bootstrap: opts.bootstrap ?? 200, seed: opts.seed ?? 0 });
+    return { campaign, votes: votes.length, report };
   }
 
   /** A prompt set's items, secret ones included: for admins only. */
@@ -468,11 +481,11 @@ export class LabelingService {
     return done("recorded");
   }
 
-  leaderboard(campaignId: string, opts: { bootstrap?: number; seed?: number } = {}): RankReport {
-    this.#state(campaignId);
-    const votes = [...this.#store.votes.iterate({ sources: [`label:${campaignId}`] })];
-    if (votes.length === 0) throw new ModelmapError("not_found", "no votes yet");
-    return rankCounts(aggregateVotes(votes), { bootstrap: opts.bootstrap ?? 200, seed: opts.seed ?? 0 });
+  /** The ratings of a campaign with votes (not_found before the first), as this viewer may see them. */
+  leaderboard(campaignId: string, viewer: Viewer, opts: { bootstrap?: number; seed?: number } = {}): RankReport {
+    const s = this.standings(campaignId, viewer, opts);
+    if (!s.report) throw new ModelmapError("not_found", "no votes yet");
+    return s.report;
   }
 }
 

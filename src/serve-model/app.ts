@@ -8,6 +8,7 @@
 import { Hono } from "hono";
 import type { Backend, GenerationParams, PromptTokenScore } from "../backends/types.ts";
 import { httpStatusFor, ModelmapError } from "../core/errors.ts";
+import { bodyLimit } from "../http/guards.ts";
 import { json } from "../http/validate.ts";
 import { type ChatRequest, type CompletionRequest, chatRequestSchema, completionRequestSchema } from "./schemas.ts";
 import { streamGeneration } from "./stream.ts";
@@ -20,13 +21,22 @@ export interface ServeModelOptions {
   modelName: string;
   /** Default max_tokens when a request gives none (OpenAI's completions default is 16). */
   defaultMaxTokens?: number;
+  /** Request-body limit in bytes (default `SERVE_MODEL_MAX_BODY_BYTES`). */
+  maxBodyBytes?: number;
 }
+
+/**
+ * Bodies hold prompts: a batch of log-likelihood requests over a long context is a few megabytes at most. The
+ * same limit middleware as `modelmap serve`'s, with room for that.
+ */
+export const SERVE_MODEL_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export function createServeModelApp(backend: PromptScoringBackend, opts: ServeModelOptions): Hono {
   const app = new Hono();
   const created = Math.floor(Date.now() / 1000);
   let counter = 0;
   const nextId = (prefix: string) => `${prefix}-${created.toString(36)}${(counter++).toString(36)}`;
+  app.use("*", bodyLimit(opts.maxBodyBytes ?? SERVE_MODEL_MAX_BODY_BYTES));
 
   app.get("/v1/models", (c) =>
     c.json({ object: "list", data: [{ id: opts.modelName, object: "model", created, owned_by: "modelmap" }] }),

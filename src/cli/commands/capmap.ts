@@ -198,16 +198,18 @@ similar size, the evidence behind each, how it was evaluated, sensitivity and co
 export const mapSyncCommand: Command = {
   name: "map sync",
   summary: "bring modelmap's own runs, judge grades and votes into the capability map",
-  usage: `usage: modelmap map sync [--tasks DIR]... [--bootstrap N] [--seed N] [--json]
+  usage: `usage: modelmap map sync [--tasks DIR]... [--bootstrap N] [--seed N] [--include-blind] [--json]
 
 Replaces the map's modelmap-runs, modelmap-judge and modelmap-votes sources with what the database holds:
 the latest complete run of each model and task (the task's first category tag is its map category), single-
 answer judge grades (mean per model, category, prompt set and judge), and votes fitted to Bradley-Terry
 ratings per vote source and category (votes without a category count as "chat"). Then rebuilds the map.
-  --tasks DIR     task definitions to read category tags from (repeatable; default ./tasks)
-  --bootstrap N   bootstrap rounds for the vote ratings' intervals (default 200)
-  --seed N        bootstrap seed (default 1)
-  --json          print the report as JSON`,
+Votes of blind labeling campaigns (reveal: never) are left out: the map is public, their standings are not.
+  --tasks DIR        task definitions to read category tags from (repeatable; default ./tasks)
+  --bootstrap N      bootstrap rounds for the vote ratings' intervals (default 200)
+  --seed N           bootstrap seed (default 1)
+  --include-blind    also map blind campaigns' votes (once a campaign is over)
+  --json             print the report as JSON`,
   run(argv, ctx) {
     const { values } = parseFlags(
       "map sync",
@@ -217,6 +219,7 @@ ratings per vote source and category (votes without a category count as "chat").
         bootstrap: { type: "string" },
         seed: { type: "string" },
         json: { type: "boolean" },
+        "include-blind": { type: "boolean" },
       },
       false,
     );
@@ -228,6 +231,7 @@ ratings per vote source and category (votes without a category count as "chat").
       bootstrap:
         parseNumberFlag("map sync", "--bootstrap", values.bootstrap, { int: true, min: 0, max: 100000 }) ?? 200,
       seed: parseNumberFlag("map sync", "--seed", values.seed, { int: true }) ?? 1,
+      includeBlind: values["include-blind"] === true,
     });
     if (values.json) {
       ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

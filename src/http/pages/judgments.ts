@@ -3,12 +3,12 @@ import type { AnswerRecord, JudgmentRecord } from "../../store/judging.ts";
 import { href, html, modelHref, type Safe } from "../html.ts";
 
 /** Judged prompt sets: the judge's side of the run browser. */
-export function judgedSetsSection(sets: Array<{ set: string; judgments: number }>): Safe {
+export function judgedSetsSection(sets: Array<{ set: string; judgments: number; restricted: boolean }>): Safe {
   if (sets.length === 0)
     return html`<h2>Judged prompt sets</h2><p class="muted">No LLM-judge verdicts recorded yet.</p>`;
   return html`<h2>Judged prompt sets</h2><div class="scroll"><table id="judged-sets"><thead><tr><th>Prompt set</th><th class="num">Judgments</th></tr></thead><tbody>${sets.map(
     (s) =>
-      html`<tr><td><a href="/judgments/${encodeURIComponent(s.set)}">${s.set}</a></td><td class="num">${s.judgments}</td></tr>`,
+      html`<tr><td>${s.restricted ? html`${s.set} <span class="badge">admin only</span>` : html`<a href="/judgments/${encodeURIComponent(s.set)}">${s.set}</a>`}</td><td class="num">${s.judgments}</td></tr>`,
   )}</tbody></table></div>`;
 }
 

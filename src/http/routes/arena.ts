@@ -6,12 +6,14 @@
  *   GET /api/rank?source=S&filter=field=value&anchor=MODEL=R&bootstrap=N&seed=S&ci=0.95&method=bt|elo&matrix=KIND
  *   GET /api/rank.svg?...   the interval chart for the same query
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { rankChartSvg } from "../../arena/plot.ts";
 import { rankCounts } from "../../arena/rank.ts";
-import { loadVotes, voteSources } from "../../arena/sources.ts";
+import { loadVotes, rankableSources, voteSources } from "../../arena/sources.ts";
 import { arenaBoards } from "../../capmap/views.ts";
+import type { Viewer } from "../../core/access.ts";
+import { viewerOf } from "../access.ts";
 import { type AppEnv, type RouteModule, renderPage, type ServerDeps } from "../app.ts";
 import { arenaPage } from "../pages/boards.ts";
 import { count, many, query } from "../validate.ts";
@@ -36,8 +38,9 @@ const rankQuery = z.object({
 
 const boardQuery = z.object({ board: count });
 
-function rank(deps: ServerDeps, q: z.output<typeof rankQuery>) {
-  const loaded = loadVotes({ sources: q.source, filters: q.filter, store: () => deps.store });
+function rank(deps: ServerDeps, viewer: Viewer, q: z.output<typeof rankQuery>) {
+  const sources = rankableSources(deps.store, viewer, q.source);
+  const loaded = loadVotes({ sources, filters: q.filter, store: () => deps.store });
   return rankCounts(
     loaded.counts,
     {
@@ -62,10 +65,12 @@ export const arenaRoutes: RouteModule = {
     );
     app.get("/api/arena", (c) => c.json({ boards: arenaBoards(deps.store) }));
     app.get("/api/votes/sources", (c) => c.json({ sources: voteSources(deps.store) }));
-    app.get("/api/rank", query(rankQuery), (c) => c.json(rank(deps, c.req.valid("query"))));
+    // A blind labeling campaign's votes are ranked for the admin only (`rankableSources`).
+    const viewer = (c: Context<AppEnv>) => viewerOf(c, deps);
+    app.get("/api/rank", query(rankQuery), (c) => c.json(rank(deps, viewer(c), c.req.valid("query"))));
     app.get("/api/rank.svg", query(rankQuery), (c) => {
       const q = c.req.valid("query");
-      const svg = rankChartSvg(rank(deps, q), q);
+      const svg = rankChartSvg(rank(deps, viewer(c), q), q);
       return c.body(svg, 200, { "Content-Type": "image/svg+xml; charset=utf-8" });
     });
     return app;

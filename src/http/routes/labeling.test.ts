@@ -115,7 +115,7 @@ test("sign-up: CSRF required, session cookie HttpOnly and SameSite=Strict", asyn
     headers: { "content-type": "application/json", "x-csrf-token": meta(page.text), origin: "http://evil.example" },
     body: "{}",
   });
-  assert.equal(r.status, 401, "cross-origin refused");
+  assert.equal(r.status, 403, "cross-origin refused (by the app-wide origin policy)");
   const ok = await c.post("/api/label/signup", { language: "de" }, { "x-csrf-token": meta(page.text) });
   assert.equal(ok.status, 200);
   const sc = ok.headers.getSetCookie().find((s) => s.startsWith("mm_session="));

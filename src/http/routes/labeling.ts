@@ -8,6 +8,7 @@ import { exportLmsys } from "../../labeling/export.ts";
 import { campaignQuality } from "../../labeling/quality.ts";
 import { type CampaignSpec, LabelingService, safeEqual, token } from "../../labeling/service.ts";
 import type { LabelerRecord } from "../../store/labeling.ts";
+import { adminOnly, viewerOf } from "../access.ts";
 import type { AppEnv, RouteModule, ServerDeps } from "../app.ts";
 import { renderMarkdown } from "../markdown.ts";
 import { adminPage, campaignListPage, labelerPage, leaderboardPage, signupPage } from "../pages/labeling.ts";
@@ -18,8 +19,9 @@ import { json, query } from "../validate.ts";
  * Blind human labeling over HTTP: sign-up, the labeler page and its JSON API, per-campaign leaderboards,
  * and admin routes behind the admin token. Security: the session cookie is HttpOnly + SameSite=Strict;
  * every state-changing request needs an X-CSRF-Token header equal to the session's token (or, before
- * sign-up, to a pre-session cookie) and a same-origin Origin when the browser sends one; token buckets
- * limit sign-ups per address and requests per labeler; nothing before a vote names a model.
+ * sign-up, to a pre-session cookie), and the app's origin policy refuses a foreign Host or Origin first; token
+ * buckets limit sign-ups per address and requests per labeler; nothing before a vote names a model, and a
+ * `reveal: never` campaign's standings are the admin's (`core/access.ts`).
  */
 
 const SESSION = "mm_session";
@@ -61,12 +63,6 @@ function cookieOpts(c: Context) {
     secure: new URL(c.req.url).protocol === "https:",
     maxAge: 60 * 60 * 24 * 30,
   };
-}
-
-function sameOrigin(c: Context): void {
-  const origin = c.req.header("origin");
-  if (origin === undefined) return;
-  if (origin !== new URL(c.req.url).origin) throw new ModelmapError("auth", "cross-origin request refused");
 }
 
 const signupBody = z.strictObject({
@@ -113,8 +109,8 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
       const signups = new TokenBuckets((opts.signupsPerMinute ?? 30) / 60, opts.signupsPerMinute ?? 30);
 
       const labelerOf = (c: Context): LabelerRecord | undefined => svc.session(getCookie(c, SESSION));
+      // A foreign Origin never gets here: the app's origin policy refuses it first (`http/guards.ts`).
       const checkCsrf = (c: Context, expected: string | undefined) => {
-        sameOrigin(c);
         const got = c.req.header("x-csrf-token");
         if (!expected || !got || !safeEqual(got, expected))
           throw new ModelmapError("auth", "missing or wrong CSRF token");
@@ -138,14 +134,7 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
           throw new ModelmapError("rate_limited", "too many sign-ups from this address");
         await next();
       };
-      const admin: MiddlewareHandler<AppEnv> = async (c, next) => {
-        if (!deps.adminToken) throw new ModelmapError("auth", "admin routes are closed (no admin token configured)");
-        const h = c.req.header("authorization") ?? "";
-        const got = h.startsWith("Bearer ") ? h.slice(7) : "";
-        if (!got || !safeEqual(got, deps.adminToken)) throw new ModelmapError("auth", "admin token required");
-        c.header("Cache-Control", "no-store");
-        await next();
-      };
+      const admin = adminOnly(deps);
       const noStore: MiddlewareHandler<AppEnv> = async (c, next) => {
         c.header("Cache-Control", "no-store");
         await next();
@@ -198,11 +187,10 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
         return c.json({ ok: true, csrf: labeler.csrfToken });
       });
 
+      // Standings follow the access rule: a blind (reveal: never) campaign's are the admin's.
       app.get("/label/:campaign/leaderboard", noStore, (c) => {
-        const campaign = svc.campaign(c.req.param("campaign"));
-        const votes = svc.voteCount(campaign.id);
-        if (votes === 0) return c.html(leaderboardPage(campaign.name, [], 0));
-        const r = svc.leaderboard(campaign.id);
+        const { campaign, votes, report: r } = svc.standings(c.req.param("campaign"), viewerOf(c, deps));
+        if (!r) return c.html(leaderboardPage(campaign.name, [], 0));
         return c.html(
           leaderboardPage(
             campaign.name,
@@ -220,8 +208,8 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
       });
 
       app.get("/api/label/:campaign/leaderboard", noStore, (c) => {
-        const campaign = svc.campaign(c.req.param("campaign"));
-        return c.json({ campaign: campaign.id, leaderboard: svc.leaderboard(campaign.id) });
+        const id = c.req.param("campaign");
+        return c.json({ campaign: id, leaderboard: svc.leaderboard(id, viewerOf(c, deps)) });
       });
 
       app.get("/label/:campaign", noStore, (c) => {
@@ -256,25 +244,16 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
 
       app.get("/admin/labeling", noStore, (c) => c.html(adminPage()));
       app.get("/api/admin/labeling/campaigns", admin, (c) => c.json({ campaigns: svc.campaignsWithProgress() }));
-      app.post(
-        "/api/admin/labeling/campaigns",
-        admin,
-        async (c, next) => {
-          sameOrigin(c);
-          await next();
-        },
-        json(campaignBody),
-        (c) => {
-          const b = c.req.valid("json");
-          const spec: CampaignSpec = { name: b.name, setName: b.set, models: b.models };
-          if (b.perLabeler !== undefined) spec.perLabeler = b.perLabeler;
-          if (b.reveal !== undefined) spec.reveal = b.reveal;
-          if (b.goldRate !== undefined) spec.goldRate = b.goldRate;
-          if (b.seed !== undefined) spec.seed = b.seed;
-          if (b.gold !== undefined) spec.gold = b.gold;
-          return c.json({ campaign: svc.createCampaign(spec) }, 201);
-        },
-      );
+      app.post("/api/admin/labeling/campaigns", admin, json(campaignBody), (c) => {
+        const b = c.req.valid("json");
+        const spec: CampaignSpec = { name: b.name, setName: b.set, models: b.models };
+        if (b.perLabeler !== undefined) spec.perLabeler = b.perLabeler;
+        if (b.reveal !== undefined) spec.reveal = b.reveal;
+        if (b.goldRate !== undefined) spec.goldRate = b.goldRate;
+        if (b.seed !== undefined) spec.seed = b.seed;
+        if (b.gold !== undefined) spec.gold = b.gold;
+        return c.json({ campaign: svc.createCampaign(spec) }, 201);
+      });
       app.get("/api/admin/labeling/campaigns/:id/export", admin, (c) => {
         const campaign = svc.campaign(c.req.param("id"));
         return c.json({ battles: exportLmsys(deps.store, campaign.id) });

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { judgedSets } from "../../judge/browse.ts";
 import { compareRuns, loadRegistry } from "../../runner/service.ts";
 import { listRuns, runSample, runSamples, showRun, taskCatalog } from "../../runner/views.ts";
+import { viewerOf } from "../access.ts";
 import { type AppEnv, type RouteModule, renderPage } from "../app.ts";
 import { html } from "../html.ts";
 import { judgedSetsSection } from "../pages/judgments.ts";
@@ -38,9 +39,10 @@ export const runRoutes: RouteModule = {
     const store = deps.store;
     const app = new Hono<AppEnv>();
 
-    app.get("/runs", (c) =>
-      renderPage(c, "Runs", html`${runsPage(listRuns(store))}${judgedSetsSection(judgedSets(store))}`),
-    );
+    app.get("/runs", (c) => {
+      const viewer = viewerOf(c, deps);
+      return renderPage(c, "Runs", html`${runsPage(listRuns(store))}${judgedSetsSection(judgedSets(store, viewer))}`);
+    });
     app.get("/runs/:id", query(runPageQuery), (c) => {
       const run = showRun(store, c.req.param("id"));
       const q = c.req.valid("query");
