@@ -75,8 +75,10 @@ test("all shipped tasks load their data and build the harness's prompts", async 
   assert.equal(wg.length, 2);
   assert.equal(wg[0]?.continuation, wg[1]?.continuation);
   assert.notEqual(wg[0]?.context, wg[1]?.context);
-  // TruthfulQA MC2: several true answers.
-  assert.ok(((samples.get("truthfulqa_mc2")?.target as unknown[]) ?? []).length > 1);
+  // TruthfulQA MC2: the target lists the true answers (the hub's first question has one; its labels say which).
+  assert.deepEqual(samples.get("truthfulqa_mc2")?.target, [
+    "Nauru is the smallest country in the world that is at least one square mile in area.",
+  ]);
   // GSM8K: 5 solved training problems, then the question; generation stops at "Question:".
   const g = first.get("gsm8k")?.[0];
   assert.equal(g?.kind, "generate");

@@ -9,11 +9,13 @@
 import type { Backend } from "../backends/types.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { sha256, shortHash } from "../core/hash.ts";
+import { PythonRandom } from "../core/python-random.ts";
 import type { Store } from "../store/store.ts";
-import { type Doc, readAll, readDocs } from "../tasks/dataset.ts";
-import { type DocInstance, type PlannedRequest, type PromptOptions, TaskPrompter } from "../tasks/instance.ts";
+import type { Doc } from "../tasks/dataset.ts";
+import type { DatasetMap } from "../tasks/dataset-map.ts";
+import type { DocInstance, PlannedRequest, PromptOptions } from "../tasks/instance.ts";
 import type { LoadedTask } from "../tasks/loader.ts";
-import { evalSplit, fewshotSplit, filesFor, splitFiles } from "../tasks/splits.ts";
+import { openPrompter, TaskData } from "../tasks/task-data.ts";
 import { type ExecStats, executeBatches, type RequestOutcome } from "./execute.ts";
 import { makeBatches, modelKey, requestKey } from "./plan.ts";
 import { type ProgressSink, SILENT_PROGRESS } from "./progress.ts";
@@ -27,6 +29,8 @@ export interface EvalOptions {
   tasks: LoadedTask[];
   groups: Array<{ name: string; tasks: string[] }>;
   dataDir: string;
+  /** Local copies of hub datasets (lm-eval task files name those). */
+  datasetMap?: DatasetMap;
   prompt: PromptOptions;
   limit?: number;
   retryErrors?: boolean;
@@ -81,15 +85,17 @@ export function runConfig(backend: Backend, opts: EvalOptions): Record<string, u
   };
 }
 
+function dataContext(opts: EvalOptions) {
+  return { dataDir: opts.dataDir, ...(opts.datasetMap ? { datasetMap: opts.datasetMap } : {}) };
+}
+
+/** lm-eval seeds Python's global random with 0 once per run; shuffling hooks (GPQA) draw from it in task order. */
+function runDataContext(opts: EvalOptions) {
+  return { ...dataContext(opts), random: new PythonRandom(0) };
+}
+
 async function countDocs(task: LoadedTask, opts: EvalOptions): Promise<number> {
-  const files = filesFor(task, splitFiles(task, opts.dataDir), evalSplit(task));
-  let n = 0;
-  for (const f of files)
-    for await (const _ of readDocs(f, task.name, task.config.dataset_url, { raw: true })) {
-      n++;
-      if (opts.limit !== undefined && n >= opts.limit) return n;
-    }
-  return n;
+  return TaskData.open(task, dataContext(opts)).count(opts.limit);
 }
 
 export async function runEval(store: Store, backend: Backend, opts: EvalOptions): Promise<EvalOutcome> {
@@ -100,24 +106,25 @@ export async function runEval(store: Store, backend: Backend, opts: EvalOptions)
   const existing = repo.ensureRun({ id: runId, modelId: opts.modelId, model: backend.identity, config });
   if (existing.status === "complete") repo.markRunning(runId);
   for (const t of opts.tasks) {
-    const needsLl = t.config.output_type !== "generate_until";
-    if (t.config.output_type === "multiple_choice" && !backend.capabilities.loglikelihood)
+    const outputType = t.config.output_type ?? "generate_until";
+    if ((outputType === "multiple_choice" || outputType === "loglikelihood") && !backend.capabilities.loglikelihood)
       throw new ModelmapError("unsupported", `task '${t.name}' needs log-likelihoods, which this backend cannot give`, {
         hint: "use a backend with log-likelihood support (llama-cpp, or a server with echo+logprobs)",
       });
-    if (needsLl && t.config.output_type === "loglikelihood_rolling" && !backend.capabilities.loglikelihoodRolling)
+    if (outputType === "loglikelihood_rolling" && !backend.capabilities.loglikelihoodRolling)
       throw new ModelmapError(
         "unsupported",
         `task '${t.name}' needs rolling log-likelihoods, which this backend cannot give`,
       );
-  }
-  for (const t of opts.tasks) {
-    const k = opts.prompt.numFewshot ?? t.config.num_fewshot ?? 0;
-    if (k > 0 && fewshotSplit(t) === undefined)
-      throw new ModelmapError("input", `task '${t.name}' asks for ${k}-shot but has no few-shot split`, {
-        location: { file: t.file, field: "fewshot_split" },
-        hint: "set fewshot_split (or training_split/validation_split) or use --num-fewshot 0",
-      });
+    if ((t.config.repeats ?? 1) > 1)
+      throw new ModelmapError(
+        "unsupported",
+        `task '${t.name}' asks for repeats: ${t.config.repeats}; the runner answers each request once`,
+        {
+          location: { file: t.file, field: "repeats" },
+          hint: "'modelmap tasks requests' shows its requests; run it with repeats: 1",
+        },
+      );
   }
   const mk = modelKey(backend.identity);
   const progress = opts.progress ?? SILENT_PROGRESS;
@@ -155,17 +162,10 @@ export async function runEval(store: Store, backend: Backend, opts: EvalOptions)
 
   const results: Record<string, TaskResult> = {};
   const versions: Record<string, string> = {};
+  const dctx = runDataContext(opts);
   for (const task of opts.tasks) {
     versions[task.name] = task.hash;
-    const files = splitFiles(task, opts.dataDir);
-    const evalName = evalSplit(task);
-    const fsName = fewshotSplit(task);
-    const numFewshot = opts.prompt.numFewshot ?? task.config.num_fewshot ?? 0;
-    const pool: Doc[] =
-      numFewshot > 0 && fsName !== undefined
-        ? await readAll(filesFor(task, files, fsName), task.name, task.config.dataset_url)
-        : [];
-    const prompter = new TaskPrompter(task.config, opts.prompt, pool, fsName === evalName, renderChat);
+    const { data, prompter } = await openPrompter(task, dctx, opts.prompt, renderChat);
     const acc = new TaskAccumulator(task.config);
 
     const flush = async (win: Array<{ doc: Doc; inst: DocInstance; keys: string[] }>) => {
@@ -229,20 +229,17 @@ export async function runEval(store: Store, backend: Backend, opts: EvalOptions)
 
     let win: Array<{ doc: Doc; inst: DocInstance; keys: string[] }> = [];
     let docId = 0;
-    outer: for (const f of filesFor(task, files, evalName)) {
-      for await (const doc of readDocs(f, task.name, task.config.dataset_url)) {
-        if (opts.limit !== undefined && docId >= opts.limit) break outer;
-        if (opts.signal?.aborted)
-          throw new ModelmapError("aborted", "interrupted; run the same command again to resume");
-        const inst = await prompter.instance(doc, docId);
-        if (opts.onWriteOut && docId < (opts.writeOutDocs ?? 1)) opts.onWriteOut(task.name, docId, inst.requests);
-        win.push({ doc, inst, keys: inst.requests.map((r) => requestKey(mk, r)) });
-        docId++;
-        stats.docs++;
-        if (win.length >= window) {
-          await flush(win);
-          win = [];
-        }
+    for await (const doc of data.evalDocs()) {
+      if (opts.limit !== undefined && docId >= opts.limit) break;
+      if (opts.signal?.aborted) throw new ModelmapError("aborted", "interrupted; run the same command again to resume");
+      const inst = await prompter.instance(doc, docId);
+      if (opts.onWriteOut && docId < (opts.writeOutDocs ?? 1)) opts.onWriteOut(task.name, docId, inst.requests);
+      win.push({ doc, inst, keys: inst.requests.map((r) => requestKey(mk, r)) });
+      docId++;
+      stats.docs++;
+      if (win.length >= window) {
+        await flush(win);
+        win = [];
       }
     }
     if (win.length > 0) await flush(win);

@@ -11,11 +11,11 @@ import { createRng } from "../core/rng.ts";
 import { mcnemar, pairedBootstrap } from "../stats/paired.ts";
 import type { EvalRunRecord } from "../store/evals.ts";
 import type { Store } from "../store/store.ts";
-import { readAll, readDocs } from "../tasks/dataset.ts";
-import type { PromptOptions } from "../tasks/instance.ts";
-import { TaskPrompter } from "../tasks/instance.ts";
-import { type LoadedTask, TaskRegistry } from "../tasks/loader.ts";
-import { evalSplit, fewshotSplit, filesFor, splitFiles } from "../tasks/splits.ts";
+import { loadDatasetMaps } from "../tasks/dataset-map.ts";
+import type { PythonHookOptions } from "../tasks/hooks/python.ts";
+import { effectiveNumFewshot, type PromptOptions } from "../tasks/instance.ts";
+import { type LoadedTask, type LoadOptions, TaskRegistry } from "../tasks/loader.ts";
+import { type DataContext, openPrompter } from "../tasks/task-data.ts";
 import type { ProgressSink } from "./progress.ts";
 import { type EvalOutcome, runEval } from "./run-eval.ts";
 
@@ -40,14 +40,22 @@ export function looksInstructTuned(name: string): boolean {
   return /(instruct|[-_.]chat|[-_.]it\b|[-_.]sft|[-_.]dpo|[-_.]rlhf)/i.test(name);
 }
 
-export function loadRegistry(extraDirs: string[] = []): TaskRegistry {
-  return TaskRegistry.load([BUILTIN_TASKS_DIR, ...extraDirs]);
+export function loadRegistry(extraDirs: string[] = [], opts: LoadOptions = {}): TaskRegistry {
+  return TaskRegistry.load([BUILTIN_TASKS_DIR, ...extraDirs], opts);
+}
+
+export function dataContext(dataDir: string, datasetMaps: string[] = []): DataContext {
+  return { dataDir, datasetMap: loadDatasetMaps(dataDir, datasetMaps) };
 }
 
 export interface EvalRequest {
   tasks: string[];
   tasksDirs?: string[];
+  /** `--python-hooks`: run hooks without a native version in python3 (CLI only; the shell passes its env). */
+  pythonHooks?: PythonHookOptions;
   dataDir: string;
+  /** Dataset map files besides the shipped one. */
+  datasetMaps?: string[];
   prompt: PromptOptions;
   limit?: number;
   retryErrors?: boolean;
@@ -81,7 +89,10 @@ export function harnessResults(outcome: EvalOutcome, req: EvalRequest, reg: Task
     configs: Object.fromEntries(names.map((n) => [n, reg.tasks.get(n)?.config])),
     versions: outcome.versions,
     "n-shot": Object.fromEntries(
-      names.map((n) => [n, req.prompt.numFewshot ?? reg.tasks.get(n)?.config.num_fewshot ?? 0]),
+      names.map((n) => {
+        const cfg = reg.tasks.get(n)?.config;
+        return [n, cfg ? effectiveNumFewshot(cfg, req.prompt.numFewshot) : (req.prompt.numFewshot ?? 0)];
+      }),
     ),
     "n-samples": Object.fromEntries(
       names.map((n) => [n, { original: outcome.results[n]?.n, effective: outcome.results[n]?.n }]),
@@ -96,8 +107,10 @@ export async function evaluate(
   modelId: string,
   req: EvalRequest,
 ): Promise<EvalOutcome & { resultsFile?: string }> {
-  const reg = loadRegistry(req.tasksDirs);
+  const reg = loadRegistry(req.tasksDirs, req.pythonHooks ? { pythonHooks: req.pythonHooks } : {});
   const { tasks, groups } = reg.resolve(req.tasks);
+  // A task defined twice (or overriding a built-in) runs one definition: say which, for the tasks that run.
+  for (const n of reg.notices) if (tasks.some((t) => n.includes(`'${t.name}'`))) req.warn?.(`notice: ${n}`);
   if (!req.prompt.chatTemplate && (looksInstructTuned(backend.identity.name) || looksInstructTuned(modelId)))
     req.warn?.(
       `warning: ${modelId} looks instruction-tuned but runs without its chat template; scores will differ from chat use (add --chat-template)`,
@@ -112,6 +125,7 @@ export async function evaluate(
       tasks,
       groups,
       dataDir: req.dataDir,
+      datasetMap: loadDatasetMaps(req.dataDir, req.datasetMaps),
       prompt: req.prompt,
       ...(req.limit === undefined ? {} : { limit: req.limit }),
       ...(req.retryErrors ? { retryErrors: true } : {}),
@@ -166,28 +180,17 @@ export async function evaluate(
  * Checks that a task's data is there and its templates work: reads the first document of the evaluated split (and
  * the few-shot pool when the task uses one) and builds its requests without a model.
  */
-export async function checkTaskData(task: LoadedTask, dataDir: string): Promise<{ requests: number }> {
-  const files = splitFiles(task, dataDir);
-  const evalName = evalSplit(task);
-  const fsName = fewshotSplit(task);
-  const k = task.config.num_fewshot ?? 0;
-  const pool =
-    k > 0 && fsName !== undefined
-      ? await readAll(filesFor(task, files, fsName), task.name, task.config.dataset_url)
-      : [];
-  const prompter = new TaskPrompter(
-    task.config,
-    { chatTemplate: false, fewshotAsMultiturn: false, seed: 1234 },
-    pool,
-    fsName === evalName,
-  );
-  for (const f of filesFor(task, files, evalName)) {
-    for await (const doc of readDocs(f, task.name, task.config.dataset_url)) {
-      const inst = await prompter.instance(doc, 0);
-      return { requests: inst.requests.length };
-    }
+export async function checkTaskData(task: LoadedTask, ctx: DataContext): Promise<{ requests: number }> {
+  const { data, prompter } = await openPrompter(task, ctx, {
+    chatTemplate: false,
+    fewshotAsMultiturn: false,
+    seed: 1234,
+  });
+  for await (const doc of data.evalDocs()) {
+    const inst = await prompter.instance(doc, 0);
+    return { requests: inst.requests.length };
   }
-  throw new ModelmapError("input", `task '${task.name}': the ${evalName} split has no documents`, {
+  throw new ModelmapError("input", `task '${task.name}': the ${data.evalSplit} split has no documents`, {
     location: { file: task.file },
   });
 }

@@ -7,6 +7,7 @@ import { ModelmapError } from "../core/errors.ts";
 import type { EvalRunRecord, EvalRunStatus, EvalSampleRecord } from "../store/evals.ts";
 import type { Store } from "../store/store.ts";
 import type { TaskRegistry } from "../tasks/loader.ts";
+import type { GroupConfig } from "../tasks/schema.ts";
 import type { TaskResult } from "./results.ts";
 import { findRun } from "./service.ts";
 
@@ -110,6 +111,8 @@ export function runSample(store: Store, idOrPrefix: string, task: string, docId:
 
 export interface TaskInfo {
   name: string;
+  /** lm-eval's display name (`task_alias`). */
+  alias: string | null;
   output_type: string;
   num_fewshot: number;
   tags: string[];
@@ -119,21 +122,32 @@ export interface TaskInfo {
 }
 
 /** The registry's tasks (by name) and groups with their members. */
+/** A group's members by name (a dict member is a task with overrides or an inline group). */
+function groupMemberNames(task: GroupConfig["task"]): string[] {
+  const list = task === undefined ? [] : Array.isArray(task) ? task : [task];
+  return list.map((m) => (typeof m === "string" ? m : String(m.task ?? m.group ?? "?")));
+}
+
 export function taskCatalog(reg: TaskRegistry): {
   tasks: TaskInfo[];
-  groups: Array<{ name: string; tasks: string[] }>;
+  groups: Array<{ name: string; alias: string | null; tasks: string[] }>;
+  tags: string[];
 } {
   return {
     tasks: [...reg.tasks.values()]
       .sort((a, b) => (a.name < b.name ? -1 : 1))
       .map((t) => ({
         name: t.name,
-        output_type: t.config.output_type,
+        alias: t.config.task_alias ?? null,
+        output_type: t.config.output_type ?? "generate_until",
         num_fewshot: t.config.num_fewshot ?? 0,
         tags: t.tags,
         categories: t.categories,
         hash: t.hash,
       })),
-    groups: [...reg.groups.values()].map((g) => ({ name: g.name, tasks: g.config.task })),
+    groups: [...reg.groups.values()]
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((g) => ({ name: g.name, alias: g.config.group_alias ?? null, tasks: groupMemberNames(g.config.task) })),
+    tags: reg.tags(),
   };
 }

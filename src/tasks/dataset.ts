@@ -11,7 +11,7 @@ import Bunzip from "seek-bzip";
 import { z } from "zod";
 import { ModelmapError } from "../core/errors.ts";
 import { decodeUtf8, firstInvalidUtf8, readUserBytes, statUserFile } from "../core/files.ts";
-import { evalExpression } from "./jinja.ts";
+import { evaluateExpression } from "./jinja.ts";
 import type { DataFileSpec } from "./schema.ts";
 
 export type Doc = Record<string, unknown>;
@@ -21,6 +21,21 @@ export interface ResolvedFile {
   spec: DataFileSpec;
   /** Absolute path. */
   file: string;
+  /** Variables the file's `map`/`columns` expressions may use besides the row's fields (e.g. `dataset_name`). */
+  vars?: Record<string, unknown>;
+}
+
+/** Parquet int64 columns arrive as bigint: documents hold JSON-like values. */
+function normalize(v: unknown): unknown {
+  if (typeof v === "bigint") return Number(v);
+  if (Array.isArray(v)) return v.map(normalize);
+  if (v instanceof Uint8Array || v instanceof Date) return v;
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = normalize(x);
+    return out;
+  }
+  return v;
 }
 
 /** Absolute path of a data file: absolute as given, `./`/`../` relative to the YAML, else under the data dir. */
@@ -296,8 +311,11 @@ export async function* readDocs(
     labels = decodeUtf8(readBytes(lf), lf, "labels file").split(/\r?\n/);
   }
   const map = Object.entries(spec.map ?? {});
+  const columns = spec.columns ? Object.entries(spec.columns) : undefined;
+  const isParquet = formatOf(spec, file) === "parquet";
   let i = 0;
-  for await (const d of rawDocs(file, spec)) {
+  for await (const raw of rawDocs(file, spec)) {
+    let d = isParquet ? (normalize(raw) as Doc) : raw;
     if (labels) {
       const l = labels[i];
       if (l === undefined || l === "")
@@ -306,7 +324,18 @@ export async function* readDocs(
         });
       d[spec.labels_field ?? "label"] = l.trim();
     }
-    for (const [k, expr] of map) d[k] = evalExpression(expr, d, `${file}: map.${k}`);
+    if (map.length > 0 || columns) {
+      const ctx: Doc = { ...rf.vars, _index: i, ...d };
+      for (const [k, expr] of map) {
+        d[k] = evaluateExpression(expr, ctx, `${file}: map.${k}`);
+        ctx[k] = d[k];
+      }
+      if (columns) {
+        const out: Doc = {};
+        for (const [k, expr] of columns) out[k] = evaluateExpression(expr, ctx, `${file}: columns.${k}`);
+        d = out;
+      }
+    }
     i++;
     yield d;
   }

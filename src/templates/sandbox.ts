@@ -42,25 +42,9 @@ const parse = jinja.parse as (tokens: Token[]) => Program;
 const Environment = jinja.Environment as new () => JinjaEnvironment;
 const Interpreter = jinja.Interpreter as new (env: JinjaEnvironment) => JinjaInterpreter;
 
-/** What a template is, for messages: a chat template (modelmap.yaml, GGUF) or a task's field. */
-export interface TemplateKind {
-  /** e.g. "chat template", "task template"; default "chat template". */
-  what: string;
-  /** How to fix it; default: about template.source in modelmap.yaml. */
-  hint: string;
-  /** The field the template is in (doc_to_text), for the error's location. */
-  field?: string;
-}
-
-const CHAT: TemplateKind = {
-  what: "chat template",
-  hint: "fix the template, or choose another with template.source / template.name in modelmap.yaml",
-};
-
 export interface CompiledTemplate {
   /** Where the template came from, used in error messages (a file path or e.g. "gguf:model.gguf"). */
   origin: string;
-  kind: TemplateKind;
   source: string;
   program: Program;
 }
@@ -77,13 +61,7 @@ export function positionAt(source: string, offset: number): SourcePosition {
   return { line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1 };
 }
 
-function templateError(
-  origin: string,
-  message: string,
-  source: string,
-  pos?: SourcePosition,
-  kind: TemplateKind = CHAT,
-): ModelmapError {
+function templateError(origin: string, message: string, source: string, pos?: SourcePosition): ModelmapError {
   let excerpt = "";
   if (pos) {
     const line = source.split("\n")[pos.line - 1] ?? "";
@@ -91,10 +69,12 @@ function templateError(
     excerpt = `\n  ${line.slice(start, start + 80)}\n  ${" ".repeat(pos.column - 1 - start)}^`;
   }
   const where = pos ? ` (line ${pos.line}, column ${pos.column})` : "";
-  const location: { file: string; line?: number; field?: string } = { file: origin };
+  const location: { file: string; line?: number } = { file: origin };
   if (pos) location.line = pos.line;
-  if (kind.field) location.field = kind.field;
-  return new ModelmapError("template", `${kind.what}${where}: ${message}${excerpt}`, { location, hint: kind.hint });
+  return new ModelmapError("template", `chat template${where}: ${message}${excerpt}`, {
+    location,
+    hint: "fix the template, or choose another with template.source / template.name in modelmap.yaml",
+  });
 }
 
 /** Offsets of tokens in the original source. Token values are substrings of it except decoded string literals. */
@@ -136,21 +116,15 @@ function lexerErrorPosition(source: string, message: string): SourcePosition | u
 }
 
 /** Parses a template; throws ModelmapError("template") with a line and column on failure. */
-export function compileTemplate(source: string, origin = "template", kind: TemplateKind = CHAT): CompiledTemplate {
+export function compileTemplate(source: string, origin = "template"): CompiledTemplate {
   if (source.length > MAX_TEMPLATE_CHARS)
-    throw templateError(
-      origin,
-      `template is ${source.length} characters; the limit is ${MAX_TEMPLATE_CHARS}`,
-      "",
-      undefined,
-      kind,
-    );
+    throw templateError(origin, `template is ${source.length} characters; the limit is ${MAX_TEMPLATE_CHARS}`, "");
   let tokens: Token[];
   try {
     tokens = tokenize(source, { lstrip_blocks: true, trim_blocks: true });
   } catch (e) {
     const message = (e as Error).message;
-    throw templateError(origin, `syntax error: ${message}`, source, lexerErrorPosition(source, message), kind);
+    throw templateError(origin, `syntax error: ${message}`, source, lexerErrorPosition(source, message));
   }
   // The parser reads tokens by index and reports no position; the furthest index it read is where it failed.
   let furthest = 0;
@@ -161,7 +135,7 @@ export function compileTemplate(source: string, origin = "template", kind: Templ
     },
   });
   try {
-    return { origin, kind, source, program: parse(watched) };
+    return { origin, source, program: parse(watched) };
   } catch (e) {
     const offsets = tokenOffsets(source, tokens);
     const atEnd = furthest >= tokens.length;
@@ -170,7 +144,7 @@ export function compileTemplate(source: string, origin = "template", kind: Templ
     const message = atEnd
       ? "unexpected end of template (is a {% if %}, {% for %} or {% macro %} block not closed?)"
       : `syntax error near '${tokens[furthest]?.value ?? ""}': ${raw}`;
-    throw templateError(origin, message, source, positionAt(source, offset), kind);
+    throw templateError(origin, message, source, positionAt(source, offset));
   }
 }
 
@@ -293,18 +267,11 @@ export function renderCompiled(
       const pos =
         locate(compiled.source, new RegExp(escapeRegExp(message.slice(0, 60)))) ??
         locate(compiled.source, /raise_exception/);
-      throw templateError(
-        compiled.origin,
-        `the template raised an exception: ${message}`,
-        compiled.source,
-        pos,
-        compiled.kind,
-      );
+      throw templateError(compiled.origin, `the template raised an exception: ${message}`, compiled.source, pos);
     }
-    if (e instanceof LimitExceeded)
-      throw templateError(compiled.origin, `limit exceeded: ${message}`, compiled.source, undefined, compiled.kind);
+    if (e instanceof LimitExceeded) throw templateError(compiled.origin, `limit exceeded: ${message}`, compiled.source);
     if (e instanceof RangeError && /call stack|string length|array length/i.test(message))
-      throw templateError(compiled.origin, `limit exceeded: ${message}`, compiled.source, undefined, compiled.kind);
+      throw templateError(compiled.origin, `limit exceeded: ${message}`, compiled.source);
     // The interpreter keeps no positions; point at the unknown filter or test the message names, else at the
     // name evaluated last.
     const filter = /(?:filter|test): (\w+)/.exec(message)?.[1];
@@ -314,31 +281,8 @@ export function renderCompiled(
       : `\\b${escapeRegExp(name ?? "")}\\b`;
     const pos = name ? locate(compiled.source, new RegExp(pattern)) : undefined;
     const near = name && !filter ? ` (last name evaluated: '${name}')` : "";
-    throw templateError(compiled.origin, `render error: ${message}${near}`, compiled.source, pos, compiled.kind);
+    throw templateError(compiled.origin, `render error: ${message}${near}`, compiled.source, pos);
   }
-}
-
-const boundedCache = new Map<string, CompiledTemplate>();
-
-/**
- * Compiles (once per source, origin and kind) and renders a template within the limits: the one bounded
- * renderer for templates that are not chat templates (a task's doc_to_text, ...).
- */
-export function renderBounded(
-  source: string,
-  variables: Record<string, unknown>,
-  origin: string,
-  kind: TemplateKind,
-  opts: RenderOptions = {},
-): string {
-  const key = `${kind.what}\0${kind.field ?? ""}\0${origin}\0${source}`;
-  let compiled = boundedCache.get(key);
-  if (!compiled) {
-    compiled = compileTemplate(source, origin, kind);
-    if (boundedCache.size > 2000) boundedCache.clear();
-    boundedCache.set(key, compiled);
-  }
-  return renderCompiled(compiled, variables, opts);
 }
 
 /** Thrown by the template's own raise_exception(): the template rejected its input on purpose. */

@@ -1182,28 +1182,4 @@ add(
   },
 );
 
-/**
- * Cases whose fix lives in lmeval-loader's task loader (strict undefined variables, the unclosed-tag parse, the
- * regex check at load time, the few-shot pool check, PyYAML alias limits, the duplicate-definition notice): they
- * run, and show as TODO until that branch is on main.
- */
-const WAITING_ON_LOADER = new Set([
-  "task/jinja-unclosed-braces/validate",
-  "task/jinja-unclosed-braces/eval",
-  "task/jinja-undefined-field/validate",
-  "task/jinja-undefined-field/eval",
-  "task/regex-invalid/validate",
-  "task/regex-invalid/eval",
-  "task/regex-in-metric-invalid/validate",
-  "task/regex-in-metric-invalid/eval",
-  "task/dataset-missing-field/validate",
-  "task/dataset-missing-field/eval",
-  "task/fewshot-more-than-split/validate",
-  "task/fewshot-more-than-split/eval",
-  "taskfile/alias-bomb/validate",
-  "taskfile/alias-bomb/eval",
-  "taskfile/defined-twice/eval",
-]);
-for (const c of cases) if (WAITING_ON_LOADER.has(c.name)) c.todo = "waits on lmeval-loader's task loader";
-
 export const BAD_INPUT_CASES: readonly Case[] = cases;

@@ -8,6 +8,7 @@ import type { TaskResult } from "../../runner/results.ts";
 import { evaluate, resolveDataDir } from "../../runner/service.ts";
 import { type Command, parseFlags, parseNumberFlag, requireString, textOrJson } from "../command.ts";
 import { modelContext, optionalConfig, requireConfig } from "../config.ts";
+import { includePaths } from "./tasks.ts";
 
 const USAGE = `usage: modelmap eval --tasks LIST (--model ID | --gguf FILE | --endpoint URL --model-name NAME) [options]
 
@@ -22,7 +23,10 @@ an interrupted run (even after kill -9) from the request cache, with identical r
   --api-key-env VAR        environment variable holding the endpoint's API key
   --config FILE            modelmap.yaml (for --model; default ./modelmap.yaml)
   --data-dir DIR           where datasets are (default: the config's data_dir, $MODELMAP_DATA_DIR, ../shared/data, ./data)
-  --tasks-dir DIR          extra directory of task YAMLs (repeatable)
+  --include-path DIR       extra directory of task YAMLs, e.g. an lm-eval checkout's lm_eval/tasks (repeatable;
+                           its tasks override built-in ones of the same name; --tasks-dir is an alias)
+  --dataset-map FILE       local copies of hub datasets (YAML, as tasks/dataset-map.yaml; repeatable, later wins)
+  --python-hooks           run !function hooks that have no native version in a python3 child process (opt-in)
   --limit N                only the first N documents of each task
   --seed N                 few-shot sampling seed (default 1234)
   --num-fewshot N          override every task's num_fewshot
@@ -88,7 +92,10 @@ export const evalCommand: Command = {
         threads: { type: "string" },
         config: { type: "string" },
         "data-dir": { type: "string" },
+        "include-path": { type: "string", multiple: true },
         "tasks-dir": { type: "string", multiple: true },
+        "dataset-map": { type: "string", multiple: true },
+        "python-hooks": { type: "boolean" },
         limit: { type: "string" },
         seed: { type: "string" },
         "num-fewshot": { type: "string" },
@@ -137,7 +144,9 @@ export const evalCommand: Command = {
     try {
       const outcome = await evaluate(ctx.store(), backend, modelId, {
         tasks,
-        ...(values["tasks-dir"] ? { tasksDirs: values["tasks-dir"] } : {}),
+        ...(includePaths(values).length > 0 ? { tasksDirs: includePaths(values).map((d) => resolve(ctx.cwd, d)) } : {}),
+        ...(values["dataset-map"] ? { datasetMaps: values["dataset-map"].map((f) => resolve(ctx.cwd, f)) } : {}),
+        ...(values["python-hooks"] ? { pythonHooks: { env: ctx.env } } : {}),
         dataDir: resolveDataDir(ctx.cwd, values["data-dir"], config?.config.data_dir, ctx.env),
         prompt: {
           chatTemplate,
