@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -55,6 +55,17 @@ test("renamed commands: each old spelling runs the new command, with a one-line 
       `modelmap: 'compare' is deprecated and goes away in the next release; use 'modelmap runs compare'\n${now.err}`,
     );
     assert.equal(old.out, now.out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("--db :memory: is an in-memory database, not a file named ':memory:' in the working directory", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mm-mem-"));
+  try {
+    const r = await runCaptured(["--db", ":memory:", "votes", "list"], { cwd: dir });
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(readdirSync(dir), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -24,7 +24,9 @@ export async function runCli(
   let store: Store | undefined;
   try {
     const { dbFlag, rest } = extractDb(argv);
-    const dbPath = resolve(cwd, dbFlag ?? env.MODELMAP_DB ?? "modelmap.db");
+    const db = dbFlag ?? env.MODELMAP_DB ?? "modelmap.db";
+    // ":memory:" is SQLite's name for a database that lives and dies with the process, not a file name.
+    const dbPath = db === ":memory:" ? db : resolve(cwd, db);
     const ctx: CliContext = {
       env,
       cwd,

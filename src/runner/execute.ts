@@ -11,7 +11,12 @@ import type { Batch } from "./plan.ts";
 
 export type RequestOutcome =
   | { ok: true; value: unknown; ms: number; cached: boolean }
-  | { ok: false; error: string; ms: number };
+  | { ok: false; error: string; reason: string; ms: number };
+
+/** Why a request failed, for counting: the error's code where it has one. */
+export function failureReason(e: unknown): string {
+  return e instanceof ModelmapError ? e.code : "error";
+}
 
 export interface ExecStats {
   backendMs: number;
@@ -143,16 +148,19 @@ export async function executeBatches(
       const ms = performance.now() - t0;
       stats.backendMs += ms;
       const done: Array<{ key: string; value: string }> = [];
-      const failed: Array<{ key: string; message: string }> = [];
+      const failed: Array<{ key: string; message: string; reason: string }> = [];
       b.keys.forEach((k, i) => {
         const o = outcomesOfBatch[i] ?? { ok: false, error: new Error("no result") };
         if (o.ok) {
           done.push({ key: k, value: JSON.stringify(o.value) });
           outcomes.set(k, { ok: true, value: o.value, ms: ms / b.keys.length, cached: false });
         } else {
-          const message = o.error.message || String(o.error);
-          failed.push({ key: k, message });
-          outcomes.set(k, { ok: false, error: message, ms: ms / b.keys.length });
+          const text = o.error.message || String(o.error);
+          // The hint travels with the message: it is what the summary and `runs show` print.
+          const message = o.error instanceof ModelmapError && o.error.hint ? `${text} (hint: ${o.error.hint})` : text;
+          const reason = failureReason(o.error);
+          failed.push({ key: k, message, reason });
+          outcomes.set(k, { ok: false, error: message, reason, ms: ms / b.keys.length });
         }
       });
       if (done.length > 0) repo.cachePut(runId, done);
