@@ -31,6 +31,10 @@ export interface Command {
 }
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
+/** Named so that the emitted declarations can spell it (util does not export its result type). */
+type ParsedFlags<O extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: boolean; allowNegative: true }>
+>;
 
 /**
  * parseArgs reads `--limit -5` as the option `--limit` followed by the option `-5` and reports the argument as
@@ -52,7 +56,12 @@ function joinNegativeValues(argv: string[], options: Options): string[] {
 }
 
 /** parseArgs with strict checking, turning its errors into usage errors that name the command. */
-export function parseFlags<O extends Options>(command: string, argv: string[], options: O, allowPositionals = true) {
+export function parseFlags<O extends Options>(
+  command: string,
+  argv: string[],
+  options: O,
+  allowPositionals = true,
+): ParsedFlags<O> {
   try {
     const args = joinNegativeValues(argv, options);
     return parseArgs({ args, options, strict: true, allowPositionals, allowNegative: true });

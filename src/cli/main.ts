@@ -1,10 +1,10 @@
 import { resolve } from "node:path";
 import { exitCodeFor, ModelmapError } from "../core/errors.ts";
 import { fileError } from "../core/files.ts";
-import { openStore } from "../store/sqlite/index.ts";
+import type { openStore as OpenStore } from "../store/sqlite/index.ts";
 import type { Store } from "../store/store.ts";
 import type { CliContext } from "./command.ts";
-import { deprecationNotice, findCommand, helpText } from "./commands.ts";
+import { deprecationNotice, findCommand, helpText, usageText } from "./commands.ts";
 
 /** Runs the CLI with the given arguments and returns the exit code. Exported for end-to-end tests. */
 export async function runCli(
@@ -22,6 +22,8 @@ export async function runCli(
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
   let store: Store | undefined;
+  // Loaded only when a command runs (not for help): the SQLite driver is a native module.
+  let openStore: typeof OpenStore | undefined;
   try {
     const { dbFlag, rest } = extractDb(argv);
     const db = dbFlag ?? env.MODELMAP_DB ?? "modelmap.db";
@@ -35,12 +37,13 @@ export async function runCli(
       dbPath,
       signal: io.signal ?? new AbortController().signal,
       store() {
+        if (!openStore) throw new Error("internal: the store module is loaded before a command runs");
         store ??= openStore(dbPath);
         return store;
       },
     };
     if (rest.length === 0 || rest[0] === "help" || rest[0] === "--help" || rest[0] === "-h") {
-      stdout.write(helpText(rest.slice(1)));
+      stdout.write(await helpText(rest.slice(1)));
       return 0;
     }
     if (rest[0] === "--version" || rest[0] === "-v") {
@@ -56,11 +59,13 @@ export async function runCli(
     const notice = deprecationNotice(found);
     if (notice) stderr.write(notice);
     const args = rest.slice(found.words);
+    const command = await found.command.load();
     if (args.includes("--help") || args.includes("-h")) {
-      stdout.write(`${found.command.usage.trimEnd()}\n`);
+      stdout.write(usageText(command));
       return 0;
     }
-    return (await found.command.run(args, ctx)) ?? 0;
+    ({ openStore } = await import("../store/sqlite/index.ts"));
+    return (await command.run(args, ctx)) ?? 0;
   } catch (caught) {
     const e = systemError(caught);
     stderr.write(`modelmap: error: ${(e as Error).message ?? String(e)}\n`);
@@ -114,6 +119,6 @@ export async function runMain(argv: string[]): Promise<void> {
   process.exitCode = await runCli(argv, { signal: ac.signal });
 }
 
-if (process.argv[1] !== undefined && /cli[\\/]main\.ts$/.test(process.argv[1])) {
+if (process.argv[1] !== undefined && /cli[\\/]main\.[jt]s$/.test(process.argv[1])) {
   await runMain(process.argv.slice(2));
 }

@@ -12,20 +12,15 @@ import { RenderBudget } from "../templates/budget.ts";
 import { callFilter, callTest, getAttr, getItem, iterate, makeGlobals } from "./jinja-builtins.ts";
 import { contains, defined, fail, type PyCallable, percentFormat, slice, Undef } from "./jinja-values.ts";
 import {
-  chars,
-  isDict,
   isNumber,
   num,
   PyFloat,
   PyNamespace,
   PyTuple,
   pyEq,
-  pyIndex,
-  pyLen,
   pyLess,
   pyStr,
   pyTruthy,
-  sliceIndices,
   toFloat,
   typeName,
 } from "./py-values.ts";
