@@ -135,7 +135,7 @@ export class LabelingService {
     if (!set) throw new ModelmapError("not_found", `no stored prompt set '${spec.setName}'`);
     if (set.secret) {
       throw new ModelmapError(
-        "usage",
+        "conflict",
         `prompt set '${spec.setName}' is secret: its prompts are never shown to labelers`,
         {
           hint: "label a public set; secret sets are judged by LLM judges and report only aggregates",
