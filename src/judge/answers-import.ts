@@ -27,16 +27,16 @@ const row = z.looseObject({
     .min(1),
 });
 
-export function importAnswers(
+export async function importAnswers(
   store: Store,
   opts: { file: string; setName: string; model?: string },
-): { imported: number; unmatched: string[]; model: string } {
-  const set = store.judging.getPromptSet(opts.setName);
+): Promise<{ imported: number; unmatched: string[]; model: string }> {
+  const set = await store.judging.getPromptSet(opts.setName);
   if (!set)
     throw new ModelmapError("not_found", `no stored prompt set '${opts.setName}'`, {
       hint: "modelmap prompts import first",
     });
-  const ids = new Set(store.judging.promptItems(opts.setName).map((p) => p.id));
+  const ids = new Set((await store.judging.promptItems(opts.setName)).map((p) => p.id));
   const text = readUserText(opts.file, "answers file");
   const fileHash = sha256(text);
   const unmatched: string[] = [];
@@ -83,9 +83,9 @@ export function importAnswers(
       `no answer matches a prompt of set '${opts.setName}' (question ids ${unmatched.slice(0, 5).join(", ")}${unmatched.length > 5 ? ", ..." : ""})`,
       { location: { file: opts.file }, hint: "is --prompts the set these answers were made for?" },
     );
-  store.transaction(() => {
+  await store.transaction(async () => {
     for (const r of rows) {
-      store.judging.putAnswer({
+      await store.judging.putAnswer({
         key: hashOf({ imported: fileHash, set: opts.setName, prompt: r.promptId, model: r.model }),
         setName: opts.setName,
         promptId: r.promptId,

@@ -163,8 +163,8 @@ export async function executeBatches(
           outcomes.set(k, { ok: false, error: message, reason, ms: ms / b.keys.length });
         }
       });
-      if (done.length > 0) repo.cachePut(runId, done);
-      if (failed.length > 0) repo.recordErrors(runId, failed);
+      if (done.length > 0) await repo.cachePut(runId, done);
+      if (failed.length > 0) await repo.recordErrors(runId, failed);
       stats.requestsSent += b.keys.length;
       stats.batches++;
       onBatch(b.keys.length);
