@@ -147,7 +147,7 @@ for (const c of CASES) {
   });
 }
 
-test("an invalid filter regex is refused when the task loads (file, line, field): no run starts, none is left", () => {
+test("an invalid filter regex is refused when the task loads (file, line, field): no run starts, none is left", async () => {
   const s = setup({
     yaml: {
       output_type: "generate_until",
@@ -163,9 +163,9 @@ test("an invalid filter regex is refused when the task loads (file, line, field)
         e.code === "input" &&
         /mc\.yaml, line \d+, field 'filter_list\[0\]\.filter\[0\]\.regex_pattern'/.test(e.message),
     );
-    assert.deepEqual(s.store.evals.listRuns(), []);
+    assert.deepEqual(await s.store.evals.listRuns(), []);
   } finally {
-    s.done();
+    await s.done();
   }
 });
 
