@@ -1,6 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { ModelmapError } from "../core/errors.ts";
 import type { Store, VoteQuery } from "../store/store.ts";
+import { optionHint } from "./suggest.ts";
 
 /** What a command may touch. The core never reads process globals; the CLI hands them in here. */
 export interface CliContext {
@@ -66,7 +67,10 @@ export function parseFlags<O extends Options>(
     const args = joinNegativeValues(argv, options);
     return parseArgs({ args, options, strict: true, allowPositionals, allowNegative: true });
   } catch (e) {
-    throw new ModelmapError("usage", `${command}: ${(e as Error).message}`, { hint: `run 'modelmap help ${command}'` });
+    const message = (e as Error).message;
+    throw new ModelmapError("usage", `${command}: ${message}`, {
+      hint: optionHint(command, message, Object.keys(options)),
+    });
   }
 }
 

@@ -4,7 +4,8 @@ import { fileError } from "../core/files.ts";
 import type { openStore as OpenStore } from "../store/sqlite/index.ts";
 import type { Store } from "../store/store.ts";
 import type { CliContext } from "./command.ts";
-import { deprecationNotice, findCommand, helpText, usageText } from "./commands.ts";
+import { COMMANDS, deprecationNotice, findCommand, helpText, usageText } from "./commands.ts";
+import { commandHint } from "./suggest.ts";
 
 /** Runs the CLI with the given arguments and returns the exit code. Exported for end-to-end tests. */
 export async function runCli(
@@ -53,7 +54,10 @@ export async function runCli(
     const found = findCommand(rest);
     if (!found) {
       throw new ModelmapError("usage", `unknown command '${rest.join(" ")}'`, {
-        hint: "run 'modelmap help' for the list of commands",
+        hint: commandHint(
+          rest,
+          COMMANDS.map((c) => c.name),
+        ),
       });
     }
     const notice = deprecationNotice(found);

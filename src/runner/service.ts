@@ -199,7 +199,8 @@ export function failureSummary(log: RunLogV1): { lines: string[]; allFailed: str
     if (r.nErrors === 0) continue;
     const total = r.n + r.nErrors;
     if (r.n === 0) allFailed.push(task);
-    const counts = r.failures.map((f) => `${f.reason} ${f.count}`).join(", ");
+    // Reasons are causes in words (runner/failures.ts), counted as `generate` and `judge` count theirs.
+    const counts = r.failures.map((f) => `${f.count} ${f.reason}`).join(", ");
     const first = r.failures[0]?.first;
     lines.push(
       `task '${task}': ${r.n === 0 ? `every document failed (${total})` : `${r.nErrors} of ${total} documents failed`}: ${counts}${first ? `; first: ${first}` : ""}`,

@@ -135,9 +135,13 @@ export class TaskPrompter {
         },
       );
     if (opts.chatTemplate && !renderChat)
-      throw new ModelmapError("unsupported", "this backend cannot render the model's chat template", {
-        hint: "run with --no-chat-template, or use a model whose backend knows its template",
-      });
+      throw new ModelmapError(
+        "unsupported",
+        "the model was opened without a chat template, so chat prompts cannot be built",
+        {
+          hint: "a bare --gguf runs as a base model unless asked: add --chat-template (the GGUF's own template); a configured model: set its template in modelmap.yaml; or run without the chat template",
+        },
+      );
   }
 
   private text(v: unknown, what: string, docId: number): string {
