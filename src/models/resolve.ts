@@ -121,8 +121,10 @@ function openGguf(spec: GgufModelSpec, ctx: ModelContext): Promise<Backend> {
     if (spec.renderChat !== undefined)
       throw new ModelmapError("internal", `model ${id}: give chatTemplate or renderChat, not both`);
     // The GGUF's own chat template, rendered by the templates module, exactly as for a configured llama-cpp model.
+    // A file name may hold characters a configured id may not ('model^2.gguf' was a raw zod error): fit it.
+    const safe = id.replace(/[^A-Za-z0-9._:/@+-]/g, "_");
     const model = ModelConfigSchema.parse({
-      id,
+      id: /^[A-Za-z0-9]/.test(safe) ? safe : `gguf_${safe}`,
       backend: "llama-cpp",
       file,
       ...(spec.contextSize !== undefined ? { context_size: spec.contextSize } : {}),

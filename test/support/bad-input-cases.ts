@@ -2,6 +2,7 @@
  * The table of the bad-input corpus (test/bad-input.test.ts runs it): hostile or broken files and arguments
  * for every command that reads user input, each with the exit code and the words its message must hold.
  */
+import { readFileSync } from "node:fs";
 import { stringify } from "yaml";
 import { HOSTILE_GGUFS, UNLOADABLE_GGUFS } from "./hostile-gguf.ts";
 
@@ -1181,5 +1182,31 @@ add(
     expect: ["manifest.json"],
   },
 );
+
+// A file name that is no valid model id ('^', spaces) used to reach the config schema as a raw zod error.
+add({
+  name: "gguf/odd-file-name-with-chat-template",
+  files: { ...mc({}), "my model^2.gguf": (c) => readFileSync(c.model) },
+  args: [
+    "eval",
+    "--gguf",
+    "{d}/my model^2.gguf",
+    "--chat-template",
+    "--tasks",
+    "bad_mc",
+    "--tasks-dir",
+    "{d}/tasks",
+    "--data-dir",
+    "{d}/data",
+    "--limit",
+    "1",
+    "--threads",
+    "1",
+    "--quiet",
+  ],
+  code: 0,
+  expect: [],
+  stdout: [/bad_mc/],
+});
 
 export const BAD_INPUT_CASES: readonly Case[] = cases;
