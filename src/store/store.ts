@@ -5,6 +5,7 @@ import type { CheckRepo } from "./contamination.ts";
 import type { EvalRepo } from "./evals.ts";
 import type { JudgingRepo } from "./judging.ts";
 import type { LabelingRepo } from "./labeling.ts";
+import type { TableAccess } from "./tables.ts";
 
 /**
  * The storage interface. Only `store/` imports database drivers; services see this interface. Every call is
@@ -29,6 +30,8 @@ export interface Store {
   readonly ab: AbRepo;
   /** Meta-evaluations of the map's signals against a reference (src/meta). */
   readonly meta: MetaRepo;
+  /** Every table row by row, below the repositories: for `modelmap db copy` only (store/tables.ts). */
+  readonly tables: TableAccess;
   /**
    * Runs `fn` in one transaction: all of it is written or none of it. Every call made through this store while
    * `fn` runs (in its async context) joins the transaction; a transaction inside a transaction is a savepoint.

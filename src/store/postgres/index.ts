@@ -8,6 +8,7 @@ import type { JudgingRepo } from "../judging.ts";
 import type { LabelingRepo } from "../labeling.ts";
 import { redactUrl } from "../location.ts";
 import type { Store, VoteRepo } from "../store.ts";
+import type { TableAccess } from "../tables.ts";
 import { GroupCommit } from "../tx.ts";
 import { PgAbRepo, PgMetaRepo } from "./ab.ts";
 import { PgCapmapRepo } from "./capmap.ts";
@@ -17,6 +18,7 @@ import { PgEvalRepo } from "./evals.ts";
 import { PgJudgingRepo } from "./judging.ts";
 import { PgLabelingRepo } from "./labeling.ts";
 import { migrate } from "./migrate.ts";
+import { PgTables } from "./tables.ts";
 import { PgVoteRepo } from "./votes.ts";
 
 /**
@@ -42,6 +44,7 @@ export class PostgresStore implements Store {
   readonly checks: CheckRepo;
   readonly ab: AbRepo;
   readonly meta: MetaRepo;
+  readonly tables: TableAccess;
   readonly #db: PgDb;
   readonly #group: GroupCommit;
   #closed: Promise<void> | undefined;
@@ -61,6 +64,7 @@ export class PostgresStore implements Store {
     this.checks = new PgCheckRepo(db);
     this.ab = new PgAbRepo(db);
     this.meta = new PgMetaRepo(db);
+    this.tables = new PgTables(pool);
     this.#group = new GroupCommit(this, (fn) => this.transaction(fn));
   }
 
