@@ -202,6 +202,13 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     ],
   ),
   group(
+    () => import("./commands/db.ts").then((m) => m.DB_COMMANDS),
+    [
+      ["db migrate", "create or upgrade the database schema (SQLite file or PostgreSQL URL)"],
+      ["db copy", "copy every table of one database into another, empty one (SQLite to PostgreSQL and back)"],
+    ],
+  ),
+  group(
     () => import("./commands/meta.ts").then((m) => m.META_COMMANDS),
     [["meta", "which signal to trust: agreement of benchmarks, judges and votes with a reference (A/B, arena)"]],
   ),

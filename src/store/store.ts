@@ -5,6 +5,7 @@ import type { CheckRepo } from "./contamination.ts";
 import type { EvalRepo } from "./evals.ts";
 import type { JudgingRepo } from "./judging.ts";
 import type { LabelingRepo } from "./labeling.ts";
+import type { TableAccess } from "./tables.ts";
 
 /**
  * The storage interface. Only `store/` imports database drivers; services see this interface. Every call is
@@ -13,7 +14,7 @@ import type { LabelingRepo } from "./labeling.ts";
  * everything.
  */
 export interface Store {
-  /** Where the data lives: a file path, `:memory:`, or a server URL without its password. */
+  /** Where the data lives: a file path, `:memory:`, or a PostgreSQL URL without its password. */
   readonly path: string;
   readonly votes: VoteRepo;
   /** The capability map: models, evidence, cells (src/capmap). */
@@ -29,11 +30,15 @@ export interface Store {
   readonly ab: AbRepo;
   /** Meta-evaluations of the map's signals against a reference (src/meta). */
   readonly meta: MetaRepo;
+  /** Every table row by row, below the repositories: for `modelmap db copy` only (store/tables.ts). */
+  readonly tables: TableAccess;
   /**
    * Runs `fn` in one transaction: all of it is written or none of it. Every call made through this store while
    * `fn` runs (in its async context) joins the transaction; a transaction inside a transaction is a savepoint.
    * `fn` should await only store calls: other callers wait while it holds the database (SQLite) or a
-   * connection (PostgreSQL). Nested transactions must not run concurrently with each other.
+   * connection (PostgreSQL). Nested transactions must not run concurrently with each other. A repository call
+   * that fails rolls back alone; to go on after a failed call whose error you catch, make it a nested
+   * transaction: on PostgreSQL any failed statement aborts the transaction, and its commit then throws.
    */
   transaction<T>(fn: () => Promise<T> | T): Promise<T>;
   /**

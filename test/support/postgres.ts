@@ -5,7 +5,7 @@
  *
  * The server binaries come from `MODELMAP_PG_BIN`, else `pg_config --bindir`, else Debian's
  * `/usr/lib/postgresql/<newest>/bin`, else `initdb` on the PATH. Missing binaries fail the test with the install
- * command: a test that needs PostgreSQL never skips (docs/decisions/0008-postgres.md). PostgreSQL refuses to run
+ * command: a test that needs PostgreSQL never skips (docs/decisions/0010-postgres.md). PostgreSQL refuses to run
  * as root, so as root (CI, this machine) the server runs as `nobody`.
  *
  * The server is started through a small shell that holds a pipe from this process: when the test process dies

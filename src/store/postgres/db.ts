@@ -9,7 +9,30 @@ import { currentTx, inSavepoint, runInTx, type TxContext } from "../tx.ts";
  * context, `store/tx.ts`) it runs on the transaction's connection.
  */
 
-export type Conn = pg.Pool | pg.PoolClient;
+/** What a query runs on: the pool, or an open transaction's connection. */
+export interface Conn {
+  query<R extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+/**
+ * A transaction's connection. Calls made at once inside one transaction (`Promise.all`) send their statements
+ * one after another: a pg client must not be given a query while it runs one (pg 9 refuses it).
+ */
+export class TxConn implements Conn {
+  readonly client: pg.PoolClient;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(client: pg.PoolClient) {
+    this.client = client;
+  }
+
+  query<R extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
+    const run = () => this.client.query<R>(sql, params);
+    const next = this.#tail.then(run, run);
+    this.#tail = next.catch(() => {});
+    return next;
+  }
+}
 
 /**
  * BIGINT comes back as a number, as SQLite's INTEGER does (pg returns text by default). Per pool, not global, so
@@ -74,7 +97,7 @@ export class PgDb {
   readonly #owner: object;
   readonly pool: pg.Pool;
   /** Per open transaction, the tail of its queue of atomic sections (they run one after another). */
-  readonly #sections = new WeakMap<TxContext<pg.PoolClient>, Promise<unknown>>();
+  readonly #sections = new WeakMap<TxContext<TxConn>, Promise<unknown>>();
 
   constructor(owner: object, pool: pg.Pool) {
     this.#owner = owner;
@@ -83,7 +106,7 @@ export class PgDb {
 
   /** The connection a query made now, in this async context, runs on. */
   conn(): Conn {
-    return currentTx<pg.PoolClient>(this.#owner)?.conn ?? this.pool;
+    return currentTx<TxConn>(this.#owner)?.conn ?? this.pool;
   }
 
   async query<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
@@ -106,7 +129,7 @@ export class PgDb {
    * savepoints must nest, and callers may start several at once (`Promise.all`).
    */
   atomic<T>(fn: () => Promise<T>): Promise<T> {
-    const open = currentTx<pg.PoolClient>(this.#owner);
+    const open = currentTx<TxConn>(this.#owner);
     if (!open) return this.transaction(fn);
     const prev = this.#sections.get(open) ?? Promise.resolve();
     const next = prev.then(
@@ -122,17 +145,18 @@ export class PgDb {
 
   /** A new transaction on one pooled connection, held for its length; nested calls become savepoints. */
   async transaction<T>(fn: () => Promise<T> | T): Promise<T> {
-    const open = currentTx<pg.PoolClient>(this.#owner);
+    const open = currentTx<TxConn>(this.#owner);
     if (open) return inSavepoint(open, (sql) => open.conn.query(sql), fn);
     const client = await this.pool.connect();
-    const tx: TxContext<pg.PoolClient> = { owner: this.#owner, conn: client, done: false, savepoints: [] };
+    const conn = new TxConn(client);
+    const tx: TxContext<TxConn> = { owner: this.#owner, conn, done: false, savepoints: [] };
     let broken: Error | undefined;
     try {
-      await client.query("BEGIN");
+      await conn.query("BEGIN");
       const value = await runInTx(tx, fn);
       tx.done = true;
       // PostgreSQL answers COMMIT with ROLLBACK, and no error, when a statement in the transaction failed.
-      const commit = await client.query("COMMIT");
+      const commit = await conn.query("COMMIT");
       if (commit.command === "ROLLBACK")
         throw new ModelmapError(
           "internal",
@@ -143,7 +167,7 @@ export class PgDb {
       tx.done = true;
       try {
         // After a failed COMMIT the transaction is already over and this only warns.
-        await client.query("ROLLBACK");
+        await conn.query("ROLLBACK");
       } catch (rollbackError) {
         // The connection is unusable (the server went away): the pool must not hand it out again.
         broken = rollbackError as Error;

@@ -8,6 +8,7 @@ import type { JudgingRepo } from "../judging.ts";
 import type { LabelingRepo } from "../labeling.ts";
 import { redactUrl } from "../location.ts";
 import type { Store, VoteRepo } from "../store.ts";
+import type { TableAccess } from "../tables.ts";
 import { GroupCommit } from "../tx.ts";
 import { PgAbRepo, PgMetaRepo } from "./ab.ts";
 import { PgCapmapRepo } from "./capmap.ts";
@@ -17,10 +18,11 @@ import { PgEvalRepo } from "./evals.ts";
 import { PgJudgingRepo } from "./judging.ts";
 import { PgLabelingRepo } from "./labeling.ts";
 import { migrate } from "./migrate.ts";
+import { PgTables } from "./tables.ts";
 import { PgVoteRepo } from "./votes.ts";
 
 /**
- * The store on a PostgreSQL server (docs/decisions/0008-postgres.md): the same repositories as the SQLite store,
+ * The store on a PostgreSQL server (docs/decisions/0010-postgres.md): the same repositories as the SQLite store,
  * on a connection pool. Outside a transaction each call takes any pooled connection; `transaction` holds one
  * connection for its length and every store call in its async context runs on it.
  */
@@ -42,6 +44,7 @@ export class PostgresStore implements Store {
   readonly checks: CheckRepo;
   readonly ab: AbRepo;
   readonly meta: MetaRepo;
+  readonly tables: TableAccess;
   readonly #db: PgDb;
   readonly #group: GroupCommit;
   #closed: Promise<void> | undefined;
@@ -61,12 +64,29 @@ export class PostgresStore implements Store {
     this.checks = new PgCheckRepo(db);
     this.ab = new PgAbRepo(db);
     this.meta = new PgMetaRepo(db);
+    this.tables = new PgTables(pool);
     this.#group = new GroupCommit(this, (fn) => this.transaction(fn));
   }
 
   transaction<T>(fn: () => Promise<T> | T): Promise<T> {
     return this.#db.transaction(fn);
   }
+
+  /**
+   * Runs one SQL statement where a store call made now would run: on the open transaction's connection inside
+   * `transaction` (so it commits or rolls back with it), else on any pooled connection. It is the `db` adapter a
+   * job queue takes (pg-boss: `new PgBoss({ db: { executeSql: (text, values) => store.executeSql(text, values) } })`),
+   * so that a job enqueued inside a transaction exists exactly when the transaction's other writes do. A
+   * property, not a method: it keeps working when a library takes it off the store.
+   */
+  readonly executeSql = (
+    text: string,
+    values?: unknown[],
+  ): Promise<{ rows: Array<Record<string, unknown>>; rowCount: number }> =>
+    this.#db
+      .conn()
+      .query(text, values)
+      .then((r) => ({ rows: r.rows, rowCount: r.rowCount ?? 0 }));
 
   groupCommit<T>(fn: () => Promise<T> | T): Promise<T> {
     return this.#group.run(fn);

@@ -5,7 +5,7 @@
  * `modelmap_migrations`. Append a new migration to both lists with the next number; never edit one that has
  * shipped.
  *
- * How SQLite's types are written here (docs/decisions/0008-postgres.md):
+ * How SQLite's types are written here (docs/decisions/0010-postgres.md):
  * - TEXT is `text COLLATE "C"`: text sorts and compares byte by byte, as SQLite's BINARY collation does,
  *   whatever locale the database was created with.
  * - INTEGER is `bigint` (SQLite's integers are 64-bit), REAL is `double precision`, booleans stay 0/1 integers.
