@@ -95,6 +95,8 @@ export const queueCancelCommand: Command = {
   },
 };
 
+const windowOpt = (window: number | undefined) => (window === undefined ? {} : { window });
+
 export const workerCommand: Command = {
   name: "worker",
   summary: "take jobs from the queue and run them on model endpoints",
@@ -112,6 +114,7 @@ resumes from the request cache. SIGTERM or Ctrl-C drains: no new job, running on
   --poll-ms N             wait between polls of an empty queue (default 500)
   --drain S               seconds running jobs get after SIGTERM (default 30)
   --exit-when-idle        stop once the queues are empty
+  --window N              documents planned at once (default 1000); samples are stored window by window
   --config FILE           modelmap.yaml (system-prompt presets, data_dir)
   --data-dir DIR          where datasets are
   --include-path DIR      operator task folders besides the shipped ones (repeatable)`,
@@ -128,6 +131,7 @@ resumes from the request cache. SIGTERM or Ctrl-C drains: no new job, running on
         "poll-ms": { type: "string" },
         drain: { type: "string" },
         "exit-when-idle": { type: "boolean" },
+        window: { type: "string" },
         config: { type: "string" },
         "data-dir": { type: "string" },
         "include-path": { type: "string", multiple: true },
@@ -158,6 +162,7 @@ resumes from the request cache. SIGTERM or Ctrl-C drains: no new job, running on
         dataDir: resolveDataDir(ctx.cwd, values["data-dir"], config?.config.data_dir, ctx.env),
         tasksDirs,
         presets: config?.config.system_prompts,
+        ...windowOpt(parseNumberFlag("worker", "--window", values.window, { int: true, min: 1 })),
         onEvalDone: async () => {
           // One rebuild of the map after a burst of finished evaluations is enough.
           const waiting = await queue.list({ state: "created", limit: 1000 });
