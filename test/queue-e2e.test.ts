@@ -27,7 +27,7 @@ import { type PgCluster, startPostgres } from "./support/postgres.ts";
 const ROOT = join(import.meta.dirname, "..");
 const ZOO = join(ROOT, "fixtures", "zoo");
 const MODEL = "zoo-arithmetic";
-const LEASE_S = 3;
+const LEASE_S = 4;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let cluster: PgCluster;

@@ -46,13 +46,22 @@ export interface QueueOptions {
 const SCHEMA = "pgboss";
 
 export class JobQueue {
-  private readonly created = new Set<string>();
+  private readonly created = new Map<string, Promise<void>>();
+
+  /**
+   * pg-boss's expiry: the lease less one and a half supervision intervals (one process checks per interval, give or take a timer), so that a silent holder's job is free again within
+   * the lease time of its last heartbeat (expiry is checked once per interval).
+   */
+  private readonly expireSeconds: number;
 
   private constructor(
     private readonly boss: PgBoss,
     readonly leaseSeconds: number,
     private readonly retryLimit: number,
-  ) {}
+    superviseSeconds: number,
+  ) {
+    this.expireSeconds = Math.max(1, leaseSeconds - 1.5 * superviseSeconds);
+  }
 
   /** Connects and installs or upgrades pg-boss's schema. */
   static async open(url: string, opts: QueueOptions = {}): Promise<JobQueue> {
@@ -83,21 +92,43 @@ export class JobQueue {
       throw new ModelmapError("backend", `cannot open the job queue: ${(e as Error).message}`, { cause: e });
     }
     void lastError;
-    return new JobQueue(boss, opts.leaseSeconds ?? 60, opts.retryLimit ?? 5);
+    return new JobQueue(boss, opts.leaseSeconds ?? 60, opts.retryLimit ?? 5, opts.superviseSeconds ?? 2);
   }
 
-  private async ensureQueue(name: string): Promise<void> {
-    if (this.created.has(name)) return;
-    if (!(await this.boss.getQueue(name)))
-      await this.boss.createQueue(name, {
-        name,
-        policy: "standard",
-        retryLimit: this.retryLimit,
-        retryDelay: 0,
-        retryBackoff: false,
-        expireInSeconds: this.leaseSeconds,
-      });
-    this.created.add(name);
+  /**
+   * Creates the queue once. pg-boss's create_queue takes locks that deadlock when two callers create the same queue
+   * at once (workers starting together): this process asks once per name, and a deadlock or a lost race with
+   * another process is retried, after which the queue exists.
+   */
+  private ensureQueue(name: string): Promise<void> {
+    let p = this.created.get(name);
+    if (!p) {
+      p = this.createQueue(name);
+      this.created.set(name, p);
+      p.catch(() => this.created.delete(name));
+    }
+    return p;
+  }
+
+  private async createQueue(name: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (await this.boss.getQueue(name)) return;
+        await this.boss.createQueue(name, {
+          name,
+          policy: "standard",
+          retryLimit: this.retryLimit,
+          retryDelay: 0,
+          retryBackoff: false,
+          expireInSeconds: Math.ceil(this.expireSeconds),
+        });
+        return;
+      } catch (e) {
+        const code = (e as { code?: unknown }).code;
+        if (attempt >= 5 || (code !== "40P01" && code !== "23505" && code !== "40001")) throw e;
+        await new Promise((r) => setTimeout(r, 50 * attempt + Math.random() * 100));
+      }
+    }
   }
 
   /** Queues a job; returns its id. */
@@ -108,7 +139,7 @@ export class JobQueue {
       priority: opts.priority ?? 0,
       retryLimit: this.retryLimit,
       retryDelay: 0,
-      expireInSeconds: this.leaseSeconds,
+      expireInSeconds: Math.ceil(this.expireSeconds),
     });
     if (id === null) throw new ModelmapError("conflict", `the queue refused the job (${queue})`);
     return id;
@@ -119,7 +150,10 @@ export class JobQueue {
     await this.ensureQueue(queue);
     const [job] = await this.boss.fetch(queue, { batchSize: 1, includeMetadata: true, priority: true });
     if (!job) return undefined;
-    return { id: job.id, queue, data: job.data, attempt: job.retryCount };
+    const leased = { id: job.id, queue, data: job.data, attempt: job.retryCount };
+    // The holder's lease, not the sender's: the first heartbeat sets this worker's expiry on the job.
+    await this.heartbeat(leased);
+    return leased;
   }
 
   /**
@@ -130,8 +164,8 @@ export class JobQueue {
     const { rows } = await this.boss
       .getDb()
       .executeSql(
-        `UPDATE ${SCHEMA}.job SET started_on = now() WHERE name = $1 AND id = $2 AND state = 'active' AND retry_count = $3 RETURNING id`,
-        [job.queue, job.id, job.attempt],
+        `UPDATE ${SCHEMA}.job SET started_on = now(), expire_in = make_interval(secs => $4) WHERE name = $1 AND id = $2 AND state = 'active' AND retry_count = $3 RETURNING id`,
+        [job.queue, job.id, job.attempt, this.expireSeconds],
       );
     return rows.length === 1;
   }

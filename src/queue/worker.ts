@@ -2,7 +2,7 @@
  * A worker: takes jobs from the queue and runs them on the model endpoints it was given. Each endpoint has
  * `perEndpoint` slots; a slot takes one job at a time, from the queues of the models its endpoint serves and the
  * map queue, so that N endpoints keep N (or N*k) jobs running and a busy endpoint never gets a job another one
- * could take. While a job runs, a heartbeat renews its lease every third of the lease time; a worker that dies
+ * could take. While a job runs, a heartbeat renews its lease every quarter of the lease time; a worker that dies
  * stops beating and pg-boss hands the job to another worker once the lease runs out. Results go through the eval
  * store's request cache, so the next holder resumes where the last one stopped, and samples are keyed by
  * (run, task, doc), so none is stored twice.
@@ -134,7 +134,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerReport> {
           (e: unknown) => o.log(`job ${leased.id}: heartbeat failed: ${(e as Error).message}`),
         );
       },
-      Math.max(200, (o.queue.leaseSeconds * 1000) / 3),
+      Math.max(200, (o.queue.leaseSeconds * 1000) / 4),
     );
     let job: JobData;
     try {
@@ -189,10 +189,17 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerReport> {
     while (!o.signal.aborted) {
       let leased: LeasedJob | undefined;
       // Round-robin over the queues, so that one model's backlog does not starve the map queue.
-      for (let i = 0; i < queues.length && !leased; i++) {
-        const q = queues[(next + i) % queues.length] as string;
-        leased = await o.queue.take(q);
-        if (leased) next = (next + i + 1) % queues.length;
+      try {
+        for (let i = 0; i < queues.length && !leased; i++) {
+          const q = queues[(next + i) % queues.length] as string;
+          leased = await o.queue.take(q);
+          if (leased) next = (next + i + 1) % queues.length;
+        }
+      } catch (e) {
+        // The database may be restarting or briefly unreachable: wait and ask again rather than die.
+        o.log(`taking a job failed: ${(e as Error).message}; retrying`);
+        await sleep(Math.max(pollMs, 1000), o.signal);
+        continue;
       }
       if (!leased) {
         if (o.exitWhenIdle && ++idleRounds >= 2) return;
@@ -200,7 +207,10 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerReport> {
         continue;
       }
       idleRounds = 0;
-      await runJob(leased, endpoint);
+      // A failure to record the outcome (the database gone for a moment) leaves the job to expire and run again.
+      await runJob(leased, endpoint).catch((e: unknown) =>
+        o.log(`job ${leased.id}: could not record its outcome: ${(e as Error).message}`),
+      );
     }
   }
 
