@@ -112,13 +112,17 @@ test("each submission check refuses with its reason (exit code 2); an accepted o
   const policy: SubmissionPolicy = { modelsDir: cat, ratePerWindow: 2 };
   const ok = { model: "arith", precision: "F32", chatTemplate: false, suite: "synthetic_math_mc", submitter: "ann" };
   const refused = async (input: object, re: RegExp, p: SubmissionPolicy = policy) =>
-    assert.rejects(submit(q, input, p), (e: unknown) => {
-      assert.ok(e instanceof ModelmapError, String(e));
-      assert.equal(e.code, "refused", e.message);
-      assert.equal(exitCodeFor(e), 2);
-      assert.match(e.message, re);
-      return true;
-    }, `${JSON.stringify(input)} is refused (${re})`);
+    assert.rejects(
+      submit(q, input, p),
+      (e: unknown) => {
+        assert.ok(e instanceof ModelmapError, String(e));
+        assert.equal(e.code, "refused", e.message);
+        assert.equal(exitCodeFor(e), 2);
+        assert.match(e.message, re);
+        return true;
+      },
+      `${JSON.stringify(input)} is refused (${re})`,
+    );
   try {
     await refused({ ...ok, model: "../arith" }, /not a model name/);
     await refused({ ...ok, model: "absent" }, /not in the operator's catalogue/);
