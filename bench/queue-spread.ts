@@ -107,7 +107,13 @@ try {
     const queue = await JobQueue.open(db, { leaseSeconds: 30 });
     const store = await openStoreAt(db);
     const K = 200;
-    const noop: JobEnv = { store, runEval: async () => ({}), rebuildMap: async () => ({}) };
+    const noop: JobEnv = {
+      store,
+      runEval: async () => ({}),
+      runGenerate: async () => ({}),
+      runJudge: async () => ({}),
+      rebuildMap: async () => ({}),
+    };
     const t0 = performance.now();
     for (let i = 0; i < K; i++) await queue.send(job(i));
     const sent = performance.now();

@@ -85,6 +85,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   group(
     () => import("./commands/queue.ts").then((m) => m.QUEUE_COMMANDS),
     [
+      ["queue add", "queue answer generation, LLM judging or a map rebuild for the workers"],
       ["submit", "submit a model to the leaderboard: checked, then queued for evaluation"],
       ["worker", "take jobs from the queue and run them on model endpoints"],
       ["queue list", "list queued, running, finished and failed jobs"],

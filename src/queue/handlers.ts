@@ -6,12 +6,22 @@
 import type { Backend } from "../backends/types.ts";
 import { syncOwnEvidence } from "../capmap/sync.ts";
 import { ModelmapError } from "../core/errors.ts";
+import { generateAnswers } from "../judge/generate.ts";
+import { judgeSet } from "../judge/judge.ts";
 import { SILENT_PROGRESS } from "../runner/progress.ts";
 import { evaluate, failureSummary, loadRegistry } from "../runner/service.ts";
+import type { StoredPromptItem } from "../store/judging.ts";
 import type { Store } from "../store/store.ts";
 import { resolveSystemPrompt } from "../templates/system-prompt.ts";
-import type { EvalJob } from "./jobs.ts";
+import type { EvalJob, GenerateJob, JudgeJob } from "./jobs.ts";
 import type { JobEnv } from "./worker.ts";
+
+/** A stored prompt set's items: jobs name stored sets only, never a path on the worker's disk. */
+async function setItems(store: Store, name: string): Promise<StoredPromptItem[]> {
+  if (!(await store.judging.getPromptSet(name)))
+    throw new ModelmapError("not_found", `no stored prompt set '${name}' (store it with 'modelmap prompts import')`);
+  return store.judging.promptItems(name);
+}
 
 export interface InstallOptions {
   store: Store;
@@ -59,6 +69,47 @@ export function installJobEnv(o: InstallOptions): JobEnv {
         requestsSent: outcome.stats.requestsSent,
         cachedRequests: outcome.stats.cachedRequests,
         errors: outcome.stats.errors,
+      };
+    },
+    async runGenerate(job: GenerateJob, backend: Backend, signal: AbortSignal) {
+      const items = await setItems(o.store, job.set);
+      const s = await generateAnswers({
+        store: o.store,
+        setName: job.set,
+        items: job.limit === undefined ? items : items.slice(0, job.limit),
+        backends: new Map([[job.model, backend]]),
+        seed: job.seed,
+        maxTokens: job.maxTokens,
+        signal,
+      });
+      if (s.failed > 0 && s.generated + s.resumed === 0)
+        throw new ModelmapError("backend", `every answer failed: ${s.failures[0]?.error ?? "unknown"}`);
+      return { total: s.total, generated: s.generated, resumed: s.resumed, failed: s.failed };
+    },
+    async runJudge(job: JudgeJob, judge: Backend, signal: AbortSignal) {
+      const s = await judgeSet({
+        store: o.store,
+        judge,
+        judgeId: job.judge,
+        setName: job.set,
+        items: await setItems(o.store, job.set),
+        models: job.models,
+        seed: job.seed,
+        maxTokens: job.maxTokens,
+        signal,
+      });
+      if (s.failed > 0 && s.pairwiseCalls + s.singleCalls + s.resumed === 0)
+        throw new ModelmapError(
+          "backend",
+          `every judge call failed (${s.failed}): ${s.failures[0]?.message ?? "unknown"}`,
+        );
+      await o.onEvalDone?.();
+      return {
+        pairwiseCalls: s.pairwiseCalls,
+        singleCalls: s.singleCalls,
+        resumed: s.resumed,
+        failed: s.failed,
+        votesAdded: s.votesAdded,
       };
     },
     async rebuildMap() {

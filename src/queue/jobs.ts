@@ -7,7 +7,7 @@ import { z } from "zod";
 import { ModelmapError } from "../core/errors.ts";
 import { sha256 } from "../core/hash.ts";
 
-/** pg-boss queue names: one per served model for evaluations (a worker takes only what its endpoints serve). */
+/** pg-boss queue names: one per served model for model jobs (a worker takes only what its endpoints serve). */
 export const MAP_QUEUE = "mm-map";
 const EVAL_PREFIX = "mm-eval-";
 
@@ -46,7 +46,42 @@ export type EvalJob = z.infer<typeof evalJobSchema>;
 export const mapJobSchema = z.strictObject({ kind: z.literal("map") });
 export type MapJob = z.infer<typeof mapJobSchema>;
 
-export const jobSchema = z.discriminatedUnion("kind", [evalJobSchema, mapJobSchema]);
+/** Answers for a stored prompt set from one served model (judge/generate.ts; resumable by answer key). */
+export const generateJobSchema = z.strictObject({
+  kind: z.literal("generate"),
+  model: name,
+  set: name,
+  seed: z.number().int(),
+  maxTokens: z.number().int().min(1),
+  limit: z.number().int().min(1).optional(),
+});
+export type GenerateJob = z.infer<typeof generateJobSchema>;
+
+/** LLM judging of a stored set's answers by one served judge model (judge/judge.ts; resumable by judgment key). */
+export const judgeJobSchema = z.strictObject({
+  kind: z.literal("judge"),
+  judge: name,
+  set: name,
+  models: z.array(name).min(2),
+  seed: z.number().int(),
+  maxTokens: z.number().int().min(1),
+});
+export type JudgeJob = z.infer<typeof judgeJobSchema>;
+
+export const jobSchema = z.discriminatedUnion("kind", [evalJobSchema, mapJobSchema, generateJobSchema, judgeJobSchema]);
+
+/** The queue a job goes to: the queue of the model that must serve it, or the map queue. */
+export function queueOf(job: JobData): string {
+  switch (job.kind) {
+    case "eval":
+    case "generate":
+      return evalQueue(job.model);
+    case "judge":
+      return evalQueue(job.judge);
+    case "map":
+      return MAP_QUEUE;
+  }
+}
 export type JobData = z.infer<typeof jobSchema>;
 
 export function evalKey(j: Omit<EvalJob, "kind" | "key" | "submitter" | "tasks">): string {

@@ -7,7 +7,7 @@
 import PgBoss from "pg-boss";
 import { ModelmapError } from "../core/errors.ts";
 import { isPostgresUrl } from "../store/location.ts";
-import { evalQueue, type JobData, MAP_QUEUE } from "./jobs.ts";
+import { type JobData, MAP_QUEUE, queueOf } from "./jobs.ts";
 
 export type JobState = "created" | "retry" | "active" | "completed" | "cancelled" | "failed";
 
@@ -133,7 +133,7 @@ export class JobQueue {
 
   /** Queues a job; returns its id. */
   async send(data: JobData, opts: { priority?: number } = {}): Promise<string> {
-    const queue = data.kind === "eval" ? evalQueue(data.model) : MAP_QUEUE;
+    const queue = queueOf(data);
     await this.ensureQueue(queue);
     const id = await this.boss.send(queue, data, {
       priority: opts.priority ?? 0,

@@ -57,7 +57,7 @@ function blockingEnv() {
       peak = Math.max(peak, running);
       try {
         await new Promise<void>((res, rej) => {
-          released.then(res);
+          void released.then(res);
           signal.addEventListener("abort", () => rej(new Error("stopped")), { once: true });
         });
         return { ok: j.revision };
@@ -65,6 +65,8 @@ function blockingEnv() {
         running--;
       }
     },
+    runGenerate: async () => ({}),
+    runJudge: async () => ({}),
     rebuildMap: async () => ({}),
   };
   return { env, started, peak: () => peak, release: () => release() };

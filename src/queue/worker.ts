@@ -15,13 +15,24 @@ import { ModelmapError } from "../core/errors.ts";
 import { type BackendMiddleware, wrapBackend } from "../models/middleware.ts";
 import { resolveModel } from "../models/resolve.ts";
 import type { Store } from "../store/store.ts";
-import { type EvalJob, evalQueue, fleetEndpoint, type JobData, MAP_QUEUE, parseJob } from "./jobs.ts";
+import {
+  type EvalJob,
+  evalQueue,
+  fleetEndpoint,
+  type GenerateJob,
+  type JobData,
+  type JudgeJob,
+  MAP_QUEUE,
+  parseJob,
+} from "./jobs.ts";
 import type { JobQueue, LeasedJob } from "./queue.ts";
 
 export interface JobEnv {
   store: Store;
   /** Runs an eval job on one endpoint; returns what the job's output records. */
   runEval(job: EvalJob, backend: Backend, signal: AbortSignal): Promise<object>;
+  runGenerate(job: GenerateJob, backend: Backend, signal: AbortSignal): Promise<object>;
+  runJudge(job: JudgeJob, judge: Backend, signal: AbortSignal): Promise<object>;
   /** Rebuilds the map. */
   rebuildMap(signal: AbortSignal): Promise<object>;
 }
@@ -84,24 +95,46 @@ export async function servedModels(endpoint: string, signal: AbortSignal, log: (
   }
 }
 
-/** The endpoint's backend, with the identity every endpoint of the fleet shares for this model revision. */
-async function endpointBackend(endpoint: string, job: EvalJob, concurrency: number): Promise<Backend> {
+/**
+ * The endpoint's backend under the identity every endpoint of the fleet shares for this model (and revision):
+ * caches and answer keys then do not depend on which endpoint served, so a job taken over by another worker on
+ * another endpoint resumes instead of starting over.
+ */
+async function fleetBackend(
+  endpoint: string,
+  model: string,
+  id: string,
+  fleet: string,
+  concurrency: number,
+): Promise<Backend> {
   const inner = await resolveModel(
-    { kind: "endpoint", url: endpoint, modelName: job.model, id: job.model, concurrency },
+    { kind: "endpoint", url: endpoint, modelName: model, id: model, concurrency },
     { env: {}, cwd: process.cwd(), config: undefined },
   );
-  const fleet: BackendMiddleware = {
-    describe: (d) => ({
-      ...d,
-      identity: {
-        id: `${job.model}@${job.revision}`,
-        backend: d.identity.backend,
-        name: job.model,
-        endpoint: fleetEndpoint(job),
-      },
-    }),
+  const describe: BackendMiddleware = {
+    describe: (d) => ({ ...d, identity: { id, backend: d.identity.backend, name: model, endpoint: fleet } }),
   };
-  return wrapBackend(inner, fleet);
+  return wrapBackend(inner, describe);
+}
+
+function backendFor(endpoint: string, job: Exclude<JobData, { kind: "map" }>, concurrency: number): Promise<Backend> {
+  if (job.kind === "eval")
+    return fleetBackend(endpoint, job.model, `${job.model}@${job.revision}`, fleetEndpoint(job), concurrency);
+  const model = job.kind === "generate" ? job.model : job.judge;
+  return fleetBackend(endpoint, model, model, `fleet:${model}`, concurrency);
+}
+
+function describeJob(job: JobData): string {
+  switch (job.kind) {
+    case "eval":
+      return `eval ${job.model} on ${job.suite}`;
+    case "generate":
+      return `generate ${job.model} on ${job.set}`;
+    case "judge":
+      return `judge ${job.set} with ${job.judge}`;
+    case "map":
+      return "rebuild the map";
+  }
 }
 
 export async function runWorker(o: WorkerOptions): Promise<WorkerReport> {
@@ -146,19 +179,23 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerReport> {
       return;
     }
     const started = Date.now();
-    o.log(
-      `job ${leased.id}: ${job.kind === "eval" ? `eval ${job.model} on ${job.suite}` : "rebuild the map"} (attempt ${leased.attempt + 1}) on ${endpoint}`,
-    );
+    o.log(`job ${leased.id}: ${describeJob(job)} (attempt ${leased.attempt + 1}) on ${endpoint}`);
     try {
       let output: object;
-      if (job.kind === "eval") {
-        const backend = await endpointBackend(endpoint, job, o.requestConcurrency ?? 4);
+      if (job.kind === "map") output = await o.env.rebuildMap(jobSignal);
+      else {
+        const backend = await backendFor(endpoint, job, o.requestConcurrency ?? 4);
         try {
-          output = await o.env.runEval(job, backend, jobSignal);
+          output =
+            job.kind === "eval"
+              ? await o.env.runEval(job, backend, jobSignal)
+              : job.kind === "generate"
+                ? await o.env.runGenerate(job, backend, jobSignal)
+                : await o.env.runJudge(job, backend, jobSignal);
         } finally {
           await backend.close();
         }
-      } else output = await o.env.rebuildMap(jobSignal);
+      }
       clearInterval(beat);
       if (lost.signal.aborted) return;
       await o.queue.complete(leased, output);

@@ -3,7 +3,7 @@ import { findModel } from "../../config/load.ts";
 import { endpointsOf } from "../../config/schema.ts";
 import { ModelmapError } from "../../core/errors.ts";
 import { installJobEnv } from "../../queue/handlers.ts";
-import { MAP_QUEUE } from "../../queue/jobs.ts";
+import { type JobData, MAP_QUEUE } from "../../queue/jobs.ts";
 import { JobQueue, type JobRecord, type JobState } from "../../queue/queue.ts";
 import { BUILTIN_TASKS_DIR, resolveDataDir } from "../../runner/service.ts";
 import { type Command, parseFlags, parseNumberFlag, requireString, textOrJson } from "../command.ts";
@@ -279,7 +279,72 @@ MODEL is a model of the operator's catalogue (--models-dir: a folder of GGUF fil
   },
 };
 
+export const queueAddCommand: Command = {
+  name: "queue add",
+  summary: "queue answer generation, LLM judging or a map rebuild for the workers",
+  usage: `usage: modelmap --db postgres://... queue add generate --model NAME --prompts SET [--seed N] [--max-tokens N] [--limit N]
+       modelmap --db postgres://... queue add judge --judge NAME --models A,B,... --prompts SET [--seed N] [--max-tokens N]
+       modelmap --db postgres://... queue add map
+
+Queues a job for the workers (evaluations come through 'modelmap submit'). NAME is a model name the workers'
+endpoints serve; SET is a stored prompt set ('modelmap prompts import'). generate answers the set with the model;
+judge has the judge model compare and grade the stored answers of the models (both orders); map rebuilds the
+capability map from the stored runs, grades and votes.`,
+  async run(argv, ctx) {
+    const { values, positionals } = parseFlags("queue add", argv, {
+      model: { type: "string" },
+      judge: { type: "string" },
+      models: { type: "string" },
+      prompts: { type: "string" },
+      seed: { type: "string" },
+      "max-tokens": { type: "string" },
+      limit: { type: "string" },
+    });
+    const kind = positionals[0];
+    const seed = parseNumberFlag("queue add", "--seed", values.seed, { int: true }) ?? 0;
+    const maxTokens = parseNumberFlag("queue add", "--max-tokens", values["max-tokens"], { int: true, min: 1 }) ?? 1024;
+    let data: JobData;
+    if (kind === "map" && positionals.length === 1) data = { kind: "map" };
+    else if (kind === "generate" && positionals.length === 1) {
+      const limit = parseNumberFlag("queue add", "--limit", values.limit, { int: true, min: 1 });
+      data = {
+        kind: "generate",
+        model: requireString("queue add", values.model, "--model"),
+        set: requireString("queue add", values.prompts, "--prompts"),
+        seed,
+        maxTokens,
+        ...(limit !== undefined ? { limit } : {}),
+      };
+    } else if (kind === "judge" && positionals.length === 1) {
+      const models = requireString("queue add", values.models, "--models")
+        .split(",")
+        .map((m) => m.trim())
+        .filter(Boolean);
+      if (models.length < 2) throw new ModelmapError("usage", "queue add judge: --models needs two or more models");
+      data = {
+        kind: "judge",
+        judge: requireString("queue add", values.judge, "--judge"),
+        set: requireString("queue add", values.prompts, "--prompts"),
+        models,
+        seed,
+        maxTokens,
+      };
+    } else throw new ModelmapError("usage", "queue add: expected one of generate, judge, map");
+    if (data.kind === "generate" || data.kind === "judge") {
+      const store = await ctx.store();
+      if (!(await store.judging.getPromptSet(data.set)))
+        throw new ModelmapError("not_found", `no stored prompt set '${data.set}'`, {
+          hint: "store it first with 'modelmap prompts import PATH'",
+        });
+    }
+    const id = await withQueue(ctx.dbPath, (q) => q.send(data));
+    ctx.stdout.write(`queued job ${id}: ${kind}\n`);
+    return 0;
+  },
+};
+
 export const QUEUE_COMMANDS: readonly Command[] = [
+  queueAddCommand,
   submitCommand,
   workerCommand,
   queueListCommand,
