@@ -545,13 +545,23 @@ for (const kind of storeKinds()) {
         );
         const [i1, i2, i3] = its.map((i) => i.id) as [number, number, number];
         assert.deepEqual(await L.item(i2), { ...items[1], id: i2, campaignId: "c1" });
-        await L.createAssignment({ id: "a1", campaignId: "c1", itemId: i2, labelerId: "l1", leftIs: "model_b" });
-        await L.createAssignment({ id: "a2", campaignId: "c1", itemId: i1, labelerId: "l1", leftIs: "model_a" });
-        await L.createAssignment({ id: "a3", campaignId: "c1", itemId: i1, labelerId: "l2", leftIs: "model_a" });
+        const assign = (id: string, itemId: number, labelerId: string, seq: number) =>
+          L.createAssignment({
+            id,
+            campaignId: "c1",
+            itemId,
+            labelerId,
+            leftIs: id === "a1" ? "model_b" : "model_a",
+            seq,
+          });
+        assert.equal(await assign("a1", i2, "l1", 1), true);
+        assert.equal(await assign("a2", i1, "l1", 2), true);
+        assert.equal(await assign("a3", i1, "l2", 1), true);
+        // A labeler's n-th assignment exists once: a second one (a racing request) is not stored.
+        assert.equal(await assign("a5", i3, "l1", 2), false);
+        assert.equal(await L.assignment("a5"), undefined);
         // One item is given to one labeler once.
-        await assert.rejects(() =>
-          L.createAssignment({ id: "a4", campaignId: "c1", itemId: i1, labelerId: "l1", leftIs: "model_a" }),
-        );
+        await assert.rejects(() => assign("a4", i1, "l1", 3));
         assert.deepEqual(
           (await L.assignmentsOf("c1", "l1")).map((a) => a.id),
           ["a1", "a2"],

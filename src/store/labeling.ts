@@ -81,13 +81,19 @@ export interface LabelingRepo {
   /** The labeler's assignments in a campaign, oldest first. */
   assignmentsOf(campaignId: string, labelerId: string): Promise<AssignmentRecord[]>;
   assignment(id: string): Promise<AssignmentRecord | undefined>;
+  /**
+   * Stores the labeler's `seq`-th assignment of the campaign (1, 2, ...) and returns true, or returns false and
+   * stores nothing when that labeler already has a `seq`-th one: another request (of this process or another one
+   * on the same database) created it first. The same item twice to one labeler is an error.
+   */
   createAssignment(a: {
     id: string;
     campaignId: string;
     itemId: number;
     labelerId: string;
     leftIs: "model_a" | "model_b";
-  }): Promise<void>;
+    seq: number;
+  }): Promise<boolean>;
   /** Assignment counts per item (all, voted). */
   itemLoad(campaignId: string): Promise<Map<number, { assigned: number; voted: number }>>;
   /**

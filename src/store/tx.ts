@@ -81,9 +81,21 @@ export class GroupCommit {
   readonly #transaction: <T>(fn: () => Promise<T>) => Promise<T>;
   #queue: Array<{ fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
 
-  constructor(owner: object, transaction: <T>(fn: () => Promise<T>) => Promise<T>) {
+  readonly #aloneAfter: ((error: unknown) => boolean) | undefined;
+
+  /**
+   * `aloneAfter(error)`: whether a batch whose transaction failed with `error` runs again, each call in its own
+   * transaction. For PostgreSQL's deadlocks between the batches of two processes (each waits for a row the other
+   * holds, and the server aborts one): alone, a call holds no lock that another waits for.
+   */
+  constructor(
+    owner: object,
+    transaction: <T>(fn: () => Promise<T>) => Promise<T>,
+    aloneAfter?: (error: unknown) => boolean,
+  ) {
     this.#owner = owner;
     this.#transaction = transaction;
+    this.#aloneAfter = aloneAfter;
   }
 
   run<T>(fn: () => Promise<T> | T): Promise<T> {
@@ -100,6 +112,8 @@ export class GroupCommit {
     const batch = this.#queue;
     this.#queue = [];
     const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    const alone = (job: (typeof batch)[number]) =>
+      outsideTx(() => this.#transaction(async () => job.fn())).then(job.resolve, job.reject);
     try {
       await this.#transaction(async () => {
         for (const job of batch) {
@@ -111,12 +125,15 @@ export class GroupCommit {
         }
       });
     } catch (error) {
-      for (const job of batch) job.reject(error);
+      if (this.#aloneAfter?.(error)) for (const job of batch) void alone(job);
+      else for (const job of batch) job.reject(error);
       return;
     }
     batch.forEach((job, i) => {
       const r = results[i] as (typeof results)[number];
       if (r.ok) job.resolve(r.value);
+      // A call chosen as a deadlock's victim was rolled back to its savepoint: it runs again, alone.
+      else if (this.#aloneAfter?.(r.error)) void alone(job);
       else job.reject(r.error);
     });
   }

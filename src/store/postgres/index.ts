@@ -65,7 +65,12 @@ export class PostgresStore implements Store {
     this.ab = new PgAbRepo(db);
     this.meta = new PgMetaRepo(db);
     this.tables = new PgTables(pool);
-    this.#group = new GroupCommit(this, (fn) => this.transaction(fn));
+    this.#group = new GroupCommit(
+      this,
+      (fn) => this.transaction(fn),
+      // deadlock_detected, serialization_failure
+      (e) => ["40P01", "40001"].includes(sqlState(e) ?? ""),
+    );
   }
 
   transaction<T>(fn: () => Promise<T> | T): Promise<T> {

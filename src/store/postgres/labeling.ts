@@ -119,11 +119,16 @@ export class PgLabelingRepo implements LabelingRepo {
     itemId: number;
     labelerId: string;
     leftIs: "model_a" | "model_b";
-  }): Promise<void> {
-    await this.#db.run(
-      "INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is) VALUES ($1, $2, $3, $4, $5)",
-      [a.id, a.campaignId, a.itemId, a.labelerId, a.leftIs],
+    seq: number;
+  }): Promise<boolean> {
+    // A racing insert of the same seq (another server) is waited for: DO NOTHING once it commits, or this row
+    // goes in if it rolls back. No error, so the caller's transaction goes on.
+    const n = await this.#db.run(
+      `INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (campaign_id, labeler_id, seq) DO NOTHING`,
+      [a.id, a.campaignId, a.itemId, a.labelerId, a.leftIs, a.seq],
     );
+    return n === 1;
   }
 
   async itemLoad(campaignId: string): Promise<Map<number, { assigned: number; voted: number }>> {

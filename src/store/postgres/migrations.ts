@@ -366,4 +366,15 @@ export const PG_MIGRATIONS: PgMigration[] = [
       ALTER TABLE eval_errors ADD COLUMN reason text COLLATE "C" NOT NULL DEFAULT 'error';
     `,
   },
+  {
+    version: 9,
+    name: "label assignments: a labeler's n-th assignment of a campaign is unique (one creator when several servers race)",
+    sql: `
+      ALTER TABLE label_assignments ADD COLUMN seq bigint;
+      UPDATE label_assignments a SET seq = r.n FROM (
+        SELECT id, row_number() OVER (PARTITION BY campaign_id, labeler_id ORDER BY rowid) AS n FROM label_assignments
+      ) r WHERE r.id = a.id;
+      CREATE UNIQUE INDEX label_assignments_seq ON label_assignments(campaign_id, labeler_id, seq);
+    `,
+  },
 ];

@@ -36,7 +36,8 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
       "SELECT * FROM label_assignments WHERE campaign_id = ? AND labeler_id = ? ORDER BY rowid",
     );
     this.#insertAssignment = db.prepare(
-      "INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is) VALUES (?, ?, ?, ?, ?)",
+      `INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (campaign_id, labeler_id, seq) DO NOTHING`,
     );
     this.#assignment = db.prepare("SELECT * FROM label_assignments WHERE id = ?");
     this.#record = db.prepare(
@@ -122,8 +123,9 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
     itemId: number;
     labelerId: string;
     leftIs: "model_a" | "model_b";
-  }): void {
-    this.#insertAssignment.run(a.id, a.campaignId, a.itemId, a.labelerId, a.leftIs);
+    seq: number;
+  }): boolean {
+    return this.#insertAssignment.run(a.id, a.campaignId, a.itemId, a.labelerId, a.leftIs, a.seq).changes === 1;
   }
 
   itemLoad(campaignId: string): Map<number, { assigned: number; voted: number }> {
