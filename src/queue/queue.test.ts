@@ -159,6 +159,12 @@ test("each submission check refuses with its reason (exit code 2); an accepted o
     assert.ok(held);
     assert.equal((await q.cancel(bob.jobId)).state, "cancelled");
     await submit(q, { ...ok, suite: "synthetic_reasoning_mc", submitter: "bob" }, policy);
+    // Two identical submissions at once: one is queued, the other refused.
+    const carol = { ...ok, chatTemplate: true, submitter: "carol" };
+    const race = await Promise.allSettled([submit(q, carol, policy), submit(q, carol, policy)]);
+    assert.deepEqual(race.map((r) => r.status).sort(), ["fulfilled", "rejected"]);
+    const lost = race.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    assert.ok(lost.reason instanceof ModelmapError && lost.reason.code === "refused", String(lost.reason));
   } finally {
     await q.close();
   }

@@ -132,16 +132,21 @@ export class JobQueue {
   }
 
   /** Queues a job; returns its id. */
-  async send(data: JobData, opts: { priority?: number } = {}): Promise<string> {
+  /**
+   * Queues a job; returns its id. With `id` (a UUID), a job of that id already in the queue makes this throw
+   * `conflict`: two identical submissions at once then queue one job.
+   */
+  async send(data: JobData, opts: { priority?: number; id?: string } = {}): Promise<string> {
     const queue = queueOf(data);
     await this.ensureQueue(queue);
     const id = await this.boss.send(queue, data, {
+      ...(opts.id ? { id: opts.id } : {}),
       priority: opts.priority ?? 0,
       retryLimit: this.retryLimit,
       retryDelay: 0,
       expireInSeconds: Math.ceil(this.expireSeconds),
     });
-    if (id === null) throw new ModelmapError("conflict", `the queue refused the job (${queue})`);
+    if (id === null) throw new ModelmapError("conflict", `job ${opts.id ?? ""} is already in the queue (${queue})`);
     return id;
   }
 
@@ -221,12 +226,22 @@ export class JobQueue {
     }));
   }
 
-  /** Eval jobs with this key that are queued, running or finished (failed and cancelled ones may be submitted again). */
-  async liveWithKey(key: string): Promise<JobRecord[]> {
-    const all = await this.list({ limit: 10_000 });
-    return all.filter(
-      (j) => j.state !== "failed" && j.state !== "cancelled" && (j.data as { key?: unknown } | null)?.key === key,
+  /**
+   * Eval jobs with this key: those queued, running or finished, and how many failed or were cancelled (such an
+   * evaluation may be submitted again).
+   */
+  async withKey(key: string): Promise<{ live: JobRecord[]; dead: number }> {
+    const { rows } = await this.boss
+      .getDb()
+      .executeSql(
+        `SELECT id::text FROM (SELECT id, data FROM ${SCHEMA}.job WHERE name LIKE 'mm-eval-%' UNION ALL SELECT id, data FROM ${SCHEMA}.archive WHERE name LIKE 'mm-eval-%') j WHERE data->>'key' = $1`,
+        [key],
+      );
+    const jobs = (await Promise.all(rows.map((r: { id: string }) => this.get(r.id)))).filter(
+      (j): j is JobRecord => j !== undefined,
     );
+    const live = jobs.filter((j) => j.state !== "failed" && j.state !== "cancelled");
+    return { live, dead: jobs.length - live.length };
   }
 
   /** Jobs this submitter queued since `since`. */

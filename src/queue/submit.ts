@@ -187,7 +187,8 @@ export async function submit(queue: JobQueue, input: unknown, policy: Submission
     seed: policy.seed ?? 1234,
   };
   const key = evalKey(base);
-  const existing = await queue.liveWithKey(key);
+  const { live, dead } = await queue.withKey(key);
+  const existing = live;
   if (existing[0])
     throw refuse(
       "model",
@@ -203,8 +204,21 @@ export async function submit(queue: JobQueue, input: unknown, policy: Submission
       `'${s.submitter}' has submitted ${recent} models in the last ${Math.round(windowMs / 3600_000)} h; the limit is ${limit}`,
     );
   const job: EvalJob = { kind: "eval", ...base, tasks, submitter: s.submitter, key };
-  const jobId = await queue.send(job);
+  // The id follows from the evaluation and its earlier failed tries: two identical submissions racing past the
+  // check above compute the same id, and the queue takes only one.
+  const jobId = await queue.send(job, { id: uuidFrom(`${key}:${dead}`) }).catch((e: unknown) => {
+    if (e instanceof ModelmapError && e.code === "conflict")
+      throw refuse("model", `'${s.model}' with these settings on '${s.suite}' was just queued by another submission`);
+    throw e;
+  });
   return { jobId, job, notes };
+}
+
+/** A UUID (version 4 layout) made from a text's sha256, so that the same text gives the same id. */
+function uuidFrom(text: string): string {
+  const h = createHash("sha256").update(text).digest("hex");
+  const variant = ((Number.parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /** The catalogue's model names (for the form's list). */

@@ -197,7 +197,11 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerReport> {
         }
       }
       clearInterval(beat);
-      if (lost.signal.aborted) return;
+      // A holder that stalled past its lease (a long pause, not a crash) must not complete a later attempt.
+      if (lost.signal.aborted || !(await o.queue.heartbeat(leased))) {
+        o.log(`job ${leased.id}: finished after its lease was lost; the outcome is left to the current holder`);
+        return;
+      }
       await o.queue.complete(leased, output);
       report.completed++;
       o.log(`job ${leased.id}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
