@@ -125,8 +125,12 @@ export const submissionRoutes: RouteModule = {
     };
     app.get("/queue", async (c) => renderPage(c, "Submissions", queuePage(await rows())));
     app.get("/api/queue", async (c) => c.json({ submissions: await rows() }));
+    // A plain HTML form: under the site's `no-referrer` policy the browser would send `Origin: null`, which the
+    // origin guard refuses; `same-origin` sends the real origin to this site and still nothing elsewhere.
+    const formPolicy = (c: { header(k: string, v: string): void }) => c.header("Referrer-Policy", "same-origin");
     app.get("/submit", (c) => {
       if (!sub) throw closed();
+      formPolicy(c);
       return renderPage(c, "Submit a model", formPage(sub.policy, {}));
     });
     app.post("/submit", async (c) => {
@@ -149,6 +153,7 @@ export const submissionRoutes: RouteModule = {
       } catch (e) {
         if (!(e instanceof ModelmapError) || (e.code !== "refused" && e.code !== "input")) throw e;
         c.status(e.code === "refused" ? 422 : 400);
+        formPolicy(c);
         return renderPage(c, "Submit a model", formPage(sub.policy, form, e));
       }
       return c.redirect("/queue", 303);
