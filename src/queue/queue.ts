@@ -41,6 +41,8 @@ export interface QueueOptions {
   superviseSeconds?: number;
   /** Connections this process may hold (default 4). */
   maxConnections?: number;
+  /** Errors of pg-boss's background supervision (expiry checks); they are retried at the next interval. */
+  onError?: (e: Error) => void;
 }
 
 const SCHEMA = "pgboss";
@@ -82,16 +84,13 @@ export class JobQueue {
       maintenanceIntervalSeconds: opts.superviseSeconds ?? 2,
       monitorStateIntervalSeconds: 3600,
     });
-    let lastError: Error | undefined;
-    boss.on("error", (e) => {
-      lastError = e;
-    });
+    // pg-boss reports failures of its background supervision here; an unhandled 'error' event would end the process.
+    boss.on("error", (e) => opts.onError?.(e));
     try {
       await boss.start();
     } catch (e) {
       throw new ModelmapError("backend", `cannot open the job queue: ${(e as Error).message}`, { cause: e });
     }
-    void lastError;
     return new JobQueue(boss, opts.leaseSeconds ?? 60, opts.retryLimit ?? 5, opts.superviseSeconds ?? 2);
   }
 

@@ -255,15 +255,18 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerReport> {
     }
   }
 
-  const slots: Promise<void>[] = [];
-  for (const endpoint of o.endpoints) {
-    const models = await servedModels(endpoint, o.signal, o.log);
-    if (o.signal.aborted) break;
-    o.log(`endpoint ${endpoint} serves ${models.join(", ")}; ${perEndpoint} job(s) at a time`);
-    const queues = [...models.map(evalQueue), MAP_QUEUE];
-    for (let i = 0; i < perEndpoint; i++) slots.push(slot(endpoint, queues));
-  }
-  if (slots.length === 0 && !o.signal.aborted) throw new ModelmapError("usage", "worker: no endpoint to work on");
-  await Promise.all(slots);
+  // Each endpoint starts its slots as soon as it answers: one endpoint still loading holds up no other.
+  let started = 0;
+  await Promise.all(
+    o.endpoints.map(async (endpoint) => {
+      const models = await servedModels(endpoint, o.signal, o.log);
+      if (o.signal.aborted) return;
+      o.log(`endpoint ${endpoint} serves ${models.join(", ")}; ${perEndpoint} job(s) at a time`);
+      const queues = [...models.map(evalQueue), MAP_QUEUE];
+      started++;
+      await Promise.all(Array.from({ length: perEndpoint }, () => slot(endpoint, queues)));
+    }),
+  );
+  if (started === 0 && !o.signal.aborted) throw new ModelmapError("usage", "worker: no endpoint to work on");
   return report;
 }

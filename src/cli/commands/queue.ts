@@ -150,7 +150,9 @@ resumes from the request cache. SIGTERM or Ctrl-C drains: no new job, running on
     }
     if (endpoints.length === 0) throw new ModelmapError("usage", "worker: give --model-endpoint URL or --model ID");
     const lease = parseNumberFlag("worker", "--lease", values.lease, { min: 1 }) ?? 60;
+    const log = (l: string) => ctx.stderr.write(`modelmap worker[${process.pid}]: ${l}\n`);
     const queue = await JobQueue.open(ctx.dbPath, {
+      onError: (e) => log(`queue supervision: ${e.message}`),
       leaseSeconds: lease,
       superviseSeconds: Math.max(1, Math.min(5, Math.floor(lease / 4))),
     });
@@ -181,7 +183,7 @@ resumes from the request cache. SIGTERM or Ctrl-C drains: no new job, running on
         drainMs: (parseNumberFlag("worker", "--drain", values.drain, { min: 0 }) ?? 30) * 1000,
         exitWhenIdle: values["exit-when-idle"] === true,
         signal: ctx.signal,
-        log: (l) => ctx.stderr.write(`modelmap worker[${process.pid}]: ${l}\n`),
+        log,
       });
       ctx.stderr.write(
         `modelmap worker[${process.pid}]: stopped: ${report.completed} completed, ${report.failed} failed, ${report.handedBack} handed back\n`,
