@@ -109,7 +109,8 @@ async function fleetBackend(
 ): Promise<Backend> {
   const inner = await resolveModel(
     { kind: "endpoint", url: endpoint, modelName: model, id: model, concurrency },
-    { env: {}, cwd: process.cwd(), config: undefined },
+    // An endpoint spec reads no file: no working directory or environment is needed.
+    { env: {}, cwd: "/", config: undefined },
   );
   const describe: BackendMiddleware = {
     describe: (d) => ({ ...d, identity: { id, backend: d.identity.backend, name: model, endpoint: fleet } }),
