@@ -33,6 +33,8 @@ export interface DataSource {
   /** Where this copy differs from the hub's (from the dataset map). */
   note?: string;
   url?: string;
+  /** Splits the hub has and this copy lacks, with how to give each (from the dataset map). */
+  missing?: Record<string, string>;
 }
 
 function specOf(ref: DataFileRef): DataFileSpec {
@@ -109,6 +111,7 @@ export function dataSource(task: LoadedTask, ctx: DataContext): DataSource {
           spec,
           file: resolveDataPath(spec.path, { dataDir: mapped.base, yamlDir: mapped.base }),
           vars: { ...vars, split },
+          ...(mapped.entry.how ? { hint: mapped.entry.how } : {}),
         })),
       );
     return {
@@ -116,6 +119,7 @@ export function dataSource(task: LoadedTask, ctx: DataContext): DataSource {
       describe: `${path}${cfg.dataset_name ? ` (${cfg.dataset_name})` : ""} from the dataset map ${mapped.source}`,
       ...(mapped.entry.note ? { note: mapped.entry.note } : {}),
       ...(cfg.dataset_url ? { url: cfg.dataset_url } : {}),
+      ...(mapped.entry.missing ? { missing: mapped.entry.missing } : {}),
     };
   }
   const id = `${path}${cfg.dataset_name ? `, configuration '${cfg.dataset_name}'` : ""}`;
@@ -148,6 +152,13 @@ export function evalSplitName(task: LoadedTask): string {
 
 function filesOf(task: LoadedTask, src: DataSource, split: string): ResolvedFile[] {
   const f = src.splits.get(split);
+  const how = src.missing?.[split];
+  if (!f && how !== undefined)
+    throw new ModelmapError(
+      "not_found",
+      `task '${task.name}' uses split '${split}', which the local copy lacks (${src.describe})`,
+      { location: { file: task.file }, hint: how },
+    );
   if (!f)
     throw new ModelmapError(
       "input",
