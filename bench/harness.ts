@@ -88,11 +88,8 @@ const evaluated = backend.tokensEvaluated;
 let minimum = 0;
 const seen = new Set<string>();
 for (const s of store.evals.iterateSamples(full.runId)) {
-  const data = s.data as {
-    arguments: Array<{ context: string; continuation: string }>;
-    resps: Array<[number, boolean]>;
-  };
-  for (const a of data.arguments) {
+  for (const a of s.arguments) {
+    if (a.kind !== "loglikelihood") continue;
     if (!seen.has(a.context)) {
       seen.add(a.context);
       minimum += (await backend.tokenize(a.context)).length + 1;
@@ -101,8 +98,8 @@ for (const s of store.evals.iterateSamples(full.runId)) {
 }
 const cache = new Map<string, number>();
 for (const s of store.evals.iterateSamples(full.runId)) {
-  const data = s.data as { arguments: Array<{ context: string; continuation: string }> };
-  for (const a of data.arguments) {
+  for (const a of s.arguments) {
+    if (a.kind !== "loglikelihood") continue;
     const k = `${a.context}\u0000${a.continuation}`;
     if (cache.has(k)) continue;
     const both = (await backend.tokenize(a.context + a.continuation)).length;

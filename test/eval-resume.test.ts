@@ -1,7 +1,7 @@
 /**
  * Reliability: a real `modelmap eval` child process is killed with SIGKILL at several points (before any result,
- * mid-run twice); running the same command again finishes the run, and the results equal an uninterrupted run's
- * exactly, with every sample stored once.
+ * mid-run twice) and interrupted with SIGINT (recorded as failed, reason 'aborted'); running the same command again
+ * finishes the run, and the results equal an uninterrupted run's exactly, with every sample stored once.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -87,6 +87,32 @@ test("eval killed with SIGKILL at several points resumes to exactly the uninterr
     assert.ok(killed, `the run finished before the kill point '${label}': ${r.err}`);
     assert.equal(r.signal, "SIGKILL");
     assert.ok(storedSamples(db, runId).samples < total, `killed '${label}' before the end`);
+  }
+  // Ctrl-C (SIGINT): the run stops cleanly (exit 130) and is recorded as failed, reason 'aborted'.
+  {
+    const { child, done } = spawnEval(args);
+    let interrupted = false;
+    for (let i = 0; i < 6000; i++) {
+      await sleep(20);
+      if (child.exitCode !== null) break;
+      if (storedSamples(db, runId).samples >= 80) {
+        child.kill("SIGINT");
+        interrupted = true;
+        break;
+      }
+    }
+    const r = await done;
+    assert.ok(interrupted, `the run finished before the interrupt: ${r.err}`);
+    assert.equal(r.code, 130, r.err);
+    const store = openStore(db);
+    try {
+      const run = store.evals.getRun(runId) ?? assert.fail("no run");
+      assert.equal(run.status, "failed", "an interrupted run is not left 'running'");
+      assert.equal(run.failure?.reason, "aborted");
+    } finally {
+      store.close();
+    }
+    assert.ok(storedSamples(db, runId).samples < total, "interrupted before the end");
   }
   // The same command again finishes the run.
   const { done } = spawnEval(args);

@@ -95,7 +95,7 @@ describe("start on tiny random-weight models (mechanics)", () => {
       const runs = store.evals.listRuns();
       assert.deepEqual(runs.map((r) => r.modelId).sort(), ["zoo-alpha", "zoo-beta", "zoo-gamma"]);
       for (const r of runs) {
-        const p = (r.config as { model_prompting: Record<string, unknown> | null }).model_prompting;
+        const p = r.spec.model_prompting;
         assert.ok(p, `${r.modelId}: model_prompting recorded (npm start used to record null)`);
         // The tiny models carry ChatML in their GGUF header; no system prompt is configured.
         assert.equal(p.templateSource, "gguf");
@@ -207,8 +207,7 @@ describe("start on the committed fixture zoo", () => {
         "zoo-facts",
         "zoo-generalist",
       ]);
-      for (const r of runs)
-        assert.ok((r.config as { model_prompting: unknown }).model_prompting, `${r.modelId}: model_prompting recorded`);
+      for (const r of runs) assert.ok(r.spec.model_prompting, `${r.modelId}: model_prompting recorded`);
     } finally {
       store.close();
     }

@@ -23,8 +23,8 @@ export function runInfos(store: Store, modelId: string): RunInfo[] {
     .listRuns()
     .filter((r) => r.modelId === modelId)
     .map((r) => {
-      const cfg = (r.config ?? {}) as Record<string, unknown>;
-      const ident = (r.model ?? {}) as Record<string, unknown>;
+      const cfg = r.spec;
+      const ident = r.identity;
       const engine = [
         ident.backend,
         ident.name,
@@ -34,11 +34,11 @@ export function runInfos(store: Store, modelId: string): RunInfo[] {
         .join(" ");
       return {
         id: r.id,
-        task: Array.isArray(cfg.tasks) ? cfg.tasks.map(String).join(", ") : "run",
-        chatTemplate: typeof cfg.chat_template === "boolean" ? cfg.chat_template : undefined,
-        systemPrompt: typeof cfg.system_prompt === "string" ? cfg.system_prompt : undefined,
+        task: cfg.tasks.length > 0 ? cfg.tasks.join(", ") : "run",
+        chatTemplate: cfg.chat_template,
+        systemPrompt: cfg.system_prompt ?? undefined,
         engine: engine || undefined,
-        numFewshot: typeof cfg.num_fewshot === "number" ? cfg.num_fewshot : undefined,
+        numFewshot: cfg.num_fewshot ?? undefined,
       };
     });
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { fixtureLog, fixtureSample, fixtureSpec, fixtureTaskResult } from "../../test/support/run-fixture.ts";
 import { ARENA_MERGED, sharedData } from "../../test/support/shared-data.ts";
 import { createRng } from "../core/rng.ts";
 import type { Vote } from "../core/votes.ts";
@@ -17,30 +18,32 @@ function seedRuns(store: Store) {
     ["org/b", 26],
   ] as const) {
     const id = `run-${model.replace("/", "-")}`;
-    store.evals.ensureRun({ id, modelId: model, model: {}, config: { tasks: ["quiz"] } });
+    const spec = fixtureSpec({ model, tasks: ["quiz"] });
+    store.evals.ensureRun({ id, modelId: model, identity: {}, spec });
     store.evals.putSamples(
       id,
-      Array.from({ length: 40 }, (_, d) => ({
-        task: "quiz",
-        docId: d,
-        data: { prompt: `q${d}` },
-        scores: { "acc,none": d < correct ? 1 : 0 },
-        error: null,
-      })),
+      Array.from({ length: 40 }, (_, d) =>
+        fixtureSample({
+          task: "quiz",
+          docId: d,
+          scores: [{ metric: "acc", filter: "none", value: d < correct ? 1 : 0 }],
+        }),
+      ),
     );
     const p = correct / 40;
-    store.evals.finishRun(id, {
-      results: {
-        quiz: {
-          "acc,none": p,
-          "acc_stderr,none": Math.sqrt((p * (1 - p)) / 39),
+    const acc = { metric: "acc", filter: "none" };
+    store.evals.finishRun(
+      id,
+      fixtureLog(spec, {
+        quiz: fixtureTaskResult({
+          metrics: [{ ...acc, value: p, stderr: Math.sqrt((p * (1 - p)) / 39) }],
           n: 40,
-          random_baseline: 0.25,
-          primary_metric: "acc,none",
-        },
-        untagged: { "acc,none": 0.5, n: 10, primary_metric: "acc,none" },
-      },
-    });
+          randomBaseline: 0.25,
+          primary: acc,
+        }),
+        untagged: fixtureTaskResult({ metrics: [{ ...acc, value: 0.5, stderr: null }], n: 10, primary: acc }),
+      }),
+    );
   }
 }
 

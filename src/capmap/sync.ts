@@ -6,6 +6,7 @@
 import { ratingsByCategory } from "../arena/ratings.ts";
 import type { CapEvidence, CapModel } from "../store/capmap.ts";
 import type { EvalRunRecord } from "../store/evals.ts";
+import { scoreOf, type TaskResultV1 } from "../store/run-log.ts";
 import type { Store } from "../store/store.ts";
 import { rebuildMap } from "./build.ts";
 import type { ItemScores } from "./compare.ts";
@@ -36,22 +37,15 @@ export interface SyncReport {
   cells: number;
 }
 
-type TaskResult = Record<string, number | string | null>;
-
-function taskResults(run: EvalRunRecord): Record<string, TaskResult> {
-  const r = run.results as { results?: Record<string, TaskResult> } | null;
-  return r?.results ?? {};
-}
-
 /** The latest complete run of each (model, task): later runs supersede earlier ones. */
-function latestRuns(store: Store): Map<string, { run: EvalRunRecord; result: TaskResult }> {
-  const out = new Map<string, { run: EvalRunRecord; result: TaskResult }>();
+function latestRuns(store: Store): Map<string, { run: EvalRunRecord; result: TaskResultV1 }> {
+  const out = new Map<string, { run: EvalRunRecord; result: TaskResultV1 }>();
   const runs = store.evals
     .listRuns()
     .filter((r) => r.status === "complete")
     .sort((a, b) => (a.updatedAt < b.updatedAt ? -1 : 1));
   for (const run of runs) {
-    for (const [task, result] of Object.entries(taskResults(run)))
+    for (const [task, result] of Object.entries(run.log?.results ?? {}))
       out.set(`${run.modelId}\u0000${task}`, { run, result });
   }
   return out;
@@ -67,23 +61,22 @@ function runEvidence(
   for (const [key, { run, result }] of latestRuns(store)) {
     const task = key.split("\u0000")[1] as string;
     const cats = opts.categoryOf(task);
-    const pk = typeof result.primary_metric === "string" ? result.primary_metric : undefined;
-    const value = pk ? result[pk] : undefined;
+    const pk = result.primary;
+    const row = pk ? result.metrics.find((m) => m.metric === pk.metric && m.filter === pk.filter) : undefined;
+    const value = row?.value ?? undefined;
     if (!cats || cats.length === 0) {
       skipped.push(`${run.id}/${task}: the task has no category tag`);
       continue;
     }
-    if (!pk || typeof value !== "number") {
+    if (value === undefined) {
       skipped.push(`${run.id}/${task}: no primary metric value`);
       continue;
     }
-    const [m, f] = pk.split(",");
-    const se = result[`${m}_stderr,${f}`];
-    const n = typeof result.n === "number" ? result.n : undefined;
-    const baseline = typeof result.random_baseline === "number" ? 100 * result.random_baseline : 0;
+    const se = row?.stderr ?? undefined;
+    const n = result.n;
+    const baseline = result.randomBaseline === null ? 0 : 100 * result.randomBaseline;
     const percent = 100 * value;
-    const sePct =
-      typeof se === "number" ? 100 * se : n ? 100 * Math.sqrt(Math.max(value * (1 - value), 0.5 / n) / n) : 0;
+    const sePct = se !== undefined ? 100 * se : n ? 100 * Math.sqrt(Math.max(value * (1 - value), 0.5 / n) / n) : 0;
     const scaled = normalizeAccuracy(percent, baseline);
     const half = (Z95 * sePct * 100) / (100 - baseline);
     models.set(run.modelId, { id: run.modelId });
@@ -201,12 +194,12 @@ export function ownItemScores(store: Store): ItemScores {
   return (modelId, source, metric) => {
     if (source === RUNS_SOURCE) {
       const hit = latest.get(`${modelId}\u0000${metric}`);
-      const pk = hit && typeof hit.result.primary_metric === "string" ? hit.result.primary_metric : undefined;
+      const pk = hit?.result.primary;
       if (!hit || !pk) return undefined;
-      const b = typeof hit.result.random_baseline === "number" ? hit.result.random_baseline : 0;
+      const b = hit.result.randomBaseline ?? 0;
       const out = new Map<string, number>();
       for (const s of store.evals.iterateSamples(hit.run.id, metric)) {
-        const v = s.scores[pk];
+        const v = scoreOf(s, pk);
         if (typeof v === "number") out.set(String(s.docId), (100 * (v - b)) / (1 - b));
       }
       return out.size ? out : undefined;

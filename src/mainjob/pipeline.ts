@@ -13,6 +13,7 @@ import { ModelmapError } from "../core/errors.ts";
 import { generateAnswers } from "../judge/generate.ts";
 import { resolvePromptSet } from "../judge/prompt-sets.ts";
 import { resolveModel } from "../models/resolve.ts";
+import { metricKey } from "../runner/lmeval-format.ts";
 import { runEval } from "../runner/run-eval.ts";
 import { loadRegistry } from "../runner/service.ts";
 import type { StoredPromptItem } from "../store/judging.ts";
@@ -148,20 +149,18 @@ export async function runPipeline(store: Store, opts: PipelineOptions): Promise<
       report.eval.plannedRequests += out.stats.plannedRequests;
       report.eval.cachedRequests += out.stats.cachedRequests;
       report.eval.backendRequests += out.stats.requestsSent;
-      for (const [task, r] of Object.entries(out.results)) {
-        const pk = typeof r.primary_metric === "string" ? r.primary_metric : undefined;
-        const v = pk ? r[pk] : undefined;
-        if (!pk || typeof v !== "number") continue;
-        const [metric, filter] = pk.split(",");
-        const se = r[`${metric}_stderr,${filter}`];
+      for (const [task, r] of Object.entries(out.log.results)) {
+        const pk = r.primary;
+        const row = pk ? r.metrics.find((m) => m.metric === pk.metric && m.filter === pk.filter) : undefined;
+        if (!row || row.value === null) continue;
         report.scores.push({
           model: m.id,
           task,
-          metric: pk,
-          value: v,
-          stderr: typeof se === "number" ? se : undefined,
-          n: typeof r.n === "number" ? r.n : 0,
-          errors: typeof r.n_errors === "number" ? r.n_errors : 0,
+          metric: metricKey(row),
+          value: row.value,
+          stderr: row.stderr ?? undefined,
+          n: r.n,
+          errors: r.nErrors,
         });
       }
       let answered = 0;

@@ -17,6 +17,7 @@ import { aggInstLevelAcc, type IfevalDoc, IfevalDocSchema, ifevalProcessResults 
 import type { LoadedTask, TaskRegistry } from "../tasks/loader.ts";
 import { openPrompter } from "../tasks/task-data.ts";
 import type { RequestOutcome } from "./execute.ts";
+import { sampleScoresJson } from "./lmeval-format.ts";
 import { scoreDoc } from "./score.ts";
 
 export const IFEVAL_TASKS = ["ifeval", "leaderboard_ifeval"] as const;
@@ -194,9 +195,12 @@ export async function scoreGenerationTask(
     const doc = docs[id] as Record<string, unknown>;
     const inst = await prompter.instance(doc, id);
     const outcome: RequestOutcome = { ok: true, value: { text: response, finishReason: "stop" }, ms: 0, cached: false };
-    const scored = scoreDoc(task.config, inst, ["r"], new Map([["r", outcome]]), doc);
-    documents.push({ id: { doc_id: id }, metrics: { ...scored.scores, filtered_resps: scored.data.filtered_resps } });
-    for (const [k, v] of Object.entries(scored.scores)) {
+    const scored = scoreDoc(task.name, task.config, inst, ["r"], new Map([["r", outcome]]), doc);
+    // One generation per document: each filter's answer without its per-request list.
+    const filtered = Object.fromEntries(Object.entries(scored.sample.filteredResps).map(([f, v]) => [f, v[0]]));
+    const scores = sampleScoresJson(scored.scores);
+    documents.push({ id: { doc_id: id }, metrics: { ...scores, filtered_resps: filtered } });
+    for (const [k, v] of Object.entries(scores)) {
       const t = totals.get(k) ?? { sum: 0, n: 0 };
       t.sum += v;
       t.n++;

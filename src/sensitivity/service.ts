@@ -8,9 +8,11 @@
 import type { Backend } from "../backends/types.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { createRng } from "../core/rng.ts";
+import { metricKey } from "../runner/lmeval-format.ts";
 import { runEval } from "../runner/run-eval.ts";
 import { kendallTau, spread } from "../stats/contamination.ts";
 import { mcnemar, pairedBootstrap } from "../stats/paired.ts";
+import { type MetricRef, scoreOf } from "../store/run-log.ts";
 import type { Store } from "../store/store.ts";
 import type { LoadedTask } from "../tasks/loader.ts";
 import { parseVariant, variantTask } from "./variants.ts";
@@ -58,10 +60,10 @@ export interface SensitivityOptions {
   alpha?: number;
 }
 
-function itemScores(store: Store, runId: string, task: string, metric: string): Map<number, number> {
+function itemScores(store: Store, runId: string, task: string, metric: MetricRef): Map<number, number> {
   const out = new Map<number, number>();
   for (const s of store.evals.iterateSamples(runId, task)) {
-    const v = s.scores[metric];
+    const v = scoreOf(s, metric);
     if (s.error === null && typeof v === "number") out.set(s.docId, v);
   }
   return out;
@@ -95,22 +97,20 @@ async function oneModel(
         ...(o.limit !== undefined ? { limit: o.limit } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
       });
-      const r = out.results[task.name] ?? {};
-      const metric =
-        typeof r.primary_metric === "string"
-          ? r.primary_metric
-          : Object.keys(r).find((k) => k.includes(",") && !k.includes("_stderr"));
-      if (!metric) throw new ModelmapError("input", `task '${task.name}' produced no metric`);
-      const [m, f] = metric.split(",");
+      const r = out.log.results[task.name];
+      const row = r?.primary
+        ? r.metrics.find((m) => m.metric === r.primary?.metric && m.filter === r.primary.filter)
+        : r?.metrics[0];
+      if (!r || !row) throw new ModelmapError("input", `task '${task.name}' produced no metric`);
       const vr: VariantResult = {
         variant: name,
         runId: out.runId,
-        metric,
-        score: Number(r[metric]),
-        stderr: Number(r[`${m}_stderr,${f}`]),
-        n: Number(r.n),
+        metric: metricKey(row),
+        score: row.value ?? Number.NaN,
+        stderr: row.stderr ?? Number.NaN,
+        n: r.n,
       };
-      const items = itemScores(store, out.runId, task.name, metric);
+      const items = itemScores(store, out.runId, task.name, row);
       if (!base) base = items;
       else {
         const ids = [...items.keys()].filter((k) => base?.has(k));

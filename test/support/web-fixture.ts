@@ -8,6 +8,7 @@ import { ratingEvidence } from "../../src/capmap/importers.ts";
 import { scaleBenchmark } from "../../src/capmap/scale.ts";
 import type { CapEvidence } from "../../src/store/capmap.ts";
 import type { Store } from "../../src/store/store.ts";
+import { fixtureLog, fixtureSample, fixtureSpec, fixtureTaskResult } from "./run-fixture.ts";
 
 export const EVIL_ID = `evil/<script>alert("x")</script>`;
 
@@ -96,48 +97,56 @@ export function seedWebFixture(store: Store): { runId: string } {
   store.capmap.replaceCells(buildCells(store.capmap.iterateEvidence()));
 
   const runId = "run0fixture0001";
-  store.evals.ensureRun({
-    id: runId,
-    modelId: "acme/alpha-7b",
-    model: { backend: "fixture" },
-    config: {
-      tasks: ["tiny-math"],
-      chat_template: true,
-      system_prompt: "You are terse.",
-      seed: 1234,
-      num_fewshot: 0,
-    },
+  const spec = fixtureSpec({
+    model: "acme/alpha-7b",
+    tasks: ["tiny-math"],
+    chat_template: true,
+    system_prompt: "You are terse.",
+    seed: 1234,
+    num_fewshot: 0,
   });
+  store.evals.ensureRun({ id: runId, modelId: "acme/alpha-7b", identity: { backend: "fixture" }, spec });
+  const gen = (prompt: string) => [{ kind: "generate" as const, prompt, params: {} }];
   store.evals.putSamples(runId, [
-    {
+    fixtureSample({
       task: "tiny-math",
       docId: 0,
-      data: {
-        prompt: "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n",
-        resps: ["The answer is 4. <b>done</b>"],
-        filtered_resps: { "strict-match": "4" },
-        target: "4",
-        rationale: "Correct final answer.",
-      },
-      scores: { "exact_match,strict-match": 1 },
-      error: null,
-    },
-    {
+      arguments: gen("<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n"),
+      resps: ["The answer is 4. <b>done</b>"],
+      filteredResps: { "strict-match": ["4"] },
+      target: "4",
+      rationale: "Correct final answer.",
+      scores: [{ metric: "exact_match", filter: "strict-match", value: 1 }],
+    }),
+    fixtureSample({
       task: "tiny-math",
       docId: 1,
-      data: { prompt: "What is 3+5?", resps: ["nine"], filtered_resps: { "strict-match": "[invalid]" }, target: "8" },
-      scores: { "exact_match,strict-match": 0 },
-      error: null,
-    },
-    {
+      arguments: gen("What is 3+5?"),
+      resps: ["nine"],
+      filteredResps: { "strict-match": ["[invalid]"] },
+      target: "8",
+      scores: [{ metric: "exact_match", filter: "strict-match", value: 0 }],
+    }),
+    fixtureSample({
       task: "tiny-math",
       docId: 2,
-      data: { prompt: "What is 1+1?", error: "backend timeout" },
-      scores: {},
+      arguments: gen("What is 1+1?"),
       error: "backend timeout",
-    },
+      errorReason: "backend",
+      scores: [],
+    }),
   ]);
-  store.evals.finishRun(runId, { results: { "tiny-math": { "exact_match,strict-match": 0.5, n: 2, n_errors: 1 } } });
+  store.evals.finishRun(
+    runId,
+    fixtureLog(spec, {
+      "tiny-math": fixtureTaskResult({
+        alias: "tiny-math",
+        metrics: [{ metric: "exact_match", filter: "strict-match", value: 0.5, stderr: null }],
+        n: 2,
+        nErrors: 1,
+      }),
+    }),
+  );
   seedJudging(store);
   return { runId };
 }

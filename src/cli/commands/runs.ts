@@ -1,6 +1,6 @@
 import { ModelmapError } from "../../core/errors.ts";
-import { compareRuns } from "../../runner/service.ts";
-import { listRuns, showRun } from "../../runner/views.ts";
+import { compareRuns, failureSummary } from "../../runner/service.ts";
+import { listRuns, runDetail } from "../../runner/views.ts";
 import { type Command, parseFlags, parseNumberFlag } from "../command.ts";
 import { resultsTable } from "./eval.ts";
 
@@ -41,7 +41,7 @@ RUN is a run id or a unique prefix. --errors lists the failed samples.`,
     if (!id) throw new ModelmapError("usage", "runs show: give a run id");
     const store = ctx.store();
     // The same object `GET /api/runs/RUN` answers.
-    const run = showRun(store, id);
+    const { view: run, log } = runDetail(store, id);
     if (values.format === "json") {
       ctx.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
       return 0;
@@ -49,8 +49,12 @@ RUN is a run id or a unique prefix. --errors lists the failed samples.`,
     ctx.stdout.write(
       `run ${run.id} (${run.status})\nmodel ${run.model} ${JSON.stringify(run.identity)}\nconfig ${JSON.stringify(run.config)}\n`,
     );
+    if (run.failure) ctx.stdout.write(`failed (${run.failure.reason}): ${run.failure.message}\n`);
     for (const c of run.samples) ctx.stdout.write(`  ${c.task}: ${c.n} samples, ${c.errors} errors\n`);
-    if (Object.keys(run.results).length) ctx.stdout.write(resultsTable({ ...run.results, ...run.groups }));
+    if (log && Object.keys(log.results).length) {
+      ctx.stdout.write(resultsTable(log));
+      for (const line of failureSummary(log).lines) ctx.stdout.write(`  ${line}\n`);
+    }
     if (values.errors)
       for (const s of store.evals.iterateSamples(run.id))
         if (s.error !== null) ctx.stdout.write(`  ${s.task}#${s.docId}: ${s.error}\n`);

@@ -1,5 +1,5 @@
-import type { RunSamplesPage, RunSummary, RunView } from "../../runner/views.ts";
-import type { EvalSampleRecord } from "../../store/evals.ts";
+import { type RunSamplesPage, type RunSummary, type RunView, sampleView } from "../../runner/views.ts";
+import { type EvalSample, promptOf, type RunLogV1, type TaskResultV1 } from "../../store/run-log.ts";
 import { fmt1, href, html, modelHref, type Safe } from "../html.ts";
 
 function json(v: unknown): string {
@@ -22,59 +22,77 @@ ${runs.map(
 )}</tbody></table></div>`;
 }
 
-export function runPage(run: RunView, task: string | undefined, list: RunSamplesPage | undefined): Safe {
-  const cfg = (run.config ?? {}) as Record<string, unknown>;
-  const results = { ...run.results, ...run.groups };
-  const tasks = run.samples;
-  const samples: EvalSampleRecord[] = list?.samples ?? [];
+/** What one run's page shows: the run as the API serves it, and its typed results. */
+export interface RunPageData {
+  view: RunView;
+  log: RunLogV1 | null;
+}
+
+export function runPage(
+  run: RunPageData,
+  task: string | undefined,
+  list: RunSamplesPage<EvalSample> | undefined,
+): Safe {
+  const { view, log } = run;
+  const cfg = view.config;
+  const tasks = view.samples;
+  const samples: EvalSample[] = list?.samples ?? [];
   const page = list?.page ?? 1;
   const pages = list ? Math.max(1, Math.ceil(list.total / list.page_size)) : 1;
   const pageLink = (p: number, label: string) =>
-    html`<a href="${href(`/runs/${encodeURIComponent(run.id)}`, { task, page: p })}">${label}</a>`;
-  return html`<h1>Run ${run.id}</h1>
-<dl class="facts"><dt>Model</dt><dd><a href="${modelHref(run.model)}">${run.model}</a></dd><dt>Status</dt><dd>${run.status}</dd>
-<dt>Chat template</dt><dd>${cfg.chat_template === true ? "the model's own, applied" : cfg.chat_template === false ? "not applied (raw prompt)" : str(cfg.chat_template) || "not recorded"}</dd><dt>System prompt</dt><dd>${str(cfg.system_prompt) || "none"}</dd>
-<dt>Few-shot</dt><dd>${str(cfg.num_fewshot) || "task default"}</dd><dt>Seed</dt><dd>${str(cfg.seed)}</dd><dt>Created</dt><dd>${run.created_at}</dd></dl>
+    html`<a href="${href(`/runs/${encodeURIComponent(view.id)}`, { task, page: p })}">${label}</a>`;
+  return html`<h1>Run ${view.id}</h1>
+<dl class="facts"><dt>Model</dt><dd><a href="${modelHref(view.model)}">${view.model}</a></dd><dt>Status</dt><dd>${view.status}</dd>
+${view.failure ? html`<dt>Failure</dt><dd id="failure">${view.failure.reason}: ${view.failure.message}</dd>` : ""}
+<dt>Chat template</dt><dd>${cfg.chat_template ? "the model's own, applied" : "not applied (raw prompt)"}</dd><dt>System prompt</dt><dd>${cfg.system_prompt ?? "none"}</dd>
+<dt>Few-shot</dt><dd>${cfg.num_fewshot === null ? "task default" : String(cfg.num_fewshot)}</dd><dt>Seed</dt><dd>${String(cfg.seed)}</dd><dt>Created</dt><dd>${view.created_at}</dd></dl>
 <h2>Tasks</h2><div class="scroll"><table id="tasks"><thead><tr><th>Task</th><th class="num">Samples</th><th class="num">Errors</th><th>Results</th></tr></thead><tbody>
 ${tasks.map((t) => {
-  const r = results[t.task];
-  return html`<tr><td><a href="${href(`/runs/${encodeURIComponent(run.id)}`, { task: t.task })}">${t.task}</a></td><td class="num">${t.n}</td><td class="num">${t.errors}</td><td class="small">${r === undefined ? "" : summarize(r)}</td></tr>`;
+  const r = log?.results[t.task];
+  return html`<tr><td><a href="${href(`/runs/${encodeURIComponent(view.id)}`, { task: t.task })}">${t.task}</a></td><td class="num">${t.n}</td><td class="num">${t.errors}</td><td class="small">${r === undefined ? "" : summarize(r)}</td></tr>`;
 })}</tbody></table></div>
 ${
   task === undefined
     ? html`<h2>Configuration</h2><pre>${json(cfg)}</pre>`
     : html`<h2>Samples of ${task}</h2><div class="scroll"><table id="samples"><thead><tr><th class="num">Doc</th><th>Prompt (start)</th><th>Output / prediction</th><th>Scores</th><th>Error</th></tr></thead><tbody>
 ${samples.map((s) => {
-  const d = (s.data ?? {}) as Record<string, unknown>;
-  const prompt = str(d.prompt);
-  return html`<tr><td class="num"><a href="/runs/${encodeURIComponent(run.id)}/samples/${encodeURIComponent(s.task)}/${s.docId}">${s.docId}</a></td><td class="small">${prompt.slice(0, 120)}${prompt.length > 120 ? "…" : ""}</td><td class="small">${str(d.filtered_resps ?? d.pred ?? d.resps).slice(0, 120)}</td><td class="small">${Object.entries(
-    s.scores,
-  )
-    .map(([k, v]) => `${k}=${fmt1(v)}`)
+  const prompt = promptOf(s);
+  return html`<tr><td class="num"><a href="/runs/${encodeURIComponent(view.id)}/samples/${encodeURIComponent(s.task)}/${s.docId}">${s.docId}</a></td><td class="small">${prompt.slice(0, 120)}${prompt.length > 120 ? "…" : ""}</td><td class="small">${str(extracted(s) ?? s.pred ?? s.resps).slice(0, 120)}</td><td class="small">${s.scores
+    .map((x) => `${x.metric} (${x.filter})=${fmt1(x.value)}`)
     .join(" ")}</td><td class="small">${s.error ?? ""}</td></tr>`;
 })}</tbody></table></div><div class="pager">${page > 1 ? pageLink(page - 1, "← previous") : ""}${page < pages ? pageLink(page + 1, "next →") : ""}</div>`
 }`;
 }
 
-function summarize(r: unknown): string {
-  if (!r || typeof r !== "object") return str(r);
-  return Object.entries(r as Record<string, unknown>)
-    .filter(([k, v]) => typeof v === "number" && !k.includes("_stderr"))
-    .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : (v as number).toFixed(4)}`)
-    .join(" · ");
+/** A task's metrics, one `metric (filter) value` each, then its size and normalized score. */
+function summarize(r: TaskResultV1): string {
+  const parts = r.metrics.map(
+    (m) => `${m.metric}${m.filter === "none" ? "" : ` (${m.filter})`}=${m.value === null ? "-" : m.value.toFixed(4)}`,
+  );
+  parts.push(`n=${r.n}`);
+  if (r.nErrors > 0) parts.push(`errors=${r.nErrors}`);
+  if (r.normalizedScore !== null) parts.push(`normalized=${r.normalizedScore.toFixed(4)}`);
+  return parts.join(" · ");
+}
+
+/** The filtered answer per filter; a single request's answer without its list. */
+function extracted(s: EvalSample): Record<string, unknown> | undefined {
+  const entries = Object.entries(s.filteredResps);
+  if (entries.length === 0 || s.arguments[0]?.kind !== "generate") return undefined;
+  return Object.fromEntries(entries.map(([f, v]) => [f, v.length === 1 ? v[0] : v]));
 }
 
 /** One sample: the prompt exactly as sent, the raw output, the extracted answer, the target and the scores. */
-export function samplePage(run: RunView, s: EvalSampleRecord, rationale: string | undefined): Safe {
-  const d = (s.data ?? {}) as Record<string, unknown>;
+export function samplePage(run: RunView, s: EvalSample): Safe {
+  const view = sampleView(s);
   return html`<h1>Sample ${s.task} #${s.docId}</h1>
 <p><a href="${href(`/runs/${encodeURIComponent(run.id)}`, { task: s.task })}">← run ${run.id}</a> · model <a href="${modelHref(run.model)}">${run.model}</a></p>
-<h2>Prompt as sent</h2><pre id="prompt">${str(d.prompt)}</pre>
-<h2>Raw output</h2><pre id="raw">${str(d.resps)}</pre>
-<h2>Extracted answer</h2><pre id="extracted">${str(d.filtered_resps ?? d.pred)}</pre>
-<h2>Target</h2><pre id="target">${str(d.target)}</pre>
-<h2>Score</h2><pre id="score">${json(s.scores)}</pre>
-${s.error ? html`<h2>Error</h2><pre id="error">${s.error}</pre>` : ""}
-${rationale ? html`<h2>Judge rationale</h2><pre id="rationale">${rationale}</pre>` : ""}
-<details><summary>Full sample record</summary><pre>${json(d)}</pre></details>`;
+<h2>Prompt as sent</h2><pre id="prompt">${promptOf(s)}</pre>
+<h2>Raw output</h2><pre id="raw">${str(s.arguments[0]?.kind === "generate" ? s.resps[0] : s.resps)}</pre>
+<h2>Extracted answer</h2><pre id="extracted">${str(extracted(s) ?? s.pred ?? s.filteredResps)}</pre>
+<h2>Target</h2><pre id="target">${str(s.target)}${s.gold !== undefined && str(s.gold) !== str(s.target) ? ` (${str(s.gold)})` : ""}</pre>
+<h2>Score</h2><pre id="score">${json(view.scores)}</pre>
+${s.error ? html`<h2>Error</h2><pre id="error">${s.errorReason ? `${s.errorReason}: ` : ""}${s.error}</pre>` : ""}
+${s.rationale ? html`<h2>Judge rationale</h2><pre id="rationale">${s.rationale}</pre>` : ""}
+<details><summary>Full sample record</summary><pre>${json(view.data)}</pre></details>`;
 }

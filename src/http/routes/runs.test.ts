@@ -101,6 +101,7 @@ test("one run API: /api/runs and /api/eval/runs answer the same, and `runs show|
     assert.deepEqual(Object.keys(v).sort(), [
       "config",
       "created_at",
+      "failure",
       "groups",
       "id",
       "identity",
@@ -112,6 +113,7 @@ test("one run API: /api/runs and /api/eval/runs answer the same, and `runs show|
       "updated_at",
     ]);
     assert.equal(v.model, "org/m1");
+    assert.equal(v.failure, null, "a complete run has no failure");
     assert.deepEqual(v.tasks, ["arc_easy"]);
     assert.deepEqual(v.samples, [{ task: "arc_easy", n: 12, errors: 0 }]);
     assert.equal((v.results as Record<string, Record<string, unknown>>).arc_easy?.["acc,none"] !== undefined, true);

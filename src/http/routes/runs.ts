@@ -8,7 +8,16 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { judgedSets } from "../../judge/browse.ts";
 import { compareRuns, loadRegistry } from "../../runner/service.ts";
-import { listRuns, runSample, runSamples, showRun, taskCatalog } from "../../runner/views.ts";
+import {
+  listRuns,
+  runDetail,
+  runSample,
+  runSamplePage,
+  runSamples,
+  sampleView,
+  showRun,
+  taskCatalog,
+} from "../../runner/views.ts";
 import { viewerOf } from "../access.ts";
 import { type AppEnv, type RouteModule, renderPage } from "../app.ts";
 import { html } from "../html.ts";
@@ -44,17 +53,17 @@ export const runRoutes: RouteModule = {
       return renderPage(c, "Runs", html`${runsPage(listRuns(store))}${judgedSetsSection(judgedSets(store, viewer))}`);
     });
     app.get("/runs/:id", query(runPageQuery), (c) => {
-      const run = showRun(store, c.req.param("id"));
+      const run = runDetail(store, c.req.param("id"));
       const q = c.req.valid("query");
-      const samples = q.task ? runSamples(store, run.id, q.task, { page: q.page, pageSize: PAGE_SIZE }) : undefined;
-      return renderPage(c, `Run ${run.id}`, runPage(run, q.task, samples));
+      const samples = q.task
+        ? runSamplePage(store, run.view.id, q.task, { page: q.page, pageSize: PAGE_SIZE })
+        : undefined;
+      return renderPage(c, `Run ${run.view.id}`, runPage(run, q.task, samples));
     });
     app.get("/runs/:id/samples/:task/:doc", params(sampleParams), (c) => {
       const p = c.req.valid("param");
       const run = showRun(store, p.id);
-      const s = runSample(store, run.id, p.task, p.doc);
-      const d = (s.data ?? {}) as Record<string, unknown>;
-      return renderPage(c, "Sample", samplePage(run, s, typeof d.rationale === "string" ? d.rationale : undefined));
+      return renderPage(c, "Sample", samplePage(run, runSample(store, run.id, p.task, p.doc)));
     });
 
     for (const base of ["/api/runs", "/api/eval/runs"]) {
@@ -70,7 +79,7 @@ export const runRoutes: RouteModule = {
       );
       app.get(`${base}/:id/samples/:task/:doc`, params(sampleParams), (c) => {
         const p = c.req.valid("param");
-        return c.json(runSample(store, p.id, p.task, p.doc));
+        return c.json(sampleView(runSample(store, p.id, p.task, p.doc)));
       });
     }
     app.get("/api/eval/compare", query(compareQuery), (c) => {
