@@ -86,3 +86,22 @@ export function mmluProPoolMap(): string {
   );
   return map;
 }
+
+/** A dataset map for Idavidrein/gpqa pointing at GPQA-shaped CSVs the test writes (see `gpqaDataDir`). */
+export function gpqaMap(n = 4): string {
+  const data = gpqaDataDir(n);
+  const map = join(data, "gpqa-map.yaml");
+  writeFileSync(
+    map,
+    [
+      "datasets:",
+      "  - path: Idavidrein/gpqa",
+      '    name: "*"',
+      "    note: TEST DATA - GPQA-shaped rows written by the test, not GPQA's questions",
+      "    splits:",
+      `      train: { path: ${JSON.stringify(join(data, "gpqa", "{{ name }}.csv"))}, format: csv, na_values: pandas }`,
+      "",
+    ].join("\n"),
+  );
+  return map;
+}
