@@ -68,7 +68,9 @@ for (const [bench, baseline] of [
       if (Number(ours.toPrecision(15)) === published) exactStrings++;
     }
     // Many agree digit for digit; the rest differ by no more than the raw value's rounding carries through.
-    t.diagnostic(`${exactStrings}/${ROWS.length} identical to 15 digits; largest difference ${worst.toFixed(3)} of the allowed`);
+    t.diagnostic(
+      `${exactStrings}/${ROWS.length} identical to 15 digits; largest difference ${worst.toFixed(3)} of the allowed`,
+    );
     // A wrong baseline would be far outside: e.g. GPQA against 0.2 instead of 0.25.
     const r0 = ROWS[0] as Record<string, string>;
     if (baseline > 0)
