@@ -4,18 +4,23 @@
  * sits in the same columns as the imported leaderboard rows, as its own source (`modelmap-suite-open-llm-v2`). The
  * source keeps one row per model: a new run of a model replaces its row, other models' rows stay.
  */
-import type { SuiteRow } from "../runner/suites.ts";
 import type { CapEvidence } from "../store/capmap.ts";
 import type { Store } from "../store/store.ts";
 import { rebuildMap } from "./build.ts";
 import { BENCHMARKS, scaleBenchmark } from "./scale.ts";
 
-export function suiteSource(row: SuiteRow): string {
+/** What the map needs of a suite run's row (the runner's `SuiteRow`). */
+export interface SuiteColumns {
+  suite: string;
+  columns: ReadonlyArray<{ metric: string; raw: number | null; normalized: number | null; n: number }>;
+}
+
+export function suiteSource(row: SuiteColumns): string {
   return `modelmap-suite-${row.suite}`;
 }
 
 /** The evidence a suite row gives (benchmarks without a score are left out). */
-export function suiteEvidence(modelId: string, row: SuiteRow): CapEvidence[] {
+export function suiteEvidence(modelId: string, row: SuiteColumns): CapEvidence[] {
   const source = suiteSource(row);
   const out: CapEvidence[] = [];
   for (const c of row.columns) {
@@ -52,7 +57,7 @@ export function suiteEvidence(modelId: string, row: SuiteRow): CapEvidence[] {
 export function writeSuiteToMap(
   store: Store,
   modelId: string,
-  row: SuiteRow,
+  row: SuiteColumns,
   file = "(modelmap eval --suite)",
 ): number {
   const source = suiteSource(row);
