@@ -123,11 +123,11 @@ test("--suite open-llm-v2 on a zoo GGUF in-process: every v2 task, the leaderboa
   // The row is on the capability map, under the importer's metric names, beside imported leaderboard rows.
   const store = openStore(db);
   try {
-    const ev = store.capmap.evidence({ source: suite.map_source });
+    const ev = await store.capmap.evidence({ source: suite.map_source });
     assert.deepEqual(ev.map((e) => e.metric).sort(), ["bbh", "gpqa", "ifeval", "math-lvl5", "mmlu-pro", "musr"]);
     assert.ok(ev.every((e) => e.modelId === "gguf:zoo-generalist.gguf"));
   } finally {
-    store.close();
+    await store.close();
   }
   // The text output prints the leaderboard's columns with the settings.
   const text = await cli(base);

@@ -54,18 +54,18 @@ export function suiteEvidence(modelId: string, row: SuiteColumns): CapEvidence[]
 }
 
 /** Replaces the model's row of the suite's source and rebuilds the map; returns the evidence written. */
-export function writeSuiteToMap(
+export async function writeSuiteToMap(
   store: Store,
   modelId: string,
   row: SuiteColumns,
   file = "(modelmap eval --suite)",
-): number {
+): Promise<number> {
   const source = suiteSource(row);
   const mine = suiteEvidence(modelId, row);
-  const others = store.capmap.evidence({ source }).filter((e) => e.modelId !== modelId);
+  const others = (await store.capmap.evidence({ source })).filter((e) => e.modelId !== modelId);
   const ids = [...new Set([...others.map((e) => e.modelId), modelId])];
-  const known = store.capmap.getModels(ids);
-  store.capmap.importSource({
+  const known = await store.capmap.getModels(ids);
+  await store.capmap.importSource({
     kind: "suite",
     source,
     file,
@@ -73,6 +73,6 @@ export function writeSuiteToMap(
     models: ids.map((id) => known.get(id) ?? { id }),
     evidence: [...others, ...mine],
   });
-  rebuildMap(store);
+  await rebuildMap(store);
   return mine.length;
 }

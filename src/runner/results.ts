@@ -10,6 +10,7 @@ import { stderrFor } from "../tasks/aggregations.ts";
 import type { GroupAggregate, LoadedTask } from "../tasks/loader.ts";
 import { metricInfo } from "../tasks/metrics.ts";
 import type { TaskConfig } from "../tasks/schema.ts";
+import { failureCause } from "./failures.ts";
 import { defaultMetrics, type ScoredForAccumulator, scoringOf } from "./score.ts";
 
 const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -50,6 +51,7 @@ export class TaskAccumulator {
   readonly metrics = new Map<string, { ref: MetricRef; items: unknown[] }>();
   readonly chance = new MeanAccumulator();
   readonly failures = new Map<string, FailureCount>();
+  readonly #causeSize = new Map<string, number>();
   n = 0;
   errors = 0;
   lp = 0;
@@ -70,10 +72,18 @@ export class TaskAccumulator {
   add(s: ScoredForAccumulator): void {
     if (s.error !== null) {
       this.errors++;
-      const reason = s.errorReason ?? "error";
-      const f = this.failures.get(reason);
-      if (f) f.count++;
-      else this.failures.set(reason, { reason, count: 1, first: s.error });
+      // Counted by cause (runner/failures.ts: "prompt longer than the model's context (1501 > 96 tokens)"),
+      // else by the error's code; the cause's label names the largest prompt of its group.
+      const cause = failureCause(s.error, s.errorReason);
+      const f = this.failures.get(cause.key);
+      if (!f) this.failures.set(cause.key, { reason: cause.text, count: 1, first: s.error });
+      else {
+        f.count++;
+        const size = this.#causeSize.get(cause.key) ?? 0;
+        if ((cause.size ?? 0) > size) f.reason = cause.text;
+      }
+      if (cause.size !== undefined)
+        this.#causeSize.set(cause.key, Math.max(cause.size, this.#causeSize.get(cause.key) ?? 0));
       return;
     }
     this.n++;

@@ -51,15 +51,15 @@ function setup(opts: { yaml?: Record<string, string>; rows?: string[] } = {}) {
     prompt: { chatTemplate: false, fewshotAsMultiturn: false, seed: 1234 },
     ...extra,
   });
-  const done = () => {
-    store.close();
+  const done = async () => {
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   };
   return { dir, dataDir, store, options, done };
 }
 
-function onlyRun(store: Store) {
-  const runs = store.evals.listRuns();
+async function onlyRun(store: Store) {
+  const runs = await store.evals.listRuns();
   assert.equal(runs.length, 1, "one run row");
   return runs[0] ?? assert.fail("no run");
 }
@@ -129,18 +129,6 @@ const CASES: Array<{
     code: "template",
     words: /chat template/,
   },
-  {
-    name: "an invalid filter regex",
-    setup: {
-      yaml: {
-        output_type: "generate_until",
-        doc_to_target: '"{{gold}}"',
-        filter_list: '[{name: strict, filter: [{function: regex, regex_pattern: "(unclosed"}]}]',
-      },
-    },
-    code: "input",
-    words: /regex|unclosed|pattern/i,
-  },
 ];
 
 for (const c of CASES) {
@@ -149,15 +137,37 @@ for (const c of CASES) {
     try {
       const backend = c.backend?.() ?? new ScriptedBackend();
       const e = await failsWith(runEval(s.store, backend, s.options(c.extra?.(s))), c.code, c.words);
-      const run = onlyRun(s.store);
+      const run = await onlyRun(s.store);
       assert.equal(run.status, "failed");
       assert.deepEqual(run.failure, { reason: c.code, message: e.message });
       assert.equal(run.log, null, "no half-written results");
     } finally {
-      s.done();
+      await s.done();
     }
   });
 }
+
+test("an invalid filter regex is refused when the task loads (file, line, field): no run starts, none is left", async () => {
+  const s = setup({
+    yaml: {
+      output_type: "generate_until",
+      doc_to_target: '"{{gold}}"',
+      filter_list: '[{name: strict, filter: [{function: regex, regex_pattern: "(unclosed"}]}]',
+    },
+  });
+  try {
+    assert.throws(
+      () => s.options(),
+      (e: unknown) =>
+        e instanceof ModelmapError &&
+        e.code === "input" &&
+        /mc\.yaml, line \d+, field 'filter_list\[0\]\.filter\[0\]\.regex_pattern'/.test(e.message),
+    );
+    assert.deepEqual(await s.store.evals.listRuns(), []);
+  } finally {
+    await s.done();
+  }
+});
 
 test("a failed run resumes to complete once its cause is fixed, keeping what it had answered", async () => {
   // The fifth document lacks its target: the first documents are answered and stored before it stops the run.
@@ -165,20 +175,20 @@ test("a failed run resumes to complete once its cause is fixed, keeping what it 
   const s = setup({ rows });
   try {
     await failsWith(runEval(s.store, new ScriptedBackend(), s.options({ window: 2 })), "input", /gold|doc_to_target/);
-    const failed = onlyRun(s.store);
+    const failed = await onlyRun(s.store);
     assert.equal(failed.status, "failed");
-    assert.equal(s.store.evals.sampleTasks(failed.id)[0]?.n, 4);
+    assert.equal((await s.store.evals.sampleTasks(failed.id))[0]?.n, 4);
     writeFileSync(join(s.dataDir, "mc.jsonl"), `${MC_ROWS.join("\n")}\n`);
     const b = new ScriptedBackend();
     const r = await runEval(s.store, b, s.options({ window: 2 }));
     assert.equal(r.runId, failed.id, "the same run");
-    const done = onlyRun(s.store);
+    const done = await onlyRun(s.store);
     assert.equal(done.status, "complete");
     assert.equal(done.failure, null);
     assert.equal(r.log.results.toy_mc?.n, 6);
     assert.equal(b.llRequests, 2 * 2, "the four documents answered before the failure came from the cache");
   } finally {
-    s.done();
+    await s.done();
   }
 });
 
@@ -203,7 +213,7 @@ test("an interrupted run (aborted signal) is marked failed as 'aborted' and resu
       "aborted",
       /interrupted/,
     );
-    const run = onlyRun(s.store);
+    const run = await onlyRun(s.store);
     assert.equal(run.status, "failed");
     assert.equal(run.failure?.reason, "aborted");
     const resumed = await runEval(s.store, new ScriptedBackend(), s.options({ window: 1, batchSize: 2 }));
@@ -212,11 +222,11 @@ test("an interrupted run (aborted signal) is marked failed as 'aborted' and resu
       const ref = await runEval(fresh.store, new ScriptedBackend(), fresh.options());
       assert.deepEqual(resumed.results, ref.results);
     } finally {
-      fresh.done();
+      await fresh.done();
     }
-    assert.equal(onlyRun(s.store).status, "complete");
+    assert.equal((await onlyRun(s.store)).status, "complete");
   } finally {
-    s.done();
+    await s.done();
   }
 });
 
@@ -224,8 +234,8 @@ test("a check that fails before the run starts leaves no run row", async () => {
   const s = setup({ yaml: { repeats: "3" } });
   try {
     await failsWith(runEval(s.store, new ScriptedBackend(), s.options()), "unsupported", /repeats: 3/);
-    assert.equal(s.store.evals.listRuns().length, 0);
+    assert.equal((await s.store.evals.listRuns()).length, 0);
   } finally {
-    s.done();
+    await s.done();
   }
 });

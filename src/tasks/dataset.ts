@@ -3,14 +3,13 @@
  * The evaluated split is streamed (an uncompressed JSONL file of any size is read line by line) so that a run's
  * memory does not grow with the dataset; few-shot pools are small and read whole.
  */
-import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { gunzipSync } from "node:zlib";
-import { parquetReadObjects } from "hyparquet";
-import Bunzip from "seek-bzip";
 import { z } from "zod";
 import { ModelmapError } from "../core/errors.ts";
+import { decodeUtf8, firstInvalidUtf8, readUserBytes, statUserFile } from "../core/files.ts";
+import { bunzipBlocks } from "./bzip2.ts";
 import { evaluateExpression } from "./jinja.ts";
 import type { PyCallable } from "./jinja-values.ts";
 import { pyTruthy } from "./py-values.ts";
@@ -77,38 +76,103 @@ function formatOf(spec: DataFileSpec, file: string): NonNullable<DataFileSpec["f
   throw new ModelmapError("input", `${file}: cannot tell the data format from the name; set 'format'`);
 }
 
-/** The last decompressed file: a run reads a compressed split twice (count, then stream); decode it once. */
-let lastDecoded: { file: string; mtimeMs: number; size: number; data: Buffer } | undefined;
+/**
+ * The last compressed file read: a run reads its evaluated split twice (count, then stream), so its blocks are
+ * kept as decoded. A .bz2 file is decoded block by block as far as readers go (see bzip2.ts): `--limit 1` on a
+ * 2 MB file decodes one block, not the whole file.
+ */
+let lastDecoded:
+  | { file: string; mtimeMs: number; size: number; blocks: Buffer[]; rest: Iterator<Buffer> | undefined }
+  | undefined;
+
+function decoded(file: string): NonNullable<typeof lastDecoded> {
+  const st = statUserFile(file, "dataset file");
+  if (lastDecoded && lastDecoded.file === file && lastDecoded.mtimeMs === st.mtimeMs && lastDecoded.size === st.size)
+    return lastDecoded;
+  const raw = readUserBytes(file, "dataset file");
+  lastDecoded = file.endsWith(".bz2")
+    ? { file, mtimeMs: st.mtimeMs, size: st.size, blocks: [], rest: bunzipBlocks(raw) }
+    : { file, mtimeMs: st.mtimeMs, size: st.size, blocks: [gunzipSync(raw)], rest: undefined };
+  return lastDecoded;
+}
+
+/** The decoded blocks of a compressed file, decoding further only as far as the caller iterates. */
+function* decodedBlocks(file: string): Generator<Buffer> {
+  const d = decoded(file);
+  for (let i = 0; ; i++) {
+    const have = d.blocks[i];
+    if (have) {
+      yield have;
+      continue;
+    }
+    const next = d.rest?.next();
+    if (!next || next.done) {
+      d.rest = undefined;
+      return;
+    }
+    d.blocks.push(next.value);
+    yield next.value;
+  }
+}
 
 function readBytes(file: string): Buffer {
   const compressed = file.endsWith(".bz2") || file.endsWith(".gz");
-  if (!compressed) return readFileSync(file);
-  const st = statSync(file);
-  if (lastDecoded && lastDecoded.file === file && lastDecoded.mtimeMs === st.mtimeMs && lastDecoded.size === st.size)
-    return lastDecoded.data;
-  const raw = readFileSync(file);
-  const data = file.endsWith(".bz2") ? Bunzip.decode(raw) : gunzipSync(raw);
-  lastDecoded = { file, mtimeMs: st.mtimeMs, size: st.size, data };
-  return data;
+  if (!compressed) return readUserBytes(file, "dataset file");
+  return Buffer.concat([...decodedBlocks(file)]);
 }
 
-async function* textLines(file: string): AsyncGenerator<string> {
-  if (file.endsWith(".bz2") || file.endsWith(".gz")) {
-    const text = readBytes(file).toString("utf8");
-    let start = 0;
-    while (start < text.length) {
-      let end = text.indexOf("\n", start);
-      if (end < 0) end = text.length;
-      yield text.slice(start, end).replace(/\r$/, "");
-      start = end + 1;
-    }
-    return;
+/** A whole data file as text: UTF-8 only (a Latin-1 file used to be read as U+FFFD silently). */
+function readText(file: string): string {
+  return decodeUtf8(readBytes(file), file, "dataset file");
+}
+
+const lineDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** One line's bytes as text; an invalid UTF-8 sequence is an error naming the file and line. */
+function decodeLine(bytes: Uint8Array, file: string, line: number): string {
+  let end = bytes.length;
+  if (end > 0 && bytes[end - 1] === 0x0d) end--;
+  try {
+    const text = lineDecoder.decode(bytes.subarray(0, end));
+    return line === 1 ? text.replace(/^\uFEFF/, "") : text;
+  } catch {
+    throw decodeUtf8Error(bytes.subarray(0, end), file, line);
   }
-  const rl = createInterface({
-    input: createReadStream(file, { encoding: "utf8" }),
-    crlfDelay: Number.POSITIVE_INFINITY,
+}
+
+function decodeUtf8Error(bytes: Uint8Array, file: string, line: number): ModelmapError {
+  const at = firstInvalidUtf8(bytes);
+  return new ModelmapError("input", `dataset file is not UTF-8 text (invalid byte at column ${at + 1})`, {
+    location: { file, line },
+    hint: "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
   });
-  for await (const line of rl) yield line;
+}
+
+/**
+ * The lines of a data file. Bytes are split at newlines and each line is decoded strictly (readline's utf8 stream
+ * replaced invalid bytes silently): an invalid UTF-8 sequence is an error naming the file and line. A compressed
+ * file's blocks are read as far as the caller goes (a block can end inside a line or a character: the bytes carry
+ * over to the next block).
+ */
+async function* textLines(file: string): AsyncGenerator<string> {
+  const compressed = file.endsWith(".bz2") || file.endsWith(".gz");
+  if (!compressed && statUserFile(file, "dataset file").size === 0) return;
+  const blocks: AsyncIterable<Buffer> | Iterable<Buffer> = compressed
+    ? decodedBlocks(file)
+    : (createReadStream(file) as AsyncIterable<Buffer>);
+  let carry: Buffer = Buffer.alloc(0);
+  let line = 0;
+  for await (const chunk of blocks) {
+    const buf: Buffer = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    let start = 0;
+    for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
+      line++;
+      yield decodeLine(buf.subarray(start, nl), file, line);
+      start = nl + 1;
+    }
+    carry = buf.subarray(start);
+  }
+  if (carry.length > 0) yield decodeLine(carry, file, line + 1);
 }
 
 function asDoc(v: unknown, file: string, line: number): Doc {
@@ -133,7 +197,7 @@ async function* jsonl(file: string): AsyncGenerator<Doc> {
 }
 
 function* json(file: string, spec: DataFileSpec): Generator<Doc> {
-  const text = readBytes(file).toString("utf8");
+  const text = readText(file);
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -231,11 +295,7 @@ const PANDAS_NA = [
 function* csv(file: string, spec: DataFileSpec): Generator<Doc> {
   const na =
     spec.na_values === undefined ? undefined : new Set(spec.na_values === "pandas" ? PANDAS_NA : spec.na_values);
-  const rows = parseCsv(
-    readBytes(file)
-      .toString("utf8")
-      .replace(/^\uFEFF/, ""),
-  );
+  const rows = parseCsv(readText(file).replace(/^\uFEFF/, ""));
   const header = spec.column_names ?? rows.shift();
   const offset = spec.column_names ? 1 : 2;
   if (!header) return;
@@ -257,6 +317,8 @@ function* csv(file: string, spec: DataFileSpec): Generator<Doc> {
 async function* parquet(file: string): AsyncGenerator<Doc> {
   const buf = readBytes(file);
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  // Imported here: 27 modules that every other format (and every eval start) would load for nothing.
+  const { parquetReadObjects } = await import("hyparquet");
   const rows = await parquetReadObjects({ file: ab });
   for (const [i, r] of rows.entries()) yield asDoc(r, file, i + 1);
 }
@@ -337,7 +399,7 @@ export async function* readDocs(
   if (spec.labels_file !== undefined) {
     const lf = isAbsolute(spec.labels_file) ? spec.labels_file : join(file, "..", spec.labels_file);
     if (!existsSync(lf)) throw missingDataError(lf, task, url, rf.hint);
-    labels = readBytes(lf).toString("utf8").split(/\r?\n/);
+    labels = decodeUtf8(readBytes(lf), lf, "labels file").split(/\r?\n/);
   }
   const map = Object.entries(spec.map ?? {});
   const columns = spec.columns ? Object.entries(spec.columns) : undefined;

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { suiteSource, writeSuiteToMap } from "../../capmap/suite.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { checkOutputDir } from "../../core/files.ts";
 import { resolveModel } from "../../models/resolve.ts";
 import { modelFromFlags } from "../../models/spec.ts";
 import { createProgress, SILENT_PROGRESS } from "../../runner/progress.ts";
@@ -158,6 +159,7 @@ export const evalCommand: Command = {
       int: true,
       min: 0,
     });
+    if (tasks.length === 0) throw new ModelmapError("usage", `eval: --tasks names no task ('${values.tasks}')`);
     const format = textOrJson("eval", values.format);
     const limit = parseNumberFlag("eval", "--limit", values.limit, { int: true, min: 1 });
     const seed = parseNumberFlag("eval", "--seed", values.seed, { int: true }) ?? 1234;
@@ -185,11 +187,12 @@ export const evalCommand: Command = {
     const modelId = flags.modelId;
     const spec =
       flags.spec.kind === "gguf" && ctxSize !== undefined ? { ...flags.spec, contextSize: ctxSize } : flags.spec;
+    if (values.output !== undefined) checkOutputDir(resolve(ctx.cwd, values.output), "--output");
     // A configured model needs the file; otherwise it is read when present (for its data_dir).
     const config = spec.kind === "config" ? requireConfig(ctx, values.config) : optionalConfig(ctx, values.config);
     const backend = await resolveModel(spec, modelContext(ctx, config));
     try {
-      const outcome = await evaluate(ctx.store(), backend, modelId, {
+      const outcome = await evaluate(await ctx.store(), backend, modelId, {
         tasks,
         ...(includePaths(values).length > 0 ? { tasksDirs: includePaths(values).map((d) => resolve(ctx.cwd, d)) } : {}),
         ...(values["dataset-map"] ? { datasetMaps: values["dataset-map"].map((f) => resolve(ctx.cwd, f)) } : {}),
@@ -206,7 +209,7 @@ export const evalCommand: Command = {
         ...(values["retry-errors"] ? { retryErrors: true } : {}),
         ...(window !== undefined ? { window } : {}),
         ...(bootstrapIters !== undefined ? { bootstrapIters } : {}),
-        ...(values.output !== undefined ? { outputDir: values.output } : {}),
+        ...(values.output !== undefined ? { outputDir: resolve(ctx.cwd, values.output) } : {}),
         ...(values["log-samples"] ? { logSamples: true } : {}),
         progress: values.quiet ? SILENT_PROGRESS : createProgress(ctx.stderr),
         signal: ctx.signal,
@@ -215,7 +218,7 @@ export const evalCommand: Command = {
       });
       // A suite: the leaderboard's columns, written to the capability map beside the imported leaderboard rows.
       const row = suite !== undefined ? suiteRow(suite, outcome.log) : undefined;
-      const mapped = row ? writeSuiteToMap(ctx.store(), modelId, row) : 0;
+      const mapped = row ? await writeSuiteToMap(await ctx.store(), modelId, row) : 0;
       if (format === "json") {
         ctx.stdout.write(
           `${JSON.stringify(

@@ -1,7 +1,7 @@
-import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { CategoryAgreement } from "../../capmap/agreement-weights.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { checkOutputFile, writeUserFile } from "../../core/files.ts";
 import { availableSignals, type MetaBlock, metaEvaluate } from "../../meta/service.ts";
 import { type Command, parseFlags, parseNumberFlag } from "../command.ts";
 
@@ -95,7 +95,7 @@ The report is kept, and 'modelmap search' in the reference's category then weigh
   --min-models N   fewest shared models to measure a signal (default 5)
   --no-save        do not keep the report for search
   --list           list the signals on the map`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("meta", argv, {
       reference: { type: "string" },
       category: { type: "string" },
@@ -109,7 +109,8 @@ The report is kept, and 'modelmap search' in the reference's category then weigh
     });
     if (values.list) {
       const rows = [["signal", "kind", "category", "models"]];
-      for (const s of availableSignals(ctx.store())) rows.push([s.name, s.kind, s.category, String(s.models)]);
+      for (const s of await availableSignals(await ctx.store()))
+        rows.push([s.name, s.kind, s.category, String(s.models)]);
       ctx.stdout.write(rows.length > 1 ? table(rows) : "the map is empty\n");
       return 0;
     }
@@ -117,7 +118,9 @@ The report is kept, and 'modelmap search' in the reference's category then weigh
       throw new ModelmapError("usage", "meta: --reference is required", {
         hint: "e.g. --reference ab or --reference arena",
       });
-    const report = metaEvaluate(ctx.store(), {
+    // Before the work: a report that cannot be written is found out now, not after the bootstraps.
+    checkOutputFile(resolve(ctx.cwd, values.out ?? "meta-report.json"), "--out");
+    const report = await metaEvaluate(await ctx.store(), {
       signals: positionals,
       reference: values.reference,
       category: values.category,
@@ -128,7 +131,7 @@ The report is kept, and 'modelmap search' in the reference's category then weigh
     });
     const json = `${JSON.stringify(report, null, 2)}\n`;
     const out = resolve(ctx.cwd, values.out ?? "meta-report.json");
-    writeFileSync(out, json);
+    writeUserFile(out, json, "--out");
     if (values.json) {
       ctx.stdout.write(json);
       return 0;
