@@ -152,6 +152,16 @@ function runDataContext(opts: EvalOptions) {
   return { ...dataContext(opts), random: new PythonRandom(0) };
 }
 
+/** One error for several tasks' missing data: each task's message, and each distinct way to get the data once. */
+function missingData(errors: ModelmapError[]): ModelmapError {
+  const hints = [...new Set(errors.map((e) => e.hint).filter((h): h is string => h !== undefined))];
+  return new ModelmapError(
+    "not_found",
+    `${errors.length} tasks lack data; nothing was run:\n${errors.map((e) => `  ${e.message}`).join("\n")}`,
+    hints.length > 0 ? { hint: hints.join("\n  hint: ") } : {},
+  );
+}
+
 /** Documents in the evaluated split (lm-eval's `n-samples.original`) and how many the run evaluates. */
 async function countDocs(task: LoadedTask, opts: EvalOptions): Promise<{ original: number; evaluated: number }> {
   const n = await TaskData.open(task, dataContext(opts)).count();
@@ -207,17 +217,30 @@ async function execute(
 
   const sizes = new Map<string, number>();
   let total = 0;
+  // Every task's data (its evaluated split and its few-shot pool) is checked before the first request, and every
+  // missing dataset is named at once: a suite without GPQA's files or MMLU-Pro's pool would otherwise stop at
+  // the first, or hours in, at the last task.
+  const missing: ModelmapError[] = [];
   for (const t of opts.tasks) {
-    const c = await countDocs(t, opts);
-    // An empty split used to give exit 0 and an empty table: a task with nothing to evaluate is an error.
-    if (c.original === 0)
-      throw new ModelmapError("input", `task '${t.name}': the evaluated split has no documents`, {
-        location: { file: t.file },
-        hint: "check the task's data files (an empty file, or blank lines only?) and --data-dir",
-      });
-    sizes.set(t.name, c.original);
-    total += c.evaluated;
+    try {
+      const c = await countDocs(t, opts);
+      // An empty split used to give exit 0 and an empty table: a task with nothing to evaluate is an error.
+      if (c.original === 0)
+        throw new ModelmapError("input", `task '${t.name}': the evaluated split has no documents`, {
+          location: { file: t.file },
+          hint: "check the task's data files (an empty file, or blank lines only?) and --data-dir",
+        });
+      if (effectiveNumFewshot(t.config, opts.prompt.numFewshot) > 0)
+        TaskData.open(t, dataContext(opts)).checkFewshotFiles();
+      sizes.set(t.name, c.original);
+      total += c.evaluated;
+    } catch (e) {
+      if (!(e instanceof ModelmapError && e.code === "not_found")) throw e;
+      missing.push(e);
+    }
   }
+  if (missing.length === 1) throw missing[0];
+  if (missing.length > 1) throw missingData(missing);
   progress.start(total);
   let done = 0;
 
