@@ -322,29 +322,42 @@ async function postgresRun(db: string, instances: number): Promise<{ rate: numbe
     goldRate: 0,
   });
   const servers = Array.from({ length: instances }, () =>
-    fork(process.argv[1] as string, ["--serve", db], { execArgv: ["--import", "tsx"] }),
+    fork(process.argv[1] as string, ["--serve", db], {
+      execArgv: [
+        "--import",
+        "tsx",
+        ...(process.env.MM_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.MM_PROF}`] : []),
+      ],
+    }),
   );
-  const urls = await Promise.all(
-    servers.map(
-      (s) =>
-        new Promise<string>((res, rej) => {
-          s.once("message", (m) => res((m as { url: string }).url));
-          s.once("exit", (code) => rej(new Error(`server process exited ${code}`)));
-        }),
-    ),
-  );
-  const result = await runLoad(urls, campaign.id, () => {
-    for (const s of servers) s.send({ start: true });
-  });
-  const cpuMs = await Promise.all(
-    servers.map(
-      (s) =>
-        new Promise<number>((res) => {
-          s.once("message", (m) => res((m as { cpuMs: number }).cpuMs));
-          s.send({ stop: true });
-        }),
-    ),
-  );
+  let result: LoadResult;
+  let cpuMs: number[];
+  try {
+    const urls = await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<string>((res, rej) => {
+            s.once("message", (m) => res((m as { url: string }).url));
+            s.once("exit", (code) => rej(new Error(`server process exited ${code}`)));
+          }),
+      ),
+    );
+    result = await runLoad(urls, campaign.id, () => {
+      for (const s of servers) s.send({ start: true });
+    });
+    cpuMs = await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<number>((res) => {
+            s.once("message", (m) => res((m as { cpuMs: number }).cpuMs));
+            s.send({ stop: true });
+          }),
+      ),
+    );
+  } finally {
+    // A failed run leaves no server behind.
+    for (const s of servers) if (s.exitCode === null) s.kill();
+  }
   const stored = await store.votes.count({ sources: [`label:${campaign.id}`] });
   await store.close();
   const rate = report(

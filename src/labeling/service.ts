@@ -496,12 +496,9 @@ export class LabelingService {
     const why = reason?.trim() ? reason.trim().slice(0, 2000) : null;
     const winner: Winner =
       choice === "left" ? "model_a" : choice === "right" ? "model_b" : choice === "tie" ? "tie" : "tie_bothbad";
-    let outcome = "recorded" as "recorded" | "same" | "different";
-    try {
-      await this.#store.transaction(async () => {
-        let voteId: number | null = null;
-        if (it.goldWinner === null) {
-          const v: Vote = {
+    const rating: Vote | null =
+      it.goldWinner === null
+        ? {
             promptId: `${st.campaign.setName}/${it.promptId}`,
             modelA: leftModel,
             modelB: rightModel,
@@ -514,20 +511,19 @@ export class LabelingService {
             tstamp: Date.now() / 1000,
             anony: true,
             rationale: why ?? undefined,
-          };
-          voteId = (await this.#store.votes.add(`label:${campaignId}`, [v]))[0] as number;
-        }
-        outcome = await this.#store.labeling.recordVote(assignmentId, choice, why, voteId);
-        // Another process stored a vote first: roll this one back.
-        if (outcome !== "recorded") throw new RaceLost();
-      });
-    } catch (e) {
-      if (!(e instanceof RaceLost)) throw e;
-      if (outcome === "same") return done("duplicate");
-      throw new ModelmapError("conflict", "this assignment already has a different vote");
-    }
-    if (outcome === "recorded" && it.goldWinner === null)
-      this.#countVote(st.pairStats, it, { leftIs: a.leftIs, choice });
+          }
+        : null;
+    // The vote and its rating row are one atomic write, decided by the assignment's state (another server may
+    // have stored a vote first).
+    const outcome = await this.#store.labeling.castVote(
+      assignmentId,
+      choice,
+      why,
+      rating ? { source: `label:${campaignId}`, vote: rating } : null,
+    );
+    if (outcome === "same") return done("duplicate");
+    if (outcome === "different") throw new ModelmapError("conflict", "this assignment already has a different vote");
+    if (it.goldWinner === null) this.#countVote(st.pairStats, it, { leftIs: a.leftIs, choice });
     return done("recorded");
   }
 
@@ -542,5 +538,3 @@ export class LabelingService {
     return s.report;
   }
 }
-
-class RaceLost extends Error {}

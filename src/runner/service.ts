@@ -72,6 +72,8 @@ export interface EvalRequest {
   limit?: number;
   retryErrors?: boolean;
   window?: number;
+  /** Resamples for bootstrapped standard errors (lm-eval's `--bootstrap_iters`; default 100000, 0: none). */
+  bootstrapIters?: number;
   /** lm-eval's `--output_path`: results_<date>.json under DIR/<model>/. */
   outputDir?: string;
   /** Also write samples_<task>_<date>.jsonl (lm-eval's `--log_samples`). */
@@ -237,6 +239,7 @@ export async function evaluate(
     ...(req.limit === undefined ? {} : { limit: req.limit }),
     ...(req.retryErrors ? { retryErrors: true } : {}),
     ...(req.window ? { window: req.window } : {}),
+    ...(req.bootstrapIters === undefined ? {} : { bootstrapIters: req.bootstrapIters }),
     ...(req.progress ? { progress: req.progress } : {}),
     ...(req.signal ? { signal: req.signal } : {}),
     ...(req.writeOut

@@ -567,14 +567,27 @@ for (const kind of storeKinds()) {
           ["a1", "a2"],
           "oldest first",
         );
-        assert.equal(await L.recordVote("a2", "left", "clearer", 17), "recorded");
-        assert.equal(await L.recordVote("a2", "left", "clearer", 17), "same");
-        assert.equal(await L.recordVote("a2", "right", null, null), "different");
-        assert.equal(await L.recordVote("a1", "tie", null, null), "recorded");
+        await store.votes.add("other", [vote("x", "y")]);
+        const rating = { source: "label:c1", vote: vote("m1", "m2", { judge: "human:l1", rationale: "clearer" }) };
+        assert.equal(await L.castVote("a2", "left", "clearer", rating), "recorded");
+        assert.equal(await L.castVote("a2", "left", "clearer", rating), "same");
+        assert.equal(await L.castVote("a2", "right", null, null), "different");
+        // A gold item's vote has no rating row.
+        assert.equal(await L.castVote("a1", "tie", null, null), "recorded");
+        const ratings = await collect(store.votes.iterate({ sources: ["label:c1"] }));
+        assert.deepEqual(
+          ratings.map((v) => [v.modelA, v.modelB, v.winner, v.judge, v.rationale]),
+          [["m1", "m2", "model_a", "human:l1", "clearer"]],
+          "one rating row, written once",
+        );
         const a2 = await L.assignment("a2");
         assert.equal(a2?.choice, "left");
         assert.equal(a2?.reason, "clearer");
-        assert.equal(a2?.voteId, 17);
+        assert.equal(a2?.voteId, ratings[0]?.id);
+        assert.equal((await L.assignment("a1"))?.voteId, null);
+        // The rating's id comes after the votes stored before, and ids go on after it.
+        const [next] = await store.votes.add("other", [vote("x", "y")]);
+        assert.ok((ratings[0]?.id ?? 0) > 1 && (next ?? 0) > (ratings[0]?.id ?? 0));
         assert.match(a2?.votedAt ?? "", /^\d{4}-.*Z$/);
         assert.deepEqual(
           (await L.votedAssignments("c1")).map((a) => a.id),

@@ -42,11 +42,12 @@ export interface Store {
    */
   transaction<T>(fn: () => Promise<T> | T): Promise<T>;
   /**
-   * Group commit: queues `fn` and runs it, with every other call queued in the same turn of the event loop,
-   * in one transaction; each `fn` in its own savepoint, so one that throws rolls back alone and rejects its
-   * own promise. The promise settles after the commit, so a caller that answers on resolution never
-   * acknowledges unwritten data. If the commit itself fails every queued call is rejected, but in-memory
-   * side effects of the `fn`s have already happened. Not callable inside a transaction.
+   * Group commit: runs `fn` atomically, and settles after its commit, so a caller that answers on resolution
+   * never acknowledges unwritten data; one that throws rolls back alone and rejects its own promise. SQLite
+   * (one writer) queues it with every other call of the same turn of the event loop into one transaction, each
+   * `fn` in its own savepoint: if that commit fails every queued call is rejected, but in-memory side effects
+   * of the `fn`s have already happened. PostgreSQL runs each call in its own transaction, concurrently, and
+   * runs one again that the server aborted as a deadlock's victim. Not callable inside a transaction.
    */
   groupCommit<T>(fn: () => Promise<T> | T): Promise<T>;
   close(): Promise<void>;

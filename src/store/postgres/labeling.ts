@@ -1,3 +1,4 @@
+import type { Vote } from "../../core/votes.ts";
 import type {
   AssignmentRecord,
   CampaignItem,
@@ -13,8 +14,10 @@ import {
   toAssignment,
   toCampaign,
   toLabelItem,
+  voteRow,
 } from "../rows.ts";
 import { chunks, type PgDb, recordset } from "./db.ts";
+import { VOTE_COLUMNS, VOTE_NAMES } from "./votes.ts";
 
 const LABELER_COLUMNS = `id, language, expertise, region, csrf_token AS "csrfToken", created_at AS "createdAt"`;
 
@@ -140,18 +143,34 @@ export class PgLabelingRepo implements LabelingRepo {
     return new Map(rows.map((r) => [r.itemId, { assigned: r.assigned, voted: r.voted }]));
   }
 
-  async recordVote(
+  async castVote(
     assignmentId: string,
     choice: LabelChoice,
     reason: string | null,
-    voteId: number | null,
+    rating: { source: string; vote: Vote } | null,
   ): Promise<"recorded" | "same" | "different"> {
-    // One statement decides: the row is updated only while it has no vote, so two racing votes record one.
-    const changed = await this.#db.run(
-      "UPDATE label_assignments SET choice = $1, reason = $2, vote_id = $3, voted_at = modelmap_now() WHERE id = $4 AND choice IS NULL",
-      [choice, reason, voteId, assignmentId],
+    // One statement, atomic by itself and one round trip: the claim (updated only while the assignment has no
+    // vote, so of two racing votes one records, the other waiting for it and then finding the row taken) takes
+    // the rating vote's id from the votes' sequence, and the rating row goes in with that id.
+    const defs = Object.entries(VOTE_COLUMNS)
+      .map(([name, type]) => `${name} ${type}`)
+      .join(", ");
+    const r = await this.#db.one<{ n: number }>(
+      `WITH claim AS (
+         UPDATE label_assignments
+         SET choice = $2, reason = $3, voted_at = modelmap_now(),
+             vote_id = CASE WHEN $4::json IS NULL THEN NULL ELSE nextval(pg_get_serial_sequence('votes', 'id')) END
+         WHERE id = $1 AND choice IS NULL
+         RETURNING vote_id
+       ), rating AS (
+         INSERT INTO votes (id, ${VOTE_NAMES})
+         SELECT claim.vote_id, ${VOTE_NAMES} FROM claim, json_to_record($4::json) AS r(${defs})
+         WHERE claim.vote_id IS NOT NULL
+       )
+       SELECT count(*) AS n FROM claim`,
+      [assignmentId, choice, reason, rating ? JSON.stringify(voteRow(rating.source, null, rating.vote)) : null],
     );
-    if (changed === 1) return "recorded";
+    if (r?.n === 1) return "recorded";
     const prev = await this.#db.one<{ choice: LabelChoice | null }>(
       "SELECT choice FROM label_assignments WHERE id = $1",
       [assignmentId],

@@ -7,7 +7,8 @@ import { chunks, Params, type PgDb, recordset } from "./db.ts";
 /** Rows per page of `iterate`. */
 const PAGE = 2000;
 
-const VOTE_COLUMNS: Record<string, string> = {
+/** The columns of a vote row as `voteRow` (store/rows.ts) names them, with their types. */
+export const VOTE_COLUMNS: Record<string, string> = {
   source: "text",
   import_id: "bigint",
   prompt_id: "text",
@@ -23,7 +24,7 @@ const VOTE_COLUMNS: Record<string, string> = {
   anony: "bigint",
   rationale: "text",
 };
-const NAMES = Object.keys(VOTE_COLUMNS).join(", ");
+export const VOTE_NAMES = Object.keys(VOTE_COLUMNS).join(", ");
 
 export class PgVoteRepo implements VoteRepo {
   readonly #db: PgDb;
@@ -37,7 +38,7 @@ export class PgVoteRepo implements VoteRepo {
     const ids: number[] = [];
     for (const part of chunks(votes)) {
       const rows = await this.#db.query<{ id: number }>(
-        `INSERT INTO votes (${NAMES}) SELECT ${NAMES} FROM ${recordset(VOTE_COLUMNS)} ORDER BY ord RETURNING id`,
+        `INSERT INTO votes (${VOTE_NAMES}) SELECT ${VOTE_NAMES} FROM ${recordset(VOTE_COLUMNS)} ORDER BY ord RETURNING id`,
         [JSON.stringify(part.map((v) => voteRow(source, importId, v)))],
       );
       ids.push(...rows.map((r) => r.id).sort((a, b) => a - b));

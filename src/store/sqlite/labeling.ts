@@ -1,3 +1,4 @@
+import type { Vote } from "../../core/votes.ts";
 import type {
   AssignmentRecord,
   CampaignItem,
@@ -13,15 +14,19 @@ import {
   toAssignment,
   toCampaign,
   toLabelItem,
+  voteRow,
 } from "../rows.ts";
 import type { Sync } from "./async.ts";
 import type { Db } from "./db.ts";
+import { INSERT_VOTE } from "./votes.ts";
 
 export class SqliteLabelingRepo implements Sync<LabelingRepo> {
   readonly #db: Db;
   // Prepared once: the vote path is the hot path of the load benchmark.
   readonly #assignment;
   readonly #record;
+  readonly #insertVote;
+  readonly #linkVote;
   readonly #labelerBySession;
   readonly #insertLabeler;
   readonly #assignmentsOf;
@@ -41,8 +46,10 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
     );
     this.#assignment = db.prepare("SELECT * FROM label_assignments WHERE id = ?");
     this.#record = db.prepare(
-      "UPDATE label_assignments SET choice = ?, reason = ?, vote_id = ?, voted_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ? AND choice IS NULL",
+      "UPDATE label_assignments SET choice = ?, reason = ?, voted_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ? AND choice IS NULL",
     );
+    this.#insertVote = db.prepare(INSERT_VOTE);
+    this.#linkVote = db.prepare("UPDATE label_assignments SET vote_id = ? WHERE id = ?");
     this.#labelerBySession = db.prepare(
       "SELECT id, language, expertise, region, csrf_token AS csrfToken, created_at AS createdAt FROM labelers WHERE session_hash = ?",
     );
@@ -137,16 +144,24 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
     return new Map(rows.map((r) => [r.itemId, { assigned: r.assigned, voted: r.voted }]));
   }
 
-  recordVote(
+  castVote(
     assignmentId: string,
     choice: LabelChoice,
     reason: string | null,
-    voteId: number | null,
+    rating: { source: string; vote: Vote } | null,
   ): "recorded" | "same" | "different" {
-    const changed = this.#record.run(choice, reason, voteId, assignmentId).changes;
-    if (changed === 1) return "recorded";
-    const prev = this.#assignment.get(assignmentId) as AssignmentRow | undefined;
-    return prev?.choice === choice ? "same" : "different";
+    // The claim decides: the row is updated only while it has no vote, so two racing votes record one.
+    return this.#db.transaction(() => {
+      if (this.#record.run(choice, reason, assignmentId).changes === 1) {
+        if (rating) {
+          const id = this.#insertVote.run(voteRow(rating.source, null, rating.vote)).lastInsertRowid;
+          this.#linkVote.run(Number(id), assignmentId);
+        }
+        return "recorded" as const;
+      }
+      const prev = this.#assignment.get(assignmentId) as AssignmentRow | undefined;
+      return prev?.choice === choice ? ("same" as const) : ("different" as const);
+    })();
   }
 
   votedAssignments(campaignId: string): AssignmentRecord[] {

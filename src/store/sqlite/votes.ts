@@ -8,16 +8,17 @@ import type { Db } from "./db.ts";
 /** Rows per page of `iterate`. */
 const PAGE = 2000;
 
+/** One vote, its values named as `voteRow` (store/rows.ts) names them; the labeling repository inserts with it too. */
+export const INSERT_VOTE = `INSERT INTO votes (source, import_id, prompt_id, model_a, model_b, winner, judge, shown_first, category, language, turn, tstamp, anony, rationale)
+       VALUES (@source, @import_id, @prompt_id, @model_a, @model_b, @winner, @judge, @shown_first, @category, @language, @turn, @tstamp, @anony, @rationale)`;
+
 export class SqliteVoteRepo implements Sync<VoteRepo> {
   readonly #db: Db;
   readonly #insert;
 
   constructor(db: Db) {
     this.#db = db;
-    this.#insert = db.prepare(
-      `INSERT INTO votes (source, import_id, prompt_id, model_a, model_b, winner, judge, shown_first, category, language, turn, tstamp, anony, rationale)
-       VALUES (@source, @import_id, @prompt_id, @model_a, @model_b, @winner, @judge, @shown_first, @category, @language, @turn, @tstamp, @anony, @rationale)`,
-    );
+    this.#insert = db.prepare(INSERT_VOTE);
   }
 
   importBatch(batch: VoteImport): { inserted: number; duplicate: boolean } {
