@@ -24,7 +24,7 @@ import type { Doc } from "../tasks/dataset.ts";
 import type { DatasetMap } from "../tasks/dataset-map.ts";
 import { type DocInstance, effectiveNumFewshot, type PlannedRequest, type PromptOptions } from "../tasks/instance.ts";
 import type { LoadedTask } from "../tasks/loader.ts";
-import { openPrompter, TaskData } from "../tasks/task-data.ts";
+import { type DataContext, openPrompter, TaskData } from "../tasks/task-data.ts";
 import { type ExecStats, executeBatches, type RequestOutcome } from "./execute.ts";
 import { type ResultJson, resultsJson } from "./lmeval-format.ts";
 import { makeBatches, modelKey, requestKey } from "./plan.ts";
@@ -41,6 +41,8 @@ export interface EvalOptions {
   dataDir: string;
   /** Local copies of hub datasets (lm-eval task files name those). */
   datasetMap?: DatasetMap;
+  /** Hub datasets without a local copy: caches and downloads (absent: local copies only). */
+  hub?: DataContext["hub"];
   prompt: PromptOptions;
   limit?: number;
   retryErrors?: boolean;
@@ -133,7 +135,11 @@ export function runFailure(e: unknown): RunFailure {
 }
 
 function dataContext(opts: EvalOptions) {
-  return { dataDir: opts.dataDir, ...(opts.datasetMap ? { datasetMap: opts.datasetMap } : {}) };
+  return {
+    dataDir: opts.dataDir,
+    ...(opts.datasetMap ? { datasetMap: opts.datasetMap } : {}),
+    ...(opts.hub ? { hub: opts.hub } : {}),
+  };
 }
 
 /** lm-eval seeds Python's global random with 0 once per run; shuffling hooks (GPQA) draw from it in task order. */
@@ -143,7 +149,7 @@ function runDataContext(opts: EvalOptions) {
 
 /** Documents in the evaluated split (lm-eval's `n-samples.original`) and how many the run evaluates. */
 async function countDocs(task: LoadedTask, opts: EvalOptions): Promise<{ original: number; evaluated: number }> {
-  const n = await TaskData.open(task, dataContext(opts)).count();
+  const n = await (await TaskData.open(task, dataContext(opts))).count();
   return { original: n, evaluated: opts.limit === undefined ? n : Math.min(n, opts.limit) };
 }
 

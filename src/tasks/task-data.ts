@@ -3,13 +3,19 @@
  * `validation_split`), the few-shot pool (`fewshot_config.split`, else the fixed `samples`, else the training,
  * validation or test split), every split passed through the task's `process_docs` hook. The files come from the
  * task's own `data_files` (modelmap's tasks), from `dataset_kwargs.data_files` (lm-eval's local-file tasks), or from
- * the dataset map entry for its hub id; without any of them the error says how to give the data.
+ * the dataset map entry for its hub id, or from the Hugging Face hub (a local copy in the hub's layout under the data
+ * dir first, then the hub caches, then a download; see hub/dataset.ts); without any of them the error says how to
+ * give the data.
  */
-import { dirname } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { ModelmapError } from "../core/errors.ts";
 import type { PythonRandom } from "../core/python-random.ts";
+import { type DatasetQuery, findLocalCopy, type HubDataset, openHubDataset, queryLabel } from "../hub/dataset.ts";
+import { isUnreachable } from "../hub/http.ts";
+import type { HubSettings } from "../hub/settings.ts";
 import { type Doc, type ResolvedFile, readAll, readDocs, resolveDataPath } from "./dataset.ts";
-import { type DatasetMap, loadDatasetMaps } from "./dataset-map.ts";
+import { BUILTIN_DATASET_MAP, type DatasetMap, loadDatasetMaps, type MappedDataset } from "./dataset-map.ts";
 import { effectiveNumFewshot, type PromptOptions, type RenderChat, TaskPrompter } from "./instance.ts";
 import type { LoadedTask } from "./loader.ts";
 import { FunctionRef } from "./pyyaml.ts";
@@ -24,10 +30,14 @@ export interface DataContext {
    * (GPQA's) draw from it. With it, a split is processed anew each time lm-eval would process it.
    */
   random?: PythonRandom;
+  /** The hub: its caches and downloads. Without it, hub datasets come only from local copies. */
+  hub?: HubSettings;
 }
 
 export interface DataSource {
   splits: Map<string, ResolvedFile[]>;
+  /** Makes a split's files local before they are read (downloads them from the hub when needed). */
+  prepare?: (split: string) => Promise<void>;
   /** How the data was found, for `tasks show` and errors. */
   describe: string;
   /** Where this copy differs from the hub's (from the dataset map). */
@@ -82,8 +92,104 @@ function builtinMap(dataDir: string): DatasetMap {
   return m;
 }
 
-/** Where a task's data comes from. Throws a `not_found` error that names the dataset when nothing covers it. */
-export function dataSource(task: LoadedTask, ctx: DataContext): DataSource {
+function fromMap(task: LoadedTask, path: string, mapped: MappedDataset): DataSource {
+  const cfg = task.config;
+  const vars = { dataset_name: cfg.dataset_name ?? null, dataset_path: path };
+  const splits = new Map<string, ResolvedFile[]>();
+  for (const [split, specs] of mapped.splits)
+    splits.set(
+      split,
+      specs.map((spec) => ({
+        spec,
+        file: resolveDataPath(spec.path, { dataDir: mapped.base, yamlDir: mapped.base }),
+        vars: { ...vars, split },
+      })),
+    );
+  return {
+    splits,
+    describe: `${path}${cfg.dataset_name ? ` (${cfg.dataset_name})` : ""} from the dataset map ${mapped.source}`,
+    ...(mapped.entry.note ? { note: mapped.entry.note } : {}),
+    ...(cfg.dataset_url ? { url: cfg.dataset_url } : {}),
+  };
+}
+
+/** Every file a map entry names is there (the shipped map's entries only count where ../shared/data is). */
+function mapFilesExist(src: DataSource): boolean {
+  return [...src.splits.values()].every((files) => files.every((f) => existsSync(f.file)));
+}
+
+function hubQuery(task: LoadedTask, path: string): DatasetQuery {
+  const cfg = task.config;
+  const kw = cfg.dataset_kwargs ?? {};
+  return {
+    repo: path,
+    config: cfg.dataset_name ?? null,
+    ...(typeof kw.revision === "string" ? { revision: kw.revision } : {}),
+    ...(kw.data_files !== undefined && kw.data_files !== null ? { dataFiles: kw.data_files } : {}),
+    ...(typeof kw.data_dir === "string" ? { dataDir: kw.data_dir } : {}),
+  };
+}
+
+/** The splits a task reads, for messages: the evaluated one first. */
+function splitsNamed(task: LoadedTask): string {
+  const c = task.config;
+  const names = [c.test_split ?? c.validation_split, fewshotSplitOf(c) ?? c.training_split].filter(
+    (x, i, all): x is string => typeof x === "string" && all.indexOf(x) === i,
+  );
+  return names.length > 0 ? `split${names.length > 1 ? "s" : ""} ${names.join(", ")}` : "its splits";
+}
+
+/** The ways to give a hub dataset without the hub, for errors. */
+function localWays(q: DatasetQuery, ctx: DataContext): string {
+  const dir = join(ctx.dataDir, ...q.repo.split("/"));
+  const rev = q.revision ? ` --revision ${q.revision}` : "";
+  return [
+    `put the hub's files under the data dir as ${dir}/ (e.g. 'hf download --repo-type dataset ${q.repo}${rev} --local-dir ${dir}', or its Parquet conversion: --revision refs/convert/parquet)`,
+    "or name local files for it in a dataset map (--dataset-map FILE; see tasks/dataset-map.yaml)",
+    ctx.hub
+      ? `or run once with network access to fill the cache ${ctx.hub.cacheDir} (a Hugging Face cache in ${ctx.hub.readCaches.join(", ")} is read too)`
+      : "or let modelmap download it (the eval and tasks commands do, unless --offline)",
+  ].join("; ");
+}
+
+function offlineError(task: LoadedTask, q: DatasetQuery, ctx: DataContext, cause: unknown, split?: string) {
+  return new ModelmapError(
+    "network",
+    `task '${task.name}': the dataset ${queryLabel(q)}, ${split ? `split ${split}` : splitsNamed(task)}, is not available: ${(cause as Error).message}`,
+    { location: { file: task.file, field: "dataset_path" }, hint: localWays(q, ctx), cause },
+  );
+}
+
+function fromHub(task: LoadedTask, q: DatasetQuery, ds: HubDataset, ctx: DataContext): DataSource {
+  const splits = new Map<string, ResolvedFile[]>();
+  const vars = { dataset_name: q.config, dataset_path: q.repo };
+  for (const [split, files] of ds.splits)
+    splits.set(
+      split,
+      files.map((file) => ({ spec: { path: file }, file, vars: { ...vars, split } })),
+    );
+  return {
+    splits,
+    describe: ds.describe,
+    prepare: async (split) => {
+      try {
+        await ds.prepare(split);
+      } catch (e) {
+        if (isUnreachable(e)) throw offlineError(task, q, ctx, e, split);
+        throw e;
+      }
+    },
+    ...(task.config.dataset_url ? { url: task.config.dataset_url } : {}),
+  };
+}
+
+/**
+ * Where a task's data comes from. For a hub dataset: a dataset map entry given with --dataset-map, else a copy in
+ * the hub's layout under the data dir, else the shipped map's local copy (when its files are there), else the hub
+ * (caches, then a download) when `ctx.hub` allows it. Throws a `not_found` error that names the dataset when nothing
+ * covers it, and a `network` one that says how to give it locally when the hub cannot be reached.
+ */
+export async function dataSource(task: LoadedTask, ctx: DataContext): Promise<DataSource> {
   const cfg = task.config;
   if (cfg.custom_dataset instanceof FunctionRef)
     throw new ModelmapError("unsupported", `task '${task.name}' builds its dataset with a Python hook`, {
@@ -99,29 +205,32 @@ export function dataSource(task: LoadedTask, ctx: DataContext): DataSource {
       location: { file: task.file, field: "dataset_path" },
     });
   const mapped = (ctx.datasetMap ?? builtinMap(ctx.dataDir)).lookup(path, cfg.dataset_name);
-  if (mapped) {
-    const vars = { dataset_name: cfg.dataset_name ?? null, dataset_path: path };
-    const splits = new Map<string, ResolvedFile[]>();
-    for (const [split, specs] of mapped.splits)
-      splits.set(
-        split,
-        specs.map((spec) => ({
-          spec,
-          file: resolveDataPath(spec.path, { dataDir: mapped.base, yamlDir: mapped.base }),
-          vars: { ...vars, split },
-        })),
-      );
-    return {
-      splits,
-      describe: `${path}${cfg.dataset_name ? ` (${cfg.dataset_name})` : ""} from the dataset map ${mapped.source}`,
-      ...(mapped.entry.note ? { note: mapped.entry.note } : {}),
-      ...(cfg.dataset_url ? { url: cfg.dataset_url } : {}),
-    };
+  if (mapped && mapped.source !== BUILTIN_DATASET_MAP) return fromMap(task, path, mapped);
+  const q = hubQuery(task, path);
+  const local = findLocalCopy(q, [ctx.dataDir]);
+  if (local.found) return fromHub(task, q, local.found, ctx);
+  const shipped = mapped ? fromMap(task, path, mapped) : undefined;
+  if (shipped && mapFilesExist(shipped)) return shipped;
+  if (ctx.hub) {
+    try {
+      return fromHub(task, q, await openHubDataset(q, ctx.hub), ctx);
+    } catch (e) {
+      if (isUnreachable(e)) throw offlineError(task, q, ctx, e);
+      if (e instanceof ModelmapError && !e.location)
+        throw new ModelmapError(e.code, `task '${task.name}': ${e.message}`, {
+          location: { file: task.file, field: "dataset_path" },
+          ...(e.hint ? { hint: e.hint } : {}),
+          cause: e,
+        });
+      throw e;
+    }
   }
-  const id = `${path}${cfg.dataset_name ? `, configuration '${cfg.dataset_name}'` : ""}`;
-  throw new ModelmapError("not_found", `task '${task.name}': no local copy of the dataset ${id}`, {
+  // The shipped map's entry without its files: reading it names the missing file.
+  if (shipped) return shipped;
+  const skipped = local.skipped.length > 0 ? ` (${local.skipped.join("; ")})` : "";
+  throw new ModelmapError("not_found", `task '${task.name}': no local copy of the dataset ${queryLabel(q)}${skipped}`, {
     location: { file: task.file, field: "dataset_path" },
-    hint: `add an entry for '${path}'${cfg.dataset_name ? ` (name: ${cfg.dataset_name})` : ""} to a dataset map (--dataset-map FILE; see tasks/dataset-map.yaml) that points at local files under --data-dir`,
+    hint: localWays(q, ctx),
   });
 }
 
@@ -169,8 +278,8 @@ export class TaskData {
     this.evalSplit = evalSplitName(task);
   }
 
-  static open(task: LoadedTask, ctx: DataContext): TaskData {
-    return new TaskData(task, dataSource(task, ctx), ctx.random);
+  static async open(task: LoadedTask, ctx: DataContext): Promise<TaskData> {
+    return new TaskData(task, await dataSource(task, ctx), ctx.random);
   }
 
   private processDocs(ref: FunctionRef | null | undefined): ((docs: Doc[]) => Doc[]) | undefined {
@@ -192,6 +301,7 @@ export class TaskData {
     const key = `${name}\u0000${hook instanceof FunctionRef ? hook.ref : ""}`;
     let raw = this.processed.get(key);
     if (!raw) {
+      await this.source.prepare?.(name);
       raw = await readAll(filesOf(this.task, this.source, name), this.task.name, this.source.url);
       if (fn && this.random) {
         this.processed.set(key, raw);
@@ -215,6 +325,7 @@ export class TaskData {
       yield* await this.split(this.evalSplit);
       return;
     }
+    await this.source.prepare?.(this.evalSplit);
     for (const f of filesOf(this.task, this.source, this.evalSplit))
       yield* readDocs(f, this.task.name, this.source.url);
   }
@@ -226,6 +337,7 @@ export class TaskData {
       return limit === undefined ? n : Math.min(n, limit);
     }
     let n = 0;
+    await this.source.prepare?.(this.evalSplit);
     for (const f of filesOf(this.task, this.source, this.evalSplit))
       for await (const _ of readDocs(f, this.task.name, this.source.url, { raw: true })) {
         n++;
@@ -277,7 +389,7 @@ export async function openPrompter(
   prompt: PromptOptions,
   renderChat?: RenderChat,
 ): Promise<{ data: TaskData; prompter: TaskPrompter }> {
-  const data = TaskData.open(task, ctx);
+  const data = await TaskData.open(task, ctx);
   // lm-eval's task constructor reads the few-shot docs before the evaluated ones (each through process_docs):
   // with a run-level Python random, the order of those reads decides what shuffling hooks draw.
   const k = effectiveNumFewshot(task.config, prompt.numFewshot);
