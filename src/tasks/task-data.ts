@@ -140,11 +140,12 @@ function splitsNamed(task: LoadedTask): string {
 }
 
 /** The ways to give a hub dataset without the hub, for errors. */
-function localWays(q: DatasetQuery, ctx: DataContext): string {
+function localWays(task: LoadedTask, q: DatasetQuery, ctx: DataContext): string {
   const dir = join(ctx.dataDir, ...q.repo.split("/"));
   const rev = q.revision ? ` --revision ${q.revision}` : "";
   return [
     `put the hub's files under the data dir as ${dir}/ (e.g. 'hf download --repo-type dataset ${q.repo}${rev} --local-dir ${dir}', or its Parquet conversion: --revision refs/convert/parquet)`,
+    ...(task.config.dataset_url ? [`or download it from ${task.config.dataset_url}`] : []),
     "or name local files for it in a dataset map (--dataset-map FILE; see tasks/dataset-map.yaml)",
     ctx.hub
       ? `or run once with network access to fill the cache ${ctx.hub.cacheDir} (a Hugging Face cache in ${ctx.hub.readCaches.join(", ")} is read too)`
@@ -152,11 +153,30 @@ function localWays(q: DatasetQuery, ctx: DataContext): string {
   ].join("; ");
 }
 
-function offlineError(task: LoadedTask, q: DatasetQuery, ctx: DataContext, cause: unknown, split?: string) {
+/**
+ * No local copy, and the hub cannot be asked (offline, no network). `shipped` is the shipped map's entry whose files
+ * are missing: its first missing file is named, as it was before hub downloads.
+ */
+function offlineError(
+  task: LoadedTask,
+  q: DatasetQuery,
+  ctx: DataContext,
+  cause: unknown,
+  opts: { split?: string; shipped?: DataSource } = {},
+) {
+  const evalSplit = task.config.test_split ?? task.config.validation_split ?? "";
+  const missing = opts.shipped
+    ? [...(opts.shipped.splits.get(evalSplit) ?? []), ...[...opts.shipped.splits.values()].flat()].find(
+        (f) => !existsSync(f.file),
+      )?.file
+    : undefined;
+  const mapNote = missing
+    ? `; tasks/dataset-map.yaml maps it to local files that are not under the data dir (dataset file not found: ${missing})`
+    : "";
   return new ModelmapError(
     "network",
-    `task '${task.name}': the dataset ${queryLabel(q)}, ${split ? `split ${split}` : splitsNamed(task)}, is not available: ${(cause as Error).message}`,
-    { location: { file: task.file, field: "dataset_path" }, hint: localWays(q, ctx), cause },
+    `task '${task.name}': no local copy of the dataset ${queryLabel(q)}, ${opts.split ? `split ${opts.split}` : splitsNamed(task)}, and the hub cannot be asked: ${(cause as Error).message}${mapNote}`,
+    { location: { file: task.file, field: "dataset_path" }, hint: localWays(task, q, ctx), cause },
   );
 }
 
@@ -175,7 +195,7 @@ function fromHub(task: LoadedTask, q: DatasetQuery, ds: HubDataset, ctx: DataCon
       try {
         await ds.prepare(split);
       } catch (e) {
-        if (isUnreachable(e)) throw offlineError(task, q, ctx, e, split);
+        if (isUnreachable(e)) throw offlineError(task, q, ctx, e, { split });
         throw e;
       }
     },
@@ -215,7 +235,7 @@ export async function dataSource(task: LoadedTask, ctx: DataContext): Promise<Da
     try {
       return fromHub(task, q, await openHubDataset(q, ctx.hub), ctx);
     } catch (e) {
-      if (isUnreachable(e)) throw offlineError(task, q, ctx, e);
+      if (isUnreachable(e)) throw offlineError(task, q, ctx, e, shipped ? { shipped } : {});
       if (e instanceof ModelmapError && !e.location)
         throw new ModelmapError(e.code, `task '${task.name}': ${e.message}`, {
           location: { file: task.file, field: "dataset_path" },
@@ -230,7 +250,7 @@ export async function dataSource(task: LoadedTask, ctx: DataContext): Promise<Da
   const skipped = local.skipped.length > 0 ? ` (${local.skipped.join("; ")})` : "";
   throw new ModelmapError("not_found", `task '${task.name}': no local copy of the dataset ${queryLabel(q)}${skipped}`, {
     location: { file: task.file, field: "dataset_path" },
-    hint: localWays(q, ctx),
+    hint: localWays(task, q, ctx),
   });
 }
 
