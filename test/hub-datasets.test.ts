@@ -77,6 +77,7 @@ before(async () => {
       ["Fire is cold.", "is fire cold", 0],
     ]),
     "plain/validation-00000-of-00001.parquet": quiz(validation),
+    "data/extra.jsonl": `${JSON.stringify({ passage: "From a JSON line.", question: "is it json", label: 1 })}\n`,
   };
   hub = await startFakeHub({
     repos: [
@@ -101,6 +102,23 @@ before(async () => {
     taskYaml("hubquiz_v1", "acme/quiz", "dataset_kwargs:\n  revision: v1\n"),
   );
   writeFileSync(join(tasksDir, "gated.yaml"), taskYaml("gatedquiz", "acme/gated-quiz"));
+  // lm-eval's prost and arithmetic tasks: local-file builder, files named by hf:// URL.
+  writeFileSync(
+    join(tasksDir, "hfurl.yaml"),
+    `task: hfurl
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: hf://datasets/acme/quiz/data/extra.jsonl
+output_type: multiple_choice
+test_split: test
+doc_to_text: "{{passage}}\\nQuestion: {{question}}?\\nAnswer:"
+doc_to_target: label
+doc_to_choice: ["no", "yes"]
+metric_list:
+  - metric: acc
+`,
+  );
 });
 after(async () => {
   await hub.close();
@@ -230,6 +248,14 @@ test("a pinned revision (dataset_kwargs.revision) reads that commit's data", asy
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /Old text\.\\nQuestion: is it old\?/);
   assert.ok(hub.requests.some((q) => q.path.startsWith(`/datasets/acme/quiz/resolve/${V1}/plain/validation-`)));
+});
+
+test("hf:// URLs in dataset_kwargs.data_files (lm-eval's prost, arithmetic) download those files", async () => {
+  const r = await runCaptured(requests("hfurl"), { env: env("cache-a") });
+  assert.equal(r.code, 0, r.err);
+  const first = JSON.parse(r.out.split("\n")[0] as string) as { context: string };
+  assert.equal(first.context, "From a JSON line.\nQuestion: is it json?\nAnswer:");
+  assert.ok(hub.requests.some((q) => q.path === `/datasets/acme/quiz/resolve/${MAIN}/data/extra.jsonl`));
 });
 
 test("gated: without an accepted token, exit 2 and what to do; with HF_TOKEN it downloads", async () => {

@@ -169,6 +169,49 @@ test("two downloads of one file at once: one fetches, the other waits on the loc
   assert.ok(readFileSync(dest).equals(BIG));
 });
 
+test("two processes downloading one file: one fetches, the other waits on its lock", async () => {
+  const { spawn } = await import("node:child_process");
+  const dest = join(dir, "procs", "big.parquet");
+  const script = join(dir, "child.mts");
+  writeFileSync(
+    script,
+    `import { downloadFile } from ${JSON.stringify(join(import.meta.dirname, "download.ts"))};
+const [url, dest, size, sha256] = process.argv.slice(2);
+const r = await downloadFile({ url, dest, label: "big", expected: { size: Number(size), sha256 }, hub: { endpoint: new URL(url).origin }, repo: { kind: "dataset", id: "acme/data" } });
+process.stdout.write(JSON.stringify(r));
+`,
+  );
+  hub.slow("big.parquet", 1500);
+  const n = fileRequests().length;
+  const run = () =>
+    new Promise<{ downloaded: boolean }>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", script, fileUrl(hub.url, repo, C1, "big.parquet"), dest, String(BIG.length), sha(BIG)],
+        { cwd: join(import.meta.dirname, "..", ".."), stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (d) => {
+        out += d;
+      });
+      child.stderr.on("data", (d) => {
+        err += d;
+      });
+      child.on("close", (code) =>
+        code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`child exit ${code}: ${err}`)),
+      );
+    });
+  try {
+    const results = await Promise.all([run(), run()]);
+    assert.deepEqual(results.map((r) => r.downloaded).sort(), [false, true]);
+  } finally {
+    hub.slow("big.parquet", 0);
+  }
+  assert.equal(fileRequests().length - n, 2, "one resolve and one CDN request in all");
+  assert.ok(readFileSync(dest).equals(BIG));
+});
+
 test("a lock held by a live process is waited on; a dead owner's lock is taken over", async () => {
   const dest = join(dir, "locks", "big.parquet");
   await downloadFile(request(join(dir, "locks", "warm.parquet"))); // makes the folder
@@ -209,6 +252,7 @@ test("gated: 401 without a token and 403 with a refused one say to accept the te
       assert.match(e.hint ?? "", new RegExp(`${hub.url}/datasets/acme/gated`));
       return true;
     });
+  assert.ok(!existsSync(join(dir, "gated", "t-none.parquet.part")), "a refused download leaves no file");
   const n = hub.requests.length;
   const ok = await downloadFile(req("good-token"));
   assert.equal(ok.downloaded, true);

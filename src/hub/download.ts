@@ -179,7 +179,14 @@ async function verify(path: string, req: DownloadRequest): Promise<void> {
 /** A failure worth another attempt from where the `.part` file ends. */
 class Retriable extends Error {}
 
-/** Appends the rest of the file (from `offset`) to `part`. */
+/** At most this much received but not yet on disk before reading waits for the disk. */
+const WRITE_BACKLOG = 32 * 2 ** 20;
+
+/**
+ * Appends the rest of the file (from `offset`) to `part`. The body is read as fast as it arrives, with the disk writes
+ * queued behind: a stream that errors (a dropped connection) discards what it holds unread, so reading promptly is
+ * what lets the next attempt resume from the most bytes.
+ */
 async function fetchInto(
   part: string,
   offset: number,
@@ -188,72 +195,94 @@ async function fetchInto(
 ): Promise<void> {
   const what = `downloading ${req.label}`;
   if (offset > 0) counters.resumed++;
-  const res = await hubGet(req.url, req.hub, what, offset > 0 ? { range: `bytes=${offset}-` } : {});
-  if (res.status === 416) {
-    // The part is longer than the file (it changed on the server): start over.
-    await res.body?.cancel();
-    await rm(part, { force: true });
-    throw new Retriable("range not satisfiable");
-  }
-  if (!res.ok) {
-    const err = await hubHttpError(res, what, req.hub, req.repo);
-    if (res.status >= 500) throw new Retriable(err.message);
-    throw err;
-  }
-  let start = offset;
-  if (res.status === 200 && offset > 0) start = 0; // the server ignored the range: rewrite from the start
-  if (res.status === 206) {
-    const m = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(res.headers.get("content-range") ?? "");
-    if (!m || Number(m[1]) !== offset) {
-      await res.body?.cancel();
-      await rm(part, { force: true });
-      throw new Retriable(`unexpected Content-Range '${res.headers.get("content-range")}'`);
-    }
-  }
-  const length = Number(res.headers.get("content-length") ?? Number.NaN);
-  const total = req.expected.size ?? (Number.isFinite(length) ? start + length : undefined);
-  const fh = await open(part, start > 0 ? "a" : "w");
-  const meter = req.progress?.start(req.label, total, start);
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  let received = 0;
-  let stalled = false;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      stalled = true;
-      void reader.cancel();
-    }, req.stallMs ?? 60_000);
-  };
-  const onAbort = () => void reader.cancel();
-  req.hub.signal?.addEventListener("abort", onAbort, { once: true });
+  const fh = await open(part, "a");
+  let meter: DownloadMeter | undefined;
   let ok = false;
+  let pending: Promise<unknown> = Promise.resolve();
+  let writeError: unknown;
   try {
-    arm();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      await fh.write(value);
-      received += value.length;
-      counters.fetched += value.length;
-      meter?.advance(value.length);
+    const res = await hubGet(req.url, req.hub, what, offset > 0 ? { range: `bytes=${offset}-` } : {});
+    if (res.status === 416) {
+      // The part is longer than the file (it changed on the server): start over.
+      await res.body?.cancel();
+      await fh.truncate(0);
+      throw new Retriable("range not satisfiable");
+    }
+    if (!res.ok) {
+      const err = await hubHttpError(res, what, req.hub, req.repo);
+      if (res.status >= 500) throw new Retriable(err.message);
+      throw err;
+    }
+    let start = offset;
+    if (res.status === 200 && offset > 0) {
+      start = 0; // the server ignored the range: rewrite from the start
+      await fh.truncate(0);
+    }
+    if (res.status === 206) {
+      const m = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(res.headers.get("content-range") ?? "");
+      if (!m || Number(m[1]) !== offset) {
+        await res.body?.cancel();
+        await fh.truncate(0);
+        throw new Retriable(`unexpected Content-Range '${res.headers.get("content-range")}'`);
+      }
+    }
+    const length = Number(res.headers.get("content-length") ?? Number.NaN);
+    const total = req.expected.size ?? (Number.isFinite(length) ? start + length : undefined);
+    meter = req.progress?.start(req.label, total, start);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let received = 0;
+    let backlog = 0;
+    let stalled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        stalled = true;
+        void reader.cancel();
+      }, req.stallMs ?? 60_000);
+    };
+    const onAbort = () => void reader.cancel();
+    req.hub.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
       arm();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        backlog += value.length;
+        pending = pending.then(async () => {
+          if (writeError) return;
+          try {
+            await fh.write(value);
+          } catch (e) {
+            writeError = e;
+          }
+          backlog -= value.length;
+          counters.fetched += value.length;
+          meter?.advance(value.length);
+        });
+        received += value.length;
+        if (backlog > WRITE_BACKLOG) await pending;
+        arm();
+      }
+    } catch (e) {
+      if (req.hub.signal?.aborted) throw new ModelmapError("aborted", `${what}: interrupted (run again to resume)`);
+      throw new Retriable(`connection lost after ${start + received} bytes (${(e as Error).message})`);
+    } finally {
+      clearTimeout(timer);
+      req.hub.signal?.removeEventListener("abort", onAbort);
     }
     if (req.hub.signal?.aborted) throw new ModelmapError("aborted", `${what}: interrupted (run again to resume)`);
     if (stalled) throw new Retriable(`no data for ${(req.stallMs ?? 60_000) / 1000} s`);
     if (Number.isFinite(length) && received < length)
-      throw new Retriable(`connection closed after ${received} of ${length} bytes`);
+      throw new Retriable(`connection closed after ${start + received} of ${start + length} bytes`);
     ok = true;
-  } catch (e) {
-    if (e instanceof ModelmapError || e instanceof Retriable) throw e;
-    if (req.hub.signal?.aborted) throw new ModelmapError("aborted", `${what}: interrupted (run again to resume)`);
-    throw new Retriable(`connection lost after ${start + received} bytes (${(e as Error).message})`);
   } finally {
-    clearTimeout(timer);
-    req.hub.signal?.removeEventListener("abort", onAbort);
+    // What arrived is kept on disk, so the next attempt resumes after it.
+    await pending;
     await fh.close();
-    meter?.end(ok);
+    meter?.end(ok && writeError === undefined);
   }
+  if (writeError) throw writeError;
 }
 
 /**
@@ -301,6 +330,9 @@ export async function downloadFile(req: DownloadRequest): Promise<DownloadResult
     if (isUnreachable(e) || e instanceof ModelmapError) throw e;
     throw new ModelmapError("network", `downloading ${req.label}: ${(e as Error).message}`, { cause: e });
   } finally {
+    // An attempt refused before any byte arrived leaves nothing behind.
+    const part = `${req.dest}.part`;
+    if (existsSync(part) && statSync(part).size === 0) await rm(part, { force: true });
     await release();
   }
 }

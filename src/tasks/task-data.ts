@@ -218,18 +218,31 @@ export async function dataSource(task: LoadedTask, ctx: DataContext): Promise<Da
   if (cfg.data_files !== undefined) return fromDataFiles(task, cfg.data_files, ctx.dataDir);
   const kwFiles = cfg.dataset_kwargs?.data_files as DataFiles | undefined;
   const path = cfg.dataset_path ?? undefined;
-  if (kwFiles !== undefined && (path === undefined || LOCAL_BUILDERS.has(path)))
-    return fromDataFiles(task, kwFiles, ctx.dataDir, path);
+  if (kwFiles !== undefined && (path === undefined || LOCAL_BUILDERS.has(path))) {
+    const remote = hfUrlQuery(task, kwFiles);
+    return remote ? hubSource(task, remote, ctx) : fromDataFiles(task, kwFiles, ctx.dataDir, path);
+  }
   if (path === undefined)
     throw new ModelmapError("input", `task '${task.name}' names no dataset (dataset_path or data_files)`, {
       location: { file: task.file, field: "dataset_path" },
     });
   const mapped = (ctx.datasetMap ?? builtinMap(ctx.dataDir)).lookup(path, cfg.dataset_name);
   if (mapped && mapped.source !== BUILTIN_DATASET_MAP) return fromMap(task, path, mapped);
-  const q = hubQuery(task, path);
+  return hubSource(task, hubQuery(task, path), ctx, mapped ? fromMap(task, path, mapped) : undefined);
+}
+
+/**
+ * A hub dataset: a copy in the hub's layout under the data dir, else the shipped map's copy when its files are
+ * there, else the hub (caches, downloads) when `ctx.hub` allows it.
+ */
+async function hubSource(
+  task: LoadedTask,
+  q: DatasetQuery,
+  ctx: DataContext,
+  shipped?: DataSource,
+): Promise<DataSource> {
   const local = findLocalCopy(q, [ctx.dataDir]);
   if (local.found) return fromHub(task, q, local.found, ctx);
-  const shipped = mapped ? fromMap(task, path, mapped) : undefined;
   if (shipped && mapFilesExist(shipped)) return shipped;
   if (ctx.hub) {
     try {
@@ -252,6 +265,45 @@ export async function dataSource(task: LoadedTask, ctx: DataContext): Promise<Da
     location: { file: task.file, field: "dataset_path" },
     hint: localWays(task, q, ctx),
   });
+}
+
+const HF_URL = /^hf:\/\/datasets\/([\w.-]+\/[\w.-]+?)(?:@([^/]+))?\/(.+)$/;
+
+/**
+ * `dataset_kwargs.data_files` naming files in a hub repository (`hf://datasets/owner/name[@revision]/path`, as
+ * lm-eval's prost and arithmetic tasks do) as a hub query for those files; undefined for local files.
+ */
+function hfUrlQuery(task: LoadedTask, df: DataFiles): DatasetQuery | undefined {
+  const cfg = task.config;
+  const bySplit: Array<[string, DataFileRef[]]> =
+    typeof df === "string" || Array.isArray(df) || "path" in df
+      ? [[cfg.test_split ?? cfg.validation_split ?? "test", Array.isArray(df) ? df : [df as DataFileRef]]]
+      : Object.entries(df).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]);
+  const urls = bySplit.flatMap(([, refs]) => refs.map((r) => specOf(r).path));
+  if (!urls.some((u) => u.startsWith("hf://"))) return undefined;
+  const bad = (why: string) =>
+    new ModelmapError("input", `task '${task.name}': ${why}`, {
+      location: { file: task.file, field: "dataset_kwargs.data_files" },
+    });
+  let repo: string | undefined;
+  let revision: string | undefined;
+  const dataFiles: Record<string, string[]> = {};
+  for (const [split, refs] of bySplit)
+    for (const r of refs) {
+      const url = specOf(r).path;
+      const m = HF_URL.exec(url);
+      if (!m)
+        throw bad(
+          `'${url}' is not an hf://datasets/owner/name[@revision]/path URL (and local files cannot be mixed in)`,
+        );
+      const rev = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
+      if ((repo !== undefined && repo !== m[1]) || (repo !== undefined && revision !== rev))
+        throw bad("data_files name files of more than one hub repository or revision");
+      repo = m[1] as string;
+      revision = rev;
+      dataFiles[split] = [...(dataFiles[split] ?? []), m[3] as string];
+    }
+  return { repo: repo as string, config: null, ...(revision ? { revision } : {}), dataFiles };
 }
 
 /** lm-eval's `fewshot_cfg.split`: `fewshot_config.split`, inherited from `fewshot_split`. */

@@ -43,6 +43,8 @@ export interface FakeHub {
   cut(path: string, bytes: number, times?: number): void;
   /** The listing names this sha256 for the path instead of the real one. */
   lie(path: string, sha256: string): void;
+  /** Wait this long before sending a file's body (for overlapping downloads). */
+  slow(path: string, ms: number): void;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
   const requests: LoggedRequest[] = [];
   const cuts = new Map<string, { bytes: number; times: number }>();
   const lies = new Map<string, string>();
+  const slows = new Map<string, number>();
   const blobs = new Map<string, Uint8Array>();
   const bytesOf = (v: Uint8Array | string) => (typeof v === "string" ? new TextEncoder().encode(v) : v);
   for (const r of opts.repos)
@@ -89,12 +92,19 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
       ...(m ? { "content-range": `bytes ${start}-${body.length - 1}/${body.length}` } : {}),
       ...extra,
     });
+    const wait = slows.get(key) ?? 0;
+    if (wait > 0) {
+      res.flushHeaders();
+      setTimeout(() => res.end(rest), wait);
+      return;
+    }
     const cut = cuts.get(key);
     if (cut && cut.times > 0) {
       cut.times--;
       res.write(rest.subarray(0, Math.min(cut.bytes, rest.length)), () => {
-        // Let the bytes leave before the connection goes, as a real drop would.
-        setTimeout(() => res.socket?.destroy(), 20);
+        // Let the bytes arrive and be read before the connection goes (a stream that errors drops what it has
+        // queued but not yet handed out), as a real drop mid-file would.
+        setTimeout(() => res.socket?.destroy(), 300);
       });
       return;
     }
@@ -206,6 +216,7 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
     requests,
     cut: (path, bytes, times = 1) => cuts.set(path, { bytes, times }),
     lie: (path, sum) => lies.set(path, sum),
+    slow: (path, ms) => slows.set(path, ms),
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
