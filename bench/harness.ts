@@ -52,7 +52,7 @@ async function memoryChild(n: number, dir: string): Promise<void> {
     onSample: (_t, s) => log.write(`${JSON.stringify(s)}\n`),
   });
   await new Promise<void>((r) => log.end(() => r()));
-  store.close();
+  await store.close();
   process.stdout.write(`${JSON.stringify({ n: out.results.synth_mc?.n, maxRssKb: process.resourceUsage().maxRSS })}\n`);
 }
 
@@ -87,7 +87,7 @@ const evaluated = backend.tokensEvaluated;
 // Minimum: each distinct context once (with BOS) plus every continuation token.
 let minimum = 0;
 const seen = new Set<string>();
-for (const s of store.evals.iterateSamples(full.runId)) {
+for await (const s of store.evals.iterateSamples(full.runId)) {
   for (const a of s.arguments) {
     if (a.kind !== "loglikelihood") continue;
     if (!seen.has(a.context)) {
@@ -97,7 +97,7 @@ for (const s of store.evals.iterateSamples(full.runId)) {
   }
 }
 const cache = new Map<string, number>();
-for (const s of store.evals.iterateSamples(full.runId)) {
+for await (const s of store.evals.iterateSamples(full.runId)) {
   for (const a of s.arguments) {
     if (a.kind !== "loglikelihood") continue;
     const k = `${a.context}\u0000${a.continuation}`;
@@ -161,8 +161,8 @@ console.log(
   `resume at 90%: resumed run ${(resumedMs / 1000).toFixed(2)} s (${resumed.stats.cachedRequests} cached, ${resumed.stats.requestsSent} sent) = ${((100 * resumedMs) / fullMs).toFixed(1)}% of the full run (target <= 15%); results identical: ${same}`,
 );
 await backend.close();
-store.close();
-store2.close();
+await store.close();
+await store2.close();
 
 // --- 3. Memory: small vs large run in fresh processes -----------------------------------------------------------------
 if (!values["skip-memory"]) {

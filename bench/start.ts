@@ -58,6 +58,6 @@ try {
   const warm = Math.min(times[1]?.wall ?? 0, times[2]?.wall ?? 0);
   console.log(`cold / warm: ${(cold / warm).toFixed(1)}x (budget for cold: 180 s on 2 cores)`);
 } finally {
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -115,12 +115,12 @@ test("a run stopped by an error is recorded as failed with its reason; fixed, th
     assert.equal(await runCli(args(f.dataDir), b), 0, b.err);
     const store = openStore(db);
     try {
-      const runs = store.evals.listRuns();
+      const runs = await store.evals.listRuns();
       assert.equal(runs.length, 1);
       assert.equal(runs[0]?.status, "complete");
       assert.equal(runs[0]?.failure, null);
     } finally {
-      store.close();
+      await store.close();
     }
   } finally {
     await server.close();

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { runCli } from "../src/cli/main.ts";
+import { collect } from "../src/core/iter.ts";
 import { openStore } from "../src/store/sqlite/index.ts";
 import { capture } from "./support/cli.ts";
 import { startScriptedChatServer } from "./support/scripted-chat-server.ts";
@@ -53,7 +54,7 @@ prompts:
   assert.equal(await runCli(gen, { stdout: out, stderr: err, cwd: dir }), 0, err.text);
   assert.match(out.text, /4 answers \(4 generated, 0 already stored, 0 failed\)/);
   let store = openStore(db);
-  const answers = store.judging.latestAnswers("tiny-set", ["tiny-a", "tiny-b"]);
+  const answers = await store.judging.latestAnswers("tiny-set", ["tiny-a", "tiny-b"]);
   assert.equal(answers.length, 4);
   const chat = answers.find((a) => a.promptId === "c1" && a.model === "tiny-a");
   assert.equal(chat?.outputs.length, 2, "one output per turn");
@@ -62,7 +63,7 @@ prompts:
     answers.every((a) => a.tokens <= 12),
     "max tokens respected per turn",
   );
-  store.close();
+  await store.close();
 
   out = capture();
   assert.equal(await runCli(gen, { stdout: out, stderr: capture(), cwd: dir }), 0);
@@ -83,8 +84,8 @@ prompts:
     assert.equal(code, 0, err.text);
     assert.match(out.text, /2 votes added/);
     store = openStore(db);
-    const votes = [...store.votes.iterate({ sources: ["judge:tiny-set"] })];
-    store.close();
+    const votes = await collect(store.votes.iterate({ sources: ["judge:tiny-set"] }));
+    await store.close();
     assert.deepEqual(
       votes.map((v) => v.winner),
       ["tie_bothbad", "tie_bothbad"],

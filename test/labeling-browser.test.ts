@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Browser } from "playwright-core";
+import { collect } from "../src/core/iter.ts";
 import { createApp } from "../src/http/app.ts";
 import { listen } from "../src/http/listen.ts";
 import { labelingRoutes } from "../src/http/routes/labeling.ts";
@@ -33,7 +34,7 @@ const HOSTILE = [
 
 before(async () => {
   store = openStore(":memory:");
-  seedAnswers(store, {
+  await seedAnswers(store, {
     set: "hostile",
     prompts: 2,
     models: ["model-x", "model-y"],
@@ -41,7 +42,7 @@ before(async () => {
     prompt: () => `Please answer. ${HOSTILE}`,
   });
   const rank: Record<string, number> = { "top-model": 3, "mid-model": 2, "low-model": 1 };
-  seedAnswers(store, {
+  await seedAnswers(store, {
     set: "e2e",
     prompts: 10,
     models: Object.keys(rank),
@@ -55,12 +56,12 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.close();
-  store?.close();
+  await store?.close();
 });
 
 test("hostile model output stays inert in Chromium: no script, no handler, no navigation, no foreign request", async () => {
   const svc = new LabelingService(store);
-  const c = svc.createCampaign({
+  const c = await svc.createCampaign({
     name: "Hostile",
     setName: "hostile",
     models: ["model-x", "model-y"],
@@ -135,7 +136,7 @@ test("hostile model output stays inert in Chromium: no script, no handler, no na
 
 test("end to end: sign up, vote on five pairs with the keyboard, the leaderboard reflects the votes", async () => {
   const svc = new LabelingService(store);
-  const c = svc.createCampaign({
+  const c = await svc.createCampaign({
     name: "E2E",
     setName: "e2e",
     models: ["top-model", "mid-model", "low-model"],
@@ -174,7 +175,7 @@ test("end to end: sign up, vote on five pairs with the keyboard, the leaderboard
     reveals.every((r) => /Answer A was (top|mid|low)-model; answer B was (top|mid|low)-model\./.test(r)),
     reveals.join("|"),
   );
-  assert.equal(store.votes.count({ sources: [`label:${c.id}`] }), 5);
+  assert.equal(await store.votes.count({ sources: [`label:${c.id}`] }), 5);
 
   await page.goto(`${server.url}/label/${c.id}/leaderboard`);
   assert.equal(await page.textContent("#votes"), "5 votes");
@@ -189,7 +190,7 @@ test("end to end: sign up, vote on five pairs with the keyboard, the leaderboard
     10,
     "each of the 5 votes counts for two models",
   );
-  const votes = [...store.votes.iterate({ sources: [`label:${c.id}`] })];
+  const votes = await collect(store.votes.iterate({ sources: [`label:${c.id}`] }));
   const winners = new Set(votes.map((v) => (v.winner === "model_a" ? v.modelA : v.modelB)));
   assert.ok(!winners.has("low-model"), "the labeler never picked the worst answer");
   if (rows.some((r) => r.model === "top-model")) assert.equal(rows[0]?.model, "top-model", JSON.stringify(rows));

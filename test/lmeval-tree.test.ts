@@ -120,6 +120,6 @@ test("eval runs lm-eval's unchanged task files on the local data (scripted backe
     assert.ok("exact_match,strict-match" in (out.results.gsm8k ?? {}));
     assert.ok("acc_norm,none" in (out.results.arc_challenge ?? {}));
   } finally {
-    store.close();
+    await store.close();
   }
 });

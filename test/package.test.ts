@@ -48,9 +48,9 @@ out.ranking = report.models.map((m) => m.model);
 // The store and the capability map.
 const store = openStore(process.argv[2]);
 try {
-  const imported = importFile(store, "obs-scaling", process.argv[3]);
+  const imported = await importFile(store, "obs-scaling", process.argv[3]);
   out.imported = imported.evidence > 0;
-  out.coding = search(store, "coding", {}, { top: 3 }).results.length;
+  out.coding = (await search(store, "coding", {}, { top: 3 })).results.length;
 
   // Opening a model and running an evaluation (two documents of a bundled task).
   const backend = await resolveModel({ kind: "gguf", file: process.argv[4], threads: 1 }, { env: {} });
@@ -66,7 +66,7 @@ try {
     await backend.close();
   }
 } finally {
-  store.close();
+  await store.close();
 }
 
 // The one error class, with its code.

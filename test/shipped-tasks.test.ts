@@ -89,5 +89,5 @@ test("all shipped tasks load their data and build the harness's prompts", async 
   }
   assert.ok("exact_match,strict-match" in (out.results.gsm8k ?? {}));
   assert.ok("exact_match,flexible-extract" in (out.results.gsm8k ?? {}));
-  store.close();
+  await store.close();
 });

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { runCli } from "../src/cli/main.ts";
+import { collect } from "../src/core/iter.ts";
 import { openStore } from "../src/store/sqlite/index.ts";
 import { createTinyModel } from "./support/tiny-model.ts";
 
@@ -41,12 +42,12 @@ function capture() {
   };
 }
 
-function votesIn(db: string, source: string): number {
+async function votesIn(db: string, source: string): Promise<number> {
   const store = openStore(db);
   try {
-    return store.votes.count({ sources: [source] });
+    return await store.votes.count({ sources: [source] });
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -77,22 +78,22 @@ describe("start on tiny random-weight models (mechanics)", () => {
     assert.match(out.text, /0\/\d+ from the cache, [1-9]\d* sent to models/);
     // 60 verifiable prompts x 3 pairs, all answered (random models answer something, right or not).
     assert.match(out.text, /votes: 180 under source 'zoo-verifiable' \(180 written\)/);
-    assert.equal(votesIn(db, "zoo-verifiable"), 180);
+    assert.equal(await votesIn(db, "zoo-verifiable"), 180);
     const store = openStore(db);
     try {
-      const votes = [...store.votes.iterate({ sources: ["zoo-verifiable"] })];
+      const votes = await collect(store.votes.iterate({ sources: ["zoo-verifiable"] }));
       assert.ok(votes.every((v) => ["model_a", "model_b", "tie", "tie_bothbad"].includes(v.winner)));
       assert.ok(votes.some((v) => v.modelA === "zoo-alpha") && votes.some((v) => v.modelB === "zoo-alpha"));
-      assert.ok(store.capmap.resolveModel("zoo-alpha"), "the capability map knows the models");
+      assert.ok(await store.capmap.resolveModel("zoo-alpha"), "the capability map knows the models");
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
-  test("each run records how its model was prompted: template and system prompt, by content hash", () => {
+  test("each run records how its model was prompted: template and system prompt, by content hash", async () => {
     const store = openStore(db);
     try {
-      const runs = store.evals.listRuns();
+      const runs = await store.evals.listRuns();
       assert.deepEqual(runs.map((r) => r.modelId).sort(), ["zoo-alpha", "zoo-beta", "zoo-gamma"]);
       for (const r of runs) {
         const p = r.spec.model_prompting;
@@ -104,7 +105,7 @@ describe("start on tiny random-weight models (mechanics)", () => {
         assert.match(String(p.systemPromptHash), /^[0-9a-f]{64}$/);
       }
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -123,7 +124,7 @@ describe("start on tiny random-weight models (mechanics)", () => {
     assert.equal(m[5], "0", "no answer generated again");
     assert.match(out.text, /\(everything from the cache\)/);
     assert.match(out.text, /votes: 180 under source 'zoo-verifiable' \(unchanged\)/);
-    assert.equal(votesIn(db, "zoo-verifiable"), 180);
+    assert.equal(await votesIn(db, "zoo-verifiable"), 180);
   });
 
   test("without --no-serve it starts the web server and prints its URL", async () => {
@@ -200,7 +201,7 @@ describe("start on the committed fixture zoo", () => {
     }
     const store = openStore(db);
     try {
-      const runs = store.evals.listRuns().filter((r) => r.status === "complete");
+      const runs = (await store.evals.listRuns()).filter((r) => r.status === "complete");
       assert.deepEqual(runs.map((r) => r.modelId).sort(), [
         "zoo-arithmetic",
         "zoo-contaminated",
@@ -209,17 +210,17 @@ describe("start on the committed fixture zoo", () => {
       ]);
       for (const r of runs) assert.ok(r.spec.model_prompting, `${r.modelId}: model_prompting recorded`);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
   test("a second npm start is served from the caches and adds no vote", { skip }, async () => {
-    const before = votesIn(db, "zoo-verifiable");
+    const before = await votesIn(db, "zoo-verifiable");
     const out = capture();
     const err = capture();
     assert.equal(await runCli(argv, { stdout: out, stderr: err }), 0, err.text);
     assert.match(out.text, /, 0 sent to models; answers: \d+ reused, 0 generated/);
     assert.match(out.text, /\(unchanged\)/);
-    assert.equal(votesIn(db, "zoo-verifiable"), before);
+    assert.equal(await votesIn(db, "zoo-verifiable"), before);
   });
 });

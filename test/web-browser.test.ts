@@ -30,8 +30,8 @@ before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), "modelmap-browser-"));
   store = openStore(join(dir, "web.db"));
-  runId = seedWebFixture(store).runId;
-  importFile(store, "arena", sharedData(...ARENA_MERGED));
+  runId = (await seedWebFixture(store)).runId;
+  await importFile(store, "arena", sharedData(...ARENA_MERGED));
   server = await listen(createApp({ store }, ROUTE_MODULES), { port: 0 });
   browser = await launchChromium();
 });
@@ -39,7 +39,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.close();
-  store?.close();
+  await store?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -99,8 +99,8 @@ before(async () => {
     }
   }
 });
-after(() => {
-  store?.close();
+after(async () => {
+  await store?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

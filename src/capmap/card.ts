@@ -18,9 +18,8 @@ export interface RunInfo {
 }
 
 /** The runs of a model as the card describes them (shared by `modelmap card` and the web card). */
-export function runInfos(store: Store, modelId: string): RunInfo[] {
-  return store.evals
-    .listRuns()
+export async function runInfos(store: Store, modelId: string): Promise<RunInfo[]> {
+  return (await store.evals.listRuns())
     .filter((r) => r.modelId === modelId)
     .map((r) => {
       const cfg = r.spec;
@@ -160,10 +159,13 @@ export function renderCard(p: ModelProfile, extras: CardExtras = {}): string {
 }
 
 /** Stored prompt-sensitivity and contamination findings of a model, one line per task (card and model page). */
-export function modelChecks(store: Store, modelId: string): { sensitivity: string[]; contamination: string[] } {
+export async function modelChecks(
+  store: Store,
+  modelId: string,
+): Promise<{ sensitivity: string[]; contamination: string[] }> {
   return {
-    sensitivity: promptSpread(store, modelId).map((s) => `${s.task}: ${s.text}`),
-    contamination: contaminationSummary(store, modelId).map((c) => `${c.task}: ${c.text}`),
+    sensitivity: (await promptSpread(store, modelId)).map((s) => `${s.task}: ${s.text}`),
+    contamination: (await contaminationSummary(store, modelId)).map((c) => `${c.task}: ${c.text}`),
   };
 }
 
@@ -171,28 +173,29 @@ export interface StoredChecks {
   kind: CheckKind;
   reports: Array<{ model: string; task: string; created_at: string; report: unknown }>;
   /** With a model: the one-line verdict per task that the card and the map show. */
-  summary?: ContaminationSummary[] | ReturnType<typeof promptSpread>;
+  summary?: ContaminationSummary[] | Awaited<ReturnType<typeof promptSpread>>;
 }
 
 /** Stored reports of one kind, optionally of one model and task (`/api/checks/KIND`). */
-export function storedChecks(
+export async function storedChecks(
   store: Store,
   kind: CheckKind,
   filter: { model?: string | undefined; task?: string | undefined } = {},
-): StoredChecks {
-  const reports = store.checks
-    .list(kind, filter.model)
+): Promise<StoredChecks> {
+  const reports = (await store.checks.list(kind, filter.model))
     .filter((r) => filter.task === undefined || r.task === filter.task)
     .map((r) => ({ model: r.modelId, task: r.task, created_at: r.createdAt, report: r.report }));
   if (filter.model === undefined) return { kind, reports };
   const summary =
-    kind === "contamination" ? contaminationSummary(store, filter.model) : promptSpread(store, filter.model);
+    kind === "contamination"
+      ? await contaminationSummary(store, filter.model)
+      : await promptSpread(store, filter.model);
   return { kind, reports, summary };
 }
 
 /** The card of a model with its runs; `extras` may add sensitivity and contamination findings. */
-export function modelCard(store: Store, idOrAlias: string, extras: CardExtras = {}): string {
-  const profile = modelProfile(store, idOrAlias);
+export async function modelCard(store: Store, idOrAlias: string, extras: CardExtras = {}): Promise<string> {
+  const profile = await modelProfile(store, idOrAlias);
   const id = profile.model.id;
-  return renderCard(profile, { runs: runInfos(store, id), ...modelChecks(store, id), ...extras });
+  return renderCard(profile, { runs: await runInfos(store, id), ...(await modelChecks(store, id)), ...extras });
 }

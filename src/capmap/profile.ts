@@ -36,12 +36,12 @@ export function sizeBand(paramsB: number | undefined): { min: number; max: numbe
  * Strengths and weaknesses by category relative to models of similar size: a category is a strength when the
  * model beats at least 75% of its peers there, a weakness when it beats at most 25%.
  */
-export function modelProfile(store: Store, idOrAlias: string): ModelProfile {
-  const model = requireModel(store, idOrAlias);
+export async function modelProfile(store: Store, idOrAlias: string): Promise<ModelProfile> {
+  const model = await requireModel(store, idOrAlias);
   const band = sizeBand(model.paramsB);
-  const snap = snapshot(store);
+  const snap = await snapshot(store);
   const cells = snap.byModel.get(model.id) ?? [];
-  const evidence = store.capmap.evidence({ modelId: model.id });
+  const evidence = await store.capmap.evidence({ modelId: model.id });
   const inBand = (m: CapModel) =>
     band === undefined || (m.paramsB !== undefined && m.paramsB >= band.min && m.paramsB <= band.max);
   const categories = cells

@@ -74,18 +74,25 @@ function parseArenaBattles(text: string, file: string): ParsedImport {
 }
 
 /** Imports one public results file into the map and rebuilds the map's cells. */
-export function importFile(store: Store, kind: ImportKind, path: string): ImportSummary {
+export async function importFile(store: Store, kind: ImportKind, path: string): Promise<ImportSummary> {
   const file = resolve(path);
   const text = readText(file);
   const parsed = parseImport(kind, file, text);
   if (parsed.source.startsWith("arena-battles:")) {
     // Battle files name models by their arena names; where an earlier table linked a name to a Hugging Face
     // id (an alias), the ratings attach to that id.
-    const id = (name: string) => store.capmap.resolveModel(name)?.id ?? name;
-    for (const e of parsed.evidence) e.modelId = id(e.modelId);
+    const ids = new Map<string, string>();
+    for (const e of parsed.evidence) {
+      let id = ids.get(e.modelId);
+      if (id === undefined) {
+        id = (await store.capmap.resolveModel(e.modelId))?.id ?? e.modelId;
+        ids.set(e.modelId, id);
+      }
+      e.modelId = id;
+    }
     parsed.models = [...new Set(parsed.evidence.map((e) => e.modelId))].map((m) => ({ id: m }));
   }
-  const stored = store.capmap.importSource({
+  const stored = await store.capmap.importSource({
     kind: parsed.kind,
     source: parsed.source,
     file,
@@ -94,12 +101,12 @@ export function importFile(store: Store, kind: ImportKind, path: string): Import
     aliases: parsed.aliases,
     evidence: parsed.evidence,
   });
-  const cells = rebuildMap(store);
+  const cells = await rebuildMap(store);
   return { kind, source: parsed.source, file, ...stored, skipped: parsed.skipped, cells };
 }
 
-export function requireModel(store: Store, idOrAlias: string): CapModel {
-  const m = store.capmap.resolveModel(idOrAlias);
+export async function requireModel(store: Store, idOrAlias: string): Promise<CapModel> {
+  const m = await store.capmap.resolveModel(idOrAlias);
   if (!m) {
     throw new ModelmapError("not_found", `no model '${idOrAlias}' in the map`, {
       hint: "use a Hugging Face id (org/name) as imported; 'modelmap search CATEGORY' lists models",
@@ -108,8 +115,8 @@ export function requireModel(store: Store, idOrAlias: string): CapModel {
   return m;
 }
 
-export function requireCategory(store: Store, category: string): LiteCell[] {
-  const snap = snapshot(store);
+export async function requireCategory(store: Store, category: string): Promise<LiteCell[]> {
+  const snap = await snapshot(store);
   const cells = snap.byCategory.get(category);
   if (!cells) {
     const cats = [...snap.byCategory.keys()].sort();
@@ -123,8 +130,8 @@ export function requireCategory(store: Store, category: string): LiteCell[] {
 }
 
 /** Categories in the map with their model counts. */
-export function mapCategories(store: Store): Array<{ category: string; models: number }> {
-  return [...snapshot(store).byCategory]
+export async function mapCategories(store: Store): Promise<Array<{ category: string; models: number }>> {
+  return [...(await snapshot(store)).byCategory]
     .map(([category, cells]) => ({ category, models: cells.length }))
     .sort((a, b) => (a.category < b.category ? -1 : 1));
 }
@@ -179,14 +186,14 @@ export interface SearchResult {
  * for first: every model whose upper bound reaches the highest lower bound (nobody is surely better).
  * Runs over the in-memory snapshot: one pass over the category's cells plus a binary search per result.
  */
-export function search(
+export async function search(
   store: Store,
   category: string,
   filters: SearchFilters = {},
   opts: { top?: number; offset?: number; tiedLimit?: number } = {},
-): SearchResult {
-  const weighted = agreementWeighting(store, category);
-  const cells = weighted?.cells ?? requireCategory(store, category);
+): Promise<SearchResult> {
+  const weighted = await agreementWeighting(store, category);
+  const cells = weighted?.cells ?? (await requireCategory(store, category));
   const keep = modelFilter(filters);
   const matched = cells.filter((c) => keep(c.model));
   let bar: number | undefined;

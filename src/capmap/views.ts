@@ -51,8 +51,8 @@ export interface Leaderboard {
   rows: LeaderboardRow[];
 }
 
-export function benchmarkLeaderboard(store: Store, opts: LeaderboardOptions = {}): Leaderboard {
-  const snap = snapshot(store);
+export async function benchmarkLeaderboard(store: Store, opts: LeaderboardOptions = {}): Promise<Leaderboard> {
+  const snap = await snapshot(store);
   const metrics = snap.metrics.filter((m) => m.kind === "benchmark");
   const sourceCounts = new Map<string, number>();
   for (const m of metrics) sourceCounts.set(m.source, Math.max(sourceCounts.get(m.source) ?? 0, m.models));
@@ -80,7 +80,7 @@ export function benchmarkLeaderboard(store: Store, opts: LeaderboardOptions = {}
       : "average";
   const dir = opts.dir ?? (sort === "model" ? "asc" : "desc");
   if (!source) return { sources, source, columns, sort, dir, total: 0, page: 1, pageSize, rows: [] };
-  const pivot = leaderboardPivot(store, snap, source);
+  const pivot = await leaderboardPivot(store, snap, source);
   const keep = modelFilter({
     q: opts.q,
     maxParams: opts.maxParams,
@@ -113,12 +113,12 @@ export function benchmarkLeaderboard(store: Store, opts: LeaderboardOptions = {}
 }
 
 /** One row per model of a source with its raw values and normalized mean; cached with the snapshot. */
-function leaderboardPivot(store: Store, snap: Snapshot, source: string): LeaderboardRow[] {
+async function leaderboardPivot(store: Store, snap: Snapshot, source: string): Promise<LeaderboardRow[]> {
   const key = `leaderboard:${source}`;
   const hit = snap.memo.get(key) as LeaderboardRow[] | undefined;
   if (hit) return hit;
   const byModel = new Map<string, { values: Record<string, number>; sum: number; k: number }>();
-  for (const e of store.capmap.evidence({ source })) {
+  for (const e of await store.capmap.evidence({ source })) {
     let r = byModel.get(e.modelId);
     if (!r) {
       r = { values: {}, sum: 0, k: 0 };
@@ -158,21 +158,21 @@ export interface ArenaBoard {
 }
 
 /** Every rating source and category in the map as a leaderboard with ranks and tiers. */
-export function arenaBoards(store: Store): ArenaBoard[] {
-  const snap = snapshot(store);
+export async function arenaBoards(store: Store): Promise<ArenaBoard[]> {
+  const snap = await snapshot(store);
   const hit = snap.memo.get("arena") as ArenaBoard[] | undefined;
   if (hit) return hit;
   const groups = snap.metrics.filter((m) => m.kind === "rating");
   const models = snap.models;
-  const boards = groups.map((g) => {
-    const ev = store.capmap
-      .evidence({ source: g.source, metric: g.metric })
+  const boards: ArenaBoard[] = [];
+  for (const g of groups) {
+    const ev = (await store.capmap.evidence({ source: g.source, metric: g.metric }))
       .filter((e) => e.category === g.category && e.lo !== undefined && e.hi !== undefined)
       .sort((a, b) => b.value - a.value);
     const intervals = ev.map((e) => ({ estimate: e.value, lower: e.lo as number, upper: e.hi as number }));
     const ranks = ranksFromIntervals(intervals);
     const tiers = tiersFromIntervals(intervals);
-    return {
+    boards.push({
       source: g.source,
       category: g.category,
       metric: g.metric,
@@ -187,8 +187,8 @@ export function arenaBoards(store: Store): ArenaBoard[] {
         rank: ranks[i] as number,
         tier: tiers[i] as number,
       })),
-    };
-  });
+    });
+  }
   snap.memo.set("arena", boards);
   return boards;
 }
@@ -229,12 +229,12 @@ export interface MapCell {
  * The checks of one model, per category: a stored check of task T lands in the category that the model's
  * own run of T was mapped to (checks of tasks without a run in the map stay on the model page only).
  */
-export function checksByCategory(store: Store, modelId: string): Map<string, CellChecks> {
+export async function checksByCategory(store: Store, modelId: string): Promise<Map<string, CellChecks>> {
   const out = new Map<string, CellChecks>();
-  const contamination = contaminationSummary(store, modelId).filter((c) => !c.task.startsWith("canary:"));
-  const spread = promptSpread(store, modelId);
+  const contamination = (await contaminationSummary(store, modelId)).filter((c) => !c.task.startsWith("canary:"));
+  const spread = await promptSpread(store, modelId);
   if (contamination.length === 0 && spread.length === 0) return out;
-  const categoryOf = new Map(store.capmap.evidence({ modelId }).map((e) => [e.metric, e.category]));
+  const categoryOf = new Map((await store.capmap.evidence({ modelId })).map((e) => [e.metric, e.category]));
   const slot = (task: string): CellChecks | undefined => {
     const cat = categoryOf.get(task);
     if (cat === undefined) return undefined;
@@ -253,7 +253,7 @@ export function checksByCategory(store: Store, modelId: string): Map<string, Cel
 }
 
 /** Models ranked by their mean over categories, with all their cells, for the heatmap. */
-export function mapOverview(
+export async function mapOverview(
   store: Store,
   opts: {
     q?: string;
@@ -265,8 +265,8 @@ export function mapOverview(
     limit?: number;
     offset?: number;
   } = {},
-): MapOverview {
-  const snap = snapshot(store);
+): Promise<MapOverview> {
+  const snap = await snapshot(store);
   const categories = [...snap.byCategory.keys()].sort();
 
   const keep = modelFilter({ q: opts.q, maxParams: opts.maxParams, license: opts.license });
@@ -279,9 +279,10 @@ export function mapOverview(
     : snap.ranking;
   const matched = order.filter((r) => r.categories >= min && keep(snap.models.get(r.modelId) ?? { id: r.modelId }));
   const offset = opts.offset ?? 0;
-  const rows = matched.slice(offset, offset + (opts.limit ?? 40)).map((r) => {
+  const rows: MapOverview["rows"] = [];
+  for (const r of matched.slice(offset, offset + (opts.limit ?? 40))) {
     const cells: MapOverview["rows"][number]["cells"] = {};
-    const checks = checksByCategory(store, r.modelId);
+    const checks = await checksByCategory(store, r.modelId);
     for (const c of snap.byModel.get(r.modelId) ?? []) {
       const cell: MapCell = {
         estimate: c.estimate,
@@ -295,14 +296,14 @@ export function mapOverview(
       if (ch) cell.checks = ch;
       cells[c.category] = cell;
     }
-    return { modelId: r.modelId, model: snap.models.get(r.modelId) ?? { id: r.modelId }, mean: r.mean, cells };
-  });
+    rows.push({ modelId: r.modelId, model: snap.models.get(r.modelId) ?? { id: r.modelId }, mean: r.mean, cells });
+  }
   return { categories, sort: byCategory ? (opts.sort as string) : "mean", total: matched.length, offset, rows };
 }
 
 /** Builds the snapshot and every leaderboard's pivot so that the first page view is as fast as the rest. */
-export function warmViews(store: Store): void {
-  const snap = snapshot(store);
-  for (const m of snap.metrics) if (m.kind === "benchmark") leaderboardPivot(store, snap, m.source);
-  arenaBoards(store);
+export async function warmViews(store: Store): Promise<void> {
+  const snap = await snapshot(store);
+  for (const m of snap.metrics) if (m.kind === "benchmark") await leaderboardPivot(store, snap, m.source);
+  await arenaBoards(store);
 }

@@ -11,7 +11,7 @@ export interface CliContext {
   /** Path of the database (from --db, MODELMAP_DB, or ./modelmap.db). */
   readonly dbPath: string;
   /** Opens the store on first use; the CLI closes it at exit. */
-  store(): Store;
+  store(): Promise<Store>;
   /** Aborted on SIGINT/SIGTERM. */
   readonly signal: AbortSignal;
 }

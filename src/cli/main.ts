@@ -35,7 +35,7 @@ export async function runCli(
       stderr,
       dbPath,
       signal: io.signal ?? new AbortController().signal,
-      store() {
+      async store() {
         if (!openStore) throw new Error("internal: the store module is loaded before a command runs");
         store ??= openStore(dbPath);
         return store;
@@ -71,7 +71,7 @@ export async function runCli(
     if (!(e instanceof ModelmapError) && env.MODELMAP_DEBUG) stderr.write(`${(e as Error).stack}\n`);
     return exitCodeFor(e);
   } finally {
-    store?.close();
+    await store?.close();
   }
 }
 

@@ -75,7 +75,7 @@ export class RollingScorer {
   /** Scores every text; `detail` keeps per-token arrays (Min-K%), otherwise only totals are stored. */
   async score(texts: readonly string[], detail: boolean, signal?: AbortSignal): Promise<RollingDetail[]> {
     const keys = texts.map((t) => this.key(t, detail));
-    const found = this.repo.cacheGet([...new Set(keys)]);
+    const found = await this.repo.cacheGet([...new Set(keys)]);
     const out = new Map<string, RollingDetail>();
     for (const [k, v] of found) out.set(k, JSON.parse(v) as RollingDetail);
     this.stats.requested += texts.length;
@@ -107,7 +107,7 @@ export class RollingScorer {
         out.set(k, d);
         entries.push({ key: k, value: JSON.stringify(d) });
       });
-      this.repo.cachePut(CACHE_SCOPE, entries);
+      await this.repo.cachePut(CACHE_SCOPE, entries);
       this.stats.sent += part.length;
     }
     return keys.map((k) => out.get(k) as RollingDetail);

@@ -267,6 +267,6 @@ export async function runContamination(
     perItem,
     stats: { ...scorer.stats, wallMs: performance.now() - t0 },
   };
-  store.checks.put("contamination", o.modelId, o.task.name, report);
+  await store.checks.put("contamination", o.modelId, o.task.name, report);
   return report;
 }

@@ -10,15 +10,15 @@ import { runRoutes } from "./routes/runs.ts";
 
 const SITE: RouteModule[] = [mapRoutes, arenaRoutes, runRoutes, judgmentRoutes];
 
-function setup() {
+async function setup() {
   const store = openStore(":memory:");
-  const { runId } = seedWebFixture(store);
+  const { runId } = await seedWebFixture(store);
   const app = createApp({ store }, SITE);
   return { store, app, runId };
 }
 
 test("every page renders with a strict CSP and no external URLs", async () => {
-  const { store, app, runId } = setup();
+  const { store, app, runId } = await setup();
   try {
     const pages = [
       "/map",
@@ -41,12 +41,12 @@ test("every page renders with a strict CSP and no external URLs", async () => {
       assert.ok(!/(src|href)="https?:\/\//.test(body), `${p} references an external URL`);
     }
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
 test("data is escaped everywhere it appears", async () => {
-  const { store, app } = setup();
+  const { store, app } = await setup();
   try {
     for (const p of ["/map", "/search?category=math&top=20", "/benchmarks", `/models/${EVIL_ID}`]) {
       const body = await (await app.request(p)).text();
@@ -56,12 +56,12 @@ test("data is escaped everywhere it appears", async () => {
     const model = await (await app.request(`/models/${encodeURIComponent(EVIL_ID)}`)).text();
     assert.match(model, /&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;/);
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
 test("search API: ranks, the tied-for-first set, filters, and errors as JSON with status", async () => {
-  const { store, app } = setup();
+  const { store, app } = await setup();
   try {
     const r = await app.request("/api/search?category=math&max_params=8&license=apache-2.0");
     assert.equal(r.status, 200);
@@ -86,12 +86,12 @@ test("search API: ranks, the tied-for-first set, filters, and errors as JSON wit
     assert.equal(page.status, 404);
     assert.match(await page.text(), /no category &#39;poetry&#39;/);
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
 test("model, compare, card and map APIs show what the pages show", async () => {
-  const { store, app, runId } = setup();
+  const { store, app, runId } = await setup();
   try {
     const m = (await (await app.request("/api/models/acme/beta-7b")).json()) as {
       model: { id: string; merged: boolean };
@@ -105,7 +105,7 @@ test("model, compare, card and map APIs show what the pages show", async () => {
       await (await app.request("/models/acme/alpha-7b")).text(),
       /No prompt-sensitivity or contamination checks/,
     );
-    store.checks.put("contamination", "acme/alpha-7b", "tiny-math", {
+    await store.checks.put("contamination", "acme/alpha-7b", "tiny-math", {
       exchangeability: { pValue: 0.0004 },
       flagged: true,
       flaggedItems: [{ docId: 3, reasons: ["13-gram overlap 1.00"] }],
@@ -126,13 +126,13 @@ test("model, compare, card and map APIs show what the pages show", async () => {
     assert.match(md, new RegExp(`/runs/${runId}`), "the card links the model's run");
     assert.match(md, /chat template the model's own, applied; system prompt: "You are terse\."; 0-shot; fixture/);
     // Checks of a task behind a map cell show on the map: contamination marks the cell, spread goes in its text.
-    store.checks.put("contamination", "acme/alpha-7b", "gsm8k", {
+    await store.checks.put("contamination", "acme/alpha-7b", "gsm8k", {
       exchangeability: { pValue: 0.002 },
       flagged: true,
       flaggedItems: [],
       methods: {},
     });
-    store.checks.put("sensitivity", "acme/alpha-7b", "arc", {
+    await store.checks.put("sensitivity", "acme/alpha-7b", "arc", {
       variants: [
         { name: "default", score: 0.6 },
         { name: "labels-paren", score: 0.52, vsBaseline: { significant: true } },
@@ -200,12 +200,12 @@ test("model, compare, card and map APIs show what the pages show", async () => {
     );
     assert.equal(lb.columns.find((c) => c.metric === "mmlu")?.baseline, 25);
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
 test("run browser: the sample page shows the prompt as sent, raw output, extracted answer, score and rationale", async () => {
-  const { store, app, runId } = setup();
+  const { store, app, runId } = await setup();
   try {
     const body = await (await app.request(`/runs/${runId}/samples/tiny-math/0`)).text();
     assert.match(body, /&lt;\|im_start\|&gt;user\nWhat is 2\+2\?/);
@@ -235,7 +235,7 @@ test("run browser: the sample page shows the prompt as sent, raw output, extract
     assert.equal((await app.request("/judgments/nothing")).status, 404);
     assert.equal((await app.request("/runs/nope")).status, 404);
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
@@ -251,6 +251,6 @@ test("an empty store renders every page with a hint instead of failing", async (
     }
     assert.equal((await app.request("/models/nobody/here")).status, 404);
   } finally {
-    store.close();
+    await store.close();
   }
 });

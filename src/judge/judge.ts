@@ -92,7 +92,7 @@ export async function judgeSet(o: JudgeOptions): Promise<JudgeSummary> {
   const params: GenerationParams = { temperature: 0, maxTokens: o.maxTokens ?? 1024, seed };
   const source = o.source ?? `judge:${o.setName}`;
   const byPrompt = new Map<string, Map<string, AnswerRecord>>();
-  for (const a of o.store.judging.latestAnswers(o.setName, o.models)) {
+  for (const a of await o.store.judging.latestAnswers(o.setName, o.models)) {
     const m = byPrompt.get(a.promptId) ?? new Map<string, AnswerRecord>();
     m.set(a.model, a);
     byPrompt.set(a.promptId, m);
@@ -145,7 +145,7 @@ export async function judgeSet(o: JudgeOptions): Promise<JudgeSummary> {
   await mapPool(calls, o.judge.capabilities.concurrency, async (c) => {
     if (o.signal?.aborted) throw new ModelmapError("aborted", "interrupted");
     const key = keyOf(c);
-    if (o.store.judging.getJudgments([key]).has(key)) {
+    if ((await o.store.judging.getJudgments([key])).has(key)) {
       summary.resumed++;
     } else {
       const ref = referenceOf(c.item);
@@ -193,16 +193,16 @@ export async function judgeSet(o: JudgeOptions): Promise<JudgeSummary> {
         summary.singleCalls++;
       }
       if (rec.parseError !== null) summary.unparseable++;
-      o.store.judging.putJudgment(rec);
+      await o.store.judging.putJudgment(rec);
     }
     o.onProgress?.(++done, calls.length);
   });
   // A secret set's prompts may be quoted in a judge's text: its votes carry no raw text (the judgments
   // table keeps it, which only the database owner reads).
-  const secret = o.store.judging.getPromptSet(o.setName)?.secret ?? false;
+  const secret = (await o.store.judging.getPromptSet(o.setName))?.secret ?? false;
   for (const { item, a, b } of pairs) {
-    if (o.store.judging.pairVoted(o.judgeId, a.key, b.key) !== undefined) continue;
-    const j = o.store.judging.getJudgments([
+    if ((await o.store.judging.pairVoted(o.judgeId, a.key, b.key)) !== undefined) continue;
+    const j = await o.store.judging.getJudgments([
       keyOf({ item, first: a, second: b }),
       keyOf({ item, first: b, second: a }),
     ]);
@@ -237,9 +237,9 @@ export async function judgeSet(o: JudgeOptions): Promise<JudgeSummary> {
         ? `[secret set: raw judgments withheld] order 1 verdict ${j1.verdict}, order 2 verdict ${j2.verdict}${c.consistent ? "" : " (flipped with the order: recorded as a tie)"}`
         : `[order 1: A=${a.model}, B=${b.model}; verdict ${j1.verdict as PairVerdict}]\n${j1.raw}\n\n[order 2: A=${b.model}, B=${a.model}; verdict ${j2.verdict as PairVerdict}]${c.consistent ? "" : " (flipped with the order: recorded as a tie)"}\n${j2.raw}`,
     };
-    o.store.transaction(() => {
-      const [id] = o.store.votes.add(source, [vote]);
-      o.store.judging.markPairVoted(o.judgeId, a.key, b.key, id as number);
+    await o.store.transaction(async () => {
+      const [id] = await o.store.votes.add(source, [vote]);
+      await o.store.judging.markPairVoted(o.judgeId, a.key, b.key, id as number);
     });
     summary.votesAdded++;
   }

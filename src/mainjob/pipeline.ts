@@ -92,7 +92,8 @@ export async function runPipeline(store: Store, opts: PipelineOptions): Promise<
   const reg = loadRegistry();
   const names = taskNames(reg, opts.tasks);
   const { tasks } = reg.resolve(names);
-  const sets = opts.promptSets.map((p) => resolvePromptSet(store, p));
+  const sets: Array<Awaited<ReturnType<typeof resolvePromptSet>>> = [];
+  for (const p of opts.promptSets) sets.push(await resolvePromptSet(store, p));
   const report: PipelineReport = {
     models: opts.models.map((m) => m.id),
     tasks: names,
@@ -195,13 +196,13 @@ export async function runPipeline(store: Store, opts: PipelineOptions): Promise<
   const items: StoredPromptItem[] = sets.flatMap((s) => s.items);
   const answers = new Map<string, Map<string, string>>(ids.map((id) => [id, new Map()]));
   for (const set of sets) {
-    for (const a of store.judging.latestAnswers(set.name, ids)) {
+    for (const a of await store.judging.latestAnswers(set.name, ids)) {
       const last = a.outputs[a.outputs.length - 1];
       if (a.error === null && last !== undefined) answers.get(a.model)?.set(a.promptId, last);
     }
   }
   const built = buildVerifiableVotes(items, answers, opts.seed);
-  const stored = replaceSourceVotes(store, opts.voteSource, built.votes);
+  const stored = await replaceSourceVotes(store, opts.voteSource, built.votes);
   report.votes = {
     source: opts.voteSource,
     total: built.votes.length,
@@ -214,7 +215,7 @@ export async function runPipeline(store: Store, opts: PipelineOptions): Promise<
     report.ratings = rank.models;
     report.ratingWarnings = rank.warnings;
   }
-  report.sync = syncOwnEvidence(store, {
+  report.sync = await syncOwnEvidence(store, {
     categoryOf: (task) => reg.tasks.get(task)?.categories,
     seed: opts.seed,
   });

@@ -5,6 +5,7 @@
  * (prompt, pair), so the record carries a position like a human vote would and stays the same on a rerun.
  */
 import { hashOf } from "../core/hash.ts";
+import { collect } from "../core/iter.ts";
 import { createRng, deriveSeed } from "../core/rng.ts";
 import type { Vote, Winner } from "../core/votes.ts";
 import type { Store } from "../store/store.ts";
@@ -117,15 +118,15 @@ function fingerprint(votes: Iterable<Vote>): string {
  * Makes `source` hold exactly `votes`: nothing is written when it already does (a rerun adds no duplicates);
  * otherwise the source's old votes are replaced, so a changed answer never leaves a stale vote behind.
  */
-export function replaceSourceVotes(
+export async function replaceSourceVotes(
   store: Store,
   source: string,
   votes: Vote[],
-): { inserted: number; removed: number; unchanged: boolean } {
-  const existing = [...store.votes.iterate({ sources: [source] })];
+): Promise<{ inserted: number; removed: number; unchanged: boolean }> {
+  const existing = await collect(store.votes.iterate({ sources: [source] }));
   if (existing.length === votes.length && fingerprint(existing) === fingerprint(votes))
     return { inserted: 0, removed: 0, unchanged: true };
-  const removed = store.votes.deleteSource(source);
-  const inserted = votes.length ? store.votes.add(source, votes).length : 0;
+  const removed = await store.votes.deleteSource(source);
+  const inserted = votes.length ? (await store.votes.add(source, votes)).length : 0;
   return { inserted, removed, unchanged: false };
 }

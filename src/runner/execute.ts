@@ -85,7 +85,7 @@ export async function executeBatches(
         const values = check(await callBatch(backend, b.kind, b.requests, signal), b.keys.length);
         const ms = performance.now() - t0;
         stats.backendMs += ms;
-        repo.cachePut(
+        await repo.cachePut(
           runId,
           b.keys.map((k, i) => ({ key: k, value: JSON.stringify(values[i]) })),
         );
@@ -102,7 +102,7 @@ export async function executeBatches(
             const v = check(await callBatch(backend, b.kind, [b.requests[i] as PlannedRequest], signal), 1);
             const ms = performance.now() - t1;
             stats.backendMs += ms;
-            repo.cachePut(runId, [{ key: k, value: JSON.stringify(v[0]) }]);
+            await repo.cachePut(runId, [{ key: k, value: JSON.stringify(v[0]) }]);
             outcomes.set(k, { ok: true, value: v[0], ms, cached: false });
           } catch (e2) {
             const ms = performance.now() - t1;
@@ -113,7 +113,7 @@ export async function executeBatches(
             // The hint travels with the message: it is what the summary and `runs show` print.
             const message = e2 instanceof ModelmapError && e2.hint ? `${text} (hint: ${e2.hint})` : text;
             const reason = failureReason(e2);
-            repo.recordErrors(runId, [{ key: k, message, reason }]);
+            await repo.recordErrors(runId, [{ key: k, message, reason }]);
             outcomes.set(k, { ok: false, error: message, reason, ms });
           }
         }

@@ -51,7 +51,7 @@ test("results and samples files pass lm-eval's schema checks; Python recomputes 
     assert.ok(failed >= 1, "the chosen failure happens");
     const out = join(dir, "out");
     const now = new Date(2026, 0, 2, 3, 4, 5, 678);
-    const files = writeHarnessFiles(store, run.runId, { output: out, logSamples: true, now });
+    const files = await writeHarnessFiles(store, run.runId, { output: out, logSamples: true, now });
     assert.equal(files.resultsFile, join(out, "org__model-a", `results_${dateId(now)}.json`));
     assert.equal(dateId(now), "2026-01-02T03-04-05.678000");
 
@@ -110,7 +110,7 @@ test("results and samples files pass lm-eval's schema checks; Python recomputes 
       assert.equal(r.task_hashes[task], py.task, `${task}: task hash`);
     }
   } finally {
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

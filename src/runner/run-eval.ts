@@ -158,13 +158,13 @@ export async function runEval(store: Store, backend: Backend, opts: EvalOptions)
   const repo = store.evals;
   const config = runConfig(backend, opts);
   const runId = shortHash(config, 16);
-  const existing = repo.ensureRun({ id: runId, modelId: opts.modelId, identity: backend.identity, spec: config });
-  if (existing.status !== "running") repo.markRunning(runId);
+  const existing = await repo.ensureRun({ id: runId, modelId: opts.modelId, identity: backend.identity, spec: config });
+  if (existing.status !== "running") await repo.markRunning(runId);
   try {
     return await execute(store, backend, opts, config, runId);
   } catch (e) {
     // A run that stops on an error says so (and why); the same command resumes it.
-    repo.failRun(runId, runFailure(e));
+    await repo.failRun(runId, runFailure(e));
     throw e;
   }
 }
@@ -223,14 +223,14 @@ async function execute(
       stats.uniqueRequests += pending.size;
       const outcomes = new Map<string, RequestOutcome>();
       const keys = [...pending.keys()];
-      for (const [k, v] of repo.cacheGet(keys)) {
+      for (const [k, v] of await repo.cacheGet(keys)) {
         outcomes.set(k, { ok: true, value: JSON.parse(v), ms: 0, cached: true });
         pending.delete(k);
       }
       stats.cachedRequests += keys.length - pending.size;
       if (!opts.retryErrors && pending.size > 0) {
         // Errors recorded by an earlier attempt stay errors unless --retry-errors.
-        for (const [k, { message, reason }] of repo.runErrors(runId, [...pending.keys()])) {
+        for (const [k, { message, reason }] of await repo.runErrors(runId, [...pending.keys()])) {
           outcomes.set(k, { ok: false, error: message, reason, ms: 0 });
           pending.delete(k);
         }
@@ -271,7 +271,7 @@ async function execute(
         return s.sample;
       });
       stats.errors = errs;
-      repo.putSamples(runId, samples);
+      await repo.putSamples(runId, samples);
       progress.update(done, errs);
     };
 
@@ -315,7 +315,7 @@ async function execute(
       seconds: Math.max(0, (finishedAt.getTime() - startedAt.getTime()) / 1000),
     },
   };
-  repo.finishRun(runId, log);
+  await repo.finishRun(runId, log);
   stats.wallMs = performance.now() - t0;
   return {
     runId,

@@ -51,15 +51,15 @@ function setup(opts: { yaml?: Record<string, string>; rows?: string[] } = {}) {
     prompt: { chatTemplate: false, fewshotAsMultiturn: false, seed: 1234 },
     ...extra,
   });
-  const done = () => {
-    store.close();
+  const done = async () => {
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   };
   return { dir, dataDir, store, options, done };
 }
 
-function onlyRun(store: Store) {
-  const runs = store.evals.listRuns();
+async function onlyRun(store: Store) {
+  const runs = await store.evals.listRuns();
   assert.equal(runs.length, 1, "one run row");
   return runs[0] ?? assert.fail("no run");
 }
@@ -149,12 +149,12 @@ for (const c of CASES) {
     try {
       const backend = c.backend?.() ?? new ScriptedBackend();
       const e = await failsWith(runEval(s.store, backend, s.options(c.extra?.(s))), c.code, c.words);
-      const run = onlyRun(s.store);
+      const run = await onlyRun(s.store);
       assert.equal(run.status, "failed");
       assert.deepEqual(run.failure, { reason: c.code, message: e.message });
       assert.equal(run.log, null, "no half-written results");
     } finally {
-      s.done();
+      await s.done();
     }
   });
 }
@@ -165,20 +165,20 @@ test("a failed run resumes to complete once its cause is fixed, keeping what it 
   const s = setup({ rows });
   try {
     await failsWith(runEval(s.store, new ScriptedBackend(), s.options({ window: 2 })), "input", /gold|doc_to_target/);
-    const failed = onlyRun(s.store);
+    const failed = await onlyRun(s.store);
     assert.equal(failed.status, "failed");
-    assert.equal(s.store.evals.sampleTasks(failed.id)[0]?.n, 4);
+    assert.equal((await s.store.evals.sampleTasks(failed.id))[0]?.n, 4);
     writeFileSync(join(s.dataDir, "mc.jsonl"), `${MC_ROWS.join("\n")}\n`);
     const b = new ScriptedBackend();
     const r = await runEval(s.store, b, s.options({ window: 2 }));
     assert.equal(r.runId, failed.id, "the same run");
-    const done = onlyRun(s.store);
+    const done = await onlyRun(s.store);
     assert.equal(done.status, "complete");
     assert.equal(done.failure, null);
     assert.equal(r.log.results.toy_mc?.n, 6);
     assert.equal(b.llRequests, 2 * 2, "the four documents answered before the failure came from the cache");
   } finally {
-    s.done();
+    await s.done();
   }
 });
 
@@ -203,7 +203,7 @@ test("an interrupted run (aborted signal) is marked failed as 'aborted' and resu
       "aborted",
       /interrupted/,
     );
-    const run = onlyRun(s.store);
+    const run = await onlyRun(s.store);
     assert.equal(run.status, "failed");
     assert.equal(run.failure?.reason, "aborted");
     const resumed = await runEval(s.store, new ScriptedBackend(), s.options({ window: 1, batchSize: 2 }));
@@ -212,11 +212,11 @@ test("an interrupted run (aborted signal) is marked failed as 'aborted' and resu
       const ref = await runEval(fresh.store, new ScriptedBackend(), fresh.options());
       assert.deepEqual(resumed.results, ref.results);
     } finally {
-      fresh.done();
+      await fresh.done();
     }
-    assert.equal(onlyRun(s.store).status, "complete");
+    assert.equal((await onlyRun(s.store)).status, "complete");
   } finally {
-    s.done();
+    await s.done();
   }
 });
 
@@ -224,8 +224,8 @@ test("a check that fails before the run starts leaves no run row", async () => {
   const s = setup({ yaml: { repeats: "3" } });
   try {
     await failsWith(runEval(s.store, new ScriptedBackend(), s.options()), "unsupported", /repeats: 3/);
-    assert.equal(s.store.evals.listRuns().length, 0);
+    assert.equal((await s.store.evals.listRuns()).length, 0);
   } finally {
-    s.done();
+    await s.done();
   }
 });

@@ -127,11 +127,11 @@ function fileSafe(task: string): string {
 }
 
 /** Writes through a temporary name, so that a file that exists is a whole file. */
-function writeWhole(path: string, write: (fd: number) => void): void {
+async function writeWhole(path: string, write: (fd: number) => void | Promise<void>): Promise<void> {
   const tmp = `${path}.partial`;
   const fd = openSync(tmp, "w");
   try {
-    write(fd);
+    await write(fd);
   } finally {
     closeSync(fd);
   }
@@ -143,12 +143,12 @@ function writeWhole(path: string, write: (fd: number) => void): void {
  * line per document and filter, filter by filter as lm-eval orders them) and then `results_<date>.json`, whose
  * `task_hashes` come from those lines.
  */
-export function writeHarnessFiles(
+export async function writeHarnessFiles(
   store: Store,
   runId: string,
   opts: { output: string; logSamples: boolean; now?: Date },
-): { resultsFile: string; sampleFiles: string[] } {
-  const run = findRun(store, runId);
+): Promise<{ resultsFile: string; sampleFiles: string[] }> {
+  const run = await findRun(store, runId);
   if (!run.log) throw new ModelmapError("conflict", `run '${run.id}' has no results yet (status ${run.status})`);
   const stamp = dateId(opts.now ?? new Date());
   const paths = harnessPaths(opts.output, run.modelId, stamp);
@@ -158,7 +158,7 @@ export function writeHarnessFiles(
   if (opts.logSamples) {
     for (const task of Object.keys(run.log.results)) {
       let filters: string[] = [];
-      for (const s of store.evals.iterateSamples(run.id, task)) {
+      for await (const s of store.evals.iterateSamples(run.id, task)) {
         if (s.error === null) {
           filters = sampleFilters(s);
           break;
@@ -166,9 +166,9 @@ export function writeHarnessFiles(
       }
       const file = join(paths.dir, `samples_${fileSafe(task)}_${stamp}.jsonl`);
       const lines: SampleLine[] = [];
-      writeWhole(file, (fd) => {
+      await writeWhole(file, async (fd) => {
         for (const f of filters) {
-          for (const s of store.evals.iterateSamples(run.id, task)) {
+          for await (const s of store.evals.iterateSamples(run.id, task)) {
             const line = sampleLine(s, f);
             if (!line) continue;
             lines.push({ doc_hash: line.doc_hash, prompt_hash: line.prompt_hash, target_hash: line.target_hash });
@@ -187,7 +187,9 @@ export function writeHarnessFiles(
     modelmapVersion: modelmapVersion(),
     taskHashes,
   });
-  writeWhole(paths.results, (fd) => writeSync(fd, `${JSON.stringify(results, null, 2)}\n`));
+  await writeWhole(paths.results, (fd) => {
+    writeSync(fd, `${JSON.stringify(results, null, 2)}\n`);
+  });
   return { resultsFile: paths.results, sampleFiles };
 }
 
@@ -261,7 +263,7 @@ export async function evaluate(
   if (!req.outputDir) return outcome;
   return {
     ...outcome,
-    ...writeHarnessFiles(store, outcome.runId, { output: req.outputDir, logSamples: req.logSamples === true }),
+    ...(await writeHarnessFiles(store, outcome.runId, { output: req.outputDir, logSamples: req.logSamples === true })),
   };
 }
 
@@ -284,10 +286,10 @@ export async function checkTaskData(task: LoadedTask, ctx: DataContext): Promise
   });
 }
 
-export function findRun(store: Store, idOrPrefix: string): EvalRunRecord {
-  const exact = store.evals.getRun(idOrPrefix);
+export async function findRun(store: Store, idOrPrefix: string): Promise<EvalRunRecord> {
+  const exact = await store.evals.getRun(idOrPrefix);
   if (exact) return exact;
-  const found = store.evals.findRuns(idOrPrefix);
+  const found = await store.evals.findRuns(idOrPrefix);
   if (found.length === 1 && found[0]) return found[0];
   if (found.length > 1)
     throw new ModelmapError(
@@ -311,17 +313,17 @@ export interface TaskComparison {
 }
 
 /** Per task and metric: paired bootstrap over the documents both runs scored, and McNemar for 0/1 metrics. */
-export function compareRuns(
+export async function compareRuns(
   store: Store,
   a: string,
   b: string,
   opts: { seed?: number; iterations?: number } = {},
-): { runA: string; runB: string; tasks: TaskComparison[] } {
-  const ra = findRun(store, a);
-  const rb = findRun(store, b);
-  const scoresOf = (runId: string) => {
+): Promise<{ runA: string; runB: string; tasks: TaskComparison[] }> {
+  const ra = await findRun(store, a);
+  const rb = await findRun(store, b);
+  const scoresOf = async (runId: string) => {
     const m = new Map<string, Map<number, Record<string, number>>>();
-    for (const s of store.evals.iterateSamples(runId)) {
+    for await (const s of store.evals.iterateSamples(runId)) {
       if (s.error !== null) continue;
       let t = m.get(s.task);
       if (!t) {
@@ -333,8 +335,8 @@ export function compareRuns(
     }
     return m;
   };
-  const A = scoresOf(ra.id);
-  const B = scoresOf(rb.id);
+  const A = await scoresOf(ra.id);
+  const B = await scoresOf(rb.id);
   const out: TaskComparison[] = [];
   const rng = createRng(opts.seed ?? 1234);
   for (const [task, docsA] of [...A.entries()].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {

@@ -93,14 +93,14 @@ export function sampleView(s: EvalSampleRecord): SampleView {
 }
 
 /** Stored runs, oldest first; `model` keeps the runs of one model id. */
-export function listRuns(store: Store, opts: { model?: string } = {}): RunSummary[] {
-  const runs = store.evals.listRuns();
+export async function listRuns(store: Store, opts: { model?: string } = {}): Promise<RunSummary[]> {
+  const runs = await store.evals.listRuns();
   return (opts.model === undefined ? runs : runs.filter((r) => r.modelId === opts.model)).map(summary);
 }
 
 /** One run by id or unique prefix, typed (for pages and services) and as the one run API shape. */
-export function runDetail(store: Store, idOrPrefix: string): { view: RunView; log: RunLogV1 | null } {
-  const run = findRun(store, idOrPrefix);
+export async function runDetail(store: Store, idOrPrefix: string): Promise<{ view: RunView; log: RunLogV1 | null }> {
+  const run = await findRun(store, idOrPrefix);
   const json = run.log ? resultsJson(run.log) : { results: {}, groups: {} };
   return {
     view: {
@@ -110,33 +110,33 @@ export function runDetail(store: Store, idOrPrefix: string): { view: RunView; lo
       failure: run.failure,
       results: json.results,
       groups: json.groups,
-      samples: store.evals.sampleTasks(run.id),
+      samples: await store.evals.sampleTasks(run.id),
     },
     log: run.log,
   };
 }
 
 /** One run by id or unique prefix: configuration, results, and stored samples per task. */
-export function showRun(store: Store, idOrPrefix: string): RunView {
-  return runDetail(store, idOrPrefix).view;
+export async function showRun(store: Store, idOrPrefix: string): Promise<RunView> {
+  return (await runDetail(store, idOrPrefix)).view;
 }
 
 /** One page of a task's samples in document order, typed; pages count from 1; a page past the end (or a task
  * the run does not have) is empty. */
-export function runSamplePage(
+export async function runSamplePage(
   store: Store,
   idOrPrefix: string,
   task: string,
   opts: { page?: number | undefined; pageSize?: number | undefined } = {},
-): RunSamplesPage<EvalSampleRecord> {
-  const run = findRun(store, idOrPrefix);
+): Promise<RunSamplesPage<EvalSampleRecord>> {
+  const run = await findRun(store, idOrPrefix);
   const page = Math.max(1, Math.floor(opts.page ?? 1));
   const pageSize = Math.min(500, Math.max(1, Math.floor(opts.pageSize ?? 50)));
-  const total = store.evals.sampleTasks(run.id).find((t) => t.task === task)?.n ?? 0;
+  const total = (await store.evals.sampleTasks(run.id)).find((t) => t.task === task)?.n ?? 0;
   const samples: EvalSampleRecord[] = [];
   const from = (page - 1) * pageSize;
   let i = 0;
-  for (const s of store.evals.iterateSamples(run.id, task)) {
+  for await (const s of store.evals.iterateSamples(run.id, task)) {
     if (i++ < from) continue;
     samples.push(s);
     if (samples.length >= pageSize) break;
@@ -145,20 +145,25 @@ export function runSamplePage(
 }
 
 /** The same page as the API serves it. */
-export function runSamples(
+export async function runSamples(
   store: Store,
   idOrPrefix: string,
   task: string,
   opts: { page?: number | undefined; pageSize?: number | undefined } = {},
-): RunSamplesPage {
-  const p = runSamplePage(store, idOrPrefix, task, opts);
+): Promise<RunSamplesPage> {
+  const p = await runSamplePage(store, idOrPrefix, task, opts);
   return { ...p, samples: p.samples.map(sampleView) };
 }
 
 /** One stored sample: the prompt as sent, raw output, extracted answer, target, scores, error. */
-export function runSample(store: Store, idOrPrefix: string, task: string, docId: number): EvalSampleRecord {
-  const run = findRun(store, idOrPrefix);
-  for (const s of store.evals.iterateSamples(run.id, task)) if (s.docId === docId) return s;
+export async function runSample(
+  store: Store,
+  idOrPrefix: string,
+  task: string,
+  docId: number,
+): Promise<EvalSampleRecord> {
+  const run = await findRun(store, idOrPrefix);
+  for await (const s of store.evals.iterateSamples(run.id, task)) if (s.docId === docId) return s;
   throw new ModelmapError("not_found", `no sample ${docId} of task '${task}' in run '${run.id}'`);
 }
 

@@ -60,9 +60,9 @@ export interface SensitivityOptions {
   alpha?: number;
 }
 
-function itemScores(store: Store, runId: string, task: string, metric: MetricRef): Map<number, number> {
+async function itemScores(store: Store, runId: string, task: string, metric: MetricRef): Promise<Map<number, number>> {
   const out = new Map<number, number>();
-  for (const s of store.evals.iterateSamples(runId, task)) {
+  for await (const s of store.evals.iterateSamples(runId, task)) {
     const v = scoreOf(s, metric);
     if (s.error === null && typeof v === "number") out.set(s.docId, v);
   }
@@ -110,7 +110,7 @@ async function oneModel(
         stderr: row.stderr ?? Number.NaN,
         n: r.n,
       };
-      const items = itemScores(store, out.runId, task.name, row);
+      const items = await itemScores(store, out.runId, task.name, row);
       if (!base) base = items;
       else {
         const ids = [...items.keys()].filter((k) => base?.has(k));
@@ -137,7 +137,7 @@ async function oneModel(
     variants: results,
     spread: { ...s, range: s.max - s.min },
   };
-  store.checks.put("sensitivity", model.id, o.task.name, report);
+  await store.checks.put("sensitivity", model.id, o.task.name, report);
   return report;
 }
 
@@ -175,19 +175,21 @@ export async function runSensitivity(
  * The hook for model cards and the map: per stored task, the first variant's score with the prompt spread
  * (max - min over variants) and how many variants differ significantly. Empty when no report is stored.
  */
-export function promptSpread(
+export async function promptSpread(
   store: Store,
   modelId: string,
-): Array<{
-  task: string;
-  score: number;
-  spread: number;
-  sd: number;
-  variants: number;
-  significant: number;
-  text: string;
-}> {
-  return store.checks.list("sensitivity", modelId).map((rec) => {
+): Promise<
+  Array<{
+    task: string;
+    score: number;
+    spread: number;
+    sd: number;
+    variants: number;
+    significant: number;
+    text: string;
+  }>
+> {
+  return (await store.checks.list("sensitivity", modelId)).map((rec) => {
     const r = rec.report as ModelSensitivity;
     const first = r.variants.find((v) => v.score !== undefined);
     const score = first?.score ?? Number.NaN;

@@ -28,27 +28,27 @@ export type EvalSampleRecord = EvalSample;
 
 export interface EvalRepo {
   /** Creates the run if it does not exist; returns the stored record either way. */
-  ensureRun(run: { id: string; modelId: string; identity: object; spec: RunSpec }): EvalRunRecord;
-  getRun(id: string): EvalRunRecord | undefined;
+  ensureRun(run: { id: string; modelId: string; identity: object; spec: RunSpec }): Promise<EvalRunRecord>;
+  getRun(id: string): Promise<EvalRunRecord | undefined>;
   /** Runs whose id starts with the prefix (for short ids on the command line). */
-  findRuns(prefix: string): EvalRunRecord[];
-  listRuns(): EvalRunRecord[];
-  finishRun(id: string, log: RunLogV1): void;
+  findRuns(prefix: string): Promise<EvalRunRecord[]>;
+  listRuns(): Promise<EvalRunRecord[]>;
+  finishRun(id: string, log: RunLogV1): Promise<void>;
   /** Marks the run failed with its reason; its samples and cached answers stay for a resume. */
-  failRun(id: string, failure: RunFailure): void;
+  failRun(id: string, failure: RunFailure): Promise<void>;
   /** Back to `running` (a resume, or a rerun of a complete run); clears a recorded failure. */
-  markRunning(id: string): void;
+  markRunning(id: string): Promise<void>;
 
   /** Cached results (JSON text) for the keys that have one. */
-  cacheGet(keys: string[]): Map<string, string>;
+  cacheGet(keys: string[]): Promise<Map<string, string>>;
   /** Stores results and clears the run's recorded errors for these keys, in one transaction. */
-  cachePut(runId: string, entries: Array<{ key: string; value: string }>): void;
+  cachePut(runId: string, entries: Array<{ key: string; value: string }>): Promise<void>;
   /** `reason`: the error's code (`backend`, `unsupported`, ...). */
-  recordErrors(runId: string, entries: Array<{ key: string; message: string; reason: string }>): void;
-  runErrors(runId: string, keys: string[]): Map<string, { message: string; reason: string }>;
+  recordErrors(runId: string, entries: Array<{ key: string; message: string; reason: string }>): Promise<void>;
+  runErrors(runId: string, keys: string[]): Promise<Map<string, { message: string; reason: string }>>;
 
   /** Writes (replaces) samples in one transaction; (run, task, doc) is unique so a resume never duplicates. */
-  putSamples(runId: string, samples: EvalSampleRecord[]): void;
-  iterateSamples(runId: string, task?: string): IterableIterator<EvalSampleRecord>;
-  sampleTasks(runId: string): Array<{ task: string; n: number; errors: number }>;
+  putSamples(runId: string, samples: EvalSampleRecord[]): Promise<void>;
+  iterateSamples(runId: string, task?: string): AsyncIterableIterator<EvalSampleRecord>;
+  sampleTasks(runId: string): Promise<Array<{ task: string; n: number; errors: number }>>;
 }

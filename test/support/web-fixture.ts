@@ -6,6 +6,7 @@
 import { buildCells } from "../../src/capmap/build.ts";
 import { ratingEvidence } from "../../src/capmap/importers.ts";
 import { scaleBenchmark } from "../../src/capmap/scale.ts";
+import { collect } from "../../src/core/iter.ts";
 import type { CapEvidence } from "../../src/store/capmap.ts";
 import type { Store } from "../../src/store/store.ts";
 import { fixtureLog, fixtureSample, fixtureSpec, fixtureTaskResult } from "./run-fixture.ts";
@@ -38,7 +39,7 @@ function bench(
   };
 }
 
-export function seedWebFixture(store: Store): { runId: string } {
+export async function seedWebFixture(store: Store): Promise<{ runId: string }> {
   const models = [
     { id: "acme/alpha-7b", paramsB: 7, license: "apache-2.0", architecture: "LlamaForCausalLM", date: "2024-05-01" },
     { id: "acme/beta-7b", paramsB: 7.2, license: "apache-2.0", merged: true },
@@ -67,7 +68,7 @@ export function seedWebFixture(store: Store): { runId: string } {
     bench("acme/epsilon-3b", "arc", "reasoning", 45, 25, 1172),
     bench(EVIL_ID, "arc", "reasoning", 40, 25, 1172),
   ];
-  store.capmap.importSource({
+  await store.capmap.importSource({
     kind: "fixture",
     source: "fixture-bench",
     file: "fixture",
@@ -86,7 +87,7 @@ export function seedWebFixture(store: Store): { runId: string } {
     "chat",
     "arena-elo",
   );
-  store.capmap.importSource({
+  await store.capmap.importSource({
     kind: "fixture",
     source: "fixture-arena",
     file: "fixture",
@@ -94,7 +95,7 @@ export function seedWebFixture(store: Store): { runId: string } {
     models: [],
     evidence: ratings,
   });
-  store.capmap.replaceCells(buildCells(store.capmap.iterateEvidence()));
+  await store.capmap.replaceCells(buildCells(await collect(store.capmap.iterateEvidence())));
 
   const runId = "run0fixture0001";
   const spec = fixtureSpec({
@@ -105,9 +106,9 @@ export function seedWebFixture(store: Store): { runId: string } {
     seed: 1234,
     num_fewshot: 0,
   });
-  store.evals.ensureRun({ id: runId, modelId: "acme/alpha-7b", identity: { backend: "fixture" }, spec });
+  await store.evals.ensureRun({ id: runId, modelId: "acme/alpha-7b", identity: { backend: "fixture" }, spec });
   const gen = (prompt: string) => [{ kind: "generate" as const, prompt, params: {} }];
-  store.evals.putSamples(runId, [
+  await store.evals.putSamples(runId, [
     fixtureSample({
       task: "tiny-math",
       docId: 0,
@@ -136,7 +137,7 @@ export function seedWebFixture(store: Store): { runId: string } {
       scores: [],
     }),
   ]);
-  store.evals.finishRun(
+  await store.evals.finishRun(
     runId,
     fixtureLog(spec, {
       "tiny-math": fixtureTaskResult({
@@ -147,13 +148,13 @@ export function seedWebFixture(store: Store): { runId: string } {
       }),
     }),
   );
-  seedJudging(store);
+  await seedJudging(store);
   return { runId };
 }
 
 /** A held-out prompt with two answers, one single grade and one pairwise verdict, each with its rationale. */
-function seedJudging(store: Store): void {
-  store.judging.putPromptSet(
+async function seedJudging(store: Store): Promise<void> {
+  await store.judging.putPromptSet(
     { name: "fixture-heldout", contentHash: "h", secret: false, canary: null, description: "fixture", origin: null },
     [
       {
@@ -171,7 +172,7 @@ function seedJudging(store: Store): void {
     ["ans-a", "acme/alpha-7b", "3 May; 9 June"],
     ["ans-b", "acme/gamma-8b", "May"],
   ] as const) {
-    store.judging.putAnswer({
+    await store.judging.putAnswer({
       key,
       setName: "fixture-heldout",
       promptId: "p1",
@@ -192,7 +193,7 @@ function seedJudging(store: Store): void {
     referenceGuided: false,
     judgePromptHash: "jh",
   };
-  store.judging.putJudgment({
+  await store.judging.putJudgment({
     ...base,
     key: "j-single",
     kind: "single",
@@ -204,7 +205,7 @@ function seedJudging(store: Store): void {
     score: 9,
     raw: "Both dates found. Rating: [[9]]",
   });
-  store.judging.putJudgment({
+  await store.judging.putJudgment({
     ...base,
     key: "j-pair",
     kind: "pairwise",

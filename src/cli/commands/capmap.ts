@@ -35,7 +35,7 @@ what that source said before. Rows that cannot be used are reported (file line a
           arena                 Chatbot Arena leaderboard table (CSV with rating and 95% interval)
           obs-scaling           observational-scaling score tables (base, instruct, leaderboard v2)
   --json  print the import summary as JSON`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("map import", argv, { json: { type: "boolean" } });
     const [kind, file, ...extra] = positionals;
     if (!kind || !file || extra.length > 0) {
@@ -46,7 +46,7 @@ what that source said before. Rows that cannot be used are reported (file line a
         hint: `kinds: ${IMPORT_KINDS.join(", ")}`,
       });
     }
-    const r = importFile(ctx.store(), kind as ImportKind, file);
+    const r = await importFile(await ctx.store(), kind as ImportKind, file);
     if (values.json) {
       ctx.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       return 0;
@@ -77,7 +77,7 @@ models tied for first cannot be told apart from the best.
   --exclude-flagged    leave out models flagged on their leaderboard
   --exclude-merged     leave out merges
   --json               print the result as JSON`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("search", argv, {
       "max-params": { type: "string" },
       "min-params": { type: "string" },
@@ -90,8 +90,8 @@ models tied for first cannot be told apart from the best.
     const [category, ...extra] = positionals;
     if (!category || extra.length > 0) throw new ModelmapError("usage", "search: expected one CATEGORY");
     const top = parseNumberFlag("search", "--top", values.top, { int: true, min: 1, max: 10000 }) ?? 10;
-    const r = search(
-      ctx.store(),
+    const r = await search(
+      await ctx.store(),
       category,
       {
         maxParams: parseNumberFlag("search", "--max-params", values["max-params"], { min: 0 }),
@@ -145,11 +145,11 @@ export const mapCompareCommand: Command = {
 Differences A - B per category on the common 0-100 scale with 95% intervals. Where both models were measured
 on the same metrics only those are compared; per-item scores on shared items are paired.
   --json  print the comparison as JSON`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("map compare", argv, { json: { type: "boolean" } });
     const [a, b, ...extra] = positionals;
     if (!a || !b || extra.length > 0) throw new ModelmapError("usage", "map compare: expected two models A B");
-    const r = compareModels(ctx.store(), a, b, ownItemScores(ctx.store()));
+    const r = await compareModels(await ctx.store(), a, b, await ownItemScores(await ctx.store()));
     if (values.json) {
       ctx.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       return 0;
@@ -186,11 +186,11 @@ export const cardCommand: Command = {
 Prints markdown for a Hugging Face model card: strengths and weaknesses by category relative to models of
 similar size, the evidence behind each, how it was evaluated, sensitivity and contamination where recorded.
   --base-url URL  modelmap server URL for links to runs (e.g. http://127.0.0.1:8787)`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("card", argv, { "base-url": { type: "string" } });
     const [model, ...extra] = positionals;
     if (!model || extra.length > 0) throw new ModelmapError("usage", "card: expected one MODEL");
-    ctx.stdout.write(modelCard(ctx.store(), model, { baseUrl: values["base-url"] }));
+    ctx.stdout.write(await modelCard(await ctx.store(), model, { baseUrl: values["base-url"] }));
     return 0;
   },
 };
@@ -210,7 +210,7 @@ Votes of blind labeling campaigns (reveal: never) are left out: the map is publi
   --seed N           bootstrap seed (default 1)
   --include-blind    also map blind campaigns' votes (once a campaign is over)
   --json             print the report as JSON`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values } = parseFlags(
       "map sync",
       argv,
@@ -226,7 +226,7 @@ Votes of blind labeling campaigns (reveal: never) are left out: the map is publi
     const dirs = (values.tasks ?? ["tasks"]).map((d) => resolve(ctx.cwd, d));
     const existing = dirs.filter((d) => existsSync(d));
     const registry = existing.length ? TaskRegistry.load(existing) : undefined;
-    const report = syncOwnEvidence(ctx.store(), {
+    const report = await syncOwnEvidence(await ctx.store(), {
       categoryOf: (task) => registry?.tasks.get(task)?.categories,
       bootstrap:
         parseNumberFlag("map sync", "--bootstrap", values.bootstrap, { int: true, min: 0, max: 100000 }) ?? 200,

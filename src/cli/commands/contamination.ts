@@ -143,7 +143,7 @@ export const contaminationCommand: Command = {
     try {
       const reports: unknown[] = [];
       for (const task of tasks) {
-        const r = await runContamination(ctx.store(), backend, {
+        const r = await runContamination(await ctx.store(), backend, {
           modelId,
           task,
           dataDir,
@@ -159,7 +159,7 @@ export const contaminationCommand: Command = {
         if (format === "text") ctx.stdout.write(contaminationText(r));
       }
       if (set?.canary !== undefined) {
-        const c = await runCanary(ctx.store(), backend, {
+        const c = await runCanary(await ctx.store(), backend, {
           modelId,
           setName: set.name,
           canary: set.canary,

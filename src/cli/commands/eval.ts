@@ -165,7 +165,7 @@ export const evalCommand: Command = {
     const config = spec.kind === "config" ? requireConfig(ctx, values.config) : optionalConfig(ctx, values.config);
     const backend = await resolveModel(spec, modelContext(ctx, config));
     try {
-      const outcome = await evaluate(ctx.store(), backend, modelId, {
+      const outcome = await evaluate(await ctx.store(), backend, modelId, {
         tasks,
         ...(includePaths(values).length > 0 ? { tasksDirs: includePaths(values).map((d) => resolve(ctx.cwd, d)) } : {}),
         ...(values["dataset-map"] ? { datasetMaps: values["dataset-map"].map((f) => resolve(ctx.cwd, f)) } : {}),

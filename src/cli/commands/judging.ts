@@ -72,7 +72,7 @@ Arena-Hard question.jsonl) are detected automatically.
   --format F     force the input format (default auto)
   --secret       mark the set secret: its prompts are shown only to admins
   --out FILE     also write the set as native JSONL`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("prompts import", argv, {
       name: { type: "string" },
       format: { type: "string" },
@@ -84,7 +84,7 @@ Arena-Hard question.jsonl) are detected automatically.
     if (values.name !== undefined) opts.name = values.name;
     const set = loadPromptSet(resolve(ctx.cwd, path), opts);
     if (values.secret) set.secret = true;
-    const stored = storePromptSet(ctx.store(), set);
+    const stored = await storePromptSet(await ctx.store(), set);
     if (values.out) writeFileSync(resolve(ctx.cwd, values.out), toJsonl(set));
     ctx.stdout.write(
       `stored prompt set '${stored.name}': ${stored.items.length} prompts${set.secret ? " (secret)" : ""}\n`,
@@ -97,9 +97,9 @@ const promptsList: Command = {
   name: "prompts list",
   summary: "list stored prompt sets",
   usage: "usage: modelmap prompts list\n",
-  run(argv, ctx) {
+  async run(argv, ctx) {
     parseFlags("prompts list", argv, {}, false);
-    const sets = ctx.store().judging.listPromptSets();
+    const sets = await (await ctx.store()).judging.listPromptSets();
     if (sets.length === 0) ctx.stdout.write("no prompt sets stored (modelmap prompts import PATH)\n");
     for (const s of sets) {
       ctx.stdout.write(
@@ -169,8 +169,8 @@ same command resumes; failed answers are recorded and retried next time.
     const maxTokens = parseNumberFlag("generate", "--max-tokens", values["max-tokens"], { int: true, min: 1 }) ?? 1024;
     const temperature = parseNumberFlag("generate", "--temperature", values.temperature, { min: 0, max: 2 });
     const limit = parseNumberFlag("generate", "--limit", values.limit, { int: true, min: 1 });
-    const store = ctx.store();
-    const set = resolvePromptSet(store, setPath(ctx.cwd, setRef));
+    const store = await ctx.store();
+    const set = await resolvePromptSet(store, setPath(ctx.cwd, setRef));
     const backends = await openModels(ctx, specs, values.config);
     try {
       const opts: Parameters<typeof generateAnswers>[0] = {
@@ -196,8 +196,8 @@ same command resumes; failed answers are recorded and retried next time.
   },
 };
 
-function printStats(ctx: Parameters<Command["run"]>[1], judge: string, setName?: string): void {
-  const st = judgeStats(ctx.store(), judge, setName);
+async function printStats(ctx: Parameters<Command["run"]>[1], judge: string, setName?: string): Promise<void> {
+  const st = await judgeStats(await ctx.store(), judge, setName);
   ctx.stdout.write(
     [
       `judge ${judge}${setName ? ` on ${setName}` : ""}: ${st.pairwiseJudgments} pairwise, ${st.singleJudgments} single judgments`,
@@ -249,8 +249,8 @@ becomes one vote (source judge:SET) that 'modelmap rank' reads. Reruns resume.
     if (values.baseline !== undefined && !models.includes(values.baseline)) {
       throw new ModelmapError("usage", `judge: --baseline ${values.baseline} is not one of --models`);
     }
-    const store = ctx.store();
-    const set = resolvePromptSet(store, setPath(ctx.cwd, setRef));
+    const store = await ctx.store();
+    const set = await resolvePromptSet(store, setPath(ctx.cwd, setRef));
     const judgeRef = parseModelRef(judgeSpec);
     const id = judgeRef.id;
     const config = judgeRef.spec.kind === "config" ? requireConfig(ctx, values.config) : undefined;
@@ -274,7 +274,7 @@ becomes one vote (source judge:SET) that 'modelmap rank' reads. Reruns resume.
       ctx.stdout.write(
         `judged ${set.name}: ${s.pairwiseCalls} pairwise + ${s.singleCalls} single calls, ${s.resumed} already stored, ${s.unparseable} unparseable, ${s.failed} failed, ${s.votesAdded} votes added (${s.inconsistent} order flips recorded as ties), ${s.missingAnswers} missing answers\n`,
       );
-      printStats(ctx, id, set.name);
+      await printStats(ctx, id, set.name);
       return s.failed > 0 ? 1 : 0;
     } finally {
       await backend.close();
@@ -289,9 +289,9 @@ const judgeStatsCommand: Command = {
 
   --judge NAME    the judge id as stored on its votes
   --prompts SET   only judgments on this stored set`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values } = parseFlags("judge stats", argv, { judge: { type: "string" }, prompts: { type: "string" } });
-    printStats(ctx, requireString("judge stats", values.judge, "--judge"), values.prompts);
+    await printStats(ctx, requireString("judge stats", values.judge, "--judge"), values.prompts);
     return 0;
   },
 };
@@ -306,7 +306,7 @@ Stores each row's turns as the answer of its model (model_id, or --model) to the
 judged and labelled like generated ones.
   --prompts SET   stored prompt set the answers belong to
   --model NAME    model name to store them under (default: each row's model_id)`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("answers import", argv, {
       prompts: { type: "string" },
       model: { type: "string" },
@@ -317,7 +317,7 @@ judged and labelled like generated ones.
       setName: requireString("answers import", values.prompts, "--prompts"),
     };
     if (values.model !== undefined) opts.model = values.model;
-    const r = importAnswers(ctx.store(), opts);
+    const r = await importAnswers(await ctx.store(), opts);
     ctx.stdout.write(
       `imported ${r.imported} answers of ${r.model} into ${opts.setName}${r.unmatched.length ? ` (${r.unmatched.length} rows match no prompt)` : ""}\n`,
     );

@@ -8,9 +8,9 @@ const runsList: Command = {
   name: "runs list",
   summary: "list stored eval runs",
   usage: `usage: modelmap runs list [--format text|json]`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values } = parseFlags("runs list", argv, { format: { type: "string" } }, false);
-    const runs = listRuns(ctx.store());
+    const runs = await listRuns(await ctx.store());
     if (values.format === "json") {
       ctx.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
       return 0;
@@ -32,16 +32,16 @@ const runsShow: Command = {
   usage: `usage: modelmap runs show RUN [--format text|json] [--errors]
 
 RUN is a run id or a unique prefix. --errors lists the failed samples.`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("runs show", argv, {
       format: { type: "string" },
       errors: { type: "boolean" },
     });
     const id = positionals[0];
     if (!id) throw new ModelmapError("usage", "runs show: give a run id");
-    const store = ctx.store();
+    const store = await ctx.store();
     // The same object `GET /api/runs/RUN` answers.
-    const { view: run, log } = runDetail(store, id);
+    const { view: run, log } = await runDetail(store, id);
     if (values.format === "json") {
       ctx.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
       return 0;
@@ -56,7 +56,7 @@ RUN is a run id or a unique prefix. --errors lists the failed samples.`,
       for (const line of failureSummary(log).lines) ctx.stdout.write(`  ${line}\n`);
     }
     if (values.errors)
-      for (const s of store.evals.iterateSamples(run.id))
+      for await (const s of store.evals.iterateSamples(run.id))
         if (s.error !== null) ctx.stdout.write(`  ${s.task}#${s.docId}: ${s.error}\n`);
     return 0;
   },
@@ -70,7 +70,7 @@ const runsCompare: Command = {
 
 For each task and metric both runs scored, over the documents both scored: mean A, mean B, the difference A-B
 with a 95% paired-bootstrap interval, and McNemar's test for 0/1 metrics (exact binomial under 25 discordant pairs).`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("runs compare", argv, {
       seed: { type: "string" },
       iterations: { type: "string" },
@@ -81,7 +81,7 @@ with a 95% paired-bootstrap interval, and McNemar's test for 0/1 metrics (exact 
     const seed = parseNumberFlag("runs compare", "--seed", values.seed, { int: true }) ?? 1234;
     const iterations =
       parseNumberFlag("runs compare", "--iterations", values.iterations, { int: true, min: 100 }) ?? 2000;
-    const cmp = compareRuns(ctx.store(), a, b, { seed, iterations });
+    const cmp = await compareRuns(await ctx.store(), a, b, { seed, iterations });
     if (values.format === "json") {
       ctx.stdout.write(`${JSON.stringify(cmp, null, 2)}\n`);
       return 0;

@@ -124,7 +124,7 @@ export const sensitivityCommand: Command = {
         const m = await openCheckModel({ gguf: g, threads: values.threads }, config, ctx);
         opened.push({ id: m.modelId, backend: m.backend });
       }
-      const report = await runSensitivity(ctx.store(), opened, {
+      const report = await runSensitivity(await ctx.store(), opened, {
         task,
         dataDir,
         variants,

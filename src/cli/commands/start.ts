@@ -45,7 +45,7 @@ async function finish(
     `modelmap ${name}: ${models.length} models, synthetic benchmarks${limit === undefined ? "" : ` (${limit} documents per task)`} and verifiable prompts; database ${ctx.dbPath}`,
   );
   const t0 = performance.now();
-  const report: PipelineReport = await runPipeline(ctx.store(), {
+  const report: PipelineReport = await runPipeline(await ctx.store(), {
     models,
     tasks: ZOO_TASKS,
     promptSets: ZOO_PROMPT_SETS,

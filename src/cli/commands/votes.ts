@@ -18,14 +18,14 @@ under NAME. Importing the same file into the same source twice is a no-op. Aggre
 be imported (they have no votes); rank them directly with 'modelmap rank FILE'.
   --source NAME   source name the votes are stored under (required)
   --strict        bad rows are fatal (exit 2) instead of skipped and counted`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("votes import", argv, {
       source: { type: "string" },
       strict: { type: "boolean" },
     });
     const source = requireString("votes import", values.source, "--source");
     if (positionals.length === 0) throw new ModelmapError("usage", "votes import: give at least one FILE");
-    const store = ctx.store();
+    const store = await ctx.store();
     for (const file of positionals) {
       const vf = readVoteFile(file, { strict: values.strict ?? false });
       if (vf.counts) {
@@ -37,7 +37,7 @@ be imported (they have no votes); rank them directly with 'modelmap rank FILE'.
         { file, format: vf.format, votes: vf.votes.length, badCount: vf.bad.length, bad: vf.bad },
       ]))
         ctx.stderr.write(`${line}\n`);
-      const res = store.votes.importBatch({
+      const res = await store.votes.importBatch({
         source,
         file: basename(file),
         fileSha256: sha256(readFileSync(file)),
@@ -59,10 +59,10 @@ export const votesListCommand: Command = {
   usage: `usage: modelmap votes list [--format table|json|csv|md]
 
 Lists each stored source with its number of votes and when they were stored.`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values } = parseFlags("votes list", argv, { format: { type: "string" } }, false);
     const format = parseFormat("votes list", values.format);
-    const rows = voteSources(ctx.store());
+    const rows = await voteSources(await ctx.store());
     if (format === "json") {
       ctx.stdout.write(`${JSON.stringify({ sources: rows }, null, 2)}\n`);
       return 0;
@@ -107,7 +107,7 @@ tie (bothbad)), prompt_id, judge, shown_first, category, language, turn, tstamp,
   --source NAME         only this source (repeatable; default all)
   --filter FIELD=VALUE  only matching votes (repeatable)
   --out FILE            write to FILE instead of stdout`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values } = parseFlags(
       "votes export",
       argv,
@@ -123,7 +123,7 @@ tie (bothbad)), prompt_id, judge, shown_first, category, language, turn, tstamp,
       filters: parseKeyValues("votes export", "--filter", values.filter),
     };
     const lines: string[] = [];
-    for (const v of ctx.store().votes.iterate(query)) {
+    for await (const v of (await ctx.store()).votes.iterate(query)) {
       lines.push(
         JSON.stringify({
           model_a: v.modelA,

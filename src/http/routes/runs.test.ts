@@ -50,7 +50,7 @@ test("the runs API lists, shows and compares runs like the CLI", async () => {
   assert.equal((await app.request("/api/eval/compare?a=x")).status, 400);
   const t = (await (await app.request("/api/eval/tasks")).json()) as { tasks: Array<{ name: string }> };
   assert.ok(t.tasks.some((x) => x.name === "gsm8k"));
-  store.close();
+  await store.close();
 });
 
 test("one run API: /api/runs and /api/eval/runs answer the same, and `runs show|list --format json` print it", async () => {
@@ -132,7 +132,7 @@ test("one run API: /api/runs and /api/eval/runs answer the same, and `runs show|
     const bad = await app.request(`/api/runs/${run.runId}/samples/arc_easy/three`);
     assert.equal(bad.status, 400);
   } finally {
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

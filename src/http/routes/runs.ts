@@ -48,46 +48,50 @@ export const runRoutes: RouteModule = {
     const store = deps.store;
     const app = new Hono<AppEnv>();
 
-    app.get("/runs", (c) => {
+    app.get("/runs", async (c) => {
       const viewer = viewerOf(c, deps);
-      return renderPage(c, "Runs", html`${runsPage(listRuns(store))}${judgedSetsSection(judgedSets(store, viewer))}`);
+      return renderPage(
+        c,
+        "Runs",
+        html`${runsPage(await listRuns(store))}${judgedSetsSection(await judgedSets(store, viewer))}`,
+      );
     });
-    app.get("/runs/:id", query(runPageQuery), (c) => {
-      const run = runDetail(store, c.req.param("id"));
+    app.get("/runs/:id", query(runPageQuery), async (c) => {
+      const run = await runDetail(store, c.req.param("id"));
       const q = c.req.valid("query");
       const samples = q.task
-        ? runSamplePage(store, run.view.id, q.task, { page: q.page, pageSize: PAGE_SIZE })
+        ? await runSamplePage(store, run.view.id, q.task, { page: q.page, pageSize: PAGE_SIZE })
         : undefined;
       return renderPage(c, `Run ${run.view.id}`, runPage(run, q.task, samples));
     });
-    app.get("/runs/:id/samples/:task/:doc", params(sampleParams), (c) => {
+    app.get("/runs/:id/samples/:task/:doc", params(sampleParams), async (c) => {
       const p = c.req.valid("param");
-      const run = showRun(store, p.id);
-      return renderPage(c, "Sample", samplePage(run, runSample(store, run.id, p.task, p.doc)));
+      const run = await showRun(store, p.id);
+      return renderPage(c, "Sample", samplePage(run, await runSample(store, run.id, p.task, p.doc)));
     });
 
     for (const base of ["/api/runs", "/api/eval/runs"]) {
-      app.get(base, (c) => c.json({ runs: listRuns(store) }));
-      app.get(`${base}/:id`, (c) => c.json(showRun(store, c.req.param("id"))));
-      app.get(`${base}/:id/samples/:task`, query(pageQuery), (c) =>
+      app.get(base, async (c) => c.json({ runs: await listRuns(store) }));
+      app.get(`${base}/:id`, async (c) => c.json(await showRun(store, c.req.param("id"))));
+      app.get(`${base}/:id/samples/:task`, query(pageQuery), async (c) =>
         c.json(
-          runSamples(store, c.req.param("id"), c.req.param("task"), {
+          await runSamples(store, c.req.param("id"), c.req.param("task"), {
             page: c.req.valid("query").page,
             pageSize: PAGE_SIZE,
           }),
         ),
       );
-      app.get(`${base}/:id/samples/:task/:doc`, params(sampleParams), (c) => {
+      app.get(`${base}/:id/samples/:task/:doc`, params(sampleParams), async (c) => {
         const p = c.req.valid("param");
-        return c.json(sampleView(runSample(store, p.id, p.task, p.doc)));
+        return c.json(sampleView(await runSample(store, p.id, p.task, p.doc)));
       });
     }
-    app.get("/api/eval/compare", query(compareQuery), (c) => {
+    app.get("/api/eval/compare", query(compareQuery), async (c) => {
       const q = c.req.valid("query");
       const opts: { seed?: number; iterations?: number } = {};
       if (q.seed !== undefined) opts.seed = q.seed;
       if (q.iterations !== undefined) opts.iterations = q.iterations;
-      return c.json(compareRuns(store, q.a, q.b, opts));
+      return c.json(await compareRuns(store, q.a, q.b, opts));
     });
     app.get("/api/eval/tasks", (c) => c.json(taskCatalog(loadRegistry())));
     return app;

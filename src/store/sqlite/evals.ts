@@ -10,6 +10,7 @@ import {
   type RunSpec,
   type SampleData,
 } from "../run-log.ts";
+import type { Sync } from "./async.ts";
 import type { Db } from "./db.ts";
 
 interface RunRow {
@@ -56,8 +57,10 @@ function sampleData(s: EvalSampleRecord): SampleData {
 const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 /** SQLite's default limit on bound parameters is 32766; stay well under it. */
 const CHUNK = 500;
+/** Rows per page of `iterateSamples`. */
+const PAGE = 1000;
 
-export class SqliteEvalRepo implements EvalRepo {
+export class SqliteEvalRepo implements Sync<EvalRepo> {
   readonly #db: Db;
   readonly #putCache;
   readonly #clearError;
@@ -176,21 +179,24 @@ export class SqliteEvalRepo implements EvalRepo {
   }
 
   *iterateSamples(runId: string, task?: string): IterableIterator<EvalSampleRecord> {
-    const stmt =
-      task === undefined
-        ? this.#db.prepare(
-            "SELECT task, doc_id, data_json, scores_json, error FROM eval_samples WHERE run_id = ? ORDER BY task, doc_id",
-          )
-        : this.#db.prepare(
-            "SELECT task, doc_id, data_json, scores_json, error FROM eval_samples WHERE run_id = ? AND task = ? ORDER BY doc_id",
-          );
-    const rows = (task === undefined ? stmt.iterate(runId) : stmt.iterate(runId, task)) as IterableIterator<SampleRow>;
-    for (const r of rows)
-      yield parseSample(
-        { task: r.task, docId: r.doc_id, error: r.error },
-        JSON.parse(r.data_json),
-        JSON.parse(r.scores_json),
-      );
+    // Pages on the sort key, never an open cursor: other statements run on the connection between two pages.
+    const cols = "SELECT task, doc_id, data_json, scores_json, error FROM eval_samples WHERE run_id = ?";
+    const first = this.#db.prepare(`${cols} AND (? IS NULL OR task = ?) ORDER BY task, doc_id LIMIT ${PAGE}`);
+    const next = this.#db.prepare(
+      `${cols} AND (? IS NULL OR task = ?) AND (task, doc_id) > (?, ?) ORDER BY task, doc_id LIMIT ${PAGE}`,
+    );
+    const t = task ?? null;
+    let page = first.all(runId, t, t) as SampleRow[];
+    while (page.length > 0) {
+      for (const r of page)
+        yield parseSample(
+          { task: r.task, docId: r.doc_id, error: r.error },
+          JSON.parse(r.data_json),
+          JSON.parse(r.scores_json),
+        );
+      const last = page[page.length - 1] as SampleRow;
+      page = next.all(runId, t, t, last.task, last.doc_id) as SampleRow[];
+    }
   }
 
   sampleTasks(runId: string): Array<{ task: string; n: number; errors: number }> {
