@@ -102,6 +102,7 @@ before(async () => {
     taskYaml("hubquiz_v1", "acme/quiz", "dataset_kwargs:\n  revision: v1\n"),
   );
   writeFileSync(join(tasksDir, "gated.yaml"), taskYaml("gatedquiz", "acme/gated-quiz"));
+  writeFileSync(join(tasksDir, "notid.yaml"), taskYaml("notid", "../some/local/dir"));
   // lm-eval's prost and arithmetic tasks: local-file builder, files named by hf:// URL.
   writeFileSync(
     join(tasksDir, "hfurl.yaml"),
@@ -195,6 +196,16 @@ test("offline without a copy: exit 2, naming the dataset and the ways to give it
     assert.match(r.err, /cache-empty\/hub/);
     assert.equal(hub.requests.length, n);
   }
+});
+
+test("a dataset_path that is no hub id is refused naming the field, before any request", async () => {
+  const n = hub.requests.length;
+  const r = await runCaptured(requests("notid"), { env: env("cache-empty") });
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /notid\.yaml.*dataset_path/);
+  assert.match(r.err, /dataset_path '\.\.\/some\/local\/dir' is not a hub dataset id/);
+  assert.match(r.err, /data_files/);
+  assert.equal(hub.requests.length, n);
 });
 
 test("an unreachable hub (connection refused) is the same clear error, exit 2", async () => {

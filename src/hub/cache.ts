@@ -30,10 +30,14 @@ const Listing = z.strictObject({ commit: z.string(), files: z.array(RepoFileSche
 const REPO_ID = /^[\w.-]+(\/[\w.-]+)?$/;
 const COMMIT = /^[0-9a-f]{40}$/;
 
-/** Throws unless `id` is `owner/name` (or `name`) with no path tricks. */
+/** `owner/name` (or a legacy `name`) with no path tricks. */
+export function isRepoId(id: string): boolean {
+  return REPO_ID.test(id) && !id.split("/").some((s) => s === "." || s === "..");
+}
+
+/** Throws unless `id` is a repository id. */
 export function checkRepoId(id: string): void {
-  if (!REPO_ID.test(id) || id.split("/").some((s) => s === "." || s === ".."))
-    throw new ModelmapError("input", `'${id}' is not a hub repository id (owner/name)`);
+  if (!isRepoId(id)) throw new ModelmapError("input", `'${id}' is not a hub repository id (owner/name)`);
 }
 
 /** A repository path that stays inside its folder (the listing comes from a server). */

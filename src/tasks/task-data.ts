@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ModelmapError } from "../core/errors.ts";
 import type { PythonRandom } from "../core/python-random.ts";
+import { isRepoId } from "../hub/cache.ts";
 import { type DatasetQuery, findLocalCopy, type HubDataset, openHubDataset, queryLabel } from "../hub/dataset.ts";
 import { isUnreachable } from "../hub/http.ts";
 import type { HubSettings } from "../hub/settings.ts";
@@ -241,9 +242,21 @@ async function hubSource(
   ctx: DataContext,
   shipped?: DataSource,
 ): Promise<DataSource> {
-  const local = findLocalCopy(q, [ctx.dataDir]);
+  const valid = isRepoId(q.repo);
+  const local = valid ? findLocalCopy(q, [ctx.dataDir]) : { skipped: [] };
   if (local.found) return fromHub(task, q, local.found, ctx);
   if (shipped && mapFilesExist(shipped)) return shipped;
+  if (!valid) {
+    if (shipped) return shipped;
+    throw new ModelmapError(
+      "not_found",
+      `task '${task.name}': dataset_path '${q.repo}' is not a hub dataset id (owner/name)`,
+      {
+        location: { file: task.file, field: "dataset_path" },
+        hint: "name local files with data_files (or dataset_kwargs.data_files and dataset_path: json|csv|parquet)",
+      },
+    );
+  }
   if (ctx.hub) {
     try {
       return fromHub(task, q, await openHubDataset(q, ctx.hub), ctx);
