@@ -20,6 +20,45 @@ test("an unknown command is a user error with exit code 2", async () => {
   assert.match(err.text, /unknown command 'no-such-command'/);
 });
 
+test("a mistyped command or flag gets a 'did you mean'", async () => {
+  const evl = await runCaptured(["evl"]);
+  assert.equal(evl.code, 2);
+  assert.match(evl.err, /unknown command 'evl'\n {2}hint: did you mean 'modelmap eval'\?/);
+  const task = await runCaptured(["eval", "--task", "x"]);
+  assert.equal(task.code, 2);
+  assert.match(task.err, /Unknown option '--task'[\s\S]*hint: did you mean --tasks\?/);
+});
+
+test("a file that is not a GGUF, passed as --gguf, is a user error (exit 2) saying so", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mm-notgguf-"));
+  try {
+    const r = await runCaptured([
+      "--db",
+      join(dir, "db.sqlite"),
+      "eval",
+      "--gguf",
+      "README.md",
+      "--tasks",
+      "synthetic_math_mc",
+    ]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /README\.md is not a GGUF file/);
+    const missing = await runCaptured([
+      "--db",
+      join(dir, "db.sqlite"),
+      "eval",
+      "--gguf",
+      join(dir, "nope.gguf"),
+      "--tasks",
+      "x",
+    ]);
+    assert.equal(missing.code, 2, missing.err);
+    assert.match(missing.err, /nope\.gguf does not exist/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("the bin exits with the command's code", () => {
   const r = spawnSync(process.execPath, ["bin/modelmap.js", "--version"], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);

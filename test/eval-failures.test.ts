@@ -42,7 +42,7 @@ test("eval exits 1 when every request of a task failed, naming the reason and th
     assert.equal(res.results.toy_gen?.n, 3, "the other task is scored");
     assert.match(
       a.err,
-      /task 'toy_mc': every document failed \(6\): unsupported 6; first: .*no prompt log-probabilities/,
+      /task 'toy_mc': every document failed \(6\): 6 unsupported; first: .*no prompt log-probabilities/,
     );
     assert.match(a.err, /error: every request of 'toy_mc' failed; no score was computed/);
     assert.doesNotMatch(a.err, /toy_gen/);
@@ -52,7 +52,7 @@ test("eval exits 1 when every request of a task failed, naming the reason and th
     assert.equal(await runCli(["--db", db, "runs", "show", res.config.run_id], show), 0, show.err);
     assert.match(show.out, /\(complete\)/);
     assert.match(show.out, /toy_mc: 6 samples, 6 errors/);
-    assert.match(show.out, /task 'toy_mc': every document failed \(6\): unsupported 6/);
+    assert.match(show.out, /task 'toy_mc': every document failed \(6\): 6 unsupported/);
 
     // A task with some failures and some scores is not a failed command.
     const some = await startFaultServer({
@@ -64,7 +64,7 @@ test("eval exits 1 when every request of a task failed, naming the reason and th
       const b = io();
       const argsB = ["--db", db, "eval", "--endpoint", some.url, "--model-name", "toy2", "--tasks", "toy_mc"];
       assert.equal(await runCli([...argsB, ...rest], b), 0, b.err);
-      assert.match(b.err, /task 'toy_mc': 1 of 6 documents failed: unsupported 1; first: /);
+      assert.match(b.err, /task 'toy_mc': 1 of 6 documents failed: 1 unsupported; first: /);
     } finally {
       await some.close();
     }

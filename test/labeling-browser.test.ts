@@ -121,6 +121,9 @@ test("hostile model output stays inert in Chromium: no script, no handler, no na
   await page.getByText("click me").first().click();
   assert.equal(page.url(), `${server.url}/label/${c.id}`);
   await page.keyboard.press("a");
+  // The campaign reveals models: the voted pair stays, with its names, until "Next pair" (N).
+  await page.waitForFunction(() => document.body.dataset.state === "revealed");
+  await page.keyboard.press("n");
   await page.waitForFunction(() => document.body.dataset.index === "2");
   assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
   assert.deepEqual(dialogs, []);
@@ -164,11 +167,22 @@ test("end to end: sign up, vote on five pairs with the keyboard, the leaderboard
     ]);
     const rank = (s: string) => Number(/rank-(\d)/.exec(s)?.[1]);
     await page.keyboard.press(rank(left) > rank(right) ? "a" : "b");
+    // The names are shown with the pair they belong to (issue 18: they used to appear under the next pair).
+    await page.waitForFunction(() => document.body.dataset.state === "revealed");
+    reveals.push((await page.textContent("#reveal")) ?? "");
+    assert.match((await page.textContent("#who-left")) ?? "", /\((top|mid|low)-model\)/);
+    assert.equal(await page.textContent("#left"), left, "the voted pair is still on the page");
+    await page.keyboard.press("n");
     await page.waitForFunction(
       (i) => document.body.dataset.index !== String(i) || document.body.dataset.state === "done",
       n,
     );
-    reveals.push((await page.textContent("#reveal")) ?? "");
+    if (n < 5) {
+      await page.waitForFunction(() => document.body.dataset.state === "ready");
+      assert.equal(await page.isHidden("#reveal"), true, "no names under the next pair");
+      assert.equal(await page.textContent("#who-left"), "");
+      assert.equal(await page.textContent("#who-right"), "");
+    }
   }
   await page.waitForFunction(() => document.body.dataset.state === "done");
   assert.ok(
@@ -195,6 +209,17 @@ test("end to end: sign up, vote on five pairs with the keyboard, the leaderboard
   assert.ok(!winners.has("low-model"), "the labeler never picked the worst answer");
   if (rows.some((r) => r.model === "top-model")) assert.equal(rows[0]?.model, "top-model", JSON.stringify(rows));
   assert.equal(rows[rows.length - 1]?.model === "top-model", false);
+  await ctx.close();
+});
+
+test("admin page opens without the form for a request that brings the token as Authorization: Bearer", async () => {
+  const ctx = await browser.newContext({ extraHTTPHeaders: { authorization: "Bearer t" } });
+  const page = await ctx.newPage();
+  await page.goto(`${server.url}/admin/labeling`);
+  await page.waitForSelector("#admin:not([hidden])");
+  assert.equal(await page.isHidden("#login"), true, "no token form");
+  assert.ok((await page.$$eval("#campaigns tbody tr", (trs) => trs.length)) >= 1);
+  assert.equal(await page.locator("header nav").count(), 1, "the admin page has the site navigation");
   await ctx.close();
 });
 

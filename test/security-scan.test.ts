@@ -193,6 +193,7 @@ async function allPaths(): Promise<Array<{ method: string; path: string }>> {
     id: ids,
     task: ["tiny-math"],
     doc: ["0"],
+    category: ["chat", "math"],
   };
   // Query strings worth asking on top of the bare path: every vote source and the blind one by name.
   const queries: Record<string, string[]> = {

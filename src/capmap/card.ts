@@ -2,7 +2,7 @@ import { type ContaminationSummary, contaminationSummary } from "../contaminatio
 import { promptSpread } from "../sensitivity/service.ts";
 import type { CheckKind } from "../store/contamination.ts";
 import type { Store } from "../store/store.ts";
-import { type ModelProfile, modelProfile } from "./profile.ts";
+import { MIN_PEERS, type ModelProfile, modelProfile } from "./profile.ts";
 import { BENCHMARKS } from "./scale.ts";
 
 /** What modelmap's own runs recorded about how a model was prompted, where runs exist. */
@@ -65,6 +65,14 @@ function metricLabel(metric: string): string {
   return BENCHMARKS[metric]?.label ?? metric;
 }
 
+/** Why no strength (or weakness) is named: no category qualifies, or too few peers to tell. */
+export function noneStandOut(p: ModelProfile, where: string): string {
+  const few = p.fewPeers.length;
+  if (few > 0 && few === p.categories.filter((c) => c.verdict !== "flagged").length)
+    return `cannot tell: fewer than ${MIN_PEERS} models of similar size in ${few === 1 ? "its category" : "any of its categories"}`;
+  return `none stand out (no category ${where} percentile${few ? `; too few peers in ${p.fewPeers.join(", ")}` : ""})`;
+}
+
 /** Markdown ready to paste into a Hugging Face model card (YAML metadata block first). */
 export function renderCard(p: ModelProfile, extras: CardExtras = {}): string {
   const m = p.model;
@@ -91,19 +99,28 @@ export function renderCard(p: ModelProfile, extras: CardExtras = {}): string {
   const peers = p.sizeBand
     ? `models of similar size (${f1(p.sizeBand.min)}B-${f1(p.sizeBand.max)}B parameters)`
     : "all models in the map (this model's size is unknown)";
+  if (p.flagged.length > 0) {
+    lines.push("## Scores in doubt", "");
+    for (const f of p.flagged) lines.push(`- **${f.category}**: ${f.reasons.join("; ")}`);
+    lines.push(
+      "",
+      "These categories are never called strengths and rank after trusted scores in modelmap's search.",
+      "",
+    );
+  }
   lines.push("## Strengths and weaknesses", "", `Relative to ${peers}.`, "");
   lines.push(
-    `- **Strengths:** ${p.strengths.length ? p.strengths.join(", ") : "none stand out (no category at or above the 75th percentile)"}`,
+    `- **Strengths:** ${p.strengths.length ? p.strengths.join(", ") : noneStandOut(p, "at or above the 75th")}`,
   );
   lines.push(
-    `- **Weaknesses:** ${p.weaknesses.length ? p.weaknesses.join(", ") : "none stand out (no category at or below the 25th percentile)"}`,
+    `- **Weaknesses:** ${p.weaknesses.length ? p.weaknesses.join(", ") : noneStandOut(p, "at or below the 25th")}`,
     "",
   );
   lines.push("| Category | Score [95% CI] | Percentile among peers | Peers surely better | Evidence |");
   lines.push("|---|---|---|---|---|");
   for (const c of p.categories) {
     lines.push(
-      `| ${mdCell(c.cell.category)} | ${f1(c.cell.estimate)} [${f1(c.cell.lo)}, ${f1(c.cell.hi)}] | ${Math.round(c.percentile)} (${c.peers} peers) | ${c.surelyBetter} | ${c.cell.evidence} piece(s), ${c.cell.n} items |`,
+      `| ${mdCell(c.cell.category)}${c.verdict === "flagged" ? " (in doubt)" : ""} | ${f1(c.cell.estimate)} [${f1(c.cell.lo)}, ${f1(c.cell.hi)}] | ${Math.round(c.percentile)} (${c.peers} peers) | ${c.surelyBetter} | ${c.cell.evidence} piece(s), ${c.cell.n} items |`,
     );
   }
   lines.push("", "## Evidence", "");

@@ -1,9 +1,11 @@
 import { resolve } from "node:path";
 import { exitCodeFor, ModelmapError } from "../core/errors.ts";
+import { fileError } from "../core/files.ts";
 import type { openStore as OpenStore } from "../store/sqlite/index.ts";
 import type { Store } from "../store/store.ts";
 import type { CliContext } from "./command.ts";
-import { deprecationNotice, findCommand, helpText, usageText } from "./commands.ts";
+import { COMMANDS, deprecationNotice, findCommand, helpText, usageText } from "./commands.ts";
+import { commandHint } from "./suggest.ts";
 
 /** Runs the CLI with the given arguments and returns the exit code. Exported for end-to-end tests. */
 export async function runCli(
@@ -52,7 +54,10 @@ export async function runCli(
     const found = findCommand(rest);
     if (!found) {
       throw new ModelmapError("usage", `unknown command '${rest.join(" ")}'`, {
-        hint: "run 'modelmap help' for the list of commands",
+        hint: commandHint(
+          rest,
+          COMMANDS.map((c) => c.name),
+        ),
       });
     }
     const notice = deprecationNotice(found);
@@ -65,7 +70,8 @@ export async function runCli(
     }
     ({ openStore } = await import("../store/sqlite/index.ts"));
     return (await command.run(args, ctx)) ?? 0;
-  } catch (e) {
+  } catch (caught) {
+    const e = systemError(caught);
     stderr.write(`modelmap: error: ${(e as Error).message ?? String(e)}\n`);
     if (e instanceof ModelmapError && e.hint) stderr.write(`  hint: ${e.hint}\n`);
     if (!(e instanceof ModelmapError) && env.MODELMAP_DEBUG) stderr.write(`${(e as Error).stack}\n`);
@@ -73,6 +79,17 @@ export async function runCli(
   } finally {
     await store?.close();
   }
+}
+
+/**
+ * A file-system error that escaped its reader (the readers are meant to name their files through core/files.ts)
+ * still reaches the user as a user error naming the path, not as "EISDIR: illegal operation on a directory".
+ */
+function systemError(e: unknown): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (e instanceof ModelmapError || typeof err?.code !== "string" || typeof err.path !== "string") return e;
+  if (!["ENOENT", "EISDIR", "ENOTDIR", "EACCES", "EPERM", "ENAMETOOLONG", "ELOOP"].includes(err.code)) return e;
+  return fileError(e, err.path);
 }
 
 function extractDb(argv: string[]): { dbFlag: string | undefined; rest: string[] } {

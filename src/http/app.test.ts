@@ -78,7 +78,17 @@ test("the navigation comes from the modules, in their order; server-wide middlew
     const labels = [...html.matchAll(/<nav>(.*?)<\/nav>/gs)].flatMap((m) =>
       [...(m[1] ?? "").matchAll(/>([^<]+)<\/a>/g)].map((x) => x[1]),
     );
-    assert.deepEqual(labels, ["Map", "Search", "Benchmarks", "Arena", "Compare", "Runs", "Label"]);
+    assert.deepEqual(labels, [
+      "Map",
+      "Search",
+      "Benchmarks",
+      "Arena",
+      "Compare",
+      "Experiments",
+      "Signals",
+      "Runs",
+      "Label",
+    ]);
     for (const p of ["/map", "/api/runs", "/label", "/api/checks/sensitivity", "/assets/label.js", "/nowhere"]) {
       const res = await app.request(p);
       assert.equal(res.headers.get("x-seen"), "1", p);

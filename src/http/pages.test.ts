@@ -156,7 +156,11 @@ test("model, compare, card and map APIs show what the pages show", async () => {
     assert.equal(alpha?.cells.reasoning?.checks?.spread[0]?.spread, 0.08);
     assert.equal(alpha?.cells.knowledge?.checks, undefined);
     const mapHtml = await (await app.request("/map")).text();
-    assert.equal((mapHtml.match(/<g class="warn">/g) ?? []).length, 1, "one cell is marked");
+    // Both checks put their cell in doubt (capmap/trust.ts): the flagged contamination check, and the 8-point
+    // prompt spread with a significant variant (it was one marked cell before scores in doubt were demoted).
+    assert.equal((mapHtml.match(/<g class="warn">/g) ?? []).length, 2, "two cells are marked");
+    assert.match(mapHtml, /in doubt: contamination check flagged gsm8k \(p = 0\.002\)/);
+    assert.match(mapHtml, /in doubt: prompt sensitivity on arc: the score moves 8\.0 points over 2 prompt variants/);
     assert.match(
       mapHtml,
       /acme\/alpha-7b · math: [^<]*\ncontamination check, gsm8k: possible contamination \(exchangeability p=0\.0020\)/,
@@ -211,7 +215,11 @@ test("run browser: the sample page shows the prompt as sent, raw output, extract
     assert.match(body, /&lt;\|im_start\|&gt;user\nWhat is 2\+2\?/);
     assert.match(body, /The answer is 4\. &lt;b&gt;done&lt;\/b&gt;/);
     assert.match(body, /strict-match&quot;: &quot;4&quot;/);
-    assert.match(body, /exact_match,strict-match&quot;: 1/);
+    // Scores are a table now (metric, filter, score), and the sample says what it predicted and whether it passed.
+    assert.match(body, /<tr><td>exact_match<\/td><td>strict-match<\/td><td class="num">1<\/td><\/tr>/);
+    assert.match(body, /<pre id="target">4<\/pre>/);
+    assert.match(body, /<pre id="prediction">4<\/pre>/);
+    assert.match(body, /id="outcome" class="outcome pass"/);
     assert.match(body, /Correct final answer\./);
     const err = await (await app.request(`/runs/${runId}/samples/tiny-math/2`)).text();
     assert.match(err, /backend timeout/);
@@ -250,6 +258,23 @@ test("an empty store renders every page with a hint instead of failing", async (
       assert.ok(/id="empty"|Enter two model ids/.test(text), `${p} shows no empty-state hint`);
     }
     assert.equal((await app.request("/models/nobody/here")).status, 404);
+  } finally {
+    await store.close();
+  }
+});
+
+test("the model card renders as an HTML page with its tables, escaped", async () => {
+  const { store, app } = await setup();
+  try {
+    const page = await (await app.request("/cards/acme/alpha-7b")).text();
+    assert.match(page, /<article class="card" id="card"><h3>acme\/alpha-7b: capability report<\/h3>/);
+    assert.match(page, /<table><thead><tr><th>Category<\/th><th>Score \[95% CI\]<\/th>/);
+    assert.match(page, /id="card-yaml">license: &quot;apache-2.0&quot;/);
+    const evil = await (await app.request(`/cards/${EVIL_ID}`)).text();
+    assert.ok(!evil.includes("<script>alert"), "the card escapes model ids");
+    assert.match(evil, /&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;/);
+    const model = await (await app.request("/models/acme/alpha-7b")).text();
+    assert.match(model, /<a href="\/cards\/acme\/alpha-7b" id="card-page">Model card<\/a>/);
   } finally {
     await store.close();
   }

@@ -19,7 +19,8 @@ export interface GenerateOptions {
   override?: Partial<GenerationParams>;
   systemPrompt?: string;
   signal?: AbortSignal;
-  onProgress?: (done: number, total: number) => void;
+  /** After each call: calls done, calls in all, calls failed so far. */
+  onProgress?: (done: number, total: number, failed: number) => void;
 }
 
 export interface GenerateSummary {
@@ -84,7 +85,7 @@ export async function generateAnswers(o: GenerateOptions): Promise<GenerateSumma
             summary.failures.push({ model, promptId: item.id, error: rec.error });
           }
         }
-        o.onProgress?.(++done, total);
+        o.onProgress?.(++done, total, summary.failed);
       }),
     ),
   );

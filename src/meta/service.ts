@@ -214,3 +214,26 @@ async function evaluateBlock(
 export function availableSignals(store: Store): Promise<SignalRef[]> {
   return listSignals(store);
 }
+
+/** A kept meta-evaluation (the last `modelmap meta` per reference and category), as search uses it. */
+export interface StoredMeta {
+  reference: string;
+  category: string;
+  measuredAt: string;
+  block: MetaBlock;
+}
+
+/** The kept meta-evaluations, by category then reference; `category` keeps one category's. */
+export async function storedMetaReports(store: Store, category?: string): Promise<StoredMeta[]> {
+  return (await store.meta.list())
+    .filter((r) => category === undefined || r.category === category)
+    .map((r) => ({
+      reference: r.reference,
+      category: r.category,
+      measuredAt: r.createdAt,
+      block: r.report as MetaBlock,
+    }))
+    .sort((a, b) =>
+      a.category === b.category ? (a.reference < b.reference ? -1 : 1) : a.category < b.category ? -1 : 1,
+    );
+}

@@ -3,11 +3,13 @@
  * filter (`{metric, filter, value, stderr}`), the random baseline and the normalized score (Open LLM Leaderboard
  * v2), failures grouped by reason; group aggregates as the mean over items and the mean over subtasks.
  */
+
 import { aggregateGroup, MeanAccumulator, normalizedScore } from "../stats/accuracy.ts";
 import type { FailureCount, GroupResultV1, MetricRef, MetricValue, TaskResultV1 } from "../store/run-log.ts";
 import type { LoadedTask } from "../tasks/loader.ts";
 import { metricInfo } from "../tasks/metrics.ts";
 import type { TaskConfig } from "../tasks/schema.ts";
+import { failureCause } from "./failures.ts";
 import { defaultMetrics, type ScoredForAccumulator } from "./score.ts";
 
 const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -44,6 +46,7 @@ export class TaskAccumulator {
   readonly metrics = new Map<string, { ref: MetricRef; acc: MeanAccumulator }>();
   readonly chance = new MeanAccumulator();
   readonly failures = new Map<string, FailureCount>();
+  readonly #causeSize = new Map<string, number>();
   n = 0;
   errors = 0;
   lp = 0;
@@ -62,10 +65,18 @@ export class TaskAccumulator {
   add(s: ScoredForAccumulator): void {
     if (s.error !== null) {
       this.errors++;
-      const reason = s.errorReason ?? "error";
-      const f = this.failures.get(reason);
-      if (f) f.count++;
-      else this.failures.set(reason, { reason, count: 1, first: s.error });
+      // Counted by cause (runner/failures.ts: "prompt longer than the model's context (1501 > 96 tokens)"),
+      // else by the error's code; the cause's label names the largest prompt of its group.
+      const cause = failureCause(s.error, s.errorReason);
+      const f = this.failures.get(cause.key);
+      if (!f) this.failures.set(cause.key, { reason: cause.text, count: 1, first: s.error });
+      else {
+        f.count++;
+        const size = this.#causeSize.get(cause.key) ?? 0;
+        if ((cause.size ?? 0) > size) f.reason = cause.text;
+      }
+      if (cause.size !== undefined)
+        this.#causeSize.set(cause.key, Math.max(cause.size, this.#causeSize.get(cause.key) ?? 0));
       return;
     }
     this.n++;

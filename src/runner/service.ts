@@ -201,7 +201,8 @@ export function failureSummary(log: RunLogV1): { lines: string[]; allFailed: str
     if (r.nErrors === 0) continue;
     const total = r.n + r.nErrors;
     if (r.n === 0) allFailed.push(task);
-    const counts = r.failures.map((f) => `${f.reason} ${f.count}`).join(", ");
+    // Reasons are causes in words (runner/failures.ts), counted as `generate` and `judge` count theirs.
+    const counts = r.failures.map((f) => `${f.count} ${f.reason}`).join(", ");
     const first = r.failures[0]?.first;
     lines.push(
       `task '${task}': ${r.n === 0 ? `every document failed (${total})` : `${r.nErrors} of ${total} documents failed`}: ${counts}${first ? `; first: ${first}` : ""}`,
@@ -218,6 +219,8 @@ export async function evaluate(
 ): Promise<EvalOutcome & { resultsFile?: string; sampleFiles?: string[] }> {
   const reg = loadRegistry(req.tasksDirs, req.pythonHooks ? { pythonHooks: req.pythonHooks } : {});
   const { tasks, groups } = reg.resolve(req.tasks);
+  // A task defined twice (or overriding a built-in) runs one definition: say which, for the tasks that run.
+  for (const n of reg.notices) if (tasks.some((t) => n.includes(`'${t.name}'`))) req.warn?.(`notice: ${n}`);
   if (!req.prompt.chatTemplate && (looksInstructTuned(backend.identity.name) || looksInstructTuned(modelId)))
     req.warn?.(
       `warning: ${modelId} looks instruction-tuned but runs without its chat template; scores will differ from chat use (add --chat-template)`,

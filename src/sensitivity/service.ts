@@ -9,6 +9,7 @@ import type { Backend } from "../backends/types.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { createRng } from "../core/rng.ts";
 import { metricKey } from "../runner/lmeval-format.ts";
+import { type ProgressSink, withLabel } from "../runner/progress.ts";
 import { runEval } from "../runner/run-eval.ts";
 import { kendallTau, spread } from "../stats/contamination.ts";
 import { mcnemar, pairedBootstrap } from "../stats/paired.ts";
@@ -58,6 +59,8 @@ export interface SensitivityOptions {
   numFewshot?: number;
   signal?: AbortSignal;
   alpha?: number;
+  /** One phase per model and variant ("MODEL variant chat:on"). */
+  progress?: ProgressSink;
 }
 
 async function itemScores(store: Store, runId: string, task: string, metric: MetricRef): Promise<Map<number, number>> {
@@ -96,6 +99,7 @@ async function oneModel(
         },
         ...(o.limit !== undefined ? { limit: o.limit } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.progress ? { progress: withLabel(o.progress, `${model.id} variant ${name}`) } : {}),
       });
       const r = out.log.results[task.name];
       const row = r?.primary

@@ -117,7 +117,14 @@ export class TaskPrompter {
     this.fields = new DocFields(task, features);
     const fc = cfg.fewshot_config ?? {};
     const kind = fc.sampler === "first_n" ? "first_n" : "default";
-    this.sampler = new FewshotSampler(fewshotPool, kind, fc.seed ?? opts.seed, fc.fewshot_indices, task.name);
+    this.sampler = new FewshotSampler(
+      fewshotPool,
+      kind,
+      fc.seed ?? opts.seed,
+      fc.fewshot_indices,
+      task.name,
+      task.file,
+    );
     if (this.numFewshot > 0 && fewshotPool.length === 0)
       throw new ModelmapError(
         "input",
@@ -128,9 +135,13 @@ export class TaskPrompter {
         },
       );
     if (opts.chatTemplate && !renderChat)
-      throw new ModelmapError("unsupported", "this backend cannot render the model's chat template", {
-        hint: "run with --no-chat-template, or use a model whose backend knows its template",
-      });
+      throw new ModelmapError(
+        "unsupported",
+        "the model was opened without a chat template, so chat prompts cannot be built",
+        {
+          hint: "a bare --gguf runs as a base model unless asked: add --chat-template (the GGUF's own template); a configured model: set its template in modelmap.yaml; or run without the chat template",
+        },
+      );
   }
 
   private text(v: unknown, what: string, docId: number): string {

@@ -2,11 +2,12 @@ import type { CategoryOrdering, ExperimentAnalysis } from "../../ab/analyze.ts";
 import { SRM_ALPHA } from "../../ab/analyze.ts";
 import { abOrderings, analyzedExperiments, importExperiments, requireExperiment } from "../../ab/service.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { formatP } from "../../core/format.ts";
 import { type Command, parseFlags, parseNumberFlag } from "../command.ts";
 import { table } from "./meta.ts";
 
 const signed = (x: number, digits: number) => `${x >= 0 ? "+" : ""}${x.toFixed(digits)}`;
-const pval = (p: number) => (p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
+const pval = formatP;
 
 function orderingOptions(command: string, values: { bootstrap?: string | undefined; seed?: string | undefined }) {
   return {

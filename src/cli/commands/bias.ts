@@ -4,6 +4,7 @@ import { positionBias } from "../../arena/bias.ts";
 import { readVoteFile } from "../../arena/read-votes.ts";
 import { describeBadRows } from "../../arena/sources.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { formatP } from "../../core/format.ts";
 import { collect } from "../../core/iter.ts";
 import type { Vote } from "../../core/votes.ts";
 import { type Command, parseFlags, parseKeyValues, parseNumberFlag } from "../command.ts";
@@ -89,7 +90,7 @@ term), which is not fooled by a strong model that was shown first more often. On
         String(r.decisive),
         `${pct(r.first_win_rate)}%`,
         `${pct(r.ci_lower)}..${pct(r.ci_upper)}`,
-        r.p_value < 1e-4 ? r.p_value.toExponential(1) : r.p_value.toFixed(4),
+        formatP(r.p_value),
         String(r.ties),
         r.strength_adjusted
           ? `${pct(r.strength_adjusted.rate)}% (${pct(r.strength_adjusted.ci_lower)}..${pct(r.strength_adjusted.ci_upper)})`

@@ -1,11 +1,15 @@
 import { resolve } from "node:path";
 import { ModelmapError } from "../../core/errors.ts";
+import { pText } from "../../core/format.ts";
+import { checkListenable } from "../../http/listen.ts";
 import { createDownloadProgress } from "../../hub/progress.ts";
 import { hubSettingsFromEnv } from "../../hub/settings.ts";
-import { type PipelineModel, type PipelineReport, runPipeline } from "../../mainjob/pipeline.ts";
+import { type PipelineModel, type PipelineReport, runPipeline, ZOO_CONTAMINATION } from "../../mainjob/pipeline.ts";
 import { downloadQuickstartModels, QUICKSTART_VOTE_SOURCE } from "../../mainjob/quickstart.ts";
 import { renderSummary } from "../../mainjob/summary.ts";
 import { DEFAULT_ZOO_DIR, loadZoo, ZOO_PROMPT_SETS, ZOO_TASKS, ZOO_VOTE_SOURCE } from "../../mainjob/zoo.ts";
+import { failureLines } from "../../runner/failures.ts";
+import { createProgress, SILENT_PROGRESS } from "../../runner/progress.ts";
 import { type CliContext, type Command, parseFlags, parseNumberFlag } from "../command.ts";
 import { serveCommand } from "./serve.ts";
 
@@ -17,13 +21,18 @@ export const QUICKSTART_DEFAULT_LIMIT = 40;
 const SHARED_FLAGS = `  --limit N            documents per benchmark task
   --port N             port of the web UI (default 8787; 0 picks a free one)
   --host HOST          address to bind (default 127.0.0.1)
-  --no-serve           print the summary and exit instead of starting the web UI`;
+  --no-serve           print the summary and exit instead of starting the web UI
+  --no-contamination   skip the contamination check of every model on every benchmark (cached after the
+                       first run; about half of a first run's time on the zoo)
+  --quiet              no progress bar (or, without a terminal, progress lines) on stderr`;
 
 const sharedOptions = {
   limit: { type: "string" },
   port: { type: "string" },
   host: { type: "string" },
   serve: { type: "boolean" },
+  contamination: { type: "boolean" },
+  quiet: { type: "boolean" },
 } as const;
 
 async function finish(
@@ -34,6 +43,8 @@ async function finish(
     port?: string | undefined;
     host?: string | undefined;
     serve?: boolean | undefined;
+    contamination?: boolean | undefined;
+    quiet?: boolean | undefined;
   },
   defaults: { limit: number | undefined; voteSource: string; threads?: number; maxTokens: number },
   ctx: CliContext,
@@ -41,6 +52,8 @@ async function finish(
   const limit = parseNumberFlag(name, "--limit", values.limit, { int: true, min: 1 }) ?? defaults.limit;
   const port = parseNumberFlag(name, "--port", values.port, { int: true, min: 0, max: 65535 });
   const out = (s: string) => ctx.stdout.write(`${s}\n`);
+  // The web UI's port is checked before the evaluation, which takes minutes; it used to fail after it.
+  if (values.serve !== false) await checkListenable(values.host ?? "127.0.0.1", port ?? 8787);
   out(
     `modelmap ${name}: ${models.length} models, synthetic benchmarks${limit === undefined ? "" : ` (${limit} documents per task)`} and verifiable prompts; database ${ctx.dbPath}`,
   );
@@ -54,7 +67,9 @@ async function finish(
     voteSource: defaults.voteSource,
     maxTokens: defaults.maxTokens,
     ...(defaults.threads !== undefined ? { threads: defaults.threads } : {}),
+    contamination: values.contamination === false ? false : ZOO_CONTAMINATION,
     log: out,
+    progress: values.quiet ? SILENT_PROGRESS : createProgress(ctx.stderr),
     signal: ctx.signal,
   });
   const seconds = (performance.now() - t0) / 1000;
@@ -69,6 +84,14 @@ async function finish(
   out(
     `votes: ${report.votes.total} under source '${report.votes.source}' (${report.votes.unchanged ? "unchanged" : `${report.votes.inserted} written`}); capability map: ${report.sync.cells} cells`,
   );
+  if (report.contamination.length > 0) {
+    const cs = report.contaminationStats;
+    const flagged = report.contamination.filter((c) => c.flagged);
+    out(
+      `contamination: ${report.contamination.length} checks (${cs.requested - cs.sent}/${cs.requested} texts from the cache); ${flagged.length ? `flagged: ${flagged.map((c) => `${c.model} on ${c.task} (${pText(c.pValue)})`).join(", ")}; their scores are demoted in search and on the map` : "nothing flagged"}`,
+    );
+  }
+  for (const line of failureLines(report.answers.failures)) out(`answers: ${line}`);
   for (const w of report.ratingWarnings) out(`warning: ${w}`);
   if (values.serve === false) return 0;
   const argv = ["--port", String(port ?? 8787), ...(values.host ? ["--host", values.host] : [])];
@@ -82,8 +105,10 @@ export const startCommand: Command = {
 
 Loads the fixture zoo (tiny models with planted skills, fixtures/zoo/manifest.json), runs the synthetic
 benchmarks through the harness (cached: a second start sends nothing to the models), answers the
-verifiable prompt sets, turns the answers into pairwise votes (correct beats wrong; both wrong is a tie),
-fits ratings, syncs the capability map, prints a summary table and starts the web UI.
+verifiable prompt sets, turns the answers into pairwise votes (correct beats wrong; both wrong is a tie) and
+reference-match judgments, checks every model for contamination on every benchmark (the zoo plants one
+leak: zoo-contaminated saw the math test items), fits ratings, syncs the capability map, prints a summary
+table and starts the web UI.
 ${SHARED_FLAGS}
   --zoo DIR            another zoo directory holding manifest.json (default: the bundled fixtures/zoo)`,
   async run(argv, ctx) {
@@ -125,7 +150,7 @@ ${SHARED_FLAGS} (default ${QUICKSTART_DEFAULT_LIMIT})`,
       });
     const hub = hubSettingsFromEnv(ctx.env, {
       ...(values["cache-dir"] ? { cacheDir: resolve(ctx.cwd, values["cache-dir"]) } : {}),
-      progress: createDownloadProgress(ctx.stderr),
+      ...(values.quiet ? {} : { progress: createDownloadProgress(ctx.stderr) }),
       signal: ctx.signal,
     });
     // MODELMAP_PROBE_HOST (host:port) lets tests aim the reachability probe at an address that cannot answer.

@@ -228,3 +228,22 @@ test("rate limits: sign-ups per address and requests per labeler", async () => {
     await s.close();
   }
 });
+
+test("/label lists the campaigns before sign-up (without their models) and links them after; pages carry the site nav", async () => {
+  const anon = new Client();
+  const page = await anon.req("/label");
+  assert.match(page.text, /<table id="campaign-list">/);
+  assert.match(page.text, /<td>Pub campaign<\/td><td class="num">3<\/td><td>shown after each vote<\/td>/);
+  for (const m of MODELS) assert.ok(!page.text.includes(m), `the list names no model (${m})`);
+  assert.match(page.text, /<header><a class="brand" href="\/map">modelmap<\/a><nav>/, "the site shell");
+  const { client } = await signUp();
+  const list = await client.req("/label");
+  assert.match(list.text, new RegExp(`<a href="/label/${campaignId}">Pub campaign</a>`));
+  const admin = await anon.req("/admin/labeling");
+  assert.match(admin.text, /<form id="login" class="stack">/, "the token form without the header");
+  const withToken = await anon.req("/admin/labeling", { headers: { authorization: `Bearer ${ADMIN}` } });
+  assert.match(withToken.text, /<form id="login" class="stack" hidden>/);
+  assert.match(withToken.text, /data-authorized="1"/);
+  const wrong = await anon.req("/admin/labeling", { headers: { authorization: "Bearer nope" } });
+  assert.match(wrong.text, /data-authorized=""/);
+});

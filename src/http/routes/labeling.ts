@@ -10,8 +10,32 @@ import { type CampaignSpec, LabelingService, safeEqual, token } from "../../labe
 import type { LabelerRecord } from "../../store/labeling.ts";
 import { adminOnly, viewerOf } from "../access.ts";
 import type { AppEnv, RouteModule, ServerDeps } from "../app.ts";
+
+/** A labeling page in the site's shell, with the navigation every page has. */
+function show(c: Context<AppEnv>, p: LabelPage): Response {
+  return c.html(
+    page({
+      title: p.title,
+      path: c.req.path,
+      nav: c.get("nav"),
+      body: p.body,
+      head: p.head,
+      ...(p.script ? { script: p.script } : {}),
+    }),
+  );
+}
+
+import { page } from "../layout.ts";
 import { renderMarkdown } from "../markdown.ts";
-import { adminPage, campaignListPage, labelerPage, leaderboardPage, signupPage } from "../pages/labeling.ts";
+import {
+  adminPage,
+  type CampaignLine,
+  campaignListPage,
+  type LabelPage,
+  labelerPage,
+  leaderboardPage,
+  signupPage,
+} from "../pages/labeling.ts";
 import { ADMIN_JS, LABEL_JS, SIGNUP_JS } from "../pages/labeling-assets.ts";
 import { json, query } from "../validate.ts";
 
@@ -109,6 +133,8 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
       const signups = new TokenBuckets((opts.signupsPerMinute ?? 30) / 60, opts.signupsPerMinute ?? 30);
 
       const labelerOf = (c: Context): Promise<LabelerRecord | undefined> => svc.session(getCookie(c, SESSION));
+      const campaignLines = async (): Promise<CampaignLine[]> =>
+        (await svc.campaigns()).map((x) => ({ id: x.id, name: x.name, reveal: x.reveal, perLabeler: x.perLabeler }));
       // A foreign Origin never gets here: the app's origin policy refuses it first (`http/guards.ts`).
       const checkCsrf = (c: Context, expected: string | undefined) => {
         const got = c.req.header("x-csrf-token");
@@ -169,14 +195,9 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
             setCookie(c, PRE, pre, cookieOpts(c));
           }
           const next = c.req.valid("query").next ?? "/label";
-          return c.html(signupPage(pre, next.startsWith("/label/") ? next : "/label"));
+          return show(c, signupPage(pre, next.startsWith("/label/") ? next : "/label", await campaignLines()));
         }
-        return c.html(
-          campaignListPage(
-            l.csrfToken,
-            (await svc.campaigns()).map((x) => ({ id: x.id, name: x.name })),
-          ),
-        );
+        return show(c, campaignListPage(l.csrfToken, await campaignLines()));
       });
 
       // The write paths (sign-up, next, vote) go through the store's group commit (`svc.committed`).
@@ -190,8 +211,9 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
       // Standings follow the access rule: a blind (reveal: never) campaign's are the admin's.
       app.get("/label/:campaign/leaderboard", noStore, async (c) => {
         const { campaign, votes, report: r } = await svc.standings(c.req.param("campaign"), viewerOf(c, deps));
-        if (!r) return c.html(leaderboardPage(campaign.name, [], 0));
-        return c.html(
+        if (!r) return show(c, leaderboardPage(campaign.name, [], 0));
+        return show(
+          c,
           leaderboardPage(
             campaign.name,
             r.models.map((m) => ({
@@ -217,7 +239,7 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
         const id = c.req.param("campaign");
         if (!l) return c.redirect(`/label?next=${encodeURIComponent(`/label/${id}`)}`);
         const campaign = await svc.campaign(id);
-        return c.html(labelerPage(l.csrfToken, campaign.id, campaign.name));
+        return show(c, labelerPage(l.csrfToken, campaign.id, campaign.name));
       });
 
       app.get("/api/label/:campaign/next", labeler, noStore, async (c) => {
@@ -242,7 +264,8 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
         return c.json(await svc.committed(() => svc.vote(id, l, body.assignmentId, body.choice, body.reason)));
       });
 
-      app.get("/admin/labeling", noStore, (c) => c.html(adminPage()));
+      // A request that brings the admin token (Authorization: Bearer) gets the page open, without the form.
+      app.get("/admin/labeling", noStore, (c) => show(c, adminPage(viewerOf(c, deps).admin)));
       app.get("/api/admin/labeling/campaigns", admin, async (c) =>
         c.json({ campaigns: await svc.campaignsWithProgress() }),
       );

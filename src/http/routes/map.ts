@@ -16,8 +16,8 @@ import { ModelmapError } from "../../core/errors.ts";
 import { listRuns } from "../../runner/views.ts";
 import { type AppEnv, type RouteModule, renderPage } from "../app.ts";
 import { benchmarksPage } from "../pages/boards.ts";
-import { comparePage, mapPage, modelPage, searchPage } from "../pages/map.ts";
-import { count, flag, query, text } from "../validate.ts";
+import { cardPage, comparePage, mapPage, modelPage, searchPage } from "../pages/map.ts";
+import { count, flag, many, query, text } from "../validate.ts";
 
 const clamp = (lo: number, hi: number) => (n: number) => Math.min(hi, Math.max(lo, Math.round(n)));
 
@@ -58,8 +58,10 @@ const boardQuery = z
     exclude_merged: flag,
     page: count,
     page_size: count,
+    cols: many(z.string().trim().min(1)),
   })
   .transform((q) => ({
+    columns: q.cols,
     source: q.source,
     sort: q.sort,
     dir: q.dir,
@@ -137,7 +139,11 @@ export const mapRoutes: RouteModule = {
       renderPage(
         c,
         "Benchmarks",
-        benchmarksPage(await benchmarkLeaderboard(store, c.req.valid("query")), c.req.query()),
+        benchmarksPage(
+          await benchmarkLeaderboard(store, c.req.valid("query")),
+          c.req.query(),
+          c.req.queries("cols") ?? [],
+        ),
       ),
     );
     app.get("/api/benchmarks", query(boardQuery), async (c) =>
@@ -171,6 +177,12 @@ export const mapRoutes: RouteModule = {
         checks: await modelChecks(store, p.model.id),
         runs: await listRuns(store, { model: p.model.id }),
       });
+    });
+    // The card as a page: its markdown rendered through the safe renderer (every character escaped first).
+    app.get("/cards/:id{.+}", async (c) => {
+      const base = deps.baseUrl ?? new URL(c.req.url).origin;
+      const id = c.req.param("id");
+      return renderPage(c, `Card: ${id}`, cardPage(id, await modelCard(store, id, { baseUrl: base })));
     });
     app.get("/card/:id{.+}", async (c) => {
       const base = deps.baseUrl ?? new URL(c.req.url).origin;

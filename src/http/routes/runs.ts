@@ -6,28 +6,27 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
+import { ModelmapError } from "../../core/errors.ts";
 import { judgedSets } from "../../judge/browse.ts";
+import { digestPage, digestSample, primaryMetric, resultRows, sampleDiff } from "../../runner/sample-view.ts";
 import { compareRuns, loadRegistry } from "../../runner/service.ts";
-import {
-  listRuns,
-  runDetail,
-  runSample,
-  runSamplePage,
-  runSamples,
-  sampleView,
-  showRun,
-  taskCatalog,
-} from "../../runner/views.ts";
+import { listRuns, runSample, runSamples, sampleView, showRun, taskCatalog } from "../../runner/views.ts";
 import { viewerOf } from "../access.ts";
 import { type AppEnv, type RouteModule, renderPage } from "../app.ts";
 import { html } from "../html.ts";
 import { judgedSetsSection } from "../pages/judgments.ts";
-import { runPage, runsPage, samplePage } from "../pages/runs.ts";
+import { compareRunsPage, runPage, runsPage, samplePage } from "../pages/runs.ts";
 import { count, params, query, text } from "../validate.ts";
 
 const PAGE_SIZE = 50;
 
-const runPageQuery = z.object({ task: text, page: count });
+const runPageQuery = z.object({
+  task: text,
+  page: count,
+  outcome: z.enum(["", "pass", "fail", "error", "scored"]).optional(),
+  q: text,
+});
+const compareRunsQuery = z.object({ a: text, b: text, task: text, all: text });
 const pageQuery = z.object({ page: count });
 const sampleParams = z.object({
   id: z.string(),
@@ -56,18 +55,56 @@ export const runRoutes: RouteModule = {
         html`${runsPage(await listRuns(store))}${judgedSetsSection(await judgedSets(store, viewer))}`,
       );
     });
-    app.get("/runs/:id", query(runPageQuery), async (c) => {
-      const run = await runDetail(store, c.req.param("id"));
+    // Registered before /runs/:id, which would otherwise take "compare" for a run id.
+    app.get("/runs/compare", query(compareRunsQuery), async (c) => {
       const q = c.req.valid("query");
+      const runs = await listRuns(store);
+      const shown = { a: q.a, b: q.b, task: q.task, all: q.all };
+      if (!q.a || !q.b) return renderPage(c, "Compare runs", compareRunsPage(runs, shown, undefined, undefined));
+      try {
+        const cmp = await compareRuns(store, q.a, q.b);
+        const diff = q.task
+          ? await sampleDiff(store, cmp.runA, cmp.runB, q.task, {
+              all: Boolean(q.all),
+              primary: primaryMetric((await showRun(store, cmp.runA)).results, q.task),
+            })
+          : undefined;
+        return renderPage(c, "Compare runs", compareRunsPage(runs, shown, cmp, diff));
+      } catch (e) {
+        // An unknown run is shown on the form, not as an error page.
+        if (e instanceof ModelmapError && e.code === "not_found")
+          return renderPage(c, "Compare runs", compareRunsPage(runs, shown, undefined, undefined, e.message));
+        throw e;
+      }
+    });
+    app.get("/runs/:id", query(runPageQuery), async (c) => {
+      const run = await showRun(store, c.req.param("id"));
+      const q = c.req.valid("query");
+      const filter = { outcome: q.outcome || undefined, q: q.q };
       const samples = q.task
-        ? await runSamplePage(store, run.view.id, q.task, { page: q.page, pageSize: PAGE_SIZE })
+        ? await digestPage(store, run.id, q.task, filter, {
+            page: q.page,
+            pageSize: PAGE_SIZE,
+            primary: primaryMetric(run.results, q.task),
+          })
         : undefined;
-      return renderPage(c, `Run ${run.view.id}`, runPage(run, q.task, samples));
+      const rows = resultRows({ ...run.results, ...run.groups });
+      return renderPage(
+        c,
+        `Run ${run.id}`,
+        runPage(run, rows, samples, { ...(q.outcome ? { outcome: q.outcome } : {}), ...(q.q ? { q: q.q } : {}) }),
+      );
     });
     app.get("/runs/:id/samples/:task/:doc", params(sampleParams), async (c) => {
       const p = c.req.valid("param");
       const run = await showRun(store, p.id);
-      return renderPage(c, "Sample", samplePage(run, await runSample(store, run.id, p.task, p.doc)));
+      const s = await runSample(store, run.id, p.task, p.doc);
+      const view = sampleView(s);
+      return renderPage(
+        c,
+        "Sample",
+        samplePage(run, digestSample(view, primaryMetric(run.results, p.task)), view, s.rationale),
+      );
     });
 
     for (const base of ["/api/runs", "/api/eval/runs"]) {
@@ -86,6 +123,26 @@ export const runRoutes: RouteModule = {
         return c.json(sampleView(await runSample(store, p.id, p.task, p.doc)));
       });
     }
+    app.get("/api/runs/:id/digest/:task", query(runPageQuery), async (c) => {
+      const run = await showRun(store, c.req.param("id"));
+      const task = c.req.param("task");
+      const q = c.req.valid("query");
+      return c.json(
+        await digestPage(
+          store,
+          run.id,
+          task,
+          { outcome: q.outcome || undefined, q: q.q },
+          { page: q.page, pageSize: PAGE_SIZE, primary: primaryMetric(run.results, task) },
+        ),
+      );
+    });
+    app.get("/api/runs/compare/:task", query(compareQuery), async (c) => {
+      const q = c.req.valid("query");
+      const task = c.req.param("task");
+      const primary = primaryMetric((await showRun(store, q.a)).results, task);
+      return c.json(await sampleDiff(store, q.a, q.b, task, { primary }));
+    });
     app.get("/api/eval/compare", query(compareQuery), async (c) => {
       const q = c.req.valid("query");
       const opts: { seed?: number; iterations?: number } = {};
