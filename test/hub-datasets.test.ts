@@ -191,6 +191,7 @@ test("offline without a copy: exit 2, naming the dataset and the ways to give it
       r.err,
       /task 'hubquiz': no local copy of the dataset acme\/quiz \(name plain, revision main\), splits validation, train, and the hub cannot be asked/,
     );
+    assert.match(r.err, /under the data dir \(--data-dir DIR; now .*\/data\)/);
     assert.match(r.err, /hf download --repo-type dataset acme\/quiz --local-dir .*data\/acme\/quiz/);
     assert.match(r.err, /--dataset-map FILE/);
     assert.match(r.err, /cache-empty\/hub/);

@@ -145,7 +145,7 @@ function localWays(task: LoadedTask, q: DatasetQuery, ctx: DataContext): string 
   const dir = join(ctx.dataDir, ...q.repo.split("/"));
   const rev = q.revision ? ` --revision ${q.revision}` : "";
   return [
-    `put the hub's files under the data dir as ${dir}/ (e.g. 'hf download --repo-type dataset ${q.repo}${rev} --local-dir ${dir}', or its Parquet conversion: --revision refs/convert/parquet)`,
+    `put the hub's files under the data dir (--data-dir DIR; now ${ctx.dataDir}) as ${dir}/ (e.g. 'hf download --repo-type dataset ${q.repo}${rev} --local-dir ${dir}', or its Parquet conversion: --revision refs/convert/parquet)`,
     ...(task.config.dataset_url ? [`or download it from ${task.config.dataset_url}`] : []),
     "or name local files for it in a dataset map (--dataset-map FILE; see tasks/dataset-map.yaml)",
     ctx.hub
