@@ -161,6 +161,11 @@ export async function hubHttpError(
     return new ModelmapError("rate_limited", `${what}: the hub rate-limits these requests (HTTP 429)${detail}`, {
       hint: "wait a minute and run again; a token (HF_TOKEN) raises the limit",
     });
+  // A server fault is not the user's to fix (exit 1, not 2); another refusal is reported as a network failure.
+  if (res.status >= 500)
+    return new ModelmapError("backend", `${what}: the hub failed (HTTP ${res.status})${detail}`, {
+      hint: "the hub or a proxy in between had a fault; run again later (what was downloaded is kept)",
+    });
   return new ModelmapError("network", `${what}: HTTP ${res.status} from the hub${detail}`);
 }
 
