@@ -24,7 +24,7 @@ import type { Doc } from "../tasks/dataset.ts";
 import type { DatasetMap } from "../tasks/dataset-map.ts";
 import { type DocInstance, effectiveNumFewshot, type PlannedRequest, type PromptOptions } from "../tasks/instance.ts";
 import type { LoadedTask, ResolvedGroup } from "../tasks/loader.ts";
-import { openPrompter, TaskData } from "../tasks/task-data.ts";
+import { type DataContext, openPrompter, TaskData } from "../tasks/task-data.ts";
 import { type ExecStats, executeBatches, type RequestOutcome } from "./execute.ts";
 import { type ResultJson, resultsJson } from "./lmeval-format.ts";
 import { makeBatches, modelKey, requestKey } from "./plan.ts";
@@ -42,6 +42,8 @@ export interface EvalOptions {
   dataDir: string;
   /** Local copies of hub datasets (lm-eval task files name those). */
   datasetMap?: DatasetMap;
+  /** Hub datasets without a local copy: caches and downloads (absent: local copies only). */
+  hub?: DataContext["hub"];
   prompt: PromptOptions;
   limit?: number;
   retryErrors?: boolean;
@@ -144,7 +146,11 @@ export function runFailure(e: unknown): RunFailure {
 }
 
 function dataContext(opts: EvalOptions) {
-  return { dataDir: opts.dataDir, ...(opts.datasetMap ? { datasetMap: opts.datasetMap } : {}) };
+  return {
+    dataDir: opts.dataDir,
+    ...(opts.datasetMap ? { datasetMap: opts.datasetMap } : {}),
+    ...(opts.hub ? { hub: opts.hub } : {}),
+  };
 }
 
 /** lm-eval seeds Python's global random with 0 once per run; shuffling hooks (GPQA) draw from it in task order. */
@@ -164,7 +170,7 @@ function missingData(errors: ModelmapError[]): ModelmapError {
 
 /** Documents in the evaluated split (lm-eval's `n-samples.original`) and how many the run evaluates. */
 async function countDocs(task: LoadedTask, opts: EvalOptions): Promise<{ original: number; evaluated: number }> {
-  const n = await TaskData.open(task, dataContext(opts)).count();
+  const n = await (await TaskData.open(task, dataContext(opts))).count();
   return { original: n, evaluated: opts.limit === undefined ? n : Math.min(n, opts.limit) };
 }
 
@@ -231,7 +237,7 @@ async function execute(
           hint: "check the task's data files (an empty file, or blank lines only?) and --data-dir",
         });
       if (effectiveNumFewshot(t.config, opts.prompt.numFewshot) > 0)
-        TaskData.open(t, dataContext(opts)).checkFewshotFiles();
+        (await TaskData.open(t, dataContext(opts))).checkFewshotFiles();
       sizes.set(t.name, c.original);
       total += c.evaluated;
     } catch (e) {

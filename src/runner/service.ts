@@ -56,8 +56,8 @@ export function loadRegistry(extraDirs: string[] = [], opts: LoadOptions = {}): 
   return TaskRegistry.load([BUILTIN_TASKS_DIR, ...extraDirs], opts);
 }
 
-export function dataContext(dataDir: string, datasetMaps: string[] = []): DataContext {
-  return { dataDir, datasetMap: loadDatasetMaps(dataDir, datasetMaps) };
+export function dataContext(dataDir: string, datasetMaps: string[] = [], hub?: DataContext["hub"]): DataContext {
+  return { dataDir, datasetMap: loadDatasetMaps(dataDir, datasetMaps), ...(hub ? { hub } : {}) };
 }
 
 export interface EvalRequest {
@@ -68,6 +68,8 @@ export interface EvalRequest {
   dataDir: string;
   /** Dataset map files besides the shipped one. */
   datasetMaps?: string[];
+  /** Hub datasets without a local copy: caches and downloads (the CLI builds it from its environment and flags). */
+  hub?: DataContext["hub"];
   prompt: PromptOptions;
   limit?: number;
   retryErrors?: boolean;
@@ -235,6 +237,7 @@ export async function evaluate(
     groups,
     dataDir: req.dataDir,
     datasetMap: loadDatasetMaps(req.dataDir, req.datasetMaps),
+    ...(req.hub ? { hub: req.hub } : {}),
     prompt: req.prompt,
     ...(req.limit === undefined ? {} : { limit: req.limit }),
     ...(req.retryErrors ? { retryErrors: true } : {}),

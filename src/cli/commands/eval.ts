@@ -10,7 +10,7 @@ import { suiteGroup, suiteRow, suiteTable, suiteTableRow } from "../../runner/su
 import type { RunLogV1 } from "../../store/run-log.ts";
 import { type Command, parseFlags, parseNumberFlag, requireString, textOrJson } from "../command.ts";
 import { modelContext, optionalConfig, requireConfig } from "../config.ts";
-import { includePaths } from "./tasks.ts";
+import { HUB_FLAGS, hubFromFlags, includePaths } from "./tasks.ts";
 
 const USAGE = `usage: modelmap eval (--tasks LIST | --suite NAME) (--model ID | --gguf FILE | --endpoint URL --model-name NAME) [options]
 
@@ -34,6 +34,9 @@ an interrupted run (even after kill -9) from the request cache, with identical r
   --include-path DIR       extra directory of task YAMLs, e.g. an lm-eval checkout's lm_eval/tasks (repeatable;
                            its tasks override built-in ones of the same name; --tasks-dir is an alias)
   --dataset-map FILE       local copies of hub datasets (YAML, as tasks/dataset-map.yaml; repeatable, later wins)
+  --offline                no request to the Hugging Face hub (as HF_HUB_OFFLINE=1): a hub dataset must be under
+                           --data-dir (DIR/owner/name/, the hub's layout), in a dataset map or in the cache; else it
+                           is downloaded once into $MODELMAP_CACHE/hub (HF_ENDPOINT, HF_TOKEN for gated datasets)
   --python-hooks           run !function hooks that have no native version in a python3 child process (opt-in)
   --limit N                only the first N documents of each task
   --seed N                 few-shot sampling seed (default 1234)
@@ -129,6 +132,7 @@ export const evalCommand: Command = {
         "tasks-dir": { type: "string", multiple: true },
         "dataset-map": { type: "string", multiple: true },
         "python-hooks": { type: "boolean" },
+        ...HUB_FLAGS,
         limit: { type: "string" },
         seed: { type: "string" },
         "num-fewshot": { type: "string" },
@@ -198,6 +202,7 @@ export const evalCommand: Command = {
         ...(values["dataset-map"] ? { datasetMaps: values["dataset-map"].map((f) => resolve(ctx.cwd, f)) } : {}),
         ...(values["python-hooks"] ? { pythonHooks: { env: ctx.env } } : {}),
         dataDir: resolveDataDir(ctx.cwd, values["data-dir"], config?.config.data_dir, ctx.env),
+        hub: hubFromFlags(values, ctx),
         prompt: {
           chatTemplate,
           fewshotAsMultiturn: values["fewshot-as-multiturn"] === true,
