@@ -62,17 +62,16 @@ export interface WorkerReport {
   handedBack: number;
 }
 
+/** Waits `ms`, or less when `signal` fires; the listener goes with the wait (a polling loop adds one per poll). */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((res) => {
-    const t = setTimeout(res, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(t);
-        res();
-      },
-      { once: true },
-    );
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      res();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
   });
 
 /** The models an endpoint serves (GET /v1/models), retried until it answers or `signal` fires. */
