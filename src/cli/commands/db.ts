@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
 import { ModelmapError } from "../../core/errors.ts";
+import { copyStore } from "../../store/copy.ts";
 import { isPostgresUrl, redactUrl } from "../../store/location.ts";
 import { openStoreAt } from "../../store/open.ts";
-import { copyStore } from "../../store/tables.ts";
 import { type Command, parseFlags } from "../command.ts";
 
 export const dbMigrateCommand: Command = {

@@ -12,6 +12,7 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { type PgCluster, startPostgres } from "../../../test/support/postgres.ts";
 import { exitCodeFor, ModelmapError } from "../../core/errors.ts";
+import { collect } from "../../core/iter.ts";
 import { openStoreAt } from "../open.ts";
 import { MIGRATIONS } from "../sqlite/migrations.ts";
 import { createPool } from "./db.ts";
@@ -256,25 +257,71 @@ test("group commit resolves after the commit: another connection sees the write 
     await withClient(url, async (reader) => {
       // One query at a time on the reader (a pg client runs one statement at a time).
       let tail: Promise<unknown> = Promise.resolve();
-      const count = () => {
-        const next = tail.then(async () => Number((await reader.query("SELECT count(*) AS n FROM votes")).rows[0].n));
+      const count = (m: string) => {
+        const next = tail.then(async () =>
+          Number((await reader.query("SELECT count(*) AS n FROM votes WHERE model_a = $1", [m])).rows[0].n),
+        );
         tail = next;
         return next;
       };
-      const seen: number[] = [];
+      // Each call runs in a transaction of its own (postgres/index.ts): its write is invisible to another
+      // connection until the call's promise settles, and visible once it has.
+      const inside: number[] = [];
+      const settled: number[] = [];
       await Promise.all(
         ["a", "b", "c"].map((m) =>
           store
             .groupCommit(async () => {
               await store.votes.add("g", [{ modelA: m, modelB: "z", winner: "tie" }]);
-              seen.push(await count());
+              inside.push(await count(m));
             })
-            .then(async () => seen.push(await count())),
+            .then(async () => settled.push(await count(m))),
         ),
       );
-      assert.deepEqual(seen.slice(0, 3), [0, 0, 0], "not visible before the commit");
-      assert.deepEqual(seen.slice(3), [3, 3, 3]);
+      assert.deepEqual(inside, [0, 0, 0], "not visible before the commit");
+      assert.deepEqual(settled, [1, 1, 1]);
     });
+  } finally {
+    await store.close();
+  }
+});
+
+test("group commit runs a deadlock's victim again: two calls that lock two rows in opposite orders both succeed", async () => {
+  const url = await cluster.createDatabase();
+  const store = await openPostgresStore(url);
+  try {
+    const [v1, v2] = await store.votes.add("d", [
+      { modelA: "x", modelB: "y", winner: "tie" },
+      { modelA: "y", modelB: "x", winner: "tie" },
+    ]);
+    // Each call takes its first row, waits until the other has taken its own, then asks for the other's: the
+    // server aborts one of them (deadlock_detected) after deadlock_timeout.
+    let arrived = 0;
+    let release: () => void = () => {};
+    const bothHold = new Promise<void>((r) => {
+      release = r;
+    });
+    let runs = 0;
+    const call = (first: number, second: number, judge: string) =>
+      store.groupCommit(async () => {
+        runs++;
+        await store.executeSql("UPDATE votes SET judge = $1 WHERE id = $2", [judge, first]);
+        if (++arrived === 2) release();
+        await bothHold;
+        await store.executeSql("UPDATE votes SET judge = $1 WHERE id = $2", [judge, second]);
+        return judge;
+      });
+    const results = await Promise.allSettled([
+      call(v1 as number, v2 as number, "a"),
+      call(v2 as number, v1 as number, "b"),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ["fulfilled", "fulfilled"],
+    );
+    assert.equal(runs, 3, "the victim ran again, once");
+    const judges = new Set((await collect(store.votes.iterate({ sources: ["d"] }))).map((v) => v.judge));
+    assert.equal(judges.size, 1, "the retried call ran last and wrote both rows");
   } finally {
     await store.close();
   }
