@@ -28,7 +28,7 @@ const ROOT = join(import.meta.dirname, "..");
 const ZOO = join(ROOT, "fixtures", "zoo");
 const MODEL = "zoo-arithmetic";
 // Leases short enough for a quick test, long enough for a worker's heartbeat on 2 loaded cores.
-const LEASE_S = 8;
+const LEASE_S = 20;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let cluster: PgCluster;
@@ -181,7 +181,15 @@ test("web-form submission, 3 workers on 2 endpoints, one SIGKILLed mid-job: re-l
     try {
       for (let i = 0; i < 3000 && !victim; i++) {
         await sleep(50);
-        const holder = workers.find((w) => w.err().includes(`job ${webJob}: eval`));
+        // The current holder: the worker that logged the latest attempt of the job.
+        const attemptOf = (w: Worker) =>
+          Math.max(
+            0,
+            ...[...w.err().matchAll(new RegExp(`job ${webJob}: eval .*\\(attempt (\\d+)\\)`, "g"))].map((m) =>
+              Number(m[1]),
+            ),
+          );
+        const holder = [...workers].sort((a, b) => attemptOf(b) - attemptOf(a)).find((w) => attemptOf(w) > 0);
         if (!holder) continue;
         const { rows } = await pool.query(
           "SELECT count(*)::int AS n FROM eval_samples s JOIN eval_runs r ON r.id = s.run_id WHERE s.task LIKE 'synthetic_math%'",
@@ -215,7 +223,10 @@ test("web-form submission, 3 workers on 2 endpoints, one SIGKILLed mid-job: re-l
     const web = (await queue.get(webJob)) ?? assert.fail("web job gone");
     assert.ok(web.retryCount >= 1, "the killed worker's job was leased again");
     const out = web.output as { runId: string; docs: number; cachedRequests: number };
-    assert.ok(out.cachedRequests > 0, "the second lease resumed from the cache instead of starting over");
+    assert.ok(
+      out.cachedRequests > 0,
+      `the next lease resumed from the cache instead of starting over:\n${workers.map((w) => w.err()).join("\n")}`,
+    );
     const others = workers.filter((w) => w !== victim);
     assert.ok(
       others.some((w) => new RegExp(`job ${webJob}: eval .* \\(attempt [2-9]\\)`).test(w.err())),
