@@ -88,17 +88,25 @@ export class LabelingService {
   readonly #states = new Map<string, Promise<CampaignState>>();
   readonly #answers = new Map<string, AnswerRecord>();
   readonly #sessions = new Map<string, LabelerRecord>();
+  /**
+   * Per campaign and labeler, their assignments as this process last knew them: a hint that lets `next` propose
+   * the labeler's next assignment without reading them first (the store's `createNextAssignment` refuses a
+   * proposal made from a stale picture) and `vote` find its assignment without a read.
+   */
+  readonly #mine = new Map<string, AssignmentRecord[]>();
 
   constructor(store: Store) {
     this.#store = store;
   }
 
   /**
-   * Runs a write in the store's group commit: under load, the calls of one event-loop turn share one
-   * transaction, and each resolves only after that commit (the HTTP write paths: sign-up, next, vote).
+   * Runs a write path (the HTTP ones: sign-up, next, vote) so that it resolves only after its writes commit.
+   * Their writes are each one statement, atomic by itself, and correct without a transaction around the call
+   * (the store decides each one on the database's state), so this is `Store.eachCommit`: SQLite's group commit,
+   * and on PostgreSQL no BEGIN/COMMIT round trips.
    */
   committed<T>(write: () => Promise<T> | T): Promise<T> {
-    return this.#store.groupCommit(write);
+    return this.#store.eachCommit(write);
   }
 
   campaigns(): Promise<CampaignRecord[]> {
@@ -380,12 +388,25 @@ export class LabelingService {
     throw new ModelmapError("conflict", "too many requests for this labeler at once; try again");
   }
 
+  #remember(key: string, mine: AssignmentRecord[]): void {
+    if (this.#mine.size >= 50_000 && !this.#mine.has(key)) this.#mine.clear();
+    this.#mine.set(key, mine);
+  }
+
   async #nextOnce(
     st: CampaignState,
     campaignId: string,
     labeler: LabelerRecord,
   ): Promise<AssignmentView | undefined | "taken"> {
-    const mine = await this.#store.labeling.assignmentsOf(campaignId, labeler.id);
+    const key = `${campaignId}\u0000${labeler.id}`;
+    // The cached picture is used only to propose a new assignment, which the store checks; an open assignment or
+    // a reached quota (which another process may have changed, or which a failed commit may have left here
+    // unwritten) is read from the database.
+    let mine = this.#mine.get(key);
+    if (!mine || mine.length >= st.campaign.perLabeler || mine.some((a) => a.choice === null)) {
+      mine = await this.#store.labeling.assignmentsOf(campaignId, labeler.id);
+      this.#remember(key, mine);
+    }
     const open = mine.find((a) => a.choice === null);
     if (open) return this.#view(st, open, mine.length);
     if (mine.length >= st.campaign.perLabeler) return undefined;
@@ -414,13 +435,16 @@ export class LabelingService {
     count(1);
     let created: boolean;
     try {
-      created = await this.#store.labeling.createAssignment(a);
+      created = await this.#store.labeling.createNextAssignment(a);
     } catch (e) {
       count(-1);
+      this.#mine.delete(key);
       throw e;
     }
     if (!created) {
       count(-1);
+      // Another request went first, or the picture was stale: the next attempt reads the database.
+      this.#mine.delete(key);
       return "taken";
     }
     const { seq: _seq, ...stored } = a;
@@ -432,6 +456,7 @@ export class LabelingService {
       createdAt: new Date().toISOString(),
       votedAt: null,
     };
+    this.#remember(key, [...mine, rec]);
     return this.#view(st, rec, mine.length + 1);
   }
 
@@ -480,7 +505,11 @@ export class LabelingService {
     reason?: string,
   ): Promise<VoteResult> {
     const st = await this.#state(campaignId);
-    const a = await this.#store.labeling.assignment(assignmentId);
+    // Which item, which side and whose it is never change once assigned, so this process's own record of the
+    // assignment serves; its choice may be stale, which `castVote` decides on the database's state.
+    const key = `${campaignId}\u0000${labeler.id}`;
+    const a =
+      this.#mine.get(key)?.find((x) => x.id === assignmentId) ?? (await this.#store.labeling.assignment(assignmentId));
     if (!a || a.campaignId !== campaignId || a.labelerId !== labeler.id) {
       throw new ModelmapError("not_found", "no such assignment for this labeler");
     }
@@ -521,10 +550,24 @@ export class LabelingService {
       why,
       rating ? { source: `label:${campaignId}`, vote: rating } : null,
     );
+    if (outcome !== "different") this.#voted(key, assignmentId, choice);
     if (outcome === "same") return done("duplicate");
-    if (outcome === "different") throw new ModelmapError("conflict", "this assignment already has a different vote");
+    if (outcome === "different") {
+      this.#mine.delete(key);
+      throw new ModelmapError("conflict", "this assignment already has a different vote");
+    }
     if (it.goldWinner === null) this.#countVote(st.pairStats, it, { leftIs: a.leftIs, choice });
     return done("recorded");
+  }
+
+  /** Marks the assignment voted in this process's picture of the labeler (if it holds one). */
+  #voted(key: string, assignmentId: string, choice: LabelChoice): void {
+    const mine = this.#mine.get(key);
+    if (!mine) return;
+    this.#mine.set(
+      key,
+      mine.map((x) => (x.id === assignmentId ? { ...x, choice } : x)),
+    );
   }
 
   /** The ratings of a campaign with votes (not_found before the first), as this viewer may see them. */

@@ -95,6 +95,21 @@ export interface LabelingRepo {
     leftIs: "model_a" | "model_b";
     seq: number;
   }): Promise<boolean>;
+  /**
+   * Stores `a` as the labeler's `seq`-th assignment only while the labeler has exactly `seq - 1` assignments of
+   * the campaign, every one voted, and returns true; else stores nothing and returns false (another request went
+   * first, or the caller's picture of the labeler was stale: read `assignmentsOf` again). One statement, atomic by
+   * itself: the caller may pick the item from a cached picture of the labeler's assignments and needs no
+   * transaction around the call. A racing insert of the same `seq` is waited for, as in `createAssignment`.
+   */
+  createNextAssignment(a: {
+    id: string;
+    campaignId: string;
+    itemId: number;
+    labelerId: string;
+    leftIs: "model_a" | "model_b";
+    seq: number;
+  }): Promise<boolean>;
   /** Assignment counts per item (all, voted). */
   itemLoad(campaignId: string): Promise<Map<number, { assigned: number; voted: number }>>;
   /**

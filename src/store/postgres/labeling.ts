@@ -105,14 +105,20 @@ export class PgLabelingRepo implements LabelingRepo {
   async assignmentsOf(campaignId: string, labelerId: string): Promise<AssignmentRecord[]> {
     return (
       await this.#db.query<AssignmentRow>(
-        "SELECT * FROM label_assignments WHERE campaign_id = $1 AND labeler_id = $2 ORDER BY rowid",
+        {
+          name: "modelmap_assignments_of",
+          text: "SELECT * FROM label_assignments WHERE campaign_id = $1 AND labeler_id = $2 ORDER BY rowid",
+        },
         [campaignId, labelerId],
       )
     ).map(toAssignment);
   }
 
   async assignment(id: string): Promise<AssignmentRecord | undefined> {
-    const r = await this.#db.one<AssignmentRow>("SELECT * FROM label_assignments WHERE id = $1", [id]);
+    const r = await this.#db.one<AssignmentRow>(
+      { name: "modelmap_assignment", text: "SELECT * FROM label_assignments WHERE id = $1" },
+      [id],
+    );
     return r ? toAssignment(r) : undefined;
   }
 
@@ -129,6 +135,31 @@ export class PgLabelingRepo implements LabelingRepo {
     const n = await this.#db.run(
       `INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (campaign_id, labeler_id, seq) DO NOTHING`,
+      [a.id, a.campaignId, a.itemId, a.labelerId, a.leftIs, a.seq],
+    );
+    return n === 1;
+  }
+
+  async createNextAssignment(a: {
+    id: string;
+    campaignId: string;
+    itemId: number;
+    labelerId: string;
+    leftIs: "model_a" | "model_b";
+    seq: number;
+  }): Promise<boolean> {
+    // The count and the insert are one statement (one round trip, no BEGIN/COMMIT). Two racing statements can
+    // both count seq - 1; the second's insert then waits for the first's seq and does nothing.
+    const n = await this.#db.run(
+      {
+        name: "modelmap_next_assignment",
+        text: `INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq)
+       SELECT $1::text, $2::text, $3::bigint, $4::text, $5::text, $6::bigint
+       FROM (SELECT count(*) AS n, count(choice) AS voted FROM label_assignments
+             WHERE campaign_id = $2::text AND labeler_id = $4::text) mine
+       WHERE mine.n = $6::bigint - 1 AND mine.voted = mine.n
+       ON CONFLICT (campaign_id, labeler_id, seq) DO NOTHING`,
+      },
       [a.id, a.campaignId, a.itemId, a.labelerId, a.leftIs, a.seq],
     );
     return n === 1;
@@ -156,7 +187,9 @@ export class PgLabelingRepo implements LabelingRepo {
       .map(([name, type]) => `${name} ${type}`)
       .join(", ");
     const r = await this.#db.one<{ n: number }>(
-      `WITH claim AS (
+      {
+        name: "modelmap_cast_vote",
+        text: `WITH claim AS (
          UPDATE label_assignments
          SET choice = $2, reason = $3, voted_at = modelmap_now(),
              vote_id = CASE WHEN $4::json IS NULL THEN NULL ELSE nextval(pg_get_serial_sequence('votes', 'id')) END
@@ -168,6 +201,7 @@ export class PgLabelingRepo implements LabelingRepo {
          WHERE claim.vote_id IS NOT NULL
        )
        SELECT count(*) AS n FROM claim`,
+      },
       [assignmentId, choice, reason, rating ? JSON.stringify(voteRow(rating.source, null, rating.vote)) : null],
     );
     if (r?.n === 1) return "recorded";

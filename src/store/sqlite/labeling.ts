@@ -31,6 +31,7 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
   readonly #insertLabeler;
   readonly #assignmentsOf;
   readonly #insertAssignment;
+  readonly #insertNextAssignment;
 
   constructor(db: Db) {
     this.#db = db;
@@ -42,6 +43,13 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
     );
     this.#insertAssignment = db.prepare(
       `INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (campaign_id, labeler_id, seq) DO NOTHING`,
+    );
+    this.#insertNextAssignment = db.prepare(
+      `INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq)
+       SELECT ?, ?, ?, ?, ?, ?
+       FROM (SELECT count(*) AS n, count(choice) AS voted FROM label_assignments WHERE campaign_id = ? AND labeler_id = ?)
+       WHERE n = ? - 1 AND voted = n
        ON CONFLICT (campaign_id, labeler_id, seq) DO NOTHING`,
     );
     this.#assignment = db.prepare("SELECT * FROM label_assignments WHERE id = ?");
@@ -133,6 +141,29 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
     seq: number;
   }): boolean {
     return this.#insertAssignment.run(a.id, a.campaignId, a.itemId, a.labelerId, a.leftIs, a.seq).changes === 1;
+  }
+
+  createNextAssignment(a: {
+    id: string;
+    campaignId: string;
+    itemId: number;
+    labelerId: string;
+    leftIs: "model_a" | "model_b";
+    seq: number;
+  }): boolean {
+    return (
+      this.#insertNextAssignment.run(
+        a.id,
+        a.campaignId,
+        a.itemId,
+        a.labelerId,
+        a.leftIs,
+        a.seq,
+        a.campaignId,
+        a.labelerId,
+        a.seq,
+      ).changes === 1
+    );
   }
 
   itemLoad(campaignId: string): Map<number, { assigned: number; voted: number }> {
