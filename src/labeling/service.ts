@@ -378,12 +378,67 @@ export class LabelingService {
    */
   async next(campaignId: string, labeler: LabelerRecord): Promise<AssignmentView | undefined> {
     const st = await this.#state(campaignId);
-    // Two requests of one labeler at once (a double click, a retry to another server) read the same assignments
-    // and would each create one: the store keeps the labeler's n-th assignment once, and the loser reads again,
-    // finding the winner's open assignment (or the quota reached).
+    const key = `${campaignId}\u0000${labeler.id}`;
+    // The labeler's next assignment is proposed from this process's picture of their assignments, read from the
+    // database only when it has none that could be proposed from: the store stores the proposal only if the
+    // picture was right (every assignment voted, the seq next, the item unseen), else it answers with the
+    // labeler's assignments and the next try goes on from those. One round trip when the picture is right. A
+    // wrong one (the labeler's open assignment shown again, a labeler new to this process) costs a round trip
+    // more, and draws of the seeded sequence; two requests of one labeler at once (a double click, a retry to
+    // another server) both propose the same seq, and the loser finds the winner's open assignment.
+    let mine = this.#mine.get(key) ?? [];
+    let fresh = false;
+    if (mine.length >= st.campaign.perLabeler) {
+      mine = await this.#store.labeling.assignmentsOf(campaignId, labeler.id);
+      fresh = true;
+    }
     for (let attempt = 0; attempt < 5; attempt++) {
-      const view = await this.#nextOnce(st, campaignId, labeler);
-      if (view !== "taken") return view;
+      if (fresh) {
+        this.#remember(key, mine);
+        const open = mine.find((a) => a.choice === null);
+        if (open) return this.#view(st, open, mine.length);
+        if (mine.length >= st.campaign.perLabeler) return undefined;
+      }
+      const a = this.#pick(st, campaignId, labeler, mine);
+      if (!a) {
+        if (fresh) return undefined;
+        mine = await this.#store.labeling.assignmentsOf(campaignId, labeler.id);
+        fresh = true;
+        continue;
+      }
+      const it = st.items.get(a.itemId) as CampaignItem;
+      // Counted before the write is awaited, so that a concurrent call of this process sees the item as taken.
+      const ps = st.pairStats.get(pairKey(it.modelA, it.modelB));
+      const count = (d: number) => {
+        st.load.set(a.itemId, (st.load.get(a.itemId) ?? 0) + d);
+        if (ps) ps.assigned += d;
+      };
+      count(1);
+      let r: Awaited<ReturnType<Store["labeling"]["createNextAssignment"]>>;
+      try {
+        r = await this.#store.labeling.createNextAssignment(a);
+      } catch (e) {
+        count(-1);
+        this.#mine.delete(key);
+        throw e;
+      }
+      if (!r.created) {
+        count(-1);
+        mine = r.mine;
+        fresh = true;
+        continue;
+      }
+      const { seq: _seq, ...stored } = a;
+      const rec: AssignmentRecord = {
+        ...stored,
+        choice: null,
+        reason: null,
+        voteId: null,
+        createdAt: new Date().toISOString(),
+        votedAt: null,
+      };
+      this.#remember(key, [...mine, rec]);
+      return this.#view(st, rec, mine.length + 1);
     }
     throw new ModelmapError("conflict", "too many requests for this labeler at once; try again");
   }
@@ -393,23 +448,8 @@ export class LabelingService {
     this.#mine.set(key, mine);
   }
 
-  async #nextOnce(
-    st: CampaignState,
-    campaignId: string,
-    labeler: LabelerRecord,
-  ): Promise<AssignmentView | undefined | "taken"> {
-    const key = `${campaignId}\u0000${labeler.id}`;
-    // The cached picture is used only to propose a new assignment, which the store checks; an open assignment or
-    // a reached quota (which another process may have changed, or which a failed commit may have left here
-    // unwritten) is read from the database.
-    let mine = this.#mine.get(key);
-    if (!mine || mine.length >= st.campaign.perLabeler || mine.some((a) => a.choice === null)) {
-      mine = await this.#store.labeling.assignmentsOf(campaignId, labeler.id);
-      this.#remember(key, mine);
-    }
-    const open = mine.find((a) => a.choice === null);
-    if (open) return this.#view(st, open, mine.length);
-    if (mine.length >= st.campaign.perLabeler) return undefined;
+  /** A new assignment for the labeler whose assignments are `mine`, or undefined when no item is left to show. */
+  #pick(st: CampaignState, campaignId: string, labeler: LabelerRecord, mine: AssignmentRecord[]) {
     const seen = new Set(mine.map((a) => a.itemId));
     const goldLeft = st.gold.filter((id) => !seen.has(id));
     let itemId: number | undefined;
@@ -417,8 +457,7 @@ export class LabelingService {
     if (!wantGold) itemId = this.#activeItem(st, seen);
     if (itemId === undefined && goldLeft.length > 0) itemId = goldLeft[st.rng.int(goldLeft.length)];
     if (itemId === undefined) return undefined;
-    const it = st.items.get(itemId) as CampaignItem;
-    const a = {
+    return {
       id: `a_${token(12)}`,
       campaignId,
       itemId,
@@ -426,38 +465,6 @@ export class LabelingService {
       leftIs: (st.rng.next() < 0.5 ? "model_a" : "model_b") as "model_a" | "model_b",
       seq: mine.length + 1,
     };
-    // Counted before the write is awaited, so that a concurrent call of this process sees the item as taken.
-    const ps = st.pairStats.get(pairKey(it.modelA, it.modelB));
-    const count = (d: number) => {
-      st.load.set(itemId, (st.load.get(itemId) ?? 0) + d);
-      if (ps) ps.assigned += d;
-    };
-    count(1);
-    let created: boolean;
-    try {
-      created = await this.#store.labeling.createNextAssignment(a);
-    } catch (e) {
-      count(-1);
-      this.#mine.delete(key);
-      throw e;
-    }
-    if (!created) {
-      count(-1);
-      // Another request went first, or the picture was stale: the next attempt reads the database.
-      this.#mine.delete(key);
-      return "taken";
-    }
-    const { seq: _seq, ...stored } = a;
-    const rec: AssignmentRecord = {
-      ...stored,
-      choice: null,
-      reason: null,
-      voteId: null,
-      createdAt: new Date().toISOString(),
-      votedAt: null,
-    };
-    this.#remember(key, [...mine, rec]);
-    return this.#view(st, rec, mine.length + 1);
   }
 
   #activeItem(st: CampaignState, seen: Set<number>): number | undefined {

@@ -97,10 +97,11 @@ export interface LabelingRepo {
   }): Promise<boolean>;
   /**
    * Stores `a` as the labeler's `seq`-th assignment only while the labeler has exactly `seq - 1` assignments of
-   * the campaign, every one voted, and returns true; else stores nothing and returns false (another request went
-   * first, or the caller's picture of the labeler was stale: read `assignmentsOf` again). One statement, atomic by
-   * itself: the caller may pick the item from a cached picture of the labeler's assignments and needs no
-   * transaction around the call. A racing insert of the same `seq` is waited for, as in `createAssignment`.
+   * the campaign, every one voted and none of `a`'s item. Else stores nothing and returns the labeler's
+   * assignments as the store found them (another request went first, or the caller's picture of the labeler was
+   * stale). One statement, atomic by itself, and on PostgreSQL one round trip either way: the caller may pick the
+   * item from a cached picture and needs no transaction around the call. A racing insert of the same `seq` is
+   * waited for, as in `createAssignment`.
    */
   createNextAssignment(a: {
     id: string;
@@ -109,7 +110,7 @@ export interface LabelingRepo {
     labelerId: string;
     leftIs: "model_a" | "model_b";
     seq: number;
-  }): Promise<boolean>;
+  }): Promise<{ created: true } | { created: false; mine: AssignmentRecord[] }>;
   /** Assignment counts per item (all, voted). */
   itemLoad(campaignId: string): Promise<Map<number, { assigned: number; voted: number }>>;
   /**

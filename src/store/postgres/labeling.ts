@@ -147,22 +147,31 @@ export class PgLabelingRepo implements LabelingRepo {
     labelerId: string;
     leftIs: "model_a" | "model_b";
     seq: number;
-  }): Promise<boolean> {
-    // The count and the insert are one statement (one round trip, no BEGIN/COMMIT). Two racing statements can
-    // both count seq - 1; the second's insert then waits for the first's seq and does nothing.
-    const n = await this.#db.run(
+  }): Promise<{ created: true } | { created: false; mine: AssignmentRecord[] }> {
+    // The check, the insert and, when refused, the labeler's assignments are one statement: one round trip, no
+    // BEGIN/COMMIT. Two racing statements can both count seq - 1; the second's insert then waits for the first's
+    // seq and does nothing (its picture, taken before, may miss that row: the caller's next try sees it).
+    const r = await this.#db.one<{ created: number; mine: AssignmentRow[] | null }>(
       {
         name: "modelmap_next_assignment",
-        text: `INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq)
-       SELECT $1::text, $2::text, $3::bigint, $4::text, $5::text, $6::bigint
-       FROM (SELECT count(*) AS n, count(choice) AS voted FROM label_assignments
-             WHERE campaign_id = $2::text AND labeler_id = $4::text) mine
-       WHERE mine.n = $6::bigint - 1 AND mine.voted = mine.n
-       ON CONFLICT (campaign_id, labeler_id, seq) DO NOTHING`,
+        text: `WITH mine AS (
+         SELECT * FROM label_assignments WHERE campaign_id = $2::text AND labeler_id = $4::text
+       ), ins AS (
+         INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq)
+         SELECT $1::text, $2::text, $3::bigint, $4::text, $5::text, $6::bigint
+         FROM (SELECT count(*) AS n, count(choice) AS voted, count(*) FILTER (WHERE item_id = $3::bigint) AS seen
+               FROM mine) m
+         WHERE m.n = $6::bigint - 1 AND m.voted = m.n AND m.seen = 0
+         ON CONFLICT (campaign_id, labeler_id, seq) DO NOTHING
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM ins) AS created,
+              CASE WHEN NOT EXISTS (SELECT 1 FROM ins) THEN (SELECT json_agg(mine ORDER BY rowid) FROM mine) END AS mine`,
       },
       [a.id, a.campaignId, a.itemId, a.labelerId, a.leftIs, a.seq],
     );
-    return n === 1;
+    if (r?.created === 1) return { created: true };
+    return { created: false, mine: (r?.mine ?? []).map(toAssignment) };
   }
 
   async itemLoad(campaignId: string): Promise<Map<number, { assigned: number; voted: number }>> {

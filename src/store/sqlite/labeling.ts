@@ -48,8 +48,9 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
     this.#insertNextAssignment = db.prepare(
       `INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq)
        SELECT ?, ?, ?, ?, ?, ?
-       FROM (SELECT count(*) AS n, count(choice) AS voted FROM label_assignments WHERE campaign_id = ? AND labeler_id = ?)
-       WHERE n = ? - 1 AND voted = n
+       FROM (SELECT count(*) AS n, count(choice) AS voted, count(CASE WHEN item_id = ? THEN 1 END) AS seen
+             FROM label_assignments WHERE campaign_id = ? AND labeler_id = ?)
+       WHERE n = ? - 1 AND voted = n AND seen = 0
        ON CONFLICT (campaign_id, labeler_id, seq) DO NOTHING`,
     );
     this.#assignment = db.prepare("SELECT * FROM label_assignments WHERE id = ?");
@@ -150,20 +151,20 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
     labelerId: string;
     leftIs: "model_a" | "model_b";
     seq: number;
-  }): boolean {
-    return (
-      this.#insertNextAssignment.run(
-        a.id,
-        a.campaignId,
-        a.itemId,
-        a.labelerId,
-        a.leftIs,
-        a.seq,
-        a.campaignId,
-        a.labelerId,
-        a.seq,
-      ).changes === 1
+  }): { created: true } | { created: false; mine: AssignmentRecord[] } {
+    const { changes } = this.#insertNextAssignment.run(
+      a.id,
+      a.campaignId,
+      a.itemId,
+      a.labelerId,
+      a.leftIs,
+      a.seq,
+      a.itemId,
+      a.campaignId,
+      a.labelerId,
+      a.seq,
     );
+    return changes === 1 ? { created: true } : { created: false, mine: this.assignmentsOf(a.campaignId, a.labelerId) };
   }
 
   itemLoad(campaignId: string): Map<number, { assigned: number; voted: number }> {
