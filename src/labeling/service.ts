@@ -5,7 +5,7 @@ import { requireStandings, type Viewer } from "../core/access.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { collect } from "../core/iter.ts";
 import { createRng, deriveSeed, type Rng } from "../core/rng.ts";
-import type { Vote, Winner } from "../core/votes.ts";
+import type { Winner } from "../core/votes.ts";
 import type { AnswerRecord, StoredPromptItem } from "../store/judging.ts";
 import type {
   AssignmentRecord,
@@ -74,7 +74,6 @@ interface CampaignState {
   load: Map<number, number>;
   /** pair key -> times assigned, and the model_a-side score of voted ones (wins + ties/2) and votes. */
   pairStats: Map<string, { assigned: number; score: number; voted: number }>;
-  categories: Map<string, string>;
   turns: Map<string, string[]>;
   rng: Rng;
 }
@@ -306,7 +305,6 @@ export class LabelingService {
     }
     const prompts = await this.#store.judging.promptItems(campaign.setName);
     const assignments = (await this.#store.labeling.progress(campaignId)).assignments;
-    const categories = new Map(prompts.map((p) => [p.id, p.category]));
     const turns = new Map(prompts.map((p) => [p.id, p.turns]));
     const state: CampaignState = {
       campaign,
@@ -315,7 +313,6 @@ export class LabelingService {
       gold,
       load,
       pairStats,
-      categories,
       turns,
       // Seeded from the campaign seed and the number of assignments made so far: reproducible from the
       // database state, while a restarted server does not replay the left/right sequence it already used.
@@ -512,58 +509,34 @@ export class LabelingService {
     reason?: string,
   ): Promise<VoteResult> {
     const st = await this.#state(campaignId);
-    // Which item, which side and whose it is never change once assigned, so this process's own record of the
-    // assignment serves; its choice may be stale, which `castVote` decides on the database's state.
     const key = `${campaignId}\u0000${labeler.id}`;
-    const a =
-      this.#mine.get(key)?.find((x) => x.id === assignmentId) ?? (await this.#store.labeling.assignment(assignmentId));
-    if (!a || a.campaignId !== campaignId || a.labelerId !== labeler.id) {
-      throw new ModelmapError("not_found", "no such assignment for this labeler");
-    }
-    const it = st.items.get(a.itemId) as CampaignItem;
-    const leftModel = a.leftIs === "model_a" ? it.modelA : it.modelB;
-    const rightModel = a.leftIs === "model_a" ? it.modelB : it.modelA;
-    const reveal = st.campaign.reveal === "after" ? { left: leftModel, right: rightModel } : undefined;
-    const done = (status: VoteResult["status"]): VoteResult => (reveal ? { status, reveal } : { status });
-    if (a.choice !== null) {
-      if (a.choice === choice) return done("duplicate");
-      throw new ModelmapError("conflict", "this assignment already has a different vote");
-    }
     const why = reason?.trim() ? reason.trim().slice(0, 2000) : null;
     const winner: Winner =
       choice === "left" ? "model_a" : choice === "right" ? "model_b" : choice === "tie" ? "tie" : "tie_bothbad";
-    const rating: Vote | null =
-      it.goldWinner === null
-        ? {
-            promptId: `${st.campaign.setName}/${it.promptId}`,
-            modelA: leftModel,
-            modelB: rightModel,
-            winner,
-            judge: `human:${labeler.id}`,
-            shownFirst: "model_a",
-            category: st.categories.get(it.promptId),
-            language: labeler.language ?? undefined,
-            turn: 1,
-            tstamp: Date.now() / 1000,
-            anony: true,
-            rationale: why ?? undefined,
-          }
-        : null;
-    // The vote and its rating row are one atomic write, decided by the assignment's state (another server may
-    // have stored a vote first).
-    const outcome = await this.#store.labeling.castVote(
-      assignmentId,
-      choice,
-      why,
-      rating ? { source: `label:${campaignId}`, vote: rating } : null,
-    );
-    if (outcome !== "different") this.#voted(key, assignmentId, choice);
-    if (outcome === "same") return done("duplicate");
-    if (outcome === "different") {
+    // The store finds the assignment with its owner, decides on its state (another server may have stored a vote
+    // first) and writes the vote with its rating row (none for a gold item) at once, without a read before.
+    const r = await this.#store.labeling.voteAs({ campaignId, labelerId: labeler.id }, assignmentId, choice, why, {
+      source: `label:${campaignId}`,
+      setName: st.campaign.setName,
+      winner,
+      judge: `human:${labeler.id}`,
+      language: labeler.language,
+      tstamp: Date.now() / 1000,
+      rationale: why,
+    });
+    if (!r) throw new ModelmapError("not_found", "no such assignment for this labeler");
+    const it = st.items.get(r.itemId) as CampaignItem;
+    const leftModel = r.leftIs === "model_a" ? it.modelA : it.modelB;
+    const rightModel = r.leftIs === "model_a" ? it.modelB : it.modelA;
+    const reveal = st.campaign.reveal === "after" ? { left: leftModel, right: rightModel } : undefined;
+    const done = (status: VoteResult["status"]): VoteResult => (reveal ? { status, reveal } : { status });
+    if (r.outcome === "different") {
       this.#mine.delete(key);
       throw new ModelmapError("conflict", "this assignment already has a different vote");
     }
-    if (it.goldWinner === null) this.#countVote(st.pairStats, it, { leftIs: a.leftIs, choice });
+    this.#voted(key, assignmentId, choice);
+    if (r.outcome === "same") return done("duplicate");
+    if (it.goldWinner === null) this.#countVote(st.pairStats, it, { leftIs: r.leftIs, choice });
     return done("recorded");
   }
 

@@ -6,7 +6,9 @@ import type {
   LabelChoice,
   LabelerRecord,
   LabelingRepo,
+  RatingTemplate,
 } from "../labeling.ts";
+import { labelRating } from "../labeling.ts";
 import {
   type AssignmentRow,
   type CampaignRow,
@@ -165,6 +167,28 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
       a.seq,
     );
     return changes === 1 ? { created: true } : { created: false, mine: this.assignmentsOf(a.campaignId, a.labelerId) };
+  }
+
+  voteAs(
+    owner: { campaignId: string; labelerId: string },
+    assignmentId: string,
+    choice: LabelChoice,
+    reason: string | null,
+    rating: RatingTemplate,
+  ): { outcome: "recorded" | "same" | "different"; itemId: number; leftIs: "model_a" | "model_b" } | undefined {
+    return this.#db.transaction(() => {
+      const a = this.assignment(assignmentId);
+      if (!a || a.campaignId !== owner.campaignId || a.labelerId !== owner.labelerId) return undefined;
+      const it = this.item(a.itemId) as CampaignItem;
+      const category = (
+        this.#db
+          .prepare("SELECT category FROM prompt_items WHERE set_name = ? AND id = ?")
+          .get(rating.setName, it.promptId) as { category: string } | undefined
+      )?.category;
+      const vote =
+        it.goldWinner === null ? { source: rating.source, vote: labelRating(rating, it, a.leftIs, category) } : null;
+      return { outcome: this.castVote(assignmentId, choice, reason, vote), itemId: a.itemId, leftIs: a.leftIs };
+    })();
   }
 
   itemLoad(campaignId: string): Map<number, { assigned: number; voted: number }> {
