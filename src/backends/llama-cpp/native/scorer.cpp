@@ -1,0 +1,438 @@
+// modelmap's native scorer: log-likelihoods computed on llama.cpp's logits in C++, on a context of its own that
+// shares the model node-llama-cpp loaded (see docs/decisions/0003-native-scorer.md).
+//
+// node-llama-cpp 3.21.1 exposes logits only as a full-vocabulary probability list built per position (a sort of
+// the vocabulary, one JavaScript number per entry, then a Map): that, not the arithmetic, made multiple-choice
+// scoring 8-40x slower than llama-perplexity. This addon computes what a request needs and nothing more: the
+// target token's log-probability, whether it is the argmax, and (only when asked) E[log p] and Var[log p].
+//
+// The llama.cpp library is the one node-llama-cpp already loaded (found among the loaded objects, never loaded
+// again), so both see the same model in memory. The model pointer is read from node-llama-cpp's wrapped
+// AddonModel object, compiled against node-llama-cpp's own header for the layout, and checked before use.
+#include <dlfcn.h>
+#include <link.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "AddonModel.h"
+#include "llama.h"
+
+namespace {
+
+struct Api {
+    decltype(&llama_context_default_params) context_default_params = nullptr;
+    decltype(&llama_init_from_model) init_from_model = nullptr;
+    decltype(&llama_free) free_context = nullptr;
+    decltype(&llama_decode) decode = nullptr;
+    decltype(&llama_get_logits_ith) get_logits_ith = nullptr;
+    decltype(&llama_get_memory) get_memory = nullptr;
+    decltype(&llama_memory_seq_rm) seq_rm = nullptr;
+    decltype(&llama_memory_seq_cp) seq_cp = nullptr;
+    decltype(&llama_memory_clear) memory_clear = nullptr;
+    decltype(&llama_model_get_vocab) model_get_vocab = nullptr;
+    decltype(&llama_vocab_n_tokens) vocab_n_tokens = nullptr;
+    decltype(&llama_n_ctx) n_ctx = nullptr;
+    decltype(&llama_n_batch) n_batch = nullptr;
+    decltype(&llama_n_ubatch) n_ubatch = nullptr;
+    decltype(&llama_n_seq_max) n_seq_max = nullptr;
+    decltype(&llama_model_n_ctx_train) n_ctx_train = nullptr;
+    decltype(&llama_model_is_recurrent) is_recurrent = nullptr;
+    decltype(&llama_model_is_hybrid) is_hybrid = nullptr;
+    decltype(&llama_batch_init) batch_init = nullptr;
+    decltype(&llama_batch_free) batch_free = nullptr;
+};
+
+Api api;
+std::string apiError;
+
+int findLibrary(struct dl_phdr_info* info, size_t, void* data) {
+    if (info->dlpi_name == nullptr || info->dlpi_name[0] == '\0') return 0;
+    void* h = dlopen(info->dlpi_name, RTLD_NOW | RTLD_NOLOAD);
+    if (h == nullptr) return 0;
+    if (dlsym(h, "llama_init_from_model") != nullptr && dlsym(h, "llama_get_logits_ith") != nullptr) {
+        *static_cast<void**>(data) = h;
+        return 1;
+    }
+    dlclose(h);
+    return 0;
+}
+
+template <typename T>
+bool bind(void* h, T& slot, const char* name) {
+    slot = reinterpret_cast<T>(dlsym(h, name));
+    if (slot == nullptr) apiError = std::string("llama.cpp symbol not found: ") + name;
+    return slot != nullptr;
+}
+
+// Binds the llama.cpp functions of the library node-llama-cpp loaded (it must be loaded already).
+bool loadApi() {
+    if (api.decode != nullptr) return true;
+    void* h = nullptr;
+    dl_iterate_phdr(findLibrary, &h);
+    if (h == nullptr) {
+        apiError = "llama.cpp is not loaded in this process (node-llama-cpp must load a model first)";
+        return false;
+    }
+    return bind(h, api.context_default_params, "llama_context_default_params") &&
+           bind(h, api.init_from_model, "llama_init_from_model") && bind(h, api.free_context, "llama_free") &&
+           bind(h, api.decode, "llama_decode") && bind(h, api.get_logits_ith, "llama_get_logits_ith") &&
+           bind(h, api.get_memory, "llama_get_memory") && bind(h, api.seq_rm, "llama_memory_seq_rm") &&
+           bind(h, api.seq_cp, "llama_memory_seq_cp") && bind(h, api.memory_clear, "llama_memory_clear") &&
+           bind(h, api.model_get_vocab, "llama_model_get_vocab") &&
+           bind(h, api.vocab_n_tokens, "llama_vocab_n_tokens") && bind(h, api.n_ctx, "llama_n_ctx") &&
+           bind(h, api.n_batch, "llama_n_batch") && bind(h, api.n_ubatch, "llama_n_ubatch") &&
+           bind(h, api.n_seq_max, "llama_n_seq_max") && bind(h, api.n_ctx_train, "llama_model_n_ctx_train") &&
+           bind(h, api.is_recurrent, "llama_model_is_recurrent") &&
+           bind(h, api.is_hybrid, "llama_model_is_hybrid") && bind(h, api.batch_init, "llama_batch_init") &&
+           bind(h, api.batch_free, "llama_batch_free");
+}
+
+struct Scorer {
+    llama_context* ctx = nullptr;
+    int32_t nVocab = 0;
+    bool busy = false;
+};
+
+// One decode: the batch, which rows to score against which tokens, and the results.
+struct DecodeJob {
+    Scorer* scorer;
+    std::vector<int32_t> tokens, pos, nSeq, seqIds, entryRow, entryTarget;
+    std::vector<uint8_t> output;
+    bool stats = false;
+    std::vector<double> results;  // 4 per entry: logprob, greedy (0/1), mean, variance
+    std::string error;
+    napi_async_work work = nullptr;
+    napi_deferred deferred = nullptr;
+};
+
+// Scores the entries that share one logits row: one pass for the maximum and argmax, one for the normalizer,
+// and (Min-K%++ only) one more for the mean and variance of log p.
+void scoreRow(const float* logits, int32_t nVocab, const int32_t* targets, size_t nTargets, bool stats,
+              double* out) {
+    float maxLogit = logits[0];
+    int32_t argmax = 0;
+    for (int32_t j = 1; j < nVocab; j++) {
+        if (logits[j] > maxLogit) {
+            maxLogit = logits[j];
+            argmax = j;
+        }
+    }
+    double sum = 0.0;
+    for (int32_t j = 0; j < nVocab; j++) sum += std::exp(static_cast<double>(logits[j] - maxLogit));
+    const double logZ = static_cast<double>(maxLogit) + std::log(sum);
+    double mean = 0.0, variance = 0.0;
+    if (stats) {
+        double m1 = 0.0, m2 = 0.0;
+        for (int32_t j = 0; j < nVocab; j++) {
+            const double lp = static_cast<double>(logits[j]) - logZ;
+            const double p = std::exp(lp);
+            m1 += p * lp;
+            m2 += p * lp * lp;
+        }
+        mean = m1;
+        variance = m2 - m1 * m1 > 0.0 ? m2 - m1 * m1 : 0.0;
+    }
+    for (size_t k = 0; k < nTargets; k++) {
+        const int32_t t = targets[k];
+        double* o = out + 4 * k;
+        o[0] = (t >= 0 && t < nVocab) ? static_cast<double>(logits[t]) - logZ : -INFINITY;
+        o[1] = t == argmax ? 1.0 : 0.0;
+        o[2] = mean;
+        o[3] = variance;
+    }
+}
+
+void executeDecode(napi_env, void* data) {
+    auto* job = static_cast<DecodeJob*>(data);
+    Scorer* s = job->scorer;
+    const int32_t n = static_cast<int32_t>(job->tokens.size());
+    if (n > 0) {
+        llama_batch batch = api.batch_init(n, 0, 1);
+        // llama_batch_init sized seq_id for one id per token; give every token its own list instead.
+        std::vector<llama_seq_id*> seqPtrs(n);
+        size_t at = 0;
+        for (int32_t i = 0; i < n; i++) {
+            batch.token[i] = job->tokens[i];
+            batch.pos[i] = job->pos[i];
+            batch.n_seq_id[i] = job->nSeq[i];
+            seqPtrs[i] = job->seqIds.data() + at;
+            at += job->nSeq[i];
+            batch.logits[i] = job->output[i];
+        }
+        llama_seq_id** ownSeq = batch.seq_id;
+        batch.seq_id = seqPtrs.data();
+        batch.n_tokens = n;
+        const int32_t rc = api.decode(s->ctx, batch);
+        batch.seq_id = ownSeq;
+        api.batch_free(batch);
+        if (rc != 0) {
+            job->error = rc == 1 ? "llama_decode found no room in the KV cache" : "llama_decode failed (" + std::to_string(rc) + ")";
+            return;
+        }
+    }
+    const size_t nEntries = job->entryRow.size();
+    job->results.assign(4 * nEntries, 0.0);
+    // Entries come grouped by row (the caller lists a row's targets together).
+    for (size_t k = 0; k < nEntries;) {
+        size_t end = k + 1;
+        while (end < nEntries && job->entryRow[end] == job->entryRow[k]) end++;
+        const float* logits = api.get_logits_ith(s->ctx, job->entryRow[k]);
+        if (logits == nullptr) {
+            job->error = "llama.cpp has no logits for batch row " + std::to_string(job->entryRow[k]);
+            return;
+        }
+        scoreRow(logits, s->nVocab, job->entryTarget.data() + k, end - k, job->stats, job->results.data() + 4 * k);
+        k = end;
+    }
+}
+
+void completeDecode(napi_env env, napi_status status, void* data) {
+    auto* job = static_cast<DecodeJob*>(data);
+    job->scorer->busy = false;
+    if (status != napi_ok || !job->error.empty()) {
+        napi_value msg, err;
+        napi_create_string_utf8(env, job->error.empty() ? "native decode cancelled" : job->error.c_str(),
+                                NAPI_AUTO_LENGTH, &msg);
+        napi_create_error(env, nullptr, msg, &err);
+        napi_reject_deferred(env, job->deferred, err);
+    } else {
+        void* buf = nullptr;
+        napi_value ab, arr;
+        const size_t bytes = job->results.size() * sizeof(double);
+        napi_create_arraybuffer(env, bytes, &buf, &ab);
+        if (bytes > 0) std::memcpy(buf, job->results.data(), bytes);
+        napi_create_typedarray(env, napi_float64_array, job->results.size(), ab, 0, &arr);
+        napi_resolve_deferred(env, job->deferred, arr);
+    }
+    napi_delete_async_work(env, job->work);
+    delete job;
+}
+
+napi_value throwError(napi_env env, const std::string& message) {
+    napi_throw_error(env, "MODELMAP_NATIVE", message.c_str());
+    return nullptr;
+}
+
+bool int32Array(napi_env env, napi_value v, std::vector<int32_t>& out) {
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    bool is = false;
+    if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
+    if (napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) != napi_ok) return false;
+    if (type != napi_int32_array) return false;
+    out.assign(static_cast<int32_t*>(data), static_cast<int32_t*>(data) + length);
+    return true;
+}
+
+int32_t intProp(napi_env env, napi_value obj, const char* name, int32_t fallback) {
+    napi_value v;
+    bool has = false;
+    if (napi_has_named_property(env, obj, name, &has) != napi_ok || !has) return fallback;
+    if (napi_get_named_property(env, obj, name, &v) != napi_ok) return fallback;
+    int32_t out = fallback;
+    if (napi_get_value_int32(env, v, &out) != napi_ok) return fallback;
+    return out;
+}
+
+Scorer* unwrapScorer(napi_env env, napi_value v) {
+    void* p = nullptr;
+    if (napi_get_value_external(env, v, &p) != napi_ok || p == nullptr) return nullptr;
+    auto* s = static_cast<Scorer*>(p);
+    return s->ctx == nullptr ? nullptr : s;
+}
+
+// open(addonModel, {contextSize, batchSize, ubatchSize, sequences, threads, flashAttention}) -> handle
+napi_value Open(napi_env env, napi_callback_info info) {
+    size_t argc = 2;
+    napi_value argv[2];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    if (argc < 2) return throwError(env, "open(addonModel, options)");
+    if (!loadApi()) return throwError(env, apiError);
+    void* wrapped = nullptr;
+    if (napi_unwrap(env, argv[0], &wrapped) != napi_ok || wrapped == nullptr)
+        return throwError(env, "not a node-llama-cpp model object");
+    auto* am = static_cast<AddonModel*>(wrapped);
+    // The layout comes from node-llama-cpp's header; check it before trusting it. llama_model_get_vocab only
+    // computes an address (it does not read the model), so a wrong pointer fails this test instead of crashing.
+    if (am->model == nullptr || !am->modelLoaded || am->disposed || api.model_get_vocab(am->model) != am->vocab)
+        return throwError(env, "node-llama-cpp's model object does not have the expected layout");
+    llama_model* model = am->model;
+    if (api.is_recurrent(model) || api.is_hybrid(model))
+        return throwError(env, "recurrent models keep one state per sequence; the native scorer needs a KV cache");
+    llama_context_params p = api.context_default_params();
+    p.n_ctx = static_cast<uint32_t>(intProp(env, argv[1], "contextSize", 4096));
+    p.n_batch = static_cast<uint32_t>(intProp(env, argv[1], "batchSize", static_cast<int32_t>(p.n_ctx)));
+    p.n_ubatch = static_cast<uint32_t>(intProp(env, argv[1], "ubatchSize", 512));
+    p.n_seq_max = static_cast<uint32_t>(intProp(env, argv[1], "sequences", 1));
+    const int32_t threads = intProp(env, argv[1], "threads", 0);
+    if (threads > 0) {
+        p.n_threads = threads;
+        p.n_threads_batch = threads;
+    }
+    const int32_t fa = intProp(env, argv[1], "flashAttention", -1);
+    p.flash_attn_type = fa < 0 ? LLAMA_FLASH_ATTN_TYPE_AUTO
+                               : (fa == 0 ? LLAMA_FLASH_ATTN_TYPE_DISABLED : LLAMA_FLASH_ATTN_TYPE_ENABLED);
+    p.kv_unified = true;
+    p.no_perf = true;
+    p.embeddings = false;
+    llama_context* ctx = api.init_from_model(model, p);
+    if (ctx == nullptr) return throwError(env, "llama.cpp could not create the scoring context");
+    auto* s = new Scorer();
+    s->ctx = ctx;
+    s->nVocab = api.vocab_n_tokens(api.model_get_vocab(model));
+    napi_value handle;
+    napi_create_external(env, s, nullptr, nullptr, &handle);
+    return handle;
+}
+
+// info(handle) -> {contextSize, batchSize, ubatchSize, sequences, vocabulary}
+napi_value Info(napi_env env, napi_callback_info info) {
+    size_t argc = 1;
+    napi_value argv[1];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    Scorer* s = argc > 0 ? unwrapScorer(env, argv[0]) : nullptr;
+    if (s == nullptr) return throwError(env, "scorer is closed");
+    napi_value out, v;
+    napi_create_object(env, &out);
+    napi_create_uint32(env, api.n_ctx(s->ctx), &v);
+    napi_set_named_property(env, out, "contextSize", v);
+    napi_create_uint32(env, api.n_batch(s->ctx), &v);
+    napi_set_named_property(env, out, "batchSize", v);
+    napi_create_uint32(env, api.n_ubatch(s->ctx), &v);
+    napi_set_named_property(env, out, "ubatchSize", v);
+    napi_create_uint32(env, api.n_seq_max(s->ctx), &v);
+    napi_set_named_property(env, out, "sequences", v);
+    napi_create_int32(env, s->nVocab, &v);
+    napi_set_named_property(env, out, "vocabulary", v);
+    return out;
+}
+
+// decode(handle, tokens, pos, nSeq, seqIds, outputRows, entryRows, entryTargets, stats) -> Promise<Float64Array>
+napi_value Decode(napi_env env, napi_callback_info info) {
+    size_t argc = 9;
+    napi_value argv[9];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    if (argc < 9) return throwError(env, "decode: 9 arguments expected");
+    Scorer* s = unwrapScorer(env, argv[0]);
+    if (s == nullptr) return throwError(env, "scorer is closed");
+    if (s->busy) return throwError(env, "scorer is busy (calls must be serialized)");
+    auto* job = new DecodeJob();
+    job->scorer = s;
+    std::vector<int32_t> outputRows;
+    if (!int32Array(env, argv[1], job->tokens) || !int32Array(env, argv[2], job->pos) ||
+        !int32Array(env, argv[3], job->nSeq) || !int32Array(env, argv[4], job->seqIds) ||
+        !int32Array(env, argv[5], outputRows) || !int32Array(env, argv[6], job->entryRow) ||
+        !int32Array(env, argv[7], job->entryTarget)) {
+        delete job;
+        return throwError(env, "decode: arguments 2-8 must be Int32Arrays");
+    }
+    napi_get_value_bool(env, argv[8], &job->stats);
+    const size_t n = job->tokens.size();
+    size_t nIds = 0;
+    bool ok = job->pos.size() == n && job->nSeq.size() == n && job->entryRow.size() == job->entryTarget.size();
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = job->nSeq[i] >= 1;
+        nIds += ok ? static_cast<size_t>(job->nSeq[i]) : 0;
+    }
+    ok = ok && nIds == job->seqIds.size();
+    job->output.assign(n, 0);
+    for (int32_t r : outputRows) {
+        if (r < 0 || static_cast<size_t>(r) >= n) ok = false;
+        else job->output[r] = 1;
+    }
+    for (int32_t r : job->entryRow) {
+        if (r < 0 || static_cast<size_t>(r) >= n || !job->output[r]) ok = false;
+    }
+    if (!ok) {
+        delete job;
+        return throwError(env, "decode: inconsistent batch arrays");
+    }
+    napi_value promise, name;
+    napi_create_promise(env, &job->deferred, &promise);
+    napi_create_string_utf8(env, "modelmap-native-decode", NAPI_AUTO_LENGTH, &name);
+    napi_create_async_work(env, nullptr, name, executeDecode, completeDecode, job, &job->work);
+    s->busy = true;
+    napi_queue_async_work(env, job->work);
+    return promise;
+}
+
+// seqRm(handle, seq, p0, p1) -> boolean; seq -1: every sequence; p1 -1: to the end
+napi_value SeqRm(napi_env env, napi_callback_info info) {
+    size_t argc = 4;
+    napi_value argv[4];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    Scorer* s = argc == 4 ? unwrapScorer(env, argv[0]) : nullptr;
+    if (s == nullptr) return throwError(env, "seqRm(handle, seq, p0, p1) on an open scorer");
+    if (s->busy) return throwError(env, "scorer is busy (calls must be serialized)");
+    int32_t seq, p0, p1;
+    napi_get_value_int32(env, argv[1], &seq);
+    napi_get_value_int32(env, argv[2], &p0);
+    napi_get_value_int32(env, argv[3], &p1);
+    napi_value out;
+    napi_get_boolean(env, api.seq_rm(api.get_memory(s->ctx), seq, p0, p1), &out);
+    return out;
+}
+
+// seqCp(handle, src, dst, p0, p1)
+napi_value SeqCp(napi_env env, napi_callback_info info) {
+    size_t argc = 5;
+    napi_value argv[5];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    Scorer* s = argc == 5 ? unwrapScorer(env, argv[0]) : nullptr;
+    if (s == nullptr) return throwError(env, "seqCp(handle, src, dst, p0, p1) on an open scorer");
+    if (s->busy) return throwError(env, "scorer is busy (calls must be serialized)");
+    int32_t src, dst, p0, p1;
+    napi_get_value_int32(env, argv[1], &src);
+    napi_get_value_int32(env, argv[2], &dst);
+    napi_get_value_int32(env, argv[3], &p0);
+    napi_get_value_int32(env, argv[4], &p1);
+    api.seq_cp(api.get_memory(s->ctx), src, dst, p0, p1);
+    return nullptr;
+}
+
+// clear(handle): empties the KV cache (data too, so that no earlier state can reach a later result)
+napi_value Clear(napi_env env, napi_callback_info info) {
+    size_t argc = 1;
+    napi_value argv[1];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    Scorer* s = argc == 1 ? unwrapScorer(env, argv[0]) : nullptr;
+    if (s == nullptr) return throwError(env, "clear(handle) on an open scorer");
+    if (s->busy) return throwError(env, "scorer is busy (calls must be serialized)");
+    api.memory_clear(api.get_memory(s->ctx), true);
+    return nullptr;
+}
+
+// close(handle): frees the context (before node-llama-cpp disposes the model)
+napi_value Close(napi_env env, napi_callback_info info) {
+    size_t argc = 1;
+    napi_value argv[1];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    void* p = nullptr;
+    if (argc < 1 || napi_get_value_external(env, argv[0], &p) != napi_ok || p == nullptr) return nullptr;
+    auto* s = static_cast<Scorer*>(p);
+    if (s->busy) return throwError(env, "scorer is busy (calls must be serialized)");
+    if (s->ctx != nullptr) api.free_context(s->ctx);
+    s->ctx = nullptr;
+    return nullptr;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+    const napi_property_descriptor props[] = {
+        {"open", nullptr, Open, nullptr, nullptr, nullptr, napi_default, nullptr},
+        {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+        {"decode", nullptr, Decode, nullptr, nullptr, nullptr, napi_default, nullptr},
+        {"seqRm", nullptr, SeqRm, nullptr, nullptr, nullptr, napi_default, nullptr},
+        {"seqCp", nullptr, SeqCp, nullptr, nullptr, nullptr, napi_default, nullptr},
+        {"clear", nullptr, Clear, nullptr, nullptr, nullptr, napi_default, nullptr},
+        {"close", nullptr, Close, nullptr, nullptr, nullptr, napi_default, nullptr},
+    };
+    napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+    return exports;
+}
