@@ -377,3 +377,67 @@ describe("real Llama-2 SentencePiece tokenizer (llama-2-tiny-random.gguf)", () =
     assert.ok(close(withBosText?.logprob ?? 0, plain?.logprob ?? 1, 1e-5), "a written <s> is not doubled");
   });
 });
+
+describe("the same request gives the same numbers whatever ran before it (issue 19 item 7)", () => {
+  let path: string;
+  before(() => {
+    path = createTinyModel(join(dir, "order.gguf"), { seed: 23, contextLength: 512 }).path;
+  });
+  const words = (n: number, seed: number) => {
+    const rng = createRng(seed);
+    const w = ["the", "river", "capital", "of", "model", "answer", "is", "a", "small", "light", "number", "and"];
+    return Array.from({ length: n }, () => w[rng.int(w.length)]).join(" ");
+  };
+  // One short item, one whose context spans complete blocks (native-scorer.ts) and a neighbour sharing them.
+  const shared = words(150, 1);
+  const item = (context: string) =>
+    [" Paris", " London", " the answer is no", " 42", " Paris is"].map((c) => ({ context, continuation: c }));
+  const short = item(MC.context);
+  const long = item(`${shared} ${words(60, 2)}\nAnswer:`);
+  const neighbour = item(`${shared} ${words(40, 3)}\nAnswer:`);
+  const strip = (rs: Awaited<ReturnType<LlamaCppBackend["loglikelihood"]>>) =>
+    rs.map((r) => [r.logprob, r.isGreedy, r.tokenLogprobs, r.tokenStats]);
+
+  for (const nativeScorer of [true, false]) {
+    test(nativeScorer ? "native scorer: bit for bit" : "node-llama-cpp fallback: to 1e-6", async () => {
+      const score = async (be: LlamaCppBackend, reqs: typeof short) =>
+        strip(await be.loglikelihood(reqs, { tokenStats: true }));
+      const fresh = async (reqs: typeof short) => {
+        const be = await openLlamaCppBackend({ modelPath: path, threads: 1, nativeScorer });
+        try {
+          return await score(be, reqs);
+        } finally {
+          await be.close();
+        }
+      };
+      const refShort = await fresh(short);
+      const refLong = await fresh(long);
+      const be = await openLlamaCppBackend({ modelPath: path, threads: 1, nativeScorer });
+      if (nativeScorer) assert.equal(be.nativeScorerStatus.ok, true, JSON.stringify(be.nativeScorerStatus));
+      const same = (got: unknown[], ref: unknown[], what: string) => {
+        if (nativeScorer) assert.deepEqual(got, ref, what);
+        else
+          for (const [i, g] of got.entries())
+            assert.ok(close((g as number[])[0] as number, (ref[i] as number[])[0] as number, 1e-6), `${what} ${i}`);
+      };
+      try {
+        // Generation that shares only BOS with the item (the fallback once misplaced its cached distributions
+        // after this), then generation that shares the item's whole prompt.
+        await be.generate("Hello", { maxTokens: 8 });
+        same(await score(be, short), refShort, "after generation");
+        await be.generate(`${MC.context} Paris`, { maxTokens: 8 });
+        same(await score(be, short), refShort, "after generation sharing the prompt");
+        // The neighbour (its blocks and prompt prefix are in the cache), then the long item.
+        await score(be, neighbour);
+        same(await score(be, long), refLong, "after a neighbour sharing blocks");
+        // Rolling windows over texts that start like the items; both items in one call, in reverse order.
+        await be.loglikelihoodRolling([`${MC.context} Paris`, `${shared} tail`], { tokenStats: true });
+        const both = await score(be, [...long.slice().reverse(), ...short]);
+        same(both.slice(0, long.length).reverse(), refLong, "long item, reversed, in one call");
+        same(both.slice(long.length), refShort, "short item in one call");
+      } finally {
+        await be.close();
+      }
+    });
+  }
+});

@@ -191,12 +191,20 @@ export class LlamaCppBackend implements Backend {
           ...(this.opts.batchSize !== undefined ? { batchSize: this.opts.batchSize } : {}),
         });
       } catch (e) {
-        throw new ModelmapError("backend", `cannot create a ${this.contextSize}-token context for ${this.opts.modelPath}`, {
-          cause: e,
-        });
+        throw new ModelmapError(
+          "backend",
+          `cannot create a ${this.contextSize}-token context for ${this.opts.modelPath}`,
+          {
+            cause: e,
+          },
+        );
       }
       const seq = context.getSequence();
-      this.engineNow = { context, seq, scorer: new SequenceScorer(seq, Math.min(this.contextSize, context.contextSize - 1)) };
+      this.engineNow = {
+        context,
+        seq,
+        scorer: new SequenceScorer(seq, Math.min(this.contextSize, context.contextSize - 1)),
+      };
       return this.engineNow;
     })();
     this.engine.catch(() => {

@@ -84,7 +84,10 @@ export async function nativeScorerStatus(): Promise<NativeStatus> {
 /** A package's folder, from its entry point (node-llama-cpp's exports do not include package.json). */
 function packageDir(name: string): string {
   let dir = dirname(require.resolve(name));
-  while (!existsSync(join(dir, "package.json")) || !readFileSync(join(dir, "package.json"), "utf8").includes(`"${name}"`)) {
+  while (
+    !existsSync(join(dir, "package.json")) ||
+    !readFileSync(join(dir, "package.json"), "utf8").includes(`"${name}"`)
+  ) {
     const up = dirname(dir);
     if (up === dir) throw new Error(`cannot find the folder of package ${name}`);
     dir = up;
@@ -129,7 +132,11 @@ function llamaHeaders(base: string, nlcDir: string): string {
     const git = join(tmp, "src.git");
     run("git", ["clone", "--bare", "--quiet", bundle, git], "unpacking node-llama-cpp's llama.cpp bundle");
     const tar = join(tmp, "headers.tar");
-    run("git", ["--git-dir", git, "archive", "--format=tar", "-o", tar, commit, "include", "ggml/include"], "git archive");
+    run(
+      "git",
+      ["--git-dir", git, "archive", "--format=tar", "-o", tar, commit, "include", "ggml/include"],
+      "git archive",
+    );
     run("tar", ["-xf", tar, "-C", tmp], "extracting the llama.cpp headers");
     rmSync(git, { recursive: true, force: true });
     rmSync(tar, { force: true });
@@ -139,7 +146,8 @@ function llamaHeaders(base: string, nlcDir: string): string {
 
 function buildNativeScorer(): { ok: true; path: string; built: boolean } {
   if (process.env.MODELMAP_NATIVE_SCORER === "0") throw new Error("turned off by MODELMAP_NATIVE_SCORER=0");
-  if (process.platform !== "linux") throw new Error(`the native scorer is built on Linux only (this is ${process.platform})`);
+  if (process.platform !== "linux")
+    throw new Error(`the native scorer is built on Linux only (this is ${process.platform})`);
   const nlcDir = packageDir("node-llama-cpp");
   const nlcVersion = (JSON.parse(readFileSync(join(nlcDir, "package.json"), "utf8")) as { version: string }).version;
   const source = readFileSync(SOURCE);

@@ -124,7 +124,10 @@ export class NativeScorer {
     if (c < 1) throw new Error("a context has at least one token");
     const longest = continuations.reduce((m, k) => Math.max(m, k.length), 0);
     if (c - 1 + longest > this.contextSize)
-      throw new ModelmapError("input", `request needs ${c - 1 + longest} tokens but the context holds ${this.contextSize}`);
+      throw new ModelmapError(
+        "input",
+        `request needs ${c - 1 + longest} tokens but the context holds ${this.contextSize}`,
+      );
     const out: PositionScore[][] = continuations.map((k) => new Array<PositionScore>(k.length));
     if (longest === 0) return out;
     const cb = Math.floor((c - 1) / BLOCK) * BLOCK;
@@ -222,10 +225,7 @@ export class NativeScorer {
       if (start >= (k + 1) * BLOCK) return true; // no outputs needed in this block
       const b = this.blocks[k];
       return (
-        b?.scores !== undefined &&
-        start === k * BLOCK &&
-        b.next === tokens[(k + 1) * BLOCK] &&
-        (!stats || b.stats)
+        b?.scores !== undefined && start === k * BLOCK && b.next === tokens[(k + 1) * BLOCK] && (!stats || b.stats)
       );
     };
     const kept = await this.prepareBlocks(tokens, complete, reusable, stats, signal, from, out);
@@ -348,7 +348,9 @@ export class NativeScorer {
       if (piece.output[i]) outputs.push(i);
     }
     // The addon scores a row's entries together; list them grouped by row.
-    const order = piece.entries.map((_, i) => i).sort((a, b) => (piece.entries[a]?.row ?? 0) - (piece.entries[b]?.row ?? 0));
+    const order = piece.entries
+      .map((_, i) => i)
+      .sort((a, b) => (piece.entries[a]?.row ?? 0) - (piece.entries[b]?.row ?? 0));
     const rows = Int32Array.from(order, (i) => piece.entries[i]?.row ?? 0);
     const targets = Int32Array.from(order, (i) => piece.entries[i]?.target ?? 0);
     let r: Float64Array;
