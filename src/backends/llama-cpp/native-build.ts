@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { homedir } from "node:os";
+import { cpus, homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -144,6 +144,16 @@ function llamaHeaders(base: string, nlcDir: string): string {
   return dir;
 }
 
+function cpuSignature(): string {
+  let flags = "";
+  try {
+    flags = /^(flags|Features)\s*:(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[2] ?? "";
+  } catch {
+    // not Linux, or no /proc: the model name alone
+  }
+  return `${cpus()[0]?.model ?? ""}\0${flags.trim()}`;
+}
+
 function buildNativeScorer(): { ok: true; path: string; built: boolean } {
   if (process.env.MODELMAP_NATIVE_SCORER === "0") throw new Error("turned off by MODELMAP_NATIVE_SCORER=0");
   if (process.platform !== "linux")
@@ -152,9 +162,11 @@ function buildNativeScorer(): { ok: true; path: string; built: boolean } {
   const nlcVersion = (JSON.parse(readFileSync(join(nlcDir, "package.json"), "utf8")) as { version: string }).version;
   const source = readFileSync(SOURCE);
   const cxx = process.env.CXX ?? "c++";
+  // Built for this CPU (-march=native): the key carries the CPU's features, so a shared home folder on
+  // machines of different kinds builds one copy per kind.
   const key = createHash("sha256")
     .update(source)
-    .update(`\0${nlcVersion}\0${process.arch}\0${cxx}`)
+    .update(`\0${nlcVersion}\0${process.arch}\0${cxx}\0${cpuSignature()}`)
     .digest("hex")
     .slice(0, 16);
   const base = cacheBase();
@@ -163,28 +175,31 @@ function buildNativeScorer(): { ok: true; path: string; built: boolean } {
   const headers = llamaHeaders(base, nlcDir);
   mkdirSync(dirname(out), { recursive: true });
   atomically(out, (tmp) => {
-    run(
-      cxx,
-      [
-        "-std=c++17",
-        "-O2",
-        "-fPIC",
-        "-shared",
-        "-fexceptions",
-        // node-llama-cpp builds its addon with N-API 7; the same value gives its header the same layout.
-        "-DNAPI_VERSION=7",
-        `-I${join(headers, "include")}`,
-        `-I${join(headers, "ggml", "include")}`,
-        `-I${join(nlcDir, "llama", "addon")}`,
-        `-I${packageDir("node-addon-api")}`,
-        `-I${join(packageDir("node-api-headers"), "include")}`,
-        SOURCE,
-        "-o",
-        tmp,
-        "-ldl",
-      ],
-      "compiling the native scorer",
-    );
+    const args = (arch: string[]) => [
+      "-std=c++17",
+      "-O3",
+      "-Wno-psabi",
+      ...arch,
+      "-fPIC",
+      "-shared",
+      "-fexceptions",
+      // node-llama-cpp builds its addon with N-API 7; the same value gives its header the same layout.
+      "-DNAPI_VERSION=7",
+      `-I${join(headers, "include")}`,
+      `-I${join(headers, "ggml", "include")}`,
+      `-I${join(nlcDir, "llama", "addon")}`,
+      `-I${packageDir("node-addon-api")}`,
+      `-I${join(packageDir("node-api-headers"), "include")}`,
+      SOURCE,
+      "-o",
+      tmp,
+      "-ldl",
+    ];
+    try {
+      run(cxx, args(["-march=native"]), "compiling the native scorer");
+    } catch {
+      run(cxx, args([]), "compiling the native scorer");
+    }
   });
   return { ok: true, path: out, built: true };
 }

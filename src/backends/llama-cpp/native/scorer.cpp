@@ -109,32 +109,88 @@ struct DecodeJob {
     napi_deferred deferred = nullptr;
 };
 
-// Scores the entries that share one logits row: one pass for the maximum and argmax, one for the normalizer,
-// and (Min-K%++ only) one more for the mean and variance of log p.
+// Eight lanes through GCC/Clang vector extensions: SSE, AVX or NEON code without intrinsics or -ffast-math.
+typedef float F8 __attribute__((vector_size(32)));
+typedef int32_t I8 __attribute__((vector_size(32)));
+typedef double D8 __attribute__((vector_size(64)));
+
+// exp(x) for x <= 0 (logits minus their maximum), within 2 ulp (Cephes' polynomial); below -87 about 1e-38.
+inline F8 expNonPositive(F8 x) {
+    const F8 lo = F8{} - 87.0f;
+    x = x < lo ? lo : x;
+    // Round to nearest by the 1.5 * 2^23 trick (exact for |x * log2(e)| < 2^22).
+    const F8 magic = F8{} + 12582912.0f;
+    const F8 n = (x * 1.44269504088896341f + magic) - magic;
+    const F8 r = (x - n * 0.693145751953125f) - n * 1.42860682030941723212e-6f;
+    F8 p = F8{} + 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    const I8 e = __builtin_convertvector(n, I8) << 23;
+    I8 bits;
+    std::memcpy(&bits, &p, sizeof bits);
+    bits += e;
+    F8 out;
+    std::memcpy(&out, &bits, sizeof out);
+    return out;
+}
+
+inline F8 load8(const float* p) {
+    F8 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+inline double sum8(D8 v) {
+    double s = 0.0;
+    for (int k = 0; k < 8; k++) s += v[k];
+    return s;
+}
+
+// Scores the entries that share one logits row: one pass for the maximum, one for the normalizer, and (Min-K%++
+// only) one more for the mean and variance of log p. Sums are kept in double. The vocabulary's last n % 8
+// entries are padded with -inf (weight 0).
 void scoreRow(const float* logits, int32_t nVocab, const int32_t* targets, size_t nTargets, bool stats,
               double* out) {
-    float maxLogit = logits[0];
-    int32_t argmax = 0;
-    for (int32_t j = 1; j < nVocab; j++) {
-        if (logits[j] > maxLogit) {
-            maxLogit = logits[j];
-            argmax = j;
-        }
+    const int32_t body = nVocab - nVocab % 8;
+    F8 tail = F8{} - INFINITY;
+    for (int32_t j = body; j < nVocab; j++) tail[j - body] = logits[j];
+    F8 m8 = tail;
+    for (int32_t j = 0; j < body; j += 8) {
+        const F8 x = load8(logits + j);
+        m8 = x > m8 ? x : m8;
     }
-    double sum = 0.0;
-    for (int32_t j = 0; j < nVocab; j++) sum += std::exp(static_cast<double>(logits[j] - maxLogit));
-    const double logZ = static_cast<double>(maxLogit) + std::log(sum);
+    float maxLogit = m8[0];
+    for (int k = 1; k < 8; k++) maxLogit = m8[k] > maxLogit ? m8[k] : maxLogit;
+    int32_t argmax = 0;  // the first maximum, as torch.argmax
+    while (argmax < nVocab && !(logits[argmax] == maxLogit)) argmax++;
+    D8 s8 = D8{};
+    for (int32_t j = 0; j < body; j += 8)
+        s8 += __builtin_convertvector(expNonPositive(load8(logits + j) - maxLogit), D8);
+    s8 += __builtin_convertvector(expNonPositive(tail - maxLogit), D8);
+    const double logZ = static_cast<double>(maxLogit) + std::log(sum8(s8));
     double mean = 0.0, variance = 0.0;
     if (stats) {
-        double m1 = 0.0, m2 = 0.0;
-        for (int32_t j = 0; j < nVocab; j++) {
-            const double lp = static_cast<double>(logits[j]) - logZ;
-            const double p = std::exp(lp);
-            m1 += p * lp;
-            m2 += p * lp * lp;
-        }
-        mean = m1;
-        variance = m2 - m1 * m1 > 0.0 ? m2 - m1 * m1 : 0.0;
+        // E[log p] and E[(log p)^2] with log p = logit - logZ in double; p = exp of its float rounding, corrected
+        // to first order for that rounding. Weights below e^-87 are clamped (they add less than 1e-36).
+        D8 m1 = D8{}, m2 = D8{};
+        auto add = [&](F8 x) {
+            D8 l = __builtin_convertvector(x, D8) - logZ;
+            l = l < -87.0 ? D8{} - 87.0 : l;
+            l = l > 0.0 ? D8{} : l;
+            const F8 lf = __builtin_convertvector(l, F8);
+            const D8 p = __builtin_convertvector(expNonPositive(lf), D8) * (1.0 + (l - __builtin_convertvector(lf, D8)));
+            m1 += p * l;
+            m2 += p * l * l;
+        };
+        for (int32_t j = 0; j < body; j += 8) add(load8(logits + j));
+        if (body < nVocab) add(tail);
+        mean = sum8(m1);
+        const double second = sum8(m2);
+        variance = second - mean * mean > 0.0 ? second - mean * mean : 0.0;
     }
     for (size_t k = 0; k < nTargets; k++) {
         const int32_t t = targets[k];
