@@ -112,4 +112,19 @@ test("eval killed with SIGKILL at several points resumes to exactly the uninterr
   } finally {
     store.close();
   }
+  // Byte-identical samples (issue 19 item 7): every stored sample equals the uninterrupted run's, including each
+  // choice's log-likelihood, except its timings (which record whether it came from the cache).
+  assert.deepEqual(storedSampleTexts(db, runId), storedSampleTexts(refDb, runId), `kills: ${JSON.stringify(kills)}`);
 });
+
+function storedSampleTexts(db: string, runId: string): string[] {
+  const store = openStore(db);
+  try {
+    return [...store.evals.iterateSamples(runId)].map((s) => {
+      const { timings: _, ...data } = s.data as Record<string, unknown>;
+      return JSON.stringify({ ...s, data });
+    });
+  } finally {
+    store.close();
+  }
+}
