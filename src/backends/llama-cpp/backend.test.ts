@@ -136,7 +136,10 @@ describe("tiny byte-level BPE model", () => {
       assert.ok(close(got.logprob, ref.logprob), `req ${i}: ${got.logprob} vs naive ${ref.logprob}`);
       assert.equal(got.isGreedy, ref.greedy);
       got.tokenStats?.forEach((s, k) => {
-        assert.ok(close(s.mean, ref.stats[k]?.mean ?? Number.NaN), `mean ${i}/${k}`);
+        assert.ok(
+          close(s.mean, ref.stats[k]?.mean ?? Number.NaN),
+          `mean ${i}/${k}: ${s.mean} vs ${ref.stats[k]?.mean}`,
+        );
         assert.ok(close(s.variance, ref.stats[k]?.variance ?? Number.NaN, 1e-2), `var ${i}/${k}`);
       });
       const alone = await be.loglikelihood([r]);

@@ -30,7 +30,7 @@ import {
 import { fileSha256, getSharedLlama } from "./engine.ts";
 import { generateTokens } from "./generate.ts";
 import { loadNativeScorer, type NativeStatus } from "./native-build.ts";
-import { NativeScorer } from "./native-scorer.ts";
+import { CPU_BLOCK, GPU_BLOCK, NativeScorer } from "./native-scorer.ts";
 import { scorePromptTokens } from "./prompt-logprobs.ts";
 import { type ScoreRequest, SequenceScorer } from "./scorer.ts";
 import { encodePair, type PositionScore, rollingWindows } from "./tokens.ts";
@@ -94,7 +94,8 @@ export async function openLlamaCppBackend(opts: LlamaCppOptions): Promise<LlamaC
     nativeStatus = loaded.status;
     if (loaded.addon) {
       try {
-        native = NativeScorer.open(loaded.addon, model, { contextSize, threads });
+        const block = gpu === false ? CPU_BLOCK : GPU_BLOCK;
+        native = NativeScorer.open(loaded.addon, model, { contextSize, threads, block });
       } catch (e) {
         nativeStatus = { ok: false, reason: (e as Error).message };
       }

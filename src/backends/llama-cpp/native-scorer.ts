@@ -5,8 +5,8 @@
  * llama.cpp's arithmetic for a token depends on how it is batched: the CPU kernels change with the number of rows
  * in a micro-batch (matrix-vector against matrix-matrix products, tiled flash attention from 32 query rows) and
  * with where the KV cells sit (SIMD lanes, attention tiles). So every computation here has one fixed layout:
- * - a context is cut into blocks of BLOCK positions from position 0; each complete block is one micro-batch
- *   (n_ubatch = BLOCK) placed in the KV cells of its own positions. A block's keys and values depend only on the
+ * - a context is cut into blocks of B positions from position 0 (CPU_BLOCK, GPU_BLOCK); each complete block is
+ *   one micro-batch (n_ubatch = B) placed in the KV cells of its own positions. A block's keys and values depend only on the
  *   tokens up to its end, which makes reusing it for a later request with the same tokens exact;
  * - an item (one context and all its continuations, the way the caller groups them) is one decode, like
  *   llama-perplexity's: the context's last, partial block once, shared by every continuation (each in its own
@@ -23,8 +23,12 @@ import type { ScoreRequest } from "./scorer.ts";
 import type { PositionScore } from "./tokens.ts";
 import { MIN_LOGPROB } from "./tokens.ts";
 
-/** Positions per block, and the micro-batch size. */
-export const BLOCK = 128;
+/**
+ * Positions per block, and the micro-batch size: small on the CPU, where 32 rows already keep the matrix kernels
+ * busy and reuse then reaches within 32 tokens of a shared prefix; larger on a GPU, where small batches waste it.
+ */
+export const CPU_BLOCK = 32;
+export const GPU_BLOCK = 256;
 /** KV cells beyond the model window, for the continuations of an item that are evaluated side by side. */
 const CHOICE_ROOM = 256;
 /** Sequences: 0 holds the context, the others one continuation each. */
@@ -66,7 +70,7 @@ function toScore(r: Float64Array, i: number): PositionScore {
 export class NativeScorer {
   /** Tokens run through the model: the cost measure of the benchmarks. */
   tokensEvaluated = 0;
-  /** Tokens of the complete blocks held in sequence 0 (a multiple of BLOCK long). */
+  /** Tokens of the complete blocks held in sequence 0 (a multiple of this.block long). */
   private kv: number[] = [];
   private blocks: CachedBlock[] = [];
   private readonly cells: number;
@@ -78,21 +82,23 @@ export class NativeScorer {
     private readonly addon: NativeScorerAddon,
     private readonly handle: NativeHandle,
     readonly contextSize: number,
+    private readonly block: number,
   ) {
     const info = addon.info(handle);
     this.cells = info.contextSize;
     this.sequences = info.sequences;
-    this.maxRows = Math.max(BLOCK, Math.min(this.cells, Math.floor(LOGITS_BYTES / (4 * info.vocabulary))));
+    this.maxRows = Math.max(this.block, Math.min(this.cells, Math.floor(LOGITS_BYTES / (4 * info.vocabulary))));
   }
 
   /**
-   * Flash attention is off by default, as in node-llama-cpp's own contexts: on the CPU it was 2x slower on the zoo
-   * fixtures (head size 24 misses the AVX-512 kernels) and it changes no result beyond 1e-5.
+   * Flash attention: llama.cpp's "auto" by default, as node-llama-cpp's contexts and llama-perplexity use, so all
+   * three compute the same way. (Off was 2x faster on the zoo fixtures, whose 24-wide heads miss the AVX-512
+   * attention kernels, but moved Min-K%++ statistics of a random-weight model by 2e-3 from node-llama-cpp's.)
    */
   static open(
     addon: NativeScorerAddon,
     model: LlamaModel,
-    o: { contextSize: number; threads: number; flashAttention?: boolean },
+    o: { contextSize: number; threads: number; block: number; flashAttention?: boolean },
   ): NativeScorer {
     // node-llama-cpp keeps its native model object in `_model` (3.21.1); the addon checks what it finds there.
     const addonModel = (model as unknown as { _model?: unknown })._model;
@@ -100,12 +106,12 @@ export class NativeScorer {
     const handle = addon.open(addonModel, {
       contextSize: cells,
       batchSize: cells,
-      ubatchSize: BLOCK,
+      ubatchSize: o.block,
       sequences: SEQUENCES,
       threads: o.threads,
-      flashAttention: o.flashAttention ? 1 : 0,
+      flashAttention: o.flashAttention === undefined ? -1 : o.flashAttention ? 1 : 0,
     });
-    return new NativeScorer(addon, handle, o.contextSize);
+    return new NativeScorer(addon, handle, o.contextSize, o.block);
   }
 
   close(): void {
@@ -134,8 +140,8 @@ export class NativeScorer {
       );
     const out: PositionScore[][] = continuations.map((k) => new Array<PositionScore>(k.length));
     if (longest === 0) return out;
-    const cb = Math.floor((c - 1) / BLOCK) * BLOCK;
-    await this.prepareBlocks(context, cb / BLOCK, () => true, false, signal);
+    const cb = Math.floor((c - 1) / this.block) * this.block;
+    await this.prepareBlocks(context, cb / this.block, () => true, false, signal);
 
     // Sub-groups of the continuations that need tokens of their own, within the sequence and cell limits.
     const long = continuations.flatMap((k, j) => (k.length >= 2 ? [j] : []));
@@ -223,26 +229,30 @@ export class NativeScorer {
       throw new ModelmapError("input", `request needs ${inputs} tokens but the context holds ${this.contextSize}`);
     const from = firstScored - 1;
     const out: PositionScore[] = [];
-    const complete = Math.floor(inputs / BLOCK);
+    const complete = Math.floor(inputs / this.block);
     const reusable = (k: number): boolean => {
-      const start = Math.max(k * BLOCK, from);
-      if (start >= (k + 1) * BLOCK) return true; // no outputs needed in this block
+      const start = Math.max(k * this.block, from);
+      if (start >= (k + 1) * this.block) return true; // no outputs needed in this block
       const b = this.blocks[k];
       return (
-        b?.scores !== undefined && start === k * BLOCK && b.next === tokens[(k + 1) * BLOCK] && (!stats || b.stats)
+        b?.scores !== undefined &&
+        start === k * this.block &&
+        b.next === tokens[(k + 1) * this.block] &&
+        (!stats || b.stats)
       );
     };
     const kept = await this.prepareBlocks(tokens, complete, reusable, stats, signal, from, out);
     let partialFrom = -1;
     try {
-      for (let k = kept; k * BLOCK < inputs; k++) {
+      for (let k = kept; k * this.block < inputs; k++) {
         if (signal?.aborted) throw new ModelmapError("aborted", "log-likelihood scoring aborted");
-        const start = k * BLOCK;
-        const end = Math.min(start + BLOCK, inputs);
+        const start = k * this.block;
+        const end = Math.min(start + this.block, inputs);
         const piece = this.blockPiece(tokens, start, end, from);
         const r = await this.decode(piece, stats);
         for (let i = 0; i < piece.entries.length; i++) out.push(toScore(r, i));
-        if (end - start === BLOCK) this.remember(tokens, k, piece.entries.length === BLOCK ? r : undefined, stats);
+        if (end - start === this.block)
+          this.remember(tokens, k, piece.entries.length === this.block ? r : undefined, stats);
         else partialFrom = start;
       }
     } finally {
@@ -267,25 +277,25 @@ export class NativeScorer {
     let k = 0;
     while (k < upTo && k < this.blocks.length && reusable(k)) {
       let same = true;
-      for (let p = k * BLOCK; p < (k + 1) * BLOCK && same; p++) same = this.kv[p] === tokens[p];
+      for (let p = k * this.block; p < (k + 1) * this.block && same; p++) same = this.kv[p] === tokens[p];
       if (!same) break;
       k++;
     }
-    this.addon.seqRm(this.handle, -1, k * BLOCK, -1);
-    this.kv.length = k * BLOCK;
+    this.addon.seqRm(this.handle, -1, k * this.block, -1);
+    this.kv.length = k * this.block;
     this.blocks.length = k;
     if (out) {
       for (let b = 0; b < k; b++) {
         const scores = this.blocks[b]?.scores;
-        for (let p = Math.max(b * BLOCK, from); p < (b + 1) * BLOCK; p++)
-          if (scores) out.push(toScore(scores, p - b * BLOCK));
+        for (let p = Math.max(b * this.block, from); p < (b + 1) * this.block; p++)
+          if (scores) out.push(toScore(scores, p - b * this.block));
       }
       return k;
     }
-    // Contexts: blocks without outputs, one decode (llama.cpp cuts it into BLOCK-sized micro-batches).
+    // Contexts: blocks without outputs, one decode (llama.cpp cuts it into this.block-sized micro-batches).
     if (k < upTo) {
       if (signal?.aborted) throw new ModelmapError("aborted", "log-likelihood scoring aborted");
-      const piece = this.blockPiece(tokens, k * BLOCK, upTo * BLOCK, Number.POSITIVE_INFINITY);
+      const piece = this.blockPiece(tokens, k * this.block, upTo * this.block, Number.POSITIVE_INFINITY);
       await this.decode(piece, stats);
       for (let b = k; b < upTo; b++) this.remember(tokens, b, undefined, false);
     }
@@ -306,8 +316,8 @@ export class NativeScorer {
   }
 
   private remember(tokens: readonly number[], k: number, scores: Float64Array | undefined, stats: boolean): void {
-    for (let p = k * BLOCK; p < (k + 1) * BLOCK; p++) this.kv[p] = tokens[p] as number;
-    this.blocks[k] = { scores, stats, next: tokens[(k + 1) * BLOCK] ?? -1 };
+    for (let p = k * this.block; p < (k + 1) * this.block; p++) this.kv[p] = tokens[p] as number;
+    this.blocks[k] = { scores, stats, next: tokens[(k + 1) * this.block] ?? -1 };
   }
 
   /** Cuts a batch into decodes of at most maxRows output rows (tokens without output ride along). */
