@@ -444,3 +444,43 @@ describe("the same request gives the same numbers whatever ran before it (issue 
     });
   }
 });
+
+describe("native scorer against node-llama-cpp's probabilities (llama-2-tiny-random.gguf, 32k vocabulary)", () => {
+  test("many choices (several sub-groups), a continuation beyond one decode's logits, rolling windows", async () => {
+    assert.ok(existsSync(LLAMA2), `missing ${LLAMA2}`);
+    const open = (nativeScorer: boolean) =>
+      openLlamaCppBackend({ modelPath: LLAMA2, contextSize: 1024, threads: 1, nativeScorer });
+    const native = await open(true);
+    const fallback = await open(false);
+    try {
+      assert.equal(native.nativeScorerStatus.ok, true, JSON.stringify(native.nativeScorerStatus));
+      assert.equal(fallback.nativeScorerStatus.ok, false);
+      const rng = createRng(5);
+      const word = () => ["alpha", "beta", "gamma", "delta", "river", "stone", "light", "number"][rng.int(8)];
+      const text = (n: number) => Array.from({ length: n }, word).join(" ");
+      // 40 choices of one context: more than the 15 sequences of one decode. 600 words: more rows than the
+      // 64 MB logits budget allows at 32k entries (512), so the continuation is cut into several decodes.
+      const context = `${text(50)}\nAnswer:`;
+      const reqs = [
+        ...Array.from({ length: 40 }, (_, i) => ({ context, continuation: ` ${text(1 + (i % 5))}` })),
+        { context: "Long:", continuation: ` ${text(600)}` },
+      ];
+      const [a, b] = [await native.loglikelihood(reqs), await fallback.loglikelihood(reqs)];
+      for (const [i, r] of a.entries()) {
+        assert.equal(r.tokenCount, b[i]?.tokenCount);
+        assert.ok(close(r.logprob, b[i]?.logprob ?? Number.NaN, 1e-4), `req ${i}: ${r.logprob} vs ${b[i]?.logprob}`);
+        assert.equal(r.isGreedy, b[i]?.isGreedy);
+      }
+      const texts = [text(700), text(30), `${text(700)} tail`];
+      const [ra, rb] = [await native.loglikelihoodRolling(texts), await fallback.loglikelihoodRolling(texts)];
+      for (const [i, r] of ra.entries())
+        assert.ok(
+          close(r.logprob, rb[i]?.logprob ?? Number.NaN, 1e-4),
+          `rolling ${i}: ${r.logprob} vs ${rb[i]?.logprob}`,
+        );
+    } finally {
+      await native.close();
+      await fallback.close();
+    }
+  });
+});

@@ -381,6 +381,10 @@ export class NativeScorer {
         stats,
       );
     } catch (e) {
+      // A failed decode may leave part of its batch in the cache: start the next request from an empty one.
+      this.addon.clear(this.handle);
+      this.kv = [];
+      this.blocks = [];
       throw new ModelmapError("backend", `llama.cpp could not evaluate ${n} tokens: ${(e as Error).message}`, {
         cause: e,
       });
