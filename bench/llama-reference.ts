@@ -14,6 +14,8 @@
  * means "chose k") and replays the order with a 10-line C++ program built by the same compiler.
  *
  * Run: npx tsx bench/llama-reference.ts [--items 100] [--rounds 4] [--threads 1] [--models llama2,zoo] [--no-e2e]
+ *        [--before]   (also, once: the in-process run through node-llama-cpp's probabilities, as before the
+ *                      native scorer; MODELMAP_NATIVE_SCORER=0)
  * The first run builds llama-perplexity into $MODELMAP_CACHE_DIR/llama-ref (about 10 minutes on 2 cores).
  */
 import { spawnSync } from "node:child_process";
@@ -55,6 +57,7 @@ const { values } = parseArgs({
     threads: { type: "string", default: "1" },
     models: { type: "string", default: "llama2,zoo" },
     "no-e2e": { type: "boolean", default: false },
+    before: { type: "boolean", default: false },
     child: { type: "string" },
     out: { type: "string" },
   },
@@ -342,34 +345,42 @@ for (const name of values.models.split(",")) {
       });
       add("llama-perplexity (engine libs)", e.wall, e.cpu, e.rssMb, e.wall - loadSeconds(e.stderr));
     }
-    // 3. modelmap in-process (runEval's backend calls), in a child process.
-    const out = join(work, `inproc-${name}-${r}.json`);
-    const c = timed(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        join(ROOT, "bench", "llama-reference.ts"),
-        "--child",
-        model,
-        "--out",
-        out,
-        "--items",
-        String(N),
-        "--threads",
-        String(THREADS),
-      ],
-      { cwd: ROOT, what: "modelmap in-process" },
-    );
-    const ip = JSON.parse(readFileSync(out, "utf8")) as {
-      scoringMs: number;
-      scoringCpu: number;
-      maxRssKb: number;
-      native: boolean;
-      scored: NonNullable<typeof inProcess>["scored"];
-    };
-    add("modelmap in-process (backend calls)", ip.scoringMs / 1000, ip.scoringCpu, c.rssMb, ip.scoringMs / 1000);
-    inProcess = ip;
+    // 3. modelmap in-process (runEval's backend calls), in a child process; with --before, once more (first round)
+    // through node-llama-cpp's probabilities.
+    for (const before of values.before && r === 0 ? [false, true] : [false]) {
+      const out = join(work, `inproc-${name}-${r}-${before}.json`);
+      const c = timed(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          join(ROOT, "bench", "llama-reference.ts"),
+          "--child",
+          model,
+          "--out",
+          out,
+          "--items",
+          String(N),
+          "--threads",
+          String(THREADS),
+        ],
+        {
+          cwd: ROOT,
+          what: "modelmap in-process",
+          env: before ? { ...process.env, MODELMAP_NATIVE_SCORER: "0" } : process.env,
+        },
+      );
+      const ip = JSON.parse(readFileSync(out, "utf8")) as {
+        scoringMs: number;
+        scoringCpu: number;
+        maxRssKb: number;
+        native: boolean;
+        scored: NonNullable<typeof inProcess>["scored"];
+      };
+      const row = before ? "before: node-llama-cpp probabilities" : "modelmap in-process (backend calls)";
+      add(row, ip.scoringMs / 1000, ip.scoringCpu, c.rssMb, ip.scoringMs / 1000);
+      if (!before) inProcess = ip;
+    }
     // 4. modelmap eval, end to end.
     if (!values["no-e2e"]) {
       const db = join(work, `e2e-${name}-${r}.db`);
@@ -443,11 +454,12 @@ for (const name of values.models.split(",")) {
     const wall = median(v.wall);
     const scoring = median(v.scoring);
     // In-process rows compare with the anchor after its model load; whole processes with its whole wall.
-    const ratio = row.includes("in-process")
-      ? wall / anchorScoring
-      : row.includes("whole")
-        ? wall / anchorWall
-        : scoring / anchorScoring;
+    const ratio =
+      row.includes("in-process") || row.startsWith("before")
+        ? wall / anchorScoring
+        : row.includes("whole")
+          ? wall / anchorWall
+          : scoring / anchorScoring;
     console.log(
       `${row.padEnd(38)}${fmt(N / wall, 1).padStart(9)}${fmt(wall).padStart(9)}${fmt(median(v.cpu)).padStart(9)}${fmt(median(v.rss), 0).padStart(9)}${fmt(scoring).padStart(14)}${fmt(ratio).padStart(10)}`,
     );
