@@ -1,0 +1,74 @@
+/**
+ * Greedy generation through the llama-cpp backend against llama.cpp's own `llama-completion` (built from the source
+ * node-llama-cpp ships, see llama-anchor.ts), same model, prompt, thread count and number of tokens, back to back
+ * in rounds. Prints tokens/s and CPU per token from llama.cpp's own eval + sampling timers and from the backend's
+ * generate() call (prompt included in both; it is a few tokens), and the ratio.
+ *
+ * Run: npx tsx bench/llama-generate.ts [--tokens 500] [--rounds 3] [--threads 1] [--models llama2,zoo]
+ */
+import { cpus, loadavg } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { openLlamaCppBackend } from "../src/backends/llama-cpp/backend.ts";
+import { buildLlamaTool, median, sh } from "./llama-anchor.ts";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const DATA = resolve(ROOT, "..", "shared", "data");
+const MODELS: Record<string, string> = {
+  llama2: join(DATA, "tiny_gguf_models", "llama-2-tiny-random.gguf"),
+  zoo: join(ROOT, "fixtures", "zoo", "zoo-generalist.gguf"),
+};
+const { values } = parseArgs({
+  options: {
+    tokens: { type: "string", default: "500" },
+    rounds: { type: "string", default: "3" },
+    threads: { type: "string", default: "1" },
+    models: { type: "string", default: "llama2,zoo" },
+  },
+});
+const n = Number(values.tokens);
+const threads = Number(values.threads);
+const PROMPT = "Hello";
+const tool = buildLlamaTool("llama-completion");
+console.log(
+  `greedy generation of ${n} tokens after "${PROMPT}", ${threads} thread(s), ${values.rounds} rounds (medians); ` +
+    `CPU ${cpus()[0]?.model} x${cpus().length}; load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")}`,
+);
+for (const name of values.models.split(",")) {
+  const model = MODELS[name] as string;
+  const ref: number[] = [];
+  const ours: number[] = [];
+  const oursCpu: number[] = [];
+  const be = await openLlamaCppBackend({ modelPath: model, threads, contextSize: 1024 });
+  try {
+    await be.generate(PROMPT, { maxTokens: 4, temperature: 0 }); // warm-up, as llama-completion's
+    for (let r = 0; r < Number(values.rounds); r++) {
+      const out = sh(
+        tool,
+        ["-m", model, "-p", PROMPT, "-n", String(n), "-t", String(threads), "--temp", "0", "--ignore-eos", "-no-cnv"],
+        { what: "llama-completion" },
+      );
+      const ms = (label: string) =>
+        Number(new RegExp(`common_perf_print:\\s+${label} time =\\s+([\\d.]+) ms`).exec(out.stderr)?.[1] ?? Number.NaN);
+      // llama.cpp's own timers: prompt + generation + sampling, the work generate() does.
+      ref.push((ms("prompt eval") + ms("eval") + ms("sampling")) / 1000);
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      const g = await be.generate(PROMPT, { maxTokens: n, temperature: 0 });
+      const c = process.cpuUsage(c0);
+      ours.push((performance.now() - t0) / 1000);
+      oursCpu.push((c.user + c.system) / 1e6);
+      if (g.usage.completionTokens !== n) console.log(`  (modelmap stopped after ${g.usage.completionTokens}: EOS)`);
+    }
+  } finally {
+    await be.close();
+  }
+  const a = median(ref);
+  const b = median(ours);
+  console.log(
+    `${name}: llama-completion ${(n / a).toFixed(0)} tok/s (${((1000 * a) / n).toFixed(3)} ms/token); ` +
+      `modelmap generate ${(n / b).toFixed(0)} tok/s (${((1000 * b) / n).toFixed(3)} ms/token, CPU ${((1000 * median(oursCpu)) / n).toFixed(3)} ms/token); ratio ${(b / a).toFixed(2)}x`,
+  );
+}
