@@ -484,3 +484,40 @@ describe("native scorer against node-llama-cpp's probabilities (llama-2-tiny-ran
     }
   });
 });
+
+describe("greedy generation in the native scorer", () => {
+  test("the same text, finish reason and token count as node-llama-cpp's greedy sampler; stops cut; abort stops", async () => {
+    const path = createTinyModel(join(dir, "gen.gguf"), { seed: 29, contextLength: 512 }).path;
+    const native = await openLlamaCppBackend({ modelPath: path, threads: 1 });
+    const engine = await openLlamaCppBackend({ modelPath: path, threads: 1, nativeScorer: false });
+    try {
+      for (const prompt of ["Hello", MC.context, "1 2 3", "ünïcödé 日本語"]) {
+        const a = await native.generate(prompt, { maxTokens: 24 });
+        const b = await engine.generate(prompt, { maxTokens: 24 });
+        assert.deepEqual(a, b, prompt);
+        // A stop string taken from the middle of the output: cut there, reason "stop", on both paths.
+        const stop = a.text.slice(5, 8);
+        if (stop.length === 3) {
+          const sa = await native.generate(prompt, { maxTokens: 24, stop: [stop] });
+          assert.deepEqual(sa, await engine.generate(prompt, { maxTokens: 24, stop: [stop] }), `${prompt} / ${stop}`);
+          assert.equal(sa.finishReason, "stop");
+          assert.equal(sa.text, a.text.slice(0, a.text.indexOf(stop)));
+        }
+      }
+      // Abort midway: fewer tokens than asked, or refused before it started (a loaded machine).
+      const ctl = new AbortController();
+      setTimeout(() => ctl.abort(), 50);
+      try {
+        const r = await native.generate("Hello", { maxTokens: 480 }, { signal: ctl.signal });
+        if (r.finishReason === "abort") assert.ok(r.usage.completionTokens < 480);
+      } catch (e) {
+        assert.match(String(e), /aborted/);
+      }
+      const after = await native.generate("Hello", { maxTokens: 24 });
+      assert.deepEqual(after, await engine.generate("Hello", { maxTokens: 24 }), "after an abort");
+    } finally {
+      await native.close();
+      await engine.close();
+    }
+  });
+});

@@ -28,7 +28,7 @@ import {
   type RollingResult,
 } from "../types.ts";
 import { fileSha256, getSharedLlama } from "./engine.ts";
-import { generateTokens } from "./generate.ts";
+import { DEFAULT_MAX_TOKENS, findStop, generateTokens } from "./generate.ts";
 import { loadNativeScorer, type NativeStatus } from "./native-build.ts";
 import { CPU_BLOCK, GPU_BLOCK, NativeScorer } from "./native-scorer.ts";
 import { scorePromptTokens } from "./prompt-logprobs.ts";
@@ -270,6 +270,38 @@ export class LlamaCppBackend implements Backend {
     const promptText = typeof input === "string" ? input : await this.renderChat(input, { addGenerationPrompt: true });
     return this.exclusive(o.signal, async () => {
       const prompt = this.withPrefix(this.textTokens(promptText));
+      const usage = (completionTokens: number) => ({ promptTokens: prompt.length, completionTokens });
+      // Greedy decoding without streaming (what evaluation asks for) runs in the native scorer: llama.cpp's own
+      // pace, no JavaScript per token. Sampling, repetition penalties and streaming use node-llama-cpp.
+      if (this.native && (params.temperature ?? 0) <= 0 && (params.repeatPenalty ?? 1) === 1 && !o.onText) {
+        const room = this.contextSize - prompt.length;
+        if (room <= 0) {
+          throw new ModelmapError(
+            "input",
+            `prompt has ${prompt.length} tokens; the context holds ${this.contextSize}`,
+            {
+              hint: "shorten the prompt or open the model with a larger contextSize",
+            },
+          );
+        }
+        const stops = params.stop ?? [];
+        const r = await this.native.generate(prompt, {
+          maxTokens: Math.min(params.maxTokens ?? DEFAULT_MAX_TOKENS, room),
+          stops,
+          signal: o.signal,
+        });
+        const last = r.tokens.at(-1);
+        const eog = last !== undefined && this.model.isEogToken(last as Token);
+        let text = this.model.detokenize((eog ? r.tokens.slice(0, -1) : r.tokens) as Token[], true);
+        const at = findStop(text, stops);
+        if (at >= 0) text = text.slice(0, at);
+        return {
+          text,
+          finishReason: r.reason === "abort" ? "abort" : eog || at >= 0 ? "stop" : r.reason,
+          usage: usage(r.tokens.length),
+          promptAsSent: promptText,
+        };
+      }
       const { seq, scorer } = await this.sequence();
       const out = await generateTokens(
         this.model,
@@ -284,7 +316,7 @@ export class LlamaCppBackend implements Backend {
       return {
         text: out.text,
         finishReason: out.finishReason,
-        usage: { promptTokens: prompt.length, completionTokens: out.completionTokens },
+        usage: usage(out.completionTokens),
         promptAsSent: promptText,
       };
     });

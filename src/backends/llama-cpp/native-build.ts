@@ -45,6 +45,14 @@ export interface NativeScorerAddon {
     entryTargets: Int32Array,
     stats: boolean,
   ): Promise<Float64Array>;
+  generate(
+    h: NativeHandle,
+    tail: Int32Array,
+    pos0: number,
+    maxTokens: number,
+    stops: string[],
+  ): Promise<{ tokens: Int32Array; reason: "stop" | "length" | "abort" }>;
+  cancel(h: NativeHandle): void;
   seqRm(h: NativeHandle, seq: number, p0: number, p1: number): boolean;
   seqCp(h: NativeHandle, src: number, dst: number, p0: number, p1: number): void;
   clear(h: NativeHandle): void;

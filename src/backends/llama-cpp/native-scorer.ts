@@ -220,6 +220,40 @@ export class NativeScorer {
     return out;
   }
 
+  /**
+   * Greedy generation after `prompt`: its complete blocks come from (or go to) the cache as for a context, the
+   * rest is one decode, then one token at a time until an end-of-generation token (kept, last), a stop string in
+   * the text, maxTokens, or the signal. The cache holds the prompt's complete blocks afterwards.
+   */
+  async generate(
+    prompt: readonly number[],
+    o: { maxTokens: number; stops: readonly string[]; signal?: AbortSignal | undefined },
+  ): Promise<{ tokens: number[]; reason: "stop" | "length" | "abort" }> {
+    const c = prompt.length;
+    if (c < 1) throw new Error("a prompt has at least one token");
+    if (o.maxTokens <= 0) return { tokens: [], reason: "length" };
+    const cb = Math.floor((c - 1) / this.block) * this.block;
+    await this.prepareBlocks(prompt, cb / this.block, () => true, false, o.signal);
+    const onAbort = () => this.addon.cancel(this.handle);
+    o.signal?.addEventListener("abort", onAbort);
+    try {
+      if (o.signal?.aborted) return { tokens: [], reason: "abort" };
+      const r = await this.addon.generate(this.handle, Int32Array.from(prompt.slice(cb)), cb, o.maxTokens, [
+        ...o.stops,
+      ]);
+      this.tokensEvaluated += c - cb + Math.max(0, r.tokens.length - 1);
+      return { tokens: [...r.tokens], reason: r.reason };
+    } catch (e) {
+      this.addon.clear(this.handle);
+      this.kv = [];
+      this.blocks = [];
+      throw new ModelmapError("backend", `llama.cpp generation failed: ${(e as Error).message}`, { cause: e });
+    } finally {
+      o.signal?.removeEventListener("abort", onAbort);
+      this.addon.seqRm(this.handle, -1, cb, -1);
+    }
+  }
+
   /** Scores positions firstScored-1 .. n-2 of `tokens` (each against the token after it): rolling windows. */
   async scoreSequence(req: ScoreRequest, stats: boolean, signal?: AbortSignal): Promise<PositionScore[]> {
     const { tokens, firstScored } = req;

@@ -1,5 +1,5 @@
-// modelmap's native scorer: log-likelihoods computed on llama.cpp's logits in C++, on a context of its own that
-// shares the model node-llama-cpp loaded (see docs/decisions/0003-native-scorer.md).
+// modelmap's native scorer: log-likelihoods computed on llama.cpp's logits in C++, and greedy generation, on a
+// context of its own that shares the model node-llama-cpp loaded (see docs/decisions/0003-native-scorer.md).
 //
 // node-llama-cpp 3.21.1 exposes logits only as a full-vocabulary probability list built per position (a sort of
 // the vocabulary, one JavaScript number per entry, then a Map): that, not the arithmetic, made multiple-choice
@@ -12,6 +12,7 @@
 #include <dlfcn.h>
 #include <link.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -44,6 +45,8 @@ struct Api {
     decltype(&llama_model_is_hybrid) is_hybrid = nullptr;
     decltype(&llama_batch_init) batch_init = nullptr;
     decltype(&llama_batch_free) batch_free = nullptr;
+    decltype(&llama_vocab_is_eog) is_eog = nullptr;
+    decltype(&llama_token_to_piece) token_to_piece = nullptr;
 };
 
 Api api;
@@ -88,13 +91,16 @@ bool loadApi() {
            bind(h, api.n_seq_max, "llama_n_seq_max") && bind(h, api.n_ctx_train, "llama_model_n_ctx_train") &&
            bind(h, api.is_recurrent, "llama_model_is_recurrent") &&
            bind(h, api.is_hybrid, "llama_model_is_hybrid") && bind(h, api.batch_init, "llama_batch_init") &&
-           bind(h, api.batch_free, "llama_batch_free");
+           bind(h, api.batch_free, "llama_batch_free") && bind(h, api.is_eog, "llama_vocab_is_eog") &&
+           bind(h, api.token_to_piece, "llama_token_to_piece");
 }
 
 struct Scorer {
     llama_context* ctx = nullptr;
+    const llama_vocab* vocab = nullptr;
     int32_t nVocab = 0;
     bool busy = false;
+    std::atomic<bool> cancel{false};
 };
 
 // One decode: the batch, which rows to score against which tokens, and the results.
@@ -268,6 +274,107 @@ void completeDecode(napi_env env, napi_status status, void* data) {
     delete job;
 }
 
+
+// Greedy generation: decode the prompt's tail (its earlier blocks are in the cache), then one token at a time, each
+// the argmax (the first maximum, as llama.cpp's greedy sampler), until an end-of-generation token, a stop string
+// in the text, the token budget, or cancel().
+struct GenerateJob {
+    Scorer* scorer;
+    std::vector<int32_t> tail;
+    int32_t pos0 = 0;
+    int32_t maxTokens = 0;
+    std::vector<std::string> stops;
+    std::vector<int32_t> out;
+    std::string reason = "length";
+    std::string error;
+    napi_async_work work = nullptr;
+    napi_deferred deferred = nullptr;
+};
+
+bool decodeOne(llama_context* ctx, const int32_t* tokens, int32_t n, int32_t pos0, std::string& error) {
+    llama_batch batch = api.batch_init(n, 0, 1);
+    for (int32_t i = 0; i < n; i++) {
+        batch.token[i] = tokens[i];
+        batch.pos[i] = pos0 + i;
+        batch.n_seq_id[i] = 1;
+        batch.seq_id[i][0] = 0;
+        batch.logits[i] = i == n - 1;
+    }
+    batch.n_tokens = n;
+    const int32_t rc = api.decode(ctx, batch);
+    api.batch_free(batch);
+    if (rc != 0) error = "llama_decode failed (" + std::to_string(rc) + ")";
+    return rc == 0;
+}
+
+void executeGenerate(napi_env, void* data) {
+    auto* job = static_cast<GenerateJob*>(data);
+    Scorer* s = job->scorer;
+    if (!decodeOne(s->ctx, job->tail.data(), static_cast<int32_t>(job->tail.size()), job->pos0, job->error)) return;
+    int32_t pos = job->pos0 + static_cast<int32_t>(job->tail.size());
+    size_t longestStop = 0;
+    for (const auto& st : job->stops) longestStop = st.size() > longestStop ? st.size() : longestStop;
+    std::string text;
+    char piece[256];
+    while (static_cast<int32_t>(job->out.size()) < job->maxTokens) {
+        if (s->cancel.load()) {
+            job->reason = "abort";
+            return;
+        }
+        const float* logits = api.get_logits_ith(s->ctx, -1);
+        if (logits == nullptr) {
+            job->error = "llama.cpp returned no logits";
+            return;
+        }
+        int32_t best = 0;
+        for (int32_t j = 1; j < s->nVocab; j++)
+            if (logits[j] > logits[best]) best = j;
+        job->out.push_back(best);
+        if (api.is_eog(s->vocab, best)) {
+            job->reason = "stop";
+            return;
+        }
+        const int32_t n = api.token_to_piece(s->vocab, best, piece, sizeof piece, 0, true);
+        if (n > 0) {
+            const size_t from = text.size() > longestStop ? text.size() - longestStop : 0;
+            text.append(piece, static_cast<size_t>(n));
+            for (const auto& st : job->stops)
+                if (!st.empty() && text.find(st, from) != std::string::npos) {
+                    job->reason = "stop";
+                    return;
+                }
+        }
+        if (static_cast<int32_t>(job->out.size()) >= job->maxTokens) return;
+        if (!decodeOne(s->ctx, &best, 1, pos++, job->error)) return;
+    }
+}
+
+void completeGenerate(napi_env env, napi_status status, void* data) {
+    auto* job = static_cast<GenerateJob*>(data);
+    job->scorer->busy = false;
+    if (status != napi_ok || !job->error.empty()) {
+        napi_value msg, err;
+        napi_create_string_utf8(env, job->error.empty() ? "native generation cancelled" : job->error.c_str(),
+                                NAPI_AUTO_LENGTH, &msg);
+        napi_create_error(env, nullptr, msg, &err);
+        napi_reject_deferred(env, job->deferred, err);
+    } else {
+        napi_value result, ab, arr, reason;
+        void* buf = nullptr;
+        const size_t bytes = job->out.size() * sizeof(int32_t);
+        napi_create_arraybuffer(env, bytes, &buf, &ab);
+        if (bytes > 0) std::memcpy(buf, job->out.data(), bytes);
+        napi_create_typedarray(env, napi_int32_array, job->out.size(), ab, 0, &arr);
+        napi_create_string_utf8(env, job->reason.c_str(), NAPI_AUTO_LENGTH, &reason);
+        napi_create_object(env, &result);
+        napi_set_named_property(env, result, "tokens", arr);
+        napi_set_named_property(env, result, "reason", reason);
+        napi_resolve_deferred(env, job->deferred, result);
+    }
+    napi_delete_async_work(env, job->work);
+    delete job;
+}
+
 napi_value throwError(napi_env env, const std::string& message) {
     napi_throw_error(env, "MODELMAP_NATIVE", message.c_str());
     return nullptr;
@@ -340,7 +447,8 @@ napi_value Open(napi_env env, napi_callback_info info) {
     if (ctx == nullptr) return throwError(env, "llama.cpp could not create the scoring context");
     auto* s = new Scorer();
     s->ctx = ctx;
-    s->nVocab = api.vocab_n_tokens(api.model_get_vocab(model));
+    s->vocab = api.model_get_vocab(model);
+    s->nVocab = api.vocab_n_tokens(s->vocab);
     napi_value handle;
     napi_create_external(env, s, nullptr, nullptr, &handle);
     return handle;
@@ -417,6 +525,57 @@ napi_value Decode(napi_env env, napi_callback_info info) {
     return promise;
 }
 
+// generate(handle, tail, pos0, maxTokens, stops) -> Promise<{tokens: Int32Array, reason}>; sequence 0, greedy
+napi_value Generate(napi_env env, napi_callback_info info) {
+    size_t argc = 5;
+    napi_value argv[5];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    if (argc < 5) return throwError(env, "generate: 5 arguments expected");
+    Scorer* s = unwrapScorer(env, argv[0]);
+    if (s == nullptr) return throwError(env, "scorer is closed");
+    if (s->busy) return throwError(env, "scorer is busy (calls must be serialized)");
+    auto* job = new GenerateJob();
+    job->scorer = s;
+    bool isArray = false;
+    uint32_t nStops = 0;
+    if (!int32Array(env, argv[1], job->tail) || job->tail.empty() || napi_get_value_int32(env, argv[2], &job->pos0) != napi_ok ||
+        napi_get_value_int32(env, argv[3], &job->maxTokens) != napi_ok || napi_is_array(env, argv[4], &isArray) != napi_ok ||
+        !isArray || napi_get_array_length(env, argv[4], &nStops) != napi_ok) {
+        delete job;
+        return throwError(env, "generate(handle, tail: Int32Array, pos0, maxTokens, stops: string[])");
+    }
+    for (uint32_t i = 0; i < nStops; i++) {
+        napi_value v;
+        size_t len = 0;
+        napi_get_element(env, argv[4], i, &v);
+        if (napi_get_value_string_utf8(env, v, nullptr, 0, &len) != napi_ok) {
+            delete job;
+            return throwError(env, "generate: stops must be strings");
+        }
+        std::string st(len, '\0');
+        napi_get_value_string_utf8(env, v, st.data(), len + 1, &len);
+        job->stops.push_back(st);
+    }
+    napi_value promise, name;
+    napi_create_promise(env, &job->deferred, &promise);
+    napi_create_string_utf8(env, "modelmap-native-generate", NAPI_AUTO_LENGTH, &name);
+    napi_create_async_work(env, nullptr, name, executeGenerate, completeGenerate, job, &job->work);
+    s->busy = true;
+    s->cancel.store(false);
+    napi_queue_async_work(env, job->work);
+    return promise;
+}
+
+// cancel(handle): a running generate() stops after its current token (safe to call from JavaScript any time)
+napi_value Cancel(napi_env env, napi_callback_info info) {
+    size_t argc = 1;
+    napi_value argv[1];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    Scorer* s = argc == 1 ? unwrapScorer(env, argv[0]) : nullptr;
+    if (s != nullptr) s->cancel.store(true);
+    return nullptr;
+}
+
 // seqRm(handle, seq, p0, p1) -> boolean; seq -1: every sequence; p1 -1: to the end
 napi_value SeqRm(napi_env env, napi_callback_info info) {
     size_t argc = 4;
@@ -484,6 +643,8 @@ NAPI_MODULE_INIT() {
         {"open", nullptr, Open, nullptr, nullptr, nullptr, napi_default, nullptr},
         {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
         {"decode", nullptr, Decode, nullptr, nullptr, nullptr, napi_default, nullptr},
+        {"generate", nullptr, Generate, nullptr, nullptr, nullptr, napi_default, nullptr},
+        {"cancel", nullptr, Cancel, nullptr, nullptr, nullptr, napi_default, nullptr},
         {"seqRm", nullptr, SeqRm, nullptr, nullptr, nullptr, napi_default, nullptr},
         {"seqCp", nullptr, SeqCp, nullptr, nullptr, nullptr, napi_default, nullptr},
         {"clear", nullptr, Clear, nullptr, nullptr, nullptr, napi_default, nullptr},
