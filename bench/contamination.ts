@@ -11,10 +11,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { openLlamaCppBackend } from "../src/backends/llama-cpp/backend.ts";
 import { taskItems } from "../src/contamination/items.ts";
 import { RollingScorer } from "../src/contamination/scoring.ts";
 import { ITEM_SEPARATOR, shardOrders } from "../src/contamination/service.ts";
+import { resolveModel } from "../src/models/resolve.ts";
 import { shardIndices } from "../src/stats/contamination.ts";
 import { openStore } from "../src/store/sqlite/index.ts";
 import { TaskRegistry } from "../src/tasks/loader.ts";
@@ -44,7 +44,10 @@ shards.forEach((ix, s) => {
 });
 
 async function measure(sorted: boolean) {
-  const be = await openLlamaCppBackend({ modelPath, threads: Number(values.threads) });
+  const be = await resolveModel(
+    { kind: "gguf", file: modelPath, threads: Number(values.threads) },
+    { env: {}, cwd: process.cwd() },
+  );
   const store = openStore(":memory:");
   try {
     const t0 = performance.now();

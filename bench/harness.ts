@@ -13,7 +13,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type LlamaCppBackend, openLlamaCppBackend } from "../src/backends/llama-cpp/index.ts";
+import type { LlamaCppBackend } from "../src/backends/llama-cpp/index.ts";
+import { resolveModel } from "../src/models/resolve.ts";
 import { runEval } from "../src/runner/run-eval.ts";
 import { loadRegistry } from "../src/runner/service.ts";
 import { openStore } from "../src/store/sqlite/index.ts";
@@ -65,7 +66,7 @@ const items = Number(values.items);
 
 // --- 1. Throughput on HellaSwag through llama.cpp ---------------------------------------------------------------
 const model = createTinyModel(join(dir, "tiny.gguf"), { seed: 11 });
-const backend: LlamaCppBackend = await openLlamaCppBackend({ modelPath: model.path, threads: 1 });
+const backend: LlamaCppBackend = await resolveModel({ kind: "gguf", file: model.path, threads: 1 }, { env: {} });
 const reg = loadRegistry();
 const { tasks } = reg.resolve(["hellaswag"]);
 const store = openStore(join(dir, "bench.db"));

@@ -15,10 +15,10 @@ import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { createApp } from "../src/http/app.ts";
+import { listen } from "../src/http/listen.ts";
+import { labelingRoutes } from "../src/http/routes/labeling.ts";
 import { LabelingService } from "../src/labeling/service.ts";
-import { createApp } from "../src/server/app.ts";
-import { labelingRoutes } from "../src/server/labeling-routes.ts";
-import { listen } from "../src/server/listen.ts";
 import { openStore } from "../src/store/sqlite/index.ts";
 import { seedAnswers } from "../test/support/labeling-fixture.ts";
 

@@ -9,6 +9,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { importFile, type SearchFilters, search } from "../src/capmap/service.ts";
+import type { CellQuery } from "../src/store/capmap.ts";
+import { openStore } from "../src/store/sqlite/index.ts";
+import type { Store } from "../src/store/store.ts";
 import {
   ARENA_MERGED,
   OBS_BASE,
@@ -17,10 +20,7 @@ import {
   OPEN_LLM_V1,
   OPEN_LLM_V2,
   sharedData,
-} from "../src/capmap/test-data.ts";
-import type { CellQuery } from "../src/store/capmap.ts";
-import { openStore } from "../src/store/sqlite/index.ts";
-import type { Store } from "../src/store/store.ts";
+} from "../test/support/shared-data.ts";
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const dir = mkdtempSync(join(tmpdir(), "modelmap-bench-search-"));

@@ -8,6 +8,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { importFile } from "../src/capmap/service.ts";
+import { createApp } from "../src/http/app.ts";
+import { listen } from "../src/http/listen.ts";
+import { ROUTE_MODULES } from "../src/http/routes/index.ts";
+import { openStore } from "../src/store/sqlite/index.ts";
 import {
   ARENA_MERGED,
   OBS_BASE,
@@ -16,11 +20,7 @@ import {
   OPEN_LLM_V1,
   OPEN_LLM_V2,
   sharedData,
-} from "../src/capmap/test-data.ts";
-import { createApp } from "../src/server/app.ts";
-import { listen } from "../src/server/listen.ts";
-import { ROUTE_MODULES } from "../src/server/routes.ts";
-import { openStore } from "../src/store/sqlite/index.ts";
+} from "../test/support/shared-data.ts";
 
 const N = Number(process.argv[2] ?? 15);
 const dir = mkdtempSync(join(tmpdir(), "modelmap-bench-web-"));

@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { sharedData } from "../src/arena/test-data.ts";
 import { runCaptured } from "./support/cli.ts";
+import { sharedData } from "./support/shared-data.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "modelmap-arena-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

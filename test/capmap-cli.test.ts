@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ARENA_MERGED, OBS_BASE, OBS_INSTRUCT, sharedData } from "../src/capmap/test-data.ts";
 import { runCli } from "../src/cli/main.ts";
 import { capture } from "./support/cli.ts";
+import { ARENA_MERGED, OBS_BASE, OBS_INSTRUCT, sharedData } from "./support/shared-data.ts";
 
 async function cli(db: string, ...argv: string[]) {
   const out = capture();
@@ -14,15 +14,15 @@ async function cli(db: string, ...argv: string[]) {
   return { code, out: out.text, err: err.text };
 }
 
-test("import, search, compare-models, card and map sync through the CLI", async () => {
+test("map import, search, map compare, card and map sync through the CLI", async () => {
   const dir = mkdtempSync(join(tmpdir(), "modelmap-capmap-cli-"));
   const db = join(dir, "m.db");
   try {
-    let r = await cli(db, "import", "obs-scaling", sharedData(...OBS_BASE));
+    let r = await cli(db, "map", "import", "obs-scaling", sharedData(...OBS_BASE));
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /imported obs-scaling:base_llm_benchmark_eval: 148 models/);
-    assert.equal((await cli(db, "import", "obs-scaling", sharedData(...OBS_INSTRUCT))).code, 0);
-    r = await cli(db, "import", "arena", sharedData(...ARENA_MERGED));
+    assert.equal((await cli(db, "map", "import", "obs-scaling", sharedData(...OBS_INSTRUCT))).code, 0);
+    r = await cli(db, "map", "import", "arena", sharedData(...ARENA_MERGED));
     assert.equal(r.code, 0, r.err);
     assert.match(
       r.out,
@@ -43,10 +43,19 @@ test("import, search, compare-models, card and map sync through the CLI", async 
     assert.match(r.out, /^coding: \d+ models match\nrank\s+model/);
     assert.match(r.out, /tied for first: you cannot tell these \d+ apart/);
 
-    r = await cli(db, "compare-models", "meta-llama/Llama-2-7b-hf", "meta-llama/Llama-2-13b-hf");
+    r = await cli(db, "map", "compare", "meta-llama/Llama-2-7b-hf", "meta-llama/Llama-2-13b-hf");
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /knowledge\s+[\d.]+\s+[\d.]+\s+-?[\d.]+\s+\[/);
     assert.match(r.out, /B better|cannot tell|A better/);
+    // The old spelling works the same for one release, with a one-line notice on stderr.
+    const old = await cli(db, "compare-models", "meta-llama/Llama-2-7b-hf", "meta-llama/Llama-2-13b-hf");
+    assert.equal(old.code, 0, old.err);
+    assert.equal(old.out, r.out);
+    assert.equal(r.err, "");
+    assert.equal(
+      old.err,
+      "modelmap: 'compare-models' is deprecated and goes away in the next release; use 'modelmap map compare'\n",
+    );
 
     r = await cli(db, "card", "meta-llama/Llama-2-7b-hf");
     assert.equal(r.code, 0, r.err);
@@ -67,15 +76,21 @@ test("user errors exit 2 and name the file, line or flag", async () => {
   try {
     const bad = join(dir, "bad.csv");
     writeFileSync(bad, "name,score\nx,1\n");
-    let r = await cli(db, "import", "open-llm-leaderboard", bad);
+    let r = await cli(db, "map", "import", "open-llm-leaderboard", bad);
     assert.equal(r.code, 2);
     assert.match(r.err, /bad\.csv, line 1: not an Open LLM Leaderboard table/);
-    r = await cli(db, "import", "nonsense", bad);
+    r = await cli(db, "map", "import", "nonsense", bad);
     assert.equal(r.code, 2);
     assert.match(r.err, /unknown kind 'nonsense'/);
-    r = await cli(db, "import", "obs-scaling", join(dir, "missing.csv"));
+    r = await cli(db, "map", "import", "obs-scaling", join(dir, "missing.csv"));
     assert.equal(r.code, 2);
     assert.match(r.err, /cannot read .*missing\.csv: ENOENT/);
+    r = await cli(db, "import", "obs-scaling", join(dir, "missing.csv"));
+    assert.equal(r.code, 2);
+    assert.match(
+      r.err,
+      /^modelmap: 'import' is deprecated .* use 'modelmap map import'\n.*cannot read .*missing\.csv: ENOENT/,
+    );
     r = await cli(db, "search", "math", "--max-params", "eight");
     assert.equal(r.code, 2);
     assert.match(r.err, /--max-params expects a number, got 'eight'/);

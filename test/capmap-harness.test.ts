@@ -11,11 +11,12 @@ import { test } from "node:test";
 import { compareModels } from "../src/capmap/compare.ts";
 import { search } from "../src/capmap/service.ts";
 import { ownItemScores, syncOwnEvidence } from "../src/capmap/sync.ts";
+import { createApp } from "../src/http/app.ts";
+import { mapRoutes } from "../src/http/routes/map.ts";
+import { runRoutes } from "../src/http/routes/runs.ts";
 import { runEval } from "../src/runner/run-eval.ts";
-import { createApp } from "../src/server/app.ts";
 import { openStore } from "../src/store/sqlite/index.ts";
 import { TaskRegistry } from "../src/tasks/loader.ts";
-import { capmapRoutes } from "../src/web/routes.ts";
 import { ScriptedBackend } from "./support/scripted-backend.ts";
 
 test("harness runs -> map sync -> search, paired comparison and run browser", async () => {
@@ -78,7 +79,7 @@ metric_list: [{ metric: acc }]
     assert.equal(math?.paired, true);
     assert.equal(math?.verdict, "a");
 
-    const app = createApp({ store }, [capmapRoutes]);
+    const app = createApp({ store }, [mapRoutes, runRoutes]);
     const runs = store.evals.listRuns();
     const good = runs.find((r) => r.modelId === "org/good");
     assert.ok(good);

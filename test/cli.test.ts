@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
+import { COMMANDS, findCommand, helpText } from "../src/cli/commands.ts";
 import { runCli } from "../src/cli/main.ts";
-import { capture } from "./support/cli.ts";
+import { capture, runCaptured } from "./support/cli.ts";
 
 test("help lists commands and exits 0", async () => {
   const out = capture();
@@ -22,4 +26,36 @@ test("the bin runs through tsx and exits with the command's code", () => {
   assert.match(r.stdout, /modelmap \d+\.\d+\.\d+/);
   const bad = spawnSync(process.execPath, ["bin/modelmap.js", "frobnicate"], { encoding: "utf8" });
   assert.equal(bad.status, 2);
+});
+
+test("renamed commands: each old spelling runs the new command, with a one-line notice on stderr", async () => {
+  const renamed = COMMANDS.flatMap((c) => (c.deprecatedNames ?? []).map((old) => ({ old, now: c.name })));
+  assert.deepEqual(renamed.map((r) => `${r.old} -> ${r.now}`).sort(), [
+    "compare -> runs compare",
+    "compare-models -> map compare",
+    "import -> map import",
+  ]);
+  for (const { old, now } of renamed) {
+    assert.equal(findCommand(old.split(" "))?.command.name, now);
+    assert.equal(findCommand(now.split(" "))?.deprecatedName, undefined);
+    assert.match(helpText([]), new RegExp(`\\n  ${old} +now '${now}'\\n`));
+    assert.equal(helpText(old.split(" ")), helpText(now.split(" ")));
+  }
+  // Same exit code and message through either name; only the old one adds the notice.
+  const dir = mkdtempSync(join(tmpdir(), "modelmap-cli-"));
+  try {
+    const db = join(dir, "m.db");
+    const now = await runCaptured(["--db", db, "runs", "compare", "nope-a", "nope-b"]);
+    const old = await runCaptured(["--db", db, "compare", "nope-a", "nope-b"]);
+    assert.equal(now.code, 2, now.err);
+    assert.match(now.err, /nope-a/);
+    assert.equal(old.code, now.code);
+    assert.equal(
+      old.err,
+      `modelmap: 'compare' is deprecated and goes away in the next release; use 'modelmap runs compare'\n${now.err}`,
+    );
+    assert.equal(old.out, now.out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -99,7 +99,7 @@ test("modelmap eval on a tiny GGUF: JSON results, output dir, runs, compare, wri
   assert.equal(await runCli(["--db", db, "runs", "show", runA.slice(0, 8)], show), 0, show.err);
   assert.match(show.out, /toy_mc: 16 samples, 0 errors/);
   const cmp = io();
-  assert.equal(await runCli(["--db", db, "compare", runA, runB, "--format", "json"], cmp), 0, cmp.err);
+  assert.equal(await runCli(["--db", db, "runs", "compare", runA, runB, "--format", "json"], cmp), 0, cmp.err);
   const cj = JSON.parse(cmp.out) as {
     tasks: Array<{
       task: string;

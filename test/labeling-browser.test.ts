@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Browser } from "playwright-core";
+import { createApp } from "../src/http/app.ts";
+import { listen } from "../src/http/listen.ts";
+import { labelingRoutes } from "../src/http/routes/labeling.ts";
 import { LabelingService } from "../src/labeling/service.ts";
-import { createApp } from "../src/server/app.ts";
-import { labelingRoutes } from "../src/server/labeling-routes.ts";
-import { listen } from "../src/server/listen.ts";
 import { openStore, type SqliteStore } from "../src/store/sqlite/index.ts";
 import { launchChromium } from "./support/chromium.ts";
 import { seedAnswers } from "./support/labeling-fixture.ts";

@@ -49,7 +49,7 @@ for (const which of ["llama-2-tiny-random (SentencePiece)", "tiny byte-level BPE
 
     before(async () => {
       const file = which.startsWith("llama-2") ? LLAMA2 : createTinyModel(join(dir, "tiny.gguf"), { seed: 3 }).path;
-      server = await startModelServer({ modelPath: file, port: 0, contextSize: 512, threads: 1 });
+      server = await startModelServer({ modelPath: file, port: 0, contextSize: 512, threads: 1, cwd: dir });
       local = await openLlamaCppBackend({ modelPath: file, contextSize: 512, threads: 1 });
       remote = new OpenAIBackend({
         id: "m",
@@ -130,6 +130,7 @@ describe("serve-model HTTP API", () => {
       contextSize: 256,
       threads: 1,
       modelName: "tiny-chat",
+      cwd: dir,
     });
   });
   after(async () => server?.close());
@@ -282,7 +283,7 @@ describe("serve-model HTTP API", () => {
 });
 
 test("a streaming client that disconnects stops the generation", async () => {
-  const server = await startModelServer({ modelPath: LLAMA2, port: 0, contextSize: 2048, threads: 1 });
+  const server = await startModelServer({ modelPath: LLAMA2, port: 0, contextSize: 2048, threads: 1, cwd: dir });
   try {
     const ctrl = new AbortController();
     const res = await fetch(`${server.url}/v1/completions`, {

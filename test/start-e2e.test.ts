@@ -89,6 +89,25 @@ describe("start on tiny random-weight models (mechanics)", () => {
     }
   });
 
+  test("each run records how its model was prompted: template and system prompt, by content hash", () => {
+    const store = openStore(db);
+    try {
+      const runs = store.evals.listRuns();
+      assert.deepEqual(runs.map((r) => r.modelId).sort(), ["zoo-alpha", "zoo-beta", "zoo-gamma"]);
+      for (const r of runs) {
+        const p = (r.config as { model_prompting: Record<string, unknown> | null }).model_prompting;
+        assert.ok(p, `${r.modelId}: model_prompting recorded (npm start used to record null)`);
+        // The tiny models carry ChatML in their GGUF header; no system prompt is configured.
+        assert.equal(p.templateSource, "gguf");
+        assert.match(String(p.templateHash), /^[0-9a-f]{64}$/);
+        assert.equal(p.systemPromptSource, "none");
+        assert.match(String(p.systemPromptHash), /^[0-9a-f]{64}$/);
+      }
+    } finally {
+      store.close();
+    }
+  });
+
   test("a second start takes everything from the caches and duplicates no vote", async () => {
     const out = capture();
     const err = capture();
@@ -188,6 +207,8 @@ describe("start on the committed fixture zoo", () => {
         "zoo-facts",
         "zoo-generalist",
       ]);
+      for (const r of runs)
+        assert.ok((r.config as { model_prompting: unknown }).model_prompting, `${r.modelId}: model_prompting recorded`);
     } finally {
       store.close();
     }

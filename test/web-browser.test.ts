@@ -9,13 +9,13 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { importFile } from "../src/capmap/service.ts";
-import { ARENA_MERGED, sharedData } from "../src/capmap/test-data.ts";
-import { createApp } from "../src/server/app.ts";
-import { listen } from "../src/server/listen.ts";
-import { ROUTE_MODULES } from "../src/server/routes.ts";
+import { createApp } from "../src/http/app.ts";
+import { listen } from "../src/http/listen.ts";
+import { ROUTE_MODULES } from "../src/http/routes/index.ts";
 import { openStore, type SqliteStore } from "../src/store/sqlite/index.ts";
-import { seedWebFixture } from "../src/web/fixtures.ts";
 import { launchChromium } from "./support/chromium.ts";
+import { ARENA_MERGED, sharedData } from "./support/shared-data.ts";
+import { seedWebFixture } from "./support/web-fixture.ts";
 
 const ARTIFACTS = "test-artifacts";
 

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { sharedData } from "../../test/support/shared-data.ts";
 import { createRng } from "../core/rng.ts";
 import type { Vote } from "../core/votes.ts";
 import { positionBias } from "./bias.ts";
 import { readVoteFile } from "./read-votes.ts";
-import { sharedData } from "./test-data.ts";
 
 test("strength adjustment: a strong model shown first more often is not position bias", () => {
   // No position effect at all; "strong" beats "weak" 80% of the time and is shown first 80% of the time.

@@ -80,3 +80,23 @@ export function intervalChartSvg(items: IntervalItem[], opts: IntervalChartOptio
   parts.push("</svg>");
   return `${parts.join("\n")}\n`;
 }
+
+/** The interval chart of a rank report (`rank --plot` and `GET /api/rank.svg`). */
+export function rankChartSvg(
+  report: { models: Array<{ model: string; rating: number; ci_lower: number; ci_upper: number; tier: number }> },
+  opts: { method: "bt" | "elo"; ci: number },
+): string {
+  return intervalChartSvg(
+    report.models.map((m) => ({
+      label: m.model,
+      estimate: m.rating,
+      lower: m.ci_lower,
+      upper: m.ci_upper,
+      group: m.tier,
+    })),
+    {
+      title: `${opts.method === "bt" ? "Bradley-Terry" : "Elo"} ratings, ${opts.ci * 100}% bootstrap intervals`,
+      xLabel: "rating",
+    },
+  );
+}

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { sharedData } from "../../test/support/shared-data.ts";
 import { createRng, shuffleInPlace } from "../core/rng.ts";
 import type { Vote } from "../core/votes.ts";
 import { aggregateVotes } from "./aggregate.ts";
@@ -9,7 +10,6 @@ import { intervalChartSvg } from "./plot.ts";
 import { predictionPoweredRanking } from "./ppr.ts";
 import { rankCounts } from "./rank.ts";
 import { readVoteFile } from "./read-votes.ts";
-import { sharedData } from "./test-data.ts";
 
 const human = () => readVoteFile(sharedData("arena_33k_pprank/human.json")).votes;
 

@@ -1,13 +1,14 @@
 import { ModelmapError } from "../core/errors.ts";
 import { createRng } from "../core/rng.ts";
 import type { PairCounts, Vote } from "../core/votes.ts";
-import { bootstrapBradleyTerry, DEFAULT_PRIOR_RIDGE, percentileIntervals } from "../stats/bootstrap.ts";
+import { bootstrapJob, DEFAULT_PRIOR_RIDGE, percentileIntervals } from "../stats/bootstrap.ts";
 import { fitBradleyTerry, RATING_SCALE, toRatings, winProbability } from "../stats/bradley-terry.ts";
 import { onlineElo } from "../stats/elo.ts";
 import { checkExistence } from "../stats/graph.ts";
 import { ranksFromIntervals, tiersFromIntervals } from "../stats/intervals.ts";
 import { percentileSorted } from "../stats/special.ts";
 import { modelTotals, toPairTable } from "./aggregate.ts";
+import { bootstrapParallel, bootstrapThreads } from "./bootstrap-threads.ts";
 
 /** The rating service behind `modelmap rank` and the server's leaderboard routes. */
 export type RankMethod = "bt" | "elo";
@@ -22,6 +23,8 @@ export interface RankOptions {
   /** Interval level, default 0.95. */
   ci?: number;
   matrix?: MatrixKind;
+  /** Threads for the bootstrap (default: by job size, see `bootstrapThreads`); the result does not depend on it. */
+  threads?: number;
 }
 
 export interface RankedModel {
@@ -112,12 +115,14 @@ export function rankCounts(counts: PairCounts, opts: RankOptions = {}, votes?: V
     const theta = fit.params.subarray(0, k);
     ratings = toRatings(theta, k, anchor);
     if (rounds > 0) {
-      const boot = bootstrapBradleyTerry(table, Float64Array.from(theta), {
+      const job = bootstrapJob(table, Float64Array.from(theta), {
         rounds,
         rng: createRng(seed),
         ridge,
         ...(anchor ? { anchor } : {}),
       });
+      const threads = opts.threads ?? bootstrapThreads(rounds, table.i.length);
+      const boot = { rounds, k, ...bootstrapParallel(job, rounds, threads) };
       newtonRefits = boot.newtonRefits;
       priorRefits = boot.ridgeRefits;
       if (priorRefits > 0)

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { sharedData } from "../../test/support/shared-data.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { aggregateVotes } from "./aggregate.ts";
 import { parseVoteText, readVoteFile } from "./read-votes.ts";
-import { sharedData } from "./test-data.ts";
 
 test("JSON arrays report the line each bad row starts on", () => {
   const text = `[

@@ -1,4 +1,5 @@
 import type { RankReport } from "./rank.ts";
+import type { StyleRanking } from "./style-ratings.ts";
 
 /** Text renderings of a rank report: aligned table, CSV, Markdown, JSON. */
 export type OutputFormat = "table" | "json" | "csv" | "md";
@@ -132,5 +133,20 @@ function renderMarkdown(r: RankReport): string {
       );
     });
   }
+  return `${lines.join("\n")}\n`;
+}
+
+/** Style-controlled ratings as text: each model's controlled rating and interval next to its raw rating. */
+export function renderStyleRanking(r: StyleRanking): string {
+  const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "n/a");
+  const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "n/a");
+  const lines = [`style-controlled ratings (${r.battles} battles, ${r.skipped} skipped without answers)`];
+  for (const m of r.models) {
+    lines.push(
+      `  ${m.model.padEnd(24)} ${m.rating.toFixed(0).padStart(6)}  [${f1(m.lower)}, ${f1(m.upper)}]  raw ${m.rawRating.toFixed(0)}`,
+    );
+  }
+  lines.push("style coefficients (log-odds per sd of the normalized difference):");
+  for (const c of r.coefficients) lines.push(`  ${c.feature.padEnd(8)} ${f2(c.beta)} ± ${f2(c.se)}`);
   return `${lines.join("\n")}\n`;
 }

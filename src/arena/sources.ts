@@ -1,3 +1,4 @@
+import { maySeeStandings, requireStandings, type Viewer } from "../core/access.ts";
 import { ModelmapError } from "../core/errors.ts";
 import type { PairCounts, Vote } from "../core/votes.ts";
 import type { Store } from "../store/store.ts";
@@ -27,6 +28,37 @@ export interface LoadedVotes {
   /** Row votes in file order; undefined when any input is an aggregated count file. */
   votes: Vote[] | undefined;
   files: FileSummary[];
+}
+
+/** The store's vote sources with their counts (`votes list`, `GET /api/votes/sources`). */
+export function voteSources(store: Store): Array<{ source: string; votes: number; firstAt: string; lastAt: string }> {
+  return store.votes.sources();
+}
+
+/**
+ * The stored sources a viewer may rank, from those asked for (all when none): a blind labeling campaign's votes
+ * (`label:ID` of a `reveal: never` campaign) are the admin's, asked for by name or not (`core/access.ts`).
+ */
+export function rankableSources(store: Store, viewer: Viewer, asked: string[]): string[] {
+  if (viewer.admin) return asked;
+  const blind = new Map(
+    store.labeling
+      .campaigns()
+      .filter((c) => !maySeeStandings(viewer, c))
+      .map((c) => [`label:${c.id}`, c]),
+  );
+  if (blind.size === 0) return asked;
+  for (const s of asked) {
+    const c = blind.get(s);
+    if (c) requireStandings(viewer, c);
+  }
+  if (asked.length > 0) return asked;
+  const open = store.votes
+    .sources()
+    .map((s) => s.source)
+    .filter((s) => !blind.has(s));
+  if (open.length === 0) throw new ModelmapError("not_found", "no stored votes");
+  return open;
 }
 
 export function loadVotes(req: LoadRequest): LoadedVotes {

@@ -103,6 +103,21 @@ export interface ModelIdentity {
   endpoint?: string;
 }
 
+/**
+ * How a backend builds prompts, so that every run records it: the chat template and the system prompt, each by
+ * content hash. Set by `models/` on the backends it wraps with a template; an engine opened bare has none (the
+ * run then records null). Who the model is lives in `identity`.
+ */
+export interface BackendProvenance {
+  /** "server": an OpenAI-compatible server applies its own template to /chat/completions messages. */
+  templateSource: "gguf" | "tokenizer_config" | "named" | "none" | "server";
+  templateName: string | undefined;
+  /** sha256 of the template source; undefined when the server applies its own. */
+  templateHash: string | undefined;
+  systemPromptSource: string;
+  systemPromptHash: string;
+}
+
 export interface CallOptions {
   signal?: AbortSignal;
   /**
@@ -121,6 +136,8 @@ export interface Backend {
   readonly specVersion: typeof BACKEND_SPEC_VERSION;
   readonly identity: ModelIdentity;
   readonly capabilities: BackendCapabilities;
+  /** How prompts are built (template, system prompt), where a chat template is applied around the engine. */
+  readonly provenance?: BackendProvenance;
   /** Chat (messages) or plain completion (prompt string). */
   generate(input: ChatMessage[] | string, params: GenerationParams, opts?: CallOptions): Promise<GenerateResult>;
   loglikelihood(requests: LoglikelihoodRequest[], opts?: CallOptions): Promise<LoglikelihoodResult[]>;
@@ -132,5 +149,7 @@ export interface Backend {
   promptLogprobs?(text: string, opts: { topK: number; signal?: AbortSignal }): Promise<PromptTokenScore[]>;
   /** Renders messages with the model's chat template, when the backend owns the template. */
   renderChat?(messages: ChatMessage[], opts?: { addGenerationPrompt?: boolean }): Promise<string>;
+  /** The model names a server serves (`models check`), where the backend talks to one. */
+  listModels?(opts?: CallOptions): Promise<string[]>;
   close(): Promise<void>;
 }

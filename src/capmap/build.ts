@@ -1,4 +1,5 @@
 import type { CapCell, CapEvidence } from "../store/capmap.ts";
+import type { Store } from "../store/store.ts";
 import { clamp100, seFromInterval, Z95 } from "./scale.ts";
 
 /**
@@ -6,15 +7,20 @@ import { clamp100, seFromInterval, Z95 } from "./scale.ts";
  * a rating, a judge score); the interval propagates each piece's own 95% interval as independent errors:
  * se = sqrt(sum se_i^2) / k. It reflects measurement noise, not disagreement between benchmarks; the spread
  * between pieces is shown next to the cell on the model page.
+ *
+ * With `weight` (src/meta: evidence weighted by its measured agreement with a reference) the mean is
+ * sum w_i x_i / sum w_i and se = sqrt(sum w_i^2 se_i^2) / sum w_i; weights of 1 give the plain cell exactly.
+ * Pieces of weight 0 are left out; the caller must leave at least one with a positive weight.
  */
-export function combineCell(all: CapEvidence[]): CapCell {
-  const evidence = dedupe(all);
+export function combineCell(all: CapEvidence[], weight: (e: CapEvidence) => number = () => 1): CapCell {
+  const evidence = dedupe(all).filter((e) => weight(e) > 0);
   const first = evidence[0];
-  if (!first) throw new Error("combineCell needs at least one piece of evidence");
+  if (!first) throw new Error("combineCell needs at least one piece of evidence with a positive weight");
   const k = evidence.length;
-  const estimate = evidence.reduce((a, e) => a + e.scaled, 0) / k;
-  const varSum = evidence.reduce((a, e) => a + seFromInterval(e.scaledLo, e.scaledHi) ** 2, 0);
-  const se = Math.sqrt(varSum) / k;
+  const wsum = evidence.reduce((a, e) => a + weight(e), 0);
+  const estimate = evidence.reduce((a, e) => a + weight(e) * e.scaled, 0) / wsum;
+  const varSum = evidence.reduce((a, e) => a + (weight(e) * seFromInterval(e.scaledLo, e.scaledHi)) ** 2, 0);
+  const se = Math.sqrt(varSum) / wsum;
   return {
     modelId: first.modelId,
     category: first.category,
@@ -50,5 +56,12 @@ export function buildCells(evidence: Iterable<CapEvidence>): CapCell[] {
     if (g) g.push(e);
     else groups.set(key, [e]);
   }
-  return [...groups.values()].map(combineCell);
+  return [...groups.values()].map((g) => combineCell(g));
+}
+
+/** Recomputes every cell of the map from the stored evidence. */
+export function rebuildMap(store: Store): number {
+  const cells = buildCells(store.capmap.iterateEvidence());
+  store.capmap.replaceCells(cells);
+  return cells.length;
 }

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import {
+  ARENA_MERGED,
+  OBS_BASE,
+  OBS_INSTRUCT,
+  OPEN_LLM_V1,
+  OPEN_LLM_V2,
+  sharedData,
+} from "../../test/support/shared-data.ts";
 import { ModelmapError } from "../core/errors.ts";
 import type { CapEvidence } from "../store/capmap.ts";
 import { openStore } from "../store/sqlite/index.ts";
@@ -12,7 +20,6 @@ import { parseArenaTable, parseObsScaling, parseOpenLlmLeaderboard } from "./imp
 import { modelProfile } from "./profile.ts";
 import { normalizeAccuracy, scaleJudgeScore, winRateVs } from "./scale.ts";
 import { importFile, search } from "./service.ts";
-import { ARENA_MERGED, OBS_BASE, OBS_INSTRUCT, OPEN_LLM_V1, OPEN_LLM_V2, sharedData } from "./test-data.ts";
 
 test("CSV: quotes, doubled quotes, embedded newlines and CRLF; unterminated quote names its line", () => {
   const rows = parseCsv('a,b,c\r\n1,"x, ""y""",3\n2,"multi\nline",\n', "t.csv");

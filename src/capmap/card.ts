@@ -1,5 +1,6 @@
-import { contaminationSummary } from "../contamination/summary.ts";
+import { type ContaminationSummary, contaminationSummary } from "../contamination/summary.ts";
 import { promptSpread } from "../sensitivity/service.ts";
+import type { CheckKind } from "../store/contamination.ts";
 import type { Store } from "../store/store.ts";
 import { type ModelProfile, modelProfile } from "./profile.ts";
 import { BENCHMARKS } from "./scale.ts";
@@ -164,6 +165,29 @@ export function modelChecks(store: Store, modelId: string): { sensitivity: strin
     sensitivity: promptSpread(store, modelId).map((s) => `${s.task}: ${s.text}`),
     contamination: contaminationSummary(store, modelId).map((c) => `${c.task}: ${c.text}`),
   };
+}
+
+export interface StoredChecks {
+  kind: CheckKind;
+  reports: Array<{ model: string; task: string; created_at: string; report: unknown }>;
+  /** With a model: the one-line verdict per task that the card and the map show. */
+  summary?: ContaminationSummary[] | ReturnType<typeof promptSpread>;
+}
+
+/** Stored reports of one kind, optionally of one model and task (`/api/checks/KIND`). */
+export function storedChecks(
+  store: Store,
+  kind: CheckKind,
+  filter: { model?: string | undefined; task?: string | undefined } = {},
+): StoredChecks {
+  const reports = store.checks
+    .list(kind, filter.model)
+    .filter((r) => filter.task === undefined || r.task === filter.task)
+    .map((r) => ({ model: r.modelId, task: r.task, created_at: r.createdAt, report: r.report }));
+  if (filter.model === undefined) return { kind, reports };
+  const summary =
+    kind === "contamination" ? contaminationSummary(store, filter.model) : promptSpread(store, filter.model);
+  return { kind, reports, summary };
 }
 
 /** The card of a model with its runs; `extras` may add sensitivity and contamination findings. */

@@ -1,4 +1,5 @@
 import { basename } from "node:path";
+import type { CategoryRatings } from "../arena/ratings.ts";
 import { ModelmapError } from "../core/errors.ts";
 import type { CapEvidence, CapModel } from "../store/capmap.ts";
 import { boolCell, type CsvRecord, CsvTable, numberCell } from "./csv.ts";
@@ -436,4 +437,23 @@ export function ratingEvidence(
       scaledHi: s.scaledHi,
     };
   });
+}
+
+/**
+ * One category's ratings from the arena's engine as map evidence. One metric per category: (model, source,
+ * metric) is unique, and a model is rated in several categories.
+ */
+export function categoryRatingEvidence(
+  r: CategoryRatings,
+  source: string,
+  resolve?: (name: string) => string,
+): CapEvidence[] {
+  const rows = r.models.map((m) => ({
+    id: resolve ? resolve(m.model) : m.model,
+    rating: m.rating,
+    lo: m.lo,
+    hi: m.hi,
+    votes: m.votes,
+  }));
+  return ratingEvidence(rows, source, r.category, `bt-rating:${r.category}`);
 }

@@ -1,14 +1,21 @@
 import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
+import { ratingsByCategory, ratingsOfCounts } from "../arena/ratings.ts";
 import { parseVoteText } from "../arena/read-votes.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { sha256 } from "../core/hash.ts";
 import type { CapCellWithModel, CapModel } from "../store/capmap.ts";
 import type { Store } from "../store/store.ts";
-import { buildCells } from "./build.ts";
-import { type ParsedImport, parseArenaTable, parseObsScaling, parseOpenLlmLeaderboard } from "./importers.ts";
+import { agreementWeighting, type CategoryAgreement } from "./agreement-weights.ts";
+import { rebuildMap } from "./build.ts";
+import {
+  categoryRatingEvidence,
+  type ParsedImport,
+  parseArenaTable,
+  parseObsScaling,
+  parseOpenLlmLeaderboard,
+} from "./importers.ts";
 import { type LiteCell, modelFilter, snapshot } from "./snapshot.ts";
-import { ratingsFromCounts, ratingsFromVotes } from "./sync.ts";
 
 export const IMPORT_KINDS = ["open-llm-leaderboard", "arena", "obs-scaling"] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];
@@ -59,12 +66,11 @@ function parseArenaBattles(text: string, file: string): ParsedImport {
   const vf = parseVoteText(text, file);
   const source = `arena-battles:${basename(file).replace(/\.(jsonl?|json)$/i, "")}`;
   const skipped = vf.bad.map((b) => ({ line: b.line, reason: b.field ? `field '${b.field}': ${b.reason}` : b.reason }));
-  const r = vf.counts
-    ? { ...ratingsFromCounts(vf.counts, source, "chat"), categories: ["chat"] }
-    : ratingsFromVotes(vf.votes, source);
-  for (const w of r.warnings) skipped.push({ line: 0, reason: `warning: ${w}` });
-  const models = [...new Set(r.evidence.map((e) => e.modelId))].map((id) => ({ id }));
-  return { kind: "arena", source, models, aliases: [], evidence: r.evidence, skipped };
+  const fits = vf.counts ? [ratingsOfCounts(vf.counts, "chat")] : ratingsByCategory(vf.votes);
+  const evidence = fits.flatMap((r) => categoryRatingEvidence(r, source));
+  for (const r of fits) for (const w of r.warnings) skipped.push({ line: 0, reason: `warning: ${w}` });
+  const models = [...new Set(evidence.map((e) => e.modelId))].map((id) => ({ id }));
+  return { kind: "arena", source, models, aliases: [], evidence, skipped };
 }
 
 /** Imports one public results file into the map and rebuilds the map's cells. */
@@ -92,13 +98,6 @@ export function importFile(store: Store, kind: ImportKind, path: string): Import
   return { kind, source: parsed.source, file, ...stored, skipped: parsed.skipped, cells };
 }
 
-/** Recomputes every cell of the map from the stored evidence. */
-export function rebuildMap(store: Store): number {
-  const cells = buildCells(store.capmap.iterateEvidence());
-  store.capmap.replaceCells(cells);
-  return cells.length;
-}
-
 export function requireModel(store: Store, idOrAlias: string): CapModel {
   const m = store.capmap.resolveModel(idOrAlias);
   if (!m) {
@@ -117,7 +116,7 @@ export function requireCategory(store: Store, category: string): LiteCell[] {
     throw new ModelmapError("not_found", `no category '${category}' in the map`, {
       hint: cats.length
         ? `categories: ${cats.join(", ")}`
-        : "the map is empty: import results first ('modelmap import open-llm-leaderboard FILE')",
+        : "the map is empty: import results first ('modelmap map import open-llm-leaderboard FILE')",
     });
   }
   return cells;
@@ -168,6 +167,11 @@ export interface SearchResult {
   /** Models that cannot be told apart from the best (rank 1), best first; capped at `tiedLimit`. */
   tiedForFirst: Array<{ modelId: string; estimate: number; lo: number; hi: number }>;
   tiedForFirstCount: number;
+  /**
+   * Set where a meta-evaluation (`modelmap meta`) has its reference in this category: which signals agree with
+   * the reference, and the weights the ranking above gave each signal's evidence.
+   */
+  agreement?: CategoryAgreement | undefined;
 }
 
 /**
@@ -181,7 +185,8 @@ export function search(
   filters: SearchFilters = {},
   opts: { top?: number; offset?: number; tiedLimit?: number } = {},
 ): SearchResult {
-  const cells = requireCategory(store, category);
+  const weighted = agreementWeighting(store, category);
+  const cells = weighted?.cells ?? requireCategory(store, category);
   const keep = modelFilter(filters);
   const matched = cells.filter((c) => keep(c.model));
   let bar: number | undefined;
@@ -204,5 +209,6 @@ export function search(
       .slice(0, opts.tiedLimit ?? 50)
       .map((c) => ({ modelId: c.modelId, estimate: c.estimate, lo: c.lo, hi: c.hi })),
     tiedForFirstCount: tied.length,
+    ...(weighted ? { agreement: weighted.summary } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { ARENA_MERGED, sharedData } from "../../test/support/shared-data.ts";
 import { createRng } from "../core/rng.ts";
 import type { Vote } from "../core/votes.ts";
 import { openStore } from "../store/sqlite/index.ts";
@@ -8,7 +9,6 @@ import type { Store } from "../store/store.ts";
 import { compareModels } from "./compare.ts";
 import { importFile, parseImport, search } from "./service.ts";
 import { JUDGE_SOURCE, ownItemScores, RUNS_SOURCE, syncOwnEvidence, VOTES_SOURCE } from "./sync.ts";
-import { ARENA_MERGED, sharedData } from "./test-data.ts";
 
 /** Two models answer the same 40 items; A gets the first 30 right, B the first 26 (A right wherever B is). */
 function seedRuns(store: Store) {
@@ -137,6 +137,41 @@ test("sync brings runs (by task category), judge grades and vote ratings into th
     // Syncing again replaces rather than adds.
     syncOwnEvidence(store, { categoryOf: () => ["knowledge"], bootstrap: 50, seed: 3 });
     assert.equal(store.capmap.evidence({ source: RUNS_SOURCE }).length, 4);
+  } finally {
+    store.close();
+  }
+});
+
+test("sync leaves a blind (reveal: never) campaign's votes off the public map unless asked", () => {
+  const store = openStore(":memory:");
+  try {
+    const campaign = (id: string, reveal: "after" | "never") =>
+      store.labeling.createCampaign(
+        { id, name: id, setName: "s", models: ["org/x", "org/y"], perLabeler: 5, reveal, goldRate: 0, seed: 1 },
+        [],
+      );
+    campaign("open", "after");
+    campaign("blind", "never");
+    const votes = (source: string) =>
+      store.votes.add(
+        source,
+        Array.from({ length: 12 }, (_, n) => ({
+          modelA: "org/x",
+          modelB: "org/y",
+          winner: n % 3 === 0 ? ("model_b" as const) : ("model_a" as const),
+          shownFirst: "model_a" as const,
+          category: "writing",
+        })),
+      );
+    votes("label:open");
+    votes("label:blind");
+    const opts = { categoryOf: () => undefined, bootstrap: 0 };
+    const report = syncOwnEvidence(store, opts);
+    const metrics = () => store.capmap.evidence({ source: VOTES_SOURCE }).map((e) => e.metric.split("/")[0]);
+    assert.deepEqual([...new Set(metrics())], ["label:open"]);
+    assert.ok(report.votes.warnings.some((w) => /label:blind: left out, a blind/.test(w)));
+    syncOwnEvidence(store, { ...opts, includeBlind: true });
+    assert.deepEqual([...new Set(metrics())].sort(), ["label:blind", "label:open"]);
   } finally {
     store.close();
   }

@@ -3,16 +3,14 @@
  * single-answer judge grades, and pairwise votes (fitted to Bradley-Terry ratings per category by the
  * ratings engine). Each kind is one source, replaced as a whole on every sync.
  */
-import { aggregateVotes } from "../arena/aggregate.ts";
-import { rankCounts } from "../arena/rank.ts";
-import type { PairCounts, Vote } from "../core/votes.ts";
+import { ratingsByCategory } from "../arena/ratings.ts";
 import type { CapEvidence, CapModel } from "../store/capmap.ts";
 import type { EvalRunRecord } from "../store/evals.ts";
 import type { Store } from "../store/store.ts";
+import { rebuildMap } from "./build.ts";
 import type { ItemScores } from "./compare.ts";
-import { ratingEvidence } from "./importers.ts";
+import { categoryRatingEvidence } from "./importers.ts";
 import { clamp100, normalizeAccuracy, scaleJudgeScore, Z95 } from "./scale.ts";
-import { rebuildMap } from "./service.ts";
 
 export const RUNS_SOURCE = "modelmap-runs";
 export const JUDGE_SOURCE = "modelmap-judge";
@@ -24,6 +22,11 @@ export interface SyncOptions {
   /** Bootstrap rounds for vote ratings (default 200). */
   bootstrap?: number;
   seed?: number;
+  /**
+   * Also map the votes of blind (`reveal: never`) labeling campaigns. Off by default: the map is public, and a
+   * blind campaign's standings are the admin's until the operator decides the campaign is over.
+   */
+  includeBlind?: boolean;
 }
 
 export interface SyncReport {
@@ -140,55 +143,6 @@ function judgeEvidence(store: Store): { evidence: CapEvidence[]; models: CapMode
   return { evidence, models: [...models.values()] };
 }
 
-/** Bradley-Terry ratings with bootstrap intervals from the ratings engine, per category, as map evidence. */
-export function ratingsFromVotes(
-  votes: Iterable<Vote>,
-  source: string,
-  opts: { bootstrap?: number; seed?: number; resolve?: (name: string) => string } = {},
-): { evidence: CapEvidence[]; categories: string[]; warnings: string[] } {
-  const byCategory = new Map<string, Vote[]>();
-  for (const v of votes) {
-    const c = v.category ?? "chat";
-    const list = byCategory.get(c);
-    if (list) list.push(v);
-    else byCategory.set(c, [v]);
-  }
-  const evidence: CapEvidence[] = [];
-  const warnings: string[] = [];
-  const categories: string[] = [];
-  for (const [category, list] of [...byCategory].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const counts = aggregateVotes(list);
-    if (counts.models.length < 2) continue;
-    const r = ratingsFromCounts(counts, source, category, opts);
-    evidence.push(...r.evidence);
-    warnings.push(...r.warnings);
-    categories.push(category);
-  }
-  return { evidence, categories, warnings };
-}
-
-/** One category's pairwise counts fitted by the ratings engine (Bradley-Terry, seeded bootstrap). */
-export function ratingsFromCounts(
-  counts: PairCounts,
-  source: string,
-  category: string,
-  opts: { bootstrap?: number; seed?: number; resolve?: (name: string) => string } = {},
-): { evidence: CapEvidence[]; warnings: string[] } {
-  const report = rankCounts(counts, { bootstrap: opts.bootstrap ?? 200, seed: opts.seed ?? 1 });
-  const rows = report.models.map((m) => ({
-    id: opts.resolve ? opts.resolve(m.model) : m.model,
-    rating: m.rating,
-    lo: m.ci_lower,
-    hi: m.ci_upper,
-    votes: m.battles,
-  }));
-  return {
-    // One metric per category: (model, source, metric) is unique, and a model is rated in several categories.
-    evidence: ratingEvidence(rows, source, category, `bt-rating:${category}`),
-    warnings: report.warnings.map((w) => `${category}: ${w}`),
-  };
-}
-
 /** Replaces the runs, judge and votes sources with what the store holds now, then rebuilds the map. */
 export function syncOwnEvidence(store: Store, opts: SyncOptions): SyncReport {
   const resolve = (name: string) => store.capmap.resolveModel(name)?.id ?? name;
@@ -197,12 +151,29 @@ export function syncOwnEvidence(store: Store, opts: SyncOptions): SyncReport {
   // Each vote source (human labeling, each LLM judge, imported battles) is fitted on its own, so that human
   // and judge preferences stay separate pieces of evidence in a cell.
   const votes = { evidence: [] as CapEvidence[], categories: [] as string[], warnings: [] as string[] };
+  const blind = new Set(
+    opts.includeBlind
+      ? []
+      : store.labeling
+          .campaigns()
+          .filter((c) => c.reveal === "never")
+          .map((c) => `label:${c.id}`),
+  );
   for (const { source } of store.votes.sources()) {
-    const r = ratingsFromVotes(store.votes.iterate({ sources: [source] }), VOTES_SOURCE, { ...opts, resolve });
-    for (const e of r.evidence) e.metric = `${source}/${e.metric}`;
-    votes.evidence.push(...r.evidence);
-    votes.categories.push(...r.categories.filter((c) => !votes.categories.includes(c)));
-    votes.warnings.push(...r.warnings.map((w) => `${source}: ${w}`));
+    if (blind.has(source)) {
+      votes.warnings.push(
+        `${source}: left out, a blind (reveal: never) campaign; 'map sync --include-blind' maps it once the campaign is over`,
+      );
+      continue;
+    }
+    const fits = ratingsByCategory(store.votes.iterate({ sources: [source] }), opts);
+    for (const r of fits) {
+      const evidence = categoryRatingEvidence(r, VOTES_SOURCE, resolve);
+      for (const e of evidence) e.metric = `${source}/${e.metric}`;
+      votes.evidence.push(...evidence);
+      if (!votes.categories.includes(r.category)) votes.categories.push(r.category);
+      votes.warnings.push(...r.warnings.map((w) => `${source}: ${w}`));
+    }
   }
   const put = (source: string, evidence: CapEvidence[], models: CapModel[]) =>
     store.capmap.importSource({ kind: "sync", source, file: "(modelmap store)", fileSha256: "", models, evidence });

@@ -4,6 +4,7 @@
  */
 import { contaminationSummary } from "../contamination/summary.ts";
 import { promptSpread } from "../sensitivity/service.ts";
+import { ranksFromIntervals, tiersFromIntervals } from "../stats/intervals.ts";
 import type { CapModel } from "../store/capmap.ts";
 import type { Store } from "../store/store.ts";
 import { BENCHMARKS } from "./scale.ts";
@@ -156,38 +157,6 @@ export interface ArenaBoard {
   rows: ArenaRow[];
 }
 
-/**
- * Rank = 1 + number of models whose lower bound is strictly above this model's upper bound. Tiers: walking
- * down the ratings, a model opens a new tier when its upper bound falls below the lower bound of the model
- * that opened the current tier (it is surely worse than the tier's head).
- */
-export function ranksAndTiers(
-  rows: Array<{ rating: number; lo: number; hi: number }>,
-): Array<{ rank: number; tier: number }> {
-  const order = rows.map((_, i) => i).sort((a, b) => (rows[b]?.rating ?? 0) - (rows[a]?.rating ?? 0));
-  const out = rows.map(() => ({ rank: 1, tier: 1 }));
-  const los = rows.map((r) => r.lo).sort((a, b) => b - a);
-  for (let i = 0; i < rows.length; i++) {
-    const hi = rows[i]?.hi ?? 0;
-    let above = 0;
-    while (above < los.length && (los[above] ?? 0) > hi) above++;
-    (out[i] as { rank: number }).rank = 1 + above;
-  }
-  let tier = 1;
-  let head: number | undefined;
-  for (const i of order) {
-    const r = rows[i];
-    if (!r) continue;
-    if (head !== undefined && r.hi < (rows[head]?.lo ?? 0)) {
-      tier++;
-      head = i;
-    }
-    head ??= i;
-    (out[i] as { tier: number }).tier = tier;
-  }
-  return out;
-}
-
 /** Every rating source and category in the map as a leaderboard with ranks and tiers. */
 export function arenaBoards(store: Store): ArenaBoard[] {
   const snap = snapshot(store);
@@ -200,7 +169,9 @@ export function arenaBoards(store: Store): ArenaBoard[] {
       .evidence({ source: g.source, metric: g.metric })
       .filter((e) => e.category === g.category && e.lo !== undefined && e.hi !== undefined)
       .sort((a, b) => b.value - a.value);
-    const rt = ranksAndTiers(ev.map((e) => ({ rating: e.value, lo: e.lo as number, hi: e.hi as number })));
+    const intervals = ev.map((e) => ({ estimate: e.value, lower: e.lo as number, upper: e.hi as number }));
+    const ranks = ranksFromIntervals(intervals);
+    const tiers = tiersFromIntervals(intervals);
     return {
       source: g.source,
       category: g.category,
@@ -213,8 +184,8 @@ export function arenaBoards(store: Store): ArenaBoard[] {
         hi: e.hi as number,
         votes: e.n,
         winRate: e.scaled,
-        rank: rt[i]?.rank ?? 1,
-        tier: rt[i]?.tier ?? 1,
+        rank: ranks[i] as number,
+        tier: tiers[i] as number,
       })),
     };
   });

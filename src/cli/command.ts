@@ -1,6 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { ModelmapError } from "../core/errors.ts";
-import type { Store } from "../store/store.ts";
+import type { Store, VoteQuery } from "../store/store.ts";
 
 /** What a command may touch. The core never reads process globals; the CLI hands them in here. */
 export interface CliContext {
@@ -22,6 +22,11 @@ export interface Command {
   summary: string;
   /** Usage text shown by `modelmap help NAME`. */
   usage: string;
+  /**
+   * Old spellings kept for one release after a rename: each runs this command and prints a one-line
+   * deprecation notice on stderr.
+   */
+  deprecatedNames?: readonly string[];
   run(argv: string[], ctx: CliContext): Promise<number | undefined> | number | undefined;
 }
 
@@ -81,4 +86,24 @@ export function parseKeyValues(
     if (eq <= 0) throw new ModelmapError("usage", `${command}: ${flag} expects field=value, got '${s}'`);
     return { field: s.slice(0, eq).trim(), value: s.slice(eq + 1).trim() };
   });
+}
+
+/** A comma-separated flag value as a list (blank entries dropped). */
+export function splitList(s: string): string[] {
+  return s
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
+}
+
+/** The stored-vote query of `--source S` (repeatable) and `--filter field=value` (repeatable). */
+export function voteQuery(
+  command: string,
+  values: { source?: string[] | undefined; filter?: string[] | undefined },
+): VoteQuery {
+  const q: VoteQuery = {};
+  if (values.source?.length) q.sources = values.source;
+  const filters = parseKeyValues(command, "--filter", values.filter);
+  if (filters.length) q.filters = filters;
+  return q;
 }

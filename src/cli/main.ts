@@ -3,7 +3,7 @@ import { exitCodeFor, ModelmapError } from "../core/errors.ts";
 import { openStore } from "../store/sqlite/index.ts";
 import type { Store } from "../store/store.ts";
 import type { CliContext } from "./command.ts";
-import { findCommand, helpText } from "./commands.ts";
+import { deprecationNotice, findCommand, helpText } from "./commands.ts";
 
 /** Runs the CLI with the given arguments and returns the exit code. Exported for end-to-end tests. */
 export async function runCli(
@@ -50,6 +50,8 @@ export async function runCli(
         hint: "run 'modelmap help' for the list of commands",
       });
     }
+    const notice = deprecationNotice(found);
+    if (notice) stderr.write(notice);
     const args = rest.slice(found.words);
     if (args.includes("--help") || args.includes("-h")) {
       stdout.write(`${found.command.usage.trimEnd()}\n`);

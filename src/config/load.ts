@@ -19,13 +19,18 @@ export interface LoadedConfig {
   config: Config;
 }
 
-/** Which config file to read: the explicit path, else $MODELMAP_CONFIG, else ./modelmap.yaml. */
-export function configPath(explicit: string | undefined, env: NodeJS.ProcessEnv = {}, cwd = process.cwd()): string {
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Which config file to read: the explicit path, else $MODELMAP_CONFIG, else ./modelmap.yaml. The shell hands in
+ * its environment and working directory; this module reads no process globals.
+ */
+export function configPath(explicit: string | undefined, env: Env, cwd: string): string {
   return resolve(cwd, explicit ?? env.MODELMAP_CONFIG ?? DEFAULT_CONFIG_FILE);
 }
 
-export function loadConfig(path?: string, opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): LoadedConfig {
-  const file = configPath(path, opts.env ?? process.env, opts.cwd ?? process.cwd());
+export function loadConfig(path: string | undefined, opts: { env: Env; cwd: string }): LoadedConfig {
+  const file = configPath(path, opts.env, opts.cwd);
   if (!existsSync(file))
     throw new ModelmapError("not_found", `config file not found: ${file}`, {
       location: { file },

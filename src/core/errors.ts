@@ -13,6 +13,8 @@ export type ErrorCode =
   | "network" // a download or connection that cannot happen (offline)
   | "conflict" // duplicate or inconsistent state
   | "auth" // missing or wrong credentials
+  | "forbidden" // refused whoever asks: a request naming a foreign Host or Origin
+  | "too_large" // a request body over the server's limit
   | "rate_limited"
   | "aborted"
   | "internal";
@@ -63,6 +65,8 @@ const USER_CODES: ReadonlySet<ErrorCode> = new Set([
   "unsupported",
   "network",
   "auth",
+  "forbidden",
+  "too_large",
 ]);
 
 export function isUserError(e: unknown): e is ModelmapError {
@@ -87,6 +91,10 @@ export function httpStatusFor(e: unknown): number {
       return 400;
     case "auth":
       return 401;
+    case "forbidden":
+      return 403;
+    case "too_large":
+      return 413;
     case "not_found":
       return 404;
     case "conflict":

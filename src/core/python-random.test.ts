@@ -35,3 +35,15 @@ test("random.Random(42): sample(range(10), 4) (pool algorithm), then sample(rang
 test("sample refuses k larger than the population", () => {
   assert.throws(() => new PythonRandom(1).sample([1, 2], 3), /larger than population/);
 });
+
+test("getState/setState: random.Random(0) after one random() has Python's getstate()[1]; setstate resumes it", () => {
+  const r = new PythonRandom(0);
+  r.random();
+  const s = r.getState();
+  // Python: len 625, position 2, first two words and the last word as printed by `random.Random(0).getstate()`.
+  assert.equal(s.length, 625);
+  assert.deepEqual([s[624], s[0], s[1], s[623]], [2, 1372342863, 3221959423, 418789356]);
+  const q = new PythonRandom(99);
+  q.setState(s);
+  assert.equal(q.random(), 0.7579544029403025);
+});

@@ -22,6 +22,22 @@ export class PythonRandom {
     this.seed(seed);
   }
 
+  /** `random.getstate()[1]`: the 624 state words and the position, as Python's `(3, (*mt, pos), None)` holds them. */
+  getState(): number[] {
+    return [...this.mt, this.mti];
+  }
+
+  /** `random.setstate((3, state, None))` with a state from `getState()` or Python's `getstate()[1]`. */
+  setState(state: readonly number[]): void {
+    if (state.length !== N + 1 || !state.every((x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff)) {
+      throw new RangeError(`setState: expected ${N + 1} unsigned 32-bit integers`);
+    }
+    this.mt.set(state.slice(0, N));
+    const pos = state[N] as number;
+    if (pos > N) throw new RangeError(`setState: position ${pos} out of range`);
+    this.mti = pos;
+  }
+
   /** `random.seed(n)` for an int n >= 0. */
   seed(seed: number | bigint): void {
     let n = BigInt(seed);

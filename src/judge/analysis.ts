@@ -1,45 +1,23 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { aggregateVotes } from "../arena/aggregate.ts";
-import { type RankReport, rankCounts } from "../arena/rank.ts";
+import { rankCounts } from "../arena/rank.ts";
+import { answersForVotes } from "../arena/style-ratings.ts";
 import { fieldPath, ModelmapError } from "../core/errors.ts";
 import { createRng } from "../core/rng.ts";
 import type { Vote } from "../core/votes.ts";
-import { RATING_SCALE } from "../stats/bradley-terry.ts";
-import { fitStyleControl, type StyledBattle } from "../stats/style-control.ts";
 import { alpacaWinRate, type LcWinRate, lengthControlledWinRate, type WinRate } from "../stats/winrate.ts";
-import type { AnswerRecord } from "../store/judging.ts";
-import type { Store, StoredVote, VoteQuery } from "../store/store.ts";
+import type { Store, VoteQuery } from "../store/store.ts";
 
 /**
  * Analyses over judged and labelled votes: win rate against a baseline (with AlpacaEval's length-controlled
- * variant), style-controlled ratings, and quality quadrants. Votes made by modelmap carry the prompt id as
- * `SET/ID`, which links them back to the stored answers and their style features.
+ * variant) and quality quadrants. Style-controlled ratings are the arena's (arena/style-ratings.ts).
  */
 
 export interface BaselineWinRate extends WinRate {
   model: string;
   lc: LcWinRate;
   avgLength: number;
-}
-
-function answersFor(store: Store, votes: Iterable<Vote>): Map<string, AnswerRecord> {
-  // set -> models seen, then one query per set
-  const sets = new Map<string, Set<string>>();
-  for (const v of votes) {
-    const slash = v.promptId?.indexOf("/") ?? -1;
-    if (!v.promptId || slash <= 0) continue;
-    const set = v.promptId.slice(0, slash);
-    const m = sets.get(set) ?? new Set<string>();
-    m.add(v.modelA);
-    m.add(v.modelB);
-    sets.set(set, m);
-  }
-  const out = new Map<string, AnswerRecord>();
-  for (const [set, models] of sets) {
-    for (const a of store.judging.latestAnswers(set, [...models])) out.set(`${set}/${a.promptId}\u0000${a.model}`, a);
-  }
-  return out;
 }
 
 /** Win rate of every model against `baseline` over stored votes, with length-controlled win rates. */
@@ -55,7 +33,7 @@ export function baselineWinRates(
       hint: "judge with --baseline first, or check --source/--filter",
     });
   }
-  const answers = answersFor(store, votes);
+  const answers = answersForVotes(store, votes);
   const byModel = new Map<
     string,
     { prefs: number[]; lc: Array<{ preference: number; lengthModel: number; lengthBaseline: number }> }
@@ -126,83 +104,6 @@ export function alpacaEvalFile(
   const baseline = parsed.data[0]?.generator_1 ?? "output_1";
   const avgLength = rows.reduce((s, r) => s + r.lengthModel, 0) / (rows.length || 1);
   return { model, baseline, ...wr, lc, avgLength };
-}
-
-export const STYLE_FEATURES = ["tokens", "headers", "lists", "bold"] as const;
-
-export interface StyleRanking {
-  models: Array<{ model: string; rating: number; lower: number; upper: number; rawRating: number }>;
-  coefficients: Array<{ feature: string; beta: number; se: number }>;
-  battles: number;
-  skipped: number;
-  converged: boolean;
-}
-
-/**
- * Ratings with style control over stored votes whose answers are known (votes from `modelmap judge` and
- * the labeling campaigns). Votes without stored answers cannot be style-controlled and are counted.
- */
-export function styleControlledRatings(
-  store: Store,
-  opts: { query?: VoteQuery; bootstrap?: number; seed?: number } = {},
-): StyleRanking {
-  const votes = [...store.votes.iterate(opts.query)];
-  const answers = answersFor(store, votes);
-  const index = new Map<string, number>();
-  const idx = (m: string) => {
-    const known = index.get(m);
-    if (known !== undefined) return known;
-    const i = index.size;
-    index.set(m, i);
-    return i;
-  };
-  const battles: StyledBattle[] = [];
-  const used: StoredVote[] = [];
-  let skipped = 0;
-  const feats = (a: AnswerRecord) => STYLE_FEATURES.map((f) => a[f]);
-  for (const v of votes) {
-    const a = answers.get(`${v.promptId}\u0000${v.modelA}`);
-    const b = answers.get(`${v.promptId}\u0000${v.modelB}`);
-    if (!a || !b) {
-      skipped++;
-      continue;
-    }
-    const y = v.winner === "model_a" ? 1 : v.winner === "model_b" ? 0 : 0.5;
-    battles.push({ i: idx(v.modelA), j: idx(v.modelB), y, styleI: feats(a), styleJ: feats(b) });
-    used.push(v);
-  }
-  if (battles.length === 0) {
-    throw new ModelmapError("not_found", "no votes with stored answers to style-control", {
-      hint: "style control needs votes made by 'modelmap judge' or labeling campaigns (answers stored by 'modelmap generate')",
-    });
-  }
-  const k = index.size;
-  const fit = fitStyleControl(k, battles, STYLE_FEATURES.length, {
-    bootstrap: opts.bootstrap ?? 200,
-    rng: createRng(opts.seed ?? 0),
-  });
-  const raw: RankReport = rankCounts(aggregateVotes(used), { bootstrap: 0 });
-  const rawBy = new Map(raw.models.map((m) => [m.model, m.rating]));
-  const toR = (t: number) => 1000 + RATING_SCALE * t;
-  const models = [...index].map(([model, i]) => ({
-    model,
-    rating: toR(fit.theta[i] as number),
-    lower: fit.thetaLower ? toR(fit.thetaLower[i] as number) : Number.NaN,
-    upper: fit.thetaUpper ? toR(fit.thetaUpper[i] as number) : Number.NaN,
-    rawRating: rawBy.get(model) ?? Number.NaN,
-  }));
-  models.sort((a, b) => b.rating - a.rating);
-  return {
-    models,
-    coefficients: STYLE_FEATURES.map((feature, c) => ({
-      feature,
-      beta: fit.beta[c] as number,
-      se: fit.betaSe ? (fit.betaSe[c] as number) : Number.NaN,
-    })),
-    battles: battles.length,
-    skipped,
-    converged: fit.converged,
-  };
 }
 
 export type Quadrant = "poor-poor" | "acceptable-poor" | "acceptable-acceptable";

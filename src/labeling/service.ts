@@ -1,10 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { aggregateVotes } from "../arena/aggregate.ts";
 import { type RankReport, rankCounts } from "../arena/rank.ts";
+import { requireStandings, type Viewer } from "../core/access.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { createRng, deriveSeed, type Rng } from "../core/rng.ts";
 import type { Vote, Winner } from "../core/votes.ts";
-import type { AnswerRecord } from "../store/judging.ts";
+import type { AnswerRecord, StoredPromptItem } from "../store/judging.ts";
 import type {
   AssignmentRecord,
   CampaignItem,
@@ -81,17 +82,56 @@ interface CampaignState {
 export const pairKey = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
 
 export class LabelingService {
-  readonly store: Store;
+  readonly #store: Store;
   readonly #states = new Map<string, CampaignState>();
   readonly #answers = new Map<string, AnswerRecord>();
   readonly #sessions = new Map<string, LabelerRecord>();
 
   constructor(store: Store) {
-    this.store = store;
+    this.#store = store;
+  }
+
+  /**
+   * Runs a write in the store's group commit: under load, the calls of one event-loop turn share one
+   * transaction, and each resolves only after that commit (the HTTP write paths: sign-up, next, vote).
+   */
+  committed<T>(write: () => T): Promise<T> {
+    return this.#store.groupCommit(write);
+  }
+
+  campaigns(): CampaignRecord[] {
+    return this.#store.labeling.campaigns();
+  }
+
+  /** Every campaign with its progress (the admin view). */
+  campaignsWithProgress(): Array<CampaignRecord & { progress: ReturnType<Store["labeling"]["progress"]> }> {
+    return this.#store.labeling.campaigns().map((c) => ({ ...c, progress: this.#store.labeling.progress(c.id) }));
+  }
+
+  /**
+   * A campaign's standings as this viewer may see them (`core/access.ts`: a `reveal: never` campaign's are the
+   * admin's): its vote count and, once it has votes, the ratings.
+   */
+  standings(
+    campaignId: string,
+    viewer: Viewer,
+    opts: { bootstrap?: number; seed?: number } = {},
+  ): { campaign: CampaignRecord; votes: number; report: RankReport | undefined } {
+    const campaign = this.#state(campaignId).campaign;
+    requireStandings(viewer, campaign);
+    const votes = [...this.#store.votes.iterate({ sources: [`label:${campaignId}`] })];
+    if (votes.length === 0) return { campaign, votes: 0, report: undefined };
+    const report = rankCounts(aggregateVotes(votes), { bootstrap: opts.bootstrap ?? 200, seed: opts.seed ?? 0 });
+    return { campaign, votes: votes.length, report };
+  }
+
+  /** A prompt set's items, secret ones included: for admins only. */
+  setPrompts(setName: string): StoredPromptItem[] {
+    return this.#store.judging.promptItems(setName);
   }
 
   createCampaign(spec: CampaignSpec): CampaignRecord {
-    const set = this.store.judging.getPromptSet(spec.setName);
+    const set = this.#store.judging.getPromptSet(spec.setName);
     if (!set) throw new ModelmapError("not_found", `no stored prompt set '${spec.setName}'`);
     if (set.secret) {
       throw new ModelmapError(
@@ -104,11 +144,11 @@ export class LabelingService {
     }
     if (spec.models.length < 2) throw new ModelmapError("usage", "a campaign needs at least two models");
     const answers = new Map<string, AnswerRecord>();
-    for (const a of this.store.judging.latestAnswers(spec.setName, spec.models))
+    for (const a of this.#store.judging.latestAnswers(spec.setName, spec.models))
       answers.set(`${a.promptId}\u0000${a.model}`, a);
     const items: Array<Omit<CampaignItem, "id" | "campaignId">> = [];
     const index = new Map<string, number>();
-    for (const p of this.store.judging.promptItems(spec.setName)) {
+    for (const p of this.#store.judging.promptItems(spec.setName)) {
       for (let i = 0; i < spec.models.length; i++) {
         for (let j = i + 1; j < spec.models.length; j++) {
           const ma = spec.models[i] as string;
@@ -159,8 +199,8 @@ export class LabelingService {
       goldRate: spec.goldRate ?? 0.1,
       seed: spec.seed ?? 0,
     };
-    this.store.labeling.createCampaign(campaign, items);
-    return this.store.labeling.campaign(campaign.id) as CampaignRecord;
+    this.#store.labeling.createCampaign(campaign, items);
+    return this.#store.labeling.campaign(campaign.id) as CampaignRecord;
   }
 
   signup(profile: { language?: string | undefined; expertise?: string | undefined; region?: string | undefined }): {
@@ -178,7 +218,7 @@ export class LabelingService {
       expertise: clean(profile.expertise),
       region: clean(profile.region),
     };
-    this.store.labeling.createLabeler(rec);
+    this.#store.labeling.createLabeler(rec);
     const labeler: LabelerRecord = {
       id,
       language: rec.language,
@@ -196,7 +236,7 @@ export class LabelingService {
     // Sessions never change once created, so a bounded cache saves a query on every request.
     const cached = this.#sessions.get(hash);
     if (cached) return cached;
-    const l = this.store.labeling.labelerBySession(hash);
+    const l = this.#store.labeling.labelerBySession(hash);
     if (l) {
       if (this.#sessions.size >= 50_000) this.#sessions.clear();
       this.#sessions.set(hash, l);
@@ -207,9 +247,9 @@ export class LabelingService {
   #state(campaignId: string): CampaignState {
     const cached = this.#states.get(campaignId);
     if (cached) return cached;
-    const campaign = this.store.labeling.campaign(campaignId);
+    const campaign = this.#store.labeling.campaign(campaignId);
     if (!campaign) throw new ModelmapError("not_found", `no campaign '${campaignId}'`);
-    const items = new Map(this.store.labeling.items(campaignId).map((i) => [i.id, i]));
+    const items = new Map(this.#store.labeling.items(campaignId).map((i) => [i.id, i]));
     const pairItems = new Map<string, number[]>();
     const gold: number[] = [];
     for (const it of items.values()) {
@@ -225,17 +265,17 @@ export class LabelingService {
     const load = new Map<number, number>();
     const pairStats = new Map<string, { assigned: number; score: number; voted: number }>();
     for (const k of pairItems.keys()) pairStats.set(k, { assigned: 0, score: 0, voted: 0 });
-    for (const [itemId, l] of this.store.labeling.itemLoad(campaignId)) load.set(itemId, l.assigned);
+    for (const [itemId, l] of this.#store.labeling.itemLoad(campaignId)) load.set(itemId, l.assigned);
     for (const it of items.values()) {
       if (it.goldWinner !== null) continue;
       const s = pairStats.get(pairKey(it.modelA, it.modelB));
       if (s) s.assigned += load.get(it.id) ?? 0;
     }
-    for (const a of this.store.labeling.votedAssignments(campaignId)) {
+    for (const a of this.#store.labeling.votedAssignments(campaignId)) {
       const it = items.get(a.itemId);
       if (it && it.goldWinner === null) this.#countVote(pairStats, it, a);
     }
-    const prompts = this.store.judging.promptItems(campaign.setName);
+    const prompts = this.#store.judging.promptItems(campaign.setName);
     const categories = new Map(prompts.map((p) => [p.id, p.category]));
     const turns = new Map(prompts.map((p) => [p.id, p.turns]));
     const state: CampaignState = {
@@ -250,7 +290,7 @@ export class LabelingService {
       // Seeded from the campaign seed and the number of assignments made so far: reproducible from the
       // database state, while a restarted server does not replay the left/right sequence it already used.
       rng: createRng(
-        deriveSeed(campaign.seed, `${campaign.id}:${this.store.labeling.progress(campaignId).assignments}`),
+        deriveSeed(campaign.seed, `${campaign.id}:${this.#store.labeling.progress(campaignId).assignments}`),
       ),
     };
     this.#states.set(campaignId, state);
@@ -279,7 +319,7 @@ export class LabelingService {
   #answer(key: string): AnswerRecord {
     let a = this.#answers.get(key);
     if (!a) {
-      a = this.store.judging.getAnswer(key);
+      a = this.#store.judging.getAnswer(key);
       if (!a) throw new ModelmapError("internal", `answer ${key} is missing`);
       if (this.#answers.size > 20_000) this.#answers.clear();
       this.#answers.set(key, a);
@@ -311,7 +351,7 @@ export class LabelingService {
    */
   next(campaignId: string, labeler: LabelerRecord): AssignmentView | undefined {
     const st = this.#state(campaignId);
-    const mine = this.store.labeling.assignmentsOf(campaignId, labeler.id);
+    const mine = this.#store.labeling.assignmentsOf(campaignId, labeler.id);
     const open = mine.find((a) => a.choice === null);
     if (open) return this.#view(st, open, mine.length);
     if (mine.length >= st.campaign.perLabeler) return undefined;
@@ -330,7 +370,7 @@ export class LabelingService {
       labelerId: labeler.id,
       leftIs: (st.rng.next() < 0.5 ? "model_a" : "model_b") as "model_a" | "model_b",
     };
-    this.store.labeling.createAssignment(a);
+    this.#store.labeling.createAssignment(a);
     const rec: AssignmentRecord = {
       ...a,
       choice: null,
@@ -390,7 +430,7 @@ export class LabelingService {
     reason?: string,
   ): VoteResult {
     const st = this.#state(campaignId);
-    const a = this.store.labeling.assignment(assignmentId);
+    const a = this.#store.labeling.assignment(assignmentId);
     if (!a || a.campaignId !== campaignId || a.labelerId !== labeler.id) {
       throw new ModelmapError("not_found", "no such assignment for this labeler");
     }
@@ -408,7 +448,7 @@ export class LabelingService {
       choice === "left" ? "model_a" : choice === "right" ? "model_b" : choice === "tie" ? "tie" : "tie_bothbad";
     let outcome = "recorded" as "recorded" | "same" | "different";
     try {
-      this.store.transaction(() => {
+      this.#store.transaction(() => {
         let voteId: number | null = null;
         if (it.goldWinner === null) {
           const v: Vote = {
@@ -425,9 +465,9 @@ export class LabelingService {
             anony: true,
             rationale: why ?? undefined,
           };
-          voteId = this.store.votes.add(`label:${campaignId}`, [v])[0] as number;
+          voteId = this.#store.votes.add(`label:${campaignId}`, [v])[0] as number;
         }
-        outcome = this.store.labeling.recordVote(assignmentId, choice, why, voteId);
+        outcome = this.#store.labeling.recordVote(assignmentId, choice, why, voteId);
         // Another process stored a vote first: roll this one back.
         if (outcome !== "recorded") throw new RaceLost();
       });
@@ -441,11 +481,11 @@ export class LabelingService {
     return done("recorded");
   }
 
-  leaderboard(campaignId: string, opts: { bootstrap?: number; seed?: number } = {}): RankReport {
-    this.#state(campaignId);
-    const votes = [...this.store.votes.iterate({ sources: [`label:${campaignId}`] })];
-    if (votes.length === 0) throw new ModelmapError("not_found", "no votes yet");
-    return rankCounts(aggregateVotes(votes), { bootstrap: opts.bootstrap ?? 200, seed: opts.seed ?? 0 });
+  /** The ratings of a campaign with votes (not_found before the first), as this viewer may see them. */
+  leaderboard(campaignId: string, viewer: Viewer, opts: { bootstrap?: number; seed?: number } = {}): RankReport {
+    const s = this.standings(campaignId, viewer, opts);
+    if (!s.report) throw new ModelmapError("not_found", "no votes yet");
+    return s.report;
   }
 }
 

@@ -12,12 +12,12 @@ import { ModelConfigSchema } from "../config/schema.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { generateAnswers } from "../judge/generate.ts";
 import { resolvePromptSet } from "../judge/prompt-sets.ts";
+import { resolveModel } from "../models/resolve.ts";
 import { runEval } from "../runner/run-eval.ts";
 import { loadRegistry } from "../runner/service.ts";
 import type { StoredPromptItem } from "../store/judging.ts";
 import type { Store } from "../store/store.ts";
 import type { TaskRegistry } from "../tasks/loader.ts";
-import { LazyLlamaBackend } from "./lazy-backend.ts";
 import { buildVerifiableVotes, replaceSourceVotes } from "./verifiable.ts";
 
 export interface PipelineModel {
@@ -115,10 +115,23 @@ export async function runPipeline(store: Store, opts: PipelineOptions): Promise<
   for (const m of opts.models) {
     if (opts.signal?.aborted) throw new ModelmapError("aborted", "interrupted");
     const config = ModelConfigSchema.parse({ id: m.id, backend: "llama-cpp", file: m.file });
-    const backend = await LazyLlamaBackend.create(config, {
-      seed: opts.seed,
-      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
-    });
+    let loaded = false;
+    // Loaded on first use: a rerun whose every request and answer is cached never loads the weights.
+    const backend = await resolveModel(
+      {
+        kind: "config",
+        model: config,
+        lazy: {
+          onLoad: () => {
+            loaded = true;
+          },
+        },
+        seed: opts.seed,
+        ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+      },
+      // A GGUF reads no environment.
+      { env: {} },
+    );
     try {
       const tm = performance.now();
       const out = await runEval(store, backend, {
@@ -174,7 +187,7 @@ export async function runPipeline(store: Store, opts: PipelineOptions): Promise<
         `  ${m.id}: ${out.stats.docs} documents (${out.stats.cachedRequests}/${out.stats.plannedRequests} requests cached), ${answered} answers, ${((performance.now() - tm) / 1000).toFixed(1)}s`,
       );
     } finally {
-      if (backend.loaded) report.enginesLoaded++;
+      if (loaded) report.enginesLoaded++;
       await backend.close();
     }
   }

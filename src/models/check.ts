@@ -4,12 +4,12 @@
  * (status + detail), so one broken model does not hide the state of the others.
  */
 import { existsSync } from "node:fs";
-import { openBackend } from "../backends/index.ts";
 import type { Backend } from "../backends/types.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { endpointsOf, type ModelConfig } from "../config/schema.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { ggufTokenizerInfo, resolveModelPrompting } from "./prompting.ts";
+import { resolveModel } from "./resolve.ts";
 
 export type StepStatus = "ok" | "fail" | "unsupported" | "skipped";
 
@@ -50,11 +50,9 @@ async function reachable(
     }
   }
   if (!backend) return { step: "reachable", status: "fail", detail: "backend did not open" };
-  const engine = await (backend as Awaited<ReturnType<typeof openBackend>>).engine();
-  const list = (engine as { listModels?: (o: { signal?: AbortSignal }) => Promise<string[]> }).listModels;
-  if (!list) return { step: "reachable", status: "skipped", detail: "the backend cannot list models" };
+  if (!backend.listModels) return { step: "reachable", status: "skipped", detail: "the backend cannot list models" };
   try {
-    const served = await list.call(engine, signal ? { signal } : {});
+    const served = await backend.listModels(signal ? { signal } : {});
     const name = m.model ?? m.id;
     const has = served.includes(name);
     return {
@@ -70,7 +68,7 @@ async function reachable(
 export async function checkModel(
   loaded: LoadedConfig,
   m: ModelConfig,
-  opts: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
+  opts: { env: Readonly<Record<string, string | undefined>>; signal?: AbortSignal },
 ): Promise<ModelCheck> {
   const steps: CheckStep[] = [];
   const presets = loaded.config.system_prompts;
@@ -87,10 +85,10 @@ export async function checkModel(
   } catch (e) {
     steps.push({ step: "template", status: "fail", detail: reason(e) });
   }
-  let backend: Awaited<ReturnType<typeof openBackend>> | undefined;
+  let backend: Backend | undefined;
   let openError: unknown;
   try {
-    backend = await openBackend(m, { presets, ...(opts.env ? { env: opts.env } : {}) });
+    backend = await resolveModel({ kind: "config", model: m }, { env: opts.env, config: loaded });
   } catch (e) {
     openError = e;
   }

@@ -76,7 +76,7 @@ export function runConfig(backend: Backend, opts: EvalOptions): Record<string, u
     system_prompt_sha256: p.systemPrompt === undefined ? null : sha256(p.systemPrompt),
     fewshot_as_multiturn: p.fewshotAsMultiturn,
     // Which chat template and system prompt a configured model renders with (source, name, content hashes).
-    model_prompting: "prompting" in backend ? (backend as { prompting: unknown }).prompting : null,
+    model_prompting: backend.provenance ?? null,
     results_version: RESULTS_VERSION,
   };
 }

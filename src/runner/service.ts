@@ -16,7 +16,6 @@ import type { PromptOptions } from "../tasks/instance.ts";
 import { TaskPrompter } from "../tasks/instance.ts";
 import { type LoadedTask, TaskRegistry } from "../tasks/loader.ts";
 import { evalSplit, fewshotSplit, filesFor, splitFiles } from "../tasks/splits.ts";
-import { looksInstructTuned } from "./open-model.ts";
 import type { ProgressSink } from "./progress.ts";
 import { type EvalOutcome, runEval } from "./run-eval.ts";
 
@@ -34,6 +33,11 @@ export function resolveDataDir(
   if (given) return resolve(cwd, given);
   const shared = resolve(cwd, "..", "shared", "data");
   return existsSync(shared) ? shared : resolve(cwd, "data");
+}
+
+/** Instruction-tuned models are usually named so; running one without its template changes its scores. */
+export function looksInstructTuned(name: string): boolean {
+  return /(instruct|[-_.]chat|[-_.]it\b|[-_.]sft|[-_.]dpo|[-_.]rlhf)/i.test(name);
 }
 
 export function loadRegistry(extraDirs: string[] = []): TaskRegistry {

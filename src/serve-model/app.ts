@@ -6,9 +6,10 @@
  * end against a real engine).
  */
 import { Hono } from "hono";
-import type { z } from "zod";
 import type { Backend, GenerationParams, PromptTokenScore } from "../backends/types.ts";
-import { fieldPath, httpStatusFor, ModelmapError } from "../core/errors.ts";
+import { httpStatusFor, ModelmapError } from "../core/errors.ts";
+import { bodyLimit } from "../http/guards.ts";
+import { json } from "../http/validate.ts";
 import { type ChatRequest, type CompletionRequest, chatRequestSchema, completionRequestSchema } from "./schemas.ts";
 import { streamGeneration } from "./stream.ts";
 
@@ -20,21 +21,30 @@ export interface ServeModelOptions {
   modelName: string;
   /** Default max_tokens when a request gives none (OpenAI's completions default is 16). */
   defaultMaxTokens?: number;
+  /** Request-body limit in bytes (default `SERVE_MODEL_MAX_BODY_BYTES`). */
+  maxBodyBytes?: number;
 }
+
+/**
+ * Bodies hold prompts: a batch of log-likelihood requests over a long context is a few megabytes at most. The
+ * same limit middleware as `modelmap serve`'s, with room for that.
+ */
+export const SERVE_MODEL_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export function createServeModelApp(backend: PromptScoringBackend, opts: ServeModelOptions): Hono {
   const app = new Hono();
   const created = Math.floor(Date.now() / 1000);
   let counter = 0;
   const nextId = (prefix: string) => `${prefix}-${created.toString(36)}${(counter++).toString(36)}`;
+  app.use("*", bodyLimit(opts.maxBodyBytes ?? SERVE_MODEL_MAX_BODY_BYTES));
 
   app.get("/v1/models", (c) =>
     c.json({ object: "list", data: [{ id: opts.modelName, object: "model", created, owned_by: "modelmap" }] }),
   );
   app.get("/health", (c) => c.json({ status: "ok" }));
 
-  app.post("/v1/completions", async (c) => {
-    const req = await parseBody(c.req.raw, completionRequestSchema);
+  app.post("/v1/completions", json(completionRequestSchema), async (c) => {
+    const req = c.req.valid("json");
     const prompts = typeof req.prompt === "string" ? [req.prompt] : req.prompt;
     if (req.stream) {
       if (prompts.length !== 1 || req.echo || (req.logprobs !== undefined && req.logprobs !== null)) {
@@ -82,8 +92,8 @@ export function createServeModelApp(backend: PromptScoringBackend, opts: ServeMo
     });
   });
 
-  app.post("/v1/chat/completions", async (c) => {
-    const req = await parseBody(c.req.raw, chatRequestSchema);
+  app.post("/v1/chat/completions", json(chatRequestSchema), async (c) => {
+    const req = c.req.valid("json");
     if (req.logprobs)
       throw new ModelmapError("unsupported", "chat logprobs are not supported; use /v1/completions with echo");
     const params = generationParams(req, req.max_completion_tokens ?? req.max_tokens ?? undefined);
@@ -256,21 +266,4 @@ function codePoints(s: string): number {
   let n = 0;
   for (const _ of s) n++;
   return n;
-}
-
-async function parseBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
-  let json: unknown;
-  try {
-    json = await req.json();
-  } catch {
-    throw new ModelmapError("input", "request body is not valid JSON");
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ModelmapError("input", `invalid request: ${issue?.message ?? "bad body"}`, {
-      location: { field: fieldPath(issue?.path ?? []) },
-    });
-  }
-  return parsed.data;
 }

@@ -4,10 +4,11 @@
  */
 import { existsSync } from "node:fs";
 import { basename, resolve } from "node:path";
-import { type LlamaCppBackend, openLlamaCppBackend } from "../backends/llama-cpp/index.ts";
+import type { LlamaCppBackend } from "../backends/llama-cpp/index.ts";
 import type { ChatMessage } from "../backends/types.ts";
 import { ModelmapError } from "../core/errors.ts";
-import { listen } from "../server/listen.ts";
+import { listen } from "../http/listen.ts";
+import { resolveModel } from "../models/resolve.ts";
 import { type ResolvedTemplate, renderChat, resolveTemplate, type TemplateSpec } from "../templates/index.ts";
 import { createServeModelApp } from "./app.ts";
 
@@ -23,8 +24,8 @@ export interface ServeModelConfig {
   modelName?: string;
   threads?: number;
   gpu?: false | "auto";
-  /** Resolves relative template paths. */
-  cwd?: string;
+  /** Resolves a relative model path and template path (the shell's working directory). */
+  cwd: string;
 }
 
 export interface RunningModelServer {
@@ -46,7 +47,7 @@ export function templateSpecFromFlag(value: string | undefined, cwd: string): Te
 }
 
 export async function startModelServer(cfg: ServeModelConfig): Promise<RunningModelServer> {
-  const cwd = cfg.cwd ?? process.cwd();
+  const cwd = cfg.cwd;
   const modelPath = resolve(cwd, cfg.modelPath);
   if (!existsSync(modelPath)) {
     throw new ModelmapError("not_found", `GGUF file not found: ${modelPath}`, { location: { file: modelPath } });
@@ -65,13 +66,18 @@ export async function startModelServer(cfg: ServeModelConfig): Promise<RunningMo
       eosToken: ctx.eosToken,
     }).text;
   };
-  const backend = await openLlamaCppBackend({
-    modelPath,
-    renderChat: render,
-    ...(cfg.contextSize !== undefined ? { contextSize: cfg.contextSize } : {}),
-    ...(cfg.threads !== undefined ? { threads: cfg.threads } : {}),
-    ...(cfg.gpu !== undefined ? { gpu: cfg.gpu } : {}),
-  });
+  const backend = await resolveModel(
+    {
+      kind: "gguf",
+      file: modelPath,
+      renderChat: render,
+      ...(cfg.contextSize !== undefined ? { contextSize: cfg.contextSize } : {}),
+      ...(cfg.threads !== undefined ? { threads: cfg.threads } : {}),
+      ...(cfg.gpu !== undefined ? { gpu: cfg.gpu } : {}),
+    },
+    // A GGUF reads no environment.
+    { env: {}, cwd },
+  );
   try {
     template = resolveTemplate(spec, {
       ggufChatTemplate: backend.ggufChatTemplate,

@@ -17,12 +17,13 @@ export interface Uniform {
  * a pure function of the parent Rng's state, so the same seed still gives the same bootstrap.
  */
 export class FastUniform implements Uniform {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  /** xoshiro128** state; public so hot loops can run the generator in local variables (see MultinomialSampler). */
+  a: number;
+  b: number;
+  c: number;
+  d: number;
 
-  constructor(parent: Rng) {
+  constructor(parent: Pick<Rng, "int">) {
     this.a = parent.int(4294967296) | 0;
     this.b = parent.int(4294967296) | 0;
     this.c = parent.int(4294967296) | 0;
@@ -41,6 +42,28 @@ export class FastUniform implements Uniform {
     this.d = rotl(this.d, 11);
     return result / 4294967296;
   }
+}
+
+/**
+ * The uniform stream of one numbered sub-stream (e.g. one bootstrap round) of `seed`: streams are independent
+ * of each other and of the order they are used in, so rounds can run on any number of threads and give the
+ * same result.
+ */
+export function streamUniform(seed: number, stream: number): FastUniform {
+  // splitmix32 started from a hash of (seed, stream).
+  let s = mix32((seed >>> 0) ^ mix32((stream + 0x9e3779b9) >>> 0));
+  return new FastUniform({
+    int: () => {
+      s = (s + 0x9e3779b9) >>> 0;
+      return mix32(s);
+    },
+  });
+}
+
+function mix32(x: number): number {
+  let z = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
 }
 
 function rotl(x: number, k: number): number {

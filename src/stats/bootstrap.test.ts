@@ -129,3 +129,44 @@ test("resamples without a finite MLE fall back to the prior and stay finite", ()
   assert.ok(b.ridgeRefits > 20, `ridge refits ${b.ridgeRefits}`);
   assert.ok(b.ratings.every((x) => Number.isFinite(x)));
 });
+
+test("above 2000 battles (Poisson-and-fill draws) intervals agree with conditional-binomial resampling and full refits", () => {
+  const t: PairTable = {
+    k: 5,
+    i: Int32Array.from([0, 0, 0, 1, 1, 2, 3]),
+    j: Int32Array.from([1, 2, 3, 2, 4, 3, 4]),
+    winI: Float64Array.from([600, 700, 550, 800, 650, 400, 300]),
+    winJ: Float64Array.from([400, 300, 450, 200, 350, 600, 700]),
+    ties: Float64Array.from([100, 50, 80, 30, 60, 40, 20]),
+  };
+  const theta = Float64Array.from(fitBradleyTerry(t).params.subarray(0, t.k));
+  const fast = percentileIntervals(bootstrapBradleyTerry(t, theta, { rounds: 800, rng: createRng(1) }), 0.95);
+  // Reference: the sequential conditional-binomial multinomial and a full Newton fit per round.
+  const m = t.i.length;
+  const probs = new Float64Array(3 * m);
+  let total = 0;
+  for (let r = 0; r < m; r++) {
+    probs.set([t.winI[r]!, t.winJ[r]!, t.ties[r]!], 3 * r);
+    total += t.winI[r]! + t.winJ[r]! + t.ties[r]!;
+  }
+  const u = new FastUniform(createRng(2));
+  const cells = new Float64Array(3 * m);
+  const samples: number[][] = Array.from({ length: t.k }, () => []);
+  for (let round = 0; round < 800; round++) {
+    sampleMultinomial(total, probs, cells, u);
+    const rt: PairTable = {
+      ...t,
+      winI: Float64Array.from({ length: m }, (_, r) => cells[3 * r]!),
+      winJ: Float64Array.from({ length: m }, (_, r) => cells[3 * r + 1]!),
+      ties: Float64Array.from({ length: m }, (_, r) => cells[3 * r + 2]!),
+    };
+    const rr = toRatings(fitBradleyTerry(rt).params, t.k);
+    for (let a = 0; a < t.k; a++) samples[a]!.push(rr[a]!);
+  }
+  for (let a = 0; a < t.k; a++) {
+    const s = Float64Array.from(samples[a]!).sort();
+    const refWidth = percentileSorted(s, 0.975) - percentileSorted(s, 0.025);
+    const width = fast[a]!.upper - fast[a]!.lower;
+    assert.ok(Math.abs(width / refWidth - 1) < 0.15, `model ${a}: width ${width} vs reference ${refWidth}`);
+  }
+});

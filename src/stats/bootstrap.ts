@@ -1,5 +1,5 @@
 import type { Rng } from "../core/rng.ts";
-import { FastUniform, sampleMultinomial } from "./binomial.ts";
+import { streamUniform } from "./binomial.ts";
 import {
   designFromTable,
   fitPairwiseLogit,
@@ -10,6 +10,7 @@ import {
 } from "./bradley-terry.ts";
 import { checkExistence } from "./graph.ts";
 import { choleskyInPlace, choleskySolveInPlace } from "./linalg.ts";
+import { MultinomialSampler } from "./multinomial.ts";
 import { percentileSorted } from "./special.ts";
 
 /**
@@ -42,19 +43,80 @@ export interface BootstrapResult {
   newtonRefits: number;
   /** Rounds that only converged with the fallback ridge (no finite MLE in that resample). */
   ridgeRefits: number;
+  chordSteps: number;
+}
+
+/** What one bootstrap round range needs; plain data, so a worker thread can receive it. */
+export interface BootstrapJob {
+  table: PairTable;
+  theta0: Float64Array;
+  /** The base seed every round's own uniform stream is derived from (see `streamUniform`). */
+  seed: number;
+  ridge: number;
+  fallbackRidge: number;
+  anchor: { index: number; rating: number } | undefined;
+  mean: number | undefined;
+  tol: number;
+}
+
+export interface BootstrapPart {
+  /** (to - from) x k ratings, row-major. */
+  ratings: Float64Array;
+  /** Chord (simplified Newton) steps taken over all rounds of the part. */
+  chordSteps: number;
+  newtonRefits: number;
+  ridgeRefits: number;
+}
+
+/** The job for `opts`: draws the base seed from `opts.rng` (one draw, so the same seed gives the same job). */
+export function bootstrapJob(t: PairTable, theta0: Float64Array, opts: BootstrapOptions): BootstrapJob {
+  return {
+    table: t,
+    theta0,
+    seed: opts.rng.int(4294967296),
+    ridge: opts.ridge ?? 0,
+    fallbackRidge: opts.fallbackRidge ?? DEFAULT_PRIOR_RIDGE,
+    anchor: opts.anchor,
+    mean: opts.mean,
+    tol: opts.tol ?? 1e-4,
+  };
 }
 
 export function bootstrapBradleyTerry(t: PairTable, theta0: Float64Array, opts: BootstrapOptions): BootstrapResult {
+  const part = bootstrapRounds(bootstrapJob(t, theta0, opts), 0, opts.rounds);
+  return { rounds: opts.rounds, k: t.k, ...part };
+}
+
+/**
+ * Rounds `from` (inclusive) to `to` (exclusive) of the job. Round r draws only from its own stream, so any
+ * split of the rounds over threads gives the same ratings as one pass.
+ */
+export function bootstrapRounds(
+  job: BootstrapJob,
+  from: number,
+  to: number,
+  onRound?: (round: number) => void,
+): BootstrapPart {
+  const t = job.table;
+  const theta0 = job.theta0;
   const k = t.k;
   const m = t.i.length;
-  const ridge = opts.ridge ?? 0;
-  const tol = opts.tol ?? 1e-4;
+  const { ridge, tol } = job;
   const design0 = designFromTable(t);
   const h0 = new Float64Array(k * k);
   const g = new Float64Array(k);
   scoreAndInformation(design0, theta0, ridge, g, h0);
   if (ridge === 0) pinMean(h0, k, k);
   if (!choleskyInPlace(h0, k)) throw new Error("bootstrap: information matrix is not positive definite");
+  // The chord steps multiply by the inverse (contiguous rows) rather than run two triangular solves per step.
+  const hinv = new Float64Array(k * k);
+  const col = new Float64Array(k);
+  for (let a = 0; a < k; a++) {
+    col.fill(0);
+    col[a] = 1;
+    choleskySolveInPlace(h0, k, col);
+    hinv.set(col, a * k);
+  }
 
   let total = 0;
   const probs = new Float64Array(3 * m);
@@ -64,21 +126,23 @@ export function bootstrapBradleyTerry(t: PairTable, theta0: Float64Array, opts: 
     probs[3 * r + 2] = t.ties[r] as number;
     total += (t.winI[r] as number) + (t.winJ[r] as number) + (t.ties[r] as number);
   }
+  const sampler = new MultinomialSampler(probs, total);
   const cells = new Float64Array(3 * m);
   const y = new Float64Array(m);
   const n = new Float64Array(m);
   const theta = new Float64Array(k);
   const step = new Float64Array(k);
+  const next = new Float64Array(k);
   const pi = new Float64Array(k);
   const ti = t.i;
   const tj = t.j;
-  const out = new Float64Array(opts.rounds * k);
+  const out = new Float64Array((to - from) * k);
   let newtonRefits = 0;
-  const uniform = new FastUniform(opts.rng);
   let ridgeRefits = 0;
+  let chordSteps = 0;
 
-  for (let round = 0; round < opts.rounds; round++) {
-    sampleMultinomial(total, probs, cells, uniform);
+  for (let round = from; round < to; round++) {
+    sampler.sample(cells, streamUniform(job.seed, round));
     for (let r = 0; r < m; r++) {
       const ties = cells[3 * r + 2] as number;
       n[r] = (cells[3 * r] as number) + (cells[3 * r + 1] as number) + ties;
@@ -87,6 +151,7 @@ export function bootstrapBradleyTerry(t: PairTable, theta0: Float64Array, opts: 
     theta.set(theta0);
     let converged = false;
     for (let it = 0; it < 60 && !converged; it++) {
+      chordSteps++;
       step.fill(0);
       // k exponentials per step instead of one per pair: P(a beats b) = pi_a / (pi_a + pi_b).
       for (let a = 0; a < k; a++) pi[a] = Math.exp(theta[a] as number);
@@ -101,13 +166,15 @@ export function bootstrapBradleyTerry(t: PairTable, theta0: Float64Array, opts: 
         step[b] = (step[b] as number) - resid;
       }
       if (ridge > 0) for (let a = 0; a < k; a++) step[a] = (step[a] as number) - ridge * (theta[a] as number);
-      choleskySolveInPlace(h0, k, step);
       let maxStep = 0;
       for (let a = 0; a < k; a++) {
-        const s = step[a] as number;
-        theta[a] = (theta[a] as number) + s;
+        const row = a * k;
+        let s = 0;
+        for (let b = 0; b < k; b++) s += (hinv[row + b] as number) * (step[b] as number);
+        next[a] = s;
         if (Math.abs(s) > maxStep) maxStep = Math.abs(s);
       }
+      for (let a = 0; a < k; a++) theta[a] = (theta[a] as number) + (next[a] as number);
       if (!Number.isFinite(maxStep) || maxStep > 50) break;
       converged = maxStep < tol;
     }
@@ -120,13 +187,14 @@ export function bootstrapBradleyTerry(t: PairTable, theta0: Float64Array, opts: 
       if (exists) newtonRefits++;
       if (!fit?.converged) {
         ridgeRefits++;
-        fit = fitPairwiseLogit(design, { init: theta0, ridge: opts.fallbackRidge ?? DEFAULT_PRIOR_RIDGE, tol });
+        fit = fitPairwiseLogit(design, { init: theta0, ridge: job.fallbackRidge, tol });
       }
       theta.set(fit!.params.subarray(0, k));
     }
-    out.set(toRatings(theta, k, opts.anchor, opts.mean), round * k);
+    out.set(toRatings(theta, k, job.anchor, job.mean), (round - from) * k);
+    onRound?.(round);
   }
-  return { rounds: opts.rounds, k, ratings: out, newtonRefits, ridgeRefits };
+  return { ratings: out, chordSteps, newtonRefits, ridgeRefits };
 }
 
 function resampledTable(t: PairTable, cells: Float64Array): PairTable {

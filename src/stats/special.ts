@@ -90,18 +90,31 @@ function logGamma(x: number): number {
 /** Regularized lower incomplete gamma P(a, x). */
 export function gammaP(a: number, x: number): number {
   if (x <= 0) return 0;
-  const lg = logGamma(a);
-  if (x < a + 1) {
-    let sum = 1 / a;
-    let term = sum;
-    for (let n = 1; n < 1000; n++) {
-      term *= x / (a + n);
-      sum += term;
-      if (Math.abs(term) < Math.abs(sum) * 1e-15) break;
-    }
-    return sum * Math.exp(-x + a * Math.log(x) - lg);
+  return x < a + 1 ? gammaSeries(a, x) : 1 - gammaContinuedFraction(a, x);
+}
+
+/**
+ * Regularized upper incomplete gamma Q(a, x) = 1 - P(a, x), computed directly in the upper tail so that tiny
+ * p-values (a sample-ratio mismatch at p = 1e-12) keep their relative precision instead of rounding to 0.
+ */
+export function gammaQ(a: number, x: number): number {
+  if (x <= 0) return 1;
+  return x < a + 1 ? 1 - gammaSeries(a, x) : gammaContinuedFraction(a, x);
+}
+
+function gammaSeries(a: number, x: number): number {
+  let sum = 1 / a;
+  let term = sum;
+  for (let n = 1; n < 1000; n++) {
+    term *= x / (a + n);
+    sum += term;
+    if (Math.abs(term) < Math.abs(sum) * 1e-15) break;
   }
-  // Continued fraction for Q(a, x) (modified Lentz).
+  return sum * Math.exp(-x + a * Math.log(x) - logGamma(a));
+}
+
+/** Q(a, x) by its continued fraction (modified Lentz); converges fast for x >= a + 1. */
+function gammaContinuedFraction(a: number, x: number): number {
   let b = x + 1 - a;
   let c = 1 / 1e-300;
   let d = 1 / b;
@@ -118,7 +131,12 @@ export function gammaP(a: number, x: number): number {
     h *= del;
     if (Math.abs(del - 1) < 1e-15) break;
   }
-  return 1 - Math.exp(-x + a * Math.log(x) - lg) * h;
+  return Math.exp(-x + a * Math.log(x) - logGamma(a)) * h;
+}
+
+/** P(chi2_k >= x) for any k > 0 (the p-value of a chi-square test). */
+export function chiSquareSurvival(x: number, k: number): number {
+  return gammaQ(k / 2, x / 2);
 }
 
 /** Quantile of the chi-square distribution with `k` degrees of freedom, by bisection on the CDF. */

@@ -1,4 +1,5 @@
 import type { Vote } from "../core/votes.ts";
+import type { AbRepo, MetaRepo } from "./ab.ts";
 import type { CapmapRepo } from "./capmap.ts";
 import type { CheckRepo } from "./contamination.ts";
 import type { EvalRepo } from "./evals.ts";
@@ -21,6 +22,10 @@ export interface Store {
   readonly labeling: LabelingRepo;
   /** Contamination checks and prompt-sensitivity reports (src/contamination, src/sensitivity). */
   readonly checks: CheckRepo;
+  /** Online experiments (src/ab). */
+  readonly ab: AbRepo;
+  /** Meta-evaluations of the map's signals against a reference (src/meta). */
+  readonly meta: MetaRepo;
   /** Runs `fn` in one transaction: all of it is written or none of it. */
   transaction<T>(fn: () => T): T;
   /**

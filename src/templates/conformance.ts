@@ -67,7 +67,8 @@ function explain(got: string, want: string, conversation: ChatMessage[]): string
   return "output differs";
 }
 
-export function runConformance(dataDir = join(process.cwd(), "..", "shared", "data")): ConformanceReport {
+/** `dataDir`: the shared data folder (../shared/data from the repository root), named by the caller. */
+export function runConformance(dataDir: string): ConformanceReport {
   const data = loadConformanceCases(dataDir);
   const conversation: ChatMessage[] = data.conversation;
   const results: CaseResult[] = [];

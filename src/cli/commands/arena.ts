@@ -1,7 +1,7 @@
 import type { Command } from "../command.ts";
 import { agreeCommand } from "./agree.ts";
 import { biasCommand } from "./bias.ts";
-import { rankCommand } from "./rank.ts";
+import { rankCommand, rankStyleCommand } from "./rank.ts";
 import { votesExportCommand, votesImportCommand, votesListCommand } from "./votes.ts";
 
 /** Pairwise votes and arena ratings (issue 2). */
@@ -10,6 +10,7 @@ export const ARENA_COMMANDS: Command[] = [
   votesListCommand,
   votesExportCommand,
   rankCommand,
+  rankStyleCommand,
   biasCommand,
   agreeCommand,
 ];

@@ -7,6 +7,7 @@ import { ownItemScores, syncOwnEvidence } from "../../capmap/sync.ts";
 import { ModelmapError } from "../../core/errors.ts";
 import { TaskRegistry } from "../../tasks/loader.ts";
 import { type Command, parseFlags, parseNumberFlag } from "../command.ts";
+import { renderAgreement } from "./meta.ts";
 
 const f1 = (x: number | undefined) => (x === undefined ? "-" : x.toFixed(1));
 
@@ -22,10 +23,11 @@ function table(rows: string[][]): string {
     .join("\n")}\n`;
 }
 
-export const importCommand: Command = {
-  name: "import",
+export const mapImportCommand: Command = {
+  name: "map import",
+  deprecatedNames: ["import"],
   summary: "import public results into the capability map (open-llm-leaderboard, arena, obs-scaling)",
-  usage: `usage: modelmap import KIND FILE [--json]
+  usage: `usage: modelmap map import KIND FILE [--json]
 
 Imports a public results table into the capability map and rebuilds the map. Re-importing a file replaces
 what that source said before. Rows that cannot be used are reported (file line and reason), not fatal.
@@ -34,13 +36,15 @@ what that source said before. Rows that cannot be used are reported (file line a
           obs-scaling           observational-scaling score tables (base, instruct, leaderboard v2)
   --json  print the import summary as JSON`,
   run(argv, ctx) {
-    const { values, positionals } = parseFlags("import", argv, { json: { type: "boolean" } });
+    const { values, positionals } = parseFlags("map import", argv, { json: { type: "boolean" } });
     const [kind, file, ...extra] = positionals;
     if (!kind || !file || extra.length > 0) {
-      throw new ModelmapError("usage", "import: expected KIND FILE", { hint: "run 'modelmap help import'" });
+      throw new ModelmapError("usage", "map import: expected KIND FILE", { hint: "run 'modelmap help map import'" });
     }
     if (!(IMPORT_KINDS as readonly string[]).includes(kind)) {
-      throw new ModelmapError("usage", `import: unknown kind '${kind}'`, { hint: `kinds: ${IMPORT_KINDS.join(", ")}` });
+      throw new ModelmapError("usage", `map import: unknown kind '${kind}'`, {
+        hint: `kinds: ${IMPORT_KINDS.join(", ")}`,
+      });
     }
     const r = importFile(ctx.store(), kind as ImportKind, file);
     if (values.json) {
@@ -127,22 +131,24 @@ models tied for first cannot be told apart from the best.
         `* tied for first: you cannot tell these ${r.tiedForFirstCount} apart: ${names.join(", ")}${more}\n`,
       );
     }
+    if (r.agreement) ctx.stdout.write(renderAgreement(r.agreement));
     return 0;
   },
 };
 
-export const compareModelsCommand: Command = {
-  name: "compare-models",
-  summary: "per-category differences between two models, with intervals",
-  usage: `usage: modelmap compare-models A B [--json]
+export const mapCompareCommand: Command = {
+  name: "map compare",
+  deprecatedNames: ["compare-models"],
+  summary: "per-category differences between two models in the map, with intervals",
+  usage: `usage: modelmap map compare A B [--json]
 
 Differences A - B per category on the common 0-100 scale with 95% intervals. Where both models were measured
 on the same metrics only those are compared; per-item scores on shared items are paired.
   --json  print the comparison as JSON`,
   run(argv, ctx) {
-    const { values, positionals } = parseFlags("compare-models", argv, { json: { type: "boolean" } });
+    const { values, positionals } = parseFlags("map compare", argv, { json: { type: "boolean" } });
     const [a, b, ...extra] = positionals;
-    if (!a || !b || extra.length > 0) throw new ModelmapError("usage", "compare-models: expected two models A B");
+    if (!a || !b || extra.length > 0) throw new ModelmapError("usage", "map compare: expected two models A B");
     const r = compareModels(ctx.store(), a, b, ownItemScores(ctx.store()));
     if (values.json) {
       ctx.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
@@ -192,16 +198,18 @@ similar size, the evidence behind each, how it was evaluated, sensitivity and co
 export const mapSyncCommand: Command = {
   name: "map sync",
   summary: "bring modelmap's own runs, judge grades and votes into the capability map",
-  usage: `usage: modelmap map sync [--tasks DIR]... [--bootstrap N] [--seed N] [--json]
+  usage: `usage: modelmap map sync [--tasks DIR]... [--bootstrap N] [--seed N] [--include-blind] [--json]
 
 Replaces the map's modelmap-runs, modelmap-judge and modelmap-votes sources with what the database holds:
 the latest complete run of each model and task (the task's first category tag is its map category), single-
 answer judge grades (mean per model, category, prompt set and judge), and votes fitted to Bradley-Terry
 ratings per vote source and category (votes without a category count as "chat"). Then rebuilds the map.
-  --tasks DIR     task definitions to read category tags from (repeatable; default ./tasks)
-  --bootstrap N   bootstrap rounds for the vote ratings' intervals (default 200)
-  --seed N        bootstrap seed (default 1)
-  --json          print the report as JSON`,
+Votes of blind labeling campaigns (reveal: never) are left out: the map is public, their standings are not.
+  --tasks DIR        task definitions to read category tags from (repeatable; default ./tasks)
+  --bootstrap N      bootstrap rounds for the vote ratings' intervals (default 200)
+  --seed N           bootstrap seed (default 1)
+  --include-blind    also map blind campaigns' votes (once a campaign is over)
+  --json             print the report as JSON`,
   run(argv, ctx) {
     const { values } = parseFlags(
       "map sync",
@@ -211,6 +219,7 @@ ratings per vote source and category (votes without a category count as "chat").
         bootstrap: { type: "string" },
         seed: { type: "string" },
         json: { type: "boolean" },
+        "include-blind": { type: "boolean" },
       },
       false,
     );
@@ -222,6 +231,7 @@ ratings per vote source and category (votes without a category count as "chat").
       bootstrap:
         parseNumberFlag("map sync", "--bootstrap", values.bootstrap, { int: true, min: 0, max: 100000 }) ?? 200,
       seed: parseNumberFlag("map sync", "--seed", values.seed, { int: true }) ?? 1,
+      includeBlind: values["include-blind"] === true,
     });
     if (values.json) {
       ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -239,9 +249,9 @@ ratings per vote source and category (votes without a category count as "chat").
 };
 
 export const CAPMAP_COMMANDS: Command[] = [
-  importCommand,
+  mapImportCommand,
   mapSyncCommand,
   searchCommand,
-  compareModelsCommand,
+  mapCompareCommand,
   cardCommand,
 ];

@@ -1,16 +1,15 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Backend } from "../../backends/types.ts";
-import { configPath, loadConfig } from "../../config/load.ts";
+import type { LoadedConfig } from "../../config/load.ts";
 import { runCanary } from "../../contamination/canary.ts";
 import { type ContaminationReport, runContamination } from "../../contamination/service.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { resolveModel } from "../../models/resolve.ts";
+import { modelFromFlags } from "../../models/spec.ts";
 import { loadPromptSet } from "../../prompts/load.ts";
-import { openModel } from "../../runner/open-model.ts";
 import { loadRegistry, resolveDataDir } from "../../runner/service.ts";
-import { runSensitivity, type SensitivityReport } from "../../sensitivity/service.ts";
-import { DEFAULT_VARIANTS, parseVariant, SYSTEM_PRESETS } from "../../sensitivity/variants.ts";
 import { type CliContext, type Command, parseFlags, parseNumberFlag, textOrJson } from "../command.ts";
+import { modelContext, optionalConfig, requireConfig } from "../config.ts";
 
 const USAGE = `usage: modelmap contamination (--model ID | --gguf FILE) (--task T | --prompts DIR) [options]
 
@@ -36,13 +35,8 @@ The report is stored (latest per model and task) for model cards and the map. Re
   --tasks-dir DIR      extra directory of task YAMLs (repeatable)
   --format text|json   output format (default text)`;
 
-function configuredDataDir(explicit: string | undefined, cwd: string, env: NodeJS.ProcessEnv): string | undefined {
-  const file = configPath(explicit, env, cwd);
-  if (!existsSync(file)) return undefined;
-  return loadConfig(file, { env, cwd }).config.data_dir;
-}
-
-function f(x: number | null | undefined, d = 4): string {
+/** A number to `d` decimals, or "-" when there is none. */
+export function f(x: number | null | undefined, d = 4): string {
   return x === null || x === undefined || !Number.isFinite(x) ? "-" : x.toFixed(d);
 }
 
@@ -64,16 +58,25 @@ export function contaminationText(r: ContaminationReport): string {
   return `${lines.join("\n")}\n`;
 }
 
-async function open(values: { model?: string; gguf?: string; threads?: string; config?: string }, ctx: CliContext) {
+/** The config a check command read (or found missing) and the --config flag that named it. */
+export interface CommandConfig {
+  loaded: LoadedConfig | undefined;
+  flag: string | undefined;
+}
+
+/**
+ * Opens the model under check (a configured id or a GGUF file); shared with `sensitivity`. A configured id
+ * needs the config file: its absence is the error then.
+ */
+export async function openCheckModel(
+  values: { model?: string | undefined; gguf?: string | undefined; threads?: string | undefined },
+  config: CommandConfig,
+  ctx: CliContext,
+) {
   const threads = parseNumberFlag("contamination", "--threads", values.threads, { int: true, min: 1 });
-  return openModel({
-    ...(values.model !== undefined ? { model: values.model } : {}),
-    ...(values.gguf !== undefined ? { gguf: values.gguf } : {}),
-    ...(threads !== undefined ? { threads } : {}),
-    ...(values.config !== undefined ? { configPath: values.config } : {}),
-    cwd: ctx.cwd,
-    env: ctx.env,
-  });
+  const { spec, modelId } = modelFromFlags({ model: values.model, gguf: values.gguf, threads });
+  const loaded = spec.kind === "config" ? (config.loaded ?? requireConfig(ctx, config.flag)) : config.loaded;
+  return { backend: await resolveModel(spec, modelContext(ctx, loaded)), modelId };
 }
 
 export const contaminationCommand: Command = {
@@ -130,19 +133,13 @@ export const contaminationCommand: Command = {
       throw new ModelmapError("not_found", `contamination: corpus ${corpus} does not exist`, {
         location: { file: corpus },
       });
-    const dataDir = resolveDataDir(
-      ctx.cwd,
-      values["data-dir"],
-      configuredDataDir(values.config, ctx.cwd, ctx.env),
-      ctx.env,
-    );
-    const opened = await open(values, ctx);
+    const config: CommandConfig = { loaded: optionalConfig(ctx, values.config), flag: values.config };
+    const dataDir = resolveDataDir(ctx.cwd, values["data-dir"], config.loaded?.config.data_dir, ctx.env);
+    const opened = await openCheckModel(values, config, ctx);
     const { backend } = opened;
     const modelId = values["model-id"] ?? opened.modelId;
     const ref =
-      values.reference !== undefined
-        ? await open({ model: values.reference, ...(values.config ? { config: values.config } : {}) }, ctx)
-        : undefined;
+      values.reference !== undefined ? await openCheckModel({ model: values.reference }, config, ctx) : undefined;
     try {
       const reports: unknown[] = [];
       for (const task of tasks) {
@@ -183,141 +180,3 @@ export const contaminationCommand: Command = {
     }
   },
 };
-export const CHECK_COMMANDS: Command[] = [contaminationCommand];
-
-const SENS_USAGE = `usage: modelmap sensitivity (--model ID[,ID...] | --gguf FILE[,FILE...]) --task T [options]
-
-Runs a task under named prompt variants (through the harness: cached, resumable) and reports each variant's score
-with its standard error, the spread (min, max, sd), which variants differ significantly from the first (paired
-over the same items: McNemar, or a paired bootstrap for non-binary scores), and with several models the rank
-stability (Kendall's tau between rankings under each pair of variants). Stored per model and task.
-  --model IDS            configured model ids, comma-separated
-  --gguf FILES           ad-hoc GGUF files, comma-separated
-  --task T               one task name
-  --variants LIST        comma-separated (default: ${"chat:off,chat:on,system:helpful,labels:A.,labels:(A),labels:1.,delimiter:newline"})
-                         chat:on|off  system:none|default|helpful|concise|NAME (config system_prompts)
-                         fewshot:block|turns  labels:A.|(A)|1.  delimiter:space|newline|none
-  --limit N              only the first N documents
-  --num-fewshot N        override the task's num_fewshot
-  --seed N               seed (default 1234)
-  --threads N            CPU threads for --gguf
-  --config FILE          modelmap.yaml
-  --data-dir DIR         where datasets are
-  --tasks-dir DIR        extra directory of task YAMLs (repeatable)
-  --format text|json     output format (default text)`;
-
-export function sensitivityText(r: SensitivityReport): string {
-  const lines: string[] = [];
-  for (const m of r.models) {
-    lines.push(
-      `${m.model} on ${m.task}: spread ${f(m.spread.min, 3)}..${f(m.spread.max, 3)} (range ${f(m.spread.range, 3)}, sd ${f(m.spread.sd, 3)})`,
-    );
-    for (const v of m.variants) {
-      if (v.error !== undefined) {
-        lines.push(`  ${v.variant.padEnd(20)} error: ${v.error}`);
-        continue;
-      }
-      const vs = v.vsBaseline
-        ? `  vs first ${v.vsBaseline.diff >= 0 ? "+" : ""}${f(v.vsBaseline.diff, 3)} p=${f(v.vsBaseline.pValue, 4)}${v.vsBaseline.significant ? " *" : ""}`
-        : "  (baseline)";
-      lines.push(`  ${v.variant.padEnd(20)} ${f(v.score, 4)} ± ${f(v.stderr, 4)}  n=${v.n}${vs}`);
-    }
-  }
-  if (r.rankStability)
-    lines.push(
-      `rank stability: mean Kendall tau ${f(r.rankStability.meanTau, 3)} over ${r.rankStability.pairs.length} variant pairs`,
-    );
-  return `${lines.join("\n")}\n`;
-}
-
-export const sensitivityCommand: Command = {
-  name: "sensitivity",
-  summary: "prompt-sensitivity report: scores under template/system/few-shot/label/delimiter variants",
-  usage: SENS_USAGE,
-  async run(argv, ctx) {
-    const { values } = parseFlags(
-      "sensitivity",
-      argv,
-      {
-        model: { type: "string" },
-        gguf: { type: "string" },
-        task: { type: "string" },
-        variants: { type: "string" },
-        limit: { type: "string" },
-        "num-fewshot": { type: "string" },
-        seed: { type: "string" },
-        threads: { type: "string" },
-        config: { type: "string" },
-        "data-dir": { type: "string" },
-        "tasks-dir": { type: "string", multiple: true },
-        format: { type: "string" },
-      },
-      false,
-    );
-    const format = textOrJson("sensitivity", values.format);
-    const taskName = values.task;
-    if (!taskName) throw new ModelmapError("usage", "sensitivity: --task is required");
-    const ids = (values.model ?? "")
-      .split(",")
-      .map((s) => s.trim())
-      .filter((s) => s);
-    const files = (values.gguf ?? "")
-      .split(",")
-      .map((s) => s.trim())
-      .filter((s) => s);
-    if (ids.length + files.length === 0)
-      throw new ModelmapError("usage", "sensitivity: give --model IDS or --gguf FILES");
-    const limit = parseNumberFlag("sensitivity", "--limit", values.limit, { int: true, min: 1 });
-    const numFewshot = parseNumberFlag("sensitivity", "--num-fewshot", values["num-fewshot"], { int: true, min: 0 });
-    const seed = parseNumberFlag("sensitivity", "--seed", values.seed, { int: true }) ?? 1234;
-    const variants = values.variants
-      ? values.variants
-          .split(",")
-          .map((s) => s.trim())
-          .filter((s) => s)
-      : DEFAULT_VARIANTS;
-    const reg = loadRegistry(values["tasks-dir"] ?? []);
-    const tasks = reg.resolve([taskName]).tasks;
-    const task = tasks[0];
-    if (!task || tasks.length !== 1)
-      throw new ModelmapError("usage", `sensitivity: --task names one task ('${taskName}' is ${tasks.length})`);
-    const cfgFile = configPath(values.config, ctx.env, ctx.cwd);
-    const loaded = existsSync(cfgFile) ? loadConfig(cfgFile, { env: ctx.env, cwd: ctx.cwd }) : undefined;
-    const systemPrompts = { ...SYSTEM_PRESETS, ...(loaded?.config.system_prompts ?? {}) };
-    // Validate every variant before opening any model.
-    for (const v of variants) parseVariant(v, { ...systemPrompts, default: "" });
-    const dataDir = resolveDataDir(ctx.cwd, values["data-dir"], loaded?.config.data_dir, ctx.env);
-    const opened: Array<{ id: string; backend: Backend; systemPrompts?: Record<string, string> }> = [];
-    try {
-      for (const id of ids) {
-        const m = await open({ model: id, ...(values.config ? { config: values.config } : {}) }, ctx);
-        const def = loaded?.config.models.find((x) => x.id === id)?.default_system_prompt;
-        opened.push({
-          id: m.modelId,
-          backend: m.backend,
-          ...(def !== undefined ? { systemPrompts: { default: def } } : {}),
-        });
-      }
-      for (const g of files) {
-        const m = await open({ gguf: g, ...(values.threads ? { threads: values.threads } : {}) }, ctx);
-        opened.push({ id: m.modelId, backend: m.backend });
-      }
-      const report = await runSensitivity(ctx.store(), opened, {
-        task,
-        dataDir,
-        variants,
-        systemPrompts,
-        seed,
-        signal: ctx.signal,
-        ...(limit !== undefined ? { limit } : {}),
-        ...(numFewshot !== undefined ? { numFewshot } : {}),
-      });
-      ctx.stdout.write(format === "json" ? `${JSON.stringify(report, null, 2)}\n` : sensitivityText(report));
-      return 0;
-    } finally {
-      for (const m of opened) await m.backend.close();
-    }
-  },
-};
-
-CHECK_COMMANDS.push(sensitivityCommand);

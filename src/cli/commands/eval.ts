@@ -1,11 +1,11 @@
-import { existsSync } from "node:fs";
-import { configPath, loadConfig } from "../../config/load.ts";
 import { ModelmapError } from "../../core/errors.ts";
-import { openModel } from "../../runner/open-model.ts";
+import { resolveModel } from "../../models/resolve.ts";
+import { modelFromFlags } from "../../models/spec.ts";
 import { createProgress, SILENT_PROGRESS } from "../../runner/progress.ts";
 import type { TaskResult } from "../../runner/results.ts";
 import { evaluate, resolveDataDir } from "../../runner/service.ts";
 import { type Command, parseFlags, parseNumberFlag, requireString, textOrJson } from "../command.ts";
+import { modelContext, optionalConfig, requireConfig } from "../config.ts";
 
 const USAGE = `usage: modelmap eval --tasks LIST (--model ID | --gguf FILE | --endpoint URL --model-name NAME) [options]
 
@@ -68,13 +68,6 @@ export function resultsTable(results: Record<string, TaskResult>): string {
     .join("\n")}\n`;
 }
 
-/** The config file's data_dir, when a config file is there (eval runs without one). */
-function configuredDataDir(explicit: string | undefined, cwd: string, env: NodeJS.ProcessEnv): string | undefined {
-  const file = configPath(explicit, env, cwd);
-  if (!existsSync(file)) return undefined;
-  return loadConfig(file, { env, cwd }).config.data_dir;
-}
-
 export const evalCommand: Command = {
   name: "eval",
   summary: "run benchmark tasks on a model (resumable, cached)",
@@ -125,28 +118,23 @@ export const evalCommand: Command = {
     const apiKeyEnv = values["api-key-env"];
     const apiKey = apiKeyEnv ? ctx.env[apiKeyEnv] : undefined;
     if (apiKeyEnv && !apiKey) throw new ModelmapError("usage", `eval: environment variable ${apiKeyEnv} is not set`);
-    const { backend, modelId } = await openModel({
-      ...(values.model !== undefined ? { model: values.model } : {}),
-      ...(values.gguf !== undefined ? { gguf: values.gguf } : {}),
-      ...(values.endpoint !== undefined ? { endpoint: values.endpoint } : {}),
-      ...(values["model-name"] !== undefined ? { modelName: values["model-name"] } : {}),
-      ...(apiKey ? { apiKey } : {}),
-      ...(threads !== undefined ? { threads } : {}),
-      ...(values.config !== undefined ? { configPath: values.config } : {}),
-      cwd: ctx.cwd,
-      env: ctx.env,
+    const { spec, modelId } = modelFromFlags({
+      model: values.model,
+      gguf: values.gguf,
+      endpoint: values.endpoint,
+      modelName: values["model-name"],
+      apiKey,
+      threads,
       chatTemplate,
     });
+    // A configured model needs the file; otherwise it is read when present (for its data_dir).
+    const config = spec.kind === "config" ? requireConfig(ctx, values.config) : optionalConfig(ctx, values.config);
+    const backend = await resolveModel(spec, modelContext(ctx, config));
     try {
       const outcome = await evaluate(ctx.store(), backend, modelId, {
         tasks,
         ...(values["tasks-dir"] ? { tasksDirs: values["tasks-dir"] } : {}),
-        dataDir: resolveDataDir(
-          ctx.cwd,
-          values["data-dir"],
-          configuredDataDir(values.config, ctx.cwd, ctx.env),
-          ctx.env,
-        ),
+        dataDir: resolveDataDir(ctx.cwd, values["data-dir"], config?.config.data_dir, ctx.env),
         prompt: {
           chatTemplate,
           fewshotAsMultiturn: values["fewshot-as-multiturn"] === true,

@@ -1,18 +1,9 @@
 import { resolve } from "node:path";
-import { alpacaEvalFile, baselineWinRates, qualityQuadrants, styleControlledRatings } from "../../judge/analysis.ts";
-import type { VoteQuery } from "../../store/store.ts";
-import { type Command, parseFlags, parseKeyValues, parseNumberFlag, requireString } from "../command.ts";
+import { alpacaEvalFile, baselineWinRates, qualityQuadrants } from "../../judge/analysis.ts";
+import { type Command, parseFlags, parseNumberFlag, requireString, voteQuery } from "../command.ts";
 
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "n/a");
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "n/a");
-
-function voteQuery(values: { source?: string[] | undefined; filter?: string[] | undefined }, cmd: string): VoteQuery {
-  const q: VoteQuery = {};
-  if (values.source?.length) q.sources = values.source;
-  const filters = parseKeyValues(cmd, "--filter", values.filter);
-  if (filters.length) q.filters = filters;
-  return q;
-}
 
 const winrate: Command = {
   name: "winrate",
@@ -60,7 +51,7 @@ difficulty). With --alpaca-eval, reads an AlpacaEval annotations JSON instead (o
     const baseline = requireString("winrate", values.baseline, "--baseline");
     const { rows, votesWithoutAnswers } = baselineWinRates(ctx.store(), {
       baseline,
-      query: voteQuery(values, "winrate"),
+      query: voteQuery("winrate", values),
       bootstrap,
       seed,
     });
@@ -77,52 +68,6 @@ difficulty). With --alpaca-eval, reads an AlpacaEval annotations JSON instead (o
     }
     if (votesWithoutAnswers)
       ctx.stdout.write(`  (${votesWithoutAnswers} votes without stored answers: no LC for them)\n`);
-    return 0;
-  },
-};
-
-export const styleRank: Command = {
-  name: "rank style",
-  summary: "ratings with style control (answer length and markdown as covariates)",
-  usage: `usage: modelmap rank style [--source S]... [--filter field=value]... [--bootstrap N] [--seed N] [--json | --format json]
-       modelmap rank --style-control [same options]
-
-Bradley-Terry ratings with the normalized differences of answer length (tokens), markdown headers, list
-items and bold spans as covariates, as Chatbot Arena's style control. Needs votes whose answers are
-stored (from 'modelmap judge' or labeling campaigns). Shows the raw rating next to the controlled one.
-  --source S      only votes from this source (repeatable)
-  --filter F=V    vote filter, repeatable
-  --bootstrap N   resamples for the intervals (default 200)
-  --seed N        bootstrap seed
-  --json          machine-readable output`,
-  run(argv, ctx) {
-    const { values } = parseFlags("rank style", argv, {
-      source: { type: "string", multiple: true },
-      filter: { type: "string", multiple: true },
-      bootstrap: { type: "string" },
-      seed: { type: "string" },
-      json: { type: "boolean" },
-      format: { type: "string" },
-    });
-    if (values.format === "json") values.json = true;
-    const r = styleControlledRatings(ctx.store(), {
-      query: voteQuery(values, "rank style"),
-      bootstrap: parseNumberFlag("rank style", "--bootstrap", values.bootstrap, { int: true, min: 0 }) ?? 200,
-      seed: parseNumberFlag("rank style", "--seed", values.seed, { int: true }) ?? 0,
-    });
-    if (values.json) {
-      ctx.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-      return 0;
-    }
-    ctx.stdout.write(`style-controlled ratings (${r.battles} battles, ${r.skipped} skipped without answers)\n`);
-    for (const m of r.models) {
-      ctx.stdout.write(
-        `  ${m.model.padEnd(24)} ${m.rating.toFixed(0).padStart(6)}  [${f1(m.lower)}, ${f1(m.upper)}]  raw ${m.rawRating.toFixed(0)}\n`,
-      );
-    }
-    ctx.stdout.write("style coefficients (log-odds per sd of the normalized difference):\n");
-    for (const c of r.coefficients) ctx.stdout.write(`  ${c.feature.padEnd(8)} ${f2(c.beta)} ± ${f2(c.se)}\n`);
-    if (!r.converged) ctx.stderr.write("warning: the fit did not converge\n");
     return 0;
   },
 };
@@ -163,4 +108,4 @@ default 6; a both-bad tie is poor-poor) and reports win rates and ratings per cl
   },
 };
 
-export const JUDGE_ANALYSIS_COMMANDS: Command[] = [winrate, styleRank, quadrants];
+export const JUDGE_ANALYSIS_COMMANDS: Command[] = [winrate, quadrants];

@@ -6,12 +6,13 @@ import { importAnswers } from "../../judge/answers-import.ts";
 import { generateAnswers } from "../../judge/generate.ts";
 import { judgeSet } from "../../judge/judge.ts";
 import { formatRate, judgeStats } from "../../judge/judge-stats.ts";
-import { resolveModel, splitList } from "../../judge/models.ts";
 import { resolvePromptSet, storePromptSet } from "../../judge/prompt-sets.ts";
-import { openConfiguredModel } from "../../models/open.ts";
+import { resolveModel } from "../../models/resolve.ts";
+import { parseModelRef } from "../../models/spec.ts";
 import { IMPORT_FORMATS, type ImportFormat } from "../../prompts/importers.ts";
 import { loadPromptSet, toJsonl } from "../../prompts/load.ts";
-import { type Command, parseFlags, parseNumberFlag, requireString } from "../command.ts";
+import { type CliContext, type Command, parseFlags, parseNumberFlag, requireString, splitList } from "../command.ts";
+import { modelContext, requireConfig } from "../config.ts";
 
 function categoryTable(items: Array<{ category: string; reference?: unknown }>): string {
   const by = new Map<string, { n: number; refs: number }>();
@@ -109,15 +110,20 @@ const promptsList: Command = {
   },
 };
 
-/** Configured model ids open through modelmap.yaml (the same factory as `eval --model`). */
-function configured(ctx: Parameters<Command["run"]>[1], config: string | undefined) {
-  return (id: string): Promise<Backend> => openConfiguredModel(id, config, { env: ctx.env, cwd: ctx.cwd });
-}
-
-async function openModels(specs: string[], open: (id: string) => Promise<Backend>): Promise<Map<string, Backend>> {
+/**
+ * Opens `--models`/`--judge` entries: NAME@URL, or ids in modelmap.yaml (read once, and only when an entry
+ * names a configured model).
+ */
+async function openModels(
+  ctx: CliContext,
+  refs: string[],
+  configFlag: string | undefined,
+): Promise<Map<string, Backend>> {
+  const parsed = refs.map(parseModelRef);
+  const config = parsed.some((p) => p.spec.kind === "config") ? requireConfig(ctx, configFlag) : undefined;
   const out = new Map<string, Backend>();
-  for (const s of specs) {
-    const { id, backend } = await resolveModel(s, open);
+  for (const { id, spec } of parsed) {
+    const backend = await resolveModel(spec, modelContext(ctx, config));
     if (out.has(id)) throw new ModelmapError("usage", `model '${id}' is listed twice`);
     out.set(id, backend);
   }
@@ -165,7 +171,7 @@ same command resumes; failed answers are recorded and retried next time.
     const limit = parseNumberFlag("generate", "--limit", values.limit, { int: true, min: 1 });
     const store = ctx.store();
     const set = resolvePromptSet(store, setPath(ctx.cwd, setRef));
-    const backends = await openModels(specs, configured(ctx, values.config));
+    const backends = await openModels(ctx, specs, values.config);
     try {
       const opts: Parameters<typeof generateAnswers>[0] = {
         store,
@@ -245,7 +251,10 @@ becomes one vote (source judge:SET) that 'modelmap rank' reads. Reruns resume.
     }
     const store = ctx.store();
     const set = resolvePromptSet(store, setPath(ctx.cwd, setRef));
-    const { id, backend } = await resolveModel(judgeSpec, configured(ctx, values.config));
+    const judgeRef = parseModelRef(judgeSpec);
+    const id = judgeRef.id;
+    const config = judgeRef.spec.kind === "config" ? requireConfig(ctx, values.config) : undefined;
+    const backend = await resolveModel(judgeRef.spec, modelContext(ctx, config));
     try {
       const opts: Parameters<typeof judgeSet>[0] = {
         store,

@@ -3,11 +3,10 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import { fieldPath, ModelmapError } from "../../core/errors.ts";
 import { winnerSchema } from "../../core/votes.ts";
-import { splitList } from "../../judge/models.ts";
 import { exportLmsys } from "../../labeling/export.ts";
 import { campaignQuality } from "../../labeling/quality.ts";
 import { type GoldSpec, LabelingService } from "../../labeling/service.ts";
-import { type Command, parseFlags, parseNumberFlag, requireString } from "../command.ts";
+import { type Command, parseFlags, parseNumberFlag, requireString, splitList } from "../command.ts";
 
 const goldRow = z.strictObject({
   prompt_id: z.string(),

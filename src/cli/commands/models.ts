@@ -1,21 +1,17 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { findModel, type LoadedConfig, loadConfig } from "../../config/load.ts";
+import { findModel, type LoadedConfig } from "../../config/load.ts";
 import { configJsonSchema, endpointsOf, type ModelConfig } from "../../config/schema.ts";
 import { ModelmapError } from "../../core/errors.ts";
 import { checkModel } from "../../models/check.ts";
-import { openConfiguredModel } from "../../models/open.ts";
 import { resolveModelPrompting } from "../../models/prompting.ts";
-import { setConfiguredOpener } from "../../runner/open-model.ts";
 import { type CliContext, type Command, parseFlags } from "../command.ts";
-
-// `modelmap eval --model ID` opens configured models through the same factory as the commands below.
-setConfiguredOpener((id, configPath) => openConfiguredModel(id, configPath));
+import { requireConfig } from "../config.ts";
 
 const CONFIG_FLAG = "  --config FILE   modelmap.yaml (default: $MODELMAP_CONFIG or ./modelmap.yaml)";
 
 function load(values: { config?: string | undefined }, ctx: CliContext): LoadedConfig {
-  return loadConfig(values.config, { env: ctx.env, cwd: ctx.cwd });
+  return requireConfig(ctx, values.config);
 }
 
 function where(m: ModelConfig): string {

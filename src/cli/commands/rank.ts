@@ -1,13 +1,13 @@
 import { writeFileSync } from "node:fs";
-import { intervalChartSvg } from "../../arena/plot.ts";
+import { intervalChartSvg, rankChartSvg } from "../../arena/plot.ts";
 import { predictionPoweredRanking, renderPpr } from "../../arena/ppr.ts";
 import { type MatrixKind, type RankMethod, rankCounts } from "../../arena/rank.ts";
 import { readVoteFile } from "../../arena/read-votes.ts";
-import { type OutputFormat, renderRank } from "../../arena/render.ts";
+import { type OutputFormat, renderRank, renderStyleRanking } from "../../arena/render.ts";
 import { describeBadRows, loadVotes } from "../../arena/sources.ts";
+import { styleControlledRatings } from "../../arena/style-ratings.ts";
 import { ModelmapError } from "../../core/errors.ts";
-import { type Command, parseFlags, parseKeyValues, parseNumberFlag } from "../command.ts";
-import { styleRank } from "./judge-analysis.ts";
+import { type CliContext, type Command, parseFlags, parseKeyValues, parseNumberFlag, voteQuery } from "../command.ts";
 
 export const FORMATS = ["table", "json", "csv", "md"] as const;
 
@@ -54,9 +54,9 @@ Rates models from pairwise votes: LMSYS battle files (JSON array or JSONL), aggr
   --lambda L|auto      weight of the judge votes in [0, 1]; default auto: the variance-minimizing
                        weight (PPI++ power tuning; 1 is the plain rectifier of the paper)`,
   run(argv, ctx) {
-    // Style control fits length and markdown covariates over votes with stored answers (src/judge/analysis.ts).
+    // Style control fits length and markdown covariates over votes with stored answers: 'rank style'.
     if (argv.includes("--style-control"))
-      return styleRank.run(
+      return styleRank(
         argv.filter((a) => a !== "--style-control"),
         ctx,
       );
@@ -149,22 +149,51 @@ Rates models from pairwise votes: LMSYS battle files (JSON array or JSONL), aggr
     for (const w of report.warnings) ctx.stderr.write(`warning: ${w}\n`);
     ctx.stdout.write(renderRank(report, format));
     if (values.plot) {
-      const svg = intervalChartSvg(
-        report.models.map((m) => ({
-          label: m.model,
-          estimate: m.rating,
-          lower: m.ci_lower,
-          upper: m.ci_upper,
-          group: m.tier,
-        })),
-        {
-          title: `${method === "bt" ? "Bradley-Terry" : "Elo"} ratings, ${ci * 100}% bootstrap intervals`,
-          xLabel: "rating",
-        },
-      );
+      const svg = rankChartSvg(report, { method, ci });
       writeFileSync(values.plot, svg);
       if (format === "table") ctx.stderr.write(`wrote ${values.plot}\n`);
     }
     return 0;
   },
+};
+
+/** `rank style`, also reached as `rank --style-control`: one shell function over the arena service. */
+function styleRank(argv: string[], ctx: CliContext): number {
+  const { values } = parseFlags("rank style", argv, {
+    source: { type: "string", multiple: true },
+    filter: { type: "string", multiple: true },
+    bootstrap: { type: "string" },
+    seed: { type: "string" },
+    json: { type: "boolean" },
+    format: { type: "string" },
+  });
+  const r = styleControlledRatings(ctx.store(), {
+    query: voteQuery("rank style", values),
+    bootstrap: parseNumberFlag("rank style", "--bootstrap", values.bootstrap, { int: true, min: 0 }) ?? 200,
+    seed: parseNumberFlag("rank style", "--seed", values.seed, { int: true }) ?? 0,
+  });
+  if (values.json || values.format === "json") {
+    ctx.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    return 0;
+  }
+  ctx.stdout.write(renderStyleRanking(r));
+  if (!r.converged) ctx.stderr.write("warning: the fit did not converge\n");
+  return 0;
+}
+
+export const rankStyleCommand: Command = {
+  name: "rank style",
+  summary: "ratings with style control (answer length and markdown as covariates)",
+  usage: `usage: modelmap rank style [--source S]... [--filter field=value]... [--bootstrap N] [--seed N] [--json | --format json]
+       modelmap rank --style-control [same options]
+
+Bradley-Terry ratings with the normalized differences of answer length (tokens), markdown headers, list
+items and bold spans as covariates, as Chatbot Arena's style control. Needs votes whose answers are
+stored (from 'modelmap judge' or labeling campaigns). Shows the raw rating next to the controlled one.
+  --source S      only votes from this source (repeatable)
+  --filter F=V    vote filter, repeatable
+  --bootstrap N   resamples for the intervals (default 200)
+  --seed N        bootstrap seed
+  --json          machine-readable output`,
+  run: styleRank,
 };

@@ -1,6 +1,6 @@
 import { ModelmapError } from "../../core/errors.ts";
-import type { TaskResult } from "../../runner/results.ts";
-import { compareRuns, findRun } from "../../runner/service.ts";
+import { compareRuns } from "../../runner/service.ts";
+import { listRuns, showRun } from "../../runner/views.ts";
 import { type Command, parseFlags, parseNumberFlag } from "../command.ts";
 import { resultsTable } from "./eval.ts";
 
@@ -10,28 +10,15 @@ const runsList: Command = {
   usage: `usage: modelmap runs list [--format text|json]`,
   run(argv, ctx) {
     const { values } = parseFlags("runs list", argv, { format: { type: "string" } }, false);
-    const runs = ctx.store().evals.listRuns();
+    const runs = listRuns(ctx.store());
     if (values.format === "json") {
-      ctx.stdout.write(
-        `${JSON.stringify(
-          runs.map((r) => ({
-            id: r.id,
-            model: r.modelId,
-            status: r.status,
-            created_at: r.createdAt,
-            updated_at: r.updatedAt,
-            tasks: (r.config as { tasks?: string[] }).tasks ?? [],
-          })),
-          null,
-          2,
-        )}\n`,
-      );
+      ctx.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
       return 0;
     }
     for (const r of runs) {
-      const tasks = ((r.config as { tasks?: string[] }).tasks ?? []).join(",");
+      const tasks = r.tasks.join(",");
       ctx.stdout.write(
-        `${r.id}  ${r.status.padEnd(8)}  ${r.createdAt}  ${r.modelId}  ${tasks.length > 60 ? `${tasks.slice(0, 57)}...` : tasks}\n`,
+        `${r.id}  ${r.status.padEnd(8)}  ${r.created_at}  ${r.model}  ${tasks.length > 60 ? `${tasks.slice(0, 57)}...` : tasks}\n`,
       );
     }
     if (runs.length === 0) ctx.stdout.write("no runs yet (modelmap eval ...)\n");
@@ -53,20 +40,17 @@ RUN is a run id or a unique prefix. --errors lists the failed samples.`,
     const id = positionals[0];
     if (!id) throw new ModelmapError("usage", "runs show: give a run id");
     const store = ctx.store();
-    const run = findRun(store, id);
-    const counts = store.evals.sampleTasks(run.id);
-    const res = (run.results ?? {}) as { results?: Record<string, TaskResult>; groups?: Record<string, TaskResult> };
+    // The same object `GET /api/runs/RUN` answers.
+    const run = showRun(store, id);
     if (values.format === "json") {
-      ctx.stdout.write(
-        `${JSON.stringify({ id: run.id, model: run.modelId, status: run.status, identity: run.model, config: run.config, results: res.results ?? {}, groups: res.groups ?? {}, samples: counts }, null, 2)}\n`,
-      );
+      ctx.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
       return 0;
     }
     ctx.stdout.write(
-      `run ${run.id} (${run.status})\nmodel ${run.modelId} ${JSON.stringify(run.model)}\nconfig ${JSON.stringify(run.config)}\n`,
+      `run ${run.id} (${run.status})\nmodel ${run.model} ${JSON.stringify(run.identity)}\nconfig ${JSON.stringify(run.config)}\n`,
     );
-    for (const c of counts) ctx.stdout.write(`  ${c.task}: ${c.n} samples, ${c.errors} errors\n`);
-    if (res.results) ctx.stdout.write(resultsTable({ ...res.results, ...(res.groups ?? {}) }));
+    for (const c of run.samples) ctx.stdout.write(`  ${c.task}: ${c.n} samples, ${c.errors} errors\n`);
+    if (Object.keys(run.results).length) ctx.stdout.write(resultsTable({ ...run.results, ...run.groups }));
     if (values.errors)
       for (const s of store.evals.iterateSamples(run.id))
         if (s.error !== null) ctx.stdout.write(`  ${s.task}#${s.docId}: ${s.error}\n`);
@@ -74,23 +58,25 @@ RUN is a run id or a unique prefix. --errors lists the failed samples.`,
   },
 };
 
-const compare: Command = {
-  name: "compare",
+const runsCompare: Command = {
+  name: "runs compare",
+  deprecatedNames: ["compare"],
   summary: "compare two eval runs per task (paired bootstrap, McNemar)",
-  usage: `usage: modelmap compare RUN_A RUN_B [--seed N] [--iterations N] [--format text|json]
+  usage: `usage: modelmap runs compare RUN_A RUN_B [--seed N] [--iterations N] [--format text|json]
 
 For each task and metric both runs scored, over the documents both scored: mean A, mean B, the difference A-B
 with a 95% paired-bootstrap interval, and McNemar's test for 0/1 metrics (exact binomial under 25 discordant pairs).`,
   run(argv, ctx) {
-    const { values, positionals } = parseFlags("compare", argv, {
+    const { values, positionals } = parseFlags("runs compare", argv, {
       seed: { type: "string" },
       iterations: { type: "string" },
       format: { type: "string" },
     });
     const [a, b] = positionals;
-    if (!a || !b) throw new ModelmapError("usage", "compare: give two run ids");
-    const seed = parseNumberFlag("compare", "--seed", values.seed, { int: true }) ?? 1234;
-    const iterations = parseNumberFlag("compare", "--iterations", values.iterations, { int: true, min: 100 }) ?? 2000;
+    if (!a || !b) throw new ModelmapError("usage", "runs compare: give two run ids");
+    const seed = parseNumberFlag("runs compare", "--seed", values.seed, { int: true }) ?? 1234;
+    const iterations =
+      parseNumberFlag("runs compare", "--iterations", values.iterations, { int: true, min: 100 }) ?? 2000;
     const cmp = compareRuns(ctx.store(), a, b, { seed, iterations });
     if (values.format === "json") {
       ctx.stdout.write(`${JSON.stringify(cmp, null, 2)}\n`);
@@ -108,4 +94,4 @@ with a 95% paired-bootstrap interval, and McNemar's test for 0/1 metrics (exact 
   },
 };
 
-export const RUNS_COMMANDS: Command[] = [runsList, runsShow, compare];
+export const RUNS_COMMANDS: Command[] = [runsList, runsShow, runsCompare];

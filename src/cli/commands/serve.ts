@@ -1,26 +1,37 @@
-import { createApp } from "../../server/app.ts";
-import { listen } from "../../server/listen.ts";
-import { ROUTE_MODULES } from "../../server/routes.ts";
+import { createApp } from "../../http/app.ts";
+import { parseAllowedOrigin } from "../../http/guards.ts";
+import { listen } from "../../http/listen.ts";
+import { ROUTE_MODULES } from "../../http/routes/index.ts";
 import { type Command, parseFlags, parseNumberFlag } from "../command.ts";
 
 export const serveCommand: Command = {
   name: "serve",
   summary: "start the web UI and JSON API",
-  usage: `usage: modelmap serve [--port N] [--host HOST] [--admin-token TOKEN]
+  usage: `usage: modelmap serve [--port N] [--host HOST] [--admin-token TOKEN] [--allowed-origin URL ...]
 
 Starts the web UI and JSON API on HOST:PORT (default 127.0.0.1:8787) over the database.
-  --port N             port to listen on (0 picks a free one)
-  --host HOST          address to bind (default 127.0.0.1)
-  --admin-token TOKEN  token for admin pages (default: $MODELMAP_ADMIN_TOKEN; admin pages are closed without one)`,
+  --port N              port to listen on (0 picks a free one)
+  --host HOST           address to bind (default 127.0.0.1)
+  --admin-token TOKEN   token for admin pages and for secret prompt sets and blind campaigns' standings
+                        (default: $MODELMAP_ADMIN_TOKEN; admin pages are closed without one)
+  --allowed-origin URL  another origin the site is used under, e.g. https://models.example.com behind a proxy
+                        (repeatable; default: $MODELMAP_ALLOWED_ORIGINS, comma-separated). Requests naming any
+                        other Host or Origin than the listen address (and, on loopback, localhost, 127.0.0.1
+                        and [::1]) are refused with 403.
+Request bodies over 1 MiB are refused with 413.`,
   async run(argv, ctx) {
     const { values } = parseFlags("serve", argv, {
       port: { type: "string" },
       host: { type: "string" },
       "admin-token": { type: "string" },
+      "allowed-origin": { type: "string", multiple: true },
     });
     const port = parseNumberFlag("serve", "--port", values.port, { int: true, min: 0, max: 65535 }) ?? 8787;
     const adminToken = values["admin-token"] ?? ctx.env.MODELMAP_ADMIN_TOKEN;
-    const app = createApp({ store: ctx.store(), adminToken }, ROUTE_MODULES);
+    const allowedOrigins = (values["allowed-origin"] ?? splitOrigins(ctx.env.MODELMAP_ALLOWED_ORIGINS)).map(
+      parseAllowedOrigin,
+    );
+    const app = createApp({ store: ctx.store(), adminToken }, ROUTE_MODULES, { allowedOrigins });
     const server = await listen(app, { host: values.host ?? "127.0.0.1", port });
     ctx.stdout.write(`modelmap: serving ${server.url}/ (Ctrl-C to stop)\n`);
     await new Promise<void>((res) => {
@@ -31,3 +42,10 @@ Starts the web UI and JSON API on HOST:PORT (default 127.0.0.1:8787) over the da
     return 0;
   },
 };
+
+function splitOrigins(env: string | undefined): string[] {
+  return (env ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { stringify } from "yaml";
 import { ModelmapError } from "../../core/errors.ts";
 import { checkTaskData, loadRegistry, resolveDataDir } from "../../runner/service.ts";
+import { taskCatalog } from "../../runner/views.ts";
 import { type LoadedTask, loadTaskFile } from "../../tasks/loader.ts";
 import { type Command, parseFlags } from "../command.ts";
 
@@ -21,23 +22,10 @@ Lists the built-in tasks (tasks/ in the repository) and those under each --tasks
     const reg = loadRegistry(values["tasks-dir"] ?? []);
     const tasks = [...reg.tasks.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
     if (values.format === "json") {
-      ctx.stdout.write(
-        `${JSON.stringify(
-          {
-            tasks: tasks.map((t) => ({
-              name: t.name,
-              output_type: t.config.output_type,
-              tags: t.tags,
-              categories: t.categories,
-              num_fewshot: t.config.num_fewshot ?? 0,
-              file: t.file,
-            })),
-            groups: [...reg.groups.values()].map((g) => ({ name: g.name, tasks: g.config.task })),
-          },
-          null,
-          2,
-        )}\n`,
-      );
+      // The catalog `GET /api/eval/tasks` answers, plus each task's file (the server does not show local paths).
+      const catalog = taskCatalog(reg);
+      const out = { ...catalog, tasks: catalog.tasks.map((t) => ({ ...t, file: reg.tasks.get(t.name)?.file })) };
+      ctx.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       return 0;
     }
     for (const t of tasks)

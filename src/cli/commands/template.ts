@@ -1,11 +1,12 @@
 import { resolve } from "node:path";
-import { findModel, loadConfig } from "../../config/load.ts";
+import { findModel } from "../../config/load.ts";
 import { ModelmapError } from "../../core/errors.ts";
 import { renderForModel } from "../../models/prompting.ts";
 import { readMessagesFile } from "../../templates/messages.ts";
 import { NAMED_TEMPLATES } from "../../templates/named.ts";
 import type { SystemPromptSpec } from "../../templates/system-prompt.ts";
 import { type Command, parseFlags, requireString } from "../command.ts";
+import { requireConfig } from "../config.ts";
 
 const renderCommand: Command = {
   name: "template render",
@@ -46,7 +47,7 @@ sent to /chat/completions are printed as JSON instead.`,
     let systemPrompt: SystemPromptSpec | undefined;
     if (values.system !== undefined) systemPrompt = { text: values.system };
     else if (values["system-preset"] !== undefined) systemPrompt = { preset: values["system-preset"] };
-    const loaded = loadConfig(values.config, { env: ctx.env, cwd: ctx.cwd });
+    const loaded = requireConfig(ctx, values.config);
     const model = findModel(loaded, id);
     const messages = readMessagesFile(file);
     const { prompt, prompting } = renderForModel(model, messages, {

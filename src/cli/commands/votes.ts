@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { readVoteFile } from "../../arena/read-votes.ts";
-import { describeBadRows } from "../../arena/sources.ts";
+import { describeBadRows, voteSources } from "../../arena/sources.ts";
 import { ModelmapError } from "../../core/errors.ts";
 import { sha256 } from "../../core/hash.ts";
 import { type Command, parseFlags, parseKeyValues, requireString } from "../command.ts";
@@ -62,7 +62,7 @@ Lists each stored source with its number of votes and when they were stored.`,
   run(argv, ctx) {
     const { values } = parseFlags("votes list", argv, { format: { type: "string" } }, false);
     const format = parseFormat("votes list", values.format);
-    const rows = ctx.store().votes.sources();
+    const rows = voteSources(ctx.store());
     if (format === "json") {
       ctx.stdout.write(`${JSON.stringify({ sources: rows }, null, 2)}\n`);
       return 0;

@@ -1,19 +1,6 @@
 import type { CheckKind, CheckRepo, CheckReportRecord } from "../contamination.ts";
 import type { Db } from "./db.ts";
 
-/** Migration 6: one row per (kind, model, task); the report is JSON. */
-export const CHECKS_MIGRATION_SQL = `
-  CREATE TABLE check_reports (
-    kind TEXT NOT NULL CHECK (kind IN ('contamination','sensitivity')),
-    model_id TEXT NOT NULL,
-    task TEXT NOT NULL,
-    report_json TEXT NOT NULL,
-    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
-    PRIMARY KEY (kind, model_id, task)
-  );
-  CREATE INDEX check_reports_model ON check_reports(model_id);
-`;
-
 interface Row {
   kind: CheckKind;
   model_id: string;

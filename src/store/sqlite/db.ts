@@ -24,6 +24,12 @@ export function openDb(path: string, migrations: Migration[] = MIGRATIONS): Db {
 }
 
 export function migrate(db: Db, migrations: Migration[]): void {
+  migrations.forEach((m, i) => {
+    const prev = migrations[i - 1];
+    // A list out of order is a bug in modelmap, not in the user's database.
+    if (prev && m.version <= prev.version)
+      throw new ModelmapError("internal", `migration ${m.version} is listed after migration ${prev.version}`);
+  });
   const current = db.pragma("user_version", { simple: true }) as number;
   const latest = migrations.reduce((m, x) => Math.max(m, x.version), 0);
   if (current > latest) {
@@ -32,7 +38,7 @@ export function migrate(db: Db, migrations: Migration[]): void {
       `database schema version ${current} is newer than this modelmap knows (${latest}); upgrade modelmap`,
     );
   }
-  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+  for (const m of migrations) {
     if (m.version <= current) continue;
     const apply = db.transaction(() => {
       db.exec(m.sql);

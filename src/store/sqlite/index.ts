@@ -1,4 +1,5 @@
 import type { Store } from "../store.ts";
+import { SqliteAbRepo, SqliteMetaRepo } from "./ab.ts";
 import { SqliteCapmapRepo } from "./capmap.ts";
 import { SqliteCheckRepo } from "./contamination.ts";
 import { type Db, openDb } from "./db.ts";
@@ -16,6 +17,8 @@ export class SqliteStore implements Store {
   readonly judging: SqliteJudgingRepo;
   readonly labeling: SqliteLabelingRepo;
   readonly checks: SqliteCheckRepo;
+  readonly ab: SqliteAbRepo;
+  readonly meta: SqliteMetaRepo;
 
   constructor(path: string) {
     this.path = path;
@@ -26,6 +29,8 @@ export class SqliteStore implements Store {
     this.judging = new SqliteJudgingRepo(this.db);
     this.labeling = new SqliteLabelingRepo(this.db);
     this.checks = new SqliteCheckRepo(this.db);
+    this.ab = new SqliteAbRepo(this.db);
+    this.meta = new SqliteMetaRepo(this.db);
   }
 
   /** One transaction wrapper reused for every call: creating one per call prepares BEGIN/COMMIT each time. */

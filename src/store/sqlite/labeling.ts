@@ -8,55 +8,6 @@ import type {
 } from "../labeling.ts";
 import type { Db } from "./db.ts";
 
-export const LABELING_MIGRATION_SQL = `
-  CREATE TABLE labelers (
-    id TEXT PRIMARY KEY,
-    session_hash TEXT NOT NULL UNIQUE,
-    csrf_token TEXT NOT NULL,
-    language TEXT,
-    expertise TEXT,
-    region TEXT,
-    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
-  );
-  CREATE TABLE label_campaigns (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    set_name TEXT NOT NULL,
-    models TEXT NOT NULL,
-    per_labeler INTEGER NOT NULL,
-    reveal TEXT NOT NULL CHECK (reveal IN ('after','never')),
-    gold_rate REAL NOT NULL,
-    seed INTEGER NOT NULL,
-    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
-  );
-  CREATE TABLE label_items (
-    id INTEGER PRIMARY KEY,
-    campaign_id TEXT NOT NULL REFERENCES label_campaigns(id) ON DELETE CASCADE,
-    prompt_id TEXT NOT NULL,
-    model_a TEXT NOT NULL,
-    model_b TEXT NOT NULL,
-    answer_a TEXT NOT NULL,
-    answer_b TEXT NOT NULL,
-    gold_winner TEXT
-  );
-  CREATE INDEX label_items_campaign ON label_items(campaign_id);
-  CREATE TABLE label_assignments (
-    id TEXT PRIMARY KEY,
-    campaign_id TEXT NOT NULL REFERENCES label_campaigns(id) ON DELETE CASCADE,
-    item_id INTEGER NOT NULL REFERENCES label_items(id) ON DELETE CASCADE,
-    labeler_id TEXT NOT NULL REFERENCES labelers(id),
-    left_is TEXT NOT NULL CHECK (left_is IN ('model_a','model_b')),
-    choice TEXT CHECK (choice IS NULL OR choice IN ('left','right','tie','both_bad')),
-    reason TEXT,
-    vote_id INTEGER,
-    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
-    voted_at TEXT,
-    UNIQUE (labeler_id, item_id)
-  );
-  CREATE INDEX label_assignments_campaign ON label_assignments(campaign_id, labeler_id);
-  CREATE INDEX label_assignments_item ON label_assignments(item_id);
-`;
-
 interface CampaignRow {
   id: string;
   name: string;

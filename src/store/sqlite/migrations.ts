@@ -1,12 +1,11 @@
 /**
- * Numbered schema migrations. Each is applied once, in order, inside a transaction together with the
- * bump of `user_version`, so a crash leaves the database at the previous version, never half-migrated.
- * Append new migrations at the end with the next number; never edit one that has shipped.
+ * The SQLite schema, as one list of numbered migrations: the only place the schema is written (the repository
+ * files next to this one hold queries only). Listed in version order, 1, 2, 3, ... with no gaps (a test checks
+ * it). Each is applied once, in order, inside a transaction together with the bump of `user_version`, so a
+ * crash leaves the database at the previous version, never half-migrated. Append a new migration at the end
+ * with the next number; never edit one that has shipped. A Postgres store keeps its own list with the same
+ * numbers and names, so that a version means the same schema in both.
  */
-
-import { CHECKS_MIGRATION_SQL } from "./contamination.ts";
-import { JUDGING_MIGRATION_SQL } from "./judging.ts";
-import { LABELING_MIGRATION_SQL } from "./labeling.ts";
 
 export interface Migration {
   version: number;
@@ -49,6 +48,163 @@ export const MIGRATIONS: Migration[] = [
       );
       CREATE INDEX votes_source ON votes(source);
       CREATE INDEX votes_prompt ON votes(prompt_id);
+    `,
+  },
+  {
+    version: 2,
+    name: "eval harness: runs, request cache, errors, samples",
+    sql: `
+      CREATE TABLE eval_runs (
+        id TEXT PRIMARY KEY,
+        model_id TEXT NOT NULL,
+        model_json TEXT NOT NULL,
+        config_json TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running','complete')),
+        results_json TEXT,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+      CREATE TABLE eval_cache (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      ) WITHOUT ROWID;
+      CREATE TABLE eval_errors (
+        run_id TEXT NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        message TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+      ) WITHOUT ROWID;
+      CREATE TABLE eval_samples (
+        run_id TEXT NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+        task TEXT NOT NULL,
+        doc_id INTEGER NOT NULL,
+        data_json TEXT NOT NULL,
+        scores_json TEXT NOT NULL,
+        error TEXT,
+        PRIMARY KEY (run_id, task, doc_id)
+      );
+    `,
+  },
+  {
+    version: 3,
+    name: "prompt sets, answers, LLM judgments",
+    sql: `
+      CREATE TABLE prompt_sets (
+        name TEXT PRIMARY KEY,
+        content_hash TEXT NOT NULL,
+        secret INTEGER NOT NULL DEFAULT 0,
+        canary TEXT,
+        description TEXT,
+        origin TEXT,
+        updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+      CREATE TABLE prompt_items (
+        set_name TEXT NOT NULL REFERENCES prompt_sets(name) ON DELETE CASCADE,
+        id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        category TEXT NOT NULL,
+        turns TEXT NOT NULL,
+        reference TEXT,
+        tags TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (set_name, id)
+      ) WITHOUT ROWID;
+      CREATE TABLE answers (
+        key TEXT PRIMARY KEY,
+        set_name TEXT NOT NULL,
+        prompt_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        outputs TEXT NOT NULL,
+        params TEXT NOT NULL,
+        finish_reasons TEXT NOT NULL,
+        error TEXT,
+        chars INTEGER NOT NULL DEFAULT 0,
+        tokens INTEGER NOT NULL DEFAULT 0,
+        headers INTEGER NOT NULL DEFAULT 0,
+        lists INTEGER NOT NULL DEFAULT 0,
+        bold INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+      CREATE INDEX answers_lookup ON answers(set_name, model, prompt_id, created_at);
+      CREATE TABLE judgments (
+        key TEXT PRIMARY KEY,
+        judge TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('pairwise','single')),
+        set_name TEXT NOT NULL,
+        prompt_id TEXT NOT NULL,
+        category TEXT NOT NULL,
+        answer_first TEXT NOT NULL,
+        answer_second TEXT,
+        model_first TEXT NOT NULL,
+        model_second TEXT,
+        verdict TEXT,
+        score REAL,
+        parse_error TEXT,
+        raw TEXT NOT NULL,
+        reference_guided INTEGER NOT NULL DEFAULT 0,
+        judge_prompt_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+      CREATE INDEX judgments_judge ON judgments(judge, set_name, kind);
+      CREATE TABLE judge_pair_votes (
+        judge TEXT NOT NULL,
+        answer_a TEXT NOT NULL,
+        answer_b TEXT NOT NULL,
+        vote_id INTEGER NOT NULL,
+        PRIMARY KEY (judge, answer_a, answer_b)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 4,
+    name: "blind human labeling: labelers, campaigns, items, assignments",
+    sql: `
+      CREATE TABLE labelers (
+        id TEXT PRIMARY KEY,
+        session_hash TEXT NOT NULL UNIQUE,
+        csrf_token TEXT NOT NULL,
+        language TEXT,
+        expertise TEXT,
+        region TEXT,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+      CREATE TABLE label_campaigns (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        set_name TEXT NOT NULL,
+        models TEXT NOT NULL,
+        per_labeler INTEGER NOT NULL,
+        reveal TEXT NOT NULL CHECK (reveal IN ('after','never')),
+        gold_rate REAL NOT NULL,
+        seed INTEGER NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+      CREATE TABLE label_items (
+        id INTEGER PRIMARY KEY,
+        campaign_id TEXT NOT NULL REFERENCES label_campaigns(id) ON DELETE CASCADE,
+        prompt_id TEXT NOT NULL,
+        model_a TEXT NOT NULL,
+        model_b TEXT NOT NULL,
+        answer_a TEXT NOT NULL,
+        answer_b TEXT NOT NULL,
+        gold_winner TEXT
+      );
+      CREATE INDEX label_items_campaign ON label_items(campaign_id);
+      CREATE TABLE label_assignments (
+        id TEXT PRIMARY KEY,
+        campaign_id TEXT NOT NULL REFERENCES label_campaigns(id) ON DELETE CASCADE,
+        item_id INTEGER NOT NULL REFERENCES label_items(id) ON DELETE CASCADE,
+        labeler_id TEXT NOT NULL REFERENCES labelers(id),
+        left_is TEXT NOT NULL CHECK (left_is IN ('model_a','model_b')),
+        choice TEXT CHECK (choice IS NULL OR choice IN ('left','right','tie','both_bad')),
+        reason TEXT,
+        vote_id INTEGER,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        voted_at TEXT,
+        UNIQUE (labeler_id, item_id)
+      );
+      CREATE INDEX label_assignments_campaign ON label_assignments(campaign_id, labeler_id);
+      CREATE INDEX label_assignments_item ON label_assignments(item_id);
     `,
   },
   {
@@ -116,42 +272,72 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
-    version: 2,
-    name: "eval harness: runs, request cache, errors, samples",
+    version: 6,
+    name: "contamination and prompt-sensitivity reports",
+    // One row per (kind, model, task); the report is JSON.
     sql: `
-      CREATE TABLE eval_runs (
-        id TEXT PRIMARY KEY,
+      CREATE TABLE check_reports (
+        kind TEXT NOT NULL CHECK (kind IN ('contamination','sensitivity')),
         model_id TEXT NOT NULL,
-        model_json TEXT NOT NULL,
-        config_json TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('running','complete')),
-        results_json TEXT,
-        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
-        updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
-      );
-      CREATE TABLE eval_cache (
-        key TEXT PRIMARY KEY,
-        value TEXT NOT NULL,
-        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
-      ) WITHOUT ROWID;
-      CREATE TABLE eval_errors (
-        run_id TEXT NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
-        key TEXT NOT NULL,
-        message TEXT NOT NULL,
-        PRIMARY KEY (run_id, key)
-      ) WITHOUT ROWID;
-      CREATE TABLE eval_samples (
-        run_id TEXT NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
         task TEXT NOT NULL,
-        doc_id INTEGER NOT NULL,
-        data_json TEXT NOT NULL,
-        scores_json TEXT NOT NULL,
-        error TEXT,
-        PRIMARY KEY (run_id, task, doc_id)
+        report_json TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        PRIMARY KEY (kind, model_id, task)
       );
+      CREATE INDEX check_reports_model ON check_reports(model_id);
     `,
   },
-  { version: 3, name: "prompt sets, answers, LLM judgments", sql: JUDGING_MIGRATION_SQL },
-  { version: 4, name: "blind human labeling: labelers, campaigns, items, assignments", sql: LABELING_MIGRATION_SQL },
-  { version: 6, name: "contamination and prompt-sensitivity reports", sql: CHECKS_MIGRATION_SQL },
+  {
+    version: 7,
+    name: "online experiments (A/B tests) and meta-evaluations of signals",
+    sql: `
+      CREATE TABLE ab_imports (
+        id INTEGER PRIMARY KEY,
+        file TEXT NOT NULL,
+        file_sha256 TEXT NOT NULL,
+        experiments INTEGER NOT NULL,
+        imported_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+      CREATE TABLE ab_experiments (
+        id TEXT PRIMARY KEY,
+        import_id INTEGER NOT NULL REFERENCES ab_imports(id),
+        line INTEGER,
+        category TEXT NOT NULL,
+        start_at TEXT NOT NULL,
+        end_at TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('proportion','mean','ratio')),
+        higher_is_better INTEGER NOT NULL CHECK (higher_is_better IN (0, 1))
+      );
+      CREATE INDEX ab_experiments_category ON ab_experiments(category);
+      CREATE TABLE ab_variants (
+        experiment_id TEXT NOT NULL REFERENCES ab_experiments(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        model TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        preset TEXT,
+        planned_share REAL,
+        units INTEGER NOT NULL CHECK (units > 0),
+        successes INTEGER,
+        mean REAL,
+        sd REAL,
+        numerator_mean REAL,
+        denominator_mean REAL,
+        numerator_sd REAL,
+        denominator_sd REAL,
+        covariance REAL,
+        PRIMARY KEY (experiment_id, idx)
+      );
+      CREATE INDEX ab_variants_model ON ab_variants(model_id);
+      CREATE TABLE meta_reports (
+        reference TEXT NOT NULL,
+        category TEXT NOT NULL,
+        report_json TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        PRIMARY KEY (reference, category)
+      );
+      CREATE INDEX meta_reports_category ON meta_reports(category, created_at);
+    `,
+  },
 ];

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import Database from "better-sqlite3";
-import { openDb } from "./db.ts";
+import { migrate, openDb } from "./db.ts";
 import { openStore } from "./index.ts";
 import { MIGRATIONS } from "./migrations.ts";
 
@@ -138,5 +138,26 @@ test("group commit: calls of one event-loop turn share a transaction, a failing 
     reader.close();
     store.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the migrations are listed in version order, numbered 1..N without gaps, with distinct names", () => {
+  assert.deepEqual(
+    MIGRATIONS.map((m) => m.version),
+    MIGRATIONS.map((_, i) => i + 1),
+  );
+  assert.equal(new Set(MIGRATIONS.map((m) => m.name)).size, MIGRATIONS.length);
+  const db = new Database(":memory:");
+  const swapped = [MIGRATIONS[1], MIGRATIONS[0], ...MIGRATIONS.slice(2)] as typeof MIGRATIONS;
+  assert.throws(() => migrate(db, swapped), /migration 1 is listed after migration 2/);
+  assert.equal(db.pragma("user_version", { simple: true }), 0, "nothing applied from a list out of order");
+  db.close();
+});
+
+test("the repository files hold queries only: the schema is written in migrations.ts alone", () => {
+  for (const f of readdirSync(import.meta.dirname)) {
+    if (!f.endsWith(".ts") || f === "migrations.ts" || f.endsWith(".test.ts")) continue;
+    const text = readFileSync(join(import.meta.dirname, f), "utf8");
+    assert.ok(!/\b(CREATE|ALTER|DROP) (TABLE|INDEX|VIEW|TRIGGER)\b/.test(text), `${f} writes schema`);
   }
 });

@@ -3,9 +3,32 @@
  * (one import and one entry in `HOOK_MODULES`) when it is written; the loader never names a module itself.
  */
 import { createHash } from "node:crypto";
+import { bbh } from "./modules/bbh.ts";
+import { gpqaGenerative, gpqaLeaderboard, gpqaZeroshot } from "./modules/gpqa.ts";
+import { hellaswag } from "./modules/hellaswag.ts";
+import { leaderboardIfeval } from "./modules/leaderboard-ifeval.ts";
+import { leaderboardMath } from "./modules/leaderboard-math.ts";
+import { mmluFlan } from "./modules/mmlu.ts";
+import { mmluProLeaderboard } from "./modules/mmlu-pro.ts";
+import { musr } from "./modules/musr.ts";
+import { truthfulqa } from "./modules/truthfulqa.ts";
+import { winogrande } from "./modules/winogrande.ts";
 import type { HookFunction, HookModule } from "./types.ts";
 
-export const HOOK_MODULES: readonly HookModule[] = [];
+export const HOOK_MODULES: readonly HookModule[] = [
+  hellaswag,
+  winogrande,
+  truthfulqa,
+  mmluFlan,
+  bbh,
+  musr,
+  gpqaLeaderboard,
+  gpqaZeroshot,
+  gpqaGenerative,
+  mmluProLeaderboard,
+  leaderboardIfeval,
+  leaderboardMath,
+];
 
 export function sha256Hex(bytes: Uint8Array | string): string {
   return createHash("sha256").update(bytes).digest("hex");

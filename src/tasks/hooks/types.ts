@@ -9,8 +9,20 @@
  * `process_docs` does, reproduces Python's `random` through `core/python-random`).
  */
 
+import type { PythonRandom } from "../../core/python-random.ts";
+
 /** One dataset row, as the dataset reader gives it (JSON-like values). */
 export type Doc = Record<string, unknown>;
+
+/**
+ * What a `process_docs` hook may use besides the rows. `random` is Python's global `random` module state: lm-eval
+ * seeds it once per run (`random.seed(random_seed)`, 0 by default) before building tasks, and a hook that calls
+ * `random.shuffle` (GPQA's) draws from that one stream, so the order in which the loader processes tasks and
+ * splits matters. Without it a hook uses a fresh `PythonRandom(0)` (one task processed alone on a fresh run).
+ */
+export interface HookContext {
+  random?: PythonRandom;
+}
 
 /** What a `process_results` hook returns: metric name -> per-document value (a number, or any value its aggregation reads). */
 export type ProcessedResults = Record<string, unknown>;
@@ -27,8 +39,9 @@ export type ProcessedResults = Record<string, unknown>;
  *   as its keyword arguments), applied to every document's responses.
  */
 export type HookFunction =
-  | { kind: "process_docs"; fn: (docs: Doc[]) => Doc[] }
-  | { kind: "doc_to_text"; fn: (doc: Doc) => string }
+  | { kind: "process_docs"; fn: (docs: Doc[], ctx?: HookContext) => Doc[] }
+  /** A string, or (multiple-input tasks such as winogrande) the index of the gold context. */
+  | { kind: "doc_to_text"; fn: (doc: Doc) => string | number }
   | { kind: "doc_to_target"; fn: (doc: Doc) => string | number | Array<string | number> }
   | { kind: "doc_to_choice"; fn: (doc: Doc) => string[] }
   | { kind: "process_results"; fn: (doc: Doc, results: unknown[]) => ProcessedResults }
@@ -38,7 +51,8 @@ export type HookFunction =
       kind: "filter";
       /** Builds the filter from the YAML step's other keys; `apply` maps each document's responses. */
       create: (kwargs: Record<string, unknown>) => {
-        apply: (responses: string[][], docs: Doc[]) => string[][];
+        /** `responses[i]`: document i's current value (its list of responses before `take_first`). */
+        apply: (responses: unknown[], docs: Doc[]) => unknown[];
       };
     };
 

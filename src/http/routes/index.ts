@@ -1,0 +1,17 @@
+import type { RouteModule } from "../app.ts";
+import { arenaRoutes } from "./arena.ts";
+import { checkRoutes } from "./checks.ts";
+import { judgmentRoutes } from "./judgments.ts";
+import { labelingRoutes } from "./labeling.ts";
+import { mapRoutes } from "./map.ts";
+import { runRoutes } from "./runs.ts";
+
+/** Every route module `modelmap serve` mounts. A feature adds its pages and API as one module here. */
+export const ROUTE_MODULES: RouteModule[] = [
+  mapRoutes,
+  arenaRoutes,
+  runRoutes,
+  judgmentRoutes,
+  labelingRoutes(),
+  checkRoutes,
+];
