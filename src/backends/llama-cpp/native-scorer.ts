@@ -60,7 +60,8 @@ function emptyPiece(): Piece {
 function toScore(r: Float64Array, i: number): PositionScore {
   const lp = r[4 * i] as number;
   return {
-    logprob: Number.isFinite(lp) ? Math.max(lp, MIN_LOGPROB) : MIN_LOGPROB,
+    // Exact log-softmax from the logits (no float32 underflow here); only an impossible target gets the floor.
+    logprob: Number.isFinite(lp) ? lp : MIN_LOGPROB,
     greedy: r[4 * i + 1] === 1,
     mean: r[4 * i + 2] as number,
     variance: r[4 * i + 3] as number,
