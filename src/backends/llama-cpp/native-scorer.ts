@@ -53,6 +53,40 @@ interface Piece {
   entries: Array<{ row: number; target: number; slot: [number, number] }>;
 }
 
+interface TrieNode {
+  row: number;
+  next: Map<number, TrieNode>;
+}
+
+/** How many of `k`'s input tokens (all but its last) the trie already holds as a prefix. */
+function sharedDepth(root: TrieNode, k: readonly number[]): number {
+  let node = root;
+  let d = 0;
+  for (; d < k.length - 1; d++) {
+    const child = node.next.get(k[d] as number);
+    if (!child) break;
+    node = child;
+  }
+  return d;
+}
+
+/** Adds `k`'s input tokens to the trie; returns how many nodes were new. */
+function insert(root: TrieNode, k: readonly number[], row: number): number {
+  let node = root;
+  let added = 0;
+  for (let d = 0; d < k.length - 1; d++) {
+    const t = k[d] as number;
+    let child = node.next.get(t);
+    if (!child) {
+      child = { row, next: new Map() };
+      node.next.set(t, child);
+      added++;
+    }
+    node = child;
+  }
+  return added;
+}
+
 function emptyPiece(): Piece {
   return { tokens: [], pos: [], seqs: [], output: [], entries: [] };
 }
@@ -144,24 +178,23 @@ export class NativeScorer {
     const cb = Math.floor((c - 1) / this.block) * this.block;
     await this.prepareBlocks(context, cb / this.block, () => true, false, signal);
 
-    // Sub-groups of the continuations that need tokens of their own, within the sequence and cell limits.
+    // Sub-groups of the continuations that need tokens of their own, within the sequence and cell limits; each
+    // sub-group's tokens form a trie (a prefix two continuations share is evaluated once).
     const long = continuations.flatMap((k, j) => (k.length >= 2 ? [j] : []));
     const subgroups: number[][] = [];
     let cur: number[] = [];
-    let trie = new Set<string>();
+    let trie: TrieNode = { row: -1, next: new Map() };
+    let nodes = 0;
     for (const j of long) {
       const k = continuations[j] as readonly number[];
-      const added = new Set<string>();
-      for (let d = 0; d < k.length - 1; d++) {
-        const key = k.slice(0, d + 1).join(",");
-        if (!trie.has(key)) added.add(key);
-      }
-      if (cur.length > 0 && (cur.length + 1 > this.sequences - 1 || c + trie.size + added.size > this.cells)) {
+      const added = k.length - 1 - sharedDepth(trie, k);
+      if (cur.length > 0 && (cur.length + 1 > this.sequences - 1 || c + nodes + added > this.cells)) {
         subgroups.push(cur);
         cur = [];
-        trie = new Set();
-        for (let d = 0; d < k.length - 1; d++) trie.add(k.slice(0, d + 1).join(","));
-      } else for (const key of added) trie.add(key);
+        trie = { row: -1, next: new Map() };
+        nodes = 0;
+      }
+      nodes += insert(trie, k, -1);
       cur.push(j);
     }
     if (cur.length > 0 || subgroups.length === 0) subgroups.push(cur);
@@ -186,23 +219,25 @@ export class NativeScorer {
         } else {
           for (let s = 1; s <= members.length; s++) this.addon.seqCp(this.handle, 0, s, 0, c);
         }
-        // The continuations' own tokens as a trie: a prefix two continuations share is evaluated once.
-        const nodes = new Map<string, number>();
+        // The continuations' own tokens, one batch row per trie node.
+        const root: TrieNode = { row: -1, next: new Map() };
         members.forEach((j, i) => {
           const k = continuations[j] as readonly number[];
+          let node = root;
           for (let d = 0; d < k.length - 1; d++) {
-            const key = k.slice(0, d + 1).join(",");
-            let row = nodes.get(key);
-            if (row === undefined) {
-              row = batch.tokens.length;
-              nodes.set(key, row);
-              batch.tokens.push(k[d] as number);
+            const t = k[d] as number;
+            let child = node.next.get(t);
+            if (!child) {
+              child = { row: batch.tokens.length, next: new Map() };
+              node.next.set(t, child);
+              batch.tokens.push(t);
               batch.pos.push(c + d);
               batch.seqs.push([]);
               batch.output.push(true);
             }
-            (batch.seqs[row] as number[]).push(i + 1);
-            batch.entries.push({ row, target: k[d + 1] as number, slot: [j, d + 1] });
+            node = child;
+            (batch.seqs[child.row] as number[]).push(i + 1);
+            batch.entries.push({ row: child.row, target: k[d + 1] as number, slot: [j, d + 1] });
           }
         });
         for (const piece of this.cut(batch)) {
