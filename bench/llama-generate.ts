@@ -2,7 +2,8 @@
  * Greedy generation through the llama-cpp backend against llama.cpp's own `llama-completion` (built from the source
  * node-llama-cpp ships, see llama-anchor.ts), same model, prompt, thread count and number of tokens, back to back
  * in rounds. Prints tokens/s and CPU per token from llama.cpp's own eval + sampling timers and from the backend's
- * generate() call (prompt included in both; it is a few tokens), and the ratio.
+ * generate() call (prompt included in both; it is a few tokens), the CPU per token (llama-completion's whole process,
+ * model load included; the generate() call alone), and the ratio of the wall times.
  *
  * Run: npx tsx bench/llama-generate.ts [--tokens 500] [--rounds 3] [--threads 1] [--models llama2,zoo]
  */
@@ -10,7 +11,7 @@ import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { openLlamaCppBackend } from "../src/backends/llama-cpp/backend.ts";
-import { buildLlamaTool, median, sh } from "./llama-anchor.ts";
+import { buildLlamaTool, median, timed } from "./llama-anchor.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const DATA = resolve(ROOT, "..", "shared", "data");
@@ -39,13 +40,14 @@ console.log(
 for (const name of values.models.split(",")) {
   const model = MODELS[name] as string;
   const ref: number[] = [];
+  const refCpu: number[] = [];
   const ours: number[] = [];
   const oursCpu: number[] = [];
   const be = await openLlamaCppBackend({ modelPath: model, threads, contextSize: 1024 });
   try {
     await be.generate(PROMPT, { maxTokens: 4, temperature: 0 }); // warm-up, as llama-completion's
     for (let r = 0; r < Number(values.rounds); r++) {
-      const out = sh(
+      const out = timed(
         tool,
         ["-m", model, "-p", PROMPT, "-n", String(n), "-t", String(threads), "--temp", "0", "--ignore-eos", "-no-cnv"],
         { what: "llama-completion" },
@@ -54,6 +56,7 @@ for (const name of values.models.split(",")) {
         Number(new RegExp(`common_perf_print:\\s+${label} time =\\s+([\\d.]+) ms`).exec(out.stderr)?.[1] ?? Number.NaN);
       // llama.cpp's own timers: prompt + generation + sampling, the work generate() does.
       ref.push((ms("prompt eval") + ms("eval") + ms("sampling")) / 1000);
+      refCpu.push(out.cpu); // the whole process: model load included
       const t0 = performance.now();
       const c0 = process.cpuUsage();
       const g = await be.generate(PROMPT, { maxTokens: n, temperature: 0 });
@@ -68,7 +71,7 @@ for (const name of values.models.split(",")) {
   const a = median(ref);
   const b = median(ours);
   console.log(
-    `${name}: llama-completion ${(n / a).toFixed(0)} tok/s (${((1000 * a) / n).toFixed(3)} ms/token); ` +
+    `${name}: llama-completion ${(n / a).toFixed(0)} tok/s (${((1000 * a) / n).toFixed(3)} ms/token, CPU ${((1000 * median(refCpu)) / n).toFixed(3)} ms/token with its model load); ` +
       `modelmap generate ${(n / b).toFixed(0)} tok/s (${((1000 * b) / n).toFixed(3)} ms/token, CPU ${((1000 * median(oursCpu)) / n).toFixed(3)} ms/token); ratio ${(b / a).toFixed(2)}x`,
   );
 }

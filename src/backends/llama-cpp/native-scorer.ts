@@ -3,7 +3,7 @@
  * request's numbers depend on its own tokens only, never on what ran before it (issue 19 item 7).
  *
  * llama.cpp's arithmetic for a token depends on how it is batched: the CPU kernels change with the number of rows
- * in a micro-batch (matrix-vector against matrix-matrix products, tiled flash attention from 32 query rows) and
+ * in a micro-batch (matrix-vector against matrix-matrix products, tiled flash attention from 64 query rows) and
  * with where the KV cells sit (SIMD lanes, attention tiles). So every computation here has one fixed layout:
  * - a context is cut into blocks of B positions from position 0 (CPU_BLOCK, GPU_BLOCK); each complete block is
  *   one micro-batch (n_ubatch = B) placed in the KV cells of its own positions. A block's keys and values depend only on the
@@ -24,10 +24,11 @@ import type { PositionScore } from "./tokens.ts";
 import { MIN_LOGPROB } from "./tokens.ts";
 
 /**
- * Positions per block, and the micro-batch size: small on the CPU, where 32 rows already keep the matrix kernels
- * busy and reuse then reaches within 32 tokens of a shared prefix; larger on a GPU, where small batches waste it.
+ * Positions per block, and the micro-batch size. On the CPU 64: llama.cpp's tiled flash attention needs 64 query
+ * rows (below that a row-by-row kernel made 32-row blocks 3-5x slower on bench/llama-mc), and reuse still reaches
+ * within 64 tokens of a shared prefix. On a GPU larger, since small batches waste it.
  */
-export const CPU_BLOCK = 32;
+export const CPU_BLOCK = 64;
 export const GPU_BLOCK = 256;
 /** KV cells beyond the model window, for the continuations of an item that are evaluated side by side. */
 const CHOICE_ROOM = 256;
