@@ -1,5 +1,5 @@
 // modelmap's native scorer: log-likelihoods computed on llama.cpp's logits in C++, and greedy generation, on a
-// context of its own that shares the model node-llama-cpp loaded (see docs/decisions/0003-native-scorer.md).
+// context of its own that shares the model node-llama-cpp loaded (see docs/decisions/0008-native-scorer.md).
 //
 // node-llama-cpp 3.21.1 exposes logits only as a full-vocabulary probability list built per position (a sort of
 // the vocabulary, one JavaScript number per entry, then a Map): that, not the arithmetic, made multiple-choice
