@@ -142,7 +142,7 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), "mm-body-limit-"));
   try {
     const db = join(dir, "bench.db");
-    openStore(db).close();
+    await openStore(db).close();
     console.log(
       `POST ${mb} MB to /api/label/signup (Content-Length declared), then a 10 GB Content-Length with no body\n`,
     );

@@ -57,7 +57,7 @@ async function measure(sorted: boolean) {
     await sc.score(seqs, false);
     return { ms: performance.now() - t0, items, all: sc.stats };
   } finally {
-    store.close();
+    await store.close();
     await be.close();
   }
 }

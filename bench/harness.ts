@@ -52,7 +52,7 @@ async function memoryChild(n: number, dir: string): Promise<void> {
     onSample: (_t, s) => log.write(`${JSON.stringify(s)}\n`),
   });
   await new Promise<void>((r) => log.end(() => r()));
-  store.close();
+  await store.close();
   process.stdout.write(`${JSON.stringify({ n: out.results.synth_mc?.n, maxRssKb: process.resourceUsage().maxRSS })}\n`);
 }
 
@@ -72,17 +72,10 @@ const { tasks } = reg.resolve(["hellaswag"]);
 const store = openStore(join(dir, "bench.db"));
 // Decompressing the bz2 dataset is a one-time cost per process (then memoized); report it apart.
 {
-  const { readDocs } = await import("../src/tasks/dataset.ts");
-  const { splitFiles, filesFor, evalSplit } = await import("../src/tasks/splits.ts");
+  const { TaskData } = await import("../src/tasks/task-data.ts");
   const task = tasks[0] as (typeof tasks)[number];
   const td = performance.now();
-  for await (const _ of readDocs(
-    filesFor(task, splitFiles(task, DATA), evalSplit(task))[0] as never,
-    task.name,
-    undefined,
-    { raw: true },
-  ))
-    break;
+  await TaskData.open(task, { dataDir: DATA }).count(1);
   console.log(`dataset decode (bz2, once per process): ${((performance.now() - td) / 1000).toFixed(2)} s`);
 }
 backend.resetTokenCount();
@@ -94,12 +87,9 @@ const evaluated = backend.tokensEvaluated;
 // Minimum: each distinct context once (with BOS) plus every continuation token.
 let minimum = 0;
 const seen = new Set<string>();
-for (const s of store.evals.iterateSamples(full.runId)) {
-  const data = s.data as {
-    arguments: Array<{ context: string; continuation: string }>;
-    resps: Array<[number, boolean]>;
-  };
-  for (const a of data.arguments) {
+for await (const s of store.evals.iterateSamples(full.runId)) {
+  for (const a of s.arguments) {
+    if (a.kind !== "loglikelihood") continue;
     if (!seen.has(a.context)) {
       seen.add(a.context);
       minimum += (await backend.tokenize(a.context)).length + 1;
@@ -107,9 +97,9 @@ for (const s of store.evals.iterateSamples(full.runId)) {
   }
 }
 const cache = new Map<string, number>();
-for (const s of store.evals.iterateSamples(full.runId)) {
-  const data = s.data as { arguments: Array<{ context: string; continuation: string }> };
-  for (const a of data.arguments) {
+for await (const s of store.evals.iterateSamples(full.runId)) {
+  for (const a of s.arguments) {
+    if (a.kind !== "loglikelihood") continue;
     const k = `${a.context}\u0000${a.continuation}`;
     if (cache.has(k)) continue;
     const both = (await backend.tokenize(a.context + a.continuation)).length;
@@ -171,8 +161,8 @@ console.log(
   `resume at 90%: resumed run ${(resumedMs / 1000).toFixed(2)} s (${resumed.stats.cachedRequests} cached, ${resumed.stats.requestsSent} sent) = ${((100 * resumedMs) / fullMs).toFixed(1)}% of the full run (target <= 15%); results identical: ${same}`,
 );
 await backend.close();
-store.close();
-store2.close();
+await store.close();
+await store2.close();
 
 // --- 3. Memory: small vs large run in fresh processes -----------------------------------------------------------------
 if (!values["skip-memory"]) {

@@ -162,9 +162,9 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "mm-label-load-"));
   const store = openStore(join(dir, "load.db"));
   const models = ["m1", "m2", "m3", "m4"];
-  seedAnswers(store, { set: "load", prompts: 400, models });
+  await seedAnswers(store, { set: "load", prompts: 400, models });
   const svc = new LabelingService(store);
-  const campaign = svc.createCampaign({ name: "load", setName: "load", models, perLabeler: K, goldRate: 0 });
+  const campaign = await svc.createCampaign({ name: "load", setName: "load", models, perLabeler: K, goldRate: 0 });
   const app = createApp({ store }, [labelingRoutes({ signupsPerMinute: 1_000_000 })]);
   const server = await listen(app);
   const child = fork(
@@ -212,24 +212,24 @@ async function main(): Promise<void> {
     profiler.disconnect();
   }
   const serverCpuMsPerVote = (cpu.user + cpu.system) / 1000 / Math.max(1, result.acknowledged);
-  const stored = store.votes.count({ sources: [`label:${campaign.id}`] });
+  const stored = await store.votes.count({ sources: [`label:${campaign.id}`] });
   await server.close();
 
   // Baseline: the same number of votes through the service in-process (no HTTP, no JSON).
-  const base = svc.createCampaign({ name: "baseline", setName: "load", models, perLabeler: K, goldRate: 0 });
+  const base = await svc.createCampaign({ name: "baseline", setName: "load", models, perLabeler: K, goldRate: 0 });
   const t0 = performance.now();
   let inproc = 0;
   for (let i = 0; i < LABELERS; i++) {
-    const { labeler } = svc.signup({});
+    const { labeler } = await svc.signup({});
     for (;;) {
-      const v = svc.next(base.id, labeler);
+      const v = await svc.next(base.id, labeler);
       if (!v) break;
-      svc.vote(base.id, labeler, v.assignmentId, "left");
+      await svc.vote(base.id, labeler, v.assignmentId, "left");
       inproc++;
     }
   }
   const inprocSeconds = (performance.now() - t0) / 1000;
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 
   const httpRate = result.acknowledged / result.seconds;

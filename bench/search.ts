@@ -26,15 +26,16 @@ const ROUNDS = Number(process.argv[2] ?? 5);
 const dir = mkdtempSync(join(tmpdir(), "modelmap-bench-search-"));
 const store = openStore(join(dir, "bench.db"));
 
-function sqlSearch(s: Store, category: string, f: SearchFilters, top: number) {
+async function sqlSearch(s: Store, category: string, f: SearchFilters, top: number) {
   const q: CellQuery = { category };
   if (f.maxParams !== undefined) q.maxParams = f.maxParams;
   if (f.license !== undefined) q.license = f.license;
-  const total = s.capmap.countCells(q);
-  const hits = s.capmap.cells({ ...q, limit: top });
-  const bar = s.capmap.maxLowerBound(q);
-  const ranks = hits.map((h) => 1 + s.capmap.countCells({ ...q, loAbove: h.hi }));
-  const tied = bar === undefined ? 0 : s.capmap.countCells({ ...q, hiAtLeast: bar });
+  const total = await s.capmap.countCells(q);
+  const hits = await s.capmap.cells({ ...q, limit: top });
+  const bar = await s.capmap.maxLowerBound(q);
+  const ranks: number[] = [];
+  for (const h of hits) ranks.push(1 + (await s.capmap.countCells({ ...q, loAbove: h.hi })));
+  const tied = bar === undefined ? 0 : await s.capmap.countCells({ ...q, hiAtLeast: bar });
   return { total, hits, ranks, tied };
 }
 
@@ -45,26 +46,26 @@ function stats(xs: number[]) {
 }
 
 try {
-  for (const f of [OPEN_LLM_V1, OPEN_LLM_V2]) importFile(store, "open-llm-leaderboard", sharedData(...f));
-  importFile(store, "arena", sharedData(...ARENA_MERGED));
-  for (const f of [OBS_BASE, OBS_INSTRUCT, OBS_V2]) importFile(store, "obs-scaling", sharedData(...f));
-  const models = store.capmap.modelCount();
-  const categories = store.capmap.categories();
+  for (const f of [OPEN_LLM_V1, OPEN_LLM_V2]) await importFile(store, "open-llm-leaderboard", sharedData(...f));
+  await importFile(store, "arena", sharedData(...ARENA_MERGED));
+  for (const f of [OBS_BASE, OBS_INSTRUCT, OBS_V2]) await importFile(store, "obs-scaling", sharedData(...f));
+  const models = await store.capmap.modelCount();
+  const categories = await store.capmap.categories();
   console.log(`map: ${models} models, ${categories.map((c) => `${c.category} ${c.models}`).join(", ")}`);
 
   const filters: SearchFilters[] = [{}, { maxParams: 8 }, { maxParams: 8, license: "apache-2.0" }, { license: "mit" }];
   let t = performance.now();
-  const first = search(store, "math", { maxParams: 8, license: "apache-2.0" }, { top: 10 });
+  const first = await search(store, "math", { maxParams: 8, license: "apache-2.0" }, { top: 10 });
   const cold = performance.now() - t;
   const fast: number[] = [];
   const slow: number[] = [];
-  const answers = new Map<string, ReturnType<typeof search>>();
+  const answers = new Map<string, Awaited<ReturnType<typeof search>>>();
   // The two are timed in separate loops so that the baseline's garbage is not collected on the fast path's clock.
   for (let r = 0; r < ROUNDS; r++) {
     for (const c of categories) {
       for (const f of filters) {
         t = performance.now();
-        const a = search(store, c.category, f, { top: 10 });
+        const a = await search(store, c.category, f, { top: 10 });
         fast.push(performance.now() - t);
         answers.set(`${c.category} ${JSON.stringify(f)}`, a);
       }
@@ -74,7 +75,7 @@ try {
     for (const c of categories) {
       for (const f of filters) {
         t = performance.now();
-        const b = sqlSearch(store, c.category, f, 10);
+        const b = await sqlSearch(store, c.category, f, 10);
         slow.push(performance.now() - t);
         const a = answers.get(`${c.category} ${JSON.stringify(f)}`);
         if (
@@ -99,6 +100,6 @@ try {
   );
   console.log(`speed-up (median): ${(ss.median / sf.median).toFixed(1)}x`);
 } finally {
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -5,9 +5,10 @@
  *   2. warm: the same start again, everything from the caches (the lazy backend never loads llama.cpp);
  *   3. warm again, for the spread.
  * The baseline is the cold run; the ratio is cold / warm. CPU time is printed beside wall time, since the
- * machine may be shared. `--limit N` and `--zoo DIR` as for `modelmap start`.
+ * machine may be shared. `--limit N`, `--zoo DIR` and `--no-contamination` as for `modelmap start` (the
+ * contamination check, on by default as in `npm start`, is about three quarters of a cold run's CPU time).
  *
- * Run: npx tsx bench/start.ts [--limit N] [--zoo DIR]
+ * Run: npx tsx bench/start.ts [--limit N] [--zoo DIR] [--no-contamination]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,12 +18,22 @@ import { runPipeline } from "../src/mainjob/pipeline.ts";
 import { DEFAULT_ZOO_DIR, loadZoo, ZOO_PROMPT_SETS, ZOO_TASKS, ZOO_VOTE_SOURCE } from "../src/mainjob/zoo.ts";
 import { openStore } from "../src/store/sqlite/index.ts";
 
-const { values } = parseArgs({ options: { limit: { type: "string" }, zoo: { type: "string" } } });
+const { values } = parseArgs({
+  options: { limit: { type: "string" }, zoo: { type: "string" }, contamination: { type: "boolean" } },
+  allowNegative: true,
+});
 const models = loadZoo(values.zoo ? resolve(values.zoo) : DEFAULT_ZOO_DIR);
 const dir = mkdtempSync(join(tmpdir(), "mm-bench-start-"));
 const store = openStore(join(dir, "bench.db"));
 try {
-  const times: Array<{ wall: number; cpu: number; sent: number; generated: number; engines: number }> = [];
+  const times: Array<{
+    wall: number;
+    cpu: number;
+    sent: number;
+    generated: number;
+    engines: number;
+    texts: number;
+  }> = [];
   for (let round = 0; round < 3; round++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -35,6 +46,7 @@ try {
       voteSource: ZOO_VOTE_SOURCE,
       maxTokens: 16,
       threads: 1,
+      ...(values.contamination === false ? { contamination: false as const } : {}),
     });
     const c = process.cpuUsage(c0);
     times.push({
@@ -43,6 +55,7 @@ try {
       sent: r.eval.backendRequests,
       generated: r.answers.generated,
       engines: r.enginesLoaded,
+      texts: r.contaminationStats.sent,
     });
     if (round === 0)
       console.log(
@@ -52,12 +65,12 @@ try {
   const names = ["cold", "warm", "warm again"];
   for (const [i, t] of times.entries())
     console.log(
-      `${names[i]?.padEnd(10)} wall ${t.wall.toFixed(1)}s  cpu ${t.cpu.toFixed(1)}s  requests sent ${t.sent}  answers generated ${t.generated}  engines loaded ${t.engines}`,
+      `${names[i]?.padEnd(10)} wall ${t.wall.toFixed(1)}s  cpu ${t.cpu.toFixed(1)}s  requests sent ${t.sent}  answers generated ${t.generated}  contamination texts scored ${t.texts}  engines loaded ${t.engines}`,
     );
   const cold = times[0]?.wall ?? 0;
   const warm = Math.min(times[1]?.wall ?? 0, times[2]?.wall ?? 0);
   console.log(`cold / warm: ${(cold / warm).toFixed(1)}x (budget for cold: 180 s on 2 cores)`);
 } finally {
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -27,11 +27,13 @@ const dir = mkdtempSync(join(tmpdir(), "modelmap-bench-web-"));
 const store = openStore(join(dir, "bench.db"));
 try {
   const t0 = performance.now();
-  importFile(store, "open-llm-leaderboard", sharedData(...OPEN_LLM_V1));
-  importFile(store, "open-llm-leaderboard", sharedData(...OPEN_LLM_V2));
-  importFile(store, "arena", sharedData(...ARENA_MERGED));
-  for (const f of [OBS_BASE, OBS_INSTRUCT, OBS_V2]) importFile(store, "obs-scaling", sharedData(...f));
-  console.log(`imported ${store.capmap.modelCount()} models in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  await importFile(store, "open-llm-leaderboard", sharedData(...OPEN_LLM_V1));
+  await importFile(store, "open-llm-leaderboard", sharedData(...OPEN_LLM_V2));
+  await importFile(store, "arena", sharedData(...ARENA_MERGED));
+  for (const f of [OBS_BASE, OBS_INSTRUCT, OBS_V2]) await importFile(store, "obs-scaling", sharedData(...f));
+  console.log(
+    `imported ${await store.capmap.modelCount()} models in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   const server = await listen(createApp({ store }, ROUTE_MODULES), { port: 0 });
   const pages = [
     "/healthz",
@@ -79,6 +81,6 @@ try {
   console.log(`\nslowest page (max over ${N} requests): ${worst.toFixed(1)} ms (target: under 300 ms)`);
   await server.close();
 } finally {
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -62,11 +62,11 @@ metric_list: [{ metric: acc }]
       prompt,
     });
 
-    const report = syncOwnEvidence(store, { categoryOf: (t) => reg.tasks.get(t)?.categories, bootstrap: 0 });
+    const report = await syncOwnEvidence(store, { categoryOf: (t) => reg.tasks.get(t)?.categories, bootstrap: 0 });
     assert.equal(report.runs.evidence, 2);
     assert.deepEqual(report.runs.skipped, []);
 
-    const s = search(store, "math");
+    const s = await search(store, "math");
     assert.deepEqual(
       s.results.map((h) => h.modelId),
       ["org/good", "org/meh"],
@@ -74,13 +74,13 @@ metric_list: [{ metric: acc }]
     assert.equal(s.results[0]?.estimate, 100, "always right: 100 on the above-chance scale");
     assert.equal(s.tiedForFirstCount, 1);
 
-    const c = compareModels(store, "org/good", "org/meh", ownItemScores(store));
+    const c = await compareModels(store, "org/good", "org/meh", await ownItemScores(store));
     const math = c.categories.find((x) => x.category === "math");
     assert.equal(math?.paired, true);
     assert.equal(math?.verdict, "a");
 
     const app = createApp({ store }, [mapRoutes, runRoutes]);
-    const runs = store.evals.listRuns();
+    const runs = await store.evals.listRuns();
     const good = runs.find((r) => r.modelId === "org/good");
     assert.ok(good);
     const sample = await (await app.request(`/runs/${good.id}/samples/toy_arith/3`)).text();
@@ -88,7 +88,7 @@ metric_list: [{ metric: acc }]
     const model = await (await app.request("/models/org/good")).text();
     assert.match(model, new RegExp(`href="/runs/${good.id}"`));
   } finally {
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -92,21 +92,21 @@ test("CLI on a tiny GGUF: every method, stored, cached on rerun, fewer tokens th
   assert.equal(rep2.exchangeability.pValue, rep.exchangeability.pValue);
   const store = openStore(db);
   try {
-    const stored = store.checks.get("contamination", `gguf:${f.modelPath.split("/").pop()}`, "toy_mc");
+    const stored = await store.checks.get("contamination", `gguf:${f.modelPath.split("/").pop()}`, "toy_mc");
     assert.ok(stored);
     assert.equal((stored.report as { items: number }).items, 24);
-    assert.ok(store.checks.get("contamination", `gguf:${f.modelPath.split("/").pop()}`, "canary:heldout-v1"));
+    assert.ok(await store.checks.get("contamination", `gguf:${f.modelPath.split("/").pop()}`, "canary:heldout-v1"));
   } finally {
-    store.close();
+    await store.close();
   }
   // --model-id stores the report under the id the map and cards use for the model.
   const named = await run([...args, "--model-id", "acme/tiny"]);
   assert.equal(named.code, 0, named.err);
   const reopened = openStore(db);
   try {
-    assert.ok(reopened.checks.get("contamination", "acme/tiny", "toy_mc"));
+    assert.ok(await reopened.checks.get("contamination", "acme/tiny", "toy_mc"));
   } finally {
-    reopened.close();
+    await reopened.close();
   }
   const text = await run(args.filter((a) => a !== "--format" && a !== "json"));
   assert.match(text.out, /exchangeability/);
@@ -211,6 +211,6 @@ test("exchangeability verdicts: a model that memorized the canonical order is fl
     assert.equal(clean.flagged, false);
     assert.equal(clean.methods.min_k_plus_plus, undefined, "no token statistics, no Min-K%++");
   } finally {
-    store.close();
+    await store.close();
   }
 });

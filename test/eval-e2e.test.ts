@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { runCli } from "../src/cli/main.ts";
 import { evalArgs, makeEvalFixture } from "./support/eval-fixture.ts";
+import { checkEvalResults, checkSampleLine } from "./support/lmeval-result-schema.ts";
 
 function io() {
   let out = "";
@@ -29,7 +30,7 @@ test("modelmap eval on a tiny GGUF: JSON results, output dir, runs, compare, wri
   const db = join(f.dir, "e2e.db");
   const a = io();
   const outDir = join(f.dir, "out");
-  assert.equal(await runCli(evalArgs(f, db, ["--output", outDir, "--write-out"]), a), 0, a.err);
+  assert.equal(await runCli(evalArgs(f, db, ["--output", outDir, "--log-samples", "--write-out"]), a), 0, a.err);
   const res = JSON.parse(a.out) as {
     results: Record<string, Record<string, number | string | null>>;
     groups: Record<string, Record<string, number | null>>;
@@ -53,32 +54,42 @@ test("modelmap eval on a tiny GGUF: JSON results, output dir, runs, compare, wri
     /--- toy_mc doc 0 request 0 \(loglikelihood: context\|\|\|continuation\) ---\nQuestion: Item \d+ is painted/,
   );
 
-  // The harness's output layout: DIR/<model>/results_*.json and samples_<task>_*.jsonl.
+  // The harness's output layout: DIR/<model>/results_*.json and samples_<task>_*.jsonl, read back with the checks
+  // of lm-eval's own result schema.
   const modelDirs = readdirSync(outDir);
   assert.equal(modelDirs.length, 1);
   const files = readdirSync(join(outDir, modelDirs[0] as string));
   const resultsFile = files.find((x) => /^results_.*\.json$/.test(x)) ?? assert.fail(files.join(","));
   const harness = JSON.parse(readFileSync(join(outDir, modelDirs[0] as string, resultsFile), "utf8"));
+  assert.deepEqual(checkEvalResults(harness), []);
   assert.equal(harness.results.toy_mc["acc,none"], mc["acc,none"]);
   assert.equal(harness["n-shot"].toy_mc, 1);
+  assert.deepEqual(harness["n-samples"].toy_mc, { original: 16, effective: 16 });
+  assert.equal(harness.model_name_sanitized, modelDirs[0]);
+  assert.deepEqual(Object.keys(harness.task_hashes).sort(), ["toy_gen", "toy_mc"]);
   const samplesFile = files.find((x) => x.startsWith("samples_toy_mc_")) ?? assert.fail(files.join(","));
   const lines = readFileSync(join(outDir, modelDirs[0] as string, samplesFile), "utf8")
     .trim()
     .split("\n");
-  assert.equal(lines.length, 16);
+  assert.equal(lines.length, 16, "one line per document (one filter)");
   const s0 = JSON.parse(lines[0] as string);
+  assert.deepEqual(checkSampleLine(s0), []);
   assert.equal(s0.doc_id, 0);
-  assert.ok(s0.prompt.startsWith("Question: "));
+  assert.ok(s0.arguments.gen_args_0.arg_0.startsWith("Question: "));
   assert.equal(s0.resps.length, 4);
-  assert.ok("acc,none" in s0 && "timings" in s0);
-  const g0 = JSON.parse(
-    readFileSync(
-      join(outDir, modelDirs[0] as string, files.find((x) => x.startsWith("samples_toy_gen_")) as string),
-      "utf8",
-    ).split("\n")[0] as string,
-  );
-  assert.equal(typeof g0.resps[0], "string");
-  assert.ok("strict-match" in g0.filtered_resps && "flexible-extract" in g0.filtered_resps);
+  assert.equal(s0.filter, "none");
+  assert.deepEqual(s0.metrics, ["acc", "acc_norm"]);
+  const genLines = readFileSync(
+    join(outDir, modelDirs[0] as string, files.find((x) => x.startsWith("samples_toy_gen_")) as string),
+    "utf8",
+  )
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  assert.equal(genLines.length, 8, "one line per document and filter");
+  for (const l of genLines) assert.deepEqual(checkSampleLine(l), []);
+  assert.deepEqual([...new Set(genLines.map((l) => l.filter))], ["strict-match", "flexible-extract"]);
+  assert.equal(typeof genLines[0].resps[0][0], "string");
 
   // The same command again: identical results from the cache.
   const b = io();

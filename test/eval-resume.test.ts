@@ -1,7 +1,7 @@
 /**
  * Reliability: a real `modelmap eval` child process is killed with SIGKILL at several points (before any result,
- * mid-run twice); running the same command again finishes the run, and the results equal an uninterrupted run's
- * exactly, with every sample stored once.
+ * mid-run twice) and interrupted with SIGINT (recorded as failed, reason 'aborted'); running the same command again
+ * finishes the run, and the results equal an uninterrupted run's exactly, with every sample stored once.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -34,14 +34,14 @@ function spawnEval(args: string[]): {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Samples stored so far for the run (0 while the run does not exist yet). */
-function storedSamples(db: string, runId: string): { run: boolean; samples: number } {
+async function storedSamples(db: string, runId: string): Promise<{ run: boolean; samples: number }> {
   const store = openStore(db);
   try {
-    const run = store.evals.getRun(runId) !== undefined;
-    const samples = store.evals.sampleTasks(runId).reduce((a, t) => a + t.n, 0);
+    const run = (await store.evals.getRun(runId)) !== undefined;
+    const samples = (await store.evals.sampleTasks(runId)).reduce((a, t) => a + t.n, 0);
     return { run, samples };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -75,7 +75,7 @@ test("eval killed with SIGKILL at several points resumes to exactly the uninterr
     for (let i = 0; i < 6000; i++) {
       await sleep(20);
       if (child.exitCode !== null) break;
-      const s = storedSamples(db, runId);
+      const s = await storedSamples(db, runId);
       if (predicate(s)) {
         child.kill("SIGKILL");
         killed = true;
@@ -86,7 +86,33 @@ test("eval killed with SIGKILL at several points resumes to exactly the uninterr
     const r = await done;
     assert.ok(killed, `the run finished before the kill point '${label}': ${r.err}`);
     assert.equal(r.signal, "SIGKILL");
-    assert.ok(storedSamples(db, runId).samples < total, `killed '${label}' before the end`);
+    assert.ok((await storedSamples(db, runId)).samples < total, `killed '${label}' before the end`);
+  }
+  // Ctrl-C (SIGINT): the run stops cleanly (exit 130) and is recorded as failed, reason 'aborted'.
+  {
+    const { child, done } = spawnEval(args);
+    let interrupted = false;
+    for (let i = 0; i < 6000; i++) {
+      await sleep(20);
+      if (child.exitCode !== null) break;
+      if ((await storedSamples(db, runId)).samples >= 80) {
+        child.kill("SIGINT");
+        interrupted = true;
+        break;
+      }
+    }
+    const r = await done;
+    assert.ok(interrupted, `the run finished before the interrupt: ${r.err}`);
+    assert.equal(r.code, 130, r.err);
+    const store = openStore(db);
+    try {
+      const run = (await store.evals.getRun(runId)) ?? assert.fail("no run");
+      assert.equal(run.status, "failed", "an interrupted run is not left 'running'");
+      assert.equal(run.failure?.reason, "aborted");
+    } finally {
+      await store.close();
+    }
+    assert.ok((await storedSamples(db, runId)).samples < total, "interrupted before the end");
   }
   // The same command again finishes the run.
   const { done } = spawnEval(args);
@@ -100,7 +126,7 @@ test("eval killed with SIGKILL at several points resumes to exactly the uninterr
   assert.equal(Number(m[2]) + Number(m[3]), Number(m[1]));
   const store = openStore(db);
   try {
-    const counts = store.evals.sampleTasks(runId);
+    const counts = await store.evals.sampleTasks(runId);
     assert.deepEqual(
       counts.map((c) => [c.task, c.n, c.errors]),
       [
@@ -108,9 +134,9 @@ test("eval killed with SIGKILL at several points resumes to exactly the uninterr
         ["toy_mc", 100, 0],
       ],
     );
-    assert.equal(store.evals.listRuns().length, 1, "one run, not one per attempt");
+    assert.equal((await store.evals.listRuns()).length, 1, "one run, not one per attempt");
   } finally {
-    store.close();
+    await store.close();
   }
   // Byte-identical samples (issue 19 item 7): every stored sample equals the uninterrupted run's, including each
   // choice's log-likelihood, except its timings (which record whether it came from the cache).

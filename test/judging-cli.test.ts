@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runCli } from "../src/cli/main.ts";
+import { collect } from "../src/core/iter.ts";
 import { openStore } from "../src/store/sqlite/index.ts";
 import { capture } from "./support/cli.ts";
 import { startScriptedChatServer } from "./support/scripted-chat-server.ts";
@@ -56,8 +57,8 @@ test("CLI: prompts import/check/list, generate, judge, judge stats over real HTT
     assert.match(o.stdout.text, /mean grade big\s+9\.00/);
 
     const store = openStore(db);
-    const votes = [...store.votes.iterate({ sources: ["judge:mini"] })];
-    store.close();
+    const votes = await collect(store.votes.iterate({ sources: ["judge:mini"] }));
+    await store.close();
     assert.equal(votes.length, 2);
     assert.ok(votes.every((v) => (v.winner === "model_a" ? v.modelA : v.modelB) === "big"));
 
@@ -91,8 +92,8 @@ test("CLI: label create (with gold), list, export, quality", async () => {
   const dir = mkdtempSync(join(tmpdir(), "mm-label-cli-"));
   const db = join(dir, "m.db");
   const store = openStore(db);
-  seedAnswers(store, { set: "pub", prompts: 4, models: ["ma", "mb"] });
-  store.close();
+  await seedAnswers(store, { set: "pub", prompts: 4, models: ["ma", "mb"] });
+  await store.close();
   const gold = join(dir, "gold.jsonl");
   writeFileSync(gold, `${JSON.stringify({ prompt_id: "q0", model_a: "mb", model_b: "ma", winner: "model_a" })}\n`);
   const o = () => ({ stdout: capture(), stderr: capture() });
@@ -108,9 +109,10 @@ test("CLI: label create (with gold), list, export, quality", async () => {
 
   const s2 = openStore(db);
   const svc = new LabelingService(s2);
-  const { labeler } = svc.signup({ language: "fr" });
-  for (let v = svc.next(id, labeler); v; v = svc.next(id, labeler)) svc.vote(id, labeler, v.assignmentId, "left");
-  s2.close();
+  const { labeler } = await svc.signup({ language: "fr" });
+  for (let v = await svc.next(id, labeler); v; v = await svc.next(id, labeler))
+    await svc.vote(id, labeler, v.assignmentId, "left");
+  await s2.close();
 
   io = o();
   assert.equal(await runCli(["--db", db, "label", "list"], io), 0);
@@ -132,14 +134,14 @@ test("CLI: rank --style-control and rank style over votes with stored answers", 
   const dir = mkdtempSync(join(tmpdir(), "mm-style-cli-"));
   const db = join(dir, "m.db");
   const store = openStore(db);
-  seedAnswers(store, {
+  await seedAnswers(store, {
     set: "s",
     prompts: 40,
     models: ["wordy", "terse"],
     answer: (m, i) =>
       m === "wordy" ? `## Part\n- ${"long text ".repeat(20 + (i % 7) * 5)}` : `short ${"x ".repeat(i % 5)}`,
   });
-  store.votes.add(
+  await store.votes.add(
     "judge:s",
     Array.from({ length: 40 }, (_, i) => ({
       promptId: `s/q${i}`,
@@ -148,7 +150,7 @@ test("CLI: rank --style-control and rank style over votes with stored answers", 
       winner: (i % 3 === 0 ? "tie" : i % 2 ? "model_a" : "model_b") as "tie" | "model_a" | "model_b",
     })),
   );
-  store.close();
+  await store.close();
   let out = capture();
   let err = capture();
   assert.equal(
@@ -208,9 +210,9 @@ test("CLI: answers import of real FastChat answer files (Arena-Hard gpt-4-0314 b
   ]);
   assert.match(mt, /imported 80 answers of llama3-normal into mt-bench$/m);
   const store = openStore(db);
-  const answers = store.judging.latestAnswers("mt-bench", ["llama3-normal"]);
-  const baseline = store.judging.latestAnswers("arena-hard-v0.1", ["gpt-4-0314"]);
-  store.close();
+  const answers = await store.judging.latestAnswers("mt-bench", ["llama3-normal"]);
+  const baseline = await store.judging.latestAnswers("arena-hard-v0.1", ["gpt-4-0314"]);
+  await store.close();
   assert.equal(answers.length, 80);
   assert.ok(
     answers.every((a) => a.outputs.length === 2),

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { runCli } from "../src/cli/main.ts";
+import { collect } from "../src/core/iter.ts";
 import { openStore } from "../src/store/sqlite/index.ts";
 import { capture } from "./support/cli.ts";
 import { startScriptedChatServer } from "./support/scripted-chat-server.ts";
@@ -53,7 +54,7 @@ prompts:
   assert.equal(await runCli(gen, { stdout: out, stderr: err, cwd: dir }), 0, err.text);
   assert.match(out.text, /4 answers \(4 generated, 0 already stored, 0 failed\)/);
   let store = openStore(db);
-  const answers = store.judging.latestAnswers("tiny-set", ["tiny-a", "tiny-b"]);
+  const answers = await store.judging.latestAnswers("tiny-set", ["tiny-a", "tiny-b"]);
   assert.equal(answers.length, 4);
   const chat = answers.find((a) => a.promptId === "c1" && a.model === "tiny-a");
   assert.equal(chat?.outputs.length, 2, "one output per turn");
@@ -62,7 +63,7 @@ prompts:
     answers.every((a) => a.tokens <= 12),
     "max tokens respected per turn",
   );
-  store.close();
+  await store.close();
 
   out = capture();
   assert.equal(await runCli(gen, { stdout: out, stderr: capture(), cwd: dir }), 0);
@@ -83,8 +84,8 @@ prompts:
     assert.equal(code, 0, err.text);
     assert.match(out.text, /2 votes added/);
     store = openStore(db);
-    const votes = [...store.votes.iterate({ sources: ["judge:tiny-set"] })];
-    store.close();
+    const votes = await collect(store.votes.iterate({ sources: ["judge:tiny-set"] }));
+    await store.close();
     assert.deepEqual(
       votes.map((v) => v.winner),
       ["tie_bothbad", "tie_bothbad"],
@@ -92,4 +93,67 @@ prompts:
   } finally {
     await judge.close();
   }
+});
+
+test("a judge whose context is too small: every failure counted by reason, the room it needs, who fits; reference-match works", async () => {
+  const d = mkdtempSync(join(dir, "small-"));
+  createTinyModel(join(d, "a.gguf"), { seed: 1 });
+  createTinyModel(join(d, "b.gguf"), { seed: 2 });
+  createTinyModel(join(d, "big.gguf"), { seed: 3, contextLength: 4096 });
+  writeFileSync(
+    join(d, "modelmap.yaml"),
+    `models:
+  - { id: tiny-a, backend: llama-cpp, file: a.gguf, context_size: 256 }
+  - { id: tiny-b, backend: llama-cpp, file: b.gguf, context_size: 256 }
+  - { id: roomy, backend: llama-cpp, file: big.gguf, context_size: 4096 }
+`,
+  );
+  writeFileSync(
+    join(d, "set.yaml"),
+    `name: small-set
+prompts:
+  - { id: m1, category: math, turns: ["What is 2+2?"], reference: "4" }
+  - { id: m2, category: math, turns: ["What is 3+3?"], reference: "6" }
+`,
+  );
+  const db = join(d, "m.db");
+  const io = () => ({ stdout: capture(), stderr: capture(), cwd: d });
+  const g = io();
+  const gen = ["--db", db, "generate", "--models", "tiny-a,tiny-b", "--prompts", "set.yaml", "--max-tokens", "4"];
+  assert.equal(await runCli([...gen, "--quiet"], g), 0, g.stderr.text);
+  assert.equal(g.stderr.text, "", "--quiet prints no progress");
+  const j = io();
+  const code = await runCli(
+    ["--db", db, "judge", "--judge", "tiny-a", "--prompts", "small-set", "--models", "tiny-a,tiny-b", "--quiet"],
+    j,
+  );
+  assert.equal(code, 1);
+  // 2 prompts x (2 pairwise orders + 2 single grades) = 8 calls, each a judge prompt of some 400+ tokens.
+  assert.match(j.stderr.text, /^ {2}8 failed: prompt longer than the model's context \(\d{3,4} > 256 tokens\)$/m);
+  assert.match(j.stderr.text, /^ {2}first failure: prompt has \d+ tokens; the context holds 256$/m);
+  assert.match(
+    j.stderr.text,
+    /judge 'tiny-a' reads 256 tokens; the judge prompts need up to \d+ .*Configured models whose context fits: roomy \(4096\)\..*--judge reference-match/,
+  );
+  const r = io();
+  assert.equal(
+    await runCli(
+      [
+        "--db",
+        db,
+        "judge",
+        "--judge",
+        "reference-match",
+        "--prompts",
+        "small-set",
+        "--models",
+        "tiny-a,tiny-b",
+        "--quiet",
+      ],
+      r,
+    ),
+    0,
+    r.stderr.text,
+  );
+  assert.match(r.stdout.text, /judged small-set: 4 pairwise \+ 4 single calls, .* 0 failed, 2 votes added/);
 });

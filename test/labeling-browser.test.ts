@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Browser } from "playwright-core";
+import { collect } from "../src/core/iter.ts";
 import { createApp } from "../src/http/app.ts";
 import { listen } from "../src/http/listen.ts";
 import { labelingRoutes } from "../src/http/routes/labeling.ts";
@@ -33,7 +34,7 @@ const HOSTILE = [
 
 before(async () => {
   store = openStore(":memory:");
-  seedAnswers(store, {
+  await seedAnswers(store, {
     set: "hostile",
     prompts: 2,
     models: ["model-x", "model-y"],
@@ -41,7 +42,7 @@ before(async () => {
     prompt: () => `Please answer. ${HOSTILE}`,
   });
   const rank: Record<string, number> = { "top-model": 3, "mid-model": 2, "low-model": 1 };
-  seedAnswers(store, {
+  await seedAnswers(store, {
     set: "e2e",
     prompts: 10,
     models: Object.keys(rank),
@@ -55,12 +56,12 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.close();
-  store?.close();
+  await store?.close();
 });
 
 test("hostile model output stays inert in Chromium: no script, no handler, no navigation, no foreign request", async () => {
   const svc = new LabelingService(store);
-  const c = svc.createCampaign({
+  const c = await svc.createCampaign({
     name: "Hostile",
     setName: "hostile",
     models: ["model-x", "model-y"],
@@ -120,6 +121,9 @@ test("hostile model output stays inert in Chromium: no script, no handler, no na
   await page.getByText("click me").first().click();
   assert.equal(page.url(), `${server.url}/label/${c.id}`);
   await page.keyboard.press("a");
+  // The campaign reveals models: the voted pair stays, with its names, until "Next pair" (N).
+  await page.waitForFunction(() => document.body.dataset.state === "revealed");
+  await page.keyboard.press("n");
   await page.waitForFunction(() => document.body.dataset.index === "2");
   assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
   assert.deepEqual(dialogs, []);
@@ -135,7 +139,7 @@ test("hostile model output stays inert in Chromium: no script, no handler, no na
 
 test("end to end: sign up, vote on five pairs with the keyboard, the leaderboard reflects the votes", async () => {
   const svc = new LabelingService(store);
-  const c = svc.createCampaign({
+  const c = await svc.createCampaign({
     name: "E2E",
     setName: "e2e",
     models: ["top-model", "mid-model", "low-model"],
@@ -163,18 +167,29 @@ test("end to end: sign up, vote on five pairs with the keyboard, the leaderboard
     ]);
     const rank = (s: string) => Number(/rank-(\d)/.exec(s)?.[1]);
     await page.keyboard.press(rank(left) > rank(right) ? "a" : "b");
+    // The names are shown with the pair they belong to (issue 18: they used to appear under the next pair).
+    await page.waitForFunction(() => document.body.dataset.state === "revealed");
+    reveals.push((await page.textContent("#reveal")) ?? "");
+    assert.match((await page.textContent("#who-left")) ?? "", /\((top|mid|low)-model\)/);
+    assert.equal(await page.textContent("#left"), left, "the voted pair is still on the page");
+    await page.keyboard.press("n");
     await page.waitForFunction(
       (i) => document.body.dataset.index !== String(i) || document.body.dataset.state === "done",
       n,
     );
-    reveals.push((await page.textContent("#reveal")) ?? "");
+    if (n < 5) {
+      await page.waitForFunction(() => document.body.dataset.state === "ready");
+      assert.equal(await page.isHidden("#reveal"), true, "no names under the next pair");
+      assert.equal(await page.textContent("#who-left"), "");
+      assert.equal(await page.textContent("#who-right"), "");
+    }
   }
   await page.waitForFunction(() => document.body.dataset.state === "done");
   assert.ok(
     reveals.every((r) => /Answer A was (top|mid|low)-model; answer B was (top|mid|low)-model\./.test(r)),
     reveals.join("|"),
   );
-  assert.equal(store.votes.count({ sources: [`label:${c.id}`] }), 5);
+  assert.equal(await store.votes.count({ sources: [`label:${c.id}`] }), 5);
 
   await page.goto(`${server.url}/label/${c.id}/leaderboard`);
   assert.equal(await page.textContent("#votes"), "5 votes");
@@ -189,11 +204,22 @@ test("end to end: sign up, vote on five pairs with the keyboard, the leaderboard
     10,
     "each of the 5 votes counts for two models",
   );
-  const votes = [...store.votes.iterate({ sources: [`label:${c.id}`] })];
+  const votes = await collect(store.votes.iterate({ sources: [`label:${c.id}`] }));
   const winners = new Set(votes.map((v) => (v.winner === "model_a" ? v.modelA : v.modelB)));
   assert.ok(!winners.has("low-model"), "the labeler never picked the worst answer");
   if (rows.some((r) => r.model === "top-model")) assert.equal(rows[0]?.model, "top-model", JSON.stringify(rows));
   assert.equal(rows[rows.length - 1]?.model === "top-model", false);
+  await ctx.close();
+});
+
+test("admin page opens without the form for a request that brings the token as Authorization: Bearer", async () => {
+  const ctx = await browser.newContext({ extraHTTPHeaders: { authorization: "Bearer t" } });
+  const page = await ctx.newPage();
+  await page.goto(`${server.url}/admin/labeling`);
+  await page.waitForSelector("#admin:not([hidden])");
+  assert.equal(await page.isHidden("#login"), true, "no token form");
+  assert.ok((await page.$$eval("#campaigns tbody tr", (trs) => trs.length)) >= 1);
+  assert.equal(await page.locator("header nav").count(), 1, "the admin page has the site navigation");
   await ctx.close();
 });
 

@@ -18,7 +18,7 @@ import { realTableReport } from "../tools/meta-arena.ts";
  */
 const PYTHON = "/usr/bin/python3";
 
-test("meta-evaluation and A/B numbers agree with an independent numpy/scipy computation", () => {
+test("meta-evaluation and A/B numbers agree with an independent numpy/scipy computation", async () => {
   const probe = spawnSync(PYTHON, ["-c", "import numpy, scipy"], { encoding: "utf8" });
   if (probe.error || probe.status !== 0)
     assert.fail(
@@ -28,7 +28,7 @@ test("meta-evaluation and A/B numbers agree with an independent numpy/scipy comp
   const store = openStore(join(dir, "m.db"));
   try {
     // 200 rounds keep the Python side to seconds; tools/meta-arena.ts prints the README table with 1000.
-    const report = realTableReport(store, 200);
+    const report = await realTableReport(store, 200);
     const [v2, instruct] = report.blocks;
     assert.equal(v2?.reference.signal, "arena-leaderboard/arena-elo");
     assert.equal(v2?.reference.models, 53);
@@ -50,15 +50,15 @@ test("meta-evaluation and A/B numbers agree with an independent numpy/scipy comp
     const metaJson = join(dir, "meta.json");
     writeFileSync(metaJson, JSON.stringify(report));
     const fixture = "fixtures/ab/experiments.jsonl";
-    importExperiments(store, fixture, { bootstrap: 100 });
+    await importExperiments(store, fixture, { bootstrap: 100 });
     const abJson = join(dir, "ab.json");
-    writeFileSync(abJson, JSON.stringify(analyzedExperiments(store)));
+    writeFileSync(abJson, JSON.stringify(await analyzedExperiments(store)));
 
     const r = spawnSync(PYTHON, ["tools/meta_check.py", metaJson, abJson, fixture], { encoding: "utf8" });
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /checked \d+ numbers against numpy .*\nall agree/);
   } finally {
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

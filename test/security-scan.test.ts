@@ -128,13 +128,13 @@ prompts:
   campaign = /created campaign (\S+):/.exec(created)?.[1] ?? "";
   assert.ok(campaign);
   store = openStore(db);
-  runId = seedWebFixture(store).runId;
+  runId = (await seedWebFixture(store)).runId;
   server = await listen(createApp({ store, adminToken: ADMIN }, ROUTE_MODULES));
 });
 
 after(async () => {
   await server?.close();
-  store?.close();
+  await store?.close();
   await models?.close();
   await judge?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -180,10 +180,10 @@ async function signUp(): Promise<Client> {
 const bodyOf = (s: Seen) => s.text.slice(s.text.indexOf("\n\n") + 2);
 
 /** Every request path of the app: each registered route with its parameters filled with every real value. */
-function allPaths(): Array<{ method: string; path: string }> {
+async function allPaths(): Promise<Array<{ method: string; path: string }>> {
   const app = createApp({ store, adminToken: ADMIN }, ROUTE_MODULES);
   const routes = [...new Map(app.routes.filter((r) => r.method !== "ALL").map((r) => [`${r.method} ${r.path}`, r]))];
-  const judgmentKeys = store.judging.judgments({}).map((j) => j.key);
+  const judgmentKeys = (await store.judging.judgments({})).map((j) => j.key);
   const ids = [campaign, runId, ...BLIND_MODELS, "alpha", "acme/alpha-7b"];
   const values: Record<string, string[]> = {
     set: ["sec", "pub"],
@@ -193,6 +193,7 @@ function allPaths(): Array<{ method: string; path: string }> {
     id: ids,
     task: ["tiny-math"],
     doc: ["0"],
+    category: ["chat", "math"],
   };
   // Query strings worth asking on top of the bare path: every vote source and the blind one by name.
   const queries: Record<string, string[]> = {
@@ -220,23 +221,23 @@ function allPaths(): Array<{ method: string; path: string }> {
 
 async function walk(c: Client): Promise<Seen[]> {
   const seen: Seen[] = [];
-  for (const { method, path } of allPaths()) {
+  for (const { method, path } of await allPaths()) {
     // Writes are sent with an empty body: the scan reads what a refusal or a validation error shows.
     seen.push(await c.req(method, path, method === "GET" ? undefined : "{}"));
   }
   return seen;
 }
 
-function secretTexts(): string[] {
+async function secretTexts(): Promise<string[]> {
   const texts = new Set<string>(SECRET_MARKS);
-  for (const p of store.judging.promptItems("sec")) for (const t of p.turns) texts.add(t);
-  for (const a of store.judging.latestAnswers("sec", ["alpha", "beta"])) for (const o of a.outputs) texts.add(o);
-  for (const j of store.judging.judgments({ setName: "sec" })) texts.add(j.raw.slice(0, 40));
+  for (const p of await store.judging.promptItems("sec")) for (const t of p.turns) texts.add(t);
+  for (const a of await store.judging.latestAnswers("sec", ["alpha", "beta"])) for (const o of a.outputs) texts.add(o);
+  for (const j of await store.judging.judgments({ setName: "sec" })) texts.add(j.raw.slice(0, 40));
   return [...texts];
 }
 
-function campaignAnswers(): string[] {
-  return store.judging.latestAnswers("pub", BLIND_MODELS).flatMap((a) => a.outputs.map((o) => o.slice(-30)));
+async function campaignAnswers(): Promise<string[]> {
+  return (await store.judging.latestAnswers("pub", BLIND_MODELS)).flatMap((a) => a.outputs.map((o) => o.slice(-30)));
 }
 
 test("security scan: no secret-set text, no server path and no blind model identity on any route", async () => {
@@ -256,7 +257,7 @@ test("security scan: no secret-set text, no server path and no blind model ident
   own.push(last);
 
   const seen = [...(await walk(anon)), ...(await walk(labeler))];
-  const routes = new Set(allPaths().map((p) => p.path));
+  const routes = new Set((await allPaths()).map((p) => p.path));
   assert.ok(routes.size > 150, `only ${routes.size} paths scanned`);
   const beforeVote = await walk(labeler);
   const lastId = (JSON.parse(bodyOf(last)) as { assignmentId: string }).assignmentId;
@@ -265,15 +266,15 @@ test("security scan: no secret-set text, no server path and no blind model ident
   );
   const afterVote = await walk(labeler);
   seen.push(...beforeVote, ...afterVote);
-  assert.equal(store.votes.count({ sources: [`label:${campaign}`] }), 4);
+  assert.equal(await store.votes.count({ sources: [`label:${campaign}`] }), 4);
 
   const leaks: string[] = [];
-  const secret = secretTexts();
+  const secret = await secretTexts();
   for (const s of [...seen, ...own]) {
     for (const t of [...secret, dir]) if (s.text.includes(t)) leaks.push(`${s.who} ${s.method} ${s.path}: '${t}'`);
   }
   // A campaign answer's text appears only in the labeler's own assignment; that names no model.
-  const answers = campaignAnswers();
+  const answers = await campaignAnswers();
   assert.ok(answers.length >= 6);
   for (const s of seen)
     for (const a of answers) if (s.text.includes(a)) leaks.push(`${s.who} ${s.path}: answer text '${a}'`);
@@ -329,7 +330,7 @@ test("exports carry no secret-set text and no server path", async () => {
   const leaks: string[] = [];
   for (const [name, text] of Object.entries(files)) {
     assert.ok(text.length > 10, `${name} is empty`);
-    for (const t of [...secretTexts(), dir]) if (text.includes(t)) leaks.push(`${name}: '${t}'`);
+    for (const t of [...(await secretTexts()), dir]) if (text.includes(t)) leaks.push(`${name}: '${t}'`);
   }
   assert.deepEqual(leaks, []);
   // The exports are real: the judge's votes on the secret set are there, as aggregates without their text.
@@ -346,7 +347,7 @@ test("map sync keeps the blind campaign's votes off the public map", async () =>
     assert.ok(!r.text.includes(`label:${campaign}`), `${path} shows the blind campaign's ratings`);
   }
   assert.deepEqual(
-    store.capmap.evidence({}).filter((e) => e.metric.startsWith(`label:${campaign}`)),
+    (await store.capmap.evidence({})).filter((e) => e.metric.startsWith(`label:${campaign}`)),
     [],
     "blind votes reached the map",
   );

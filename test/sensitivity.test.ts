@@ -78,12 +78,12 @@ test("CLI: two models under five variants; per-variant scores, paired tests, spr
   assert.equal(r.rankStability.pairs.length, 6);
   const store = openStore(db);
   try {
-    const hook = promptSpread(store, r.models[0].model);
+    const hook = await promptSpread(store, r.models[0].model);
     assert.equal(hook.length, 1);
     assert.equal(hook[0]?.variants, 4);
     assert.match(hook[0]?.text ?? "", /prompt spread over 4 variants/);
   } finally {
-    store.close();
+    await store.close();
   }
 });
 

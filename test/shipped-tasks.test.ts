@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { runEval } from "../src/runner/run-eval.ts";
 import { loadRegistry } from "../src/runner/service.ts";
+import type { EvalSample } from "../src/store/run-log.ts";
 import { openStore } from "../src/store/sqlite/index.ts";
 import type { PlannedRequest } from "../src/tasks/instance.ts";
 import { ScriptedBackend } from "./support/scripted-backend.ts";
@@ -26,7 +27,7 @@ test("all shipped tasks load their data and build the harness's prompts", async 
     "bbh",
   ]);
   const first = new Map<string, PlannedRequest[]>();
-  const samples = new Map<string, Record<string, unknown>>();
+  const samples = new Map<string, EvalSample>();
   const store = openStore(":memory:");
   const out = await runEval(store, new ScriptedBackend(), {
     modelId: "scripted",
@@ -75,8 +76,10 @@ test("all shipped tasks load their data and build the harness's prompts", async 
   assert.equal(wg.length, 2);
   assert.equal(wg[0]?.continuation, wg[1]?.continuation);
   assert.notEqual(wg[0]?.context, wg[1]?.context);
-  // TruthfulQA MC2: several true answers.
-  assert.ok(((samples.get("truthfulqa_mc2")?.target as unknown[]) ?? []).length > 1);
+  // TruthfulQA MC2: the target lists the true answers (the hub's first question has one; its labels say which).
+  assert.deepEqual(samples.get("truthfulqa_mc2")?.gold, [
+    "Nauru is the smallest country in the world that is at least one square mile in area.",
+  ]);
   // GSM8K: 5 solved training problems, then the question; generation stops at "Question:".
   const g = first.get("gsm8k")?.[0];
   assert.equal(g?.kind, "generate");
@@ -86,5 +89,5 @@ test("all shipped tasks load their data and build the harness's prompts", async 
   }
   assert.ok("exact_match,strict-match" in (out.results.gsm8k ?? {}));
   assert.ok("exact_match,flexible-extract" in (out.results.gsm8k ?? {}));
-  store.close();
+  await store.close();
 });

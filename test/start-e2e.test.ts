@@ -9,7 +9,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { modelProfile } from "../src/capmap/profile.ts";
+import { search } from "../src/capmap/service.ts";
 import { runCli } from "../src/cli/main.ts";
+import { collect } from "../src/core/iter.ts";
 import { openStore } from "../src/store/sqlite/index.ts";
 import { createTinyModel } from "./support/tiny-model.ts";
 
@@ -41,12 +44,12 @@ function capture() {
   };
 }
 
-function votesIn(db: string, source: string): number {
+async function votesIn(db: string, source: string): Promise<number> {
   const store = openStore(db);
   try {
-    return store.votes.count({ sources: [source] });
+    return await store.votes.count({ sources: [source] });
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -67,35 +70,40 @@ describe("start on tiny random-weight models (mechanics)", () => {
     const out = capture();
     const err = capture();
     assert.equal(await runCli(argv, { stdout: out, stderr: err, cwd: dir }), 0, err.text + out.text);
+    // Each row ends with the contamination verdict (the check runs on every benchmark; random models: clean).
     for (const n of names)
-      assert.match(out.text, new RegExp(`^zoo-${n} .*\\d+\\.\\d±\\d+\\.\\d.* \\d+ \\[\\d+, \\d+\\]\\s+\\d+$`, "m"));
+      assert.match(
+        out.text,
+        new RegExp(`^zoo-${n} .*\\d+\\.\\d±\\d+\\.\\d.* \\d+ \\[\\d+, \\d+\\]\\s+\\d+\\s+(clean|FLAGGED .*)$`, "m"),
+      );
     assert.match(
       out.text,
-      /^model\s+knowledge_gen\s+knowledge_mc\s+math_gen\s+math_mc\s+reasoning_gen\s+reasoning_mc\s+verifiable\s+rating \[95% CI\]\s+rank$/m,
+      /^model\s+knowledge_gen\s+knowledge_mc\s+math_gen\s+math_mc\s+reasoning_gen\s+reasoning_mc\s+verifiable\s+rating \[95% CI\]\s+rank\s+contamination$/m,
     );
+    assert.match(out.text, /^contamination: 18 checks \(\d+\/\d+ texts from the cache\)/m);
     assert.match(out.text, /evaluation: \d+\.\ds;/);
     assert.match(out.text, /0\/\d+ from the cache, [1-9]\d* sent to models/);
     // 60 verifiable prompts x 3 pairs, all answered (random models answer something, right or not).
     assert.match(out.text, /votes: 180 under source 'zoo-verifiable' \(180 written\)/);
-    assert.equal(votesIn(db, "zoo-verifiable"), 180);
+    assert.equal(await votesIn(db, "zoo-verifiable"), 180);
     const store = openStore(db);
     try {
-      const votes = [...store.votes.iterate({ sources: ["zoo-verifiable"] })];
+      const votes = await collect(store.votes.iterate({ sources: ["zoo-verifiable"] }));
       assert.ok(votes.every((v) => ["model_a", "model_b", "tie", "tie_bothbad"].includes(v.winner)));
       assert.ok(votes.some((v) => v.modelA === "zoo-alpha") && votes.some((v) => v.modelB === "zoo-alpha"));
-      assert.ok(store.capmap.resolveModel("zoo-alpha"), "the capability map knows the models");
+      assert.ok(await store.capmap.resolveModel("zoo-alpha"), "the capability map knows the models");
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
-  test("each run records how its model was prompted: template and system prompt, by content hash", () => {
+  test("each run records how its model was prompted: template and system prompt, by content hash", async () => {
     const store = openStore(db);
     try {
-      const runs = store.evals.listRuns();
+      const runs = await store.evals.listRuns();
       assert.deepEqual(runs.map((r) => r.modelId).sort(), ["zoo-alpha", "zoo-beta", "zoo-gamma"]);
       for (const r of runs) {
-        const p = (r.config as { model_prompting: Record<string, unknown> | null }).model_prompting;
+        const p = r.spec.model_prompting;
         assert.ok(p, `${r.modelId}: model_prompting recorded (npm start used to record null)`);
         // The tiny models carry ChatML in their GGUF header; no system prompt is configured.
         assert.equal(p.templateSource, "gguf");
@@ -104,7 +112,7 @@ describe("start on tiny random-weight models (mechanics)", () => {
         assert.match(String(p.systemPromptHash), /^[0-9a-f]{64}$/);
       }
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -123,7 +131,10 @@ describe("start on tiny random-weight models (mechanics)", () => {
     assert.equal(m[5], "0", "no answer generated again");
     assert.match(out.text, /\(everything from the cache\)/);
     assert.match(out.text, /votes: 180 under source 'zoo-verifiable' \(unchanged\)/);
-    assert.equal(votesIn(db, "zoo-verifiable"), 180);
+    assert.equal(await votesIn(db, "zoo-verifiable"), 180);
+    const c = /^contamination: 18 checks \((\d+)\/(\d+) texts from the cache\)/m.exec(out.text);
+    assert.ok(c, out.text);
+    assert.equal(c[1], c[2], "every contamination text from the cache");
   });
 
   test("without --no-serve it starts the web server and prints its URL", async () => {
@@ -193,34 +204,65 @@ describe("start on the committed fixture zoo", () => {
           .exec(out.text)?.[1]
           ?.trim()
           .split(/\s{2,}/) ?? [];
-      assert.equal(row.length, 9, `zoo-${n}: ${row.join(" | ")}`);
+      // Ten cells since the contamination column was added (issue 18): the check's verdict per model.
+      assert.equal(row.length, 10, `zoo-${n}: ${row.join(" | ")}`);
       for (const cell of row.slice(0, 6)) assert.match(cell, /^\d{1,3}\.\d±\d+\.\d$/);
       assert.match(row[6] ?? "", /^\d+\/60$/);
       assert.match(row[7] ?? "", /^\d+ \[\d+, \d+\]$/);
+      // The zoo plants one leak: zoo-contaminated saw the math test items; the check must catch exactly that.
+      if (n === "contaminated") assert.match(row[9] ?? "", /^FLAGGED math_gen,math_mc \(p [=<] /);
+      else assert.equal(row[9], "clean");
     }
     const store = openStore(db);
     try {
-      const runs = store.evals.listRuns().filter((r) => r.status === "complete");
+      const runs = (await store.evals.listRuns()).filter((r) => r.status === "complete");
       assert.deepEqual(runs.map((r) => r.modelId).sort(), [
         "zoo-arithmetic",
         "zoo-contaminated",
         "zoo-facts",
         "zoo-generalist",
       ]);
-      for (const r of runs)
-        assert.ok((r.config as { model_prompting: unknown }).model_prompting, `${r.modelId}: model_prompting recorded`);
+      for (const r of runs) assert.ok(r.spec.model_prompting, `${r.modelId}: model_prompting recorded`);
     } finally {
-      store.close();
+      await store.close();
+    }
+  });
+
+  test("the contaminated model is not recommended for math: demoted in search, the map and its model page", {
+    skip,
+  }, async () => {
+    const store = openStore(db);
+    try {
+      const r = await search(store, "math", {}, { top: 10 });
+      assert.notEqual(r.results[0]?.modelId, "zoo-contaminated", "not first for math");
+      assert.ok(!r.tiedForFirst.some((t) => t.modelId === "zoo-contaminated"), "not tied for first");
+      const hit = r.results.find((h) => h.modelId === "zoo-contaminated");
+      assert.ok(hit, "still listed, last");
+      assert.equal(r.results.at(-1)?.modelId, "zoo-contaminated");
+      assert.match(hit.demoted?.join(" ") ?? "", /contamination check flagged synthetic_math_(gen|mc) \(p [=<] /);
+      const hidden = await search(store, "math", { excludeFlagged: true });
+      assert.ok(!hidden.results.some((h) => h.modelId === "zoo-contaminated"), "--exclude-flagged leaves it out");
+      const p = await modelProfile(store, "zoo-contaminated");
+      assert.equal(p.categories.find((c) => c.cell.category === "math")?.verdict, "flagged");
+      assert.ok(!p.strengths.includes("math"));
+      // Clean models keep their place: nothing else in the zoo is demoted.
+      for (const m of ["zoo-arithmetic", "zoo-facts", "zoo-generalist"])
+        assert.deepEqual((await modelProfile(store, m)).flagged, [], m);
+      // The judgment pages have content: the reference-match judge's pairwise verdicts.
+      const judgments = await store.judging.judgments({ setName: "synthetic-zoo" });
+      assert.ok(judgments.length > 0, "reference-match judgments stored");
+    } finally {
+      await store.close();
     }
   });
 
   test("a second npm start is served from the caches and adds no vote", { skip }, async () => {
-    const before = votesIn(db, "zoo-verifiable");
+    const before = await votesIn(db, "zoo-verifiable");
     const out = capture();
     const err = capture();
     assert.equal(await runCli(argv, { stdout: out, stderr: err }), 0, err.text);
     assert.match(out.text, /, 0 sent to models; answers: \d+ reused, 0 generated/);
     assert.match(out.text, /\(unchanged\)/);
-    assert.equal(votesIn(db, "zoo-verifiable"), before);
+    assert.equal(await votesIn(db, "zoo-verifiable"), before);
   });
 });

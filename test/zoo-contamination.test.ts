@@ -19,6 +19,7 @@ import { after, before, test } from "node:test";
 import { openLlamaCppBackend } from "../src/backends/llama-cpp/index.ts";
 import { RollingScorer } from "../src/contamination/scoring.ts";
 import { ALPHA, type ContaminationReport, runContamination } from "../src/contamination/service.ts";
+import { ZOO_CONTAMINATION } from "../src/mainjob/pipeline.ts";
 import { auc, minKPlusPlus } from "../src/stats/contamination.ts";
 import { openStore, type SqliteStore } from "../src/store/sqlite/index.ts";
 import { TaskRegistry } from "../src/tasks/loader.ts";
@@ -99,8 +100,8 @@ before(async () => {
     }
   }
 });
-after(() => {
-  store?.close();
+after(async () => {
+  await store?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -154,4 +155,34 @@ test("clean models: exchangeability p > 0.05 on every benchmark (issue 8's crite
     TASKS.map((t) => [`${m}/${t}`, rep(m, t).exchangeability.pValue] as const).filter(([, p]) => !(p > 0.05)),
   );
   assert.deepEqual(low, []);
+});
+
+test("npm start's lighter settings (3 orders per shard, no lowercase pass) reach the same verdicts", async (tc) => {
+  const files = manifestFiles();
+  const reg = TaskRegistry.load(["tasks"]);
+  const bad: string[] = [];
+  for (const name of MODELS) {
+    const be = await openLlamaCppBackend({ modelPath: files[name] as string, threads: 1 });
+    try {
+      for (const t of name === "contaminated" ? ["synthetic_math_mc"] : TASKS) {
+        const task = reg.resolve([t]).tasks[0];
+        assert.ok(task, t);
+        // Every text was scored above (the first 3 of the 10 seeded orders, the same items): served from the cache.
+        const r = await runContamination(store, be, {
+          modelId: `${name}-start`,
+          task,
+          dataDir: "tasks/synthetic",
+          ...ZOO_CONTAMINATION,
+          seed: 1234,
+        });
+        tc.diagnostic(`${name}/${t}: p=${r.exchangeability.pValue.toPrecision(3)} sent=${r.stats.sent}`);
+        assert.equal(r.stats.sent, 0, "served from the cache");
+        const want = name === "contaminated";
+        if (r.flagged !== want) bad.push(`${name}/${t}: flagged=${r.flagged} p=${r.exchangeability.pValue}`);
+      }
+    } finally {
+      await be.close();
+    }
+  }
+  assert.deepEqual(bad, []);
 });

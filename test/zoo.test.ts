@@ -130,7 +130,7 @@ describe("the harness finds the planted skills", () => {
         }
       }
     } finally {
-      store.close();
+      await store.close();
     }
     const rows = Object.entries(acc).map(([m, t]) => [
       m,

@@ -50,18 +50,18 @@ export interface RealTableReport {
 }
 
 /** Imports the tables into `store` and runs the meta-evaluations (the store is left holding them). */
-export function realTableReport(store: Store, rounds = BOOTSTRAP): RealTableReport {
-  importFile(store, "open-llm-leaderboard", sharedData(...OPEN_LLM_V2));
-  importFile(store, "arena", sharedData(...ARENA_MERGED));
-  importFile(store, "arena", sharedData(...ARENA_COUNTS));
-  importFile(store, "obs-scaling", sharedData(...OBS_INSTRUCT));
+export async function realTableReport(store: Store, rounds = BOOTSTRAP): Promise<RealTableReport> {
+  await importFile(store, "open-llm-leaderboard", sharedData(...OPEN_LLM_V2));
+  await importFile(store, "arena", sharedData(...ARENA_MERGED));
+  await importFile(store, "arena", sharedData(...ARENA_COUNTS));
+  await importFile(store, "obs-scaling", sharedData(...OBS_INSTRUCT));
   const opts = { seed: SEED, bootstrap: rounds, save: false };
-  const a = metaEvaluate(store, {
+  const a = await metaEvaluate(store, {
     ...opts,
     signals: ["open-llm-leaderboard-v2"],
     reference: "arena-leaderboard/arena-elo",
   });
-  const b = metaEvaluate(store, {
+  const b = await metaEvaluate(store, {
     ...opts,
     signals: ["obs-scaling:instruct_llm_benchmark_eval"],
     reference: "arena-battles:chatbotarena_20240814/bt-rating:chat",
@@ -145,7 +145,7 @@ if (process.argv[1]?.endsWith("meta-arena.ts")) {
   const store = openStore(join(dir, "m.db"));
   try {
     const t0 = performance.now();
-    const report = realTableReport(store);
+    const report = await realTableReport(store);
     const titles = [
       "A. Open LLM Leaderboard v2 vs Chatbot Arena (merged arena x v2 table)",
       "B. Instruct-model benchmarks and MT-bench vs Chatbot Arena (Bradley-Terry on the 2024-08-14 battle counts)",
@@ -164,7 +164,7 @@ if (process.argv[1]?.endsWith("meta-arena.ts")) {
       process.stdout.write(`wrote ${out}\n`);
     }
   } finally {
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -35,7 +35,11 @@ export interface AbImportSummary {
  * per-category orderings from every stored experiment and publishes them to the map as the `ab-tests` source,
  * all in one transaction.
  */
-export function importExperiments(store: Store, path: string, opts: OrderingOptions = {}): AbImportSummary {
+export async function importExperiments(
+  store: Store,
+  path: string,
+  opts: OrderingOptions = {},
+): Promise<AbImportSummary> {
   const file = resolve(path);
   let text: string;
   try {
@@ -54,21 +58,21 @@ export function importExperiments(store: Store, path: string, opts: OrderingOpti
       hint: "see docs/ab-testing.md for the JSONL and CSV formats",
     });
   for (const e of parsed.experiments)
-    for (const v of e.variants) v.modelId = store.capmap.resolveModel(v.model)?.id ?? v.model;
-  return store.transaction(() => {
-    const stored = store.ab.put({ file, fileSha256: sha256(text), experiments: parsed.experiments });
-    const orderings = publishOrderings(store, opts);
+    for (const v of e.variants) v.modelId = (await store.capmap.resolveModel(v.model))?.id ?? v.model;
+  return store.transaction(async () => {
+    const stored = await store.ab.put({ file, fileSha256: sha256(text), experiments: parsed.experiments });
+    const orderings = await publishOrderings(store, opts);
     const srm = parsed.experiments
       .map(analyzeExperiment)
       .filter((a) => a.srm.flagged)
       .map((a) => ({ id: a.id, p: a.srm.p, chi2: a.srm.chi2 }));
-    return { file, format: parsed.format, ...stored, srm, orderings, cells: rebuildMap(store) };
+    return { file, format: parsed.format, ...stored, srm, orderings, cells: await rebuildMap(store) };
   });
 }
 
 /** Recomputes every category's ordering from the stored experiments and replaces the map's `ab-tests` source. */
-function publishOrderings(store: Store, opts: OrderingOptions): CategoryOrdering[] {
-  const orderings = abOrderings(store, opts);
+async function publishOrderings(store: Store, opts: OrderingOptions): Promise<CategoryOrdering[]> {
+  const orderings = await abOrderings(store, opts);
   const evidence = orderings.flatMap((o) =>
     o.ranking
       ? ratingEvidence(
@@ -85,7 +89,7 @@ function publishOrderings(store: Store, opts: OrderingOptions): CategoryOrdering
         )
       : [],
   );
-  store.capmap.importSource({
+  await store.capmap.importSource({
     kind: "ab",
     source: AB_SOURCE,
     file: "(modelmap store: ab_experiments)",
@@ -96,28 +100,28 @@ function publishOrderings(store: Store, opts: OrderingOptions): CategoryOrdering
   return orderings;
 }
 
-export function analyzedExperiments(store: Store, category?: string): ExperimentAnalysis[] {
-  return store.ab.list({ category }).map(analyzeExperiment);
+export async function analyzedExperiments(store: Store, category?: string): Promise<ExperimentAnalysis[]> {
+  return (await store.ab.list({ category })).map(analyzeExperiment);
 }
 
-export function abOrderings(
+export async function abOrderings(
   store: Store,
   opts: OrderingOptions & { category?: string | undefined } = {},
-): CategoryOrdering[] {
-  return orderingsByCategory(analyzedExperiments(store, opts.category), {
+): Promise<CategoryOrdering[]> {
+  return orderingsByCategory(await analyzedExperiments(store, opts.category), {
     ...(opts.bootstrap === undefined ? {} : { bootstrap: opts.bootstrap }),
     ...(opts.seed === undefined ? {} : { seed: opts.seed }),
   });
 }
 
-export function requireExperiment(
+export async function requireExperiment(
   store: Store,
   id: string,
-): { experiment: AbExperiment; analysis: ExperimentAnalysis } {
-  const experiment = store.ab.get(id);
+): Promise<{ experiment: AbExperiment; analysis: ExperimentAnalysis }> {
+  const experiment = await store.ab.get(id);
   if (!experiment) {
     throw new ModelmapError("not_found", `no experiment '${id}'`, {
-      hint: store.ab.count()
+      hint: (await store.ab.count())
         ? "'modelmap ab list' lists the stored experiments"
         : "import some with 'modelmap ab import FILE'",
     });

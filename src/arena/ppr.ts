@@ -131,16 +131,19 @@ export function predictionPoweredRanking(human: Vote[], judge: Vote[], opts: Ppr
   const rs = rankSets(ppr, k, alpha);
   const rsH = rankSets(hum, k, alpha);
   const rsJ = rankSets(judgeAll, k, alpha);
+  // A win rate lies in [0, 1]: the normal-approximation intervals are clipped to it (the clipped interval covers
+  // the true value whenever the unclipped one does). The summary's widths compare the methods before clipping.
+  const clip = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : x);
   const rows: PprModelRow[] = models.map((model, m) => ({
     model,
     win_rate: ppr.theta[m] as number,
-    ci_lower: iv[m]!.lower,
-    ci_upper: iv[m]!.upper,
+    ci_lower: clip(iv[m]!.lower),
+    ci_upper: clip(iv[m]!.upper),
     rank_lower: rs[m]!.lower,
     rank_upper: rs[m]!.upper,
     human_win_rate: hum.theta[m] as number,
-    human_ci_lower: ivH[m]!.lower,
-    human_ci_upper: ivH[m]!.upper,
+    human_ci_lower: clip(ivH[m]!.lower),
+    human_ci_upper: clip(ivH[m]!.upper),
     human_rank_lower: rsH[m]!.lower,
     human_rank_upper: rsH[m]!.upper,
   }));

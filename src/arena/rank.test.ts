@@ -145,6 +145,12 @@ test("PPR: auto lambda never widens intervals much beyond human-only; lambda 0 e
   const zero = predictionPoweredRanking(h, g, { humanN: 1000, seed: 5, lambda: 0 });
   for (const m of zero.models) assert.ok(Math.abs(m.win_rate - m.human_win_rate) < 1e-12);
   for (const m of auto.models) assert.ok(m.rank_lower <= m.rank_upper);
+  // Win-rate intervals stay within [0, 1], also with few human votes (they used to reach below 0).
+  const few = predictionPoweredRanking(h, g, { humanN: 150, seed: 5 });
+  for (const m of [...few.models, ...auto.models]) {
+    for (const x of [m.ci_lower, m.ci_upper, m.human_ci_lower, m.human_ci_upper])
+      if (Number.isFinite(x)) assert.ok(x >= 0 && x <= 1, `${m.model}: ${x}`);
+  }
 });
 
 test("the interval chart is an SVG with one row per model and escaped labels", () => {

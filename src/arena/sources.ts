@@ -1,5 +1,6 @@
 import { maySeeStandings, requireStandings, type Viewer } from "../core/access.ts";
 import { ModelmapError } from "../core/errors.ts";
+import { collect } from "../core/iter.ts";
 import type { PairCounts, Vote } from "../core/votes.ts";
 import type { Store } from "../store/store.ts";
 import { aggregateVotes, applyFilters, mergeCounts } from "./aggregate.ts";
@@ -12,7 +13,7 @@ export interface LoadRequest {
   sources?: string[];
   filters?: Array<{ field: string; value: string }>;
   strict?: boolean;
-  store?: () => Store;
+  store?: () => Promise<Store>;
 }
 
 export interface FileSummary {
@@ -31,7 +32,9 @@ export interface LoadedVotes {
 }
 
 /** The store's vote sources with their counts (`votes list`, `GET /api/votes/sources`). */
-export function voteSources(store: Store): Array<{ source: string; votes: number; firstAt: string; lastAt: string }> {
+export function voteSources(
+  store: Store,
+): Promise<Array<{ source: string; votes: number; firstAt: string; lastAt: string }>> {
   return store.votes.sources();
 }
 
@@ -39,13 +42,10 @@ export function voteSources(store: Store): Array<{ source: string; votes: number
  * The stored sources a viewer may rank, from those asked for (all when none): a blind labeling campaign's votes
  * (`label:ID` of a `reveal: never` campaign) are the admin's, asked for by name or not (`core/access.ts`).
  */
-export function rankableSources(store: Store, viewer: Viewer, asked: string[]): string[] {
+export async function rankableSources(store: Store, viewer: Viewer, asked: string[]): Promise<string[]> {
   if (viewer.admin) return asked;
   const blind = new Map(
-    store.labeling
-      .campaigns()
-      .filter((c) => !maySeeStandings(viewer, c))
-      .map((c) => [`label:${c.id}`, c]),
+    (await store.labeling.campaigns()).filter((c) => !maySeeStandings(viewer, c)).map((c) => [`label:${c.id}`, c]),
   );
   if (blind.size === 0) return asked;
   for (const s of asked) {
@@ -53,22 +53,19 @@ export function rankableSources(store: Store, viewer: Viewer, asked: string[]): 
     if (c) requireStandings(viewer, c);
   }
   if (asked.length > 0) return asked;
-  const open = store.votes
-    .sources()
-    .map((s) => s.source)
-    .filter((s) => !blind.has(s));
+  const open = (await store.votes.sources()).map((s) => s.source).filter((s) => !blind.has(s));
   if (open.length === 0) throw new ModelmapError("not_found", "no stored votes");
   return open;
 }
 
-export function loadVotes(req: LoadRequest): LoadedVotes {
+export async function loadVotes(req: LoadRequest): Promise<LoadedVotes> {
   const filters = req.filters ?? [];
   const files = req.files ?? [];
   if (files.length === 0) {
     if (!req.store) throw new ModelmapError("usage", "no vote files given and no store to read from");
-    const store = req.store();
+    const store = await req.store();
     const query = { ...(req.sources?.length ? { sources: req.sources } : {}), filters };
-    const votes = [...store.votes.iterate(query)];
+    const votes = await collect(store.votes.iterate(query));
     if (votes.length === 0) {
       throw new ModelmapError(
         "not_found",

@@ -3,9 +3,9 @@ import { test } from "node:test";
 import { lengthBiasedStore } from "../../test/support/length-biased-votes.ts";
 import { styleControlledRatings } from "./style-ratings.ts";
 
-test("style control: a length-favouring judge inflates the raw rating, the controlled one removes it", () => {
-  const store = lengthBiasedStore();
-  const r = styleControlledRatings(store, { query: { sources: ["judge:s"] }, bootstrap: 30, seed: 1 });
+test("style control: a length-favouring judge inflates the raw rating, the controlled one removes it", async () => {
+  const store = await lengthBiasedStore();
+  const r = await styleControlledRatings(store, { query: { sources: ["judge:s"] }, bootstrap: 30, seed: 1 });
   assert.ok(r.converged);
   assert.equal(r.battles, 1200);
   const by = new Map(r.models.map((m) => [m.model, m]));
@@ -17,5 +17,5 @@ test("style control: a length-favouring judge inflates the raw rating, the contr
   assert.ok(best.rating > long.rating && best.rating > short.rating);
   assert.ok(r.coefficients[0]!.feature === "tokens" && r.coefficients[0]!.beta > 0.3);
   assert.ok(long.lower < long.rating && long.rating < long.upper);
-  store.close();
+  await store.close();
 });

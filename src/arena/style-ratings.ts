@@ -1,4 +1,5 @@
 import { ModelmapError } from "../core/errors.ts";
+import { collect } from "../core/iter.ts";
 import { createRng } from "../core/rng.ts";
 import type { Vote } from "../core/votes.ts";
 import { RATING_SCALE } from "../stats/bradley-terry.ts";
@@ -15,7 +16,7 @@ import { type RankReport, rankCounts } from "./rank.ts";
  */
 
 /** The stored answers behind votes made by modelmap, keyed `SET/ID` + NUL + model. */
-export function answersForVotes(store: Store, votes: Iterable<Vote>): Map<string, AnswerRecord> {
+export async function answersForVotes(store: Store, votes: Iterable<Vote>): Promise<Map<string, AnswerRecord>> {
   // set -> models seen, then one query per set
   const sets = new Map<string, Set<string>>();
   for (const v of votes) {
@@ -29,7 +30,8 @@ export function answersForVotes(store: Store, votes: Iterable<Vote>): Map<string
   }
   const out = new Map<string, AnswerRecord>();
   for (const [set, models] of sets) {
-    for (const a of store.judging.latestAnswers(set, [...models])) out.set(`${set}/${a.promptId}\u0000${a.model}`, a);
+    for (const a of await store.judging.latestAnswers(set, [...models]))
+      out.set(`${set}/${a.promptId}\u0000${a.model}`, a);
   }
   return out;
 }
@@ -48,12 +50,12 @@ export interface StyleRanking {
  * Ratings with style control over stored votes whose answers are known (votes from `modelmap judge` and
  * the labeling campaigns). Votes without stored answers cannot be style-controlled and are counted.
  */
-export function styleControlledRatings(
+export async function styleControlledRatings(
   store: Store,
   opts: { query?: VoteQuery; bootstrap?: number; seed?: number } = {},
-): StyleRanking {
-  const votes = [...store.votes.iterate(opts.query)];
-  const answers = answersForVotes(store, votes);
+): Promise<StyleRanking> {
+  const votes = await collect(store.votes.iterate(opts.query));
+  const answers = await answersForVotes(store, votes);
   const index = new Map<string, number>();
   const idx = (m: string) => {
     const known = index.get(m);

@@ -54,14 +54,14 @@ export interface AgreementWeighting {
   cells: LiteCell[];
 }
 
-export function agreementWeighting(store: Store, category: string): AgreementWeighting | undefined {
-  const record = store.meta.latestForCategory(category);
+export async function agreementWeighting(store: Store, category: string): Promise<AgreementWeighting | undefined> {
+  const record = await store.meta.latestForCategory(category);
   if (!record) return undefined;
   const parsed = storedBlock.safeParse(record.report);
   // A report written by another version of modelmap that this one cannot read leaves the map unweighted.
   if (!parsed.success) return undefined;
   const block = parsed.data;
-  const snap = snapshot(store);
+  const snap = await snapshot(store);
   const key = `meta-weights:${category}:${record.reference}:${record.createdAt}`;
   const hit = snap.memo.get(key) as AgreementWeighting | undefined;
   if (hit) return hit;
@@ -80,7 +80,7 @@ export function agreementWeighting(store: Store, category: string): AgreementWei
   }
   const byModel = new Map<string, CapEvidence[]>();
   for (const m of here) {
-    for (const e of store.capmap.evidence({ source: m.source, metric: m.metric })) {
+    for (const e of await store.capmap.evidence({ source: m.source, metric: m.metric })) {
       if (e.category !== category) continue;
       const list = byModel.get(e.modelId);
       if (list) list.push(e);

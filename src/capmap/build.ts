@@ -1,3 +1,4 @@
+import { collect } from "../core/iter.ts";
 import type { CapCell, CapEvidence } from "../store/capmap.ts";
 import type { Store } from "../store/store.ts";
 import { clamp100, seFromInterval, Z95 } from "./scale.ts";
@@ -60,8 +61,8 @@ export function buildCells(evidence: Iterable<CapEvidence>): CapCell[] {
 }
 
 /** Recomputes every cell of the map from the stored evidence. */
-export function rebuildMap(store: Store): number {
-  const cells = buildCells(store.capmap.iterateEvidence());
-  store.capmap.replaceCells(cells);
+export async function rebuildMap(store: Store): Promise<number> {
+  const cells = buildCells(await collect(store.capmap.iterateEvidence()));
+  await store.capmap.replaceCells(cells);
   return cells.length;
 }

@@ -10,6 +10,7 @@ import {
   sharedData,
 } from "../../test/support/shared-data.ts";
 import { ModelmapError } from "../core/errors.ts";
+import { collect } from "../core/iter.ts";
 import type { CapEvidence } from "../store/capmap.ts";
 import { openStore } from "../store/sqlite/index.ts";
 import { buildCells, combineCell } from "./build.ts";
@@ -164,7 +165,7 @@ test("obs-scaling: fractions become percent; MT-bench becomes a judge score", ()
   assert.ok(mt && Math.abs(mt.scaled - (100 * 8.18) / 9) < 1e-9);
 });
 
-function smallStore() {
+async function smallStore() {
   const store = openStore(":memory:");
   const models = [
     { id: "org/a-7b", paramsB: 7, license: "apache-2.0" },
@@ -183,15 +184,15 @@ function smallStore() {
     ev("org/a-7b", "mmlu", 30, 3, { category: "knowledge" }),
     ev("org/b-7b", "mmlu", 50, 3, { category: "knowledge" }),
   ];
-  store.capmap.importSource({ kind: "t", source: "s", file: "f", fileSha256: "x", models, evidence });
-  store.capmap.replaceCells(buildCells(store.capmap.iterateEvidence()));
+  await store.capmap.importSource({ kind: "t", source: "s", file: "f", fileSha256: "x", models, evidence });
+  await store.capmap.replaceCells(buildCells(await collect(store.capmap.iterateEvidence())));
   return store;
 }
 
-test("search: filters, ranks from intervals, and the set tied for first", () => {
-  const store = smallStore();
+test("search: filters, ranks from intervals, and the set tied for first", async () => {
+  const store = await smallStore();
   try {
-    const r = search(store, "math", { maxParams: 8, license: "apache-2.0" }, { top: 10 });
+    const r = await search(store, "math", { maxParams: 8, license: "apache-2.0" }, { top: 10 });
     assert.deepEqual(
       r.results.map((h) => [h.modelId, h.rank, h.tiedForFirst]),
       [
@@ -200,53 +201,53 @@ test("search: filters, ranks from intervals, and the set tied for first", () => 
         ["org/e-3b", 3, false],
       ],
     );
-    const all = search(store, "math", { maxParams: 8 });
+    const all = await search(store, "math", { maxParams: 8 });
     assert.deepEqual(
       all.tiedForFirst.map((t) => t.modelId),
       ["org/a-7b", "org/b-7b"],
     );
     assert.equal(all.tiedForFirstCount, 2);
-    assert.throws(
+    await assert.rejects(
       () => search(store, "poetry"),
       (e: unknown) => e instanceof ModelmapError && e.code === "not_found",
     );
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
-test("compare-models: like-with-like differences and verdicts; unknown model is not_found", () => {
-  const store = smallStore();
+test("compare-models: like-with-like differences and verdicts; unknown model is not_found", async () => {
+  const store = await smallStore();
   try {
-    const c = compareModels(store, "org/a-7b", "org/c-8b");
+    const c = await compareModels(store, "org/a-7b", "org/c-8b");
     const math = c.categories.find((x) => x.category === "math");
     assert.equal(math?.basis, "shared");
     assert.equal(math?.diff, 20);
     assert.equal(math?.verdict, "a");
     const know = c.categories.find((x) => x.category === "knowledge");
     assert.equal(know?.verdict, "missing");
-    const ab = compareModels(store, "org/a-7b", "org/b-7b");
+    const ab = await compareModels(store, "org/a-7b", "org/b-7b");
     assert.equal(ab.categories.find((x) => x.category === "math")?.verdict, "tie");
     assert.equal(ab.categories.find((x) => x.category === "knowledge")?.verdict, "b");
-    assert.throws(
+    await assert.rejects(
       () => compareModels(store, "org/a-7b", "nope"),
       (e: unknown) => e instanceof ModelmapError && e.code === "not_found",
     );
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
-test("profile and card: strengths relative to similar-size peers; markdown with evidence and scale notes", () => {
-  const store = smallStore();
+test("profile and card: strengths relative to similar-size peers; markdown with evidence and scale notes", async () => {
+  const store = await smallStore();
   try {
-    const p = modelProfile(store, "org/a-7b");
+    const p = await modelProfile(store, "org/a-7b");
     assert.deepEqual(p.sizeBand, { min: 3.5, max: 14 });
     const math = p.categories.find((c) => c.cell.category === "math");
     // Peers 3.5B-14B in math: a, b, c. a beats both others.
     assert.equal(math?.peers, 3);
     assert.equal(math?.percentile, 100);
-    const md = modelCard(store, "org/a-7b");
+    const md = await modelCard(store, "org/a-7b");
     assert.match(md, /^---\nlicense: "apache-2.0"\n/);
     assert.match(md, /# org\/a-7b: capability report/);
     assert.match(md, /\| math \| 60\.0 \[/);
@@ -254,19 +255,22 @@ test("profile and card: strengths relative to similar-size peers; markdown with 
     assert.match(md, /No modelmap runs of this model are recorded/);
     assert.match(md, /expected win rate/);
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
-test("importFile stores, re-import replaces, and the real v1 table builds a searchable map", () => {
+test("importFile stores, re-import replaces, and the real v1 table builds a searchable map", async () => {
   const store = openStore(":memory:");
   try {
-    const first = importFile(store, "open-llm-leaderboard", sharedData(...OPEN_LLM_V1));
-    const again = importFile(store, "open-llm-leaderboard", sharedData(...OPEN_LLM_V1));
+    const first = await importFile(store, "open-llm-leaderboard", sharedData(...OPEN_LLM_V1));
+    const again = await importFile(store, "open-llm-leaderboard", sharedData(...OPEN_LLM_V1));
     assert.equal(again.evidence, first.evidence);
-    assert.equal(store.capmap.evidence({ source: "open-llm-leaderboard-v1", metric: "arc" }).length, first.models);
-    assert.equal(store.capmap.imports().length, 2);
-    const r = search(store, "math", { maxParams: 8, license: "apache-2.0" }, { top: 5 });
+    assert.equal(
+      (await store.capmap.evidence({ source: "open-llm-leaderboard-v1", metric: "arc" })).length,
+      first.models,
+    );
+    assert.equal((await store.capmap.imports()).length, 2);
+    const r = await search(store, "math", { maxParams: 8, license: "apache-2.0" }, { top: 5 });
     assert.equal(r.results.length, 5);
     for (const h of r.results) {
       assert.ok(h.model.paramsB !== undefined && h.model.paramsB <= 8);
@@ -276,7 +280,7 @@ test("importFile stores, re-import replaces, and the real v1 table builds a sear
     assert.ok(r.tiedForFirstCount >= 1);
     assert.ok(r.results[0]?.tiedForFirst);
   } finally {
-    store.close();
+    await store.close();
   }
 });
 

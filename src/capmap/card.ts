@@ -2,7 +2,7 @@ import { type ContaminationSummary, contaminationSummary } from "../contaminatio
 import { promptSpread } from "../sensitivity/service.ts";
 import type { CheckKind } from "../store/contamination.ts";
 import type { Store } from "../store/store.ts";
-import { type ModelProfile, modelProfile } from "./profile.ts";
+import { MIN_PEERS, type ModelProfile, modelProfile } from "./profile.ts";
 import { BENCHMARKS } from "./scale.ts";
 
 /** What modelmap's own runs recorded about how a model was prompted, where runs exist. */
@@ -18,13 +18,12 @@ export interface RunInfo {
 }
 
 /** The runs of a model as the card describes them (shared by `modelmap card` and the web card). */
-export function runInfos(store: Store, modelId: string): RunInfo[] {
-  return store.evals
-    .listRuns()
+export async function runInfos(store: Store, modelId: string): Promise<RunInfo[]> {
+  return (await store.evals.listRuns())
     .filter((r) => r.modelId === modelId)
     .map((r) => {
-      const cfg = (r.config ?? {}) as Record<string, unknown>;
-      const ident = (r.model ?? {}) as Record<string, unknown>;
+      const cfg = r.spec;
+      const ident = r.identity;
       const engine = [
         ident.backend,
         ident.name,
@@ -34,11 +33,11 @@ export function runInfos(store: Store, modelId: string): RunInfo[] {
         .join(" ");
       return {
         id: r.id,
-        task: Array.isArray(cfg.tasks) ? cfg.tasks.map(String).join(", ") : "run",
-        chatTemplate: typeof cfg.chat_template === "boolean" ? cfg.chat_template : undefined,
-        systemPrompt: typeof cfg.system_prompt === "string" ? cfg.system_prompt : undefined,
+        task: cfg.tasks.length > 0 ? cfg.tasks.join(", ") : "run",
+        chatTemplate: cfg.chat_template,
+        systemPrompt: cfg.system_prompt ?? undefined,
         engine: engine || undefined,
-        numFewshot: typeof cfg.num_fewshot === "number" ? cfg.num_fewshot : undefined,
+        numFewshot: cfg.num_fewshot ?? undefined,
       };
     });
 }
@@ -64,6 +63,14 @@ function yamlString(s: string): string {
 
 function metricLabel(metric: string): string {
   return BENCHMARKS[metric]?.label ?? metric;
+}
+
+/** Why no strength (or weakness) is named: no category qualifies, or too few peers to tell. */
+export function noneStandOut(p: ModelProfile, where: string): string {
+  const few = p.fewPeers.length;
+  if (few > 0 && few === p.categories.filter((c) => c.verdict !== "flagged").length)
+    return `cannot tell: fewer than ${MIN_PEERS} models of similar size in ${few === 1 ? "its category" : "any of its categories"}`;
+  return `none stand out (no category ${where} percentile${few ? `; too few peers in ${p.fewPeers.join(", ")}` : ""})`;
 }
 
 /** Markdown ready to paste into a Hugging Face model card (YAML metadata block first). */
@@ -92,19 +99,28 @@ export function renderCard(p: ModelProfile, extras: CardExtras = {}): string {
   const peers = p.sizeBand
     ? `models of similar size (${f1(p.sizeBand.min)}B-${f1(p.sizeBand.max)}B parameters)`
     : "all models in the map (this model's size is unknown)";
+  if (p.flagged.length > 0) {
+    lines.push("## Scores in doubt", "");
+    for (const f of p.flagged) lines.push(`- **${f.category}**: ${f.reasons.join("; ")}`);
+    lines.push(
+      "",
+      "These categories are never called strengths and rank after trusted scores in modelmap's search.",
+      "",
+    );
+  }
   lines.push("## Strengths and weaknesses", "", `Relative to ${peers}.`, "");
   lines.push(
-    `- **Strengths:** ${p.strengths.length ? p.strengths.join(", ") : "none stand out (no category at or above the 75th percentile)"}`,
+    `- **Strengths:** ${p.strengths.length ? p.strengths.join(", ") : noneStandOut(p, "at or above the 75th")}`,
   );
   lines.push(
-    `- **Weaknesses:** ${p.weaknesses.length ? p.weaknesses.join(", ") : "none stand out (no category at or below the 25th percentile)"}`,
+    `- **Weaknesses:** ${p.weaknesses.length ? p.weaknesses.join(", ") : noneStandOut(p, "at or below the 25th")}`,
     "",
   );
   lines.push("| Category | Score [95% CI] | Percentile among peers | Peers surely better | Evidence |");
   lines.push("|---|---|---|---|---|");
   for (const c of p.categories) {
     lines.push(
-      `| ${mdCell(c.cell.category)} | ${f1(c.cell.estimate)} [${f1(c.cell.lo)}, ${f1(c.cell.hi)}] | ${Math.round(c.percentile)} (${c.peers} peers) | ${c.surelyBetter} | ${c.cell.evidence} piece(s), ${c.cell.n} items |`,
+      `| ${mdCell(c.cell.category)}${c.verdict === "flagged" ? " (in doubt)" : ""} | ${f1(c.cell.estimate)} [${f1(c.cell.lo)}, ${f1(c.cell.hi)}] | ${Math.round(c.percentile)} (${c.peers} peers) | ${c.surelyBetter} | ${c.cell.evidence} piece(s), ${c.cell.n} items |`,
     );
   }
   lines.push("", "## Evidence", "");
@@ -160,10 +176,13 @@ export function renderCard(p: ModelProfile, extras: CardExtras = {}): string {
 }
 
 /** Stored prompt-sensitivity and contamination findings of a model, one line per task (card and model page). */
-export function modelChecks(store: Store, modelId: string): { sensitivity: string[]; contamination: string[] } {
+export async function modelChecks(
+  store: Store,
+  modelId: string,
+): Promise<{ sensitivity: string[]; contamination: string[] }> {
   return {
-    sensitivity: promptSpread(store, modelId).map((s) => `${s.task}: ${s.text}`),
-    contamination: contaminationSummary(store, modelId).map((c) => `${c.task}: ${c.text}`),
+    sensitivity: (await promptSpread(store, modelId)).map((s) => `${s.task}: ${s.text}`),
+    contamination: (await contaminationSummary(store, modelId)).map((c) => `${c.task}: ${c.text}`),
   };
 }
 
@@ -171,28 +190,29 @@ export interface StoredChecks {
   kind: CheckKind;
   reports: Array<{ model: string; task: string; created_at: string; report: unknown }>;
   /** With a model: the one-line verdict per task that the card and the map show. */
-  summary?: ContaminationSummary[] | ReturnType<typeof promptSpread>;
+  summary?: ContaminationSummary[] | Awaited<ReturnType<typeof promptSpread>>;
 }
 
 /** Stored reports of one kind, optionally of one model and task (`/api/checks/KIND`). */
-export function storedChecks(
+export async function storedChecks(
   store: Store,
   kind: CheckKind,
   filter: { model?: string | undefined; task?: string | undefined } = {},
-): StoredChecks {
-  const reports = store.checks
-    .list(kind, filter.model)
+): Promise<StoredChecks> {
+  const reports = (await store.checks.list(kind, filter.model))
     .filter((r) => filter.task === undefined || r.task === filter.task)
     .map((r) => ({ model: r.modelId, task: r.task, created_at: r.createdAt, report: r.report }));
   if (filter.model === undefined) return { kind, reports };
   const summary =
-    kind === "contamination" ? contaminationSummary(store, filter.model) : promptSpread(store, filter.model);
+    kind === "contamination"
+      ? await contaminationSummary(store, filter.model)
+      : await promptSpread(store, filter.model);
   return { kind, reports, summary };
 }
 
 /** The card of a model with its runs; `extras` may add sensitivity and contamination findings. */
-export function modelCard(store: Store, idOrAlias: string, extras: CardExtras = {}): string {
-  const profile = modelProfile(store, idOrAlias);
+export async function modelCard(store: Store, idOrAlias: string, extras: CardExtras = {}): Promise<string> {
+  const profile = await modelProfile(store, idOrAlias);
   const id = profile.model.id;
-  return renderCard(profile, { runs: runInfos(store, id), ...modelChecks(store, id), ...extras });
+  return renderCard(profile, { runs: await runInfos(store, id), ...(await modelChecks(store, id)), ...extras });
 }

@@ -56,16 +56,16 @@ export function pairedDifference(
 }
 
 /** Per-item scores on the common 0-100 scale (keyed by item id) of one model on one metric of one source, where a source keeps them. */
-export type ItemScores = (modelId: string, source: string, metric: string) => Map<string, number> | undefined;
+export type ItemScores = (modelId: string, source: string, metric: string) => Promise<Map<string, number> | undefined>;
 
-function sharedMetrics(ea: CapEvidence[], eb: CapEvidence[], items?: ItemScores): SharedMetric[] {
+async function sharedMetrics(ea: CapEvidence[], eb: CapEvidence[], items?: ItemScores): Promise<SharedMetric[]> {
   const byKey = new Map(eb.map((e) => [`${e.source}\u0000${e.metric}`, e]));
   const out: SharedMetric[] = [];
   for (const x of ea) {
     const y = byKey.get(`${x.source}\u0000${x.metric}`);
     if (!y) continue;
-    const ia = items?.(x.modelId, x.source, x.metric);
-    const ib = items?.(y.modelId, y.source, y.metric);
+    const ia = await items?.(x.modelId, x.source, x.metric);
+    const ib = await items?.(y.modelId, y.source, y.metric);
     if (ia && ib) {
       // Per-item scores are already on the common scale, so the paired standard error applies directly.
       const p = pairedDifference(ia, ib);
@@ -105,18 +105,24 @@ function sharedMetrics(ea: CapEvidence[], eb: CapEvidence[], items?: ItemScores)
  * Per-category differences A - B on the common scale with 95% intervals. Where both models were measured on
  * the same metrics, only those are compared (like with like); otherwise the two cells are.
  */
-export function compareModels(store: Store, idA: string, idB: string, items?: ItemScores): ModelComparison {
-  const a = requireModel(store, idA);
-  const b = requireModel(store, idB);
-  const cellsA = new Map(store.capmap.cells({ modelIds: [a.id] }).map((c) => [c.category, c]));
-  const cellsB = new Map(store.capmap.cells({ modelIds: [b.id] }).map((c) => [c.category, c]));
-  const evA = store.capmap.evidence({ modelId: a.id });
-  const evB = store.capmap.evidence({ modelId: b.id });
+export async function compareModels(
+  store: Store,
+  idA: string,
+  idB: string,
+  items?: ItemScores,
+): Promise<ModelComparison> {
+  const a = await requireModel(store, idA);
+  const b = await requireModel(store, idB);
+  const cellsA = new Map((await store.capmap.cells({ modelIds: [a.id] })).map((c) => [c.category, c]));
+  const cellsB = new Map((await store.capmap.cells({ modelIds: [b.id] })).map((c) => [c.category, c]));
+  const evA = await store.capmap.evidence({ modelId: a.id });
+  const evB = await store.capmap.evidence({ modelId: b.id });
   const cats = [...new Set([...cellsA.keys(), ...cellsB.keys()])].sort();
-  const categories = cats.map((category): CategoryComparison => {
+  const categories: CategoryComparison[] = [];
+  for (const category of cats) {
     const ca = cellsA.get(category);
     const cb = cellsB.get(category);
-    const shared = sharedMetrics(
+    const shared = await sharedMetrics(
       evA.filter((e) => e.category === category),
       evB.filter((e) => e.category === category),
       items,
@@ -136,7 +142,7 @@ export function compareModels(store: Store, idA: string, idB: string, items?: It
     const lo = diff === undefined || se === undefined ? undefined : diff - Z95 * se;
     const hi = diff === undefined || se === undefined ? undefined : diff + Z95 * se;
     const verdict = lo === undefined || hi === undefined ? "missing" : lo > 0 ? "a" : hi < 0 ? "b" : "tie";
-    return {
+    categories.push({
       category,
       a: ca,
       b: cb,
@@ -147,7 +153,7 @@ export function compareModels(store: Store, idA: string, idB: string, items?: It
       paired: shared.length > 0 && shared.every((m) => m.paired),
       verdict,
       shared,
-    };
-  });
+    });
+  }
   return { a, b, categories };
 }

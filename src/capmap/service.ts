@@ -4,6 +4,7 @@ import { ratingsByCategory, ratingsOfCounts } from "../arena/ratings.ts";
 import { parseVoteText } from "../arena/read-votes.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { sha256 } from "../core/hash.ts";
+import type { ProgressSink } from "../core/progress.ts";
 import type { CapCellWithModel, CapModel } from "../store/capmap.ts";
 import type { Store } from "../store/store.ts";
 import { agreementWeighting, type CategoryAgreement } from "./agreement-weights.ts";
@@ -16,6 +17,7 @@ import {
   parseOpenLlmLeaderboard,
 } from "./importers.ts";
 import { type LiteCell, modelFilter, snapshot } from "./snapshot.ts";
+import { demotedReasons, demotions } from "./trust.ts";
 
 export const IMPORT_KINDS = ["open-llm-leaderboard", "arena", "obs-scaling"] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];
@@ -73,19 +75,36 @@ function parseArenaBattles(text: string, file: string): ParsedImport {
   return { kind: "arena", source, models, aliases: [], evidence, skipped };
 }
 
-/** Imports one public results file into the map and rebuilds the map's cells. */
-export function importFile(store: Store, kind: ImportKind, path: string): ImportSummary {
+/**
+ * Imports one public results file into the map and rebuilds the map's cells. `progress` sees three steps:
+ * read and parse (fitting ratings for battle files), store, rebuild the map.
+ */
+export async function importFile(
+  store: Store,
+  kind: ImportKind,
+  path: string,
+  progress?: ProgressSink,
+): Promise<ImportSummary> {
   const file = resolve(path);
+  progress?.start(3, `import ${basename(file)}`);
   const text = readText(file);
   const parsed = parseImport(kind, file, text);
+  progress?.update(1, parsed.skipped.length);
   if (parsed.source.startsWith("arena-battles:")) {
     // Battle files name models by their arena names; where an earlier table linked a name to a Hugging Face
     // id (an alias), the ratings attach to that id.
-    const id = (name: string) => store.capmap.resolveModel(name)?.id ?? name;
-    for (const e of parsed.evidence) e.modelId = id(e.modelId);
+    const ids = new Map<string, string>();
+    for (const e of parsed.evidence) {
+      let id = ids.get(e.modelId);
+      if (id === undefined) {
+        id = (await store.capmap.resolveModel(e.modelId))?.id ?? e.modelId;
+        ids.set(e.modelId, id);
+      }
+      e.modelId = id;
+    }
     parsed.models = [...new Set(parsed.evidence.map((e) => e.modelId))].map((m) => ({ id: m }));
   }
-  const stored = store.capmap.importSource({
+  const stored = await store.capmap.importSource({
     kind: parsed.kind,
     source: parsed.source,
     file,
@@ -94,12 +113,14 @@ export function importFile(store: Store, kind: ImportKind, path: string): Import
     aliases: parsed.aliases,
     evidence: parsed.evidence,
   });
-  const cells = rebuildMap(store);
+  progress?.update(2, parsed.skipped.length);
+  const cells = await rebuildMap(store);
+  progress?.finish(3, parsed.skipped.length);
   return { kind, source: parsed.source, file, ...stored, skipped: parsed.skipped, cells };
 }
 
-export function requireModel(store: Store, idOrAlias: string): CapModel {
-  const m = store.capmap.resolveModel(idOrAlias);
+export async function requireModel(store: Store, idOrAlias: string): Promise<CapModel> {
+  const m = await store.capmap.resolveModel(idOrAlias);
   if (!m) {
     throw new ModelmapError("not_found", `no model '${idOrAlias}' in the map`, {
       hint: "use a Hugging Face id (org/name) as imported; 'modelmap search CATEGORY' lists models",
@@ -108,8 +129,8 @@ export function requireModel(store: Store, idOrAlias: string): CapModel {
   return m;
 }
 
-export function requireCategory(store: Store, category: string): LiteCell[] {
-  const snap = snapshot(store);
+export async function requireCategory(store: Store, category: string): Promise<LiteCell[]> {
+  const snap = await snapshot(store);
   const cells = snap.byCategory.get(category);
   if (!cells) {
     const cats = [...snap.byCategory.keys()].sort();
@@ -123,8 +144,8 @@ export function requireCategory(store: Store, category: string): LiteCell[] {
 }
 
 /** Categories in the map with their model counts. */
-export function mapCategories(store: Store): Array<{ category: string; models: number }> {
-  return [...snapshot(store).byCategory]
+export async function mapCategories(store: Store): Promise<Array<{ category: string; models: number }>> {
+  return [...(await snapshot(store)).byCategory]
     .map(([category, cells]) => ({ category, models: cells.length }))
     .sort((a, b) => (a.category < b.category ? -1 : 1));
 }
@@ -153,9 +174,14 @@ export interface SearchFilters {
 }
 
 export interface SearchHit extends CapCellWithModel {
-  /** 1 + number of models whose lower bound is strictly above this model's upper bound. */
+  /**
+   * 1 + number of trusted models whose lower bound is strictly above this model's upper bound; a demoted cell
+   * ranks after every trusted one (1 + the number of trusted models).
+   */
   rank: number;
   tiedForFirst: boolean;
+  /** Why this cell is demoted (a flagged contamination check, a high prompt spread): it is never recommended. */
+  demoted?: string[];
 }
 
 export interface SearchResult {
@@ -164,9 +190,11 @@ export interface SearchResult {
   /** Models matching the filters. */
   total: number;
   results: SearchHit[];
-  /** Models that cannot be told apart from the best (rank 1), best first; capped at `tiedLimit`. */
+  /** Models that cannot be told apart from the best trusted one (rank 1), best first; capped at `tiedLimit`. */
   tiedForFirst: Array<{ modelId: string; estimate: number; lo: number; hi: number }>;
   tiedForFirstCount: number;
+  /** Models whose cell here is demoted: listed after the trusted ones, or left out (counted) with excludeFlagged. */
+  demoted: number;
   /**
    * Set where a meta-evaluation (`modelmap meta`) has its reference in this category: which signals agree with
    * the reference, and the weights the ranking above gave each signal's evidence.
@@ -176,30 +204,52 @@ export interface SearchResult {
 
 /**
  * The best models for a category under the filters, with intervals, ranks, and the set statistically tied
- * for first: every model whose upper bound reaches the highest lower bound (nobody is surely better).
- * Runs over the in-memory snapshot: one pass over the category's cells plus a binary search per result.
+ * for first: every trusted model whose upper bound reaches the highest trusted lower bound (nobody is surely
+ * better). Demoted cells (capmap/trust.ts) come after the trusted ones, are never tied for first, and are left
+ * out with `excludeFlagged`. Runs over the in-memory snapshot: one pass over the category's cells plus a
+ * binary search per result.
  */
-export function search(
+export async function search(
   store: Store,
   category: string,
   filters: SearchFilters = {},
   opts: { top?: number; offset?: number; tiedLimit?: number } = {},
-): SearchResult {
-  const weighted = agreementWeighting(store, category);
-  const cells = weighted?.cells ?? requireCategory(store, category);
+): Promise<SearchResult> {
+  const weighted = await agreementWeighting(store, category);
+  const cells = weighted?.cells ?? (await requireCategory(store, category));
   const keep = modelFilter(filters);
-  const matched = cells.filter((c) => keep(c.model));
+  const demoted = await demotions(store);
+  const why = (c: LiteCell) => demotedReasons(demoted, c.modelId, category);
+  const trusted: LiteCell[] = [];
+  const flagged: LiteCell[] = [];
+  for (const c of cells) {
+    if (!keep(c.model)) continue;
+    if (why(c) === undefined) trusted.push(c);
+    else flagged.push(c);
+  }
+  const matched = filters.excludeFlagged ? trusted : [...trusted, ...flagged];
   let bar: number | undefined;
-  for (const c of matched) if (bar === undefined || c.lo > bar) bar = c.lo;
+  for (const c of trusted) if (bar === undefined || c.lo > bar) bar = c.lo;
   const offset = opts.offset ?? 0;
   const results: SearchHit[] = matched.slice(offset, offset + (opts.top ?? 10)).map((c, k) => {
     // A model surely better than c has lo > c.hi >= c.estimate, so its estimate is higher and it comes earlier
-    // in the estimate order: counting over the prefix is enough.
+    // in the estimate order: for a trusted cell counting over the prefix is enough; a demoted one counts over
+    // every trusted cell.
+    const i = offset + k;
+    const upto = Math.min(i, trusted.length);
     let above = 0;
-    for (let i = 0; i < offset + k; i++) if ((matched[i] as LiteCell).lo > c.hi) above++;
-    return { ...toCell(c), rank: 1 + above, tiedForFirst: bar !== undefined && c.hi >= bar };
+    for (let j = 0; j < upto; j++) if ((trusted[j] as LiteCell).lo > c.hi) above++;
+    const reasons = why(c);
+    const hit: SearchHit = {
+      ...toCell(c),
+      // A demoted cell ranks after every trusted one, whatever its interval says.
+      rank: reasons ? 1 + trusted.length : 1 + above,
+      tiedForFirst: reasons === undefined && bar !== undefined && c.hi >= bar,
+    };
+    if (reasons) hit.demoted = reasons;
+    return hit;
   });
-  const tied = bar === undefined ? [] : matched.filter((c) => c.hi >= bar);
+  const tied = bar === undefined ? [] : trusted.filter((c) => c.hi >= bar);
   return {
     category,
     filters,
@@ -209,6 +259,7 @@ export function search(
       .slice(0, opts.tiedLimit ?? 50)
       .map((c) => ({ modelId: c.modelId, estimate: c.estimate, lo: c.lo, hi: c.hi })),
     tiedForFirstCount: tied.length,
+    demoted: flagged.length,
     ...(weighted ? { agreement: weighted.summary } : {}),
   };
 }

@@ -32,16 +32,27 @@ export interface Snapshot {
   memo: Map<string, unknown>;
 }
 
-const cache = new WeakMap<Store, Snapshot>();
+/** The snapshot of each store, by data version; a build in progress is shared by the requests that wait for it. */
+const cache = new WeakMap<Store, { version: string; snap: Promise<Snapshot> }>();
 
-export function snapshot(store: Store): Snapshot {
-  const version = store.capmap.version();
+export async function snapshot(store: Store): Promise<Snapshot> {
+  const version = await store.capmap.version();
   const hit = cache.get(store);
-  if (hit && hit.version === version) return hit;
-  const models = store.capmap.allModels();
+  if (hit && hit.version === version) return hit.snap;
+  const snap = build(store, version);
+  cache.set(store, { version, snap });
+  // A failed build is not kept: the next call tries again.
+  snap.catch(() => {
+    if (cache.get(store)?.snap === snap) cache.delete(store);
+  });
+  return snap;
+}
+
+async function build(store: Store, version: string): Promise<Snapshot> {
+  const models = await store.capmap.allModels();
   const byCategory = new Map<string, LiteCell[]>();
   const byModel = new Map<string, LiteCell[]>();
-  for (const [modelId, category, estimate, lo, hi, n, evidence, sourcesJson] of store.capmap.allCells()) {
+  for (const [modelId, category, estimate, lo, hi, n, evidence, sourcesJson] of await store.capmap.allCells()) {
     const cell: LiteCell = {
       modelId,
       category,
@@ -69,17 +80,15 @@ export function snapshot(store: Store): Snapshot {
     categories: cells.length,
   }));
   ranking.sort((a, b) => b.mean - a.mean || (a.modelId < b.modelId ? -1 : 1));
-  const snap: Snapshot = {
+  return {
     version,
     models,
     byCategory,
     byModel,
     ranking,
-    metrics: store.capmap.metrics(),
+    metrics: await store.capmap.metrics(),
     memo: new Map(),
   };
-  cache.set(store, snap);
-  return snap;
 }
 
 export interface ModelFilter {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { fixtureLog, fixtureSample, fixtureSpec, fixtureTaskResult } from "../../test/support/run-fixture.ts";
 import { ARENA_MERGED, sharedData } from "../../test/support/shared-data.ts";
 import { createRng } from "../core/rng.ts";
 import type { Vote } from "../core/votes.ts";
@@ -11,40 +12,42 @@ import { importFile, parseImport, search } from "./service.ts";
 import { JUDGE_SOURCE, ownItemScores, RUNS_SOURCE, syncOwnEvidence, VOTES_SOURCE } from "./sync.ts";
 
 /** Two models answer the same 40 items; A gets the first 30 right, B the first 26 (A right wherever B is). */
-function seedRuns(store: Store) {
+async function seedRuns(store: Store) {
   for (const [model, correct] of [
     ["org/a", 30],
     ["org/b", 26],
   ] as const) {
     const id = `run-${model.replace("/", "-")}`;
-    store.evals.ensureRun({ id, modelId: model, model: {}, config: { tasks: ["quiz"] } });
-    store.evals.putSamples(
+    const spec = fixtureSpec({ model, tasks: ["quiz"] });
+    await store.evals.ensureRun({ id, modelId: model, identity: {}, spec });
+    await store.evals.putSamples(
       id,
-      Array.from({ length: 40 }, (_, d) => ({
-        task: "quiz",
-        docId: d,
-        data: { prompt: `q${d}` },
-        scores: { "acc,none": d < correct ? 1 : 0 },
-        error: null,
-      })),
+      Array.from({ length: 40 }, (_, d) =>
+        fixtureSample({
+          task: "quiz",
+          docId: d,
+          scores: [{ metric: "acc", filter: "none", value: d < correct ? 1 : 0 }],
+        }),
+      ),
     );
     const p = correct / 40;
-    store.evals.finishRun(id, {
-      results: {
-        quiz: {
-          "acc,none": p,
-          "acc_stderr,none": Math.sqrt((p * (1 - p)) / 39),
+    const acc = { metric: "acc", filter: "none" };
+    await store.evals.finishRun(
+      id,
+      fixtureLog(spec, {
+        quiz: fixtureTaskResult({
+          metrics: [{ ...acc, value: p, stderr: Math.sqrt((p * (1 - p)) / 39) }],
           n: 40,
-          random_baseline: 0.25,
-          primary_metric: "acc,none",
-        },
-        untagged: { "acc,none": 0.5, n: 10, primary_metric: "acc,none" },
-      },
-    });
+          randomBaseline: 0.25,
+          primary: acc,
+        }),
+        untagged: fixtureTaskResult({ metrics: [{ ...acc, value: 0.5, stderr: null }], n: 10, primary: acc }),
+      }),
+    );
   }
 }
 
-function seedVotes(store: Store) {
+async function seedVotes(store: Store) {
   const rng = createRng(7);
   const votes: Vote[] = [];
   // strong beats mid 80% of the time, mid beats weak 80%: ratings ordered strong > mid > weak.
@@ -60,17 +63,17 @@ function seedVotes(store: Store) {
     for (let i = 0; i < 200; i++)
       votes.push({ modelA: a, modelB: b, winner: rng.next() < p ? "model_b" : "model_a", category: "roleplay" });
   }
-  store.votes.add("test", votes);
-  store.votes.add("judge:x", votes.slice(0, 50));
+  await store.votes.add("test", votes);
+  await store.votes.add("judge:x", votes.slice(0, 50));
 }
 
-function seedJudgments(store: Store) {
+async function seedJudgments(store: Store) {
   for (const [model, scores] of [
     ["org/a", [8, 9, 7, 8]],
     ["org/b", [6, 7, 5, 6]],
   ] as const) {
-    scores.forEach((score, i) => {
-      store.judging.putJudgment({
+    for (const [i, score] of scores.entries()) {
+      await store.judging.putJudgment({
         key: `${model}-${i}`,
         judge: "judge-x",
         kind: "single",
@@ -88,17 +91,17 @@ function seedJudgments(store: Store) {
         referenceGuided: false,
         judgePromptHash: "h",
       });
-    });
+    }
   }
 }
 
-test("sync brings runs (by task category), judge grades and vote ratings into the map", () => {
+test("sync brings runs (by task category), judge grades and vote ratings into the map", async () => {
   const store = openStore(":memory:");
   try {
-    seedRuns(store);
-    seedVotes(store);
-    seedJudgments(store);
-    const report = syncOwnEvidence(store, {
+    await seedRuns(store);
+    await seedVotes(store);
+    await seedJudgments(store);
+    const report = await syncOwnEvidence(store, {
       categoryOf: (t) => (t === "quiz" ? ["knowledge", "reasoning"] : undefined),
       bootstrap: 50,
       seed: 3,
@@ -106,28 +109,28 @@ test("sync brings runs (by task category), judge grades and vote ratings into th
     assert.equal(report.runs.evidence, 2);
     assert.equal(report.runs.skipped.length, 2, "the untagged task is reported, not mapped");
     assert.match(report.runs.skipped[0] ?? "", /untagged: the task has no category tag/);
-    const quizA = store.capmap.evidence({ modelId: "org/a", source: RUNS_SOURCE })[0];
+    const quizA = (await store.capmap.evidence({ modelId: "org/a", source: RUNS_SOURCE }))[0];
     assert.equal(quizA?.category, "knowledge");
     assert.ok(quizA && Math.abs(quizA.scaled - (100 * (75 - 25)) / 75) < 1e-9);
 
     assert.equal(report.judge.evidence, 2);
-    const ja = store.capmap.evidence({ modelId: "org/a", source: JUDGE_SOURCE })[0];
+    const ja = (await store.capmap.evidence({ modelId: "org/a", source: JUDGE_SOURCE }))[0];
     assert.equal(ja?.value, 8);
     assert.ok(ja && Math.abs(ja.scaled - (100 * 7) / 9) < 1e-9);
 
     assert.deepEqual(report.votes.categories.sort(), ["roleplay", "writing"]);
-    const writing = search(store, "writing");
+    const writing = await search(store, "writing");
     assert.deepEqual(
       writing.results.map((h) => h.modelId),
       ["org/strong", "org/mid", "org/weak"],
     );
     assert.ok(writing.results.every((h) => h.sources.includes(VOTES_SOURCE)));
     assert.deepEqual(
-      search(store, "roleplay").results.map((h) => h.modelId),
+      (await search(store, "roleplay")).results.map((h) => h.modelId),
       ["org/weak", "org/mid", "org/strong"],
       "a model rated in two categories keeps both ratings",
     );
-    const metrics = store.capmap.evidence({ modelId: "org/strong", source: VOTES_SOURCE }).map((e) => e.metric);
+    const metrics = (await store.capmap.evidence({ modelId: "org/strong", source: VOTES_SOURCE })).map((e) => e.metric);
     assert.deepEqual(metrics.sort(), [
       "judge:x/bt-rating:writing",
       "test/bt-rating:roleplay",
@@ -135,14 +138,14 @@ test("sync brings runs (by task category), judge grades and vote ratings into th
     ]);
 
     // Syncing again replaces rather than adds.
-    syncOwnEvidence(store, { categoryOf: () => ["knowledge"], bootstrap: 50, seed: 3 });
-    assert.equal(store.capmap.evidence({ source: RUNS_SOURCE }).length, 4);
+    await syncOwnEvidence(store, { categoryOf: () => ["knowledge"], bootstrap: 50, seed: 3 });
+    assert.equal((await store.capmap.evidence({ source: RUNS_SOURCE })).length, 4);
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
-test("sync leaves a blind (reveal: never) campaign's votes off the public map unless asked", () => {
+test("sync leaves a blind (reveal: never) campaign's votes off the public map unless asked", async () => {
   const store = openStore(":memory:");
   try {
     const campaign = (id: string, reveal: "after" | "never") =>
@@ -150,8 +153,8 @@ test("sync leaves a blind (reveal: never) campaign's votes off the public map un
         { id, name: id, setName: "s", models: ["org/x", "org/y"], perLabeler: 5, reveal, goldRate: 0, seed: 1 },
         [],
       );
-    campaign("open", "after");
-    campaign("blind", "never");
+    await campaign("open", "after");
+    await campaign("blind", "never");
     const votes = (source: string) =>
       store.votes.add(
         source,
@@ -163,27 +166,28 @@ test("sync leaves a blind (reveal: never) campaign's votes off the public map un
           category: "writing",
         })),
       );
-    votes("label:open");
-    votes("label:blind");
+    await votes("label:open");
+    await votes("label:blind");
     const opts = { categoryOf: () => undefined, bootstrap: 0 };
-    const report = syncOwnEvidence(store, opts);
-    const metrics = () => store.capmap.evidence({ source: VOTES_SOURCE }).map((e) => e.metric.split("/")[0]);
-    assert.deepEqual([...new Set(metrics())], ["label:open"]);
+    const report = await syncOwnEvidence(store, opts);
+    const metrics = async () =>
+      (await store.capmap.evidence({ source: VOTES_SOURCE })).map((e) => e.metric.split("/")[0]);
+    assert.deepEqual([...new Set(await metrics())], ["label:open"]);
     assert.ok(report.votes.warnings.some((w) => /label:blind: left out, a blind/.test(w)));
-    syncOwnEvidence(store, { ...opts, includeBlind: true });
-    assert.deepEqual([...new Set(metrics())].sort(), ["label:blind", "label:open"]);
+    await syncOwnEvidence(store, { ...opts, includeBlind: true });
+    assert.deepEqual([...new Set(await metrics())].sort(), ["label:blind", "label:open"]);
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
-test("compare-models pairs per-item scores of runs on the same items: a narrower interval than unpaired", () => {
+test("compare-models pairs per-item scores of runs on the same items: a narrower interval than unpaired", async () => {
   const store = openStore(":memory:");
   try {
-    seedRuns(store);
-    syncOwnEvidence(store, { categoryOf: (t) => (t === "quiz" ? ["knowledge"] : undefined), bootstrap: 0 });
-    const unpaired = compareModels(store, "org/a", "org/b");
-    const paired = compareModels(store, "org/a", "org/b", ownItemScores(store));
+    await seedRuns(store);
+    await syncOwnEvidence(store, { categoryOf: (t) => (t === "quiz" ? ["knowledge"] : undefined), bootstrap: 0 });
+    const unpaired = await compareModels(store, "org/a", "org/b");
+    const paired = await compareModels(store, "org/a", "org/b", await ownItemScores(store));
     const u = unpaired.categories.find((c) => c.category === "knowledge");
     const p = paired.categories.find((c) => c.category === "knowledge");
     assert.equal(u?.paired, false);
@@ -194,7 +198,7 @@ test("compare-models pairs per-item scores of runs on the same items: a narrower
     assert.equal(p?.verdict, "a", "4 of 40 items differ, all in A's favour: paired, that is significant");
     assert.equal(u?.verdict, "tie", "unpaired, the same difference is within the noise");
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
@@ -214,18 +218,18 @@ test("import arena: battle files are fitted by the ratings engine into per-categ
   assert.equal(top?.modelId, "gpt-4");
 });
 
-test("import arena: battle-file names resolve to Hugging Face ids through aliases from an earlier table", () => {
+test("import arena: battle-file names resolve to Hugging Face ids through aliases from an earlier table", async () => {
   const store = openStore(":memory:");
   try {
-    importFile(store, "arena", sharedData(...ARENA_MERGED));
-    importFile(store, "arena", sharedData("arena_pairwise_counts_20240814", "chatbotarena_20240814.json"));
-    const gemma = store.capmap.evidence({
+    await importFile(store, "arena", sharedData(...ARENA_MERGED));
+    await importFile(store, "arena", sharedData("arena_pairwise_counts_20240814", "chatbotarena_20240814.json"));
+    const gemma = await store.capmap.evidence({
       modelId: "google/gemma-2-9b-it",
       source: "arena-battles:chatbotarena_20240814",
     });
     assert.equal(gemma.length, 1, "gemma-2-9b-it from the counts file attaches to google/gemma-2-9b-it");
-    assert.equal(store.capmap.evidence({ modelId: "gemma-2-9b-it" }).length, 0);
+    assert.equal((await store.capmap.evidence({ modelId: "gemma-2-9b-it" })).length, 0);
   } finally {
-    store.close();
+    await store.close();
   }
 });

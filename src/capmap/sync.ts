@@ -4,8 +4,10 @@
  * ratings engine). Each kind is one source, replaced as a whole on every sync.
  */
 import { ratingsByCategory } from "../arena/ratings.ts";
+import { collect } from "../core/iter.ts";
 import type { CapEvidence, CapModel } from "../store/capmap.ts";
 import type { EvalRunRecord } from "../store/evals.ts";
+import { scoreOf, type TaskResultV1 } from "../store/run-log.ts";
 import type { Store } from "../store/store.ts";
 import { rebuildMap } from "./build.ts";
 import type { ItemScores } from "./compare.ts";
@@ -36,54 +38,45 @@ export interface SyncReport {
   cells: number;
 }
 
-type TaskResult = Record<string, number | string | null>;
-
-function taskResults(run: EvalRunRecord): Record<string, TaskResult> {
-  const r = run.results as { results?: Record<string, TaskResult> } | null;
-  return r?.results ?? {};
-}
-
 /** The latest complete run of each (model, task): later runs supersede earlier ones. */
-function latestRuns(store: Store): Map<string, { run: EvalRunRecord; result: TaskResult }> {
-  const out = new Map<string, { run: EvalRunRecord; result: TaskResult }>();
-  const runs = store.evals
-    .listRuns()
+async function latestRuns(store: Store): Promise<Map<string, { run: EvalRunRecord; result: TaskResultV1 }>> {
+  const out = new Map<string, { run: EvalRunRecord; result: TaskResultV1 }>();
+  const runs = (await store.evals.listRuns())
     .filter((r) => r.status === "complete")
     .sort((a, b) => (a.updatedAt < b.updatedAt ? -1 : 1));
   for (const run of runs) {
-    for (const [task, result] of Object.entries(taskResults(run)))
+    for (const [task, result] of Object.entries(run.log?.results ?? {}))
       out.set(`${run.modelId}\u0000${task}`, { run, result });
   }
   return out;
 }
 
-function runEvidence(
+async function runEvidence(
   store: Store,
   opts: SyncOptions,
-): { evidence: CapEvidence[]; models: CapModel[]; skipped: string[] } {
+): Promise<{ evidence: CapEvidence[]; models: CapModel[]; skipped: string[] }> {
   const evidence: CapEvidence[] = [];
   const models = new Map<string, CapModel>();
   const skipped: string[] = [];
-  for (const [key, { run, result }] of latestRuns(store)) {
+  for (const [key, { run, result }] of await latestRuns(store)) {
     const task = key.split("\u0000")[1] as string;
     const cats = opts.categoryOf(task);
-    const pk = typeof result.primary_metric === "string" ? result.primary_metric : undefined;
-    const value = pk ? result[pk] : undefined;
+    const pk = result.primary;
+    const row = pk ? result.metrics.find((m) => m.metric === pk.metric && m.filter === pk.filter) : undefined;
+    const value = row?.value ?? undefined;
     if (!cats || cats.length === 0) {
       skipped.push(`${run.id}/${task}: the task has no category tag`);
       continue;
     }
-    if (!pk || typeof value !== "number") {
+    if (value === undefined) {
       skipped.push(`${run.id}/${task}: no primary metric value`);
       continue;
     }
-    const [m, f] = pk.split(",");
-    const se = result[`${m}_stderr,${f}`];
-    const n = typeof result.n === "number" ? result.n : undefined;
-    const baseline = typeof result.random_baseline === "number" ? 100 * result.random_baseline : 0;
+    const se = row?.stderr ?? undefined;
+    const n = result.n;
+    const baseline = result.randomBaseline === null ? 0 : 100 * result.randomBaseline;
     const percent = 100 * value;
-    const sePct =
-      typeof se === "number" ? 100 * se : n ? 100 * Math.sqrt(Math.max(value * (1 - value), 0.5 / n) / n) : 0;
+    const sePct = se !== undefined ? 100 * se : n ? 100 * Math.sqrt(Math.max(value * (1 - value), 0.5 / n) / n) : 0;
     const scaled = normalizeAccuracy(percent, baseline);
     const half = (Z95 * sePct * 100) / (100 - baseline);
     models.set(run.modelId, { id: run.modelId });
@@ -107,9 +100,9 @@ function runEvidence(
   return { evidence, models: [...models.values()], skipped };
 }
 
-function judgeEvidence(store: Store): { evidence: CapEvidence[]; models: CapModel[] } {
+async function judgeEvidence(store: Store): Promise<{ evidence: CapEvidence[]; models: CapModel[] }> {
   const groups = new Map<string, { model: string; category: string; metric: string; scores: number[] }>();
-  for (const j of store.judging.judgments({ kind: "single" })) {
+  for (const j of await store.judging.judgments({ kind: "single" })) {
     if (j.score === null) continue;
     const metric = `${j.setName}:${j.judge}`;
     const key = `${j.modelFirst}\u0000${j.category}\u0000${metric}`;
@@ -144,31 +137,31 @@ function judgeEvidence(store: Store): { evidence: CapEvidence[]; models: CapMode
 }
 
 /** Replaces the runs, judge and votes sources with what the store holds now, then rebuilds the map. */
-export function syncOwnEvidence(store: Store, opts: SyncOptions): SyncReport {
-  const resolve = (name: string) => store.capmap.resolveModel(name)?.id ?? name;
-  const runs = runEvidence(store, opts);
-  const judge = judgeEvidence(store);
+export async function syncOwnEvidence(store: Store, opts: SyncOptions): Promise<SyncReport> {
+  // Model names resolved once each (to their Hugging Face id where the map has an alias).
+  const resolved = new Map<string, string>();
+  const runs = await runEvidence(store, opts);
+  const judge = await judgeEvidence(store);
   // Each vote source (human labeling, each LLM judge, imported battles) is fitted on its own, so that human
   // and judge preferences stay separate pieces of evidence in a cell.
   const votes = { evidence: [] as CapEvidence[], categories: [] as string[], warnings: [] as string[] };
   const blind = new Set(
     opts.includeBlind
       ? []
-      : store.labeling
-          .campaigns()
-          .filter((c) => c.reveal === "never")
-          .map((c) => `label:${c.id}`),
+      : (await store.labeling.campaigns()).filter((c) => c.reveal === "never").map((c) => `label:${c.id}`),
   );
-  for (const { source } of store.votes.sources()) {
+  for (const { source } of await store.votes.sources()) {
     if (blind.has(source)) {
       votes.warnings.push(
         `${source}: left out, a blind (reveal: never) campaign; 'map sync --include-blind' maps it once the campaign is over`,
       );
       continue;
     }
-    const fits = ratingsByCategory(store.votes.iterate({ sources: [source] }), opts);
+    const fits = ratingsByCategory(await collect(store.votes.iterate({ sources: [source] })), opts);
     for (const r of fits) {
-      const evidence = categoryRatingEvidence(r, VOTES_SOURCE, resolve);
+      for (const m of r.models)
+        if (!resolved.has(m.model)) resolved.set(m.model, (await store.capmap.resolveModel(m.model))?.id ?? m.model);
+      const evidence = categoryRatingEvidence(r, VOTES_SOURCE, (name) => resolved.get(name) ?? name);
       for (const e of evidence) e.metric = `${source}/${e.metric}`;
       votes.evidence.push(...evidence);
       if (!votes.categories.includes(r.category)) votes.categories.push(r.category);
@@ -177,9 +170,9 @@ export function syncOwnEvidence(store: Store, opts: SyncOptions): SyncReport {
   }
   const put = (source: string, evidence: CapEvidence[], models: CapModel[]) =>
     store.capmap.importSource({ kind: "sync", source, file: "(modelmap store)", fileSha256: "", models, evidence });
-  put(RUNS_SOURCE, runs.evidence, runs.models);
-  put(JUDGE_SOURCE, judge.evidence, judge.models);
-  put(
+  await put(RUNS_SOURCE, runs.evidence, runs.models);
+  await put(JUDGE_SOURCE, judge.evidence, judge.models);
+  await put(
     VOTES_SOURCE,
     votes.evidence,
     [...new Set(votes.evidence.map((e) => e.modelId))].map((id) => ({ id })),
@@ -188,7 +181,7 @@ export function syncOwnEvidence(store: Store, opts: SyncOptions): SyncReport {
     runs: { evidence: runs.evidence.length, skipped: runs.skipped },
     judge: { evidence: judge.evidence.length },
     votes: { evidence: votes.evidence.length, categories: votes.categories, warnings: votes.warnings },
-    cells: rebuildMap(store),
+    cells: await rebuildMap(store),
   };
 }
 
@@ -196,17 +189,17 @@ export function syncOwnEvidence(store: Store, opts: SyncOptions): SyncReport {
  * Per-item scores on the common scale for pairing: harness samples (0/1 scores of the primary metric,
  * stretched like the aggregate) and judge grades ((s - 1) / 9 x 100), keyed by item.
  */
-export function ownItemScores(store: Store): ItemScores {
-  const latest = latestRuns(store);
-  return (modelId, source, metric) => {
+export async function ownItemScores(store: Store): Promise<ItemScores> {
+  const latest = await latestRuns(store);
+  return async (modelId, source, metric) => {
     if (source === RUNS_SOURCE) {
       const hit = latest.get(`${modelId}\u0000${metric}`);
-      const pk = hit && typeof hit.result.primary_metric === "string" ? hit.result.primary_metric : undefined;
+      const pk = hit?.result.primary;
       if (!hit || !pk) return undefined;
-      const b = typeof hit.result.random_baseline === "number" ? hit.result.random_baseline : 0;
+      const b = hit.result.randomBaseline ?? 0;
       const out = new Map<string, number>();
-      for (const s of store.evals.iterateSamples(hit.run.id, metric)) {
-        const v = s.scores[pk];
+      for await (const s of store.evals.iterateSamples(hit.run.id, metric)) {
+        const v = scoreOf(s, pk);
         if (typeof v === "number") out.set(String(s.docId), (100 * (v - b)) / (1 - b));
       }
       return out.size ? out : undefined;
@@ -215,7 +208,7 @@ export function ownItemScores(store: Store): ItemScores {
       const parts = metric.split(":");
       const category = parts.pop();
       const out = new Map<string, number>();
-      for (const j of store.judging.judgments({ kind: "single" })) {
+      for (const j of await store.judging.judgments({ kind: "single" })) {
         if (j.modelFirst !== modelId || j.category !== category || j.score === null) continue;
         if (`${j.setName}:${j.judge}` !== parts.join(":")) continue;
         out.set(j.promptId, (100 * (j.score - 1)) / 9);

@@ -1,6 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { ModelmapError } from "../core/errors.ts";
 import type { Store, VoteQuery } from "../store/store.ts";
+import { optionHint } from "./suggest.ts";
 
 /** What a command may touch. The core never reads process globals; the CLI hands them in here. */
 export interface CliContext {
@@ -11,7 +12,7 @@ export interface CliContext {
   /** Path of the database (from --db, MODELMAP_DB, or ./modelmap.db). */
   readonly dbPath: string;
   /** Opens the store on first use; the CLI closes it at exit. */
-  store(): Store;
+  store(): Promise<Store>;
   /** Aborted on SIGINT/SIGTERM. */
   readonly signal: AbortSignal;
 }
@@ -31,13 +32,25 @@ export interface Command {
 }
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
+/** Named so that the emitted declarations can spell it (util does not export its result type). */
+type ParsedFlags<O extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: boolean; allowNegative: true }>
+>;
 
 /** parseArgs with strict checking, turning its errors into usage errors that name the command. */
-export function parseFlags<O extends Options>(command: string, argv: string[], options: O, allowPositionals = true) {
+export function parseFlags<O extends Options>(
+  command: string,
+  argv: string[],
+  options: O,
+  allowPositionals = true,
+): ParsedFlags<O> {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals, allowNegative: true });
   } catch (e) {
-    throw new ModelmapError("usage", `${command}: ${(e as Error).message}`, { hint: `run 'modelmap help ${command}'` });
+    const message = (e as Error).message;
+    throw new ModelmapError("usage", `${command}: ${message}`, {
+      hint: optionHint(command, message, Object.keys(options)),
+    });
   }
 }
 

@@ -1,50 +1,205 @@
 import type { Command } from "./command.ts";
-import { AB_COMMANDS } from "./commands/ab.ts";
-import { ARENA_COMMANDS } from "./commands/arena.ts";
-import { CAPMAP_COMMANDS } from "./commands/capmap.ts";
-import { contaminationCommand } from "./commands/contamination.ts";
-import { evalCommand } from "./commands/eval.ts";
-import { JUDGE_ANALYSIS_COMMANDS } from "./commands/judge-analysis.ts";
-import { JUDGING_COMMANDS } from "./commands/judging.ts";
-import { LABEL_COMMANDS } from "./commands/label.ts";
-import { META_COMMANDS } from "./commands/meta.ts";
-import { MODELS_COMMANDS } from "./commands/models.ts";
-import { RUNS_COMMANDS } from "./commands/runs.ts";
-import { scoreCommand } from "./commands/score.ts";
-import { sensitivityCommand } from "./commands/sensitivity.ts";
-import { serveCommand } from "./commands/serve.ts";
-import { serveModelCommand } from "./commands/serve-model.ts";
-import { START_COMMANDS } from "./commands/start.ts";
-import { TASKS_COMMANDS } from "./commands/tasks.ts";
-import { TEMPLATE_COMMANDS } from "./commands/template.ts";
 
 /**
- * Every CLI command, in the order `modelmap help` lists them. Each feature adds its commands from its own
- * file under `commands/`; this list is the only place that knows them all.
+ * What `modelmap help` and the dispatcher need to know about a command before its module is loaded. A command's
+ * module (and everything it imports: engines, the web app, the stats) loads only when that command runs or its
+ * usage is asked for, so `modelmap help` and any one command start without the rest.
  */
-export const COMMANDS: Command[] = [
-  ...START_COMMANDS,
-  serveCommand,
-  ...ARENA_COMMANDS,
-  serveModelCommand,
-  ...MODELS_COMMANDS,
-  ...TEMPLATE_COMMANDS,
-  ...CAPMAP_COMMANDS,
-  ...JUDGING_COMMANDS,
-  ...JUDGE_ANALYSIS_COMMANDS,
-  ...LABEL_COMMANDS,
-  evalCommand,
-  scoreCommand,
-  ...TASKS_COMMANDS,
-  ...RUNS_COMMANDS,
-  contaminationCommand,
-  sensitivityCommand,
-  ...AB_COMMANDS,
-  ...META_COMMANDS,
+export interface CommandEntry {
+  /** One or more words, e.g. "rank" or "votes import". */
+  readonly name: string;
+  readonly summary: string;
+  readonly deprecatedNames?: readonly string[];
+  /** Imports the command's module. */
+  load(): Promise<Command>;
+}
+
+/** The commands one module exports, in help order. */
+export interface CommandGroup {
+  load(): Promise<readonly Command[]>;
+  readonly commands: readonly CommandEntry[];
+}
+
+type Described = readonly [name: string, summary: string, deprecatedNames?: readonly string[]];
+
+function group(load: () => Promise<readonly Command[]>, described: readonly Described[]): CommandGroup {
+  const commands = described.map(([name, summary, deprecatedNames]): CommandEntry => {
+    const entry = {
+      name,
+      summary,
+      async load() {
+        const command = (await load()).find((c) => c.name === name);
+        if (!command) throw new Error(`internal: command '${name}' is listed in cli/commands.ts but not exported`);
+        return command;
+      },
+    };
+    return deprecatedNames ? { ...entry, deprecatedNames } : entry;
+  });
+  return { load, commands };
+}
+
+/**
+ * Every CLI command, in the order `modelmap help` lists them, by the module that exports it. The name, summary
+ * and old names here repeat the command's own (`commands.test.ts` checks that they agree, and that every command
+ * a module exports is listed); this table is the only place that knows them all.
+ */
+export const COMMAND_GROUPS: readonly CommandGroup[] = [
+  group(
+    () => import("./commands/start.ts").then((m) => m.START_COMMANDS),
+    [
+      ["start", "offline demo: evaluate the bundled model zoo, rate it, and open the web UI"],
+      ["quickstart", "download small real instruct models from Hugging Face and run the start pipeline on them"],
+    ],
+  ),
+  group(
+    () => import("./commands/serve.ts").then((m) => [m.serveCommand]),
+    [["serve", "start the web UI and JSON API"]],
+  ),
+  group(
+    () => import("./commands/votes.ts").then((m) => [m.votesImportCommand, m.votesListCommand, m.votesExportCommand]),
+    [
+      ["votes import", "store pairwise votes from LMSYS battle files or threeclass files under a source name"],
+      ["votes list", "list stored vote sources with their vote counts"],
+      ["votes export", "write stored votes as JSONL (LMSYS fields plus prompt_id and shown_first)"],
+    ],
+  ),
+  group(
+    () => import("./commands/rank.ts").then((m) => [m.rankCommand, m.rankStyleCommand]),
+    [
+      ["rank", "Bradley-Terry ratings with bootstrap intervals, ranks and tiers from pairwise votes"],
+      ["rank style", "ratings with style control (answer length and markdown as covariates)"],
+    ],
+  ),
+  group(
+    () => import("./commands/bias.ts").then((m) => [m.biasCommand]),
+    [["bias", "position bias: how often the first-shown answer wins, per judge or source, with intervals"]],
+  ),
+  group(
+    () => import("./commands/agree.ts").then((m) => [m.agreeCommand]),
+    [["agree", "agreement between two vote sources on the same items (kappa, confusion, rank correlation)"]],
+  ),
+  group(
+    () => import("./commands/serve-model.ts").then((m) => [m.serveModelCommand]),
+    [["serve-model", "serve a GGUF model over an OpenAI-compatible API (with prompt logprobs)"]],
+  ),
+  group(
+    () => import("./commands/models.ts").then((m) => m.MODELS_COMMANDS),
+    [
+      ["models list", "list the models in modelmap.yaml"],
+      ["models show", "show one model's configuration, template and system prompt"],
+      ["models check", "check that models are reachable, templated, generate, and score log-likelihoods"],
+      ["config schema", "print (or write) the JSON Schema of modelmap.yaml"],
+      ["config check", "validate modelmap.yaml"],
+    ],
+  ),
+  group(
+    () => import("./commands/template.ts").then((m) => m.TEMPLATE_COMMANDS),
+    [
+      ["template render", "print exactly what a configured model sees for a conversation"],
+      ["template list", "list the chat templates modelmap ships"],
+      ["template show", "print a named template's Jinja source"],
+    ],
+  ),
+  group(
+    () => import("./commands/capmap.ts").then((m) => m.CAPMAP_COMMANDS),
+    [
+      [
+        "map import",
+        "import public results into the capability map (open-llm-leaderboard, arena, obs-scaling)",
+        ["import"],
+      ],
+      ["map sync", "bring modelmap's own runs, judge grades and votes into the capability map"],
+      ["search", "best models for a category, with intervals and the set tied for first"],
+      ["map compare", "per-category differences between two models in the map, with intervals", ["compare-models"]],
+      ["card", "print a model card (markdown) from the evidence in the map"],
+    ],
+  ),
+  group(
+    () => import("./commands/judging.ts").then((m) => m.JUDGING_COMMANDS),
+    [
+      [
+        "answers import",
+        "import answers in FastChat's model_answer JSONL (MT-bench, Arena-Hard baselines) into a stored set",
+      ],
+      ["prompts check", "validate a prompt set (file or folder) and show its categories"],
+      ["prompts import", "store a prompt set (own YAML/JSONL, MT-bench, Vicuna-bench, Arena-Hard) in the database"],
+      ["prompts list", "list stored prompt sets"],
+      ["generate", "answer a prompt set with one or more models (multi-turn, stored, resumable)"],
+      ["judge", "judge stored answers with an LLM: pairwise in both orders and 1-10 grades"],
+      ["judge stats", "a judge's consistency under swapping, position and length bias"],
+    ],
+  ),
+  group(
+    () => import("./commands/judge-analysis.ts").then((m) => m.JUDGE_ANALYSIS_COMMANDS),
+    [
+      ["winrate", "win rate against a baseline, with standard error and length-controlled win rate (AlpacaEval 2.0)"],
+      [
+        "judge quadrants",
+        "win rates and ratings per quality quadrant (poor-poor, acceptable-poor, acceptable-acceptable)",
+      ],
+    ],
+  ),
+  group(
+    () => import("./commands/label.ts").then((m) => m.LABEL_COMMANDS),
+    [
+      ["label create", "create a blind human-labeling campaign from a stored prompt set and models"],
+      ["label list", "list labeling campaigns with their progress"],
+      ["label export", "export a campaign's votes in the LMSYS battle format (JSON)"],
+      ["label quality", "labeler quality: gold agreement, Krippendorff's alpha, position bias, anomalous voters"],
+    ],
+  ),
+  group(
+    () => import("./commands/eval.ts").then((m) => [m.evalCommand]),
+    [["eval", "run benchmark tasks on a model (resumable, cached)"]],
+  ),
+  group(
+    () => import("./commands/score.ts").then((m) => [m.scoreCommand]),
+    [["score", "score responses generated elsewhere with a task's metrics (no model)"]],
+  ),
+  group(
+    () => import("./commands/tasks.ts").then((m) => m.TASKS_COMMANDS),
+    [
+      ["tasks list", "list task definitions, groups and tags"],
+      ["tasks show", "show one task's resolved definition"],
+      ["tasks validate", "check task YAML files against the schema (and their data)"],
+      ["tasks requests", "print the requests an evaluation would send, without a model"],
+    ],
+  ),
+  group(
+    () => import("./commands/runs.ts").then((m) => m.RUNS_COMMANDS),
+    [
+      ["runs list", "list stored eval runs"],
+      ["runs show", "show one eval run: config, results, errors"],
+      ["runs compare", "compare two eval runs per task (paired bootstrap, McNemar)", ["compare"]],
+    ],
+  ),
+  group(
+    () => import("./commands/contamination.ts").then((m) => [m.contaminationCommand]),
+    [["contamination", "test-set contamination checks (Min-K%++, exchangeability, n-grams, canary)"]],
+  ),
+  group(
+    () => import("./commands/sensitivity.ts").then((m) => [m.sensitivityCommand]),
+    [["sensitivity", "prompt-sensitivity report: scores under template/system/few-shot/label/delimiter variants"]],
+  ),
+  group(
+    () => import("./commands/ab.ts").then((m) => m.AB_COMMANDS),
+    [
+      ["ab import", "import online experiments (A/B tests): effects, sample-ratio checks, orderings per category"],
+      ["ab list", "list stored experiments with their outcome and sample-ratio check"],
+      ["ab show", "one experiment: variants, effects with 95% intervals, sample-ratio check, implied outcome"],
+      ["ab ranking", "Bradley-Terry ordering of models per category from the decisive experiments"],
+    ],
+  ),
+  group(
+    () => import("./commands/meta.ts").then((m) => m.META_COMMANDS),
+    [["meta", "which signal to trust: agreement of benchmarks, judges and votes with a reference (A/B, arena)"]],
+  ),
 ];
 
+export const COMMANDS: readonly CommandEntry[] = COMMAND_GROUPS.flatMap((g) => g.commands);
+
 export interface FoundCommand {
-  command: Command;
+  command: CommandEntry;
   /** How many leading arguments named it. */
   words: number;
   /** The old spelling that named it, when it was one. */
@@ -70,10 +225,11 @@ export function deprecationNotice(found: FoundCommand): string | undefined {
   return `modelmap: '${found.deprecatedName}' is deprecated and goes away in the next release; use 'modelmap ${found.command.name}'\n`;
 }
 
-export function helpText(topic: string[]): string {
+/** `modelmap help [COMMAND]`: the list of commands, or one command's usage (which loads that command's module). */
+export async function helpText(topic: string[]): Promise<string> {
   if (topic.length > 0) {
     const found = findCommand(topic);
-    if (found) return `${found.command.usage.trimEnd()}\n`;
+    if (found) return usageText(await found.command.load());
   }
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
@@ -97,4 +253,8 @@ export function helpText(topic: string[]): string {
     "Run 'modelmap help COMMAND' for a command's options.",
     "",
   ].join("\n");
+}
+
+export function usageText(command: Command): string {
+  return `${command.usage.trimEnd()}\n`;
 }

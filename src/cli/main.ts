@@ -1,9 +1,10 @@
 import { resolve } from "node:path";
 import { exitCodeFor, ModelmapError } from "../core/errors.ts";
-import { openStore } from "../store/sqlite/index.ts";
+import type { openStore as OpenStore } from "../store/sqlite/index.ts";
 import type { Store } from "../store/store.ts";
 import type { CliContext } from "./command.ts";
-import { deprecationNotice, findCommand, helpText } from "./commands.ts";
+import { COMMANDS, deprecationNotice, findCommand, helpText, usageText } from "./commands.ts";
+import { commandHint } from "./suggest.ts";
 
 /** Runs the CLI with the given arguments and returns the exit code. Exported for end-to-end tests. */
 export async function runCli(
@@ -21,9 +22,13 @@ export async function runCli(
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
   let store: Store | undefined;
+  // Loaded only when a command runs (not for help): the SQLite driver is a native module.
+  let openStore: typeof OpenStore | undefined;
   try {
     const { dbFlag, rest } = extractDb(argv);
-    const dbPath = resolve(cwd, dbFlag ?? env.MODELMAP_DB ?? "modelmap.db");
+    const db = dbFlag ?? env.MODELMAP_DB ?? "modelmap.db";
+    // ":memory:" is SQLite's name for a database that lives and dies with the process, not a file name.
+    const dbPath = db === ":memory:" ? db : resolve(cwd, db);
     const ctx: CliContext = {
       env,
       cwd,
@@ -31,13 +36,14 @@ export async function runCli(
       stderr,
       dbPath,
       signal: io.signal ?? new AbortController().signal,
-      store() {
+      async store() {
+        if (!openStore) throw new Error("internal: the store module is loaded before a command runs");
         store ??= openStore(dbPath);
         return store;
       },
     };
     if (rest.length === 0 || rest[0] === "help" || rest[0] === "--help" || rest[0] === "-h") {
-      stdout.write(helpText(rest.slice(1)));
+      stdout.write(await helpText(rest.slice(1)));
       return 0;
     }
     if (rest[0] === "--version" || rest[0] === "-v") {
@@ -47,24 +53,29 @@ export async function runCli(
     const found = findCommand(rest);
     if (!found) {
       throw new ModelmapError("usage", `unknown command '${rest.join(" ")}'`, {
-        hint: "run 'modelmap help' for the list of commands",
+        hint: commandHint(
+          rest,
+          COMMANDS.map((c) => c.name),
+        ),
       });
     }
     const notice = deprecationNotice(found);
     if (notice) stderr.write(notice);
     const args = rest.slice(found.words);
+    const command = await found.command.load();
     if (args.includes("--help") || args.includes("-h")) {
-      stdout.write(`${found.command.usage.trimEnd()}\n`);
+      stdout.write(usageText(command));
       return 0;
     }
-    return (await found.command.run(args, ctx)) ?? 0;
+    ({ openStore } = await import("../store/sqlite/index.ts"));
+    return (await command.run(args, ctx)) ?? 0;
   } catch (e) {
     stderr.write(`modelmap: error: ${(e as Error).message ?? String(e)}\n`);
     if (e instanceof ModelmapError && e.hint) stderr.write(`  hint: ${e.hint}\n`);
     if (!(e instanceof ModelmapError) && env.MODELMAP_DEBUG) stderr.write(`${(e as Error).stack}\n`);
     return exitCodeFor(e);
   } finally {
-    store?.close();
+    await store?.close();
   }
 }
 
@@ -99,6 +110,6 @@ export async function runMain(argv: string[]): Promise<void> {
   process.exitCode = await runCli(argv, { signal: ac.signal });
 }
 
-if (process.argv[1] !== undefined && /cli[\\/]main\.ts$/.test(process.argv[1])) {
+if (process.argv[1] !== undefined && /cli[\\/]main\.[jt]s$/.test(process.argv[1])) {
   await runMain(process.argv.slice(2));
 }

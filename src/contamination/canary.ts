@@ -75,6 +75,6 @@ export async function runCanary(
     greedy: own.isGreedy,
     flagged: own.isGreedy || pValue <= 0.01,
   };
-  store.checks.put("contamination", o.modelId, `canary:${o.setName}`, report);
+  await store.checks.put("contamination", o.modelId, `canary:${o.setName}`, report);
   return report;
 }

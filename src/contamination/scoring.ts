@@ -72,10 +72,13 @@ export class RollingScorer {
     });
   }
 
+  /** Called with the number of texts done (served from the cache or scored) as they finish. */
+  onScored: ((n: number) => void) | undefined;
+
   /** Scores every text; `detail` keeps per-token arrays (Min-K%), otherwise only totals are stored. */
   async score(texts: readonly string[], detail: boolean, signal?: AbortSignal): Promise<RollingDetail[]> {
     const keys = texts.map((t) => this.key(t, detail));
-    const found = this.repo.cacheGet([...new Set(keys)]);
+    const found = await this.repo.cacheGet([...new Set(keys)]);
     const out = new Map<string, RollingDetail>();
     for (const [k, v] of found) out.set(k, JSON.parse(v) as RollingDetail);
     this.stats.requested += texts.length;
@@ -85,6 +88,7 @@ export class RollingScorer {
       if (!out.has(k)) todo.set(k, t);
     });
     this.stats.cached += texts.length - todo.size;
+    this.onScored?.(texts.length - todo.size);
     const order = [...todo.entries()];
     if (this.sorted) order.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
     for (let i = 0; i < order.length; i += this.batchSize) {
@@ -107,8 +111,9 @@ export class RollingScorer {
         out.set(k, d);
         entries.push({ key: k, value: JSON.stringify(d) });
       });
-      this.repo.cachePut(CACHE_SCOPE, entries);
+      await this.repo.cachePut(CACHE_SCOPE, entries);
       this.stats.sent += part.length;
+      this.onScored?.(part.length);
     }
     return keys.map((k) => out.get(k) as RollingDetail);
   }

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import type { Backend } from "../backends/types.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { createRng, deriveSeed, shuffleInPlace } from "../core/rng.ts";
+import type { ProgressSink } from "../runner/progress.ts";
 import {
   type ExchangeabilityResult,
   exchangeabilityTest,
@@ -43,8 +44,14 @@ export interface ContaminationOptions {
   limit?: number;
   /** Fraction of tokens for Min-K% and Min-K%++. */
   k?: number;
+  /** The lowercase ratio (one more pass over the items; default on). `npm start` leaves it out. */
+  lowercase?: boolean;
   ngram?: number;
   signal?: AbortSignal;
+  /** Texts scored (items, their lowercase twins, shards in canonical and shuffled orders) out of all. */
+  progress?: ProgressSink;
+  /** The progress phase's name (default: "MODEL TASK contamination"). */
+  progressLabel?: string;
 }
 
 export interface ItemScores {
@@ -143,10 +150,21 @@ export async function runContamination(
   const texts = items.map((i) => i.text);
   const scorer = new RollingScorer(backend, store.evals);
   const sig = o.signal;
+  const lowered = texts.map((t) => t.toLowerCase());
+  const lowerIdx = o.lowercase === false ? [] : lowered.map((l, i) => (l !== texts[i] ? i : -1)).filter((i) => i >= 0);
+  const shardCount = shardIndices(texts.length, shards).length;
+  const progress = o.progress;
+  if (progress) {
+    const total = texts.length * (o.reference ? 2 : 1) + lowerIdx.length + shardCount * (1 + permutations);
+    let done = 0;
+    progress.start(total, o.progressLabel ?? `${o.modelId} ${o.task.name} contamination`);
+    scorer.onScored = (n) => {
+      done += n;
+      progress.update(done, 0);
+    };
+  }
 
   const detail = await scorer.score(texts, true, sig);
-  const lowered = texts.map((t) => t.toLowerCase());
-  const lowerIdx = lowered.map((l, i) => (l !== texts[i] ? i : -1)).filter((i) => i >= 0);
   const lowerRes = await scorer.score(
     lowerIdx.map((i) => lowered[i] as string),
     false,
@@ -161,6 +179,7 @@ export async function runContamination(
   let refLoss: number[] | null = null;
   if (o.reference) {
     const refScorer = new RollingScorer(o.reference.backend, store.evals);
+    refScorer.onScored = scorer.onScored;
     refLoss = (await refScorer.score(texts, false, sig)).map((r) => -r.logprob / Math.max(1, r.tokenCount));
   }
   const corpus = o.corpus ? corpusNgrams(o.corpus, n) : null;
@@ -203,6 +222,7 @@ export async function runContamination(
   let at = canonTexts.length;
   const shuffled = shuffledTexts.map((list) => list.map(() => (all[at++] as { logprob: number }).logprob));
   const exch = exchangeabilityTest(canon, shuffled);
+  progress?.finish(scorer.stats.requested, 0);
 
   const methods: Record<string, MethodSummary> = {
     loss: {
@@ -267,6 +287,6 @@ export async function runContamination(
     perItem,
     stats: { ...scorer.stats, wallMs: performance.now() - t0 },
   };
-  store.checks.put("contamination", o.modelId, o.task.name, report);
+  await store.checks.put("contamination", o.modelId, o.task.name, report);
   return report;
 }

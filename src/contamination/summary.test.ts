@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { buildCells } from "../capmap/build.ts";
 import { modelCard } from "../capmap/card.ts";
+import { collect } from "../core/iter.ts";
 import type { ModelSensitivity } from "../sensitivity/service.ts";
 import { promptSpread } from "../sensitivity/service.ts";
 import { openStore } from "../store/sqlite/index.ts";
 import { contaminationSummary } from "./summary.ts";
 
-test("stored checks reach the model card: prompt spread and contamination verdicts, one line each", () => {
+test("stored checks reach the model card: prompt spread and contamination verdicts, one line each", async () => {
   const store = openStore(":memory:");
   try {
     const models = [{ id: "org/a-7b", paramsB: 7 }];
@@ -25,9 +26,9 @@ test("stored checks reach the model card: prompt spread and contamination verdic
         scaledHi: 63,
       },
     ];
-    store.capmap.importSource({ kind: "t", source: "s", file: "f", fileSha256: "x", models, evidence });
-    store.capmap.replaceCells(buildCells(store.capmap.iterateEvidence()));
-    assert.match(modelCard(store, "org/a-7b"), /No prompt-sensitivity or contamination checks/);
+    await store.capmap.importSource({ kind: "t", source: "s", file: "f", fileSha256: "x", models, evidence });
+    await store.capmap.replaceCells(buildCells(await collect(store.capmap.iterateEvidence())));
+    assert.match(await modelCard(store, "org/a-7b"), /No prompt-sensitivity or contamination checks/);
     const sens: ModelSensitivity = {
       version: 1,
       model: "org/a-7b",
@@ -43,25 +44,25 @@ test("stored checks reach the model card: prompt spread and contamination verdic
       ],
       spread: { min: 0.5, max: 0.62, sd: 0.085, range: 0.12 },
     };
-    store.checks.put("sensitivity", "org/a-7b", "gsm8k", sens);
-    store.checks.put("contamination", "org/a-7b", "gsm8k", {
+    await store.checks.put("sensitivity", "org/a-7b", "gsm8k", sens);
+    await store.checks.put("contamination", "org/a-7b", "gsm8k", {
       exchangeability: { pValue: 0.0004 },
       flagged: true,
       flaggedItems: [{ docId: 3, reasons: ["13-gram overlap 1.00"] }],
       methods: { min_k_plus_plus: { score: 0.3, pValue: null } },
     });
-    const [s] = promptSpread(store, "org/a-7b");
+    const [s] = await promptSpread(store, "org/a-7b");
     assert.deepEqual([s?.score, s?.spread, s?.variants, s?.significant], [0.5, 0.12, 2, 1]);
-    const [c] = contaminationSummary(store, "org/a-7b");
+    const [c] = await contaminationSummary(store, "org/a-7b");
     assert.equal(c?.flagged, true);
     assert.equal(c?.pValue, 0.0004);
-    const md = modelCard(store, "org/a-7b");
+    const md = await modelCard(store, "org/a-7b");
     assert.match(md, /- Sensitivity: gsm8k: 0\.500, with 0\.120 prompt spread over 2 variants/);
     assert.match(
       md,
       /- Contamination: gsm8k: possible contamination \(exchangeability p=0\.00040, 1 items overlap the corpus\)/,
     );
   } finally {
-    store.close();
+    await store.close();
   }
 });

@@ -15,8 +15,8 @@ export interface ContaminationSummary {
   text: string;
 }
 
-export function contaminationSummary(store: Store, modelId: string): ContaminationSummary[] {
-  return store.checks.list("contamination", modelId).map((rec) => {
+export async function contaminationSummary(store: Store, modelId: string): Promise<ContaminationSummary[]> {
+  return (await store.checks.list("contamination", modelId)).map((rec) => {
     if (rec.task.startsWith("canary:")) {
       const c = rec.report as CanaryReport;
       return {

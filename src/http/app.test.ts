@@ -37,7 +37,7 @@ test("bad input answers one error shape from every module: 400, code 'input', th
       assert.match(body.error.message, new RegExp(`field '${field}'`), path);
     }
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
@@ -60,7 +60,7 @@ test("errors under /api/ are JSON; on any other path they are a page in the site
     assert.equal((await app.request("/api/nothing-here")).headers.get("content-type"), "application/json");
     assert.equal((await app.request("/nothing-here")).status, 404);
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
@@ -78,7 +78,17 @@ test("the navigation comes from the modules, in their order; server-wide middlew
     const labels = [...html.matchAll(/<nav>(.*?)<\/nav>/gs)].flatMap((m) =>
       [...(m[1] ?? "").matchAll(/>([^<]+)<\/a>/g)].map((x) => x[1]),
     );
-    assert.deepEqual(labels, ["Map", "Search", "Benchmarks", "Arena", "Compare", "Runs", "Label"]);
+    assert.deepEqual(labels, [
+      "Map",
+      "Search",
+      "Benchmarks",
+      "Arena",
+      "Compare",
+      "Experiments",
+      "Signals",
+      "Runs",
+      "Label",
+    ]);
     for (const p of ["/map", "/api/runs", "/label", "/api/checks/sensitivity", "/assets/label.js", "/nowhere"]) {
       const res = await app.request(p);
       assert.equal(res.headers.get("x-seen"), "1", p);
@@ -89,7 +99,7 @@ test("the navigation comes from the modules, in their order; server-wide middlew
     assert.equal(post.headers.get("x-seen"), "1");
     assert.ok(seen.includes("/api/label/signup"));
   } finally {
-    store.close();
+    await store.close();
   }
 });
 

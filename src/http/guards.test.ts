@@ -19,7 +19,7 @@ before(async () => {
 });
 after(async () => {
   await server.close();
-  store.close();
+  await store.close();
 });
 
 interface Answer {

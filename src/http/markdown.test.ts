@@ -31,3 +31,14 @@ test("hostile payloads never produce a tag with attributes or a live element", (
     assert.doesNotMatch(html, /<[a-z0-9]+\s/i, "no tag has attributes");
   }
 });
+
+test("pipe tables render as a table of escaped cells, with no attribute anywhere", () => {
+  const out = renderMarkdown(
+    '| Model | Score \\| CI |\n|---|---|\n| <img src=x onerror="alert(1)"> | **7** |\n| `a|b` | [x](javascript:alert(1)) |',
+  );
+  assert.match(out, /^<table><thead><tr><th>Model<\/th><th>Score \| CI<\/th><\/tr><\/thead><tbody>/);
+  assert.match(out, /<td>&lt;img src=x onerror=&quot;alert\(1\)&quot;&gt;<\/td><td><strong>7<\/strong><\/td>/);
+  assert.doesNotMatch(out, /<[a-z]+ [^>]*=/, "no element carries an attribute");
+  // Without the separator row it is a paragraph, not a table.
+  assert.match(renderMarkdown("| a | b |\n| c | d |"), /^<p>\| a \| b \|<br>\| c \| d \|<\/p>$/);
+});

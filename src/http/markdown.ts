@@ -1,7 +1,8 @@
 /**
  * Safe markdown for model output, which is hostile input. Every character of the text is HTML-escaped
  * first; only then are a few markdown constructs turned into a fixed set of tags without attributes
- * (p, br, pre, code, strong, em, ul, ol, li, h3-h6, blockquote). Links and images are shown as their
+ * (p, br, pre, code, strong, em, ul, ol, li, h3-h6, blockquote, and table, thead, tbody, tr, th, td for pipe
+ * tables). Links and images are shown as their
  * escaped source text and raw HTML as text, so nothing in an answer can run script, load a resource or
  * navigate: there is no code path that emits an attribute.
  */
@@ -43,6 +44,29 @@ export function renderMarkdown(text: string): string {
       while (i < lines.length && !(lines[i] as string).trimStart().startsWith(fence[1] as string))
         body.push(lines[i++] as string);
       out.push(`<pre><code>${body.join("\n")}</code></pre>`);
+      continue;
+    }
+    // A pipe table: a header row, a |---| separator row, then body rows (`\|` is a literal bar in a cell).
+    if (/^\s*\|.*\|\s*$/.test(line) && /^\s*\|?\s*:?-{3,}/.test(lines[i + 1] ?? "")) {
+      flushPara();
+      flushList();
+      const cells = (row: string) =>
+        row
+          .trim()
+          .replace(/^\|/, "")
+          .replace(/(?<!\\)\|$/, "")
+          .split(/(?<!\\)\|/)
+          .map((c) => inline(c.trim().replace(/\\\|/g, "|")));
+      const head = cells(line);
+      const body: string[][] = [];
+      i += 2;
+      while (i < lines.length && /^\s*\|.*\|\s*$/.test(lines[i] as string)) body.push(cells(lines[i++] as string));
+      i--;
+      out.push(
+        `<table><thead><tr>${head.map((c) => `<th>${c}</th>`).join("")}</tr></thead><tbody>${body
+          .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`)
+          .join("")}</tbody></table>`,
+      );
       continue;
     }
     const h = /^(#{1,6})\s+(.*)$/.exec(line);

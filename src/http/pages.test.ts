@@ -10,15 +10,15 @@ import { runRoutes } from "./routes/runs.ts";
 
 const SITE: RouteModule[] = [mapRoutes, arenaRoutes, runRoutes, judgmentRoutes];
 
-function setup() {
+async function setup() {
   const store = openStore(":memory:");
-  const { runId } = seedWebFixture(store);
+  const { runId } = await seedWebFixture(store);
   const app = createApp({ store }, SITE);
   return { store, app, runId };
 }
 
 test("every page renders with a strict CSP and no external URLs", async () => {
-  const { store, app, runId } = setup();
+  const { store, app, runId } = await setup();
   try {
     const pages = [
       "/map",
@@ -41,12 +41,12 @@ test("every page renders with a strict CSP and no external URLs", async () => {
       assert.ok(!/(src|href)="https?:\/\//.test(body), `${p} references an external URL`);
     }
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
 test("data is escaped everywhere it appears", async () => {
-  const { store, app } = setup();
+  const { store, app } = await setup();
   try {
     for (const p of ["/map", "/search?category=math&top=20", "/benchmarks", `/models/${EVIL_ID}`]) {
       const body = await (await app.request(p)).text();
@@ -56,12 +56,12 @@ test("data is escaped everywhere it appears", async () => {
     const model = await (await app.request(`/models/${encodeURIComponent(EVIL_ID)}`)).text();
     assert.match(model, /&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;/);
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
 test("search API: ranks, the tied-for-first set, filters, and errors as JSON with status", async () => {
-  const { store, app } = setup();
+  const { store, app } = await setup();
   try {
     const r = await app.request("/api/search?category=math&max_params=8&license=apache-2.0");
     assert.equal(r.status, 200);
@@ -86,12 +86,12 @@ test("search API: ranks, the tied-for-first set, filters, and errors as JSON wit
     assert.equal(page.status, 404);
     assert.match(await page.text(), /no category &#39;poetry&#39;/);
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
 test("model, compare, card and map APIs show what the pages show", async () => {
-  const { store, app, runId } = setup();
+  const { store, app, runId } = await setup();
   try {
     const m = (await (await app.request("/api/models/acme/beta-7b")).json()) as {
       model: { id: string; merged: boolean };
@@ -105,7 +105,7 @@ test("model, compare, card and map APIs show what the pages show", async () => {
       await (await app.request("/models/acme/alpha-7b")).text(),
       /No prompt-sensitivity or contamination checks/,
     );
-    store.checks.put("contamination", "acme/alpha-7b", "tiny-math", {
+    await store.checks.put("contamination", "acme/alpha-7b", "tiny-math", {
       exchangeability: { pValue: 0.0004 },
       flagged: true,
       flaggedItems: [{ docId: 3, reasons: ["13-gram overlap 1.00"] }],
@@ -126,13 +126,13 @@ test("model, compare, card and map APIs show what the pages show", async () => {
     assert.match(md, new RegExp(`/runs/${runId}`), "the card links the model's run");
     assert.match(md, /chat template the model's own, applied; system prompt: "You are terse\."; 0-shot; fixture/);
     // Checks of a task behind a map cell show on the map: contamination marks the cell, spread goes in its text.
-    store.checks.put("contamination", "acme/alpha-7b", "gsm8k", {
+    await store.checks.put("contamination", "acme/alpha-7b", "gsm8k", {
       exchangeability: { pValue: 0.002 },
       flagged: true,
       flaggedItems: [],
       methods: {},
     });
-    store.checks.put("sensitivity", "acme/alpha-7b", "arc", {
+    await store.checks.put("sensitivity", "acme/alpha-7b", "arc", {
       variants: [
         { name: "default", score: 0.6 },
         { name: "labels-paren", score: 0.52, vsBaseline: { significant: true } },
@@ -156,7 +156,11 @@ test("model, compare, card and map APIs show what the pages show", async () => {
     assert.equal(alpha?.cells.reasoning?.checks?.spread[0]?.spread, 0.08);
     assert.equal(alpha?.cells.knowledge?.checks, undefined);
     const mapHtml = await (await app.request("/map")).text();
-    assert.equal((mapHtml.match(/<g class="warn">/g) ?? []).length, 1, "one cell is marked");
+    // Both checks put their cell in doubt (capmap/trust.ts): the flagged contamination check, and the 8-point
+    // prompt spread with a significant variant (it was one marked cell before scores in doubt were demoted).
+    assert.equal((mapHtml.match(/<g class="warn">/g) ?? []).length, 2, "two cells are marked");
+    assert.match(mapHtml, /in doubt: contamination check flagged gsm8k \(p = 0\.002\)/);
+    assert.match(mapHtml, /in doubt: prompt sensitivity on arc: the score moves 8\.0 points over 2 prompt variants/);
     assert.match(
       mapHtml,
       /acme\/alpha-7b · math: [^<]*\ncontamination check, gsm8k: possible contamination \(exchangeability p=0\.0020\)/,
@@ -200,18 +204,22 @@ test("model, compare, card and map APIs show what the pages show", async () => {
     );
     assert.equal(lb.columns.find((c) => c.metric === "mmlu")?.baseline, 25);
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
 test("run browser: the sample page shows the prompt as sent, raw output, extracted answer, score and rationale", async () => {
-  const { store, app, runId } = setup();
+  const { store, app, runId } = await setup();
   try {
     const body = await (await app.request(`/runs/${runId}/samples/tiny-math/0`)).text();
     assert.match(body, /&lt;\|im_start\|&gt;user\nWhat is 2\+2\?/);
     assert.match(body, /The answer is 4\. &lt;b&gt;done&lt;\/b&gt;/);
     assert.match(body, /strict-match&quot;: &quot;4&quot;/);
-    assert.match(body, /exact_match,strict-match&quot;: 1/);
+    // Scores are a table now (metric, filter, score), and the sample says what it predicted and whether it passed.
+    assert.match(body, /<tr><td>exact_match<\/td><td>strict-match<\/td><td class="num">1<\/td><\/tr>/);
+    assert.match(body, /<pre id="target">4<\/pre>/);
+    assert.match(body, /<pre id="prediction">4<\/pre>/);
+    assert.match(body, /id="outcome" class="outcome pass"/);
     assert.match(body, /Correct final answer\./);
     const err = await (await app.request(`/runs/${runId}/samples/tiny-math/2`)).text();
     assert.match(err, /backend timeout/);
@@ -235,7 +243,7 @@ test("run browser: the sample page shows the prompt as sent, raw output, extract
     assert.equal((await app.request("/judgments/nothing")).status, 404);
     assert.equal((await app.request("/runs/nope")).status, 404);
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
@@ -251,6 +259,23 @@ test("an empty store renders every page with a hint instead of failing", async (
     }
     assert.equal((await app.request("/models/nobody/here")).status, 404);
   } finally {
-    store.close();
+    await store.close();
+  }
+});
+
+test("the model card renders as an HTML page with its tables, escaped", async () => {
+  const { store, app } = await setup();
+  try {
+    const page = await (await app.request("/cards/acme/alpha-7b")).text();
+    assert.match(page, /<article class="card" id="card"><h3>acme\/alpha-7b: capability report<\/h3>/);
+    assert.match(page, /<table><thead><tr><th>Category<\/th><th>Score \[95% CI\]<\/th>/);
+    assert.match(page, /id="card-yaml">license: &quot;apache-2.0&quot;/);
+    const evil = await (await app.request(`/cards/${EVIL_ID}`)).text();
+    assert.ok(!evil.includes("<script>alert"), "the card escapes model ids");
+    assert.match(evil, /&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;/);
+    const model = await (await app.request("/models/acme/alpha-7b")).text();
+    assert.match(model, /<a href="\/cards\/acme\/alpha-7b" id="card-page">Model card<\/a>/);
+  } finally {
+    await store.close();
   }
 });

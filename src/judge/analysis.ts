@@ -4,6 +4,7 @@ import { aggregateVotes } from "../arena/aggregate.ts";
 import { rankCounts } from "../arena/rank.ts";
 import { answersForVotes } from "../arena/style-ratings.ts";
 import { fieldPath, ModelmapError } from "../core/errors.ts";
+import { collect } from "../core/iter.ts";
 import { createRng } from "../core/rng.ts";
 import type { Vote } from "../core/votes.ts";
 import { alpacaWinRate, type LcWinRate, lengthControlledWinRate, type WinRate } from "../stats/winrate.ts";
@@ -21,11 +22,11 @@ export interface BaselineWinRate extends WinRate {
 }
 
 /** Win rate of every model against `baseline` over stored votes, with length-controlled win rates. */
-export function baselineWinRates(
+export async function baselineWinRates(
   store: Store,
   opts: { baseline: string; query?: VoteQuery; bootstrap?: number; seed?: number },
-): { rows: BaselineWinRate[]; votesWithoutAnswers: number } {
-  const votes = [...store.votes.iterate(opts.query)].filter(
+): Promise<{ rows: BaselineWinRate[]; votesWithoutAnswers: number }> {
+  const votes = (await collect(store.votes.iterate(opts.query))).filter(
     (v) => v.modelA === opts.baseline || v.modelB === opts.baseline,
   );
   if (votes.length === 0) {
@@ -33,7 +34,7 @@ export function baselineWinRates(
       hint: "judge with --baseline first, or check --source/--filter",
     });
   }
-  const answers = answersForVotes(store, votes);
+  const answers = await answersForVotes(store, votes);
   const byModel = new Map<
     string,
     { prefs: number[]; lc: Array<{ preference: number; lengthModel: number; lengthBaseline: number }> }
@@ -124,16 +125,16 @@ export interface QuadrantReport {
  * (acceptable = grade >= threshold; a both-bad tie is poor-poor), and win rates and ratings are reported
  * per class, so a user sees whether a model wins close calls between good answers or only beats bad ones.
  */
-export function qualityQuadrants(
+export async function qualityQuadrants(
   store: Store,
   opts: { judge: string; setName: string; threshold?: number },
-): QuadrantReport {
+): Promise<QuadrantReport> {
   const threshold = opts.threshold ?? 6;
   const grades = new Map<string, number>();
-  for (const j of store.judging.judgments({ judge: opts.judge, setName: opts.setName, kind: "single" })) {
+  for (const j of await store.judging.judgments({ judge: opts.judge, setName: opts.setName, kind: "single" })) {
     if (j.score !== null) grades.set(`${j.promptId}\u0000${j.modelFirst}`, j.score);
   }
-  const votes = [...store.votes.iterate({ filters: [{ field: "judge", value: opts.judge }] })].filter((v) =>
+  const votes = (await collect(store.votes.iterate({ filters: [{ field: "judge", value: opts.judge }] }))).filter((v) =>
     v.promptId?.startsWith(`${opts.setName}/`),
   );
   const groups = new Map<Quadrant, Vote[]>();

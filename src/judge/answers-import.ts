@@ -19,16 +19,16 @@ const row = z.looseObject({
     .min(1),
 });
 
-export function importAnswers(
+export async function importAnswers(
   store: Store,
   opts: { file: string; setName: string; model?: string },
-): { imported: number; unmatched: string[]; model: string } {
-  const set = store.judging.getPromptSet(opts.setName);
+): Promise<{ imported: number; unmatched: string[]; model: string }> {
+  const set = await store.judging.getPromptSet(opts.setName);
   if (!set)
     throw new ModelmapError("not_found", `no stored prompt set '${opts.setName}'`, {
       hint: "modelmap prompts import first",
     });
-  const ids = new Set(store.judging.promptItems(opts.setName).map((p) => p.id));
+  const ids = new Set((await store.judging.promptItems(opts.setName)).map((p) => p.id));
   const text = readFileSync(opts.file, "utf8");
   const fileHash = sha256(text);
   const unmatched: string[] = [];
@@ -69,9 +69,9 @@ export function importAnswers(
     const turns = (r.data.choices[0]?.turns ?? []).map((t) => (typeof t === "string" ? t : t.content));
     rows.push({ promptId, outputs: turns, model: m });
   });
-  store.transaction(() => {
+  await store.transaction(async () => {
     for (const r of rows) {
-      store.judging.putAnswer({
+      await store.judging.putAnswer({
         key: hashOf({ imported: fileHash, set: opts.setName, prompt: r.promptId, model: r.model }),
         setName: opts.setName,
         promptId: r.promptId,

@@ -26,14 +26,11 @@ export interface JudgmentDetail {
 }
 
 /** Who may read a stored set's texts: its secret flag and the campaigns labeling its answers. */
-export function setVisibility(store: Store, setName: string): SetVisibility {
+export async function setVisibility(store: Store, setName: string): Promise<SetVisibility> {
   return {
     name: setName,
-    secret: store.judging.getPromptSet(setName)?.secret ?? false,
-    campaigns: store.labeling
-      .campaigns()
-      .filter((c) => c.setName === setName)
-      .map((c) => c.id),
+    secret: (await store.judging.getPromptSet(setName))?.secret ?? false,
+    campaigns: (await store.labeling.campaigns()).filter((c) => c.setName === setName).map((c) => c.id),
   };
 }
 
@@ -41,24 +38,24 @@ export function setVisibility(store: Store, setName: string): SetVisibility {
  * Prompt sets that have at least one judgment, with their judgment counts; `restricted` when this viewer may not
  * open them (the names and counts are no secret).
  */
-export function judgedSets(
+export async function judgedSets(
   store: Store,
   viewer: Viewer,
-): Array<{ set: string; judgments: number; restricted: boolean }> {
-  return store.judging
-    .listPromptSets()
-    .map((s) => ({
-      set: s.name,
-      judgments: store.judging.judgments({ setName: s.name }).length,
-      restricted: setTextsWithheld(viewer, setVisibility(store, s.name)) !== undefined,
-    }))
-    .filter((s) => s.judgments > 0);
+): Promise<Array<{ set: string; judgments: number; restricted: boolean }>> {
+  const out: Array<{ set: string; judgments: number; restricted: boolean }> = [];
+  for (const s of await store.judging.listPromptSets()) {
+    const judgments = (await store.judging.judgments({ setName: s.name })).length;
+    if (judgments === 0) continue;
+    const restricted = setTextsWithheld(viewer, await setVisibility(store, s.name)) !== undefined;
+    out.push({ set: s.name, judgments, restricted });
+  }
+  return out;
 }
 
-function requireJudgments(store: Store, setName: string, viewer: Viewer): JudgmentRecord[] {
-  const all = store.judging.judgments({ setName });
+async function requireJudgments(store: Store, setName: string, viewer: Viewer): Promise<JudgmentRecord[]> {
+  const all = await store.judging.judgments({ setName });
   if (all.length === 0) throw new ModelmapError("not_found", `no judgments for prompt set '${setName}'`);
-  requireSetTexts(viewer, setVisibility(store, setName));
+  requireSetTexts(viewer, await setVisibility(store, setName));
   return all;
 }
 
@@ -70,15 +67,15 @@ function shownAnswer(a: AnswerRecord | undefined): AnswerRecord | undefined {
 }
 
 /** One page of a set's judgments (pages count from 1). */
-export function listJudgments(
+export async function listJudgments(
   store: Store,
   setName: string,
   viewer: Viewer,
   opts: { page?: number | undefined; pageSize?: number | undefined } = {},
-): JudgmentsPage {
+): Promise<JudgmentsPage> {
   const page = Math.max(1, Math.floor(opts.page ?? 1));
   const pageSize = Math.min(500, Math.max(1, Math.floor(opts.pageSize ?? 50)));
-  const all = requireJudgments(store, setName, viewer);
+  const all = await requireJudgments(store, setName, viewer);
   return {
     set: setName,
     total: all.length,
@@ -88,13 +85,19 @@ export function listJudgments(
   };
 }
 
-export function judgmentDetail(store: Store, setName: string, key: string, viewer: Viewer): JudgmentDetail {
-  const judgment = requireJudgments(store, setName, viewer).find((j) => j.key === key);
+export async function judgmentDetail(
+  store: Store,
+  setName: string,
+  key: string,
+  viewer: Viewer,
+): Promise<JudgmentDetail> {
+  const judgment = (await requireJudgments(store, setName, viewer)).find((j) => j.key === key);
   if (!judgment) throw new ModelmapError("not_found", `no judgment '${key}' in prompt set '${setName}'`);
   return {
     judgment,
-    prompt: store.judging.promptItem(setName, judgment.promptId),
-    first: shownAnswer(store.judging.getAnswer(judgment.answerFirst)),
-    second: judgment.answerSecond === null ? undefined : shownAnswer(store.judging.getAnswer(judgment.answerSecond)),
+    prompt: await store.judging.promptItem(setName, judgment.promptId),
+    first: shownAnswer(await store.judging.getAnswer(judgment.answerFirst)),
+    second:
+      judgment.answerSecond === null ? undefined : shownAnswer(await store.judging.getAnswer(judgment.answerSecond)),
   };
 }

@@ -19,7 +19,8 @@ export interface GenerateOptions {
   override?: Partial<GenerationParams>;
   systemPrompt?: string;
   signal?: AbortSignal;
-  onProgress?: (done: number, total: number) => void;
+  /** After each call: calls done, calls in all, calls failed so far. */
+  onProgress?: (done: number, total: number, failed: number) => void;
 }
 
 export interface GenerateSummary {
@@ -72,19 +73,19 @@ export async function generateAnswers(o: GenerateOptions): Promise<GenerateSumma
           ...o.override,
         };
         const key = answerKey(backend, o.setName, item, params, o.systemPrompt);
-        const existing = o.store.judging.getAnswer(key);
+        const existing = await o.store.judging.getAnswer(key);
         if (existing && existing.error === null) {
           summary.resumed++;
         } else {
           const rec = await answerItem(o, backend, model, item, params, key);
-          o.store.judging.putAnswer(rec);
+          await o.store.judging.putAnswer(rec);
           if (rec.error === null) summary.generated++;
           else {
             summary.failed++;
             summary.failures.push({ model, promptId: item.id, error: rec.error });
           }
         }
-        o.onProgress?.(++done, total);
+        o.onProgress?.(++done, total, summary.failed);
       }),
     ),
   );
@@ -140,12 +141,12 @@ async function cachedGenerate(
     messages,
     params,
   });
-  const hit = o.store.evals.cacheGet([cacheKey]).get(cacheKey);
+  const hit = (await o.store.evals.cacheGet([cacheKey])).get(cacheKey);
   if (hit !== undefined) return JSON.parse(hit) as GenerateResult;
   const res = await backend.generate(messages, params, o.signal ? { signal: o.signal } : {});
   // Only finished generations are cached: an error or abort must be retried next time.
   if (res.finishReason === "stop" || res.finishReason === "length") {
-    o.store.evals.cachePut(`generate:${o.setName}`, [{ key: cacheKey, value: JSON.stringify(res) }]);
+    await o.store.evals.cachePut(`generate:${o.setName}`, [{ key: cacheKey, value: JSON.stringify(res) }]);
   }
   return res;
 }

@@ -32,10 +32,10 @@ export interface JudgeStats {
 }
 
 /** Bias and reliability figures of one judge, from its stored judgments. */
-export function judgeStats(store: Store, judge: string, setName?: string): JudgeStats {
+export async function judgeStats(store: Store, judge: string, setName?: string): Promise<JudgeStats> {
   const q: { judge: string; setName?: string } = { judge };
   if (setName !== undefined) q.setName = setName;
-  const all = store.judging.judgments(q);
+  const all = await store.judging.judgments(q);
   const pw = all.filter((j) => j.kind === "pairwise");
   const single = all.filter((j) => j.kind === "single");
   const unparseable = all.filter((j) => j.parseError !== null).length;
@@ -64,7 +64,7 @@ export function judgeStats(store: Store, judge: string, setName?: string): Judge
     keys.add(j.answerFirst);
     keys.add(j.answerSecond as string);
   }
-  const answers = store.judging.getAnswers([...keys]);
+  const answers = await store.judging.getAnswers([...keys]);
   let longerN = 0;
   let longerK = 0;
   for (const j of decisive) {

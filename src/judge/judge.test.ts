@@ -3,6 +3,7 @@ import { after, before, test } from "node:test";
 import { type ScriptedServer, startScriptedChatServer } from "../../test/support/scripted-chat-server.ts";
 import { OpenAIBackend } from "../backends/openai/index.ts";
 import type { Backend } from "../backends/types.ts";
+import { collect } from "../core/iter.ts";
 import type { PromptSet } from "../prompts/schema.ts";
 import { openStore } from "../store/sqlite/index.ts";
 import { generateAnswers } from "./generate.ts";
@@ -86,7 +87,7 @@ test("combineOrders: agreement stands, a flip is a tie, unparseable makes no vot
 
 test("generate then judge: multi-turn answers, both orders, votes, unparseable recorded, resumable", async () => {
   const store = openStore(":memory:");
-  const { name, items } = storePromptSet(store, SET);
+  const { name, items } = await storePromptSet(store, SET);
   const backends = new Map([
     ["good", backend("good", models.baseUrl)],
     ["bad", backend("bad", models.baseUrl)],
@@ -105,7 +106,7 @@ test("generate then judge: multi-turn answers, both orders, votes, unparseable r
   const writeReq = models.requests.find((r) => r.messages[0]?.content === "Write a haiku.");
   assert.equal(mathReq?.body.temperature, 0);
   assert.equal(writeReq?.body.temperature, 0.7);
-  const answers = store.judging.latestAnswers(name, ["good", "bad"]);
+  const answers = await store.judging.latestAnswers(name, ["good", "bad"]);
   assert.equal(answers.length, 8);
   const goodMath = answers.find((a) => a.model === "good" && a.promptId === "m1");
   assert.deepEqual([goodMath?.headers, goodMath?.lists, goodMath?.bold], [1, 2, 1]);
@@ -123,7 +124,7 @@ test("generate then judge: multi-turn answers, both orders, votes, unparseable r
   assert.equal(s1.votesAdded, 3, "no vote from the unparseable coding pair");
   assert.equal(s1.inconsistent, 1, "the position-biased haiku verdict flips");
 
-  const votes = [...store.votes.iterate({ sources: ["judge:t"] })];
+  const votes = await collect(store.votes.iterate({ sources: ["judge:t"] }));
   assert.equal(votes.length, 3);
   const byPrompt = new Map(votes.map((v) => [v.promptId, v]));
   const winnerModel = (p: string) => {
@@ -146,14 +147,14 @@ test("generate then judge: multi-turn answers, both orders, votes, unparseable r
   const writeJudge = judgeSrv.requests.find((r) => r.messages[1]?.content.includes("Write a haiku."));
   assert.doesNotMatch(writeJudge?.messages[1]?.content ?? "", /REFERENCE/);
 
-  const unparsed = store.judging.judgments({ judge: "judge-x" }).filter((j) => j.parseError !== null);
+  const unparsed = (await store.judging.judgments({ judge: "judge-x" })).filter((j) => j.parseError !== null);
   assert.equal(unparsed.length, 4);
   assert.ok(
     unparsed.every((j) => j.raw.length > 0),
     "raw text kept",
   );
 
-  const st = judgeStats(store, "judge-x", "t");
+  const st = await judgeStats(store, "judge-x", "t");
   assert.deepEqual([st.consistency.k, st.consistency.n], [2, 3]);
   assert.deepEqual([st.firstPositionWinRate.k, st.firstPositionWinRate.n], [4, 6]);
   assert.deepEqual([st.longerAnswerWinRate.k, st.longerAnswerWinRate.n], [5, 6]);
@@ -171,7 +172,7 @@ test("generate then judge: multi-turn answers, both orders, votes, unparseable r
   assert.equal(s2.resumed, 16);
   assert.equal(s2.votesAdded, 0, "a rerun never votes twice");
   assert.equal(judgeSrv.requests.length, calls);
-  store.close();
+  await store.close();
 });
 
 test("score parsing agrees with FastChat on 330 real GPT-4 single-grade judgments (4 unparseable)", async () => {
@@ -202,7 +203,7 @@ test("votes judged on a secret set carry no raw judge text", async () => {
     secret: true,
     items: [SET.items[0] as PromptSet["items"][number]],
   };
-  const { name, items } = storePromptSet(store, secretSet);
+  const { name, items } = await storePromptSet(store, secretSet);
   const backends = new Map([
     ["good", backend("good", models.baseUrl)],
     ["bad", backend("bad", models.baseUrl)],
@@ -219,9 +220,13 @@ test("votes judged on a secret set carry no raw judge text", async () => {
     single: false,
   });
   assert.equal(s.votesAdded, 1);
-  const [v] = [...store.votes.iterate({ sources: ["judge:sec"] })];
+  const [v] = await collect(store.votes.iterate({ sources: ["judge:sec"] }));
   assert.match(v?.rationale ?? "", /raw judgments withheld/);
   assert.doesNotMatch(v?.rationale ?? "", /6\*7|correct/);
-  assert.equal(store.judging.judgments({ setName: "sec" }).length, 2, "the raw judgments stay in the judgments table");
-  store.close();
+  assert.equal(
+    (await store.judging.judgments({ setName: "sec" })).length,
+    2,
+    "the raw judgments stay in the judgments table",
+  );
+  await store.close();
 });

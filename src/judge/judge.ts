@@ -13,11 +13,13 @@ import {
   parseScore,
   singleMessages,
 } from "./judge-prompts.ts";
+import type { Referee } from "./reference-match.ts";
 import { mapPool, REFERENCE_GUIDED } from "./sampling.ts";
 
 export interface JudgeOptions {
   store: Store;
-  judge: Backend;
+  /** An LLM (any backend), or a referee that decides without a model (the reference-match judge). */
+  judge: Backend | Referee;
   /** The name votes carry in their `judge` field (the judge's model id). */
   judgeId: string;
   setName: string;
@@ -31,8 +33,11 @@ export interface JudgeOptions {
   maxTokens?: number;
   /** Source under which combined votes are stored. */
   source?: string;
+  /** False: store the judgments but add no votes (when the same answers already voted another way). */
+  votes?: boolean;
   signal?: AbortSignal;
-  onProgress?: (done: number, total: number) => void;
+  /** After each call: calls done, calls in all, calls failed so far. */
+  onProgress?: (done: number, total: number, failed: number) => void;
 }
 
 export interface JudgeSummary {
@@ -45,6 +50,10 @@ export interface JudgeSummary {
   /** Pairs whose two orders disagreed (stored as ties). */
   inconsistent: number;
   missingAnswers: number;
+  /** Every failed call (not stored; the next run retries it), for the summary's counts by reason. */
+  failures: Array<{ promptId: string; message: string; code?: string }>;
+  /** Prompts a referee could not judge (no reference answer). */
+  skipped: number;
 }
 
 function referenceOf(item: StoredPromptItem): string[] | undefined {
@@ -92,7 +101,7 @@ export async function judgeSet(o: JudgeOptions): Promise<JudgeSummary> {
   const params: GenerationParams = { temperature: 0, maxTokens: o.maxTokens ?? 1024, seed };
   const source = o.source ?? `judge:${o.setName}`;
   const byPrompt = new Map<string, Map<string, AnswerRecord>>();
-  for (const a of o.store.judging.latestAnswers(o.setName, o.models)) {
+  for (const a of await o.store.judging.latestAnswers(o.setName, o.models)) {
     const m = byPrompt.get(a.promptId) ?? new Map<string, AnswerRecord>();
     m.set(a.model, a);
     byPrompt.set(a.promptId, m);
@@ -106,11 +115,18 @@ export async function judgeSet(o: JudgeOptions): Promise<JudgeSummary> {
     votesAdded: 0,
     inconsistent: 0,
     missingAnswers: 0,
+    failures: [],
+    skipped: 0,
   };
+  const referee = "kind" in o.judge && o.judge.kind === "referee" ? o.judge : undefined;
   type Call = { item: StoredPromptItem; first: AnswerRecord; second?: AnswerRecord };
   const pairs: Array<{ item: StoredPromptItem; a: AnswerRecord; b: AnswerRecord }> = [];
   const calls: Call[] = [];
   for (const item of o.items) {
+    if (referee && !referee.canJudge(item)) {
+      summary.skipped++;
+      continue;
+    }
     const answers = byPrompt.get(item.id);
     const models = o.models.filter((m) => answers?.has(m));
     summary.missingAnswers += o.models.length - models.length;
@@ -132,20 +148,20 @@ export async function judgeSet(o: JudgeOptions): Promise<JudgeSummary> {
     }
     if (single) for (const m of models) calls.push({ item, first: answers?.get(m) as AnswerRecord });
   }
-  const judgeIdent = o.judge.identity;
+  const judgeIdent = referee ? { name: referee.name, fileSha256: undefined } : (o.judge as Backend).identity;
   const keyOf = (c: Call) =>
     hashOf({
       judge: { id: o.judgeId, name: judgeIdent.name, file: judgeIdent.fileSha256 },
-      prompt: JUDGE_PROMPT_HASH,
+      prompt: referee ? referee.name : JUDGE_PROMPT_HASH,
       kind: c.second ? "pairwise" : "single",
       answers: c.second ? [c.first.key, c.second.key] : [c.first.key],
       params,
     });
   let done = 0;
-  await mapPool(calls, o.judge.capabilities.concurrency, async (c) => {
+  await mapPool(calls, referee ? 1 : (o.judge as Backend).capabilities.concurrency, async (c) => {
     if (o.signal?.aborted) throw new ModelmapError("aborted", "interrupted");
     const key = keyOf(c);
-    if (o.store.judging.getJudgments([key]).has(key)) {
+    if ((await o.store.judging.getJudgments([key])).has(key)) {
       summary.resumed++;
     } else {
       const ref = referenceOf(c.item);
@@ -154,13 +170,18 @@ export async function judgeSet(o: JudgeOptions): Promise<JudgeSummary> {
         : singleMessages({ turns: c.item.turns, outputs: c.first.outputs, reference: ref });
       let raw: string;
       try {
-        const res = await o.judge.generate(messages, params, o.signal ? { signal: o.signal } : {});
-        raw = res.text;
+        if (referee) raw = referee.verdict(c.item, c.first, c.second);
+        else raw = (await (o.judge as Backend).generate(messages, params, o.signal ? { signal: o.signal } : {})).text;
       } catch (e) {
         if (e instanceof ModelmapError && e.code === "aborted") throw e;
         // A failed call is not stored: the next run retries it.
         summary.failed++;
-        o.onProgress?.(++done, calls.length);
+        summary.failures.push({
+          promptId: c.item.id,
+          message: (e as Error).message || String(e),
+          ...(e instanceof ModelmapError ? { code: e.code } : {}),
+        });
+        o.onProgress?.(++done, calls.length, summary.failed);
         return;
       }
       const rec: JudgmentRecord = {
@@ -178,8 +199,8 @@ export async function judgeSet(o: JudgeOptions): Promise<JudgeSummary> {
         score: null,
         parseError: null,
         raw,
-        referenceGuided: ref !== undefined,
-        judgePromptHash: JUDGE_PROMPT_HASH,
+        referenceGuided: ref !== undefined || referee !== undefined,
+        judgePromptHash: referee ? referee.name : JUDGE_PROMPT_HASH,
       };
       if (c.second) {
         const p = parsePairVerdict(raw);
@@ -193,16 +214,16 @@ export async function judgeSet(o: JudgeOptions): Promise<JudgeSummary> {
         summary.singleCalls++;
       }
       if (rec.parseError !== null) summary.unparseable++;
-      o.store.judging.putJudgment(rec);
+      await o.store.judging.putJudgment(rec);
     }
-    o.onProgress?.(++done, calls.length);
+    o.onProgress?.(++done, calls.length, summary.failed);
   });
   // A secret set's prompts may be quoted in a judge's text: its votes carry no raw text (the judgments
   // table keeps it, which only the database owner reads).
-  const secret = o.store.judging.getPromptSet(o.setName)?.secret ?? false;
-  for (const { item, a, b } of pairs) {
-    if (o.store.judging.pairVoted(o.judgeId, a.key, b.key) !== undefined) continue;
-    const j = o.store.judging.getJudgments([
+  const secret = (await o.store.judging.getPromptSet(o.setName))?.secret ?? false;
+  for (const { item, a, b } of o.votes === false ? [] : pairs) {
+    if ((await o.store.judging.pairVoted(o.judgeId, a.key, b.key)) !== undefined) continue;
+    const j = await o.store.judging.getJudgments([
       keyOf({ item, first: a, second: b }),
       keyOf({ item, first: b, second: a }),
     ]);
@@ -237,9 +258,9 @@ export async function judgeSet(o: JudgeOptions): Promise<JudgeSummary> {
         ? `[secret set: raw judgments withheld] order 1 verdict ${j1.verdict}, order 2 verdict ${j2.verdict}${c.consistent ? "" : " (flipped with the order: recorded as a tie)"}`
         : `[order 1: A=${a.model}, B=${b.model}; verdict ${j1.verdict as PairVerdict}]\n${j1.raw}\n\n[order 2: A=${b.model}, B=${a.model}; verdict ${j2.verdict as PairVerdict}]${c.consistent ? "" : " (flipped with the order: recorded as a tie)"}\n${j2.raw}`,
     };
-    o.store.transaction(() => {
-      const [id] = o.store.votes.add(source, [vote]);
-      o.store.judging.markPairVoted(o.judgeId, a.key, b.key, id as number);
+    await o.store.transaction(async () => {
+      const [id] = await o.store.votes.add(source, [vote]);
+      await o.store.judging.markPairVoted(o.judgeId, a.key, b.key, id as number);
     });
     summary.votesAdded++;
   }

@@ -9,19 +9,20 @@ import type { Store } from "../store/store.ts";
  * Resolves `--prompts SET`: an existing path to a set file or folder is loaded and stored (replacing an
  * older version under the same name); otherwise SET names a set already stored. Returns the stored name and items.
  */
-export function resolvePromptSet(
+export async function resolvePromptSet(
   store: Store,
   ref: string,
   opts: { loadPath?: (p: string) => PromptSet } = {},
-): {
+): Promise<{
   name: string;
   secret: boolean;
   items: StoredPromptItem[];
-} {
-  const stored = store.judging.getPromptSet(ref);
+}> {
+  const stored = await store.judging.getPromptSet(ref);
   if (!existsSync(ref)) {
-    if (stored) return { name: stored.name, secret: stored.secret, items: store.judging.promptItems(stored.name) };
-    const known = store.judging.listPromptSets().map((s) => s.name);
+    if (stored)
+      return { name: stored.name, secret: stored.secret, items: await store.judging.promptItems(stored.name) };
+    const known = (await store.judging.listPromptSets()).map((s) => s.name);
     throw new ModelmapError("not_found", `no prompt set named or found at '${ref}'`, {
       hint: known.length ? `stored sets: ${known.join(", ")}` : "pass a path such as prompts/heldout",
     });
@@ -30,10 +31,10 @@ export function resolvePromptSet(
   return storePromptSet(store, set);
 }
 
-export function storePromptSet(
+export async function storePromptSet(
   store: Store,
   set: PromptSet,
-): { name: string; secret: boolean; items: StoredPromptItem[] } {
+): Promise<{ name: string; secret: boolean; items: StoredPromptItem[] }> {
   const items: StoredPromptItem[] = set.items.map((i) => ({
     setName: set.name,
     id: i.id,
@@ -42,9 +43,9 @@ export function storePromptSet(
     reference: i.reference ?? null,
     tags: i.tags ?? [],
   }));
-  const existing = store.judging.getPromptSet(set.name);
+  const existing = await store.judging.getPromptSet(set.name);
   if (!existing || existing.contentHash !== set.contentHash) {
-    store.judging.putPromptSet(
+    await store.judging.putPromptSet(
       {
         name: set.name,
         contentHash: set.contentHash,

@@ -19,17 +19,17 @@ export interface LmsysBattle {
   conversation_b?: Array<{ role: string; content: string }>;
 }
 
-export function exportLmsys(store: Store, campaignId: string): LmsysBattle[] {
-  const campaign = store.labeling.campaign(campaignId);
+export async function exportLmsys(store: Store, campaignId: string): Promise<LmsysBattle[]> {
+  const campaign = await store.labeling.campaign(campaignId);
   if (!campaign) return [];
-  const secret = store.judging.getPromptSet(campaign.setName)?.secret ?? true;
+  const secret = (await store.judging.getPromptSet(campaign.setName))?.secret ?? true;
   const out: LmsysBattle[] = [];
   const convo = (turns: string[], outputs: string[]) =>
     turns.flatMap((t, i) => [
       { role: "user", content: t },
       { role: "assistant", content: outputs[i] ?? "" },
     ]);
-  for (const v of store.votes.iterate({ sources: [`label:${campaignId}`] })) {
+  for await (const v of store.votes.iterate({ sources: [`label:${campaignId}`] })) {
     const b: LmsysBattle = {
       question_id: v.promptId ?? "",
       model_a: v.modelA,
@@ -43,10 +43,10 @@ export function exportLmsys(store: Store, campaignId: string): LmsysBattle[] {
     };
     if (!secret && v.promptId) {
       const pid = v.promptId.slice(campaign.setName.length + 1);
-      const prompt = store.judging.promptItem(campaign.setName, pid);
-      const answers = store.judging
-        .latestAnswers(campaign.setName, [v.modelA, v.modelB])
-        .filter((a) => a.promptId === pid);
+      const prompt = await store.judging.promptItem(campaign.setName, pid);
+      const answers = (await store.judging.latestAnswers(campaign.setName, [v.modelA, v.modelB])).filter(
+        (a) => a.promptId === pid,
+      );
       const a = answers.find((x) => x.model === v.modelA);
       const bb = answers.find((x) => x.model === v.modelB);
       if (prompt && a && bb) {

@@ -84,13 +84,13 @@ export function sequentialFisher(ps: number[], rng: Rng): { fisher: number; chec
   return { fisher: best.fisher, checkpoints, pValue: Math.min(1, best.p * ANOMALY_CHECKPOINTS) };
 }
 
-export function campaignQuality(
+export async function campaignQuality(
   store: Store,
   campaignId: string,
   opts: { seed?: number; alpha?: number; familywise?: boolean } = {},
-): CampaignQuality {
-  const items = new Map(store.labeling.items(campaignId).map((i) => [i.id, i]));
-  const voted = store.labeling.votedAssignments(campaignId);
+): Promise<CampaignQuality> {
+  const items = new Map((await store.labeling.items(campaignId)).map((i) => [i.id, i]));
+  const voted = await store.labeling.votedAssignments(campaignId);
   const byLabeler = new Map<string, AssignmentRecord[]>();
   const byItem = new Map<number, number[]>();
   for (const a of voted) {

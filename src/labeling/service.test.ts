@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { seedAnswers } from "../../test/support/labeling-fixture.ts";
+import { collect } from "../core/iter.ts";
 import { createRng } from "../core/rng.ts";
 import { openStore } from "../store/sqlite/index.ts";
 import { exportLmsys } from "./export.ts";
@@ -10,14 +11,14 @@ import { LabelingService } from "./service.ts";
 const MODELS = ["m-strong", "m-mid", "m-weak"];
 const QUALITY: Record<string, number> = { "m-strong": 2, "m-mid": 0, "m-weak": -2 };
 
-test("assignment: at most K per labeler, never the same item twice, open item re-served, gold mixed in", () => {
+test("assignment: at most K per labeler, never the same item twice, open item re-served, gold mixed in", async () => {
   const store = openStore(":memory:");
-  seedAnswers(store, { set: "s", prompts: 10, models: MODELS });
+  await seedAnswers(store, { set: "s", prompts: 10, models: MODELS });
   const svc = new LabelingService(store);
   const gold = [{ promptId: "q0", modelA: "m-weak", modelB: "m-strong", winner: "model_b" as const }];
   // goldRate 1: the first new item is the gold one (at 0.5 the campaign's random id made 6 draws miss it 1.6% of runs).
-  const c = svc.createCampaign({ name: "Test", setName: "s", models: MODELS, perLabeler: 6, goldRate: 1, gold });
-  const items = store.labeling.items(c.id);
+  const c = await svc.createCampaign({ name: "Test", setName: "s", models: MODELS, perLabeler: 6, goldRate: 1, gold });
+  const items = await store.labeling.items(c.id);
   assert.equal(items.length, 30, "10 prompts x 3 pairs");
   const g = items.filter((i) => i.goldWinner !== null);
   assert.equal(g.length, 1);
@@ -25,62 +26,62 @@ test("assignment: at most K per labeler, never the same item twice, open item re
   assert.equal(g[0]?.modelA, "m-strong");
   assert.equal(g[0]?.goldWinner, "model_a");
 
-  const { labeler } = svc.signup({ language: "en" });
-  const first = svc.next(c.id, labeler);
-  const again = svc.next(c.id, labeler);
+  const { labeler } = await svc.signup({ language: "en" });
+  const first = await svc.next(c.id, labeler);
+  const again = await svc.next(c.id, labeler);
   assert.equal(again?.assignmentId, first?.assignmentId, "an unvoted item is shown again, not replaced");
   const seen = new Set<number>();
   let sawGold = false;
   for (let n = 0; n < 6; n++) {
-    const v = svc.next(c.id, labeler);
+    const v = await svc.next(c.id, labeler);
     assert.ok(v, `item ${n + 1}`);
-    const a = store.labeling.assignment(v.assignmentId);
+    const a = await store.labeling.assignment(v.assignmentId);
     assert.ok(a && !seen.has(a.itemId), "no item twice");
     seen.add(a.itemId);
     if (items.find((i) => i.id === a.itemId)?.goldWinner) sawGold = true;
-    svc.vote(c.id, labeler, v.assignmentId, "left");
+    await svc.vote(c.id, labeler, v.assignmentId, "left");
   }
-  assert.equal(svc.next(c.id, labeler), undefined, "K reached");
+  assert.equal(await svc.next(c.id, labeler), undefined, "K reached");
   assert.ok(sawGold, "a gold item was mixed in at goldRate 1");
   // Gold votes do not feed the ratings.
-  const goldVotes = store.labeling
-    .votedAssignments(c.id)
-    .filter((a) => items.find((i) => i.id === a.itemId)?.goldWinner);
-  assert.equal(store.votes.count({ sources: [`label:${c.id}`] }), 6 - goldVotes.length);
-  store.close();
+  const goldVotes = (await store.labeling.votedAssignments(c.id)).filter(
+    (a) => items.find((i) => i.id === a.itemId)?.goldWinner,
+  );
+  assert.equal(await store.votes.count({ sources: [`label:${c.id}`] }), 6 - goldVotes.length);
+  await store.close();
 });
 
-test("votes are idempotent per assignment and record the shown order", () => {
+test("votes are idempotent per assignment and record the shown order", async () => {
   const store = openStore(":memory:");
-  seedAnswers(store, { set: "s", prompts: 3, models: MODELS });
+  await seedAnswers(store, { set: "s", prompts: 3, models: MODELS });
   const svc = new LabelingService(store);
-  const c = svc.createCampaign({ name: "T", setName: "s", models: MODELS, goldRate: 0 });
-  const { labeler } = svc.signup({});
-  const v = svc.next(c.id, labeler)!;
-  const r1 = svc.vote(c.id, labeler, v.assignmentId, "right", "clearer");
-  const r2 = svc.vote(c.id, labeler, v.assignmentId, "right");
+  const c = await svc.createCampaign({ name: "T", setName: "s", models: MODELS, goldRate: 0 });
+  const { labeler } = await svc.signup({});
+  const v = (await svc.next(c.id, labeler))!;
+  const r1 = await svc.vote(c.id, labeler, v.assignmentId, "right", "clearer");
+  const r2 = await svc.vote(c.id, labeler, v.assignmentId, "right");
   assert.equal(r1.status, "recorded");
   assert.equal(r2.status, "duplicate");
   assert.deepEqual(r2.reveal, r1.reveal);
-  assert.throws(() => svc.vote(c.id, labeler, v.assignmentId, "left"), /already has a different vote/);
-  const votes = [...store.votes.iterate({ sources: [`label:${c.id}`] })];
+  await assert.rejects(() => svc.vote(c.id, labeler, v.assignmentId, "left"), /already has a different vote/);
+  const votes = await collect(store.votes.iterate({ sources: [`label:${c.id}`] }));
   assert.equal(votes.length, 1);
-  const a = store.labeling.assignment(v.assignmentId)!;
-  const it = store.labeling.item(a.itemId)!;
+  const a = (await store.labeling.assignment(v.assignmentId))!;
+  const it = (await store.labeling.item(a.itemId))!;
   const left = a.leftIs === "model_a" ? it.modelA : it.modelB;
   assert.equal(votes[0]?.modelA, left, "model_a of the vote is the model shown on the left");
   assert.equal(votes[0]?.winner, "model_b");
   assert.equal(votes[0]?.shownFirst, "model_a");
   assert.equal(votes[0]?.rationale, "clearer");
   assert.equal(r1.reveal?.left, left);
-  const other = svc.signup({}).labeler;
-  assert.throws(() => svc.vote(c.id, other, v.assignmentId, "right"), /no such assignment/);
-  store.close();
+  const other = (await svc.signup({})).labeler;
+  await assert.rejects(() => svc.vote(c.id, other, v.assignmentId, "right"), /no such assignment/);
+  await store.close();
 });
 
-test("active sampling spreads votes over pairs; quality finds gold agreement, position bias and an anomalous voter", () => {
+test("active sampling spreads votes over pairs; quality finds gold agreement, position bias and an anomalous voter", async () => {
   const store = openStore(":memory:");
-  seedAnswers(store, { set: "s", prompts: 60, models: MODELS });
+  await seedAnswers(store, { set: "s", prompts: 60, models: MODELS });
   const svc = new LabelingService(store);
   const gold = Array.from({ length: 6 }, (_, i) => ({
     promptId: `q${i}`,
@@ -88,7 +89,7 @@ test("active sampling spreads votes over pairs; quality finds gold agreement, po
     modelB: "m-weak",
     winner: "model_a" as const,
   }));
-  const c = svc.createCampaign({
+  const c = await svc.createCampaign({
     name: "Q",
     setName: "s",
     models: MODELS,
@@ -101,13 +102,13 @@ test("active sampling spreads votes over pairs; quality finds gold agreement, po
   const kinds: Record<string, "honest" | "left" | "contrarian"> = {};
   for (let n = 0; n < 40; n++) {
     const kind = n === 0 ? "contrarian" : n === 1 ? "left" : "honest";
-    const { labeler } = svc.signup({ language: "en" });
+    const { labeler } = await svc.signup({ language: "en" });
     kinds[labeler.id] = kind;
     for (;;) {
-      const v = svc.next(c.id, labeler);
+      const v = await svc.next(c.id, labeler);
       if (!v) break;
-      const a = store.labeling.assignment(v.assignmentId)!;
-      const it = store.labeling.item(a.itemId)!;
+      const a = (await store.labeling.assignment(v.assignmentId))!;
+      const it = (await store.labeling.item(a.itemId))!;
       const left = a.leftIs === "model_a" ? it.modelA : it.modelB;
       const right = a.leftIs === "model_a" ? it.modelB : it.modelA;
       const pLeft = 1 / (1 + Math.exp((QUALITY[right] as number) - (QUALITY[left] as number)));
@@ -116,14 +117,14 @@ test("active sampling spreads votes over pairs; quality finds gold agreement, po
       else if (kind === "contrarian")
         choice = pLeft > 0.5 ? "right" : "left"; // always against the better model
       else choice = rng.next() < pLeft ? "left" : "right";
-      svc.vote(c.id, labeler, v.assignmentId, choice);
+      await svc.vote(c.id, labeler, v.assignmentId, choice);
     }
   }
-  const voted = store.labeling.votedAssignments(c.id);
+  const voted = await store.labeling.votedAssignments(c.id);
   assert.equal(voted.length, 40 * 24);
   const perPair = new Map<string, number>();
   for (const a of voted) {
-    const it = store.labeling.item(a.itemId)!;
+    const it = (await store.labeling.item(a.itemId))!;
     if (it.goldWinner) continue;
     const k = [it.modelA, it.modelB].sort().join("|");
     perPair.set(k, (perPair.get(k) ?? 0) + 1);
@@ -131,7 +132,7 @@ test("active sampling spreads votes over pairs; quality finds gold agreement, po
   assert.equal(perPair.size, 3);
   for (const n of perPair.values()) assert.ok(n > 120, `every pair sampled: ${[...perPair.values()]}`);
 
-  const q = campaignQuality(store, c.id, { seed: 1 });
+  const q = await campaignQuality(store, c.id, { seed: 1 });
   const by = new Map(q.labelers.map((l) => [kinds[l.labeler], l]));
   const flagged = q.labelers.filter((l) => l.anomaly.flagged).map((l) => kinds[l.labeler]);
   assert.ok(
@@ -142,7 +143,7 @@ test("active sampling spreads votes over pairs; quality finds gold agreement, po
   const contrarian = by.get("contrarian")?.anomaly;
   assert.ok(contrarian && contrarian.checkpoints.length === 5 && contrarian.n >= 5, JSON.stringify(contrarian));
   // Campaign-wide (Bonferroni over 40 labelers) the bar is 40x lower; honest labelers stay far above it.
-  const fw = campaignQuality(store, c.id, { seed: 1, familywise: true });
+  const fw = await campaignQuality(store, c.id, { seed: 1, familywise: true });
   assert.ok(fw.labelers.every((l) => kinds[l.labeler] !== "honest" || !l.anomaly.flagged));
   assert.equal(by.get("left")?.position.leftRate, 1);
   assert.ok((by.get("left")?.position.pValue as number) < 0.01);
@@ -151,8 +152,8 @@ test("active sampling spreads votes over pairs; quality finds gold agreement, po
   // puts the stronger model first almost always, where alpha is known to be unstable (prevalence).
   assert.ok(q.alphaUnits > 50 && Number.isFinite(q.alpha) && q.alpha <= 1, `alpha ${q.alpha} over ${q.alphaUnits}`);
 
-  const battles = exportLmsys(store, c.id);
-  assert.equal(battles.length, store.votes.count({ sources: [`label:${c.id}`] }));
+  const battles = await exportLmsys(store, c.id);
+  assert.equal(battles.length, await store.votes.count({ sources: [`label:${c.id}`] }));
   const b = battles[0]!;
   assert.ok(["model_a", "model_b", "tie", "tie (bothbad)"].includes(b.winner));
   assert.equal(b.anony, true);
@@ -162,32 +163,32 @@ test("active sampling spreads votes over pairs; quality finds gold agreement, po
     b.conversation_a?.map((m) => m.role),
     ["user", "assistant"],
   );
-  store.close();
+  await store.close();
 });
 
-test("a secret set cannot become a labeling campaign", () => {
+test("a secret set cannot become a labeling campaign", async () => {
   const store = openStore(":memory:");
-  seedAnswers(store, { set: "sec", prompts: 2, models: MODELS, secret: true });
+  await seedAnswers(store, { set: "sec", prompts: 2, models: MODELS, secret: true });
   const svc = new LabelingService(store);
-  assert.throws(() => svc.createCampaign({ name: "x", setName: "sec", models: MODELS }), /secret/);
-  store.close();
+  await assert.rejects(() => svc.createCampaign({ name: "x", setName: "sec", models: MODELS }), /secret/);
+  await store.close();
 });
 
-test("reveal 'never' keeps identities hidden after the vote too", () => {
+test("reveal 'never' keeps identities hidden after the vote too", async () => {
   const store = openStore(":memory:");
-  seedAnswers(store, { set: "s", prompts: 2, models: MODELS });
+  await seedAnswers(store, { set: "s", prompts: 2, models: MODELS });
   const svc = new LabelingService(store);
-  const c = svc.createCampaign({ name: "N", setName: "s", models: MODELS, reveal: "never", goldRate: 0 });
-  const { labeler } = svc.signup({});
-  const v = svc.next(c.id, labeler)!;
-  const r = svc.vote(c.id, labeler, v.assignmentId, "tie");
+  const c = await svc.createCampaign({ name: "N", setName: "s", models: MODELS, reveal: "never", goldRate: 0 });
+  const { labeler } = await svc.signup({});
+  const v = (await svc.next(c.id, labeler))!;
+  const r = await svc.vote(c.id, labeler, v.assignmentId, "tie");
   assert.equal(r.status, "recorded");
   assert.equal(r.reveal, undefined);
-  assert.equal(svc.vote(c.id, labeler, v.assignmentId, "tie").reveal, undefined);
-  store.close();
+  assert.equal((await svc.vote(c.id, labeler, v.assignmentId, "tie")).reveal, undefined);
+  await store.close();
 });
 
-test("sequential Fisher test: all votes checked when few, five seeded checkpoints otherwise", () => {
+test("sequential Fisher test: all votes checked when few, five seeded checkpoints otherwise", async () => {
   const few = sequentialFisher([0.01, 0.5], createRng(1));
   assert.deepEqual(few.checkpoints, [1, 2]);
   // M_1 = -2 log 0.01 = 9.21 on 2 df -> p = 0.01, times 5 checkpoints.

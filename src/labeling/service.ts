@@ -3,6 +3,7 @@ import { aggregateVotes } from "../arena/aggregate.ts";
 import { type RankReport, rankCounts } from "../arena/rank.ts";
 import { requireStandings, type Viewer } from "../core/access.ts";
 import { ModelmapError } from "../core/errors.ts";
+import { collect } from "../core/iter.ts";
 import { createRng, deriveSeed, type Rng } from "../core/rng.ts";
 import type { Vote, Winner } from "../core/votes.ts";
 import type { AnswerRecord, StoredPromptItem } from "../store/judging.ts";
@@ -83,7 +84,8 @@ export const pairKey = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${
 
 export class LabelingService {
   readonly #store: Store;
-  readonly #states = new Map<string, CampaignState>();
+  /** Campaign states by id; a state being built is shared by the callers that wait for it. */
+  readonly #states = new Map<string, Promise<CampaignState>>();
   readonly #answers = new Map<string, AnswerRecord>();
   readonly #sessions = new Map<string, LabelerRecord>();
 
@@ -95,43 +97,48 @@ export class LabelingService {
    * Runs a write in the store's group commit: under load, the calls of one event-loop turn share one
    * transaction, and each resolves only after that commit (the HTTP write paths: sign-up, next, vote).
    */
-  committed<T>(write: () => T): Promise<T> {
+  committed<T>(write: () => Promise<T> | T): Promise<T> {
     return this.#store.groupCommit(write);
   }
 
-  campaigns(): CampaignRecord[] {
+  campaigns(): Promise<CampaignRecord[]> {
     return this.#store.labeling.campaigns();
   }
 
   /** Every campaign with its progress (the admin view). */
-  campaignsWithProgress(): Array<CampaignRecord & { progress: ReturnType<Store["labeling"]["progress"]> }> {
-    return this.#store.labeling.campaigns().map((c) => ({ ...c, progress: this.#store.labeling.progress(c.id) }));
+  async campaignsWithProgress(): Promise<
+    Array<CampaignRecord & { progress: Awaited<ReturnType<Store["labeling"]["progress"]>> }>
+  > {
+    const out = [];
+    for (const c of await this.#store.labeling.campaigns())
+      out.push({ ...c, progress: await this.#store.labeling.progress(c.id) });
+    return out;
   }
 
   /**
    * A campaign's standings as this viewer may see them (`core/access.ts`: a `reveal: never` campaign's are the
    * admin's): its vote count and, once it has votes, the ratings.
    */
-  standings(
+  async standings(
     campaignId: string,
     viewer: Viewer,
     opts: { bootstrap?: number; seed?: number } = {},
-  ): { campaign: CampaignRecord; votes: number; report: RankReport | undefined } {
-    const campaign = this.#state(campaignId).campaign;
+  ): Promise<{ campaign: CampaignRecord; votes: number; report: RankReport | undefined }> {
+    const campaign = (await this.#state(campaignId)).campaign;
     requireStandings(viewer, campaign);
-    const votes = [...this.#store.votes.iterate({ sources: [`label:${campaignId}`] })];
+    const votes = await collect(this.#store.votes.iterate({ sources: [`label:${campaignId}`] }));
     if (votes.length === 0) return { campaign, votes: 0, report: undefined };
     const report = rankCounts(aggregateVotes(votes), { bootstrap: opts.bootstrap ?? 200, seed: opts.seed ?? 0 });
     return { campaign, votes: votes.length, report };
   }
 
   /** A prompt set's items, secret ones included: for admins only. */
-  setPrompts(setName: string): StoredPromptItem[] {
+  setPrompts(setName: string): Promise<StoredPromptItem[]> {
     return this.#store.judging.promptItems(setName);
   }
 
-  createCampaign(spec: CampaignSpec): CampaignRecord {
-    const set = this.#store.judging.getPromptSet(spec.setName);
+  async createCampaign(spec: CampaignSpec): Promise<CampaignRecord> {
+    const set = await this.#store.judging.getPromptSet(spec.setName);
     if (!set) throw new ModelmapError("not_found", `no stored prompt set '${spec.setName}'`);
     if (set.secret) {
       throw new ModelmapError(
@@ -144,11 +151,11 @@ export class LabelingService {
     }
     if (spec.models.length < 2) throw new ModelmapError("usage", "a campaign needs at least two models");
     const answers = new Map<string, AnswerRecord>();
-    for (const a of this.#store.judging.latestAnswers(spec.setName, spec.models))
+    for (const a of await this.#store.judging.latestAnswers(spec.setName, spec.models))
       answers.set(`${a.promptId}\u0000${a.model}`, a);
     const items: Array<Omit<CampaignItem, "id" | "campaignId">> = [];
     const index = new Map<string, number>();
-    for (const p of this.#store.judging.promptItems(spec.setName)) {
+    for (const p of await this.#store.judging.promptItems(spec.setName)) {
       for (let i = 0; i < spec.models.length; i++) {
         for (let j = i + 1; j < spec.models.length; j++) {
           const ma = spec.models[i] as string;
@@ -199,14 +206,18 @@ export class LabelingService {
       goldRate: spec.goldRate ?? 0.1,
       seed: spec.seed ?? 0,
     };
-    this.#store.labeling.createCampaign(campaign, items);
-    return this.#store.labeling.campaign(campaign.id) as CampaignRecord;
+    await this.#store.labeling.createCampaign(campaign, items);
+    return (await this.#store.labeling.campaign(campaign.id)) as CampaignRecord;
   }
 
-  signup(profile: { language?: string | undefined; expertise?: string | undefined; region?: string | undefined }): {
+  async signup(profile: {
+    language?: string | undefined;
+    expertise?: string | undefined;
+    region?: string | undefined;
+  }): Promise<{
     labeler: LabelerRecord;
     sessionToken: string;
-  } {
+  }> {
     const sessionToken = token(24);
     const id = `l_${token(9)}`;
     const clean = (s: string | undefined) => (s === undefined || s.trim() === "" ? null : s.trim().slice(0, 64));
@@ -218,7 +229,7 @@ export class LabelingService {
       expertise: clean(profile.expertise),
       region: clean(profile.region),
     };
-    this.#store.labeling.createLabeler(rec);
+    await this.#store.labeling.createLabeler(rec);
     const labeler: LabelerRecord = {
       id,
       language: rec.language,
@@ -230,13 +241,13 @@ export class LabelingService {
     return { labeler, sessionToken };
   }
 
-  session(sessionToken: string | undefined): LabelerRecord | undefined {
+  async session(sessionToken: string | undefined): Promise<LabelerRecord | undefined> {
     if (!sessionToken || sessionToken.length > 100) return undefined;
     const hash = hashToken(sessionToken);
     // Sessions never change once created, so a bounded cache saves a query on every request.
     const cached = this.#sessions.get(hash);
     if (cached) return cached;
-    const l = this.#store.labeling.labelerBySession(hash);
+    const l = await this.#store.labeling.labelerBySession(hash);
     if (l) {
       if (this.#sessions.size >= 50_000) this.#sessions.clear();
       this.#sessions.set(hash, l);
@@ -244,12 +255,22 @@ export class LabelingService {
     return l;
   }
 
-  #state(campaignId: string): CampaignState {
+  #state(campaignId: string): Promise<CampaignState> {
     const cached = this.#states.get(campaignId);
-    if (cached) return cached;
-    const campaign = this.#store.labeling.campaign(campaignId);
+    if (cached !== undefined) return cached;
+    const state = this.#loadState(campaignId);
+    this.#states.set(campaignId, state);
+    // A failed load (no such campaign) is not kept: the campaign may be created later.
+    state.catch(() => {
+      if (this.#states.get(campaignId) === state) this.#states.delete(campaignId);
+    });
+    return state;
+  }
+
+  async #loadState(campaignId: string): Promise<CampaignState> {
+    const campaign = await this.#store.labeling.campaign(campaignId);
     if (!campaign) throw new ModelmapError("not_found", `no campaign '${campaignId}'`);
-    const items = new Map(this.#store.labeling.items(campaignId).map((i) => [i.id, i]));
+    const items = new Map((await this.#store.labeling.items(campaignId)).map((i) => [i.id, i]));
     const pairItems = new Map<string, number[]>();
     const gold: number[] = [];
     for (const it of items.values()) {
@@ -265,17 +286,18 @@ export class LabelingService {
     const load = new Map<number, number>();
     const pairStats = new Map<string, { assigned: number; score: number; voted: number }>();
     for (const k of pairItems.keys()) pairStats.set(k, { assigned: 0, score: 0, voted: 0 });
-    for (const [itemId, l] of this.#store.labeling.itemLoad(campaignId)) load.set(itemId, l.assigned);
+    for (const [itemId, l] of await this.#store.labeling.itemLoad(campaignId)) load.set(itemId, l.assigned);
     for (const it of items.values()) {
       if (it.goldWinner !== null) continue;
       const s = pairStats.get(pairKey(it.modelA, it.modelB));
       if (s) s.assigned += load.get(it.id) ?? 0;
     }
-    for (const a of this.#store.labeling.votedAssignments(campaignId)) {
+    for (const a of await this.#store.labeling.votedAssignments(campaignId)) {
       const it = items.get(a.itemId);
       if (it && it.goldWinner === null) this.#countVote(pairStats, it, a);
     }
-    const prompts = this.#store.judging.promptItems(campaign.setName);
+    const prompts = await this.#store.judging.promptItems(campaign.setName);
+    const assignments = (await this.#store.labeling.progress(campaignId)).assignments;
     const categories = new Map(prompts.map((p) => [p.id, p.category]));
     const turns = new Map(prompts.map((p) => [p.id, p.turns]));
     const state: CampaignState = {
@@ -289,11 +311,8 @@ export class LabelingService {
       turns,
       // Seeded from the campaign seed and the number of assignments made so far: reproducible from the
       // database state, while a restarted server does not replay the left/right sequence it already used.
-      rng: createRng(
-        deriveSeed(campaign.seed, `${campaign.id}:${this.#store.labeling.progress(campaignId).assignments}`),
-      ),
+      rng: createRng(deriveSeed(campaign.seed, `${campaign.id}:${assignments}`)),
     };
-    this.#states.set(campaignId, state);
     return state;
   }
 
@@ -312,14 +331,14 @@ export class LabelingService {
     s.voted++;
   }
 
-  campaign(id: string): CampaignRecord {
-    return this.#state(id).campaign;
+  async campaign(id: string): Promise<CampaignRecord> {
+    return (await this.#state(id)).campaign;
   }
 
-  #answer(key: string): AnswerRecord {
+  async #answer(key: string): Promise<AnswerRecord> {
     let a = this.#answers.get(key);
     if (!a) {
-      a = this.#store.judging.getAnswer(key);
+      a = await this.#store.judging.getAnswer(key);
       if (!a) throw new ModelmapError("internal", `answer ${key} is missing`);
       if (this.#answers.size > 20_000) this.#answers.clear();
       this.#answers.set(key, a);
@@ -327,10 +346,10 @@ export class LabelingService {
     return a;
   }
 
-  #view(st: CampaignState, a: AssignmentRecord, index: number): AssignmentView {
+  async #view(st: CampaignState, a: AssignmentRecord, index: number): Promise<AssignmentView> {
     const it = st.items.get(a.itemId) as CampaignItem;
-    const ansA = this.#answer(it.answerA).outputs;
-    const ansB = this.#answer(it.answerB).outputs;
+    const ansA = (await this.#answer(it.answerA)).outputs;
+    const ansB = (await this.#answer(it.answerB)).outputs;
     const [left, right] = a.leftIs === "model_a" ? [ansA, ansB] : [ansB, ansA];
     return {
       assignmentId: a.id,
@@ -349,9 +368,9 @@ export class LabelingService {
    * proportional to how much one more vote shrinks its interval (the Chatbot Arena paper's active
    * sampling), then the least-assigned item of that pair the labeler has not seen.
    */
-  next(campaignId: string, labeler: LabelerRecord): AssignmentView | undefined {
-    const st = this.#state(campaignId);
-    const mine = this.#store.labeling.assignmentsOf(campaignId, labeler.id);
+  async next(campaignId: string, labeler: LabelerRecord): Promise<AssignmentView | undefined> {
+    const st = await this.#state(campaignId);
+    const mine = await this.#store.labeling.assignmentsOf(campaignId, labeler.id);
     const open = mine.find((a) => a.choice === null);
     if (open) return this.#view(st, open, mine.length);
     if (mine.length >= st.campaign.perLabeler) return undefined;
@@ -370,7 +389,19 @@ export class LabelingService {
       labelerId: labeler.id,
       leftIs: (st.rng.next() < 0.5 ? "model_a" : "model_b") as "model_a" | "model_b",
     };
-    this.#store.labeling.createAssignment(a);
+    // Counted before the write is awaited, so that a concurrent call of this process sees the item as taken.
+    const ps = st.pairStats.get(pairKey(it.modelA, it.modelB));
+    const count = (d: number) => {
+      st.load.set(itemId, (st.load.get(itemId) ?? 0) + d);
+      if (ps) ps.assigned += d;
+    };
+    count(1);
+    try {
+      await this.#store.labeling.createAssignment(a);
+    } catch (e) {
+      count(-1);
+      throw e;
+    }
     const rec: AssignmentRecord = {
       ...a,
       choice: null,
@@ -379,9 +410,6 @@ export class LabelingService {
       createdAt: new Date().toISOString(),
       votedAt: null,
     };
-    st.load.set(itemId, (st.load.get(itemId) ?? 0) + 1);
-    const ps = st.pairStats.get(pairKey(it.modelA, it.modelB));
-    if (ps) ps.assigned++;
     return this.#view(st, rec, mine.length + 1);
   }
 
@@ -422,15 +450,15 @@ export class LabelingService {
   }
 
   /** Records a vote once per assignment; a retry of the same vote is acknowledged again, a different one refused. */
-  vote(
+  async vote(
     campaignId: string,
     labeler: LabelerRecord,
     assignmentId: string,
     choice: LabelChoice,
     reason?: string,
-  ): VoteResult {
-    const st = this.#state(campaignId);
-    const a = this.#store.labeling.assignment(assignmentId);
+  ): Promise<VoteResult> {
+    const st = await this.#state(campaignId);
+    const a = await this.#store.labeling.assignment(assignmentId);
     if (!a || a.campaignId !== campaignId || a.labelerId !== labeler.id) {
       throw new ModelmapError("not_found", "no such assignment for this labeler");
     }
@@ -448,7 +476,7 @@ export class LabelingService {
       choice === "left" ? "model_a" : choice === "right" ? "model_b" : choice === "tie" ? "tie" : "tie_bothbad";
     let outcome = "recorded" as "recorded" | "same" | "different";
     try {
-      this.#store.transaction(() => {
+      await this.#store.transaction(async () => {
         let voteId: number | null = null;
         if (it.goldWinner === null) {
           const v: Vote = {
@@ -465,9 +493,9 @@ export class LabelingService {
             anony: true,
             rationale: why ?? undefined,
           };
-          voteId = this.#store.votes.add(`label:${campaignId}`, [v])[0] as number;
+          voteId = (await this.#store.votes.add(`label:${campaignId}`, [v]))[0] as number;
         }
-        outcome = this.#store.labeling.recordVote(assignmentId, choice, why, voteId);
+        outcome = await this.#store.labeling.recordVote(assignmentId, choice, why, voteId);
         // Another process stored a vote first: roll this one back.
         if (outcome !== "recorded") throw new RaceLost();
       });
@@ -482,8 +510,12 @@ export class LabelingService {
   }
 
   /** The ratings of a campaign with votes (not_found before the first), as this viewer may see them. */
-  leaderboard(campaignId: string, viewer: Viewer, opts: { bootstrap?: number; seed?: number } = {}): RankReport {
-    const s = this.standings(campaignId, viewer, opts);
+  async leaderboard(
+    campaignId: string,
+    viewer: Viewer,
+    opts: { bootstrap?: number; seed?: number } = {},
+  ): Promise<RankReport> {
+    const s = await this.standings(campaignId, viewer, opts);
     if (!s.report) throw new ModelmapError("not_found", "no votes yet");
     return s.report;
   }

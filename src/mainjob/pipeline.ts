@@ -9,10 +9,16 @@ import { aggregateVotes } from "../arena/aggregate.ts";
 import { type RankedModel, rankCounts } from "../arena/rank.ts";
 import { type SyncReport, syncOwnEvidence } from "../capmap/sync.ts";
 import { ModelConfigSchema } from "../config/schema.ts";
+import { runContamination } from "../contamination/service.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { generateAnswers } from "../judge/generate.ts";
+import { judgeSet } from "../judge/judge.ts";
 import { resolvePromptSet } from "../judge/prompt-sets.ts";
+import { REFERENCE_JUDGE_ID, referenceMatchJudge } from "../judge/reference-match.ts";
 import { resolveModel } from "../models/resolve.ts";
+import { type FailureGroup, groupFailures } from "../runner/failures.ts";
+import { metricKey } from "../runner/lmeval-format.ts";
+import { type ProgressSink, progressCallback, SILENT_PROGRESS, withLabel } from "../runner/progress.ts";
 import { runEval } from "../runner/run-eval.ts";
 import { loadRegistry } from "../runner/service.ts";
 import type { StoredPromptItem } from "../store/judging.ts";
@@ -44,8 +50,29 @@ export interface PipelineOptions {
   threads?: number;
   /** Bootstrap rounds for the rating intervals. */
   bootstrap?: number;
+  /**
+   * The contamination check on every benchmark task (exchangeability test and per-item scores, cached like
+   * the benchmarks); false skips it. The zoo's ground-truth test validates these settings: the contaminated
+   * model flagged, the clean ones not (test/zoo-contamination.test.ts).
+   */
+  contamination?: { shards: number; permutations: number; lowercase: boolean } | false;
   log?: (line: string) => void;
+  /** Progress of each model's phases (benchmarks, answers, contamination), built by the CLI. */
+  progress?: ProgressSink;
   signal?: AbortSignal;
+}
+
+/**
+ * The settings test/zoo-contamination.test.ts validates on the zoo (same verdicts as 10 orders per shard): 3
+ * shuffled orders per shard and no lowercase pass cost 600 item evaluations per benchmark instead of 1,560.
+ */
+export const ZOO_CONTAMINATION = { shards: 20, permutations: 3, lowercase: false } as const;
+
+export interface ContaminationRow {
+  model: string;
+  task: string;
+  flagged: boolean;
+  pValue: number | null;
 }
 
 export interface TaskScore {
@@ -65,7 +92,19 @@ export interface PipelineReport {
   eval: { docs: number; plannedRequests: number; cachedRequests: number; backendRequests: number };
   /** Models whose engine had to be loaded (0 when every request and answer came from the caches). */
   enginesLoaded: number;
-  answers: { total: number; generated: number; reused: number; failed: number };
+  answers: {
+    total: number;
+    generated: number;
+    reused: number;
+    failed: number;
+    /** Failed answers by reason (runner/failures.ts). */
+    failures: FailureGroup[];
+  };
+  /** Contamination verdicts per model and task (empty when the check was skipped). */
+  contamination: ContaminationRow[];
+  contaminationStats: { requested: number; sent: number };
+  /** Pairwise judgments the reference-match judge stored for the web UI's judgment pages. */
+  judgments: { set: string; stored: number; reused: number }[];
   votes: {
     source: string;
     total: number;
@@ -91,13 +130,19 @@ export async function runPipeline(store: Store, opts: PipelineOptions): Promise<
   const reg = loadRegistry();
   const names = taskNames(reg, opts.tasks);
   const { tasks } = reg.resolve(names);
-  const sets = opts.promptSets.map((p) => resolvePromptSet(store, p));
+  const sets: Array<Awaited<ReturnType<typeof resolvePromptSet>>> = [];
+  for (const p of opts.promptSets) sets.push(await resolvePromptSet(store, p));
+  const progress = opts.progress ?? SILENT_PROGRESS;
+  const failed: Array<{ message: string }> = [];
   const report: PipelineReport = {
     models: opts.models.map((m) => m.id),
     tasks: names,
     scores: [],
     eval: { docs: 0, plannedRequests: 0, cachedRequests: 0, backendRequests: 0 },
-    answers: { total: 0, generated: 0, reused: 0, failed: 0 },
+    answers: { total: 0, generated: 0, reused: 0, failed: 0, failures: [] },
+    contamination: [],
+    contaminationStats: { requested: 0, sent: 0 },
+    judgments: [],
     enginesLoaded: 0,
     votes: { source: opts.voteSource, total: 0, inserted: 0, unchanged: true, correct: {} },
     ratings: [],
@@ -143,25 +188,24 @@ export async function runPipeline(store: Store, opts: PipelineOptions): Promise<
         prompt: { chatTemplate: false, fewshotAsMultiturn: false, seed: opts.seed, numFewshot: 0 },
         ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
+        progress: withLabel(progress, `${m.id} benchmarks`),
       });
       report.eval.docs += out.stats.docs;
       report.eval.plannedRequests += out.stats.plannedRequests;
       report.eval.cachedRequests += out.stats.cachedRequests;
       report.eval.backendRequests += out.stats.requestsSent;
-      for (const [task, r] of Object.entries(out.results)) {
-        const pk = typeof r.primary_metric === "string" ? r.primary_metric : undefined;
-        const v = pk ? r[pk] : undefined;
-        if (!pk || typeof v !== "number") continue;
-        const [metric, filter] = pk.split(",");
-        const se = r[`${metric}_stderr,${filter}`];
+      for (const [task, r] of Object.entries(out.log.results)) {
+        const pk = r.primary;
+        const row = pk ? r.metrics.find((m) => m.metric === pk.metric && m.filter === pk.filter) : undefined;
+        if (!row || row.value === null) continue;
         report.scores.push({
           model: m.id,
           task,
-          metric: pk,
-          value: v,
-          stderr: typeof se === "number" ? se : undefined,
-          n: typeof r.n === "number" ? r.n : 0,
-          errors: typeof r.n_errors === "number" ? r.n_errors : 0,
+          metric: metricKey(row),
+          value: row.value,
+          stderr: row.stderr ?? undefined,
+          n: r.n,
+          errors: r.nErrors,
         });
       }
       let answered = 0;
@@ -176,15 +220,46 @@ export async function runPipeline(store: Store, opts: PipelineOptions): Promise<
           // Every verifiable prompt is decoded greedily: the model is scored on its best guess.
           override: { temperature: 0 },
           ...(opts.signal ? { signal: opts.signal } : {}),
+          onProgress: progressCallback(progress, `${m.id} answers`),
         });
         report.answers.total += s.total;
         report.answers.generated += s.generated;
         report.answers.reused += s.resumed;
         report.answers.failed += s.failed;
+        for (const f of s.failures) failed.push({ message: f.error });
         answered += s.total - s.failed;
       }
+      const flagged: string[] = [];
+      if (opts.contamination !== false) {
+        const settings = opts.contamination ?? ZOO_CONTAMINATION;
+        for (const task of tasks) {
+          const r = await runContamination(store, backend, {
+            modelId: m.id,
+            task,
+            dataDir: ".",
+            seed: opts.seed,
+            shards: settings.shards,
+            permutations: settings.permutations,
+            lowercase: settings.lowercase,
+            ...(opts.limit !== undefined ? { limit: Math.max(2, opts.limit) } : {}),
+            ...(opts.signal ? { signal: opts.signal } : {}),
+            progress,
+            progressLabel: `${m.id} contamination ${task.name}`,
+          });
+          const p = r.exchangeability.pValue;
+          report.contamination.push({
+            model: m.id,
+            task: task.name,
+            flagged: r.flagged,
+            pValue: Number.isFinite(p) ? p : null,
+          });
+          report.contaminationStats.requested += r.stats.requested;
+          report.contaminationStats.sent += r.stats.sent;
+          if (r.flagged) flagged.push(task.name);
+        }
+      }
       log(
-        `  ${m.id}: ${out.stats.docs} documents (${out.stats.cachedRequests}/${out.stats.plannedRequests} requests cached), ${answered} answers, ${((performance.now() - tm) / 1000).toFixed(1)}s`,
+        `  ${m.id}: ${out.stats.docs} documents (${out.stats.cachedRequests}/${out.stats.plannedRequests} requests cached), ${answered} answers${opts.contamination === false ? "" : `, contamination ${flagged.length ? `FLAGGED on ${flagged.join(", ")}` : "not found"}`}, ${((performance.now() - tm) / 1000).toFixed(1)}s`,
       );
     } finally {
       if (loaded) report.enginesLoaded++;
@@ -196,13 +271,14 @@ export async function runPipeline(store: Store, opts: PipelineOptions): Promise<
   const items: StoredPromptItem[] = sets.flatMap((s) => s.items);
   const answers = new Map<string, Map<string, string>>(ids.map((id) => [id, new Map()]));
   for (const set of sets) {
-    for (const a of store.judging.latestAnswers(set.name, ids)) {
+    for (const a of await store.judging.latestAnswers(set.name, ids)) {
       const last = a.outputs[a.outputs.length - 1];
       if (a.error === null && last !== undefined) answers.get(a.model)?.set(a.promptId, last);
     }
   }
+  report.answers.failures = groupFailures(failed);
   const built = buildVerifiableVotes(items, answers, opts.seed);
-  const stored = replaceSourceVotes(store, opts.voteSource, built.votes);
+  const stored = await replaceSourceVotes(store, opts.voteSource, built.votes);
   report.votes = {
     source: opts.voteSource,
     total: built.votes.length,
@@ -215,7 +291,24 @@ export async function runPipeline(store: Store, opts: PipelineOptions): Promise<
     report.ratings = rank.models;
     report.ratingWarnings = rank.warnings;
   }
-  report.sync = syncOwnEvidence(store, {
+  // The same verdicts as judgments, so that the judgment pages show each pair with the reference and both
+  // answers. No votes and no single grades: the votes above already count these answers once.
+  for (const set of sets) {
+    const j = await judgeSet({
+      store,
+      judge: referenceMatchJudge,
+      judgeId: REFERENCE_JUDGE_ID,
+      setName: set.name,
+      items: set.items,
+      models: ids,
+      single: false,
+      votes: false,
+      seed: opts.seed,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    report.judgments.push({ set: set.name, stored: j.pairwiseCalls, reused: j.resumed });
+  }
+  report.sync = await syncOwnEvidence(store, {
     categoryOf: (task) => reg.tasks.get(task)?.categories,
     seed: opts.seed,
   });

@@ -97,7 +97,7 @@ test("a missing answer (failed generation) takes no part in that prompt's votes"
   assert.deepEqual(correct.b, { right: 0, answered: 0 });
 });
 
-test("storing the same votes twice writes nothing; changed votes replace the source's old ones", () => {
+test("storing the same votes twice writes nothing; changed votes replace the source's old ones", async () => {
   const dir = mkdtempSync(join(tmpdir(), "mm-verifiable-"));
   const store = openStore(join(dir, "db.sqlite"));
   try {
@@ -118,10 +118,18 @@ test("storing the same votes twice writes nothing; changed votes replace the sou
       ],
     ]);
     const { votes } = buildVerifiableVotes(items, answers, 1);
-    store.votes.add("other", votes);
-    assert.deepEqual(replaceSourceVotes(store, "zoo-verifiable", votes), { inserted: 2, removed: 0, unchanged: false });
-    assert.deepEqual(replaceSourceVotes(store, "zoo-verifiable", votes), { inserted: 0, removed: 0, unchanged: true });
-    assert.equal(store.votes.count({ sources: ["zoo-verifiable"] }), 2);
+    await store.votes.add("other", votes);
+    assert.deepEqual(await replaceSourceVotes(store, "zoo-verifiable", votes), {
+      inserted: 2,
+      removed: 0,
+      unchanged: false,
+    });
+    assert.deepEqual(await replaceSourceVotes(store, "zoo-verifiable", votes), {
+      inserted: 0,
+      removed: 0,
+      unchanged: true,
+    });
+    assert.equal(await store.votes.count({ sources: ["zoo-verifiable"] }), 2);
     const changed = buildVerifiableVotes(
       items,
       new Map([
@@ -136,15 +144,15 @@ test("storing the same votes twice writes nothing; changed votes replace the sou
       ]),
       1,
     );
-    assert.deepEqual(replaceSourceVotes(store, "zoo-verifiable", changed.votes), {
+    assert.deepEqual(await replaceSourceVotes(store, "zoo-verifiable", changed.votes), {
       inserted: 2,
       removed: 2,
       unchanged: false,
     });
-    assert.equal(store.votes.count({ sources: ["zoo-verifiable"] }), 2);
-    assert.equal(store.votes.count({ sources: ["other"] }), 2, "other sources are left alone");
+    assert.equal(await store.votes.count({ sources: ["zoo-verifiable"] }), 2);
+    assert.equal(await store.votes.count({ sources: ["other"] }), 2, "other sources are left alone");
   } finally {
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

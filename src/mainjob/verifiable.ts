@@ -5,35 +5,14 @@
  * (prompt, pair), so the record carries a position like a human vote would and stays the same on a rerun.
  */
 import { hashOf } from "../core/hash.ts";
+import { collect } from "../core/iter.ts";
 import { createRng, deriveSeed } from "../core/rng.ts";
 import type { Vote, Winner } from "../core/votes.ts";
+import { extractAnswer, isCorrect, REFERENCE_JUDGE_ID } from "../judge/reference-match.ts";
 import type { Store } from "../store/store.ts";
 
-export const VERIFIABLE_JUDGE = "reference-match";
-
-/** Words a short answer may open with that are never the answer itself. */
-const LEADING_WORDS = new Set(["The", "A", "An", "It", "Its", "In", "Answer", "Yes", "No"]);
-
-/**
- * The answer a reply commits to, read the way the synthetic generative tasks' flexible filter reads it: the
- * first number for numeric references, else the first capitalized word (skipping filler like "The").
- */
-export function extractAnswer(output: string, reference: string): string | undefined {
-  if (/^-?\d+$/.test(reference.trim())) return /-?\d+/.exec(output)?.[0];
-  for (const m of output.matchAll(/\p{Lu}[\p{L}\p{M}'-]*/gu)) if (!LEADING_WORDS.has(m[0])) return m[0];
-  return undefined;
-}
-
-export function isCorrect(output: string, reference: string): boolean {
-  const got = extractAnswer(output, reference);
-  if (got === undefined) return false;
-  const norm = (s: string) =>
-    s
-      .trim()
-      .toLowerCase()
-      .replace(/[.,!?;:]+$/, "");
-  return /^-?\d+$/.test(reference.trim()) ? Number(got) === Number(reference) : norm(got) === norm(reference);
-}
+export const VERIFIABLE_JUDGE = REFERENCE_JUDGE_ID;
+export { extractAnswer, isCorrect };
 
 export interface VerifiableItem {
   id: string;
@@ -117,15 +96,15 @@ function fingerprint(votes: Iterable<Vote>): string {
  * Makes `source` hold exactly `votes`: nothing is written when it already does (a rerun adds no duplicates);
  * otherwise the source's old votes are replaced, so a changed answer never leaves a stale vote behind.
  */
-export function replaceSourceVotes(
+export async function replaceSourceVotes(
   store: Store,
   source: string,
   votes: Vote[],
-): { inserted: number; removed: number; unchanged: boolean } {
-  const existing = [...store.votes.iterate({ sources: [source] })];
+): Promise<{ inserted: number; removed: number; unchanged: boolean }> {
+  const existing = await collect(store.votes.iterate({ sources: [source] }));
   if (existing.length === votes.length && fingerprint(existing) === fingerprint(votes))
     return { inserted: 0, removed: 0, unchanged: true };
-  const removed = store.votes.deleteSource(source);
-  const inserted = votes.length ? store.votes.add(source, votes).length : 0;
+  const removed = await store.votes.deleteSource(source);
+  const inserted = votes.length ? (await store.votes.add(source, votes)).length : 0;
   return { inserted, removed, unchanged: false };
 }

@@ -89,8 +89,8 @@ export function benchbenchSeed(seed: number, strategy: SubsetStrategy, size: num
 
 const triple = (v: ScoreInterval): [number, number, number] => [v.estimate, v.lower, v.upper];
 
-export function metaEvaluate(store: Store, opts: MetaOptions): MetaReport {
-  const all = listSignals(store);
+export async function metaEvaluate(store: Store, opts: MetaOptions): Promise<MetaReport> {
+  const all = await listSignals(store);
   let refs = resolveSignals(all, [opts.reference], "reference");
   if (opts.category !== undefined) {
     const c = opts.category.toLowerCase();
@@ -108,25 +108,27 @@ export function metaEvaluate(store: Store, opts: MetaOptions): MetaReport {
     benchbench: { sizes: [5, 10, 20], repetitions: 10, strategies: ["random", "adjacent"] },
   };
   const chosen = explicit ? resolveSignals(all, opts.signals, "signal") : all;
-  const blocks = refs.map((ref) => {
+  const blocks: MetaBlock[] = [];
+  for (const ref of refs) {
     const signals = chosen.filter((s) => s.name !== ref.name);
-    return evaluateBlock(store, ref, signals, settings, explicit);
-  });
-  if (opts.save ?? true) for (const b of blocks) store.meta.put(b.reference.signal, b.reference.category, b);
+    blocks.push(await evaluateBlock(store, ref, signals, settings, explicit));
+  }
+  if (opts.save ?? true) for (const b of blocks) await store.meta.put(b.reference.signal, b.reference.category, b);
   return { blocks };
 }
 
-function evaluateBlock(
+async function evaluateBlock(
   store: Store,
   ref: SignalRef,
   candidates: SignalRef[],
   settings: MetaSettings,
   explicit: boolean,
-): MetaBlock {
-  const refValues = signalValues(store, ref);
+): Promise<MetaBlock> {
+  const refValues = await signalValues(store, ref);
   const models = [...refValues.keys()].sort();
-  const loaded = candidates
-    .map((s) => ({ s, values: signalValues(store, s) }))
+  const all: Array<{ s: SignalRef; values: Map<string, ScoreInterval> }> = [];
+  for (const s of candidates) all.push({ s, values: await signalValues(store, s) });
+  const loaded = all
     // Without an explicit list, only signals that can be measured here (enough shared models) are reported.
     .filter((x) => explicit || models.filter((m) => x.values.has(m)).length >= settings.minModels);
   const matrix = loaded.map(({ values }) => Float64Array.from(models, (m) => values.get(m)?.estimate ?? Number.NaN));
@@ -209,6 +211,29 @@ function evaluateBlock(
 }
 
 /** The signals a meta-evaluation can use, for `modelmap meta --list`. */
-export function availableSignals(store: Store): SignalRef[] {
+export function availableSignals(store: Store): Promise<SignalRef[]> {
   return listSignals(store);
+}
+
+/** A kept meta-evaluation (the last `modelmap meta` per reference and category), as search uses it. */
+export interface StoredMeta {
+  reference: string;
+  category: string;
+  measuredAt: string;
+  block: MetaBlock;
+}
+
+/** The kept meta-evaluations, by category then reference; `category` keeps one category's. */
+export async function storedMetaReports(store: Store, category?: string): Promise<StoredMeta[]> {
+  return (await store.meta.list())
+    .filter((r) => category === undefined || r.category === category)
+    .map((r) => ({
+      reference: r.reference,
+      category: r.category,
+      measuredAt: r.createdAt,
+      block: r.report as MetaBlock,
+    }))
+    .sort((a, b) =>
+      a.category === b.category ? (a.reference < b.reference ? -1 : 1) : a.category < b.category ? -1 : 1,
+    );
 }

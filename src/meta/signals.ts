@@ -21,8 +21,8 @@ export interface SignalRef {
   models: number;
 }
 
-export function listSignals(store: Store): SignalRef[] {
-  return store.capmap.metrics().map((m) => ({
+export async function listSignals(store: Store): Promise<SignalRef[]> {
+  return (await store.capmap.metrics()).map((m) => ({
     name: `${m.source}/${m.metric}`,
     source: m.source,
     metric: m.metric,
@@ -71,9 +71,9 @@ export function resolveSignals(all: SignalRef[], specs: string[], what: string):
 }
 
 /** A signal's scores per model on the map's scale. */
-export function signalValues(store: Store, s: SignalRef): Map<string, ScoreInterval> {
+export async function signalValues(store: Store, s: SignalRef): Promise<Map<string, ScoreInterval>> {
   const out = new Map<string, ScoreInterval>();
-  for (const e of store.capmap.evidence({ source: s.source, metric: s.metric }))
+  for (const e of await store.capmap.evidence({ source: s.source, metric: s.metric }))
     out.set(e.modelId, { estimate: e.scaled, lower: e.scaledLo, upper: e.scaledHi });
   return out;
 }

@@ -14,7 +14,7 @@
  *   applies its own template (the system prompt is still applied here).
  * A bare GGUF or endpoint is the engine itself, with no provenance (the run records none).
  */
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { basename, isAbsolute, resolve } from "node:path";
 import type { LlamaCppBackend, LlamaCppOptions } from "../backends/llama-cpp/index.ts";
 import type { OpenAIBackend, OpenAIBackendOptions } from "../backends/openai/index.ts";
@@ -84,9 +84,35 @@ function absolute(path: string, ctx: ModelContext): string {
   return resolve(ctx.cwd, path);
 }
 
+/**
+ * A model file must exist and be a GGUF (its first four bytes are "GGUF") before llama.cpp sees it: a missing
+ * file or a text file passed as --gguf is the user's to fix (exit code 2), not an engine failure.
+ */
+function requireGgufFile(file: string, what: string): void {
+  if (!existsSync(file)) throw new ModelmapError("not_found", `${what}: ${file} does not exist`);
+  let magic = "";
+  try {
+    const fd = openSync(file, "r");
+    try {
+      const buf = Buffer.alloc(4);
+      readSync(fd, buf, 0, 4, 0);
+      magic = buf.toString("latin1");
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw new ModelmapError("input", `${what}: cannot read ${file}: ${(e as Error).message}`);
+  }
+  if (magic !== "GGUF")
+    throw new ModelmapError("input", `${what}: ${file} is not a GGUF file (a GGUF starts with the bytes "GGUF")`, {
+      hint: "pass a .gguf model file (llama.cpp's format); other formats (safetensors, PyTorch) need converting or a server",
+    });
+}
+
 function openGguf(spec: GgufModelSpec, ctx: ModelContext): Promise<Backend> {
   const file = absolute(spec.file, ctx);
   const id = spec.id ?? basename(spec.file);
+  requireGgufFile(file, `model ${id}`);
   if (spec.chatTemplate) {
     if (spec.renderChat !== undefined)
       throw new ModelmapError("internal", `model ${id}: give chatTemplate or renderChat, not both`);
@@ -157,6 +183,7 @@ async function openLlamaCppModel(
 ): Promise<Backend> {
   const file = model.file;
   if (file === undefined) throw new ModelmapError("config", `model ${model.id}: llama-cpp needs file`);
+  requireGgufFile(file, `model ${model.id}`);
   // Resolving before loading fails fast on a broken template, pointing into it, before the weights load.
   const gguf = existsSync(file) ? ggufTokenizerInfo(file) : undefined;
   const setup = resolveModelPrompting(model, { ...prompts, gguf });

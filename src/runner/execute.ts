@@ -11,7 +11,12 @@ import type { Batch } from "./plan.ts";
 
 export type RequestOutcome =
   | { ok: true; value: unknown; ms: number; cached: boolean }
-  | { ok: false; error: string; ms: number };
+  | { ok: false; error: string; reason: string; ms: number };
+
+/** Why a request failed, for counting: the error's code where it has one. */
+export function failureReason(e: unknown): string {
+  return e instanceof ModelmapError ? e.code : "error";
+}
 
 export interface ExecStats {
   backendMs: number;
@@ -80,7 +85,7 @@ export async function executeBatches(
         const values = check(await callBatch(backend, b.kind, b.requests, signal), b.keys.length);
         const ms = performance.now() - t0;
         stats.backendMs += ms;
-        repo.cachePut(
+        await repo.cachePut(
           runId,
           b.keys.map((k, i) => ({ key: k, value: JSON.stringify(values[i]) })),
         );
@@ -97,16 +102,19 @@ export async function executeBatches(
             const v = check(await callBatch(backend, b.kind, [b.requests[i] as PlannedRequest], signal), 1);
             const ms = performance.now() - t1;
             stats.backendMs += ms;
-            repo.cachePut(runId, [{ key: k, value: JSON.stringify(v[0]) }]);
+            await repo.cachePut(runId, [{ key: k, value: JSON.stringify(v[0]) }]);
             outcomes.set(k, { ok: true, value: v[0], ms, cached: false });
           } catch (e2) {
             const ms = performance.now() - t1;
             stats.backendMs += ms;
             if (signal?.aborted)
               throw new ModelmapError("aborted", "interrupted; run the same command again to resume");
-            const message = (e2 as Error).message || String(e2) || (e as Error).message;
-            repo.recordErrors(runId, [{ key: k, message }]);
-            outcomes.set(k, { ok: false, error: message, ms });
+            const text = (e2 as Error).message || String(e2) || (e as Error).message;
+            // The hint travels with the message: it is what the summary and `runs show` print.
+            const message = e2 instanceof ModelmapError && e2.hint ? `${text} (hint: ${e2.hint})` : text;
+            const reason = failureReason(e2);
+            await repo.recordErrors(runId, [{ key: k, message, reason }]);
+            outcomes.set(k, { ok: false, error: message, reason, ms });
           }
         }
       }

@@ -1,106 +1,186 @@
 /**
- * Streaming aggregation into lm-evaluation-harness's result layout: per task `METRIC,FILTER`,
- * `METRIC_stderr,FILTER`, `n`; the random baseline and the normalized score (Open LLM Leaderboard v2); group
- * aggregates as the mean over items and the mean over subtasks.
+ * Streaming aggregation of scored samples into the run log's typed results: per task one row per metric and
+ * filter (`{metric, filter, value, stderr}`), the random baseline and the normalized score (Open LLM Leaderboard
+ * v2), failures grouped by reason; group aggregates as the mean over items and the mean over subtasks.
  */
-import { aggregateGroup, MeanAccumulator, normalizedScore } from "../stats/accuracy.ts";
-import type { TaskConfig } from "../tasks/schema.ts";
-import { defaultMetrics } from "./score.ts";
 
-export type TaskResult = Record<string, number | string | null>;
+import { aggregateGroup, MeanAccumulator, normalizedScore } from "../stats/accuracy.ts";
+import type { FailureCount, GroupResultV1, MetricRef, MetricValue, TaskResultV1 } from "../store/run-log.ts";
+import type { LoadedTask } from "../tasks/loader.ts";
+import { metricInfo } from "../tasks/metrics.ts";
+import type { TaskConfig } from "../tasks/schema.ts";
+import { failureCause } from "./failures.ts";
+import { defaultMetrics, type ScoredForAccumulator } from "./score.ts";
+
+const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** A metric's `higher_is_better`: the task's own setting, else lm-eval's registered value. */
+export function higherIsBetter(cfg: TaskConfig, metric: string): boolean | null {
+  const own = cfg.metric_list?.find((m) => m.metric === metric)?.higher_is_better;
+  return typeof own === "boolean" ? own : (metricInfo(metric)?.higherIsBetter ?? null);
+}
+
+/** The task's own version: lm-eval's `metadata.version`, else its default for YAML tasks. */
+export function taskVersion(cfg: TaskConfig): string | number {
+  const v = cfg.metadata?.version;
+  return typeof v === "string" || typeof v === "number" ? v : "Yaml";
+}
+
+/** `primary_metric` as configured (`acc_norm` or `exact_match,flexible-extract`). */
+function configuredPrimary(cfg: TaskConfig): MetricRef | undefined {
+  const p = cfg.primary_metric;
+  if (!p) return undefined;
+  const comma = p.indexOf(",");
+  return comma < 0 ? { metric: p, filter: "none" } : { metric: p.slice(0, comma), filter: p.slice(comma + 1) };
+}
+
+const refKey = (r: MetricRef) => `${r.metric}\u0000${r.filter}`;
+
+/** By metric, then filter: the order lm-eval's keys sort in. */
+function compareRefs(a: MetricRef, b: MetricRef): number {
+  if (a.metric !== b.metric) return a.metric < b.metric ? -1 : 1;
+  return a.filter < b.filter ? -1 : a.filter > b.filter ? 1 : 0;
+}
 
 export class TaskAccumulator {
-  readonly metrics = new Map<string, MeanAccumulator>();
+  readonly metrics = new Map<string, { ref: MetricRef; acc: MeanAccumulator }>();
   readonly chance = new MeanAccumulator();
+  readonly failures = new Map<string, FailureCount>();
+  readonly #causeSize = new Map<string, number>();
   n = 0;
   errors = 0;
   lp = 0;
   tokens = 0;
   words = 0;
 
-  constructor(readonly cfg: TaskConfig) {}
+  constructor(
+    readonly task: LoadedTask,
+    readonly nShot: number,
+  ) {}
 
-  add(scores: Record<string, number>, error: string | null, chance: number): void {
-    if (error !== null) {
+  get cfg(): TaskConfig {
+    return this.task.config;
+  }
+
+  add(s: ScoredForAccumulator): void {
+    if (s.error !== null) {
       this.errors++;
+      // Counted by cause (runner/failures.ts: "prompt longer than the model's context (1501 > 96 tokens)"),
+      // else by the error's code; the cause's label names the largest prompt of its group.
+      const cause = failureCause(s.error, s.errorReason);
+      const f = this.failures.get(cause.key);
+      if (!f) this.failures.set(cause.key, { reason: cause.text, count: 1, first: s.error });
+      else {
+        f.count++;
+        const size = this.#causeSize.get(cause.key) ?? 0;
+        if ((cause.size ?? 0) > size) f.reason = cause.text;
+      }
+      if (cause.size !== undefined)
+        this.#causeSize.set(cause.key, Math.max(cause.size, this.#causeSize.get(cause.key) ?? 0));
       return;
     }
     this.n++;
-    this.chance.add(chance);
-    for (const [k, v] of Object.entries(scores)) {
-      if (k === "_logprob") this.lp += v;
-      else if (k === "_tokens") this.tokens += v;
-      else if (k === "_words") this.words += v;
-      else {
-        let acc = this.metrics.get(k);
-        if (!acc) {
-          acc = new MeanAccumulator();
-          this.metrics.set(k, acc);
-        }
-        acc.add(v);
+    this.chance.add(s.chance);
+    if (s.rolling) {
+      this.lp += s.rolling.logprob;
+      this.tokens += s.rolling.tokens;
+      this.words += s.rolling.words;
+    }
+    for (const sc of s.scores) {
+      const k = refKey(sc);
+      let m = this.metrics.get(k);
+      if (!m) {
+        m = { ref: { metric: sc.metric, filter: sc.filter }, acc: new MeanAccumulator() };
+        this.metrics.set(k, m);
       }
+      m.acc.add(sc.value);
     }
   }
 
-  /** The key the normalized score uses. */
-  primaryKey(): string | undefined {
-    const p = this.cfg.primary_metric;
-    if (p) return p.includes(",") ? p : `${p},none`;
+  /** The metric the normalized score uses. */
+  primary(): MetricRef | undefined {
+    const configured = configuredPrimary(this.cfg);
+    if (configured) return configured;
     const first = defaultMetrics(this.cfg)[0]?.metric;
     if (!first) return undefined;
-    return [...this.metrics.keys()].find((k) => k.split(",")[0] === first);
+    return [...this.metrics.values()].find((m) => m.ref.metric === first)?.ref;
   }
 
-  result(): TaskResult {
-    const out: TaskResult = {};
-    const num = (x: number) => (Number.isFinite(x) ? x : null);
-    for (const [k, acc] of [...this.metrics.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-      const [m, f] = k.split(",");
-      out[k] = num(acc.mean);
-      out[`${m}_stderr,${f}`] = num(acc.stderr);
-    }
+  rows(): MetricValue[] {
+    const rows: MetricValue[] = [...this.metrics.values()]
+      .sort((a, b) => compareRefs(a.ref, b.ref))
+      .map((m) =>
+        // lm-eval's `perplexity` aggregation: exp(-mean log-likelihood); it reports no closed-form stderr.
+        metricInfo(m.ref.metric)?.aggregation === "perplexity"
+          ? { ...m.ref, value: num(Math.exp(-m.acc.mean)), stderr: null }
+          : { ...m.ref, value: num(m.acc.mean), stderr: num(m.acc.stderr) },
+      );
     if (this.cfg.output_type === "loglikelihood_rolling") {
-      out["perplexity,none"] = num(Math.exp(-this.lp / this.tokens));
-      out["word_perplexity,none"] = num(Math.exp(-this.lp / this.words));
+      // Perplexities aggregate over sums, not per-document means; no standard error.
+      rows.push({ metric: "perplexity", filter: "none", value: num(Math.exp(-this.lp / this.tokens)), stderr: null });
+      rows.push({
+        metric: "word_perplexity",
+        filter: "none",
+        value: num(Math.exp(-this.lp / this.words)),
+        stderr: null,
+      });
     }
-    out.n = this.n;
-    out.n_errors = this.errors;
+    return rows;
+  }
+
+  result(nOriginal: number | null): TaskResultV1 {
+    const metrics = this.rows();
     const baseline = this.cfg.random_baseline ?? (this.cfg.output_type === "multiple_choice" ? this.chance.mean : 0);
-    const pk = this.primaryKey();
-    if (pk && this.metrics.has(pk) && Number.isFinite(baseline)) {
-      out.random_baseline = baseline;
-      out.primary_metric = pk;
-      out.normalized_score = num(normalizedScore(this.metrics.get(pk)?.mean ?? Number.NaN, baseline));
-    }
-    return out;
+    const pk = this.primary();
+    const pv = pk ? metrics.find((m) => m.metric === pk.metric && m.filter === pk.filter) : undefined;
+    const scored = pk !== undefined && pv !== undefined && this.metrics.has(refKey(pk)) && Number.isFinite(baseline);
+    return {
+      alias: this.cfg.task_alias ?? this.task.name,
+      version: taskVersion(this.cfg),
+      hash: this.task.hash,
+      nShot: this.nShot,
+      nSamples: { original: nOriginal, effective: this.n + this.errors },
+      metrics,
+      higherIsBetter: Object.fromEntries(
+        [...new Set(metrics.map((m) => m.metric))].map((m) => [m, higherIsBetter(this.cfg, m)]),
+      ),
+      n: this.n,
+      nErrors: this.errors,
+      failures: [...this.failures.values()].sort((a, b) => b.count - a.count || (a.reason < b.reason ? -1 : 1)),
+      randomBaseline: scored ? baseline : null,
+      primary: scored ? pk : null,
+      normalizedScore: scored ? num(normalizedScore(pv.value ?? Number.NaN, baseline)) : null,
+      config: this.cfg as Record<string, unknown>,
+    };
   }
 }
 
-/** Group aggregates over member task results: `M,F` = mean over items (size-weighted), `M_macro,F` = over subtasks. */
-export function groupResult(members: TaskResult[]): TaskResult {
-  const keys = new Set<string>();
-  for (const r of members) for (const k of Object.keys(r)) if (k.includes(",") && !k.includes("_stderr,")) keys.add(k);
-  const out: TaskResult = {};
-  for (const k of [...keys].sort()) {
-    const [m, f] = k.split(",");
-    const subs = members
-      .filter((r) => typeof r[k] === "number")
-      .map((r) => ({
-        n: Number(r.n),
-        mean: r[k] as number,
-        stderr: typeof r[`${m}_stderr,${f}`] === "number" ? (r[`${m}_stderr,${f}`] as number) : Number.NaN,
-      }));
+/** Group aggregates over member task results: per metric the mean over items (size-weighted) and over subtasks. */
+export function groupResult(name: string, members: Array<{ task: string; result: TaskResultV1 }>): GroupResultV1 {
+  const refs = new Map<string, MetricRef>();
+  for (const { result } of members)
+    for (const m of result.metrics) refs.set(refKey(m), { metric: m.metric, filter: m.filter });
+  const ordered = [...refs.values()].sort(compareRefs);
+  const metrics: MetricValue[] = [];
+  const macro: MetricValue[] = [];
+  for (const ref of ordered) {
+    const subs = members.flatMap(({ result }) => {
+      const m = result.metrics.find((x) => x.metric === ref.metric && x.filter === ref.filter);
+      return m && m.value !== null ? [{ n: result.n, mean: m.value, stderr: m.stderr ?? Number.NaN }] : [];
+    });
     const g = aggregateGroup(subs);
-    const num = (x: number) => (Number.isFinite(x) ? x : null);
-    out[k] = num(g.itemMean);
-    out[`${m}_stderr,${f}`] = num(g.itemStderr);
-    out[`${m}_macro,${f}`] = num(g.subtaskMean);
+    metrics.push({ ...ref, value: num(g.itemMean), stderr: num(g.itemStderr) });
+    macro.push({ ...ref, value: num(g.subtaskMean), stderr: null });
   }
-  out.n = members.reduce((a, r) => a + Number(r.n), 0);
-  out.n_errors = members.reduce((a, r) => a + Number(r.n_errors ?? 0), 0);
-  out.n_subtasks = members.length;
-  const norm = members.map((r) => r.normalized_score).filter((x): x is number => typeof x === "number");
-  if (norm.length === members.length && norm.length > 0)
-    out.normalized_score = norm.reduce((a, b) => a + b, 0) / norm.length;
-  return out;
+  const norm = members.map((m) => m.result.normalizedScore).filter((x): x is number => x !== null);
+  return {
+    alias: name,
+    tasks: members.map((m) => m.task),
+    metrics,
+    macro,
+    n: members.reduce((a, m) => a + m.result.n, 0),
+    nErrors: members.reduce((a, m) => a + m.result.nErrors, 0),
+    normalizedScore:
+      norm.length === members.length && norm.length > 0 ? norm.reduce((a, b) => a + b, 0) / norm.length : null,
+  };
 }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ScriptedBackend } from "../../test/support/scripted-backend.ts";
+import { collect } from "../core/iter.ts";
 import { openStore } from "../store/sqlite/index.ts";
 import { TaskRegistry } from "../tasks/loader.ts";
 import { type EvalOptions, runEval } from "./run-eval.ts";
@@ -95,8 +96,8 @@ test("a run scores every document, merges identical requests and resumes from th
   assert.equal(b2.llRequests + b2.genCalls, 0);
   assert.equal(r2.runId, r1.runId);
   assert.deepEqual(r2.results, r1.results);
-  assert.equal([...store.evals.iterateSamples(r1.runId)].length, 60, "no duplicate samples");
-  store.close();
+  assert.equal((await collect(store.evals.iterateSamples(r1.runId))).length, 60, "no duplicate samples");
+  await store.close();
 });
 
 test("backend failures become per-sample errors, kept on resume unless --retry-errors", async () => {
@@ -114,7 +115,7 @@ test("backend failures become per-sample errors, kept on resume unless --retry-e
   assert.equal(r3.results.toy_mc?.n_errors, 0);
   assert.equal(r3.results.toy_mc?.n, 10);
   assert.ok(good.llRequests > 0 && good.llRequests <= 3 * 3, "only the failed document's requests are re-sent");
-  store.close();
+  await store.close();
 });
 
 test("loglikelihood_rolling tasks report perplexities from summed log-likelihoods", async () => {
@@ -141,5 +142,5 @@ test("loglikelihood_rolling tasks report perplexities from summed log-likelihood
   assert.equal(r.results.toy_roll?.n, 5);
   assert.ok(Math.abs((r.results.toy_roll?.["perplexity,none"] as number) - Math.exp(-lp / tokens)) < 1e-9);
   assert.ok(Math.abs((r.results.toy_roll?.["word_perplexity,none"] as number) - Math.exp(-lp / 5)) < 1e-9);
-  store.close();
+  await store.close();
 });

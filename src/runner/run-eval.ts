@@ -9,15 +9,27 @@
 import type { Backend } from "../backends/types.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { sha256, shortHash } from "../core/hash.ts";
+import { PythonRandom } from "../core/python-random.ts";
+import {
+  type EvalSample,
+  type GroupResultV1,
+  RUN_LOG_VERSION,
+  type RunFailure,
+  type RunLogV1,
+  type RunSpec,
+  type TaskResultV1,
+} from "../store/run-log.ts";
 import type { Store } from "../store/store.ts";
-import { type Doc, readAll, readDocs } from "../tasks/dataset.ts";
-import { type DocInstance, type PlannedRequest, type PromptOptions, TaskPrompter } from "../tasks/instance.ts";
+import type { Doc } from "../tasks/dataset.ts";
+import type { DatasetMap } from "../tasks/dataset-map.ts";
+import { type DocInstance, effectiveNumFewshot, type PlannedRequest, type PromptOptions } from "../tasks/instance.ts";
 import type { LoadedTask } from "../tasks/loader.ts";
-import { evalSplit, fewshotSplit, filesFor, splitFiles } from "../tasks/splits.ts";
+import { openPrompter, TaskData } from "../tasks/task-data.ts";
 import { type ExecStats, executeBatches, type RequestOutcome } from "./execute.ts";
+import { type ResultJson, resultsJson } from "./lmeval-format.ts";
 import { makeBatches, modelKey, requestKey } from "./plan.ts";
 import { type ProgressSink, SILENT_PROGRESS } from "./progress.ts";
-import { groupResult, TaskAccumulator, type TaskResult } from "./results.ts";
+import { groupResult, TaskAccumulator } from "./results.ts";
 import { scoreDoc as scoreOne } from "./score.ts";
 
 export const RESULTS_VERSION = 1;
@@ -27,6 +39,8 @@ export interface EvalOptions {
   tasks: LoadedTask[];
   groups: Array<{ name: string; tasks: string[] }>;
   dataDir: string;
+  /** Local copies of hub datasets (lm-eval task files name those). */
+  datasetMap?: DatasetMap;
   prompt: PromptOptions;
   limit?: number;
   retryErrors?: boolean;
@@ -36,19 +50,25 @@ export interface EvalOptions {
   batchSize?: number;
   progress?: ProgressSink;
   signal?: AbortSignal;
-  /** Called with each scored sample in order (the JSONL log). */
-  onSample?: (task: string, sample: Record<string, unknown>) => void;
+  /** Called with each scored sample in document order, as stored. */
+  onSample?: (task: string, sample: EvalSample) => void;
   /** Called with the first documents' requests exactly as sent (--write-out). */
   onWriteOut?: (task: string, docId: number, requests: PlannedRequest[]) => void;
   writeOutDocs?: number;
+  /** The clock (tests pin it). */
+  now?: () => Date;
 }
 
 export interface EvalOutcome {
   runId: string;
-  results: Record<string, TaskResult>;
-  groups: Record<string, TaskResult>;
-  config: Record<string, unknown>;
-  versions: Record<string, string>;
+  /** The typed run log, as stored. */
+  log: RunLogV1;
+  /** The same results in lm-eval's layout, as printed (`eval --format json`) and served. */
+  results: Record<string, ResultJson>;
+  groups: Record<string, ResultJson>;
+  config: RunSpec;
+  /** Each task's own version (lm-eval's `versions`). */
+  versions: Record<string, string | number | null>;
   stats: ExecStats & {
     wallMs: number;
     cachedRequests: number;
@@ -60,7 +80,7 @@ export interface EvalOutcome {
 }
 
 /** Everything that decides what a run computes; its hash is the run id, so the same command resumes. */
-export function runConfig(backend: Backend, opts: EvalOptions): Record<string, unknown> {
+export function runConfig(backend: Backend, opts: EvalOptions): RunSpec {
   const p = opts.prompt;
   return {
     model: opts.modelId,
@@ -76,49 +96,84 @@ export function runConfig(backend: Backend, opts: EvalOptions): Record<string, u
     system_prompt_sha256: p.systemPrompt === undefined ? null : sha256(p.systemPrompt),
     fewshot_as_multiturn: p.fewshotAsMultiturn,
     // Which chat template and system prompt a configured model renders with (source, name, content hashes).
-    model_prompting: backend.provenance ?? null,
+    model_prompting: backend.provenance ? { ...backend.provenance } : null,
     results_version: RESULTS_VERSION,
   };
 }
 
-async function countDocs(task: LoadedTask, opts: EvalOptions): Promise<number> {
-  const files = filesFor(task, splitFiles(task, opts.dataDir), evalSplit(task));
-  let n = 0;
-  for (const f of files)
-    for await (const _ of readDocs(f, task.name, task.config.dataset_url, { raw: true })) {
-      n++;
-      if (opts.limit !== undefined && n >= opts.limit) return n;
-    }
-  return n;
-}
-
-export async function runEval(store: Store, backend: Backend, opts: EvalOptions): Promise<EvalOutcome> {
-  const t0 = performance.now();
-  const repo = store.evals;
-  const config = runConfig(backend, opts);
-  const runId = shortHash(config, 16);
-  const existing = repo.ensureRun({ id: runId, modelId: opts.modelId, model: backend.identity, config });
-  if (existing.status === "complete") repo.markRunning(runId);
+/** What a run can know before it starts: the backend can answer every task, and each request once. */
+function checkRunnable(backend: Backend, opts: EvalOptions): void {
   for (const t of opts.tasks) {
-    const needsLl = t.config.output_type !== "generate_until";
-    if (t.config.output_type === "multiple_choice" && !backend.capabilities.loglikelihood)
+    const outputType = t.config.output_type ?? "generate_until";
+    if ((outputType === "multiple_choice" || outputType === "loglikelihood") && !backend.capabilities.loglikelihood)
       throw new ModelmapError("unsupported", `task '${t.name}' needs log-likelihoods, which this backend cannot give`, {
         hint: "use a backend with log-likelihood support (llama-cpp, or a server with echo+logprobs)",
       });
-    if (needsLl && t.config.output_type === "loglikelihood_rolling" && !backend.capabilities.loglikelihoodRolling)
+    if (outputType === "loglikelihood_rolling" && !backend.capabilities.loglikelihoodRolling)
       throw new ModelmapError(
         "unsupported",
         `task '${t.name}' needs rolling log-likelihoods, which this backend cannot give`,
       );
+    if ((t.config.repeats ?? 1) > 1)
+      throw new ModelmapError(
+        "unsupported",
+        `task '${t.name}' asks for repeats: ${t.config.repeats}; the runner answers each request once`,
+        {
+          location: { file: t.file, field: "repeats" },
+          hint: "'modelmap tasks requests' shows its requests; run it with repeats: 1",
+        },
+      );
   }
-  for (const t of opts.tasks) {
-    const k = opts.prompt.numFewshot ?? t.config.num_fewshot ?? 0;
-    if (k > 0 && fewshotSplit(t) === undefined)
-      throw new ModelmapError("input", `task '${t.name}' asks for ${k}-shot but has no few-shot split`, {
-        location: { file: t.file, field: "fewshot_split" },
-        hint: "set fewshot_split (or training_split/validation_split) or use --num-fewshot 0",
-      });
+}
+
+/** Why a run stopped: the error's code and its message. */
+export function runFailure(e: unknown): RunFailure {
+  if (e instanceof ModelmapError) return { reason: e.code, message: e.message };
+  return { reason: "internal", message: e instanceof Error ? e.message || String(e) : String(e) };
+}
+
+function dataContext(opts: EvalOptions) {
+  return { dataDir: opts.dataDir, ...(opts.datasetMap ? { datasetMap: opts.datasetMap } : {}) };
+}
+
+/** lm-eval seeds Python's global random with 0 once per run; shuffling hooks (GPQA) draw from it in task order. */
+function runDataContext(opts: EvalOptions) {
+  return { ...dataContext(opts), random: new PythonRandom(0) };
+}
+
+/** Documents in the evaluated split (lm-eval's `n-samples.original`) and how many the run evaluates. */
+async function countDocs(task: LoadedTask, opts: EvalOptions): Promise<{ original: number; evaluated: number }> {
+  const n = await TaskData.open(task, dataContext(opts)).count();
+  return { original: n, evaluated: opts.limit === undefined ? n : Math.min(n, opts.limit) };
+}
+
+export async function runEval(store: Store, backend: Backend, opts: EvalOptions): Promise<EvalOutcome> {
+  checkRunnable(backend, opts);
+  const repo = store.evals;
+  const config = runConfig(backend, opts);
+  const runId = shortHash(config, 16);
+  const existing = await repo.ensureRun({ id: runId, modelId: opts.modelId, identity: backend.identity, spec: config });
+  if (existing.status !== "running") await repo.markRunning(runId);
+  try {
+    return await execute(store, backend, opts, config, runId);
+  } catch (e) {
+    // A run that stops on an error says so (and why); the same command resumes it.
+    await repo.failRun(runId, runFailure(e));
+    throw e;
   }
+}
+
+async function execute(
+  store: Store,
+  backend: Backend,
+  opts: EvalOptions,
+  config: RunSpec,
+  runId: string,
+): Promise<EvalOutcome> {
+  const t0 = performance.now();
+  const now = opts.now ?? (() => new Date());
+  const startedAt = now();
+  const repo = store.evals;
   const mk = modelKey(backend.identity);
   const progress = opts.progress ?? SILENT_PROGRESS;
   const window = opts.window ?? 1000;
@@ -139,25 +194,21 @@ export async function runEval(store: Store, backend: Backend, opts: EvalOptions)
           (backend.renderChat as NonNullable<Backend["renderChat"]>)(m, { addGenerationPrompt: true })
       : undefined;
 
+  const sizes = new Map<string, number>();
   let total = 0;
-  for (const t of opts.tasks) total += await countDocs(t, opts);
+  for (const t of opts.tasks) {
+    const c = await countDocs(t, opts);
+    sizes.set(t.name, c.original);
+    total += c.evaluated;
+  }
   progress.start(total);
   let done = 0;
 
-  const results: Record<string, TaskResult> = {};
-  const versions: Record<string, string> = {};
+  const results: Record<string, TaskResultV1> = {};
+  const dctx = runDataContext(opts);
   for (const task of opts.tasks) {
-    versions[task.name] = task.hash;
-    const files = splitFiles(task, opts.dataDir);
-    const evalName = evalSplit(task);
-    const fsName = fewshotSplit(task);
-    const numFewshot = opts.prompt.numFewshot ?? task.config.num_fewshot ?? 0;
-    const pool: Doc[] =
-      numFewshot > 0 && fsName !== undefined
-        ? await readAll(filesFor(task, files, fsName), task.name, task.config.dataset_url)
-        : [];
-    const prompter = new TaskPrompter(task.config, opts.prompt, pool, fsName === evalName, renderChat);
-    const acc = new TaskAccumulator(task.config);
+    const { data, prompter } = await openPrompter(task, dctx, opts.prompt, renderChat);
+    const acc = new TaskAccumulator(task, effectiveNumFewshot(task.config, opts.prompt.numFewshot));
 
     const flush = async (win: Array<{ doc: Doc; inst: DocInstance; keys: string[] }>) => {
       const pending = new Map<string, PlannedRequest>();
@@ -166,15 +217,15 @@ export async function runEval(store: Store, backend: Backend, opts: EvalOptions)
       stats.uniqueRequests += pending.size;
       const outcomes = new Map<string, RequestOutcome>();
       const keys = [...pending.keys()];
-      for (const [k, v] of repo.cacheGet(keys)) {
+      for (const [k, v] of await repo.cacheGet(keys)) {
         outcomes.set(k, { ok: true, value: JSON.parse(v), ms: 0, cached: true });
         pending.delete(k);
       }
       stats.cachedRequests += keys.length - pending.size;
       if (!opts.retryErrors && pending.size > 0) {
         // Errors recorded by an earlier attempt stay errors unless --retry-errors.
-        for (const [k, message] of repo.runErrors(runId, [...pending.keys()])) {
-          outcomes.set(k, { ok: false, error: message, ms: 0 });
+        for (const [k, { message, reason }] of await repo.runErrors(runId, [...pending.keys()])) {
+          outcomes.set(k, { ok: false, error: message, reason, ms: 0 });
           pending.delete(k);
         }
       }
@@ -208,47 +259,66 @@ export async function runEval(store: Store, backend: Backend, opts: EvalOptions)
       });
       const samples = win.map((w) => {
         const s = scoreDoc(task, w, outcomes);
-        acc.add(s.scores, s.error, s.chance);
+        acc.add(s);
         if (s.error !== null) errs++;
-        opts.onSample?.(task.name, s.data);
-        return { task: task.name, docId: w.inst.docId, data: s.data, scores: s.scores, error: s.error };
+        opts.onSample?.(task.name, s.sample);
+        return s.sample;
       });
       stats.errors = errs;
-      repo.putSamples(runId, samples);
+      await repo.putSamples(runId, samples);
       progress.update(done, errs);
     };
 
     let win: Array<{ doc: Doc; inst: DocInstance; keys: string[] }> = [];
     let docId = 0;
-    outer: for (const f of filesFor(task, files, evalName)) {
-      for await (const doc of readDocs(f, task.name, task.config.dataset_url)) {
-        if (opts.limit !== undefined && docId >= opts.limit) break outer;
-        if (opts.signal?.aborted)
-          throw new ModelmapError("aborted", "interrupted; run the same command again to resume");
-        const inst = await prompter.instance(doc, docId);
-        if (opts.onWriteOut && docId < (opts.writeOutDocs ?? 1)) opts.onWriteOut(task.name, docId, inst.requests);
-        win.push({ doc, inst, keys: inst.requests.map((r) => requestKey(mk, r)) });
-        docId++;
-        stats.docs++;
-        if (win.length >= window) {
-          await flush(win);
-          win = [];
-        }
+    for await (const doc of data.evalDocs()) {
+      if (opts.limit !== undefined && docId >= opts.limit) break;
+      if (opts.signal?.aborted) throw new ModelmapError("aborted", "interrupted; run the same command again to resume");
+      const inst = await prompter.instance(doc, docId);
+      if (opts.onWriteOut && docId < (opts.writeOutDocs ?? 1)) opts.onWriteOut(task.name, docId, inst.requests);
+      win.push({ doc, inst, keys: inst.requests.map((r) => requestKey(mk, r)) });
+      docId++;
+      stats.docs++;
+      if (win.length >= window) {
+        await flush(win);
+        win = [];
       }
     }
     if (win.length > 0) await flush(win);
-    results[task.name] = acc.result();
+    results[task.name] = acc.result(sizes.get(task.name) ?? null);
   }
-  const groups: Record<string, TaskResult> = {};
+  const groups: Record<string, GroupResultV1> = {};
   for (const g of opts.groups) {
-    const members = g.tasks.map((t) => results[t]).filter((r): r is TaskResult => r !== undefined);
-    groups[g.name] = groupResult(members);
+    const members = g.tasks.flatMap((t) => {
+      const result = results[t];
+      return result ? [{ task: t, result }] : [];
+    });
+    groups[g.name] = groupResult(g.name, members);
   }
   progress.finish(done, stats.errors);
-  const fullConfig = { ...config, run_id: runId };
-  repo.finishRun(runId, { results, groups, versions, config: fullConfig });
+  const finishedAt = now();
+  const spec: RunSpec = { ...config, run_id: runId };
+  const log: RunLogV1 = {
+    version: RUN_LOG_VERSION,
+    spec,
+    results,
+    groups,
+    timing: {
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      seconds: Math.max(0, (finishedAt.getTime() - startedAt.getTime()) / 1000),
+    },
+  };
+  await repo.finishRun(runId, log);
   stats.wallMs = performance.now() - t0;
-  return { runId, results, groups, config: fullConfig, versions, stats };
+  return {
+    runId,
+    log,
+    ...resultsJson(log),
+    config: spec,
+    versions: Object.fromEntries(Object.entries(results).map(([t, r]) => [t, r.version])),
+    stats,
+  };
 }
 
 function scoreDoc(
@@ -256,5 +326,5 @@ function scoreDoc(
   w: { doc: Doc; inst: DocInstance; keys: string[] },
   outcomes: Map<string, RequestOutcome>,
 ) {
-  return scoreOne(task.config, w.inst, w.keys, outcomes, w.doc);
+  return scoreOne(task.name, task.config, w.inst, w.keys, outcomes, w.doc);
 }

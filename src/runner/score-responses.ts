@@ -13,12 +13,11 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { ModelmapError } from "../core/errors.ts";
-import { readAll } from "../tasks/dataset.ts";
 import { aggInstLevelAcc, type IfevalDoc, IfevalDocSchema, ifevalProcessResults } from "../tasks/ifeval/evaluate.ts";
-import { TaskPrompter } from "../tasks/instance.ts";
 import type { LoadedTask, TaskRegistry } from "../tasks/loader.ts";
-import { evalSplit, filesFor, splitFiles } from "../tasks/splits.ts";
+import { openPrompter } from "../tasks/task-data.ts";
 import type { RequestOutcome } from "./execute.ts";
+import { sampleScoresJson } from "./lmeval-format.ts";
 import { scoreDoc } from "./score.ts";
 
 export const IFEVAL_TASKS = ["ifeval", "leaderboard_ifeval"] as const;
@@ -154,24 +153,24 @@ export async function scoreGenerationTask(
   responsesFile: string,
   dataDir: string,
 ): Promise<ScoreOutcome> {
-  if (task.config.output_type !== "generate_until")
+  if ((task.config.output_type ?? "generate_until") !== "generate_until")
     throw new ModelmapError(
       "usage",
       `task '${task.name}' is ${task.config.output_type}: only generation tasks can be scored from responses`,
     );
-  const docs = await readAll(
-    filesFor(task, splitFiles(task, dataDir), evalSplit(task)),
-    task.name,
-    task.config.dataset_url,
-  );
-  const lines = readResponses(responsesFile);
   // Scoring reads only the target and the filters; the prompt (and its few-shot examples) is not rebuilt.
-  const prompter = new TaskPrompter(
-    task.config,
-    { chatTemplate: false, fewshotAsMultiturn: false, seed: 1234, numFewshot: 0 },
-    [],
-    true,
+  const { data, prompter } = await openPrompter(
+    task,
+    { dataDir },
+    {
+      chatTemplate: false,
+      fewshotAsMultiturn: false,
+      seed: 1234,
+      numFewshot: 0,
+    },
   );
+  const docs = await data.split(data.evalSplit);
+  const lines = readResponses(responsesFile);
   const seen = new Set<number>();
   const work = lines.map(({ line, row, response }) => {
     const id = row["doc_id"];
@@ -196,9 +195,12 @@ export async function scoreGenerationTask(
     const doc = docs[id] as Record<string, unknown>;
     const inst = await prompter.instance(doc, id);
     const outcome: RequestOutcome = { ok: true, value: { text: response, finishReason: "stop" }, ms: 0, cached: false };
-    const scored = scoreDoc(task.config, inst, ["r"], new Map([["r", outcome]]), doc);
-    documents.push({ id: { doc_id: id }, metrics: { ...scored.scores, filtered_resps: scored.data.filtered_resps } });
-    for (const [k, v] of Object.entries(scored.scores)) {
+    const scored = scoreDoc(task.name, task.config, inst, ["r"], new Map([["r", outcome]]), doc);
+    // One generation per document: each filter's answer without its per-request list.
+    const filtered = Object.fromEntries(Object.entries(scored.sample.filteredResps).map(([f, v]) => [f, v[0]]));
+    const scores = sampleScoresJson(scored.scores);
+    documents.push({ id: { doc_id: id }, metrics: { ...scores, filtered_resps: filtered } });
+    for (const [k, v] of Object.entries(scores)) {
       const t = totals.get(k) ?? { sum: 0, n: 0 };
       t.sum += v;
       t.n++;

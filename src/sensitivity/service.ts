@@ -8,9 +8,12 @@
 import type { Backend } from "../backends/types.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { createRng } from "../core/rng.ts";
+import { metricKey } from "../runner/lmeval-format.ts";
+import { type ProgressSink, withLabel } from "../runner/progress.ts";
 import { runEval } from "../runner/run-eval.ts";
 import { kendallTau, spread } from "../stats/contamination.ts";
 import { mcnemar, pairedBootstrap } from "../stats/paired.ts";
+import { type MetricRef, scoreOf } from "../store/run-log.ts";
 import type { Store } from "../store/store.ts";
 import type { LoadedTask } from "../tasks/loader.ts";
 import { parseVariant, variantTask } from "./variants.ts";
@@ -56,12 +59,14 @@ export interface SensitivityOptions {
   numFewshot?: number;
   signal?: AbortSignal;
   alpha?: number;
+  /** One phase per model and variant ("MODEL variant chat:on"). */
+  progress?: ProgressSink;
 }
 
-function itemScores(store: Store, runId: string, task: string, metric: string): Map<number, number> {
+async function itemScores(store: Store, runId: string, task: string, metric: MetricRef): Promise<Map<number, number>> {
   const out = new Map<number, number>();
-  for (const s of store.evals.iterateSamples(runId, task)) {
-    const v = s.scores[metric];
+  for await (const s of store.evals.iterateSamples(runId, task)) {
+    const v = scoreOf(s, metric);
     if (s.error === null && typeof v === "number") out.set(s.docId, v);
   }
   return out;
@@ -94,23 +99,22 @@ async function oneModel(
         },
         ...(o.limit !== undefined ? { limit: o.limit } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.progress ? { progress: withLabel(o.progress, `${model.id} variant ${name}`) } : {}),
       });
-      const r = out.results[task.name] ?? {};
-      const metric =
-        typeof r.primary_metric === "string"
-          ? r.primary_metric
-          : Object.keys(r).find((k) => k.includes(",") && !k.includes("_stderr"));
-      if (!metric) throw new ModelmapError("input", `task '${task.name}' produced no metric`);
-      const [m, f] = metric.split(",");
+      const r = out.log.results[task.name];
+      const row = r?.primary
+        ? r.metrics.find((m) => m.metric === r.primary?.metric && m.filter === r.primary.filter)
+        : r?.metrics[0];
+      if (!r || !row) throw new ModelmapError("input", `task '${task.name}' produced no metric`);
       const vr: VariantResult = {
         variant: name,
         runId: out.runId,
-        metric,
-        score: Number(r[metric]),
-        stderr: Number(r[`${m}_stderr,${f}`]),
-        n: Number(r.n),
+        metric: metricKey(row),
+        score: row.value ?? Number.NaN,
+        stderr: row.stderr ?? Number.NaN,
+        n: r.n,
       };
-      const items = itemScores(store, out.runId, task.name, metric);
+      const items = await itemScores(store, out.runId, task.name, row);
       if (!base) base = items;
       else {
         const ids = [...items.keys()].filter((k) => base?.has(k));
@@ -137,7 +141,7 @@ async function oneModel(
     variants: results,
     spread: { ...s, range: s.max - s.min },
   };
-  store.checks.put("sensitivity", model.id, o.task.name, report);
+  await store.checks.put("sensitivity", model.id, o.task.name, report);
   return report;
 }
 
@@ -175,19 +179,21 @@ export async function runSensitivity(
  * The hook for model cards and the map: per stored task, the first variant's score with the prompt spread
  * (max - min over variants) and how many variants differ significantly. Empty when no report is stored.
  */
-export function promptSpread(
+export async function promptSpread(
   store: Store,
   modelId: string,
-): Array<{
-  task: string;
-  score: number;
-  spread: number;
-  sd: number;
-  variants: number;
-  significant: number;
-  text: string;
-}> {
-  return store.checks.list("sensitivity", modelId).map((rec) => {
+): Promise<
+  Array<{
+    task: string;
+    score: number;
+    spread: number;
+    sd: number;
+    variants: number;
+    significant: number;
+    text: string;
+  }>
+> {
+  return (await store.checks.list("sensitivity", modelId)).map((rec) => {
     const r = rec.report as ModelSensitivity;
     const first = r.variants.find((v) => v.score !== undefined);
     const score = first?.score ?? Number.NaN;

@@ -52,10 +52,14 @@ export interface AbRepo {
    * Stores one file's experiments in one transaction; an experiment whose id is already stored is replaced
    * (re-importing a corrected export updates it).
    */
-  put(batch: { file: string; fileSha256: string; experiments: AbExperiment[] }): { inserted: number; replaced: number };
-  list(query?: { category?: string | undefined }): AbExperiment[];
-  get(id: string): AbExperiment | undefined;
-  count(): number;
+  put(batch: {
+    file: string;
+    fileSha256: string;
+    experiments: AbExperiment[];
+  }): Promise<{ inserted: number; replaced: number }>;
+  list(query?: { category?: string | undefined }): Promise<AbExperiment[]>;
+  get(id: string): Promise<AbExperiment | undefined>;
+  count(): Promise<number>;
 }
 
 export interface MetaReportRecord {
@@ -68,8 +72,8 @@ export interface MetaReportRecord {
 
 export interface MetaRepo {
   /** Stores (replaces) the meta-evaluation against this reference in this category. */
-  put(reference: string, category: string, report: unknown): void;
+  put(reference: string, category: string, report: unknown): Promise<void>;
   /** The most recent meta-evaluation whose reference lies in this category, if any. */
-  latestForCategory(category: string): MetaReportRecord | undefined;
-  list(): MetaReportRecord[];
+  latestForCategory(category: string): Promise<MetaReportRecord | undefined>;
+  list(): Promise<MetaReportRecord[]>;
 }

@@ -113,9 +113,9 @@ export interface CapmapRepo {
    * Changes whenever the map's data may have changed: after this connection's writes and after commits by
    * other connections (another process importing). Services key their in-memory caches on it.
    */
-  version(): string;
+  version(): Promise<string>;
   /** Every cell, compactly, for building in-memory indexes. */
-  allCells(): CellTuple[];
+  allCells(): Promise<CellTuple[]>;
   /**
    * Replaces everything one source said (its evidence) with `evidence`, upserts `models` (new non-empty
    * metadata wins) and records the import, in one transaction. Re-importing a file is therefore idempotent.
@@ -128,31 +128,31 @@ export interface CapmapRepo {
     models: CapModel[];
     aliases?: Array<{ alias: string; modelId: string }>;
     evidence: CapEvidence[];
-  }): { models: number; evidence: number };
-  imports(): CapImportRecord[];
+  }): Promise<{ models: number; evidence: number }>;
+  imports(): Promise<CapImportRecord[]>;
   /** Looks a model up by id, alias, or case-insensitive id. */
-  resolveModel(idOrAlias: string): CapModel | undefined;
-  getModels(ids: string[]): Map<string, CapModel>;
-  modelCount(): number;
-  evidence(query: { modelId?: string; source?: string; metric?: string }): CapEvidence[];
+  resolveModel(idOrAlias: string): Promise<CapModel | undefined>;
+  getModels(ids: string[]): Promise<Map<string, CapModel>>;
+  modelCount(): Promise<number>;
+  evidence(query: { modelId?: string; source?: string; metric?: string }): Promise<CapEvidence[]>;
   /** Every piece of evidence, for rebuilding the map. */
-  iterateEvidence(): IterableIterator<CapEvidence>;
+  iterateEvidence(): AsyncIterableIterator<CapEvidence>;
   /** Distinct (source, metric, kind, category, baseline) with row counts, for leaderboard columns. */
-  metrics(): MetricInfo[];
-  replaceCells(cells: CapCell[]): void;
-  cells(query: CellQuery): CapCellWithModel[];
-  countCells(query: CellQuery): number;
+  metrics(): Promise<MetricInfo[]>;
+  replaceCells(cells: CapCell[]): Promise<void>;
+  cells(query: CellQuery): Promise<CapCellWithModel[]>;
+  countCells(query: CellQuery): Promise<number>;
   /** Highest lower bound among the cells matching the query (the bar for being tied for first). */
-  maxLowerBound(query: CellQuery): number | undefined;
-  categories(): Array<{ category: string; models: number }>;
+  maxLowerBound(query: CellQuery): Promise<number | undefined>;
+  categories(): Promise<Array<{ category: string; models: number }>>;
   /** Every model, keyed by id (for joining metadata onto a whole leaderboard in one query). */
-  allModels(): Map<string, CapModel>;
+  allModels(): Promise<Map<string, CapModel>>;
   /**
    * Models ranked by their mean cell estimate, among those with at least `minCategories` cells; the filters
    * of `q` (except category) apply.
    */
-  rankModels(q: CellQuery & { minCategories?: number }): {
+  rankModels(q: CellQuery & { minCategories?: number }): Promise<{
     total: number;
     rows: Array<{ modelId: string; mean: number; categories: number }>;
-  };
+  }>;
 }

@@ -17,8 +17,8 @@ export interface CheckReportRecord {
 
 export interface CheckRepo {
   /** Stores (replaces) the report of this kind for this model and task, in one transaction. */
-  put(kind: CheckKind, modelId: string, task: string, report: unknown): void;
-  get(kind: CheckKind, modelId: string, task: string): CheckReportRecord | undefined;
+  put(kind: CheckKind, modelId: string, task: string, report: unknown): Promise<void>;
+  get(kind: CheckKind, modelId: string, task: string): Promise<CheckReportRecord | undefined>;
   /** All reports of a kind, optionally for one model. */
-  list(kind: CheckKind, modelId?: string): CheckReportRecord[];
+  list(kind: CheckKind, modelId?: string): Promise<CheckReportRecord[]>;
 }

@@ -70,22 +70,22 @@ export interface JudgmentRecord {
 
 export interface JudgingRepo {
   /** Stores (replaces) a prompt set and its items. */
-  putPromptSet(set: Omit<StoredPromptSet, "items">, items: StoredPromptItem[]): void;
-  getPromptSet(name: string): StoredPromptSet | undefined;
-  listPromptSets(): StoredPromptSet[];
-  promptItems(setName: string): StoredPromptItem[];
-  promptItem(setName: string, id: string): StoredPromptItem | undefined;
+  putPromptSet(set: Omit<StoredPromptSet, "items">, items: StoredPromptItem[]): Promise<void>;
+  getPromptSet(name: string): Promise<StoredPromptSet | undefined>;
+  listPromptSets(): Promise<StoredPromptSet[]>;
+  promptItems(setName: string): Promise<StoredPromptItem[]>;
+  promptItem(setName: string, id: string): Promise<StoredPromptItem | undefined>;
 
-  getAnswers(keys: string[]): Map<string, AnswerRecord>;
-  putAnswer(a: Omit<AnswerRecord, "createdAt">): void;
+  getAnswers(keys: string[]): Promise<Map<string, AnswerRecord>>;
+  putAnswer(a: Omit<AnswerRecord, "createdAt">): Promise<void>;
   /** The latest successful answer of each (prompt, model) in a set, for the given models. */
-  latestAnswers(setName: string, models: string[]): AnswerRecord[];
-  getAnswer(key: string): AnswerRecord | undefined;
+  latestAnswers(setName: string, models: string[]): Promise<AnswerRecord[]>;
+  getAnswer(key: string): Promise<AnswerRecord | undefined>;
 
-  getJudgments(keys: string[]): Map<string, JudgmentRecord>;
-  putJudgment(j: JudgmentRecord): void;
-  judgments(query: { judge?: string; setName?: string; kind?: JudgmentKind }): JudgmentRecord[];
+  getJudgments(keys: string[]): Promise<Map<string, JudgmentRecord>>;
+  putJudgment(j: JudgmentRecord): Promise<void>;
+  judgments(query: { judge?: string; setName?: string; kind?: JudgmentKind }): Promise<JudgmentRecord[]>;
   /** Marks a judged pair as turned into a vote (so a rerun never votes twice). */
-  pairVoted(judge: string, answerA: string, answerB: string): number | undefined;
-  markPairVoted(judge: string, answerA: string, answerB: string, voteId: number): void;
+  pairVoted(judge: string, answerA: string, answerB: string): Promise<number | undefined>;
+  markPairVoted(judge: string, answerA: string, answerB: string, voteId: number): Promise<void>;
 }

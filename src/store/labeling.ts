@@ -65,28 +65,31 @@ export interface LabelingRepo {
     language: string | null;
     expertise: string | null;
     region: string | null;
-  }): void;
-  labelerBySession(sessionHash: string): LabelerRecord | undefined;
-  labeler(id: string): LabelerRecord | undefined;
+  }): Promise<void>;
+  labelerBySession(sessionHash: string): Promise<LabelerRecord | undefined>;
+  labeler(id: string): Promise<LabelerRecord | undefined>;
 
-  createCampaign(c: Omit<CampaignRecord, "createdAt">, items: Array<Omit<CampaignItem, "id" | "campaignId">>): void;
-  campaign(id: string): CampaignRecord | undefined;
-  campaigns(): CampaignRecord[];
-  items(campaignId: string): CampaignItem[];
-  item(id: number): CampaignItem | undefined;
+  createCampaign(
+    c: Omit<CampaignRecord, "createdAt">,
+    items: Array<Omit<CampaignItem, "id" | "campaignId">>,
+  ): Promise<void>;
+  campaign(id: string): Promise<CampaignRecord | undefined>;
+  campaigns(): Promise<CampaignRecord[]>;
+  items(campaignId: string): Promise<CampaignItem[]>;
+  item(id: number): Promise<CampaignItem | undefined>;
 
   /** The labeler's assignments in a campaign, oldest first. */
-  assignmentsOf(campaignId: string, labelerId: string): AssignmentRecord[];
-  assignment(id: string): AssignmentRecord | undefined;
+  assignmentsOf(campaignId: string, labelerId: string): Promise<AssignmentRecord[]>;
+  assignment(id: string): Promise<AssignmentRecord | undefined>;
   createAssignment(a: {
     id: string;
     campaignId: string;
     itemId: number;
     labelerId: string;
     leftIs: "model_a" | "model_b";
-  }): void;
+  }): Promise<void>;
   /** Assignment counts per item (all, voted). */
-  itemLoad(campaignId: string): Map<number, { assigned: number; voted: number }>;
+  itemLoad(campaignId: string): Promise<Map<number, { assigned: number; voted: number }>>;
   /**
    * Records the vote of an assignment once: returns "recorded", or "same" when the identical vote was
    * already stored (a retry), or "different" when another choice was stored before.
@@ -96,7 +99,9 @@ export interface LabelingRepo {
     choice: LabelChoice,
     reason: string | null,
     voteId: number | null,
-  ): "recorded" | "same" | "different";
-  votedAssignments(campaignId: string): AssignmentRecord[];
-  progress(campaignId: string): { items: number; gold: number; assignments: number; voted: number; labelers: number };
+  ): Promise<"recorded" | "same" | "different">;
+  votedAssignments(campaignId: string): Promise<AssignmentRecord[]>;
+  progress(
+    campaignId: string,
+  ): Promise<{ items: number; gold: number; assignments: number; voted: number; labelers: number }>;
 }

@@ -7,10 +7,13 @@ import type { JudgingRepo } from "./judging.ts";
 import type { LabelingRepo } from "./labeling.ts";
 
 /**
- * The storage interface. Only `store/sqlite` imports the database driver; services see this interface.
- * Each domain has its own repository so that one file does not have to know everything.
+ * The storage interface. Only `store/` imports database drivers; services see this interface. Every call is
+ * asynchronous, so that one interface fits an embedded database (SQLite) and a server (PostgreSQL): see
+ * docs/decisions/0006-async-store.md. Each domain has its own repository so that one file does not have to know
+ * everything.
  */
 export interface Store {
+  /** Where the data lives: a file path, `:memory:`, or a server URL without its password. */
   readonly path: string;
   readonly votes: VoteRepo;
   /** The capability map: models, evidence, cells (src/capmap). */
@@ -26,17 +29,22 @@ export interface Store {
   readonly ab: AbRepo;
   /** Meta-evaluations of the map's signals against a reference (src/meta). */
   readonly meta: MetaRepo;
-  /** Runs `fn` in one transaction: all of it is written or none of it. */
-  transaction<T>(fn: () => T): T;
+  /**
+   * Runs `fn` in one transaction: all of it is written or none of it. Every call made through this store while
+   * `fn` runs (in its async context) joins the transaction; a transaction inside a transaction is a savepoint.
+   * `fn` should await only store calls: other callers wait while it holds the database (SQLite) or a
+   * connection (PostgreSQL). Nested transactions must not run concurrently with each other.
+   */
+  transaction<T>(fn: () => Promise<T> | T): Promise<T>;
   /**
    * Group commit: queues `fn` and runs it, with every other call queued in the same turn of the event loop,
    * in one transaction; each `fn` in its own savepoint, so one that throws rolls back alone and rejects its
    * own promise. The promise settles after the commit, so a caller that answers on resolution never
    * acknowledges unwritten data. If the commit itself fails every queued call is rejected, but in-memory
-   * side effects of the `fn`s have already happened.
+   * side effects of the `fn`s have already happened. Not callable inside a transaction.
    */
-  groupCommit<T>(fn: () => T): Promise<T>;
-  close(): void;
+  groupCommit<T>(fn: () => Promise<T> | T): Promise<T>;
+  close(): Promise<void>;
 }
 
 export interface StoredVote extends Vote {
@@ -59,12 +67,12 @@ export interface VoteImport {
 
 export interface VoteRepo {
   /** Stores all votes of one import atomically. Returns false if this file was already imported into this source. */
-  importBatch(batch: VoteImport): { inserted: number; duplicate: boolean };
+  importBatch(batch: VoteImport): Promise<{ inserted: number; duplicate: boolean }>;
   /** Adds votes (from judges and labelers) atomically. */
-  add(source: string, votes: Vote[]): number[];
+  add(source: string, votes: Vote[]): Promise<number[]>;
   /** Streams stored votes matching the query. */
-  iterate(query?: VoteQuery): IterableIterator<StoredVote>;
-  count(query?: VoteQuery): number;
-  sources(): Array<{ source: string; votes: number; firstAt: string; lastAt: string }>;
-  deleteSource(source: string): number;
+  iterate(query?: VoteQuery): AsyncIterableIterator<StoredVote>;
+  count(query?: VoteQuery): Promise<number>;
+  sources(): Promise<Array<{ source: string; votes: number; firstAt: string; lastAt: string }>>;
+  deleteSource(source: string): Promise<number>;
 }

@@ -6,12 +6,12 @@
 import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { StringDecoder } from "node:string_decoder";
 import { gunzipSync } from "node:zlib";
-import { parquetReadObjects } from "hyparquet";
-import Bunzip from "seek-bzip";
 import { z } from "zod";
 import { ModelmapError } from "../core/errors.ts";
-import { evalExpression } from "./jinja.ts";
+import { bunzipBlocks } from "./bzip2.ts";
+import { evaluateExpression } from "./jinja.ts";
 import type { DataFileSpec } from "./schema.ts";
 
 export type Doc = Record<string, unknown>;
@@ -21,6 +21,21 @@ export interface ResolvedFile {
   spec: DataFileSpec;
   /** Absolute path. */
   file: string;
+  /** Variables the file's `map`/`columns` expressions may use besides the row's fields (e.g. `dataset_name`). */
+  vars?: Record<string, unknown>;
+}
+
+/** Parquet int64 columns arrive as bigint: documents hold JSON-like values. */
+function normalize(v: unknown): unknown {
+  if (typeof v === "bigint") return Number(v);
+  if (Array.isArray(v)) return v.map(normalize);
+  if (v instanceof Uint8Array || v instanceof Date) return v;
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = normalize(x);
+    return out;
+  }
+  return v;
 }
 
 /** Absolute path of a data file: absolute as given, `./`/`../` relative to the YAML, else under the data dir. */
@@ -49,31 +64,67 @@ function formatOf(spec: DataFileSpec, file: string): NonNullable<DataFileSpec["f
   throw new ModelmapError("input", `${file}: cannot tell the data format from the name; set 'format'`);
 }
 
-/** The last decompressed file: a run reads a compressed split twice (count, then stream); decode it once. */
-let lastDecoded: { file: string; mtimeMs: number; size: number; data: Buffer } | undefined;
+/**
+ * The last compressed file read: a run reads its evaluated split twice (count, then stream), so its blocks are
+ * kept as decoded. A .bz2 file is decoded block by block as far as readers go (see bzip2.ts): `--limit 1` on a
+ * 2 MB file decodes one block, not the whole file.
+ */
+let lastDecoded:
+  | { file: string; mtimeMs: number; size: number; blocks: Buffer[]; rest: Iterator<Buffer> | undefined }
+  | undefined;
+
+function decoded(file: string): NonNullable<typeof lastDecoded> {
+  const st = statSync(file);
+  if (lastDecoded && lastDecoded.file === file && lastDecoded.mtimeMs === st.mtimeMs && lastDecoded.size === st.size)
+    return lastDecoded;
+  const raw = readFileSync(file);
+  lastDecoded = file.endsWith(".bz2")
+    ? { file, mtimeMs: st.mtimeMs, size: st.size, blocks: [], rest: bunzipBlocks(raw) }
+    : { file, mtimeMs: st.mtimeMs, size: st.size, blocks: [gunzipSync(raw)], rest: undefined };
+  return lastDecoded;
+}
+
+/** The decoded blocks of a compressed file, decoding further only as far as the caller iterates. */
+function* decodedBlocks(file: string): Generator<Buffer> {
+  const d = decoded(file);
+  for (let i = 0; ; i++) {
+    const have = d.blocks[i];
+    if (have) {
+      yield have;
+      continue;
+    }
+    const next = d.rest?.next();
+    if (!next || next.done) {
+      d.rest = undefined;
+      return;
+    }
+    d.blocks.push(next.value);
+    yield next.value;
+  }
+}
 
 function readBytes(file: string): Buffer {
   const compressed = file.endsWith(".bz2") || file.endsWith(".gz");
   if (!compressed) return readFileSync(file);
-  const st = statSync(file);
-  if (lastDecoded && lastDecoded.file === file && lastDecoded.mtimeMs === st.mtimeMs && lastDecoded.size === st.size)
-    return lastDecoded.data;
-  const raw = readFileSync(file);
-  const data = file.endsWith(".bz2") ? Bunzip.decode(raw) : gunzipSync(raw);
-  lastDecoded = { file, mtimeMs: st.mtimeMs, size: st.size, data };
-  return data;
+  return Buffer.concat([...decodedBlocks(file)]);
 }
 
 async function* textLines(file: string): AsyncGenerator<string> {
   if (file.endsWith(".bz2") || file.endsWith(".gz")) {
-    const text = readBytes(file).toString("utf8");
-    let start = 0;
-    while (start < text.length) {
-      let end = text.indexOf("\n", start);
-      if (end < 0) end = text.length;
-      yield text.slice(start, end).replace(/\r$/, "");
-      start = end + 1;
+    // A block can end inside a line or inside a UTF-8 character: carry both over to the next block.
+    const utf8 = new StringDecoder("utf8");
+    let carry = "";
+    for (const block of decodedBlocks(file)) {
+      const text = carry + utf8.write(block);
+      let start = 0;
+      for (let end = text.indexOf("\n", start); end >= 0; end = text.indexOf("\n", start)) {
+        yield text.slice(start, end).replace(/\r$/, "");
+        start = end + 1;
+      }
+      carry = text.slice(start);
     }
+    carry += utf8.end();
+    if (carry !== "") yield carry.replace(/\r$/, "");
     return;
   }
   const rl = createInterface({
@@ -203,6 +254,8 @@ function* csv(file: string, spec: DataFileSpec): Generator<Doc> {
 async function* parquet(file: string): AsyncGenerator<Doc> {
   const buf = readBytes(file);
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  // Imported here: 27 modules that every other format (and every eval start) would load for nothing.
+  const { parquetReadObjects } = await import("hyparquet");
   const rows = await parquetReadObjects({ file: ab });
   for (const [i, r] of rows.entries()) yield asDoc(r, file, i + 1);
 }
@@ -263,8 +316,11 @@ export async function* readDocs(
     labels = readBytes(lf).toString("utf8").split(/\r?\n/);
   }
   const map = Object.entries(spec.map ?? {});
+  const columns = spec.columns ? Object.entries(spec.columns) : undefined;
+  const isParquet = formatOf(spec, file) === "parquet";
   let i = 0;
-  for await (const d of rawDocs(file, spec)) {
+  for await (const raw of rawDocs(file, spec)) {
+    let d = isParquet ? (normalize(raw) as Doc) : raw;
     if (labels) {
       const l = labels[i];
       if (l === undefined || l === "")
@@ -273,7 +329,18 @@ export async function* readDocs(
         });
       d[spec.labels_field ?? "label"] = l.trim();
     }
-    for (const [k, expr] of map) d[k] = evalExpression(expr, d, `${file}: map.${k}`);
+    if (map.length > 0 || columns) {
+      const ctx: Doc = { ...rf.vars, _index: i, ...d };
+      for (const [k, expr] of map) {
+        d[k] = evaluateExpression(expr, ctx, `${file}: map.${k}`);
+        ctx[k] = d[k];
+      }
+      if (columns) {
+        const out: Doc = {};
+        for (const [k, expr] of columns) out[k] = evaluateExpression(expr, ctx, `${file}: columns.${k}`);
+        d = out;
+      }
+    }
     i++;
     yield d;
   }

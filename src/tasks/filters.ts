@@ -13,6 +13,7 @@ import { ModelmapError } from "../core/errors.ts";
 import type { Doc } from "./hooks/types.ts";
 import { type PyPattern, pyCompile, pyEscape, pySub } from "./pycompat/regex.ts";
 import { pyStrip } from "./pycompat/str.ts";
+import type { FunctionRef } from "./pyyaml.ts";
 import type { FilterPipeline } from "./schema.ts";
 
 /** One filter step, as lm-eval's `Filter.apply(resps, docs)`: per-document values in, per-document values out. */
@@ -336,13 +337,26 @@ export function applyFilterEnsemble(ensemble: FilterEnsemble, resps: unknown[][]
 /** lm-eval's pipeline when a task names none. */
 export const NO_FILTER: FilterPipeline = { name: "none", filter: [{ function: "take_first" }] };
 
-/** Builds a pipeline from a task file's `filter_list` entry (steps as `{function, ...kwargs}`). */
-export function ensembleFromPipeline(pipeline: FilterPipeline): FilterEnsemble {
+/**
+ * Builds a pipeline from a task file's `filter_list` entry (steps as `{function, ...kwargs}`); a `!function` step
+ * is the filter class of a bound hook, given by `hookFilter` (the task's `hooks`).
+ */
+export function ensembleFromPipeline(
+  pipeline: FilterPipeline,
+  hookFilter?: (ref: FunctionRef) => FilterFactory | undefined,
+): FilterEnsemble {
   return buildFilterEnsemble(
     pipeline.name,
     pipeline.filter.map((step) => {
       const { function: fn, ...kwargs } = step;
-      return { function: fn, kwargs };
+      if (typeof fn === "string") return { function: fn, kwargs };
+      const factory = hookFilter?.(fn);
+      if (!factory)
+        throw new ModelmapError(
+          "unsupported",
+          `filter pipeline '${pipeline.name}': '!function ${fn.ref}' is not bound`,
+        );
+      return { function: factory, kwargs };
     }),
   );
 }

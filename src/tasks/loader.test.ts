@@ -1,14 +1,20 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { ModelmapError } from "../core/errors.ts";
+import { sha256Hex } from "./hooks/registry.ts";
+import type { HookModule } from "./hooks/types.ts";
 import { loadTaskFile, TaskRegistry } from "./loader.ts";
 
 function dir(files: Record<string, string>): string {
   const d = mkdtempSync(join(tmpdir(), "mm-tasks-"));
-  for (const [n, t] of Object.entries(files)) writeFileSync(join(d, n), t);
+  for (const [n, t] of Object.entries(files)) {
+    mkdirSync(dirname(join(d, n)), { recursive: true });
+    writeFileSync(join(d, n), t);
+  }
   return d;
 }
 
@@ -33,70 +39,155 @@ test("an unknown key is rejected with file, line and field", () => {
   assert.match(e.message, /t\.yaml, line 5, field 'num_fewshots': unknown key/);
 });
 
-test("a nested unknown key and a wrong type name their field", () => {
+test("a wrong type and an unsupported generation option name their field; num_beams names the task", () => {
   const d = dir({
-    "a.yaml": `${BASE}generation_kwargs:\n  until: ["\\n"]\n  max_new_tokens: 5\n`,
+    "a.yaml": `${BASE}generation_kwargs:\n  until: ["\\n"]\n  num_beams: 5\n`,
     "b.yaml": `${BASE}num_fewshot: five\n`,
   });
   const a = errorOf(() => loadTaskFile(join(d, "a.yaml")));
-  assert.equal(a.location?.field, "generation_kwargs.max_new_tokens");
+  assert.equal(a.location?.field, "generation_kwargs.num_beams");
   assert.equal(a.location?.line, 7);
+  assert.match(a.message, /task 't1': generation option 'num_beams' is not supported/);
   const b = errorOf(() => loadTaskFile(join(d, "b.yaml")));
   assert.equal(b.location?.field, "num_fewshot");
   assert.equal(b.location?.line, 5);
 });
 
-test("!function hooks and process_docs are refused with a clear message", () => {
+test("!function: an unknown hook names file, line and function and says how to run it; a registered one binds", () => {
+  const utils = "def choices(doc):\n    return [doc['a'], doc['b']]\n";
   const d = dir({
     "f.yaml": `${BASE}doc_to_choice: !function utils.choices\n`,
-    "p.yaml": `${BASE}process_docs: utils.process\n`,
+    "utils.py": utils,
+    "g.yaml": `${BASE.replace("t1", "t2")}doc_to_choice: !function nowhere.choices\n`,
   });
-  const f = errorOf(() => loadTaskFile(join(d, "f.yaml")));
-  assert.match(f.message, /'!function' hooks run Python code/);
-  assert.equal(f.location?.line, 5);
-  const p = errorOf(() => loadTaskFile(join(d, "p.yaml")));
-  assert.match(p.message, /process_docs.*not supported/);
+  const e = errorOf(() => loadTaskFile(join(d, "f.yaml")));
+  assert.equal(e.code, "unsupported");
+  assert.equal(e.location?.line, 5);
+  assert.equal(e.location?.field, "doc_to_choice");
+  assert.match(e.message, /hook '!function utils\.choices' is not implemented: no native version of utils\.py/);
+  assert.match(e.hint ?? "", /--python-hooks/);
+  assert.match(errorOf(() => loadTaskFile(join(d, "g.yaml"))).message, /module file nowhere\.py does not exist/);
+
+  const module: HookModule = {
+    path: "test/utils.py",
+    sha256: [sha256Hex(utils)],
+    functions: { choices: { kind: "doc_to_choice", fn: (doc) => [String(doc.a), String(doc.b)] } },
+  };
+  const t = loadTaskFile(join(d, "f.yaml"), { hookModules: [module] });
+  assert.equal(t.kind, "task");
+  if (t.kind === "task") assert.equal([...t.hooks.values()][0]?.fn.kind, "doc_to_choice");
+  // An edited utils.py has another hash: refused rather than run as something else.
+  writeFileSync(join(d, "utils.py"), `${utils}# edited\n`);
+  const edited = TaskRegistry.load([d], { hookModules: [module] });
+  assert.match(edited.problems.find((p) => p.name === "t1")?.error.message ?? "", /no native version of utils\.py/);
+  // The wrong kind of hook for a field is an error too.
+  const wrong: HookModule = { ...module, functions: { choices: { kind: "doc_to_text", fn: () => "" } } };
+  writeFileSync(join(d, "utils.py"), utils);
+  assert.match(errorOf(() => loadTaskFile(join(d, "f.yaml"), { hookModules: [wrong] })).message, /doc_to_text hook/);
 });
 
-test("include merges a template; the including file wins; errors point into the included file", () => {
+test("--python-hooks binds a hook without a native version to python3 (opt-in)", (t) => {
+  if (spawnSync("python3", ["--version"]).status !== 0) return t.skip("python3 is not installed");
   const d = dir({
-    "_tmpl.yaml": "output_type: multiple_choice\nnum_fewshot: 3\ndoc_to_text: q\n",
-    "t.yaml": "include: _tmpl.yaml\ntask: t2\nnum_fewshot: 1\ndata_files: x.jsonl\n",
+    "f.yaml": `${BASE}doc_to_choice: !function utils.choices\n`,
+    "utils.py": "def choices(doc):\n    return [doc['a'].upper(), doc['b']]\n",
+  });
+  assert.equal(errorOf(() => loadTaskFile(join(d, "f.yaml"))).code, "unsupported");
+  const task = loadTaskFile(join(d, "f.yaml"), { pythonHooks: { env: process.env } });
+  assert.equal(task.kind, "task");
+  const bound = task.kind === "task" ? [...task.hooks.values()][0] : undefined;
+  assert.ok(bound?.python, "bound to python3");
+  assert.equal(bound?.fn.kind, "doc_to_choice");
+  if (bound?.fn.kind === "doc_to_choice") assert.deepEqual(bound.fn.fn({ a: "x", b: "y" }), ["X", "y"]);
+});
+
+test("include merges templates in order (also a list); the including file wins; errors point into the included file", () => {
+  const d = dir({
+    "_tmpl.yaml": "output_type: multiple_choice\nnum_fewshot: 3\ndoc_to_text: q\ntask_list: [x]\n",
+    _more: "description: 'D: '\nnum_fewshot: 4\n",
+    "t.yaml": "include: [_tmpl.yaml, _more]\ntask: t2\ndata_files: x.jsonl\n",
+    "u.yaml": "include: _tmpl.yaml\ntask: t4\nnum_fewshot: 1\ndata_files: x.jsonl\n",
     "_bad.yaml": "output_type: multiple_choice\nbogus: 1\n",
-    "u.yaml": "include: _bad.yaml\ntask: t3\ndata_files: x.jsonl\n",
+    "v.yaml": "include: _bad.yaml\ntask: t3\ndata_files: x.jsonl\n",
   });
   const t = loadTaskFile(join(d, "t.yaml"));
-  assert.equal(t.kind, "task");
-  if (t.kind === "task") {
-    assert.equal(t.config.num_fewshot, 1);
-    assert.equal(t.config.doc_to_text, "q");
-  }
-  const e = errorOf(() => loadTaskFile(join(d, "u.yaml")));
+  assert.equal(t.kind === "task" && t.config.num_fewshot, 4);
+  assert.equal(t.kind === "task" && t.config.description, "D: ");
+  const u = loadTaskFile(join(d, "u.yaml"));
+  assert.equal(u.kind === "task" && u.config.num_fewshot, 1);
+  const e = errorOf(() => loadTaskFile(join(d, "v.yaml")));
   assert.match(e.location?.file ?? "", /_bad\.yaml$/);
   assert.equal(e.location?.line, 2);
 });
 
-test("the registry resolves tasks, groups and tags, and rejects unknown names", () => {
+test("groups, tags and nested groups resolve as lm-eval's TaskManager resolves them", () => {
   const d = dir({
+    "b.yaml": "task: b\ntag: fam\noutput_type: generate_until\ndata_files: x.jsonl\nnum_fewshot: 0\n",
     "a.yaml": "task: a\ntag: [fam]\noutput_type: generate_until\ndata_files: x.jsonl\n",
-    "b.yaml": "task: b\ntag: fam\noutput_type: generate_until\ndata_files: x.jsonl\n",
-    "g.yaml": "group: g\ntask: [fam]\n",
+    "_g.yaml": "group: g\ntask: [fam]\n",
+    "sub/_outer.yaml":
+      "group: outer\ngroup_alias: Outer\ntask:\n  - g\n  - task: a\n    num_fewshot: 2\n  - group: inner\n    task: [b]\n    num_fewshot: 1\naggregate_metric_list: [{metric: acc, weight_by_size: true}]\n",
   });
   const reg = TaskRegistry.load([d]);
+  assert.deepEqual(reg.problems, []);
+  // A tag expands to its tasks in name order; a `_`-named group file is a group like any other.
   assert.deepEqual(
     reg.resolve(["g"]).tasks.map((t) => t.name),
     ["a", "b"],
   );
   assert.deepEqual(reg.resolve(["g"]).groups, [{ name: "g", tasks: ["a", "b"] }]);
+  const outer = reg.resolve(["outer"]);
   assert.deepEqual(
-    reg.resolve(["b", "a", "b"]).tasks.map((t) => t.name),
+    outer.groups.map((g) => g.name),
+    ["g", "outer::inner", "outer"],
+  );
+  // A member given as a dict carries overrides; an inline group's other keys override its members.
+  assert.equal(outer.tasks.find((t) => t.name === "a")?.config.num_fewshot, undefined);
+  assert.deepEqual(
+    outer.tasks.map((t) => t.name),
+    ["a", "b"],
+  );
+  const direct = reg.resolve(["b", "a", "b"]);
+  assert.deepEqual(
+    direct.tasks.map((t) => t.name),
     ["b", "a"],
   );
   assert.equal(errorOf(() => reg.resolve(["nope"])).code, "not_found");
 });
 
+test("a broken file is reported and the rest of the tree loads; naming it (or its tag) says why", () => {
+  const d = dir({
+    "ok.yaml": "task: ok\noutput_type: generate_until\ndata_files: x.jsonl\n",
+    "bad.yaml": "task: bad\ntag: badfam\noutput_type: generate_until\ndata_files: x.jsonl\nnum_fewshot: [\n",
+    "worse.yaml": "task: worse\ntag: badfam\noutput_type: generate_until\ndoc_to_txt: q\n",
+    "dup.yaml": "task: ok2\nnum_fewshot: 1\nnum_fewshot: 2\n",
+    "tmpl.yaml": "output_type: generate_until\n",
+  });
+  const reg = TaskRegistry.load([d]);
+  assert.deepEqual([...reg.tasks.keys()].sort(), ["ok", "ok2"]);
+  assert.equal(reg.problems.length, 2);
+  assert.deepEqual(reg.files.map((f) => f.kind).sort(), ["refused", "refused", "task", "task", "template"]);
+  assert.match(errorOf(() => reg.resolve(["worse"])).message, /worse\.yaml, line 4, field 'doc_to_txt': unknown key/);
+  assert.match(errorOf(() => reg.resolve(["badfam"])).message, /invalid YAML|unknown key/);
+  assert.ok(reg.notices.some((n) => /duplicate key 'num_fewshot'/.test(n)));
+});
+
+test("a user task named like a built-in one wins, with a notice", () => {
+  const builtin = dir({
+    "t.yaml": "task: same\noutput_type: generate_until\ndata_files: x.jsonl\ndescription: built-in\n",
+  });
+  const user = dir({ "t.yaml": "task: same\noutput_type: generate_until\ndata_files: x.jsonl\ndescription: mine\n" });
+  const reg = TaskRegistry.load([builtin, user]);
+  assert.equal(reg.tasks.get("same")?.config.description, "mine");
+  assert.ok(reg.notices.some((n) => n.includes("'same' from") && n.includes("overrides")));
+});
+
 test("every shipped task file validates", () => {
   const reg = TaskRegistry.load([join(import.meta.dirname, "..", "..", "tasks")]);
+  assert.deepEqual(
+    reg.problems.map((p) => p.error.message),
+    [],
+  );
   for (const name of [
     "arc_challenge",
     "arc_easy",
@@ -112,8 +203,8 @@ test("every shipped task file validates", () => {
   assert.equal(reg.resolve(["bbh"]).tasks.length, 27);
 });
 
-test("an lm-evaluation-harness task YAML loads unchanged once it names local files", () => {
-  // arc_easy.yaml as lm-evaluation-harness ships it (v0.4), plus data_files.
+test("an lm-evaluation-harness task YAML loads unchanged", () => {
+  // arc_easy.yaml as lm-evaluation-harness ships it.
   const d = dir({
     "arc_easy.yaml": `tag:
   - ai2_arc
@@ -140,7 +231,6 @@ metadata:
   version: 1.0
 dataset_kwargs:
   trust_remote_code: true
-  data_files: { test: test.jsonl }
 `,
   });
   const t = loadTaskFile(join(d, "arc_easy.yaml"));

@@ -4,6 +4,8 @@
  * template does, the worker is terminated and the caller gets a ModelmapError("template"). Costs a worker
  * start (tens of milliseconds), so evaluation runs render in-process once a template has been accepted.
  */
+import { extname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { type ErrorLocation, ModelmapError } from "../core/errors.ts";
 import type { RenderLimits } from "./sandbox.ts";
@@ -18,13 +20,16 @@ export interface IsolatedRenderOptions {
   now?: Date;
 }
 
-// The worker loads the TypeScript sources through tsx's loader, as the bin does, then runs sandbox.ts.
+// The worker runs the sandbox module beside this one: sandbox.js when compiled (dist/), else sandbox.ts through
+// tsx's loader, registered in the worker first as the bin does (a loader registered here does not reach it).
 const BOOTSTRAP = `
 const { parentPort, workerData } = require("node:worker_threads");
 (async () => {
   try {
-    const { register } = await import(workerData.tsxApi);
-    register();
+    if (workerData.tsxApi) {
+      const { register } = await import(workerData.tsxApi);
+      register();
+    }
     const m = await import(workerData.sandboxUrl);
     const compiled = m.compileTemplate(workerData.source, workerData.origin);
     parentPort.postMessage({ ok: true, text: m.renderCompiled(compiled, workerData.variables, workerData.opts) });
@@ -53,11 +58,12 @@ export function renderIsolated(
   const renderOpts: { limits?: Partial<RenderLimits>; now?: Date } = {};
   if (opts.limits) renderOpts.limits = opts.limits;
   if (opts.now) renderOpts.now = opts.now;
+  const ext = extname(fileURLToPath(import.meta.url));
   const worker = new Worker(BOOTSTRAP, {
     eval: true,
     workerData: {
-      tsxApi: import.meta.resolve("tsx/esm/api"),
-      sandboxUrl: new URL("./sandbox.ts", import.meta.url).href,
+      tsxApi: ext === ".ts" ? import.meta.resolve("tsx/esm/api") : undefined,
+      sandboxUrl: new URL(`./sandbox${ext}`, import.meta.url).href,
       source,
       origin,
       variables,

@@ -40,6 +40,6 @@ export function hookOracle(
   }
   const pythonPath = [STUBS, ...(opts.importOnlyStubs ? [join(STUBS, "import-only")] : [])];
   const answer = (rel: string, name: string, call: PythonCall) =>
-    runPythonHook({ file: join(lmEvalTasksDir(), rel), name }, call, { python, pythonPath });
+    runPythonHook({ file: join(lmEvalTasksDir(), rel), name }, call, { env: process.env, python, pythonPath });
   return { run: (rel, name, call) => answer(rel, name, call).value, answer };
 }

@@ -5,7 +5,7 @@ import type { Store } from "../../src/store/store.ts";
  * would have left them, so labeling tests do not need a model. `answer(model, promptIndex)` gives the
  * text of each answer.
  */
-export function seedAnswers(
+export async function seedAnswers(
   store: Store,
   opts: {
     set: string;
@@ -16,7 +16,7 @@ export function seedAnswers(
     answer?: (model: string, i: number) => string;
     prompt?: (i: number) => string;
   },
-): void {
+): Promise<void> {
   const items = Array.from({ length: opts.prompts }, (_, i) => ({
     setName: opts.set,
     id: `q${i}`,
@@ -25,7 +25,7 @@ export function seedAnswers(
     reference: null,
     tags: [],
   }));
-  store.judging.putPromptSet(
+  await store.judging.putPromptSet(
     {
       name: opts.set,
       contentHash: `h-${opts.set}`,
@@ -40,7 +40,7 @@ export function seedAnswers(
     const i = Number(it.id.slice(1));
     for (const m of opts.models) {
       const text = opts.answer ? opts.answer(m, i) : `Answer ${i} with **some** detail.`;
-      store.judging.putAnswer({
+      await store.judging.putAnswer({
         key: `${opts.set}-${it.id}-${m}`,
         setName: opts.set,
         promptId: it.id,

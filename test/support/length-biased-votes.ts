@@ -5,7 +5,7 @@ import { openStore, type SqliteStore } from "../../src/store/sqlite/index.ts";
 
 /** A store where model "long" writes long answers that the voters like for their length only, "short"
  * is as good but terse, and "best" is really better. */
-export function lengthBiasedStore(): SqliteStore {
+export async function lengthBiasedStore(): Promise<SqliteStore> {
   const store = openStore(":memory:");
   const rng = createRng(11);
   const items = Array.from({ length: 400 }, (_, n) => ({
@@ -16,7 +16,7 @@ export function lengthBiasedStore(): SqliteStore {
     reference: null,
     tags: [],
   }));
-  store.judging.putPromptSet(
+  await store.judging.putPromptSet(
     { name: "s", contentHash: "x", secret: false, canary: null, description: null, origin: null },
     items,
   );
@@ -27,7 +27,7 @@ export function lengthBiasedStore(): SqliteStore {
     for (const m of Object.keys(quality)) {
       const t = Math.round((baseLen[m] as number) * Math.exp(0.5 * rng.normal()));
       tokens.set(`${it.id}/${m}`, t);
-      store.judging.putAnswer({
+      await store.judging.putAnswer({
         key: `${it.id}-${m}`,
         setName: "s",
         promptId: it.id,
@@ -69,6 +69,6 @@ export function lengthBiasedStore(): SqliteStore {
       });
     }
   }
-  store.votes.add("judge:s", votes);
+  await store.votes.add("judge:s", votes);
   return store;
 }

@@ -6,8 +6,10 @@
 import { buildCells } from "../../src/capmap/build.ts";
 import { ratingEvidence } from "../../src/capmap/importers.ts";
 import { scaleBenchmark } from "../../src/capmap/scale.ts";
+import { collect } from "../../src/core/iter.ts";
 import type { CapEvidence } from "../../src/store/capmap.ts";
 import type { Store } from "../../src/store/store.ts";
+import { fixtureLog, fixtureSample, fixtureSpec, fixtureTaskResult } from "./run-fixture.ts";
 
 export const EVIL_ID = `evil/<script>alert("x")</script>`;
 
@@ -37,7 +39,7 @@ function bench(
   };
 }
 
-export function seedWebFixture(store: Store): { runId: string } {
+export async function seedWebFixture(store: Store): Promise<{ runId: string }> {
   const models = [
     { id: "acme/alpha-7b", paramsB: 7, license: "apache-2.0", architecture: "LlamaForCausalLM", date: "2024-05-01" },
     { id: "acme/beta-7b", paramsB: 7.2, license: "apache-2.0", merged: true },
@@ -66,7 +68,7 @@ export function seedWebFixture(store: Store): { runId: string } {
     bench("acme/epsilon-3b", "arc", "reasoning", 45, 25, 1172),
     bench(EVIL_ID, "arc", "reasoning", 40, 25, 1172),
   ];
-  store.capmap.importSource({
+  await store.capmap.importSource({
     kind: "fixture",
     source: "fixture-bench",
     file: "fixture",
@@ -85,7 +87,7 @@ export function seedWebFixture(store: Store): { runId: string } {
     "chat",
     "arena-elo",
   );
-  store.capmap.importSource({
+  await store.capmap.importSource({
     kind: "fixture",
     source: "fixture-arena",
     file: "fixture",
@@ -93,58 +95,66 @@ export function seedWebFixture(store: Store): { runId: string } {
     models: [],
     evidence: ratings,
   });
-  store.capmap.replaceCells(buildCells(store.capmap.iterateEvidence()));
+  await store.capmap.replaceCells(buildCells(await collect(store.capmap.iterateEvidence())));
 
   const runId = "run0fixture0001";
-  store.evals.ensureRun({
-    id: runId,
-    modelId: "acme/alpha-7b",
-    model: { backend: "fixture" },
-    config: {
-      tasks: ["tiny-math"],
-      chat_template: true,
-      system_prompt: "You are terse.",
-      seed: 1234,
-      num_fewshot: 0,
-    },
+  const spec = fixtureSpec({
+    model: "acme/alpha-7b",
+    tasks: ["tiny-math"],
+    chat_template: true,
+    system_prompt: "You are terse.",
+    seed: 1234,
+    num_fewshot: 0,
   });
-  store.evals.putSamples(runId, [
-    {
+  await store.evals.ensureRun({ id: runId, modelId: "acme/alpha-7b", identity: { backend: "fixture" }, spec });
+  const gen = (prompt: string) => [{ kind: "generate" as const, prompt, params: {} }];
+  await store.evals.putSamples(runId, [
+    fixtureSample({
       task: "tiny-math",
       docId: 0,
-      data: {
-        prompt: "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n",
-        resps: ["The answer is 4. <b>done</b>"],
-        filtered_resps: { "strict-match": "4" },
-        target: "4",
-        rationale: "Correct final answer.",
-      },
-      scores: { "exact_match,strict-match": 1 },
-      error: null,
-    },
-    {
+      arguments: gen("<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n"),
+      resps: ["The answer is 4. <b>done</b>"],
+      filteredResps: { "strict-match": ["4"] },
+      target: "4",
+      rationale: "Correct final answer.",
+      scores: [{ metric: "exact_match", filter: "strict-match", value: 1 }],
+    }),
+    fixtureSample({
       task: "tiny-math",
       docId: 1,
-      data: { prompt: "What is 3+5?", resps: ["nine"], filtered_resps: { "strict-match": "[invalid]" }, target: "8" },
-      scores: { "exact_match,strict-match": 0 },
-      error: null,
-    },
-    {
+      arguments: gen("What is 3+5?"),
+      resps: ["nine"],
+      filteredResps: { "strict-match": ["[invalid]"] },
+      target: "8",
+      scores: [{ metric: "exact_match", filter: "strict-match", value: 0 }],
+    }),
+    fixtureSample({
       task: "tiny-math",
       docId: 2,
-      data: { prompt: "What is 1+1?", error: "backend timeout" },
-      scores: {},
+      arguments: gen("What is 1+1?"),
       error: "backend timeout",
-    },
+      errorReason: "backend",
+      scores: [],
+    }),
   ]);
-  store.evals.finishRun(runId, { results: { "tiny-math": { "exact_match,strict-match": 0.5, n: 2, n_errors: 1 } } });
-  seedJudging(store);
+  await store.evals.finishRun(
+    runId,
+    fixtureLog(spec, {
+      "tiny-math": fixtureTaskResult({
+        alias: "tiny-math",
+        metrics: [{ metric: "exact_match", filter: "strict-match", value: 0.5, stderr: null }],
+        n: 2,
+        nErrors: 1,
+      }),
+    }),
+  );
+  await seedJudging(store);
   return { runId };
 }
 
 /** A held-out prompt with two answers, one single grade and one pairwise verdict, each with its rationale. */
-function seedJudging(store: Store): void {
-  store.judging.putPromptSet(
+async function seedJudging(store: Store): Promise<void> {
+  await store.judging.putPromptSet(
     { name: "fixture-heldout", contentHash: "h", secret: false, canary: null, description: "fixture", origin: null },
     [
       {
@@ -162,7 +172,7 @@ function seedJudging(store: Store): void {
     ["ans-a", "acme/alpha-7b", "3 May; 9 June"],
     ["ans-b", "acme/gamma-8b", "May"],
   ] as const) {
-    store.judging.putAnswer({
+    await store.judging.putAnswer({
       key,
       setName: "fixture-heldout",
       promptId: "p1",
@@ -183,7 +193,7 @@ function seedJudging(store: Store): void {
     referenceGuided: false,
     judgePromptHash: "jh",
   };
-  store.judging.putJudgment({
+  await store.judging.putJudgment({
     ...base,
     key: "j-single",
     kind: "single",
@@ -195,7 +205,7 @@ function seedJudging(store: Store): void {
     score: 9,
     raw: "Both dates found. Rating: [[9]]",
   });
-  store.judging.putJudgment({
+  await store.judging.putJudgment({
     ...base,
     key: "j-pair",
     kind: "pairwise",

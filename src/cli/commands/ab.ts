@@ -2,11 +2,12 @@ import type { CategoryOrdering, ExperimentAnalysis } from "../../ab/analyze.ts";
 import { SRM_ALPHA } from "../../ab/analyze.ts";
 import { abOrderings, analyzedExperiments, importExperiments, requireExperiment } from "../../ab/service.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { formatP } from "../../core/format.ts";
 import { type Command, parseFlags, parseNumberFlag } from "../command.ts";
 import { table } from "./meta.ts";
 
 const signed = (x: number, digits: number) => `${x >= 0 ? "+" : ""}${x.toFixed(digits)}`;
-const pval = (p: number) => (p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
+const pval = formatP;
 
 function orderingOptions(command: string, values: { bootstrap?: string | undefined; seed?: string | undefined }) {
   return {
@@ -55,14 +56,18 @@ models is recomputed from the decisive experiments and published to the map as t
   --bootstrap N   bootstrap rounds for the orderings' intervals (default 1000)
   --seed S        bootstrap seed (default 42)
   --json          print the summary as JSON`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("ab import", argv, {
       bootstrap: { type: "string" },
       seed: { type: "string" },
       json: { type: "boolean" },
     });
     if (positionals.length !== 1) throw new ModelmapError("usage", "ab import: expected one FILE");
-    const r = importExperiments(ctx.store(), positionals[0] as string, orderingOptions("ab import", values));
+    const r = await importExperiments(
+      await ctx.store(),
+      positionals[0] as string,
+      orderingOptions("ab import", values),
+    );
     if (values.json) {
       ctx.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       return 0;
@@ -89,13 +94,13 @@ export const abListCommand: Command = {
   name: "ab list",
   summary: "list stored experiments with their outcome and sample-ratio check",
   usage: `usage: modelmap ab list [--category C] [--json]`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("ab list", argv, {
       category: { type: "string" },
       json: { type: "boolean" },
     });
     if (positionals.length > 0) throw new ModelmapError("usage", "ab list: no positional arguments");
-    const list = analyzedExperiments(ctx.store(), values.category?.toLowerCase());
+    const list = await analyzedExperiments(await ctx.store(), values.category?.toLowerCase());
     if (values.json) {
       ctx.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
       return 0;
@@ -129,10 +134,10 @@ export const abShowCommand: Command = {
   name: "ab show",
   summary: "one experiment: variants, effects with 95% intervals, sample-ratio check, implied outcome",
   usage: `usage: modelmap ab show EXPERIMENT [--json]`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("ab show", argv, { json: { type: "boolean" } });
     if (positionals.length !== 1) throw new ModelmapError("usage", "ab show: expected one EXPERIMENT id");
-    const { experiment, analysis: a } = requireExperiment(ctx.store(), positionals[0] as string);
+    const { experiment, analysis: a } = await requireExperiment(await ctx.store(), positionals[0] as string);
     if (values.json) {
       ctx.stdout.write(`${JSON.stringify({ experiment, analysis: a }, null, 2)}\n`);
       return 0;
@@ -184,7 +189,7 @@ export const abRankingCommand: Command = {
 
 Each decisive model-vs-model outcome (95% interval of the effect excluding 0, no sample-ratio mismatch) is one
 win; ratings are Bradley-Terry on the 400-point scale with seeded bootstrap 95% intervals.`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("ab ranking", argv, {
       category: { type: "string" },
       bootstrap: { type: "string" },
@@ -192,7 +197,7 @@ win; ratings are Bradley-Terry on the 400-point scale with seeded bootstrap 95% 
       json: { type: "boolean" },
     });
     if (positionals.length > 0) throw new ModelmapError("usage", "ab ranking: no positional arguments");
-    const orderings = abOrderings(ctx.store(), {
+    const orderings = await abOrderings(await ctx.store(), {
       ...orderingOptions("ab ranking", values),
       category: values.category?.toLowerCase(),
     });

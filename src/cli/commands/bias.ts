@@ -4,6 +4,8 @@ import { positionBias } from "../../arena/bias.ts";
 import { readVoteFile } from "../../arena/read-votes.ts";
 import { describeBadRows } from "../../arena/sources.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { formatP } from "../../core/format.ts";
+import { collect } from "../../core/iter.ts";
 import type { Vote } from "../../core/votes.ts";
 import { type Command, parseFlags, parseKeyValues, parseNumberFlag } from "../command.ts";
 import { parseFormat } from "./rank.ts";
@@ -24,7 +26,7 @@ term), which is not fooled by a strong model that was shown first more often. On
   --ci LEVEL            interval level (default 0.95)
   --format F            table (default), json, csv or md
   --strict              bad rows are fatal (exit 2)`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("bias", argv, {
       source: { type: "string", multiple: true },
       filter: { type: "string", multiple: true },
@@ -38,9 +40,10 @@ term), which is not fooled by a strong model that was shown first more often. On
     const filters = parseKeyValues("bias", "--filter", values.filter);
     const groups: Array<{ group: string; votes: Vote[] }> = [];
     if (positionals.length === 0) {
-      const store = ctx.store();
-      const sources = values.source?.length ? values.source : store.votes.sources().map((s) => s.source);
-      for (const s of sources) groups.push({ group: s, votes: [...store.votes.iterate({ sources: [s], filters })] });
+      const store = await ctx.store();
+      const sources = values.source?.length ? values.source : (await store.votes.sources()).map((s) => s.source);
+      for (const s of sources)
+        groups.push({ group: s, votes: await collect(store.votes.iterate({ sources: [s], filters })) });
     }
     for (const f of positionals) {
       const vf = readVoteFile(f, { strict: values.strict ?? false });
@@ -87,7 +90,7 @@ term), which is not fooled by a strong model that was shown first more often. On
         String(r.decisive),
         `${pct(r.first_win_rate)}%`,
         `${pct(r.ci_lower)}..${pct(r.ci_upper)}`,
-        r.p_value < 1e-4 ? r.p_value.toExponential(1) : r.p_value.toFixed(4),
+        formatP(r.p_value),
         String(r.ties),
         r.strength_adjusted
           ? `${pct(r.strength_adjusted.rate)}% (${pct(r.strength_adjusted.ci_lower)}..${pct(r.strength_adjusted.ci_upper)})`

@@ -5,6 +5,7 @@ import { compareModels } from "../../capmap/compare.ts";
 import { IMPORT_KINDS, type ImportKind, importFile, search } from "../../capmap/service.ts";
 import { ownItemScores, syncOwnEvidence } from "../../capmap/sync.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { createProgress, SILENT_PROGRESS } from "../../runner/progress.ts";
 import { TaskRegistry } from "../../tasks/loader.ts";
 import { type Command, parseFlags, parseNumberFlag } from "../command.ts";
 import { renderAgreement } from "./meta.ts";
@@ -27,16 +28,20 @@ export const mapImportCommand: Command = {
   name: "map import",
   deprecatedNames: ["import"],
   summary: "import public results into the capability map (open-llm-leaderboard, arena, obs-scaling)",
-  usage: `usage: modelmap map import KIND FILE [--json]
+  usage: `usage: modelmap map import KIND FILE [--json] [--quiet]
 
 Imports a public results table into the capability map and rebuilds the map. Re-importing a file replaces
 what that source said before. Rows that cannot be used are reported (file line and reason), not fatal.
   KIND    open-llm-leaderboard  Open LLM Leaderboard final table, v1 or v2 (detected from the columns)
           arena                 Chatbot Arena leaderboard table (CSV with rating and 95% interval)
           obs-scaling           observational-scaling score tables (base, instruct, leaderboard v2)
-  --json  print the import summary as JSON`,
-  run(argv, ctx) {
-    const { values, positionals } = parseFlags("map import", argv, { json: { type: "boolean" } });
+  --json  print the import summary as JSON
+  --quiet no progress output`,
+  async run(argv, ctx) {
+    const { values, positionals } = parseFlags("map import", argv, {
+      json: { type: "boolean" },
+      quiet: { type: "boolean" },
+    });
     const [kind, file, ...extra] = positionals;
     if (!kind || !file || extra.length > 0) {
       throw new ModelmapError("usage", "map import: expected KIND FILE", { hint: "run 'modelmap help map import'" });
@@ -46,7 +51,12 @@ what that source said before. Rows that cannot be used are reported (file line a
         hint: `kinds: ${IMPORT_KINDS.join(", ")}`,
       });
     }
-    const r = importFile(ctx.store(), kind as ImportKind, file);
+    const r = await importFile(
+      await ctx.store(),
+      kind as ImportKind,
+      file,
+      values.quiet ? SILENT_PROGRESS : createProgress(ctx.stderr),
+    );
     if (values.json) {
       ctx.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       return 0;
@@ -68,16 +78,19 @@ export const searchCommand: Command = {
                        [--exclude-flagged] [--exclude-merged] [--json]
 
 Ranks the models of one map category (e.g. math, knowledge, reasoning, chat) by their score on the common
-0-100 scale, with 95% intervals. Rank = 1 + models surely better (lower bound above this upper bound); the
-models tied for first cannot be told apart from the best.
+0-100 scale, with 95% intervals. Rank = 1 + models surely better (lower bound above this upper bound), so a
+model with a wide interval can have a smaller rank than one listed above it; the models tied for first cannot
+be told apart from the best. A score a stored check puts in doubt (a flagged contamination check, a prompt
+spread over 5 points with a significant variant) is demoted: listed after the trusted ones, marked '!', with
+its reason, and never tied for first.
   --max-params B       only models with at most B billion parameters (models of unknown size are left out)
   --min-params B       only models with at least B billion parameters
   --license ID         only this licence (e.g. apache-2.0, mit; case-insensitive)
   --top N              how many to list (default 10)
-  --exclude-flagged    leave out models flagged on their leaderboard
+  --exclude-flagged    leave out models flagged on their leaderboard and demoted scores
   --exclude-merged     leave out merges
   --json               print the result as JSON`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("search", argv, {
       "max-params": { type: "string" },
       "min-params": { type: "string" },
@@ -90,8 +103,8 @@ models tied for first cannot be told apart from the best.
     const [category, ...extra] = positionals;
     if (!category || extra.length > 0) throw new ModelmapError("usage", "search: expected one CATEGORY");
     const top = parseNumberFlag("search", "--top", values.top, { int: true, min: 1, max: 10000 }) ?? 10;
-    const r = search(
-      ctx.store(),
+    const r = await search(
+      await ctx.store(),
       category,
       {
         maxParams: parseNumberFlag("search", "--max-params", values["max-params"], { min: 0 }),
@@ -106,11 +119,13 @@ models tied for first cannot be told apart from the best.
       ctx.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       return 0;
     }
-    ctx.stdout.write(`${category}: ${r.total} models match\n`);
+    ctx.stdout.write(
+      `${category}: ${r.total} models match${r.demoted && values["exclude-flagged"] ? ` (${r.demoted} demoted score(s) left out)` : ""}\n`,
+    );
     const rows = [["rank", "model", "score", "95% CI", "params", "license", "evidence"]];
     for (const h of r.results) {
       rows.push([
-        `${h.rank}${h.tiedForFirst ? "*" : ""}`,
+        `${h.rank}${h.tiedForFirst ? "*" : h.demoted ? "!" : ""}`,
         h.modelId,
         f1(h.estimate),
         `[${f1(h.lo)}, ${f1(h.hi)}]`,
@@ -120,6 +135,7 @@ models tied for first cannot be told apart from the best.
       ]);
     }
     ctx.stdout.write(table(rows));
+    for (const h of r.results) if (h.demoted) ctx.stdout.write(`! ${h.modelId} demoted: ${h.demoted.join("; ")}\n`);
     if (r.tiedForFirstCount === 1) {
       ctx.stdout.write(
         `* clear first: ${r.tiedForFirst[0]?.modelId}; every other model's interval lies below its lower bound\n`,
@@ -145,11 +161,11 @@ export const mapCompareCommand: Command = {
 Differences A - B per category on the common 0-100 scale with 95% intervals. Where both models were measured
 on the same metrics only those are compared; per-item scores on shared items are paired.
   --json  print the comparison as JSON`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("map compare", argv, { json: { type: "boolean" } });
     const [a, b, ...extra] = positionals;
     if (!a || !b || extra.length > 0) throw new ModelmapError("usage", "map compare: expected two models A B");
-    const r = compareModels(ctx.store(), a, b, ownItemScores(ctx.store()));
+    const r = await compareModels(await ctx.store(), a, b, await ownItemScores(await ctx.store()));
     if (values.json) {
       ctx.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       return 0;
@@ -186,11 +202,11 @@ export const cardCommand: Command = {
 Prints markdown for a Hugging Face model card: strengths and weaknesses by category relative to models of
 similar size, the evidence behind each, how it was evaluated, sensitivity and contamination where recorded.
   --base-url URL  modelmap server URL for links to runs (e.g. http://127.0.0.1:8787)`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("card", argv, { "base-url": { type: "string" } });
     const [model, ...extra] = positionals;
     if (!model || extra.length > 0) throw new ModelmapError("usage", "card: expected one MODEL");
-    ctx.stdout.write(modelCard(ctx.store(), model, { baseUrl: values["base-url"] }));
+    ctx.stdout.write(await modelCard(await ctx.store(), model, { baseUrl: values["base-url"] }));
     return 0;
   },
 };
@@ -210,7 +226,7 @@ Votes of blind labeling campaigns (reveal: never) are left out: the map is publi
   --seed N           bootstrap seed (default 1)
   --include-blind    also map blind campaigns' votes (once a campaign is over)
   --json             print the report as JSON`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values } = parseFlags(
       "map sync",
       argv,
@@ -226,7 +242,7 @@ Votes of blind labeling campaigns (reveal: never) are left out: the map is publi
     const dirs = (values.tasks ?? ["tasks"]).map((d) => resolve(ctx.cwd, d));
     const existing = dirs.filter((d) => existsSync(d));
     const registry = existing.length ? TaskRegistry.load(existing) : undefined;
-    const report = syncOwnEvidence(ctx.store(), {
+    const report = await syncOwnEvidence(await ctx.store(), {
       categoryOf: (task) => registry?.tasks.get(task)?.categories,
       bootstrap:
         parseNumberFlag("map sync", "--bootstrap", values.bootstrap, { int: true, min: 0, max: 100000 }) ?? 200,

@@ -4,9 +4,11 @@ import type { LoadedConfig } from "../../config/load.ts";
 import { runCanary } from "../../contamination/canary.ts";
 import { type ContaminationReport, runContamination } from "../../contamination/service.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { pText } from "../../core/format.ts";
 import { resolveModel } from "../../models/resolve.ts";
 import { modelFromFlags } from "../../models/spec.ts";
 import { loadPromptSet } from "../../prompts/load.ts";
+import { createProgress, SILENT_PROGRESS } from "../../runner/progress.ts";
 import { loadRegistry, resolveDataDir } from "../../runner/service.ts";
 import { type CliContext, type Command, parseFlags, parseNumberFlag, textOrJson } from "../command.ts";
 import { modelContext, optionalConfig, requireConfig } from "../config.ts";
@@ -33,7 +35,8 @@ The report is stored (latest per model and task) for model cards and the map. Re
   --config FILE        modelmap.yaml (default ./modelmap.yaml)
   --data-dir DIR       where datasets are (as for eval)
   --tasks-dir DIR      extra directory of task YAMLs (repeatable)
-  --format text|json   output format (default text)`;
+  --format text|json   output format (default text)
+  --quiet              no progress output`;
 
 /** A number to `d` decimals, or "-" when there is none. */
 export function f(x: number | null | undefined, d = 4): string {
@@ -44,7 +47,7 @@ export function contaminationText(r: ContaminationReport): string {
   const lines = [`${r.model} on ${r.task}: ${r.items} items  ${r.flagged ? "FLAGGED as contaminated" : "not flagged"}`];
   for (const [name, m] of Object.entries(r.methods))
     lines.push(
-      `  ${name.padEnd(16)} ${f(m.score).padStart(10)}  p=${m.pValue === null ? "-" : f(m.pValue, 6)}${m.note ? `  (${m.note})` : ""}`,
+      `  ${name.padEnd(16)} ${f(m.score).padStart(10)}  ${m.pValue === null ? "p=-" : pText(m.pValue)}${m.note ? `  (${m.note})` : ""}`,
     );
   const e = r.exchangeability;
   lines.push(
@@ -69,12 +72,23 @@ export interface CommandConfig {
  * needs the config file: its absence is the error then.
  */
 export async function openCheckModel(
-  values: { model?: string | undefined; gguf?: string | undefined; threads?: string | undefined },
+  values: {
+    model?: string | undefined;
+    gguf?: string | undefined;
+    threads?: string | undefined;
+    /** A GGUF opens with the chat template from its header (sensitivity's chat variants need it). */
+    chatTemplate?: boolean;
+  },
   config: CommandConfig,
   ctx: CliContext,
 ) {
   const threads = parseNumberFlag("contamination", "--threads", values.threads, { int: true, min: 1 });
-  const { spec, modelId } = modelFromFlags({ model: values.model, gguf: values.gguf, threads });
+  const { spec, modelId } = modelFromFlags({
+    model: values.model,
+    gguf: values.gguf,
+    threads,
+    chatTemplate: values.chatTemplate,
+  });
   const loaded = spec.kind === "config" ? (config.loaded ?? requireConfig(ctx, config.flag)) : config.loaded;
   return { backend: await resolveModel(spec, modelContext(ctx, loaded)), modelId };
 }
@@ -104,10 +118,12 @@ export const contaminationCommand: Command = {
         "data-dir": { type: "string" },
         "tasks-dir": { type: "string", multiple: true },
         format: { type: "string" },
+        quiet: { type: "boolean" },
       },
       false,
     );
     const format = textOrJson("contamination", values.format);
+    const progress = values.quiet ? SILENT_PROGRESS : createProgress(ctx.stderr);
     if (values.task === undefined && values.prompts === undefined)
       throw new ModelmapError("usage", "contamination: give --task T and/or --prompts DIR");
     const shards = parseNumberFlag("contamination", "--shards", values.shards, { int: true, min: 2 });
@@ -143,12 +159,13 @@ export const contaminationCommand: Command = {
     try {
       const reports: unknown[] = [];
       for (const task of tasks) {
-        const r = await runContamination(ctx.store(), backend, {
+        const r = await runContamination(await ctx.store(), backend, {
           modelId,
           task,
           dataDir,
           seed,
           signal: ctx.signal,
+          progress,
           ...(ref ? { reference: { id: ref.modelId, backend: ref.backend } } : {}),
           ...(corpus !== undefined ? { corpus } : {}),
           ...(shards !== undefined ? { shards } : {}),
@@ -159,7 +176,7 @@ export const contaminationCommand: Command = {
         if (format === "text") ctx.stdout.write(contaminationText(r));
       }
       if (set?.canary !== undefined) {
-        const c = await runCanary(ctx.store(), backend, {
+        const c = await runCanary(await ctx.store(), backend, {
           modelId,
           setName: set.name,
           canary: set.canary,
@@ -169,7 +186,7 @@ export const contaminationCommand: Command = {
         reports.push(c);
         if (format === "text")
           ctx.stdout.write(
-            `${modelId} canary of '${c.set}': logprob ${f(c.logprob, 2)}, p=${f(c.pValue)} among ${c.decoys} decoys, greedy ${c.greedy ? "yes" : "no"}  ${c.flagged ? "FLAGGED" : "not flagged"}\n`,
+            `${modelId} canary of '${c.set}': logprob ${f(c.logprob, 2)}, ${pText(c.pValue)} among ${c.decoys} decoys, greedy ${c.greedy ? "yes" : "no"}  ${c.flagged ? "FLAGGED" : "not flagged"}\n`,
           );
       }
       if (format === "json") ctx.stdout.write(`${JSON.stringify({ reports }, null, 2)}\n`);

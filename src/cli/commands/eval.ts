@@ -1,11 +1,13 @@
+import { resolve } from "node:path";
 import { ModelmapError } from "../../core/errors.ts";
 import { resolveModel } from "../../models/resolve.ts";
 import { modelFromFlags } from "../../models/spec.ts";
 import { createProgress, SILENT_PROGRESS } from "../../runner/progress.ts";
-import type { TaskResult } from "../../runner/results.ts";
-import { evaluate, resolveDataDir } from "../../runner/service.ts";
+import { evaluate, failureSummary, resolveDataDir } from "../../runner/service.ts";
+import type { RunLogV1 } from "../../store/run-log.ts";
 import { type Command, parseFlags, parseNumberFlag, requireString, textOrJson } from "../command.ts";
 import { modelContext, optionalConfig, requireConfig } from "../config.ts";
+import { includePaths } from "./tasks.ts";
 
 const USAGE = `usage: modelmap eval --tasks LIST (--model ID | --gguf FILE | --endpoint URL --model-name NAME) [options]
 
@@ -20,7 +22,10 @@ an interrupted run (even after kill -9) from the request cache, with identical r
   --api-key-env VAR        environment variable holding the endpoint's API key
   --config FILE            modelmap.yaml (for --model; default ./modelmap.yaml)
   --data-dir DIR           where datasets are (default: the config's data_dir, $MODELMAP_DATA_DIR, ../shared/data, ./data)
-  --tasks-dir DIR          extra directory of task YAMLs (repeatable)
+  --include-path DIR       extra directory of task YAMLs, e.g. an lm-eval checkout's lm_eval/tasks (repeatable;
+                           its tasks override built-in ones of the same name; --tasks-dir is an alias)
+  --dataset-map FILE       local copies of hub datasets (YAML, as tasks/dataset-map.yaml; repeatable, later wins)
+  --python-hooks           run !function hooks that have no native version in a python3 child process (opt-in)
   --limit N                only the first N documents of each task
   --seed N                 few-shot sampling seed (default 1234)
   --num-fewshot N          override every task's num_fewshot
@@ -28,7 +33,9 @@ an interrupted run (even after kill -9) from the request cache, with identical r
   --system-prompt TEXT     system prompt (with --chat-template)
   --fewshot-as-multiturn   few-shot examples as user/assistant turns (with --chat-template; default: one block)
   --retry-errors           re-send requests that failed in an earlier attempt of this run
-  --output DIR             write results_*.json and samples_TASK_*.jsonl in lm-evaluation-harness's layout
+  --output DIR             write lm-evaluation-harness's results_<date>.json under DIR/<model>/ (or beside
+                           DIR when it ends in .json)
+  --log-samples            with --output: also samples_<task>_<date>.jsonl (one line per document and filter)
   --write-out              print the first documents' requests exactly as sent (to stderr)
   --format text|json       output format (default text); json prints {"results": ..., "groups": ..., "config": ...}
   --window N               documents planned at once (default 1000; bounds memory)
@@ -39,23 +46,42 @@ function fmt(v: number | string | null | undefined): string {
   return v === null || v === undefined ? "-" : String(v);
 }
 
-export function resultsTable(results: Record<string, TaskResult>): string {
+/** Per task and group, one line per metric and filter (groups add their mean over subtasks as `METRIC_macro`). */
+export function resultsTable(log: Pick<RunLogV1, "results" | "groups">): string {
   const rows: string[][] = [["task", "metric", "filter", "value", "stderr", "n", "errors", "normalized"]];
-  for (const [task, r] of Object.entries(results)) {
-    const keys = Object.keys(r).filter((k) => k.includes(",") && !k.includes("_stderr,"));
-    for (const [i, k] of keys.entries()) {
-      const [m, f] = k.split(",");
+  for (const [task, r] of Object.entries(log.results)) {
+    r.metrics.forEach((m, i) => {
+      const primary = r.primary?.metric === m.metric && r.primary.filter === m.filter;
       rows.push([
         i === 0 ? task : "",
-        m ?? "",
-        f ?? "",
-        fmt(r[k]),
-        fmt(r[`${m}_stderr,${f}`]),
+        m.metric,
+        m.filter,
+        fmt(m.value),
+        fmt(m.stderr),
         i === 0 ? fmt(r.n) : "",
-        i === 0 ? fmt(r.n_errors) : "",
-        k === r.primary_metric ? fmt(r.normalized_score) : "",
+        i === 0 ? fmt(r.nErrors) : "",
+        primary ? fmt(r.normalizedScore) : "",
       ]);
-    }
+    });
+    if (r.metrics.length === 0) rows.push([task, "-", "-", "-", "-", fmt(r.n), fmt(r.nErrors), ""]);
+  }
+  for (const [group, g] of Object.entries(log.groups)) {
+    const lines = g.metrics.flatMap((m) => {
+      const macro = g.macro.find((x) => x.metric === m.metric && x.filter === m.filter);
+      return [m, ...(macro ? [{ ...macro, metric: `${m.metric}_macro` }] : [])];
+    });
+    lines.forEach((m, i) => {
+      rows.push([
+        i === 0 ? group : "",
+        m.metric,
+        m.filter,
+        fmt(m.value),
+        fmt(m.stderr),
+        i === 0 ? fmt(g.n) : "",
+        i === 0 ? fmt(g.nErrors) : "",
+        i === 0 && g.normalizedScore !== null ? fmt(g.normalizedScore) : "",
+      ]);
+    });
   }
   const w = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length))) ?? [];
   return `${rows
@@ -86,7 +112,10 @@ export const evalCommand: Command = {
         threads: { type: "string" },
         config: { type: "string" },
         "data-dir": { type: "string" },
+        "include-path": { type: "string", multiple: true },
         "tasks-dir": { type: "string", multiple: true },
+        "dataset-map": { type: "string", multiple: true },
+        "python-hooks": { type: "boolean" },
         limit: { type: "string" },
         seed: { type: "string" },
         "num-fewshot": { type: "string" },
@@ -95,6 +124,7 @@ export const evalCommand: Command = {
         "fewshot-as-multiturn": { type: "boolean" },
         "retry-errors": { type: "boolean" },
         output: { type: "string" },
+        "log-samples": { type: "boolean" },
         "write-out": { type: "boolean" },
         format: { type: "string" },
         window: { type: "string" },
@@ -131,9 +161,11 @@ export const evalCommand: Command = {
     const config = spec.kind === "config" ? requireConfig(ctx, values.config) : optionalConfig(ctx, values.config);
     const backend = await resolveModel(spec, modelContext(ctx, config));
     try {
-      const outcome = await evaluate(ctx.store(), backend, modelId, {
+      const outcome = await evaluate(await ctx.store(), backend, modelId, {
         tasks,
-        ...(values["tasks-dir"] ? { tasksDirs: values["tasks-dir"] } : {}),
+        ...(includePaths(values).length > 0 ? { tasksDirs: includePaths(values).map((d) => resolve(ctx.cwd, d)) } : {}),
+        ...(values["dataset-map"] ? { datasetMaps: values["dataset-map"].map((f) => resolve(ctx.cwd, f)) } : {}),
+        ...(values["python-hooks"] ? { pythonHooks: { env: ctx.env } } : {}),
         dataDir: resolveDataDir(ctx.cwd, values["data-dir"], config?.config.data_dir, ctx.env),
         prompt: {
           chatTemplate,
@@ -146,6 +178,7 @@ export const evalCommand: Command = {
         ...(values["retry-errors"] ? { retryErrors: true } : {}),
         ...(window !== undefined ? { window } : {}),
         ...(values.output !== undefined ? { outputDir: values.output } : {}),
+        ...(values["log-samples"] ? { logSamples: true } : {}),
         progress: values.quiet ? SILENT_PROGRESS : createProgress(ctx.stderr),
         signal: ctx.signal,
         warn: (t) => ctx.stderr.write(`${t}\n`),
@@ -156,7 +189,7 @@ export const evalCommand: Command = {
           `${JSON.stringify({ results: outcome.results, groups: outcome.groups, versions: outcome.versions, config: outcome.config }, null, 2)}\n`,
         );
       } else {
-        ctx.stdout.write(resultsTable({ ...outcome.results, ...outcome.groups }));
+        ctx.stdout.write(resultsTable(outcome.log));
         ctx.stdout.write(
           `run ${outcome.runId}${outcome.resultsFile ? `; results written to ${outcome.resultsFile}` : ""}\n`,
         );
@@ -166,11 +199,20 @@ export const evalCommand: Command = {
         ctx.stderr.write(
           `modelmap: run ${outcome.runId}: ${st.docs} documents, ${st.uniqueRequests} requests (${st.cachedRequests} from cache, ${st.requestsSent} sent), backend ${(st.backendMs / 1000).toFixed(1)}s of ${(st.wallMs / 1000).toFixed(1)}s\n`,
         );
-      const errors = outcome.stats.errors;
-      if (errors > 0)
+      // Failures are named with their reasons, and a task none of whose documents could be scored fails the
+      // command: empty metrics are not a result.
+      const failures = failureSummary(outcome.log);
+      for (const line of failures.lines) ctx.stderr.write(`modelmap: ${line}\n`);
+      if (failures.lines.length > 0)
         ctx.stderr.write(
-          `modelmap: ${errors} sample(s) failed; see 'modelmap runs show ${outcome.runId}' and rerun with --retry-errors\n`,
+          `modelmap: see 'modelmap runs show ${outcome.runId} --errors'; rerun with --retry-errors once the cause is fixed\n`,
         );
+      if (failures.allFailed.length > 0) {
+        ctx.stderr.write(
+          `modelmap: error: every request of ${failures.allFailed.map((t) => `'${t}'`).join(", ")} failed; no score was computed\n`,
+        );
+        return 1;
+      }
       return 0;
     } finally {
       await backend.close();

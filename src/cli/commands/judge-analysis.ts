@@ -22,7 +22,7 @@ difficulty). With --alpaca-eval, reads an AlpacaEval annotations JSON instead (o
   --bootstrap N        resamples for the LC standard error (default 200)
   --seed N             bootstrap seed (default 0)
   --json               machine-readable output`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values } = parseFlags("winrate", argv, {
       baseline: { type: "string" },
       source: { type: "string", multiple: true },
@@ -49,7 +49,7 @@ difficulty). With --alpaca-eval, reads an AlpacaEval annotations JSON instead (o
       return 0;
     }
     const baseline = requireString("winrate", values.baseline, "--baseline");
-    const { rows, votesWithoutAnswers } = baselineWinRates(ctx.store(), {
+    const { rows, votesWithoutAnswers } = await baselineWinRates(await ctx.store(), {
       baseline,
       query: voteQuery("winrate", values),
       bootstrap,
@@ -79,14 +79,14 @@ const quadrants: Command = {
 
 Classes each judged comparison by the judge's 1-10 grades of its two answers (acceptable = grade >= G,
 default 6; a both-bad tie is poor-poor) and reports win rates and ratings per class.`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values } = parseFlags("judge quadrants", argv, {
       judge: { type: "string" },
       prompts: { type: "string" },
       threshold: { type: "string" },
       json: { type: "boolean" },
     });
-    const r = qualityQuadrants(ctx.store(), {
+    const r = await qualityQuadrants(await ctx.store(), {
       judge: requireString("judge quadrants", values.judge, "--judge"),
       setName: requireString("judge quadrants", values.prompts, "--prompts"),
       threshold: parseNumberFlag("judge quadrants", "--threshold", values.threshold, { min: 1, max: 10 }) ?? 6,

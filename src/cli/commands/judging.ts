@@ -1,18 +1,23 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Backend } from "../../backends/types.ts";
+import type { Config } from "../../config/schema.ts";
 import { ModelmapError } from "../../core/errors.ts";
 import { importAnswers } from "../../judge/answers-import.ts";
 import { generateAnswers } from "../../judge/generate.ts";
 import { judgeSet } from "../../judge/judge.ts";
 import { formatRate, judgeStats } from "../../judge/judge-stats.ts";
 import { resolvePromptSet, storePromptSet } from "../../judge/prompt-sets.ts";
+import { REFERENCE_JUDGE_ID, referenceMatchJudge } from "../../judge/reference-match.ts";
+import { contextSizes } from "../../models/context-size.ts";
 import { resolveModel } from "../../models/resolve.ts";
 import { parseModelRef } from "../../models/spec.ts";
 import { IMPORT_FORMATS, type ImportFormat } from "../../prompts/importers.ts";
 import { loadPromptSet, toJsonl } from "../../prompts/load.ts";
+import { contextShortfall, failureLines, groupFailures } from "../../runner/failures.ts";
+import { createProgress, type ProgressSink, progressCallback, SILENT_PROGRESS } from "../../runner/progress.ts";
 import { type CliContext, type Command, parseFlags, parseNumberFlag, requireString, splitList } from "../command.ts";
-import { modelContext, requireConfig } from "../config.ts";
+import { modelContext, optionalConfig, requireConfig } from "../config.ts";
 
 function categoryTable(items: Array<{ category: string; reference?: unknown }>): string {
   const by = new Map<string, { n: number; refs: number }>();
@@ -72,7 +77,7 @@ Arena-Hard question.jsonl) are detected automatically.
   --format F     force the input format (default auto)
   --secret       mark the set secret: its prompts are shown only to admins
   --out FILE     also write the set as native JSONL`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("prompts import", argv, {
       name: { type: "string" },
       format: { type: "string" },
@@ -84,7 +89,7 @@ Arena-Hard question.jsonl) are detected automatically.
     if (values.name !== undefined) opts.name = values.name;
     const set = loadPromptSet(resolve(ctx.cwd, path), opts);
     if (values.secret) set.secret = true;
-    const stored = storePromptSet(ctx.store(), set);
+    const stored = await storePromptSet(await ctx.store(), set);
     if (values.out) writeFileSync(resolve(ctx.cwd, values.out), toJsonl(set));
     ctx.stdout.write(
       `stored prompt set '${stored.name}': ${stored.items.length} prompts${set.secret ? " (secret)" : ""}\n`,
@@ -97,9 +102,9 @@ const promptsList: Command = {
   name: "prompts list",
   summary: "list stored prompt sets",
   usage: "usage: modelmap prompts list\n",
-  run(argv, ctx) {
+  async run(argv, ctx) {
     parseFlags("prompts list", argv, {}, false);
-    const sets = ctx.store().judging.listPromptSets();
+    const sets = await (await ctx.store()).judging.listPromptSets();
     if (sets.length === 0) ctx.stdout.write("no prompt sets stored (modelmap prompts import PATH)\n");
     for (const s of sets) {
       ctx.stdout.write(
@@ -130,6 +135,11 @@ async function openModels(
   return out;
 }
 
+/** The progress sink of a command: a bar on a terminal, plain lines otherwise, nothing with --quiet. */
+function cliProgress(ctx: CliContext, quiet: boolean | undefined): ProgressSink {
+  return quiet ? SILENT_PROGRESS : createProgress(ctx.stderr);
+}
+
 async function closeAll(backends: Iterable<Backend>): Promise<void> {
   for (const b of backends) await b.close();
 }
@@ -151,7 +161,11 @@ same command resumes; failed answers are recorded and retried next time.
   --max-tokens N     per turn (default 1024)
   --temperature T    override the per-category temperature
   --system TEXT      system prompt for every conversation
-  --limit N          only the first N prompts of the set`,
+  --limit N          only the first N prompts of the set
+  --quiet            no progress output
+
+Failures are counted by reason (e.g. "prompt longer than the model's context (1501 > 96 tokens)"), with the
+first failure's full message; the command then exits 1.`,
   async run(argv, ctx) {
     const { values } = parseFlags("generate", argv, {
       models: { type: "string" },
@@ -162,6 +176,7 @@ same command resumes; failed answers are recorded and retried next time.
       temperature: { type: "string" },
       system: { type: "string" },
       limit: { type: "string" },
+      quiet: { type: "boolean" },
     });
     const specs = splitList(requireString("generate", values.models, "--models"));
     const setRef = requireString("generate", values.prompts, "--prompts");
@@ -169,8 +184,8 @@ same command resumes; failed answers are recorded and retried next time.
     const maxTokens = parseNumberFlag("generate", "--max-tokens", values["max-tokens"], { int: true, min: 1 }) ?? 1024;
     const temperature = parseNumberFlag("generate", "--temperature", values.temperature, { min: 0, max: 2 });
     const limit = parseNumberFlag("generate", "--limit", values.limit, { int: true, min: 1 });
-    const store = ctx.store();
-    const set = resolvePromptSet(store, setPath(ctx.cwd, setRef));
+    const store = await ctx.store();
+    const set = await resolvePromptSet(store, setPath(ctx.cwd, setRef));
     const backends = await openModels(ctx, specs, values.config);
     try {
       const opts: Parameters<typeof generateAnswers>[0] = {
@@ -181,6 +196,7 @@ same command resumes; failed answers are recorded and retried next time.
         seed,
         maxTokens,
         signal: ctx.signal,
+        onProgress: progressCallback(cliProgress(ctx, values.quiet), `generate ${set.name}`),
       };
       if (temperature !== undefined) opts.override = { temperature };
       if (values.system !== undefined) opts.systemPrompt = values.system;
@@ -188,7 +204,11 @@ same command resumes; failed answers are recorded and retried next time.
       ctx.stdout.write(
         `generate ${set.name}: ${s.total} answers (${s.generated} generated, ${s.resumed} already stored, ${s.failed} failed)\n`,
       );
-      for (const f of s.failures.slice(0, 10)) ctx.stderr.write(`  failed: ${f.model} ${f.promptId}: ${f.error}\n`);
+      for (const model of backends.keys()) {
+        const mine = s.failures.filter((f) => f.model === model);
+        for (const line of failureLines(groupFailures(mine.map((f) => ({ message: f.error })))))
+          ctx.stderr.write(`  ${model}: ${line}\n`);
+      }
       return s.failed > 0 ? 1 : 0;
     } finally {
       await closeAll(backends.values());
@@ -196,8 +216,8 @@ same command resumes; failed answers are recorded and retried next time.
   },
 };
 
-function printStats(ctx: Parameters<Command["run"]>[1], judge: string, setName?: string): void {
-  const st = judgeStats(ctx.store(), judge, setName);
+async function printStats(ctx: Parameters<Command["run"]>[1], judge: string, setName?: string): Promise<void> {
+  const st = await judgeStats(await ctx.store(), judge, setName);
   ctx.stdout.write(
     [
       `judge ${judge}${setName ? ` on ${setName}` : ""}: ${st.pairwiseJudgments} pairwise, ${st.singleJudgments} single judgments`,
@@ -222,7 +242,9 @@ orders; an outcome that flips with the order is recorded as a tie. Every answer 
 Math, coding, reasoning and other checkable categories are judged against the prompt's reference.
 Unparseable verdicts are stored with the raw text; a pair with one makes no vote. Each judged pair
 becomes one vote (source judge:SET) that 'modelmap rank' reads. Reruns resume.
-  --judge MODEL      judge model: an id from modelmap.yaml, or NAME@http://host:port/v1
+  --judge MODEL      judge model: an id from modelmap.yaml, or NAME@http://host:port/v1, or
+                     reference-match (no model: compares each answer with the prompt's reference answer;
+                     judges only prompts that have one)
   --config FILE      modelmap.yaml (default ./modelmap.yaml)
   --prompts SET      stored set name or path
   --models LIST      models whose answers to compare
@@ -230,7 +252,11 @@ becomes one vote (source judge:SET) that 'modelmap rank' reads. Reruns resume.
   --no-pairwise      skip pairwise judging
   --no-single        skip single-answer grading
   --seed N           seed of the shown-order randomization (default 0)
-  --max-tokens N     judge output limit (default 1024)`,
+  --max-tokens N     judge output limit (default 1024)
+  --quiet            no progress output
+
+Failed calls are counted by reason with the first failure's full message. A judge whose context is too small
+for the judge prompts is named with the room it needs, and the configured models whose context fits.`,
   async run(argv, ctx) {
     const { values } = parseFlags("judge", argv, {
       judge: { type: "string" },
@@ -242,6 +268,7 @@ becomes one vote (source judge:SET) that 'modelmap rank' reads. Reruns resume.
       single: { type: "boolean" },
       seed: { type: "string" },
       "max-tokens": { type: "string" },
+      quiet: { type: "boolean" },
     });
     const judgeSpec = requireString("judge", values.judge, "--judge");
     const models = splitList(requireString("judge", values.models, "--models"));
@@ -249,16 +276,17 @@ becomes one vote (source judge:SET) that 'modelmap rank' reads. Reruns resume.
     if (values.baseline !== undefined && !models.includes(values.baseline)) {
       throw new ModelmapError("usage", `judge: --baseline ${values.baseline} is not one of --models`);
     }
-    const store = ctx.store();
-    const set = resolvePromptSet(store, setPath(ctx.cwd, setRef));
-    const judgeRef = parseModelRef(judgeSpec);
-    const id = judgeRef.id;
-    const config = judgeRef.spec.kind === "config" ? requireConfig(ctx, values.config) : undefined;
-    const backend = await resolveModel(judgeRef.spec, modelContext(ctx, config));
+    const store = await ctx.store();
+    const set = await resolvePromptSet(store, setPath(ctx.cwd, setRef));
+    const referee = judgeSpec === REFERENCE_JUDGE_ID ? referenceMatchJudge : undefined;
+    const judgeRef = referee ? undefined : parseModelRef(judgeSpec);
+    const id = judgeRef?.id ?? REFERENCE_JUDGE_ID;
+    const config = judgeRef?.spec.kind === "config" ? requireConfig(ctx, values.config) : undefined;
+    const backend = judgeRef ? await resolveModel(judgeRef.spec, modelContext(ctx, config)) : undefined;
     try {
       const opts: Parameters<typeof judgeSet>[0] = {
         store,
-        judge: backend,
+        judge: referee ?? (backend as Backend),
         judgeId: id,
         setName: set.name,
         items: set.items,
@@ -268,19 +296,53 @@ becomes one vote (source judge:SET) that 'modelmap rank' reads. Reruns resume.
         seed: parseNumberFlag("judge", "--seed", values.seed, { int: true }) ?? 0,
         maxTokens: parseNumberFlag("judge", "--max-tokens", values["max-tokens"], { int: true, min: 1 }) ?? 1024,
         signal: ctx.signal,
+        onProgress: progressCallback(cliProgress(ctx, values.quiet), `judge ${id}`),
       };
       if (values.baseline !== undefined) opts.baseline = values.baseline;
       const s = await judgeSet(opts);
       ctx.stdout.write(
-        `judged ${set.name}: ${s.pairwiseCalls} pairwise + ${s.singleCalls} single calls, ${s.resumed} already stored, ${s.unparseable} unparseable, ${s.failed} failed, ${s.votesAdded} votes added (${s.inconsistent} order flips recorded as ties), ${s.missingAnswers} missing answers\n`,
+        `judged ${set.name}: ${s.pairwiseCalls} pairwise + ${s.singleCalls} single calls, ${s.resumed} already stored, ${s.unparseable} unparseable, ${s.failed} failed, ${s.votesAdded} votes added (${s.inconsistent} order flips recorded as ties), ${s.missingAnswers} missing answers${s.skipped ? `, ${s.skipped} prompts without a reference skipped` : ""}\n`,
       );
-      printStats(ctx, id, set.name);
+      const groups = groupFailures(s.failures);
+      for (const line of failureLines(groups)) ctx.stderr.write(`  ${line}\n`);
+      const short = contextShortfall(groups);
+      if (short)
+        ctx.stderr.write(`  ${judgeFitHint(id, short, (config ?? configForHint(ctx, values.config))?.config)}\n`);
+      await printStats(ctx, id, set.name);
       return s.failed > 0 ? 1 : 0;
     } finally {
-      await backend.close();
+      await backend?.close();
     }
   },
 };
+
+/** modelmap.yaml when there is a readable one: only for naming models in a hint, so a broken file is no error. */
+function configForHint(ctx: CliContext, flag: string | undefined) {
+  try {
+    return optionalConfig(ctx, flag);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Which configured models could read the judge prompts that did not fit `judge`'s context. */
+export function judgeFitHint(
+  judge: string,
+  short: { needed: number; holds: number },
+  config: Config | undefined,
+): string {
+  const sizes = config ? contextSizes(config).filter((m) => m.id !== judge) : [];
+  const fit = sizes.filter((m) => m.tokens !== undefined && m.tokens >= short.needed);
+  const unknown = sizes.filter((m) => m.tokens === undefined);
+  const parts = [
+    `judge '${judge}' reads ${short.holds} tokens; the judge prompts need up to ${short.needed} (prompt, answers and rubric).`,
+    fit.length
+      ? `Configured models whose context fits: ${fit.map((m) => `${m.id} (${m.tokens})`).join(", ")}.`
+      : `No configured model has a known context of ${short.needed}+ tokens${unknown.length ? ` (unknown for servers: ${unknown.map((m) => m.id).join(", ")})` : ""}.`,
+    `Prompts with reference answers can be judged without a model: --judge ${REFERENCE_JUDGE_ID}.`,
+  ];
+  return parts.join(" ");
+}
 
 const judgeStatsCommand: Command = {
   name: "judge stats",
@@ -289,9 +351,9 @@ const judgeStatsCommand: Command = {
 
   --judge NAME    the judge id as stored on its votes
   --prompts SET   only judgments on this stored set`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values } = parseFlags("judge stats", argv, { judge: { type: "string" }, prompts: { type: "string" } });
-    printStats(ctx, requireString("judge stats", values.judge, "--judge"), values.prompts);
+    await printStats(ctx, requireString("judge stats", values.judge, "--judge"), values.prompts);
     return 0;
   },
 };
@@ -306,7 +368,7 @@ Stores each row's turns as the answer of its model (model_id, or --model) to the
 judged and labelled like generated ones.
   --prompts SET   stored prompt set the answers belong to
   --model NAME    model name to store them under (default: each row's model_id)`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("answers import", argv, {
       prompts: { type: "string" },
       model: { type: "string" },
@@ -317,7 +379,7 @@ judged and labelled like generated ones.
       setName: requireString("answers import", values.prompts, "--prompts"),
     };
     if (values.model !== undefined) opts.model = values.model;
-    const r = importAnswers(ctx.store(), opts);
+    const r = await importAnswers(await ctx.store(), opts);
     ctx.stdout.write(
       `imported ${r.imported} answers of ${r.model} into ${opts.setName}${r.unmatched.length ? ` (${r.unmatched.length} rows match no prompt)` : ""}\n`,
     );

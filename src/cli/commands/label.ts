@@ -55,7 +55,7 @@ Every prompt of SET with answers from two of the models becomes a comparison ite
   --gold-rate R        share of assignments drawn from gold items (default 0.1)
   --gold FILE          JSONL of gold items: {"prompt_id","model_a","model_b","winner"}
   --seed N             seed of the assignment randomization (default 0)`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values } = parseFlags("label create", argv, {
       name: { type: "string" },
       prompts: { type: "string" },
@@ -79,8 +79,9 @@ Every prompt of SET with answers from two of the models becomes a comparison ite
       seed: parseNumberFlag("label create", "--seed", values.seed, { int: true }) ?? 0,
     };
     if (values.gold) spec.gold = readGold(resolve(ctx.cwd, values.gold));
-    const c = new LabelingService(ctx.store()).createCampaign(spec);
-    const p = ctx.store().labeling.progress(c.id);
+    const store = await ctx.store();
+    const c = await new LabelingService(store).createCampaign(spec);
+    const p = await store.labeling.progress(c.id);
     ctx.stdout.write(`created campaign ${c.id}: ${p.items} items (${p.gold} gold); labelers open /label/${c.id}\n`);
     return 0;
   },
@@ -90,13 +91,13 @@ const list: Command = {
   name: "label list",
   summary: "list labeling campaigns with their progress",
   usage: "usage: modelmap label list\n",
-  run(argv, ctx) {
+  async run(argv, ctx) {
     parseFlags("label list", argv, {}, false);
-    const store = ctx.store();
-    const cs = store.labeling.campaigns();
+    const store = await ctx.store();
+    const cs = await store.labeling.campaigns();
     if (cs.length === 0) ctx.stdout.write("no campaigns (modelmap label create)\n");
     for (const c of cs) {
-      const p = store.labeling.progress(c.id);
+      const p = await store.labeling.progress(c.id);
       ctx.stdout.write(
         `${c.id}  set ${c.setName}  models ${c.models.join(",")}  items ${p.items} (gold ${p.gold})  labelers ${p.labelers}  votes ${p.voted}/${p.assignments} assigned  K=${c.perLabeler} reveal=${c.reveal}\n`,
       );
@@ -112,11 +113,12 @@ const exportCmd: Command = {
 
 Writes a JSON array of battles {question_id, model_a (shown left), model_b, winner, judge, turn, anony,
 language, tstamp, conversation_a, conversation_b}; gold items are not exported.`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("label export", argv, { out: { type: "string" } });
     const id = requireString("label export", positionals[0], "ID");
-    if (!ctx.store().labeling.campaign(id)) throw new ModelmapError("not_found", `no campaign '${id}'`);
-    const text = `${JSON.stringify(exportLmsys(ctx.store(), id), null, 1)}\n`;
+    const store = await ctx.store();
+    if (!(await store.labeling.campaign(id))) throw new ModelmapError("not_found", `no campaign '${id}'`);
+    const text = `${JSON.stringify(await exportLmsys(store, id), null, 1)}\n`;
     if (values.out) writeFileSync(resolve(ctx.cwd, values.out), text);
     else ctx.stdout.write(text);
     return 0;
@@ -127,14 +129,15 @@ const quality: Command = {
   name: "label quality",
   summary: "labeler quality: gold agreement, Krippendorff's alpha, position bias, anomalous voters",
   usage: `usage: modelmap label quality ID [--json] [--seed N]`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("label quality", argv, {
       json: { type: "boolean" },
       seed: { type: "string" },
     });
     const id = requireString("label quality", positionals[0], "ID");
-    if (!ctx.store().labeling.campaign(id)) throw new ModelmapError("not_found", `no campaign '${id}'`);
-    const q = campaignQuality(ctx.store(), id, {
+    const store = await ctx.store();
+    if (!(await store.labeling.campaign(id))) throw new ModelmapError("not_found", `no campaign '${id}'`);
+    const q = await campaignQuality(store, id, {
       seed: parseNumberFlag("label quality", "--seed", values.seed, { int: true }) ?? 0,
     });
     if (values.json) {

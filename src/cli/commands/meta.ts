@@ -95,7 +95,7 @@ The report is kept, and 'modelmap search' in the reference's category then weigh
   --min-models N   fewest shared models to measure a signal (default 5)
   --no-save        do not keep the report for search
   --list           list the signals on the map`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("meta", argv, {
       reference: { type: "string" },
       category: { type: "string" },
@@ -109,7 +109,8 @@ The report is kept, and 'modelmap search' in the reference's category then weigh
     });
     if (values.list) {
       const rows = [["signal", "kind", "category", "models"]];
-      for (const s of availableSignals(ctx.store())) rows.push([s.name, s.kind, s.category, String(s.models)]);
+      for (const s of await availableSignals(await ctx.store()))
+        rows.push([s.name, s.kind, s.category, String(s.models)]);
       ctx.stdout.write(rows.length > 1 ? table(rows) : "the map is empty\n");
       return 0;
     }
@@ -117,7 +118,7 @@ The report is kept, and 'modelmap search' in the reference's category then weigh
       throw new ModelmapError("usage", "meta: --reference is required", {
         hint: "e.g. --reference ab or --reference arena",
       });
-    const report = metaEvaluate(ctx.store(), {
+    const report = await metaEvaluate(await ctx.store(), {
       signals: positionals,
       reference: values.reference,
       category: values.category,

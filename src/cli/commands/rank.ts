@@ -53,7 +53,7 @@ Rates models from pairwise votes: LMSYS battle files (JSON array or JSONL), aggr
   --human-n N          size of the labelled set drawn from the matched votes (default min(1000, matched))
   --lambda L|auto      weight of the judge votes in [0, 1]; default auto: the variance-minimizing
                        weight (PPI++ power tuning; 1 is the plain rectifier of the paper)`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     // Style control fits length and markdown covariates over votes with stored answers: 'rank style'.
     if (argv.includes("--style-control"))
       return styleRank(
@@ -125,7 +125,7 @@ Rates models from pairwise votes: LMSYS battle files (JSON array or JSONL), aggr
       throw new ModelmapError("usage", `rank: --matrix must be winrate, predicted or battles, got '${values.matrix}'`);
     if (positionals.length > 0 && values.source?.length)
       throw new ModelmapError("usage", "rank: give vote FILEs or --source, not both");
-    const loaded = loadVotes({
+    const loaded = await loadVotes({
       files: positionals,
       sources: values.source ?? [],
       filters: parseKeyValues("rank", "--filter", values.filter),
@@ -158,7 +158,7 @@ Rates models from pairwise votes: LMSYS battle files (JSON array or JSONL), aggr
 };
 
 /** `rank style`, also reached as `rank --style-control`: one shell function over the arena service. */
-function styleRank(argv: string[], ctx: CliContext): number {
+async function styleRank(argv: string[], ctx: CliContext): Promise<number> {
   const { values } = parseFlags("rank style", argv, {
     source: { type: "string", multiple: true },
     filter: { type: "string", multiple: true },
@@ -167,7 +167,7 @@ function styleRank(argv: string[], ctx: CliContext): number {
     json: { type: "boolean" },
     format: { type: "string" },
   });
-  const r = styleControlledRatings(ctx.store(), {
+  const r = await styleControlledRatings(await ctx.store(), {
     query: voteQuery("rank style", values),
     bootstrap: parseNumberFlag("rank style", "--bootstrap", values.bootstrap, { int: true, min: 0 }) ?? 200,
     seed: parseNumberFlag("rank style", "--seed", values.seed, { int: true }) ?? 0,

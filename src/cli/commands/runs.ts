@@ -1,6 +1,6 @@
 import { ModelmapError } from "../../core/errors.ts";
-import { compareRuns } from "../../runner/service.ts";
-import { listRuns, showRun } from "../../runner/views.ts";
+import { compareRuns, failureSummary } from "../../runner/service.ts";
+import { listRuns, runDetail } from "../../runner/views.ts";
 import { type Command, parseFlags, parseNumberFlag } from "../command.ts";
 import { resultsTable } from "./eval.ts";
 
@@ -8,9 +8,9 @@ const runsList: Command = {
   name: "runs list",
   summary: "list stored eval runs",
   usage: `usage: modelmap runs list [--format text|json]`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values } = parseFlags("runs list", argv, { format: { type: "string" } }, false);
-    const runs = listRuns(ctx.store());
+    const runs = await listRuns(await ctx.store());
     if (values.format === "json") {
       ctx.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
       return 0;
@@ -32,16 +32,16 @@ const runsShow: Command = {
   usage: `usage: modelmap runs show RUN [--format text|json] [--errors]
 
 RUN is a run id or a unique prefix. --errors lists the failed samples.`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("runs show", argv, {
       format: { type: "string" },
       errors: { type: "boolean" },
     });
     const id = positionals[0];
     if (!id) throw new ModelmapError("usage", "runs show: give a run id");
-    const store = ctx.store();
+    const store = await ctx.store();
     // The same object `GET /api/runs/RUN` answers.
-    const run = showRun(store, id);
+    const { view: run, log } = await runDetail(store, id);
     if (values.format === "json") {
       ctx.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
       return 0;
@@ -49,10 +49,14 @@ RUN is a run id or a unique prefix. --errors lists the failed samples.`,
     ctx.stdout.write(
       `run ${run.id} (${run.status})\nmodel ${run.model} ${JSON.stringify(run.identity)}\nconfig ${JSON.stringify(run.config)}\n`,
     );
+    if (run.failure) ctx.stdout.write(`failed (${run.failure.reason}): ${run.failure.message}\n`);
     for (const c of run.samples) ctx.stdout.write(`  ${c.task}: ${c.n} samples, ${c.errors} errors\n`);
-    if (Object.keys(run.results).length) ctx.stdout.write(resultsTable({ ...run.results, ...run.groups }));
+    if (log && Object.keys(log.results).length) {
+      ctx.stdout.write(resultsTable(log));
+      for (const line of failureSummary(log).lines) ctx.stdout.write(`  ${line}\n`);
+    }
     if (values.errors)
-      for (const s of store.evals.iterateSamples(run.id))
+      for await (const s of store.evals.iterateSamples(run.id))
         if (s.error !== null) ctx.stdout.write(`  ${s.task}#${s.docId}: ${s.error}\n`);
     return 0;
   },
@@ -66,7 +70,7 @@ const runsCompare: Command = {
 
 For each task and metric both runs scored, over the documents both scored: mean A, mean B, the difference A-B
 with a 95% paired-bootstrap interval, and McNemar's test for 0/1 metrics (exact binomial under 25 discordant pairs).`,
-  run(argv, ctx) {
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("runs compare", argv, {
       seed: { type: "string" },
       iterations: { type: "string" },
@@ -77,7 +81,7 @@ with a 95% paired-bootstrap interval, and McNemar's test for 0/1 metrics (exact 
     const seed = parseNumberFlag("runs compare", "--seed", values.seed, { int: true }) ?? 1234;
     const iterations =
       parseNumberFlag("runs compare", "--iterations", values.iterations, { int: true, min: 100 }) ?? 2000;
-    const cmp = compareRuns(ctx.store(), a, b, { seed, iterations });
+    const cmp = await compareRuns(await ctx.store(), a, b, { seed, iterations });
     if (values.format === "json") {
       ctx.stdout.write(`${JSON.stringify(cmp, null, 2)}\n`);
       return 0;

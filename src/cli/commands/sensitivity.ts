@@ -1,5 +1,7 @@
 import type { Backend } from "../../backends/types.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { pText } from "../../core/format.ts";
+import { createProgress, SILENT_PROGRESS } from "../../runner/progress.ts";
 import { loadRegistry, resolveDataDir } from "../../runner/service.ts";
 import { runSensitivity, type SensitivityReport } from "../../sensitivity/service.ts";
 import { DEFAULT_VARIANTS, parseVariant, SYSTEM_PRESETS } from "../../sensitivity/variants.ts";
@@ -26,7 +28,8 @@ stability (Kendall's tau between rankings under each pair of variants). Stored p
   --config FILE          modelmap.yaml
   --data-dir DIR         where datasets are
   --tasks-dir DIR        extra directory of task YAMLs (repeatable)
-  --format text|json     output format (default text)`;
+  --format text|json     output format (default text)
+  --quiet                no progress output`;
 
 export function sensitivityText(r: SensitivityReport): string {
   const lines: string[] = [];
@@ -40,7 +43,7 @@ export function sensitivityText(r: SensitivityReport): string {
         continue;
       }
       const vs = v.vsBaseline
-        ? `  vs first ${v.vsBaseline.diff >= 0 ? "+" : ""}${f(v.vsBaseline.diff, 3)} p=${f(v.vsBaseline.pValue, 4)}${v.vsBaseline.significant ? " *" : ""}`
+        ? `  vs first ${v.vsBaseline.diff >= 0 ? "+" : ""}${f(v.vsBaseline.diff, 3)} ${pText(v.vsBaseline.pValue)}${v.vsBaseline.significant ? " *" : ""}`
         : "  (baseline)";
       lines.push(`  ${v.variant.padEnd(20)} ${f(v.score, 4)} ± ${f(v.stderr, 4)}  n=${v.n}${vs}`);
     }
@@ -73,6 +76,7 @@ export const sensitivityCommand: Command = {
         "data-dir": { type: "string" },
         "tasks-dir": { type: "string", multiple: true },
         format: { type: "string" },
+        quiet: { type: "boolean" },
       },
       false,
     );
@@ -121,16 +125,18 @@ export const sensitivityCommand: Command = {
         });
       }
       for (const g of files) {
-        const m = await openCheckModel({ gguf: g, threads: values.threads }, config, ctx);
+        // With the GGUF's own chat template, as `models check` reports it: the chat:on variant needs it.
+        const m = await openCheckModel({ gguf: g, threads: values.threads, chatTemplate: true }, config, ctx);
         opened.push({ id: m.modelId, backend: m.backend });
       }
-      const report = await runSensitivity(ctx.store(), opened, {
+      const report = await runSensitivity(await ctx.store(), opened, {
         task,
         dataDir,
         variants,
         systemPrompts,
         seed,
         signal: ctx.signal,
+        progress: values.quiet ? SILENT_PROGRESS : createProgress(ctx.stderr),
         ...(limit !== undefined ? { limit } : {}),
         ...(numFewshot !== undefined ? { numFewshot } : {}),
       });

@@ -31,7 +31,7 @@ Request bodies over 1 MiB are refused with 413.`,
     const allowedOrigins = (values["allowed-origin"] ?? splitOrigins(ctx.env.MODELMAP_ALLOWED_ORIGINS)).map(
       parseAllowedOrigin,
     );
-    const app = createApp({ store: ctx.store(), adminToken }, ROUTE_MODULES, { allowedOrigins });
+    const app = createApp({ store: await ctx.store(), adminToken }, ROUTE_MODULES, { allowedOrigins });
     const server = await listen(app, { host: values.host ?? "127.0.0.1", port });
     ctx.stdout.write(`modelmap: serving ${server.url}/ (Ctrl-C to stop)\n`);
     await new Promise<void>((res) => {

@@ -1,9 +1,12 @@
 import { resolve } from "node:path";
 import { ModelmapError } from "../../core/errors.ts";
-import { type PipelineModel, type PipelineReport, runPipeline } from "../../mainjob/pipeline.ts";
+import { pText } from "../../core/format.ts";
+import { type PipelineModel, type PipelineReport, runPipeline, ZOO_CONTAMINATION } from "../../mainjob/pipeline.ts";
 import { defaultModelCacheDir, downloadQuickstartModels, QUICKSTART_VOTE_SOURCE } from "../../mainjob/quickstart.ts";
 import { renderSummary } from "../../mainjob/summary.ts";
 import { DEFAULT_ZOO_DIR, loadZoo, ZOO_PROMPT_SETS, ZOO_TASKS, ZOO_VOTE_SOURCE } from "../../mainjob/zoo.ts";
+import { failureLines } from "../../runner/failures.ts";
+import { createProgress, SILENT_PROGRESS } from "../../runner/progress.ts";
 import { type CliContext, type Command, parseFlags, parseNumberFlag } from "../command.ts";
 import { serveCommand } from "./serve.ts";
 
@@ -15,13 +18,18 @@ export const QUICKSTART_DEFAULT_LIMIT = 40;
 const SHARED_FLAGS = `  --limit N            documents per benchmark task
   --port N             port of the web UI (default 8787; 0 picks a free one)
   --host HOST          address to bind (default 127.0.0.1)
-  --no-serve           print the summary and exit instead of starting the web UI`;
+  --no-serve           print the summary and exit instead of starting the web UI
+  --no-contamination   skip the contamination check of every model on every benchmark (cached after the
+                       first run; about half of a first run's time on the zoo)
+  --quiet              no progress bar (or, without a terminal, progress lines) on stderr`;
 
 const sharedOptions = {
   limit: { type: "string" },
   port: { type: "string" },
   host: { type: "string" },
   serve: { type: "boolean" },
+  contamination: { type: "boolean" },
+  quiet: { type: "boolean" },
 } as const;
 
 async function finish(
@@ -32,6 +40,8 @@ async function finish(
     port?: string | undefined;
     host?: string | undefined;
     serve?: boolean | undefined;
+    contamination?: boolean | undefined;
+    quiet?: boolean | undefined;
   },
   defaults: { limit: number | undefined; voteSource: string; threads?: number; maxTokens: number },
   ctx: CliContext,
@@ -43,7 +53,7 @@ async function finish(
     `modelmap ${name}: ${models.length} models, synthetic benchmarks${limit === undefined ? "" : ` (${limit} documents per task)`} and verifiable prompts; database ${ctx.dbPath}`,
   );
   const t0 = performance.now();
-  const report: PipelineReport = await runPipeline(ctx.store(), {
+  const report: PipelineReport = await runPipeline(await ctx.store(), {
     models,
     tasks: ZOO_TASKS,
     promptSets: ZOO_PROMPT_SETS,
@@ -52,7 +62,9 @@ async function finish(
     voteSource: defaults.voteSource,
     maxTokens: defaults.maxTokens,
     ...(defaults.threads !== undefined ? { threads: defaults.threads } : {}),
+    contamination: values.contamination === false ? false : ZOO_CONTAMINATION,
     log: out,
+    progress: values.quiet ? SILENT_PROGRESS : createProgress(ctx.stderr),
     signal: ctx.signal,
   });
   const seconds = (performance.now() - t0) / 1000;
@@ -67,6 +79,14 @@ async function finish(
   out(
     `votes: ${report.votes.total} under source '${report.votes.source}' (${report.votes.unchanged ? "unchanged" : `${report.votes.inserted} written`}); capability map: ${report.sync.cells} cells`,
   );
+  if (report.contamination.length > 0) {
+    const cs = report.contaminationStats;
+    const flagged = report.contamination.filter((c) => c.flagged);
+    out(
+      `contamination: ${report.contamination.length} checks (${cs.requested - cs.sent}/${cs.requested} texts from the cache); ${flagged.length ? `flagged: ${flagged.map((c) => `${c.model} on ${c.task} (${pText(c.pValue)})`).join(", ")}; their scores are demoted in search and on the map` : "nothing flagged"}`,
+    );
+  }
+  for (const line of failureLines(report.answers.failures)) out(`answers: ${line}`);
   for (const w of report.ratingWarnings) out(`warning: ${w}`);
   if (values.serve === false) return 0;
   const argv = ["--port", String(port ?? 8787), ...(values.host ? ["--host", values.host] : [])];
@@ -80,8 +100,10 @@ export const startCommand: Command = {
 
 Loads the fixture zoo (tiny models with planted skills, fixtures/zoo/manifest.json), runs the synthetic
 benchmarks through the harness (cached: a second start sends nothing to the models), answers the
-verifiable prompt sets, turns the answers into pairwise votes (correct beats wrong; both wrong is a tie),
-fits ratings, syncs the capability map, prints a summary table and starts the web UI.
+verifiable prompt sets, turns the answers into pairwise votes (correct beats wrong; both wrong is a tie) and
+reference-match judgments, checks every model for contamination on every benchmark (the zoo plants one
+leak: zoo-contaminated saw the math test items), fits ratings, syncs the capability map, prints a summary
+table and starts the web UI.
 ${SHARED_FLAGS}
   --zoo DIR            another zoo directory holding manifest.json (default: the bundled fixtures/zoo)`,
   async run(argv, ctx) {

@@ -25,7 +25,15 @@ export const LABEL_JS = `"use strict";
       }
     }
   }
+  // After a vote in a campaign that reveals models, the names stay with the pair they belong to: the page keeps
+  // the voted pair, shows who wrote which answer, and waits for "Next pair". The next pair starts with no names.
+  function clearReveal() {
+    $("reveal").textContent = ""; $("reveal").hidden = true;
+    $("who-left").textContent = ""; $("who-right").textContent = "";
+    $("after-vote").hidden = true; $("choices").hidden = false;
+  }
   async function load() {
+    clearReveal();
     const r = await call("/next", {});
     if (!r.ok) { $("status").textContent = (r.body.error && r.body.error.message) || "error"; return; }
     if (r.body.done) {
@@ -53,17 +61,29 @@ export const LABEL_JS = `"use strict";
     const r = await call("/vote", { method: "POST", headers: { "content-type": "application/json", "x-csrf-token": csrf }, body: body });
     busy = false;
     if (!r.ok) { $("status").textContent = (r.body.error && r.body.error.message) || "error"; document.body.dataset.state = "ready"; return; }
-    $("reveal").textContent = r.body.reveal ? "Answer A was " + r.body.reveal.left + "; answer B was " + r.body.reveal.right + "." : "";
     $("status").textContent = "Vote recorded.";
-    await load();
+    if (!r.body.reveal) { await load(); return; }
+    $("who-left").textContent = "(" + r.body.reveal.left + ")";
+    $("who-right").textContent = "(" + r.body.reveal.right + ")";
+    $("reveal").textContent = "Answer A was " + r.body.reveal.left + "; answer B was " + r.body.reveal.right + ".";
+    $("reveal").hidden = false;
+    $("choices").hidden = true; $("after-vote").hidden = false;
+    current = null;
+    document.body.dataset.state = "revealed";
   }
+  function next() { if (document.body.dataset.state === "revealed") load(); }
   document.addEventListener("keydown", (e) => {
     const t = e.target;
     if (t && (t.tagName === "TEXTAREA" || t.tagName === "INPUT") || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (document.body.dataset.state === "revealed") {
+      if (e.key === "n" || e.key === "N" || e.key === "Enter") { e.preventDefault(); next(); }
+      return;
+    }
     const choice = { a: "left", b: "right", t: "tie", x: "both_bad" }[e.key.toLowerCase()];
     if (choice) { e.preventDefault(); vote(choice); }
   });
   for (const b of document.querySelectorAll("button[data-choice]")) b.addEventListener("click", () => vote(b.dataset.choice));
+  $("next").addEventListener("click", next);
   load();
 })();
 `;
@@ -87,8 +107,11 @@ export const ADMIN_JS = `"use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
   let token = sessionStorage.getItem("mm-admin") || "";
+  // Opened with the token in an Authorization header (a proxy adds it to every request): no token of our own.
+  const authorized = $("admin").dataset.authorized === "1";
   async function api(path, init) {
-    const r = await fetch("/api/admin/labeling" + path, Object.assign({}, init, { headers: Object.assign({ authorization: "Bearer " + token, "content-type": "application/json" }, (init && init.headers) || {}) }));
+    const headers = Object.assign({ "content-type": "application/json" }, token && !authorized ? { authorization: "Bearer " + token } : {}, (init && init.headers) || {});
+    const r = await fetch("/api/admin/labeling" + path, Object.assign({}, init, { headers: headers }));
     const j = await r.json().catch(() => ({}));
     if (!r.ok) throw new Error((j.error && j.error.message) || r.statusText);
     return j;
@@ -129,6 +152,6 @@ export const ADMIN_JS = `"use strict";
       await refresh();
     } catch (err) { $("status").textContent = err.message; }
   });
-  if (token) refresh().catch(() => {});
+  if (authorized || token) refresh().catch((err) => { $("status").textContent = err.message; });
 })();
 `;

@@ -12,7 +12,7 @@ test("GET /api/rank gives the same report as the rank service; bad queries are 4
   const store = openStore(":memory:");
   try {
     const votes = readVoteFile(sharedData("arena_33k_pprank/human.json")).votes.slice(0, 5000);
-    store.votes.importBatch({ source: "h", file: "human.json", fileSha256: "x", votes });
+    await store.votes.importBatch({ source: "h", file: "human.json", fileSha256: "x", votes });
     const app = createApp({ store }, [arenaRoutes]);
     const sources = await (await app.request("/api/votes/sources")).json();
     assert.equal(sources.sources[0].votes, 5000);
@@ -32,6 +32,6 @@ test("GET /api/rank gives the same report as the rank service; bad queries are 4
     assert.equal((await app.request("/api/rank?filter=nonsense")).status, 400);
     assert.equal((await app.request("/api/rank?source=nobody")).status, 404);
   } finally {
-    store.close();
+    await store.close();
   }
 });

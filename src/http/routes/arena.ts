@@ -38,9 +38,9 @@ const rankQuery = z.object({
 
 const boardQuery = z.object({ board: count });
 
-function rank(deps: ServerDeps, viewer: Viewer, q: z.output<typeof rankQuery>) {
-  const sources = rankableSources(deps.store, viewer, q.source);
-  const loaded = loadVotes({ sources, filters: q.filter, store: () => deps.store });
+async function rank(deps: ServerDeps, viewer: Viewer, q: z.output<typeof rankQuery>) {
+  const sources = await rankableSources(deps.store, viewer, q.source);
+  const loaded = await loadVotes({ sources, filters: q.filter, store: async () => deps.store });
   return rankCounts(
     loaded.counts,
     {
@@ -60,17 +60,17 @@ export const arenaRoutes: RouteModule = {
   nav: [{ path: "/arena", label: "Arena", order: 40 }],
   routes(deps) {
     const app = new Hono<AppEnv>();
-    app.get("/arena", query(boardQuery), (c) =>
-      renderPage(c, "Arena", arenaPage(arenaBoards(deps.store), Math.floor(c.req.valid("query").board ?? 0))),
+    app.get("/arena", query(boardQuery), async (c) =>
+      renderPage(c, "Arena", arenaPage(await arenaBoards(deps.store), Math.floor(c.req.valid("query").board ?? 0))),
     );
-    app.get("/api/arena", (c) => c.json({ boards: arenaBoards(deps.store) }));
-    app.get("/api/votes/sources", (c) => c.json({ sources: voteSources(deps.store) }));
+    app.get("/api/arena", async (c) => c.json({ boards: await arenaBoards(deps.store) }));
+    app.get("/api/votes/sources", async (c) => c.json({ sources: await voteSources(deps.store) }));
     // A blind labeling campaign's votes are ranked for the admin only (`rankableSources`).
     const viewer = (c: Context<AppEnv>) => viewerOf(c, deps);
-    app.get("/api/rank", query(rankQuery), (c) => c.json(rank(deps, viewer(c), c.req.valid("query"))));
-    app.get("/api/rank.svg", query(rankQuery), (c) => {
+    app.get("/api/rank", query(rankQuery), async (c) => c.json(await rank(deps, viewer(c), c.req.valid("query"))));
+    app.get("/api/rank.svg", query(rankQuery), async (c) => {
       const q = c.req.valid("query");
-      const svg = rankChartSvg(rank(deps, viewer(c), q), q);
+      const svg = rankChartSvg(await rank(deps, viewer(c), q), q);
       return c.body(svg, 200, { "Content-Type": "image/svg+xml; charset=utf-8" });
     });
     return app;

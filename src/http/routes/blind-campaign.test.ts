@@ -21,10 +21,15 @@ let campaign = "";
 
 before(async () => {
   store = openStore(":memory:");
-  seedAnswers(store, { set: "blindset", prompts: 6, models: MODELS, answer: (m, i) => `Answer ${i} written by ${m}.` });
+  await seedAnswers(store, {
+    set: "blindset",
+    prompts: 6,
+    models: MODELS,
+    answer: (m, i) => `Answer ${i} written by ${m}.`,
+  });
   // An LLM judge already compared answers of this set (its judgments name the models next to the texts).
   const a = (m: string) => `blindset-q0-${m}`;
-  store.judging.putJudgment({
+  await store.judging.putJudgment({
     key: "jb1",
     judge: "judge-x",
     kind: "pairwise",
@@ -42,19 +47,21 @@ before(async () => {
     referenceGuided: false,
     judgePromptHash: "h",
   });
-  campaign = new LabelingService(store).createCampaign({
-    name: "Blind",
-    setName: "blindset",
-    models: MODELS,
-    perLabeler: 6,
-    reveal: "never",
-    goldRate: 0,
-  }).id;
+  campaign = (
+    await new LabelingService(store).createCampaign({
+      name: "Blind",
+      setName: "blindset",
+      models: MODELS,
+      perLabeler: 6,
+      reveal: "never",
+      goldRate: 0,
+    })
+  ).id;
   server = await listen(createApp({ store, adminToken: ADMIN }, ROUTE_MODULES));
 });
 after(async () => {
   await server.close();
-  store.close();
+  await store.close();
 });
 
 async function labeler(): Promise<{ get(path: string): Promise<Response>; csrf: string; cookie: string }> {
@@ -120,8 +127,8 @@ test("a labeler of a reveal: never campaign cannot name the models by diffing st
     votes++;
     const afterVote = await standings(l.get);
     // The truth, from the store: which model was on the left.
-    const a = store.labeling.assignment(next.assignmentId);
-    const item = store.labeling.item(a?.itemId ?? -1);
+    const a = await store.labeling.assignment(next.assignmentId);
+    const item = await store.labeling.item(a?.itemId ?? -1);
     const left = a?.leftIs === "model_a" ? item?.modelA : item?.modelB;
     for (const [path, after] of afterVote) {
       const was = before.get(path) ?? new Map();

@@ -7,13 +7,13 @@ import { checkRoutes } from "./checks.ts";
 test("/api/checks: stored reports by kind, model and task, with the card's summary lines; bad input is 4xx", async () => {
   const store = openStore(":memory:");
   try {
-    store.checks.put("contamination", "m1", "t1", {
+    await store.checks.put("contamination", "m1", "t1", {
       exchangeability: { pValue: 0.5 },
       flagged: false,
       flaggedItems: [],
       methods: {},
     });
-    store.checks.put("contamination", "m2", "t1", {
+    await store.checks.put("contamination", "m2", "t1", {
       exchangeability: { pValue: 0.001 },
       flagged: true,
       flaggedItems: [],
@@ -34,6 +34,6 @@ test("/api/checks: stored reports by kind, model and task, with the card's summa
     assert.equal((await app.request("/api/checks/other")).status, 404);
     assert.equal((await app.request("/api/checks/contamination?x=1")).status, 400);
   } finally {
-    store.close();
+    await store.close();
   }
 });

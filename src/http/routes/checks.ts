@@ -15,7 +15,9 @@ export const checkRoutes: RouteModule = {
   routes(deps) {
     const app = new Hono<AppEnv>();
     for (const kind of ["contamination", "sensitivity"] as const)
-      app.get(`/api/checks/${kind}`, query(Query), (c) => c.json(storedChecks(deps.store, kind, c.req.valid("query"))));
+      app.get(`/api/checks/${kind}`, query(Query), async (c) =>
+        c.json(await storedChecks(deps.store, kind, c.req.valid("query"))),
+      );
     return app;
   },
 };

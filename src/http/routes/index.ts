@@ -1,6 +1,7 @@
 import type { RouteModule } from "../app.ts";
 import { arenaRoutes } from "./arena.ts";
 import { checkRoutes } from "./checks.ts";
+import { experimentRoutes } from "./experiments.ts";
 import { judgmentRoutes } from "./judgments.ts";
 import { labelingRoutes } from "./labeling.ts";
 import { mapRoutes } from "./map.ts";
@@ -14,4 +15,5 @@ export const ROUTE_MODULES: RouteModule[] = [
   judgmentRoutes,
   labelingRoutes(),
   checkRoutes,
+  experimentRoutes,
 ];

@@ -45,7 +45,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), "mm-judgments-"));
   store = openStore(join(dir, "m.db"));
   // A secret set whose answers were imported from a file on the server, and judged.
-  store.judging.putPromptSet(
+  await store.judging.putPromptSet(
     { name: "sec", contentHash: "h", secret: true, canary: null, description: null, origin: null },
     [{ setName: "sec", id: "q1", category: "chat", turns: ["SECRETPROMPTq1"], reference: null, tags: [] }],
   );
@@ -59,20 +59,24 @@ before(async () => {
       .map((r) => JSON.stringify(r))
       .join("\n"),
   );
-  importAnswers(store, { file: answersFile, setName: "sec" });
-  const [big, small] = ["big", "small"].map((m) => store.judging.latestAnswers("sec", [m])[0]?.key as string) as [
-    string,
-    string,
-  ];
-  store.judging.putJudgment(judgment("sec", "k1", big, small, "SECRETJUDGERAW: A is better"));
+  await importAnswers(store, { file: answersFile, setName: "sec" });
+  const [big, small] = (await Promise.all(["big", "small"].map((m) => store.judging.latestAnswers("sec", [m])))).map(
+    (a) => a[0]?.key as string,
+  ) as [string, string];
+  await store.judging.putJudgment(judgment("sec", "k1", big, small, "SECRETJUDGERAW: A is better"));
   // A public set, judged, with answers imported the same way.
-  seedAnswers(store, { set: "pub", prompts: 1, models: ["big", "small"], answer: (m) => `public answer of ${m}` });
-  store.judging.putJudgment(judgment("pub", "p1", "pub-q0-big", "pub-q0-small", "public rationale"));
+  await seedAnswers(store, {
+    set: "pub",
+    prompts: 1,
+    models: ["big", "small"],
+    answer: (m) => `public answer of ${m}`,
+  });
+  await store.judging.putJudgment(judgment("pub", "p1", "pub-q0-big", "pub-q0-small", "public rationale"));
   server = await listen(createApp({ store, adminToken: ADMIN }, ROUTE_MODULES));
 });
 after(async () => {
   await server.close();
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -122,13 +126,18 @@ test("the admin reads a secret set; nobody is shown where an imported file lives
 });
 
 test("a set under a labeling campaign: its answers next to their models are the admin's until then", async () => {
-  seedAnswers(store, { set: "lab", prompts: 2, models: ["big", "small"], answer: (m, i) => `lab answer ${i} ${m}` });
-  store.judging.putJudgment({
+  await seedAnswers(store, {
+    set: "lab",
+    prompts: 2,
+    models: ["big", "small"],
+    answer: (m, i) => `lab answer ${i} ${m}`,
+  });
+  await store.judging.putJudgment({
     ...judgment("lab", "l1", "lab-q0-big", "lab-q0-small", "lab rationale"),
     setName: "lab",
   });
   assert.equal((await get("/api/judgments/lab/l1")).status, 200, "public before any campaign");
-  const c = new LabelingService(store).createCampaign({ name: "Lab", setName: "lab", models: ["big", "small"] });
+  const c = await new LabelingService(store).createCampaign({ name: "Lab", setName: "lab", models: ["big", "small"] });
   for (const path of ["/api/judgments/lab", "/api/judgments/lab/l1", "/judgments/lab/l1"]) {
     const r = await get(path);
     assert.equal(r.status, 401, path);

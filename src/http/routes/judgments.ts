@@ -24,13 +24,13 @@ export const judgmentRoutes: RouteModule = {
       listJudgments(store, c.req.param("set") ?? "", viewer(c), { page: p, pageSize: PAGE_SIZE });
     const detail = (c: Context<AppEnv>) =>
       judgmentDetail(store, c.req.param("set") ?? "", c.req.param("key") ?? "", viewer(c));
-    app.get("/judgments/:set", query(pageQuery), (c) =>
-      renderPage(c, "Judgments", judgmentsPage(page(c, c.req.valid("query").page))),
+    app.get("/judgments/:set", query(pageQuery), async (c) =>
+      renderPage(c, "Judgments", judgmentsPage(await page(c, c.req.valid("query").page))),
     );
-    app.get("/judgments/:set/:key", (c) => renderPage(c, "Judgment", judgmentPage(detail(c))));
-    app.get("/api/judgments", (c) => c.json({ sets: judgedSets(store, viewer(c)) }));
-    app.get("/api/judgments/:set", query(pageQuery), (c) => c.json(page(c, c.req.valid("query").page)));
-    app.get("/api/judgments/:set/:key", (c) => c.json(detail(c)));
+    app.get("/judgments/:set/:key", async (c) => renderPage(c, "Judgment", judgmentPage(await detail(c))));
+    app.get("/api/judgments", async (c) => c.json({ sets: await judgedSets(store, viewer(c)) }));
+    app.get("/api/judgments/:set", query(pageQuery), async (c) => c.json(await page(c, c.req.valid("query").page)));
+    app.get("/api/judgments/:set/:key", async (c) => c.json(await detail(c)));
     return app;
   },
 };

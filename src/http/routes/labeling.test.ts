@@ -60,8 +60,8 @@ async function signUp(): Promise<{ client: Client; csrf: string }> {
 
 before(async () => {
   store = openStore(":memory:");
-  seedAnswers(store, { set: "pub", prompts: 8, models: MODELS });
-  seedAnswers(store, { set: "sec", prompts: 2, models: MODELS, secret: true, prompt: () => SECRET_PROMPT });
+  await seedAnswers(store, { set: "pub", prompts: 8, models: MODELS });
+  await seedAnswers(store, { set: "sec", prompts: 2, models: MODELS, secret: true, prompt: () => SECRET_PROMPT });
   const app = createApp({ store, adminToken: ADMIN }, [labelingRoutes({ labelerRate: 1000, labelerBurst: 1000 })]);
   server = await listen(app);
   const admin = new Client();
@@ -75,7 +75,7 @@ before(async () => {
 });
 after(async () => {
   await server.close();
-  store.close();
+  await store.close();
 });
 
 test("admin routes are closed without the token, and closed entirely when the server has none", async () => {
@@ -131,7 +131,7 @@ test("blindness: nothing a labeler receives before voting names a model; votes r
   assert.equal(js.status, 200);
   const nextRes = await client.req(`/api/label/${campaignId}/next`);
   const next = nextRes.json() as { assignmentId: string; left: string[]; right: string[] };
-  const answerKeys = store.judging.latestAnswers("pub", MODELS).map((a) => a.key);
+  const answerKeys = (await store.judging.latestAnswers("pub", MODELS)).map((a) => a.key);
   for (const blob of client.seen) {
     for (const m of [...MODELS, "zephyrquill", "marmotlens"])
       assert.ok(!blob.includes(m), `a response before the vote names ${m}`);
@@ -143,7 +143,7 @@ test("blindness: nothing a labeler receives before voting names a model; votes r
   const body = { assignmentId: next.assignmentId, choice: "left" };
   assert.equal((await client.post(`/api/label/${campaignId}/vote`, body)).status, 401);
   assert.equal((await client.post(`/api/label/${campaignId}/vote`, body, { "x-csrf-token": "nope" })).status, 401);
-  const before = store.votes.count({ sources: [`label:${campaignId}`] });
+  const before = await store.votes.count({ sources: [`label:${campaignId}`] });
   const v1 = await client.post(`/api/label/${campaignId}/vote`, body, { "x-csrf-token": csrf });
   assert.equal(v1.status, 200, v1.text);
   const r1 = v1.json() as { status: string; reveal: { left: string; right: string } };
@@ -151,7 +151,7 @@ test("blindness: nothing a labeler receives before voting names a model; votes r
   assert.ok(MODELS.includes(r1.reveal.left) && MODELS.includes(r1.reveal.right));
   const v2 = await client.post(`/api/label/${campaignId}/vote`, body, { "x-csrf-token": csrf });
   assert.equal((v2.json() as { status: string }).status, "duplicate", "a retry is acknowledged, not counted");
-  assert.equal(store.votes.count({ sources: [`label:${campaignId}`] }), before + 1);
+  assert.equal(await store.votes.count({ sources: [`label:${campaignId}`] }), before + 1);
   const v3 = await client.post(`/api/label/${campaignId}/vote`, { ...body, choice: "right" }, { "x-csrf-token": csrf });
   assert.equal(v3.status, 409);
   // Another labeler cannot vote on this assignment.
@@ -189,7 +189,7 @@ test("K per labeler, then done; leaderboard and export reflect the votes; secret
     headers: { authorization: `Bearer ${ADMIN}` },
   });
   const battles = (exp.json() as { battles: Array<{ winner: string; model_a: string }> }).battles;
-  assert.equal(battles.length, store.votes.count({ sources: [`label:${campaignId}`] }));
+  assert.equal(battles.length, await store.votes.count({ sources: [`label:${campaignId}`] }));
   assert.ok(battles.some((b) => b.winner === "tie"));
   const q = await client.req(`/api/admin/labeling/campaigns/${campaignId}/quality`, {
     headers: { authorization: `Bearer ${ADMIN}` },
@@ -206,7 +206,7 @@ test("rate limits: sign-ups per address and requests per labeler", async () => {
     const page = await fetch(`${s.url}/label`);
     const pre = page.headers.getSetCookie()[0]?.split(";")[0] as string;
     const csrf = meta(await page.text());
-    const signup = () =>
+    const signup = async () =>
       fetch(`${s.url}/api/label/signup`, {
         method: "POST",
         headers: { cookie: pre, "x-csrf-token": csrf, "content-type": "application/json" },
@@ -227,4 +227,23 @@ test("rate limits: sign-ups per address and requests per labeler", async () => {
   } finally {
     await s.close();
   }
+});
+
+test("/label lists the campaigns before sign-up (without their models) and links them after; pages carry the site nav", async () => {
+  const anon = new Client();
+  const page = await anon.req("/label");
+  assert.match(page.text, /<table id="campaign-list">/);
+  assert.match(page.text, /<td>Pub campaign<\/td><td class="num">3<\/td><td>shown after each vote<\/td>/);
+  for (const m of MODELS) assert.ok(!page.text.includes(m), `the list names no model (${m})`);
+  assert.match(page.text, /<header><a class="brand" href="\/map">modelmap<\/a><nav>/, "the site shell");
+  const { client } = await signUp();
+  const list = await client.req("/label");
+  assert.match(list.text, new RegExp(`<a href="/label/${campaignId}">Pub campaign</a>`));
+  const admin = await anon.req("/admin/labeling");
+  assert.match(admin.text, /<form id="login" class="stack">/, "the token form without the header");
+  const withToken = await anon.req("/admin/labeling", { headers: { authorization: `Bearer ${ADMIN}` } });
+  assert.match(withToken.text, /<form id="login" class="stack" hidden>/);
+  assert.match(withToken.text, /data-authorized="1"/);
+  const wrong = await anon.req("/admin/labeling", { headers: { authorization: "Bearer nope" } });
+  assert.match(wrong.text, /data-authorized=""/);
 });

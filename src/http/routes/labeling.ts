@@ -10,8 +10,32 @@ import { type CampaignSpec, LabelingService, safeEqual, token } from "../../labe
 import type { LabelerRecord } from "../../store/labeling.ts";
 import { adminOnly, viewerOf } from "../access.ts";
 import type { AppEnv, RouteModule, ServerDeps } from "../app.ts";
+
+/** A labeling page in the site's shell, with the navigation every page has. */
+function show(c: Context<AppEnv>, p: LabelPage): Response {
+  return c.html(
+    page({
+      title: p.title,
+      path: c.req.path,
+      nav: c.get("nav"),
+      body: p.body,
+      head: p.head,
+      ...(p.script ? { script: p.script } : {}),
+    }),
+  );
+}
+
+import { page } from "../layout.ts";
 import { renderMarkdown } from "../markdown.ts";
-import { adminPage, campaignListPage, labelerPage, leaderboardPage, signupPage } from "../pages/labeling.ts";
+import {
+  adminPage,
+  type CampaignLine,
+  campaignListPage,
+  type LabelPage,
+  labelerPage,
+  leaderboardPage,
+  signupPage,
+} from "../pages/labeling.ts";
 import { ADMIN_JS, LABEL_JS, SIGNUP_JS } from "../pages/labeling-assets.ts";
 import { json, query } from "../validate.ts";
 
@@ -108,7 +132,9 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
       const perLabeler = new TokenBuckets(opts.labelerRate ?? 20, opts.labelerBurst ?? 40);
       const signups = new TokenBuckets((opts.signupsPerMinute ?? 30) / 60, opts.signupsPerMinute ?? 30);
 
-      const labelerOf = (c: Context): LabelerRecord | undefined => svc.session(getCookie(c, SESSION));
+      const labelerOf = (c: Context): Promise<LabelerRecord | undefined> => svc.session(getCookie(c, SESSION));
+      const campaignLines = async (): Promise<CampaignLine[]> =>
+        (await svc.campaigns()).map((x) => ({ id: x.id, name: x.name, reveal: x.reveal, perLabeler: x.perLabeler }));
       // A foreign Origin never gets here: the app's origin policy refuses it first (`http/guards.ts`).
       const checkCsrf = (c: Context, expected: string | undefined) => {
         const got = c.req.header("x-csrf-token");
@@ -118,7 +144,7 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
       // The guards run before the body is read: an unauthorised request costs no parsing and learns nothing
       // of the body's schema.
       const labeler: MiddlewareHandler<LabelerEnv> = async (c, next) => {
-        const l = labelerOf(c);
+        const l = await labelerOf(c);
         if (!l) throw new ModelmapError("auth", "sign up first", { hint: "open /label" });
         if (!perLabeler.take(l.id)) throw new ModelmapError("rate_limited", "too many requests; slow down");
         c.set("labeler", l);
@@ -160,8 +186,8 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
       app.get("/assets/label-signup.js", js(SIGNUP_JS));
       app.get("/assets/label-admin.js", js(ADMIN_JS));
 
-      app.get("/label", noStore, query(labelQuery), (c) => {
-        const l = labelerOf(c);
+      app.get("/label", noStore, query(labelQuery), async (c) => {
+        const l = await labelerOf(c);
         if (!l) {
           let pre = getCookie(c, PRE);
           if (!pre || pre.length > 64) {
@@ -169,14 +195,9 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
             setCookie(c, PRE, pre, cookieOpts(c));
           }
           const next = c.req.valid("query").next ?? "/label";
-          return c.html(signupPage(pre, next.startsWith("/label/") ? next : "/label"));
+          return show(c, signupPage(pre, next.startsWith("/label/") ? next : "/label", await campaignLines()));
         }
-        return c.html(
-          campaignListPage(
-            l.csrfToken,
-            svc.campaigns().map((x) => ({ id: x.id, name: x.name })),
-          ),
-        );
+        return show(c, campaignListPage(l.csrfToken, await campaignLines()));
       });
 
       // The write paths (sign-up, next, vote) go through the store's group commit (`svc.committed`).
@@ -188,10 +209,11 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
       });
 
       // Standings follow the access rule: a blind (reveal: never) campaign's are the admin's.
-      app.get("/label/:campaign/leaderboard", noStore, (c) => {
-        const { campaign, votes, report: r } = svc.standings(c.req.param("campaign"), viewerOf(c, deps));
-        if (!r) return c.html(leaderboardPage(campaign.name, [], 0));
-        return c.html(
+      app.get("/label/:campaign/leaderboard", noStore, async (c) => {
+        const { campaign, votes, report: r } = await svc.standings(c.req.param("campaign"), viewerOf(c, deps));
+        if (!r) return show(c, leaderboardPage(campaign.name, [], 0));
+        return show(
+          c,
           leaderboardPage(
             campaign.name,
             r.models.map((m) => ({
@@ -207,17 +229,17 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
         );
       });
 
-      app.get("/api/label/:campaign/leaderboard", noStore, (c) => {
+      app.get("/api/label/:campaign/leaderboard", noStore, async (c) => {
         const id = c.req.param("campaign");
-        return c.json({ campaign: id, leaderboard: svc.leaderboard(id, viewerOf(c, deps)) });
+        return c.json({ campaign: id, leaderboard: await svc.leaderboard(id, viewerOf(c, deps)) });
       });
 
-      app.get("/label/:campaign", noStore, (c) => {
-        const l = labelerOf(c);
+      app.get("/label/:campaign", noStore, async (c) => {
+        const l = await labelerOf(c);
         const id = c.req.param("campaign");
         if (!l) return c.redirect(`/label?next=${encodeURIComponent(`/label/${id}`)}`);
-        const campaign = svc.campaign(id);
-        return c.html(labelerPage(l.csrfToken, campaign.id, campaign.name));
+        const campaign = await svc.campaign(id);
+        return show(c, labelerPage(l.csrfToken, campaign.id, campaign.name));
       });
 
       app.get("/api/label/:campaign/next", labeler, noStore, async (c) => {
@@ -242,9 +264,12 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
         return c.json(await svc.committed(() => svc.vote(id, l, body.assignmentId, body.choice, body.reason)));
       });
 
-      app.get("/admin/labeling", noStore, (c) => c.html(adminPage()));
-      app.get("/api/admin/labeling/campaigns", admin, (c) => c.json({ campaigns: svc.campaignsWithProgress() }));
-      app.post("/api/admin/labeling/campaigns", admin, json(campaignBody), (c) => {
+      // A request that brings the admin token (Authorization: Bearer) gets the page open, without the form.
+      app.get("/admin/labeling", noStore, (c) => show(c, adminPage(viewerOf(c, deps).admin)));
+      app.get("/api/admin/labeling/campaigns", admin, async (c) =>
+        c.json({ campaigns: await svc.campaignsWithProgress() }),
+      );
+      app.post("/api/admin/labeling/campaigns", admin, json(campaignBody), async (c) => {
         const b = c.req.valid("json");
         const spec: CampaignSpec = { name: b.name, setName: b.set, models: b.models };
         if (b.perLabeler !== undefined) spec.perLabeler = b.perLabeler;
@@ -252,18 +277,18 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
         if (b.goldRate !== undefined) spec.goldRate = b.goldRate;
         if (b.seed !== undefined) spec.seed = b.seed;
         if (b.gold !== undefined) spec.gold = b.gold;
-        return c.json({ campaign: svc.createCampaign(spec) }, 201);
+        return c.json({ campaign: await svc.createCampaign(spec) }, 201);
       });
-      app.get("/api/admin/labeling/campaigns/:id/export", admin, (c) => {
-        const campaign = svc.campaign(c.req.param("id"));
-        return c.json({ battles: exportLmsys(deps.store, campaign.id) });
+      app.get("/api/admin/labeling/campaigns/:id/export", admin, async (c) => {
+        const campaign = await svc.campaign(c.req.param("id"));
+        return c.json({ battles: await exportLmsys(deps.store, campaign.id) });
       });
-      app.get("/api/admin/labeling/campaigns/:id/quality", admin, (c) => {
-        const campaign = svc.campaign(c.req.param("id"));
-        return c.json(campaignQuality(deps.store, campaign.id));
+      app.get("/api/admin/labeling/campaigns/:id/quality", admin, async (c) => {
+        const campaign = await svc.campaign(c.req.param("id"));
+        return c.json(await campaignQuality(deps.store, campaign.id));
       });
-      app.get("/api/admin/labeling/sets/:name/prompts", admin, (c) =>
-        c.json({ prompts: svc.setPrompts(c.req.param("name")) }),
+      app.get("/api/admin/labeling/sets/:name/prompts", admin, async (c) =>
+        c.json({ prompts: await svc.setPrompts(c.req.param("name")) }),
       );
       return app;
     },

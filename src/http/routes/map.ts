@@ -16,8 +16,8 @@ import { ModelmapError } from "../../core/errors.ts";
 import { listRuns } from "../../runner/views.ts";
 import { type AppEnv, type RouteModule, renderPage } from "../app.ts";
 import { benchmarksPage } from "../pages/boards.ts";
-import { comparePage, mapPage, modelPage, searchPage } from "../pages/map.ts";
-import { count, flag, query, text } from "../validate.ts";
+import { cardPage, comparePage, mapPage, modelPage, searchPage } from "../pages/map.ts";
+import { count, flag, many, query, text } from "../validate.ts";
 
 const clamp = (lo: number, hi: number) => (n: number) => Math.min(hi, Math.max(lo, Math.round(n)));
 
@@ -58,8 +58,10 @@ const boardQuery = z
     exclude_merged: flag,
     page: count,
     page_size: count,
+    cols: many(z.string().trim().min(1)),
   })
   .transform((q) => ({
+    columns: q.cols,
     source: q.source,
     sort: q.sort,
     dir: q.dir,
@@ -119,61 +121,86 @@ export const mapRoutes: RouteModule = {
     const store = deps.store;
     const app = new Hono<AppEnv>();
     // Build the in-memory map index and the leaderboards now, not on the first visitor's request.
-    warmViews(store);
+    // Not awaited: a failure here shows on the first request that needs the views.
+    warmViews(store).catch(() => {});
     app.get("/", (c) => c.redirect("/map"));
 
-    app.get("/map", query(mapQuery), (c) => {
+    app.get("/map", query(mapQuery), async (c) => {
       const o = c.req.valid("query");
-      return renderPage(c, "Capability map", mapPage(mapOverview(store, o), c.req.query(), o.limit ?? 40));
+      return renderPage(c, "Capability map", mapPage(await mapOverview(store, o), c.req.query(), o.limit ?? 40));
     });
-    app.get("/api/map", query(mapQuery), (c) =>
-      c.json({ ...mapOverview(store, c.req.valid("query")), scale: SCALE_DOC }),
+    app.get("/api/map", query(mapQuery), async (c) =>
+      c.json({ ...(await mapOverview(store, c.req.valid("query"))), scale: SCALE_DOC }),
     );
     app.get("/api/scale", (c) => c.json(SCALE_DOC));
-    app.get("/api/categories", (c) => c.json({ categories: mapCategories(store) }));
+    app.get("/api/categories", async (c) => c.json({ categories: await mapCategories(store) }));
 
-    app.get("/benchmarks", query(boardQuery), (c) =>
-      renderPage(c, "Benchmarks", benchmarksPage(benchmarkLeaderboard(store, c.req.valid("query")), c.req.query())),
+    app.get("/benchmarks", query(boardQuery), async (c) =>
+      renderPage(
+        c,
+        "Benchmarks",
+        benchmarksPage(
+          await benchmarkLeaderboard(store, c.req.valid("query")),
+          c.req.query(),
+          c.req.queries("cols") ?? [],
+        ),
+      ),
     );
-    app.get("/api/benchmarks", query(boardQuery), (c) => c.json(benchmarkLeaderboard(store, c.req.valid("query"))));
+    app.get("/api/benchmarks", query(boardQuery), async (c) =>
+      c.json(await benchmarkLeaderboard(store, c.req.valid("query"))),
+    );
 
-    app.get("/search", query(searchQuery), (c) => {
+    app.get("/search", query(searchQuery), async (c) => {
       const q = c.req.valid("query");
-      const categories = mapCategories(store).map((x) => x.category);
+      const categories = (await mapCategories(store)).map((x) => x.category);
       const category = q.category ?? categories[0];
-      const result = category === undefined ? undefined : search(store, category, q.filters, { top: q.top });
+      const result = category === undefined ? undefined : await search(store, category, q.filters, { top: q.top });
       return renderPage(c, "Search", searchPage(categories, { ...c.req.query(), category }, result));
     });
-    app.get("/api/search", query(searchApiQuery), (c) => {
+    app.get("/api/search", query(searchApiQuery), async (c) => {
       const q = c.req.valid("query");
-      return c.json(search(store, q.category, q.filters, { top: q.top }));
+      return c.json(await search(store, q.category, q.filters, { top: q.top }));
     });
 
-    app.get("/models/:id{.+}", (c) => {
-      const p = modelProfile(store, c.req.param("id"));
+    app.get("/models/:id{.+}", async (c) => {
+      const p = await modelProfile(store, c.req.param("id"));
       return renderPage(
         c,
         p.model.id,
-        modelPage(p, listRuns(store, { model: p.model.id }), modelChecks(store, p.model.id)),
+        modelPage(p, await listRuns(store, { model: p.model.id }), await modelChecks(store, p.model.id)),
       );
     });
-    app.get("/api/models/:id{.+}", (c) => {
-      const p = modelProfile(store, c.req.param("id"));
-      return c.json({ ...p, checks: modelChecks(store, p.model.id), runs: listRuns(store, { model: p.model.id }) });
+    app.get("/api/models/:id{.+}", async (c) => {
+      const p = await modelProfile(store, c.req.param("id"));
+      return c.json({
+        ...p,
+        checks: await modelChecks(store, p.model.id),
+        runs: await listRuns(store, { model: p.model.id }),
+      });
     });
-    app.get("/card/:id{.+}", (c) => {
+    // The card as a page: its markdown rendered through the safe renderer (every character escaped first).
+    app.get("/cards/:id{.+}", async (c) => {
       const base = deps.baseUrl ?? new URL(c.req.url).origin;
-      return c.body(modelCard(store, c.req.param("id"), { baseUrl: base }), 200, {
+      const id = c.req.param("id");
+      return renderPage(c, `Card: ${id}`, cardPage(id, await modelCard(store, id, { baseUrl: base })));
+    });
+    app.get("/card/:id{.+}", async (c) => {
+      const base = deps.baseUrl ?? new URL(c.req.url).origin;
+      return c.body(await modelCard(store, c.req.param("id"), { baseUrl: base }), 200, {
         "Content-Type": "text/markdown; charset=utf-8",
       });
     });
 
-    app.get("/compare", query(compareQuery), (c) => {
+    app.get("/compare", query(compareQuery), async (c) => {
       const q = c.req.valid("query");
       const raw = c.req.query();
       if (!q.a || !q.b) return renderPage(c, "Compare", comparePage(raw, undefined));
       try {
-        return renderPage(c, "Compare", comparePage(raw, compareModels(store, q.a, q.b, ownItemScores(store))));
+        return renderPage(
+          c,
+          "Compare",
+          comparePage(raw, await compareModels(store, q.a, q.b, await ownItemScores(store))),
+        );
       } catch (e) {
         // An unknown model is shown on the form, not as an error page.
         if (e instanceof ModelmapError && e.code === "not_found")
@@ -181,9 +208,9 @@ export const mapRoutes: RouteModule = {
         throw e;
       }
     });
-    app.get("/api/compare", query(compareApiQuery), (c) => {
+    app.get("/api/compare", query(compareApiQuery), async (c) => {
       const q = c.req.valid("query");
-      return c.json(compareModels(store, q.a, q.b, ownItemScores(store)));
+      return c.json(await compareModels(store, q.a, q.b, await ownItemScores(store)));
     });
     return app;
   },

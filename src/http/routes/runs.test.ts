@@ -50,7 +50,7 @@ test("the runs API lists, shows and compares runs like the CLI", async () => {
   assert.equal((await app.request("/api/eval/compare?a=x")).status, 400);
   const t = (await (await app.request("/api/eval/tasks")).json()) as { tasks: Array<{ name: string }> };
   assert.ok(t.tasks.some((x) => x.name === "gsm8k"));
-  store.close();
+  await store.close();
 });
 
 test("one run API: /api/runs and /api/eval/runs answer the same, and `runs show|list --format json` print it", async () => {
@@ -101,6 +101,7 @@ test("one run API: /api/runs and /api/eval/runs answer the same, and `runs show|
     assert.deepEqual(Object.keys(v).sort(), [
       "config",
       "created_at",
+      "failure",
       "groups",
       "id",
       "identity",
@@ -112,6 +113,7 @@ test("one run API: /api/runs and /api/eval/runs answer the same, and `runs show|
       "updated_at",
     ]);
     assert.equal(v.model, "org/m1");
+    assert.equal(v.failure, null, "a complete run has no failure");
     assert.deepEqual(v.tasks, ["arc_easy"]);
     assert.deepEqual(v.samples, [{ task: "arc_easy", n: 12, errors: 0 }]);
     assert.equal((v.results as Record<string, Record<string, unknown>>).arc_easy?.["acc,none"] !== undefined, true);
@@ -130,7 +132,97 @@ test("one run API: /api/runs and /api/eval/runs answer the same, and `runs show|
     const bad = await app.request(`/api/runs/${run.runId}/samples/arc_easy/three`);
     assert.equal(bad.status, 400);
   } finally {
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("run viewer: results table, samples filtered by outcome and text, choices of a multiple-choice sample, two runs side by side", async () => {
+  const store = openStore(":memory:");
+  try {
+    const { tasks } = loadRegistry().resolve(["arc_easy"]);
+    const dataDir = join(import.meta.dirname, "..", "..", "..", "..", "shared", "data");
+    const prompt = { chatTemplate: false, fewshotAsMultiturn: false, seed: 1, numFewshot: 0 };
+    const run = async (name: string) =>
+      (
+        await runEval(store, new ScriptedBackend({ name }), {
+          modelId: name,
+          tasks,
+          groups: [],
+          dataDir,
+          prompt,
+          limit: 30,
+        })
+      ).runId;
+    const a = await run("m1");
+    const b = await run("m2");
+    const app = createApp({ store }, [runRoutes]);
+    const page = await (await app.request(`/runs/${a}`)).text();
+    // Results as rows: metric, filter, value, standard error, random baseline (no "acc,none=..." strings).
+    assert.match(page, /<table id="results">/);
+    assert.match(
+      page,
+      /<td><a [^>]*>arc_easy<\/a><\/td><td>acc<\/td><td>none<\/td><td class="num">0\.\d{4}<\/td><td class="num">0\.\d{4}<\/td>/,
+    );
+    // arc_easy's primary metric is acc_norm: its row carries the random baseline (1/4) and the normalised score.
+    assert.match(
+      page,
+      /<tr class="primary"><td><\/td><td>acc_norm <span class="badge">primary<\/span><\/td><td>none<\/td><td class="num">0\.\d{4}<\/td><td class="num">0\.\d{4}<\/td><td class="num">0\.2500<\/td>/,
+    );
+    assert.doesNotMatch(page, /acc,none=/);
+    assert.match(page, /<dl class="facts" id="config">/, "settings as facts, not a JSON dump");
+
+    const digest = (await (await app.request(`/api/runs/${a}/digest/arc_easy`)).json()) as {
+      total: number;
+      counts: { pass: number; fail: number; error: number };
+      samples: Array<{ docId: number; outcome: string; target: string; prediction: string }>;
+    };
+    assert.equal(digest.total, 30);
+    assert.equal(digest.counts.pass + digest.counts.fail, 30);
+    assert.ok(digest.counts.pass > 0 && digest.counts.fail > 0, JSON.stringify(digest.counts));
+    for (const s of digest.samples) {
+      assert.ok(s.target !== "" && s.prediction !== "");
+      assert.equal(s.outcome === "pass", s.target === s.prediction, `doc ${s.docId}: ${s.target} vs ${s.prediction}`);
+    }
+    const failed = await (await app.request(`/runs/${a}?task=arc_easy&outcome=fail`)).text();
+    assert.equal((failed.match(/<tr class="fail">/g) ?? []).length, digest.counts.fail);
+    assert.doesNotMatch(failed, /<tr class="pass">/);
+    const word = digest.samples[0]?.target.split(" ")[0] ?? "";
+    const byText = (await (
+      await app.request(`/api/runs/${a}/digest/arc_easy?q=${encodeURIComponent(word)}`)
+    ).json()) as {
+      total: number;
+      samples: Array<{ prompt: string; target: string; prediction: string }>;
+    };
+    assert.ok(byText.total >= 1 && byText.total <= 30);
+    for (const s of byText.samples)
+      assert.ok(`${s.prompt}\n${s.target}\n${s.prediction}`.toLowerCase().includes(word.toLowerCase()));
+
+    const one = digest.samples[0] as { docId: number };
+    const sample = await (await app.request(`/runs/${a}/samples/arc_easy/${one.docId}`)).text();
+    assert.match(sample, /<table id="choices">/);
+    const rows = sample.match(/<tr class="[^"]*"><td class="num">\d+<\/td>/g) ?? [];
+    assert.ok(rows.length >= 3, "one row per choice");
+    assert.equal((sample.match(/<tr class="gold">/g) ?? []).length, 1, "one gold choice");
+    assert.match(sample, /Log-likelihood/);
+
+    const cmp = await (await app.request(`/runs/compare?a=${a}&b=${b}&task=arc_easy`)).text();
+    assert.match(cmp, /<table id="run-comparison">/);
+    assert.match(cmp, /<table id="sample-diff"/);
+    const diff = (await (await app.request(`/api/runs/compare/arc_easy?a=${a}&b=${b}`)).json()) as {
+      shared: number;
+      both: number;
+      onlyA: number;
+      onlyB: number;
+      neither: number;
+      changed: number;
+      rows: unknown[];
+    };
+    assert.equal(diff.shared, 30);
+    assert.equal(diff.both + diff.onlyA + diff.onlyB + diff.neither, 30);
+    assert.equal(diff.rows.length, diff.changed);
+    assert.match(await (await app.request(`/runs/compare?a=${a}&b=nope`)).text(), /id="error"/);
+  } finally {
+    await store.close();
   }
 });

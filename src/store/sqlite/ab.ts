@@ -1,4 +1,5 @@
 import type { AbExperiment, AbMetricKind, AbRepo, AbVariant, MetaRepo, MetaReportRecord } from "../ab.ts";
+import type { Sync } from "./async.ts";
 import type { Db } from "./db.ts";
 
 /** Queries for online experiments with their variants, and stored meta-evaluations of signals (schema: migration 7). */
@@ -57,7 +58,7 @@ function toVariant(r: VariantRow): AbVariant {
 const EXPERIMENT_COLS =
   "e.id, e.line, i.file, e.category, e.start_at, e.end_at, e.metric, e.kind, e.higher_is_better FROM ab_experiments e JOIN ab_imports i ON i.id = e.import_id";
 
-export class SqliteAbRepo implements AbRepo {
+export class SqliteAbRepo implements Sync<AbRepo> {
   readonly #db: Db;
 
   constructor(db: Db) {
@@ -176,7 +177,7 @@ export class SqliteAbRepo implements AbRepo {
   }
 }
 
-export class SqliteMetaRepo implements MetaRepo {
+export class SqliteMetaRepo implements Sync<MetaRepo> {
   readonly #db: Db;
 
   constructor(db: Db) {

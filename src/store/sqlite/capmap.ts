@@ -9,6 +9,7 @@ import type {
   CellTuple,
   EvidenceKind,
 } from "../capmap.ts";
+import type { Sync } from "./async.ts";
 import type { Db } from "./db.ts";
 
 interface ModelRow {
@@ -28,6 +29,7 @@ interface ModelRow {
 }
 
 interface EvidenceRow {
+  id: number;
   model_id: string;
   source: string;
   kind: EvidenceKind;
@@ -95,7 +97,10 @@ function toEvidence(r: EvidenceRow): CapEvidence {
 const MODEL_COLS =
   "m.id, m.name, m.params_b, m.license, m.architecture, m.base_model, m.date, m.merged, m.flagged, m.moe, m.type, m.has_chat_template, m.url";
 
-export class SqliteCapmapRepo implements CapmapRepo {
+/** Rows per page of `iterateEvidence`. */
+const PAGE = 2000;
+
+export class SqliteCapmapRepo implements Sync<CapmapRepo> {
   readonly #db: Db;
   #writes = 0;
 
@@ -246,8 +251,17 @@ export class SqliteCapmapRepo implements CapmapRepo {
   }
 
   *iterateEvidence(): IterableIterator<CapEvidence> {
-    const stmt = this.#db.prepare("SELECT * FROM capmap_evidence ORDER BY model_id, category");
-    for (const r of stmt.iterate() as IterableIterator<EvidenceRow>) yield toEvidence(r);
+    // Pages on the sort key, never an open cursor: other statements run on the connection between two pages.
+    const first = this.#db.prepare(`SELECT * FROM capmap_evidence ORDER BY model_id, category, id LIMIT ${PAGE}`);
+    const next = this.#db.prepare(
+      `SELECT * FROM capmap_evidence WHERE (model_id, category, id) > (?, ?, ?) ORDER BY model_id, category, id LIMIT ${PAGE}`,
+    );
+    let page = first.all() as EvidenceRow[];
+    while (page.length > 0) {
+      for (const r of page) yield toEvidence(r);
+      const last = page[page.length - 1] as EvidenceRow;
+      page = next.all(last.model_id, last.category, last.id) as EvidenceRow[];
+    }
   }
 
   metrics() {

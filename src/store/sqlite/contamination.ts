@@ -1,4 +1,5 @@
 import type { CheckKind, CheckRepo, CheckReportRecord } from "../contamination.ts";
+import type { Sync } from "./async.ts";
 import type { Db } from "./db.ts";
 
 interface Row {
@@ -19,7 +20,7 @@ function toRecord(r: Row): CheckReportRecord {
   };
 }
 
-export class SqliteCheckRepo implements CheckRepo {
+export class SqliteCheckRepo implements Sync<CheckRepo> {
   readonly #db: Db;
 
   constructor(db: Db) {

@@ -42,8 +42,20 @@ export function migrate(db: Db, migrations: Migration[]): void {
     if (m.version <= current) continue;
     const apply = db.transaction(() => {
       db.exec(m.sql);
+      if (m.foreignKeysOff) {
+        const broken = db.pragma("foreign_key_check") as unknown[];
+        if (broken.length > 0)
+          throw new ModelmapError("internal", `migration ${m.version} left ${broken.length} dangling references`);
+      }
       db.pragma(`user_version = ${m.version | 0}`);
     });
-    apply.immediate();
+    // The pragma is a no-op inside a transaction: it goes around it.
+    const fk = db.pragma("foreign_keys", { simple: true }) as number;
+    if (m.foreignKeysOff) db.pragma("foreign_keys = OFF");
+    try {
+      apply.immediate();
+    } finally {
+      if (m.foreignKeysOff) db.pragma(`foreign_keys = ${fk ? "ON" : "OFF"}`);
+    }
   }
 }

@@ -1,4 +1,16 @@
-import type { EvalRepo, EvalRunRecord, EvalSampleRecord } from "../evals.ts";
+import type { EvalRepo, EvalRunRecord, EvalRunStatus, EvalSampleRecord } from "../evals.ts";
+import {
+  parseFailure,
+  parseRunLog,
+  parseSample,
+  parseSpec,
+  RUN_LOG_VERSION,
+  type RunFailure,
+  type RunLogV1,
+  type RunSpec,
+  type SampleData,
+} from "../run-log.ts";
+import type { Sync } from "./async.ts";
 import type { Db } from "./db.ts";
 
 interface RunRow {
@@ -6,7 +18,8 @@ interface RunRow {
   model_id: string;
   model_json: string;
   config_json: string;
-  status: "running" | "complete";
+  status: EvalRunStatus;
+  failure_json: string | null;
   results_json: string | null;
   created_at: string;
   updated_at: string;
@@ -21,23 +34,33 @@ interface SampleRow {
 }
 
 function toRun(r: RunRow): EvalRunRecord {
+  const spec = parseSpec(JSON.parse(r.config_json));
+  const identity = JSON.parse(r.model_json) as unknown;
   return {
     id: r.id,
     modelId: r.model_id,
-    model: JSON.parse(r.model_json),
-    config: JSON.parse(r.config_json),
+    identity: identity && typeof identity === "object" ? (identity as Record<string, unknown>) : {},
+    spec,
     status: r.status,
-    results: r.results_json === null ? null : JSON.parse(r.results_json),
+    failure: r.failure_json === null ? null : parseFailure(JSON.parse(r.failure_json)),
+    log: r.results_json === null ? null : parseRunLog(JSON.parse(r.results_json), spec),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
 }
 
+function sampleData(s: EvalSampleRecord): SampleData {
+  const { task: _t, docId: _d, scores: _s, error: _e, ...rest } = s;
+  return { v: RUN_LOG_VERSION, ...rest };
+}
+
 const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 /** SQLite's default limit on bound parameters is 32766; stay well under it. */
 const CHUNK = 500;
+/** Rows per page of `iterateSamples`. */
+const PAGE = 1000;
 
-export class SqliteEvalRepo implements EvalRepo {
+export class SqliteEvalRepo implements Sync<EvalRepo> {
   readonly #db: Db;
   readonly #putCache;
   readonly #clearError;
@@ -49,19 +72,19 @@ export class SqliteEvalRepo implements EvalRepo {
     this.#putCache = db.prepare("INSERT OR IGNORE INTO eval_cache (key, value) VALUES (?, ?)");
     this.#clearError = db.prepare("DELETE FROM eval_errors WHERE run_id = ? AND key = ?");
     this.#putError = db.prepare(
-      "INSERT INTO eval_errors (run_id, key, message) VALUES (?, ?, ?) ON CONFLICT(run_id, key) DO UPDATE SET message = excluded.message",
+      "INSERT INTO eval_errors (run_id, key, message, reason) VALUES (?, ?, ?, ?) ON CONFLICT(run_id, key) DO UPDATE SET message = excluded.message, reason = excluded.reason",
     );
     this.#putSample = db.prepare(
       "INSERT OR REPLACE INTO eval_samples (run_id, task, doc_id, data_json, scores_json, error) VALUES (?, ?, ?, ?, ?, ?)",
     );
   }
 
-  ensureRun(run: { id: string; modelId: string; model: unknown; config: unknown }): EvalRunRecord {
+  ensureRun(run: { id: string; modelId: string; identity: object; spec: RunSpec }): EvalRunRecord {
     this.#db
       .prepare(
         "INSERT OR IGNORE INTO eval_runs (id, model_id, model_json, config_json, status) VALUES (?, ?, ?, ?, 'running')",
       )
-      .run(run.id, run.modelId, JSON.stringify(run.model), JSON.stringify(run.config));
+      .run(run.id, run.modelId, JSON.stringify(run.identity), JSON.stringify(run.spec));
     return this.getRun(run.id) as EvalRunRecord;
   }
 
@@ -81,14 +104,24 @@ export class SqliteEvalRepo implements EvalRepo {
     return (this.#db.prepare("SELECT * FROM eval_runs ORDER BY created_at, id").all() as RunRow[]).map(toRun);
   }
 
-  finishRun(id: string, results: unknown): void {
+  finishRun(id: string, log: RunLogV1): void {
     this.#db
-      .prepare(`UPDATE eval_runs SET status = 'complete', results_json = ?, updated_at = ${NOW} WHERE id = ?`)
-      .run(JSON.stringify(results), id);
+      .prepare(
+        `UPDATE eval_runs SET status = 'complete', failure_json = NULL, results_json = ?, updated_at = ${NOW} WHERE id = ?`,
+      )
+      .run(JSON.stringify(log), id);
+  }
+
+  failRun(id: string, failure: RunFailure): void {
+    this.#db
+      .prepare(`UPDATE eval_runs SET status = 'failed', failure_json = ?, updated_at = ${NOW} WHERE id = ?`)
+      .run(JSON.stringify(failure), id);
   }
 
   markRunning(id: string): void {
-    this.#db.prepare(`UPDATE eval_runs SET status = 'running', updated_at = ${NOW} WHERE id = ?`).run(id);
+    this.#db
+      .prepare(`UPDATE eval_runs SET status = 'running', failure_json = NULL, updated_at = ${NOW} WHERE id = ?`)
+      .run(id);
   }
 
   cacheGet(keys: string[]): Map<string, string> {
@@ -114,22 +147,24 @@ export class SqliteEvalRepo implements EvalRepo {
       .immediate();
   }
 
-  recordErrors(runId: string, entries: Array<{ key: string; message: string }>): void {
+  recordErrors(runId: string, entries: Array<{ key: string; message: string; reason: string }>): void {
     this.#db
       .transaction(() => {
-        for (const e of entries) this.#putError.run(runId, e.key, e.message);
+        for (const e of entries) this.#putError.run(runId, e.key, e.message, e.reason);
       })
       .immediate();
   }
 
-  runErrors(runId: string, keys: string[]): Map<string, string> {
-    const out = new Map<string, string>();
+  runErrors(runId: string, keys: string[]): Map<string, { message: string; reason: string }> {
+    const out = new Map<string, { message: string; reason: string }>();
     for (let i = 0; i < keys.length; i += CHUNK) {
       const part = keys.slice(i, i + CHUNK);
       const rows = this.#db
-        .prepare(`SELECT key, message FROM eval_errors WHERE run_id = ? AND key IN (${part.map(() => "?").join(",")})`)
-        .all(runId, ...part) as Array<{ key: string; message: string }>;
-      for (const r of rows) out.set(r.key, r.message);
+        .prepare(
+          `SELECT key, message, reason FROM eval_errors WHERE run_id = ? AND key IN (${part.map(() => "?").join(",")})`,
+        )
+        .all(runId, ...part) as Array<{ key: string; message: string; reason: string }>;
+      for (const r of rows) out.set(r.key, { message: r.message, reason: r.reason });
     }
     return out;
   }
@@ -138,29 +173,30 @@ export class SqliteEvalRepo implements EvalRepo {
     this.#db
       .transaction(() => {
         for (const s of samples)
-          this.#putSample.run(runId, s.task, s.docId, JSON.stringify(s.data), JSON.stringify(s.scores), s.error);
+          this.#putSample.run(runId, s.task, s.docId, JSON.stringify(sampleData(s)), JSON.stringify(s.scores), s.error);
       })
       .immediate();
   }
 
   *iterateSamples(runId: string, task?: string): IterableIterator<EvalSampleRecord> {
-    const stmt =
-      task === undefined
-        ? this.#db.prepare(
-            "SELECT task, doc_id, data_json, scores_json, error FROM eval_samples WHERE run_id = ? ORDER BY task, doc_id",
-          )
-        : this.#db.prepare(
-            "SELECT task, doc_id, data_json, scores_json, error FROM eval_samples WHERE run_id = ? AND task = ? ORDER BY doc_id",
-          );
-    const rows = (task === undefined ? stmt.iterate(runId) : stmt.iterate(runId, task)) as IterableIterator<SampleRow>;
-    for (const r of rows)
-      yield {
-        task: r.task,
-        docId: r.doc_id,
-        data: JSON.parse(r.data_json),
-        scores: JSON.parse(r.scores_json),
-        error: r.error,
-      };
+    // Pages on the sort key, never an open cursor: other statements run on the connection between two pages.
+    const cols = "SELECT task, doc_id, data_json, scores_json, error FROM eval_samples WHERE run_id = ?";
+    const first = this.#db.prepare(`${cols} AND (? IS NULL OR task = ?) ORDER BY task, doc_id LIMIT ${PAGE}`);
+    const next = this.#db.prepare(
+      `${cols} AND (? IS NULL OR task = ?) AND (task, doc_id) > (?, ?) ORDER BY task, doc_id LIMIT ${PAGE}`,
+    );
+    const t = task ?? null;
+    let page = first.all(runId, t, t) as SampleRow[];
+    while (page.length > 0) {
+      for (const r of page)
+        yield parseSample(
+          { task: r.task, docId: r.doc_id, error: r.error },
+          JSON.parse(r.data_json),
+          JSON.parse(r.scores_json),
+        );
+      const last = page[page.length - 1] as SampleRow;
+      page = next.all(runId, t, t, last.task, last.doc_id) as SampleRow[];
+    }
   }
 
   sampleTasks(runId: string): Array<{ task: string; n: number; errors: number }> {

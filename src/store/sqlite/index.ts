@@ -1,5 +1,13 @@
-import type { Store } from "../store.ts";
+import type { AbRepo, MetaRepo } from "../ab.ts";
+import type { CapmapRepo } from "../capmap.ts";
+import type { CheckRepo } from "../contamination.ts";
+import type { EvalRepo } from "../evals.ts";
+import type { JudgingRepo } from "../judging.ts";
+import type { LabelingRepo } from "../labeling.ts";
+import type { Store, VoteRepo } from "../store.ts";
+import { currentTx, GroupCommit, inSavepoint, runInTx, type TxContext } from "../tx.ts";
 import { SqliteAbRepo, SqliteMetaRepo } from "./ab.ts";
+import { asyncRepo, SqliteLock } from "./async.ts";
 import { SqliteCapmapRepo } from "./capmap.ts";
 import { SqliteCheckRepo } from "./contamination.ts";
 import { type Db, openDb } from "./db.ts";
@@ -10,73 +18,61 @@ import { SqliteVoteRepo } from "./votes.ts";
 
 export class SqliteStore implements Store {
   readonly path: string;
+  /** The connection, for tests and tools that inspect the file; services go through the repositories. */
   readonly db: Db;
-  readonly votes: SqliteVoteRepo;
-  readonly capmap: SqliteCapmapRepo;
-  readonly evals: SqliteEvalRepo;
-  readonly judging: SqliteJudgingRepo;
-  readonly labeling: SqliteLabelingRepo;
-  readonly checks: SqliteCheckRepo;
-  readonly ab: SqliteAbRepo;
-  readonly meta: SqliteMetaRepo;
+  readonly votes: VoteRepo;
+  readonly capmap: CapmapRepo;
+  readonly evals: EvalRepo;
+  readonly judging: JudgingRepo;
+  readonly labeling: LabelingRepo;
+  readonly checks: CheckRepo;
+  readonly ab: AbRepo;
+  readonly meta: MetaRepo;
+  readonly #lock: SqliteLock;
+  readonly #group: GroupCommit;
 
   constructor(path: string) {
     this.path = path;
     this.db = openDb(path);
-    this.votes = new SqliteVoteRepo(this.db);
-    this.capmap = new SqliteCapmapRepo(this.db);
-    this.evals = new SqliteEvalRepo(this.db);
-    this.judging = new SqliteJudgingRepo(this.db);
-    this.labeling = new SqliteLabelingRepo(this.db);
-    this.checks = new SqliteCheckRepo(this.db);
-    this.ab = new SqliteAbRepo(this.db);
-    this.meta = new SqliteMetaRepo(this.db);
+    const lock = new SqliteLock(this);
+    this.#lock = lock;
+    this.votes = asyncRepo<VoteRepo>(new SqliteVoteRepo(this.db), lock);
+    this.capmap = asyncRepo<CapmapRepo>(new SqliteCapmapRepo(this.db), lock);
+    this.evals = asyncRepo<EvalRepo>(new SqliteEvalRepo(this.db), lock);
+    this.judging = asyncRepo<JudgingRepo>(new SqliteJudgingRepo(this.db), lock);
+    this.labeling = asyncRepo<LabelingRepo>(new SqliteLabelingRepo(this.db), lock);
+    this.checks = asyncRepo<CheckRepo>(new SqliteCheckRepo(this.db), lock);
+    this.ab = asyncRepo<AbRepo>(new SqliteAbRepo(this.db), lock);
+    this.meta = asyncRepo<MetaRepo>(new SqliteMetaRepo(this.db), lock);
+    this.#group = new GroupCommit(this, (fn) => this.transaction(fn));
   }
 
-  /** One transaction wrapper reused for every call: creating one per call prepares BEGIN/COMMIT each time. */
-  #tx: (((fn: () => unknown) => unknown) & { immediate(fn: () => unknown): unknown }) | undefined;
-
-  transaction<T>(fn: () => T): T {
-    this.#tx ??= this.db.transaction((f: () => unknown) => f());
-    return this.#tx.immediate(fn) as T;
-  }
-
-  #queue: Array<{ fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
-
-  groupCommit<T>(fn: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-      if (this.#queue.length === 1) setImmediate(() => this.#flush());
-    });
-  }
-
-  #flush(): void {
-    const batch = this.#queue;
-    this.#queue = [];
-    const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+  async transaction<T>(fn: () => Promise<T> | T): Promise<T> {
+    const open = currentTx<null>(this);
+    if (open) return inSavepoint(open, (sql) => this.db.exec(sql), fn);
+    const release = await this.#lock.acquire();
+    const tx: TxContext<null> = { owner: this, conn: null, done: false, savepoints: [] };
     try {
-      if (!this.db.open) throw new Error("the store is closed");
-      this.transaction(() => {
-        for (const job of batch) {
-          try {
-            results.push({ ok: true, value: this.transaction(job.fn) });
-          } catch (error) {
-            results.push({ ok: false, error });
-          }
-        }
-      });
-    } catch (error) {
-      for (const job of batch) job.reject(error);
-      return;
+      // IMMEDIATE takes the write lock now, so that another process cannot make this transaction fail halfway.
+      this.db.exec("BEGIN IMMEDIATE");
+      const value = await runInTx(tx, fn);
+      tx.done = true;
+      this.db.exec("COMMIT");
+      return value;
+    } catch (e) {
+      tx.done = true;
+      if (this.db.open && this.db.inTransaction) this.db.exec("ROLLBACK");
+      throw e;
+    } finally {
+      release();
     }
-    batch.forEach((job, i) => {
-      const r = results[i] as (typeof results)[number];
-      if (r.ok) job.resolve(r.value);
-      else job.reject(r.error);
-    });
   }
 
-  close(): void {
+  groupCommit<T>(fn: () => Promise<T> | T): Promise<T> {
+    return this.#group.run(fn);
+  }
+
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
 }

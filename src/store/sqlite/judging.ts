@@ -6,6 +6,7 @@ import type {
   StoredPromptItem,
   StoredPromptSet,
 } from "../judging.ts";
+import type { Sync } from "./async.ts";
 import type { Db } from "./db.ts";
 
 interface AnswerRow {
@@ -110,7 +111,7 @@ const SET_COLUMNS = `s.name, s.content_hash AS contentHash, s.secret, s.canary, 
 type SetRow = Omit<StoredPromptSet, "secret"> & { secret: number };
 const toSet = (r: SetRow): StoredPromptSet => ({ ...r, secret: r.secret === 1 });
 
-export class SqliteJudgingRepo implements JudgingRepo {
+export class SqliteJudgingRepo implements Sync<JudgingRepo> {
   readonly #db: Db;
   constructor(db: Db) {
     this.#db = db;

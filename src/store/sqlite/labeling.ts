@@ -6,6 +6,7 @@ import type {
   LabelerRecord,
   LabelingRepo,
 } from "../labeling.ts";
+import type { Sync } from "./async.ts";
 import type { Db } from "./db.ts";
 
 interface CampaignRow {
@@ -76,7 +77,7 @@ const toAssignment = (r: AssignmentRow): AssignmentRecord => ({
   votedAt: r.voted_at,
 });
 
-export class SqliteLabelingRepo implements LabelingRepo {
+export class SqliteLabelingRepo implements Sync<LabelingRepo> {
   readonly #db: Db;
   // Prepared once: the vote path is the hot path of the load benchmark.
   readonly #assignment;

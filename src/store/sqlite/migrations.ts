@@ -11,6 +11,12 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * Rebuilds a table that others reference (SQLite's documented way to change a constraint): foreign keys are
+   * switched off around the migration's transaction, so that dropping the old table does not cascade into the
+   * rows that reference it, and `foreign_key_check` must come back empty before it commits.
+   */
+  foreignKeysOff?: boolean;
 }
 
 export const MIGRATIONS: Migration[] = [
@@ -338,6 +344,29 @@ export const MIGRATIONS: Migration[] = [
         PRIMARY KEY (reference, category)
       );
       CREATE INDEX meta_reports_category ON meta_reports(category, created_at);
+    `,
+  },
+  {
+    version: 8,
+    name: "eval runs: failed status with its reason; request errors with theirs",
+    foreignKeysOff: true,
+    sql: `
+      CREATE TABLE eval_runs_v8 (
+        id TEXT PRIMARY KEY,
+        model_id TEXT NOT NULL,
+        model_json TEXT NOT NULL,
+        config_json TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running','complete','failed')),
+        failure_json TEXT CHECK ((status = 'failed') = (failure_json IS NOT NULL)),
+        results_json TEXT,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+      );
+      INSERT INTO eval_runs_v8 (id, model_id, model_json, config_json, status, results_json, created_at, updated_at)
+        SELECT id, model_id, model_json, config_json, status, results_json, created_at, updated_at FROM eval_runs;
+      DROP TABLE eval_runs;
+      ALTER TABLE eval_runs_v8 RENAME TO eval_runs;
+      ALTER TABLE eval_errors ADD COLUMN reason TEXT NOT NULL DEFAULT 'error';
     `,
   },
 ];

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import Database from "better-sqlite3";
+import { collect } from "../../core/iter.ts";
 import { migrate, openDb } from "./db.ts";
 import { openStore } from "./index.ts";
 import { MIGRATIONS } from "./migrations.ts";
@@ -12,7 +13,7 @@ function tmp(): string {
   return mkdtempSync(join(tmpdir(), "modelmap-store-"));
 }
 
-test("migrations bring a new database to the latest version, once", () => {
+test("migrations bring a new database to the latest version, once", async () => {
   const dir = tmp();
   try {
     const path = join(dir, "a.db");
@@ -27,7 +28,7 @@ test("migrations bring a new database to the latest version, once", () => {
   }
 });
 
-test("a failing migration leaves the database at the previous version", () => {
+test("a failing migration leaves the database at the previous version", async () => {
   const dir = tmp();
   try {
     const path = join(dir, "b.db");
@@ -46,7 +47,7 @@ test("a failing migration leaves the database at the previous version", () => {
   }
 });
 
-test("a database newer than the code is refused with a clear message", () => {
+test("a database newer than the code is refused with a clear message", async () => {
   const dir = tmp();
   try {
     const path = join(dir, "c.db");
@@ -59,7 +60,7 @@ test("a database newer than the code is refused with a clear message", () => {
   }
 });
 
-test("vote import is atomic and idempotent per file and source", () => {
+test("vote import is atomic and idempotent per file and source", async () => {
   const dir = tmp();
   const store = openStore(join(dir, "v.db"));
   try {
@@ -67,17 +68,17 @@ test("vote import is atomic and idempotent per file and source", () => {
       { modelA: "x", modelB: "y", winner: "model_a" as const, shownFirst: "model_a" as const, judge: "h1" },
       { modelA: "y", modelB: "z", winner: "tie_bothbad" as const },
     ];
-    assert.deepEqual(store.votes.importBatch({ source: "s", file: "f.jsonl", fileSha256: "abc", votes }), {
+    assert.deepEqual(await store.votes.importBatch({ source: "s", file: "f.jsonl", fileSha256: "abc", votes }), {
       inserted: 2,
       duplicate: false,
     });
-    assert.deepEqual(store.votes.importBatch({ source: "s", file: "f.jsonl", fileSha256: "abc", votes }), {
+    assert.deepEqual(await store.votes.importBatch({ source: "s", file: "f.jsonl", fileSha256: "abc", votes }), {
       inserted: 0,
       duplicate: true,
     });
-    assert.equal(store.votes.count(), 2);
+    assert.equal(await store.votes.count(), 2);
     // A bad vote (a model against itself) aborts the whole batch.
-    assert.throws(() =>
+    await assert.rejects(() =>
       store.votes.importBatch({
         source: "s",
         file: "g.jsonl",
@@ -85,14 +86,14 @@ test("vote import is atomic and idempotent per file and source", () => {
         votes: [...votes, { modelA: "q", modelB: "q", winner: "tie" }],
       }),
     );
-    assert.equal(store.votes.count(), 2);
-    const got = [...store.votes.iterate({ filters: [{ field: "judge", value: "h1" }] })];
+    assert.equal(await store.votes.count(), 2);
+    const got = await collect(store.votes.iterate({ filters: [{ field: "judge", value: "h1" }] }));
     assert.equal(got.length, 1);
     assert.equal(got[0]?.shownFirst, "model_a");
-    assert.equal(store.votes.count({ filters: [{ field: "model", value: "z" }] }), 1);
-    assert.throws(() => store.votes.count({ filters: [{ field: "nope", value: "1" }] }), /cannot filter/);
+    assert.equal(await store.votes.count({ filters: [{ field: "model", value: "z" }] }), 1);
+    await assert.rejects(() => store.votes.count({ filters: [{ field: "nope", value: "1" }] }), /cannot filter/);
   } finally {
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -107,15 +108,15 @@ test("group commit: calls of one event-loop turn share a transaction, a failing 
     const seen: number[] = [];
     const calls = [
       store.groupCommit(() => store.votes.add("g", [vote("a")])),
-      store.groupCommit(() => {
-        store.votes.add("g", [vote("b")]);
+      store.groupCommit(async () => {
+        await store.votes.add("g", [vote("b")]);
         throw new Error("boom");
       }),
-      store.groupCommit(() => {
+      store.groupCommit(async () => {
         // Runs inside the same transaction as the first call: its write is visible here, not yet outside.
-        seen.push(store.votes.count({ sources: ["g"] }));
+        seen.push(await store.votes.count({ sources: ["g"] }));
         seen.push((reader.prepare("SELECT count(*) AS n FROM votes").get() as { n: number }).n);
-        return store.votes.add("g", [vote("c")]);
+        return await store.votes.add("g", [vote("c")]);
       }),
     ];
     const settled = await Promise.allSettled(calls);
@@ -133,15 +134,15 @@ test("group commit: calls of one event-loop turn share a transaction, a failing 
     );
     // A later turn is a new transaction.
     await store.groupCommit(() => store.votes.add("g", [vote("d")]));
-    assert.equal(store.votes.count({ sources: ["g"] }), 3);
+    assert.equal(await store.votes.count({ sources: ["g"] }), 3);
   } finally {
     reader.close();
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test("the migrations are listed in version order, numbered 1..N without gaps, with distinct names", () => {
+test("the migrations are listed in version order, numbered 1..N without gaps, with distinct names", async () => {
   assert.deepEqual(
     MIGRATIONS.map((m) => m.version),
     MIGRATIONS.map((_, i) => i + 1),
@@ -154,7 +155,7 @@ test("the migrations are listed in version order, numbered 1..N without gaps, wi
   db.close();
 });
 
-test("the repository files hold queries only: the schema is written in migrations.ts alone", () => {
+test("the repository files hold queries only: the schema is written in migrations.ts alone", async () => {
   for (const f of readdirSync(import.meta.dirname)) {
     if (!f.endsWith(".ts") || f === "migrations.ts" || f.endsWith(".test.ts")) continue;
     const text = readFileSync(join(import.meta.dirname, f), "utf8");

@@ -1,6 +1,7 @@
 import { ModelmapError } from "../../core/errors.ts";
 import type { Vote, Winner } from "../../core/votes.ts";
 import type { StoredVote, VoteImport, VoteQuery, VoteRepo } from "../store.ts";
+import type { Sync } from "./async.ts";
 import type { Db } from "./db.ts";
 
 interface VoteRow {
@@ -32,7 +33,24 @@ const FILTER_COLUMNS: Record<string, string> = {
   anony: "anony",
 };
 
-export class SqliteVoteRepo implements VoteRepo {
+/** Rows per page of `iterate`. */
+const PAGE = 2000;
+
+function toStoredVote(r: VoteRow): StoredVote {
+  const v: StoredVote = { id: r.id, source: r.source, modelA: r.model_a, modelB: r.model_b, winner: r.winner };
+  if (r.prompt_id !== null) v.promptId = r.prompt_id;
+  if (r.judge !== null) v.judge = r.judge;
+  if (r.shown_first !== null) v.shownFirst = r.shown_first;
+  if (r.category !== null) v.category = r.category;
+  if (r.language !== null) v.language = r.language;
+  if (r.turn !== null) v.turn = r.turn;
+  if (r.tstamp !== null) v.tstamp = r.tstamp;
+  if (r.anony !== null) v.anony = r.anony === 1;
+  if (r.rationale !== null) v.rationale = r.rationale;
+  return v;
+}
+
+export class SqliteVoteRepo implements Sync<VoteRepo> {
   readonly #db: Db;
   readonly #insert;
 
@@ -115,19 +133,16 @@ export class SqliteVoteRepo implements VoteRepo {
 
   *iterate(query?: VoteQuery): IterableIterator<StoredVote> {
     const w = this.#where(query);
-    const stmt = this.#db.prepare(`SELECT * FROM votes ${w.sql} ORDER BY id`);
-    for (const r of stmt.iterate(...w.params) as IterableIterator<VoteRow>) {
-      const v: StoredVote = { id: r.id, source: r.source, modelA: r.model_a, modelB: r.model_b, winner: r.winner };
-      if (r.prompt_id !== null) v.promptId = r.prompt_id;
-      if (r.judge !== null) v.judge = r.judge;
-      if (r.shown_first !== null) v.shownFirst = r.shown_first;
-      if (r.category !== null) v.category = r.category;
-      if (r.language !== null) v.language = r.language;
-      if (r.turn !== null) v.turn = r.turn;
-      if (r.tstamp !== null) v.tstamp = r.tstamp;
-      if (r.anony !== null) v.anony = r.anony === 1;
-      if (r.rationale !== null) v.rationale = r.rationale;
-      yield v;
+    // Pages by id, never an open cursor: other statements run on the connection between two pages.
+    const stmt = this.#db.prepare(
+      `SELECT * FROM votes ${w.sql ? `${w.sql} AND` : "WHERE"} id > ? ORDER BY id LIMIT ${PAGE}`,
+    );
+    let after = 0;
+    for (;;) {
+      const page = stmt.all(...w.params, after) as VoteRow[];
+      if (page.length === 0) return;
+      after = (page[page.length - 1] as VoteRow).id;
+      for (const r of page) yield toStoredVote(r);
     }
   }
 

@@ -79,7 +79,7 @@ test("process_docs through python3: HF map semantics (columns kept), proxies uns
     const a = runPythonHook(
       { file: MODULE, name: "process_docs" },
       { kind: "process_docs", docs: [{ q: "hi", n: 1 }] },
-      { python: py },
+      { env: process.env, python: py },
     );
     assert.deepEqual(a.value, [{ q: "hi", n: 1, query: "HI", proxy: null }]);
     assert.ok(a.datasets === "stand-in" || a.datasets.startsWith("datasets "));
@@ -92,7 +92,7 @@ test("process_docs draws from the run's Python random stream and hands its state
   const py = pythonOrSkip(t);
   if (!py) return;
   const docs = [0, 1, 2, 3].map((i) => ({ a: `a${i}`, b: `b${i}`, c: `c${i}` }));
-  const h = pythonHook({ file: MODULE, name: "shuffle_docs" }, "process_docs", { python: py });
+  const h = pythonHook({ file: MODULE, name: "shuffle_docs" }, "process_docs", { env: process.env, python: py });
   assert.equal(h.hook.kind, "process_docs");
   if (h.hook.kind !== "process_docs") return;
   const ctx = { random: new PythonRandom(0) };
@@ -106,7 +106,7 @@ test("process_docs draws from the run's Python random stream and hands its state
 test("per-document hooks: prefetch answers many documents with one python3 process", (t) => {
   const py = pythonOrSkip(t);
   if (!py) return;
-  const h = pythonHook({ file: MODULE, name: "doc_to_text" }, "doc_to_text", { python: py });
+  const h = pythonHook({ file: MODULE, name: "doc_to_text" }, "doc_to_text", { env: process.env, python: py });
   const docs = Array.from({ length: 50 }, (_, i) => ({ q: `question ${i}` }));
   const before = imports();
   h.prefetch(docs);
@@ -124,7 +124,10 @@ test("per-document hooks: prefetch answers many documents with one python3 proce
 test("process_results gets (loglikelihood, is_greedy) tuples; aggregation, fewshot samples and filter classes run", (t) => {
   const py = pythonOrSkip(t);
   if (!py) return;
-  const pr = pythonHook({ file: MODULE, name: "process_results" }, "process_results", { python: py }).hook;
+  const pr = pythonHook({ file: MODULE, name: "process_results" }, "process_results", {
+    env: process.env,
+    python: py,
+  }).hook;
   assert.ok(pr.kind === "process_results");
   assert.deepEqual(
     pr.fn({ gold: 1 }, [
@@ -133,13 +136,13 @@ test("process_results gets (loglikelihood, is_greedy) tuples; aggregation, fewsh
     ]),
     { acc: 1, tuple: true },
   );
-  const agg = pythonHook({ file: MODULE, name: "agg" }, "aggregation", { python: py }).hook;
+  const agg = pythonHook({ file: MODULE, name: "agg" }, "aggregation", { env: process.env, python: py }).hook;
   assert.ok(agg.kind === "aggregation");
   assert.equal(agg.fn([1, 0, 1, 1]), 0.75);
-  const fs = pythonHook({ file: MODULE, name: "samples" }, "fewshot_samples", { python: py }).hook;
+  const fs = pythonHook({ file: MODULE, name: "samples" }, "fewshot_samples", { env: process.env, python: py }).hook;
   assert.ok(fs.kind === "fewshot_samples");
   assert.deepEqual(fs.fn(), [{ q: "a" }, { q: "b" }]);
-  const fl = pythonHook({ file: MODULE, name: "Upper" }, "filter", { python: py }).hook;
+  const fl = pythonHook({ file: MODULE, name: "Upper" }, "filter", { env: process.env, python: py }).hook;
   assert.ok(fl.kind === "filter");
   assert.deepEqual(fl.create({ suffix: "!" }).apply([["a", "b"], ["c"]], [{}, {}]), [["A!", "B!"], ["C!"]]);
 });
@@ -149,7 +152,7 @@ test("no network: Internet sockets and name lookups are refused inside the hook"
   if (!py) return;
   for (const name of ["call_home", "lookup"]) {
     assert.throws(
-      () => runPythonHook({ file: MODULE, name }, { kind: "process_docs", docs: [] }, { python: py }),
+      () => runPythonHook({ file: MODULE, name }, { kind: "process_docs", docs: [] }, { env: process.env, python: py }),
       (e: unknown) =>
         e instanceof ModelmapError && /network access is disabled/.test(e.message) && /line \d+/.test(e.message),
       name,
@@ -165,7 +168,7 @@ test("a hook that runs past the time limit is stopped with a clear error", (t) =
       runPythonHook(
         { file: MODULE, name: "spin" },
         { kind: "process_docs", docs: [] },
-        { python: py, timeoutMs: 1500 },
+        { env: process.env, python: py, timeoutMs: 1500 },
       ),
     /spin .*ran past its time limit of 1\.5 s/,
   );
@@ -178,7 +181,7 @@ test("errors name the file, line and function: an exception, a missing import, a
       runPythonHook(
         { file: MODULE, name: "doc_to_text", location: loc },
         { kind: "doc_to_text", docs: [] },
-        { python: "/nonexistent/python3" },
+        { env: process.env, python: "/nonexistent/python3" },
       ),
     (e: unknown) =>
       e instanceof ModelmapError &&
@@ -193,13 +196,18 @@ test("errors name the file, line and function: an exception, a missing import, a
       runPythonHook(
         { file: MODULE, name: "boom", location: loc },
         { kind: "doc_to_text", docs: [{ q: "z" }] },
-        { python: py },
+        { env: process.env, python: py },
       ),
     (e: unknown) =>
       e instanceof ModelmapError && /raised ValueError: bad doc 'z' \(.*utils\.py line 47\)/.test(e.message),
   );
   assert.throws(
-    () => runPythonHook({ file: MODULE, name: "nope" }, { kind: "doc_to_text", docs: [] }, { python: py }),
+    () =>
+      runPythonHook(
+        { file: MODULE, name: "nope" },
+        { kind: "doc_to_text", docs: [] },
+        { env: process.env, python: py },
+      ),
     /module has no attribute 'nope'/,
   );
   // lm-eval's truthfulqa/utils.py imports sacrebleu and rouge_score at load time.
@@ -209,7 +217,7 @@ test("errors name the file, line and function: an exception, a missing import, a
       runPythonHook(
         { file: tq, name: "process_results_mc2", location: loc },
         { kind: "process_results", items: [] },
-        { python: py },
+        { env: process.env, python: py },
       ),
     (e: unknown) =>
       e instanceof ModelmapError &&

@@ -15,6 +15,8 @@ import { PYTHON_CHILD } from "./python-child.ts";
 import type { Doc, HookContext, HookFunction, HookKind, ProcessedResults } from "./types.ts";
 
 export interface PythonHookOptions {
+  /** The environment the child starts from (the shell's; proxies are removed), and where MODELMAP_PYTHON is read. */
+  env: NodeJS.ProcessEnv;
   /** The interpreter (default: $MODELMAP_PYTHON, else `python3` on PATH). */
   python?: string;
   /** Time limit of one child process, in milliseconds (default 120 s). */
@@ -79,8 +81,8 @@ interface ChildError {
 }
 
 /** Runs one call of `ref` in a fresh python3 process and returns its answer, or throws a ModelmapError saying why not. */
-export function runPythonHook(ref: PythonHookRef, call: PythonCall, opts: PythonHookOptions = {}): PythonAnswer {
-  const python = opts.python ?? process.env.MODELMAP_PYTHON ?? "python3";
+export function runPythonHook(ref: PythonHookRef, call: PythonCall, opts: PythonHookOptions): PythonAnswer {
+  const python = opts.python ?? opts.env.MODELMAP_PYTHON ?? "python3";
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const where = `!function ${ref.name} in ${ref.file}`;
   const loc = ref.location ? { location: ref.location } : {};
@@ -96,7 +98,7 @@ export function runPythonHook(ref: PythonHookRef, call: PythonCall, opts: Python
     python_path: opts.pythonPath ?? [],
   };
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
+  for (const [k, v] of Object.entries(opts.env)) {
     if (v !== undefined && !/^(https?|all|ftp|no)_proxy$/i.test(k)) env[k] = v;
   }
   Object.assign(env, { PYTHONHASHSEED: "0", PYTHONDONTWRITEBYTECODE: "1", PYTHONIOENCODING: "utf-8" });
@@ -167,7 +169,7 @@ export interface PythonHook {
  * called; errors (no python3, a missing import, an exception in the hook) are ModelmapErrors naming the file,
  * line and function.
  */
-export function pythonHook(ref: PythonHookRef, kind: HookKind, opts: PythonHookOptions = {}): PythonHook {
+export function pythonHook(ref: PythonHookRef, kind: HookKind, opts: PythonHookOptions): PythonHook {
   const memo = new Map<string, unknown>();
   let datasets: string | undefined;
   const run = (call: PythonCall) => {

@@ -50,11 +50,7 @@ test("the tree's utils.py files that map to native modules, and the YAMLs' !func
   ]);
   // Every `!function utils.X` in the YAMLs next to a covered file resolves to a native X, except the gaps named
   // here with their reason (each is refused at load time with a clear error, never run as something else).
-  const gaps = new Set([
-    // exact_match there is Math-Verify (a LaTeX parser plus sympy simplification), not ported yet; the Minerva
-    // pieces the same file holds are native (src/tasks/math/minerva.ts).
-    "leaderboard/math/utils.py process_results",
-  ]);
+  const gaps = new Set<string>([]);
   for (const files of covered.values()) {
     for (const rel of files) {
       const dir = join(root, rel, "..");

@@ -5,13 +5,13 @@
  * rules, and two answers are equal when the normalised strings are, or when `is_equiv` finds them equivalent.
  *
  * `is_equiv` in Python parses both answers with sympy's `parse_latex` (an ANTLR grammar) and asks
- * `sympy.simplify(a - b) == 0`. This port has no computer algebra: it decides equivalence exactly when both
- * answers are numbers it can evaluate as exact rationals (integers, decimals, fractions, + - * / ^ with integer
- * exponents, parentheses, `\cdot`, `\times`, `\frac`/`\dfrac`/`\tfrac`, square roots of perfect squares, `\%`
- * left out); anything symbolic (variables, `\pi`, irrational roots, intervals, matrices) counts as not equal,
- * which is also what Python answers when `parse_latex` fails. Where sympy would prove two symbolic answers
- * equal (`x+1` and `1+x`), this port says no; that is the documented gap.
+ * `sympy.simplify(a - b) == 0`; here `latex-parse.ts` parses them the same way (with sympy's quirks) and
+ * `algebra.ts` decides the difference: exactly for rational functions of symbols, pi, E, I and radicals, by a
+ * documented numeric rule where functions or powers of sums take part.
  */
+import { rationalValue, simplifiesToZero } from "./algebra.ts";
+import { type Expr, MathDomainError, type Rational } from "./expr.ts";
+import { LatexParseError, parseLatexSympy } from "./latex-parse.ts";
 
 export const INVALID_ANSWER = "[invalidanswer]";
 
@@ -133,11 +133,21 @@ export function normalizeFinalAnswer(input: string): string {
   return s;
 }
 
-/** `is_equiv(x1, x2)` restricted to exact rational arithmetic (see the module comment). */
+/**
+ * `is_equiv(x1, x2)`: both parsed as sympy's `parse_latex` parses them, then `simplify(a - b) == 0`
+ * (`algebra.ts`); a parse failure, a relation or a set means "not equal", as the Python's except branches do.
+ */
 export function isEquiv(x1: string, x2: string): boolean {
-  const a = evaluateLatex(x1);
-  const b = evaluateLatex(x2);
-  return a !== undefined && b !== undefined && a.num * b.den === b.num * a.den;
+  let a: Expr;
+  let b: Expr;
+  try {
+    a = parseLatexSympy(x1);
+    b = parseLatexSympy(x2);
+  } catch (e) {
+    if (e instanceof LatexParseError || e instanceof MathDomainError) return false;
+    throw e;
+  }
+  return simplifiesToZero(a, b).equal;
 }
 
 /** `process_result_v1` (the leaderboard's original `exact_match`): 1 when the final answer equals the gold one. */
@@ -148,163 +158,12 @@ export function processResultV1(goldAnswer: string, candidate: string): number {
   return pyStrip(answer) === pyStrip(gold) || isEquiv(answer, gold) ? 1 : 0;
 }
 
-// ---- exact rational evaluation of a LaTeX arithmetic expression ----
-
-interface Rational {
-  num: bigint;
-  den: bigint;
-}
-
-function gcd(a: bigint, b: bigint): bigint {
-  let x = a < 0n ? -a : a;
-  let y = b < 0n ? -b : b;
-  while (y) [x, y] = [y, x % y];
-  return x;
-}
-
-function rational(num: bigint, den: bigint): Rational {
-  if (den === 0n) throw new EvalError("division by zero");
-  const g = gcd(num, den) || 1n;
-  const sign = den < 0n ? -1n : 1n;
-  return { num: (sign * num) / g, den: (sign * den) / g };
-}
-
-const add = (a: Rational, b: Rational) => rational(a.num * b.den + b.num * a.den, a.den * b.den);
-const sub = (a: Rational, b: Rational) => rational(a.num * b.den - b.num * a.den, a.den * b.den);
-const mul = (a: Rational, b: Rational) => rational(a.num * b.num, a.den * b.den);
-const div = (a: Rational, b: Rational) => rational(a.num * b.den, a.den * b.num);
-
-function pow(a: Rational, e: Rational): Rational {
-  if (e.den !== 1n || e.num > 64n || e.num < -64n) throw new EvalError("non-integer or large exponent");
-  let r = rational(1n, 1n);
-  const n = e.num < 0n ? -e.num : e.num;
-  for (let i = 0n; i < n; i++) r = mul(r, a);
-  return e.num < 0n ? div(rational(1n, 1n), r) : r;
-}
-
-function isqrt(n: bigint): bigint | undefined {
-  if (n < 0n) return undefined;
-  let x = BigInt(Math.floor(Math.sqrt(Number(n))));
-  while (x * x > n) x--;
-  while ((x + 1n) * (x + 1n) <= n) x++;
-  return x * x === n ? x : undefined;
-}
-
-function sqrt(a: Rational): Rational {
-  const n = isqrt(a.num);
-  const d = isqrt(a.den);
-  if (n === undefined || d === undefined) throw new EvalError("irrational square root");
-  return rational(n, d);
-}
-
-const TOKEN = /\s*(\\[a-zA-Z]+|\d+\.?\d*|\.\d+|[-+*/^(){}[\]!])/y;
-
-function tokenize(s: string): string[] | undefined {
-  const out: string[] = [];
-  TOKEN.lastIndex = 0;
-  let pos = 0;
-  while (pos < s.length) {
-    if (/^\s*$/.test(s.slice(pos))) break;
-    TOKEN.lastIndex = pos;
-    const m = TOKEN.exec(s);
-    if (!m) return undefined;
-    out.push(m[1] as string);
-    pos = TOKEN.lastIndex;
-  }
-  return out;
-}
-
-const IGNORED = new Set(["\\left", "\\right", "\\!", "\\,"]);
-
-/** The exact value of a LaTeX arithmetic expression, or undefined when it is not one. */
+/** The exact value of a LaTeX answer when it is a rational number (as sympy's `parse_latex` reads it). */
 export function evaluateLatex(latex: string): Rational | undefined {
-  const tokens = tokenize(latex)?.filter((t) => !IGNORED.has(t));
-  if (!tokens || tokens.length === 0) return undefined;
-  let i = 0;
-  const peek = () => tokens[i];
-  const next = () => tokens[i++];
-  const expect = (t: string) => {
-    if (next() !== t) throw new EvalError(`expected ${t}`);
-  };
-
-  const expr = (): Rational => {
-    let v = term();
-    for (let t = peek(); t === "+" || t === "-"; t = peek()) {
-      next();
-      v = t === "+" ? add(v, term()) : sub(v, term());
-    }
-    return v;
-  };
-  const term = (): Rational => {
-    let v = unary();
-    for (;;) {
-      const t = peek();
-      if (t === "*" || t === "\\cdot" || t === "\\times") {
-        next();
-        v = mul(v, unary());
-      } else if (t === "/" || t === "\\div") {
-        next();
-        v = div(v, unary());
-      } else if (
-        t !== undefined &&
-        (t === "(" || t === "\\frac" || t === "\\dfrac" || t === "\\tfrac" || t === "\\sqrt")
-      )
-        v = mul(v, unary());
-      else return v;
-    }
-  };
-  const unary = (): Rational => {
-    const t = peek();
-    if (t === "-") {
-      next();
-      return sub(rational(0n, 1n), unary());
-    }
-    if (t === "+") {
-      next();
-      return unary();
-    }
-    return power();
-  };
-  const power = (): Rational => {
-    const base = atom();
-    if (peek() === "^") {
-      next();
-      return pow(base, peek() === "{" ? group() : atom());
-    }
-    return base;
-  };
-  const group = (): Rational => {
-    expect("{");
-    const v = expr();
-    expect("}");
-    return v;
-  };
-  const atom = (): Rational => {
-    const t = next();
-    if (t === undefined) throw new EvalError("unexpected end");
-    if (/^[\d.]/.test(t)) {
-      const [int, frac = ""] = t.split(".");
-      return rational(BigInt(`${int || "0"}${frac}`), 10n ** BigInt(frac.length));
-    }
-    if (t === "(") {
-      const v = expr();
-      expect(")");
-      return v;
-    }
-    if (t === "{") {
-      i--;
-      return group();
-    }
-    if (t === "\\frac" || t === "\\dfrac" || t === "\\tfrac") return div(group(), group());
-    if (t === "\\sqrt") return sqrt(group());
-    throw new EvalError(`unsupported ${t}`);
-  };
-
   try {
-    const v = expr();
-    return i === tokens.length ? v : undefined;
+    return rationalValue(parseLatexSympy(latex));
   } catch (e) {
-    if (e instanceof EvalError) return undefined;
+    if (e instanceof LatexParseError || e instanceof MathDomainError) return undefined;
     throw e;
   }
 }

@@ -3,13 +3,14 @@
  * `process_docs` keeps the Level 5 problems and adds the gold `answer` (the last `\boxed{}` of the solution),
  * `doc_to_text` writes the Minerva prompt, `list_fewshot_samples` gives its four fixed examples.
  *
- * `process_results` is not here: at lm-eval 4e7e0d4 its `exact_match` is decided by Hugging Face's Math-Verify
- * (`math_verify.parse`/`verify`, a LaTeX-to-sympy pipeline) and only `exact_match_original` by the Minerva
- * rules that `tasks/math/minerva.ts` ports (`processResultV1`). Without a native Math-Verify the loader refuses
- * the task's `process_results` by name and points to `--python-hooks`.
+ * `process_results` returns lm-eval 4e7e0d4's two metrics: `exact_match` by Hugging Face's Math-Verify
+ * (`tasks/math/math-verify.ts`: the model's text parsed with the LaTeX and expression configs, the gold solution
+ * with the LaTeX config, `verify(gold, pred)`) and `exact_match_original` by the Minerva rules
+ * (`tasks/math/minerva.ts`, `processResultV1`, whose `is_equiv` any failure turns into 0).
  */
 import { ModelmapError } from "../../../core/errors.ts";
-import { lastBoxedOnlyString, removeBoxed } from "../../math/minerva.ts";
+import { LATEX_CONFIG, mathVerifyParse, mathVerifyVerify } from "../../math/math-verify.ts";
+import { lastBoxedOnlyString, processResultV1, removeBoxed } from "../../math/minerva.ts";
 import type { Doc, HookModule } from "../types.ts";
 
 /** sha256 of `leaderboard/math/utils.py` at lm-eval 4e7e0d4. */
@@ -73,12 +74,35 @@ export const MATH_FEWSHOT_SAMPLES: Doc[] = [
   },
 ];
 
+/** `process_results(doc, results)`: `exact_match` (Math-Verify) and `exact_match_original` (Minerva). */
+export function mathProcessResults(
+  doc: Doc,
+  results: unknown[],
+): { exact_match: number; exact_match_original: number } {
+  const candidate = results[0];
+  if (typeof candidate !== "string")
+    throw new ModelmapError(
+      "input",
+      `MATH process_results: expected a string response, got ${JSON.stringify(candidate)}`,
+      {
+        location: { field: "results[0]" },
+      },
+    );
+  const pred = mathVerifyParse(candidate);
+  const gold = mathVerifyParse(text(doc, "solution"), [LATEX_CONFIG]);
+  return {
+    exact_match: mathVerifyVerify(gold, pred) ? 1 : 0,
+    exact_match_original: processResultV1(text(doc, "answer"), candidate),
+  };
+}
+
 export const leaderboardMath: HookModule = {
   path: "leaderboard/math/utils.py",
   sha256: [LEADERBOARD_MATH_UTILS_SHA256],
   functions: {
     process_docs: { kind: "process_docs", fn: mathProcessDocs },
     doc_to_text: { kind: "doc_to_text", fn: mathDocToText },
+    process_results: { kind: "process_results", fn: mathProcessResults },
     list_fewshot_samples: { kind: "fewshot_samples", fn: () => MATH_FEWSHOT_SAMPLES.map((d) => ({ ...d })) },
   },
 };
