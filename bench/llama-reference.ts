@@ -95,7 +95,7 @@ async function childInProcess(modelPath: string, out: string): Promise<void> {
     limit: N,
   });
   const evalMs = performance.now() - e0;
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
   // Full token sequences (BOS + context + continuation, tokenized whole as llama-perplexity does) per request.
   const bos = (await be.tokenize(be.bosToken))[0] as number;

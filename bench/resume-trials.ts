@@ -52,18 +52,19 @@ function run(db: string): { child: ChildProcess; done: Promise<{ code: number | 
   return { child, done: new Promise((res) => child.on("exit", (code) => res({ code, out, err }))) };
 }
 
-function samples(db: string): { runId: string | undefined; texts: string[] } {
+async function samples(db: string): Promise<{ runId: string | undefined; texts: string[] }> {
   const store = openStore(db);
   try {
-    const r = store.evals.listRuns()[0];
+    const r = (await store.evals.listRuns())[0];
     if (!r) return { runId: undefined, texts: [] };
-    const texts = [...store.evals.iterateSamples(r.id)].map((s) => {
-      const { timings: _, ...data } = s.data as Record<string, unknown>;
-      return JSON.stringify({ ...s, data });
-    });
+    const texts: string[] = [];
+    for await (const s of store.evals.iterateSamples(r.id)) {
+      const { timings: _, ...rest } = s;
+      texts.push(JSON.stringify(rest));
+    }
     return { runId: r.id, texts };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -71,7 +72,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const refDb = join(dir, "ref.db");
 const ref = await run(refDb).done;
 if (ref.code !== 0) throw new Error(ref.err);
-const refSamples = samples(refDb).texts;
+const refSamples = (await samples(refDb)).texts;
 const refResults = JSON.stringify((JSON.parse(ref.out) as { results: unknown }).results);
 console.log(`reference: ${refSamples.length} samples (${values.tasks} on ${values.model})`);
 
@@ -87,7 +88,7 @@ for (let t = 0; t < trials; t++) {
     await sleep(25);
     let n = 0;
     try {
-      n = samples(db).texts.length;
+      n = (await samples(db)).texts.length;
     } catch {
       // the database is not there yet
     }
@@ -99,7 +100,7 @@ for (let t = 0; t < trials; t++) {
   }
   await done;
   const resumed = await run(db).done;
-  const got = samples(db).texts;
+  const got = (await samples(db)).texts;
   const sameSamples = resumed.code === 0 && JSON.stringify(got) === JSON.stringify(refSamples);
   const sameResults =
     resumed.code === 0 && JSON.stringify((JSON.parse(resumed.out) as { results: unknown }).results) === refResults;

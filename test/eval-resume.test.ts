@@ -140,17 +140,23 @@ test("eval killed with SIGKILL at several points resumes to exactly the uninterr
   }
   // Byte-identical samples (issue 19 item 7): every stored sample equals the uninterrupted run's, including each
   // choice's log-likelihood, except its timings (which record whether it came from the cache).
-  assert.deepEqual(storedSampleTexts(db, runId), storedSampleTexts(refDb, runId), `kills: ${JSON.stringify(kills)}`);
+  assert.deepEqual(
+    await storedSampleTexts(db, runId),
+    await storedSampleTexts(refDb, runId),
+    `kills: ${JSON.stringify(kills)}`,
+  );
 });
 
-function storedSampleTexts(db: string, runId: string): string[] {
+async function storedSampleTexts(db: string, runId: string): Promise<string[]> {
   const store = openStore(db);
   try {
-    return [...store.evals.iterateSamples(runId)].map((s) => {
-      const { timings: _, ...data } = s.data as Record<string, unknown>;
-      return JSON.stringify({ ...s, data });
-    });
+    const texts: string[] = [];
+    for await (const s of store.evals.iterateSamples(runId)) {
+      const { timings: _, ...rest } = s;
+      texts.push(JSON.stringify(rest));
+    }
+    return texts;
   } finally {
-    store.close();
+    await store.close();
   }
 }
