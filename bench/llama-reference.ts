@@ -5,7 +5,8 @@
  *  - llama-perplexity as built here (cmake -DGGML_NATIVE=OFF: the AVX2 kernels),
  *  - the same llama-perplexity on node-llama-cpp's engine libraries (the kernels modelmap runs on),
  *  - modelmap in-process: the backend calls of `runEval` (the requests `modelmap eval` sends),
- *  - `modelmap eval` end to end (a fresh process: start-up, model load, dataset, store),
+ *  - `modelmap eval` end to end (a fresh process of the installed bin, compiled first if the sources changed:
+ *    start-up, model load, dataset, store),
  * and the share of items where llama.cpp's choice rule (mean log-prob per token after the prefix the four endings
  * share) applied to modelmap's log-likelihoods picks the ending llama-perplexity picks (must be 100%).
  *
@@ -175,6 +176,8 @@ const labelled = [0, 1, 2, 3].map((k) => {
   return f;
 });
 const anchor = buildLlamaTool("llama-perplexity");
+if (!values["no-e2e"])
+  sh(process.execPath, [join(ROOT, "tools", "build.mjs"), "--if-stale", "--quiet"], { what: "npm run build" });
 const engine = engineLibraries();
 const order = anchorOrder(N);
 const rounds = Number(values.rounds);
@@ -282,9 +285,7 @@ for (const name of values.models.split(",")) {
       const e = timed(
         process.execPath,
         [
-          "--import",
-          "tsx",
-          join(ROOT, "src", "cli", "main.ts"),
+          join(ROOT, "bin", "modelmap.js"),
           "--db",
           db,
           "eval",
