@@ -84,12 +84,12 @@ test("user errors exit 2 and name the file, line or flag", async () => {
     assert.match(r.err, /unknown kind 'nonsense'/);
     r = await cli(db, "map", "import", "obs-scaling", join(dir, "missing.csv"));
     assert.equal(r.code, 2);
-    assert.match(r.err, /cannot read .*missing\.csv: ENOENT/);
+    assert.match(r.err, /missing\.csv: results table not found/);
     r = await cli(db, "import", "obs-scaling", join(dir, "missing.csv"));
     assert.equal(r.code, 2);
     assert.match(
       r.err,
-      /^modelmap: 'import' is deprecated .* use 'modelmap map import'\n.*cannot read .*missing\.csv: ENOENT/,
+      /^modelmap: 'import' is deprecated .* use 'modelmap map import'\n.*missing\.csv: results table not found/,
     );
     r = await cli(db, "search", "math", "--max-params", "eight");
     assert.equal(r.code, 2);

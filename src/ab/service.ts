@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { rebuildMap } from "../capmap/build.ts";
 import { ratingEvidence } from "../capmap/importers.ts";
 import { ModelmapError } from "../core/errors.ts";
+import { readUserText } from "../core/files.ts";
 import { sha256 } from "../core/hash.ts";
 import type { AbExperiment } from "../store/ab.ts";
 import type { Store } from "../store/store.ts";
@@ -41,15 +41,7 @@ export async function importExperiments(
   opts: OrderingOptions = {},
 ): Promise<AbImportSummary> {
   const file = resolve(path);
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new ModelmapError(
-      "not_found",
-      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
+  const text = readUserText(file, "experiments file");
   const parsed = parseExperiments(text, file);
   if (parsed.bad.length > 0) throw badRowsError(file, parsed.bad);
   if (parsed.experiments.length === 0)

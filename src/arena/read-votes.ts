@@ -1,7 +1,8 @@
-import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { z } from "zod";
 import { fieldPath, ModelmapError } from "../core/errors.ts";
+import { readUserText } from "../core/files.ts";
+import { textDefect } from "../core/text.ts";
 import { normalizeWinner, type PairCounts, type Vote } from "../core/votes.ts";
 import { JsonRowsError, type RawRow, splitJsonArray, splitJsonLines } from "./json-rows.ts";
 
@@ -42,9 +43,19 @@ export interface ReadOptions {
   strict?: boolean;
 }
 
+/** A model name: non-empty text without NUL, control characters or lone surrogates. */
+const modelName = z
+  .string()
+  .trim()
+  .min(1, "expected a model name")
+  .superRefine((s, ctx) => {
+    const why = textDefect(s);
+    if (why) ctx.addIssue({ code: "custom", message: `the model name ${why}` });
+  });
+
 const rowSchema = z.object({
-  model_a: z.string().trim().min(1, "expected a model name"),
-  model_b: z.string().trim().min(1, "expected a model name"),
+  model_a: modelName,
+  model_b: modelName,
   winner: z.unknown(),
   question_id: z.union([z.string(), z.number()]).optional(),
   prompt_id: z.union([z.string(), z.number()]).optional(),
@@ -74,13 +85,7 @@ const countsSchema = z.object({
 const THREECLASS_NAME = /^answer_(.+?)-vs-answer_(.+?)-.*threeclass\.jsonl?$/;
 
 export function readVoteFile(path: string, opts: ReadOptions = {}): VoteFile {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new ModelmapError("not_found", `cannot read vote file ${path}: ${(e as Error).message}`);
-  }
-  return parseVoteText(text, path, opts);
+  return parseVoteText(readUserText(path, "vote file"), path, opts);
 }
 
 export function parseVoteText(text: string, file: string, opts: ReadOptions = {}): VoteFile {

@@ -3,6 +3,8 @@
  * harness, judges and contamination checks need from a model goes through it. Every call takes an
  * AbortSignal; capability flags say what a backend can do so callers fail early with a clear message.
  */
+import { ModelmapError } from "../core/errors.ts";
+
 export const BACKEND_SPEC_VERSION = 1;
 
 export type Role = "system" | "user" | "assistant";
@@ -152,4 +154,27 @@ export interface Backend {
   /** The model names a server serves (`models check`), where the backend talks to one. */
   listModels?(opts?: CallOptions): Promise<string[]>;
   close(): Promise<void>;
+}
+
+/** How one request of a batch ended. */
+export type Settled<R> = { ok: true; value: R } | { ok: false; error: Error };
+
+/**
+ * Thrown by `loglikelihood` / `loglikelihoodRolling` when some requests of the batch failed and the others
+ * finished, one entry per request in order. Each failure is final (the backend already retried it as often as
+ * it was configured to): the caller keeps the results, records the failures, and sends nothing again, so that a
+ * request costs exactly the backend's attempts. The code is the first failure's.
+ */
+export class BatchFailure<R> extends ModelmapError {
+  readonly settled: ReadonlyArray<Settled<R>>;
+  constructor(settled: ReadonlyArray<Settled<R>>) {
+    const failed = settled.filter((s): s is { ok: false; error: Error } => !s.ok);
+    const first = failed[0]?.error;
+    super(
+      first instanceof ModelmapError ? first.code : "backend",
+      `${first?.message ?? "batch failed"}${settled.length > 1 ? ` (${failed.length} of ${settled.length} requests of the batch failed)` : ""}`,
+      { cause: first, ...(first instanceof ModelmapError && first.hint ? { hint: first.hint } : {}) },
+    );
+    this.settled = settled;
+  }
 }

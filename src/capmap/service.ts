@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { ratingsByCategory, ratingsOfCounts } from "../arena/ratings.ts";
 import { parseVoteText } from "../arena/read-votes.ts";
 import { ModelmapError } from "../core/errors.ts";
+import { readUserText } from "../core/files.ts";
 import { sha256 } from "../core/hash.ts";
 import type { ProgressSink } from "../core/progress.ts";
 import type { CapCellWithModel, CapModel } from "../store/capmap.ts";
@@ -33,14 +33,7 @@ export interface ImportSummary {
 }
 
 function readText(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    throw new ModelmapError(
-      "not_found",
-      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
+  return readUserText(file, "results table");
 }
 
 /** True for the battle and pairwise-count files that need a rating fit before they can enter the map. */

@@ -37,6 +37,25 @@ type ParsedFlags<O extends Options> = ReturnType<
   typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: boolean; allowNegative: true }>
 >;
 
+/**
+ * parseArgs reads `--limit -5` as the option `--limit` followed by the option `-5` and reports the argument as
+ * "ambiguous"; a negative number after an option that takes a value is that option's value, so it is joined as
+ * `--limit=-5` (and the range check then says what is allowed).
+ */
+function joinNegativeValues(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const next = argv[i + 1];
+    const name = a.startsWith("--") ? a.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === "string" && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 /** parseArgs with strict checking, turning its errors into usage errors that name the command. */
 export function parseFlags<O extends Options>(
   command: string,
@@ -45,7 +64,8 @@ export function parseFlags<O extends Options>(
   allowPositionals = true,
 ): ParsedFlags<O> {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals, allowNegative: true });
+    const args = joinNegativeValues(argv, options);
+    return parseArgs({ args, options, strict: true, allowPositionals, allowNegative: true });
   } catch (e) {
     const message = (e as Error).message;
     throw new ModelmapError("usage", `${command}: ${message}`, {

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { exitCodeFor, ModelmapError } from "../core/errors.ts";
+import { fileError } from "../core/files.ts";
 import type { openStore as OpenStore } from "../store/sqlite/index.ts";
 import type { Store } from "../store/store.ts";
 import type { CliContext } from "./command.ts";
@@ -69,7 +70,8 @@ export async function runCli(
     }
     ({ openStore } = await import("../store/sqlite/index.ts"));
     return (await command.run(args, ctx)) ?? 0;
-  } catch (e) {
+  } catch (caught) {
+    const e = systemError(caught);
     stderr.write(`modelmap: error: ${(e as Error).message ?? String(e)}\n`);
     if (e instanceof ModelmapError && e.hint) stderr.write(`  hint: ${e.hint}\n`);
     if (!(e instanceof ModelmapError) && env.MODELMAP_DEBUG) stderr.write(`${(e as Error).stack}\n`);
@@ -77,6 +79,17 @@ export async function runCli(
   } finally {
     await store?.close();
   }
+}
+
+/**
+ * A file-system error that escaped its reader (the readers are meant to name their files through core/files.ts)
+ * still reaches the user as a user error naming the path, not as "EISDIR: illegal operation on a directory".
+ */
+function systemError(e: unknown): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (e instanceof ModelmapError || typeof err?.code !== "string" || typeof err.path !== "string") return e;
+  if (!["ENOENT", "EISDIR", "ENOTDIR", "EACCES", "EPERM", "ENAMETOOLONG", "ELOOP"].includes(err.code)) return e;
+  return fileError(e, err.path);
 }
 
 function extractDb(argv: string[]): { dbFlag: string | undefined; rest: string[] } {

@@ -2,11 +2,12 @@
  * Loading modelmap.yaml: YAML syntax errors and schema errors both name the file, the line and the field,
  * using the yaml package's node ranges to map a zod issue path back to the line it came from.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
 import type { z } from "zod";
 import { fieldPath, ModelmapError } from "../core/errors.ts";
+import { readUserText } from "../core/files.ts";
 import { type Config, ConfigSchema, type ModelConfig } from "./schema.ts";
 
 export const DEFAULT_CONFIG_FILE = "modelmap.yaml";
@@ -36,7 +37,7 @@ export function loadConfig(path: string | undefined, opts: { env: Env; cwd: stri
       location: { file },
       hint: "create modelmap.yaml (see the README's config file reference), or pass --config FILE / set MODELMAP_CONFIG",
     });
-  return parseConfig(readFileSync(file, "utf8"), file);
+  return parseConfig(readUserText(file, "config file"), file);
 }
 
 /** Parses and validates config text; `file` is used in messages and to resolve relative paths. */
@@ -50,7 +51,16 @@ export function parseConfig(text: string, file: string): LoadedConfig {
       location: { file, line },
     });
   }
-  const data: unknown = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS() ?? {};
+  } catch (e) {
+    // The yaml package refuses alias bombs ("Excessive alias count") while building the value.
+    throw new ModelmapError("config", `invalid YAML: ${(e as Error).message}`, {
+      location: { file },
+      hint: "anchors (&a) and aliases (*a) may not expand into a huge document",
+    });
+  }
   const parsed = ConfigSchema.safeParse(data);
   if (!parsed.success) throw schemaError(parsed.error, doc.contents, lineCounter, file, data);
   const dir = dirname(file);
@@ -110,7 +120,13 @@ function typeName(v: unknown): string {
       ? "a list"
       : typeof v === "object"
         ? "a mapping"
-        : `${typeof v} ${JSON.stringify(v)}`;
+        : `${typeof v} ${clip(JSON.stringify(v))}`;
+}
+
+/** A value echoed in a message: a whole binary file read as YAML must not come back as 4 KB of noise. */
+function clip(s: string | undefined, n = 60): string {
+  if (s === undefined) return "";
+  return s.length > n ? `${s.slice(0, n)}... (${s.length} characters)` : s;
 }
 
 function issueMessage(issue: Issue, value: unknown): string {

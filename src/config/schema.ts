@@ -4,7 +4,7 @@
  * misspelt key is an error with a line number, not a silently ignored setting.
  */
 import { z } from "zod";
-import { namedTemplateNames } from "../templates/named.ts";
+import { NAMED_TEMPLATES, namedTemplateNames } from "../templates/named.ts";
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HttpUrl = z.url({ protocol: /^https?$/ });
@@ -122,6 +122,28 @@ export const ModelConfigSchema = z
     }
     if (m.template?.source === "named" && !m.template.name)
       ctx.addIssue({ code: "custom", path: ["template", "name"], message: "source named needs a template name" });
+    if (m.template?.name !== undefined && !NAMED_TEMPLATES.has(m.template.name))
+      ctx.addIssue({
+        code: "custom",
+        path: ["template", "name"],
+        message: `unknown named template '${m.template.name}' (named templates: ${namedTemplateNames().join(", ")})`,
+      });
+    // The usual slip is a server's root URL: every OpenAI-compatible server modelmap knows serves under /v1.
+    const urls = m.endpoints === undefined ? [] : Array.isArray(m.endpoints) ? m.endpoints : [m.endpoints];
+    urls.forEach((u, i) => {
+      let path: string;
+      try {
+        path = new URL(u).pathname;
+      } catch {
+        return;
+      }
+      if (path === "" || path === "/")
+        ctx.addIssue({
+          code: "custom",
+          path: Array.isArray(m.endpoints) ? ["endpoints", i] : ["endpoints"],
+          message: `'${u}' has no path: a base URL ends in /v1 (e.g. ${u.replace(/\/+$/, "")}/v1)`,
+        });
+    });
     if (m.template?.source === "tokenizer_config" && !m.template.path)
       ctx.addIssue({ code: "custom", path: ["template", "path"], message: "source tokenizer_config needs a path" });
     if (m.template?.source === "gguf" && m.backend !== "llama-cpp")

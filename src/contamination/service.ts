@@ -4,9 +4,9 @@
  * against a user-supplied corpus, and the canary check for the project's own prompt sets. Reports are stored
  * (latest per model and task) for the model card and the map.
  */
-import { readFileSync } from "node:fs";
 import type { Backend } from "../backends/types.ts";
 import { ModelmapError } from "../core/errors.ts";
+import { readUserText } from "../core/files.ts";
 import { createRng, deriveSeed, shuffleInPlace } from "../core/rng.ts";
 import type { ProgressSink } from "../runner/progress.ts";
 import {
@@ -107,14 +107,7 @@ function mean(xs: number[]): number {
 
 /** The corpus's n-grams (and its whole short lines, for items shorter than n words). */
 export function corpusNgrams(path: string, n: number): Set<string> {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new ModelmapError("not_found", `cannot read corpus ${path}: ${(e as Error).message}`, {
-      location: { file: path },
-    });
-  }
+  const text = readUserText(path, "corpus file");
   const set = new Set<string>();
   for (const g of ngrams(ngramWords(text), n)) set.add(g);
   for (const para of text.split(/\n\s*\n/)) {

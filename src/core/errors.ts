@@ -67,6 +67,8 @@ const USER_CODES: ReadonlySet<ErrorCode> = new Set([
   "auth",
   "forbidden",
   "too_large",
+  // A request that conflicts with what is stored (a campaign on a secret set, a second vote) is the caller's to fix.
+  "conflict",
 ]);
 
 export function isUserError(e: unknown): e is ModelmapError {

@@ -3,7 +3,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { encodeRaw, HOSTILE_GGUFS, tinyRaw, UNLOADABLE_GGUFS } from "../../test/support/hostile-gguf.ts";
 import { createTinyModel } from "../../test/support/tiny-model.ts";
+import { ModelmapError } from "../core/errors.ts";
+import { checkGgufForEngine } from "./check.ts";
 import { metaNumber, metaString, readGgufHeader } from "./reader.ts";
 import { encodeGguf } from "./writer.ts";
 
@@ -125,4 +128,31 @@ test("reader parses the real llama-2 tiny GGUF header", () => {
   assert.equal(h.tensors.length, 12);
   assert.equal(metaNumber(h, "llama.embedding_length"), 8);
   assert.equal((h.metadata["tokenizer.ggml.tokens"] as string[]).length, 32000);
+});
+
+test("the engine check refuses every crafted or damaged header with the file and the key or tensor named", () => {
+  const base = tinyRaw(dir);
+  for (const h of HOSTILE_GGUFS) {
+    const p = join(dir, `hostile-${h.name}.gguf`);
+    writeFileSync(p, h.bytes(base));
+    let message = "";
+    try {
+      checkGgufForEngine(p);
+    } catch (e) {
+      assert.ok(e instanceof ModelmapError, `${h.name}: ${String(e)}`);
+      assert.equal(e.code, "input", h.name);
+      assert.equal(e.location?.file, p, h.name);
+      message = e.message;
+    }
+    assert.match(message, h.expect, h.name);
+  }
+  // The untouched model passes, and so do files only llama.cpp's model loader can judge.
+  const ok = join(dir, "hostile-base.gguf");
+  writeFileSync(ok, encodeRaw(base));
+  assert.equal(checkGgufForEngine(ok).tensors.length, base.tensors.length);
+  for (const h of UNLOADABLE_GGUFS) {
+    const p = join(dir, `unloadable-${h.name}.gguf`);
+    writeFileSync(p, h.bytes(base));
+    assert.doesNotThrow(() => checkGgufForEngine(p), h.name);
+  }
 });

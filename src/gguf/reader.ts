@@ -3,7 +3,7 @@
  * that a multi-gigabyte model's chat template, architecture and vocabulary can be inspected cheaply and without
  * the engine. Reads the file in chunks through a file descriptor.
  */
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { ModelmapError } from "../core/errors.ts";
 import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GgufType, SCALAR_SIZES } from "./format.ts";
 
@@ -23,10 +23,35 @@ export interface GgufHeader {
   alignment: number;
   /** Absolute file offset where tensor data starts. */
   dataOffset: number;
+  /** Each key's GGUF value type (and item type for arrays), for checks that care (general.alignment is u32). */
+  types: Record<string, { type: number; itemType?: number }>;
+  fileSize: number;
 }
 
 const CHUNK = 1 << 20;
 const utf8 = new TextDecoder("utf-8");
+
+/**
+ * What the reader accepts. A GGUF header is untrusted: every count is checked against the bytes left in the
+ * file (a crafted count of 2^40 must not become a 2^40-slot array) and against these limits, which are far above
+ * any real model's (a 256k-token vocabulary is 2^18 strings; a chat template is a few KB), before anything is
+ * allocated. llama.cpp's own reader refuses strings and arrays over 2^30; nested arrays it refuses outright.
+ */
+export const GGUF_READ_LIMITS = {
+  maxStringBytes: 64 * 1024 * 1024,
+  maxArrayItems: 1 << 26,
+  /** Arrays of arrays, counted from the key (llama.cpp reads none). */
+  maxArrayDepth: 4,
+  /** ggml's GGML_MAX_DIMS. */
+  maxDims: 4,
+} as const;
+
+/** Smallest encoded size of a value of a type: what a count of them must at least occupy in the file. */
+function minSize(type: number): number {
+  if (type === GgufType.STRING) return 8;
+  if (type === GgufType.ARRAY) return 12;
+  return SCALAR_SIZES[type] ?? 1;
+}
 
 class FileCursor {
   private buf = Buffer.alloc(0);
@@ -34,44 +59,70 @@ class FileCursor {
   pos = 0;
   constructor(
     private readonly fd: number,
-    private readonly path: string,
+    readonly path: string,
+    readonly size: number,
   ) {}
 
-  private ensure(n: number): void {
+  /** A ModelmapError naming the file, the field (key or tensor) and the offset. */
+  invalid(message: string, field?: string): ModelmapError {
+    return new ModelmapError("input", `not a valid GGUF file: ${message} (at byte ${this.pos})`, {
+      location: { file: this.path, ...(field ? { field } : {}) },
+      hint: "the file is damaged, truncated or not a model; download or convert it again",
+    });
+  }
+
+  get remaining(): number {
+    return Math.max(0, this.size - this.pos);
+  }
+
+  private ensure(n: number, field: string | undefined): void {
     const end = this.pos + n;
     if (end <= this.bufStart + this.buf.length) return;
-    const want = Math.max(n, CHUNK);
+    if (n > this.remaining)
+      throw this.invalid(`needs ${n} more bytes but the file ends after ${this.remaining}`, field);
+    const want = Math.min(Math.max(n, CHUNK), this.remaining);
     const next = Buffer.alloc(want);
     const got = readSync(this.fd, next, 0, want, this.pos);
-    if (got < n) throw new ModelmapError("input", `${this.path}: truncated GGUF file (offset ${this.pos})`);
+    if (got < n) throw this.invalid(`truncated (wanted ${n} bytes, read ${got})`, field);
     this.buf = next.subarray(0, got);
     this.bufStart = this.pos;
   }
-  private take(n: number): Buffer {
-    this.ensure(n);
+  private take(n: number, field?: string): Buffer {
+    this.ensure(n, field);
     const off = this.pos - this.bufStart;
     this.pos += n;
     return this.buf.subarray(off, off + n);
   }
-  u32(): number {
-    return this.take(4).readUInt32LE(0);
+  u32(field?: string): number {
+    return this.take(4, field).readUInt32LE(0);
   }
-  u64(): bigint {
-    return this.take(8).readBigUInt64LE(0);
+  /** The u32 at an absolute offset already read (the item type of an array just read). */
+  u32At(at: number): number {
+    const b = Buffer.alloc(4);
+    readSync(this.fd, b, 0, 4, at);
+    return b.readUInt32LE(0);
   }
-  count(): number {
-    const v = this.u64();
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ModelmapError("input", `${this.path}: implausible count ${v}`);
-    return Number(v);
+  u64(field?: string): bigint {
+    return this.take(8, field).readBigUInt64LE(0);
   }
-  str(): string {
-    const n = this.count();
-    return n === 0 ? "" : utf8.decode(this.take(n));
+  /** A count of things that take at least `each` bytes: bounded by the bytes left, then by `max`. */
+  count(what: string, each: number, max: number, field?: string): number {
+    const v = this.u64(field);
+    const fits = BigInt(Math.floor(this.remaining / Math.max(1, each)));
+    if (v > fits)
+      throw this.invalid(`${what} is ${v}, but the ${this.remaining} bytes left hold at most ${fits}`, field);
+    const n = Number(v);
+    if (n > max) throw this.invalid(`${what} is ${n}; modelmap reads at most ${max}`, field);
+    return n;
   }
-  scalar(type: number): number | bigint | boolean {
+  str(what: string, field?: string): string {
+    const n = this.count(`the length of ${what}`, 1, GGUF_READ_LIMITS.maxStringBytes, field);
+    return n === 0 ? "" : utf8.decode(this.take(n, field));
+  }
+  scalar(type: number, field: string | undefined): number | bigint | boolean {
     const size = SCALAR_SIZES[type];
-    if (size === undefined) throw new ModelmapError("input", `${this.path}: unknown GGUF value type ${type}`);
-    const b = this.take(size);
+    if (size === undefined) throw this.invalid(`unknown value type ${type}`, field);
+    const b = this.take(size, field);
     switch (type) {
       case GgufType.UINT8:
         return b.readUInt8(0);
@@ -97,16 +148,20 @@ class FileCursor {
         return safeNumber(b.readBigInt64LE(0));
     }
   }
-  value(type: number): GgufMetaValue {
-    if (type === GgufType.STRING) return this.str();
+  value(type: number, key: string, depth = 0): GgufMetaValue {
+    if (type === GgufType.STRING) return this.str("a string", key);
     if (type === GgufType.ARRAY) {
-      const itemType = this.u32();
-      const n = this.count();
+      if (depth >= GGUF_READ_LIMITS.maxArrayDepth)
+        throw this.invalid(`arrays nested more than ${GGUF_READ_LIMITS.maxArrayDepth} deep`, key);
+      const itemType = this.u32(key);
+      if (itemType !== GgufType.STRING && itemType !== GgufType.ARRAY && SCALAR_SIZES[itemType] === undefined)
+        throw this.invalid(`unknown array item type ${itemType}`, key);
+      const n = this.count("the array length", minSize(itemType), GGUF_READ_LIMITS.maxArrayItems, key);
       const out: GgufMetaValue[] = new Array(n);
-      for (let i = 0; i < n; i++) out[i] = this.value(itemType);
+      for (let i = 0; i < n; i++) out[i] = this.value(itemType, key, depth + 1);
       return out;
     }
-    return this.scalar(type);
+    return this.scalar(type, key);
   }
 }
 
@@ -114,43 +169,76 @@ function safeNumber(v: bigint): number | bigint {
   return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
-/** Parses the header of a GGUF file. Throws ModelmapError("input") naming the file if it is not GGUF. */
+/** Smallest tensor info: name length (8), n_dims (4), type (4), offset (8). */
+const MIN_TENSOR_INFO = 24;
+/** Smallest key-value: key length (8), type (4), a one-byte value. */
+const MIN_KV = 13;
+
+/**
+ * Parses the header of a GGUF file, bounded (see GGUF_READ_LIMITS). Every failure is a ModelmapError("input")
+ * naming the file, and the key or tensor where it is one.
+ */
 export function readGgufHeader(path: string): GgufHeader {
   let fd: number;
   try {
     fd = openSync(path, "r");
   } catch (e) {
-    throw new ModelmapError("not_found", `cannot open GGUF file ${path}`, { cause: e });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ModelmapError(code === "ENOENT" ? "not_found" : "input", `cannot open GGUF file (${code})`, {
+      cause: e,
+      location: { file: path },
+    });
   }
   try {
-    const c = new FileCursor(fd, path);
-    if (c.u32() !== GGUF_MAGIC) {
-      throw new ModelmapError("input", `${path}: not a GGUF file (bad magic)`, {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new ModelmapError("input", "not a file (a directory?)", { location: { file: path } });
+    const c = new FileCursor(fd, path, st.size);
+    if (st.size < 4 || c.u32() !== GGUF_MAGIC) {
+      throw new ModelmapError("input", "not a GGUF file (bad magic)", {
+        location: { file: path },
         hint: "expected a .gguf model file (llama.cpp format)",
       });
     }
     const version = c.u32();
-    if (version < 2 || version > 3) throw new ModelmapError("input", `${path}: unsupported GGUF version ${version}`);
-    const nTensors = c.count();
-    const nKv = c.count();
-    const metadata: Record<string, GgufMetaValue> = {};
+    if (version < 2 || version > 3)
+      throw c.invalid(`GGUF version ${version}; llama.cpp reads versions 2 and 3`, "version");
+    const nTensors = c.count("the tensor count", MIN_TENSOR_INFO, Number.MAX_SAFE_INTEGER, "tensor_count");
+    const nKv = c.count("the metadata count", MIN_KV, Number.MAX_SAFE_INTEGER, "metadata_kv_count");
+    const metadata: Record<string, GgufMetaValue> = Object.create(null) as Record<string, GgufMetaValue>;
+    const types: Record<string, { type: number; itemType?: number }> = Object.create(null) as Record<
+      string,
+      { type: number; itemType?: number }
+    >;
     for (let i = 0; i < nKv; i++) {
-      const key = c.str();
-      metadata[key] = c.value(c.u32());
+      const key = c.str(`metadata key ${i}`, `metadata key ${i}`);
+      if (key === "") throw c.invalid(`metadata key ${i} is empty`);
+      if (Object.hasOwn(metadata, key)) throw c.invalid("the key appears twice", key);
+      const type = c.u32(key);
+      const at = c.pos;
+      metadata[key] = c.value(type, key);
+      types[key] = type === GgufType.ARRAY ? { type, itemType: c.u32At(at) } : { type };
     }
     const tensors: GgufTensorInfo[] = [];
     for (let i = 0; i < nTensors; i++) {
-      const name = c.str();
-      const nd = c.u32();
+      const name = c.str(`the name of tensor ${i}`, `tensor ${i}`);
+      const nd = c.u32(name);
+      if (nd > GGUF_READ_LIMITS.maxDims)
+        throw c.invalid(`${nd} dimensions; ggml tensors have at most ${GGUF_READ_LIMITS.maxDims}`, name);
       const dims: number[] = [];
-      for (let d = 0; d < nd; d++) dims.push(c.count());
-      const type = c.u32();
-      tensors.push({ name, dims, type, offset: c.count() });
+      for (let d = 0; d < nd; d++) {
+        const v = c.u64(name);
+        if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw c.invalid(`dimension ${d} is ${v}`, name);
+        dims.push(Number(v));
+      }
+      const type = c.u32(name);
+      const offset = safeNumber(c.u64(name));
+      if (typeof offset !== "number") throw c.invalid(`data offset ${offset} is past any file`, name);
+      tensors.push({ name, dims, type, offset });
     }
     const a = metadata["general.alignment"];
     const alignment = typeof a === "number" && a > 0 ? a : GGUF_DEFAULT_ALIGNMENT;
     const dataOffset = Math.ceil(c.pos / alignment) * alignment;
-    return { version, metadata, tensors, alignment, dataOffset };
+    return { version, metadata, types, tensors, alignment, dataOffset, fileSize: st.size };
   } finally {
     closeSync(fd);
   }

@@ -1,9 +1,9 @@
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { aggregateVotes } from "../arena/aggregate.ts";
 import { rankCounts } from "../arena/rank.ts";
 import { answersForVotes } from "../arena/style-ratings.ts";
 import { fieldPath, ModelmapError } from "../core/errors.ts";
+import { readUserText } from "../core/files.ts";
 import { collect } from "../core/iter.ts";
 import { createRng } from "../core/rng.ts";
 import type { Vote } from "../core/votes.ts";
@@ -80,8 +80,9 @@ export function alpacaEvalFile(
 ): { model: string; baseline: string } & BaselineWinRate {
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(path, "utf8"));
+    data = JSON.parse(readUserText(path, "AlpacaEval annotations file"));
   } catch (e) {
+    if (e instanceof ModelmapError) throw e;
     throw new ModelmapError("input", `cannot read AlpacaEval annotations: ${(e as Error).message}`, {
       location: { file: path },
     });

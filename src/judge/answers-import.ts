@@ -1,7 +1,8 @@
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { fieldPath, ModelmapError } from "../core/errors.ts";
+import { readUserText } from "../core/files.ts";
 import { hashOf, sha256 } from "../core/hash.ts";
+import { textDefect } from "../core/text.ts";
 import type { Store } from "../store/store.ts";
 import { styleOf } from "./style.ts";
 
@@ -13,7 +14,14 @@ import { styleOf } from "./style.ts";
  */
 const row = z.looseObject({
   question_id: z.union([z.string().min(1), z.number().int()]),
-  model_id: z.string().min(1).optional(),
+  model_id: z
+    .string()
+    .min(1)
+    .superRefine((s, ctx) => {
+      const why = textDefect(s);
+      if (why) ctx.addIssue({ code: "custom", message: `the model name ${why}` });
+    })
+    .optional(),
   choices: z
     .array(z.looseObject({ turns: z.array(z.union([z.string(), z.looseObject({ content: z.string() })])).min(1) }))
     .min(1),
@@ -29,7 +37,7 @@ export async function importAnswers(
       hint: "modelmap prompts import first",
     });
   const ids = new Set((await store.judging.promptItems(opts.setName)).map((p) => p.id));
-  const text = readFileSync(opts.file, "utf8");
+  const text = readUserText(opts.file, "answers file");
   const fileHash = sha256(text);
   const unmatched: string[] = [];
   let imported = 0;
@@ -69,6 +77,12 @@ export async function importAnswers(
     const turns = (r.data.choices[0]?.turns ?? []).map((t) => (typeof t === "string" ? t : t.content));
     rows.push({ promptId, outputs: turns, model: m });
   });
+  if (rows.length === 0 && unmatched.length > 0)
+    throw new ModelmapError(
+      "input",
+      `no answer matches a prompt of set '${opts.setName}' (question ids ${unmatched.slice(0, 5).join(", ")}${unmatched.length > 5 ? ", ..." : ""})`,
+      { location: { file: opts.file }, hint: "is --prompts the set these answers were made for?" },
+    );
   await store.transaction(async () => {
     for (const r of rows) {
       await store.judging.putAnswer({

@@ -22,6 +22,7 @@ import type { Backend, BackendCapabilities, GenerationParams, ModelIdentity } fr
 import { findModel } from "../config/load.ts";
 import { endpointsOf, type ModelConfig, ModelConfigSchema } from "../config/schema.ts";
 import { ModelmapError } from "../core/errors.ts";
+import { checkGgufForEngine } from "../gguf/check.ts";
 import { type BackendMiddleware, wrapBackend } from "./middleware.ts";
 import { generationDefaults, lazyLoading, type PromptingMode, prompting, unopened } from "./middlewares.ts";
 import { ggufTokenizerInfo, type PromptingContext, promptForModel, resolveModelPrompting } from "./prompting.ts";
@@ -58,6 +59,9 @@ function notConfigured(id: string): never {
 }
 
 async function openEngine(o: LlamaCppOptions): Promise<LlamaCppBackend> {
+  // The engine's own header reader is not bounded (a crafted count crashes the process): modelmap's reads it
+  // first, with llama.cpp's checks, and refuses the file with a reason naming it.
+  if (existsSync(o.modelPath)) checkGgufForEngine(o.modelPath);
   const { openLlamaCppBackend } = await import("../backends/llama-cpp/index.ts");
   return openLlamaCppBackend(o);
 }
@@ -117,8 +121,10 @@ function openGguf(spec: GgufModelSpec, ctx: ModelContext): Promise<Backend> {
     if (spec.renderChat !== undefined)
       throw new ModelmapError("internal", `model ${id}: give chatTemplate or renderChat, not both`);
     // The GGUF's own chat template, rendered by the templates module, exactly as for a configured llama-cpp model.
+    // A file name may hold characters a configured id may not ('model^2.gguf' was a raw zod error): fit it.
+    const safe = id.replace(/[^A-Za-z0-9._:/@+-]/g, "_");
     const model = ModelConfigSchema.parse({
-      id,
+      id: /^[A-Za-z0-9]/.test(safe) ? safe : `gguf_${safe}`,
       backend: "llama-cpp",
       file,
       ...(spec.contextSize !== undefined ? { context_size: spec.contextSize } : {}),

@@ -101,6 +101,7 @@ export function modelFromFlags(f: ModelFlags): { spec: ModelSpec; modelId: strin
   }
   if (f.endpoint !== undefined) {
     if (!f.modelName) throw new ModelmapError("usage", "--endpoint needs --model-name (the name the server serves)");
+    checkBaseUrl(f.endpoint, "--endpoint");
     const id = `${f.modelName}@${f.endpoint}`;
     return {
       spec: {
@@ -118,6 +119,23 @@ export function modelFromFlags(f: ModelFlags): { spec: ModelSpec; modelId: strin
   return { spec: { kind: "config", model: id, ...threads }, modelId: id };
 }
 
+/** A base URL given on the command line: http(s), parseable, with a path (servers answer under /v1). */
+function checkBaseUrl(url: string, what: string): void {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ModelmapError("usage", `${what}: '${url}' is not a URL; expected http(s)://host:port/v1`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:")
+    throw new ModelmapError("usage", `${what}: '${url}' is not an http(s) URL; expected http(s)://host:port/v1`);
+  if (u.pathname === "/" || u.pathname === "")
+    throw new ModelmapError(
+      "usage",
+      `${what}: '${url}' has no path: a base URL ends in /v1 (${url.replace(/\/+$/, "")}/v1)`,
+    );
+}
+
 /**
  * A `--models`/`--judge` entry: `NAME@URL` is a model served by any OpenAI-compatible server at URL (ending in
  * /v1), NAME being both modelmap's id and the served model name; anything else is an id in modelmap.yaml.
@@ -129,6 +147,7 @@ export function parseModelRef(ref: string): { id: string; spec: ModelSpec } {
     const url = ref.slice(at + 1);
     if (!/^https?:\/\//.test(url))
       throw new ModelmapError("usage", `model '${ref}': expected NAME@http(s)://host:port/v1`);
+    checkBaseUrl(url, `model '${ref}'`);
     return { id, spec: { kind: "endpoint", url, modelName: id, id } };
   }
   return { id: ref, spec: { kind: "config", model: ref } };

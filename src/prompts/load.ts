@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { isSeq, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { fieldPath, ModelmapError } from "../core/errors.ts";
+import { readUserText } from "../core/files.ts";
 import { hashOf } from "../core/hash.ts";
 import { detectImportFormat, type ImportFormat, importedSetName, importRows } from "./importers.ts";
 import {
@@ -62,12 +63,10 @@ function parseYaml(file: string, text: string): Parsed {
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   const first = doc.errors[0];
   if (first) {
-    const line = first.linePos?.[0]?.line;
-    throw new ModelmapError("input", `invalid YAML: ${first.message.split("\n")[0]}`, {
-      location: line === undefined ? { file } : { file, line },
-    });
+    const line = lc.linePos(first.pos[0]).line;
+    throw new ModelmapError("input", `invalid YAML: ${first.message.split("\n")[0]}`, { location: { file, line } });
   }
-  const data: unknown = doc.toJS();
+  const data = yamlValue(doc, file);
   const top = yamlSetFileSchema.safeParse(data);
   if (!top.success) throw zodError(top.error, file, undefined);
   const { prompts, ...meta } = top.data;
@@ -84,8 +83,17 @@ function parseYaml(file: string, text: string): Parsed {
   return out;
 }
 
+/** A YAML document's value; an alias bomb ("Excessive alias count") is an input error naming the file. */
+function yamlValue(doc: { toJS(): unknown }, file: string): unknown {
+  try {
+    return doc.toJS();
+  } catch (e) {
+    throw new ModelmapError("input", `invalid YAML: ${(e as Error).message}`, { location: { file } });
+  }
+}
+
 function parseFile(file: string, format: ImportFormat | "auto"): Parsed {
-  const text = readFileSync(file, "utf8");
+  const text = readUserText(file, "prompt set file");
   const ext = extname(file).toLowerCase();
   if (ext === ".yaml" || ext === ".yml") return parseYaml(file, text);
   if (ext !== ".jsonl" && ext !== ".json") {
@@ -127,7 +135,7 @@ export function loadPromptSet(path: string, opts: { format?: ImportFormat | "aut
   for (const f of files) {
     let parsed: Parsed;
     if (isDir && basename(f).startsWith("_set.")) {
-      const m = setMetaSchema.safeParse(parseDocument(readFileSync(f, "utf8")).toJS());
+      const m = setMetaSchema.safeParse(yamlValue(parseDocument(readUserText(f, "prompt set file")), f));
       if (!m.success) throw zodError(m.error, f, undefined);
       parsed = { meta: m.data, items: [] };
     } else {

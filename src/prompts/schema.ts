@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { textDefect } from "../core/text.ts";
 
 /**
  * The prompt-set format. One item is one conversation to answer: one or more user turns, an optional
@@ -17,13 +18,29 @@ export const categorySchema = z
   .max(60)
   .regex(/^[a-z0-9][a-z0-9-]*$/, "categories are lowercase kebab-case, e.g. 'closed-qa'");
 
-export const promptItemSchema = z.strictObject({
-  id: promptIdSchema,
-  category: categorySchema,
-  turns: z.array(z.string().min(1, "a turn must not be empty")).min(1, "at least one turn"),
-  reference: z.union([z.string().min(1), z.array(z.string())]).optional(),
-  tags: z.array(z.string().min(1)).optional(),
-});
+/** Prompt text: NUL and lone surrogates are refused (SQLite stored the latter as invalid UTF-8). */
+const prose = (what: string) =>
+  z.string().superRefine((s, ctx) => {
+    const why = textDefect(s, { prose: true });
+    if (why) ctx.addIssue({ code: "custom", message: `${what} ${why}` });
+  });
+
+export const promptItemSchema = z
+  .strictObject({
+    id: promptIdSchema,
+    category: categorySchema,
+    turns: z.array(prose("the turn").pipe(z.string().min(1, "a turn must not be empty"))).min(1, "at least one turn"),
+    reference: z.union([prose("the reference").pipe(z.string().min(1)), z.array(prose("the reference"))]).optional(),
+    tags: z.array(z.string().min(1)).optional(),
+  })
+  .superRefine((item, ctx) => {
+    if (Array.isArray(item.reference) && item.reference.length > item.turns.length)
+      ctx.addIssue({
+        code: "custom",
+        path: ["reference"],
+        message: `${item.reference.length} references for ${item.turns.length} turn(s): at most one per turn`,
+      });
+  });
 export type PromptItem = z.infer<typeof promptItemSchema>;
 
 /** Set-level metadata: a YAML file's top-level keys, or a JSONL file's `{"set": {...}}` first line. */

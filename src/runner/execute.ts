@@ -1,9 +1,9 @@
 /**
  * Sends batches to the backend with its concurrency. Each finished batch is written to the cache in one
- * transaction before anything else happens, so a kill -9 loses at most the batches in flight. A failing batch is
- * retried request by request so that one bad item becomes one per-sample error, not a crashed run.
+ * transaction before anything else happens, so a kill -9 loses at most the batches in flight. A request that fails
+ * (after the backend's own retries, the only retry layer) becomes one per-sample error, not a crashed run.
  */
-import type { Backend } from "../backends/types.ts";
+import { type Backend, BatchFailure, type LoglikelihoodResult, type RollingResult } from "../backends/types.ts";
 import { ModelmapError } from "../core/errors.ts";
 import type { EvalRepo } from "../store/evals.ts";
 import type { PlannedRequest } from "../tasks/instance.ts";
@@ -24,13 +24,75 @@ export interface ExecStats {
   batches: number;
 }
 
+type Outcome = { ok: true; value: unknown } | { ok: false; error: Error };
+
+/**
+ * Sends one batch and says how each request ended. Generation goes one request at a time, so each ends on its
+ * own. Scoring goes as one call: a BatchFailure says which requests failed (after the backend's own retries);
+ * any other failure of a call of several requests is isolated by sending them one at a time, which is not a
+ * retry of a request known to have failed (the openai backend never throws that way for several).
+ */
 async function callBatch(
   backend: Backend,
   kind: PlannedRequest["kind"],
   reqs: PlannedRequest[],
   signal: AbortSignal | undefined,
-): Promise<unknown[]> {
+): Promise<Outcome[]> {
   const opts = signal ? { signal } : {};
+  if (kind === "generate") {
+    const out: Outcome[] = [];
+    for (const r of reqs) {
+      if (r.kind !== "generate") throw new ModelmapError("internal", "mixed batch");
+      try {
+        const g = await backend.generate(r.prompt, r.params, opts);
+        if (g.finishReason === "error") throw new ModelmapError("backend", "generation failed");
+        out.push({
+          ok: true,
+          value: { text: g.text, finishReason: g.finishReason, completionTokens: g.usage.completionTokens },
+        });
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        out.push({ ok: false, error: asError(e) });
+      }
+    }
+    return out;
+  }
+  try {
+    return check(await scoreBatch(backend, kind, reqs, opts), reqs.length).map((value) => ({ ok: true, value }));
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    if (e instanceof BatchFailure && e.settled.length === reqs.length)
+      return e.settled.map((s) => (s.ok ? { ok: true, value: project(kind, s.value) } : s));
+    if (reqs.length === 1) return [{ ok: false, error: asError(e) }];
+  }
+  // Isolate the failure: one request at a time.
+  const out: Outcome[] = [];
+  for (const r of reqs) {
+    try {
+      out.push({ ok: true, value: check(await scoreBatch(backend, kind, [r], opts), 1)[0] });
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      out.push({ ok: false, error: asError(e) });
+    }
+  }
+  return out;
+}
+
+function project(kind: PlannedRequest["kind"], r: unknown): unknown {
+  if (kind === "loglikelihood") {
+    const v = r as LoglikelihoodResult;
+    return { logprob: v.logprob, isGreedy: v.isGreedy, tokenCount: v.tokenCount };
+  }
+  const v = r as RollingResult;
+  return { logprob: v.logprob, tokenCount: v.tokenCount };
+}
+
+async function scoreBatch(
+  backend: Backend,
+  kind: PlannedRequest["kind"],
+  reqs: PlannedRequest[],
+  opts: { signal?: AbortSignal },
+): Promise<unknown[]> {
   if (kind === "loglikelihood") {
     const rs = await backend.loglikelihood(
       reqs.map((r) => {
@@ -39,23 +101,17 @@ async function callBatch(
       }),
       opts,
     );
-    return rs.map((r) => ({ logprob: r.logprob, isGreedy: r.isGreedy, tokenCount: r.tokenCount }));
+    return rs.map((r) => project(kind, r));
   }
-  if (kind === "rolling") {
-    const rs = await backend.loglikelihoodRolling(
-      reqs.map((r) => (r.kind === "rolling" ? r.text : "")),
-      opts,
-    );
-    return rs.map((r) => ({ logprob: r.logprob, tokenCount: r.tokenCount }));
-  }
-  const out: unknown[] = [];
-  for (const r of reqs) {
-    if (r.kind !== "generate") throw new ModelmapError("internal", "mixed batch");
-    const g = await backend.generate(r.prompt, r.params, opts);
-    if (g.finishReason === "error") throw new ModelmapError("backend", "generation failed");
-    out.push({ text: g.text, finishReason: g.finishReason, completionTokens: g.usage.completionTokens });
-  }
-  return out;
+  const rs = await backend.loglikelihoodRolling(
+    reqs.map((r) => (r.kind === "rolling" ? r.text : "")),
+    opts,
+  );
+  return rs.map((r) => project(kind, r));
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
 }
 
 function check(values: unknown[], n: number): unknown[] {
@@ -81,43 +137,34 @@ export async function executeBatches(
       if (signal?.aborted) throw new ModelmapError("aborted", "interrupted; run the same command again to resume");
       const b = batches[next++] as Batch;
       const t0 = performance.now();
+      let outcomesOfBatch: Outcome[];
       try {
-        const values = check(await callBatch(backend, b.kind, b.requests, signal), b.keys.length);
-        const ms = performance.now() - t0;
-        stats.backendMs += ms;
-        await repo.cachePut(
-          runId,
-          b.keys.map((k, i) => ({ key: k, value: JSON.stringify(values[i]) })),
-        );
-        b.keys.forEach((k, i) => {
-          outcomes.set(k, { ok: true, value: values[i], ms: ms / b.keys.length, cached: false });
-        });
+        outcomesOfBatch = await callBatch(backend, b.kind, b.requests, signal);
       } catch (e) {
         stats.backendMs += performance.now() - t0;
         if (signal?.aborted) throw new ModelmapError("aborted", "interrupted; run the same command again to resume");
-        // Isolate the failure: one request at a time.
-        for (const [i, k] of b.keys.entries()) {
-          const t1 = performance.now();
-          try {
-            const v = check(await callBatch(backend, b.kind, [b.requests[i] as PlannedRequest], signal), 1);
-            const ms = performance.now() - t1;
-            stats.backendMs += ms;
-            await repo.cachePut(runId, [{ key: k, value: JSON.stringify(v[0]) }]);
-            outcomes.set(k, { ok: true, value: v[0], ms, cached: false });
-          } catch (e2) {
-            const ms = performance.now() - t1;
-            stats.backendMs += ms;
-            if (signal?.aborted)
-              throw new ModelmapError("aborted", "interrupted; run the same command again to resume");
-            const text = (e2 as Error).message || String(e2) || (e as Error).message;
-            // The hint travels with the message: it is what the summary and `runs show` print.
-            const message = e2 instanceof ModelmapError && e2.hint ? `${text} (hint: ${e2.hint})` : text;
-            const reason = failureReason(e2);
-            await repo.recordErrors(runId, [{ key: k, message, reason }]);
-            outcomes.set(k, { ok: false, error: message, reason, ms });
-          }
-        }
+        throw e;
       }
+      const ms = performance.now() - t0;
+      stats.backendMs += ms;
+      const done: Array<{ key: string; value: string }> = [];
+      const failed: Array<{ key: string; message: string; reason: string }> = [];
+      b.keys.forEach((k, i) => {
+        const o = outcomesOfBatch[i] ?? { ok: false, error: new Error("no result") };
+        if (o.ok) {
+          done.push({ key: k, value: JSON.stringify(o.value) });
+          outcomes.set(k, { ok: true, value: o.value, ms: ms / b.keys.length, cached: false });
+        } else {
+          const text = o.error.message || String(o.error);
+          // The hint travels with the message: it is what the summary and `runs show` print.
+          const message = o.error instanceof ModelmapError && o.error.hint ? `${text} (hint: ${o.error.hint})` : text;
+          const reason = failureReason(o.error);
+          failed.push({ key: k, message, reason });
+          outcomes.set(k, { ok: false, error: message, reason, ms: ms / b.keys.length });
+        }
+      });
+      if (done.length > 0) await repo.cachePut(runId, done);
+      if (failed.length > 0) await repo.recordErrors(runId, failed);
       stats.requestsSent += b.keys.length;
       stats.batches++;
       onBatch(b.keys.length);

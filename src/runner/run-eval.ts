@@ -198,6 +198,12 @@ async function execute(
   let total = 0;
   for (const t of opts.tasks) {
     const c = await countDocs(t, opts);
+    // An empty split used to give exit 0 and an empty table: a task with nothing to evaluate is an error.
+    if (c.original === 0)
+      throw new ModelmapError("input", `task '${t.name}': the evaluated split has no documents`, {
+        location: { file: t.file },
+        hint: "check the task's data files (an empty file, or blank lines only?) and --data-dir",
+      });
     sizes.set(t.name, c.original);
     total += c.evaluated;
   }

@@ -129,18 +129,6 @@ const CASES: Array<{
     code: "template",
     words: /chat template/,
   },
-  {
-    name: "an invalid filter regex",
-    setup: {
-      yaml: {
-        output_type: "generate_until",
-        doc_to_target: '"{{gold}}"',
-        filter_list: '[{name: strict, filter: [{function: regex, regex_pattern: "(unclosed"}]}]',
-      },
-    },
-    code: "input",
-    words: /regex|unclosed|pattern/i,
-  },
 ];
 
 for (const c of CASES) {
@@ -158,6 +146,28 @@ for (const c of CASES) {
     }
   });
 }
+
+test("an invalid filter regex is refused when the task loads (file, line, field): no run starts, none is left", async () => {
+  const s = setup({
+    yaml: {
+      output_type: "generate_until",
+      doc_to_target: '"{{gold}}"',
+      filter_list: '[{name: strict, filter: [{function: regex, regex_pattern: "(unclosed"}]}]',
+    },
+  });
+  try {
+    assert.throws(
+      () => s.options(),
+      (e: unknown) =>
+        e instanceof ModelmapError &&
+        e.code === "input" &&
+        /mc\.yaml, line \d+, field 'filter_list\[0\]\.filter\[0\]\.regex_pattern'/.test(e.message),
+    );
+    assert.deepEqual(await s.store.evals.listRuns(), []);
+  } finally {
+    await s.done();
+  }
+});
 
 test("a failed run resumes to complete once its cause is fixed, keeping what it had answered", async () => {
   // The fifth document lacks its target: the first documents are answered and stored before it stops the run.

@@ -217,6 +217,8 @@ export async function evaluate(
 ): Promise<EvalOutcome & { resultsFile?: string; sampleFiles?: string[] }> {
   const reg = loadRegistry(req.tasksDirs, req.pythonHooks ? { pythonHooks: req.pythonHooks } : {});
   const { tasks, groups } = reg.resolve(req.tasks);
+  // A task defined twice (or overriding a built-in) runs one definition: say which, for the tasks that run.
+  for (const n of reg.notices) if (tasks.some((t) => n.includes(`'${t.name}'`))) req.warn?.(`notice: ${n}`);
   if (!req.prompt.chatTemplate && (looksInstructTuned(backend.identity.name) || looksInstructTuned(modelId)))
     req.warn?.(
       `warning: ${modelId} looks instruction-tuned but runs without its chat template; scores will differ from chat use (add --chat-template)`,

@@ -3,13 +3,12 @@
  * The evaluated split is streamed (an uncompressed JSONL file of any size is read line by line) so that a run's
  * memory does not grow with the dataset; few-shot pools are small and read whole.
  */
-import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { createInterface } from "node:readline";
-import { StringDecoder } from "node:string_decoder";
 import { gunzipSync } from "node:zlib";
 import { z } from "zod";
 import { ModelmapError } from "../core/errors.ts";
+import { decodeUtf8, firstInvalidUtf8, readUserBytes, statUserFile } from "../core/files.ts";
 import { bunzipBlocks } from "./bzip2.ts";
 import { evaluateExpression } from "./jinja.ts";
 import type { DataFileSpec } from "./schema.ts";
@@ -74,10 +73,10 @@ let lastDecoded:
   | undefined;
 
 function decoded(file: string): NonNullable<typeof lastDecoded> {
-  const st = statSync(file);
+  const st = statUserFile(file, "dataset file");
   if (lastDecoded && lastDecoded.file === file && lastDecoded.mtimeMs === st.mtimeMs && lastDecoded.size === st.size)
     return lastDecoded;
-  const raw = readFileSync(file);
+  const raw = readUserBytes(file, "dataset file");
   lastDecoded = file.endsWith(".bz2")
     ? { file, mtimeMs: st.mtimeMs, size: st.size, blocks: [], rest: bunzipBlocks(raw) }
     : { file, mtimeMs: st.mtimeMs, size: st.size, blocks: [gunzipSync(raw)], rest: undefined };
@@ -105,33 +104,62 @@ function* decodedBlocks(file: string): Generator<Buffer> {
 
 function readBytes(file: string): Buffer {
   const compressed = file.endsWith(".bz2") || file.endsWith(".gz");
-  if (!compressed) return readFileSync(file);
+  if (!compressed) return readUserBytes(file, "dataset file");
   return Buffer.concat([...decodedBlocks(file)]);
 }
 
-async function* textLines(file: string): AsyncGenerator<string> {
-  if (file.endsWith(".bz2") || file.endsWith(".gz")) {
-    // A block can end inside a line or inside a UTF-8 character: carry both over to the next block.
-    const utf8 = new StringDecoder("utf8");
-    let carry = "";
-    for (const block of decodedBlocks(file)) {
-      const text = carry + utf8.write(block);
-      let start = 0;
-      for (let end = text.indexOf("\n", start); end >= 0; end = text.indexOf("\n", start)) {
-        yield text.slice(start, end).replace(/\r$/, "");
-        start = end + 1;
-      }
-      carry = text.slice(start);
-    }
-    carry += utf8.end();
-    if (carry !== "") yield carry.replace(/\r$/, "");
-    return;
+/** A whole data file as text: UTF-8 only (a Latin-1 file used to be read as U+FFFD silently). */
+function readText(file: string): string {
+  return decodeUtf8(readBytes(file), file, "dataset file");
+}
+
+const lineDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** One line's bytes as text; an invalid UTF-8 sequence is an error naming the file and line. */
+function decodeLine(bytes: Uint8Array, file: string, line: number): string {
+  let end = bytes.length;
+  if (end > 0 && bytes[end - 1] === 0x0d) end--;
+  try {
+    const text = lineDecoder.decode(bytes.subarray(0, end));
+    return line === 1 ? text.replace(/^\uFEFF/, "") : text;
+  } catch {
+    throw decodeUtf8Error(bytes.subarray(0, end), file, line);
   }
-  const rl = createInterface({
-    input: createReadStream(file, { encoding: "utf8" }),
-    crlfDelay: Number.POSITIVE_INFINITY,
+}
+
+function decodeUtf8Error(bytes: Uint8Array, file: string, line: number): ModelmapError {
+  const at = firstInvalidUtf8(bytes);
+  return new ModelmapError("input", `dataset file is not UTF-8 text (invalid byte at column ${at + 1})`, {
+    location: { file, line },
+    hint: "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
   });
-  for await (const line of rl) yield line;
+}
+
+/**
+ * The lines of a data file. Bytes are split at newlines and each line is decoded strictly (readline's utf8 stream
+ * replaced invalid bytes silently): an invalid UTF-8 sequence is an error naming the file and line. A compressed
+ * file's blocks are read as far as the caller goes (a block can end inside a line or a character: the bytes carry
+ * over to the next block).
+ */
+async function* textLines(file: string): AsyncGenerator<string> {
+  const compressed = file.endsWith(".bz2") || file.endsWith(".gz");
+  if (!compressed && statUserFile(file, "dataset file").size === 0) return;
+  const blocks: AsyncIterable<Buffer> | Iterable<Buffer> = compressed
+    ? decodedBlocks(file)
+    : (createReadStream(file) as AsyncIterable<Buffer>);
+  let carry: Buffer = Buffer.alloc(0);
+  let line = 0;
+  for await (const chunk of blocks) {
+    const buf: Buffer = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    let start = 0;
+    for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
+      line++;
+      yield decodeLine(buf.subarray(start, nl), file, line);
+      start = nl + 1;
+    }
+    carry = buf.subarray(start);
+  }
+  if (carry.length > 0) yield decodeLine(carry, file, line + 1);
 }
 
 function asDoc(v: unknown, file: string, line: number): Doc {
@@ -156,7 +184,7 @@ async function* jsonl(file: string): AsyncGenerator<Doc> {
 }
 
 function* json(file: string, spec: DataFileSpec): Generator<Doc> {
-  const text = readBytes(file).toString("utf8");
+  const text = readText(file);
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -229,11 +257,7 @@ export function parseCsv(text: string): string[][] {
 }
 
 function* csv(file: string, spec: DataFileSpec): Generator<Doc> {
-  const rows = parseCsv(
-    readBytes(file)
-      .toString("utf8")
-      .replace(/^\uFEFF/, ""),
-  );
+  const rows = parseCsv(readText(file).replace(/^\uFEFF/, ""));
   const header = spec.column_names ?? rows.shift();
   const offset = spec.column_names ? 1 : 2;
   if (!header) return;
@@ -313,7 +337,7 @@ export async function* readDocs(
   if (spec.labels_file !== undefined) {
     const lf = isAbsolute(spec.labels_file) ? spec.labels_file : join(file, "..", spec.labels_file);
     if (!existsSync(lf)) throw missingDataError(lf, task, url);
-    labels = readBytes(lf).toString("utf8").split(/\r?\n/);
+    labels = decodeUtf8(readBytes(lf), lf, "labels file").split(/\r?\n/);
   }
   const map = Object.entries(spec.map ?? {});
   const columns = spec.columns ? Object.entries(spec.columns) : undefined;

@@ -24,7 +24,7 @@ export class DocFields {
   ) {}
 
   private where(field: string): string {
-    return `task '${this.task.name}' ${field}`;
+    return `${this.task.file}: task '${this.task.name}' ${field}`;
   }
 
   private call(ref: FunctionRef, doc: Doc, field: string): unknown {

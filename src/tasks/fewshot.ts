@@ -23,13 +23,17 @@ export class FewshotSampler {
     seed: number,
     fewshotIndices?: readonly number[] | null,
     private readonly task = "task",
+    /** The task's file, named in errors. */
+    private readonly file?: string,
   ) {
     this.rnd = new PythonRandom(seed);
     this.pool = fewshotIndices && fewshotIndices.length > 0 ? fewshotIndices.map((i) => pool[i] as Doc) : pool;
   }
 
   private fail(msg: string): never {
-    throw new ModelmapError("input", `task '${this.task}': ${msg}`);
+    throw new ModelmapError("input", `task '${this.task}': ${msg}`, {
+      ...(this.file ? { location: { file: this.file, field: "num_fewshot" } } : {}),
+    });
   }
 
   /** The examples for one document; `evalDoc` is given when the pool may contain it. */

@@ -117,7 +117,14 @@ export class TaskPrompter {
     this.fields = new DocFields(task, features);
     const fc = cfg.fewshot_config ?? {};
     const kind = fc.sampler === "first_n" ? "first_n" : "default";
-    this.sampler = new FewshotSampler(fewshotPool, kind, fc.seed ?? opts.seed, fc.fewshot_indices, task.name);
+    this.sampler = new FewshotSampler(
+      fewshotPool,
+      kind,
+      fc.seed ?? opts.seed,
+      fc.fewshot_indices,
+      task.name,
+      task.file,
+    );
     if (this.numFewshot > 0 && fewshotPool.length === 0)
       throw new ModelmapError(
         "input",

@@ -8,6 +8,7 @@
  */
 import { parse, tokenize } from "@huggingface/jinja";
 import { ModelmapError } from "../core/errors.ts";
+import { RenderBudget } from "../templates/budget.ts";
 import { callFilter, callTest, getAttr, getItem, iterate, makeGlobals } from "./jinja-builtins.ts";
 import { contains, defined, fail, type PyCallable, percentFormat, slice, Undef } from "./jinja-values.ts";
 import {
@@ -82,7 +83,12 @@ export function compileTemplate(source: string, where: string): Program {
   try {
     p = parse(tokenize(src, {})) as unknown as Program;
   } catch (e) {
-    throw new ModelmapError("template", `${where}: cannot parse Jinja template: ${(e as Error).message}`, {
+    // The parser reads past the last token when a block is left open, which surfaces as a TypeError.
+    const why =
+      e instanceof TypeError
+        ? "unexpected end of template (is a {% if %}, {% for %}, {% set %} or {% macro %} block not closed?)"
+        : (e as Error).message;
+    throw new ModelmapError("template", `${where}: cannot parse Jinja template: ${why}`, {
       hint: `template: ${JSON.stringify(source.length > 200 ? `${source.slice(0, 200)}...` : source)}`,
     });
   }
@@ -122,7 +128,18 @@ class LoopControl {
 class Interpreter {
   private readonly globals = makeGlobals();
 
-  constructor(private readonly ctx: Record<string, unknown>) {}
+  // Every render spends a budget (templates/budget.ts): a loop in doc_to_text aborted V8 at 2.7 GB.
+  constructor(
+    private readonly ctx: Record<string, unknown>,
+    private readonly budget = new RenderBudget(),
+  ) {
+    const range = this.globals.range as PyCallable;
+    this.globals.range = ((a: unknown[], kw: Record<string, unknown>) => {
+      const [start, stop, step] = a.length === 1 ? [0, num(a[0]), 1] : [num(a[0]), num(a[1]), num(a[2] ?? 1)];
+      budget.rangeSize(start, stop, step);
+      return range(a, kw);
+    }) as PyCallable;
+  }
 
   run(p: Program): string {
     return this.block(p.body, new Scope());
@@ -130,11 +147,12 @@ class Interpreter {
 
   block(body: Node[], scope: Scope): string {
     let out = "";
-    for (const n of body) out += this.statement(n, scope);
+    for (const n of body) out = this.budget.check(out + this.statement(n, scope));
     return out;
   }
 
   statement(n: Node, scope: Scope): string {
+    this.budget.tick();
     switch (n.type) {
       case "Comment":
         return "";
@@ -239,7 +257,7 @@ class Interpreter {
   }
 
   set(n: Node, scope: Scope): void {
-    const value = n.value ? this.expr(n.value as Node, scope) : this.block(n.body as Node[], scope);
+    const value = this.budget.check(n.value ? this.expr(n.value as Node, scope) : this.block(n.body as Node[], scope));
     this.bind(n.assignee as Node, value, scope);
   }
 
@@ -270,6 +288,7 @@ class Interpreter {
   }
 
   expr(n: Node, scope: Scope): unknown {
+    this.budget.tick();
     switch (n.type) {
       case "StringLiteral":
         return n.value as string;
@@ -377,7 +396,8 @@ class Interpreter {
     }
     const a = defined(this.expr(n.left as Node, scope));
     const b = defined(this.expr(n.right as Node, scope));
-    return binaryOp(op, a, b);
+    if (op === "*") this.budget.repetition(a, b);
+    return this.budget.check(binaryOp(op, a, b));
   }
 }
 

@@ -253,6 +253,8 @@ function reasonOf(e: ModelmapError): ProblemReason {
   if (e.message.includes("invalid YAML") || e.message.includes("expected a mapping")) return "yaml";
   if (field === "include") return "include";
   if (e.code === "unsupported" && e.message.includes("hook '!function")) return "hook";
+  // A metric or filter that is implemented but given a bad value (a regex that does not compile) is invalid.
+  if (e.code === "input") return "schema";
   if (field.startsWith("metric_list")) return "metric";
   if (field.startsWith("filter_list")) return "filter";
   if (field.startsWith("generation_kwargs")) return "generation";
@@ -504,10 +506,15 @@ export class TaskRegistry {
     }
     const p = this.problemByName.get(name) ?? this.refusedTags.get(name);
     if (p) throw p.error;
+    // A file that could not be read may be the one that defines the name: say which files, and why.
+    const unread = this.problems
+      .slice(0, 3)
+      .map((q) => q.error.message.split("\n")[0] ?? q.file)
+      .join("; ");
     throw new ModelmapError("not_found", `no task, group or tag named '${name}'`, {
       hint:
         this.problems.length > 0
-          ? `run 'modelmap tasks list' to see the tasks (${this.problems.length} file(s) could not be loaded: 'modelmap tasks validate' says why)`
+          ? `${this.problems.length} file(s) could not be loaded: ${unread}${this.problems.length > 3 ? "; ..." : ""} ('modelmap tasks validate' says more)`
           : "run 'modelmap tasks list' to see the tasks",
     });
   }

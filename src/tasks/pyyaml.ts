@@ -263,7 +263,13 @@ export function readPyYaml(file: string, text = readFileSync(file, "utf8")): PyY
       }
     },
   });
-  const value = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  } catch (e) {
+    // The yaml package refuses alias bombs ("Excessive alias count") while building the value.
+    throw new ModelmapError("input", `invalid YAML: ${(e as Error).message}`, { location: { file } });
+  }
   return { file, doc, lc, value, floats, warnings };
 }
 

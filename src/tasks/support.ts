@@ -7,6 +7,7 @@ import { ModelmapError } from "../core/errors.ts";
 import { AGGREGATION_NAMES } from "./aggregations.ts";
 import { FILTER_NAMES } from "./filters.ts";
 import { METRIC_NAMES } from "./metrics.ts";
+import { pyCompile } from "./pycompat/regex.ts";
 import { FunctionRef } from "./pyyaml.ts";
 import { GENERATION_KEYS, type TaskConfig } from "./schema.ts";
 
@@ -55,6 +56,25 @@ export function checkSupported(cfg: TaskConfig, locate: Locate): void {
           `filter '${step.function}' is not implemented`,
           `implemented: ${FILTER_NAMES.join(", ")}`,
         );
+    });
+  });
+  // Regexes compile now, not after the first requests were sent: a bad one names its task, file and field.
+  const regex = (path: Array<string | number>, pattern: unknown) => {
+    if (typeof pattern !== "string") return;
+    try {
+      pyCompile(pattern);
+    } catch (e) {
+      throw new ModelmapError("input", `task '${cfg.task}': ${(e as Error).message}`, { location: locate(path) });
+    }
+  };
+  (cfg.filter_list ?? []).forEach((p, i) => {
+    p.filter.forEach((step, j) => {
+      regex(["filter_list", i, "filter", j, "regex_pattern"], (step as Record<string, unknown>).regex_pattern);
+    });
+  });
+  (cfg.metric_list ?? []).forEach((m, i) => {
+    (m.regexes_to_ignore ?? []).forEach((r, j) => {
+      regex(["metric_list", i, "regexes_to_ignore", j], r);
     });
   });
   const g = cfg.generation_kwargs;

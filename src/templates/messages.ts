@@ -2,10 +2,11 @@
  * Reading a conversation from a file: a JSON array of {role, content}, an object {"messages": [...]} (the
  * OpenAI request shape), or JSONL with one message per line. Errors name the file, the line and the field.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { z } from "zod";
 import type { ChatMessage } from "../backends/types.ts";
 import { ModelmapError } from "../core/errors.ts";
+import { readUserText } from "../core/files.ts";
 
 const Message = z.strictObject({ role: z.enum(["system", "user", "assistant"]), content: z.string() });
 const Messages = z.union([z.array(Message), z.strictObject({ messages: z.array(Message) })]);
@@ -63,5 +64,5 @@ export function parseMessages(text: string, file: string): ChatMessage[] {
 export function readMessagesFile(file: string): ChatMessage[] {
   if (!existsSync(file))
     throw new ModelmapError("not_found", `messages file not found: ${file}`, { location: { file } });
-  return parseMessages(readFileSync(file, "utf8"), file);
+  return parseMessages(readUserText(file, "messages file"), file);
 }

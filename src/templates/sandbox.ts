@@ -8,24 +8,9 @@
  */
 import * as jinja from "@huggingface/jinja";
 import { ModelmapError } from "../core/errors.ts";
+import { LimitExceeded, RenderBudget, type RenderLimits } from "./budget.ts";
 
-export interface RenderLimits {
-  /** Maximum AST nodes evaluated per render. */
-  maxSteps: number;
-  /** Wall-clock budget per render, in milliseconds (checked every 256 steps). */
-  maxMillis: number;
-  /** Maximum length (UTF-16 code units) of any string a template builds, the output included. */
-  maxOutputChars: number;
-  /** Maximum length of any list a template builds (range(), concatenation, filters). */
-  maxItems: number;
-}
-
-export const DEFAULT_LIMITS: RenderLimits = {
-  maxSteps: 2_000_000,
-  maxMillis: 2_000,
-  maxOutputChars: 4_000_000,
-  maxItems: 100_000,
-};
+export { DEFAULT_LIMITS, type RenderLimits } from "./budget.ts";
 
 /** Templates larger than this are refused before lexing (official ones are under 20 KB). */
 export const MAX_TEMPLATE_CHARS = 512 * 1024;
@@ -163,68 +148,31 @@ export function compileTemplate(source: string, origin = "template"): CompiledTe
   }
 }
 
-class LimitExceeded extends Error {}
-
-/** An interpreter that counts steps, watches the clock and checks the size of every value produced. */
+/** An interpreter that spends a RenderBudget: every node evaluated is a step, every value produced is sized. */
 class BoundedInterpreter extends Interpreter {
-  steps = 0;
   /** Names seen most recently (identifiers, filters, calls): used to point at a runtime error. */
   lastName: string | undefined;
-  private readonly deadline: number;
 
   constructor(
     env: JinjaEnvironment,
-    private readonly limits: RenderLimits,
+    private readonly budget: RenderBudget,
   ) {
     super(env);
-    this.deadline = Date.now() + limits.maxMillis;
-  }
-
-  private tick(): void {
-    this.steps++;
-    if (this.steps > this.limits.maxSteps)
-      throw new LimitExceeded(`rendering took more than ${this.limits.maxSteps} steps (an endless loop?)`);
-    if ((this.steps & 255) === 0 && Date.now() > this.deadline)
-      throw new LimitExceeded(`rendering took more than ${this.limits.maxMillis} ms`);
   }
 
   // Loop bodies run through evaluateBlock even when empty, so counting here bounds empty loops too.
   override evaluateBlock(statements: JinjaNode[], environment: JinjaEnvironment): JinjaValue {
-    this.tick();
+    this.budget.tick();
     return super.evaluateBlock(statements, environment);
   }
 
   override evaluate(statement: JinjaNode | undefined, environment: JinjaEnvironment): JinjaValue {
-    this.tick();
+    this.budget.tick();
     if (statement?.type === "Identifier") this.lastName = (statement as unknown as { value: string }).value;
     const result = super.evaluate(statement, environment);
-    const v: unknown = result.value;
-    if (typeof v === "string" && v.length > this.limits.maxOutputChars)
-      throw new LimitExceeded(
-        `the template built a string of ${v.length} characters (limit ${this.limits.maxOutputChars})`,
-      );
-    if (Array.isArray(v) && v.length > this.limits.maxItems)
-      throw new LimitExceeded(`the template built a list of ${v.length} items (limit ${this.limits.maxItems})`);
+    this.budget.check(result.value);
     return result;
   }
-}
-
-function boundedRange(maxItems: number) {
-  return (start: number, stop?: number, step = 1): number[] => {
-    let lo = start;
-    let hi = stop;
-    if (hi === undefined) {
-      hi = lo;
-      lo = 0;
-    }
-    if (![lo, hi, step].every(Number.isFinite)) throw new Error("range() expects finite numbers");
-    if (step === 0) throw new Error("range() step must not be zero");
-    const count = Math.max(0, Math.ceil((hi - lo) / step));
-    if (count > maxItems) throw new LimitExceeded(`range() of ${count} items (limit ${maxItems})`);
-    const out: number[] = [];
-    for (let i = 0; i < count; i++) out.push(lo + i * step);
-    return out;
-  };
 }
 
 const MONTHS = [
@@ -290,7 +238,7 @@ export function renderCompiled(
   variables: Record<string, unknown>,
   opts: RenderOptions = {},
 ): string {
-  const limits: RenderLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const budget = new RenderBudget(opts.limits);
   const now = opts.now ?? new Date();
   const env = new Environment();
   // The same globals @huggingface/jinja's Template.render sets (raise_exception is one of them), with range()
@@ -304,10 +252,10 @@ export function renderCompiled(
   env.set("raise_exception", (msg: unknown) => {
     throw new TemplateRaised(String(msg));
   });
-  env.set("range", boundedRange(limits.maxItems));
+  env.set("range", (start: number, stop?: number, step?: number) => budget.range(start, stop, step));
   env.set("strftime_now", (fmt: unknown) => strftime(String(fmt), now));
   for (const [k, v] of Object.entries(variables)) env.set(k, v);
-  const interp = new BoundedInterpreter(env, limits);
+  const interp = new BoundedInterpreter(env, budget);
   try {
     const out = interp.run(compiled.program).value;
     if (typeof out !== "string") throw new Error("template did not produce text");

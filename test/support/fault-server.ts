@@ -2,7 +2,7 @@
  * A real local OpenAI-compatible HTTP server that misbehaves on purpose, for testing the openai backend:
  * 429 with Retry-After, 5xx, slow or hanging responses (before the headers or in the middle of the body),
  * dropped connections (before or during the body),
- * truncated JSON, JSON of the wrong shape, and completions without (prompt) logprobs.
+ * truncated JSON, JSON of the wrong shape, more choices than asked for, and completions without (prompt) logprobs.
  *
  * Its "model" is a fixed toy scorer (not a language model): the prompt splits into word tokens (each with its
  * leading whitespace), token i's logprob is -(0.1 * its length + 0.01 * i), and a token is the argmax when
@@ -23,6 +23,7 @@ export type Fault =
   | { kind: "slow-body" }
   | { kind: "truncated-json" }
   | { kind: "wrong-json" }
+  | { kind: "extra-choices" }
   | { kind: "no-logprobs" }
   | { kind: "no-echo" }
   | { kind: "reject-max-tokens-0" };
@@ -240,6 +241,17 @@ export async function startFaultServer(opts: FaultServerOptions = {}): Promise<F
       }
       case "wrong-json":
         return json(200, { choices: [{ message: 42 }], unexpected: true });
+      case "extra-choices": {
+        // A second choice the client never asked for (n = 1), put first with the wrong text.
+        const b = okBody() as { choices: Array<Record<string, unknown>> };
+        const first = b.choices[0] ?? {};
+        const wrong = "message" in first ? { message: { role: "assistant", content: "WRONG" } } : { text: "WRONG" };
+        b.choices = [
+          { ...first, ...wrong, index: 0 },
+          { ...first, index: 1 },
+        ];
+        return json(200, b);
+      }
       case "no-logprobs": {
         const b = okBody() as { choices: Array<{ logprobs: unknown }> };
         for (const c of b.choices) c.logprobs = null;

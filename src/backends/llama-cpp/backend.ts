@@ -27,7 +27,7 @@ import {
   type PromptTokenScore,
   type RollingResult,
 } from "../types.ts";
-import { fileSha256, getSharedLlama } from "./engine.ts";
+import { engineErrorMark, engineErrorsAfter, fileSha256, getSharedLlama } from "./engine.ts";
 import { DEFAULT_MAX_TOKENS, findStop, generateTokens } from "./generate.ts";
 import { loadNativeScorer, type NativeStatus } from "./native-build.ts";
 import { CPU_BLOCK, GPU_BLOCK, NativeScorer } from "./native-scorer.ts";
@@ -67,6 +67,28 @@ export interface LlamaCppOptions {
   nativeScorer?: boolean;
 }
 
+/**
+ * Why llama.cpp refused a model, from its log: a reason about the file (unknown architecture, missing tensor or
+ * key, wrong shape) is the user's to fix (exit 2); anything else (out of memory, a driver) is the engine's.
+ */
+function loadError(path: string, cause: unknown, log: string[]): ModelmapError {
+  const reasons = log.map((l) => /error loading model: (.*)$/.exec(l)?.[1]).filter((r): r is string => r !== undefined);
+  const reason = reasons.at(-1)?.replace(/\s+/g, " ");
+  const fileProblem =
+    reason !== undefined && !/alloc|out of memory|\bOOM\b|CUDA|Vulkan|Metal|device|buffer/i.test(reason);
+  return new ModelmapError(
+    fileProblem ? "input" : "backend",
+    `llama.cpp could not load the model: ${reason ?? (cause as Error)?.message ?? "no reason given"}`,
+    {
+      cause,
+      location: { file: path },
+      hint: fileProblem
+        ? "the file is not a model this llama.cpp (node-llama-cpp 3.21.1) can run: check its architecture and conversion"
+        : "is it a complete GGUF model (not vocab-only) of an architecture llama.cpp supports, and is there memory for it?",
+    },
+  );
+}
+
 export async function openLlamaCppBackend(opts: LlamaCppOptions): Promise<LlamaCppBackend> {
   if (!existsSync(opts.modelPath)) {
     throw new ModelmapError("not_found", `GGUF file not found: ${opts.modelPath}`, {
@@ -76,14 +98,11 @@ export async function openLlamaCppBackend(opts: LlamaCppOptions): Promise<LlamaC
   const gpu = opts.gpu ?? false;
   const llama = await getSharedLlama(gpu);
   let model: LlamaModel;
+  const mark = engineErrorMark();
   try {
     model = await llama.loadModel({ modelPath: opts.modelPath, ...(gpu === false ? { gpuLayers: 0 } : {}) });
   } catch (e) {
-    throw new ModelmapError("backend", `llama.cpp could not load ${opts.modelPath}`, {
-      cause: e,
-      location: { file: opts.modelPath },
-      hint: "is it a complete GGUF model (not vocab-only) of an architecture llama.cpp supports?",
-    });
+    throw loadError(opts.modelPath, e, await engineErrorsAfter(mark, /error loading model|failed to load/));
   }
   const contextSize = opts.contextSize ?? Math.min(model.trainContextSize, 4096);
   const threads = opts.threads ?? (llama.maxThreads === 0 ? llama.cpuMathCores : llama.maxThreads);

@@ -24,13 +24,53 @@ export function loadNodeLlamaCpp(): Promise<NodeLlamaCpp> {
   return modulePromise;
 }
 
+/**
+ * The engine's recent error messages. llama.cpp says why it cannot load a model only in its log
+ * ("error loading model: missing tensor 'output_norm.weight'") while node-llama-cpp throws "Failed to load
+ * model", so the log is kept here for the load error to quote. Messages about loading are not printed (the error
+ * carries them); other errors are printed as before.
+ */
+const recentErrors: string[] = [];
+let errorCount = 0;
+
+function onEngineLog(level: string, message: string): void {
+  if (level !== "error" && level !== "fatal") return;
+  recentErrors.push(message.trim());
+  errorCount++;
+  if (recentErrors.length > 50) recentErrors.shift();
+  if (!/llama_model_load|failed to load model|gguf_init/i.test(message)) process.stderr.write(`${message.trimEnd()}\n`);
+}
+
+/** A mark to pass to engineErrorsSince. */
+export function engineErrorMark(): number {
+  return errorCount;
+}
+
+/** The engine's error messages logged after a mark (at most the last 50). */
+export function engineErrorsSince(mark: number): string[] {
+  return recentErrors.slice(Math.max(0, recentErrors.length - (errorCount - mark)));
+}
+
+/**
+ * The errors logged after a mark, once one matching `until` arrived or `ms` passed: node-llama-cpp delivers the
+ * log asynchronously, so the reason for a failed load can come after the failure itself.
+ */
+export async function engineErrorsAfter(mark: number, until: RegExp, ms = 500): Promise<string[]> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const got = engineErrorsSince(mark);
+    if (got.some((l) => until.test(l)) || Date.now() >= end) return got;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** `gpu: false` (the default) runs on the CPU; "auto" lets node-llama-cpp pick CUDA/Metal/Vulkan if present. */
 export async function getSharedLlama(gpu: false | "auto"): Promise<Llama> {
   const key = String(gpu);
   let p = llamas.get(key);
   if (!p) {
     p = loadNodeLlamaCpp().then((m) =>
-      m.getLlama({ gpu, build: "never", logLevel: m.LlamaLogLevel.error, progressLogs: false }),
+      m.getLlama({ gpu, build: "never", logLevel: m.LlamaLogLevel.error, logger: onEngineLog, progressLogs: false }),
     );
     p.catch(() => llamas.delete(key));
     llamas.set(key, p);

@@ -4,10 +4,12 @@ import {
   expectedLoglikelihood,
   type Fault,
   type FaultServer,
+  type SeenRequest,
   startFaultServer,
 } from "../../../test/support/fault-server.ts";
 import { ModelmapError } from "../../core/errors.ts";
 import { createRng } from "../../core/rng.ts";
+import { BatchFailure } from "../types.ts";
 import { OpenAIBackend } from "./backend.ts";
 import type { OpenAIBackendOptions } from "./options.ts";
 
@@ -20,7 +22,7 @@ after(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 
-async function server(script?: (n: number) => Fault): Promise<FaultServer> {
+async function server(script?: (n: number, req: SeenRequest) => Fault): Promise<FaultServer> {
   const s = await startFaultServer(script ? { script } : {});
   servers.push(s);
   return s;
@@ -223,6 +225,50 @@ describe("openai backend: faults end as results or errors with reasons", () => {
     assert.equal(e.code, "backend");
     assert.match(e.message, /unexpected response shape: choices\.0\.message/);
     assert.equal(s.requests.length, 1);
+  });
+
+  test("more choices than asked for is a response-shape error for every call, not retried and never scored", async () => {
+    const s = await server(() => ({ kind: "extra-choices" }));
+    const b = backend([s.url]);
+    const calls: Array<[string, Promise<unknown>]> = [
+      ["chat", b.generate([{ role: "user", content: "x" }], {})],
+      ["completion", b.generate("Say x", {})],
+      ["loglikelihood", b.loglikelihood([REQ])],
+      ["rolling", b.loglikelihoodRolling(["some text here"])],
+    ];
+    for (const [what, p] of calls) {
+      const e = await rejection(p);
+      assert.equal(e.code, "backend", what);
+      assert.match(e.message, /unexpected response shape: choices: expected exactly one choice/, what);
+    }
+    assert.equal(s.requests.length, calls.length);
+  });
+
+  test("a batch against a server that always fails: every request gets exactly 1 + maxRetries attempts", async () => {
+    const s = await server(() => ({ kind: "status", status: 500 }));
+    const b = backend([s.url], { maxRetries: 2, concurrency: 3 });
+    const reqs = Array.from({ length: 7 }, (_, i) => ({ context: `Question ${i}: `, continuation: "yes" }));
+    const e = await rejection(b.loglikelihood(reqs));
+    assert.ok(e instanceof BatchFailure);
+    assert.equal(e.settled.length, 7);
+    for (const one of e.settled) {
+      assert.equal(one.ok, false);
+      if (!one.ok) assert.match(one.error.message, /HTTP 500.*gave up after 3 attempts/);
+    }
+    const perPrompt = new Map<unknown, number>();
+    for (const r of s.requests) perPrompt.set(r.body?.prompt, (perPrompt.get(r.body?.prompt) ?? 0) + 1);
+    assert.equal(perPrompt.size, 7);
+    assert.deepEqual([...perPrompt.values()], Array(7).fill(3));
+    // One bad request of a batch does not cancel the others: they finish and come back with the failure.
+    s.setScript((_, req) =>
+      String(req.body?.prompt).startsWith("Question 3") ? { kind: "status", status: 500 } : { kind: "ok" },
+    );
+    const e2 = await rejection(b.loglikelihood(reqs));
+    assert.ok(e2 instanceof BatchFailure);
+    assert.deepEqual(
+      e2.settled.map((x) => x.ok),
+      [true, true, true, false, true, true, true],
+    );
   });
 
   test("a server without prompt logprobs gives 'unsupported' naming the alternative", async () => {

@@ -9,6 +9,7 @@ import {
   BACKEND_SPEC_VERSION,
   type Backend,
   type BackendCapabilities,
+  BatchFailure,
   type CallOptions,
   type ChatMessage,
   type FinishReason,
@@ -18,7 +19,9 @@ import {
   type LoglikelihoodResult,
   type ModelIdentity,
   type RollingResult,
+  type Settled,
 } from "../types.ts";
+import { abortedError } from "./limiter.ts";
 import {
   codePointLength,
   promptTokens,
@@ -160,33 +163,27 @@ export class OpenAIBackend implements Backend {
   }
 
   /**
-   * Runs one request per item concurrently (the transport's limiter bounds them). The first failure cancels
-   * the rest so that a dead server does not cost the whole batch's timeouts.
+   * Runs one request per item concurrently (the transport's limiter bounds them), each with the transport's
+   * retries and no more. A request that fails does not cancel the others: every request ends once, as a result
+   * or a final error, and failures come back together as a BatchFailure so that nobody retries them again (a
+   * retried batch used to cost 2 x (1 + maxRetries) attempts per request against a failing server).
    */
   async #all<T, R>(items: T[], opts: CallOptions, fn: (item: T, signal?: AbortSignal) => Promise<R>): Promise<R[]> {
     if (items.length === 1) return [await fn(items[0] as T, opts.signal)];
-    const ctrl = new AbortController();
-    const signal = ctrl.signal;
+    const signal = opts.signal;
     // Every request of a large batch listens on this one signal; that is by design, not a leak.
-    setMaxListeners(0, signal);
-    // A plain listener, not AbortSignal.any: on Node 20 signals made by any() live as long as their sources.
-    const outer = opts.signal;
-    const forward = () => ctrl.abort(outer?.reason);
-    if (outer?.aborted) forward();
-    else outer?.addEventListener("abort", forward, { once: true });
-    try {
-      return await Promise.all(
-        items.map((item) =>
-          fn(item, signal).catch((e: unknown) => {
-            ctrl.abort(new Error("another request of the batch failed"));
-            throw e;
-          }),
+    if (signal) setMaxListeners(0, signal);
+    const settled = await Promise.all(
+      items.map((item) =>
+        fn(item, signal).then(
+          (value): Settled<R> => ({ ok: true, value }),
+          (e: unknown): Settled<R> => ({ ok: false, error: e instanceof Error ? e : new Error(String(e)) }),
         ),
-      );
-    } finally {
-      outer?.removeEventListener("abort", forward);
-      ctrl.abort();
-    }
+      ),
+    );
+    if (signal?.aborted) throw abortedError(signal);
+    if (settled.every((s) => s.ok)) return settled.map((s) => (s as { value: R }).value);
+    throw new BatchFailure(settled);
   }
 
   async #scorePrompt(prompt: string, signal: AbortSignal | undefined) {

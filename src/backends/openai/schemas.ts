@@ -39,6 +39,12 @@ export const contentLogprobsSchema = z.object({
     .nullable(),
 });
 
+/**
+ * modelmap never asks for n > 1, so a second choice means the server answered something else than what was asked
+ * (a proxy merging requests, a broken n): which choice is ours cannot be known, so none is used.
+ */
+const ONE_CHOICE = "expected exactly one choice (the request asked for n = 1)";
+
 const usageSchema = z
   .object({ prompt_tokens: z.number().int().nonnegative(), completion_tokens: z.number().int().nonnegative() })
   .loose();
@@ -57,7 +63,8 @@ export const completionResponseSchema = z
           })
           .loose(),
       )
-      .min(1),
+      .min(1)
+      .max(1, ONE_CHOICE),
     usage: usageSchema.nullish(),
   })
   .loose();
@@ -75,7 +82,8 @@ export const chatResponseSchema = z
           })
           .loose(),
       )
-      .min(1),
+      .min(1)
+      .max(1, ONE_CHOICE),
     usage: usageSchema.nullish(),
   })
   .loose();

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { ModelmapError } from "../../core/errors.ts";
+import { checkOutputDir } from "../../core/files.ts";
 import { resolveModel } from "../../models/resolve.ts";
 import { modelFromFlags } from "../../models/spec.ts";
 import { createProgress, SILENT_PROGRESS } from "../../runner/progress.ts";
@@ -136,6 +137,7 @@ export const evalCommand: Command = {
       .split(",")
       .map((s) => s.trim())
       .filter((s) => s);
+    if (tasks.length === 0) throw new ModelmapError("usage", `eval: --tasks names no task ('${values.tasks}')`);
     const format = textOrJson("eval", values.format);
     const limit = parseNumberFlag("eval", "--limit", values.limit, { int: true, min: 1 });
     const seed = parseNumberFlag("eval", "--seed", values.seed, { int: true }) ?? 1234;
@@ -157,6 +159,7 @@ export const evalCommand: Command = {
       threads,
       chatTemplate,
     });
+    if (values.output !== undefined) checkOutputDir(resolve(ctx.cwd, values.output), "--output");
     // A configured model needs the file; otherwise it is read when present (for its data_dir).
     const config = spec.kind === "config" ? requireConfig(ctx, values.config) : optionalConfig(ctx, values.config);
     const backend = await resolveModel(spec, modelContext(ctx, config));
@@ -177,7 +180,7 @@ export const evalCommand: Command = {
         ...(limit !== undefined ? { limit } : {}),
         ...(values["retry-errors"] ? { retryErrors: true } : {}),
         ...(window !== undefined ? { window } : {}),
-        ...(values.output !== undefined ? { outputDir: values.output } : {}),
+        ...(values.output !== undefined ? { outputDir: resolve(ctx.cwd, values.output) } : {}),
         ...(values["log-samples"] ? { logSamples: true } : {}),
         progress: values.quiet ? SILENT_PROGRESS : createProgress(ctx.stderr),
         signal: ctx.signal,

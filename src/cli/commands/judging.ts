@@ -1,8 +1,9 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Backend } from "../../backends/types.ts";
 import type { Config } from "../../config/schema.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { checkOutputFile, writeUserFile } from "../../core/files.ts";
 import { importAnswers } from "../../judge/answers-import.ts";
 import { generateAnswers } from "../../judge/generate.ts";
 import { judgeSet } from "../../judge/judge.ts";
@@ -85,12 +86,14 @@ Arena-Hard question.jsonl) are detected automatically.
       out: { type: "string" },
     });
     const path = requireString("prompts import", positionals[0], "PATH");
+    // Before storing: a set stored whose --out then fails would be half done.
+    if (values.out) checkOutputFile(resolve(ctx.cwd, values.out), "--out");
     const opts: { format: ImportFormat | "auto"; name?: string } = { format: parseFormat(values.format) };
     if (values.name !== undefined) opts.name = values.name;
     const set = loadPromptSet(resolve(ctx.cwd, path), opts);
     if (values.secret) set.secret = true;
     const stored = await storePromptSet(await ctx.store(), set);
-    if (values.out) writeFileSync(resolve(ctx.cwd, values.out), toJsonl(set));
+    if (values.out) writeUserFile(resolve(ctx.cwd, values.out), toJsonl(set), "--out");
     ctx.stdout.write(
       `stored prompt set '${stored.name}': ${stored.items.length} prompts${set.secret ? " (secret)" : ""}\n`,
     );

@@ -1,7 +1,7 @@
-import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { fieldPath, ModelmapError } from "../../core/errors.ts";
+import { readUserText, writeUserFile } from "../../core/files.ts";
 import { winnerSchema } from "../../core/votes.ts";
 import { exportLmsys } from "../../labeling/export.ts";
 import { campaignQuality } from "../../labeling/quality.ts";
@@ -17,7 +17,7 @@ const goldRow = z.strictObject({
 
 function readGold(file: string): GoldSpec[] {
   const out: GoldSpec[] = [];
-  readFileSync(file, "utf8")
+  readUserText(file, "gold file")
     .split(/\r?\n/)
     .forEach((line, i) => {
       if (line.trim() === "") return;
@@ -118,8 +118,9 @@ language, tstamp, conversation_a, conversation_b}; gold items are not exported.`
     const id = requireString("label export", positionals[0], "ID");
     const store = await ctx.store();
     if (!(await store.labeling.campaign(id))) throw new ModelmapError("not_found", `no campaign '${id}'`);
-    const text = `${JSON.stringify(await exportLmsys(store, id), null, 1)}\n`;
-    if (values.out) writeFileSync(resolve(ctx.cwd, values.out), text);
+    const text = `${JSON.stringify(await exportLmsys(store, id), null, 1)}
+`;
+    if (values.out) writeUserFile(resolve(ctx.cwd, values.out), text, "--out");
     else ctx.stdout.write(text);
     return 0;
   },

@@ -1,7 +1,7 @@
-import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { CategoryAgreement } from "../../capmap/agreement-weights.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { checkOutputFile, writeUserFile } from "../../core/files.ts";
 import { availableSignals, type MetaBlock, metaEvaluate } from "../../meta/service.ts";
 import { type Command, parseFlags, parseNumberFlag } from "../command.ts";
 
@@ -118,6 +118,8 @@ The report is kept, and 'modelmap search' in the reference's category then weigh
       throw new ModelmapError("usage", "meta: --reference is required", {
         hint: "e.g. --reference ab or --reference arena",
       });
+    // Before the work: a report that cannot be written is found out now, not after the bootstraps.
+    checkOutputFile(resolve(ctx.cwd, values.out ?? "meta-report.json"), "--out");
     const report = await metaEvaluate(await ctx.store(), {
       signals: positionals,
       reference: values.reference,
@@ -129,7 +131,7 @@ The report is kept, and 'modelmap search' in the reference's category then weigh
     });
     const json = `${JSON.stringify(report, null, 2)}\n`;
     const out = resolve(ctx.cwd, values.out ?? "meta-report.json");
-    writeFileSync(out, json);
+    writeUserFile(out, json, "--out");
     if (values.json) {
       ctx.stdout.write(json);
       return 0;

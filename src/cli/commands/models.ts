@@ -1,8 +1,8 @@
-import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { findModel, type LoadedConfig } from "../../config/load.ts";
 import { configJsonSchema, endpointsOf, type ModelConfig } from "../../config/schema.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { writeUserFile } from "../../core/files.ts";
 import { checkModel } from "../../models/check.ts";
 import { resolveModelPrompting } from "../../models/prompting.ts";
 import { type CliContext, type Command, parseFlags } from "../command.ts";
@@ -158,7 +158,7 @@ Prints the JSON Schema of modelmap.yaml, for editors (e.g. '# yaml-language-serv
     const { values } = parseFlags("config schema", argv, { out: { type: "string" } }, false);
     const text = `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
     if (values.out !== undefined) {
-      writeFileSync(resolve(ctx.cwd, values.out), text);
+      writeUserFile(resolve(ctx.cwd, values.out), text, "--out");
       ctx.stderr.write(`wrote ${values.out}\n`);
     } else ctx.stdout.write(text);
     return 0;
@@ -175,7 +175,22 @@ ${CONFIG_FLAG}`,
   run(argv, ctx) {
     const { values } = parseFlags("config check", argv, { config: { type: "string" } }, false);
     const loaded = load(values, ctx);
-    for (const m of loaded.config.models) resolveModelPrompting(m, { presets: loaded.config.system_prompts });
+    loaded.config.models.forEach((m, i) => {
+      try {
+        resolveModelPrompting(m, { presets: loaded.config.system_prompts });
+      } catch (e) {
+        // The template or system prompt a model names cannot be had: say which model of which file.
+        if (!(e instanceof ModelmapError) || e.location?.field !== undefined) throw e;
+        throw new ModelmapError(e.code, `model '${m.id}': ${e.message}`, {
+          location: {
+            file: loaded.file,
+            field: `models[${i}].${/system/i.test(e.message) ? "system_prompt" : "template"}`,
+          },
+          ...(e.hint ? { hint: e.hint } : {}),
+          cause: e,
+        });
+      }
+    });
     ctx.stdout.write(`${loaded.file}: ${loaded.config.models.length} model(s), valid\n`);
     return 0;
   },

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { intervalChartSvg, rankChartSvg } from "../../arena/plot.ts";
 import { predictionPoweredRanking, renderPpr } from "../../arena/ppr.ts";
 import { type MatrixKind, type RankMethod, rankCounts } from "../../arena/rank.ts";
@@ -7,6 +7,7 @@ import { type OutputFormat, renderRank, renderStyleRanking } from "../../arena/r
 import { describeBadRows, loadVotes } from "../../arena/sources.ts";
 import { styleControlledRatings } from "../../arena/style-ratings.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { writeUserFile } from "../../core/files.ts";
 import { type CliContext, type Command, parseFlags, parseKeyValues, parseNumberFlag, voteQuery } from "../command.ts";
 
 export const FORMATS = ["table", "json", "csv", "md"] as const;
@@ -113,7 +114,7 @@ Rates models from pairwise votes: LMSYS battle files (JSON array or JSONL), aggr
           })),
           { title: `Prediction-powered win rates (${ci * 100}% simultaneous)`, xLabel: "win rate, %" },
         );
-        writeFileSync(values.plot, svg);
+        writeUserFile(resolve(ctx.cwd, values.plot), svg, "--plot");
       }
       return 0;
     }
@@ -125,6 +126,10 @@ Rates models from pairwise votes: LMSYS battle files (JSON array or JSONL), aggr
       throw new ModelmapError("usage", `rank: --matrix must be winrate, predicted or battles, got '${values.matrix}'`);
     if (positionals.length > 0 && values.source?.length)
       throw new ModelmapError("usage", "rank: give vote FILEs or --source, not both");
+    // Flags first: a bad --bootstrap or --anchor is reported before any vote file is read.
+    const anchor = parseAnchor(values.anchor);
+    const bootstrap =
+      parseNumberFlag("rank", "--bootstrap", values.bootstrap, { int: true, min: 0, max: 100000 }) ?? 1000;
     const loaded = await loadVotes({
       files: positionals,
       sources: values.source ?? [],
@@ -133,12 +138,11 @@ Rates models from pairwise votes: LMSYS battle files (JSON array or JSONL), aggr
       store: ctx.store,
     });
     for (const line of describeBadRows(loaded.files)) ctx.stderr.write(`${line}\n`);
-    const anchor = parseAnchor(values.anchor);
     const report = rankCounts(
       loaded.counts,
       {
         method,
-        bootstrap: parseNumberFlag("rank", "--bootstrap", values.bootstrap, { int: true, min: 0, max: 100000 }) ?? 1000,
+        bootstrap,
         seed,
         ci,
         ...(anchor ? { anchor } : {}),
@@ -150,7 +154,7 @@ Rates models from pairwise votes: LMSYS battle files (JSON array or JSONL), aggr
     ctx.stdout.write(renderRank(report, format));
     if (values.plot) {
       const svg = rankChartSvg(report, { method, ci });
-      writeFileSync(values.plot, svg);
+      writeUserFile(resolve(ctx.cwd, values.plot), svg, "--plot");
       if (format === "table") ctx.stderr.write(`wrote ${values.plot}\n`);
     }
     return 0;

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { ModelmapError } from "../../core/errors.ts";
 import { pText } from "../../core/format.ts";
+import { checkListenable } from "../../http/listen.ts";
 import { type PipelineModel, type PipelineReport, runPipeline, ZOO_CONTAMINATION } from "../../mainjob/pipeline.ts";
 import { defaultModelCacheDir, downloadQuickstartModels, QUICKSTART_VOTE_SOURCE } from "../../mainjob/quickstart.ts";
 import { renderSummary } from "../../mainjob/summary.ts";
@@ -49,6 +50,8 @@ async function finish(
   const limit = parseNumberFlag(name, "--limit", values.limit, { int: true, min: 1 }) ?? defaults.limit;
   const port = parseNumberFlag(name, "--port", values.port, { int: true, min: 0, max: 65535 });
   const out = (s: string) => ctx.stdout.write(`${s}\n`);
+  // The web UI's port is checked before the evaluation, which takes minutes; it used to fail after it.
+  if (values.serve !== false) await checkListenable(values.host ?? "127.0.0.1", port ?? 8787);
   out(
     `modelmap ${name}: ${models.length} models, synthetic benchmarks${limit === undefined ? "" : ` (${limit} documents per task)`} and verifiable prompts; database ${ctx.dbPath}`,
   );

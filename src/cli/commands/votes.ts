@@ -1,8 +1,9 @@
-import { readFileSync, writeFileSync } from "node:fs";
-import { basename } from "node:path";
+import { readFileSync } from "node:fs";
+import { basename, resolve } from "node:path";
 import { readVoteFile } from "../../arena/read-votes.ts";
 import { describeBadRows, voteSources } from "../../arena/sources.ts";
 import { ModelmapError } from "../../core/errors.ts";
+import { writeUserFile } from "../../core/files.ts";
 import { sha256 } from "../../core/hash.ts";
 import { createProgress, SILENT_PROGRESS } from "../../runner/progress.ts";
 import { type CliContext, type Command, parseFlags, parseKeyValues, requireString } from "../command.ts";
@@ -162,7 +163,7 @@ tie (bothbad)), prompt_id, judge, shown_first, category, language, turn, tstamp,
     }
     const text = lines.length ? `${lines.join("\n")}\n` : "";
     if (values.out) {
-      writeFileSync(values.out, text);
+      writeUserFile(resolve(ctx.cwd, values.out), text, "--out");
       ctx.stderr.write(`wrote ${lines.length} votes to ${values.out}\n`);
     } else ctx.stdout.write(text);
     return 0;

@@ -8,17 +8,30 @@ export type Db = Database.Database;
 
 /** Opens (creating if needed) a SQLite database and brings its schema up to date. */
 export function openDb(path: string, migrations: Migration[] = MIGRATIONS): Db {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const cannot = (e: unknown, why: string) =>
+    new ModelmapError("config", `cannot open the database: ${why}`, {
+      cause: e,
+      location: { file: path },
+      hint: "--db (or $MODELMAP_DB) names modelmap's SQLite file; a new path creates one",
+    });
   let db: Db;
   try {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     db = new Database(path);
   } catch (e) {
-    throw new ModelmapError("config", `cannot open database ${path}: ${(e as Error).message}`, { cause: e });
+    throw cannot(e, (e as Error).message);
   }
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
-  db.pragma("foreign_keys = ON");
-  db.pragma("busy_timeout = 5000");
+  try {
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("foreign_keys = ON");
+    db.pragma("busy_timeout = 5000");
+  } catch (e) {
+    db.close();
+    // A text file, or any file that is not SQLite, fails at the first statement.
+    const notDb = (e as { code?: string }).code === "SQLITE_NOTADB";
+    throw cannot(e, notDb ? "the file is not an SQLite database" : (e as Error).message);
+  }
   migrate(db, migrations);
   return db;
 }
