@@ -66,6 +66,9 @@ export type NativeStatus = { ok: true; path: string; built: boolean } | { ok: fa
 const SOURCE = join(dirname(fileURLToPath(import.meta.url)), "native", "scorer.cpp");
 const require = createRequire(import.meta.url);
 
+/** MODELMAP_NATIVE_SCORER=0: the user's choice, so the fallback goes without a notice. */
+class TurnedOff extends Error {}
+
 let loaded: Promise<{ addon: NativeScorerAddon | undefined; status: NativeStatus }> | undefined;
 
 export function cacheBase(env: NodeJS.ProcessEnv = process.env): string {
@@ -79,10 +82,24 @@ export function loadNativeScorer(): Promise<{ addon: NativeScorerAddon | undefin
       const r = buildNativeScorer();
       return { addon: require(r.path) as NativeScorerAddon, status: r };
     } catch (e) {
-      return { addon: undefined, status: { ok: false as const, reason: (e as Error).message } };
+      const reason = (e as Error).message;
+      // Turned off on purpose: no notice. Otherwise say once per process what is slower, why, and how to fix it.
+      if (!(e instanceof TurnedOff)) process.stderr.write(fallbackNotice(reason));
+      return { addon: undefined, status: { ok: false as const, reason } };
     }
   });
   return loaded;
+}
+
+/** The one-line notice printed when the native scorer cannot be had (the reason is cut to its last 1000 characters). */
+export function fallbackNotice(reason: string): string {
+  const why = reason.length > 1000 ? `...${reason.slice(-1000)}` : reason;
+  return (
+    `modelmap: notice: the native scorer is not available (${why.trim()}); log-likelihoods and greedy ` +
+    "generation go through node-llama-cpp's probabilities instead: the same numbers, many times slower. " +
+    "Install a C++ compiler (c++, or set CXX) and git to build it on next use; MODELMAP_NATIVE_SCORER=0 " +
+    "turns it off without this notice.\n"
+  );
 }
 
 export async function nativeScorerStatus(): Promise<NativeStatus> {
@@ -163,7 +180,7 @@ function cpuSignature(): string {
 }
 
 function buildNativeScorer(): { ok: true; path: string; built: boolean } {
-  if (process.env.MODELMAP_NATIVE_SCORER === "0") throw new Error("turned off by MODELMAP_NATIVE_SCORER=0");
+  if (process.env.MODELMAP_NATIVE_SCORER === "0") throw new TurnedOff("turned off by MODELMAP_NATIVE_SCORER=0");
   if (process.platform !== "linux")
     throw new Error(`the native scorer is built on Linux only (this is ${process.platform})`);
   const nlcDir = packageDir("node-llama-cpp");
