@@ -31,6 +31,7 @@ async function evalSamples(name: string, tasks: string): Promise<Map<string, Map
     tasks,
     "--output",
     out,
+    "--log-samples",
     "--quiet",
   ]);
   assert.equal(r.code, 0, r.err);
