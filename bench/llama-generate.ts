@@ -11,7 +11,7 @@ import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { openLlamaCppBackend } from "../src/backends/llama-cpp/backend.ts";
-import { buildLlamaTool, median, timed } from "./llama-anchor.ts";
+import { buildLlamaTool, engineLibraries, median, timed } from "./llama-anchor.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const DATA = resolve(ROOT, "..", "shared", "data");
@@ -31,6 +31,7 @@ const n = Number(values.tokens);
 const threads = Number(values.threads);
 const PROMPT = "Hello";
 const tool = buildLlamaTool("llama-completion");
+const engine = engineLibraries();
 console.log(
   `greedy generation of ${n} tokens after "${PROMPT}", ${threads} thread(s), ${values.rounds} rounds (medians); ` +
     `CPU ${cpus()[0]?.model} x${cpus().length}; load average ${loadavg()
@@ -41,22 +42,45 @@ for (const name of values.models.split(",")) {
   const model = MODELS[name] as string;
   const ref: number[] = [];
   const refCpu: number[] = [];
+  const eng: number[] = [];
   const ours: number[] = [];
   const oursCpu: number[] = [];
   const be = await openLlamaCppBackend({ modelPath: model, threads, contextSize: 1024 });
   try {
     await be.generate(PROMPT, { maxTokens: 4, temperature: 0 }); // warm-up, as llama-completion's
-    for (let r = 0; r < Number(values.rounds); r++) {
-      const out = timed(
-        tool,
-        ["-m", model, "-p", PROMPT, "-n", String(n), "-t", String(threads), "--temp", "0", "--ignore-eos", "-no-cnv"],
-        { what: "llama-completion" },
-      );
+    const args = [
+      "-m",
+      model,
+      "-p",
+      PROMPT,
+      "-n",
+      String(n),
+      "-t",
+      String(threads),
+      "--temp",
+      "0",
+      "--ignore-eos",
+      "-no-cnv",
+    ];
+    // llama.cpp's own timers: prompt + generation + sampling, the work generate() does.
+    const work = (stderr: string) => {
       const ms = (label: string) =>
-        Number(new RegExp(`common_perf_print:\\s+${label} time =\\s+([\\d.]+) ms`).exec(out.stderr)?.[1] ?? Number.NaN);
-      // llama.cpp's own timers: prompt + generation + sampling, the work generate() does.
-      ref.push((ms("prompt eval") + ms("eval") + ms("sampling")) / 1000);
+        Number(new RegExp(`common_perf_print:\\s+${label} time =\\s+([\\d.]+) ms`).exec(stderr)?.[1] ?? Number.NaN);
+      return (ms("prompt eval") + ms("eval") + ms("sampling")) / 1000;
+    };
+    for (let r = 0; r < Number(values.rounds); r++) {
+      const out = timed(tool, args, { what: "llama-completion" });
+      ref.push(work(out.stderr));
       refCpu.push(out.cpu); // the whole process: model load included
+      // The same program on node-llama-cpp's engine libraries (the kernels modelmap runs on).
+      if (engine) {
+        const e = timed(tool, args, {
+          cwd: engine.cwd,
+          env: { ...process.env, LD_LIBRARY_PATH: engine.libDir },
+          what: "llama-completion on node-llama-cpp's libraries",
+        });
+        eng.push(work(e.stderr));
+      }
       const t0 = performance.now();
       const c0 = process.cpuUsage();
       const g = await be.generate(PROMPT, { maxTokens: n, temperature: 0 });
@@ -70,8 +94,13 @@ for (const name of values.models.split(",")) {
   }
   const a = median(ref);
   const b = median(ours);
+  const e = median(eng);
   console.log(
     `${name}: llama-completion ${(n / a).toFixed(0)} tok/s (${((1000 * a) / n).toFixed(3)} ms/token, CPU ${((1000 * median(refCpu)) / n).toFixed(3)} ms/token with its model load); ` +
-      `modelmap generate ${(n / b).toFixed(0)} tok/s (${((1000 * b) / n).toFixed(3)} ms/token, CPU ${((1000 * median(oursCpu)) / n).toFixed(3)} ms/token); ratio ${(b / a).toFixed(2)}x`,
+      (engine
+        ? `on node-llama-cpp's engine libraries ${(n / e).toFixed(0)} tok/s (${((1000 * e) / n).toFixed(3)} ms/token); `
+        : "") +
+      `modelmap generate ${(n / b).toFixed(0)} tok/s (${((1000 * b) / n).toFixed(3)} ms/token, CPU ${((1000 * median(oursCpu)) / n).toFixed(3)} ms/token); ` +
+      `ratio ${(b / a).toFixed(2)}x the AVX2 build${engine ? `, ${(b / e).toFixed(2)}x the engine libraries` : ""}`,
   );
 }
