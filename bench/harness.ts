@@ -75,7 +75,7 @@ const store = openStore(join(dir, "bench.db"));
   const { TaskData } = await import("../src/tasks/task-data.ts");
   const task = tasks[0] as (typeof tasks)[number];
   const td = performance.now();
-  await TaskData.open(task, { dataDir: DATA }).count(1);
+  await (await TaskData.open(task, { dataDir: DATA })).count(1);
   console.log(`dataset decode (bz2, once per process): ${((performance.now() - td) / 1000).toFixed(2)} s`);
 }
 backend.resetTokenCount();

@@ -190,7 +190,11 @@ test("tasks list/show/validate and clear user errors", async () => {
         "--data-dir",
         join(f.dir, "empty"),
       ],
-      nodata,
+      // No download from the hub in a test: offline, the error still names the shipped map's missing file.
+      {
+        ...nodata,
+        env: { ...process.env, HF_HUB_OFFLINE: "1", MODELMAP_CACHE: join(f.dir, "cache"), HF_HOME: join(f.dir, "hf") },
+      },
     ),
     2,
   );

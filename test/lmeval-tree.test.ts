@@ -83,7 +83,13 @@ test("tasks show names the data and how the local copy differs from the hub's", 
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /# data: allenai\/ai2_arc \(ARC-Challenge\) from the dataset map .*dataset-map\.yaml/);
   assert.match(r.out, /# differs from the hub: train is a stand-in/);
-  const missing = await runCaptured(["tasks", "show", "hellaswag", "--include-path", join(lmEvalTasks(), "hellaswag")]);
+  const missing = await runCaptured(
+    ["tasks", "show", "hellaswag", "--include-path", join(lmEvalTasks(), "hellaswag")],
+    {
+      // No request to the hub from a test, and no cache of this machine read.
+      env: { ...process.env, HF_HUB_OFFLINE: "1", MODELMAP_CACHE: "/nonexistent/mm", HF_HOME: "/nonexistent/hf" },
+    },
+  );
   assert.equal(missing.code, 0, missing.err);
   assert.match(missing.out, /# data: .*no local copy of the dataset Rowan\/hellaswag/);
   assert.match(missing.out, /# hook utils\.process_docs: native process_docs/);

@@ -1,11 +1,11 @@
 /**
- * `modelmap quickstart --download`: two small real instruct models from Hugging Face, downloaded once into a
- * cache directory through node-llama-cpp's downloader, then the same pipeline as the offline main job.
+ * `modelmap quickstart --download`: two small real instruct models from Hugging Face, downloaded once into the hub
+ * cache (`$MODELMAP_CACHE/hub`, shared with hub datasets) by the same code that downloads datasets (sha256 checked
+ * against the hub's listing, resumable, one process at a time), then the same pipeline as the offline main job.
  */
-import { mkdirSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
-import { downloadModelFile } from "../backends/llama-cpp/download.ts";
+import { ModelmapError } from "../core/errors.ts";
+import type { HubSettings } from "../hub/settings.ts";
+import { openSnapshot } from "../hub/snapshot.ts";
 import { probeHost } from "./network.ts";
 import type { PipelineModel } from "./pipeline.ts";
 
@@ -14,40 +14,42 @@ export const QUICKSTART_MODELS: ReadonlyArray<{ id: string; uri: string }> = [
   { id: "qwen2.5-0.5b-instruct", uri: "hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf" },
 ];
 export const QUICKSTART_VOTE_SOURCE = "quickstart-verifiable";
-export const HF_HOST = "huggingface.co";
 
-/** $MODELMAP_CACHE_DIR, else $XDG_CACHE_HOME/modelmap, else ~/.cache/modelmap; models live in models/. */
-export function defaultModelCacheDir(env: NodeJS.ProcessEnv): string {
-  const base = env.MODELMAP_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "modelmap");
-  return join(base, "models");
+/** `hf:owner/repo/path/in/repo.gguf` -> the model repository and the file's path in it. */
+export function parseHfUri(uri: string): { repo: string; path: string } {
+  const m = /^hf:([\w.-]+\/[\w.-]+)\/(.+)$/.exec(uri);
+  if (!m) throw new ModelmapError("input", `'${uri}' is not an hf:owner/repo/file URI`);
+  return { repo: m[1] as string, path: m[2] as string };
+}
+
+/** host:port of the hub's endpoint, for the reachability probe. */
+function endpointHost(endpoint: string): { host: string; port: number } {
+  const u = new URL(endpoint);
+  return { host: u.hostname, port: Number(u.port || (u.protocol === "http:" ? 80 : 443)) };
 }
 
 export async function downloadQuickstartModels(opts: {
-  cacheDir: string;
+  /** Where the hub is, the cache the models go to, progress and interruption. */
+  hub: HubSettings;
   /** host:port probed before anything is downloaded (tests point it at an unreachable address). */
   probe?: { host: string; port: number; timeoutMs: number };
   log?: (line: string) => void;
-  signal?: AbortSignal;
 }): Promise<PipelineModel[]> {
-  const p = opts.probe ?? { host: HF_HOST, port: 443, timeoutMs: 3000 };
-  await probeHost(p.host, p.port, p.timeoutMs);
-  mkdirSync(opts.cacheDir, { recursive: true });
-  opts.log?.(`modelmap quickstart: ${p.host} reachable; models go to ${opts.cacheDir}`);
+  const p = opts.probe ?? { ...endpointHost(opts.hub.endpoint), timeoutMs: 3000 };
+  // HF_HUB_OFFLINE: the models must be in the cache already (openSnapshot says so if they are not).
+  if (!opts.hub.offline) {
+    await probeHost(p.host, p.port, p.timeoutMs);
+    opts.log?.(`modelmap quickstart: ${p.host} reachable; models go to ${opts.hub.cacheDir}`);
+  }
   const out: PipelineModel[] = [];
   for (const m of QUICKSTART_MODELS) {
     opts.log?.(`  ${m.id}: ${m.uri}`);
-    let lastPct = -10;
-    const file = await downloadModelFile(m.uri, opts.cacheDir, {
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      onProgress: (s) => {
-        const pct = s.totalBytes > 0 ? Math.floor((100 * s.downloadedBytes) / s.totalBytes) : 0;
-        if (pct >= lastPct + 10) {
-          lastPct = pct;
-          opts.log?.(`    ${pct}% of ${(s.totalBytes / 2 ** 20).toFixed(0)} MiB`);
-        }
-      },
-    });
-    out.push({ id: m.id, file });
+    const { repo, path } = parseHfUri(m.uri);
+    const snap = await openSnapshot({ kind: "model", id: repo }, "main", opts.hub);
+    if (!snap.files.has(path))
+      throw new ModelmapError("not_found", `${m.uri}: the repository ${repo} has no file ${path}`);
+    await snap.fetch([path]);
+    out.push({ id: m.id, file: snap.local(path) });
   }
   return out;
 }

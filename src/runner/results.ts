@@ -3,14 +3,15 @@
  * filter (`{metric, filter, value, stderr}`), the random baseline and the normalized score (Open LLM Leaderboard
  * v2), failures grouped by reason; group aggregates as the mean over items and the mean over subtasks.
  */
-
+import { ModelmapError } from "../core/errors.ts";
 import { aggregateGroup, MeanAccumulator, normalizedScore } from "../stats/accuracy.ts";
 import type { FailureCount, GroupResultV1, MetricRef, MetricValue, TaskResultV1 } from "../store/run-log.ts";
-import type { LoadedTask } from "../tasks/loader.ts";
+import { stderrFor } from "../tasks/aggregations.ts";
+import type { GroupAggregate, LoadedTask } from "../tasks/loader.ts";
 import { metricInfo } from "../tasks/metrics.ts";
 import type { TaskConfig } from "../tasks/schema.ts";
 import { failureCause } from "./failures.ts";
-import { defaultMetrics, type ScoredForAccumulator } from "./score.ts";
+import { defaultMetrics, type ScoredForAccumulator, scoringOf } from "./score.ts";
 
 const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
@@ -42,8 +43,12 @@ function compareRefs(a: MetricRef, b: MetricRef): number {
   return a.filter < b.filter ? -1 : a.filter > b.filter ? 1 : 0;
 }
 
+/** lm-eval's default number of bootstrap resamples for the standard errors it bootstraps. */
+export const DEFAULT_BOOTSTRAP_ITERS = 100000;
+
 export class TaskAccumulator {
-  readonly metrics = new Map<string, { ref: MetricRef; acc: MeanAccumulator }>();
+  /** Per metric and filter, every document's value (an aggregation may need them all: f1, bleu, IFEval's lists). */
+  readonly metrics = new Map<string, { ref: MetricRef; items: unknown[] }>();
   readonly chance = new MeanAccumulator();
   readonly failures = new Map<string, FailureCount>();
   readonly #causeSize = new Map<string, number>();
@@ -56,6 +61,8 @@ export class TaskAccumulator {
   constructor(
     readonly task: LoadedTask,
     readonly nShot: number,
+    /** Resamples for bootstrapped standard errors (lm-eval's `--bootstrap_iters`; 0: none). */
+    readonly bootstrapIters = DEFAULT_BOOTSTRAP_ITERS,
   ) {}
 
   get cfg(): TaskConfig {
@@ -86,14 +93,14 @@ export class TaskAccumulator {
       this.tokens += s.rolling.tokens;
       this.words += s.rolling.words;
     }
-    for (const sc of s.scores) {
-      const k = refKey(sc);
+    for (const it of s.items) {
+      const k = refKey(it);
       let m = this.metrics.get(k);
       if (!m) {
-        m = { ref: { metric: sc.metric, filter: sc.filter }, acc: new MeanAccumulator() };
+        m = { ref: { metric: it.metric, filter: it.filter }, items: [] };
         this.metrics.set(k, m);
       }
-      m.acc.add(sc.value);
+      m.items.push(it.value);
     }
   }
 
@@ -106,26 +113,32 @@ export class TaskAccumulator {
     return [...this.metrics.values()].find((m) => m.ref.metric === first)?.ref;
   }
 
+  /** Each metric aggregated as lm-eval aggregates it, with lm-eval's standard error (null where it prints N/A). */
   rows(): MetricValue[] {
     const rows: MetricValue[] = [...this.metrics.values()]
       .sort((a, b) => compareRefs(a.ref, b.ref))
-      .map((m) =>
-        // lm-eval's `perplexity` aggregation: exp(-mean log-likelihood); it reports no closed-form stderr.
-        metricInfo(m.ref.metric)?.aggregation === "perplexity"
-          ? { ...m.ref, value: num(Math.exp(-m.acc.mean)), stderr: null }
-          : { ...m.ref, value: num(m.acc.mean), stderr: num(m.acc.stderr) },
-      );
-    if (this.cfg.output_type === "loglikelihood_rolling") {
-      // Perplexities aggregate over sums, not per-document means; no standard error.
-      rows.push({ metric: "perplexity", filter: "none", value: num(Math.exp(-this.lp / this.tokens)), stderr: null });
-      rows.push({
-        metric: "word_perplexity",
-        filter: "none",
-        value: num(Math.exp(-this.lp / this.words)),
-        stderr: null,
+      .map((m) => {
+        const agg = scoringOf(this.task).aggregationOf(m.ref.metric);
+        try {
+          const value = agg.fn(m.items);
+          const stderr =
+            agg.stderrAs === null ? null : stderrFor(m.ref.metric, agg.stderrAs, m.items, this.bootstrapIters);
+          return { ...m.ref, value: num(value), stderr: stderr === null ? null : num(stderr) };
+        } catch (e) {
+          if (!(e instanceof ModelmapError)) throw e;
+          throw new ModelmapError(
+            e.code,
+            `task '${this.task.name}': metric '${m.ref.metric}' (filter ${m.ref.filter}) cannot be aggregated by ${agg.name}: ${e.message}`,
+          );
+        }
       });
-    }
-    return rows;
+    if (
+      this.cfg.output_type === "loglikelihood_rolling" &&
+      !this.metrics.has(refKey({ metric: "perplexity", filter: "none" }))
+    )
+      // modelmap's token-level perplexity (the backend counts the tokens): exp(-summed log-likelihood / tokens).
+      rows.push({ metric: "perplexity", filter: "none", value: num(Math.exp(-this.lp / this.tokens)), stderr: null });
+    return rows.sort(compareRefs);
   }
 
   result(nOriginal: number | null): TaskResultV1 {
@@ -155,8 +168,41 @@ export class TaskAccumulator {
   }
 }
 
-/** Group aggregates over member task results: per metric the mean over items (size-weighted) and over subtasks. */
-export function groupResult(name: string, members: Array<{ task: string; result: TaskResultV1 }>): GroupResultV1 {
+/**
+ * lm-eval's `pooled_sample_stderr`: the members' sample variances pooled by their sizes (no between-member term);
+ * null where a member has none (lm-eval's "N/A").
+ */
+export function pooledSampleStderr(stderrs: Array<number | null>, sizes: number[]): number | null {
+  if (stderrs.some((s) => s === null)) return null;
+  let num0 = 0;
+  let total = 0;
+  stderrs.forEach((s, i) => {
+    const n = sizes[i] as number;
+    num0 += (n - 1) * (s as number) ** 2 * n;
+    total += n;
+  });
+  const v = num0 / (total - sizes.length) / total;
+  return Number.isFinite(v) && v >= 0 ? Math.sqrt(v) : null;
+}
+
+/** lm-eval's `aggregate_subtask_metrics`: the members' values weighted by size, or (weight_by_size false) not. */
+export function aggregateSubtaskMetrics(values: number[], sizes: number[], weightBySize: boolean): number {
+  const w = weightBySize ? sizes : sizes.map(() => 1);
+  let s = 0;
+  for (const [i, v] of values.entries()) s += v * (w[i] as number);
+  return s / w.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Group aggregates over member task results. With an `aggregate_metric_list`, exactly its metrics as lm-eval
+ * reports them (`aggregate_subtask_metrics`, weighted by size or not, and the pooled standard error); without one,
+ * every metric's mean over items with the pooled variance of all items. `macro` is always the plain mean over members.
+ */
+export function groupResult(
+  name: string,
+  members: Array<{ task: string; result: TaskResultV1 }>,
+  aggregate?: GroupAggregate[],
+): GroupResultV1 {
   const refs = new Map<string, MetricRef>();
   for (const { result } of members)
     for (const m of result.metrics) refs.set(refKey(m), { metric: m.metric, filter: m.filter });
@@ -166,11 +212,27 @@ export function groupResult(name: string, members: Array<{ task: string; result:
   for (const ref of ordered) {
     const subs = members.flatMap(({ result }) => {
       const m = result.metrics.find((x) => x.metric === ref.metric && x.filter === ref.filter);
-      return m && m.value !== null ? [{ n: result.n, mean: m.value, stderr: m.stderr ?? Number.NaN }] : [];
+      return m && m.value !== null ? [{ n: result.n, mean: m.value, stderr: m.stderr }] : [];
     });
-    const g = aggregateGroup(subs);
-    metrics.push({ ...ref, value: num(g.itemMean), stderr: num(g.itemStderr) });
+    const g = aggregateGroup(subs.map((s) => ({ ...s, stderr: s.stderr ?? Number.NaN })));
     macro.push({ ...ref, value: num(g.subtaskMean), stderr: null });
+    if (aggregate === undefined) {
+      metrics.push({ ...ref, value: num(g.itemMean), stderr: num(g.itemStderr) });
+      continue;
+    }
+    const spec = aggregate.find((a) => a.metric === ref.metric && a.filters.includes(ref.filter));
+    if (!spec || subs.length === 0) continue;
+    const sizes = subs.map((s) => s.n);
+    const value = aggregateSubtaskMetrics(
+      subs.map((s) => s.mean),
+      sizes,
+      spec.weightBySize,
+    );
+    const stderr = pooledSampleStderr(
+      subs.map((s) => s.stderr),
+      sizes,
+    );
+    metrics.push({ ...ref, value: num(value), stderr: stderr === null ? null : num(stderr) });
   }
   const norm = members.map((m) => m.result.normalizedScore).filter((x): x is number => x !== null);
   return {

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { test } from "node:test";
+import { SHARED_DATA } from "../../test/support/lmeval-tree.ts";
 import { ScriptedBackend } from "../../test/support/scripted-backend.ts";
+import { ModelmapError } from "../core/errors.ts";
 import { collect } from "../core/iter.ts";
 import { openStore } from "../store/sqlite/index.ts";
 import { TaskRegistry } from "../tasks/loader.ts";
@@ -142,5 +144,50 @@ test("loglikelihood_rolling tasks report perplexities from summed log-likelihood
   assert.equal(r.results.toy_roll?.n, 5);
   assert.ok(Math.abs((r.results.toy_roll?.["perplexity,none"] as number) - Math.exp(-lp / tokens)) < 1e-9);
   assert.ok(Math.abs((r.results.toy_roll?.["word_perplexity,none"] as number) - Math.exp(-lp / 5)) < 1e-9);
+  await store.close();
+});
+
+test("every task's missing data is named before the first request: GPQA's files and MMLU-Pro's few-shot pool at once", async () => {
+  const reg = TaskRegistry.load([resolve(import.meta.dirname, "..", "..", "tasks")]);
+  // MMLU-Pro is last in the suite: without this check its missing pool stopped the run after every other task.
+  const { tasks, groups } = reg.resolve(["leaderboard_bbh_navigate", "leaderboard_gpqa_main", "leaderboard_mmlu_pro"]);
+  const store = openStore(":memory:");
+  const b = new ScriptedBackend();
+  const prompt = { chatTemplate: false, fewshotAsMultiturn: false, seed: 1234 };
+  await assert.rejects(
+    runEval(store, b, { modelId: "m", tasks, groups, dataDir: SHARED_DATA, prompt, limit: 1 }),
+    (e) => {
+      assert.ok(e instanceof ModelmapError && e.code === "not_found");
+      assert.match(e.message, /^2 tasks lack data; nothing was run:/);
+      assert.match(e.message, /leaderboard_gpqa_main': dataset file not found: .*gpqa_main\.csv/);
+      assert.match(
+        e.message,
+        /leaderboard_mmlu_pro' uses split 'validation', which the local copy lacks \(TIGER-Lab\/MMLU-Pro/,
+      );
+      assert.match(e.hint ?? "", /password-protected[\s\S]*\n {2}hint: MMLU-Pro's 5-shot examples/);
+      return true;
+    },
+  );
+  assert.equal(b.llRequests + b.genCalls, 0);
+  await store.close();
+});
+
+test("a few-shot pool file that is not there stops the run before its first request", async () => {
+  const { dir, tasksDir } = fixture(5);
+  writeFileSync(
+    join(tasksDir, "mc.yaml"),
+    "task: toy_mc\ntag: toy\ndataset_path: .\ndata_files: { test: mc.jsonl, train: pool.jsonl }\ntraining_split: train\noutput_type: multiple_choice\n" +
+      'doc_to_text: "{{q}}"\ndoc_to_choice: options\ndoc_to_target: gold\nnum_fewshot: 2\n',
+  );
+  const store = openStore(":memory:");
+  const b = new ScriptedBackend();
+  await assert.rejects(
+    runEval(store, b, options(tasksDir, join(dir, "data"))),
+    /toy_mc': dataset file not found: .*pool\.jsonl/,
+  );
+  assert.equal(b.llRequests + b.genCalls, 0);
+  // Zero-shot needs no pool.
+  const r = await runEval(store, b, options(tasksDir, join(dir, "data"), {}, 0));
+  assert.equal(r.results.toy_mc?.n, 5);
   await store.close();
 });

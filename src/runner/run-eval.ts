@@ -23,13 +23,13 @@ import type { Store } from "../store/store.ts";
 import type { Doc } from "../tasks/dataset.ts";
 import type { DatasetMap } from "../tasks/dataset-map.ts";
 import { type DocInstance, effectiveNumFewshot, type PlannedRequest, type PromptOptions } from "../tasks/instance.ts";
-import type { LoadedTask } from "../tasks/loader.ts";
-import { openPrompter, TaskData } from "../tasks/task-data.ts";
+import type { LoadedTask, ResolvedGroup } from "../tasks/loader.ts";
+import { type DataContext, openPrompter, TaskData } from "../tasks/task-data.ts";
 import { type ExecStats, executeBatches, type RequestOutcome } from "./execute.ts";
 import { type ResultJson, resultsJson } from "./lmeval-format.ts";
 import { makeBatches, modelKey, requestKey } from "./plan.ts";
 import { type ProgressSink, SILENT_PROGRESS } from "./progress.ts";
-import { groupResult, TaskAccumulator } from "./results.ts";
+import { DEFAULT_BOOTSTRAP_ITERS, groupResult, TaskAccumulator } from "./results.ts";
 import { scoreDoc as scoreOne } from "./score.ts";
 
 export const RESULTS_VERSION = 1;
@@ -37,10 +37,13 @@ export const RESULTS_VERSION = 1;
 export interface EvalOptions {
   modelId: string;
   tasks: LoadedTask[];
-  groups: Array<{ name: string; tasks: string[] }>;
+  /** Groups named by the run, with their leaf tasks and lm-eval's `aggregate_metric_list`. */
+  groups: ResolvedGroup[];
   dataDir: string;
   /** Local copies of hub datasets (lm-eval task files name those). */
   datasetMap?: DatasetMap;
+  /** Hub datasets without a local copy: caches and downloads (absent: local copies only). */
+  hub?: DataContext["hub"];
   prompt: PromptOptions;
   limit?: number;
   retryErrors?: boolean;
@@ -57,6 +60,8 @@ export interface EvalOptions {
   writeOutDocs?: number;
   /** The clock (tests pin it). */
   now?: () => Date;
+  /** Resamples for the standard errors lm-eval bootstraps (its `--bootstrap_iters`, default 100000; 0: none). */
+  bootstrapIters?: number;
 }
 
 export interface EvalOutcome {
@@ -87,7 +92,7 @@ export function runConfig(backend: Backend, opts: EvalOptions): RunSpec {
     model_identity: modelKey(backend.identity),
     tasks: opts.tasks.map((t) => t.name),
     task_hashes: Object.fromEntries(opts.tasks.map((t) => [t.name, t.hash])),
-    groups: opts.groups,
+    groups: opts.groups.map((g) => ({ name: g.name, tasks: g.tasks })),
     limit: opts.limit ?? null,
     seed: p.seed,
     num_fewshot: p.numFewshot ?? null,
@@ -103,6 +108,14 @@ export function runConfig(backend: Backend, opts: EvalOptions): RunSpec {
 
 /** What a run can know before it starts: the backend can answer every task, and each request once. */
 function checkRunnable(backend: Backend, opts: EvalOptions): void {
+  for (const g of opts.groups)
+    for (const a of g.aggregate ?? [])
+      if (a.aggregation !== "mean")
+        throw new ModelmapError(
+          "unsupported",
+          `group '${g.name}' aggregates '${a.metric}' with a Python function (${a.aggregation.ref}); modelmap aggregates groups by the mean only`,
+          { location: { file: a.aggregation.file, line: a.aggregation.line, field: "aggregate_metric_list" } },
+        );
   for (const t of opts.tasks) {
     const outputType = t.config.output_type ?? "generate_until";
     if ((outputType === "multiple_choice" || outputType === "loglikelihood") && !backend.capabilities.loglikelihood)
@@ -133,7 +146,11 @@ export function runFailure(e: unknown): RunFailure {
 }
 
 function dataContext(opts: EvalOptions) {
-  return { dataDir: opts.dataDir, ...(opts.datasetMap ? { datasetMap: opts.datasetMap } : {}) };
+  return {
+    dataDir: opts.dataDir,
+    ...(opts.datasetMap ? { datasetMap: opts.datasetMap } : {}),
+    ...(opts.hub ? { hub: opts.hub } : {}),
+  };
 }
 
 /** lm-eval seeds Python's global random with 0 once per run; shuffling hooks (GPQA) draw from it in task order. */
@@ -141,9 +158,19 @@ function runDataContext(opts: EvalOptions) {
   return { ...dataContext(opts), random: new PythonRandom(0) };
 }
 
+/** One error for several tasks' missing data: each task's message, and each distinct way to get the data once. */
+function missingData(errors: ModelmapError[]): ModelmapError {
+  const hints = [...new Set(errors.map((e) => e.hint).filter((h): h is string => h !== undefined))];
+  return new ModelmapError(
+    "not_found",
+    `${errors.length} tasks lack data; nothing was run:\n${errors.map((e) => `  ${e.message}`).join("\n")}`,
+    hints.length > 0 ? { hint: hints.join("\n  hint: ") } : {},
+  );
+}
+
 /** Documents in the evaluated split (lm-eval's `n-samples.original`) and how many the run evaluates. */
 async function countDocs(task: LoadedTask, opts: EvalOptions): Promise<{ original: number; evaluated: number }> {
-  const n = await TaskData.open(task, dataContext(opts)).count();
+  const n = await (await TaskData.open(task, dataContext(opts))).count();
   return { original: n, evaluated: opts.limit === undefined ? n : Math.min(n, opts.limit) };
 }
 
@@ -196,17 +223,30 @@ async function execute(
 
   const sizes = new Map<string, number>();
   let total = 0;
+  // Every task's data (its evaluated split and its few-shot pool) is checked before the first request, and every
+  // missing dataset is named at once: a suite without GPQA's files or MMLU-Pro's pool would otherwise stop at
+  // the first, or hours in, at the last task.
+  const missing: ModelmapError[] = [];
   for (const t of opts.tasks) {
-    const c = await countDocs(t, opts);
-    // An empty split used to give exit 0 and an empty table: a task with nothing to evaluate is an error.
-    if (c.original === 0)
-      throw new ModelmapError("input", `task '${t.name}': the evaluated split has no documents`, {
-        location: { file: t.file },
-        hint: "check the task's data files (an empty file, or blank lines only?) and --data-dir",
-      });
-    sizes.set(t.name, c.original);
-    total += c.evaluated;
+    try {
+      const c = await countDocs(t, opts);
+      // An empty split used to give exit 0 and an empty table: a task with nothing to evaluate is an error.
+      if (c.original === 0)
+        throw new ModelmapError("input", `task '${t.name}': the evaluated split has no documents`, {
+          location: { file: t.file },
+          hint: "check the task's data files (an empty file, or blank lines only?) and --data-dir",
+        });
+      if (effectiveNumFewshot(t.config, opts.prompt.numFewshot) > 0)
+        (await TaskData.open(t, dataContext(opts))).checkFewshotFiles();
+      sizes.set(t.name, c.original);
+      total += c.evaluated;
+    } catch (e) {
+      if (!(e instanceof ModelmapError && e.code === "not_found")) throw e;
+      missing.push(e);
+    }
   }
+  if (missing.length === 1) throw missing[0];
+  if (missing.length > 1) throw missingData(missing);
   progress.start(total);
   let done = 0;
 
@@ -214,7 +254,11 @@ async function execute(
   const dctx = runDataContext(opts);
   for (const task of opts.tasks) {
     const { data, prompter } = await openPrompter(task, dctx, opts.prompt, renderChat);
-    const acc = new TaskAccumulator(task, effectiveNumFewshot(task.config, opts.prompt.numFewshot));
+    const acc = new TaskAccumulator(
+      task,
+      effectiveNumFewshot(task.config, opts.prompt.numFewshot),
+      opts.bootstrapIters ?? DEFAULT_BOOTSTRAP_ITERS,
+    );
 
     const flush = async (win: Array<{ doc: Doc; inst: DocInstance; keys: string[] }>) => {
       const pending = new Map<string, PlannedRequest>();
@@ -299,7 +343,7 @@ async function execute(
       const result = results[t];
       return result ? [{ task: t, result }] : [];
     });
-    groups[g.name] = groupResult(g.name, members);
+    groups[g.name] = groupResult(g.name, members, g.aggregate);
   }
   progress.finish(done, stats.errors);
   const finishedAt = now();
@@ -332,5 +376,5 @@ function scoreDoc(
   w: { doc: Doc; inst: DocInstance; keys: string[] },
   outcomes: Map<string, RequestOutcome>,
 ) {
-  return scoreOne(task.name, task.config, w.inst, w.keys, outcomes, w.doc);
+  return scoreOne(task, w.inst, w.keys, outcomes, w.doc);
 }

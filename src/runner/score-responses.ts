@@ -17,7 +17,7 @@ import { aggInstLevelAcc, type IfevalDoc, IfevalDocSchema, ifevalProcessResults 
 import type { LoadedTask, TaskRegistry } from "../tasks/loader.ts";
 import { openPrompter } from "../tasks/task-data.ts";
 import type { RequestOutcome } from "./execute.ts";
-import { sampleScoresJson } from "./lmeval-format.ts";
+import { TaskAccumulator } from "./results.ts";
 import { scoreDoc } from "./score.ts";
 
 export const IFEVAL_TASKS = ["ifeval", "leaderboard_ifeval"] as const;
@@ -189,29 +189,26 @@ export async function scoreGenerationTask(
     seen.add(id);
     return { id, response };
   });
-  const totals = new Map<string, { sum: number; n: number }>();
+  // Aggregated as an evaluation aggregates them (each metric's own aggregation: means, bleu, f1, hooks).
+  const acc = new TaskAccumulator(task, 0, 0);
   const documents: ScoredDocument[] = [];
   for (const { id, response } of work) {
     const doc = docs[id] as Record<string, unknown>;
     const inst = await prompter.instance(doc, id);
     const outcome: RequestOutcome = { ok: true, value: { text: response, finishReason: "stop" }, ms: 0, cached: false };
-    const scored = scoreDoc(task.name, task.config, inst, ["r"], new Map([["r", outcome]]), doc);
+    const scored = scoreDoc(task, inst, ["r"], new Map([["r", outcome]]), doc);
+    acc.add(scored);
     // One generation per document: each filter's answer without its per-request list.
     const filtered = Object.fromEntries(Object.entries(scored.sample.filteredResps).map(([f, v]) => [f, v[0]]));
-    const scores = sampleScoresJson(scored.scores);
-    documents.push({ id: { doc_id: id }, metrics: { ...scores, filtered_resps: filtered } });
-    for (const [k, v] of Object.entries(scores)) {
-      const t = totals.get(k) ?? { sum: 0, n: 0 };
-      t.sum += v;
-      t.n++;
-      totals.set(k, t);
-    }
+    const values = Object.fromEntries(scored.items.map((it) => [`${it.metric},${it.filter}`, it.value]));
+    documents.push({
+      id: { doc_id: id },
+      metrics: { ...values, filtered_resps: filtered, ...(scored.error === null ? {} : { error: scored.error }) },
+    });
   }
-  return {
-    task: task.name,
-    documents,
-    results: Object.fromEntries([...totals].map(([k, t]) => [k, t.sum / t.n])),
-  };
+  const results: Record<string, number> = {};
+  for (const r of acc.rows()) if (r.value !== null) results[`${r.metric},${r.filter}`] = r.value;
+  return { task: task.name, documents, results };
 }
 
 export interface ScoreRequest {

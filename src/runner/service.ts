@@ -56,8 +56,8 @@ export function loadRegistry(extraDirs: string[] = [], opts: LoadOptions = {}): 
   return TaskRegistry.load([BUILTIN_TASKS_DIR, ...extraDirs], opts);
 }
 
-export function dataContext(dataDir: string, datasetMaps: string[] = []): DataContext {
-  return { dataDir, datasetMap: loadDatasetMaps(dataDir, datasetMaps) };
+export function dataContext(dataDir: string, datasetMaps: string[] = [], hub?: DataContext["hub"]): DataContext {
+  return { dataDir, datasetMap: loadDatasetMaps(dataDir, datasetMaps), ...(hub ? { hub } : {}) };
 }
 
 export interface EvalRequest {
@@ -68,10 +68,14 @@ export interface EvalRequest {
   dataDir: string;
   /** Dataset map files besides the shipped one. */
   datasetMaps?: string[];
+  /** Hub datasets without a local copy: caches and downloads (the CLI builds it from its environment and flags). */
+  hub?: DataContext["hub"];
   prompt: PromptOptions;
   limit?: number;
   retryErrors?: boolean;
   window?: number;
+  /** Resamples for bootstrapped standard errors (lm-eval's `--bootstrap_iters`; default 100000, 0: none). */
+  bootstrapIters?: number;
   /** lm-eval's `--output_path`: results_<date>.json under DIR/<model>/. */
   outputDir?: string;
   /** Also write samples_<task>_<date>.jsonl (lm-eval's `--log_samples`). */
@@ -233,10 +237,12 @@ export async function evaluate(
     groups,
     dataDir: req.dataDir,
     datasetMap: loadDatasetMaps(req.dataDir, req.datasetMaps),
+    ...(req.hub ? { hub: req.hub } : {}),
     prompt: req.prompt,
     ...(req.limit === undefined ? {} : { limit: req.limit }),
     ...(req.retryErrors ? { retryErrors: true } : {}),
     ...(req.window ? { window: req.window } : {}),
+    ...(req.bootstrapIters === undefined ? {} : { bootstrapIters: req.bootstrapIters }),
     ...(req.progress ? { progress: req.progress } : {}),
     ...(req.signal ? { signal: req.signal } : {}),
     ...(req.writeOut

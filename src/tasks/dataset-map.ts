@@ -23,8 +23,12 @@ export const DatasetMapEntry = z.strictObject({
   name: z.string().nullable().optional(),
   /** Where the copy differs from the hub's data (another split, another order): shown by `tasks show`. */
   note: z.string().optional(),
+  /** How to get the data when a file is missing (the error's hint; GPQA's is a password-protected zip). */
+  how: z.string().optional(),
   /** Split name -> file(s). */
   splits: z.record(z.string(), z.union([SplitRef, z.array(SplitRef)])),
+  /** Splits the hub has and this copy lacks: split -> how to give it (the error when a task needs that split). */
+  missing: z.record(z.string(), z.string()).optional(),
 });
 export type DatasetMapEntry = z.infer<typeof DatasetMapEntry>;
 

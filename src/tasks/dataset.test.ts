@@ -88,3 +88,46 @@ test("a missing file names the file expected and where to get it; bad rows name 
     (e: unknown) => e instanceof ModelmapError && e.location?.line === 2,
   );
 });
+
+test("unnest, where, literal_eval and pandas' NA cells (MuSR's stories, MATH's subjects, GPQA's CSVs)", async () => {
+  const musr = await read(shared("musr/small_object_placements.json"), {
+    unnest: "questions",
+    columns: {
+      narrative: "context",
+      choices: "choices if choices is string else choices | string",
+      answer_choice: "literal_eval(choices)[answer | int] if choices is string else choices[answer | int]",
+      i: "_index",
+    },
+  });
+  assert.equal(musr.length, 20);
+  assert.deepEqual(Object.keys(musr[0] ?? {}), ["narrative", "choices", "answer_choice", "i"]);
+  assert.equal(musr[0]?.choices, `['piano', "producer's desk", 'recording booth']`);
+  assert.equal(musr[0]?.answer_choice, "producer's desk");
+  assert.equal(musr[19]?.i, 19);
+  // Five stories, four questions each: a story's text is shared by its questions.
+  assert.equal(new Set(musr.map((d) => d.narrative)).size, 5);
+
+  const algebra = await read(shared("math_hendrycks/test.jsonl"), { where: "type == 'Algebra'" });
+  assert.equal(algebra.length, 1187);
+  const l5 = await read(shared("math_hendrycks/test.jsonl"), {
+    where: "type == 'Algebra' and level == 'Level 5'",
+    map: { i: "_index" },
+  });
+  assert.equal(l5.length, 307);
+  assert.equal(l5[306]?.i, 306);
+  await assert.rejects(
+    read(shared("musr/small_object_placements.json"), { unnest: "context" }),
+    /'context' is not a list/,
+  );
+
+  const d = mkdtempSync(join(tmpdir(), "mm-csv-"));
+  writeFileSync(join(d, "g.csv"), 'a,b,c\n,NA,x\nNone,n/a,""\n');
+  assert.deepEqual(await read(join(d, "g.csv"), { na_values: "pandas" }), [
+    { a: null, b: null, c: "x" },
+    { a: null, b: null, c: null },
+  ]);
+  assert.deepEqual(await read(join(d, "g.csv"), { na_values: ["NA"] }), [
+    { a: "", b: null, c: "x" },
+    { a: "None", b: "n/a", c: "" },
+  ]);
+});

@@ -11,6 +11,9 @@ import { ModelmapError } from "../core/errors.ts";
 import { decodeUtf8, firstInvalidUtf8, readUserBytes, statUserFile } from "../core/files.ts";
 import { bunzipBlocks } from "./bzip2.ts";
 import { evaluateExpression } from "./jinja.ts";
+import type { PyCallable } from "./jinja-values.ts";
+import { pyTruthy } from "./py-values.ts";
+import { pyLiteralEval } from "./pycompat/literal.ts";
 import type { DataFileSpec } from "./schema.ts";
 
 export type Doc = Record<string, unknown>;
@@ -22,6 +25,8 @@ export interface ResolvedFile {
   file: string;
   /** Variables the file's `map`/`columns` expressions may use besides the row's fields (e.g. `dataset_name`). */
   vars?: Record<string, unknown>;
+  /** How to get the file when it is missing (from the dataset map). */
+  hint?: string;
 }
 
 /** Parquet int64 columns arrive as bigint: documents hold JSON-like values. */
@@ -46,9 +51,17 @@ export function resolveDataPath(p: string, base: { dataDir: string; yamlDir: str
   return resolve(base.dataDir, dir, p);
 }
 
-export function missingDataError(file: string, task: string, url: string | undefined): ModelmapError {
+export function missingDataError(
+  file: string,
+  task: string,
+  url: string | undefined,
+  /** How to get this dataset, where the dataset map says (GPQA: a password-protected zip). */
+  how?: string,
+): ModelmapError {
   return new ModelmapError("not_found", `task '${task}': dataset file not found: ${file}`, {
-    hint: `${url ? `download it from ${url} and ` : ""}put it there, or point --data-dir (config key data_dir) at the directory that holds it`,
+    hint:
+      how ??
+      `${url ? `download it from ${url} and ` : ""}put it there, or point --data-dir (config key data_dir) at the directory that holds it`,
   });
 }
 
@@ -256,7 +269,32 @@ export function parseCsv(text: string): string[][] {
   return rows;
 }
 
+/** pandas' default `na_values` (`pandas._libs.parsers.STR_NA_VALUES`). */
+const PANDAS_NA = [
+  "",
+  "#N/A",
+  "#N/A N/A",
+  "#NA",
+  "-1.#IND",
+  "-1.#QNAN",
+  "-NaN",
+  "-nan",
+  "1.#IND",
+  "1.#QNAN",
+  "<NA>",
+  "N/A",
+  "NA",
+  "NULL",
+  "NaN",
+  "None",
+  "n/a",
+  "nan",
+  "null",
+];
+
 function* csv(file: string, spec: DataFileSpec): Generator<Doc> {
+  const na =
+    spec.na_values === undefined ? undefined : new Set(spec.na_values === "pandas" ? PANDAS_NA : spec.na_values);
   const rows = parseCsv(readText(file).replace(/^\uFEFF/, ""));
   const header = spec.column_names ?? rows.shift();
   const offset = spec.column_names ? 1 : 2;
@@ -269,7 +307,8 @@ function* csv(file: string, spec: DataFileSpec): Generator<Doc> {
       });
     const d: Doc = {};
     header.forEach((h, j) => {
-      d[h] = r[j];
+      const v = r[j];
+      d[h] = na !== undefined && v !== undefined && na.has(v) ? null : v;
     });
     yield d;
   }
@@ -319,6 +358,28 @@ function rawDocs(file: string, spec: DataFileSpec): AsyncIterable<Doc> | Iterabl
   }
 }
 
+/** Functions a data file's `map`, `columns` and `where` expressions may call besides Jinja's own. */
+const DATA_FUNCTIONS: Record<string, PyCallable> = {
+  /** Python's `ast.literal_eval` (MuSR stores its choices as the text of a Python list). */
+  literal_eval: (a) => {
+    const v = a[0];
+    if (typeof v !== "string") return v;
+    return pyLiteralEval(v);
+  },
+};
+
+/** `unnest`: one row per element of the record's list field, the element's fields over the record's others. */
+function unnestRows(rec: Doc, field: string, file: string, n: number): Doc[] {
+  const list = rec[field];
+  if (!Array.isArray(list))
+    throw new ModelmapError("input", `'${field}' is not a list (the file's 'unnest' names it)`, {
+      location: { file, line: n, field },
+    });
+  const parent: Doc = { ...rec };
+  delete parent[field];
+  return list.map((el) => ({ ...parent, ...asDoc(el, file, n) }));
+}
+
 /** Streams the documents of one file, with its labels file and computed fields applied. */
 export async function* readDocs(
   rf: ResolvedFile,
@@ -327,8 +388,9 @@ export async function* readDocs(
   opts: { raw?: boolean } = {},
 ): AsyncGenerator<Doc> {
   const { file, spec } = rf;
-  if (!existsSync(file)) throw missingDataError(file, task, url);
-  if (opts.raw) {
+  if (!existsSync(file)) throw missingDataError(file, task, url, rf.hint);
+  const reshaped = spec.unnest !== undefined || spec.where !== undefined;
+  if (opts.raw && !reshaped) {
     // Counting: documents as stored, without labels or computed fields.
     yield* rawDocs(file, spec);
     return;
@@ -336,37 +398,46 @@ export async function* readDocs(
   let labels: string[] | undefined;
   if (spec.labels_file !== undefined) {
     const lf = isAbsolute(spec.labels_file) ? spec.labels_file : join(file, "..", spec.labels_file);
-    if (!existsSync(lf)) throw missingDataError(lf, task, url);
+    if (!existsSync(lf)) throw missingDataError(lf, task, url, rf.hint);
     labels = decodeUtf8(readBytes(lf), lf, "labels file").split(/\r?\n/);
   }
   const map = Object.entries(spec.map ?? {});
   const columns = spec.columns ? Object.entries(spec.columns) : undefined;
   const isParquet = formatOf(spec, file) === "parquet";
+  let record = 0;
   let i = 0;
   for await (const raw of rawDocs(file, spec)) {
-    let d = isParquet ? (normalize(raw) as Doc) : raw;
+    const d0 = isParquet ? (normalize(raw) as Doc) : raw;
     if (labels) {
-      const l = labels[i];
+      const l = labels[record];
       if (l === undefined || l === "")
-        throw new ModelmapError("input", `labels file has no line ${i + 1} for document ${i + 1}`, {
-          location: { file: spec.labels_file ?? "", line: i + 1 },
+        throw new ModelmapError("input", `labels file has no line ${record + 1} for document ${record + 1}`, {
+          location: { file: spec.labels_file ?? "", line: record + 1 },
         });
-      d[spec.labels_field ?? "label"] = l.trim();
+      d0[spec.labels_field ?? "label"] = l.trim();
     }
-    if (map.length > 0 || columns) {
-      const ctx: Doc = { ...rf.vars, _index: i, ...d };
-      for (const [k, expr] of map) {
-        d[k] = evaluateExpression(expr, ctx, `${file}: map.${k}`);
-        ctx[k] = d[k];
+    record++;
+    const rows = spec.unnest !== undefined ? unnestRows(d0, spec.unnest, file, record) : [d0];
+    for (let d of rows) {
+      if (spec.where !== undefined) {
+        const keep = evaluateExpression(spec.where, { ...DATA_FUNCTIONS, ...rf.vars, ...d }, `${file}: where`);
+        if (!pyTruthy(keep)) continue;
       }
-      if (columns) {
-        const out: Doc = {};
-        for (const [k, expr] of columns) out[k] = evaluateExpression(expr, ctx, `${file}: columns.${k}`);
-        d = out;
+      if (map.length > 0 || columns) {
+        const ctx: Doc = { ...DATA_FUNCTIONS, ...rf.vars, _index: i, ...d };
+        for (const [k, expr] of map) {
+          d[k] = evaluateExpression(expr, ctx, `${file}: map.${k}`);
+          ctx[k] = d[k];
+        }
+        if (columns) {
+          const out: Doc = {};
+          for (const [k, expr] of columns) out[k] = evaluateExpression(expr, ctx, `${file}: columns.${k}`);
+          d = out;
+        }
       }
+      i++;
+      yield d;
     }
-    i++;
-    yield d;
   }
 }
 

@@ -61,6 +61,45 @@ export function moduleFile(ref: FunctionRef): string {
 }
 
 /**
+ * `!function modelmap.leaderboard.ifeval.utils.process_results`: modelmap's native version of lm-eval's
+ * `leaderboard/ifeval/utils.py` named directly, for modelmap's own task files (which ship no Python). The module
+ * is found by its lm-eval path, not by a file's hash; the task's hash takes the hash of the file it stands for.
+ */
+export const NATIVE_PREFIX = "modelmap.";
+
+function bindNative(
+  ref: FunctionRef,
+  field: string,
+  expect: HookKind | undefined,
+  modules: readonly HookModule[],
+): BoundHook {
+  const location = { file: ref.file, line: ref.line, field };
+  const path = `${ref.module.slice(NATIVE_PREFIX.length).replace(/\./g, "/")}.py`;
+  const module = modules.find((m) => m.path === path);
+  if (!module)
+    throw new ModelmapError("unsupported", `hook '!function ${ref.ref}' is not implemented: no native ${path}`, {
+      location,
+      hint: `native modules: ${[...new Set(modules.map((m) => m.path))].sort().join(", ")}`,
+    });
+  const fn = module.functions[ref.name];
+  if (!fn)
+    throw new ModelmapError(
+      "unsupported",
+      `hook '!function ${ref.ref}' is not implemented: the native version of ${path} has no '${ref.name}' (it has ${Object.keys(module.functions).sort().join(", ")})`,
+      { location },
+    );
+  if (expect !== undefined && fn.kind !== expect)
+    throw new ModelmapError(
+      "input",
+      `'!function ${ref.ref}' is a ${fn.kind} hook, but '${field}' needs a ${expect} hook`,
+      {
+        location,
+      },
+    );
+  return { ref, fn, moduleSha256: module.sha256[0] ?? "" };
+}
+
+/**
  * Finds the native stand-in for one tag. `expect` is the kind of hook the field needs (`process_docs`,
  * `doc_to_text`, ...), or undefined where any registered function is accepted.
  */
@@ -76,6 +115,7 @@ export function bindHook(
   if (ref.module === "")
     throw new ModelmapError("input", `'!function ${ref.ref}' names no module (expected MODULE.FUNCTION)`, { location });
   const path = moduleFile(ref);
+  if (ref.module.startsWith(NATIVE_PREFIX) && !existsSync(path)) return bindNative(ref, field, expect, modules);
   const sha = moduleSha(path);
   const shown = relative(dirname(ref.file), path) || path;
   if (sha === null)

@@ -86,6 +86,36 @@ test("!function: an unknown hook names file, line and function and says how to r
   assert.match(errorOf(() => loadTaskFile(join(d, "f.yaml"), { hookModules: [wrong] })).message, /doc_to_text hook/);
 });
 
+test("!function modelmap.PATH.FN names a native hook directly (modelmap's own tasks ship no Python)", () => {
+  const utils = "def choices(doc):\n    return [doc['a'], doc['b']]\n";
+  const module: HookModule = {
+    path: "test/choices/utils.py",
+    sha256: [sha256Hex(utils)],
+    functions: { choices: { kind: "doc_to_choice", fn: (doc) => [String(doc.a), String(doc.b)] } },
+  };
+  const d = dir({
+    "f.yaml": `${BASE}doc_to_choice: !function modelmap.test.choices.utils.choices\n`,
+    "g.yaml": `${BASE.replace("t1", "t2")}doc_to_choice: !function modelmap.test.choices.utils.missing\n`,
+    "h.yaml": `${BASE.replace("t1", "t3")}doc_to_text: !function modelmap.test.choices.utils.choices\n`,
+    "i.yaml": `${BASE.replace("t1", "t4")}doc_to_choice: !function modelmap.nowhere.utils.choices\n`,
+  });
+  const t = loadTaskFile(join(d, "f.yaml"), { hookModules: [module] });
+  assert.ok(t.kind === "task");
+  const bound = [...t.hooks.values()][0];
+  assert.equal(bound?.fn.kind, "doc_to_choice");
+  // The task's hash takes the hash of the lm-eval file the native code stands for.
+  assert.equal(bound?.moduleSha256, sha256Hex(utils));
+  const missing = errorOf(() => loadTaskFile(join(d, "g.yaml"), { hookModules: [module] }));
+  assert.equal(missing.code, "unsupported");
+  assert.equal(missing.location?.line, 5);
+  assert.match(missing.message, /test\/choices\/utils\.py has no 'missing' \(it has choices\)/);
+  assert.match(errorOf(() => loadTaskFile(join(d, "h.yaml"), { hookModules: [module] })).message, /doc_to_choice hook/);
+  assert.match(
+    errorOf(() => loadTaskFile(join(d, "i.yaml"), { hookModules: [module] })).message,
+    /not implemented: no native nowhere\/utils\.py/,
+  );
+});
+
 test("--python-hooks binds a hook without a native version to python3 (opt-in)", (t) => {
   if (spawnSync("python3", ["--version"]).status !== 0) return t.skip("python3 is not installed");
   const d = dir({

@@ -34,6 +34,39 @@ export interface LoadedTask {
   hooks: ReadonlyMap<FunctionRef, BoundHook>;
 }
 
+/** One entry of a group's `aggregate_metric_list`, with lm-eval's defaults (`GroupConfig.__post_init__`). */
+export interface GroupAggregate {
+  metric: string;
+  /** `mean`, or a Python function (which modelmap cannot run: the run refuses it before starting). */
+  aggregation: "mean" | FunctionRef;
+  weightBySize: boolean;
+  filters: string[];
+}
+
+/** A group named by a run: its tasks (leaves, in order) and how lm-eval aggregates them. */
+export interface ResolvedGroup {
+  name: string;
+  tasks: string[];
+  /** The group's `aggregate_metric_list`; absent when it has none (lm-eval then reports no group metrics). */
+  aggregate?: GroupAggregate[];
+}
+
+function groupAggregates(g: GroupConfig): GroupAggregate[] | undefined {
+  const list = g.aggregate_metric_list;
+  if (list === undefined || list === null) return undefined;
+  return (Array.isArray(list) ? list : [list]).map((a) => ({
+    metric: typeof a.metric === "string" ? a.metric : a.metric.ref,
+    aggregation: a.aggregation ?? "mean",
+    weightBySize: a.weight_by_size ?? false,
+    filters:
+      a.filter_list === undefined || a.filter_list === null
+        ? ["none"]
+        : Array.isArray(a.filter_list)
+          ? a.filter_list
+          : [a.filter_list],
+  }));
+}
+
 export interface LoadedGroup {
   kind: "group";
   name: string;
@@ -434,7 +467,7 @@ export class TaskRegistry {
     g: LoadedGroup,
     extra: Record<string, unknown>,
     stack: string[],
-    groupsOut: Array<{ name: string; tasks: string[] }>,
+    groupsOut: ResolvedGroup[],
   ): LoadedTask[] {
     const out: LoadedTask[] = [];
     for (const mem of this.members(g)) {
@@ -469,7 +502,8 @@ export class TaskRegistry {
       }
       out.push(...this.expand(mem.name, overrides, [...stack, g.name], groupsOut));
     }
-    groupsOut.push({ name: g.name, tasks: [...new Set(out.map((t) => t.name))] });
+    const aggregate = groupAggregates(g.config);
+    groupsOut.push({ name: g.name, tasks: [...new Set(out.map((t) => t.name))], ...(aggregate ? { aggregate } : {}) });
     return out;
   }
 
@@ -491,7 +525,7 @@ export class TaskRegistry {
     name: string,
     overrides: Record<string, unknown>,
     stack: string[],
-    groupsOut: Array<{ name: string; tasks: string[] }>,
+    groupsOut: ResolvedGroup[],
   ): LoadedTask[] {
     if (stack.includes(name)) throw new ModelmapError("input", `group cycle: ${[...stack, name].join(" -> ")}`);
     const t = this.tasks.get(name);
@@ -520,9 +554,9 @@ export class TaskRegistry {
   }
 
   /** Expands names (tasks, groups, tags) to tasks, in order, without duplicates; also says which groups were named. */
-  resolve(names: string[]): { tasks: LoadedTask[]; groups: Array<{ name: string; tasks: string[] }> } {
+  resolve(names: string[]): { tasks: LoadedTask[]; groups: ResolvedGroup[] } {
     const tasks = new Map<string, LoadedTask>();
-    const groups: Array<{ name: string; tasks: string[] }> = [];
+    const groups: ResolvedGroup[] = [];
     for (const n of names) for (const t of this.expand(n, {}, [], groups)) if (!tasks.has(t.name)) tasks.set(t.name, t);
     return { tasks: [...tasks.values()], groups };
   }

@@ -22,6 +22,11 @@ export const DataFileSpec = z.strictObject({
   field: z.string().optional(),
   /** csv: names for a file without a header row; lines: the field name of each line of a record. */
   column_names: z.array(z.string().min(1)).optional(),
+  /**
+   * csv: cells read as null. `pandas`: pandas' default NA strings (the empty cell, "NA", "None", "null", "nan", ...),
+   * as the hub's CSV loader reads them.
+   */
+  na_values: z.union([z.literal("pandas"), z.array(z.string())]).optional(),
   /** A side file with one value per line, aligned with the documents (e.g. PIQA's `valid-labels.lst`). */
   labels_file: z.string().optional(),
   /** The field the labels file fills (default `label`). */
@@ -33,6 +38,13 @@ export const DataFileSpec = z.strictObject({
    * fields and nothing else, as a Hugging Face dataset's columns. Applied after `map`.
    */
   columns: z.record(z.string(), z.string()).optional(),
+  /**
+   * A field that holds a list of rows (MuSR's `questions` under each story): each element becomes one document,
+   * its fields over the record's other fields. Applied first.
+   */
+  unnest: z.string().min(1).optional(),
+  /** Keeps only the rows for which this Jinja expression is true (a hub configuration that is one slice of a file). */
+  where: z.string().min(1).optional(),
 });
 export type DataFileSpec = z.infer<typeof DataFileSpec>;
 

@@ -52,14 +52,23 @@ export function engineErrorsSince(mark: number): string[] {
 }
 
 /**
- * The errors logged after a mark, once one matching `until` arrived or `ms` passed: node-llama-cpp delivers the
- * log asynchronously, so the reason for a failed load can come after the failure itself.
+ * The errors logged after a mark, once one matching `until` arrived and the log then stayed quiet for `quietMs`,
+ * or `ms` passed: node-llama-cpp delivers the log asynchronously, so the reason for a failed load can come after
+ * the failure itself, and a load's later lines must be taken here rather than show up after the next load's mark
+ * (one load's "failed to load model" line arriving late made the next load quote the wrong reason).
  */
-export async function engineErrorsAfter(mark: number, until: RegExp, ms = 500): Promise<string[]> {
+export async function engineErrorsAfter(mark: number, until: RegExp, ms = 500, quietMs = 150): Promise<string[]> {
   const end = Date.now() + ms;
+  let seen = errorCount;
+  let quietSince = Date.now();
   for (;;) {
+    if (errorCount !== seen) {
+      seen = errorCount;
+      quietSince = Date.now();
+    }
     const got = engineErrorsSince(mark);
-    if (got.some((l) => until.test(l)) || Date.now() >= end) return got;
+    const matched = got.some((l) => until.test(l));
+    if ((matched && Date.now() - quietSince >= quietMs) || Date.now() >= end + (matched ? quietMs : 0)) return got;
     await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -1,31 +1,42 @@
 import { resolve } from "node:path";
+import { suiteSource, writeSuiteToMap } from "../../capmap/suite.ts";
 import { ModelmapError } from "../../core/errors.ts";
 import { checkOutputDir } from "../../core/files.ts";
 import { resolveModel } from "../../models/resolve.ts";
 import { modelFromFlags } from "../../models/spec.ts";
 import { createProgress, SILENT_PROGRESS } from "../../runner/progress.ts";
 import { evaluate, failureSummary, resolveDataDir } from "../../runner/service.ts";
+import { suiteGroup, suiteRow, suiteTable, suiteTableRow } from "../../runner/suites.ts";
 import type { RunLogV1 } from "../../store/run-log.ts";
 import { type Command, parseFlags, parseNumberFlag, requireString, textOrJson } from "../command.ts";
 import { modelContext, optionalConfig, requireConfig } from "../config.ts";
-import { includePaths } from "./tasks.ts";
+import { HUB_FLAGS, hubFromFlags, includePaths } from "./tasks.ts";
 
-const USAGE = `usage: modelmap eval --tasks LIST (--model ID | --gguf FILE | --endpoint URL --model-name NAME) [options]
+const USAGE = `usage: modelmap eval (--tasks LIST | --suite NAME) (--model ID | --gguf FILE | --endpoint URL --model-name NAME) [options]
 
 Runs benchmark tasks (Open LLM Leaderboard style) and stores the results. Running the same command again resumes
 an interrupted run (even after kill -9) from the request cache, with identical results.
   --tasks LIST             comma-separated task, group or tag names (see 'modelmap tasks list')
+  --suite NAME             a leaderboard's whole set with its settings, printed in its columns and written to the
+                           capability map: open-llm-v2 (IFEval, BBH, MATH Lvl 5, GPQA, MuSR, MMLU-Pro, raw and
+                           normalised as published, and the average) or open-llm-v1 (ARC, HellaSwag, MMLU,
+                           TruthfulQA, Winogrande, GSM8K); chat template and system prompt as the flags say
   --model ID               a model configured in modelmap.yaml
   --gguf FILE              an ad-hoc GGUF file, run in-process through llama.cpp
   --endpoint URL           an ad-hoc OpenAI-compatible server (base URL ending in /v1) ...
   --model-name NAME        ... and the model name it serves
   --threads N              CPU threads for --gguf (default: llama.cpp's choice)
+  --ctx-size N             context size for --gguf in tokens (default: the model's, at most 4096); longer log-likelihood
+                           contexts are cut from the left as lm-eval cuts them
   --api-key-env VAR        environment variable holding the endpoint's API key
   --config FILE            modelmap.yaml (for --model; default ./modelmap.yaml)
   --data-dir DIR           where datasets are (default: the config's data_dir, $MODELMAP_DATA_DIR, ../shared/data, ./data)
   --include-path DIR       extra directory of task YAMLs, e.g. an lm-eval checkout's lm_eval/tasks (repeatable;
                            its tasks override built-in ones of the same name; --tasks-dir is an alias)
   --dataset-map FILE       local copies of hub datasets (YAML, as tasks/dataset-map.yaml; repeatable, later wins)
+  --offline                no request to the Hugging Face hub (as HF_HUB_OFFLINE=1): a hub dataset must be under
+                           --data-dir (DIR/owner/name/, the hub's layout), in a dataset map or in the cache; else it
+                           is downloaded once into $MODELMAP_CACHE/hub (HF_ENDPOINT, HF_TOKEN for gated datasets)
   --python-hooks           run !function hooks that have no native version in a python3 child process (opt-in)
   --limit N                only the first N documents of each task
   --seed N                 few-shot sampling seed (default 1234)
@@ -40,6 +51,7 @@ an interrupted run (even after kill -9) from the request cache, with identical r
   --write-out              print the first documents' requests exactly as sent (to stderr)
   --format text|json       output format (default text); json prints {"results": ..., "groups": ..., "config": ...}
   --window N               documents planned at once (default 1000; bounds memory)
+  --bootstrap-iters N      resamples for bootstrapped standard errors (lm-eval's default 100000; 0: none)
   --quiet                  no progress output`;
 
 function fmt(v: number | string | null | undefined): string {
@@ -105,18 +117,22 @@ export const evalCommand: Command = {
       argv,
       {
         tasks: { type: "string" },
+        suite: { type: "string" },
+        "bootstrap-iters": { type: "string" },
         model: { type: "string" },
         gguf: { type: "string" },
         endpoint: { type: "string" },
         "model-name": { type: "string" },
         "api-key-env": { type: "string" },
         threads: { type: "string" },
+        "ctx-size": { type: "string" },
         config: { type: "string" },
         "data-dir": { type: "string" },
         "include-path": { type: "string", multiple: true },
         "tasks-dir": { type: "string", multiple: true },
         "dataset-map": { type: "string", multiple: true },
         "python-hooks": { type: "boolean" },
+        ...HUB_FLAGS,
         limit: { type: "string" },
         seed: { type: "string" },
         "num-fewshot": { type: "string" },
@@ -133,10 +149,20 @@ export const evalCommand: Command = {
       },
       false,
     );
-    const tasks = requireString("eval", values.tasks, "--tasks")
-      .split(",")
-      .map((s) => s.trim())
-      .filter((s) => s);
+    if (values.suite !== undefined && values.tasks !== undefined)
+      throw new ModelmapError("usage", "eval: give --tasks or --suite, not both");
+    const suite = values.suite === undefined ? undefined : suiteGroup(values.suite);
+    const tasks =
+      suite !== undefined
+        ? [suite]
+        : requireString("eval", values.tasks, "--tasks or --suite")
+            .split(",")
+            .map((s) => s.trim())
+            .filter((s) => s);
+    const bootstrapIters = parseNumberFlag("eval", "--bootstrap-iters", values["bootstrap-iters"], {
+      int: true,
+      min: 0,
+    });
     if (tasks.length === 0) throw new ModelmapError("usage", `eval: --tasks names no task ('${values.tasks}')`);
     const format = textOrJson("eval", values.format);
     const limit = parseNumberFlag("eval", "--limit", values.limit, { int: true, min: 1 });
@@ -150,7 +176,10 @@ export const evalCommand: Command = {
     const apiKeyEnv = values["api-key-env"];
     const apiKey = apiKeyEnv ? ctx.env[apiKeyEnv] : undefined;
     if (apiKeyEnv && !apiKey) throw new ModelmapError("usage", `eval: environment variable ${apiKeyEnv} is not set`);
-    const { spec, modelId } = modelFromFlags({
+    const ctxSize = parseNumberFlag("eval", "--ctx-size", values["ctx-size"], { int: true, min: 16 });
+    if (ctxSize !== undefined && values.gguf === undefined)
+      throw new ModelmapError("usage", "eval: --ctx-size applies to --gguf (a configured model sets context_size)");
+    const flags = modelFromFlags({
       model: values.model,
       gguf: values.gguf,
       endpoint: values.endpoint,
@@ -159,6 +188,9 @@ export const evalCommand: Command = {
       threads,
       chatTemplate,
     });
+    const modelId = flags.modelId;
+    const spec =
+      flags.spec.kind === "gguf" && ctxSize !== undefined ? { ...flags.spec, contextSize: ctxSize } : flags.spec;
     if (values.output !== undefined) checkOutputDir(resolve(ctx.cwd, values.output), "--output");
     // A configured model needs the file; otherwise it is read when present (for its data_dir).
     const config = spec.kind === "config" ? requireConfig(ctx, values.config) : optionalConfig(ctx, values.config);
@@ -170,6 +202,7 @@ export const evalCommand: Command = {
         ...(values["dataset-map"] ? { datasetMaps: values["dataset-map"].map((f) => resolve(ctx.cwd, f)) } : {}),
         ...(values["python-hooks"] ? { pythonHooks: { env: ctx.env } } : {}),
         dataDir: resolveDataDir(ctx.cwd, values["data-dir"], config?.config.data_dir, ctx.env),
+        hub: hubFromFlags(values, ctx),
         prompt: {
           chatTemplate,
           fewshotAsMultiturn: values["fewshot-as-multiturn"] === true,
@@ -180,6 +213,7 @@ export const evalCommand: Command = {
         ...(limit !== undefined ? { limit } : {}),
         ...(values["retry-errors"] ? { retryErrors: true } : {}),
         ...(window !== undefined ? { window } : {}),
+        ...(bootstrapIters !== undefined ? { bootstrapIters } : {}),
         ...(values.output !== undefined ? { outputDir: resolve(ctx.cwd, values.output) } : {}),
         ...(values["log-samples"] ? { logSamples: true } : {}),
         progress: values.quiet ? SILENT_PROGRESS : createProgress(ctx.stderr),
@@ -187,15 +221,33 @@ export const evalCommand: Command = {
         warn: (t) => ctx.stderr.write(`${t}\n`),
         ...(values["write-out"] ? { writeOut: (t: string) => ctx.stderr.write(t) } : {}),
       });
+      // A suite: the leaderboard's columns, written to the capability map beside the imported leaderboard rows.
+      const row = suite !== undefined ? suiteRow(suite, outcome.log) : undefined;
+      const mapped = row ? await writeSuiteToMap(await ctx.store(), modelId, row) : 0;
       if (format === "json") {
         ctx.stdout.write(
-          `${JSON.stringify({ results: outcome.results, groups: outcome.groups, versions: outcome.versions, config: outcome.config }, null, 2)}\n`,
+          `${JSON.stringify(
+            {
+              results: outcome.results,
+              groups: outcome.groups,
+              versions: outcome.versions,
+              config: outcome.config,
+              ...(row ? { suite: { ...row, table: suiteTableRow(row), map_source: suiteSource(row) } } : {}),
+            },
+            null,
+            2,
+          )}\n`,
         );
       } else {
         ctx.stdout.write(resultsTable(outcome.log));
+        if (row) ctx.stdout.write(`\n${suiteTable(row, modelId)}`);
         ctx.stdout.write(
           `run ${outcome.runId}${outcome.resultsFile ? `; results written to ${outcome.resultsFile}` : ""}\n`,
         );
+        if (row)
+          ctx.stdout.write(
+            `capability map: ${mapped} benchmark(s) of ${modelId} written as source ${suiteSource(row)}\n`,
+          );
       }
       const st = outcome.stats;
       if (!values.quiet)

@@ -2,8 +2,10 @@ import { resolve } from "node:path";
 import { ModelmapError } from "../../core/errors.ts";
 import { pText } from "../../core/format.ts";
 import { checkListenable } from "../../http/listen.ts";
+import { createDownloadProgress } from "../../hub/progress.ts";
+import { hubSettingsFromEnv } from "../../hub/settings.ts";
 import { type PipelineModel, type PipelineReport, runPipeline, ZOO_CONTAMINATION } from "../../mainjob/pipeline.ts";
-import { defaultModelCacheDir, downloadQuickstartModels, QUICKSTART_VOTE_SOURCE } from "../../mainjob/quickstart.ts";
+import { downloadQuickstartModels, QUICKSTART_VOTE_SOURCE } from "../../mainjob/quickstart.ts";
 import { renderSummary } from "../../mainjob/summary.ts";
 import { DEFAULT_ZOO_DIR, loadZoo, ZOO_PROMPT_SETS, ZOO_TASKS, ZOO_VOTE_SOURCE } from "../../mainjob/zoo.ts";
 import { failureLines } from "../../runner/failures.ts";
@@ -129,9 +131,11 @@ export const quickstartCommand: Command = {
   usage: `usage: modelmap quickstart --download [--cache-dir DIR] [--limit N] [--port N] [--host HOST] [--no-serve]
 
 Downloads SmolLM2-360M-Instruct and Qwen2.5-0.5B-Instruct (Q4_K_M GGUFs, about 650 MB together) from
-Hugging Face once, then runs the same pipeline as 'modelmap start' on them. Offline it fails at once.
+Hugging Face once (sha256-checked, resumable; HF_ENDPOINT names a mirror), then runs the same pipeline as
+'modelmap start' on them. Offline it fails at once.
   --download           required: agree to download the models
-  --cache-dir DIR      where models are kept (default: $MODELMAP_CACHE_DIR/models, else ~/.cache/modelmap/models)
+  --cache-dir DIR      the hub cache the models go to (default: $MODELMAP_CACHE/hub, alias $MODELMAP_CACHE_DIR,
+                       else ~/.cache/modelmap/hub; hub datasets share it)
 ${SHARED_FLAGS} (default ${QUICKSTART_DEFAULT_LIMIT})`,
   async run(argv, ctx) {
     const { values } = parseFlags(
@@ -144,15 +148,18 @@ ${SHARED_FLAGS} (default ${QUICKSTART_DEFAULT_LIMIT})`,
       throw new ModelmapError("usage", "quickstart: pass --download to fetch the models (about 650 MB)", {
         hint: "offline, run 'modelmap start' (the bundled model zoo)",
       });
-    const cacheDir = values["cache-dir"] ? resolve(ctx.cwd, values["cache-dir"]) : defaultModelCacheDir(ctx.env);
+    const hub = hubSettingsFromEnv(ctx.env, {
+      ...(values["cache-dir"] ? { cacheDir: resolve(ctx.cwd, values["cache-dir"]) } : {}),
+      ...(values.quiet ? {} : { progress: createDownloadProgress(ctx.stderr) }),
+      signal: ctx.signal,
+    });
     // MODELMAP_PROBE_HOST (host:port) lets tests aim the reachability probe at an address that cannot answer.
     const probeSpec = ctx.env.MODELMAP_PROBE_HOST;
     const [host, portText] = probeSpec ? probeSpec.split(":") : [];
     const models = await downloadQuickstartModels({
-      cacheDir,
+      hub,
       ...(host ? { probe: { host, port: Number(portText ?? 443), timeoutMs: 3000 } } : {}),
       log: (s) => ctx.stdout.write(`${s}\n`),
-      signal: ctx.signal,
     });
     return finish(
       "quickstart",

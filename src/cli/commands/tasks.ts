@@ -3,6 +3,8 @@ import { resolve } from "node:path";
 import { stringify } from "yaml";
 import { ModelmapError } from "../../core/errors.ts";
 import { PythonRandom } from "../../core/python-random.ts";
+import { createDownloadProgress } from "../../hub/progress.ts";
+import { type HubSettings, hubSettingsFromEnv } from "../../hub/settings.ts";
 import { checkTaskData, dataContext, loadRegistry, resolveDataDir } from "../../runner/service.ts";
 import { taskCatalog } from "../../runner/views.ts";
 import { type ProblemReason, TaskRegistry } from "../../tasks/loader.ts";
@@ -19,6 +21,21 @@ const INCLUDE_FLAGS = {
   "tasks-dir": { type: "string", multiple: true },
   "python-hooks": { type: "boolean" },
 } as const;
+
+/** `--offline`: no request to the hub (as `HF_HUB_OFFLINE=1`); local copies and the caches only. */
+export const HUB_FLAGS = { offline: { type: "boolean" } } as const;
+
+/**
+ * The hub settings a command runs with: huggingface_hub's variables (`HF_ENDPOINT`, `HF_TOKEN`, `HF_HUB_OFFLINE`,
+ * `HF_HUB_CACHE`), modelmap's cache (`MODELMAP_CACHE`), and a download progress display on stderr.
+ */
+export function hubFromFlags(values: { offline?: boolean; quiet?: boolean }, ctx: CliContext): HubSettings {
+  return hubSettingsFromEnv(ctx.env, {
+    offline: values.offline === true,
+    ...(values.quiet ? {} : { progress: createDownloadProgress(ctx.stderr) }),
+    signal: ctx.signal,
+  });
+}
 
 export function includePaths(values: { "include-path"?: string[]; "tasks-dir"?: string[] }): string[] {
   return [...(values["include-path"] ?? []), ...(values["tasks-dir"] ?? [])];
@@ -81,13 +98,15 @@ skipped with a count on stderr ('modelmap tasks validate DIR' lists them).`,
 const tasksShow: Command = {
   name: "tasks show",
   summary: "show one task's resolved definition",
-  usage: `usage: modelmap tasks show NAME [--include-path DIR]... [--data-dir DIR] [--dataset-map FILE]...
+  usage: `usage: modelmap tasks show NAME [--include-path DIR]... [--data-dir DIR] [--dataset-map FILE]... [--offline]
 
 Prints the task's definition after 'include' is resolved, with its file, content hash and where its data comes
-from (and how that copy differs from the hub's, when it does).`,
-  run(argv, ctx) {
+from (and how that copy differs from the hub's, when it does). For a hub dataset without a local copy it asks the
+hub which files make each split (no data file is downloaded; --offline: not even that).`,
+  async run(argv, ctx) {
     const { values, positionals } = parseFlags("tasks show", argv, {
       ...INCLUDE_FLAGS,
+      ...HUB_FLAGS,
       "data-dir": { type: "string" },
       "dataset-map": { type: "string", multiple: true },
     });
@@ -108,16 +127,19 @@ from (and how that copy differs from the hub's, when it does).`,
     ctx.stdout.write(`# ${t.file}\n# hash ${t.hash}\n`);
     const dataDir = resolveDataDir(ctx.cwd, values["data-dir"], undefined, ctx.env);
     try {
-      const src = dataSource(
+      const src = await dataSource(
         t,
         dataContext(
           dataDir,
           (values["dataset-map"] ?? []).map((f) => resolve(ctx.cwd, f)),
+          hubFromFlags({ ...values, quiet: true }, ctx),
         ),
       );
       ctx.stdout.write(`# data: ${src.describe}\n`);
       for (const [split, files] of src.splits)
-        ctx.stdout.write(`#   ${split}: ${files.map((f) => f.file).join(", ")}\n`);
+        ctx.stdout.write(
+          `#   ${split}: ${files.map((f) => `${f.file}${existsSync(f.file) ? "" : " (not downloaded yet)"}`).join(", ")}\n`,
+        );
       if (src.note) ctx.stdout.write(`# differs from the hub: ${src.note.trim().replace(/\n/g, "\n#   ")}\n`);
     } catch (e) {
       if (!(e instanceof ModelmapError)) throw e;
@@ -143,7 +165,8 @@ Validates task and group files (default: the built-in tasks), e.g. an lm-eval ch
 one line per refused file with its reason (file, line, field), then counts. Files refused for what modelmap does
 not implement (a !function hook without a native version, a metric, a filter, a generation option) are listed
 but are not errors; exit code 2 when a file is invalid (YAML, schema, include, group member). With --data-dir,
-each task's first document is also read and its requests built.`,
+each task's first document is also read and its requests built (from local copies and the caches: nothing is
+downloaded).`,
   async run(argv, ctx) {
     const { positionals, values } = parseFlags("tasks validate", argv, {
       "python-hooks": { type: "boolean" },
@@ -177,6 +200,7 @@ each task's first document is also read and its requests built.`,
       const dctx = dataContext(
         resolveDataDir(ctx.cwd, values["data-dir"], undefined, ctx.env),
         (values["dataset-map"] ?? []).map((f) => resolve(ctx.cwd, f)),
+        hubFromFlags({ offline: true, quiet: true }, ctx),
       );
       for (const t of reg.tasks.values()) {
         try {
@@ -223,17 +247,21 @@ const tasksRequests: Command = {
   name: "tasks requests",
   summary: "print the requests an evaluation would send, without a model",
   usage: `usage: modelmap tasks requests TASK[,TASK...] [--limit N] [--num-fewshot N] [--seed N] [--include-path DIR]...
-                              [--data-dir DIR] [--dataset-map FILE]... [--python-hooks] [--format jsonl]
+                              [--data-dir DIR] [--dataset-map FILE]... [--python-hooks] [--offline]
+                              [--format jsonl]
 
 Builds every request of the task's documents (a group or tag: of each of its tasks) exactly as an evaluation
 without a chat template sends them, one JSON line per request in lm-eval's layout: task, doc_id, idx,
 request_type, context, continuation, gen_kwargs, target, num_fewshot, fewshot_seed (as lm-eval's --write_out
-and the golden files in shared/data/lmeval_golden). Hub datasets are read through the dataset map
-(tasks/dataset-map.yaml, plus --dataset-map files) from --data-dir. --python-hooks (opt-in) runs !function hooks
+and the golden files in shared/data/lmeval_golden). A hub dataset comes from a --dataset-map entry, a copy in
+the hub's layout under --data-dir (DIR/owner/name/), the shipped map (tasks/dataset-map.yaml), the caches, or
+else the hub's files, downloaded once into $MODELMAP_CACHE/hub (progress on stderr; --offline or
+HF_HUB_OFFLINE=1: no download). --python-hooks (opt-in) runs !function hooks
 that have no native version in a python3 child process (network off, time limit).`,
   async run(argv, ctx) {
     const { values, positionals } = parseFlags("tasks requests", argv, {
       ...INCLUDE_FLAGS,
+      ...HUB_FLAGS,
       "data-dir": { type: "string" },
       "dataset-map": { type: "string", multiple: true },
       limit: { type: "string" },
@@ -258,6 +286,7 @@ that have no native version in a python3 child process (network off, time limit)
       ...dataContext(
         resolveDataDir(ctx.cwd, values["data-dir"], undefined, ctx.env),
         (values["dataset-map"] ?? []).map((f) => resolve(ctx.cwd, f)),
+        hubFromFlags(values, ctx),
       ),
       // As an lm-eval run: Python's global random seeded with 0 once, for hooks that shuffle.
       random: new PythonRandom(0),
