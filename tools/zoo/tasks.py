@@ -51,7 +51,7 @@ num_fewshot: 0
 generation_kwargs: {{ until: ["\\n", "Question:", "<|im_end|>"], max_gen_toks: 16, do_sample: false }}
 filter_list:
   - name: strict-match
-    filter: [{{ function: strip }}]
+    filter: [{{ function: strip }}, {{ function: take_first }}]
   - name: flexible-extract
     filter: [{{ function: regex, regex_pattern: "{pattern}", group_select: 0 }}, {{ function: take_first }}]
 metric_list:
