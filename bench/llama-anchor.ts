@@ -60,7 +60,7 @@ export function buildLlamaTool(target: string): string {
   const bundle = join(nlc, "llama", "gitRelease.bundle");
   const heads = sh("git", ["bundle", "list-heads", bundle], { what: "reading the llama.cpp bundle" }).stdout;
   const commit = (/^([0-9a-f]{40})/m.exec(heads)?.[1] ?? "").slice(0, 7);
-  const src = join(cacheBase(), "llama-ref", commit);
+  const src = join(cacheBase(process.env), "llama-ref", commit);
   const bin = join(src, "build", "bin", target);
   if (existsSync(bin)) return bin;
   console.error(`building ${target} (llama.cpp ${commit}) in ${src}; about 10 minutes on 2 cores the first time`);
@@ -89,7 +89,7 @@ export function engineLibraries(): { libDir: string; cwd: string } | undefined {
   const bins = join(ROOT, "node_modules", "@node-llama-cpp", `${process.platform}-${process.arch}`, "bins");
   const dir = existsSync(bins) ? join(bins, readdirSync(bins)[0] ?? "") : "";
   if (!existsSync(join(dir, "libllama.v0.4.0.so"))) return undefined;
-  const libDir = join(cacheBase(), "llama-ref", "engine-libs");
+  const libDir = join(cacheBase(process.env), "llama-ref", "engine-libs");
   rmSync(libDir, { recursive: true, force: true });
   mkdirSync(libDir, { recursive: true });
   for (const [link, target] of [

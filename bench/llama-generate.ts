@@ -45,7 +45,7 @@ for (const name of values.models.split(",")) {
   const eng: number[] = [];
   const ours: number[] = [];
   const oursCpu: number[] = [];
-  const be = await openLlamaCppBackend({ modelPath: model, threads, contextSize: 1024 });
+  const be = await openLlamaCppBackend({ modelPath: model, threads, contextSize: 1024, env: process.env });
   try {
     await be.generate(PROMPT, { maxTokens: 4, temperature: 0 }); // warm-up, as llama-completion's
     const args = [

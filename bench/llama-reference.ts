@@ -65,7 +65,7 @@ if (values.child !== undefined) {
 
 async function childInProcess(modelPath: string, out: string): Promise<void> {
   const t0 = performance.now();
-  const be = await openLlamaCppBackend({ modelPath, threads: THREADS, contextSize: WINDOW });
+  const be = await openLlamaCppBackend({ modelPath, threads: THREADS, contextSize: WINDOW, env: process.env });
   const loadMs = performance.now() - t0;
   if (!be.nativeScorerStatus.ok) console.error(`native scorer unavailable: ${be.nativeScorerStatus.reason}`);
   const calls: Array<{ reqs: LoglikelihoodRequest[]; res: LoglikelihoodResult[] }> = [];
@@ -123,7 +123,7 @@ async function childInProcess(modelPath: string, out: string): Promise<void> {
 
 /** The order in which llama-perplexity visits n tasks (its std::mt19937(1) draws), by the same compiler. */
 function anchorOrder(n: number): number[] {
-  const dir = join(cacheBase(), "llama-ref", "hellaswag-order");
+  const dir = join(cacheBase(process.env), "llama-ref", "hellaswag-order");
   const exe = join(dir, "order");
   if (!existsSync(exe)) {
     mkdirSync(dir, { recursive: true });

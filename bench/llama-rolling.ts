@@ -67,7 +67,7 @@ interface Internals {
 }
 for (const name of values.models.split(",")) {
   const model = MODELS[name] as string;
-  const be = await openLlamaCppBackend({ modelPath: model, threads: THREADS, contextSize: CTX });
+  const be = await openLlamaCppBackend({ modelPath: model, threads: THREADS, contextSize: CTX, env: process.env });
   try {
     const { native, prefix } = be as unknown as Internals;
     if (!native) throw new Error(`native scorer unavailable: ${JSON.stringify(be.nativeScorerStatus)}`);

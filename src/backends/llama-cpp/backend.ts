@@ -29,7 +29,7 @@ import {
 } from "../types.ts";
 import { engineErrorMark, engineErrorsAfter, fileSha256, getSharedLlama } from "./engine.ts";
 import { DEFAULT_MAX_TOKENS, findStop, generateTokens } from "./generate.ts";
-import { loadNativeScorer, type NativeStatus } from "./native-build.ts";
+import { loadNativeScorer, type NativeEnv, type NativeStatus } from "./native-build.ts";
 import { CPU_BLOCK, GPU_BLOCK, NativeScorer } from "./native-scorer.ts";
 import { scorePromptTokens } from "./prompt-logprobs.ts";
 import { type ScoreRequest, SequenceScorer } from "./scorer.ts";
@@ -65,6 +65,11 @@ export interface LlamaCppOptions {
   renderChat?: ChatRenderer;
   /** Score with the native scorer when it can be built (default true); false: node-llama-cpp's probabilities. */
   nativeScorer?: boolean;
+  /**
+   * The environment the shell hands in, for the native scorer's build (MODELMAP_NATIVE_SCORER, CXX,
+   * MODELMAP_CACHE_DIR, XDG_CACHE_HOME; see native-build.ts). Default: none set.
+   */
+  env?: NativeEnv;
 }
 
 /**
@@ -109,7 +114,7 @@ export async function openLlamaCppBackend(opts: LlamaCppOptions): Promise<LlamaC
   let native: NativeScorer | undefined;
   let nativeStatus: NativeStatus = { ok: false, reason: "turned off by the nativeScorer option" };
   if (opts.nativeScorer !== false) {
-    const loaded = await loadNativeScorer();
+    const loaded = await loadNativeScorer(opts.env ?? {});
     nativeStatus = loaded.status;
     if (loaded.addon) {
       try {

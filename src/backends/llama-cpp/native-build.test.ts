@@ -26,7 +26,7 @@ function statusIn(env: NodeJS.ProcessEnv, wrap: string[] = []): Outcome {
     "tsx",
     "--input-type=module",
     "--eval",
-    `const m = await import(${JSON.stringify(MODULE)}); console.log(JSON.stringify(await m.nativeScorerStatus()));`,
+    `const m = await import(${JSON.stringify(MODULE)}); console.log(JSON.stringify(await m.nativeScorerStatus(process.env)));`,
   ];
   const [cmd, ...args] = [...wrap, ...node] as [string, ...string[]];
   const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, encoding: "utf8" });
@@ -47,7 +47,7 @@ function noNetwork(): string[] | undefined {
 test("built once into the cache folder, keyed by source, engine version and CPU", () => {
   const { status, stderr } = statusIn({});
   assert.equal(status.ok, true, status.reason);
-  assert.ok(status.path?.startsWith(join(cacheBase(), "native")), status.path);
+  assert.ok(status.path?.startsWith(join(cacheBase(process.env), "native")), status.path);
   assert.match(status.path ?? "", /native\/[0-9a-f]{16}\/scorer\.node$/);
   assert.doesNotMatch(stderr, /notice/);
 });

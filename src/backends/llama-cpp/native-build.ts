@@ -71,15 +71,24 @@ class TurnedOff extends Error {}
 
 let loaded: Promise<{ addon: NativeScorerAddon | undefined; status: NativeStatus }> | undefined;
 
-export function cacheBase(env: NodeJS.ProcessEnv = process.env): string {
+/** The environment variables the native scorer reads, handed in by the shell (the backend reads no globals). */
+export type NativeEnv = Readonly<Record<string, string | undefined>>;
+
+export function cacheBase(env: NativeEnv): string {
   return env.MODELMAP_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "modelmap");
 }
 
-/** The native scorer, built if needed; undefined (with the reason in the status) when it cannot be had. */
-export function loadNativeScorer(): Promise<{ addon: NativeScorerAddon | undefined; status: NativeStatus }> {
+/**
+ * The native scorer, built if needed; undefined (with the reason in the status) when it cannot be had. Decided
+ * once per process: the first call's environment (MODELMAP_NATIVE_SCORER, CXX, MODELMAP_CACHE_DIR,
+ * XDG_CACHE_HOME) counts.
+ */
+export function loadNativeScorer(
+  env: NativeEnv,
+): Promise<{ addon: NativeScorerAddon | undefined; status: NativeStatus }> {
   loaded ??= Promise.resolve().then(() => {
     try {
-      const r = buildNativeScorer();
+      const r = buildNativeScorer(env);
       return { addon: require(r.path) as NativeScorerAddon, status: r };
     } catch (e) {
       const reason = (e as Error).message;
@@ -102,8 +111,8 @@ export function fallbackNotice(reason: string): string {
   );
 }
 
-export async function nativeScorerStatus(): Promise<NativeStatus> {
-  return (await loadNativeScorer()).status;
+export async function nativeScorerStatus(env: NativeEnv): Promise<NativeStatus> {
+  return (await loadNativeScorer(env)).status;
 }
 
 /** A package's folder, from its entry point (node-llama-cpp's exports do not include package.json). */
@@ -179,14 +188,14 @@ function cpuSignature(): string {
   return `${cpus()[0]?.model ?? ""}\0${flags.trim()}`;
 }
 
-function buildNativeScorer(): { ok: true; path: string; built: boolean } {
-  if (process.env.MODELMAP_NATIVE_SCORER === "0") throw new TurnedOff("turned off by MODELMAP_NATIVE_SCORER=0");
+function buildNativeScorer(env: NativeEnv): { ok: true; path: string; built: boolean } {
+  if (env.MODELMAP_NATIVE_SCORER === "0") throw new TurnedOff("turned off by MODELMAP_NATIVE_SCORER=0");
   if (process.platform !== "linux")
     throw new Error(`the native scorer is built on Linux only (this is ${process.platform})`);
   const nlcDir = packageDir("node-llama-cpp");
   const nlcVersion = (JSON.parse(readFileSync(join(nlcDir, "package.json"), "utf8")) as { version: string }).version;
   const source = readFileSync(SOURCE);
-  const cxx = process.env.CXX ?? "c++";
+  const cxx = env.CXX ?? "c++";
   // Built for this CPU (-march=native): the key carries the CPU's features, so a shared home folder on
   // machines of different kinds builds one copy per kind.
   const key = createHash("sha256")
@@ -194,7 +203,7 @@ function buildNativeScorer(): { ok: true; path: string; built: boolean } {
     .update(`\0${nlcVersion}\0${process.arch}\0${cxx}\0${cpuSignature()}`)
     .digest("hex")
     .slice(0, 16);
-  const base = cacheBase();
+  const base = cacheBase(env);
   const out = join(base, "native", key, "scorer.node");
   if (existsSync(out)) return { ok: true, path: out, built: false };
   const headers = llamaHeaders(base, nlcDir);
