@@ -1,5 +1,11 @@
 /**
- * Load benchmark of the labeling API: `npx tsx bench/label-load.ts [--labelers N] [--k K] [--concurrency C]`.
+ * Load benchmark of the labeling API: `npx tsx bench/label-load.ts [--labelers N] [--k K] [--concurrency C]
+ * [--db postgres://...|temp-postgres --instances N]`.
+ *
+ * With --db, the same load then runs against N server processes on that PostgreSQL database (`temp-postgres`
+ * starts a throwaway cluster, test/support/postgres.ts), each request going to the next instance in turn (a load
+ * balancer without sticky sessions), and the PostgreSQL figures are printed with their ratio to the SQLite
+ * single-instance run of the same script.
  *
  * The parent process runs the real server (hono on node:http, SQLite file in WAL mode) on 127.0.0.1; a
  * separate child process is the load generator: it signs up labelers, then each virtual labeler fetches
@@ -19,8 +25,10 @@ import { createApp } from "../src/http/app.ts";
 import { listen } from "../src/http/listen.ts";
 import { labelingRoutes } from "../src/http/routes/labeling.ts";
 import { LabelingService } from "../src/labeling/service.ts";
+import { openStoreAt } from "../src/store/open.ts";
 import { openStore } from "../src/store/sqlite/index.ts";
 import { seedAnswers } from "../test/support/labeling-fixture.ts";
+import { startPostgres } from "../test/support/postgres.ts";
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +37,9 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "32" },
     worker: { type: "string" },
     campaign: { type: "string" },
+    db: { type: "string" },
+    instances: { type: "string", default: "2" },
+    serve: { type: "string" },
     /** Write a CPU profile of the server process over the voting phase only (setup and baseline excluded). */
     "cpu-profile": { type: "string" },
   },
@@ -79,8 +90,12 @@ function http(
   });
 }
 
-async function worker(url: string, campaign: string): Promise<void> {
-  const base = new URL(url);
+async function worker(urls: string, campaign: string): Promise<void> {
+  const bases = urls.split(",").map((u) => new URL(u));
+  // Requests go to the instances in turn, as a load balancer without sticky sessions sends them.
+  let turn = 0;
+  const pick = () => bases[turn++ % bases.length] as URL;
+  const base = bases[0] as URL;
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   // Setup (not timed): sign up the labelers.
   const page = await http(agent, base, "GET", "/label", {});
@@ -92,7 +107,7 @@ async function worker(url: string, campaign: string): Promise<void> {
       Array.from({ length: Math.min(CONCURRENCY, LABELERS - i) }, () =>
         http(
           agent,
-          base,
+          pick(),
           "POST",
           "/api/label/signup",
           { cookie: pre, "x-csrf-token": csrfPre, "content-type": "application/json" },
@@ -123,7 +138,7 @@ async function worker(url: string, campaign: string): Promise<void> {
         const l = labelers[i] as { cookie: string; csrf: string };
         for (;;) {
           const a = performance.now();
-          const nx = await http(agent, base, "GET", `/api/label/${campaign}/next`, { cookie: l.cookie });
+          const nx = await http(agent, pick(), "GET", `/api/label/${campaign}/next`, { cookie: l.cookie });
           nextMs.push(performance.now() - a);
           if (nx.status !== 200) {
             errors++;
@@ -135,7 +150,7 @@ async function worker(url: string, campaign: string): Promise<void> {
           const b = performance.now();
           const v = await http(
             agent,
-            base,
+            pick(),
             "POST",
             `/api/label/${campaign}/vote`,
             { cookie: l.cookie, "x-csrf-token": l.csrf, "content-type": "application/json" },
@@ -158,22 +173,26 @@ function pct(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
 }
 
-async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "mm-label-load-"));
-  const store = openStore(join(dir, "load.db"));
-  const models = ["m1", "m2", "m3", "m4"];
-  await seedAnswers(store, { set: "load", prompts: 400, models });
-  const svc = new LabelingService(store);
-  const campaign = await svc.createCampaign({ name: "load", setName: "load", models, perLabeler: K, goldRate: 0 });
-  const app = createApp({ store }, [labelingRoutes({ signupsPerMinute: 1_000_000 })]);
-  const server = await listen(app);
+interface LoadResult {
+  acknowledged: number;
+  errors: number;
+  seconds: number;
+  voteMs: number[];
+  nextMs: number[];
+}
+
+/**
+ * Runs the load process against `urls` (one or more instances serving `campaign`); `onStart` is called when the
+ * timed voting phase begins, after the sign-ups.
+ */
+function runLoad(urls: string[], campaign: string, onStart: () => void): Promise<LoadResult> {
   const child = fork(
     process.argv[1] as string,
     [
       "--worker",
-      server.url,
+      urls.join(","),
       "--campaign",
-      campaign.id,
+      campaign,
       "--labelers",
       String(LABELERS),
       "--k",
@@ -181,29 +200,55 @@ async function main(): Promise<void> {
       "--concurrency",
       String(CONCURRENCY),
     ],
-    {
-      execArgv: ["--import", "tsx"],
-    },
+    { execArgv: ["--import", "tsx"] },
   );
+  return new Promise<LoadResult>((res, rej) => {
+    child.on("message", (m) => {
+      if ((m as { start?: boolean }).start) onStart();
+      else res(m as LoadResult);
+    });
+    child.once("error", rej);
+    child.once("exit", (code) => (code ? rej(new Error(`load process exited ${code}`)) : undefined));
+  });
+}
+
+function report(name: string, r: LoadResult, stored: number, serverCpuMsPerVote: number): number {
+  const rate = r.acknowledged / r.seconds;
+  console.log(`  ${name}`);
+  console.log(
+    `    votes acknowledged ${r.acknowledged}, stored ${stored}, errors ${r.errors}  ${stored === r.acknowledged ? "OK stored == acknowledged" : "MISMATCH"}`,
+  );
+  console.log(
+    `    throughput  ${rate.toFixed(0)} votes/s over ${r.seconds.toFixed(2)} s (each vote preceded by its next-pair request)`,
+  );
+  console.log(
+    `    vote latency  p50 ${pct(r.voteMs, 0.5).toFixed(2)} ms  p99 ${pct(r.voteMs, 0.99).toFixed(2)} ms  max ${pct(r.voteMs, 1).toFixed(2)} ms`,
+  );
+  console.log(`    next latency  p50 ${pct(r.nextMs, 0.5).toFixed(2)} ms  p99 ${pct(r.nextMs, 0.99).toFixed(2)} ms`);
+  console.log(
+    `    server CPU per vote (its next + vote requests, all instances): ${serverCpuMsPerVote.toFixed(3)} ms, about ${(1000 / serverCpuMsPerVote).toFixed(0)} votes/s per free core`,
+  );
+  return rate;
+}
+
+const models = ["m1", "m2", "m3", "m4"];
+
+/** The SQLite single-instance run: the server in this process, the load in a child. */
+async function sqliteRun(): Promise<{ rate: number; p99: number; ok: boolean; baseRate: number }> {
+  const dir = mkdtempSync(join(tmpdir(), "mm-label-load-"));
+  const store = openStore(join(dir, "load.db"));
+  await seedAnswers(store, { set: "load", prompts: 400, models });
+  const svc = new LabelingService(store);
+  const campaign = await svc.createCampaign({ name: "load", setName: "load", models, perLabeler: K, goldRate: 0 });
+  const app = createApp({ store }, [labelingRoutes({ signupsPerMinute: 1_000_000 })]);
+  const server = await listen(app);
   let cpuStart = process.cpuUsage();
   const profiler = values["cpu-profile"] ? new Session() : undefined;
   profiler?.connect();
   await profiler?.post("Profiler.enable");
-  const result = await new Promise<{
-    acknowledged: number;
-    errors: number;
-    seconds: number;
-    voteMs: number[];
-    nextMs: number[];
-  }>((res, rej) => {
-    child.on("message", (m) => {
-      if ((m as { start?: boolean }).start) {
-        cpuStart = process.cpuUsage();
-        void profiler?.post("Profiler.start");
-      } else res(m as never);
-    });
-    child.once("error", rej);
-    child.once("exit", (code) => (code ? rej(new Error(`load process exited ${code}`)) : undefined));
+  const result = await runLoad([server.url], campaign.id, () => {
+    cpuStart = process.cpuUsage();
+    void profiler?.post("Profiler.start");
   });
   const cpu = process.cpuUsage(cpuStart);
   if (profiler) {
@@ -211,7 +256,6 @@ async function main(): Promise<void> {
     writeFileSync(values["cpu-profile"] as string, JSON.stringify(profile));
     profiler.disconnect();
   }
-  const serverCpuMsPerVote = (cpu.user + cpu.system) / 1000 / Math.max(1, result.acknowledged);
   const stored = await store.votes.count({ sources: [`label:${campaign.id}`] });
   await server.close();
 
@@ -231,33 +275,128 @@ async function main(): Promise<void> {
   const inprocSeconds = (performance.now() - t0) / 1000;
   await store.close();
   rmSync(dir, { recursive: true, force: true });
-
-  const httpRate = result.acknowledged / result.seconds;
+  const rate = report(
+    "SQLite, one instance (in this process)",
+    result,
+    stored,
+    (cpu.user + cpu.system) / 1000 / Math.max(1, result.acknowledged),
+  );
   const baseRate = inproc / inprocSeconds;
+  console.log(
+    `    baseline (service in-process, sign-up+next+vote): ${baseRate.toFixed(0)} votes/s; HTTP/in-process ratio ${(rate / baseRate).toFixed(3)}`,
+  );
+  return { rate, p99: pct(result.voteMs, 0.99), ok: stored === result.acknowledged, baseRate };
+}
+
+/** One server process of the PostgreSQL run: `--serve URL`; reports its CPU time when told to stop. */
+async function serveInstance(db: string): Promise<void> {
+  const store = await openStoreAt(db);
+  const app = createApp({ store }, [labelingRoutes({ signupsPerMinute: 1_000_000 })]);
+  const server = await listen(app);
+  let cpuStart = process.cpuUsage();
+  process.on("message", (m: { start?: boolean; stop?: boolean }) => {
+    if (m.start) cpuStart = process.cpuUsage();
+    if (m.stop) {
+      const cpu = process.cpuUsage(cpuStart);
+      void server
+        .close()
+        .then(() => store.close())
+        .then(() => {
+          process.send?.({ cpuMs: (cpu.user + cpu.system) / 1000 }, () => process.exit(0));
+        });
+    }
+  });
+  process.send?.({ url: server.url });
+}
+
+/** N server processes on one PostgreSQL database, the load spread over them request by request. */
+async function postgresRun(db: string, instances: number): Promise<{ rate: number; p99: number; ok: boolean }> {
+  const store = await openStoreAt(db);
+  const set = `load-${Date.now().toString(36)}`;
+  await seedAnswers(store, { set, prompts: 400, models });
+  const campaign = await new LabelingService(store).createCampaign({
+    name: "load",
+    setName: set,
+    models,
+    perLabeler: K,
+    goldRate: 0,
+  });
+  const servers = Array.from({ length: instances }, () =>
+    fork(process.argv[1] as string, ["--serve", db], {
+      execArgv: [
+        "--import",
+        "tsx",
+        ...(process.env.MM_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.MM_PROF}`] : []),
+      ],
+    }),
+  );
+  let result: LoadResult;
+  let cpuMs: number[];
+  try {
+    const urls = await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<string>((res, rej) => {
+            s.once("message", (m) => res((m as { url: string }).url));
+            s.once("exit", (code) => rej(new Error(`server process exited ${code}`)));
+          }),
+      ),
+    );
+    result = await runLoad(urls, campaign.id, () => {
+      for (const s of servers) s.send({ start: true });
+    });
+    cpuMs = await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<number>((res) => {
+            s.once("message", (m) => res((m as { cpuMs: number }).cpuMs));
+            s.send({ stop: true });
+          }),
+      ),
+    );
+  } finally {
+    // A failed run leaves no server behind.
+    for (const s of servers) if (s.exitCode === null) s.kill();
+  }
+  const stored = await store.votes.count({ sources: [`label:${campaign.id}`] });
+  await store.close();
+  const rate = report(
+    `PostgreSQL, ${instances} instance${instances === 1 ? "" : "s"} (separate processes, requests in turn)`,
+    result,
+    stored,
+    cpuMs.reduce((a, b) => a + b, 0) / Math.max(1, result.acknowledged),
+  );
+  return { rate, p99: pct(result.voteMs, 0.99), ok: stored === result.acknowledged };
+}
+
+async function main(): Promise<void> {
+  const instances = Number(values.instances);
   console.log(
     `label-load: ${LABELERS} labelers x K=${K}, ${CONCURRENCY} concurrent, separate load process over loopback`,
   );
-  console.log(
-    `  votes acknowledged ${result.acknowledged}, stored ${stored}, errors ${result.errors}  ${stored === result.acknowledged ? "OK stored == acknowledged" : "MISMATCH"}`,
-  );
-  console.log(
-    `  throughput  ${httpRate.toFixed(0)} votes/s over ${result.seconds.toFixed(2)} s (each vote preceded by its next-pair request)`,
-  );
-  console.log(
-    `  vote latency  p50 ${pct(result.voteMs, 0.5).toFixed(2)} ms  p99 ${pct(result.voteMs, 0.99).toFixed(2)} ms  max ${pct(result.voteMs, 1).toFixed(2)} ms`,
-  );
-  console.log(
-    `  server CPU per vote (its next + vote requests): ${serverCpuMsPerVote.toFixed(3)} ms, about ${(1000 / serverCpuMsPerVote).toFixed(0)} votes/s per free core`,
-  );
-  console.log(
-    `  next latency  p50 ${pct(result.nextMs, 0.5).toFixed(2)} ms  p99 ${pct(result.nextMs, 0.99).toFixed(2)} ms`,
-  );
-  console.log(
-    `  baseline (service in-process, sign-up+next+vote): ${baseRate.toFixed(0)} votes/s; HTTP/in-process ratio ${(httpRate / baseRate).toFixed(3)}`,
-  );
-  const pass = httpRate >= 1000 && pct(result.voteMs, 0.99) < 50 && stored === result.acknowledged;
-  console.log(`  target >= 1000 votes/s, p99 < 50 ms, stored == acknowledged: ${pass ? "MET" : "NOT MET"}`);
+  const sqlite = await sqliteRun();
+  if (!values.db) {
+    const pass = sqlite.rate >= 1000 && sqlite.p99 < 50 && sqlite.ok;
+    console.log(`  target >= 1000 votes/s, p99 < 50 ms, stored == acknowledged: ${pass ? "MET" : "NOT MET"}`);
+    return;
+  }
+  let db = values.db;
+  const cluster = db === "temp-postgres" ? await startPostgres() : undefined;
+  try {
+    if (cluster) db = await cluster.createDatabase();
+    const pgRun = await postgresRun(db, instances);
+    console.log(
+      `  PostgreSQL x${instances} / SQLite x1: throughput ratio ${(pgRun.rate / sqlite.rate).toFixed(3)}, p99 ratio ${(pgRun.p99 / sqlite.p99).toFixed(3)}`,
+    );
+    const pass = pgRun.rate >= 1000 && pgRun.p99 < 50 && pgRun.ok;
+    console.log(
+      `  target (PostgreSQL, ${instances} instances) >= 1000 votes/s, p99 < 50 ms, stored == acknowledged: ${pass ? "MET" : "NOT MET"}`,
+    );
+  } finally {
+    await cluster?.stop();
+  }
 }
 
 if (values.worker) await worker(values.worker, values.campaign as string);
+else if (values.serve) await serveInstance(values.serve);
 else await main();

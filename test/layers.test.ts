@@ -219,11 +219,21 @@ test("the checks fail on a dirty tree: a cycle is found, a forbidden import is n
   assert.ok(!(real.get("arena") as Set<string>).has("capmap"), "capmap/ builds on arena/, not the other way");
 });
 
-test("only store/sqlite imports the database driver", () => {
+test("only store/sqlite imports the SQLite driver and only store/postgres the PostgreSQL one", () => {
+  const drivers: Array<{ pkg: RegExp; home: string }> = [
+    { pkg: /^better-sqlite3$/, home: "store/sqlite/" },
+    // pg and its parts (pg-pool, pg-protocol, ...). pg-boss is a job queue on top of pg, not a driver: it lives in
+    // queue/queue.ts alone (guarded below).
+    { pkg: /^(pg|pg-(?!boss$)[a-z-]+|postgres)$/, home: "store/postgres/" },
+    { pkg: /^pg-boss$/, home: "queue/queue.ts" },
+  ];
   for (const f of files("src")) {
     const rel = relative("src", f);
-    if (rel.startsWith("store/sqlite/")) continue;
-    assert.ok(!imports(f).includes("better-sqlite3"), `${rel} imports better-sqlite3`);
+    for (const { pkg, home } of drivers) {
+      if (rel.startsWith(home)) continue;
+      const found = imports(f).filter((i) => pkg.test(i));
+      assert.deepEqual(found, [], `${rel} imports ${found.join(", ")}: only src/${home} may`);
+    }
   }
 });
 

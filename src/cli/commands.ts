@@ -83,6 +83,18 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     [["serve-model", "serve a GGUF model over an OpenAI-compatible API (with prompt logprobs)"]],
   ),
   group(
+    () => import("./commands/queue.ts").then((m) => m.QUEUE_COMMANDS),
+    [
+      ["queue add", "queue answer generation, LLM judging or a map rebuild for the workers"],
+      ["submit", "submit a model to the leaderboard: checked, then queued for evaluation"],
+      ["worker", "take jobs from the queue and run them on model endpoints"],
+      ["queue list", "list queued, running, finished and failed jobs"],
+      ["queue show", "show one job: its data, state, attempts and output"],
+      ["queue retry", "put a failed or cancelled job back in the queue"],
+      ["queue cancel", "cancel a queued or running job"],
+    ],
+  ),
+  group(
     () => import("./commands/models.ts").then((m) => m.MODELS_COMMANDS),
     [
       ["models list", "list the models in modelmap.yaml"],
@@ -188,6 +200,13 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
       ["ab list", "list stored experiments with their outcome and sample-ratio check"],
       ["ab show", "one experiment: variants, effects with 95% intervals, sample-ratio check, implied outcome"],
       ["ab ranking", "Bradley-Terry ordering of models per category from the decisive experiments"],
+    ],
+  ),
+  group(
+    () => import("./commands/db.ts").then((m) => m.DB_COMMANDS),
+    [
+      ["db migrate", "create or upgrade the database schema (SQLite file or PostgreSQL URL)"],
+      ["db copy", "copy every table of one database into another, empty one (SQLite to PostgreSQL and back)"],
     ],
   ),
   group(

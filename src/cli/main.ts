@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
 import { exitCodeFor, ModelmapError } from "../core/errors.ts";
 import { fileError } from "../core/files.ts";
-import type { openStore as OpenStore } from "../store/sqlite/index.ts";
+import { isPostgresUrl, redactUrl } from "../store/location.ts";
+import type { openStoreAt as OpenStoreAt } from "../store/open.ts";
 import type { Store } from "../store/store.ts";
 import type { CliContext } from "./command.ts";
 import { COMMANDS, deprecationNotice, findCommand, helpText, usageText } from "./commands.ts";
@@ -22,24 +23,26 @@ export async function runCli(
   const cwd = io.cwd ?? process.cwd();
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
-  let store: Store | undefined;
+  let store: Promise<Store> | undefined;
   // Loaded only when a command runs (not for help): the SQLite driver is a native module.
-  let openStore: typeof OpenStore | undefined;
+  let openStoreAt: typeof OpenStoreAt | undefined;
   try {
     const { dbFlag, rest } = extractDb(argv);
     const db = dbFlag ?? env.MODELMAP_DB ?? "modelmap.db";
-    // ":memory:" is SQLite's name for a database that lives and dies with the process, not a file name.
-    const dbPath = db === ":memory:" ? db : resolve(cwd, db);
+    // ":memory:" is SQLite's name for a database that lives and dies with the process, not a file name; a
+    // postgres:// URL names a database on a PostgreSQL server.
+    const location = db === ":memory:" || isPostgresUrl(db) ? db : resolve(cwd, db);
     const ctx: CliContext = {
       env,
       cwd,
       stdout,
       stderr,
-      dbPath,
+      dbPath: redactUrl(location),
       signal: io.signal ?? new AbortController().signal,
-      async store() {
-        if (!openStore) throw new Error("internal: the store module is loaded before a command runs");
-        store ??= openStore(dbPath);
+      store() {
+        if (!openStoreAt) throw new Error("internal: the store module is loaded before a command runs");
+        // One open shared by callers that ask at once (opening a PostgreSQL store is a round trip or more).
+        store ??= openStoreAt(location);
         return store;
       },
     };
@@ -68,7 +71,7 @@ export async function runCli(
       stdout.write(usageText(command));
       return 0;
     }
-    ({ openStore } = await import("../store/sqlite/index.ts"));
+    ({ openStoreAt } = await import("../store/open.ts"));
     return (await command.run(args, ctx)) ?? 0;
   } catch (caught) {
     const e = systemError(caught);
@@ -77,7 +80,8 @@ export async function runCli(
     if (!(e instanceof ModelmapError) && env.MODELMAP_DEBUG) stderr.write(`${(e as Error).stack}\n`);
     return exitCodeFor(e);
   } finally {
-    await store?.close();
+    // A store that failed to open has nothing to close (its error was reported above).
+    await (await store?.catch(() => undefined))?.close();
   }
 }
 
@@ -99,7 +103,7 @@ function extractDb(argv: string[]): { dbFlag: string | undefined; rest: string[]
     const a = argv[i] as string;
     if (a === "--db") {
       const v = argv[i + 1];
-      if (v === undefined) throw new ModelmapError("usage", "--db expects a file path");
+      if (v === undefined) throw new ModelmapError("usage", "--db expects a file path or a postgres:// URL");
       dbFlag = v;
       i++;
     } else if (a.startsWith("--db=")) {

@@ -16,6 +16,7 @@ export type ErrorCode =
   | "forbidden" // refused whoever asks: a request naming a foreign Host or Origin
   | "too_large" // a request body over the server's limit
   | "rate_limited"
+  | "refused" // a request understood and checked, then declined for a stated reason (a submission's checks)
   | "aborted"
   | "internal";
 
@@ -67,6 +68,7 @@ const USER_CODES: ReadonlySet<ErrorCode> = new Set([
   "auth",
   "forbidden",
   "too_large",
+  "refused",
   // A request that conflicts with what is stored (a campaign on a secret set, a second vote) is the caller's to fix.
   "conflict",
 ]);
@@ -101,6 +103,8 @@ export function httpStatusFor(e: unknown): number {
       return 404;
     case "conflict":
       return 409;
+    case "refused":
+      return 422;
     case "rate_limited":
       return 429;
     case "unsupported":

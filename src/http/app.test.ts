@@ -87,6 +87,7 @@ test("the navigation comes from the modules, in their order; server-wide middlew
       "Experiments",
       "Signals",
       "Runs",
+      "Queue",
       "Label",
     ]);
     for (const p of ["/map", "/api/runs", "/label", "/api/checks/sensitivity", "/assets/label.js", "/nowhere"]) {

@@ -8,6 +8,8 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { httpStatusFor, ModelmapError } from "../core/errors.ts";
+import type { JobQueue } from "../queue/queue.ts";
+import type { SubmissionPolicy } from "../queue/submit.ts";
 import type { Store } from "../store/store.ts";
 import { bodyLimit, MAX_BODY_BYTES, originPolicy } from "./guards.ts";
 import { type HtmlValue, html } from "./html.ts";
@@ -20,6 +22,8 @@ export interface ServerDeps {
   adminToken?: string | undefined;
   /** Base URL the server is reachable at (for links in pages). */
   baseUrl?: string;
+  /** Leaderboard submissions (the form and the queue page); undefined closes them. */
+  submissions?: { queue: JobQueue; policy: SubmissionPolicy } | undefined;
 }
 
 export type AppEnv = { Variables: { nav: NavEntry[] } };

@@ -370,6 +370,21 @@ export class LabelingService {
    */
   async next(campaignId: string, labeler: LabelerRecord): Promise<AssignmentView | undefined> {
     const st = await this.#state(campaignId);
+    // Two requests of one labeler at once (a double click, a retry to another server) read the same assignments
+    // and would each create one: the store keeps the labeler's n-th assignment once, and the loser reads again,
+    // finding the winner's open assignment (or the quota reached).
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const view = await this.#nextOnce(st, campaignId, labeler);
+      if (view !== "taken") return view;
+    }
+    throw new ModelmapError("conflict", "too many requests for this labeler at once; try again");
+  }
+
+  async #nextOnce(
+    st: CampaignState,
+    campaignId: string,
+    labeler: LabelerRecord,
+  ): Promise<AssignmentView | undefined | "taken"> {
     const mine = await this.#store.labeling.assignmentsOf(campaignId, labeler.id);
     const open = mine.find((a) => a.choice === null);
     if (open) return this.#view(st, open, mine.length);
@@ -388,6 +403,7 @@ export class LabelingService {
       itemId,
       labelerId: labeler.id,
       leftIs: (st.rng.next() < 0.5 ? "model_a" : "model_b") as "model_a" | "model_b",
+      seq: mine.length + 1,
     };
     // Counted before the write is awaited, so that a concurrent call of this process sees the item as taken.
     const ps = st.pairStats.get(pairKey(it.modelA, it.modelB));
@@ -396,14 +412,20 @@ export class LabelingService {
       if (ps) ps.assigned += d;
     };
     count(1);
+    let created: boolean;
     try {
-      await this.#store.labeling.createAssignment(a);
+      created = await this.#store.labeling.createAssignment(a);
     } catch (e) {
       count(-1);
       throw e;
     }
+    if (!created) {
+      count(-1);
+      return "taken";
+    }
+    const { seq: _seq, ...stored } = a;
     const rec: AssignmentRecord = {
-      ...a,
+      ...stored,
       choice: null,
       reason: null,
       voteId: null,
@@ -474,12 +496,9 @@ export class LabelingService {
     const why = reason?.trim() ? reason.trim().slice(0, 2000) : null;
     const winner: Winner =
       choice === "left" ? "model_a" : choice === "right" ? "model_b" : choice === "tie" ? "tie" : "tie_bothbad";
-    let outcome = "recorded" as "recorded" | "same" | "different";
-    try {
-      await this.#store.transaction(async () => {
-        let voteId: number | null = null;
-        if (it.goldWinner === null) {
-          const v: Vote = {
+    const rating: Vote | null =
+      it.goldWinner === null
+        ? {
             promptId: `${st.campaign.setName}/${it.promptId}`,
             modelA: leftModel,
             modelB: rightModel,
@@ -492,20 +511,19 @@ export class LabelingService {
             tstamp: Date.now() / 1000,
             anony: true,
             rationale: why ?? undefined,
-          };
-          voteId = (await this.#store.votes.add(`label:${campaignId}`, [v]))[0] as number;
-        }
-        outcome = await this.#store.labeling.recordVote(assignmentId, choice, why, voteId);
-        // Another process stored a vote first: roll this one back.
-        if (outcome !== "recorded") throw new RaceLost();
-      });
-    } catch (e) {
-      if (!(e instanceof RaceLost)) throw e;
-      if (outcome === "same") return done("duplicate");
-      throw new ModelmapError("conflict", "this assignment already has a different vote");
-    }
-    if (outcome === "recorded" && it.goldWinner === null)
-      this.#countVote(st.pairStats, it, { leftIs: a.leftIs, choice });
+          }
+        : null;
+    // The vote and its rating row are one atomic write, decided by the assignment's state (another server may
+    // have stored a vote first).
+    const outcome = await this.#store.labeling.castVote(
+      assignmentId,
+      choice,
+      why,
+      rating ? { source: `label:${campaignId}`, vote: rating } : null,
+    );
+    if (outcome === "same") return done("duplicate");
+    if (outcome === "different") throw new ModelmapError("conflict", "this assignment already has a different vote");
+    if (it.goldWinner === null) this.#countVote(st.pairStats, it, { leftIs: a.leftIs, choice });
     return done("recorded");
   }
 
@@ -520,5 +538,3 @@ export class LabelingService {
     return s.report;
   }
 }
-
-class RaceLost extends Error {}

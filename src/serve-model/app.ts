@@ -23,6 +23,12 @@ export interface ServeModelOptions {
   defaultMaxTokens?: number;
   /** Request-body limit in bytes (default `SERVE_MODEL_MAX_BODY_BYTES`). */
   maxBodyBytes?: number;
+  /**
+   * A fixed service time in ms: model requests are served one at a time, each taking at least this long, as a
+   * saturated GPU server would. For benchmarks of what sits in front of the server (queues, workers), so that
+   * several endpoints on one small machine behave like several machines.
+   */
+  serviceTimeMs?: number;
 }
 
 /**
@@ -37,6 +43,27 @@ export function createServeModelApp(backend: PromptScoringBackend, opts: ServeMo
   let counter = 0;
   const nextId = (prefix: string) => `${prefix}-${created.toString(36)}${(counter++).toString(36)}`;
   app.use("*", bodyLimit(opts.maxBodyBytes ?? SERVE_MODEL_MAX_BODY_BYTES));
+  const serviceTime = opts.serviceTimeMs ?? 0;
+  if (serviceTime > 0) {
+    let busy: Promise<void> = Promise.resolve();
+    app.use("/v1/*", async (c, next) => {
+      if (c.req.method !== "POST") return next();
+      const turn = busy;
+      let release = () => {};
+      busy = new Promise<void>((r) => {
+        release = r;
+      });
+      await turn;
+      const started = Date.now();
+      try {
+        await next();
+        const rest = serviceTime - (Date.now() - started);
+        if (rest > 0) await new Promise((r) => setTimeout(r, rest));
+      } finally {
+        release();
+      }
+    });
+  }
 
   app.get("/v1/models", (c) =>
     c.json({ object: "list", data: [{ id: opts.modelName, object: "model", created, owned_by: "modelmap" }] }),

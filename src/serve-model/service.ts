@@ -26,6 +26,8 @@ export interface ServeModelConfig {
   gpu?: false | "auto";
   /** Resolves a relative model path and template path (the shell's working directory). */
   cwd: string;
+  /** A fixed service time per request, one request at a time (benchmarks; see ServeModelOptions). */
+  serviceTimeMs?: number;
 }
 
 export interface RunningModelServer {
@@ -87,7 +89,10 @@ export async function startModelServer(cfg: ServeModelConfig): Promise<RunningMo
       eosToken: backend.eosToken,
     });
     const modelName = cfg.modelName ?? basename(modelPath).replace(/\.gguf$/i, "");
-    const app = createServeModelApp(backend, { modelName });
+    const app = createServeModelApp(backend, {
+      modelName,
+      ...(cfg.serviceTimeMs ? { serviceTimeMs: cfg.serviceTimeMs } : {}),
+    });
     const server = await listen(app, { host: cfg.host ?? "127.0.0.1", port: cfg.port });
     return {
       url: server.url,

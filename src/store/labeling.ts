@@ -3,6 +3,7 @@
  * prompt set, the comparison items of a campaign, and assignments (one item shown to one labeler, with the
  * left/right order recorded). A vote is written once per assignment; its rating vote lands in `votes`.
  */
+import type { Vote } from "../core/votes.ts";
 
 export interface LabelerRecord {
   id: string;
@@ -81,24 +82,32 @@ export interface LabelingRepo {
   /** The labeler's assignments in a campaign, oldest first. */
   assignmentsOf(campaignId: string, labelerId: string): Promise<AssignmentRecord[]>;
   assignment(id: string): Promise<AssignmentRecord | undefined>;
+  /**
+   * Stores the labeler's `seq`-th assignment of the campaign (1, 2, ...) and returns true, or returns false and
+   * stores nothing when that labeler already has a `seq`-th one: another request (of this process or another one
+   * on the same database) created it first. The same item twice to one labeler is an error.
+   */
   createAssignment(a: {
     id: string;
     campaignId: string;
     itemId: number;
     labelerId: string;
     leftIs: "model_a" | "model_b";
-  }): Promise<void>;
+    seq: number;
+  }): Promise<boolean>;
   /** Assignment counts per item (all, voted). */
   itemLoad(campaignId: string): Promise<Map<number, { assigned: number; voted: number }>>;
   /**
-   * Records the vote of an assignment once: returns "recorded", or "same" when the identical vote was
-   * already stored (a retry), or "different" when another choice was stored before.
+   * Records the vote of an assignment once, atomically with its rating vote when one is given (stored under
+   * `rating.source` and linked as the assignment's `voteId`): returns "recorded", or "same" when the identical
+   * choice was already stored (a retry; nothing is written), or "different" when another choice was stored before.
+   * Of two racing calls (two servers), one records.
    */
-  recordVote(
+  castVote(
     assignmentId: string,
     choice: LabelChoice,
     reason: string | null,
-    voteId: number | null,
+    rating: { source: string; vote: Vote } | null,
   ): Promise<"recorded" | "same" | "different">;
   votedAssignments(campaignId: string): Promise<AssignmentRecord[]>;
   progress(

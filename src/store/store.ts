@@ -5,6 +5,7 @@ import type { CheckRepo } from "./contamination.ts";
 import type { EvalRepo } from "./evals.ts";
 import type { JudgingRepo } from "./judging.ts";
 import type { LabelingRepo } from "./labeling.ts";
+import type { TableAccess } from "./tables.ts";
 
 /**
  * The storage interface. Only `store/` imports database drivers; services see this interface. Every call is
@@ -13,7 +14,7 @@ import type { LabelingRepo } from "./labeling.ts";
  * everything.
  */
 export interface Store {
-  /** Where the data lives: a file path, `:memory:`, or a server URL without its password. */
+  /** Where the data lives: a file path, `:memory:`, or a PostgreSQL URL without its password. */
   readonly path: string;
   readonly votes: VoteRepo;
   /** The capability map: models, evidence, cells (src/capmap). */
@@ -29,19 +30,24 @@ export interface Store {
   readonly ab: AbRepo;
   /** Meta-evaluations of the map's signals against a reference (src/meta). */
   readonly meta: MetaRepo;
+  /** Every table row by row, below the repositories: for `modelmap db copy` only (store/tables.ts). */
+  readonly tables: TableAccess;
   /**
    * Runs `fn` in one transaction: all of it is written or none of it. Every call made through this store while
    * `fn` runs (in its async context) joins the transaction; a transaction inside a transaction is a savepoint.
    * `fn` should await only store calls: other callers wait while it holds the database (SQLite) or a
-   * connection (PostgreSQL). Nested transactions must not run concurrently with each other.
+   * connection (PostgreSQL). Nested transactions must not run concurrently with each other. A repository call
+   * that fails rolls back alone; to go on after a failed call whose error you catch, make it a nested
+   * transaction: on PostgreSQL any failed statement aborts the transaction, and its commit then throws.
    */
   transaction<T>(fn: () => Promise<T> | T): Promise<T>;
   /**
-   * Group commit: queues `fn` and runs it, with every other call queued in the same turn of the event loop,
-   * in one transaction; each `fn` in its own savepoint, so one that throws rolls back alone and rejects its
-   * own promise. The promise settles after the commit, so a caller that answers on resolution never
-   * acknowledges unwritten data. If the commit itself fails every queued call is rejected, but in-memory
-   * side effects of the `fn`s have already happened. Not callable inside a transaction.
+   * Group commit: runs `fn` atomically, and settles after its commit, so a caller that answers on resolution
+   * never acknowledges unwritten data; one that throws rolls back alone and rejects its own promise. SQLite
+   * (one writer) queues it with every other call of the same turn of the event loop into one transaction, each
+   * `fn` in its own savepoint: if that commit fails every queued call is rejected, but in-memory side effects
+   * of the `fn`s have already happened. PostgreSQL runs each call in its own transaction, concurrently, and
+   * runs one again that the server aborted as a deadlock's victim. Not callable inside a transaction.
    */
   groupCommit<T>(fn: () => Promise<T> | T): Promise<T>;
   close(): Promise<void>;

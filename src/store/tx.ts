@@ -51,8 +51,15 @@ export async function inSavepoint<C, T>(
     if (ctx.done) throw new ModelmapError("internal", "a savepoint outlived its transaction");
     return exec(sql);
   };
-  await run(`SAVEPOINT ${name}`);
+  // On the stack before the statement is awaited: statements run in the order they are issued, so the stack
+  // is the server's order even when another savepoint is issued while this one's statement is in flight.
   ctx.savepoints.push(name);
+  try {
+    await run(`SAVEPOINT ${name}`);
+  } catch (e) {
+    ctx.savepoints.splice(ctx.savepoints.lastIndexOf(name), 1);
+    throw e;
+  }
   const pop = () => {
     if (ctx.savepoints[ctx.savepoints.length - 1] !== name)
       throw new ModelmapError("internal", "nested store transactions ran concurrently; run them one after another");
@@ -102,6 +109,11 @@ export class GroupCommit {
     const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
       await this.#transaction(async () => {
+        // A batch of one needs no savepoint: if the call fails, the transaction holds nothing else.
+        if (batch.length === 1) {
+          results.push({ ok: true, value: await (batch[0] as (typeof batch)[number]).fn() });
+          return;
+        }
         for (const job of batch) {
           try {
             results.push({ ok: true, value: await this.#transaction(async () => job.fn()) });

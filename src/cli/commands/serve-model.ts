@@ -5,7 +5,7 @@ export const serveModelCommand: Command = {
   name: "serve-model",
   summary: "serve a GGUF model over an OpenAI-compatible API (with prompt logprobs)",
   usage: `usage: modelmap serve-model FILE.gguf [--port N] [--host HOST] [--ctx-size N] [--template T]
-                            [--model-name NAME] [--threads N] [--gpu]
+                            [--model-name NAME] [--threads N] [--gpu] [--service-time-ms N]
 
 Serves FILE.gguf in-process (llama.cpp) at http://HOST:PORT/v1 with GET /v1/models,
 POST /v1/chat/completions and POST /v1/completions (echo + logprobs + max_tokens 0 returns every prompt
@@ -18,7 +18,9 @@ token's logprob, text_offset and top_logprobs, so log-likelihood evaluation work
                      named:NAME, or a tokenizer_config.json path
   --model-name NAME  model id listed by /v1/models (default: the file name without .gguf)
   --threads N        CPU threads for llama.cpp (default: node-llama-cpp's choice)
-  --gpu              use CUDA/Metal/Vulkan when available (default: CPU only)`,
+  --gpu              use CUDA/Metal/Vulkan when available (default: CPU only)
+  --service-time-ms N  serve model requests one at a time, each taking at least N ms (benchmarks: emulates a
+                     saturated GPU server)`,
   async run(argv, ctx) {
     const { values, positionals } = parseFlags("serve-model", argv, {
       port: { type: "string" },
@@ -28,6 +30,7 @@ token's logprob, text_offset and top_logprobs, so log-likelihood evaluation work
       "model-name": { type: "string" },
       threads: { type: "string" },
       gpu: { type: "boolean" },
+      "service-time-ms": { type: "string" },
     });
     if (positionals.length !== 1) {
       throw new ModelmapError("usage", "serve-model: expected exactly one GGUF file", {
@@ -37,6 +40,10 @@ token's logprob, text_offset and top_logprobs, so log-likelihood evaluation work
     const port = parseNumberFlag("serve-model", "--port", values.port, { int: true, min: 0, max: 65535 }) ?? 8080;
     const contextSize = parseNumberFlag("serve-model", "--ctx-size", values["ctx-size"], { int: true, min: 16 });
     const threads = parseNumberFlag("serve-model", "--threads", values.threads, { int: true, min: 1, max: 1024 });
+    const serviceTimeMs = parseNumberFlag("serve-model", "--service-time-ms", values["service-time-ms"], {
+      int: true,
+      min: 0,
+    });
     // Loaded on use: the engine and templates stay out of every other command's start-up.
     const { startModelServer } = await import("../../serve-model/service.ts");
     const server = await startModelServer({
@@ -47,6 +54,7 @@ token's logprob, text_offset and top_logprobs, so log-likelihood evaluation work
       ...(values.host !== undefined ? { host: values.host } : {}),
       ...(contextSize !== undefined ? { contextSize } : {}),
       ...(threads !== undefined ? { threads } : {}),
+      ...(serviceTimeMs ? { serviceTimeMs } : {}),
       ...(values.template !== undefined ? { template: values.template } : {}),
       ...(values["model-name"] !== undefined ? { modelName: values["model-name"] } : {}),
     });

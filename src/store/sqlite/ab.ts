@@ -1,59 +1,9 @@
-import type { AbExperiment, AbMetricKind, AbRepo, AbVariant, MetaRepo, MetaReportRecord } from "../ab.ts";
+import type { AbExperiment, AbRepo, MetaRepo, MetaReportRecord } from "../ab.ts";
+import { type ExperimentRow, toExperiment, toVariant, type VariantRow } from "../rows.ts";
 import type { Sync } from "./async.ts";
 import type { Db } from "./db.ts";
 
 /** Queries for online experiments with their variants, and stored meta-evaluations of signals (schema: migration 7). */
-
-interface ExperimentRow {
-  id: string;
-  line: number | null;
-  file: string;
-  category: string;
-  start_at: string;
-  end_at: string;
-  metric: string;
-  kind: AbMetricKind;
-  higher_is_better: number;
-}
-
-interface VariantRow {
-  experiment_id: string;
-  name: string;
-  model: string;
-  model_id: string;
-  preset: string | null;
-  planned_share: number | null;
-  units: number;
-  successes: number | null;
-  mean: number | null;
-  sd: number | null;
-  numerator_mean: number | null;
-  denominator_mean: number | null;
-  numerator_sd: number | null;
-  denominator_sd: number | null;
-  covariance: number | null;
-}
-
-const und = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
-
-function toVariant(r: VariantRow): AbVariant {
-  return {
-    name: r.name,
-    model: r.model,
-    modelId: r.model_id,
-    preset: und(r.preset),
-    plannedShare: und(r.planned_share),
-    units: r.units,
-    successes: und(r.successes),
-    mean: und(r.mean),
-    sd: und(r.sd),
-    numeratorMean: und(r.numerator_mean),
-    denominatorMean: und(r.denominator_mean),
-    numeratorSd: und(r.numerator_sd),
-    denominatorSd: und(r.denominator_sd),
-    covariance: und(r.covariance),
-  };
-}
 
 const EXPERIMENT_COLS =
   "e.id, e.line, i.file, e.category, e.start_at, e.end_at, e.metric, e.kind, e.higher_is_better FROM ab_experiments e JOIN ab_imports i ON i.id = e.import_id";
@@ -151,18 +101,7 @@ export class SqliteAbRepo implements Sync<AbRepo> {
   #withVariants(rows: ExperimentRow[]): AbExperiment[] {
     const out = new Map<string, AbExperiment>();
     for (const r of rows) {
-      out.set(r.id, {
-        id: r.id,
-        category: r.category,
-        start: r.start_at,
-        end: r.end_at,
-        metric: r.metric,
-        kind: r.kind,
-        higherIsBetter: r.higher_is_better === 1,
-        variants: [],
-        file: r.file,
-        line: und(r.line),
-      });
+      out.set(r.id, toExperiment(r));
     }
     if (out.size === 0) return [];
     // One query for every variant: a few thousand experiments at most, so an IN list of ids is fine.

@@ -9,90 +9,9 @@ import type {
   CellTuple,
   EvidenceKind,
 } from "../capmap.ts";
+import { bool, type CellRow, type EvidenceRow, type ModelRow, toEvidence, toModel } from "../rows.ts";
 import type { Sync } from "./async.ts";
 import type { Db } from "./db.ts";
-
-interface ModelRow {
-  id: string;
-  name: string | null;
-  params_b: number | null;
-  license: string | null;
-  architecture: string | null;
-  base_model: string | null;
-  date: string | null;
-  merged: number | null;
-  flagged: number | null;
-  moe: number | null;
-  type: string | null;
-  has_chat_template: number | null;
-  url: string | null;
-}
-
-interface EvidenceRow {
-  id: number;
-  model_id: string;
-  source: string;
-  kind: EvidenceKind;
-  metric: string;
-  category: string;
-  value: number;
-  lo: number | null;
-  hi: number | null;
-  n: number | null;
-  baseline: number | null;
-  scaled: number;
-  scaled_lo: number;
-  scaled_hi: number;
-}
-
-interface CellRow {
-  model_id: string;
-  category: string;
-  estimate: number;
-  lo: number;
-  hi: number;
-  n: number;
-  evidence: number;
-  sources: string;
-}
-
-const bool = (v: boolean | undefined): number | null => (v === undefined ? null : v ? 1 : 0);
-
-function toModel(r: ModelRow): CapModel {
-  const m: CapModel = { id: r.id };
-  if (r.name !== null) m.name = r.name;
-  if (r.params_b !== null) m.paramsB = r.params_b;
-  if (r.license !== null) m.license = r.license;
-  if (r.architecture !== null) m.architecture = r.architecture;
-  if (r.base_model !== null) m.baseModel = r.base_model;
-  if (r.date !== null) m.date = r.date;
-  if (r.merged !== null) m.merged = r.merged === 1;
-  if (r.flagged !== null) m.flagged = r.flagged === 1;
-  if (r.moe !== null) m.moe = r.moe === 1;
-  if (r.type !== null) m.type = r.type;
-  if (r.has_chat_template !== null) m.hasChatTemplate = r.has_chat_template === 1;
-  if (r.url !== null) m.url = r.url;
-  return m;
-}
-
-function toEvidence(r: EvidenceRow): CapEvidence {
-  const e: CapEvidence = {
-    modelId: r.model_id,
-    source: r.source,
-    kind: r.kind,
-    metric: r.metric,
-    category: r.category,
-    value: r.value,
-    scaled: r.scaled,
-    scaledLo: r.scaled_lo,
-    scaledHi: r.scaled_hi,
-  };
-  if (r.lo !== null) e.lo = r.lo;
-  if (r.hi !== null) e.hi = r.hi;
-  if (r.n !== null) e.n = r.n;
-  if (r.baseline !== null) e.baseline = r.baseline;
-  return e;
-}
 
 const MODEL_COLS =
   "m.id, m.name, m.params_b, m.license, m.architecture, m.base_model, m.date, m.merged, m.flagged, m.moe, m.type, m.has_chat_template, m.url";

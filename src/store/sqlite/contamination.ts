@@ -1,24 +1,7 @@
 import type { CheckKind, CheckRepo, CheckReportRecord } from "../contamination.ts";
+import { type CheckRow, toCheckReport } from "../rows.ts";
 import type { Sync } from "./async.ts";
 import type { Db } from "./db.ts";
-
-interface Row {
-  kind: CheckKind;
-  model_id: string;
-  task: string;
-  report_json: string;
-  created_at: string;
-}
-
-function toRecord(r: Row): CheckReportRecord {
-  return {
-    kind: r.kind,
-    modelId: r.model_id,
-    task: r.task,
-    report: JSON.parse(r.report_json),
-    createdAt: r.created_at,
-  };
-}
 
 export class SqliteCheckRepo implements Sync<CheckRepo> {
   readonly #db: Db;
@@ -40,8 +23,8 @@ export class SqliteCheckRepo implements Sync<CheckRepo> {
   get(kind: CheckKind, modelId: string, task: string): CheckReportRecord | undefined {
     const r = this.#db
       .prepare("SELECT * FROM check_reports WHERE kind = ? AND model_id = ? AND task = ?")
-      .get(kind, modelId, task) as Row | undefined;
-    return r ? toRecord(r) : undefined;
+      .get(kind, modelId, task) as CheckRow | undefined;
+    return r ? toCheckReport(r) : undefined;
   }
 
   list(kind: CheckKind, modelId?: string): CheckReportRecord[] {
@@ -51,7 +34,7 @@ export class SqliteCheckRepo implements Sync<CheckRepo> {
         : this.#db
             .prepare("SELECT * FROM check_reports WHERE kind = ? AND model_id = ? ORDER BY task")
             .all(kind, modelId)
-    ) as Row[];
-    return rows.map(toRecord);
+    ) as CheckRow[];
+    return rows.map(toCheckReport);
   }
 }

@@ -1,58 +1,8 @@
-import type { EvalRepo, EvalRunRecord, EvalRunStatus, EvalSampleRecord } from "../evals.ts";
-import {
-  parseFailure,
-  parseRunLog,
-  parseSample,
-  parseSpec,
-  RUN_LOG_VERSION,
-  type RunFailure,
-  type RunLogV1,
-  type RunSpec,
-  type SampleData,
-} from "../run-log.ts";
+import type { EvalRepo, EvalRunRecord, EvalSampleRecord } from "../evals.ts";
+import { type RunRow, type SampleRow, sampleData, toRun } from "../rows.ts";
+import { parseSample, type RunFailure, type RunLogV1, type RunSpec } from "../run-log.ts";
 import type { Sync } from "./async.ts";
 import type { Db } from "./db.ts";
-
-interface RunRow {
-  id: string;
-  model_id: string;
-  model_json: string;
-  config_json: string;
-  status: EvalRunStatus;
-  failure_json: string | null;
-  results_json: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-interface SampleRow {
-  task: string;
-  doc_id: number;
-  data_json: string;
-  scores_json: string;
-  error: string | null;
-}
-
-function toRun(r: RunRow): EvalRunRecord {
-  const spec = parseSpec(JSON.parse(r.config_json));
-  const identity = JSON.parse(r.model_json) as unknown;
-  return {
-    id: r.id,
-    modelId: r.model_id,
-    identity: identity && typeof identity === "object" ? (identity as Record<string, unknown>) : {},
-    spec,
-    status: r.status,
-    failure: r.failure_json === null ? null : parseFailure(JSON.parse(r.failure_json)),
-    log: r.results_json === null ? null : parseRunLog(JSON.parse(r.results_json), spec),
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
-
-function sampleData(s: EvalSampleRecord): SampleData {
-  const { task: _t, docId: _d, scores: _s, error: _e, ...rest } = s;
-  return { v: RUN_LOG_VERSION, ...rest };
-}
 
 const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 /** SQLite's default limit on bound parameters is 32766; stay well under it. */

@@ -5,6 +5,7 @@ import type { EvalRepo } from "../evals.ts";
 import type { JudgingRepo } from "../judging.ts";
 import type { LabelingRepo } from "../labeling.ts";
 import type { Store, VoteRepo } from "../store.ts";
+import type { TableAccess } from "../tables.ts";
 import { currentTx, GroupCommit, inSavepoint, runInTx, type TxContext } from "../tx.ts";
 import { SqliteAbRepo, SqliteMetaRepo } from "./ab.ts";
 import { asyncRepo, SqliteLock } from "./async.ts";
@@ -14,6 +15,7 @@ import { type Db, openDb } from "./db.ts";
 import { SqliteEvalRepo } from "./evals.ts";
 import { SqliteJudgingRepo } from "./judging.ts";
 import { SqliteLabelingRepo } from "./labeling.ts";
+import { SqliteTables } from "./tables.ts";
 import { SqliteVoteRepo } from "./votes.ts";
 
 export class SqliteStore implements Store {
@@ -28,6 +30,7 @@ export class SqliteStore implements Store {
   readonly checks: CheckRepo;
   readonly ab: AbRepo;
   readonly meta: MetaRepo;
+  readonly tables: TableAccess;
   readonly #lock: SqliteLock;
   readonly #group: GroupCommit;
 
@@ -44,6 +47,7 @@ export class SqliteStore implements Store {
     this.checks = asyncRepo<CheckRepo>(new SqliteCheckRepo(this.db), lock);
     this.ab = asyncRepo<AbRepo>(new SqliteAbRepo(this.db), lock);
     this.meta = asyncRepo<MetaRepo>(new SqliteMetaRepo(this.db), lock);
+    this.tables = new SqliteTables(this.db);
     this.#group = new GroupCommit(this, (fn) => this.transaction(fn));
   }
 

@@ -6,110 +6,21 @@ import type {
   StoredPromptItem,
   StoredPromptSet,
 } from "../judging.ts";
+import {
+  type AnswerRow,
+  type JudgmentRow,
+  type PromptItemRow,
+  type SetRow,
+  toAnswer,
+  toJudgment,
+  toPromptItem,
+  toSet,
+} from "../rows.ts";
 import type { Sync } from "./async.ts";
 import type { Db } from "./db.ts";
 
-interface AnswerRow {
-  key: string;
-  set_name: string;
-  prompt_id: string;
-  model: string;
-  outputs: string;
-  params: string;
-  finish_reasons: string;
-  error: string | null;
-  chars: number;
-  tokens: number;
-  headers: number;
-  lists: number;
-  bold: number;
-  created_at: string;
-}
-
-interface JudgmentRow {
-  key: string;
-  judge: string;
-  kind: JudgmentKind;
-  set_name: string;
-  prompt_id: string;
-  category: string;
-  answer_first: string;
-  answer_second: string | null;
-  model_first: string;
-  model_second: string | null;
-  verdict: string | null;
-  score: number | null;
-  parse_error: string | null;
-  raw: string;
-  reference_guided: number;
-  judge_prompt_hash: string;
-}
-
-interface ItemRow {
-  set_name: string;
-  id: string;
-  category: string;
-  turns: string;
-  reference: string | null;
-  tags: string;
-}
-
-function toAnswer(r: AnswerRow): AnswerRecord {
-  return {
-    key: r.key,
-    setName: r.set_name,
-    promptId: r.prompt_id,
-    model: r.model,
-    outputs: JSON.parse(r.outputs) as string[],
-    params: JSON.parse(r.params) as unknown,
-    finishReasons: JSON.parse(r.finish_reasons) as string[],
-    error: r.error,
-    chars: r.chars,
-    tokens: r.tokens,
-    headers: r.headers,
-    lists: r.lists,
-    bold: r.bold,
-    createdAt: r.created_at,
-  };
-}
-
-function toJudgment(r: JudgmentRow): JudgmentRecord {
-  return {
-    key: r.key,
-    judge: r.judge,
-    kind: r.kind,
-    setName: r.set_name,
-    promptId: r.prompt_id,
-    category: r.category,
-    answerFirst: r.answer_first,
-    answerSecond: r.answer_second,
-    modelFirst: r.model_first,
-    modelSecond: r.model_second,
-    verdict: r.verdict,
-    score: r.score,
-    parseError: r.parse_error,
-    raw: r.raw,
-    referenceGuided: r.reference_guided === 1,
-    judgePromptHash: r.judge_prompt_hash,
-  };
-}
-
-function toItem(r: ItemRow): StoredPromptItem {
-  return {
-    setName: r.set_name,
-    id: r.id,
-    category: r.category,
-    turns: JSON.parse(r.turns) as string[],
-    reference: r.reference === null ? null : (JSON.parse(r.reference) as string | string[]),
-    tags: JSON.parse(r.tags) as string[],
-  };
-}
-
 const SET_COLUMNS = `s.name, s.content_hash AS contentHash, s.secret, s.canary, s.description, s.origin,
   (SELECT COUNT(*) FROM prompt_items i WHERE i.set_name = s.name) AS items`;
-
-type SetRow = Omit<StoredPromptSet, "secret"> & { secret: number };
-const toSet = (r: SetRow): StoredPromptSet => ({ ...r, secret: r.secret === 1 });
 
 export class SqliteJudgingRepo implements Sync<JudgingRepo> {
   readonly #db: Db;
@@ -159,15 +70,15 @@ export class SqliteJudgingRepo implements Sync<JudgingRepo> {
 
   promptItems(setName: string): StoredPromptItem[] {
     return (
-      this.#db.prepare("SELECT * FROM prompt_items WHERE set_name = ? ORDER BY seq").all(setName) as ItemRow[]
-    ).map(toItem);
+      this.#db.prepare("SELECT * FROM prompt_items WHERE set_name = ? ORDER BY seq").all(setName) as PromptItemRow[]
+    ).map(toPromptItem);
   }
 
   promptItem(setName: string, id: string): StoredPromptItem | undefined {
     const r = this.#db.prepare("SELECT * FROM prompt_items WHERE set_name = ? AND id = ?").get(setName, id) as
-      | ItemRow
+      | PromptItemRow
       | undefined;
-    return r ? toItem(r) : undefined;
+    return r ? toPromptItem(r) : undefined;
   }
 
   getAnswers(keys: string[]): Map<string, AnswerRecord> {

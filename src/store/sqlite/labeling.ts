@@ -1,3 +1,4 @@
+import type { Vote } from "../../core/votes.ts";
 import type {
   AssignmentRecord,
   CampaignItem,
@@ -6,82 +7,26 @@ import type {
   LabelerRecord,
   LabelingRepo,
 } from "../labeling.ts";
+import {
+  type AssignmentRow,
+  type CampaignRow,
+  type LabelItemRow,
+  toAssignment,
+  toCampaign,
+  toLabelItem,
+  voteRow,
+} from "../rows.ts";
 import type { Sync } from "./async.ts";
 import type { Db } from "./db.ts";
-
-interface CampaignRow {
-  id: string;
-  name: string;
-  set_name: string;
-  models: string;
-  per_labeler: number;
-  reveal: "after" | "never";
-  gold_rate: number;
-  seed: number;
-  created_at: string;
-}
-interface ItemRow {
-  id: number;
-  campaign_id: string;
-  prompt_id: string;
-  model_a: string;
-  model_b: string;
-  answer_a: string;
-  answer_b: string;
-  gold_winner: string | null;
-}
-interface AssignmentRow {
-  id: string;
-  campaign_id: string;
-  item_id: number;
-  labeler_id: string;
-  left_is: "model_a" | "model_b";
-  choice: LabelChoice | null;
-  reason: string | null;
-  vote_id: number | null;
-  created_at: string;
-  voted_at: string | null;
-}
-
-const toCampaign = (r: CampaignRow): CampaignRecord => ({
-  id: r.id,
-  name: r.name,
-  setName: r.set_name,
-  models: JSON.parse(r.models) as string[],
-  perLabeler: r.per_labeler,
-  reveal: r.reveal,
-  goldRate: r.gold_rate,
-  seed: r.seed,
-  createdAt: r.created_at,
-});
-const toItem = (r: ItemRow): CampaignItem => ({
-  id: r.id,
-  campaignId: r.campaign_id,
-  promptId: r.prompt_id,
-  modelA: r.model_a,
-  modelB: r.model_b,
-  answerA: r.answer_a,
-  answerB: r.answer_b,
-  goldWinner: r.gold_winner,
-});
-const toAssignment = (r: AssignmentRow): AssignmentRecord => ({
-  id: r.id,
-  campaignId: r.campaign_id,
-  itemId: r.item_id,
-  labelerId: r.labeler_id,
-  leftIs: r.left_is,
-  choice: r.choice,
-  reason: r.reason,
-  voteId: r.vote_id,
-  createdAt: r.created_at,
-  votedAt: r.voted_at,
-});
+import { INSERT_VOTE } from "./votes.ts";
 
 export class SqliteLabelingRepo implements Sync<LabelingRepo> {
   readonly #db: Db;
   // Prepared once: the vote path is the hot path of the load benchmark.
   readonly #assignment;
   readonly #record;
+  readonly #insertVote;
+  readonly #linkVote;
   readonly #labelerBySession;
   readonly #insertLabeler;
   readonly #assignmentsOf;
@@ -96,12 +41,15 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
       "SELECT * FROM label_assignments WHERE campaign_id = ? AND labeler_id = ? ORDER BY rowid",
     );
     this.#insertAssignment = db.prepare(
-      "INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is) VALUES (?, ?, ?, ?, ?)",
+      `INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (campaign_id, labeler_id, seq) DO NOTHING`,
     );
     this.#assignment = db.prepare("SELECT * FROM label_assignments WHERE id = ?");
     this.#record = db.prepare(
-      "UPDATE label_assignments SET choice = ?, reason = ?, vote_id = ?, voted_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ? AND choice IS NULL",
+      "UPDATE label_assignments SET choice = ?, reason = ?, voted_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ? AND choice IS NULL",
     );
+    this.#insertVote = db.prepare(INSERT_VOTE);
+    this.#linkVote = db.prepare("UPDATE label_assignments SET vote_id = ? WHERE id = ?");
     this.#labelerBySession = db.prepare(
       "SELECT id, language, expertise, region, csrf_token AS csrfToken, created_at AS createdAt FROM labelers WHERE session_hash = ?",
     );
@@ -158,13 +106,13 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
 
   items(campaignId: string): CampaignItem[] {
     return (
-      this.#db.prepare("SELECT * FROM label_items WHERE campaign_id = ? ORDER BY id").all(campaignId) as ItemRow[]
-    ).map(toItem);
+      this.#db.prepare("SELECT * FROM label_items WHERE campaign_id = ? ORDER BY id").all(campaignId) as LabelItemRow[]
+    ).map(toLabelItem);
   }
 
   item(id: number): CampaignItem | undefined {
-    const r = this.#db.prepare("SELECT * FROM label_items WHERE id = ?").get(id) as ItemRow | undefined;
-    return r ? toItem(r) : undefined;
+    const r = this.#db.prepare("SELECT * FROM label_items WHERE id = ?").get(id) as LabelItemRow | undefined;
+    return r ? toLabelItem(r) : undefined;
   }
 
   assignmentsOf(campaignId: string, labelerId: string): AssignmentRecord[] {
@@ -182,8 +130,9 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
     itemId: number;
     labelerId: string;
     leftIs: "model_a" | "model_b";
-  }): void {
-    this.#insertAssignment.run(a.id, a.campaignId, a.itemId, a.labelerId, a.leftIs);
+    seq: number;
+  }): boolean {
+    return this.#insertAssignment.run(a.id, a.campaignId, a.itemId, a.labelerId, a.leftIs, a.seq).changes === 1;
   }
 
   itemLoad(campaignId: string): Map<number, { assigned: number; voted: number }> {
@@ -195,16 +144,24 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
     return new Map(rows.map((r) => [r.itemId, { assigned: r.assigned, voted: r.voted }]));
   }
 
-  recordVote(
+  castVote(
     assignmentId: string,
     choice: LabelChoice,
     reason: string | null,
-    voteId: number | null,
+    rating: { source: string; vote: Vote } | null,
   ): "recorded" | "same" | "different" {
-    const changed = this.#record.run(choice, reason, voteId, assignmentId).changes;
-    if (changed === 1) return "recorded";
-    const prev = this.#assignment.get(assignmentId) as AssignmentRow | undefined;
-    return prev?.choice === choice ? "same" : "different";
+    // The claim decides: the row is updated only while it has no vote, so two racing votes record one.
+    return this.#db.transaction(() => {
+      if (this.#record.run(choice, reason, assignmentId).changes === 1) {
+        if (rating) {
+          const id = this.#insertVote.run(voteRow(rating.source, null, rating.vote)).lastInsertRowid;
+          this.#linkVote.run(Number(id), assignmentId);
+        }
+        return "recorded" as const;
+      }
+      const prev = this.#assignment.get(assignmentId) as AssignmentRow | undefined;
+      return prev?.choice === choice ? ("same" as const) : ("different" as const);
+    })();
   }
 
   votedAssignments(campaignId: string): AssignmentRecord[] {

@@ -369,4 +369,17 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE eval_errors ADD COLUMN reason TEXT NOT NULL DEFAULT 'error';
     `,
   },
+  {
+    version: 9,
+    name: "label assignments: a labeler's n-th assignment of a campaign is unique (one creator when several servers race)",
+    sql: `
+      ALTER TABLE label_assignments ADD COLUMN seq INTEGER;
+      UPDATE label_assignments SET seq = (
+        SELECT count(*) FROM label_assignments b
+        WHERE b.campaign_id = label_assignments.campaign_id AND b.labeler_id = label_assignments.labeler_id
+          AND b.rowid <= label_assignments.rowid
+      );
+      CREATE UNIQUE INDEX label_assignments_seq ON label_assignments(campaign_id, labeler_id, seq);
+    `,
+  },
 ];

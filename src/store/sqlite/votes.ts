@@ -1,54 +1,16 @@
 import { ModelmapError } from "../../core/errors.ts";
-import type { Vote, Winner } from "../../core/votes.ts";
+import type { Vote } from "../../core/votes.ts";
+import { FILTER_COLUMNS, toStoredVote, type VoteRow, voteRow } from "../rows.ts";
 import type { StoredVote, VoteImport, VoteQuery, VoteRepo } from "../store.ts";
 import type { Sync } from "./async.ts";
 import type { Db } from "./db.ts";
 
-interface VoteRow {
-  id: number;
-  source: string;
-  prompt_id: string | null;
-  model_a: string;
-  model_b: string;
-  winner: Winner;
-  judge: string | null;
-  shown_first: "model_a" | "model_b" | null;
-  category: string | null;
-  language: string | null;
-  turn: number | null;
-  tstamp: number | null;
-  anony: number | null;
-  rationale: string | null;
-}
-
-/** Fields a `--filter field=value` may name, mapped to columns (never interpolated from user input). */
-const FILTER_COLUMNS: Record<string, string> = {
-  judge: "judge",
-  category: "category",
-  language: "language",
-  prompt_id: "prompt_id",
-  question_id: "prompt_id",
-  source: "source",
-  turn: "turn",
-  anony: "anony",
-};
-
 /** Rows per page of `iterate`. */
 const PAGE = 2000;
 
-function toStoredVote(r: VoteRow): StoredVote {
-  const v: StoredVote = { id: r.id, source: r.source, modelA: r.model_a, modelB: r.model_b, winner: r.winner };
-  if (r.prompt_id !== null) v.promptId = r.prompt_id;
-  if (r.judge !== null) v.judge = r.judge;
-  if (r.shown_first !== null) v.shownFirst = r.shown_first;
-  if (r.category !== null) v.category = r.category;
-  if (r.language !== null) v.language = r.language;
-  if (r.turn !== null) v.turn = r.turn;
-  if (r.tstamp !== null) v.tstamp = r.tstamp;
-  if (r.anony !== null) v.anony = r.anony === 1;
-  if (r.rationale !== null) v.rationale = r.rationale;
-  return v;
-}
+/** One vote, its values named as `voteRow` (store/rows.ts) names them; the labeling repository inserts with it too. */
+export const INSERT_VOTE = `INSERT INTO votes (source, import_id, prompt_id, model_a, model_b, winner, judge, shown_first, category, language, turn, tstamp, anony, rationale)
+       VALUES (@source, @import_id, @prompt_id, @model_a, @model_b, @winner, @judge, @shown_first, @category, @language, @turn, @tstamp, @anony, @rationale)`;
 
 export class SqliteVoteRepo implements Sync<VoteRepo> {
   readonly #db: Db;
@@ -56,29 +18,7 @@ export class SqliteVoteRepo implements Sync<VoteRepo> {
 
   constructor(db: Db) {
     this.#db = db;
-    this.#insert = db.prepare(
-      `INSERT INTO votes (source, import_id, prompt_id, model_a, model_b, winner, judge, shown_first, category, language, turn, tstamp, anony, rationale)
-       VALUES (@source, @import_id, @prompt_id, @model_a, @model_b, @winner, @judge, @shown_first, @category, @language, @turn, @tstamp, @anony, @rationale)`,
-    );
-  }
-
-  #row(source: string, importId: number | null, v: Vote) {
-    return {
-      source,
-      import_id: importId,
-      prompt_id: v.promptId ?? null,
-      model_a: v.modelA,
-      model_b: v.modelB,
-      winner: v.winner,
-      judge: v.judge ?? null,
-      shown_first: v.shownFirst ?? null,
-      category: v.category ?? null,
-      language: v.language ?? null,
-      turn: v.turn ?? null,
-      tstamp: v.tstamp ?? null,
-      anony: v.anony === undefined ? null : v.anony ? 1 : 0,
-      rationale: v.rationale ?? null,
-    };
+    this.#insert = db.prepare(INSERT_VOTE);
   }
 
   importBatch(batch: VoteImport): { inserted: number; duplicate: boolean } {
@@ -91,7 +31,7 @@ export class SqliteVoteRepo implements Sync<VoteRepo> {
         .prepare("INSERT INTO vote_imports (source, file, file_sha256, votes) VALUES (?, ?, ?, ?)")
         .run(batch.source, batch.file, batch.fileSha256, batch.votes.length);
       const importId = Number(info.lastInsertRowid);
-      for (const v of batch.votes) this.#insert.run(this.#row(batch.source, importId, v));
+      for (const v of batch.votes) this.#insert.run(voteRow(batch.source, importId, v));
       return { inserted: batch.votes.length, duplicate: false };
     });
     return run.immediate();
@@ -99,7 +39,7 @@ export class SqliteVoteRepo implements Sync<VoteRepo> {
 
   add(source: string, votes: Vote[]): number[] {
     const run = this.#db.transaction(() =>
-      votes.map((v) => Number(this.#insert.run(this.#row(source, null, v)).lastInsertRowid)),
+      votes.map((v) => Number(this.#insert.run(voteRow(source, null, v)).lastInsertRowid)),
     );
     return run.immediate();
   }
