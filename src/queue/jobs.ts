@@ -36,7 +36,10 @@ export const hubSourceSchema = z.strictObject({
   commit: z.string().regex(/^[0-9a-f]{40}$/),
   file: z.string().min(1).max(500),
   size: z.number().int().nonnegative(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 export type HubSource = z.infer<typeof hubSourceSchema>;
 

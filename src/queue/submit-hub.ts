@@ -13,7 +13,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ModelmapError } from "../core/errors.ts";
 import type { RepoFile } from "../hub/cache.ts";
-import { apiUrl, hubGet, hubHttpError, isUnreachable, type RepoId } from "../hub/http.ts";
+import { apiUrl, fileUrl, hubGet, hubHttpError, isUnreachable, type RepoId } from "../hub/http.ts";
 import type { HubSettings } from "../hub/settings.ts";
 import { endpointOf, openSnapshot, type Snapshot } from "../hub/snapshot.ts";
 import type { HubSource } from "./jobs.ts";
@@ -82,18 +82,18 @@ export function quantOfName(file: string): string | undefined {
 /** A hub error turned into the refusal a submitter can act on; other failures (the hub's own faults) pass. */
 function refusalOf(e: unknown, repo: string, hub: HubSettings): unknown {
   if (isUnreachable(e))
-    return refuse("model", `the hub (${hub.endpoint}) cannot be reached to check '${repo}': ${(e as Error).message}`, "submit again when this server is online");
+    return refuse(
+      "model",
+      `the hub (${hub.endpoint}) cannot be reached to check '${repo}': ${(e as Error).message}`,
+      "submit again when this server is online",
+    );
   if (e instanceof ModelmapError && (e.code === "auth" || e.code === "not_found"))
     return refuse("model", `'${repo}': ${e.message}`, e.hint);
   return e;
 }
 
 /** Resolves the revision to its commit, telling a missing repository from a missing revision and a gated one. */
-async function resolveCommit(
-  repo: RepoId,
-  revision: string,
-  hub: HubSettings,
-): Promise<z.infer<typeof RevisionInfo>> {
+async function resolveCommit(repo: RepoId, revision: string, hub: HubSettings): Promise<z.infer<typeof RevisionInfo>> {
   const what = `resolving ${repo.id} at '${revision}'`;
   const ep = endpointOf(hub);
   const res = await hubGet(apiUrl(hub.endpoint, repo, `/revision/${encodeURIComponent(revision)}`), ep, what, {
@@ -107,7 +107,9 @@ async function resolveCommit(
       throw refuse(
         "model",
         `repository '${repo.id}' was not found on the hub (${hub.endpoint}; HTTP ${res.status})`,
-        hub.token ? "check the name; a private repository must be readable with the operator's token" : "check the name (a private repository answers the same way)",
+        hub.token
+          ? "check the name; a private repository must be readable with the operator's token"
+          : "check the name (a private repository answers the same way)",
       );
     if (code === "RevisionNotFound")
       throw refuse("revision", `revision '${revision}' was not found in '${repo.id}' (HTTP ${res.status})`);
@@ -127,13 +129,43 @@ async function readText(snap: Snapshot, path: string, hub: HubSettings, gated: b
       throw refuse(
         "model",
         `'${snap.repo.id}' is ${gated ? "gated" : "not readable"}: the hub refused its files (${e.message})`,
-        hub.token
-          ? "the operator's token (HF_TOKEN) has not been granted access: accept the model's terms on the hub with that account"
-          : "the operator must accept the model's terms on the hub and set HF_TOKEN so that workers can download it",
+        gateHint(hub),
       );
     throw refusalOf(e, snap.repo.id, hub);
   }
   return readFileSync(snap.local(path), "utf8");
+}
+
+const gateHint = (hub: HubSettings) =>
+  hub.token
+    ? "the operator's token (HF_TOKEN) has not been granted access: accept the model's terms on the hub with that account"
+    : "the operator must accept the model's terms on the hub and set HF_TOKEN so that workers can download it";
+
+/**
+ * A gated repository's files are asked for every time (one byte of one file), even when the cache has them: what
+ * counts is whether the workers, with the operator's token, can download the weights now.
+ */
+async function checkGate(snap: Snapshot, hub: HubSettings): Promise<void> {
+  const path = snap.paths.includes("README.md") ? "README.md" : snap.paths[0];
+  if (path === undefined || !snap.commit) return;
+  const what = `reading ${snap.repo.id}/${path}`;
+  const ep = endpointOf(hub);
+  let res: Response;
+  try {
+    res = await hubGet(fileUrl(hub.endpoint, snap.repo, snap.commit, path), ep, what, { range: "bytes=0-0" });
+  } catch (e) {
+    throw refusalOf(e, snap.repo.id, hub);
+  }
+  await res.body?.cancel().catch(() => {});
+  if (res.status === 401 || res.status === 403) {
+    const reason = res.headers.get("x-error-message") ?? "";
+    throw refuse(
+      "model",
+      `'${snap.repo.id}' is gated: the hub refused its files (HTTP ${res.status}${reason ? `: ${reason}` : ""})`,
+      gateHint(hub),
+    );
+  }
+  if (!res.ok) throw refusalOf(await hubHttpError(res, what, ep, snap.repo), snap.repo.id, hub);
 }
 
 /** The card's YAML front matter (`---` ... `---`), or undefined. */
@@ -173,6 +205,7 @@ export async function checkHubSubmission(s: HubCheckInput, policy: HubPolicy): P
     throw refusalOf(e, s.model, hub);
   }
   const gated = info.gated !== undefined && info.gated !== false;
+  if (gated) await checkGate(snap, hub);
   const files = [...snap.files.values()];
   const names = files.map((f) => f.path);
 
@@ -218,7 +251,12 @@ export async function checkHubSubmission(s: HubCheckInput, policy: HubPolicy): P
     const want = s.precision.toUpperCase();
     const matching = ggufs.filter((f) => quantOfName(f.path) === want);
     const unnamed = ggufs.filter((f) => quantOfName(f.path) === undefined);
-    const chosen = matching.length === 1 ? matching[0] : matching.length === 0 && ggufs.length === 1 && unnamed.length === 1 ? unnamed[0] : undefined;
+    const chosen =
+      matching.length === 1
+        ? matching[0]
+        : matching.length === 0 && ggufs.length === 1 && unnamed.length === 1
+          ? unnamed[0]
+          : undefined;
     if (!chosen) {
       const offered = [...new Set(ggufs.map((f) => quantOfName(f.path) ?? f.path))].join(", ");
       throw refuse(
