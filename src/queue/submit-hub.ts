@@ -73,6 +73,11 @@ const refuse = (field: string, message: string, hint?: string) =>
 
 const gb = (bytes: number) => `${(bytes / 1e9).toFixed(bytes < 1e8 ? 4 : 2)} GB`;
 
+/** `owner/name`, without path tricks: what a hub repository id looks like (a catalogue name has no `/`). */
+export function isHubModelId(model: string): boolean {
+  return /^[\w.-]+\/[\w.-]+$/.test(model) && !model.split("/").some((p) => p === "." || p === "..");
+}
+
 /** The quantisation a GGUF file name states, if any. */
 export function quantOfName(file: string): string | undefined {
   const base = (file.split("/").pop() ?? file).toUpperCase();
@@ -186,7 +191,7 @@ const sum = (files: RepoFile[]) => files.reduce((a, f) => a + f.size, 0);
 export async function checkHubSubmission(s: HubCheckInput, policy: HubPolicy): Promise<HubChecked> {
   const hub = policy.hub;
   if (!hub) throw refuse("model", `'${s.model}' names a hub repository, and this install takes no hub submissions`);
-  if (!/^[\w.-]+\/[\w.-]+$/.test(s.model) || s.model.split("/").some((p) => p === "." || p === ".."))
+  if (!isHubModelId(s.model))
     throw refuse("model", `'${s.model}' is not a hub repository id (owner/name)`);
   if (hub.offline)
     throw refuse(

@@ -23,7 +23,7 @@ import type { HubSettings } from "../hub/settings.ts";
 import { loadRegistry } from "../runner/service.ts";
 import { type EvalJob, evalKey, type HubSource } from "./jobs.ts";
 import type { JobQueue } from "./queue.ts";
-import { checkHubSubmission } from "./submit-hub.ts";
+import { checkHubSubmission, isHubModelId } from "./submit-hub.ts";
 
 export const submissionSchema = z.strictObject({
   model: z.string().min(1).max(200),
@@ -186,7 +186,7 @@ export async function submit(queue: JobQueue, input: unknown, policy: Submission
   }
   const s = parsed.data;
   const endpoints = policy.endpoints ?? [];
-  const pinned: Pinned = s.model.includes("/")
+  const pinned: Pinned = isHubModelId(s.model)
     ? await checkHubSubmission(s, {
         hub: policy.hub,
         maxBytes: policy.maxBytes,
