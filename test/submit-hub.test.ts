@@ -7,6 +7,7 @@
  * hub are each refused with their reason, through the library, the CLI (exit 2) and the web form (422).
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -66,6 +67,7 @@ const REPOS: FakeRepo[] = [
   repo("acme/licence-file", { "README.md": "# card\n", LICENSE: "MIT License\n", "m-F32.gguf": ARITH }),
   repo("acme/no-card", { LICENSE: "MIT License\n", "m-F32.gguf": ARITH }),
   repo("acme/gated", { "README.md": CARD, "m-F32.gguf": ARITH }, { gated: true }),
+  repo("acme/unnamed", { "README.md": CARD, "model.gguf": ARITH }),
   repo("acme/tensors", { "README.md": CARD, "config.json": "{}", "model.safetensors": "weights" }),
 ];
 
@@ -325,5 +327,50 @@ test("hub submissions through the CLI (exit 2 with the reason) and the web form 
   } finally {
     await store.close();
     await queue.close();
+  }
+});
+
+test("a worker refuses weights that are not what was submitted: a listing that changed, a file of another precision", {
+  timeout: 120_000,
+}, async () => {
+  const db = await cluster.createDatabase();
+  const q = await JobQueue.open(db);
+  const store = await openStoreAt(db);
+  const policy: SubmissionPolicy = { modelsDir: ZOO, ratePerWindow: 50, hub: settings({ cacheDir: join(tmp, "c3") }) };
+  try {
+    const pinned = await submit(q, { ...base, model: GOOD, submitter: "dan" }, policy);
+    // One GGUF that names no precision is taken as submitted; the worker reads its file type.
+    const unnamed = await submit(q, { ...base, precision: "Q8_0", model: "acme/unnamed", submitter: "dan" }, policy);
+    assert.match(unnamed.notes.join("\n"), /model\.gguf does not name its precision/);
+    // The worker's machine (its own cache) gets a listing that names other bytes for the pinned file.
+    hub.lie("arith-F32.gguf", "0".repeat(64));
+    const seen = hub.requests.length;
+    const logs: string[] = [];
+    const report = await runWorker({
+      queue: q,
+      env: installJobEnv({ store, dataDir: join(ROOT, "..", "shared", "data"), tasksDirs: [] }),
+      endpoints: [],
+      hub: { settings: settings({ cacheDir: join(tmp, "w3") }), slots: 1, threads: 1 },
+      exitWhenIdle: true,
+      pollMs: 50,
+      signal: new AbortController().signal,
+      log: (l) => logs.push(l),
+    });
+    assert.equal(report.completed, 0, logs.join("\n"));
+    assert.ok(report.failed >= 2, logs.join("\n"));
+    const text = logs.join("\n");
+    assert.match(
+      text,
+      new RegExp(
+        `job ${pinned.jobId}: failed: .*arith-F32\\.gguf is listed with other size or sha256 than at submission`,
+      ),
+    );
+    assert.match(text, new RegExp(`job ${unnamed.jobId}: failed: .*the weights are F32, the submission says Q8_0`));
+    const asked = hub.requests.slice(seen).map((r) => r.path);
+    assert.ok(!asked.some((p) => p.startsWith("/cdn/") && p.includes("arith-F32")), asked.join("\n"));
+  } finally {
+    hub.lie("arith-F32.gguf", createHash("sha256").update(ARITH).digest("hex"));
+    await store.close();
+    await q.close();
   }
 });

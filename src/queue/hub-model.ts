@@ -6,7 +6,7 @@
  */
 import type { Backend } from "../backends/types.ts";
 import { ModelmapError } from "../core/errors.ts";
-import { metaNumber, readGgufHeader } from "../gguf/reader.ts";
+import { metaNumber, metaString, readGgufHeader } from "../gguf/reader.ts";
 import type { HubSettings } from "../hub/settings.ts";
 import { openSnapshot } from "../hub/snapshot.ts";
 import { type BackendMiddleware, wrapBackend } from "../models/middleware.ts";
@@ -14,8 +14,15 @@ import { resolveModel } from "../models/resolve.ts";
 import { type EvalJob, fleetEndpoint, type HubSource } from "./jobs.ts";
 import { FILE_TYPES } from "./submit.ts";
 
-/** Downloads (or finds in the cache) the pinned GGUF; returns its local path. */
-export async function fetchHubGguf(source: HubSource, hub: HubSettings, precision: string): Promise<string> {
+/**
+ * Downloads (or finds in the cache) the pinned GGUF and checks what the submission could not see without the
+ * weights (file type, chat template); returns its local path.
+ */
+export async function fetchHubGguf(
+  source: HubSource,
+  hub: HubSettings,
+  want: { precision: string; chatTemplate: boolean },
+): Promise<string> {
   const snap = await openSnapshot({ kind: "model", id: source.repo }, source.commit, hub);
   const listed = snap.files.get(source.file);
   if (!listed)
@@ -27,12 +34,18 @@ export async function fetchHubGguf(source: HubSource, hub: HubSettings, precisio
     );
   await snap.fetch([source.file]);
   const path = snap.local(source.file);
-  const fileType = metaNumber(readGgufHeader(path), "general.file_type");
+  const header = readGgufHeader(path);
+  const fileType = metaNumber(header, "general.file_type");
   const actual = fileType === undefined ? undefined : FILE_TYPES[fileType];
-  if (actual !== undefined && actual.toUpperCase() !== precision.toUpperCase())
+  if (actual !== undefined && actual.toUpperCase() !== want.precision.toUpperCase())
     throw new ModelmapError(
       "input",
-      `${source.repo}/${source.file}: the weights are ${actual}, the submission says ${precision}`,
+      `${source.repo}/${source.file}: the weights are ${actual}, the submission says ${want.precision}`,
+    );
+  if (want.chatTemplate && !metaString(header, "tokenizer.chat_template"))
+    throw new ModelmapError(
+      "input",
+      `${source.repo}/${source.file} has no chat template (tokenizer.chat_template); submit with --no-chat-template`,
     );
   return path;
 }
@@ -43,7 +56,7 @@ export async function openHubModel(
   hub: HubSettings,
   threads: number | undefined,
 ): Promise<Backend> {
-  const path = await fetchHubGguf(job.source, hub, job.precision);
+  const path = await fetchHubGguf(job.source, hub, job);
   const id = `${job.model}@${job.revision}`;
   const inner = await resolveModel(
     {

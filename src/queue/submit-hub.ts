@@ -191,8 +191,7 @@ const sum = (files: RepoFile[]) => files.reduce((a, f) => a + f.size, 0);
 export async function checkHubSubmission(s: HubCheckInput, policy: HubPolicy): Promise<HubChecked> {
   const hub = policy.hub;
   if (!hub) throw refuse("model", `'${s.model}' names a hub repository, and this install takes no hub submissions`);
-  if (!isHubModelId(s.model))
-    throw refuse("model", `'${s.model}' is not a hub repository id (owner/name)`);
+  if (!isHubModelId(s.model)) throw refuse("model", `'${s.model}' is not a hub repository id (owner/name)`);
   if (hub.offline)
     throw refuse(
       "model",
