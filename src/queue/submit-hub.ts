@@ -125,8 +125,14 @@ async function resolveCommit(repo: RepoId, revision: string, hub: HubSettings): 
   return r.data;
 }
 
+/** config.json and a card are a few kB; a larger one is not read on a submitter's word. */
+const MAX_TEXT_BYTES = 4 * 2 ** 20;
+
 /** The text of a small file of the snapshot, fetched through the cache (checksummed). */
 async function readText(snap: Snapshot, path: string, hub: HubSettings, gated: boolean): Promise<string> {
+  const size = snap.files.get(path)?.size ?? 0;
+  if (size > MAX_TEXT_BYTES)
+    throw refuse("model", `'${snap.repo.id}': ${path} is ${size} bytes; at most ${MAX_TEXT_BYTES} are read`);
   try {
     await snap.fetch([path]);
   } catch (e) {
