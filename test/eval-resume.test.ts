@@ -138,4 +138,25 @@ test("eval killed with SIGKILL at several points resumes to exactly the uninterr
   } finally {
     await store.close();
   }
+  // Byte-identical samples (issue 19 item 7): every stored sample equals the uninterrupted run's, including each
+  // choice's log-likelihood, except its timings (which record whether it came from the cache).
+  assert.deepEqual(
+    await storedSampleTexts(db, runId),
+    await storedSampleTexts(refDb, runId),
+    `kills: ${JSON.stringify(kills)}`,
+  );
 });
+
+async function storedSampleTexts(db: string, runId: string): Promise<string[]> {
+  const store = openStore(db);
+  try {
+    const texts: string[] = [];
+    for await (const s of store.evals.iterateSamples(runId)) {
+      const { timings: _, ...rest } = s;
+      texts.push(JSON.stringify(rest));
+    }
+    return texts;
+  } finally {
+    await store.close();
+  }
+}

@@ -95,13 +95,31 @@ test("tasks show names the data and how the local copy differs from the hub's", 
   assert.match(missing.out, /# hook utils\.process_docs: native process_docs/);
 });
 
-test("eval runs lm-eval's unchanged task files on the local data (scripted backend)", async () => {
+test("eval runs lm-eval's unchanged task files on the local data: the v1 suite and a v2 task (scripted backend)", async () => {
   const tree = lmEvalTasks();
-  const reg = loadRegistry([join(tree, "gsm8k"), join(tree, "arc"), join(tree, "leaderboard", "bbh_mc")]);
-  const { tasks } = reg.resolve(["gsm8k", "arc_challenge", "leaderboard_bbh_boolean_expressions"]);
+  const reg = loadRegistry(
+    ["gsm8k", "arc", "hellaswag", "mmlu", "truthfulqa", "winogrande", join("leaderboard", "bbh_mc")].map((d) =>
+      join(tree, d),
+    ),
+  );
+  // The Open LLM Leaderboard v1 set (one MMLU subject stands for the 57 of the group) and a v2 task.
+  const names = [
+    "gsm8k",
+    "arc_challenge",
+    "hellaswag",
+    "mmlu_abstract_algebra",
+    "truthfulqa_mc2",
+    "winogrande",
+    "leaderboard_bbh_boolean_expressions",
+  ];
+  const { tasks } = reg.resolve(names);
+  assert.deepEqual(
+    tasks.map((t) => t.name),
+    names,
+  );
   assert.deepEqual(
     tasks.map((t) => t.file.includes("lm_eval/tasks")),
-    [true, true, true],
+    names.map(() => true),
   );
   const store = openStore(":memory:");
   try {
@@ -119,6 +137,9 @@ test("eval runs lm-eval's unchanged task files on the local data (scripted backe
     }
     assert.ok("exact_match,strict-match" in (out.results.gsm8k ?? {}));
     assert.ok("acc_norm,none" in (out.results.arc_challenge ?? {}));
+    assert.ok("acc_norm,none" in (out.results.hellaswag ?? {}));
+    assert.ok("acc,none" in (out.results.truthfulqa_mc2 ?? {}));
+    assert.ok("acc,none" in (out.results.winogrande ?? {}));
   } finally {
     await store.close();
   }

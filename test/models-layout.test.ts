@@ -20,7 +20,15 @@ test("engines are constructed only in models/ (and by the engines' own tests and
   const CONSTRUCT = /new (OpenAIBackend|LlamaCppBackend)\(|openLlamaCppBackend\(/;
   // The engines' own benchmarks measure an engine bare, as the engines' tests do (bench/startup.ts times the bare
   // model load, to tell it apart from the time eval spends before its first request).
-  const engineBenches = new Set(["bench/llama-mc.ts", "bench/openai-throughput.ts", "bench/startup.ts"]);
+  const engineBenches = new Set([
+    "bench/llama-mc.ts",
+    "bench/openai-throughput.ts",
+    "bench/startup.ts",
+    // llama.cpp's own tools against the bare llama-cpp engine (native scorer, generation, rolling windows).
+    "bench/llama-generate.ts",
+    "bench/llama-reference.ts",
+    "bench/llama-rolling.ts",
+  ]);
   const offenders: string[] = [];
   for (const f of [...files("src"), ...files("bench")]) {
     if (f.startsWith("src/models/") || f.startsWith("src/backends/") || engineBenches.has(f)) continue;

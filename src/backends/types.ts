@@ -127,6 +127,11 @@ export interface CallOptions {
    * sequences never appear). Backends that cannot stream call it once with the whole text.
    */
   onText?: (delta: string) => void;
+  /**
+   * loglikelihood and loglikelihoodRolling only: also return `tokenStats` (Min-K%++). They cost a second pass over
+   * the vocabulary at every position, so backends may leave them out unless asked.
+   */
+  tokenStats?: boolean;
 }
 
 export interface Backend {

@@ -96,7 +96,7 @@ export class RollingScorer {
       const before = tokensEvaluated(this.backend);
       const rs: RollingResult[] = await this.backend.loglikelihoodRolling(
         part.map((p) => p[1]),
-        signal ? { signal } : {},
+        { ...(signal ? { signal } : {}), tokenStats: detail },
       );
       const after = tokensEvaluated(this.backend);
       if (before !== null && after !== null)

@@ -48,7 +48,7 @@ export async function resolveModel(spec: ModelSpec, ctx: ModelContext): Promise<
     systemPrompt: spec.systemPrompt,
   };
   return model.backend === "llama-cpp"
-    ? openLlamaCppModel(model, prompts, spec)
+    ? openLlamaCppModel(model, prompts, spec, ctx.env)
     : openOpenAIModel(model, prompts, spec, ctx);
 }
 
@@ -130,11 +130,12 @@ function openGguf(spec: GgufModelSpec, ctx: ModelContext): Promise<Backend> {
       ...(spec.contextSize !== undefined ? { context_size: spec.contextSize } : {}),
       ...(spec.gpu === "auto" ? { gpu: true } : {}),
     });
-    return openLlamaCppModel(model, {}, { kind: "config", model, ...settings(spec) });
+    return openLlamaCppModel(model, {}, { kind: "config", model, ...settings(spec) }, ctx.env);
   }
   return openEngine({
     modelPath: file,
     id,
+    env: ctx.env,
     ...(spec.seed !== undefined ? { seed: spec.seed } : {}),
     ...(spec.threads !== undefined ? { threads: spec.threads } : {}),
     ...(spec.contextSize !== undefined ? { contextSize: spec.contextSize } : {}),
@@ -186,6 +187,7 @@ async function openLlamaCppModel(
   model: ModelConfig,
   prompts: PromptingContext,
   spec: ConfigModelSpec,
+  env: ModelContext["env"],
 ): Promise<Backend> {
   const file = model.file;
   if (file === undefined) throw new ModelmapError("config", `model ${model.id}: llama-cpp needs file`);
@@ -202,6 +204,7 @@ async function openLlamaCppModel(
     openEngine({
       modelPath: file,
       id: model.id,
+      env,
       seed: spec.seed ?? 0,
       ...(model.context_size !== undefined ? { contextSize: model.context_size } : {}),
       ...(model.gpu ? { gpu: "auto" as const } : {}),

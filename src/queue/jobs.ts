@@ -16,17 +16,38 @@ export function evalQueue(model: string): string {
   return EVAL_PREFIX + model.replace(/[^A-Za-z0-9-]/g, (ch) => `_${ch.codePointAt(0)?.toString(16) ?? ""}_`);
 }
 
+/**
+ * Evaluations of GGUF weights pinned on the Hugging Face hub: no endpoint serves them yet, so they wait here for a
+ * worker that downloads and runs them itself (`worker --hub-gguf N`). `_hub_` cannot come out of evalQueue (a raw
+ * `_` there is always followed by hex digits), and the `mm-eval-` prefix keeps these jobs in the submission checks.
+ */
+export const HUB_QUEUE = `${EVAL_PREFIX}_hub_`;
+
 export function isModelmapQueue(name: string): boolean {
   return name === MAP_QUEUE || name.startsWith(EVAL_PREFIX);
 }
 
 const name = z.string().min(1).max(200);
 
+/** Where a worker gets the weights: a GGUF file of a hub repository at a commit, checked against the listing. */
+export const hubSourceSchema = z.strictObject({
+  kind: z.literal("hub"),
+  repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/),
+  commit: z.string().regex(/^[0-9a-f]{40}$/),
+  file: z.string().min(1).max(500),
+  size: z.number().int().nonnegative(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+});
+export type HubSource = z.infer<typeof hubSourceSchema>;
+
 export const evalJobSchema = z.strictObject({
   kind: z.literal("eval"),
   /** The name the endpoints serve (GET /v1/models). */
   model: name,
-  /** Pinned revision: the weights' sha256 where the source can say so. */
+  /** Pinned revision: the weights' sha256 (GGUF catalogue) or the hub commit the submitted revision resolved to. */
   revision: name,
   precision: name,
   chatTemplate: z.boolean(),
@@ -38,6 +59,8 @@ export const evalJobSchema = z.strictObject({
   limit: z.number().int().min(1).optional(),
   seed: z.number().int(),
   submitter: name.optional(),
+  /** Weights the worker downloads itself (hub GGUF); absent: an endpoint serves `model`. */
+  source: hubSourceSchema.optional(),
   /** Same model, revision, precision, template flag, preset, suite and limit: the same evaluation. */
   key: z.string().length(64),
 });
@@ -74,6 +97,7 @@ export const jobSchema = z.discriminatedUnion("kind", [evalJobSchema, mapJobSche
 export function queueOf(job: JobData): string {
   switch (job.kind) {
     case "eval":
+      return job.source ? HUB_QUEUE : evalQueue(job.model);
     case "generate":
       return evalQueue(job.model);
     case "judge":

@@ -8,7 +8,10 @@
  * file's sha256 (a submitted revision must be a prefix of it, or `main` to pin the current file), the precision
  * its file type, the card its `general.description` (or a `NAME.md` beside it), the licence `general.license`,
  * the size its parameter count. A GGUF holds weights and a template only, so "no remote code" holds by
- * construction; a Hugging Face source (config.json `auto_map`) is not implemented here.
+ * construction.
+ *
+ * A model named `owner/name` comes from the Hugging Face hub instead (submit-hub.ts): the revision is pinned to the
+ * commit the hub resolves it to, and the repository's listing and files are checked there.
  */
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readdirSync, statSync } from "node:fs";
@@ -16,9 +19,11 @@ import { join } from "node:path";
 import { z } from "zod";
 import { ModelmapError } from "../core/errors.ts";
 import { type GgufHeader, metaNumber, metaString, readGgufHeader } from "../gguf/reader.ts";
+import type { HubSettings } from "../hub/settings.ts";
 import { loadRegistry } from "../runner/service.ts";
-import { type EvalJob, evalKey } from "./jobs.ts";
+import { type EvalJob, evalKey, type HubSource } from "./jobs.ts";
 import type { JobQueue } from "./queue.ts";
+import { checkHubSubmission, isHubModelId } from "./submit-hub.ts";
 
 export const submissionSchema = z.strictObject({
   model: z.string().min(1).max(200),
@@ -48,6 +53,10 @@ export interface SubmissionPolicy {
   presets?: Readonly<Record<string, string>> | undefined;
   /** Endpoints that must list the model for it to count as reachable; none: the catalogue file suffices. */
   endpoints?: string[];
+  /** The hub that `owner/name` submissions come from; absent: only the catalogue is open. */
+  hub?: HubSettings | undefined;
+  /** Largest weight size of a hub model in bytes (the GGUF file, else the safetensors files); undefined: no limit. */
+  maxBytes?: number | undefined;
   seed?: number;
   now?: () => Date;
 }
@@ -60,7 +69,7 @@ export interface Accepted {
 }
 
 /** llama.cpp's `general.file_type` values, as precision names. */
-const FILE_TYPES: Record<number, string> = {
+export const FILE_TYPES: Readonly<Record<number, string>> = {
   0: "F32",
   1: "F16",
   2: "Q4_0",
@@ -103,16 +112,15 @@ async function listedBy(endpoint: string, model: string): Promise<boolean> {
   }
 }
 
-/** Checks a submission and queues its evaluation; throws `refused` (or `input` for a malformed one) otherwise. */
-export async function submit(queue: JobQueue, input: unknown, policy: SubmissionPolicy): Promise<Accepted> {
-  const parsed = submissionSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ModelmapError("input", `submission: ${issue?.message ?? "invalid"}`, {
-      location: { field: issue?.path.join(".") ?? "" },
-    });
-  }
-  const s = parsed.data;
+interface Pinned {
+  revision: string;
+  precision: string;
+  source?: HubSource;
+  notes: string[];
+}
+
+/** Checks a GGUF of the operator's catalogue: the revision pinned to the file's sha256. */
+async function checkCatalogue(s: z.output<typeof submissionSchema>, policy: SubmissionPolicy): Promise<Pinned> {
   const notes: string[] = [];
   // Reachable: a file of the catalogue (never a path: the name is a file name), and listed by an endpoint.
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(s.model))
@@ -164,6 +172,33 @@ export async function submit(queue: JobQueue, input: unknown, policy: Submission
     );
   if (s.chatTemplate && !metaString(header, "tokenizer.chat_template"))
     throw refuse("chatTemplate", `model '${s.model}' has no chat template; submit with --no-chat-template`);
+  return { revision: sha, precision, notes };
+}
+
+/** Checks a submission and queues its evaluation; throws `refused` (or `input` for a malformed one) otherwise. */
+export async function submit(queue: JobQueue, input: unknown, policy: SubmissionPolicy): Promise<Accepted> {
+  const parsed = submissionSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ModelmapError("input", `submission: ${issue?.message ?? "invalid"}`, {
+      location: { field: issue?.path.join(".") ?? "" },
+    });
+  }
+  const s = parsed.data;
+  const endpoints = policy.endpoints ?? [];
+  const pinned: Pinned = isHubModelId(s.model)
+    ? await checkHubSubmission(s, {
+        hub: policy.hub,
+        maxBytes: policy.maxBytes,
+        served: async (m) => (await Promise.all(endpoints.map((e) => listedBy(e, m)))).some(Boolean),
+      }).then((c) => ({
+        revision: c.commit,
+        precision: c.precision,
+        ...(c.source ? { source: c.source } : {}),
+        notes: c.notes,
+      }))
+    : await checkCatalogue(s, policy);
+  const { revision: sha, precision, notes } = pinned;
   const presets = ["none", "default", ...Object.keys(policy.presets ?? {})];
   if (!presets.includes(s.systemPrompt))
     throw refuse("systemPrompt", `unknown system prompt preset '${s.systemPrompt}'`, `presets: ${presets.join(", ")}`);
@@ -203,7 +238,14 @@ export async function submit(queue: JobQueue, input: unknown, policy: Submission
       "submitter",
       `'${s.submitter}' has submitted ${recent} models in the last ${Math.round(windowMs / 3600_000)} h; the limit is ${limit}`,
     );
-  const job: EvalJob = { kind: "eval", ...base, tasks, submitter: s.submitter, key };
+  const job: EvalJob = {
+    kind: "eval",
+    ...base,
+    tasks,
+    submitter: s.submitter,
+    ...(pinned.source ? { source: pinned.source } : {}),
+    key,
+  };
   // The id follows from the evaluation and its earlier failed tries: two identical submissions racing past the
   // check above compute the same id, and the queue takes only one.
   const jobId = await queue.send(job, { id: uuidFrom(`${key}:${dead}`) }).catch((e: unknown) => {

@@ -12,6 +12,7 @@
  */
 import type { Backend } from "../backends/types.ts";
 import { ModelmapError } from "../core/errors.ts";
+import type { HubSettings } from "../hub/settings.ts";
 import { type BackendMiddleware, wrapBackend } from "../models/middleware.ts";
 import { resolveModel } from "../models/resolve.ts";
 import type { Store } from "../store/store.ts";
@@ -20,6 +21,7 @@ import {
   evalQueue,
   fleetEndpoint,
   type GenerateJob,
+  HUB_QUEUE,
   type JobData,
   type JudgeJob,
   MAP_QUEUE,
@@ -50,6 +52,11 @@ export interface WorkerOptions {
   pollMs?: number;
   /** Drain time after `signal` before running jobs are stopped (default 30 s). */
   drainMs?: number;
+  /**
+   * Slots that run hub submissions' pinned GGUFs in-process (llama.cpp), downloaded through the hub cache: `slots`
+   * jobs at a time, `threads` CPU threads each. Absent: this worker takes no hub jobs.
+   */
+  hub?: { settings: HubSettings; slots: number; threads?: number } | undefined;
   /** Stop once every slot found the queues empty (for tests and batch use). */
   exitWhenIdle?: boolean;
   signal: AbortSignal;
@@ -117,7 +124,19 @@ async function fleetBackend(
   return wrapBackend(inner, describe);
 }
 
-function backendFor(endpoint: string, job: Exclude<JobData, { kind: "map" }>, concurrency: number): Promise<Backend> {
+/** Where a slot runs its jobs: an endpoint's base URL, or this process with weights from the hub. */
+type Place = string | { hub: NonNullable<WorkerOptions["hub"]> };
+
+async function backendFor(place: Place, job: Exclude<JobData, { kind: "map" }>, concurrency: number): Promise<Backend> {
+  if (typeof place !== "string") {
+    if (job.kind !== "eval" || !job.source)
+      throw new ModelmapError("internal", "a hub slot took a job that names no hub weights");
+    const { openHubModel } = await import("./hub-model.ts");
+    return openHubModel({ ...job, source: job.source }, place.hub.settings, place.hub.threads);
+  }
+  const endpoint = place;
+  if (job.kind === "eval" && job.source)
+    throw new ModelmapError("internal", "an endpoint slot took a job whose weights come from the hub");
   if (job.kind === "eval")
     return fleetBackend(endpoint, job.model, `${job.model}@${job.revision}`, fleetEndpoint(job), concurrency);
   const model = job.kind === "generate" ? job.model : job.judge;
@@ -152,7 +171,8 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerReport> {
     { once: true },
   );
 
-  async function runJob(leased: LeasedJob, endpoint: string): Promise<void> {
+  async function runJob(leased: LeasedJob, place: Place): Promise<void> {
+    const endpoint = typeof place === "string" ? place : "this process (weights from the hub)";
     const lost = new AbortController();
     const jobSignal = AbortSignal.any([lost.signal, stopJobs.signal]);
     const beat = setInterval(
@@ -184,7 +204,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerReport> {
       let output: object;
       if (job.kind === "map") output = await o.env.rebuildMap(jobSignal);
       else {
-        const backend = await backendFor(endpoint, job, o.requestConcurrency ?? 4);
+        const backend = await backendFor(place, job, o.requestConcurrency ?? 4);
         try {
           output =
             job.kind === "eval"
@@ -224,7 +244,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerReport> {
     }
   }
 
-  async function slot(endpoint: string, queues: string[]): Promise<void> {
+  async function slot(place: Place, queues: string[]): Promise<void> {
     let next = 0;
     let idleRounds = 0;
     while (!o.signal.aborted) {
@@ -249,7 +269,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerReport> {
       }
       idleRounds = 0;
       // A failure to record the outcome (the database gone for a moment) leaves the job to expire and run again.
-      await runJob(leased, endpoint).catch((e: unknown) =>
+      await runJob(leased, place).catch((e: unknown) =>
         o.log(`job ${leased.id}: could not record its outcome: ${(e as Error).message}`),
       );
     }
@@ -257,8 +277,15 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerReport> {
 
   // Each endpoint starts its slots as soon as it answers: one endpoint still loading holds up no other.
   let started = 0;
-  await Promise.all(
-    o.endpoints.map(async (endpoint) => {
+  const hub = o.hub;
+  const hubSlots = hub && hub.slots > 0 ? Array.from({ length: hub.slots }, () => slot({ hub }, [HUB_QUEUE])) : [];
+  if (hubSlots.length > 0) {
+    started++;
+    o.log(`${hubSlots.length} slot(s) run hub GGUFs in this process (downloads from ${hub?.settings.endpoint})`);
+  }
+  await Promise.all([
+    ...hubSlots,
+    ...o.endpoints.map(async (endpoint) => {
       const models = await servedModels(endpoint, o.signal, o.log);
       if (o.signal.aborted) return;
       o.log(`endpoint ${endpoint} serves ${models.join(", ")}; ${perEndpoint} job(s) at a time`);
@@ -266,7 +293,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerReport> {
       started++;
       await Promise.all(Array.from({ length: perEndpoint }, () => slot(endpoint, queues)));
     }),
-  );
+  ]);
   if (started === 0 && !o.signal.aborted) throw new ModelmapError("usage", "worker: no endpoint to work on");
   return report;
 }

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -19,6 +19,8 @@ export function lmEvalTasks(): string {
   if (unpacked) return unpacked;
   assert.ok(existsSync(TARBALL), `lm-eval's task tree missing at ${TARBALL}: the tests read it from ../shared/data`);
   const dir = mkdtempSync(join(tmpdir(), "mm-lmeval-"));
+  // 68 MB unpacked: removed when the test process ends (each test file is a process of its own).
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   execFileSync("tar", ["-xzf", TARBALL, "-C", dir]);
   unpacked = join(dir, "lm_eval", "tasks");
   return unpacked;

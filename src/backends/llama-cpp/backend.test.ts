@@ -124,7 +124,7 @@ describe("tiny byte-level BPE model", () => {
       { context: "Same prefix", continuation: " shared" },
       { context: "Same prefix", continuation: " shared and longer" },
     ];
-    const batch = await be.loglikelihood(reqs);
+    const batch = await be.loglikelihood(reqs, { tokenStats: true });
     const tok = (s: string) => tiny.encode(s);
     for (const [i, r] of reqs.entries()) {
       const pair = encodePair(tok, r.context, r.continuation, [tiny.bosId], tiny.bosId);
@@ -136,7 +136,10 @@ describe("tiny byte-level BPE model", () => {
       assert.ok(close(got.logprob, ref.logprob), `req ${i}: ${got.logprob} vs naive ${ref.logprob}`);
       assert.equal(got.isGreedy, ref.greedy);
       got.tokenStats?.forEach((s, k) => {
-        assert.ok(close(s.mean, ref.stats[k]?.mean ?? Number.NaN), `mean ${i}/${k}`);
+        assert.ok(
+          close(s.mean, ref.stats[k]?.mean ?? Number.NaN),
+          `mean ${i}/${k}: ${s.mean} vs ${ref.stats[k]?.mean}`,
+        );
         assert.ok(close(s.variance, ref.stats[k]?.variance ?? Number.NaN, 1e-2), `var ${i}/${k}`);
       });
       const alone = await be.loglikelihood([r]);
@@ -170,22 +173,23 @@ describe("tiny byte-level BPE model", () => {
   });
 
   test("a multiple-choice item evaluates its context once, and each distinct input prefix once", async () => {
-    // A different request first, so nothing useful is cached.
+    // A different request first: whatever it leaves in the cache must not change the count.
     await be.loglikelihood([{ context: "zzz unrelated", continuation: " text" }]);
     be.resetTokenCount();
     await be.loglikelihood(MC.choices.map((c) => ({ context: MC.context, continuation: c })));
     const pairs = MC.choices.map((c) => encodePair(tiny.encode, MC.context, c, [tiny.bosId], tiny.bosId));
     const ctxLen = pairs[0]?.context.length ?? 0;
     for (const p of pairs) assert.equal(p.context.length, ctxLen);
-    // The minimum: every distinct prefix of the inputs (all tokens but the last of each request), once;
-    // BOS is still cached from the unrelated request. Choices that start with the same token share it.
+    // The minimum: every distinct prefix of the inputs (all tokens but the last of each request), once; choices
+    // that start with the same token share it. BOS counts too: a context shorter than one block (native-scorer.ts)
+    // is evaluated whole for its item, so that its numbers never depend on what the cache held before.
     const prefixes = new Set<string>();
     for (const p of pairs) {
       const input = [...p.context, ...p.continuation].slice(0, -1);
-      for (let k = 2; k <= input.length; k++) prefixes.add(input.slice(0, k).join(","));
+      for (let k = 1; k <= input.length; k++) prefixes.add(input.slice(0, k).join(","));
     }
     assert.equal(be.tokensEvaluated, prefixes.size);
-    assert.ok(be.tokensEvaluated <= ctxLen - 1 + pairs.reduce((s, p) => s + p.continuation.length - 1, 0));
+    assert.ok(be.tokensEvaluated <= ctxLen + pairs.reduce((s, p) => s + p.continuation.length - 1, 0));
   });
 
   test("isGreedy is true for the model's own greedy next token", async () => {
@@ -283,10 +287,13 @@ describe("tiny byte-level BPE model", () => {
   });
 
   test("empty continuation scores 0; per-token arrays have one entry per token; abort rejects", async () => {
-    const [empty, two] = await be.loglikelihood([
-      { context: "Hello", continuation: "" },
-      { context: "Hello", continuation: " world there" },
-    ]);
+    const [empty, two] = await be.loglikelihood(
+      [
+        { context: "Hello", continuation: "" },
+        { context: "Hello", continuation: " world there" },
+      ],
+      { tokenStats: true },
+    );
     assert.deepEqual(
       { ...empty, tokenStats: undefined },
       {
@@ -371,5 +378,146 @@ describe("real Llama-2 SentencePiece tokenizer (llama-2-tiny-random.gguf)", () =
     const [withBosText] = await be.loglikelihood([{ context: "<s>Answer:", continuation: " yes" }]);
     const [plain] = await be.loglikelihood([{ context: "Answer:", continuation: " yes" }]);
     assert.ok(close(withBosText?.logprob ?? 0, plain?.logprob ?? 1, 1e-5), "a written <s> is not doubled");
+  });
+});
+
+describe("the same request gives the same numbers whatever ran before it (issue 19 item 7)", () => {
+  let path: string;
+  before(() => {
+    path = createTinyModel(join(dir, "order.gguf"), { seed: 23, contextLength: 512 }).path;
+  });
+  const words = (n: number, seed: number) => {
+    const rng = createRng(seed);
+    const w = ["the", "river", "capital", "of", "model", "answer", "is", "a", "small", "light", "number", "and"];
+    return Array.from({ length: n }, () => w[rng.int(w.length)]).join(" ");
+  };
+  // One short item, one whose context spans complete blocks (native-scorer.ts) and a neighbour sharing them.
+  const shared = words(150, 1);
+  const item = (context: string) =>
+    [" Paris", " London", " the answer is no", " 42", " Paris is"].map((c) => ({ context, continuation: c }));
+  const short = item(MC.context);
+  const long = item(`${shared} ${words(60, 2)}\nAnswer:`);
+  const neighbour = item(`${shared} ${words(40, 3)}\nAnswer:`);
+  const strip = (rs: Awaited<ReturnType<LlamaCppBackend["loglikelihood"]>>) =>
+    rs.map((r) => [r.logprob, r.isGreedy, r.tokenLogprobs, r.tokenStats]);
+
+  for (const nativeScorer of [true, false]) {
+    test(nativeScorer ? "native scorer: bit for bit" : "node-llama-cpp fallback: to 1e-6", async () => {
+      const score = async (be: LlamaCppBackend, reqs: typeof short) =>
+        strip(await be.loglikelihood(reqs, { tokenStats: true }));
+      const fresh = async (reqs: typeof short) => {
+        const be = await openLlamaCppBackend({ modelPath: path, threads: 1, nativeScorer });
+        try {
+          return await score(be, reqs);
+        } finally {
+          await be.close();
+        }
+      };
+      const refShort = await fresh(short);
+      const refLong = await fresh(long);
+      const be = await openLlamaCppBackend({ modelPath: path, threads: 1, nativeScorer });
+      if (nativeScorer) assert.equal(be.nativeScorerStatus.ok, true, JSON.stringify(be.nativeScorerStatus));
+      const same = (got: unknown[], ref: unknown[], what: string) => {
+        if (nativeScorer) assert.deepEqual(got, ref, what);
+        else
+          for (const [i, g] of got.entries())
+            assert.ok(close((g as number[])[0] as number, (ref[i] as number[])[0] as number, 1e-6), `${what} ${i}`);
+      };
+      try {
+        // Generation that shares only BOS with the item (the fallback once misplaced its cached distributions
+        // after this), then generation that shares the item's whole prompt.
+        await be.generate("Hello", { maxTokens: 8 });
+        same(await score(be, short), refShort, "after generation");
+        await be.generate(`${MC.context} Paris`, { maxTokens: 8 });
+        same(await score(be, short), refShort, "after generation sharing the prompt");
+        // The neighbour (its blocks and prompt prefix are in the cache), then the long item.
+        await score(be, neighbour);
+        same(await score(be, long), refLong, "after a neighbour sharing blocks");
+        // Rolling windows over texts that start like the items; both items in one call, in reverse order.
+        await be.loglikelihoodRolling([`${MC.context} Paris`, `${shared} tail`], { tokenStats: true });
+        const both = await score(be, [...long.slice().reverse(), ...short]);
+        same(both.slice(0, long.length).reverse(), refLong, "long item, reversed, in one call");
+        same(both.slice(long.length), refShort, "short item in one call");
+      } finally {
+        await be.close();
+      }
+    });
+  }
+});
+
+describe("native scorer against node-llama-cpp's probabilities (llama-2-tiny-random.gguf, 32k vocabulary)", () => {
+  test("many choices (several sub-groups), a continuation beyond one decode's logits, rolling windows", async () => {
+    assert.ok(existsSync(LLAMA2), `missing ${LLAMA2}`);
+    const open = (nativeScorer: boolean) =>
+      openLlamaCppBackend({ modelPath: LLAMA2, contextSize: 1024, threads: 1, nativeScorer });
+    const native = await open(true);
+    const fallback = await open(false);
+    try {
+      assert.equal(native.nativeScorerStatus.ok, true, JSON.stringify(native.nativeScorerStatus));
+      assert.equal(fallback.nativeScorerStatus.ok, false);
+      const rng = createRng(5);
+      const word = () => ["alpha", "beta", "gamma", "delta", "river", "stone", "light", "number"][rng.int(8)];
+      const text = (n: number) => Array.from({ length: n }, word).join(" ");
+      // 40 choices of one context: more than the 15 sequences of one decode. 600 words: more rows than the
+      // 64 MB logits budget allows at 32k entries (512), so the continuation is cut into several decodes.
+      const context = `${text(50)}\nAnswer:`;
+      const reqs = [
+        ...Array.from({ length: 40 }, (_, i) => ({ context, continuation: ` ${text(1 + (i % 5))}` })),
+        { context: "Long:", continuation: ` ${text(600)}` },
+      ];
+      const [a, b] = [await native.loglikelihood(reqs), await fallback.loglikelihood(reqs)];
+      for (const [i, r] of a.entries()) {
+        assert.equal(r.tokenCount, b[i]?.tokenCount);
+        assert.ok(close(r.logprob, b[i]?.logprob ?? Number.NaN, 1e-4), `req ${i}: ${r.logprob} vs ${b[i]?.logprob}`);
+        assert.equal(r.isGreedy, b[i]?.isGreedy);
+      }
+      const texts = [text(700), text(30), `${text(700)} tail`];
+      const [ra, rb] = [await native.loglikelihoodRolling(texts), await fallback.loglikelihoodRolling(texts)];
+      for (const [i, r] of ra.entries())
+        assert.ok(
+          close(r.logprob, rb[i]?.logprob ?? Number.NaN, 1e-4),
+          `rolling ${i}: ${r.logprob} vs ${rb[i]?.logprob}`,
+        );
+    } finally {
+      await native.close();
+      await fallback.close();
+    }
+  });
+});
+
+describe("greedy generation in the native scorer", () => {
+  test("the same text, finish reason and token count as node-llama-cpp's greedy sampler; stops cut; abort stops", async () => {
+    const path = createTinyModel(join(dir, "gen.gguf"), { seed: 29, contextLength: 512 }).path;
+    const native = await openLlamaCppBackend({ modelPath: path, threads: 1 });
+    const engine = await openLlamaCppBackend({ modelPath: path, threads: 1, nativeScorer: false });
+    try {
+      for (const prompt of ["Hello", MC.context, "1 2 3", "ünïcödé 日本語"]) {
+        const a = await native.generate(prompt, { maxTokens: 24 });
+        const b = await engine.generate(prompt, { maxTokens: 24 });
+        assert.deepEqual(a, b, prompt);
+        // A stop string taken from the middle of the output: cut there, reason "stop", on both paths.
+        const stop = a.text.slice(5, 8);
+        if (stop.length === 3) {
+          const sa = await native.generate(prompt, { maxTokens: 24, stop: [stop] });
+          assert.deepEqual(sa, await engine.generate(prompt, { maxTokens: 24, stop: [stop] }), `${prompt} / ${stop}`);
+          assert.equal(sa.finishReason, "stop");
+          assert.equal(sa.text, a.text.slice(0, a.text.indexOf(stop)));
+        }
+      }
+      // Abort midway: fewer tokens than asked, or refused before it started (a loaded machine).
+      const ctl = new AbortController();
+      setTimeout(() => ctl.abort(), 50);
+      try {
+        const r = await native.generate("Hello", { maxTokens: 480 }, { signal: ctl.signal });
+        if (r.finishReason === "abort") assert.ok(r.usage.completionTokens < 480);
+      } catch (e) {
+        assert.match(String(e), /aborted/);
+      }
+      const after = await native.generate("Hello", { maxTokens: 24 });
+      assert.deepEqual(after, await engine.generate("Hello", { maxTokens: 24 }), "after an abort");
+    } finally {
+      await native.close();
+      await engine.close();
+    }
   });
 });

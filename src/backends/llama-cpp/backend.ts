@@ -1,10 +1,13 @@
 /**
  * The `llama-cpp` backend: GGUF models in-process through node-llama-cpp (imported lazily).
  *
- * One model, one context, one sequence; calls are serialized (the engine already uses every core for one
- * batch). Log-likelihood requests are tokenized the lm-evaluation-harness way (see tokens.ts), sorted so
- * that requests sharing a context are adjacent, and scored on a KV cache that keeps the shared prefix
- * (scorer.ts): a multiple-choice item's context is evaluated once for all its choices.
+ * One model; calls are serialized (the engine already uses every core for one batch). Log-likelihood requests
+ * are tokenized the lm-evaluation-harness way (see tokens.ts), sorted so that requests sharing a context are
+ * adjacent, grouped by context, and scored by the native scorer (native-scorer.ts) on a context of its own: a
+ * multiple-choice item's context is evaluated once for all its choices, and a request's numbers do not depend
+ * on what ran before it. Generation and prompt log-probabilities use node-llama-cpp's own context, created on
+ * first use. Where the native scorer cannot be built, scoring falls back to node-llama-cpp's probabilities
+ * (scorer.ts): the same numbers to about 1e-5, many times slower.
  */
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
@@ -25,7 +28,9 @@ import {
   type RollingResult,
 } from "../types.ts";
 import { engineErrorMark, engineErrorsAfter, fileSha256, getSharedLlama } from "./engine.ts";
-import { generateTokens } from "./generate.ts";
+import { DEFAULT_MAX_TOKENS, findStop, generateTokens } from "./generate.ts";
+import { loadNativeScorer, type NativeEnv, type NativeStatus } from "./native-build.ts";
+import { CPU_BLOCK, GPU_BLOCK, NativeScorer } from "./native-scorer.ts";
 import { scorePromptTokens } from "./prompt-logprobs.ts";
 import { type ScoreRequest, SequenceScorer } from "./scorer.ts";
 import { encodePair, type PositionScore, rollingWindows } from "./tokens.ts";
@@ -58,6 +63,13 @@ export interface LlamaCppOptions {
   /** Overlap, in tokens, between rolling log-likelihood windows (lm-evaluation-harness uses 1). */
   rollingContextTokens?: number;
   renderChat?: ChatRenderer;
+  /** Score with the native scorer when it can be built (default true); false: node-llama-cpp's probabilities. */
+  nativeScorer?: boolean;
+  /**
+   * The environment the shell hands in, for the native scorer's build (MODELMAP_NATIVE_SCORER, CXX,
+   * MODELMAP_CACHE_DIR, XDG_CACHE_HOME; see native-build.ts). Default: none set.
+   */
+  env?: NativeEnv;
 }
 
 /**
@@ -98,24 +110,38 @@ export async function openLlamaCppBackend(opts: LlamaCppOptions): Promise<LlamaC
     throw loadError(opts.modelPath, e, await engineErrorsAfter(mark, /error loading model|failed to load/));
   }
   const contextSize = opts.contextSize ?? Math.min(model.trainContextSize, 4096);
-  let context: LlamaContext;
-  try {
-    // node-llama-cpp lets a sequence hold contextSize - 1 tokens (one more triggers a context shift that
-    // erases the beginning), so ask for one more cell than the user's window.
-    context = await model.createContext({
-      contextSize: contextSize + 1,
-      sequences: 1,
-      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
-      ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
-    });
-  } catch (e) {
-    await model.dispose();
-    throw new ModelmapError("backend", `cannot create a ${contextSize}-token context for ${opts.modelPath}`, {
-      cause: e,
-    });
+  const threads = opts.threads ?? (llama.maxThreads === 0 ? llama.cpuMathCores : llama.maxThreads);
+  let native: NativeScorer | undefined;
+  let nativeStatus: NativeStatus = { ok: false, reason: "turned off by the nativeScorer option" };
+  if (opts.nativeScorer !== false) {
+    const loaded = await loadNativeScorer(opts.env ?? {});
+    nativeStatus = loaded.status;
+    if (loaded.addon) {
+      try {
+        const block = gpu === false ? CPU_BLOCK : GPU_BLOCK;
+        native = NativeScorer.open(loaded.addon, model, { contextSize, threads, block });
+      } catch (e) {
+        nativeStatus = { ok: false, reason: (e as Error).message };
+      }
+    }
   }
   const sha = await fileSha256(opts.modelPath);
-  return new LlamaCppBackend(opts, model, context, Math.min(contextSize, context.contextSize - 1), sha);
+  const backend = new LlamaCppBackend(opts, model, contextSize, threads, sha, native, nativeStatus);
+  try {
+    // Without the native scorer, scoring needs node-llama-cpp's context; create it now so errors show at open.
+    if (!native) await backend.sequence();
+  } catch (e) {
+    await backend.close();
+    throw e;
+  }
+  return backend;
+}
+
+/** node-llama-cpp's context and sequence (generation, prompt log-probabilities, scoring fallback). */
+interface EngineSequence {
+  context: LlamaContext;
+  seq: LlamaContextSequence;
+  scorer: SequenceScorer;
 }
 
 export class LlamaCppBackend implements Backend {
@@ -127,8 +153,10 @@ export class LlamaCppBackend implements Backend {
   readonly ggufChatTemplate: string | undefined;
   readonly bosToken: string;
   readonly eosToken: string;
-  private readonly seq: LlamaContextSequence;
-  private readonly scorer: SequenceScorer;
+  /** Whether log-likelihoods go through the native scorer, and if not, why. */
+  readonly nativeScorerStatus: NativeStatus;
+  private engine: Promise<EngineSequence> | undefined;
+  private engineNow: EngineSequence | undefined;
   private readonly prefix: number[];
   private readonly emptyContextToken: number;
   private queue: Promise<unknown> = Promise.resolve();
@@ -137,9 +165,11 @@ export class LlamaCppBackend implements Backend {
   constructor(
     private readonly opts: LlamaCppOptions,
     private readonly model: LlamaModel,
-    private readonly context: LlamaContext,
     contextSize: number,
+    private readonly threads: number,
     sha256: string,
+    private readonly native: NativeScorer | undefined,
+    nativeStatus: NativeStatus,
   ) {
     this.identity = {
       id: opts.id ?? basename(opts.modelPath),
@@ -148,8 +178,7 @@ export class LlamaCppBackend implements Backend {
       fileSha256: sha256,
     };
     this.contextSize = contextSize;
-    this.seq = context.getSequence();
-    this.scorer = new SequenceScorer(this.seq, this.contextSize);
+    this.nativeScorerStatus = nativeStatus;
     const bos = model.tokens.bos;
     const eos = model.tokens.eos;
     const addBos = opts.addBos ?? model.tokens.shouldPrependBosToken;
@@ -173,13 +202,50 @@ export class LlamaCppBackend implements Backend {
     };
   }
 
+  /** node-llama-cpp's context and sequence, created on first use. */
+  sequence(): Promise<EngineSequence> {
+    this.engine ??= (async () => {
+      let context: LlamaContext;
+      try {
+        // node-llama-cpp lets a sequence hold contextSize - 1 tokens (one more triggers a context shift that
+        // erases the beginning), so ask for one more cell than the user's window.
+        context = await this.model.createContext({
+          contextSize: this.contextSize + 1,
+          sequences: 1,
+          threads: this.threads,
+          ...(this.opts.batchSize !== undefined ? { batchSize: this.opts.batchSize } : {}),
+        });
+      } catch (e) {
+        throw new ModelmapError(
+          "backend",
+          `cannot create a ${this.contextSize}-token context for ${this.opts.modelPath}`,
+          {
+            cause: e,
+          },
+        );
+      }
+      const seq = context.getSequence();
+      this.engineNow = {
+        context,
+        seq,
+        scorer: new SequenceScorer(seq, Math.min(this.contextSize, context.contextSize - 1)),
+      };
+      return this.engineNow;
+    })();
+    this.engine.catch(() => {
+      this.engine = undefined;
+    });
+    return this.engine;
+  }
+
   /** Tokens run through the model since opening (or the last reset): the cost measure of the benchmarks. */
   get tokensEvaluated(): number {
-    return this.scorer.tokensEvaluated;
+    return (this.native?.tokensEvaluated ?? 0) + (this.engineNow?.scorer.tokensEvaluated ?? 0);
   }
 
   resetTokenCount(): void {
-    this.scorer.tokensEvaluated = 0;
+    if (this.native) this.native.tokensEvaluated = 0;
+    if (this.engineNow) this.engineNow.scorer.tokensEvaluated = 0;
   }
 
   /** Text tokens with special tokens parsed (as Hugging Face tokenizers and llama-server do), without BOS. */
@@ -199,7 +265,8 @@ export class LlamaCppBackend implements Backend {
       const textTokens = this.textTokens(text);
       const tokens = this.withPrefix(textTokens);
       const textStart = tokens.length - textTokens.length;
-      return scorePromptTokens(this.model, this.seq, this.scorer, tokens, textStart, o.topK, o.signal);
+      const { seq, scorer } = await this.sequence();
+      return scorePromptTokens(this.model, seq, scorer, tokens, textStart, o.topK, o.signal);
     });
   }
 
@@ -227,10 +294,43 @@ export class LlamaCppBackend implements Backend {
     const promptText = typeof input === "string" ? input : await this.renderChat(input, { addGenerationPrompt: true });
     return this.exclusive(o.signal, async () => {
       const prompt = this.withPrefix(this.textTokens(promptText));
+      const usage = (completionTokens: number) => ({ promptTokens: prompt.length, completionTokens });
+      // Greedy decoding without streaming (what evaluation asks for) runs in the native scorer: llama.cpp's own
+      // pace, no JavaScript per token. Sampling, repetition penalties and streaming use node-llama-cpp.
+      if (this.native && (params.temperature ?? 0) <= 0 && (params.repeatPenalty ?? 1) === 1 && !o.onText) {
+        const room = this.contextSize - prompt.length;
+        if (room <= 0) {
+          throw new ModelmapError(
+            "input",
+            `prompt has ${prompt.length} tokens; the context holds ${this.contextSize}`,
+            {
+              hint: "shorten the prompt or open the model with a larger contextSize",
+            },
+          );
+        }
+        const stops = params.stop ?? [];
+        const r = await this.native.generate(prompt, {
+          maxTokens: Math.min(params.maxTokens ?? DEFAULT_MAX_TOKENS, room),
+          stops,
+          signal: o.signal,
+        });
+        const last = r.tokens.at(-1);
+        const eog = last !== undefined && this.model.isEogToken(last as Token);
+        let text = this.model.detokenize((eog ? r.tokens.slice(0, -1) : r.tokens) as Token[], true);
+        const at = findStop(text, stops);
+        if (at >= 0) text = text.slice(0, at);
+        return {
+          text,
+          finishReason: r.reason === "abort" ? "abort" : eog || at >= 0 ? "stop" : r.reason,
+          usage: usage(r.tokens.length),
+          promptAsSent: promptText,
+        };
+      }
+      const { seq, scorer } = await this.sequence();
       const out = await generateTokens(
         this.model,
-        this.seq,
-        this.scorer,
+        seq,
+        scorer,
         prompt,
         params,
         this.opts.seed ?? 0,
@@ -240,12 +340,16 @@ export class LlamaCppBackend implements Backend {
       return {
         text: out.text,
         finishReason: out.finishReason,
-        usage: { promptTokens: prompt.length, completionTokens: out.completionTokens },
+        usage: usage(out.completionTokens),
         promptAsSent: promptText,
       };
     });
   }
 
+  /**
+   * Log-likelihoods of continuations given contexts. Requests with the same context are scored together, as one
+   * item (see native-scorer.ts); `o.tokenStats` asks for the Min-K%++ statistics of each position as well.
+   */
   async loglikelihood(requests: LoglikelihoodRequest[], o: CallOptions = {}): Promise<LoglikelihoodResult[]> {
     return this.exclusive(o.signal, async () => {
       const tokenize = (t: string) => this.textTokens(t);
@@ -263,16 +367,43 @@ export class LlamaCppBackend implements Backend {
         if (tokens.length - 1 > this.contextSize) tokens = tokens.slice(tokens.length - 1 - this.contextSize);
         return { index: i, n, req: { tokens, firstScored: tokens.length - n } satisfies ScoreRequest };
       });
-      prepared.sort((a, b) => compareTokens(a.req.tokens, b.req.tokens));
+      prepared.sort((a, b) => compareTokens(a.req.tokens, b.req.tokens) || a.index - b.index);
       const results: LoglikelihoodResult[] = new Array(requests.length);
-      for (const p of prepared) {
-        if (o.signal?.aborted) throw new ModelmapError("aborted", "log-likelihood aborted");
-        const scores = p.n === 0 ? [] : await this.scorer.score(p.req, o.signal);
+      const stats = o.tokenStats === true;
+      const put = (p: (typeof prepared)[number], scores: PositionScore[]) => {
         results[p.index] = {
-          ...summarize(scores),
+          ...summarize(scores, stats),
           isGreedy: scores.every((s) => s.greedy),
           tokens: p.req.tokens.slice(p.req.firstScored),
         };
+      };
+      const native = this.native;
+      if (!native) {
+        const { scorer } = await this.sequence();
+        for (const p of prepared) {
+          if (o.signal?.aborted) throw new ModelmapError("aborted", "log-likelihood aborted");
+          put(p, p.n === 0 ? [] : await scorer.score(p.req, o.signal));
+        }
+        return results;
+      }
+      // Sorted by tokens, the requests of one context are adjacent.
+      for (let i = 0; i < prepared.length; ) {
+        if (o.signal?.aborted) throw new ModelmapError("aborted", "log-likelihood aborted");
+        const first = prepared[i] as (typeof prepared)[number];
+        const context = first.req.tokens.slice(0, first.req.firstScored);
+        let j = i + 1;
+        while (j < prepared.length && sameContext(prepared[j]?.req as ScoreRequest, context)) j++;
+        const group = prepared.slice(i, j);
+        const scores = await native.scoreGroup(
+          context,
+          group.map((p) => p.req.tokens.slice(p.req.firstScored)),
+          stats,
+          o.signal,
+        );
+        group.forEach((p, k) => {
+          put(p, scores[k] as PositionScore[]);
+        });
+        i = j;
       }
       return results;
     });
@@ -282,6 +413,8 @@ export class LlamaCppBackend implements Backend {
     return this.exclusive(o.signal, async () => {
       const out: RollingResult[] = [];
       const prefixToken = this.prefix[0] ?? this.emptyContextToken;
+      const stats = o.tokenStats === true;
+      const scorer = this.native ? undefined : (await this.sequence()).scorer;
       for (const text of texts) {
         const tokens = this.textTokens(text);
         const windows = rollingWindows(tokens, prefixToken, this.contextSize, this.opts.rollingContextTokens ?? 1);
@@ -289,9 +422,14 @@ export class LlamaCppBackend implements Backend {
         for (const w of windows) {
           if (o.signal?.aborted) throw new ModelmapError("aborted", "rolling log-likelihood aborted");
           const all = [...w.input, w.targets[w.targets.length - 1] as number];
-          scores.push(...(await this.scorer.score({ tokens: all, firstScored: all.length - w.scored }, o.signal)));
+          const req = { tokens: all, firstScored: all.length - w.scored };
+          scores.push(
+            ...(this.native
+              ? await this.native.scoreSequence(req, stats, o.signal)
+              : await (scorer as SequenceScorer).score(req, o.signal)),
+          );
         }
-        out.push({ ...summarize(scores), tokens });
+        out.push({ ...summarize(scores, stats), tokens });
       }
       return out;
     });
@@ -301,7 +439,10 @@ export class LlamaCppBackend implements Backend {
     if (this.closed) return;
     this.closed = true;
     await this.queue.catch(() => undefined);
-    await this.context.dispose();
+    // The native scorer's context lives on node-llama-cpp's model: free it first.
+    this.native?.close();
+    const engine = await this.engine?.catch(() => undefined);
+    await engine?.context.dispose();
     await this.model.dispose();
   }
 
@@ -331,15 +472,21 @@ export class LlamaCppBackend implements Backend {
   }
 }
 
-function summarize(scores: readonly PositionScore[]) {
+function summarize(scores: readonly PositionScore[], stats: boolean) {
   let logprob = 0;
   for (const s of scores) logprob += s.logprob;
   return {
     logprob,
     tokenCount: scores.length,
     tokenLogprobs: scores.map((s) => s.logprob),
-    tokenStats: scores.map((s) => ({ mean: s.mean, variance: s.variance })),
+    ...(stats ? { tokenStats: scores.map((s) => ({ mean: s.mean, variance: s.variance })) } : {}),
   };
+}
+
+function sameContext(req: ScoreRequest, context: readonly number[]): boolean {
+  if (req.firstScored !== context.length) return false;
+  for (let i = 0; i < context.length; i++) if (req.tokens[i] !== context[i]) return false;
+  return true;
 }
 
 function compareTokens(a: readonly number[], b: readonly number[]): number {

@@ -49,7 +49,9 @@ export class SequenceScorer {
   /** Forget the cached distributions and take the KV state from the sequence (after generation used it). */
   resync(): void {
     this.kv = [...this.seq.contextTokens];
-    this.dists = [];
+    // dists[i] must stay aligned with kv[i]: a shorter array would shift every distribution pushed later onto
+    // the wrong position (issue 19 item 7: after generation, a later choice read another position's scores).
+    this.dists = new Array(this.kv.length).fill(undefined);
   }
 
   /** Tokens currently in the KV cache (for generation to reuse a prompt prefix). */
@@ -62,7 +64,7 @@ export class SequenceScorer {
     const end = this.seq.nextTokenIndex;
     if (end > keep) await this.seq.eraseContextTokenRanges([{ start: keep, end }]);
     this.kv.length = Math.min(this.kv.length, keep);
-    this.dists.length = Math.min(this.dists.length, keep);
+    this.dists.length = this.kv.length;
   }
 
   /** Returns one PositionScore per scored token, in order. */

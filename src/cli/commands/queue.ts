@@ -8,7 +8,13 @@ import { JobQueue, type JobRecord, type JobState } from "../../queue/queue.ts";
 import { BUILTIN_TASKS_DIR, resolveDataDir } from "../../runner/service.ts";
 import { type Command, parseFlags, parseNumberFlag, requireString, textOrJson } from "../command.ts";
 import { optionalConfig } from "../config.ts";
-import { includePaths } from "./tasks.ts";
+import { HUB_FLAGS, hubFromFlags, includePaths } from "./tasks.ts";
+
+/** `--max-size-gb N` as bytes (decimal GB, as the hub shows sizes). */
+export function maxBytesFlag(command: string, value: string | undefined): number | undefined {
+  const gb = parseNumberFlag(command, "--max-size-gb", value, { min: 0 });
+  return gb === undefined ? undefined : Math.round(gb * 1e9);
+}
 
 const STATES: readonly JobState[] = ["created", "retry", "active", "completed", "cancelled", "failed"];
 
@@ -100,7 +106,7 @@ const windowOpt = (window: number | undefined) => (window === undefined ? {} : {
 export const workerCommand: Command = {
   name: "worker",
   summary: "take jobs from the queue and run them on model endpoints",
-  usage: `usage: modelmap --db postgres://... worker (--model-endpoint URL[,URL...] | --model ID) [options]
+  usage: `usage: modelmap --db postgres://... worker (--model-endpoint URL[,URL...] | --model ID | --hub-gguf N) [options]
 
 Takes evaluation and map jobs from the queue (PostgreSQL, pg-boss) and runs them on the endpoints, keeping each
 job's lease with heartbeats. A job whose worker dies is taken again by another worker once its lease runs out and
@@ -108,6 +114,11 @@ resumes from the request cache. SIGTERM or Ctrl-C drains: no new job, running on
   --model-endpoint URLS   OpenAI-compatible base URLs ending in /v1 (repeatable or comma-separated); each serves
                           the models it lists at /v1/models
   --model ID              a model configured in modelmap.yaml: its endpoints
+  --hub-gguf N            also run N hub submissions at a time in this process: the pinned GGUF is downloaded
+                          through the hub cache (HF_ENDPOINT, HF_TOKEN, MODELMAP_CACHE; checked against the
+                          listing's sha256) and run with llama.cpp
+  --threads N             llama.cpp CPU threads per hub job (default: the engine's choice)
+  --offline               hub jobs use cached weights only (as HF_HUB_OFFLINE=1)
   --jobs-per-endpoint N   jobs at once on each endpoint (default 1)
   --request-concurrency N requests at once inside one job (default 4)
   --lease S               seconds a job stays leased without a heartbeat (default 60)
@@ -136,10 +147,15 @@ resumes from the request cache. SIGTERM or Ctrl-C drains: no new job, running on
         "data-dir": { type: "string" },
         "include-path": { type: "string", multiple: true },
         "tasks-dir": { type: "string", multiple: true },
+        "hub-gguf": { type: "string" },
+        threads: { type: "string" },
+        ...HUB_FLAGS,
       },
       false,
     );
     const config = optionalConfig(ctx, values.config);
+    const hubSlots = parseNumberFlag("worker", "--hub-gguf", values["hub-gguf"], { int: true, min: 0 }) ?? 0;
+    const threads = parseNumberFlag("worker", "--threads", values.threads, { int: true, min: 1 });
     let endpoints = (values["model-endpoint"] ?? [])
       .flatMap((s) => s.split(","))
       .map((s) => s.trim())
@@ -148,7 +164,8 @@ resumes from the request cache. SIGTERM or Ctrl-C drains: no new job, running on
       if (!config) throw new ModelmapError("usage", "worker: --model needs a modelmap.yaml (--config)");
       endpoints = [...endpoints, ...endpointsOf(findModel(config, values.model))];
     }
-    if (endpoints.length === 0) throw new ModelmapError("usage", "worker: give --model-endpoint URL or --model ID");
+    if (endpoints.length === 0 && hubSlots === 0)
+      throw new ModelmapError("usage", "worker: give --model-endpoint URL, --model ID or --hub-gguf N");
     const lease = parseNumberFlag("worker", "--lease", values.lease, { min: 1 }) ?? 60;
     const log = (l: string) => ctx.stderr.write(`modelmap worker[${process.pid}]: ${l}\n`);
     const queue = await JobQueue.open(ctx.dbPath, {
@@ -182,6 +199,15 @@ resumes from the request cache. SIGTERM or Ctrl-C drains: no new job, running on
         pollMs: parseNumberFlag("worker", "--poll-ms", values["poll-ms"], { int: true, min: 10 }) ?? 500,
         drainMs: (parseNumberFlag("worker", "--drain", values.drain, { min: 0 }) ?? 30) * 1000,
         exitWhenIdle: values["exit-when-idle"] === true,
+        ...(hubSlots > 0
+          ? {
+              hub: {
+                settings: hubFromFlags({ offline: values.offline === true, quiet: true }, ctx),
+                slots: hubSlots,
+                ...(threads !== undefined ? { threads } : {}),
+              },
+            }
+          : {}),
         signal: ctx.signal,
         log,
       });
@@ -201,8 +227,13 @@ export const submitCommand: Command = {
   usage: `usage: modelmap --db postgres://... submit MODEL --precision P --suite NAME --submitter WHO [options]
 
 Checks a submission as the Open LLM Leaderboard does and queues its evaluation; a refusal says why (exit 2).
-MODEL is a model of the operator's catalogue (--models-dir: a folder of GGUF files).
-  --revision R                  the weights' sha256 (or a prefix of it); 'main' pins the current file (default)
+MODEL is a model of the operator's catalogue (--models-dir: a folder of GGUF files), or a Hugging Face hub
+repository owner/name (HF_ENDPOINT, HF_TOKEN): its revision is pinned to the commit the hub resolves it to, and it
+is refused when unreachable, gated without access, needing remote code (auto_map, *.py), without a card or
+licence, over --max-size-gb, or not runnable here (GGUF runs on workers with --hub-gguf; safetensors only when a
+--model-endpoint serves owner/name).
+  --revision R                  catalogue: the weights' sha256 (or a prefix); hub: a branch, tag or commit;
+                                'main' (default) pins the current file or commit
   --precision P                 the weights' precision (F32, F16, BF16, Q8_0, Q4_K_M, ...)
   --chat-template / --no-chat-template   render prompts with the model's chat template (required choice)
   --system-prompt PRESET        none (default), default, or a preset of the operator's config
@@ -212,6 +243,8 @@ MODEL is a model of the operator's catalogue (--models-dir: a folder of GGUF fil
   --models-dir DIR              the operator's catalogue (default: the bundled zoo, fixtures/zoo)
   --max-params N                refuse models larger than N parameters
   --require-license             refuse models whose weights state no licence
+  --max-size-gb N               refuse hub models whose weights are larger (the GGUF file, else the safetensors)
+  --offline                     no hub requests (hub submissions are then refused)
   --rate N                      submissions per submitter per 24 h (default 5)
   --model-endpoint URLS         when given, the model must be listed by one of them (reachable)
   --include-path DIR            operator task folders besides the shipped ones (repeatable)
@@ -235,6 +268,8 @@ MODEL is a model of the operator's catalogue (--models-dir: a folder of GGUF fil
       "tasks-dir": { type: "string", multiple: true },
       config: { type: "string" },
       format: { type: "string" },
+      "max-size-gb": { type: "string" },
+      ...HUB_FLAGS,
     });
     if (positionals.length !== 1) throw new ModelmapError("usage", "submit: expected one MODEL");
     if (values["chat-template"] === undefined)
@@ -260,6 +295,8 @@ MODEL is a model of the operator's catalogue (--models-dir: a folder of GGUF fil
           modelsDir: resolve(ctx.cwd, values["models-dir"] ?? resolve(BUILTIN_TASKS_DIR, "..", "fixtures", "zoo")),
           maxParams: parseNumberFlag("submit", "--max-params", values["max-params"], { int: true, min: 1 }),
           requireLicense: values["require-license"] === true,
+          hub: hubFromFlags({ offline: values.offline === true, quiet: true }, ctx),
+          maxBytes: maxBytesFlag("submit", values["max-size-gb"]),
           ratePerWindow: parseNumberFlag("submit", "--rate", values.rate, { int: true, min: 1 }) ?? 5,
           tasksDirs: includePaths(values).map((d) => resolve(ctx.cwd, d)),
           presets: config?.config.system_prompts,
@@ -273,7 +310,7 @@ MODEL is a model of the operator's catalogue (--models-dir: a folder of GGUF fil
     if (format === "json") ctx.stdout.write(`${JSON.stringify(accepted, null, 2)}\n`);
     else {
       ctx.stdout.write(
-        `queued job ${accepted.jobId}: ${accepted.job.model} @ ${accepted.job.revision.slice(0, 12)} on ${accepted.job.suite} (${accepted.job.tasks.length} tasks)\n`,
+        `queued job ${accepted.jobId}: ${accepted.job.model} @ ${accepted.job.source ? accepted.job.revision : accepted.job.revision.slice(0, 12)} on ${accepted.job.suite} (${accepted.job.tasks.length} tasks)\n`,
       );
       for (const n of accepted.notes) ctx.stdout.write(`  note: ${n}\n`);
     }

@@ -5,6 +5,8 @@ import { listen } from "../../http/listen.ts";
 import { ROUTE_MODULES } from "../../http/routes/index.ts";
 import { BUILTIN_TASKS_DIR } from "../../runner/service.ts";
 import { type Command, parseFlags, parseNumberFlag } from "../command.ts";
+import { maxBytesFlag } from "./queue.ts";
+import { HUB_FLAGS, hubFromFlags } from "./tasks.ts";
 
 export const serveCommand: Command = {
   name: "serve",
@@ -25,6 +27,9 @@ Starts the web UI and JSON API on HOST:PORT (default 127.0.0.1:8787) over the da
   --models-dir DIR      the catalogue of GGUF files submitters choose from (default: the bundled zoo)
   --max-params N        refuse models larger than N parameters
   --require-license     refuse models whose weights state no licence
+  --max-size-gb N       refuse hub models (owner/name) whose weights are larger; hub submissions use
+                        HF_ENDPOINT and HF_TOKEN, and are refused with --offline
+  --model-endpoint URLS endpoints that serve models by name (safetensors-only hub models must be served there)
   --rate N              submissions per submitter per 24 h (default 5)
   --include-path DIR    operator task folders besides the shipped ones (repeatable)
 Request bodies over 1 MiB are refused with 413.`,
@@ -40,6 +45,9 @@ Request bodies over 1 MiB are refused with 413.`,
       "require-license": { type: "boolean" },
       rate: { type: "string" },
       "include-path": { type: "string", multiple: true },
+      "max-size-gb": { type: "string" },
+      "model-endpoint": { type: "string", multiple: true },
+      ...HUB_FLAGS,
     });
     const port = parseNumberFlag("serve", "--port", values.port, { int: true, min: 0, max: 65535 }) ?? 8787;
     const adminToken = values["admin-token"] ?? ctx.env.MODELMAP_ADMIN_TOKEN;
@@ -57,6 +65,12 @@ Request bodies over 1 MiB are refused with 413.`,
         requireLicense: values["require-license"] === true,
         ratePerWindow: parseNumberFlag("serve", "--rate", values.rate, { int: true, min: 1 }) ?? 5,
         tasksDirs: (values["include-path"] ?? []).map((d) => resolve(ctx.cwd, d)),
+        hub: hubFromFlags({ offline: values.offline === true, quiet: true }, ctx),
+        maxBytes: maxBytesFlag("serve", values["max-size-gb"]),
+        endpoints: (values["model-endpoint"] ?? [])
+          .flatMap((s) => s.split(","))
+          .map((s) => s.trim())
+          .filter(Boolean),
       },
     };
     const app = createApp({ store: await ctx.store(), adminToken, submissions }, ROUTE_MODULES, { allowedOrigins });

@@ -65,7 +65,8 @@ function formPage(policy: SubmissionPolicy, values: Record<string, string>, erro
 ${error ? html`<p id="error" role="alert">Refused: ${error.message}${error.hint ? html` (${error.hint})` : ""}</p>` : ""}
 <form method="post" action="/submit">
 <p><label>Model <select name="model">${models.map((m) => html`<option${v("model") === m ? html` selected` : ""}>${m}</option>`)}</select></label></p>
-<p><label>Revision <input name="revision" value="${v("revision") || "main"}"></label> <span class="muted">the weights' sha256 or a prefix; main pins the current file</span></p>
+${policy.hub ? html`<p><label>or a Hugging Face model <input name="hub_model" value="${v("hub_model")}" placeholder="owner/name"></label> <span class="muted">GGUF weights; the revision is pinned to its commit</span></p>` : ""}
+<p><label>Revision <input name="revision" value="${v("revision") || "main"}"></label> <span class="muted">catalogue: the weights' sha256 or a prefix; hub: a branch, tag or commit; main pins the current one</span></p>
 <p><label>Precision <input name="precision" value="${v("precision")}" required></label> <span class="muted">F32, F16, BF16, Q8_0, Q4_K_M, ...</span></p>
 <p><label><input type="checkbox" name="chat_template" value="on"${v("chat_template") === "on" ? html` checked` : ""}> Use the chat template</label></p>
 <p><label>System prompt <select name="system_prompt">${presets.map((p) => html`<option${v("system_prompt") === p ? html` selected` : ""}>${p}</option>`)}</select></label></p>
@@ -140,7 +141,8 @@ export const submissionRoutes: RouteModule = {
         await submit(
           sub.queue,
           {
-            model: form.model ?? "",
+            // A hub repository typed in wins over the catalogue's list.
+            model: form.hub_model?.trim() || form.model || "",
             revision: form.revision || "main",
             precision: form.precision ?? "",
             chatTemplate: form.chat_template === "on",

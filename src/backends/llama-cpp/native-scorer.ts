@@ -1,0 +1,471 @@
+/**
+ * Log-likelihood scoring on the native scorer's own llama.cpp context (native/scorer.cpp), laid out so that a
+ * request's numbers depend on its own tokens only, never on what ran before it (issue 19 item 7).
+ *
+ * llama.cpp's arithmetic for a token depends on how it is batched: the CPU kernels change with the number of rows
+ * in a micro-batch (matrix-vector against matrix-matrix products, tiled flash attention from 64 query rows) and
+ * with where the KV cells sit (SIMD lanes, attention tiles). So every computation here has one fixed layout:
+ * - a context is cut into blocks of B positions from position 0 (CPU_BLOCK, GPU_BLOCK); each complete block is
+ *   one micro-batch (n_ubatch = B) placed in the KV cells of its own positions. A block's keys and values depend only on the
+ *   tokens up to its end, which makes reusing it for a later request with the same tokens exact;
+ * - an item (one context and all its continuations, the way the caller groups them) is one decode, like
+ *   llama-perplexity's: the context's last, partial block once, shared by every continuation (each in its own
+ *   sequence, common continuation prefixes shared too), evaluated after the cache holds exactly the complete
+ *   blocks of that context. Items are never packed together, so an item's numbers do not depend on its
+ *   neighbours (which would make `--limit 10` and `--limit 100` disagree on the same ten items).
+ * Rolling windows (perplexity, contamination) are scored block by block with their outputs, and a block's
+ * per-position scores are kept with it, so texts that share a prefix share the work.
+ */
+import type { LlamaModel } from "node-llama-cpp";
+import { ModelmapError } from "../../core/errors.ts";
+import type { NativeHandle, NativeScorerAddon } from "./native-build.ts";
+import type { ScoreRequest } from "./scorer.ts";
+import type { PositionScore } from "./tokens.ts";
+import { MIN_LOGPROB } from "./tokens.ts";
+
+/**
+ * Positions per block, and the micro-batch size. On the CPU 64: llama.cpp's tiled flash attention needs 64 query
+ * rows (below that a row-by-row kernel made 32-row blocks 3-5x slower on bench/llama-mc), and reuse still reaches
+ * within 64 tokens of a shared prefix. On a GPU larger, since small batches waste it.
+ */
+export const CPU_BLOCK = 64;
+export const GPU_BLOCK = 256;
+/** KV cells beyond the model window, for the continuations of an item that are evaluated side by side. */
+const CHOICE_ROOM = 256;
+/** Sequences: 0 holds the context, the others one continuation each. */
+const SEQUENCES = 16;
+/** Bound on the logits buffer of one decode (rows x vocabulary x 4 bytes). */
+const LOGITS_BYTES = 64 << 20;
+
+interface CachedBlock {
+  /** Per-position scores (4 numbers a row: logprob, greedy, mean, variance) when every row was an output. */
+  scores: Float64Array | undefined;
+  stats: boolean;
+  /** The token the block's last row was scored against. */
+  next: number;
+}
+
+interface Piece {
+  tokens: number[];
+  pos: number[];
+  seqs: number[][];
+  output: boolean[];
+  /** Score entries: batch row and target token; `slot` says where the result goes. */
+  entries: Array<{ row: number; target: number; slot: [number, number] }>;
+}
+
+interface TrieNode {
+  row: number;
+  next: Map<number, TrieNode>;
+}
+
+/** How many of `k`'s input tokens (all but its last) the trie already holds as a prefix. */
+function sharedDepth(root: TrieNode, k: readonly number[]): number {
+  let node = root;
+  let d = 0;
+  for (; d < k.length - 1; d++) {
+    const child = node.next.get(k[d] as number);
+    if (!child) break;
+    node = child;
+  }
+  return d;
+}
+
+/** Adds `k`'s input tokens to the trie; returns how many nodes were new. */
+function insert(root: TrieNode, k: readonly number[], row: number): number {
+  let node = root;
+  let added = 0;
+  for (let d = 0; d < k.length - 1; d++) {
+    const t = k[d] as number;
+    let child = node.next.get(t);
+    if (!child) {
+      child = { row, next: new Map() };
+      node.next.set(t, child);
+      added++;
+    }
+    node = child;
+  }
+  return added;
+}
+
+function emptyPiece(): Piece {
+  return { tokens: [], pos: [], seqs: [], output: [], entries: [] };
+}
+
+function toScore(r: Float64Array, i: number): PositionScore {
+  const lp = r[4 * i] as number;
+  return {
+    // Exact log-softmax from the logits (no float32 underflow here); only an impossible target gets the floor.
+    logprob: Number.isFinite(lp) ? lp : MIN_LOGPROB,
+    greedy: r[4 * i + 1] === 1,
+    mean: r[4 * i + 2] as number,
+    variance: r[4 * i + 3] as number,
+  };
+}
+
+export class NativeScorer {
+  /** Tokens run through the model: the cost measure of the benchmarks. */
+  tokensEvaluated = 0;
+  /** Tokens of the complete blocks held in sequence 0 (a multiple of this.block long). */
+  private kv: number[] = [];
+  private blocks: CachedBlock[] = [];
+  private readonly cells: number;
+  private readonly sequences: number;
+  private readonly maxRows: number;
+  private closed = false;
+
+  private constructor(
+    private readonly addon: NativeScorerAddon,
+    private readonly handle: NativeHandle,
+    readonly contextSize: number,
+    private readonly block: number,
+  ) {
+    const info = addon.info(handle);
+    this.cells = info.contextSize;
+    this.sequences = info.sequences;
+    this.maxRows = Math.max(this.block, Math.min(this.cells, Math.floor(LOGITS_BYTES / (4 * info.vocabulary))));
+  }
+
+  /**
+   * Flash attention: llama.cpp's "auto" by default, as node-llama-cpp's contexts and llama-perplexity use, so all
+   * three compute the same way. (Off was 2x faster on the zoo fixtures, whose 24-wide heads miss the AVX-512
+   * attention kernels, but moved Min-K%++ statistics of a random-weight model by 2e-3 from node-llama-cpp's.)
+   */
+  static open(
+    addon: NativeScorerAddon,
+    model: LlamaModel,
+    o: { contextSize: number; threads: number; block: number; flashAttention?: boolean },
+  ): NativeScorer {
+    // node-llama-cpp keeps its native model object in `_model` (3.21.1); the addon checks what it finds there.
+    const addonModel = (model as unknown as { _model?: unknown })._model;
+    const cells = Math.ceil((o.contextSize + 1 + CHOICE_ROOM) / 256) * 256;
+    const handle = addon.open(addonModel, {
+      contextSize: cells,
+      batchSize: cells,
+      ubatchSize: o.block,
+      sequences: SEQUENCES,
+      threads: o.threads,
+      flashAttention: o.flashAttention === undefined ? -1 : o.flashAttention ? 1 : 0,
+    });
+    return new NativeScorer(addon, handle, o.contextSize, o.block);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.addon.close(this.handle);
+  }
+
+  /**
+   * Scores the continuations of one context: one PositionScore list per continuation, in order. The caller
+   * passes every continuation of the context that it has (an item's choices), always the same way.
+   */
+  async scoreGroup(
+    context: readonly number[],
+    continuations: ReadonlyArray<readonly number[]>,
+    stats: boolean,
+    signal?: AbortSignal,
+  ): Promise<PositionScore[][]> {
+    const c = context.length;
+    if (c < 1) throw new Error("a context has at least one token");
+    const longest = continuations.reduce((m, k) => Math.max(m, k.length), 0);
+    if (c - 1 + longest > this.contextSize)
+      throw new ModelmapError(
+        "input",
+        `request needs ${c - 1 + longest} tokens but the context holds ${this.contextSize}`,
+      );
+    const out: PositionScore[][] = continuations.map((k) => new Array<PositionScore>(k.length));
+    if (longest === 0) return out;
+    const cb = Math.floor((c - 1) / this.block) * this.block;
+    await this.prepareBlocks(context, cb / this.block, () => true, false, signal);
+
+    // Sub-groups of the continuations that need tokens of their own, within the sequence and cell limits; each
+    // sub-group's tokens form a trie (a prefix two continuations share is evaluated once).
+    const long = continuations.flatMap((k, j) => (k.length >= 2 ? [j] : []));
+    const subgroups: number[][] = [];
+    let cur: number[] = [];
+    let trie: TrieNode = { row: -1, next: new Map() };
+    let nodes = 0;
+    for (const j of long) {
+      const k = continuations[j] as readonly number[];
+      const added = k.length - 1 - sharedDepth(trie, k);
+      if (cur.length > 0 && (cur.length + 1 > this.sequences - 1 || c + nodes + added > this.cells)) {
+        subgroups.push(cur);
+        cur = [];
+        trie = { row: -1, next: new Map() };
+        nodes = 0;
+      }
+      nodes += insert(trie, k, -1);
+      cur.push(j);
+    }
+    if (cur.length > 0 || subgroups.length === 0) subgroups.push(cur);
+
+    try {
+      for (const [g, members] of subgroups.entries()) {
+        if (signal?.aborted) throw new ModelmapError("aborted", "log-likelihood scoring aborted");
+        const batch = emptyPiece();
+        if (g === 0) {
+          // The context's last block, shared by every continuation; its last row predicts every first token.
+          const all = [0, ...members.map((_, i) => i + 1)];
+          for (let p = cb; p < c; p++) {
+            batch.tokens.push(context[p] as number);
+            batch.pos.push(p);
+            batch.seqs.push(all);
+            batch.output.push(p === c - 1);
+          }
+          continuations.forEach((k, j) => {
+            if (k.length > 0) batch.entries.push({ row: c - 1 - cb, target: k[0] as number, slot: [j, 0] });
+          });
+          if (cb > 0) for (let s = 1; s <= members.length; s++) this.addon.seqCp(this.handle, 0, s, 0, cb);
+        } else {
+          for (let s = 1; s <= members.length; s++) this.addon.seqCp(this.handle, 0, s, 0, c);
+        }
+        // The continuations' own tokens, one batch row per trie node.
+        const root: TrieNode = { row: -1, next: new Map() };
+        members.forEach((j, i) => {
+          const k = continuations[j] as readonly number[];
+          let node = root;
+          for (let d = 0; d < k.length - 1; d++) {
+            const t = k[d] as number;
+            let child = node.next.get(t);
+            if (!child) {
+              child = { row: batch.tokens.length, next: new Map() };
+              node.next.set(t, child);
+              batch.tokens.push(t);
+              batch.pos.push(c + d);
+              batch.seqs.push([]);
+              batch.output.push(true);
+            }
+            node = child;
+            (batch.seqs[child.row] as number[]).push(i + 1);
+            batch.entries.push({ row: child.row, target: k[d + 1] as number, slot: [j, d + 1] });
+          }
+        });
+        for (const piece of this.cut(batch)) {
+          const r = await this.decode(piece, stats);
+          piece.entries.forEach((e, i) => {
+            (out[e.slot[0]] as PositionScore[])[e.slot[1]] = toScore(r, i);
+          });
+        }
+        for (let s = 1; s <= members.length; s++) this.addon.seqRm(this.handle, s, -1, -1);
+      }
+    } finally {
+      // Back to exactly the complete blocks of this context.
+      for (let s = 1; s < this.sequences; s++) this.addon.seqRm(this.handle, s, -1, -1);
+      this.addon.seqRm(this.handle, -1, cb, -1);
+    }
+    return out;
+  }
+
+  /**
+   * Greedy generation after `prompt`: its complete blocks come from (or go to) the cache as for a context, the
+   * rest is one decode, then one token at a time until an end-of-generation token (kept, last), a stop string in
+   * the text, maxTokens, or the signal. The cache holds the prompt's complete blocks afterwards.
+   */
+  async generate(
+    prompt: readonly number[],
+    o: { maxTokens: number; stops: readonly string[]; signal?: AbortSignal | undefined },
+  ): Promise<{ tokens: number[]; reason: "stop" | "length" | "abort" }> {
+    const c = prompt.length;
+    if (c < 1) throw new Error("a prompt has at least one token");
+    if (o.maxTokens <= 0) return { tokens: [], reason: "length" };
+    const cb = Math.floor((c - 1) / this.block) * this.block;
+    await this.prepareBlocks(prompt, cb / this.block, () => true, false, o.signal);
+    const onAbort = () => this.addon.cancel(this.handle);
+    o.signal?.addEventListener("abort", onAbort);
+    try {
+      if (o.signal?.aborted) return { tokens: [], reason: "abort" };
+      const r = await this.addon.generate(this.handle, Int32Array.from(prompt.slice(cb)), cb, o.maxTokens, [
+        ...o.stops,
+      ]);
+      this.tokensEvaluated += c - cb + Math.max(0, r.tokens.length - 1);
+      return { tokens: [...r.tokens], reason: r.reason };
+    } catch (e) {
+      this.addon.clear(this.handle);
+      this.kv = [];
+      this.blocks = [];
+      throw new ModelmapError("backend", `llama.cpp generation failed: ${(e as Error).message}`, { cause: e });
+    } finally {
+      o.signal?.removeEventListener("abort", onAbort);
+      this.addon.seqRm(this.handle, -1, cb, -1);
+    }
+  }
+
+  /** Scores positions firstScored-1 .. n-2 of `tokens` (each against the token after it): rolling windows. */
+  async scoreSequence(req: ScoreRequest, stats: boolean, signal?: AbortSignal): Promise<PositionScore[]> {
+    const { tokens, firstScored } = req;
+    const inputs = tokens.length - 1;
+    if (firstScored < 1 || firstScored > tokens.length) throw new Error("firstScored out of range");
+    if (inputs > this.contextSize)
+      throw new ModelmapError("input", `request needs ${inputs} tokens but the context holds ${this.contextSize}`);
+    const from = firstScored - 1;
+    const out: PositionScore[] = [];
+    const complete = Math.floor(inputs / this.block);
+    const reusable = (k: number): boolean => {
+      const start = Math.max(k * this.block, from);
+      if (start >= (k + 1) * this.block) return true; // no outputs needed in this block
+      const b = this.blocks[k];
+      return (
+        b?.scores !== undefined &&
+        start === k * this.block &&
+        b.next === tokens[(k + 1) * this.block] &&
+        (!stats || b.stats)
+      );
+    };
+    const kept = await this.prepareBlocks(tokens, complete, reusable, stats, signal, from, out);
+    let partialFrom = -1;
+    try {
+      for (let k = kept; k * this.block < inputs; k++) {
+        if (signal?.aborted) throw new ModelmapError("aborted", "log-likelihood scoring aborted");
+        const start = k * this.block;
+        const end = Math.min(start + this.block, inputs);
+        const piece = this.blockPiece(tokens, start, end, from);
+        const r = await this.decode(piece, stats);
+        for (let i = 0; i < piece.entries.length; i++) out.push(toScore(r, i));
+        if (end - start === this.block)
+          this.remember(tokens, k, piece.entries.length === this.block ? r : undefined, stats);
+        else partialFrom = start;
+      }
+    } finally {
+      if (partialFrom >= 0) this.addon.seqRm(this.handle, -1, partialFrom, -1);
+    }
+    return out;
+  }
+
+  /**
+   * Keeps the cached complete blocks that match `tokens` (and pass `reusable`), drops the rest, and evaluates
+   * blocks up to `upTo`. For rolling requests (`out` given) it collects the scores of positions >= from.
+   */
+  private async prepareBlocks(
+    tokens: readonly number[],
+    upTo: number,
+    reusable: (k: number) => boolean,
+    stats: boolean,
+    signal: AbortSignal | undefined,
+    from = Number.POSITIVE_INFINITY,
+    out?: PositionScore[],
+  ): Promise<number> {
+    let k = 0;
+    while (k < upTo && k < this.blocks.length && reusable(k)) {
+      let same = true;
+      for (let p = k * this.block; p < (k + 1) * this.block && same; p++) same = this.kv[p] === tokens[p];
+      if (!same) break;
+      k++;
+    }
+    this.addon.seqRm(this.handle, -1, k * this.block, -1);
+    this.kv.length = k * this.block;
+    this.blocks.length = k;
+    if (out) {
+      for (let b = 0; b < k; b++) {
+        const scores = this.blocks[b]?.scores;
+        for (let p = Math.max(b * this.block, from); p < (b + 1) * this.block; p++)
+          if (scores) out.push(toScore(scores, p - b * this.block));
+      }
+      return k;
+    }
+    // Contexts: blocks without outputs, one decode (llama.cpp cuts it into this.block-sized micro-batches).
+    if (k < upTo) {
+      if (signal?.aborted) throw new ModelmapError("aborted", "log-likelihood scoring aborted");
+      const piece = this.blockPiece(tokens, k * this.block, upTo * this.block, Number.POSITIVE_INFINITY);
+      await this.decode(piece, stats);
+      for (let b = k; b < upTo; b++) this.remember(tokens, b, undefined, false);
+    }
+    return upTo;
+  }
+
+  private blockPiece(tokens: readonly number[], start: number, end: number, from: number): Piece {
+    const piece = emptyPiece();
+    for (let p = start; p < end; p++) {
+      const row = piece.tokens.length;
+      piece.tokens.push(tokens[p] as number);
+      piece.pos.push(p);
+      piece.seqs.push([0]);
+      piece.output.push(p >= from);
+      if (p >= from) piece.entries.push({ row, target: tokens[p + 1] as number, slot: [0, 0] });
+    }
+    return piece;
+  }
+
+  private remember(tokens: readonly number[], k: number, scores: Float64Array | undefined, stats: boolean): void {
+    for (let p = k * this.block; p < (k + 1) * this.block; p++) this.kv[p] = tokens[p] as number;
+    this.blocks[k] = { scores, stats, next: tokens[(k + 1) * this.block] ?? -1 };
+  }
+
+  /** Cuts a batch into decodes of at most maxRows output rows (tokens without output ride along). */
+  private cut(batch: Piece): Piece[] {
+    const rows = batch.output.reduce((n, o) => n + (o ? 1 : 0), 0);
+    if (rows <= this.maxRows) return [batch];
+    const pieces: Piece[] = [];
+    let cur = emptyPiece();
+    let curRows = 0;
+    const moved = new Map<number, number>();
+    for (let i = 0; i < batch.tokens.length; i++) {
+      if (batch.output[i] && curRows === this.maxRows) {
+        pieces.push(cur);
+        cur = emptyPiece();
+        curRows = 0;
+      }
+      moved.set(i, pieces.length * 1_000_000 + cur.tokens.length);
+      cur.tokens.push(batch.tokens[i] as number);
+      cur.pos.push(batch.pos[i] as number);
+      cur.seqs.push(batch.seqs[i] as number[]);
+      cur.output.push(batch.output[i] as boolean);
+      if (batch.output[i]) curRows++;
+    }
+    pieces.push(cur);
+    for (const e of batch.entries) {
+      const m = moved.get(e.row) as number;
+      (pieces[Math.floor(m / 1_000_000)] as Piece).entries.push({ ...e, row: m % 1_000_000 });
+    }
+    return pieces;
+  }
+
+  private async decode(piece: Piece, stats: boolean): Promise<Float64Array> {
+    if (this.closed) throw new ModelmapError("backend", "the native scorer is closed");
+    const n = piece.tokens.length;
+    const nSeq = new Int32Array(n);
+    const ids: number[] = [];
+    const outputs: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = piece.seqs[i] as number[];
+      nSeq[i] = s.length;
+      for (const x of s) ids.push(x);
+      if (piece.output[i]) outputs.push(i);
+    }
+    // The addon scores a row's entries together; list them grouped by row.
+    const order = piece.entries
+      .map((_, i) => i)
+      .sort((a, b) => (piece.entries[a]?.row ?? 0) - (piece.entries[b]?.row ?? 0));
+    const rows = Int32Array.from(order, (i) => piece.entries[i]?.row ?? 0);
+    const targets = Int32Array.from(order, (i) => piece.entries[i]?.target ?? 0);
+    let r: Float64Array;
+    try {
+      r = await this.addon.decode(
+        this.handle,
+        Int32Array.from(piece.tokens),
+        Int32Array.from(piece.pos),
+        nSeq,
+        Int32Array.from(ids),
+        Int32Array.from(outputs),
+        rows,
+        targets,
+        stats,
+      );
+    } catch (e) {
+      // A failed decode may leave part of its batch in the cache: start the next request from an empty one.
+      this.addon.clear(this.handle);
+      this.kv = [];
+      this.blocks = [];
+      throw new ModelmapError("backend", `llama.cpp could not evaluate ${n} tokens: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+    this.tokensEvaluated += n;
+    // Back to the entries' own order.
+    const back = new Float64Array(r.length);
+    order.forEach((i, k) => {
+      back.set(r.subarray(4 * k, 4 * k + 4), 4 * i);
+    });
+    return back;
+  }
+}
