@@ -83,16 +83,26 @@ test("tasks show names the data and how the local copy differs from the hub's", 
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /# data: allenai\/ai2_arc \(ARC-Challenge\) from the dataset map .*dataset-map\.yaml/);
   assert.match(r.out, /# differs from the hub: train is a stand-in/);
-  const missing = await runCaptured(
-    ["tasks", "show", "hellaswag", "--include-path", join(lmEvalTasks(), "hellaswag")],
-    {
-      // No request to the hub from a test, and no cache of this machine read.
-      env: { ...process.env, HF_HUB_OFFLINE: "1", MODELMAP_CACHE: "/nonexistent/mm", HF_HOME: "/nonexistent/hf" },
-    },
+  // No request to the hub from a test, and no cache of this machine read.
+  const offline = {
+    ...process.env,
+    HF_HUB_OFFLINE: "1",
+    MODELMAP_CACHE: "/nonexistent/mm",
+    HF_HOME: "/nonexistent/hf",
+  };
+  const hs = await runCaptured(
+    ["tasks", "show", "hellaswag", "--include-path", join(lmEvalTasks(), "hellaswag"), "--data-dir", SHARED_DATA],
+    { env: offline },
   );
+  assert.equal(hs.code, 0, hs.err);
+  assert.match(hs.out, /# data: Rowan\/hellaswag from the dataset map .*dataset-map\.yaml/);
+  assert.match(hs.out, /# differs from the hub: not the hub's rows: .*ctx_b is empty here/);
+  assert.match(hs.out, /# hook utils\.process_docs: native process_docs/);
+  const missing = await runCaptured(["tasks", "show", "sciq", "--include-path", join(lmEvalTasks(), "sciq")], {
+    env: offline,
+  });
   assert.equal(missing.code, 0, missing.err);
-  assert.match(missing.out, /# data: .*no local copy of the dataset Rowan\/hellaswag/);
-  assert.match(missing.out, /# hook utils\.process_docs: native process_docs/);
+  assert.match(missing.out, /# data: .*no local copy of the dataset allenai\/sciq/);
 });
 
 test("eval runs lm-eval's unchanged task files on the local data: the v1 suite and a v2 task (scripted backend)", async () => {
