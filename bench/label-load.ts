@@ -40,6 +40,7 @@ const { values } = parseArgs({
     db: { type: "string" },
     instances: { type: "string", default: "2" },
     serve: { type: "string" },
+    instance: { type: "string", default: "0" },
     /** Write a CPU profile of the server process over the voting phase only (setup and baseline excluded). */
     "cpu-profile": { type: "string" },
   },
@@ -294,12 +295,25 @@ async function serveInstance(db: string): Promise<void> {
   const app = createApp({ store }, [labelingRoutes({ signupsPerMinute: 1_000_000 })]);
   const server = await listen(app);
   let cpuStart = process.cpuUsage();
+  // --cpu-profile also profiles each instance over the voting phase (PATH.instance-N.cpuprofile).
+  const profilePath = values["cpu-profile"]
+    ? `${values["cpu-profile"]}.instance-${values.instance}.cpuprofile`
+    : undefined;
+  const profiler = profilePath ? new Session() : undefined;
+  profiler?.connect();
+  await profiler?.post("Profiler.enable");
   process.on("message", (m: { start?: boolean; stop?: boolean }) => {
-    if (m.start) cpuStart = process.cpuUsage();
+    if (m.start) {
+      cpuStart = process.cpuUsage();
+      void profiler?.post("Profiler.start");
+    }
     if (m.stop) {
       const cpu = process.cpuUsage(cpuStart);
-      void server
-        .close()
+      void (profiler ? profiler.post("Profiler.stop") : Promise.resolve(undefined))
+        .then((r) => {
+          if (r && profilePath) writeFileSync(profilePath, JSON.stringify(r.profile));
+        })
+        .then(() => server.close())
         .then(() => store.close())
         .then(() => {
           process.send?.({ cpuMs: (cpu.user + cpu.system) / 1000 }, () => process.exit(0));
@@ -321,14 +335,19 @@ async function postgresRun(db: string, instances: number): Promise<{ rate: numbe
     perLabeler: K,
     goldRate: 0,
   });
-  const servers = Array.from({ length: instances }, () =>
-    fork(process.argv[1] as string, ["--serve", db], {
-      execArgv: [
-        "--import",
-        "tsx",
-        ...(process.env.MM_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.MM_PROF}`] : []),
-      ],
-    }),
+  const profile = values["cpu-profile"];
+  const servers = Array.from({ length: instances }, (_, n) =>
+    fork(
+      process.argv[1] as string,
+      ["--serve", db, "--instance", String(n), ...(profile ? ["--cpu-profile", profile] : [])],
+      {
+        execArgv: [
+          "--import",
+          "tsx",
+          ...(process.env.MM_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.MM_PROF}`] : []),
+        ],
+      },
+    ),
   );
   let result: LoadResult;
   let cpuMs: number[];

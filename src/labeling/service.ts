@@ -5,7 +5,7 @@ import { requireStandings, type Viewer } from "../core/access.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { collect } from "../core/iter.ts";
 import { createRng, deriveSeed, type Rng } from "../core/rng.ts";
-import type { Vote, Winner } from "../core/votes.ts";
+import type { Winner } from "../core/votes.ts";
 import type { AnswerRecord, StoredPromptItem } from "../store/judging.ts";
 import type {
   AssignmentRecord,
@@ -74,7 +74,6 @@ interface CampaignState {
   load: Map<number, number>;
   /** pair key -> times assigned, and the model_a-side score of voted ones (wins + ties/2) and votes. */
   pairStats: Map<string, { assigned: number; score: number; voted: number }>;
-  categories: Map<string, string>;
   turns: Map<string, string[]>;
   rng: Rng;
 }
@@ -88,17 +87,25 @@ export class LabelingService {
   readonly #states = new Map<string, Promise<CampaignState>>();
   readonly #answers = new Map<string, AnswerRecord>();
   readonly #sessions = new Map<string, LabelerRecord>();
+  /**
+   * Per campaign and labeler, their assignments as this process last knew them: a hint that lets `next` propose
+   * the labeler's next assignment without reading them first (the store's `createNextAssignment` refuses a
+   * proposal made from a stale picture) and `vote` find its assignment without a read.
+   */
+  readonly #mine = new Map<string, AssignmentRecord[]>();
 
   constructor(store: Store) {
     this.#store = store;
   }
 
   /**
-   * Runs a write in the store's group commit: under load, the calls of one event-loop turn share one
-   * transaction, and each resolves only after that commit (the HTTP write paths: sign-up, next, vote).
+   * Runs a write path (the HTTP ones: sign-up, next, vote) so that it resolves only after its writes commit.
+   * Their writes are each one statement, atomic by itself, and correct without a transaction around the call
+   * (the store decides each one on the database's state), so this is `Store.eachCommit`: SQLite's group commit,
+   * and on PostgreSQL no BEGIN/COMMIT round trips.
    */
   committed<T>(write: () => Promise<T> | T): Promise<T> {
-    return this.#store.groupCommit(write);
+    return this.#store.eachCommit(write);
   }
 
   campaigns(): Promise<CampaignRecord[]> {
@@ -298,7 +305,6 @@ export class LabelingService {
     }
     const prompts = await this.#store.judging.promptItems(campaign.setName);
     const assignments = (await this.#store.labeling.progress(campaignId)).assignments;
-    const categories = new Map(prompts.map((p) => [p.id, p.category]));
     const turns = new Map(prompts.map((p) => [p.id, p.turns]));
     const state: CampaignState = {
       campaign,
@@ -307,7 +313,6 @@ export class LabelingService {
       gold,
       load,
       pairStats,
-      categories,
       turns,
       // Seeded from the campaign seed and the number of assignments made so far: reproducible from the
       // database state, while a restarted server does not replay the left/right sequence it already used.
@@ -370,25 +375,78 @@ export class LabelingService {
    */
   async next(campaignId: string, labeler: LabelerRecord): Promise<AssignmentView | undefined> {
     const st = await this.#state(campaignId);
-    // Two requests of one labeler at once (a double click, a retry to another server) read the same assignments
-    // and would each create one: the store keeps the labeler's n-th assignment once, and the loser reads again,
-    // finding the winner's open assignment (or the quota reached).
+    const key = `${campaignId}\u0000${labeler.id}`;
+    // The labeler's next assignment is proposed from this process's picture of their assignments, read from the
+    // database only when it has none that could be proposed from: the store stores the proposal only if the
+    // picture was right (every assignment voted, the seq next, the item unseen), else it answers with the
+    // labeler's assignments and the next try goes on from those. One round trip when the picture is right. A
+    // wrong one (the labeler's open assignment shown again, a labeler new to this process) costs a round trip
+    // more, and draws of the seeded sequence; two requests of one labeler at once (a double click, a retry to
+    // another server) both propose the same seq, and the loser finds the winner's open assignment.
+    let mine = this.#mine.get(key) ?? [];
+    let fresh = false;
+    if (mine.length >= st.campaign.perLabeler) {
+      mine = await this.#store.labeling.assignmentsOf(campaignId, labeler.id);
+      fresh = true;
+    }
     for (let attempt = 0; attempt < 5; attempt++) {
-      const view = await this.#nextOnce(st, campaignId, labeler);
-      if (view !== "taken") return view;
+      if (fresh) {
+        this.#remember(key, mine);
+        const open = mine.find((a) => a.choice === null);
+        if (open) return this.#view(st, open, mine.length);
+        if (mine.length >= st.campaign.perLabeler) return undefined;
+      }
+      const a = this.#pick(st, campaignId, labeler, mine);
+      if (!a) {
+        if (fresh) return undefined;
+        mine = await this.#store.labeling.assignmentsOf(campaignId, labeler.id);
+        fresh = true;
+        continue;
+      }
+      const it = st.items.get(a.itemId) as CampaignItem;
+      // Counted before the write is awaited, so that a concurrent call of this process sees the item as taken.
+      const ps = st.pairStats.get(pairKey(it.modelA, it.modelB));
+      const count = (d: number) => {
+        st.load.set(a.itemId, (st.load.get(a.itemId) ?? 0) + d);
+        if (ps) ps.assigned += d;
+      };
+      count(1);
+      let r: Awaited<ReturnType<Store["labeling"]["createNextAssignment"]>>;
+      try {
+        r = await this.#store.labeling.createNextAssignment(a);
+      } catch (e) {
+        count(-1);
+        this.#mine.delete(key);
+        throw e;
+      }
+      if (!r.created) {
+        count(-1);
+        mine = r.mine;
+        fresh = true;
+        continue;
+      }
+      const { seq: _seq, ...stored } = a;
+      const rec: AssignmentRecord = {
+        ...stored,
+        choice: null,
+        reason: null,
+        voteId: null,
+        createdAt: new Date().toISOString(),
+        votedAt: null,
+      };
+      this.#remember(key, [...mine, rec]);
+      return this.#view(st, rec, mine.length + 1);
     }
     throw new ModelmapError("conflict", "too many requests for this labeler at once; try again");
   }
 
-  async #nextOnce(
-    st: CampaignState,
-    campaignId: string,
-    labeler: LabelerRecord,
-  ): Promise<AssignmentView | undefined | "taken"> {
-    const mine = await this.#store.labeling.assignmentsOf(campaignId, labeler.id);
-    const open = mine.find((a) => a.choice === null);
-    if (open) return this.#view(st, open, mine.length);
-    if (mine.length >= st.campaign.perLabeler) return undefined;
+  #remember(key: string, mine: AssignmentRecord[]): void {
+    if (this.#mine.size >= 50_000 && !this.#mine.has(key)) this.#mine.clear();
+    this.#mine.set(key, mine);
+  }
+
+  /** A new assignment for the labeler whose assignments are `mine`, or undefined when no item is left to show. */
+  #pick(st: CampaignState, campaignId: string, labeler: LabelerRecord, mine: AssignmentRecord[]) {
     const seen = new Set(mine.map((a) => a.itemId));
     const goldLeft = st.gold.filter((id) => !seen.has(id));
     let itemId: number | undefined;
@@ -396,8 +454,7 @@ export class LabelingService {
     if (!wantGold) itemId = this.#activeItem(st, seen);
     if (itemId === undefined && goldLeft.length > 0) itemId = goldLeft[st.rng.int(goldLeft.length)];
     if (itemId === undefined) return undefined;
-    const it = st.items.get(itemId) as CampaignItem;
-    const a = {
+    return {
       id: `a_${token(12)}`,
       campaignId,
       itemId,
@@ -405,34 +462,6 @@ export class LabelingService {
       leftIs: (st.rng.next() < 0.5 ? "model_a" : "model_b") as "model_a" | "model_b",
       seq: mine.length + 1,
     };
-    // Counted before the write is awaited, so that a concurrent call of this process sees the item as taken.
-    const ps = st.pairStats.get(pairKey(it.modelA, it.modelB));
-    const count = (d: number) => {
-      st.load.set(itemId, (st.load.get(itemId) ?? 0) + d);
-      if (ps) ps.assigned += d;
-    };
-    count(1);
-    let created: boolean;
-    try {
-      created = await this.#store.labeling.createAssignment(a);
-    } catch (e) {
-      count(-1);
-      throw e;
-    }
-    if (!created) {
-      count(-1);
-      return "taken";
-    }
-    const { seq: _seq, ...stored } = a;
-    const rec: AssignmentRecord = {
-      ...stored,
-      choice: null,
-      reason: null,
-      voteId: null,
-      createdAt: new Date().toISOString(),
-      votedAt: null,
-    };
-    return this.#view(st, rec, mine.length + 1);
   }
 
   #activeItem(st: CampaignState, seen: Set<number>): number | undefined {
@@ -480,51 +509,45 @@ export class LabelingService {
     reason?: string,
   ): Promise<VoteResult> {
     const st = await this.#state(campaignId);
-    const a = await this.#store.labeling.assignment(assignmentId);
-    if (!a || a.campaignId !== campaignId || a.labelerId !== labeler.id) {
-      throw new ModelmapError("not_found", "no such assignment for this labeler");
-    }
-    const it = st.items.get(a.itemId) as CampaignItem;
-    const leftModel = a.leftIs === "model_a" ? it.modelA : it.modelB;
-    const rightModel = a.leftIs === "model_a" ? it.modelB : it.modelA;
-    const reveal = st.campaign.reveal === "after" ? { left: leftModel, right: rightModel } : undefined;
-    const done = (status: VoteResult["status"]): VoteResult => (reveal ? { status, reveal } : { status });
-    if (a.choice !== null) {
-      if (a.choice === choice) return done("duplicate");
-      throw new ModelmapError("conflict", "this assignment already has a different vote");
-    }
+    const key = `${campaignId}\u0000${labeler.id}`;
     const why = reason?.trim() ? reason.trim().slice(0, 2000) : null;
     const winner: Winner =
       choice === "left" ? "model_a" : choice === "right" ? "model_b" : choice === "tie" ? "tie" : "tie_bothbad";
-    const rating: Vote | null =
-      it.goldWinner === null
-        ? {
-            promptId: `${st.campaign.setName}/${it.promptId}`,
-            modelA: leftModel,
-            modelB: rightModel,
-            winner,
-            judge: `human:${labeler.id}`,
-            shownFirst: "model_a",
-            category: st.categories.get(it.promptId),
-            language: labeler.language ?? undefined,
-            turn: 1,
-            tstamp: Date.now() / 1000,
-            anony: true,
-            rationale: why ?? undefined,
-          }
-        : null;
-    // The vote and its rating row are one atomic write, decided by the assignment's state (another server may
-    // have stored a vote first).
-    const outcome = await this.#store.labeling.castVote(
-      assignmentId,
-      choice,
-      why,
-      rating ? { source: `label:${campaignId}`, vote: rating } : null,
-    );
-    if (outcome === "same") return done("duplicate");
-    if (outcome === "different") throw new ModelmapError("conflict", "this assignment already has a different vote");
-    if (it.goldWinner === null) this.#countVote(st.pairStats, it, { leftIs: a.leftIs, choice });
+    // The store finds the assignment with its owner, decides on its state (another server may have stored a vote
+    // first) and writes the vote with its rating row (none for a gold item) at once, without a read before.
+    const r = await this.#store.labeling.voteAs({ campaignId, labelerId: labeler.id }, assignmentId, choice, why, {
+      source: `label:${campaignId}`,
+      setName: st.campaign.setName,
+      winner,
+      judge: `human:${labeler.id}`,
+      language: labeler.language,
+      tstamp: Date.now() / 1000,
+      rationale: why,
+    });
+    if (!r) throw new ModelmapError("not_found", "no such assignment for this labeler");
+    const it = st.items.get(r.itemId) as CampaignItem;
+    const leftModel = r.leftIs === "model_a" ? it.modelA : it.modelB;
+    const rightModel = r.leftIs === "model_a" ? it.modelB : it.modelA;
+    const reveal = st.campaign.reveal === "after" ? { left: leftModel, right: rightModel } : undefined;
+    const done = (status: VoteResult["status"]): VoteResult => (reveal ? { status, reveal } : { status });
+    if (r.outcome === "different") {
+      this.#mine.delete(key);
+      throw new ModelmapError("conflict", "this assignment already has a different vote");
+    }
+    this.#voted(key, assignmentId, choice);
+    if (r.outcome === "same") return done("duplicate");
+    if (it.goldWinner === null) this.#countVote(st.pairStats, it, { leftIs: r.leftIs, choice });
     return done("recorded");
+  }
+
+  /** Marks the assignment voted in this process's picture of the labeler (if it holds one). */
+  #voted(key: string, assignmentId: string, choice: LabelChoice): void {
+    const mine = this.#mine.get(key);
+    if (!mine) return;
+    this.#mine.set(
+      key,
+      mine.map((x) => (x.id === assignmentId ? { ...x, choice } : x)),
+    );
   }
 
   /** The ratings of a campaign with votes (not_found before the first), as this viewer may see them. */

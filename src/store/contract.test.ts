@@ -12,6 +12,7 @@ import type { Vote } from "../core/votes.ts";
 import type { AbExperiment } from "./ab.ts";
 import type { CapCell, CapEvidence } from "./capmap.ts";
 import type { AnswerRecord, JudgmentRecord } from "./judging.ts";
+import { labelRating } from "./labeling.ts";
 import type { EvalSample, RunLogV1, RunSpec } from "./run-log.ts";
 import type { Store } from "./store.ts";
 
@@ -600,6 +601,120 @@ for (const kind of storeKinds()) {
         assert.equal((await L.itemLoad("c1")).get(i3), undefined);
         assert.deepEqual(await L.progress("c1"), { items: 3, gold: 1, assignments: 3, voted: 2, labelers: 2 });
         assert.deepEqual(await L.progress("nope"), { items: 0, gold: 0, assignments: 0, voted: 0, labelers: 0 });
+      }));
+
+    test("labeling: next assignments are stored only from a true picture; voteAs checks the owner and builds the rating", () =>
+      kind.with(async (store) => {
+        const L = store.labeling;
+        const prompt = (id: string, category: string) => ({
+          setName: "pub",
+          id,
+          category,
+          turns: ["q"],
+          reference: null,
+          tags: [],
+        });
+        await store.judging.putPromptSet(
+          { name: "pub", contentHash: "h", secret: false, canary: null, description: null, origin: null },
+          [prompt("p1", "coding"), prompt("p2", "writing")],
+        );
+        for (const id of ["l1", "l2"])
+          await L.createLabeler({
+            id,
+            sessionHash: `s-${id}`,
+            csrfToken: "c",
+            language: "de",
+            expertise: null,
+            region: null,
+          });
+        const campaign = {
+          id: "c1",
+          name: "C",
+          setName: "pub",
+          models: ["m1", "m2"],
+          perLabeler: 3,
+          reveal: "after" as const,
+          goldRate: 0,
+          seed: 1,
+        };
+        await L.createCampaign(campaign, [
+          { promptId: "p1", modelA: "m1", modelB: "m2", answerA: "a", answerB: "b", goldWinner: null },
+          { promptId: "p2", modelA: "m1", modelB: "m2", answerA: "c", answerB: "d", goldWinner: "model_b" },
+          { promptId: "p2", modelA: "m2", modelB: "m1", answerA: "e", answerB: "f", goldWinner: null },
+        ]);
+        const [i1, i2, i3] = (await L.items("c1")).map((i) => i.id) as [number, number, number];
+        const next = (id: string, itemId: number, seq: number, labelerId = "l1") =>
+          L.createNextAssignment({ id, campaignId: "c1", itemId, labelerId, leftIs: "model_b", seq });
+        assert.deepEqual(await next("a1", i1, 1), { created: true });
+        // Refused, with the labeler's assignments: a seq that is not next, an open assignment, a seen item.
+        const refused = await next("a2", i2, 1);
+        assert.equal(refused.created, false);
+        assert.deepEqual(refused.created ? [] : refused.mine.map((a) => [a.id, a.itemId, a.choice]), [
+          ["a1", i1, null],
+        ]);
+        assert.equal((await next("a2", i2, 2)).created, false, "a1 is not voted yet");
+        assert.equal(await L.assignment("a2"), undefined);
+        const template = (winner: "model_a" | "tie") => ({
+          source: "label:c1",
+          setName: "pub",
+          winner,
+          judge: "human:l1",
+          language: "de",
+          tstamp: 1700000000.5,
+          rationale: "because",
+        });
+        // Another labeler's assignment, or another campaign's, is not found and nothing is written.
+        assert.equal(
+          await L.voteAs({ campaignId: "c1", labelerId: "l2" }, "a1", "left", null, template("model_a")),
+          undefined,
+        );
+        assert.equal(
+          await L.voteAs({ campaignId: "c2", labelerId: "l1" }, "a1", "left", null, template("model_a")),
+          undefined,
+        );
+        assert.equal(
+          await L.voteAs({ campaignId: "c1", labelerId: "l1" }, "nope", "left", null, template("model_a")),
+          undefined,
+        );
+        assert.deepEqual(
+          await L.voteAs({ campaignId: "c1", labelerId: "l1" }, "a1", "left", "because", template("model_a")),
+          { outcome: "recorded", itemId: i1, leftIs: "model_b" },
+        );
+        assert.equal(
+          (await L.voteAs({ campaignId: "c1", labelerId: "l1" }, "a1", "left", "because", template("model_a")))
+            ?.outcome,
+          "same",
+        );
+        assert.equal(
+          (await L.voteAs({ campaignId: "c1", labelerId: "l1" }, "a1", "tie", null, template("tie")))?.outcome,
+          "different",
+        );
+        assert.equal((await next("a2", i1, 2)).created, false, "item i1 was seen");
+        assert.deepEqual(await next("a2", i2, 2), { created: true });
+        // A gold item's vote has no rating row.
+        assert.equal(
+          (await L.voteAs({ campaignId: "c1", labelerId: "l1" }, "a2", "tie", null, template("tie")))?.outcome,
+          "recorded",
+        );
+        const ratings = await collect(store.votes.iterate({ sources: ["label:c1"] }));
+        const expected = labelRating(
+          template("model_a"),
+          { promptId: "p1", modelA: "m1", modelB: "m2" },
+          "model_b",
+          "coding",
+        );
+        assert.deepEqual(
+          ratings.map(({ id: _id, source: _source, ...v }) => v),
+          [{ ...expected, category: "coding" }],
+          "the rating as labelRating builds it: left model first, the prompt's category",
+        );
+        const a1 = await L.assignment("a1");
+        assert.equal(a1?.choice, "left");
+        assert.equal(a1?.reason, "because");
+        assert.equal(a1?.voteId, ratings[0]?.id);
+        assert.equal((await L.assignment("a2"))?.voteId, null);
+        assert.deepEqual(await next("a3", i3, 3), { created: true });
+        assert.equal((await next("a4", i3, 4, "l2")).created, false, "l2 has no assignment yet");
       }));
 
     test("capmap: imports upsert models, replace a source's evidence, and record themselves", () =>

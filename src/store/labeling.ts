@@ -3,7 +3,7 @@
  * prompt set, the comparison items of a campaign, and assignments (one item shown to one labeler, with the
  * left/right order recorded). A vote is written once per assignment; its rating vote lands in `votes`.
  */
-import type { Vote } from "../core/votes.ts";
+import type { Vote, Winner } from "../core/votes.ts";
 
 export interface LabelerRecord {
   id: string;
@@ -15,6 +15,47 @@ export interface LabelerRecord {
 }
 
 export type RevealMode = "after" | "never";
+
+/**
+ * What a labeler's vote puts in its rating row, less what comes from the assignment's item (`labelRating`): the
+ * winner from the left side's point of view, as the rating's model_a is the left model.
+ */
+export interface RatingTemplate {
+  source: string;
+  setName: string;
+  winner: Winner;
+  judge: string;
+  language: string | null;
+  tstamp: number;
+  rationale: string | null;
+}
+
+/**
+ * A labeler's rating vote: the template with the item's prompt and models in the order shown (left first) and
+ * the prompt's category. The PostgreSQL store builds the same row in SQL (`PgLabelingRepo.voteAs`).
+ */
+export function labelRating(
+  t: RatingTemplate,
+  item: { promptId: string; modelA: string; modelB: string },
+  leftIs: "model_a" | "model_b",
+  category: string | undefined,
+): Vote {
+  const [left, right] = leftIs === "model_a" ? [item.modelA, item.modelB] : [item.modelB, item.modelA];
+  return {
+    promptId: `${t.setName}/${item.promptId}`,
+    modelA: left,
+    modelB: right,
+    winner: t.winner,
+    judge: t.judge,
+    shownFirst: "model_a",
+    category,
+    language: t.language ?? undefined,
+    turn: 1,
+    tstamp: t.tstamp,
+    anony: true,
+    rationale: t.rationale ?? undefined,
+  };
+}
 
 export interface CampaignRecord {
   id: string;
@@ -95,6 +136,35 @@ export interface LabelingRepo {
     leftIs: "model_a" | "model_b";
     seq: number;
   }): Promise<boolean>;
+  /**
+   * Stores `a` as the labeler's `seq`-th assignment only while the labeler has exactly `seq - 1` assignments of
+   * the campaign, every one voted and none of `a`'s item. Else stores nothing and returns the labeler's
+   * assignments as the store found them (another request went first, or the caller's picture of the labeler was
+   * stale). One statement, atomic by itself, and on PostgreSQL one round trip either way: the caller may pick the
+   * item from a cached picture and needs no transaction around the call. A racing insert of the same `seq` is
+   * waited for, as in `createAssignment`.
+   */
+  createNextAssignment(a: {
+    id: string;
+    campaignId: string;
+    itemId: number;
+    labelerId: string;
+    leftIs: "model_a" | "model_b";
+    seq: number;
+  }): Promise<{ created: true } | { created: false; mine: AssignmentRecord[] }>;
+  /**
+   * A labeler's vote on their assignment, for a caller that has not read the assignment: as `castVote`, with the
+   * rating row (none for a gold item) built by `labelRating` from `rating` and the assignment's item. Returns
+   * undefined, writing nothing, when the assignment is not this labeler's in this campaign; else the outcome and
+   * the assignment's item and left side. On PostgreSQL one statement and one round trip.
+   */
+  voteAs(
+    owner: { campaignId: string; labelerId: string },
+    assignmentId: string,
+    choice: LabelChoice,
+    reason: string | null,
+    rating: RatingTemplate,
+  ): Promise<{ outcome: "recorded" | "same" | "different"; itemId: number; leftIs: "model_a" | "model_b" } | undefined>;
   /** Assignment counts per item (all, voted). */
   itemLoad(campaignId: string): Promise<Map<number, { assigned: number; voted: number }>>;
   /**

@@ -50,6 +50,14 @@ export interface Store {
    * runs one again that the server aborted as a deadlock's victim. Not callable inside a transaction.
    */
   groupCommit<T>(fn: () => Promise<T> | T): Promise<T>;
+  /**
+   * For a call whose every write is one statement that is atomic by itself and which is correct without a
+   * transaction around it (the labeling service's next and vote): settles after its writes are committed, so a
+   * caller that answers on resolution never acknowledges unwritten data. SQLite: the group commit (one fsync per
+   * batch is what saves there). PostgreSQL: no transaction of its own, each statement commits alone on a pooled
+   * connection, which saves the BEGIN and COMMIT round trips. Not callable inside a transaction.
+   */
+  eachCommit<T>(fn: () => Promise<T> | T): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -9,9 +9,19 @@ import { currentTx, inSavepoint, runInTx, type TxContext } from "../tx.ts";
  * context, `store/tx.ts`) it runs on the transaction's connection.
  */
 
+/**
+ * A statement: its text, or its text with a name, which makes it a prepared statement on each connection that
+ * runs it (parsed and planned once per connection, not on every call): for the hot paths.
+ */
+export type Sql = string | { name: string; text: string };
+
 /** What a query runs on: the pool, or an open transaction's connection. */
 export interface Conn {
-  query<R extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow>(sql: Sql, params?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+function config(sql: Sql, params: unknown[] | undefined): pg.QueryConfig {
+  return typeof sql === "string" ? { text: sql, values: params ?? [] } : { ...sql, values: params ?? [] };
 }
 
 /**
@@ -26,8 +36,8 @@ export class TxConn implements Conn {
     this.client = client;
   }
 
-  query<R extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
-    const run = () => this.client.query<R>(sql, params);
+  query<R extends pg.QueryResultRow>(sql: Sql, params?: unknown[]): Promise<pg.QueryResult<R>> {
+    const run = () => this.client.query<R>(config(sql, params));
     const next = this.#tail.then(run, run);
     this.#tail = next.catch(() => {});
     return next;
@@ -106,19 +116,23 @@ export class PgDb {
 
   /** The connection a query made now, in this async context, runs on. */
   conn(): Conn {
-    return currentTx<TxConn>(this.#owner)?.conn ?? this.pool;
+    return currentTx<TxConn>(this.#owner)?.conn ?? this.#pooled;
   }
 
-  async query<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
+  readonly #pooled: Conn = {
+    query: <R extends pg.QueryResultRow>(sql: Sql, params?: unknown[]) => this.pool.query<R>(config(sql, params)),
+  };
+
+  async query<R extends object>(sql: Sql, params: unknown[] = []): Promise<R[]> {
     return (await this.conn().query<R & pg.QueryResultRow>(sql, params)).rows;
   }
 
-  async one<R extends object>(sql: string, params: unknown[] = []): Promise<R | undefined> {
+  async one<R extends object>(sql: Sql, params: unknown[] = []): Promise<R | undefined> {
     return (await this.query<R>(sql, params))[0];
   }
 
   /** Runs a statement and returns the number of rows it changed. */
-  async run(sql: string, params: unknown[] = []): Promise<number> {
+  async run(sql: Sql, params: unknown[] = []): Promise<number> {
     return (await this.conn().query(sql, params)).rowCount ?? 0;
   }
 

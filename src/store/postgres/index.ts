@@ -105,6 +105,12 @@ export class PostgresStore implements Store {
     }
   }
 
+  /** Straight on the pool: each of `fn`'s statements is its own transaction (see `Store.eachCommit`). */
+  async eachCommit<T>(fn: () => Promise<T> | T): Promise<T> {
+    if (currentTx(this)) throw new ModelmapError("internal", "eachCommit was called inside a transaction");
+    return await fn();
+  }
+
   /** Waits for the connections in use to come back, then closes them all. */
   close(): Promise<void> {
     this.#closed ??= this.pool.end();

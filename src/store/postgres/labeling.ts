@@ -6,6 +6,7 @@ import type {
   LabelChoice,
   LabelerRecord,
   LabelingRepo,
+  RatingTemplate,
 } from "../labeling.ts";
 import {
   type AssignmentRow,
@@ -105,14 +106,20 @@ export class PgLabelingRepo implements LabelingRepo {
   async assignmentsOf(campaignId: string, labelerId: string): Promise<AssignmentRecord[]> {
     return (
       await this.#db.query<AssignmentRow>(
-        "SELECT * FROM label_assignments WHERE campaign_id = $1 AND labeler_id = $2 ORDER BY rowid",
+        {
+          name: "modelmap_assignments_of",
+          text: "SELECT * FROM label_assignments WHERE campaign_id = $1 AND labeler_id = $2 ORDER BY rowid",
+        },
         [campaignId, labelerId],
       )
     ).map(toAssignment);
   }
 
   async assignment(id: string): Promise<AssignmentRecord | undefined> {
-    const r = await this.#db.one<AssignmentRow>("SELECT * FROM label_assignments WHERE id = $1", [id]);
+    const r = await this.#db.one<AssignmentRow>(
+      { name: "modelmap_assignment", text: "SELECT * FROM label_assignments WHERE id = $1" },
+      [id],
+    );
     return r ? toAssignment(r) : undefined;
   }
 
@@ -132,6 +139,40 @@ export class PgLabelingRepo implements LabelingRepo {
       [a.id, a.campaignId, a.itemId, a.labelerId, a.leftIs, a.seq],
     );
     return n === 1;
+  }
+
+  async createNextAssignment(a: {
+    id: string;
+    campaignId: string;
+    itemId: number;
+    labelerId: string;
+    leftIs: "model_a" | "model_b";
+    seq: number;
+  }): Promise<{ created: true } | { created: false; mine: AssignmentRecord[] }> {
+    // The check, the insert and, when refused, the labeler's assignments are one statement: one round trip, no
+    // BEGIN/COMMIT. Two racing statements can both count seq - 1; the second's insert then waits for the first's
+    // seq and does nothing (its picture, taken before, may miss that row: the caller's next try sees it).
+    const r = await this.#db.one<{ created: number; mine: AssignmentRow[] | null }>(
+      {
+        name: "modelmap_next_assignment",
+        text: `WITH mine AS (
+         SELECT * FROM label_assignments WHERE campaign_id = $2::text AND labeler_id = $4::text
+       ), ins AS (
+         INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq)
+         SELECT $1::text, $2::text, $3::bigint, $4::text, $5::text, $6::bigint
+         FROM (SELECT count(*) AS n, count(choice) AS voted, count(*) FILTER (WHERE item_id = $3::bigint) AS seen
+               FROM mine) m
+         WHERE m.n = $6::bigint - 1 AND m.voted = m.n AND m.seen = 0
+         ON CONFLICT (campaign_id, labeler_id, seq) DO NOTHING
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM ins) AS created,
+              CASE WHEN NOT EXISTS (SELECT 1 FROM ins) THEN (SELECT json_agg(mine ORDER BY rowid) FROM mine) END AS mine`,
+      },
+      [a.id, a.campaignId, a.itemId, a.labelerId, a.leftIs, a.seq],
+    );
+    if (r?.created === 1) return { created: true };
+    return { created: false, mine: (r?.mine ?? []).map(toAssignment) };
   }
 
   async itemLoad(campaignId: string): Promise<Map<number, { assigned: number; voted: number }>> {
@@ -156,7 +197,9 @@ export class PgLabelingRepo implements LabelingRepo {
       .map(([name, type]) => `${name} ${type}`)
       .join(", ");
     const r = await this.#db.one<{ n: number }>(
-      `WITH claim AS (
+      {
+        name: "modelmap_cast_vote",
+        text: `WITH claim AS (
          UPDATE label_assignments
          SET choice = $2, reason = $3, voted_at = modelmap_now(),
              vote_id = CASE WHEN $4::json IS NULL THEN NULL ELSE nextval(pg_get_serial_sequence('votes', 'id')) END
@@ -168,6 +211,7 @@ export class PgLabelingRepo implements LabelingRepo {
          WHERE claim.vote_id IS NOT NULL
        )
        SELECT count(*) AS n FROM claim`,
+      },
       [assignmentId, choice, reason, rating ? JSON.stringify(voteRow(rating.source, null, rating.vote)) : null],
     );
     if (r?.n === 1) return "recorded";
@@ -176,6 +220,82 @@ export class PgLabelingRepo implements LabelingRepo {
       [assignmentId],
     );
     return prev?.choice === choice ? "same" : "different";
+  }
+
+  async voteAs(
+    owner: { campaignId: string; labelerId: string },
+    assignmentId: string,
+    choice: LabelChoice,
+    reason: string | null,
+    rating: RatingTemplate,
+  ): Promise<
+    { outcome: "recorded" | "same" | "different"; itemId: number; leftIs: "model_a" | "model_b" } | undefined
+  > {
+    // castVote's claim, on the assignment found with its owner and item, and the rating row that labelRating
+    // (store/labeling.ts) builds, here in SQL: one statement, one round trip. `a` sees the row as the statement
+    // began; when the claim finds it taken by a vote that committed meanwhile, its choice is read again.
+    const r = await this.#db.one<{
+      itemId: number;
+      leftIs: "model_a" | "model_b";
+      claimed: number;
+      prev: LabelChoice | null;
+    }>(
+      {
+        name: "modelmap_vote_as",
+        text: `WITH a AS (
+         SELECT la.id, la.item_id, la.left_is, la.choice, i.prompt_id, i.model_a, i.model_b, i.gold_winner
+         FROM label_assignments la JOIN label_items i ON i.id = la.item_id
+         WHERE la.id = $1::text AND la.campaign_id = $2::text AND la.labeler_id = $3::text
+       ), claim AS (
+         UPDATE label_assignments la
+         SET choice = $4::text, reason = $5::text, voted_at = modelmap_now(),
+             vote_id = CASE WHEN a.gold_winner IS NULL THEN nextval(pg_get_serial_sequence('votes', 'id')) END
+         FROM a WHERE la.id = a.id AND la.choice IS NULL
+         RETURNING la.vote_id
+       ), rating AS (
+         INSERT INTO votes (id, source, import_id, prompt_id, model_a, model_b, winner, judge, shown_first, category,
+                            language, turn, tstamp, anony, rationale)
+         SELECT claim.vote_id, r.source, NULL, r.set_name || '/' || a.prompt_id,
+                CASE WHEN a.left_is = 'model_a' THEN a.model_a ELSE a.model_b END,
+                CASE WHEN a.left_is = 'model_a' THEN a.model_b ELSE a.model_a END,
+                r.winner, r.judge, 'model_a',
+                (SELECT p.category FROM prompt_items p WHERE p.set_name = r.set_name AND p.id = a.prompt_id),
+                r.language, 1, r.tstamp, 1, r.rationale
+         FROM claim, a, json_to_record($6::json)
+           AS r(source text, set_name text, winner text, judge text, language text, tstamp double precision, rationale text)
+         WHERE claim.vote_id IS NOT NULL
+       )
+       SELECT a.item_id AS "itemId", a.left_is AS "leftIs", (SELECT count(*) FROM claim) AS claimed, a.choice AS prev
+       FROM a`,
+      },
+      [
+        assignmentId,
+        owner.campaignId,
+        owner.labelerId,
+        choice,
+        reason,
+        JSON.stringify({
+          source: rating.source,
+          set_name: rating.setName,
+          winner: rating.winner,
+          judge: rating.judge,
+          language: rating.language,
+          tstamp: rating.tstamp,
+          rationale: rating.rationale,
+        }),
+      ],
+    );
+    if (!r) return undefined;
+    const found = { itemId: r.itemId, leftIs: r.leftIs };
+    if (r.claimed === 1) return { outcome: "recorded", ...found };
+    const prev =
+      r.prev ??
+      (
+        await this.#db.one<{ choice: LabelChoice | null }>("SELECT choice FROM label_assignments WHERE id = $1", [
+          assignmentId,
+        ])
+      )?.choice;
+    return { outcome: prev === choice ? "same" : "different", ...found };
   }
 
   async votedAssignments(campaignId: string): Promise<AssignmentRecord[]> {

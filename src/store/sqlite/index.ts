@@ -76,6 +76,11 @@ export class SqliteStore implements Store {
     return this.#group.run(fn);
   }
 
+  /** The group commit: on SQLite, sharing one commit (one fsync) per batch is the saving. */
+  eachCommit<T>(fn: () => Promise<T> | T): Promise<T> {
+    return this.#group.run(fn);
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }

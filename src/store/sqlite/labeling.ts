@@ -6,7 +6,9 @@ import type {
   LabelChoice,
   LabelerRecord,
   LabelingRepo,
+  RatingTemplate,
 } from "../labeling.ts";
+import { labelRating } from "../labeling.ts";
 import {
   type AssignmentRow,
   type CampaignRow,
@@ -31,6 +33,7 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
   readonly #insertLabeler;
   readonly #assignmentsOf;
   readonly #insertAssignment;
+  readonly #insertNextAssignment;
 
   constructor(db: Db) {
     this.#db = db;
@@ -42,6 +45,14 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
     );
     this.#insertAssignment = db.prepare(
       `INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (campaign_id, labeler_id, seq) DO NOTHING`,
+    );
+    this.#insertNextAssignment = db.prepare(
+      `INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq)
+       SELECT ?, ?, ?, ?, ?, ?
+       FROM (SELECT count(*) AS n, count(choice) AS voted, count(CASE WHEN item_id = ? THEN 1 END) AS seen
+             FROM label_assignments WHERE campaign_id = ? AND labeler_id = ?)
+       WHERE n = ? - 1 AND voted = n AND seen = 0
        ON CONFLICT (campaign_id, labeler_id, seq) DO NOTHING`,
     );
     this.#assignment = db.prepare("SELECT * FROM label_assignments WHERE id = ?");
@@ -133,6 +144,51 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
     seq: number;
   }): boolean {
     return this.#insertAssignment.run(a.id, a.campaignId, a.itemId, a.labelerId, a.leftIs, a.seq).changes === 1;
+  }
+
+  createNextAssignment(a: {
+    id: string;
+    campaignId: string;
+    itemId: number;
+    labelerId: string;
+    leftIs: "model_a" | "model_b";
+    seq: number;
+  }): { created: true } | { created: false; mine: AssignmentRecord[] } {
+    const { changes } = this.#insertNextAssignment.run(
+      a.id,
+      a.campaignId,
+      a.itemId,
+      a.labelerId,
+      a.leftIs,
+      a.seq,
+      a.itemId,
+      a.campaignId,
+      a.labelerId,
+      a.seq,
+    );
+    return changes === 1 ? { created: true } : { created: false, mine: this.assignmentsOf(a.campaignId, a.labelerId) };
+  }
+
+  voteAs(
+    owner: { campaignId: string; labelerId: string },
+    assignmentId: string,
+    choice: LabelChoice,
+    reason: string | null,
+    rating: RatingTemplate,
+  ): { outcome: "recorded" | "same" | "different"; itemId: number; leftIs: "model_a" | "model_b" } | undefined {
+    return this.#db.transaction(() => {
+      const a = this.assignment(assignmentId);
+      if (!a || a.campaignId !== owner.campaignId || a.labelerId !== owner.labelerId) return undefined;
+      const it = this.item(a.itemId) as CampaignItem;
+      const category = (
+        this.#db
+          .prepare("SELECT category FROM prompt_items WHERE set_name = ? AND id = ?")
+          .get(rating.setName, it.promptId) as { category: string } | undefined
+      )?.category;
+      const vote =
+        it.goldWinner === null ? { source: rating.source, vote: labelRating(rating, it, a.leftIs, category) } : null;
+      return { outcome: this.castVote(assignmentId, choice, reason, vote), itemId: a.itemId, leftIs: a.leftIs };
+    })();
   }
 
   itemLoad(campaignId: string): Map<number, { assigned: number; voted: number }> {
