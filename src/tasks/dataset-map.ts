@@ -5,7 +5,7 @@
  * modelmap ships one for the copies in ../shared/data (`tasks/dataset-map.yaml`); `--dataset-map FILE` adds more,
  * later files winning. Paths are relative to the data dir (or to the map's own `data_dir`).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
@@ -59,22 +59,9 @@ export class DatasetMap {
   }
 
   add(file: string, dataDir: string): void {
-    if (!existsSync(file)) throw new ModelmapError("not_found", `dataset map not found: ${file}`);
-    let raw: unknown;
-    try {
-      raw = parse(readFileSync(file, "utf8"));
-    } catch (e) {
-      throw new ModelmapError("input", `invalid YAML: ${(e as Error).message.split("\n")[0]}`, { location: { file } });
-    }
-    const r = DatasetMapFile.safeParse(raw);
-    if (!r.success) {
-      const i = r.error.issues[0];
-      throw new ModelmapError("input", `invalid dataset map: ${i?.message ?? "?"}`, {
-        location: { file, field: (i?.path ?? []).join(".") },
-      });
-    }
-    const base = r.data.data_dir === undefined ? dataDir : resolve(dirname(file), r.data.data_dir);
-    for (const entry of r.data.datasets) this.entries.push({ entry, base, source: file });
+    const data = readMapFile(file);
+    const base = data.data_dir === undefined ? dataDir : resolve(dirname(file), data.data_dir);
+    for (const entry of data.datasets) this.entries.push({ entry, base, source: file });
   }
 
   /** The local copy of `path`/`name`, if a map entry covers it (the last matching entry wins). */
@@ -100,6 +87,37 @@ export class DatasetMap {
     }
     return undefined;
   }
+}
+
+/**
+ * A map file, parsed and checked once per process while its size and modification time stay the same: every run,
+ * contamination check and task lookup loads the maps, and parsing the shipped one costs ~10 ms each time.
+ */
+const parsedFiles = new Map<string, { stamp: string; data: DatasetMapFile }>();
+
+type DatasetMapFile = z.infer<typeof DatasetMapFile>;
+
+function readMapFile(file: string): DatasetMapFile {
+  if (!existsSync(file)) throw new ModelmapError("not_found", `dataset map not found: ${file}`);
+  const st = statSync(file);
+  const stamp = `${st.size}:${st.mtimeMs}`;
+  const cached = parsedFiles.get(file);
+  if (cached?.stamp === stamp) return cached.data;
+  let raw: unknown;
+  try {
+    raw = parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new ModelmapError("input", `invalid YAML: ${(e as Error).message.split("\n")[0]}`, { location: { file } });
+  }
+  const r = DatasetMapFile.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new ModelmapError("input", `invalid dataset map: ${i?.message ?? "?"}`, {
+      location: { file, field: (i?.path ?? []).join(".") },
+    });
+  }
+  parsedFiles.set(file, { stamp, data: r.data });
+  return r.data;
 }
 
 /** The map shipped with modelmap's tasks: the copies in ../shared/data of the hub datasets tasks name. */

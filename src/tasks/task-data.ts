@@ -83,18 +83,6 @@ function fromDataFiles(task: LoadedTask, df: DataFiles, dataDir: string, builder
   };
 }
 
-const builtinMaps = new Map<string, DatasetMap>();
-
-/** The shipped dataset map under a data dir, when the caller gives none. */
-function builtinMap(dataDir: string): DatasetMap {
-  let m = builtinMaps.get(dataDir);
-  if (!m) {
-    m = loadDatasetMaps(dataDir);
-    builtinMaps.set(dataDir, m);
-  }
-  return m;
-}
-
 function fromMap(task: LoadedTask, path: string, mapped: MappedDataset): DataSource {
   const cfg = task.config;
   const vars = { dataset_name: cfg.dataset_name ?? null, dataset_path: path };
@@ -231,7 +219,7 @@ export async function dataSource(task: LoadedTask, ctx: DataContext): Promise<Da
     throw new ModelmapError("input", `task '${task.name}' names no dataset (dataset_path or data_files)`, {
       location: { file: task.file, field: "dataset_path" },
     });
-  const mapped = (ctx.datasetMap ?? builtinMap(ctx.dataDir)).lookup(path, cfg.dataset_name);
+  const mapped = (ctx.datasetMap ?? loadDatasetMaps(ctx.dataDir)).lookup(path, cfg.dataset_name);
   if (mapped && mapped.source !== BUILTIN_DATASET_MAP) return fromMap(task, path, mapped);
   return hubSource(task, hubQuery(task, path), ctx, mapped ? fromMap(task, path, mapped) : undefined);
 }
