@@ -77,29 +77,30 @@ export const queueShowCommand: Command = {
   },
 };
 
-export const queueRetryCommand: Command = {
-  name: "queue retry",
-  summary: "put a failed or cancelled job back in the queue",
-  usage: "usage: modelmap --db postgres://... queue retry JOB_ID",
-  async run(argv, ctx) {
-    const id = jobIdArg("queue retry", argv);
-    const job = await withQueue(ctx.dbPath, (q) => q.retry(id));
-    ctx.stdout.write(`${describeJob(job)}\n`);
-    return 0;
-  },
-};
+/** `queue retry|cancel JOB_ID`: one action on one job, then the job's line. */
+function jobAction(
+  verb: "retry" | "cancel",
+  summary: string,
+  act: (q: JobQueue, id: string) => Promise<JobRecord>,
+): Command {
+  return {
+    name: `queue ${verb}`,
+    summary,
+    usage: `usage: modelmap --db postgres://... queue ${verb} JOB_ID`,
+    async run(argv, ctx) {
+      const id = jobIdArg(`queue ${verb}`, argv);
+      const job = await withQueue(ctx.dbPath, (q) => act(q, id));
+      ctx.stdout.write(`${describeJob(job)}\n`);
+      return 0;
+    },
+  };
+}
 
-export const queueCancelCommand: Command = {
-  name: "queue cancel",
-  summary: "cancel a queued or running job",
-  usage: "usage: modelmap --db postgres://... queue cancel JOB_ID",
-  async run(argv, ctx) {
-    const id = jobIdArg("queue cancel", argv);
-    const job = await withQueue(ctx.dbPath, (q) => q.cancel(id));
-    ctx.stdout.write(`${describeJob(job)}\n`);
-    return 0;
-  },
-};
+export const queueRetryCommand = jobAction("retry", "put a failed or cancelled job back in the queue", (q, id) =>
+  q.retry(id),
+);
+
+export const queueCancelCommand = jobAction("cancel", "cancel a queued or running job", (q, id) => q.cancel(id));
 
 const windowOpt = (window: number | undefined) => (window === undefined ? {} : { window });
 
