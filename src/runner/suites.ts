@@ -157,32 +157,22 @@ function v2Columns(log: RunLogV1): SuiteColumn[] {
       v2Table("ifeval"),
     ),
     column("bbh", "BBH", bbh.col, bbh.n, "per subtask (1/choices)", v2Table("bbh")),
-    column(
-      "math-lvl5",
-      "MATH Lvl 5",
-      math ? v2Single(math.value, V2_BASELINES.math) : null,
-      math?.n ?? 0,
-      "0",
-      v2Table("math"),
-    ),
-    column(
-      "gpqa",
-      "GPQA",
-      gpqa ? v2Single(gpqa.value, V2_BASELINES.gpqa) : null,
-      gpqa?.n ?? 0,
-      "0.25",
-      v2Table("gpqa"),
-    ),
+    singleBaseline("math-lvl5", "MATH Lvl 5", math, "math"),
+    singleBaseline("gpqa", "GPQA", gpqa, "gpqa"),
     column("musr", "MuSR", musr.col, musr.n, "per subtask (1/2, 1/5, 1/3)", v2Table("musr")),
-    column(
-      "mmlu-pro",
-      "MMLU-PRO",
-      mmluPro ? v2Single(mmluPro.value, V2_BASELINES.mmlu_pro) : null,
-      mmluPro?.n ?? 0,
-      "0.1",
-      v2Table("mmlu_pro"),
-    ),
+    singleBaseline("mmlu-pro", "MMLU-PRO", mmluPro, "mmlu_pro"),
   ];
+}
+
+/** A v2 column normalised against one random baseline for the whole benchmark (MATH, GPQA, MMLU-Pro). */
+function singleBaseline(
+  metric: string,
+  label: string,
+  v: { value: number; n: number } | null,
+  key: "math" | "gpqa" | "mmlu_pro",
+): SuiteColumn {
+  const baseline = V2_BASELINES[key];
+  return column(metric, label, v ? v2Single(v.value, baseline) : null, v?.n ?? 0, String(baseline), v2Table(key));
 }
 
 function percent(metric: string, label: string, v: { value: number; n: number } | null): SuiteColumn {
