@@ -27,7 +27,8 @@ import {
   type PromptTokenScore,
   type RollingResult,
 } from "../types.ts";
-import { engineErrorMark, engineErrorsAfter, fileSha256, getSharedLlama } from "./engine.ts";
+import { type CpuVariantStatus, cpuVariantSetting } from "./cpu-variant.ts";
+import { engineCpuVariant, engineErrorMark, engineErrorsAfter, fileSha256, getSharedLlama } from "./engine.ts";
 import { DEFAULT_MAX_TOKENS, findStop, generateTokens } from "./generate.ts";
 import { loadNativeScorer, type NativeEnv, type NativeStatus } from "./native-build.ts";
 import { CPU_BLOCK, GPU_BLOCK, NativeScorer } from "./native-scorer.ts";
@@ -63,6 +64,12 @@ export interface LlamaCppOptions {
   /** Overlap, in tokens, between rolling log-likelihood windows (lm-evaluation-harness uses 1). */
   rollingContextTokens?: number;
   renderChat?: ChatRenderer;
+  /**
+   * The ggml CPU variant the engine runs on: "auto" (default; AVX2 for embedding widths under 128, else ggml's
+   * choice), "ggml" (ggml's choice) or a shipped variant's name ("haswell", "zen4", ...); else
+   * MODELMAP_LLAMA_CPU_VARIANT from `env`. One per process: the first model opened decides (cpu-variant.ts).
+   */
+  cpuVariant?: string;
   /** Score with the native scorer when it can be built (default true); false: node-llama-cpp's probabilities. */
   nativeScorer?: boolean;
   /**
@@ -101,7 +108,10 @@ export async function openLlamaCppBackend(opts: LlamaCppOptions): Promise<LlamaC
     });
   }
   const gpu = opts.gpu ?? false;
-  const llama = await getSharedLlama(gpu);
+  const env = opts.env ?? {};
+  const setting = cpuVariantSetting(opts.cpuVariant, env);
+  const llama = await getSharedLlama(gpu, { setting, modelPath: opts.modelPath, env });
+  const variant = gpu === false ? await engineCpuVariant() : undefined;
   let model: LlamaModel;
   const mark = engineErrorMark();
   try {
@@ -126,7 +136,7 @@ export async function openLlamaCppBackend(opts: LlamaCppOptions): Promise<LlamaC
     }
   }
   const sha = await fileSha256(opts.modelPath);
-  const backend = new LlamaCppBackend(opts, model, contextSize, threads, sha, native, nativeStatus);
+  const backend = new LlamaCppBackend(opts, model, contextSize, threads, sha, native, nativeStatus, variant);
   try {
     // Without the native scorer, scoring needs node-llama-cpp's context; create it now so errors show at open.
     if (!native) await backend.sequence();
@@ -155,6 +165,8 @@ export class LlamaCppBackend implements Backend {
   readonly eosToken: string;
   /** Whether log-likelihoods go through the native scorer, and if not, why. */
   readonly nativeScorerStatus: NativeStatus;
+  /** The ggml CPU variant the engine runs on, and why (undefined on a GPU engine). */
+  readonly cpuVariantStatus: CpuVariantStatus | undefined;
   private engine: Promise<EngineSequence> | undefined;
   private engineNow: EngineSequence | undefined;
   private readonly prefix: number[];
@@ -170,6 +182,7 @@ export class LlamaCppBackend implements Backend {
     sha256: string,
     private readonly native: NativeScorer | undefined,
     nativeStatus: NativeStatus,
+    cpuVariant: CpuVariantStatus | undefined,
   ) {
     this.identity = {
       id: opts.id ?? basename(opts.modelPath),
@@ -179,6 +192,7 @@ export class LlamaCppBackend implements Backend {
     };
     this.contextSize = contextSize;
     this.nativeScorerStatus = nativeStatus;
+    this.cpuVariantStatus = cpuVariant;
     const bos = model.tokens.bos;
     const eos = model.tokens.eos;
     const addBos = opts.addBos ?? model.tokens.shouldPrependBosToken;

@@ -7,6 +7,8 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { Llama } from "node-llama-cpp";
 import { ModelmapError } from "../../core/errors.ts";
+import { type CpuVariantStatus, checkCpuVariant, chooseCpuVariant } from "./cpu-variant.ts";
+import type { NativeEnv } from "./native-build.ts";
 
 export type NodeLlamaCpp = typeof import("node-llama-cpp");
 
@@ -73,19 +75,61 @@ export async function engineErrorsAfter(mark: number, until: RegExp, ms = 500, q
   }
 }
 
-/** `gpu: false` (the default) runs on the CPU; "auto" lets node-llama-cpp pick CUDA/Metal/Vulkan if present. */
-export async function getSharedLlama(gpu: false | "auto"): Promise<Llama> {
+/** How the CPU engine picks its ggml CPU variant: the setting and the model that decides `auto`. */
+export interface CpuVariantRequest {
+  setting: string;
+  modelPath?: string;
+  env: NativeEnv;
+}
+
+let cpuVariant: Promise<CpuVariantStatus> | undefined;
+
+/**
+ * The CPU variant the engine runs on (see cpu-variant.ts), once the CPU engine has started; undefined before.
+ * One per process: the first start decides.
+ */
+export function engineCpuVariant(): Promise<CpuVariantStatus> | undefined {
+  return cpuVariant;
+}
+
+/**
+ * `gpu: false` (the default) runs on the CPU; "auto" lets node-llama-cpp pick CUDA/Metal/Vulkan if present. On the
+ * CPU the first call chooses the ggml CPU variant (`variant`, default auto with no model known: ggml's choice).
+ */
+export async function getSharedLlama(gpu: false | "auto", variant?: CpuVariantRequest): Promise<Llama> {
   const key = String(gpu);
   let p = llamas.get(key);
   if (!p) {
-    p = loadNodeLlamaCpp().then((m) =>
-      m.getLlama({ gpu, build: "never", logLevel: m.LlamaLogLevel.error, logger: onEngineLog, progressLogs: false }),
-    );
-    p.catch(() => llamas.delete(key));
+    const start = async (): Promise<Llama> => {
+      const m = await loadNodeLlamaCpp();
+      const open = () =>
+        m.getLlama({ gpu, build: "never", logLevel: m.LlamaLogLevel.error, logger: onEngineLog, progressLogs: false });
+      if (gpu !== false) return open();
+      const env = variant?.env ?? {};
+      const chosen = await chooseCpuVariant(variant?.setting ?? "auto", variant?.modelPath, env);
+      const llama = await open();
+      cpuVariant = checkCpuVariant(chosen.status, chosen.dir, env);
+      await cpuVariant;
+      return llama;
+    };
+    p = start();
+    p.catch(() => {
+      llamas.delete(key);
+      cpuVariant = undefined;
+    });
     llamas.set(key, p);
   }
   try {
-    return await p;
+    const llama = await p;
+    if (gpu === false && variant !== undefined && variant.setting !== "auto") {
+      const now = await cpuVariant;
+      if (now !== undefined && now.setting !== variant.setting)
+        throw new ModelmapError(
+          "config",
+          `the llama.cpp engine already runs with CPU variant setting '${now.setting}'; '${variant.setting}' cannot apply in the same process`,
+        );
+    }
+    return llama;
   } catch (e) {
     if (e instanceof ModelmapError) throw e;
     throw new ModelmapError("backend", `cannot start the llama.cpp engine (gpu: ${key})`, {

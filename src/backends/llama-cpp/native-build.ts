@@ -116,7 +116,7 @@ export async function nativeScorerStatus(env: NativeEnv): Promise<NativeStatus> 
 }
 
 /** A package's folder, from its entry point (node-llama-cpp's exports do not include package.json). */
-function packageDir(name: string): string {
+export function packageDir(name: string): string {
   let dir = dirname(require.resolve(name));
   while (
     !existsSync(join(dir, "package.json")) ||
@@ -190,11 +190,24 @@ function cpuSignature(): string {
 
 function buildNativeScorer(env: NativeEnv): { ok: true; path: string; built: boolean } {
   if (env.MODELMAP_NATIVE_SCORER === "0") throw new TurnedOff("turned off by MODELMAP_NATIVE_SCORER=0");
-  if (process.platform !== "linux")
-    throw new Error(`the native scorer is built on Linux only (this is ${process.platform})`);
+  return buildAddon(env, SOURCE, "scorer.node", "the native scorer");
+}
+
+/**
+ * Compiles one of native/*.cpp into `$MODELMAP_CACHE_DIR/native/<key>/<name>` (once per source, node-llama-cpp
+ * version, compiler and CPU kind) against the llama.cpp headers of node-llama-cpp's bundle; throws the reason
+ * when it cannot (not Linux, no compiler, no git).
+ */
+export function buildAddon(
+  env: NativeEnv,
+  sourcePath: string,
+  name: string,
+  what: string,
+): { ok: true; path: string; built: boolean } {
+  if (process.platform !== "linux") throw new Error(`${what} is built on Linux only (this is ${process.platform})`);
   const nlcDir = packageDir("node-llama-cpp");
   const nlcVersion = (JSON.parse(readFileSync(join(nlcDir, "package.json"), "utf8")) as { version: string }).version;
-  const source = readFileSync(SOURCE);
+  const source = readFileSync(sourcePath);
   const cxx = env.CXX ?? "c++";
   // Built for this CPU (-march=native): the key carries the CPU's features, so a shared home folder on
   // machines of different kinds builds one copy per kind.
@@ -204,7 +217,7 @@ function buildNativeScorer(env: NativeEnv): { ok: true; path: string; built: boo
     .digest("hex")
     .slice(0, 16);
   const base = cacheBase(env);
-  const out = join(base, "native", key, "scorer.node");
+  const out = join(base, "native", key, name);
   if (existsSync(out)) return { ok: true, path: out, built: false };
   const headers = llamaHeaders(base, nlcDir);
   mkdirSync(dirname(out), { recursive: true });
@@ -224,15 +237,15 @@ function buildNativeScorer(env: NativeEnv): { ok: true; path: string; built: boo
       `-I${join(nlcDir, "llama", "addon")}`,
       `-I${packageDir("node-addon-api")}`,
       `-I${join(packageDir("node-api-headers"), "include")}`,
-      SOURCE,
+      sourcePath,
       "-o",
       tmp,
       "-ldl",
     ];
     try {
-      run(cxx, args(["-march=native"]), "compiling the native scorer");
+      run(cxx, args(["-march=native"]), `compiling ${what}`);
     } catch {
-      run(cxx, args([]), "compiling the native scorer");
+      run(cxx, args([]), `compiling ${what}`);
     }
   });
   return { ok: true, path: out, built: true };

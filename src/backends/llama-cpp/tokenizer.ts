@@ -19,7 +19,8 @@ export interface GgufTokenizer {
 
 export async function openGgufTokenizer(path: string): Promise<GgufTokenizer> {
   if (!existsSync(path)) throw new ModelmapError("not_found", `GGUF file not found: ${path}`);
-  const llama = await getSharedLlama(false);
+  // The file decides the CPU variant as its model would (auto), if the engine is not running yet.
+  const llama = await getSharedLlama(false, { setting: "auto", modelPath: path, env: {} });
   let model: Awaited<ReturnType<typeof llama.loadModel>>;
   try {
     model = await llama.loadModel({ modelPath: path, vocabOnly: true });
