@@ -3,7 +3,7 @@
  * (its git bundle, commit and patches) into $MODELMAP_CACHE_DIR/llama-ref, and run under /usr/bin/time.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { cacheBase } from "../src/backends/llama-cpp/native-build.ts";
 
@@ -84,10 +84,15 @@ export function buildLlamaTool(target: string): string {
   return bin;
 }
 
-/** A folder whose libraries make a tool built here run on node-llama-cpp's engine binaries instead. */
-export function engineLibraries(): { libDir: string; cwd: string } | undefined {
+/**
+ * A folder whose libraries make a tool built here run on node-llama-cpp's engine binaries instead, and the working
+ * folder ggml loads its CPU variant from: the engine's own folder (ggml picks the best variant, as node-llama-cpp
+ * lets it), or, given a variant ("haswell", ...), a folder holding only that one.
+ */
+export function engineLibraries(variant?: string): { libDir: string; cwd: string } | undefined {
   const bins = join(ROOT, "node_modules", "@node-llama-cpp", `${process.platform}-${process.arch}`, "bins");
-  const dir = existsSync(bins) ? join(bins, readdirSync(bins)[0] ?? "") : "";
+  // The real path: node_modules may be a worktree's link, gone when the worktree goes.
+  const dir = existsSync(bins) ? realpathSync(join(bins, readdirSync(bins)[0] ?? "")) : "";
   if (!existsSync(join(dir, "libllama.v0.4.0.so"))) return undefined;
   const libDir = join(cacheBase(process.env), "llama-ref", "engine-libs");
   rmSync(libDir, { recursive: true, force: true });
@@ -100,6 +105,10 @@ export function engineLibraries(): { libDir: string; cwd: string } | undefined {
     ["libggml-base.so", "libggml-base.so"],
   ] as const)
     symlinkSync(join(dir, target), join(libDir, link));
-  // ggml loads its best CPU variant (libggml-cpu-*.so) from the working folder.
-  return { libDir, cwd: dir };
+  if (variant === undefined || variant === "ggml") return { libDir, cwd: dir };
+  const one = join(cacheBase(process.env), "llama-ref", `engine-cpu-${variant}`);
+  rmSync(one, { recursive: true, force: true });
+  mkdirSync(one, { recursive: true });
+  symlinkSync(join(dir, `libggml-cpu-${variant}.so`), join(one, `libggml-cpu-${variant}.so`));
+  return { libDir, cwd: one };
 }

@@ -3,7 +3,9 @@
  * llama.cpp source node-llama-cpp ships, and modelmap on the same first N items (zero-shot, same threads), run back
  * to back in rounds. Prints items/s, wall, CPU seconds and peak RSS for
  *  - llama-perplexity as built here (cmake -DGGML_NATIVE=OFF: the AVX2 kernels),
- *  - the same llama-perplexity on node-llama-cpp's engine libraries (the kernels modelmap runs on),
+ *  - the same llama-perplexity on node-llama-cpp's engine libraries, with ggml's choice of CPU variant (what
+ *    node-llama-cpp runs by itself) and with the variant modelmap chooses (cpu-variant.ts; the kernels modelmap
+ *    runs on),
  *  - modelmap in-process: the backend calls of `runEval` (the requests `modelmap eval` sends),
  *  - `modelmap eval` end to end (a fresh process of the installed bin, compiled first if the sources changed:
  *    start-up, model load, dataset, store),
@@ -25,6 +27,12 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import Bunzip from "seek-bzip";
 import { openLlamaCppBackend } from "../src/backends/llama-cpp/backend.ts";
+import {
+  cpuVariantSetting,
+  embeddingWidth,
+  resolveVariant,
+  shippedVariants,
+} from "../src/backends/llama-cpp/cpu-variant.ts";
 import { cacheBase } from "../src/backends/llama-cpp/native-build.ts";
 import type { LoglikelihoodRequest, LoglikelihoodResult } from "../src/backends/types.ts";
 import { runEval } from "../src/runner/run-eval.ts";
@@ -116,6 +124,7 @@ async function childInProcess(modelPath: string, out: string): Promise<void> {
       evalMs,
       maxRssKb: process.resourceUsage().maxRSS,
       native: be.nativeScorerStatus.ok,
+      cpuVariant: be.cpuVariantStatus,
       scored,
     }),
   );
@@ -200,6 +209,9 @@ for (const name of values.models.split(",")) {
     r.rss.push(rss);
     r.scoring.push(scoring);
   };
+  // The variant modelmap's engine will run on (the child reports what it did run on).
+  const chosen = resolveVariant(cpuVariantSetting(undefined, process.env), embeddingWidth(model), shippedVariants());
+  const engineChosen = chosen.variant === "ggml" ? undefined : engineLibraries(chosen.variant);
   const picks = new Map<number, Set<number>>(); // item -> endings llama-perplexity picked
   let inProcess:
     | {
@@ -211,6 +223,7 @@ for (const name of values.models.split(",")) {
           tokenLogprobs: number[];
         }>;
         native: boolean;
+        cpuVariant?: { chosen: string; reason: string; libraries: string[] };
       }
     | undefined;
   const lpArgs = (k: number) => [
@@ -241,7 +254,15 @@ for (const name of values.models.split(",")) {
         env: { ...process.env, LD_LIBRARY_PATH: engine.libDir },
         what: "llama-perplexity on node-llama-cpp's libraries",
       });
-      add("llama-perplexity (engine libs)", e.wall, e.cpu, e.rssMb, e.wall - loadSeconds(e.stderr));
+      add("llama-perplexity (engine libs, ggml's)", e.wall, e.cpu, e.rssMb, e.wall - loadSeconds(e.stderr));
+    }
+    if (engineChosen) {
+      const e = timed(anchor, lpArgs(k), {
+        cwd: engineChosen.cwd,
+        env: { ...process.env, LD_LIBRARY_PATH: engineChosen.libDir },
+        what: `llama-perplexity on node-llama-cpp's libraries, CPU variant ${chosen.variant}`,
+      });
+      add(`llama-perplexity (engine libs, ${chosen.variant})`, e.wall, e.cpu, e.rssMb, e.wall - loadSeconds(e.stderr));
     }
     // 3. modelmap in-process (runEval's backend calls), in a child process; with --before, once more (first round)
     // through node-llama-cpp's probabilities.
@@ -273,6 +294,7 @@ for (const name of values.models.split(",")) {
         scoringCpu: number;
         maxRssKb: number;
         native: boolean;
+        cpuVariant?: { chosen: string; reason: string; libraries: string[] };
         scored: NonNullable<typeof inProcess>["scored"];
       };
       const row = before ? "before: node-llama-cpp probabilities" : "modelmap in-process (backend calls)";
@@ -340,6 +362,10 @@ for (const name of values.models.split(",")) {
   }
   const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "-");
   console.log(`\n${name}: ${model}${inProcess.native ? "" : "  (NATIVE SCORER UNAVAILABLE: fallback path)"}`);
+  const cv = inProcess.cpuVariant;
+  console.log(
+    `modelmap's CPU variant: ${cv ? `${cv.chosen} (${cv.reason}; ${cv.libraries.map((l) => l.split("/").at(-1)).join(", ")})` : "?"}`,
+  );
   console.log(
     `${"".padEnd(38)}${"items/s".padStart(9)}${"wall s".padStart(9)}${"CPU s".padStart(9)}${"RSS MB".padStart(9)}${"after load s".padStart(14)}${"x anchor".padStart(10)}`,
   );
