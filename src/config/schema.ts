@@ -104,6 +104,13 @@ export const ModelConfigSchema = z
       .max(1024)
       .optional()
       .describe("llama-cpp: CPU threads (default: the engine's choice)"),
+    cpu_variant: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "llama-cpp: the engine's ggml CPU variant: auto (AVX2 below embedding width 128, else ggml's choice), ggml, or a shipped variant such as haswell (default: MODELMAP_LLAMA_CPU_VARIANT, else auto)",
+      ),
     metadata: MetadataSchema.optional(),
   })
   .superRefine((m, ctx) => {
@@ -112,7 +119,7 @@ export const ModelConfigSchema = z
         ctx.addIssue({ code: "custom", path: ["endpoints"], message: "an openai model needs endpoints (base URLs)" });
       if (m.file !== undefined)
         ctx.addIssue({ code: "custom", path: ["file"], message: "file is for llama-cpp models; use endpoints" });
-      for (const k of ["context_size", "gpu", "threads"] as const)
+      for (const k of ["context_size", "gpu", "threads", "cpu_variant"] as const)
         if (m[k] !== undefined) ctx.addIssue({ code: "custom", path: [k], message: `${k} is for llama-cpp models` });
     } else {
       if (m.file === undefined)

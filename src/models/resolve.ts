@@ -209,6 +209,7 @@ async function openLlamaCppModel(
       ...(model.context_size !== undefined ? { contextSize: model.context_size } : {}),
       ...(model.gpu ? { gpu: "auto" as const } : {}),
       ...(threads !== undefined ? { threads } : {}),
+      ...(model.cpu_variant !== undefined ? { cpuVariant: model.cpu_variant } : {}),
       renderChat: (messages, rc) => {
         const p = promptForModel(setup, messages, { addGenerationPrompt: rc.addGenerationPrompt, ...clock });
         // When the engine prepends BOS itself, a BOS the template wrote is dropped here; when it does not, the

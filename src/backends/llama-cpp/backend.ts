@@ -109,7 +109,7 @@ export async function openLlamaCppBackend(opts: LlamaCppOptions): Promise<LlamaC
   }
   const gpu = opts.gpu ?? false;
   const env = opts.env ?? {};
-  const setting = cpuVariantSetting(opts.cpuVariant, env);
+  const setting = cpuVariantSetting(opts.cpuVariant, env, opts.id);
   const llama = await getSharedLlama(gpu, { setting, modelPath: opts.modelPath, env });
   const variant = gpu === false ? await engineCpuVariant() : undefined;
   let model: LlamaModel;

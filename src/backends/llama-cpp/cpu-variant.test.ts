@@ -68,6 +68,34 @@ test("modelmap eval with a bad MODELMAP_LLAMA_CPU_VARIANT exits 2 and says what 
   assert.match(r.err, /auto, ggml/);
 });
 
+test("a configured model's bad cpu_variant exits 2 naming the model and the key", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mm-cpu-variant-"));
+  try {
+    const cfg = join(dir, "modelmap.yaml");
+    writeFileSync(cfg, `models:\n  - id: zoo\n    backend: llama-cpp\n    file: ${ZOO}\n    cpu_variant: avx9000\n`);
+    const r = await runCaptured([
+      "--db",
+      join(dir, "m.db"),
+      "eval",
+      "--config",
+      cfg,
+      "--model",
+      "zoo",
+      "--tasks",
+      "hellaswag",
+      "--limit",
+      "1",
+      "--data-dir",
+      DATA,
+    ]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /model zoo: cpu_variant: 'avx9000'/);
+    assert.match(r.err, /auto, ggml/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 interface EngineRun {
   variant: { setting: string; chosen: string; libraries: string[] };
   results: Array<{ logprob: number; isGreedy: boolean }>;

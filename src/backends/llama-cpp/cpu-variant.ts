@@ -63,10 +63,11 @@ export function shippedVariants(dir = prebuiltBinsDir()): string[] {
  * The setting from the option (config `cpu_variant`) or else MODELMAP_LLAMA_CPU_VARIANT; a value that is not
  * auto, ggml or a shipped variant is the user's error (exit 2).
  */
-export function cpuVariantSetting(option: string | undefined, env: NativeEnv): string {
+export function cpuVariantSetting(option: string | undefined, env: NativeEnv, model?: string): string {
   const fromEnv = env.MODELMAP_LLAMA_CPU_VARIANT;
   const value = option ?? (fromEnv === "" ? undefined : fromEnv) ?? "auto";
-  const field = option !== undefined ? "cpu_variant" : "MODELMAP_LLAMA_CPU_VARIANT";
+  const field =
+    option !== undefined ? `${model !== undefined ? `model ${model}: ` : ""}cpu_variant` : "MODELMAP_LLAMA_CPU_VARIANT";
   const allowed = ["auto", "ggml", ...shippedVariants()];
   if (!allowed.includes(value)) {
     throw new ModelmapError("config", `${field}: '${value}' is not a CPU variant of the llama.cpp engine`, {
