@@ -97,12 +97,12 @@ test("a configured model's bad cpu_variant exits 2 naming the model and the key"
 });
 
 interface EngineRun {
-  variant: { setting: string; chosen: string; libraries: string[] };
+  variant: { setting: string; chosen: string; reason: string; libraries: string[] };
   results: Array<{ logprob: number; isGreedy: boolean }>;
 }
 
 /** Opens the zoo model in a fresh process with the given variant setting and scores a few choices. */
-function engineRun(setting: string): EngineRun {
+function engineRun(setting: string, env: Record<string, string> = {}): EngineRun & { stderr: string } {
   const script = `
     const { openLlamaCppBackend } = await import(${JSON.stringify(BACKEND)});
     const be = await openLlamaCppBackend({ modelPath: ${JSON.stringify(ZOO)}, threads: 1, env: process.env });
@@ -118,12 +118,12 @@ function engineRun(setting: string): EngineRun {
   writeFileSync(file, script);
   const r = spawnSync(process.execPath, ["--import", "tsx", file], {
     cwd: ROOT,
-    env: { ...process.env, MODELMAP_LLAMA_CPU_VARIANT: setting },
+    env: { ...process.env, MODELMAP_LLAMA_CPU_VARIANT: setting, ...env },
     encoding: "utf8",
   });
   rmSync(dir, { recursive: true, force: true });
   assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout.trim().split("\n").at(-1) as string) as EngineRun;
+  return { ...(JSON.parse(r.stdout.trim().split("\n").at(-1) as string) as EngineRun), stderr: r.stderr };
 }
 
 test("the engine runs the variant asked for, with the same log-likelihoods and choices as ggml's", {
@@ -157,5 +157,20 @@ test("the engine runs the variant asked for, with the same log-likelihoods and c
       return s.indexOf(Math.max(...s));
     };
     assert.equal(best(forced.results), best(ggml.results), `context ${c}`);
+  }
+});
+
+test("without a compiler, auto runs ggml's choice with one notice", {
+  skip: hasHaswell && process.platform === "linux" ? false : "no prebuilt AVX2 variant here",
+}, () => {
+  const cache = mkdtempSync(join(tmpdir(), "mm-cpu-variant-cache-"));
+  try {
+    const run = engineRun("auto", { CXX: "/nonexistent/c++", MODELMAP_CACHE_DIR: cache, MODELMAP_NATIVE_SCORER: "0" });
+    assert.equal(run.variant.chosen, "ggml");
+    assert.match(run.variant.reason, /auto: embedding width 96 < 128, not applied: .*nonexistent/);
+    assert.equal(run.stderr.match(/cannot choose the llama\.cpp CPU variant/g)?.length, 1, run.stderr);
+    assert.equal(run.results.length, 15);
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
   }
 });

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import type { CpuVariantStatus } from "../../backends/llama-cpp/cpu-variant.ts";
 import { suiteSource, writeSuiteToMap } from "../../capmap/suite.ts";
 import { ModelmapError } from "../../core/errors.ts";
 import { checkOutputDir } from "../../core/files.ts";
@@ -252,7 +253,7 @@ export const evalCommand: Command = {
       const st = outcome.stats;
       if (!values.quiet)
         ctx.stderr.write(
-          `modelmap: run ${outcome.runId}: ${st.docs} documents, ${st.uniqueRequests} requests (${st.cachedRequests} from cache, ${st.requestsSent} sent), backend ${(st.backendMs / 1000).toFixed(1)}s of ${(st.wallMs / 1000).toFixed(1)}s\n`,
+          `modelmap: run ${outcome.runId}: ${st.docs} documents, ${st.uniqueRequests} requests (${st.cachedRequests} from cache, ${st.requestsSent} sent), backend ${(st.backendMs / 1000).toFixed(1)}s of ${(st.wallMs / 1000).toFixed(1)}s${cpuVariantNote(backend)}\n`,
         );
       // Failures are named with their reasons, and a task none of whose documents could be scored fails the
       // command: empty metrics are not a result.
@@ -274,3 +275,11 @@ export const evalCommand: Command = {
     }
   },
 };
+
+/** The llama.cpp engine's CPU variant and why, for the run summary ("" for other backends and GPU engines). */
+function cpuVariantNote(backend: object): string {
+  const v = (backend as { cpuVariantStatus?: CpuVariantStatus }).cpuVariantStatus;
+  if (v === undefined) return "";
+  const lib = v.libraries.map((l) => /libggml-cpu-(.+)\.so$/.exec(l)?.[1] ?? l).join(", ");
+  return `; llama.cpp CPU variant ${v.chosen === "ggml" ? `ggml's choice${lib ? ` (${lib})` : ""}` : v.chosen} (${v.reason})`;
+}
