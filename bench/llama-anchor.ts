@@ -5,6 +5,12 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import {
+  cpuVariantSetting,
+  embeddingWidth,
+  resolveVariant,
+  shippedVariants,
+} from "../src/backends/llama-cpp/cpu-variant.ts";
 import { cacheBase } from "../src/backends/llama-cpp/native-build.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -111,4 +117,12 @@ export function engineLibraries(variant?: string): { libDir: string; cwd: string
   mkdirSync(one, { recursive: true });
   symlinkSync(join(dir, `libggml-cpu-${variant}.so`), join(one, `libggml-cpu-${variant}.so`));
   return { libDir, cwd: one };
+}
+
+/**
+ * The CPU variant modelmap's engine runs on when `model` is the first model a process opens (MODELMAP_LLAMA_CPU_VARIANT
+ * or auto): llama.cpp's tools on the engine's libraries are run on the same one.
+ */
+export function engineVariantFor(model: string): string {
+  return resolveVariant(cpuVariantSetting(undefined, process.env), embeddingWidth(model), shippedVariants()).variant;
 }

@@ -11,7 +11,7 @@ import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { openLlamaCppBackend } from "../src/backends/llama-cpp/backend.ts";
-import { buildLlamaTool, engineLibraries, median, timed } from "./llama-anchor.ts";
+import { buildLlamaTool, engineLibraries, engineVariantFor, median, timed } from "./llama-anchor.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const DATA = resolve(ROOT, "..", "shared", "data");
@@ -31,7 +31,12 @@ const n = Number(values.tokens);
 const threads = Number(values.threads);
 const PROMPT = "Hello";
 const tool = buildLlamaTool("llama-completion");
-const engine = engineLibraries();
+// One CPU variant per process, decided by the first model (cpu-variant.ts); the engine-libs runs use the same.
+const variant = engineVariantFor(MODELS[values.models.split(",")[0] ?? ""] ?? "");
+const engine = engineLibraries(variant);
+console.log(
+  `engine CPU variant: ${variant === "ggml" ? "ggml's choice" : variant} (modelmap and llama.cpp's tool on the engine libraries)`,
+);
 console.log(
   `greedy generation of ${n} tokens after "${PROMPT}", ${threads} thread(s), ${values.rounds} rounds (medians); ` +
     `CPU ${cpus()[0]?.model} x${cpus().length}; load average ${loadavg()

@@ -27,18 +27,12 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import Bunzip from "seek-bzip";
 import { openLlamaCppBackend } from "../src/backends/llama-cpp/backend.ts";
-import {
-  cpuVariantSetting,
-  embeddingWidth,
-  resolveVariant,
-  shippedVariants,
-} from "../src/backends/llama-cpp/cpu-variant.ts";
 import { cacheBase } from "../src/backends/llama-cpp/native-build.ts";
 import type { LoglikelihoodRequest, LoglikelihoodResult } from "../src/backends/types.ts";
 import { runEval } from "../src/runner/run-eval.ts";
 import { openStore } from "../src/store/sqlite/index.ts";
 import { TaskRegistry } from "../src/tasks/loader.ts";
-import { buildLlamaTool, engineLibraries, median, sh, timed } from "./llama-anchor.ts";
+import { buildLlamaTool, engineLibraries, engineVariantFor, median, sh, timed } from "./llama-anchor.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const DATA = resolve(ROOT, "..", "shared", "data");
@@ -210,8 +204,8 @@ for (const name of values.models.split(",")) {
     r.scoring.push(scoring);
   };
   // The variant modelmap's engine will run on (the child reports what it did run on).
-  const chosen = resolveVariant(cpuVariantSetting(undefined, process.env), embeddingWidth(model), shippedVariants());
-  const engineChosen = chosen.variant === "ggml" ? undefined : engineLibraries(chosen.variant);
+  const chosen = engineVariantFor(model);
+  const engineChosen = chosen === "ggml" ? undefined : engineLibraries(chosen);
   const picks = new Map<number, Set<number>>(); // item -> endings llama-perplexity picked
   let inProcess:
     | {
@@ -260,9 +254,9 @@ for (const name of values.models.split(",")) {
       const e = timed(anchor, lpArgs(k), {
         cwd: engineChosen.cwd,
         env: { ...process.env, LD_LIBRARY_PATH: engineChosen.libDir },
-        what: `llama-perplexity on node-llama-cpp's libraries, CPU variant ${chosen.variant}`,
+        what: `llama-perplexity on node-llama-cpp's libraries, CPU variant ${chosen}`,
       });
-      add(`llama-perplexity (engine libs, ${chosen.variant})`, e.wall, e.cpu, e.rssMb, e.wall - loadSeconds(e.stderr));
+      add(`llama-perplexity (engine libs, ${chosen})`, e.wall, e.cpu, e.rssMb, e.wall - loadSeconds(e.stderr));
     }
     // 3. modelmap in-process (runEval's backend calls), in a child process; with --before, once more (first round)
     // through node-llama-cpp's probabilities.

@@ -20,7 +20,7 @@ import { parseArgs } from "node:util";
 import Bunzip from "seek-bzip";
 import { openLlamaCppBackend } from "../src/backends/llama-cpp/backend.ts";
 import type { NativeScorer } from "../src/backends/llama-cpp/native-scorer.ts";
-import { buildLlamaTool, engineLibraries, median, timed } from "./llama-anchor.ts";
+import { buildLlamaTool, engineLibraries, engineVariantFor, median, timed } from "./llama-anchor.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const DATA = resolve(ROOT, "..", "shared", "data");
@@ -43,7 +43,12 @@ const tool = buildLlamaTool("llama-perplexity");
 const lines = Bunzip.decode(readFileSync(join(DATA, "hellaswag", "hellaswag_val_full.txt.bz2")))
   .toString("utf8")
   .split("\n");
-const engine = engineLibraries();
+// One CPU variant per process, decided by the first model (cpu-variant.ts); the engine-libs runs use the same.
+const variant = engineVariantFor(MODELS[values.models.split(",")[0] ?? ""] ?? "");
+const engine = engineLibraries(variant);
+console.log(
+  `engine CPU variant: ${variant === "ggml" ? "ggml's choice" : variant} (modelmap and llama.cpp's tool on the engine libraries)`,
+);
 /** Seconds between two of llama-perplexity's log lines (timestamps minutes.seconds.milliseconds.microseconds). */
 function between(stderr: string, from: RegExp, to: RegExp): number {
   const at = (re: RegExp) => {
