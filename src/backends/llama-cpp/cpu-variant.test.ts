@@ -102,7 +102,7 @@ interface EngineRun {
 }
 
 /** Opens the zoo model in a fresh process with the given variant setting and scores a few choices. */
-function engineRun(setting: string, env: Record<string, string> = {}): EngineRun & { stderr: string } {
+function engineRun(setting: string, env: Record<string, string> = {}, tail = ""): EngineRun & { stderr: string } {
   const script = `
     const { openLlamaCppBackend } = await import(${JSON.stringify(BACKEND)});
     const be = await openLlamaCppBackend({ modelPath: ${JSON.stringify(ZOO)}, threads: 1, env: process.env });
@@ -110,6 +110,7 @@ function engineRun(setting: string, env: Record<string, string> = {}): EngineRun
     for (const context of ["The capital of", "12 + 7 =", "Which is larger, 31 or 13?"])
       for (const c of [" the", " 19", " 31", " Paris is", " 13 and more"]) reqs.push({ context, continuation: c });
     const results = (await be.loglikelihood(reqs)).map((r) => ({ logprob: r.logprob, isGreedy: r.isGreedy }));
+    ${tail}
     console.log(JSON.stringify({ variant: be.cpuVariantStatus, native: be.nativeScorerStatus, results }));
     await be.close();`;
   // A file, not --eval: node-llama-cpp forks a test process with the parent's exec arguments.
@@ -173,4 +174,23 @@ test("without a compiler, auto runs ggml's choice with one notice", {
   } finally {
     rmSync(cache, { recursive: true, force: true });
   }
+});
+
+test("one variant per process: a later model may ask for the running one, not another", {
+  skip: hasHaswell && process.platform === "linux" ? false : "no prebuilt AVX2 variant here",
+}, () => {
+  const tail = `
+    const again = await openLlamaCppBackend({ modelPath: ${JSON.stringify(ZOO)}, threads: 1, cpuVariant: "haswell" });
+    await again.close();
+    const err = await openLlamaCppBackend({ modelPath: ${JSON.stringify(ZOO)}, threads: 1, cpuVariant: "ggml" }).then(
+      () => "opened",
+      (e) => e.code + ": " + e.message,
+    );
+    console.error("SECOND: " + err);`;
+  const run = engineRun("auto", {}, tail);
+  assert.equal(run.variant.chosen, "haswell");
+  assert.match(
+    run.stderr,
+    /SECOND: config: the llama\.cpp engine already runs on CPU variant haswell .*'ggml' cannot apply/,
+  );
 });

@@ -123,10 +123,12 @@ export async function getSharedLlama(gpu: false | "auto", variant?: CpuVariantRe
     const llama = await p;
     if (gpu === false && variant !== undefined && variant.setting !== "auto") {
       const now = await cpuVariant;
-      if (now !== undefined && now.setting !== variant.setting)
+      // One variant per process: a later explicit setting must agree with the one running.
+      if (now !== undefined && now.chosen !== variant.setting)
         throw new ModelmapError(
           "config",
-          `the llama.cpp engine already runs with CPU variant setting '${now.setting}'; '${variant.setting}' cannot apply in the same process`,
+          `the llama.cpp engine already runs on CPU variant ${now.chosen} (${now.reason}); '${variant.setting}' cannot apply in the same process`,
+          { hint: "one CPU variant per process: open models that need another in a process of their own" },
         );
     }
     return llama;

@@ -5,7 +5,9 @@
 import { existsSync } from "node:fs";
 import type { Token } from "node-llama-cpp";
 import { ModelmapError } from "../../core/errors.ts";
+import { cpuVariantSetting } from "./cpu-variant.ts";
 import { getSharedLlama } from "./engine.ts";
+import type { NativeEnv } from "./native-build.ts";
 
 export interface GgufTokenizer {
   /** Token ids of `text`; `special`: parse special-token text (e.g. "<s>") into special tokens. No BOS. */
@@ -17,10 +19,11 @@ export interface GgufTokenizer {
   close(): Promise<void>;
 }
 
-export async function openGgufTokenizer(path: string): Promise<GgufTokenizer> {
+/** `env`: MODELMAP_LLAMA_CPU_VARIANT and the addon build's variables, when this starts the engine (cpu-variant.ts). */
+export async function openGgufTokenizer(path: string, env: NativeEnv = {}): Promise<GgufTokenizer> {
   if (!existsSync(path)) throw new ModelmapError("not_found", `GGUF file not found: ${path}`);
   // The file decides the CPU variant as its model would (auto), if the engine is not running yet.
-  const llama = await getSharedLlama(false, { setting: "auto", modelPath: path, env: {} });
+  const llama = await getSharedLlama(false, { setting: cpuVariantSetting(undefined, env), modelPath: path, env });
   let model: Awaited<ReturnType<typeof llama.loadModel>>;
   try {
     model = await llama.loadModel({ modelPath: path, vocabOnly: true });
