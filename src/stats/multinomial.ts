@@ -35,6 +35,9 @@ export class MultinomialSampler {
   private readonly pIAlpha: Float64Array;
   private readonly pVr: Float64Array;
   private readonly pLogMu: Float64Array;
+  /** log pmf at the mode (L), and 1/alpha * e^-L: the scale at which cheap bounds on the logarithm decide most tests. */
+  private readonly pLogMode: Float64Array;
+  private readonly pIAlphaScaled: Float64Array;
   private readonly pShift: Float64Array;
   private readonly logFact: Float64Array;
   private readonly aliasProb: Float64Array;
@@ -55,6 +58,8 @@ export class MultinomialSampler {
     this.pIAlpha = new Float64Array(n);
     this.pVr = new Float64Array(n);
     this.pLogMu = new Float64Array(n);
+    this.pLogMode = new Float64Array(n);
+    this.pIAlphaScaled = new Float64Array(n);
     this.pShift = new Float64Array(n);
     this.aliasProb = new Float64Array(n);
     this.alias = new Int32Array(n);
@@ -89,6 +94,14 @@ export class MultinomialSampler {
     const size = Math.ceil(maxMu + 40 * Math.sqrt(maxMu) + 64);
     this.logFact = new Float64Array(size);
     for (let k = 2; k < size; k++) this.logFact[k] = (this.logFact[k - 1] as number) + Math.log(k);
+    for (let c = 0; c < n; c++) {
+      if (this.kind[c] !== 2) continue;
+      const m = this.mu[c] as number;
+      const mode = Math.floor(m);
+      const logMode = -m + mode * (this.pLogMu[c] as number) - (this.logFact[mode] as number);
+      this.pLogMode[c] = logMode;
+      this.pIAlphaScaled[c] = (this.pIAlpha[c] as number) * Math.exp(-logMode);
+    }
     buildAlias(weights, mass, this.aliasProb, this.alias);
   }
 
@@ -223,10 +236,20 @@ export class MultinomialSampler {
    * log(v) + log(1/alpha) - log(a/us^2 + b) <= log pmf(k) + const, as one logarithm.
    */
   private accept(c: number, k: number, us: number, v: number): boolean {
-    const a = (this.pA2[c] as number) / 2;
-    const lhs = Math.log((v * (this.pIAlpha[c] as number)) / (a / (us * us) + (this.pB[c] as number)));
     const lf = k < this.logFact.length ? (this.logFact[k] as number) : stirlingLogFactorial(k);
-    return lhs <= -(this.mu[c] as number) + k * (this.pLogMu[c] as number) - lf;
+    const rhs = -(this.mu[c] as number) + k * (this.pLogMu[c] as number) - lf;
+    const env = (this.pA2[c] as number) / 2 / (us * us) + (this.pB[c] as number);
+    // The test is log(x) <= rhs. With y = x e^-L and r = rhs - L, bounds on log(y) settle most
+    // cases without a logarithm; the 1e-9 margins keep every such answer the one the
+    // logarithm gives, so the draws are the same as with the logarithm alone.
+    const y = (v * (this.pIAlphaScaled[c] as number)) / env;
+    const r = rhs - (this.pLogMode[c] as number);
+    // Below 1, 2(y-1)/(y+1) lies above log(y) and (y-1)/sqrt(y) below it; above 1 they swap.
+    const pade = (2 * (y - 1)) / (y + 1);
+    const root = (y - 1) / Math.sqrt(y);
+    if ((y < 1 ? pade : root) <= r - 1e-9) return true;
+    if ((y < 1 ? root : pade) > r + 1e-9) return false;
+    return Math.log((v * (this.pIAlpha[c] as number)) / env) <= rhs;
   }
 }
 
