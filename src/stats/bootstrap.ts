@@ -97,6 +97,35 @@ export function bootstrapRounds(
   to: number,
   onRound?: (round: number) => void,
 ): BootstrapPart {
+  const k = job.table.k;
+  const run = bootstrapRunner(job);
+  const out = new Float64Array((to - from) * k);
+  let newtonRefits = 0;
+  let ridgeRefits = 0;
+  let chordSteps = 0;
+  for (let round = from; round < to; round++) {
+    const info = run(round, out, (round - from) * k);
+    chordSteps += info.chordSteps;
+    if (info.newtonRefit) newtonRefits++;
+    if (info.ridgeRefit) ridgeRefits++;
+    onRound?.(round);
+  }
+  return { ratings: out, chordSteps, newtonRefits, ridgeRefits };
+}
+
+/** What one round took: chord steps, and whether it needed a Newton refit or the prior. */
+export interface RoundInfo {
+  chordSteps: number;
+  newtonRefit: boolean;
+  ridgeRefit: boolean;
+}
+
+/**
+ * The set-up every range of rounds shares (the inverse information matrix, the sampler's constants), done once;
+ * the function it returns runs round `round` into `out` at `offset` (k ratings). Rounds are independent, so
+ * threads can run them in any order and split.
+ */
+export function bootstrapRunner(job: BootstrapJob): (round: number, out: Float64Array, offset: number) => RoundInfo {
   const t = job.table;
   const theta0 = job.theta0;
   const k = t.k;
@@ -136,12 +165,11 @@ export function bootstrapRounds(
   const pi = new Float64Array(k);
   const ti = t.i;
   const tj = t.j;
-  const out = new Float64Array((to - from) * k);
-  let newtonRefits = 0;
-  let ridgeRefits = 0;
-  let chordSteps = 0;
 
-  for (let round = from; round < to; round++) {
+  return (round, out, offset) => {
+    let chordSteps = 0;
+    let newtonRefit = false;
+    let ridgeRefit = false;
     sampler.sample(cells, streamUniform(job.seed, round));
     for (let r = 0; r < m; r++) {
       const ties = cells[3 * r + 2] as number;
@@ -177,17 +205,16 @@ export function bootstrapRounds(
       // for its whole iteration budget: check first, it costs O(pairs).
       const exists = ridge > 0 || checkExistence(resampledTable(t, cells)).mleExists;
       let fit = exists ? fitPairwiseLogit(design, { init: theta0, ridge, tol }) : undefined;
-      if (exists) newtonRefits++;
+      if (exists) newtonRefit = true;
       if (!fit?.converged) {
-        ridgeRefits++;
+        ridgeRefit = true;
         fit = fitPairwiseLogit(design, { init: theta0, ridge: job.fallbackRidge, tol });
       }
       theta.set(fit!.params.subarray(0, k));
     }
-    out.set(toRatings(theta, k, job.anchor, job.mean), (round - from) * k);
-    onRound?.(round);
-  }
-  return { ratings: out, chordSteps, newtonRefits, ridgeRefits };
+    out.set(toRatings(theta, k, job.anchor, job.mean), offset);
+    return { chordSteps, newtonRefit, ridgeRefit };
+  };
 }
 
 /**
