@@ -5,7 +5,7 @@
  *
  * The calling thread runs the first share of the rounds itself while each worker runs another share into a
  * SharedArrayBuffer. A worker starts tens of milliseconds after the calling thread, so an even split would leave
- * the calling thread idle at the end: once its own share is done it takes rounds from the back of each started
+ * the calling thread idle at the end: once its own share is done it takes rounds from the back of each
  * worker's share while the worker takes them from the front, each round claimed by a compare-and-swap on its
  * own flag, until they meet. A worker that has not started within START_TIMEOUT_MS (a loader that cannot start
  * workers, say), or that fails, is terminated and whatever of its share it did not finish is run here, so a run
@@ -104,14 +104,13 @@ export function bootstrapParallel(
   for (let round = 0; round < (bounds[1] as number); round++) runClaimed(run, round, k, ratings, flags, info);
   let workerShares = 0;
   for (const w of workers) {
-    if (Atomics.load(w.status, STATE) === 0) Atomics.wait(w.status, STATE, 0, START_TIMEOUT_MS);
-    if (Atomics.load(w.status, STATE) !== 0) {
-      // Started: take rounds from the back of its share until meeting the worker.
-      for (let round = w.input.to - 1; round >= w.input.from; round--) {
-        if (Atomics.compareExchange(flags, round, 0, CLAIMED) !== 0) break;
-        runClaimed(run, round, k, ratings, flags, info);
-      }
+    // Take rounds from the back of its share until meeting the worker, started or not; its first round stays
+    // its own, so a worker that starts at all delivers one (and one that never does is not waited for long).
+    for (let round = w.input.to - 1; round > w.input.from; round--) {
+      if (Atomics.compareExchange(flags, round, 0, CLAIMED) !== 0) break;
+      runClaimed(run, round, k, ratings, flags, info);
     }
+    if (Atomics.load(w.status, STATE) === 0) Atomics.wait(w.status, STATE, 0, START_TIMEOUT_MS);
     let seen = -1;
     while (Atomics.load(w.status, STATE) === 1) {
       // A worker that died without a word (out of memory, say) stops its heartbeat: stop waiting for it.
