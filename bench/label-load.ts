@@ -1,6 +1,6 @@
 /**
  * Load benchmark of the labeling API: `npx tsx bench/label-load.ts [--labelers N] [--k K] [--concurrency C]
- * [--db postgres://...|temp-postgres --instances N]`.
+ * [--db postgres://...|temp-postgres --instances N] [--flow combined|separate]`.
  *
  * With --db, the same load then runs against N server processes on that PostgreSQL database (`temp-postgres`
  * starts a throwaway cluster, test/support/postgres.ts), each request going to the next instance in turn (a load
@@ -9,7 +9,9 @@
  *
  * The parent process runs the real server (hono on node:http, SQLite file in WAL mode) on 127.0.0.1; a
  * separate child process is the load generator: it signs up labelers, then each virtual labeler fetches
- * its next pair and votes, K times, C labelers at a time, over keep-alive HTTP. Reported: votes/s over the
+ * its first pair and votes K times, C labelers at a time, over keep-alive HTTP, each vote asking for the next
+ * pair in its answer as the web page does (`--flow separate`: a GET next before each vote, the flow before the
+ * vote carried the next pair). Reported: votes/s over the
  * whole voting phase (next-pair requests included), latency percentiles of the vote requests, and a check
  * that the number of votes stored equals the number the server acknowledged. Baseline in the same run:
  * the same votes through the service in-process, without HTTP.
@@ -43,8 +45,16 @@ const { values } = parseArgs({
     instance: { type: "string", default: "0" },
     /** Write a CPU profile of the server process over the voting phase only (setup and baseline excluded). */
     "cpu-profile": { type: "string" },
+    /**
+     * `combined` (the web page's flow): each vote asks for the next pair in its answer (`next: true`), one request
+     * per vote; `separate`: a GET next before each vote, two requests per vote.
+     */
+    flow: { type: "string", default: "combined" },
   },
 });
+if (values.flow !== "combined" && values.flow !== "separate")
+  throw new Error(`--flow must be combined or separate, not '${values.flow}'`);
+const COMBINED = values.flow === "combined";
 const LABELERS = Number(values.labelers);
 const K = Number(values.k);
 const CONCURRENCY = Number(values.concurrency);
@@ -137,17 +147,26 @@ async function worker(urls: string, campaign: string): Promise<void> {
         const i = cursor++;
         if (i >= labelers.length) return;
         const l = labelers[i] as { cookie: string; csrf: string };
+        // The combined flow asks /next once, for the labeler's first pair; each vote's answer carries the next.
+        let carried: { done: boolean; assignmentId: string } | undefined;
         for (;;) {
-          const a = performance.now();
-          const nx = await http(agent, pick(), "GET", `/api/label/${campaign}/next`, { cookie: l.cookie });
-          nextMs.push(performance.now() - a);
-          if (nx.status !== 200) {
-            errors++;
-            break;
+          let j = carried;
+          if (!j) {
+            const a = performance.now();
+            const nx = await http(agent, pick(), "GET", `/api/label/${campaign}/next`, { cookie: l.cookie });
+            nextMs.push(performance.now() - a);
+            if (nx.status !== 200) {
+              errors++;
+              break;
+            }
+            j = JSON.parse(nx.body) as { done: boolean; assignmentId: string };
           }
-          const j = JSON.parse(nx.body) as { done: boolean; assignmentId: string };
           if (j.done) break;
-          const body = JSON.stringify({ assignmentId: j.assignmentId, choice: choices[n++ % 4] });
+          const body = JSON.stringify({
+            assignmentId: j.assignmentId,
+            choice: choices[n++ % 4],
+            ...(COMBINED ? { next: true } : {}),
+          });
           const b = performance.now();
           const v = await http(
             agent,
@@ -158,8 +177,10 @@ async function worker(urls: string, campaign: string): Promise<void> {
             body,
           );
           voteMs.push(performance.now() - b);
-          if (v.status === 200 && (JSON.parse(v.body) as { status: string }).status === "recorded") acknowledged++;
+          const vj = v.status === 200 ? (JSON.parse(v.body) as { status: string; next?: typeof j }) : undefined;
+          if (vj?.status === "recorded") acknowledged++;
           else errors++;
+          carried = vj?.next;
         }
       }
     }),
@@ -200,6 +221,8 @@ function runLoad(urls: string[], campaign: string, onStart: () => void): Promise
       String(K),
       "--concurrency",
       String(CONCURRENCY),
+      "--flow",
+      values.flow as string,
     ],
     { execArgv: ["--import", "tsx"] },
   );
@@ -220,12 +243,14 @@ function report(name: string, r: LoadResult, stored: number, serverCpuMsPerVote:
     `    votes acknowledged ${r.acknowledged}, stored ${stored}, errors ${r.errors}  ${stored === r.acknowledged ? "OK stored == acknowledged" : "MISMATCH"}`,
   );
   console.log(
-    `    throughput  ${rate.toFixed(0)} votes/s over ${r.seconds.toFixed(2)} s (each vote preceded by its next-pair request)`,
+    `    throughput  ${rate.toFixed(0)} votes/s over ${r.seconds.toFixed(2)} s (${COMBINED ? "one request per vote: each vote's answer carries the next pair, a GET next only for a labeler's first" : "each vote preceded by its GET next request"})`,
   );
   console.log(
     `    vote latency  p50 ${pct(r.voteMs, 0.5).toFixed(2)} ms  p99 ${pct(r.voteMs, 0.99).toFixed(2)} ms  max ${pct(r.voteMs, 1).toFixed(2)} ms`,
   );
-  console.log(`    next latency  p50 ${pct(r.nextMs, 0.5).toFixed(2)} ms  p99 ${pct(r.nextMs, 0.99).toFixed(2)} ms`);
+  console.log(
+    `    GET next latency (${r.nextMs.length} requests)  p50 ${pct(r.nextMs, 0.5).toFixed(2)} ms  p99 ${pct(r.nextMs, 0.99).toFixed(2)} ms`,
+  );
   console.log(
     `    server CPU per vote (its next + vote requests, all instances): ${serverCpuMsPerVote.toFixed(3)} ms, about ${(1000 / serverCpuMsPerVote).toFixed(0)} votes/s per free core`,
   );
@@ -391,7 +416,7 @@ async function postgresRun(db: string, instances: number): Promise<{ rate: numbe
 async function main(): Promise<void> {
   const instances = Number(values.instances);
   console.log(
-    `label-load: ${LABELERS} labelers x K=${K}, ${CONCURRENCY} concurrent, separate load process over loopback`,
+    `label-load: ${LABELERS} labelers x K=${K}, ${CONCURRENCY} concurrent, separate load process over loopback, flow ${values.flow} (${COMBINED ? "vote answers carry the next pair" : "GET next + POST vote"})`,
   );
   const sqlite = await sqliteRun();
   if (!values.db) {

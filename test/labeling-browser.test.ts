@@ -148,6 +148,12 @@ test("end to end: sign up, vote on five pairs with the keyboard, the leaderboard
   });
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
+  const apiCalls: string[] = [];
+  page.on("request", (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith(`/api/label/${c.id}/`))
+      apiCalls.push(`${r.method()} ${path.slice(`/api/label/${c.id}`.length)}`);
+  });
   await page.goto(`${server.url}/label/${c.id}`);
   await page.waitForURL(/\/label\?next=/);
   await page.fill('input[name="language"]', "en");
@@ -190,6 +196,8 @@ test("end to end: sign up, vote on five pairs with the keyboard, the leaderboard
     reveals.join("|"),
   );
   assert.equal(await store.votes.count({ sources: [`label:${c.id}`] }), 5);
+  // One request per vote: each vote's answer carries the next pair, shown on "Next pair" without a request.
+  assert.deepEqual(apiCalls, ["GET /next", ...Array(5).fill("POST /vote")]);
 
   await page.goto(`${server.url}/label/${c.id}/leaderboard`);
   assert.equal(await page.textContent("#votes"), "5 votes");
