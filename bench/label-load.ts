@@ -17,12 +17,13 @@
  * the same votes through the service in-process, without HTTP.
  */
 import { fork } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import pg from "pg";
 import { createApp } from "../src/http/app.ts";
 import { listen } from "../src/http/listen.ts";
 import { labelingRoutes } from "../src/http/routes/labeling.ts";
@@ -139,6 +140,7 @@ async function worker(urls: string, campaign: string): Promise<void> {
   let cursor = 0;
   const choices = ["left", "right", "tie", "both_bad"];
   process.send?.({ start: true });
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, w) => {
@@ -186,8 +188,9 @@ async function worker(urls: string, campaign: string): Promise<void> {
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   agent.destroy();
-  process.send?.({ acknowledged, errors, seconds, voteMs, nextMs });
+  process.send?.({ acknowledged, errors, seconds, voteMs, nextMs, cpuMs: (cpu.user + cpu.system) / 1000 });
 }
 
 function pct(xs: number[], q: number): number {
@@ -201,6 +204,35 @@ interface LoadResult {
   seconds: number;
   voteMs: number[];
   nextMs: number[];
+  /** The load process's CPU time over the voting phase. */
+  cpuMs: number;
+}
+
+/**
+ * CPU time (ms) of a PostgreSQL cluster's processes, the postmaster listening on `port` and its children, from
+ * /proc (Linux); undefined elsewhere. Backends that exit between two readings take their time with them, so the
+ * difference of two readings is a lower bound (the bench's connections live through the voting phase).
+ */
+function postgresCpuMs(port: number): number | undefined {
+  if (!existsSync("/proc")) return undefined;
+  const stats = new Map<number, { ppid: number; ms: number; cmd: string }>();
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const cmd = readFileSync(`/proc/${d}/cmdline`, "utf8").replaceAll("\0", " ");
+      stats.set(Number(d), { ppid: Number(f[1]), ms: (Number(f[11]) + Number(f[12])) * tick, cmd });
+    } catch {
+      // the process exited while we read
+    }
+  }
+  const master = [...stats].find(([, s]) => / -p \d+/.test(s.cmd) && s.cmd.includes(` -p ${port} `))?.[0];
+  if (master === undefined) return undefined;
+  let ms = 0;
+  for (const [pid, s] of stats) if (pid === master || s.ppid === master) ms += s.ms;
+  return ms;
 }
 
 /**
@@ -349,7 +381,11 @@ async function serveInstance(db: string): Promise<void> {
 }
 
 /** N server processes on one PostgreSQL database, the load spread over them request by request. */
-async function postgresRun(db: string, instances: number): Promise<{ rate: number; p99: number; ok: boolean }> {
+async function postgresRun(
+  db: string,
+  instances: number,
+  pgPort: number | undefined,
+): Promise<{ rate: number; p99: number; ok: boolean }> {
   const store = await openStoreAt(db);
   const set = `load-${Date.now().toString(36)}`;
   await seedAnswers(store, { set, prompts: 400, models });
@@ -376,6 +412,8 @@ async function postgresRun(db: string, instances: number): Promise<{ rate: numbe
   );
   let result: LoadResult;
   let cpuMs: number[];
+  let pgCpu0: number | undefined;
+  let pgCpuMs: number | undefined;
   try {
     const urls = await Promise.all(
       servers.map(
@@ -388,7 +426,10 @@ async function postgresRun(db: string, instances: number): Promise<{ rate: numbe
     );
     result = await runLoad(urls, campaign.id, () => {
       for (const s of servers) s.send({ start: true });
+      if (pgPort !== undefined) pgCpu0 = postgresCpuMs(pgPort);
     });
+    const pgCpu1 = pgPort === undefined ? undefined : postgresCpuMs(pgPort);
+    if (pgCpu0 !== undefined && pgCpu1 !== undefined) pgCpuMs = pgCpu1 - pgCpu0;
     cpuMs = await Promise.all(
       servers.map(
         (s) =>
@@ -410,6 +451,15 @@ async function postgresRun(db: string, instances: number): Promise<{ rate: numbe
     stored,
     cpuMs.reduce((a, b) => a + b, 0) / Math.max(1, result.acknowledged),
   );
+  // The machine's CPU per vote, by process: what bounds the throughput when they all share a few cores.
+  const per = (ms: number) => ms / Math.max(1, result.acknowledged);
+  const servers_ = per(cpuMs.reduce((a, b) => a + b, 0));
+  const load = per(result.cpuMs);
+  const pgPer = pgCpuMs === undefined ? undefined : per(pgCpuMs);
+  const total = servers_ + load + (pgPer ?? 0);
+  console.log(
+    `    CPU per vote over the voting phase: servers ${servers_.toFixed(3)} ms, PostgreSQL ${pgPer === undefined ? "(not measured: not a temp-postgres cluster on Linux)" : `${pgPer.toFixed(3)} ms`}, load process ${load.toFixed(3)} ms; total ${total.toFixed(3)} ms, at most ${(1000 / total).toFixed(0)} votes/s per core`,
+  );
   return { rate, p99: pct(result.voteMs, 0.99), ok: stored === result.acknowledged };
 }
 
@@ -427,8 +477,19 @@ async function main(): Promise<void> {
   let db = values.db;
   const cluster = db === "temp-postgres" ? await startPostgres() : undefined;
   try {
-    if (cluster) db = await cluster.createDatabase();
-    const pgRun = await postgresRun(db, instances);
+    if (cluster) {
+      // The throwaway cluster starts empty, and so do its tables: statement plans made in the first second (the
+      // prepared hot paths are planned once per connection) see tables of a few rows, and scan them whole for the
+      // rest of the run while they grow to thousands. A database in service has statistics; here autovacuum's
+      // analyze (which also makes the cached plans be made again) looks every second instead of every minute.
+      const admin = new pg.Client({ connectionString: cluster.url });
+      await admin.connect();
+      await admin.query("ALTER SYSTEM SET autovacuum_naptime = '1s'");
+      await admin.query("SELECT pg_reload_conf()");
+      await admin.end();
+      db = await cluster.createDatabase();
+    }
+    const pgRun = await postgresRun(db, instances, cluster?.port);
     console.log(
       `  PostgreSQL x${instances} / SQLite x1: throughput ratio ${(pgRun.rate / sqlite.rate).toFixed(3)}, p99 ratio ${(pgRun.p99 / sqlite.p99).toFixed(3)}`,
     );

@@ -273,10 +273,9 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
         const id = c.req.param("campaign");
         return c.json(
           await svc.committed(async () => {
-            const voted = await svc.vote(id, l, body.assignmentId, body.choice, body.reason);
-            if (!body.next) return voted;
-            const next = await svc.next(id, l).then(nextJson, () => undefined);
-            return next ? { ...voted, next } : voted;
+            if (!body.next) return svc.vote(id, l, body.assignmentId, body.choice, body.reason);
+            const r = await svc.voteAndNext(id, l, body.assignmentId, body.choice, body.reason);
+            return r.next === null ? r.vote : { ...r.vote, next: nextJson(r.next) };
           }),
         );
       });
