@@ -220,6 +220,46 @@ test("end to end: sign up, vote on five pairs with the keyboard, the leaderboard
   await ctx.close();
 });
 
+test("a campaign that never reveals: each vote's answer brings the next pair, shown at once, one request per vote", async () => {
+  const svc = new LabelingService(store);
+  const c = await svc.createCampaign({
+    name: "Blind",
+    setName: "e2e",
+    models: ["top-model", "mid-model", "low-model"],
+    perLabeler: 3,
+    goldRate: 0,
+    reveal: "never",
+  });
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const apiCalls: string[] = [];
+  page.on("request", (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith(`/api/label/${c.id}/`))
+      apiCalls.push(`${r.method()} ${path.slice(`/api/label/${c.id}`.length)}`);
+  });
+  await page.goto(`${server.url}/label/${c.id}`);
+  await page.waitForURL(/\/label\?next=/);
+  await page.click("#start");
+  await page.waitForURL(`${server.url}/label/${c.id}`);
+  const pairs: string[] = [];
+  for (let n = 1; n <= 3; n++) {
+    await page.waitForFunction(
+      (i) => document.body.dataset.state === "ready" && document.body.dataset.index === String(i),
+      n,
+    );
+    pairs.push(`${await page.textContent("#left")}|${await page.textContent("#right")}`);
+    assert.equal(await page.isHidden("#reveal"), true, "no names, ever");
+    await page.keyboard.press(n % 2 ? "a" : "t");
+  }
+  await page.waitForFunction(() => document.body.dataset.state === "done");
+  assert.equal(new Set(pairs).size, 3, "three different pairs were shown");
+  assert.equal(await page.textContent("#who-left"), "");
+  assert.equal(await store.votes.count({ sources: [`label:${c.id}`] }), 3);
+  assert.deepEqual(apiCalls, ["GET /next", "POST /vote", "POST /vote", "POST /vote"]);
+  await ctx.close();
+});
+
 test("admin page opens without the form for a request that brings the token as Authorization: Bearer", async () => {
   const ctx = await browser.newContext({ extraHTTPHeaders: { authorization: "Bearer t" } });
   const page = await ctx.newPage();
