@@ -1,6 +1,6 @@
 /**
  * Load benchmark of the labeling API: `npx tsx bench/label-load.ts [--labelers N] [--k K] [--concurrency C]
- * [--db postgres://...|temp-postgres --instances N] [--flow combined|separate]`.
+ * [--db postgres://...|temp-postgres --instances N] [--flow combined|separate] [--pg-commit durable|test]`.
  *
  * With --db, the same load then runs against N server processes on that PostgreSQL database (`temp-postgres`
  * starts a throwaway cluster, test/support/postgres.ts), each request going to the next instance in turn (a load
@@ -51,11 +51,15 @@ const { values } = parseArgs({
      * per vote; `separate`: a GET next before each vote, two requests per vote.
      */
     flow: { type: "string", default: "combined" },
+    /** `durable` (fsync, synchronous_commit, full_page_writes on) or `test` (the throwaway cluster's: off). */
+    "pg-commit": { type: "string", default: "durable" },
   },
 });
 if (values.flow !== "combined" && values.flow !== "separate")
   throw new Error(`--flow must be combined or separate, not '${values.flow}'`);
 const COMBINED = values.flow === "combined";
+if (values["pg-commit"] !== "durable" && values["pg-commit"] !== "test")
+  throw new Error(`--pg-commit must be durable or test, not '${values["pg-commit"]}'`);
 const LABELERS = Number(values.labelers);
 const K = Number(values.k);
 const CONCURRENCY = Number(values.concurrency);
@@ -485,7 +489,19 @@ async function main(): Promise<void> {
       const admin = new pg.Client({ connectionString: cluster.url });
       await admin.connect();
       await admin.query("ALTER SYSTEM SET autovacuum_naptime = '1s'");
+      // The test cluster trades durability for speed (fsync, synchronous_commit and full_page_writes off); an
+      // acknowledged vote must be durable, so the bench turns them on as a database in service has them
+      // (`--pg-commit test` keeps the test cluster's settings, for comparison with older figures).
+      if (values["pg-commit"] === "durable")
+        for (const setting of ["fsync", "synchronous_commit", "full_page_writes"])
+          await admin.query(`ALTER SYSTEM SET ${setting} = on`);
       await admin.query("SELECT pg_reload_conf()");
+      // The reload reaches the backends asynchronously: read the settings (and start the load) once it has.
+      await new Promise((r) => setTimeout(r, 500));
+      const shown = await admin.query<{ name: string; setting: string }>(
+        "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes') ORDER BY name",
+      );
+      console.log(`  PostgreSQL cluster: ${shown.rows.map((r) => `${r.name}=${r.setting}`).join(", ")}`);
       await admin.end();
       db = await cluster.createDatabase();
     }
