@@ -479,7 +479,17 @@ async function main(): Promise<void> {
     return;
   }
   let db = values.db;
-  const cluster = db === "temp-postgres" ? await startPostgres() : undefined;
+  // The test cluster trades durability for speed (fsync, synchronous_commit and full_page_writes off); an
+  // acknowledged vote must be durable, so the bench's cluster has them on, as a database in service does
+  // (`--pg-commit test` keeps the test cluster's settings, for comparison with older figures).
+  const cluster =
+    db === "temp-postgres"
+      ? await startPostgres(
+          values["pg-commit"] === "durable"
+            ? { settings: { fsync: "on", synchronous_commit: "on", full_page_writes: "on" } }
+            : {},
+        )
+      : undefined;
   try {
     if (cluster) {
       // The throwaway cluster starts empty, and so do its tables: statement plans made in the first second (the
@@ -489,12 +499,6 @@ async function main(): Promise<void> {
       const admin = new pg.Client({ connectionString: cluster.url });
       await admin.connect();
       await admin.query("ALTER SYSTEM SET autovacuum_naptime = '1s'");
-      // The test cluster trades durability for speed (fsync, synchronous_commit and full_page_writes off); an
-      // acknowledged vote must be durable, so the bench turns them on as a database in service has them
-      // (`--pg-commit test` keeps the test cluster's settings, for comparison with older figures).
-      if (values["pg-commit"] === "durable")
-        for (const setting of ["fsync", "synchronous_commit", "full_page_writes"])
-          await admin.query(`ALTER SYSTEM SET ${setting} = on`);
       await admin.query("SELECT pg_reload_conf()");
       // The reload reaches the backends asynchronously: read the settings (and start the load) once it has.
       await new Promise((r) => setTimeout(r, 500));
