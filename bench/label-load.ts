@@ -1,6 +1,6 @@
 /**
  * Load benchmark of the labeling API: `npx tsx bench/label-load.ts [--labelers N] [--k K] [--concurrency C]
- * [--db postgres://...|temp-postgres --instances N]`.
+ * [--db postgres://...|temp-postgres --instances N] [--flow combined|separate] [--pg-commit durable|test]`.
  *
  * With --db, the same load then runs against N server processes on that PostgreSQL database (`temp-postgres`
  * starts a throwaway cluster, test/support/postgres.ts), each request going to the next instance in turn (a load
@@ -9,18 +9,21 @@
  *
  * The parent process runs the real server (hono on node:http, SQLite file in WAL mode) on 127.0.0.1; a
  * separate child process is the load generator: it signs up labelers, then each virtual labeler fetches
- * its next pair and votes, K times, C labelers at a time, over keep-alive HTTP. Reported: votes/s over the
+ * its first pair and votes K times, C labelers at a time, over keep-alive HTTP, each vote asking for the next
+ * pair in its answer as the web page does (`--flow separate`: a GET next before each vote, the flow before the
+ * vote carried the next pair). Reported: votes/s over the
  * whole voting phase (next-pair requests included), latency percentiles of the vote requests, and a check
  * that the number of votes stored equals the number the server acknowledged. Baseline in the same run:
  * the same votes through the service in-process, without HTTP.
  */
 import { fork } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import pg from "pg";
 import { createApp } from "../src/http/app.ts";
 import { listen } from "../src/http/listen.ts";
 import { labelingRoutes } from "../src/http/routes/labeling.ts";
@@ -43,8 +46,20 @@ const { values } = parseArgs({
     instance: { type: "string", default: "0" },
     /** Write a CPU profile of the server process over the voting phase only (setup and baseline excluded). */
     "cpu-profile": { type: "string" },
+    /**
+     * `combined` (the web page's flow): each vote asks for the next pair in its answer (`next: true`), one request
+     * per vote; `separate`: a GET next before each vote, two requests per vote.
+     */
+    flow: { type: "string", default: "combined" },
+    /** `durable` (fsync, synchronous_commit, full_page_writes on) or `test` (the throwaway cluster's: off). */
+    "pg-commit": { type: "string", default: "durable" },
   },
 });
+if (values.flow !== "combined" && values.flow !== "separate")
+  throw new Error(`--flow must be combined or separate, not '${values.flow}'`);
+const COMBINED = values.flow === "combined";
+if (values["pg-commit"] !== "durable" && values["pg-commit"] !== "test")
+  throw new Error(`--pg-commit must be durable or test, not '${values["pg-commit"]}'`);
 const LABELERS = Number(values.labelers);
 const K = Number(values.k);
 const CONCURRENCY = Number(values.concurrency);
@@ -129,6 +144,7 @@ async function worker(urls: string, campaign: string): Promise<void> {
   let cursor = 0;
   const choices = ["left", "right", "tie", "both_bad"];
   process.send?.({ start: true });
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, w) => {
@@ -137,17 +153,26 @@ async function worker(urls: string, campaign: string): Promise<void> {
         const i = cursor++;
         if (i >= labelers.length) return;
         const l = labelers[i] as { cookie: string; csrf: string };
+        // The combined flow asks /next once, for the labeler's first pair; each vote's answer carries the next.
+        let carried: { done: boolean; assignmentId: string } | undefined;
         for (;;) {
-          const a = performance.now();
-          const nx = await http(agent, pick(), "GET", `/api/label/${campaign}/next`, { cookie: l.cookie });
-          nextMs.push(performance.now() - a);
-          if (nx.status !== 200) {
-            errors++;
-            break;
+          let j = carried;
+          if (!j) {
+            const a = performance.now();
+            const nx = await http(agent, pick(), "GET", `/api/label/${campaign}/next`, { cookie: l.cookie });
+            nextMs.push(performance.now() - a);
+            if (nx.status !== 200) {
+              errors++;
+              break;
+            }
+            j = JSON.parse(nx.body) as { done: boolean; assignmentId: string };
           }
-          const j = JSON.parse(nx.body) as { done: boolean; assignmentId: string };
           if (j.done) break;
-          const body = JSON.stringify({ assignmentId: j.assignmentId, choice: choices[n++ % 4] });
+          const body = JSON.stringify({
+            assignmentId: j.assignmentId,
+            choice: choices[n++ % 4],
+            ...(COMBINED ? { next: true } : {}),
+          });
           const b = performance.now();
           const v = await http(
             agent,
@@ -158,15 +183,18 @@ async function worker(urls: string, campaign: string): Promise<void> {
             body,
           );
           voteMs.push(performance.now() - b);
-          if (v.status === 200 && (JSON.parse(v.body) as { status: string }).status === "recorded") acknowledged++;
+          const vj = v.status === 200 ? (JSON.parse(v.body) as { status: string; next?: typeof j }) : undefined;
+          if (vj?.status === "recorded") acknowledged++;
           else errors++;
+          carried = vj?.next;
         }
       }
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   agent.destroy();
-  process.send?.({ acknowledged, errors, seconds, voteMs, nextMs });
+  process.send?.({ acknowledged, errors, seconds, voteMs, nextMs, cpuMs: (cpu.user + cpu.system) / 1000 });
 }
 
 function pct(xs: number[], q: number): number {
@@ -180,6 +208,35 @@ interface LoadResult {
   seconds: number;
   voteMs: number[];
   nextMs: number[];
+  /** The load process's CPU time over the voting phase. */
+  cpuMs: number;
+}
+
+/**
+ * CPU time (ms) of a PostgreSQL cluster's processes, the postmaster listening on `port` and its children, from
+ * /proc (Linux); undefined elsewhere. Backends that exit between two readings take their time with them, so the
+ * difference of two readings is a lower bound (the bench's connections live through the voting phase).
+ */
+function postgresCpuMs(port: number): number | undefined {
+  if (!existsSync("/proc")) return undefined;
+  const stats = new Map<number, { ppid: number; ms: number; cmd: string }>();
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const cmd = readFileSync(`/proc/${d}/cmdline`, "utf8").replaceAll("\0", " ");
+      stats.set(Number(d), { ppid: Number(f[1]), ms: (Number(f[11]) + Number(f[12])) * tick, cmd });
+    } catch {
+      // the process exited while we read
+    }
+  }
+  const master = [...stats].find(([, s]) => / -p \d+/.test(s.cmd) && s.cmd.includes(` -p ${port} `))?.[0];
+  if (master === undefined) return undefined;
+  let ms = 0;
+  for (const [pid, s] of stats) if (pid === master || s.ppid === master) ms += s.ms;
+  return ms;
 }
 
 /**
@@ -200,6 +257,8 @@ function runLoad(urls: string[], campaign: string, onStart: () => void): Promise
       String(K),
       "--concurrency",
       String(CONCURRENCY),
+      "--flow",
+      values.flow as string,
     ],
     { execArgv: ["--import", "tsx"] },
   );
@@ -220,12 +279,14 @@ function report(name: string, r: LoadResult, stored: number, serverCpuMsPerVote:
     `    votes acknowledged ${r.acknowledged}, stored ${stored}, errors ${r.errors}  ${stored === r.acknowledged ? "OK stored == acknowledged" : "MISMATCH"}`,
   );
   console.log(
-    `    throughput  ${rate.toFixed(0)} votes/s over ${r.seconds.toFixed(2)} s (each vote preceded by its next-pair request)`,
+    `    throughput  ${rate.toFixed(0)} votes/s over ${r.seconds.toFixed(2)} s (${COMBINED ? "one request per vote: each vote's answer carries the next pair, a GET next only for a labeler's first" : "each vote preceded by its GET next request"})`,
   );
   console.log(
     `    vote latency  p50 ${pct(r.voteMs, 0.5).toFixed(2)} ms  p99 ${pct(r.voteMs, 0.99).toFixed(2)} ms  max ${pct(r.voteMs, 1).toFixed(2)} ms`,
   );
-  console.log(`    next latency  p50 ${pct(r.nextMs, 0.5).toFixed(2)} ms  p99 ${pct(r.nextMs, 0.99).toFixed(2)} ms`);
+  console.log(
+    `    GET next latency (${r.nextMs.length} requests)  p50 ${pct(r.nextMs, 0.5).toFixed(2)} ms  p99 ${pct(r.nextMs, 0.99).toFixed(2)} ms`,
+  );
   console.log(
     `    server CPU per vote (its next + vote requests, all instances): ${serverCpuMsPerVote.toFixed(3)} ms, about ${(1000 / serverCpuMsPerVote).toFixed(0)} votes/s per free core`,
   );
@@ -324,7 +385,11 @@ async function serveInstance(db: string): Promise<void> {
 }
 
 /** N server processes on one PostgreSQL database, the load spread over them request by request. */
-async function postgresRun(db: string, instances: number): Promise<{ rate: number; p99: number; ok: boolean }> {
+async function postgresRun(
+  db: string,
+  instances: number,
+  pgPort: number | undefined,
+): Promise<{ rate: number; p99: number; ok: boolean }> {
   const store = await openStoreAt(db);
   const set = `load-${Date.now().toString(36)}`;
   await seedAnswers(store, { set, prompts: 400, models });
@@ -351,6 +416,8 @@ async function postgresRun(db: string, instances: number): Promise<{ rate: numbe
   );
   let result: LoadResult;
   let cpuMs: number[];
+  let pgCpu0: number | undefined;
+  let pgCpuMs: number | undefined;
   try {
     const urls = await Promise.all(
       servers.map(
@@ -363,7 +430,10 @@ async function postgresRun(db: string, instances: number): Promise<{ rate: numbe
     );
     result = await runLoad(urls, campaign.id, () => {
       for (const s of servers) s.send({ start: true });
+      if (pgPort !== undefined) pgCpu0 = postgresCpuMs(pgPort);
     });
+    const pgCpu1 = pgPort === undefined ? undefined : postgresCpuMs(pgPort);
+    if (pgCpu0 !== undefined && pgCpu1 !== undefined) pgCpuMs = pgCpu1 - pgCpu0;
     cpuMs = await Promise.all(
       servers.map(
         (s) =>
@@ -385,13 +455,22 @@ async function postgresRun(db: string, instances: number): Promise<{ rate: numbe
     stored,
     cpuMs.reduce((a, b) => a + b, 0) / Math.max(1, result.acknowledged),
   );
+  // The machine's CPU per vote, by process: what bounds the throughput when they all share a few cores.
+  const per = (ms: number) => ms / Math.max(1, result.acknowledged);
+  const servers_ = per(cpuMs.reduce((a, b) => a + b, 0));
+  const load = per(result.cpuMs);
+  const pgPer = pgCpuMs === undefined ? undefined : per(pgCpuMs);
+  const total = servers_ + load + (pgPer ?? 0);
+  console.log(
+    `    CPU per vote over the voting phase: servers ${servers_.toFixed(3)} ms, PostgreSQL ${pgPer === undefined ? "(not measured: not a temp-postgres cluster on Linux)" : `${pgPer.toFixed(3)} ms`}, load process ${load.toFixed(3)} ms; total ${total.toFixed(3)} ms, at most ${(1000 / total).toFixed(0)} votes/s per core`,
+  );
   return { rate, p99: pct(result.voteMs, 0.99), ok: stored === result.acknowledged };
 }
 
 async function main(): Promise<void> {
   const instances = Number(values.instances);
   console.log(
-    `label-load: ${LABELERS} labelers x K=${K}, ${CONCURRENCY} concurrent, separate load process over loopback`,
+    `label-load: ${LABELERS} labelers x K=${K}, ${CONCURRENCY} concurrent, separate load process over loopback, flow ${values.flow} (${COMBINED ? "vote answers carry the next pair" : "GET next + POST vote"})`,
   );
   const sqlite = await sqliteRun();
   if (!values.db) {
@@ -400,10 +479,37 @@ async function main(): Promise<void> {
     return;
   }
   let db = values.db;
-  const cluster = db === "temp-postgres" ? await startPostgres() : undefined;
+  // The test cluster trades durability for speed (fsync, synchronous_commit and full_page_writes off); an
+  // acknowledged vote must be durable, so the bench's cluster has them on, as a database in service does
+  // (`--pg-commit test` keeps the test cluster's settings, for comparison with older figures).
+  const cluster =
+    db === "temp-postgres"
+      ? await startPostgres(
+          values["pg-commit"] === "durable"
+            ? { settings: { fsync: "on", synchronous_commit: "on", full_page_writes: "on" } }
+            : {},
+        )
+      : undefined;
   try {
-    if (cluster) db = await cluster.createDatabase();
-    const pgRun = await postgresRun(db, instances);
+    if (cluster) {
+      // The throwaway cluster starts empty, and so do its tables: statement plans made in the first second (the
+      // prepared hot paths are planned once per connection) see tables of a few rows, and scan them whole for the
+      // rest of the run while they grow to thousands. A database in service has statistics; here autovacuum's
+      // analyze (which also makes the cached plans be made again) looks every second instead of every minute.
+      const admin = new pg.Client({ connectionString: cluster.url });
+      await admin.connect();
+      await admin.query("ALTER SYSTEM SET autovacuum_naptime = '1s'");
+      await admin.query("SELECT pg_reload_conf()");
+      // The reload reaches the backends asynchronously: read the settings (and start the load) once it has.
+      await new Promise((r) => setTimeout(r, 500));
+      const shown = await admin.query<{ name: string; setting: string }>(
+        "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes') ORDER BY name",
+      );
+      console.log(`  PostgreSQL cluster: ${shown.rows.map((r) => `${r.name}=${r.setting}`).join(", ")}`);
+      await admin.end();
+      db = await cluster.createDatabase();
+    }
+    const pgRun = await postgresRun(db, instances, cluster?.port);
     console.log(
       `  PostgreSQL x${instances} / SQLite x1: throughput ratio ${(pgRun.rate / sqlite.rate).toFixed(3)}, p99 ratio ${(pgRun.p99 / sqlite.p99).toFixed(3)}`,
     );

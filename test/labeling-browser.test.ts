@@ -148,6 +148,12 @@ test("end to end: sign up, vote on five pairs with the keyboard, the leaderboard
   });
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
+  const apiCalls: string[] = [];
+  page.on("request", (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith(`/api/label/${c.id}/`))
+      apiCalls.push(`${r.method()} ${path.slice(`/api/label/${c.id}`.length)}`);
+  });
   await page.goto(`${server.url}/label/${c.id}`);
   await page.waitForURL(/\/label\?next=/);
   await page.fill('input[name="language"]', "en");
@@ -190,6 +196,8 @@ test("end to end: sign up, vote on five pairs with the keyboard, the leaderboard
     reveals.join("|"),
   );
   assert.equal(await store.votes.count({ sources: [`label:${c.id}`] }), 5);
+  // One request per vote: each vote's answer carries the next pair, shown on "Next pair" without a request.
+  assert.deepEqual(apiCalls, ["GET /next", ...Array(5).fill("POST /vote")]);
 
   await page.goto(`${server.url}/label/${c.id}/leaderboard`);
   assert.equal(await page.textContent("#votes"), "5 votes");
@@ -209,6 +217,46 @@ test("end to end: sign up, vote on five pairs with the keyboard, the leaderboard
   assert.ok(!winners.has("low-model"), "the labeler never picked the worst answer");
   if (rows.some((r) => r.model === "top-model")) assert.equal(rows[0]?.model, "top-model", JSON.stringify(rows));
   assert.equal(rows[rows.length - 1]?.model === "top-model", false);
+  await ctx.close();
+});
+
+test("a campaign that never reveals: each vote's answer brings the next pair, shown at once, one request per vote", async () => {
+  const svc = new LabelingService(store);
+  const c = await svc.createCampaign({
+    name: "Blind",
+    setName: "e2e",
+    models: ["top-model", "mid-model", "low-model"],
+    perLabeler: 3,
+    goldRate: 0,
+    reveal: "never",
+  });
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const apiCalls: string[] = [];
+  page.on("request", (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith(`/api/label/${c.id}/`))
+      apiCalls.push(`${r.method()} ${path.slice(`/api/label/${c.id}`.length)}`);
+  });
+  await page.goto(`${server.url}/label/${c.id}`);
+  await page.waitForURL(/\/label\?next=/);
+  await page.click("#start");
+  await page.waitForURL(`${server.url}/label/${c.id}`);
+  const pairs: string[] = [];
+  for (let n = 1; n <= 3; n++) {
+    await page.waitForFunction(
+      (i) => document.body.dataset.state === "ready" && document.body.dataset.index === String(i),
+      n,
+    );
+    pairs.push(`${await page.textContent("#left")}|${await page.textContent("#right")}`);
+    assert.equal(await page.isHidden("#reveal"), true, "no names, ever");
+    await page.keyboard.press(n % 2 ? "a" : "t");
+  }
+  await page.waitForFunction(() => document.body.dataset.state === "done");
+  assert.equal(new Set(pairs).size, 3, "three different pairs were shown");
+  assert.equal(await page.textContent("#who-left"), "");
+  assert.equal(await store.votes.count({ sources: [`label:${c.id}`] }), 3);
+  assert.deepEqual(apiCalls, ["GET /next", "POST /vote", "POST /vote", "POST /vote"]);
   await ctx.close();
 });
 

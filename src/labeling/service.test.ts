@@ -51,6 +51,36 @@ test("assignment: at most K per labeler, never the same item twice, open item re
   await store.close();
 });
 
+test("voteAndNext: the vote, then the next pair from the picture the vote brought, on a service that never saw the labeler", async () => {
+  const store = openStore(":memory:");
+  await seedAnswers(store, { set: "s", prompts: 4, models: MODELS });
+  const one = new LabelingService(store);
+  const c = await one.createCampaign({ name: "T", setName: "s", models: MODELS, perLabeler: 3, goldRate: 0 });
+  const { labeler } = await one.signup({});
+  // Two services on one store: two servers, the labeler's requests alternating between them.
+  const two = new LabelingService(store);
+  let view = await one.next(c.id, labeler);
+  const shown: string[] = [];
+  for (const [n, svc] of [one, two, one, two].entries()) {
+    if (!view) break;
+    shown.push(view.assignmentId);
+    assert.equal(view.index, n + 1);
+    const r = await svc.voteAndNext(c.id, labeler, view.assignmentId, "right");
+    assert.equal(r.vote.status, "recorded");
+    assert.notEqual(r.next, null);
+    view = r.next ?? undefined;
+  }
+  assert.equal(shown.length, 3, "K = 3, then done");
+  assert.equal(view, undefined);
+  assert.equal(new Set(shown).size, 3);
+  assert.equal((await store.labeling.assignmentsOf(c.id, labeler.id)).length, 3, "no assignment past K");
+  assert.equal(await store.votes.count({ sources: [`label:${c.id}`] }), 3);
+  // The same vote again is a duplicate; a different one is refused and gives no pair.
+  assert.equal((await two.voteAndNext(c.id, labeler, shown[2] as string, "right")).vote.status, "duplicate");
+  await assert.rejects(one.voteAndNext(c.id, labeler, shown[2] as string, "left"), /different vote/);
+  await store.close();
+});
+
 test("votes are idempotent per assignment and record the shown order", async () => {
   const store = openStore(":memory:");
   await seedAnswers(store, { set: "s", prompts: 3, models: MODELS });

@@ -373,7 +373,16 @@ export class LabelingService {
    * proportional to how much one more vote shrinks its interval (the Chatbot Arena paper's active
    * sampling), then the least-assigned item of that pair the labeler has not seen.
    */
-  async next(campaignId: string, labeler: LabelerRecord): Promise<AssignmentView | undefined> {
+  next(campaignId: string, labeler: LabelerRecord): Promise<AssignmentView | undefined> {
+    return this.#next(campaignId, labeler, undefined);
+  }
+
+  /** `next`, from `known` (the labeler's assignments as the store just read them) when given. */
+  async #next(
+    campaignId: string,
+    labeler: LabelerRecord,
+    known: AssignmentRecord[] | undefined,
+  ): Promise<AssignmentView | undefined> {
     const st = await this.#state(campaignId);
     const key = `${campaignId}\u0000${labeler.id}`;
     // The labeler's next assignment is proposed from this process's picture of their assignments, read from the
@@ -383,9 +392,9 @@ export class LabelingService {
     // wrong one (the labeler's open assignment shown again, a labeler new to this process) costs a round trip
     // more, and draws of the seeded sequence; two requests of one labeler at once (a double click, a retry to
     // another server) both propose the same seq, and the loser finds the winner's open assignment.
-    let mine = this.#mine.get(key) ?? [];
-    let fresh = false;
-    if (mine.length >= st.campaign.perLabeler) {
+    let mine = known ?? this.#mine.get(key) ?? [];
+    let fresh = known !== undefined;
+    if (!fresh && mine.length >= st.campaign.perLabeler) {
       mine = await this.#store.labeling.assignmentsOf(campaignId, labeler.id);
       fresh = true;
     }
@@ -508,6 +517,36 @@ export class LabelingService {
     choice: LabelChoice,
     reason?: string,
   ): Promise<VoteResult> {
+    return (await this.#vote(campaignId, labeler, assignmentId, choice, reason, false)).vote;
+  }
+
+  /**
+   * A vote, then the labeler's next comparison (as `next`): the web page's one request per vote. The vote's round
+   * trip also brings the labeler's assignments, so the next one is proposed from a true picture even when the
+   * labeler's last request went to another server: one round trip for the next pair, not a refused one first.
+   * A vote refused throws, as `vote` does; a next pair that fails after the stored vote is null (the vote stands,
+   * the caller asks `next` again), undefined is `next`'s "done".
+   */
+  async voteAndNext(
+    campaignId: string,
+    labeler: LabelerRecord,
+    assignmentId: string,
+    choice: LabelChoice,
+    reason?: string,
+  ): Promise<{ vote: VoteResult; next: AssignmentView | undefined | null }> {
+    const { vote, mine } = await this.#vote(campaignId, labeler, assignmentId, choice, reason, true);
+    const next = await this.#next(campaignId, labeler, mine).catch(() => null);
+    return { vote, next };
+  }
+
+  async #vote(
+    campaignId: string,
+    labeler: LabelerRecord,
+    assignmentId: string,
+    choice: LabelChoice,
+    reason: string | undefined,
+    withMine: boolean,
+  ): Promise<{ vote: VoteResult; mine?: AssignmentRecord[] }> {
     const st = await this.#state(campaignId);
     const key = `${campaignId}\u0000${labeler.id}`;
     const why = reason?.trim() ? reason.trim().slice(0, 2000) : null;
@@ -515,26 +554,37 @@ export class LabelingService {
       choice === "left" ? "model_a" : choice === "right" ? "model_b" : choice === "tie" ? "tie" : "tie_bothbad";
     // The store finds the assignment with its owner, decides on its state (another server may have stored a vote
     // first) and writes the vote with its rating row (none for a gold item) at once, without a read before.
-    const r = await this.#store.labeling.voteAs({ campaignId, labelerId: labeler.id }, assignmentId, choice, why, {
-      source: `label:${campaignId}`,
-      setName: st.campaign.setName,
-      winner,
-      judge: `human:${labeler.id}`,
-      language: labeler.language,
-      tstamp: Date.now() / 1000,
-      rationale: why,
-    });
+    const r = await this.#store.labeling.voteAs(
+      { campaignId, labelerId: labeler.id },
+      assignmentId,
+      choice,
+      why,
+      {
+        source: `label:${campaignId}`,
+        setName: st.campaign.setName,
+        winner,
+        judge: `human:${labeler.id}`,
+        language: labeler.language,
+        tstamp: Date.now() / 1000,
+        rationale: why,
+      },
+      withMine ? { mine: true } : {},
+    );
     if (!r) throw new ModelmapError("not_found", "no such assignment for this labeler");
     const it = st.items.get(r.itemId) as CampaignItem;
     const leftModel = r.leftIs === "model_a" ? it.modelA : it.modelB;
     const rightModel = r.leftIs === "model_a" ? it.modelB : it.modelA;
     const reveal = st.campaign.reveal === "after" ? { left: leftModel, right: rightModel } : undefined;
-    const done = (status: VoteResult["status"]): VoteResult => (reveal ? { status, reveal } : { status });
+    const done = (status: VoteResult["status"]) => ({
+      vote: reveal ? { status, reveal } : { status },
+      ...(r.mine ? { mine: r.mine } : {}),
+    });
     if (r.outcome === "different") {
       this.#mine.delete(key);
       throw new ModelmapError("conflict", "this assignment already has a different vote");
     }
-    this.#voted(key, assignmentId, choice);
+    if (r.mine) this.#remember(key, r.mine);
+    else this.#voted(key, assignmentId, choice);
     if (r.outcome === "same") return done("duplicate");
     if (it.goldWinner === null) this.#countVote(st.pairStats, it, { leftIs: r.leftIs, choice });
     return done("recorded");

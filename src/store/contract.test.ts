@@ -717,6 +717,122 @@ for (const kind of storeKinds()) {
         assert.equal((await next("a4", i3, 4, "l2")).created, false, "l2 has no assignment yet");
       }));
 
+    test("labeling: next and vote calls made at once (one statement on PostgreSQL) each get their own answer", () =>
+      kind.with(async (store) => {
+        const L = store.labeling;
+        await store.judging.putPromptSet(
+          { name: "pub", contentHash: "h", secret: false, canary: null, description: null, origin: null },
+          ["p1", "p2", "p3"].map((id) => ({
+            setName: "pub",
+            id,
+            category: "c",
+            turns: ["q"],
+            reference: null,
+            tags: [],
+          })),
+        );
+        const labelers = ["l1", "l2", "l3", "l4"];
+        for (const id of labelers)
+          await L.createLabeler({
+            id,
+            sessionHash: `s-${id}`,
+            csrfToken: "c",
+            language: null,
+            expertise: null,
+            region: null,
+          });
+        await L.createCampaign(
+          {
+            id: "c1",
+            name: "C",
+            setName: "pub",
+            models: ["m1", "m2"],
+            perLabeler: 3,
+            reveal: "after",
+            goldRate: 0,
+            seed: 1,
+          },
+          ["p1", "p2", "p3"].map((promptId) => ({
+            promptId,
+            modelA: "m1",
+            modelB: "m2",
+            answerA: `a-${promptId}`,
+            answerB: `b-${promptId}`,
+            goldWinner: null,
+          })),
+        );
+        const [i1, i2] = (await L.items("c1")).map((i) => i.id) as [number, number, number];
+        const next = (id: string, labelerId: string, itemId: number, seq: number) =>
+          L.createNextAssignment({ id, campaignId: "c1", itemId, labelerId, leftIs: "model_a", seq });
+        // Three labelers' first assignments and a refused proposal (l4 has no first one), all at once. (Two
+        // proposals of one labeler at once go in two statements, which race: batch.test.ts checks that split.)
+        const made = await Promise.all([
+          next("a1", "l1", i1, 1),
+          next("b1", "l2", i1, 1),
+          next("y2", "l4", i2, 2),
+          next("c1a", "l3", i2, 1),
+        ]);
+        assert.deepEqual(
+          made.map((m) => m.created),
+          [true, true, false, true],
+          "each proposal decided on its own labeler",
+        );
+        assert.deepEqual(made[2], { created: false, mine: [] });
+        assert.equal(await L.assignment("y2"), undefined);
+        const template = (labelerId: string) => ({
+          source: "label:c1",
+          setName: "pub",
+          winner: "model_a" as const,
+          judge: `human:${labelerId}`,
+          language: null,
+          tstamp: 1700000000,
+          rationale: null,
+        });
+        const vote = (labelerId: string, id: string, choice: "left" | "right", mine = false) =>
+          L.voteAs({ campaignId: "c1", labelerId }, id, choice, null, template(labelerId), mine ? { mine: true } : {});
+        // Votes at once: two labelers', a vote on another's assignment, and the same assignment twice, differently.
+        const votes = await Promise.all([
+          vote("l1", "a1", "left", true),
+          vote("l2", "b1", "right"),
+          vote("l2", "a1", "left"),
+          vote("l3", "c1a", "left"),
+          vote("l3", "c1a", "right"),
+        ]);
+        assert.deepEqual(votes[0], {
+          outcome: "recorded",
+          itemId: i1,
+          leftIs: "model_a",
+          mine: [
+            {
+              ...(await L.assignment("a1")),
+              voteId: votes[0]?.mine?.[0]?.voteId,
+              votedAt: votes[0]?.mine?.[0]?.votedAt,
+            },
+          ],
+        });
+        assert.equal(votes[0]?.mine?.[0]?.choice, "left", "the picture holds this vote");
+        assert.deepEqual(votes[1], { outcome: "recorded", itemId: i1, leftIs: "model_a" }, "no picture unless asked");
+        assert.equal(votes[2], undefined, "not l2's assignment");
+        assert.deepEqual(
+          [votes[3]?.outcome, votes[4]?.outcome].sort(),
+          ["different", "recorded"],
+          "of two votes on one assignment one records",
+        );
+        assert.equal(await store.votes.count({ sources: ["label:c1"] }), 3, "one rating per recorded vote");
+        const stored = (await L.votedAssignments("c1")).map((a) => [a.id, a.choice]);
+        assert.equal(stored.length, 3);
+        assert.deepEqual(stored.slice(0, 2), [
+          ["a1", "left"],
+          ["b1", "right"],
+        ]);
+        // The next ones, at once, from the pictures the votes brought.
+        const second = await Promise.all([next("a2", "l1", i2, 2), next("b2", "l2", i2, 2), next("b3", "l2", i2, 3)]);
+        assert.deepEqual(
+          second.map((m) => m.created),
+          [true, true, false],
+        );
+      }));
+
     test("capmap: imports upsert models, replace a source's evidence, and record themselves", () =>
       kind.with(async (store) => {
         await mapFixture(store);

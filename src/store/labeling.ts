@@ -99,6 +99,14 @@ export interface AssignmentRecord {
   votedAt: string | null;
 }
 
+export interface VoteAsResult {
+  outcome: "recorded" | "same" | "different";
+  itemId: number;
+  leftIs: "model_a" | "model_b";
+  /** Only when asked for (`voteAs`'s `opts.mine`). */
+  mine?: AssignmentRecord[];
+}
+
 export interface LabelingRepo {
   createLabeler(l: {
     id: string;
@@ -156,7 +164,9 @@ export interface LabelingRepo {
    * A labeler's vote on their assignment, for a caller that has not read the assignment: as `castVote`, with the
    * rating row (none for a gold item) built by `labelRating` from `rating` and the assignment's item. Returns
    * undefined, writing nothing, when the assignment is not this labeler's in this campaign; else the outcome and
-   * the assignment's item and left side. On PostgreSQL one statement and one round trip.
+   * the assignment's item and left side. On PostgreSQL one statement and one round trip. With `opts.mine` the
+   * answer also holds the labeler's assignments of the campaign, oldest first, this one with the choice stored
+   * (unless the outcome is "different"): the picture `createNextAssignment` wants, in the same round trip.
    */
   voteAs(
     owner: { campaignId: string; labelerId: string },
@@ -164,7 +174,8 @@ export interface LabelingRepo {
     choice: LabelChoice,
     reason: string | null,
     rating: RatingTemplate,
-  ): Promise<{ outcome: "recorded" | "same" | "different"; itemId: number; leftIs: "model_a" | "model_b" } | undefined>;
+    opts?: { mine?: boolean },
+  ): Promise<VoteAsResult | undefined>;
   /** Assignment counts per item (all, voted). */
   itemLoad(campaignId: string): Promise<Map<number, { assigned: number; voted: number }>>;
   /**

@@ -112,34 +112,50 @@ function freePort(): Promise<number> {
 }
 
 // The shell between us and the server: stops it when our end of its stdin closes, and removes the folder.
+// Arguments after the third are more server options ("-c name=value"), given after the defaults so they win.
 const SUPERVISOR = `
 exec 3<&0
-"$1/postgres" -D "$2/data" -p "$3" -c listen_addresses=127.0.0.1 -c unix_socket_directories= \\
+bin=$1 base=$2 port=$3
+shift 3
+"$bin/postgres" -D "$base/data" -p "$port" -c listen_addresses=127.0.0.1 -c unix_socket_directories= \\
   -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=16MB \\
-  -c max_connections=60 -c max_wal_size=256MB &
+  -c max_connections=60 -c max_wal_size=256MB "$@" &
 pid=$!
 { read _ <&3; kill -INT "$pid" 2>/dev/null; } &
 wait "$pid"
 code=$?
-rm -rf "$2"
+rm -rf "$base"
 exit "$code"
 `;
 
 let clusters = 0;
 
-export async function startPostgres(): Promise<PgCluster> {
+export interface StartOptions {
+  /**
+   * Server settings over the test defaults, e.g. `{ fsync: "on", synchronous_commit: "on", full_page_writes: "on" }`
+   * for a benchmark that must commit durably (the tests trade durability for speed).
+   */
+  settings?: Record<string, string>;
+}
+
+export async function startPostgres(options: StartOptions = {}): Promise<PgCluster> {
   const bin = pgBinDir();
   const user = serverUser();
+  const extra = Object.entries(options.settings ?? {}).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
   // A port found free can be taken before the server binds it (other test files start clusters too): retry.
   for (let attempt = 1; ; attempt++) {
-    const started = await start(bin, user);
+    const started = await start(bin, user, extra);
     if (typeof started !== "string") return started;
     if (attempt >= 4 || !/could not bind|already in use/i.test(started)) throw new Error(started);
   }
 }
 
 /** One try: a cluster, or the reason it did not start (the server's log). */
-async function start(bin: string, user: { uid: number; gid: number } | undefined): Promise<PgCluster | string> {
+async function start(
+  bin: string,
+  user: { uid: number; gid: number } | undefined,
+  extra: string[],
+): Promise<PgCluster | string> {
   const base = mkdtempSync(join(tmpdir(), "modelmap-pg-"));
   const ids = user ? { uid: user.uid, gid: user.gid } : {};
   if (user) chownSync(base, user.uid, user.gid);
@@ -157,7 +173,7 @@ async function start(bin: string, user: { uid: number; gid: number } | undefined
   }
   const port = await freePort();
   // The supervisor removes `base` once the server has stopped, whatever stopped it.
-  const child = spawn("/bin/sh", ["-c", SUPERVISOR, "sh", bin, base, String(port)], {
+  const child = spawn("/bin/sh", ["-c", SUPERVISOR, "sh", bin, base, String(port), ...extra], {
     ...ids,
     stdio: ["pipe", "ignore", "pipe"],
     env,

@@ -32,11 +32,19 @@ export const LABEL_JS = `"use strict";
     $("who-left").textContent = ""; $("who-right").textContent = "";
     $("after-vote").hidden = true; $("choices").hidden = false;
   }
+  // The vote's answer carries the next pair (the vote asks with next: true): one request per vote. While the
+  // voted pair is revealed, the next one waits here, unseen, for "Next pair".
+  let pending = null;
   async function load() {
     clearReveal();
     const r = await call("/next", {});
     if (!r.ok) { $("status").textContent = (r.body.error && r.body.error.message) || "error"; return; }
-    if (r.body.done) {
+    show(r.body);
+  }
+  function show(body) {
+    clearReveal();
+    pending = null;
+    if (body.done) {
       current = null;
       task.hidden = true;
       $("progress").textContent = "";
@@ -44,7 +52,7 @@ export const LABEL_JS = `"use strict";
       document.body.dataset.state = "done";
       return;
     }
-    current = r.body;
+    current = body;
     $("prompt").innerHTML = current.turns.map((t) => '<div class="turn">' + t + "</div>").join("");
     $("left").innerHTML = current.left.join("<hr>");
     $("right").innerHTML = current.right.join("<hr>");
@@ -57,12 +65,13 @@ export const LABEL_JS = `"use strict";
     if (!current || busy) return;
     busy = true;
     document.body.dataset.state = "voting";
-    const body = JSON.stringify({ assignmentId: current.assignmentId, choice: choice, reason: $("reason").value });
+    const body = JSON.stringify({ assignmentId: current.assignmentId, choice: choice, reason: $("reason").value, next: true });
     const r = await call("/vote", { method: "POST", headers: { "content-type": "application/json", "x-csrf-token": csrf }, body: body });
     busy = false;
     if (!r.ok) { $("status").textContent = (r.body.error && r.body.error.message) || "error"; document.body.dataset.state = "ready"; return; }
     $("status").textContent = "Vote recorded.";
-    if (!r.body.reveal) { await load(); return; }
+    if (!r.body.reveal) { if (r.body.next) show(r.body.next); else await load(); return; }
+    pending = r.body.next || null;
     $("who-left").textContent = "(" + r.body.reveal.left + ")";
     $("who-right").textContent = "(" + r.body.reveal.right + ")";
     $("reveal").textContent = "Answer A was " + r.body.reveal.left + "; answer B was " + r.body.reveal.right + ".";
@@ -71,7 +80,10 @@ export const LABEL_JS = `"use strict";
     current = null;
     document.body.dataset.state = "revealed";
   }
-  function next() { if (document.body.dataset.state === "revealed") load(); }
+  function next() {
+    if (document.body.dataset.state !== "revealed") return;
+    if (pending) show(pending); else load();
+  }
   document.addEventListener("keydown", (e) => {
     const t = e.target;
     if (t && (t.tagName === "TEXTAREA" || t.tagName === "INPUT") || e.ctrlKey || e.metaKey || e.altKey) return;

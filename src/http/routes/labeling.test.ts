@@ -197,6 +197,62 @@ test("K per labeler, then done; leaderboard and export reflect the votes; secret
   assert.equal(q.status, 200);
 });
 
+test("a vote with next: true answers with the next pair (the web page's flow); the last one with done", async () => {
+  const { client, csrf } = await signUp();
+  const first = (await client.req(`/api/label/${campaignId}/next`)).json() as { done: boolean; assignmentId: string };
+  assert.equal(first.done, false);
+  const ids = [first.assignmentId];
+  let current = first;
+  for (let i = 0; i < 5 && !current.done; i++) {
+    const r = await client.post(
+      `/api/label/${campaignId}/vote`,
+      { assignmentId: current.assignmentId, choice: "left", next: true },
+      { "x-csrf-token": csrf },
+    );
+    assert.equal(r.status, 200, r.text);
+    const body = r.json() as {
+      status: string;
+      reveal: { left: string; right: string };
+      next: { done: boolean; assignmentId: string; index: number; of: number; left: string[]; right: string[] };
+    };
+    assert.equal(body.status, "recorded");
+    assert.ok(MODELS.includes(body.reveal.left), "the voted pair is revealed");
+    if (!body.next.done) {
+      assert.equal(body.next.index, ids.length + 1);
+      assert.equal(body.next.of, 3);
+      assert.ok(body.next.left.length > 0 && body.next.right.length > 0);
+      for (const m of MODELS) assert.ok(!JSON.stringify(body.next).includes(m), `the next pair names ${m}`);
+      ids.push(body.next.assignmentId);
+    }
+    current = body.next;
+  }
+  assert.equal(current.done, true, "done after K = 3 votes");
+  assert.equal(new Set(ids).size, 3);
+  // The same vote again is acknowledged again and carries the labeler's state (done), storing nothing.
+  const before = await store.votes.count({ sources: [`label:${campaignId}`] });
+  const again = await client.post(
+    `/api/label/${campaignId}/vote`,
+    { assignmentId: ids[2], choice: "left", next: true },
+    { "x-csrf-token": csrf },
+  );
+  assert.deepEqual((again.json() as { status: string; next: unknown }).next, { done: true });
+  assert.equal((again.json() as { status: string }).status, "duplicate");
+  assert.equal(await store.votes.count({ sources: [`label:${campaignId}`] }), before);
+  // Without next, no pair comes back (the old answer).
+  const plain = await client.post(
+    `/api/label/${campaignId}/vote`,
+    { assignmentId: ids[2], choice: "left" },
+    { "x-csrf-token": csrf },
+  );
+  assert.equal((plain.json() as { next?: unknown }).next, undefined);
+  const wrong = await client.post(
+    `/api/label/${campaignId}/vote`,
+    { assignmentId: ids[2], choice: "left", next: "yes" },
+    { "x-csrf-token": csrf },
+  );
+  assert.equal(wrong.status, 400, "next must be a boolean");
+});
+
 test("rate limits: sign-ups per address and requests per labeler", async () => {
   const app = createApp({ store, adminToken: ADMIN }, [
     labelingRoutes({ labelerRate: 0.001, labelerBurst: 3, signupsPerMinute: 2 }),

@@ -6,7 +6,7 @@ import { ModelmapError } from "../../core/errors.ts";
 import { winnerSchema } from "../../core/votes.ts";
 import { exportLmsys } from "../../labeling/export.ts";
 import { campaignQuality } from "../../labeling/quality.ts";
-import { type CampaignSpec, LabelingService, safeEqual, token } from "../../labeling/service.ts";
+import { type AssignmentView, type CampaignSpec, LabelingService, safeEqual, token } from "../../labeling/service.ts";
 import type { LabelerRecord } from "../../store/labeling.ts";
 import { adminOnly, viewerOf } from "../access.ts";
 import type { AppEnv, RouteModule, ServerDeps } from "../app.ts";
@@ -98,6 +98,8 @@ const voteBody = z.strictObject({
   assignmentId: z.string().min(1).max(64),
   choice: z.enum(["left", "right", "tie", "both_bad"]),
   reason: z.string().max(2000).optional(),
+  /** The response also carries the labeler's next pair (as `next` answers it): one request per vote. */
+  next: z.boolean().optional(),
 });
 const campaignBody = z.strictObject({
   name: z.string().min(1).max(100),
@@ -242,26 +244,40 @@ export function labelingRoutes(opts: LabelingRouteOptions = {}): RouteModule {
         return show(c, labelerPage(l.csrfToken, campaign.id, campaign.name));
       });
 
+      /** The JSON of a next pair, as `/next` answers it and a vote with `next: true` carries it. */
+      const nextJson = (v: AssignmentView | undefined) =>
+        v
+          ? {
+              done: false as const,
+              assignmentId: v.assignmentId,
+              index: v.index,
+              of: v.of,
+              turns: v.turns.map(render),
+              left: v.left.map(render),
+              right: v.right.map(render),
+            }
+          : { done: true as const };
+
       app.get("/api/label/:campaign/next", labeler, noStore, async (c) => {
         const l = c.get("labeler");
-        const v = await svc.committed(() => svc.next(c.req.param("campaign"), l));
-        if (!v) return c.json({ done: true });
-        return c.json({
-          done: false,
-          assignmentId: v.assignmentId,
-          index: v.index,
-          of: v.of,
-          turns: v.turns.map(render),
-          left: v.left.map(render),
-          right: v.right.map(render),
-        });
+        return c.json(nextJson(await svc.committed(() => svc.next(c.req.param("campaign"), l))));
       });
 
+      // With `next: true` the answer also carries the labeler's next pair (the web page asks for it): one request
+      // per vote instead of a vote and a next. The vote is stored first; a vote refused (conflict, not found) gets
+      // its error and no pair. A next pair that fails after the vote is left out, not an error: the vote stands,
+      // and the client asks `/next` itself.
       app.post("/api/label/:campaign/vote", labeler, labelerCsrf, json(voteBody), noStore, async (c) => {
         const l = c.get("labeler");
         const body = c.req.valid("json");
         const id = c.req.param("campaign");
-        return c.json(await svc.committed(() => svc.vote(id, l, body.assignmentId, body.choice, body.reason)));
+        return c.json(
+          await svc.committed(async () => {
+            if (!body.next) return svc.vote(id, l, body.assignmentId, body.choice, body.reason);
+            const r = await svc.voteAndNext(id, l, body.assignmentId, body.choice, body.reason);
+            return r.next === null ? r.vote : { ...r.vote, next: nextJson(r.next) };
+          }),
+        );
       });
 
       // A request that brings the admin token (Authorization: Bearer) gets the page open, without the form.

@@ -114,6 +114,11 @@ export class PgDb {
     this.pool = pool;
   }
 
+  /** Whether a query made now, in this async context, runs in an open transaction. */
+  inTransaction(): boolean {
+    return currentTx<TxConn>(this.#owner) !== undefined;
+  }
+
   /** The connection a query made now, in this async context, runs on. */
   conn(): Conn {
     return currentTx<TxConn>(this.#owner)?.conn ?? this.#pooled;

@@ -7,6 +7,7 @@ import type {
   LabelerRecord,
   LabelingRepo,
   RatingTemplate,
+  VoteAsResult,
 } from "../labeling.ts";
 import {
   type AssignmentRow,
@@ -17,16 +18,47 @@ import {
   toLabelItem,
   voteRow,
 } from "../rows.ts";
+import { Batcher } from "./batch.ts";
 import { chunks, type PgDb, recordset } from "./db.ts";
 import { VOTE_COLUMNS, VOTE_NAMES } from "./votes.ts";
 
 const LABELER_COLUMNS = `id, language, expertise, region, csrf_token AS "csrfToken", created_at AS "createdAt"`;
 
+interface NextProposal {
+  id: string;
+  campaignId: string;
+  itemId: number;
+  labelerId: string;
+  leftIs: "model_a" | "model_b";
+  seq: number;
+}
+type NextResult = { created: true } | { created: false; mine: AssignmentRecord[] };
+
+interface VoteCall {
+  owner: { campaignId: string; labelerId: string };
+  assignmentId: string;
+  choice: LabelChoice;
+  reason: string | null;
+  rating: RatingTemplate;
+  mine: boolean;
+}
+
 export class PgLabelingRepo implements LabelingRepo {
   readonly #db: PgDb;
+  /** The labeling hot paths, calls made at once sent as one statement (batch.ts). */
+  readonly #nexts: Batcher<NextProposal, NextResult>;
+  readonly #voteBatch: Batcher<VoteCall, VoteAsResult | undefined>;
 
   constructor(db: PgDb) {
     this.#db = db;
+    this.#nexts = new Batcher(
+      (b) => this.#nextAssignments(b),
+      (a) => `${a.campaignId}\u0000${a.labelerId}`,
+    );
+    this.#voteBatch = new Batcher(
+      (b) => this.#votes(b),
+      (c) => c.assignmentId,
+    );
   }
 
   async createLabeler(l: {
@@ -141,38 +173,62 @@ export class PgLabelingRepo implements LabelingRepo {
     return n === 1;
   }
 
-  async createNextAssignment(a: {
-    id: string;
-    campaignId: string;
-    itemId: number;
-    labelerId: string;
-    leftIs: "model_a" | "model_b";
-    seq: number;
-  }): Promise<{ created: true } | { created: false; mine: AssignmentRecord[] }> {
-    // The check, the insert and, when refused, the labeler's assignments are one statement: one round trip, no
-    // BEGIN/COMMIT. Two racing statements can both count seq - 1; the second's insert then waits for the first's
-    // seq and does nothing (its picture, taken before, may miss that row: the caller's next try sees it).
-    const r = await this.#db.one<{ created: number; mine: AssignmentRow[] | null }>(
+  createNextAssignment(a: NextProposal): Promise<{ created: true } | { created: false; mine: AssignmentRecord[] }> {
+    // In a transaction the statement must run on its connection, alone; elsewhere calls made at once share one.
+    return this.#db.inTransaction() ? this.#nextAssignments([a]).then((r) => r[0] as NextResult) : this.#nexts.add(a);
+  }
+
+  /**
+   * The proposals of `createNextAssignment` as one statement (one round trip, no BEGIN/COMMIT), one answer per
+   * proposal in their order. Per proposal: the check, the insert and, when refused, the labeler's assignments. Two
+   * racing statements can both count seq - 1; the second's insert then waits for the first's seq and does nothing
+   * (its picture, taken before, may miss that row: the caller's next try sees it). A batch holds one proposal per
+   * labeler (the Batcher's key), so the counts of one statement never miss a row of the same statement.
+   */
+  async #nextAssignments(batch: NextProposal[]): Promise<NextResult[]> {
+    const rows = await this.#db.query<{ created: boolean; mine: AssignmentRow[] | null }>(
       {
-        name: "modelmap_next_assignment",
-        text: `WITH mine AS (
-         SELECT * FROM label_assignments WHERE campaign_id = $2::text AND labeler_id = $4::text
+        name: "modelmap_next_assignments",
+        text: `WITH x AS (
+         SELECT * FROM ${recordset({ id: "text", campaign_id: "text", item_id: "bigint", labeler_id: "text", left_is: "text", seq: "bigint" })}
+       ), m AS (
+         SELECT x.ord, c.n, c.voted, c.seen
+         FROM x CROSS JOIN LATERAL (
+           SELECT count(*) AS n, count(la.choice) AS voted, count(*) FILTER (WHERE la.item_id = x.item_id) AS seen
+           FROM label_assignments la WHERE la.campaign_id = x.campaign_id AND la.labeler_id = x.labeler_id
+         ) c
        ), ins AS (
          INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq)
-         SELECT $1::text, $2::text, $3::bigint, $4::text, $5::text, $6::bigint
-         FROM (SELECT count(*) AS n, count(choice) AS voted, count(*) FILTER (WHERE item_id = $3::bigint) AS seen
-               FROM mine) m
-         WHERE m.n = $6::bigint - 1 AND m.voted = m.n AND m.seen = 0
+         SELECT x.id, x.campaign_id, x.item_id, x.labeler_id, x.left_is, x.seq
+         FROM x JOIN m ON m.ord = x.ord
+         WHERE m.n = x.seq - 1 AND m.voted = m.n AND m.seen = 0
+         ORDER BY x.ord
          ON CONFLICT (campaign_id, labeler_id, seq) DO NOTHING
-         RETURNING 1
+         RETURNING id
        )
-       SELECT (SELECT count(*) FROM ins) AS created,
-              CASE WHEN NOT EXISTS (SELECT 1 FROM ins) THEN (SELECT json_agg(mine ORDER BY rowid) FROM mine) END AS mine`,
+       SELECT ins.id IS NOT NULL AS created,
+              CASE WHEN ins.id IS NULL THEN
+                (SELECT json_agg(la ORDER BY la.rowid) FROM label_assignments la
+                 WHERE la.campaign_id = x.campaign_id AND la.labeler_id = x.labeler_id) END AS mine
+       FROM x LEFT JOIN ins ON ins.id = x.id
+       ORDER BY x.ord`,
       },
-      [a.id, a.campaignId, a.itemId, a.labelerId, a.leftIs, a.seq],
+      [
+        JSON.stringify(
+          batch.map((a) => ({
+            id: a.id,
+            campaign_id: a.campaignId,
+            item_id: a.itemId,
+            labeler_id: a.labelerId,
+            left_is: a.leftIs,
+            seq: a.seq,
+          })),
+        ),
+      ],
     );
-    if (r?.created === 1) return { created: true };
-    return { created: false, mine: (r?.mine ?? []).map(toAssignment) };
+    return rows.map((r) =>
+      r.created ? { created: true } : { created: false, mine: (r.mine ?? []).map(toAssignment) },
+    );
   }
 
   async itemLoad(campaignId: string): Promise<Map<number, { assigned: number; voted: number }>> {
@@ -222,80 +278,141 @@ export class PgLabelingRepo implements LabelingRepo {
     return prev?.choice === choice ? "same" : "different";
   }
 
-  async voteAs(
+  voteAs(
     owner: { campaignId: string; labelerId: string },
     assignmentId: string,
     choice: LabelChoice,
     reason: string | null,
     rating: RatingTemplate,
-  ): Promise<
-    { outcome: "recorded" | "same" | "different"; itemId: number; leftIs: "model_a" | "model_b" } | undefined
-  > {
-    // castVote's claim, on the assignment found with its owner and item, and the rating row that labelRating
-    // (store/labeling.ts) builds, here in SQL: one statement, one round trip. `a` sees the row as the statement
-    // began; when the claim finds it taken by a vote that committed meanwhile, its choice is read again.
-    const r = await this.#db.one<{
+    opts: { mine?: boolean } = {},
+  ): Promise<VoteAsResult | undefined> {
+    const call: VoteCall = { owner, assignmentId, choice, reason, rating, mine: opts.mine === true };
+    return this.#db.inTransaction() ? this.#votes([call]).then((r) => r[0]) : this.#voteBatch.add(call);
+  }
+
+  /**
+   * The calls of `voteAs` as one statement, one answer per call in their order: castVote's claim, on the
+   * assignment found with its owner and item, and the rating row that labelRating (store/labeling.ts) builds, here
+   * in SQL. `a` sees the row as the statement began; when the claim finds it taken by a vote that committed
+   * meanwhile, its choice is read again. A batch holds one call per assignment (the Batcher's key): an UPDATE
+   * joined to two rows of its input would write the row once, with either's values.
+   */
+  async #votes(batch: VoteCall[]): Promise<Array<VoteAsResult | undefined>> {
+    const rows = await this.#db.query<{
+      found: boolean;
       itemId: number;
       leftIs: "model_a" | "model_b";
-      claimed: number;
+      claimed: boolean;
       prev: LabelChoice | null;
+      mine: AssignmentRow[] | null;
     }>(
       {
-        name: "modelmap_vote_as",
-        text: `WITH a AS (
-         SELECT la.id, la.item_id, la.left_is, la.choice, i.prompt_id, i.model_a, i.model_b, i.gold_winner
-         FROM label_assignments la JOIN label_items i ON i.id = la.item_id
-         WHERE la.id = $1::text AND la.campaign_id = $2::text AND la.labeler_id = $3::text
+        name: "modelmap_votes_as",
+        text: `WITH x AS (
+         SELECT * FROM ${recordset({
+           aid: "text",
+           campaign_id: "text",
+           labeler_id: "text",
+           choice: "text",
+           reason: "text",
+           source: "text",
+           set_name: "text",
+           winner: "text",
+           judge: "text",
+           language: "text",
+           tstamp: "double precision",
+           rationale: "text",
+           want_mine: "boolean",
+         })}
+       ), a AS (
+         SELECT x.ord, x.choice AS new_choice, x.reason AS new_reason, la.id, la.item_id, la.left_is, la.choice,
+                i.prompt_id, i.model_a, i.model_b, i.gold_winner
+         FROM x
+         CROSS JOIN LATERAL (
+           SELECT * FROM label_assignments la
+           WHERE la.id = x.aid AND la.campaign_id = x.campaign_id AND la.labeler_id = x.labeler_id LIMIT 1
+         ) la
+         CROSS JOIN LATERAL (SELECT * FROM label_items i WHERE i.id = la.item_id LIMIT 1) i
        ), claim AS (
          UPDATE label_assignments la
-         SET choice = $4::text, reason = $5::text, voted_at = modelmap_now(),
+         SET choice = a.new_choice, reason = a.new_reason, voted_at = modelmap_now(),
              vote_id = CASE WHEN a.gold_winner IS NULL THEN nextval(pg_get_serial_sequence('votes', 'id')) END
-         FROM a WHERE la.id = a.id AND la.choice IS NULL
-         RETURNING la.vote_id
+         FROM a WHERE la.id = ANY($2::text[]) AND la.id = a.id AND la.choice IS NULL
+         RETURNING la.id, la.vote_id
        ), rating AS (
          INSERT INTO votes (id, source, import_id, prompt_id, model_a, model_b, winner, judge, shown_first, category,
                             language, turn, tstamp, anony, rationale)
-         SELECT claim.vote_id, r.source, NULL, r.set_name || '/' || a.prompt_id,
+         SELECT claim.vote_id, x.source, NULL, x.set_name || '/' || a.prompt_id,
                 CASE WHEN a.left_is = 'model_a' THEN a.model_a ELSE a.model_b END,
                 CASE WHEN a.left_is = 'model_a' THEN a.model_b ELSE a.model_a END,
-                r.winner, r.judge, 'model_a',
-                (SELECT p.category FROM prompt_items p WHERE p.set_name = r.set_name AND p.id = a.prompt_id),
-                r.language, 1, r.tstamp, 1, r.rationale
-         FROM claim, a, json_to_record($6::json)
-           AS r(source text, set_name text, winner text, judge text, language text, tstamp double precision, rationale text)
+                x.winner, x.judge, 'model_a',
+                (SELECT p.category FROM prompt_items p WHERE p.set_name = x.set_name AND p.id = a.prompt_id),
+                x.language, 1, x.tstamp, 1, x.rationale
+         FROM claim JOIN a ON a.id = claim.id JOIN x ON x.ord = a.ord
          WHERE claim.vote_id IS NOT NULL
+         ORDER BY a.ord
        )
-       SELECT a.item_id AS "itemId", a.left_is AS "leftIs", (SELECT count(*) FROM claim) AS claimed, a.choice AS prev
-       FROM a`,
+       SELECT a.id IS NOT NULL AS found, a.item_id AS "itemId", a.left_is AS "leftIs", claim.id IS NOT NULL AS claimed,
+              a.choice AS prev,
+              CASE WHEN x.want_mine AND a.id IS NOT NULL THEN
+                (SELECT json_agg(m ORDER BY m.rowid) FROM label_assignments m
+                 WHERE m.campaign_id = x.campaign_id AND m.labeler_id = x.labeler_id) END AS mine
+       FROM x LEFT JOIN a ON a.ord = x.ord LEFT JOIN claim ON claim.id = a.id
+       ORDER BY x.ord`,
       },
       [
-        assignmentId,
-        owner.campaignId,
-        owner.labelerId,
-        choice,
-        reason,
-        JSON.stringify({
-          source: rating.source,
-          set_name: rating.setName,
-          winner: rating.winner,
-          judge: rating.judge,
-          language: rating.language,
-          tstamp: rating.tstamp,
-          rationale: rating.rationale,
-        }),
+        JSON.stringify(
+          batch.map((c) => ({
+            aid: c.assignmentId,
+            campaign_id: c.owner.campaignId,
+            labeler_id: c.owner.labelerId,
+            choice: c.choice,
+            reason: c.reason,
+            source: c.rating.source,
+            set_name: c.rating.setName,
+            winner: c.rating.winner,
+            judge: c.rating.judge,
+            language: c.rating.language,
+            tstamp: c.rating.tstamp,
+            rationale: c.rating.rationale,
+            want_mine: c.mine,
+          })),
+        ),
+        // The ids again, as an array: the UPDATE finds its rows by the primary key whatever the join's estimates.
+        batch.map((c) => c.assignmentId),
       ],
     );
-    if (!r) return undefined;
-    const found = { itemId: r.itemId, leftIs: r.leftIs };
-    if (r.claimed === 1) return { outcome: "recorded", ...found };
-    const prev =
-      r.prev ??
-      (
-        await this.#db.one<{ choice: LabelChoice | null }>("SELECT choice FROM label_assignments WHERE id = $1", [
-          assignmentId,
-        ])
-      )?.choice;
-    return { outcome: prev === choice ? "same" : "different", ...found };
+    const out: Array<VoteAsResult | undefined> = [];
+    for (const [i, r] of rows.entries()) {
+      const c = batch[i] as VoteCall;
+      if (!r.found) {
+        out.push(undefined);
+        continue;
+      }
+      let outcome: VoteAsResult["outcome"] = "recorded";
+      if (!r.claimed) {
+        const prev =
+          r.prev ??
+          (
+            await this.#db.one<{ choice: LabelChoice | null }>("SELECT choice FROM label_assignments WHERE id = $1", [
+              c.assignmentId,
+            ])
+          )?.choice;
+        outcome = prev === c.choice ? "same" : "different";
+      }
+      const result: VoteAsResult = { outcome, itemId: r.itemId, leftIs: r.leftIs };
+      // `mine` is read as the statement began: this vote's row is patched in, as the claim wrote it.
+      if (c.mine)
+        result.mine = (r.mine ?? [])
+          .map(toAssignment)
+          .map((x) =>
+            x.id === c.assignmentId && outcome !== "different" && x.choice === null
+              ? { ...x, choice: c.choice, reason: c.reason }
+              : x,
+          );
+      out.push(result);
+    }
+    return out;
   }
 
   async votedAssignments(campaignId: string): Promise<AssignmentRecord[]> {

@@ -7,6 +7,7 @@ import type {
   LabelerRecord,
   LabelingRepo,
   RatingTemplate,
+  VoteAsResult,
 } from "../labeling.ts";
 import { labelRating } from "../labeling.ts";
 import {
@@ -175,8 +176,9 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
     choice: LabelChoice,
     reason: string | null,
     rating: RatingTemplate,
-  ): { outcome: "recorded" | "same" | "different"; itemId: number; leftIs: "model_a" | "model_b" } | undefined {
-    return this.#db.transaction(() => {
+    opts: { mine?: boolean } = {},
+  ): VoteAsResult | undefined {
+    return this.#db.transaction((): VoteAsResult | undefined => {
       const a = this.assignment(assignmentId);
       if (!a || a.campaignId !== owner.campaignId || a.labelerId !== owner.labelerId) return undefined;
       const it = this.item(a.itemId) as CampaignItem;
@@ -187,7 +189,8 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
       )?.category;
       const vote =
         it.goldWinner === null ? { source: rating.source, vote: labelRating(rating, it, a.leftIs, category) } : null;
-      return { outcome: this.castVote(assignmentId, choice, reason, vote), itemId: a.itemId, leftIs: a.leftIs };
+      const r = { outcome: this.castVote(assignmentId, choice, reason, vote), itemId: a.itemId, leftIs: a.leftIs };
+      return opts.mine ? { ...r, mine: this.assignmentsOf(owner.campaignId, owner.labelerId) } : r;
     })();
   }
 
