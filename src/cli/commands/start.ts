@@ -1,7 +1,6 @@
 import { resolve } from "node:path";
 import { ModelmapError } from "../../core/errors.ts";
 import { pText } from "../../core/format.ts";
-import { checkListenable } from "../../http/listen.ts";
 import { createDownloadProgress } from "../../hub/progress.ts";
 import { hubSettingsFromEnv } from "../../hub/settings.ts";
 import { type PipelineModel, type PipelineReport, runPipeline, ZOO_CONTAMINATION } from "../../mainjob/pipeline.ts";
@@ -11,7 +10,6 @@ import { DEFAULT_ZOO_DIR, loadZoo, ZOO_PROMPT_SETS, ZOO_TASKS, ZOO_VOTE_SOURCE }
 import { failureLines } from "../../runner/failures.ts";
 import { createProgress, SILENT_PROGRESS } from "../../runner/progress.ts";
 import { type CliContext, type Command, parseFlags, parseNumberFlag } from "../command.ts";
-import { serveCommand } from "./serve.ts";
 
 /** Documents per synthetic task for the zoo: all of them fit the 3-minute budget on 2 cores. */
 export const ZOO_DEFAULT_LIMIT: number | undefined = undefined;
@@ -53,7 +51,10 @@ async function finish(
   const port = parseNumberFlag(name, "--port", values.port, { int: true, min: 0, max: 65535 });
   const out = (s: string) => ctx.stdout.write(`${s}\n`);
   // The web UI's port is checked before the evaluation, which takes minutes; it used to fail after it.
-  if (values.serve !== false) await checkListenable(values.host ?? "127.0.0.1", port ?? 8787);
+  // The web server's modules (hono, the pages, the queue) load only when it is started: a warm --no-serve run
+  // used to spend about a third of its time importing them.
+  if (values.serve !== false)
+    await (await import("../../http/listen.ts")).checkListenable(values.host ?? "127.0.0.1", port ?? 8787);
   out(
     `modelmap ${name}: ${models.length} models, synthetic benchmarks${limit === undefined ? "" : ` (${limit} documents per task)`} and verifiable prompts; database ${ctx.dbPath}`,
   );
@@ -95,6 +96,7 @@ async function finish(
   for (const w of report.ratingWarnings) out(`warning: ${w}`);
   if (values.serve === false) return 0;
   const argv = ["--port", String(port ?? 8787), ...(values.host ? ["--host", values.host] : [])];
+  const { serveCommand } = await import("./serve.ts");
   return (await serveCommand.run(argv, ctx)) ?? 0;
 }
 
