@@ -5,6 +5,7 @@ import { createDownloadProgress } from "../../hub/progress.ts";
 import { hubSettingsFromEnv } from "../../hub/settings.ts";
 import { type PipelineModel, type PipelineReport, runPipeline, ZOO_CONTAMINATION } from "../../mainjob/pipeline.ts";
 import { downloadQuickstartModels, QUICKSTART_VOTE_SOURCE } from "../../mainjob/quickstart.ts";
+import { StartCache } from "../../mainjob/start-cache.ts";
 import { renderSummary } from "../../mainjob/summary.ts";
 import { DEFAULT_ZOO_DIR, loadZoo, ZOO_PROMPT_SETS, ZOO_TASKS, ZOO_VOTE_SOURCE } from "../../mainjob/zoo.ts";
 import { failureLines } from "../../runner/failures.ts";
@@ -32,6 +33,11 @@ const sharedOptions = {
   contamination: { type: "boolean" },
   quiet: { type: "boolean" },
 } as const;
+
+function startCacheOf(env: CliContext["env"]): { cache?: StartCache } {
+  const cache = StartCache.fromEnv(env);
+  return cache ? { cache } : {};
+}
 
 async function finish(
   name: string,
@@ -69,6 +75,7 @@ async function finish(
     maxTokens: defaults.maxTokens,
     ...(defaults.threads !== undefined ? { threads: defaults.threads } : {}),
     contamination: values.contamination === false ? false : ZOO_CONTAMINATION,
+    ...startCacheOf(ctx.env),
     log: out,
     progress: values.quiet ? SILENT_PROGRESS : createProgress(ctx.stderr),
     signal: ctx.signal,
