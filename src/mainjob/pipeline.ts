@@ -61,6 +61,8 @@ export interface PipelineOptions {
    * recomputed (from the store's request cache), as MODELMAP_NO_START_CACHE=1 asks.
    */
   cache?: StartCache;
+  /** The task folder the benchmarks come from (default: the built-in tasks/; tests give a copy they can edit). */
+  tasksDir?: string;
   log?: (line: string) => void;
   /** Progress of each model's phases (benchmarks, answers, contamination), built by the CLI. */
   progress?: ProgressSink;
@@ -128,7 +130,7 @@ export async function runPipeline(store: Store, opts: PipelineOptions): Promise<
   const log = opts.log ?? (() => {});
   if (opts.models.length < 2)
     throw new ModelmapError("usage", `the main job compares models; got ${opts.models.length}, need at least two`);
-  const { tasks, categoryOf } = await startTasks(opts.tasks, opts.cache);
+  const { tasks, categoryOf } = await startTasks(opts.tasks, opts.cache, opts.tasksDir);
   const names = tasks.map((t) => t.name);
   const sets: Array<Awaited<ReturnType<typeof resolvePromptSet>>> = [];
   for (const p of opts.promptSets) sets.push(await resolvePromptSet(store, p));

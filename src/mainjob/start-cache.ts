@@ -126,7 +126,9 @@ export class StartCache {
       writeFileSync(tmp, JSON.stringify({ version: START_CACHE_VERSION, key: this.keyOf(key), value }));
       renameSync(tmp, target);
     } catch {
-      rmSync(tmp, { force: true });
+      try {
+        rmSync(tmp, { force: true });
+      } catch {}
     }
   }
 }

@@ -31,8 +31,12 @@ function fromCategories(categories: Record<string, string[]>): StartTasks["categ
   return (task) => (Object.hasOwn(categories, task) ? categories[task] : undefined);
 }
 
-export async function startTasks(specs: string[], cache: StartCache | undefined): Promise<StartTasks> {
-  const dir = BUILTIN_TASKS_DIR;
+/** `dir`: the task folder (the built-in one; tests give a copy they can edit). */
+export async function startTasks(
+  specs: string[],
+  cache: StartCache | undefined,
+  dir: string = BUILTIN_TASKS_DIR,
+): Promise<StartTasks> {
   const key = cache ? { specs, dir, files: fileStamps(yamlFiles(dir)) } : undefined;
   if (cache) {
     const hit = cache.get("tasks", key, EntrySchema);
@@ -45,8 +49,8 @@ export async function startTasks(specs: string[], cache: StartCache | undefined)
       }
     }
   }
-  const { loadRegistry } = await import("../runner/service.ts");
-  const reg = loadRegistry();
+  const { TaskRegistry } = await import("../tasks/loader.ts");
+  const reg = TaskRegistry.load([dir]);
   const names = reg.resolve(specs).tasks.map((t) => t.name);
   const { tasks } = reg.resolve(names);
   const categories = Object.fromEntries([...reg.tasks.values()].map((t) => [t.name, t.categories]));
