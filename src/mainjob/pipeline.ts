@@ -6,7 +6,7 @@
  * call; a second run finds everything cached and sends nothing to the models.
  */
 import { aggregateVotes } from "../arena/aggregate.ts";
-import { type RankedModel, rankCounts } from "../arena/rank.ts";
+import type { RankedModel } from "../arena/rank.ts";
 import { type SyncReport, syncOwnEvidence } from "../capmap/sync.ts";
 import { ModelConfigSchema } from "../config/schema.ts";
 import { ModelmapError } from "../core/errors.ts";
@@ -20,7 +20,7 @@ import { metricKey } from "../runner/lmeval-format.ts";
 import { type ProgressSink, progressCallback, SILENT_PROGRESS, withLabel } from "../runner/progress.ts";
 import type { StoredPromptItem } from "../store/judging.ts";
 import type { Store } from "../store/store.ts";
-import { contaminationOrReuse, evalOrReuse } from "./reuse.ts";
+import { contaminationOrReuse, evalOrReuse, ratingsOrReuse } from "./reuse.ts";
 import type { StartCache } from "./start-cache.ts";
 import { startTasks } from "./start-tasks.ts";
 import { buildVerifiableVotes, replaceSourceVotes } from "./verifiable.ts";
@@ -299,7 +299,9 @@ export async function runPipeline(store: Store, opts: PipelineOptions): Promise<
     correct: built.correct,
   };
   if (built.votes.length > 0) {
-    const rank = rankCounts(aggregateVotes(built.votes), { bootstrap: opts.bootstrap ?? 1000, seed: opts.seed });
+    const counts = aggregateVotes(built.votes);
+    const settings = { bootstrap: opts.bootstrap ?? 1000, seed: opts.seed };
+    const rank = await ratingsOrReuse(counts, settings, opts.cache);
     report.ratings = rank.models;
     report.ratingWarnings = rank.warnings;
   }

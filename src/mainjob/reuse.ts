@@ -13,10 +13,12 @@
  * print: every request and text from the cache, none sent.
  */
 
+import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
 import type { Backend } from "../backends/types.ts";
 import type { ContaminationOptions } from "../contamination/service.ts";
 import { sha256, shortHash } from "../core/hash.ts";
+import type { PairCounts } from "../core/votes.ts";
 import { modelKey } from "../runner/plan.ts";
 import { runConfig } from "../runner/run-config.ts";
 import type { EvalOptions } from "../runner/run-eval.ts";
@@ -186,4 +188,39 @@ export async function contaminationOrReuse(
       });
   }
   return { flagged: r.flagged, pValue: r.exchangeability.pValue, stats: r.stats, reused: false };
+}
+
+const RankedSchema = z.object({
+  model: z.string(),
+  rating: z.number(),
+  ci_lower: z.number(),
+  ci_upper: z.number(),
+  rank: z.number(),
+  tier: z.number(),
+  battles: z.number(),
+  wins: z.number(),
+  losses: z.number(),
+  ties: z.number(),
+});
+const RatingsEntry = z.object({ models: z.array(RankedSchema), warnings: z.array(z.string()) });
+type Ratings = z.infer<typeof RatingsEntry>;
+
+/**
+ * Ratings of the votes (1000 bootstrap rounds: a tenth of a warm start), kept under the vote counts they were fitted
+ * to, the rounds and the seed: the same counts give the same ratings (bootstrap.ts seeds every round). Kept only
+ * when they survive JSON unchanged (no NaN or infinite rating), so that a hit is exactly what a fit gives.
+ */
+export async function ratingsOrReuse(
+  counts: PairCounts,
+  opts: { bootstrap: number; seed: number },
+  cache: StartCache | undefined,
+): Promise<Ratings> {
+  const key = { counts, ...opts };
+  const hit = cache?.get("ratings", key, RatingsEntry);
+  if (hit) return hit;
+  const { rankCounts } = await import("../arena/rank.ts");
+  const r = rankCounts(counts, opts);
+  const value: Ratings = { models: r.models, warnings: r.warnings };
+  if (cache && isDeepStrictEqual(JSON.parse(JSON.stringify(value)), value)) cache.put("ratings", key, value);
+  return r;
 }
