@@ -117,7 +117,8 @@ benchmarks through the harness (cached: a second start sends nothing to the mode
 verifiable prompt sets, turns the answers into pairwise votes (correct beats wrong; both wrong is a tie) and
 reference-match judgments, checks every model for contamination on every benchmark (the zoo plants one
 leak: zoo-contaminated saw the math test items), fits ratings, syncs the capability map, prints a summary
-table and starts the web UI.
+table and starts the web UI. A warm start reads finished runs, contamination reports and ratings back through the
+start cache ($MODELMAP_CACHE_DIR/start; MODELMAP_NO_START_CACHE=1 recomputes them from the request cache).
 ${SHARED_FLAGS}
   --zoo DIR            another zoo directory holding manifest.json (default: the bundled fixtures/zoo)`,
   async run(argv, ctx) {
