@@ -56,9 +56,9 @@ export interface PipelineOptions {
    */
   contamination?: { shards: number; permutations: number; lowercase: boolean } | false;
   /**
-   * The start cache (`<cache>/start/`, see start-cache.ts): the parsed task registry, and which finished runs and
-   * contamination reports a warm start reads from the store instead of recomputing. Absent: everything is
-   * recomputed (from the store's request cache), as MODELMAP_NO_START_CACHE=1 asks.
+   * The start cache (`<cache>/start/`, see start-cache.ts): the parsed task registry, the ratings of the vote counts,
+   * and which finished runs and contamination reports a warm start reads from the store instead of recomputing.
+   * Absent: everything is recomputed (from the store's request cache), as MODELMAP_NO_START_CACHE=1 asks.
    */
   cache?: StartCache;
   /** The task folder the benchmarks come from (default: the built-in tasks/; tests give a copy they can edit). */
