@@ -13,6 +13,7 @@
  * print: every request and text from the cache, none sent.
  */
 
+import { resolve } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
 import type { Backend } from "../backends/types.ts";
@@ -45,11 +46,14 @@ export async function dataFiles(tasks: LoadedTask[], dataDir: string): Promise<s
   return out;
 }
 
-/** Where the tasks are and what they read (the data files' list comes with the entry; see dataFiles). */
+/**
+ * Where the tasks are and what they read (the data files' list comes with the entry; see dataFiles). The data dir
+ * as an absolute path: the main job passes ".", which names another folder from another working directory.
+ */
 function taskPlaces(tasks: LoadedTask[], dataDir: string) {
   return {
     files: tasks.map((t) => [t.name, t.file]),
-    dataDir,
+    dataDir: resolve(dataDir),
     local: tasks.every((t) => t.config.data_files !== undefined),
   };
 }
