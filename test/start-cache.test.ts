@@ -72,6 +72,12 @@ async function written() {
   return { runs, checks };
 }
 
+/** The capability map as synced: every piece of evidence (vote fits per category included) and every cell. */
+async function capabilityMap() {
+  const evidence = (await store.capmap.evidence({})).map((e) => ({ ...e, createdAt: undefined }));
+  return { evidence, cells: await store.capmap.allCells() };
+}
+
 const entries = () => readdirSync(startDir).filter((f) => /^(run|contamination)-/.test(f));
 
 describe("warm start through the start cache (tiny models)", () => {
@@ -90,8 +96,10 @@ describe("warm start through the start cache (tiny models)", () => {
     assert.equal(warm.eval.cachedRequests, warm.eval.plannedRequests);
     assert.equal(warm.contaminationStats.sent, 0);
     // The old way: every document scored again from the request cache, every report rebuilt.
+    const mapWarm = await capabilityMap();
     const recomputed = await runPipeline(store, options(false));
     assert.deepEqual(printed(warm), printed(recomputed));
+    assert.deepEqual(mapWarm, await capabilityMap(), "the same map: evidence and cells, vote fits included");
     assert.notDeepEqual(await written(), before, "without the cache the runs are written again");
     assert.deepEqual(printed(cold).scores, printed(warm).scores, "the cold run's scores are the rerun's");
   });

@@ -20,7 +20,7 @@ import { metricKey } from "../runner/lmeval-format.ts";
 import { type ProgressSink, progressCallback, SILENT_PROGRESS, withLabel } from "../runner/progress.ts";
 import type { StoredPromptItem } from "../store/judging.ts";
 import type { Store } from "../store/store.ts";
-import { contaminationOrReuse, evalOrReuse, ratingsOrReuse } from "./reuse.ts";
+import { cachedCategoryFits, contaminationOrReuse, evalOrReuse, ratingsOrReuse } from "./reuse.ts";
 import type { StartCache } from "./start-cache.ts";
 import { startTasks } from "./start-tasks.ts";
 import { buildVerifiableVotes, replaceSourceVotes } from "./verifiable.ts";
@@ -324,6 +324,7 @@ export async function runPipeline(store: Store, opts: PipelineOptions): Promise<
   }
   report.sync = await syncOwnEvidence(store, {
     categoryOf,
+    ...(opts.cache ? { fitCategories: cachedCategoryFits(opts.cache) } : {}),
     seed: opts.seed,
   });
   report.evalMs = performance.now() - t0;

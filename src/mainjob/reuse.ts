@@ -16,10 +16,11 @@
 import { resolve } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
+import { type CategoryRatings, countsByCategory, fitCategoryCounts, type RatingOptions } from "../arena/ratings.ts";
 import type { Backend } from "../backends/types.ts";
 import type { ContaminationOptions } from "../contamination/service.ts";
 import { sha256, shortHash } from "../core/hash.ts";
-import type { PairCounts } from "../core/votes.ts";
+import type { PairCounts, Vote } from "../core/votes.ts";
 import { modelKey } from "../runner/plan.ts";
 import { runConfig } from "../runner/run-config.ts";
 import type { EvalOptions } from "../runner/run-eval.ts";
@@ -227,4 +228,31 @@ export async function ratingsOrReuse(
   const value: Ratings = { models: r.models, warnings: r.warnings };
   if (cache && isDeepStrictEqual(JSON.parse(JSON.stringify(value)), value)) cache.put("ratings", key, value);
   return r;
+}
+
+const CategoryFitsEntry = z.array(
+  z.object({
+    category: z.string(),
+    models: z.array(
+      z.object({ model: z.string(), rating: z.number(), lo: z.number(), hi: z.number(), votes: z.number() }),
+    ),
+    warnings: z.array(z.string()),
+  }),
+);
+
+/**
+ * The capability map's per-category fits of a vote source (`map sync` fits every source's votes per category with a
+ * bootstrap: another tenth of a warm start), kept under the per-category counts, rounds and seed, like the ratings.
+ */
+export function cachedCategoryFits(cache: StartCache): (votes: Vote[], opts: RatingOptions) => CategoryRatings[] {
+  return (votes, opts) => {
+    const groups = countsByCategory(votes);
+    const key = { groups, bootstrap: opts.bootstrap ?? null, seed: opts.seed ?? null };
+    const name = `category-fits-${shortHash(groups.map((g) => [g.category, g.counts.models]))}`;
+    const hit = cache.get(name, key, CategoryFitsEntry);
+    if (hit) return hit;
+    const fits = fitCategoryCounts(groups, opts);
+    if (isDeepStrictEqual(JSON.parse(JSON.stringify(fits)), fits)) cache.put(name, key, fits);
+    return fits;
+  };
 }
