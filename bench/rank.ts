@@ -10,6 +10,9 @@
  *   3. agreement with FastChat's ratings and intervals on the same data (anchored the same way);
  *   4. the 26,919 battles of the 33k file, read from JSONL, aggregated and ranked.
  *
+ * In-process figures come from dist/ when it matches the sources (the code the bin and `import "modelmap"` run),
+ * else from src/ through tsx, which starts worker threads too slowly to use them; the first line says which.
+ *
  * Cost model: per round, one multinomial draw over ~10k outcome cells (Poisson draws with constants fixed for
  * all rounds, plus ~3 sqrt(N) categorical fills) and ~3.4 chord-Newton steps of O(pairs + k^2) each with the
  * k x k inverse information matrix computed once. Rounds are independent streams, so they split over threads.
@@ -17,10 +20,20 @@
  * Run: npx tsx bench/rank.ts   (needs python3 with numpy and scipy for the baseline)
  */
 import { spawnSync } from "node:child_process";
-import { availableParallelism } from "node:os";
-import { aggregateVotes } from "../src/arena/aggregate.ts";
-import { rankCounts } from "../src/arena/rank.ts";
-import { readVoteFile } from "../src/arena/read-votes.ts";
+import { availableParallelism, loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
+// @ts-expect-error: plain JavaScript without declarations (the bin's own staleness check)
+import { distState } from "../tools/build-stamp.mjs";
+
+// The compiled library when dist/ matches the sources (what `import "modelmap"` and the bin run; worker threads
+// start in tens of ms there, under the TypeScript loader in most of a second), else the sources.
+const compiled = distState(fileURLToPath(new URL("..", import.meta.url))) === "fresh";
+const lib = compiled ? "../dist/" : "../src/";
+const ext = compiled ? ".js" : ".ts";
+const { aggregateVotes } = (await import(`${lib}arena/aggregate${ext}`)) as typeof import("../src/arena/aggregate.ts");
+const { rankCounts } = (await import(`${lib}arena/rank${ext}`)) as typeof import("../src/arena/rank.ts");
+const { readVoteFile } = (await import(`${lib}arena/read-votes${ext}`)) as typeof import("../src/arena/read-votes.ts");
+const load = () => `load ${loadavg()[0]!.toFixed(2)}`;
 
 const ROUNDS = 1000;
 const DATA = new URL("../../shared/data/", import.meta.url).pathname;
@@ -44,7 +57,7 @@ function bestOf<T>(n: number, run: () => T): { ms: number; value: T } {
 }
 
 console.log(
-  `machine: ${availableParallelism()} cores; load average ${(await import("node:os")).loadavg()[0]!.toFixed(2)}`,
+  `machine: ${availableParallelism()} cores; ${load()}; in-process figures from ${compiled ? "dist/ (compiled)" : "src/ through tsx (dist/ is stale: npm run build)"}`,
 );
 
 // 1. In-process.
@@ -55,7 +68,7 @@ for (const threads of [1, undefined]) {
     rankCounts(vf.counts!, { bootstrap: ROUNDS, seed: 1, anchor: ANCHOR, ...(threads ? { threads } : {}) }),
   );
   console.log(
-    `in-process, ${threads ?? "default"} thread(s): fit + ${ROUNDS} rounds ${ms.toFixed(0)} ms = ${(ms / ROUNDS).toFixed(3)} ms/round (target <= 0.25); CPU ${(cpuMs(c0) / 3).toFixed(0)} ms; top ${report.models[0]!.model} ${report.models[0]!.rating.toFixed(1)} [${report.models[0]!.ci_lower.toFixed(1)}, ${report.models[0]!.ci_upper.toFixed(1)}]`,
+    `in-process, ${threads ?? "default"} thread(s): fit + ${ROUNDS} rounds ${ms.toFixed(0)} ms = ${(ms / ROUNDS).toFixed(3)} ms/round (target <= 0.25); CPU ${(cpuMs(c0) / 3).toFixed(0)} ms = ${(cpuMs(c0) / 3 / ROUNDS).toFixed(3)} ms/round; ${load()}; top ${report.models[0]!.model} ${report.models[0]!.rating.toFixed(1)} [${report.models[0]!.ci_lower.toFixed(1)}, ${report.models[0]!.ci_upper.toFixed(1)}]`,
   );
 }
 
@@ -87,7 +100,7 @@ const fc = bestOf(3, () =>
 if (fc.value.status !== 0)
   throw new Error(`FastChat's method failed (python3 with numpy and scipy?): ${fc.value.stderr}`);
 console.log(
-  `whole process: modelmap rank ${mm.ms.toFixed(0)} ms (target < 500), FastChat's method ${fc.ms.toFixed(0)} ms; modelmap is ${(fc.ms / mm.ms).toFixed(1)}x faster (target >= 20x)`,
+  `whole process: modelmap rank ${mm.ms.toFixed(0)} ms (target < 500), FastChat's method ${fc.ms.toFixed(0)} ms; modelmap is ${(fc.ms / mm.ms).toFixed(1)}x faster (target >= 20x); ${load()}`,
 );
 
 // 3. Agreement on the same data.
@@ -125,6 +138,6 @@ console.log(
   const tRead = performance.now() - t0;
   const report = rankCounts(counts, { bootstrap: ROUNDS, seed: 1 });
   console.log(
-    `33k file (${report.totals.models} models, ${report.totals.battles} battles): ${(performance.now() - t0).toFixed(0)} ms (target < 1000), of which reading + aggregating ${tRead.toFixed(0)} ms`,
+    `33k file (${report.totals.models} models, ${report.totals.battles} battles): ${(performance.now() - t0).toFixed(0)} ms (target < 1000), of which reading + aggregating ${tRead.toFixed(0)} ms; ${load()}`,
   );
 }

@@ -4,36 +4,58 @@
  * same for any number of threads; threads only change how long it takes.
  *
  * The calling thread runs the first share of the rounds itself while each worker runs another share into a
- * SharedArrayBuffer; it then blocks on an Atomics flag per worker. A worker that has not started within
- * START_TIMEOUT_MS (a loader that cannot start workers, say), or that fails, is terminated and its share run
- * here, so a run never hangs on a thread and never loses rounds.
+ * SharedArrayBuffer. A worker starts tens of milliseconds after the calling thread, so an even split would leave
+ * the calling thread idle at the end: once its own share is done it takes rounds from the back of each
+ * worker's share while the worker takes them from the front, each round claimed by a compare-and-swap on its
+ * own flag, until they meet. A worker that has not started within START_TIMEOUT_MS (a loader that cannot start
+ * workers, say), or that fails, is terminated and whatever of its share it did not finish is run here, so a run
+ * never hangs on a thread and never loses rounds.
  */
 import { availableParallelism } from "node:os";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { type BootstrapJob, type BootstrapPart, bootstrapRounds } from "../stats/bootstrap.ts";
+import { type BootstrapJob, type BootstrapPart, bootstrapRounds, bootstrapRunner } from "../stats/bootstrap.ts";
 
 const START_TIMEOUT_MS = 10_000;
 
 /**
- * Status words shared with a worker: state (0 new, 1 running, 2 done, 3 failed), refit counts, chord steps,
- * and rounds done (a heartbeat: a worker that makes no progress for STALL_MS is given up on).
+ * Status words shared with a worker: state (0 new, 1 running, 2 done, 3 failed) and rounds done (a heartbeat:
+ * a worker that makes no progress for STALL_MS is given up on).
  */
 export const STATE = 0;
-export const NEWTON = 1;
-export const RIDGE = 2;
-export const STEPS = 3;
-export const DONE = 4;
-const WORDS = 5;
+export const DONE = 1;
+const WORDS = 2;
+/** Per-round flags: 0 free, CLAIMED by a thread, FINISHED (ratings and info written). */
+export const CLAIMED = 1;
+export const FINISHED = 2;
 const STALL_MS = 30_000;
 
 export interface WorkerInput {
   job: BootstrapJob;
   from: number;
   to: number;
+  /** rounds x k ratings, row-major, for all rounds (each thread writes only the rounds it claimed). */
   ratings: SharedArrayBuffer;
+  /** Int32 per round: CLAIMED / FINISHED flags. */
+  flags: SharedArrayBuffer;
+  /** Int32 per round: chord steps, plus 1 << 16 for a Newton refit and 1 << 17 for a prior refit. */
+  info: SharedArrayBuffer;
   status: SharedArrayBuffer;
+}
+
+/** Runs round `round` into the shared buffers (the caller has claimed it). */
+export function runClaimed(
+  run: ReturnType<typeof bootstrapRunner>,
+  round: number,
+  k: number,
+  ratings: Float64Array,
+  flags: Int32Array,
+  info: Int32Array,
+): void {
+  const r = run(round, ratings, round * k);
+  info[round] = r.chordSteps + (r.newtonRefit ? 1 << 16 : 0) + (r.ridgeRefit ? 1 << 17 : 0);
+  Atomics.store(flags, round, FINISHED);
 }
 
 /**
@@ -59,24 +81,35 @@ export function bootstrapParallel(
   const n = Math.max(1, Math.min(threads, rounds));
   if (n === 1) return { ...bootstrapRounds(job, 0, rounds), workerShares: 0 };
   const bounds = Array.from({ length: n + 1 }, (_, t) => Math.round((t * rounds) / n));
+  const shared = {
+    ratings: new SharedArrayBuffer(rounds * k * 8),
+    flags: new SharedArrayBuffer(rounds * 4),
+    info: new SharedArrayBuffer(rounds * 4),
+  };
+  const ratings = new Float64Array(shared.ratings);
+  const flags = new Int32Array(shared.flags);
+  const info = new Int32Array(shared.info);
   const workers: Array<{ worker: Worker; input: WorkerInput; status: Int32Array }> = [];
   for (let t = 1; t < n; t++) {
     const input: WorkerInput = {
       job,
       from: bounds[t] as number,
       to: bounds[t + 1] as number,
-      ratings: new SharedArrayBuffer(((bounds[t + 1] as number) - (bounds[t] as number)) * k * 8),
+      ...shared,
       status: new SharedArrayBuffer(4 * WORDS),
     };
     workers.push({ worker: startWorker(input), input, status: new Int32Array(input.status) });
   }
-  const own = bootstrapRounds(job, 0, bounds[1] as number);
-  const ratings = new Float64Array(rounds * k);
-  ratings.set(own.ratings, 0);
-  let { newtonRefits, ridgeRefits, chordSteps } = own;
+  const run = bootstrapRunner(job);
+  for (let round = 0; round < (bounds[1] as number); round++) runClaimed(run, round, k, ratings, flags, info);
   let workerShares = 0;
   for (const w of workers) {
-    let part: BootstrapPart | undefined;
+    // Take rounds from the back of its share until meeting the worker, started or not; its first round stays
+    // its own, so a worker that starts at all delivers one (and one that never does is not waited for long).
+    for (let round = w.input.to - 1; round > w.input.from; round--) {
+      if (Atomics.compareExchange(flags, round, 0, CLAIMED) !== 0) break;
+      runClaimed(run, round, k, ratings, flags, info);
+    }
     if (Atomics.load(w.status, STATE) === 0) Atomics.wait(w.status, STATE, 0, START_TIMEOUT_MS);
     let seen = -1;
     while (Atomics.load(w.status, STATE) === 1) {
@@ -86,24 +119,22 @@ export function bootstrapParallel(
       seen = done;
       Atomics.wait(w.status, STATE, 1, STALL_MS);
     }
-    if (Atomics.load(w.status, STATE) === 2) {
-      part = {
-        ratings: new Float64Array(w.input.ratings),
-        newtonRefits: Atomics.load(w.status, NEWTON),
-        ridgeRefits: Atomics.load(w.status, RIDGE),
-        chordSteps: Atomics.load(w.status, STEPS),
-      };
-      workerShares++;
-    }
+    if (Atomics.load(w.status, STATE) === 2) workerShares++;
     void w.worker.terminate();
-    // Not started in time, or failed: run its share here (same streams, so the same numbers).
-    part ??= bootstrapRounds(job, w.input.from, w.input.to);
-    ratings.set(part.ratings, w.input.from * k);
-    newtonRefits += part.newtonRefits;
-    ridgeRefits += part.ridgeRefits;
-    chordSteps += part.chordSteps;
+    // Not started in time, or failed: run here what it did not finish (same streams, so the same numbers).
+    for (let round = w.input.from; round < w.input.to; round++)
+      if (Atomics.load(flags, round) !== FINISHED) runClaimed(run, round, k, ratings, flags, info);
   }
-  return { ratings, newtonRefits, ridgeRefits, chordSteps, workerShares };
+  let newtonRefits = 0;
+  let ridgeRefits = 0;
+  let chordSteps = 0;
+  for (let round = 0; round < rounds; round++) {
+    const x = info[round] as number;
+    chordSteps += x & 0xffff;
+    if (x & (1 << 16)) newtonRefits++;
+    if (x & (1 << 17)) ridgeRefits++;
+  }
+  return { ratings: Float64Array.from(ratings), newtonRefits, ridgeRefits, chordSteps, workerShares };
 }
 
 function startWorker(input: WorkerInput): Worker {

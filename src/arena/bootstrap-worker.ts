@@ -1,18 +1,27 @@
-/** Worker entry of `bootstrap-threads.ts`: runs one share of the bootstrap rounds into shared memory. */
+/** Worker entry of `bootstrap-threads.ts`: runs its share of the bootstrap rounds, front first, into shared memory. */
 import { workerData } from "node:worker_threads";
-import { bootstrapRounds } from "../stats/bootstrap.ts";
-import { DONE, NEWTON, RIDGE, STATE, STEPS, type WorkerInput } from "./bootstrap-threads.ts";
+import { bootstrapRunner } from "../stats/bootstrap.ts";
+import { CLAIMED, DONE, runClaimed, STATE, type WorkerInput } from "./bootstrap-threads.ts";
 
 const input = workerData as WorkerInput;
 const status = new Int32Array(input.status);
-Atomics.store(status, STATE, 1);
-Atomics.notify(status, STATE);
+const flags = new Int32Array(input.flags);
+const ratings = new Float64Array(input.ratings);
+const info = new Int32Array(input.info);
 try {
-  const part = bootstrapRounds(input.job, input.from, input.to, () => Atomics.add(status, DONE, 1));
-  new Float64Array(input.ratings).set(part.ratings);
-  Atomics.store(status, NEWTON, part.newtonRefits);
-  Atomics.store(status, RIDGE, part.ridgeRefits);
-  Atomics.store(status, STEPS, part.chordSteps);
+  const run = bootstrapRunner(input.job);
+  const k = input.job.table.k;
+  let round = input.from;
+  // The first round is claimed before the state says running, so a started worker always delivers one.
+  if (round < input.to && Atomics.compareExchange(flags, round, 0, CLAIMED) === 0) {
+    Atomics.store(status, STATE, 1);
+    Atomics.notify(status, STATE);
+    for (; round < input.to; round++) {
+      if (round > input.from && Atomics.compareExchange(flags, round, 0, CLAIMED) !== 0) break;
+      runClaimed(run, round, k, ratings, flags, info);
+      Atomics.add(status, DONE, 1);
+    }
+  }
   Atomics.store(status, STATE, 2);
 } catch {
   Atomics.store(status, STATE, 3);

@@ -72,6 +72,21 @@ test("count files are validated with the field at fault", () => {
     /c\.json, field 'X\[0\]': model index out of range/,
   );
   assert.throws(() => parseVoteText('{"models":["a","b"],"X":[[0,1]],"Y":[]}', "c.json"), /field 'Y'/);
+  // Shapes the plain pre-check refuses still reach the schema, which names the element at fault.
+  const bad: Array<[string, RegExp]> = [
+    ['"X":[[0,1.5]],"Y":[[3,1,2]]', /field 'X\[0\]\[1\]'/],
+    ['"X":[[0,1,1]],"Y":[[3,1,2]]', /field 'X\[0\]'/],
+    ['"X":[[0,1]],"Y":[[3,-1,2]]', /field 'Y\[0\]\[1\]'/],
+    ['"X":[[0,1]],"Y":[[3,1]]', /field 'Y\[0\]'/],
+    ['"X":[[0,"1"]],"Y":[[3,1,2]]', /field 'X\[0\]\[1\]'/],
+  ];
+  for (const [body, field] of bad)
+    assert.throws(
+      () => parseVoteText(`{"models":["a","b"],${body}}`, "c.json"),
+      (e: unknown) => e instanceof ModelmapError && e.code === "input" && field.test(e.message),
+      body,
+    );
+  assert.throws(() => parseVoteText('{"models":["a",""],"X":[[0,1]],"Y":[[1,1,1]]}', "c.json"), /field 'models\[1\]'/);
 });
 
 test("a file with no valid votes is an input error naming the first bad row", () => {

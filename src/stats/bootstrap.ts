@@ -97,6 +97,35 @@ export function bootstrapRounds(
   to: number,
   onRound?: (round: number) => void,
 ): BootstrapPart {
+  const k = job.table.k;
+  const run = bootstrapRunner(job);
+  const out = new Float64Array((to - from) * k);
+  let newtonRefits = 0;
+  let ridgeRefits = 0;
+  let chordSteps = 0;
+  for (let round = from; round < to; round++) {
+    const info = run(round, out, (round - from) * k);
+    chordSteps += info.chordSteps;
+    if (info.newtonRefit) newtonRefits++;
+    if (info.ridgeRefit) ridgeRefits++;
+    onRound?.(round);
+  }
+  return { ratings: out, chordSteps, newtonRefits, ridgeRefits };
+}
+
+/** What one round took: chord steps, and whether it needed a Newton refit or the prior. */
+export interface RoundInfo {
+  chordSteps: number;
+  newtonRefit: boolean;
+  ridgeRefit: boolean;
+}
+
+/**
+ * The set-up every range of rounds shares (the inverse information matrix, the sampler's constants), done once;
+ * the function it returns runs round `round` into `out` at `offset` (k ratings). Rounds are independent, so
+ * threads can run them in any order and split.
+ */
+export function bootstrapRunner(job: BootstrapJob): (round: number, out: Float64Array, offset: number) => RoundInfo {
   const t = job.table;
   const theta0 = job.theta0;
   const k = t.k;
@@ -136,12 +165,11 @@ export function bootstrapRounds(
   const pi = new Float64Array(k);
   const ti = t.i;
   const tj = t.j;
-  const out = new Float64Array((to - from) * k);
-  let newtonRefits = 0;
-  let ridgeRefits = 0;
-  let chordSteps = 0;
 
-  for (let round = from; round < to; round++) {
+  return (round, out, offset) => {
+    let chordSteps = 0;
+    let newtonRefit = false;
+    let ridgeRefit = false;
     sampler.sample(cells, streamUniform(job.seed, round));
     for (let r = 0; r < m; r++) {
       const ties = cells[3 * r + 2] as number;
@@ -155,9 +183,9 @@ export function bootstrapRounds(
       step.fill(0);
       // k exponentials per step instead of one per pair: P(a beats b) = pi_a / (pi_a + pi_b).
       for (let a = 0; a < k; a++) pi[a] = Math.exp(theta[a] as number);
+      // A pair with no resampled games adds 0 - 0: no branch needed.
       for (let r = 0; r < m; r++) {
         const nr = n[r] as number;
-        if (nr === 0) continue;
         const a = ti[r] as number;
         const b = tj[r] as number;
         const pa = pi[a] as number;
@@ -166,14 +194,7 @@ export function bootstrapRounds(
         step[b] = (step[b] as number) - resid;
       }
       if (ridge > 0) for (let a = 0; a < k; a++) step[a] = (step[a] as number) - ridge * (theta[a] as number);
-      let maxStep = 0;
-      for (let a = 0; a < k; a++) {
-        const row = a * k;
-        let s = 0;
-        for (let b = 0; b < k; b++) s += (hinv[row + b] as number) * (step[b] as number);
-        next[a] = s;
-        if (Math.abs(s) > maxStep) maxStep = Math.abs(s);
-      }
+      const maxStep = multiplyMatrix(hinv, step, next, k);
       for (let a = 0; a < k; a++) theta[a] = (theta[a] as number) + (next[a] as number);
       if (!Number.isFinite(maxStep) || maxStep > 50) break;
       converged = maxStep < tol;
@@ -184,17 +205,61 @@ export function bootstrapRounds(
       // for its whole iteration budget: check first, it costs O(pairs).
       const exists = ridge > 0 || checkExistence(resampledTable(t, cells)).mleExists;
       let fit = exists ? fitPairwiseLogit(design, { init: theta0, ridge, tol }) : undefined;
-      if (exists) newtonRefits++;
+      if (exists) newtonRefit = true;
       if (!fit?.converged) {
-        ridgeRefits++;
+        ridgeRefit = true;
         fit = fitPairwiseLogit(design, { init: theta0, ridge: job.fallbackRidge, tol });
       }
       theta.set(fit!.params.subarray(0, k));
     }
-    out.set(toRatings(theta, k, job.anchor, job.mean), (round - from) * k);
-    onRound?.(round);
+    out.set(toRatings(theta, k, job.anchor, job.mean), offset);
+    return { chordSteps, newtonRefit, ridgeRefit };
+  };
+}
+
+/**
+ * out = h x (h a k x k matrix, row-major); returns max |out|. Two rows at a time with two partial sums each:
+ * one running sum per row waits on the adder's latency at every term, which made this product a fifth of a
+ * bootstrap round.
+ */
+export function multiplyMatrix(h: Float64Array, x: Float64Array, out: Float64Array, k: number): number {
+  let max = 0;
+  const even = k - (k % 2);
+  let a = 0;
+  for (; a + 1 < k; a += 2) {
+    const r0 = a * k;
+    const r1 = r0 + k;
+    let s0 = 0;
+    let t0 = 0;
+    let s1 = 0;
+    let t1 = 0;
+    let b = 0;
+    for (; b < even; b += 2) {
+      const x0 = x[b] as number;
+      const x1 = x[b + 1] as number;
+      s0 += (h[r0 + b] as number) * x0;
+      t0 += (h[r0 + b + 1] as number) * x1;
+      s1 += (h[r1 + b] as number) * x0;
+      t1 += (h[r1 + b + 1] as number) * x1;
+    }
+    if (b < k) {
+      s0 += (h[r0 + b] as number) * (x[b] as number);
+      s1 += (h[r1 + b] as number) * (x[b] as number);
+    }
+    const v0 = s0 + t0;
+    const v1 = s1 + t1;
+    out[a] = v0;
+    out[a + 1] = v1;
+    max = Math.max(max, Math.abs(v0), Math.abs(v1));
   }
-  return { ratings: out, chordSteps, newtonRefits, ridgeRefits };
+  if (a < k) {
+    const r0 = a * k;
+    let s0 = 0;
+    for (let b = 0; b < k; b++) s0 += (h[r0 + b] as number) * (x[b] as number);
+    out[a] = s0;
+    max = Math.max(max, Math.abs(s0));
+  }
+  return max;
 }
 
 function resampledTable(t: PairTable, cells: Float64Array): PairTable {

@@ -70,3 +70,36 @@ test("streams of one seed are independent of each other and of the seed's other 
   const again = streamUniform(1, 1);
   assert.equal(again.next(), xs[0]![1]);
 });
+
+test("PTRS's test decided by bounds on the logarithm gives the logarithm's answer every time", () => {
+  const s = new MultinomialSampler(WEIGHTS, TOTAL);
+  const inner = s as unknown as {
+    accept(c: number, k: number, us: number, v: number): boolean;
+    mu: Float64Array;
+    pA2: Float64Array;
+    pB: Float64Array;
+    pIAlpha: Float64Array;
+    pLogMu: Float64Array;
+    logFact: Float64Array;
+  };
+  const u = new FastUniform(createRng(11));
+  let accepted = 0;
+  let checked = 0;
+  for (let c = 0; c < WEIGHTS.length; c++) {
+    const mu = inner.mu[c] as number;
+    if (mu < 10) continue;
+    for (let n = 0; n < 20000; n++) {
+      const us = 0.5 * u.next();
+      const v = u.next();
+      const k = Math.max(0, Math.round(mu + (u.next() - 0.5) * 12 * Math.sqrt(mu)));
+      const a = (inner.pA2[c] as number) / 2;
+      const lhs = Math.log((v * (inner.pIAlpha[c] as number)) / (a / (us * us) + (inner.pB[c] as number)));
+      const want = lhs <= -mu + k * (inner.pLogMu[c] as number) - (inner.logFact[k] as number);
+      assert.equal(inner.accept(c, k, us, v), want, `cell ${c}, k ${k}, us ${us}, v ${v}`);
+      if (want) accepted++;
+      checked++;
+    }
+  }
+  // Both answers occur often, so the test sees both bounds at work.
+  assert.ok(accepted > checked / 10 && accepted < (checked * 9) / 10, `${accepted} of ${checked}`);
+});

@@ -26,8 +26,19 @@ export class MultinomialSampler {
   /** 0: mean 0; 1: inversion; 2: PTRS. */
   private readonly kind: Uint8Array;
   private readonly expNegMu: Float64Array;
-  /** PTRS constants per cell: b, a, 1/alpha, v_r, log(mu), mu + 0.43. */
-  private readonly ptrs: Float64Array;
+  /**
+   * PTRS constants per cell, one array each (an interleaved layout with six per cell ran the draw loop 2x
+   * slower): b, 2a, 1/alpha, v_r, log(mu), mu + 0.43.
+   */
+  private readonly pB: Float64Array;
+  private readonly pA2: Float64Array;
+  private readonly pIAlpha: Float64Array;
+  private readonly pVr: Float64Array;
+  private readonly pLogMu: Float64Array;
+  /** log pmf at the mode (L), and 1/alpha * e^-L: the scale at which cheap bounds on the logarithm decide most tests. */
+  private readonly pLogMode: Float64Array;
+  private readonly pIAlphaScaled: Float64Array;
+  private readonly pShift: Float64Array;
   private readonly logFact: Float64Array;
   private readonly aliasProb: Float64Array;
   private readonly alias: Int32Array;
@@ -42,7 +53,14 @@ export class MultinomialSampler {
     this.mu = new Float64Array(n);
     this.kind = new Uint8Array(n);
     this.expNegMu = new Float64Array(n);
-    this.ptrs = new Float64Array(6 * n);
+    this.pB = new Float64Array(n);
+    this.pA2 = new Float64Array(n);
+    this.pIAlpha = new Float64Array(n);
+    this.pVr = new Float64Array(n);
+    this.pLogMu = new Float64Array(n);
+    this.pLogMode = new Float64Array(n);
+    this.pIAlphaScaled = new Float64Array(n);
+    this.pShift = new Float64Array(n);
     this.aliasProb = new Float64Array(n);
     this.alias = new Int32Array(n);
     if (total < 2000 || mass <= 0) {
@@ -65,18 +83,25 @@ export class MultinomialSampler {
       }
       this.kind[c] = 2;
       const b = 0.931 + 2.53 * Math.sqrt(m);
-      const o = 6 * c;
-      this.ptrs[o] = b;
-      this.ptrs[o + 1] = -0.059 + 0.02483 * b;
-      this.ptrs[o + 2] = 1.1239 + 1.1328 / (b - 3.4);
-      this.ptrs[o + 3] = 0.9277 - 3.6224 / (b - 2);
-      this.ptrs[o + 4] = Math.log(m);
-      this.ptrs[o + 5] = m + 0.43;
+      this.pB[c] = b;
+      this.pA2[c] = 2 * (-0.059 + 0.02483 * b);
+      this.pIAlpha[c] = 1.1239 + 1.1328 / (b - 3.4);
+      this.pVr[c] = 0.9277 - 3.6224 / (b - 2);
+      this.pLogMu[c] = Math.log(m);
+      this.pShift[c] = m + 0.43;
     }
     // Log-factorials up to far in the tail of the largest mean; beyond that, Stirling's series.
     const size = Math.ceil(maxMu + 40 * Math.sqrt(maxMu) + 64);
     this.logFact = new Float64Array(size);
     for (let k = 2; k < size; k++) this.logFact[k] = (this.logFact[k - 1] as number) + Math.log(k);
+    for (let c = 0; c < n; c++) {
+      if (this.kind[c] !== 2) continue;
+      const m = this.mu[c] as number;
+      const mode = Math.floor(m);
+      const logMode = -m + mode * (this.pLogMu[c] as number) - (this.logFact[mode] as number);
+      this.pLogMode[c] = logMode;
+      this.pIAlphaScaled[c] = (this.pIAlpha[c] as number) * Math.exp(-logMode);
+    }
     buildAlias(weights, mass, this.aliasProb, this.alias);
   }
 
@@ -89,9 +114,11 @@ export class MultinomialSampler {
     const n = this.cells;
     const kind = this.kind;
     const mu = this.mu;
-    const ptrs = this.ptrs;
+    const pB = this.pB;
+    const pA2 = this.pA2;
+    const pVr = this.pVr;
+    const pShift = this.pShift;
     const expNegMu = this.expNegMu;
-    const logFact = this.logFact;
     // xoshiro128** in local variables: the same stream as FastUniform.next(), without a property load and store
     // per word (this loop draws ~20,000 uniforms per call). `uniform()` below is that step, written out.
     let sa = rng.a;
@@ -105,41 +132,39 @@ export class MultinomialSampler {
         const kc = kind[c] as number;
         let x = 0;
         if (kc === 2) {
-          const o = 6 * c;
-          const b = ptrs[o] as number;
-          const a = ptrs[o + 1] as number;
-          const vr = ptrs[o + 3] as number;
-          const shift = ptrs[o + 5] as number;
+          const b = pB[c] as number;
+          const a2 = pA2[c] as number;
+          const vr = pVr[c] as number;
+          const shift = pShift[c] as number;
           for (;;) {
-            let r = Math.imul(rotl(Math.imul(sb, 5), 7), 9) >>> 0;
+            let r = Math.imul(sb, 5);
+            r = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
             let t = sb << 9;
             sc ^= sa;
             sd ^= sb;
             sb ^= sc;
             sa ^= sd;
             sc ^= t;
-            sd = rotl(sd, 11);
-            const u = r / 4294967296 - 0.5;
-            r = Math.imul(rotl(Math.imul(sb, 5), 7), 9) >>> 0;
+            sd = (sd << 11) | (sd >>> 21);
+            const u = r * TWO_M32 - 0.5;
+            r = Math.imul(sb, 5);
+            r = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
             t = sb << 9;
             sc ^= sa;
             sd ^= sb;
             sb ^= sc;
             sa ^= sd;
             sc ^= t;
-            sd = rotl(sd, 11);
-            const v = r / 4294967296;
+            sd = (sd << 11) | (sd >>> 21);
+            const v = r * TWO_M32;
             const us = 0.5 - Math.abs(u);
-            const k = Math.floor(((2 * a) / us + b) * u + shift);
+            const k = Math.floor((a2 / us + b) * u + shift);
             if (us >= 0.07 && v <= vr) {
               x = k;
               break;
             }
             if (k < 0 || (us < 0.013 && v > us)) continue;
-            // log(v) + log(1/alpha) - log(a/us^2 + b) <= log pmf(k) + const, as one logarithm.
-            const lhs = Math.log((v * (ptrs[o + 2] as number)) / (a / (us * us) + b));
-            const lf = k < logFact.length ? (logFact[k] as number) : stirlingLogFactorial(k);
-            if (lhs <= -(mu[c] as number) + k * (ptrs[o + 4] as number) - lf) {
+            if (this.accept(c, k, us, v)) {
               x = k;
               break;
             }
@@ -147,15 +172,16 @@ export class MultinomialSampler {
         } else if (kc === 1) {
           const m = mu[c] as number;
           for (;;) {
-            const r = Math.imul(rotl(Math.imul(sb, 5), 7), 9) >>> 0;
+            let r = Math.imul(sb, 5);
+            r = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
             const t = sb << 9;
             sc ^= sa;
             sd ^= sb;
             sb ^= sc;
             sa ^= sd;
             sc ^= t;
-            sd = rotl(sd, 11);
-            const u = r / 4294967296;
+            sd = (sd << 11) | (sd >>> 21);
+            const u = r * TWO_M32;
             let p = expNegMu[c] as number;
             let f = p;
             let k = 0;
@@ -178,24 +204,26 @@ export class MultinomialSampler {
     const aliasProb = this.aliasProb;
     const alias = this.alias;
     for (let left = this.total - s; left > 0; left--) {
-      let r = Math.imul(rotl(Math.imul(sb, 5), 7), 9) >>> 0;
+      let r = Math.imul(sb, 5);
+      r = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
       let t = sb << 9;
       sc ^= sa;
       sd ^= sb;
       sb ^= sc;
       sa ^= sd;
       sc ^= t;
-      sd = rotl(sd, 11);
-      const c = Math.floor((r / 4294967296) * n);
-      r = Math.imul(rotl(Math.imul(sb, 5), 7), 9) >>> 0;
+      sd = (sd << 11) | (sd >>> 21);
+      const c = Math.floor(r * TWO_M32 * n);
+      r = Math.imul(sb, 5);
+      r = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
       t = sb << 9;
       sc ^= sa;
       sd ^= sb;
       sb ^= sc;
       sa ^= sd;
       sc ^= t;
-      sd = rotl(sd, 11);
-      const pick = r / 4294967296 < (aliasProb[c] as number) ? c : (alias[c] as number);
+      sd = (sd << 11) | (sd >>> 21);
+      const pick = r * TWO_M32 < (aliasProb[c] as number) ? c : (alias[c] as number);
       out[pick] = (out[pick] as number) + 1;
     }
     rng.a = sa;
@@ -203,7 +231,29 @@ export class MultinomialSampler {
     rng.c = sc;
     rng.d = sd;
   }
+  /**
+   * PTRS's exact test for cell c, taken for about a third of the draws; apart, so the hot loop stays small.
+   * log(v) + log(1/alpha) - log(a/us^2 + b) <= log pmf(k) + const, as one logarithm.
+   */
+  private accept(c: number, k: number, us: number, v: number): boolean {
+    const lf = k < this.logFact.length ? (this.logFact[k] as number) : stirlingLogFactorial(k);
+    const rhs = -(this.mu[c] as number) + k * (this.pLogMu[c] as number) - lf;
+    const env = (this.pA2[c] as number) / 2 / (us * us) + (this.pB[c] as number);
+    // The test is log(x) <= rhs. With y = x e^-L and r = rhs - L, bounds on log(y) settle most
+    // cases without a logarithm; the 1e-9 margins keep every such answer the one the
+    // logarithm gives, so the draws are the same as with the logarithm alone.
+    const y = (v * (this.pIAlphaScaled[c] as number)) / env;
+    const r = rhs - (this.pLogMode[c] as number);
+    // Below 1, 2(y-1)/(y+1) lies above log(y) and (y-1)/sqrt(y) below it; above 1 they swap.
+    const pade = (2 * (y - 1)) / (y + 1);
+    const root = (y - 1) / Math.sqrt(y);
+    if ((y < 1 ? pade : root) <= r - 1e-9) return true;
+    if ((y < 1 ? root : pade) > r + 1e-9) return false;
+    return Math.log((v * (this.pIAlpha[c] as number)) / env) <= rhs;
+  }
 }
+
+const TWO_M32 = 2 ** -32;
 
 /** Stirling's series for log(k!) = lgamma(k + 1), for k beyond the table (far in a tail: these terms suffice). */
 function stirlingLogFactorial(k: number): number {
@@ -240,8 +290,4 @@ function buildAlias(weights: ArrayLike<number>, mass: number, prob: Float64Array
     prob[c] = 1;
     alias[c] = c;
   }
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
 }
