@@ -45,8 +45,8 @@ export function ratingsOfCounts(counts: PairCounts, category: string, opts: Rati
   };
 }
 
-/** Votes grouped by category (sorted by name), each fitted; a category with fewer than two models is left out. */
-export function ratingsByCategory(votes: Iterable<Vote>, opts: RatingOptions = {}): CategoryRatings[] {
+/** Votes grouped by category (sorted by name) and counted: all a per-category fit depends on. */
+export function countsByCategory(votes: Iterable<Vote>): Array<{ category: string; counts: PairCounts }> {
   const byCategory = new Map<string, Vote[]>();
   for (const v of votes) {
     const c = v.category ?? "chat";
@@ -54,11 +54,20 @@ export function ratingsByCategory(votes: Iterable<Vote>, opts: RatingOptions = {
     if (list) list.push(v);
     else byCategory.set(c, [v]);
   }
-  const out: CategoryRatings[] = [];
-  for (const [category, list] of [...byCategory].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const counts = aggregateVotes(list);
-    if (counts.models.length < 2) continue;
-    out.push(ratingsOfCounts(counts, category, opts));
-  }
-  return out;
+  return [...byCategory]
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .map(([category, list]) => ({ category, counts: aggregateVotes(list) }));
+}
+
+/** Per-category counts fitted; a category with fewer than two models is left out. */
+export function fitCategoryCounts(
+  groups: Array<{ category: string; counts: PairCounts }>,
+  opts: RatingOptions = {},
+): CategoryRatings[] {
+  return groups.filter((g) => g.counts.models.length >= 2).map((g) => ratingsOfCounts(g.counts, g.category, opts));
+}
+
+/** Votes grouped by category (sorted by name), each fitted; a category with fewer than two models is left out. */
+export function ratingsByCategory(votes: Iterable<Vote>, opts: RatingOptions = {}): CategoryRatings[] {
+  return fitCategoryCounts(countsByCategory(votes), opts);
 }

@@ -3,8 +3,9 @@
  * single-answer judge grades, and pairwise votes (fitted to Bradley-Terry ratings per category by the
  * ratings engine). Each kind is one source, replaced as a whole on every sync.
  */
-import { ratingsByCategory } from "../arena/ratings.ts";
+import { type CategoryRatings, type RatingOptions, ratingsByCategory } from "../arena/ratings.ts";
 import { collect } from "../core/iter.ts";
+import type { Vote } from "../core/votes.ts";
 import type { CapEvidence, CapModel } from "../store/capmap.ts";
 import type { EvalRunRecord } from "../store/evals.ts";
 import { scoreOf, type TaskResultV1 } from "../store/run-log.ts";
@@ -29,6 +30,8 @@ export interface SyncOptions {
    * blind campaign's standings are the admin's until the operator decides the campaign is over.
    */
   includeBlind?: boolean;
+  /** Fits a source's votes per category (default: `ratingsByCategory`; `npm start` keeps the fits between runs). */
+  fitCategories?: (votes: Vote[], opts: RatingOptions) => CategoryRatings[];
 }
 
 export interface SyncReport {
@@ -157,7 +160,10 @@ export async function syncOwnEvidence(store: Store, opts: SyncOptions): Promise<
       );
       continue;
     }
-    const fits = ratingsByCategory(await collect(store.votes.iterate({ sources: [source] })), opts);
+    const fits = (opts.fitCategories ?? ratingsByCategory)(
+      await collect(store.votes.iterate({ sources: [source] })),
+      opts,
+    );
     for (const r of fits) {
       for (const m of r.models)
         if (!resolved.has(m.model)) resolved.set(m.model, (await store.capmap.resolveModel(m.model))?.id ?? m.model);

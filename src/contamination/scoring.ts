@@ -108,8 +108,10 @@ export class RollingScorer {
         if (detail && r.tokenLogprobs) d.tokenLogprobs = r.tokenLogprobs;
         if (detail && r.tokenStats) d.tokenStats = r.tokenStats;
         this.stats.naiveTokens += naiveRollingTokens(r.tokenCount, contextSizeOf(this.backend));
-        out.set(k, d);
-        entries.push({ key: k, value: JSON.stringify(d) });
+        const value = JSON.stringify(d);
+        // Used as stored: a repeated check reads it back from the cache and must compute the same report.
+        out.set(k, JSON.parse(value) as RollingDetail);
+        entries.push({ key: k, value });
       });
       await this.repo.cachePut(CACHE_SCOPE, entries);
       this.stats.sent += part.length;

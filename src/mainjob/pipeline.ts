@@ -6,10 +6,9 @@
  * call; a second run finds everything cached and sends nothing to the models.
  */
 import { aggregateVotes } from "../arena/aggregate.ts";
-import { type RankedModel, rankCounts } from "../arena/rank.ts";
+import type { RankedModel } from "../arena/rank.ts";
 import { type SyncReport, syncOwnEvidence } from "../capmap/sync.ts";
 import { ModelConfigSchema } from "../config/schema.ts";
-import { runContamination } from "../contamination/service.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { generateAnswers } from "../judge/generate.ts";
 import { judgeSet } from "../judge/judge.ts";
@@ -19,11 +18,11 @@ import { resolveModel } from "../models/resolve.ts";
 import { type FailureGroup, groupFailures } from "../runner/failures.ts";
 import { metricKey } from "../runner/lmeval-format.ts";
 import { type ProgressSink, progressCallback, SILENT_PROGRESS, withLabel } from "../runner/progress.ts";
-import { runEval } from "../runner/run-eval.ts";
-import { loadRegistry } from "../runner/service.ts";
 import type { StoredPromptItem } from "../store/judging.ts";
 import type { Store } from "../store/store.ts";
-import type { TaskRegistry } from "../tasks/loader.ts";
+import { cachedCategoryFits, contaminationOrReuse, evalOrReuse, ratingsOrReuse } from "./reuse.ts";
+import type { StartCache } from "./start-cache.ts";
+import { startTasks } from "./start-tasks.ts";
 import { buildVerifiableVotes, replaceSourceVotes } from "./verifiable.ts";
 
 export interface PipelineModel {
@@ -56,6 +55,14 @@ export interface PipelineOptions {
    * model flagged, the clean ones not (test/zoo-contamination.test.ts).
    */
   contamination?: { shards: number; permutations: number; lowercase: boolean } | false;
+  /**
+   * The start cache (`<cache>/start/`, see start-cache.ts): the parsed task registry, the ratings of the vote counts,
+   * and which finished runs and contamination reports a warm start reads from the store instead of recomputing.
+   * Absent: everything is recomputed (from the store's request cache), as MODELMAP_NO_START_CACHE=1 asks.
+   */
+  cache?: StartCache;
+  /** The task folder the benchmarks come from (default: the built-in tasks/; tests give a copy they can edit). */
+  tasksDir?: string;
   log?: (line: string) => void;
   /** Progress of each model's phases (benchmarks, answers, contamination), built by the CLI. */
   progress?: ProgressSink;
@@ -118,18 +125,13 @@ export interface PipelineReport {
   evalMs: number;
 }
 
-function taskNames(reg: TaskRegistry, specs: string[]): string[] {
-  return reg.resolve(specs).tasks.map((t) => t.name);
-}
-
 export async function runPipeline(store: Store, opts: PipelineOptions): Promise<PipelineReport> {
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
   if (opts.models.length < 2)
     throw new ModelmapError("usage", `the main job compares models; got ${opts.models.length}, need at least two`);
-  const reg = loadRegistry();
-  const names = taskNames(reg, opts.tasks);
-  const { tasks } = reg.resolve(names);
+  const { tasks, categoryOf } = await startTasks(opts.tasks, opts.cache, opts.tasksDir);
+  const names = tasks.map((t) => t.name);
   const sets: Array<Awaited<ReturnType<typeof resolvePromptSet>>> = [];
   for (const p of opts.promptSets) sets.push(await resolvePromptSet(store, p));
   const progress = opts.progress ?? SILENT_PROGRESS;
@@ -179,22 +181,27 @@ export async function runPipeline(store: Store, opts: PipelineOptions): Promise<
     );
     try {
       const tm = performance.now();
-      const out = await runEval(store, backend, {
-        modelId: m.id,
-        tasks,
-        groups: [],
-        dataDir: ".",
-        // Base-model style, as the Open LLM Leaderboard runs: the prompts are scored as plain text.
-        prompt: { chatTemplate: false, fewshotAsMultiturn: false, seed: opts.seed, numFewshot: 0 },
-        ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        progress: withLabel(progress, `${m.id} benchmarks`),
-      });
+      const out = await evalOrReuse(
+        store,
+        backend,
+        {
+          modelId: m.id,
+          tasks,
+          groups: [],
+          dataDir: ".",
+          // Base-model style, as the Open LLM Leaderboard runs: the prompts are scored as plain text.
+          prompt: { chatTemplate: false, fewshotAsMultiturn: false, seed: opts.seed, numFewshot: 0 },
+          ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          progress: withLabel(progress, `${m.id} benchmarks`),
+        },
+        opts.cache,
+      );
       report.eval.docs += out.stats.docs;
       report.eval.plannedRequests += out.stats.plannedRequests;
       report.eval.cachedRequests += out.stats.cachedRequests;
       report.eval.backendRequests += out.stats.requestsSent;
-      for (const [task, r] of Object.entries(out.log.results)) {
+      for (const [task, r] of Object.entries(out.results)) {
         const pk = r.primary;
         const row = pk ? r.metrics.find((m) => m.metric === pk.metric && m.filter === pk.filter) : undefined;
         if (!row || row.value === null) continue;
@@ -233,20 +240,25 @@ export async function runPipeline(store: Store, opts: PipelineOptions): Promise<
       if (opts.contamination !== false) {
         const settings = opts.contamination ?? ZOO_CONTAMINATION;
         for (const task of tasks) {
-          const r = await runContamination(store, backend, {
-            modelId: m.id,
-            task,
-            dataDir: ".",
-            seed: opts.seed,
-            shards: settings.shards,
-            permutations: settings.permutations,
-            lowercase: settings.lowercase,
-            ...(opts.limit !== undefined ? { limit: Math.max(2, opts.limit) } : {}),
-            ...(opts.signal ? { signal: opts.signal } : {}),
-            progress,
-            progressLabel: `${m.id} contamination ${task.name}`,
-          });
-          const p = r.exchangeability.pValue;
+          const r = await contaminationOrReuse(
+            store,
+            backend,
+            {
+              modelId: m.id,
+              task,
+              dataDir: ".",
+              seed: opts.seed,
+              shards: settings.shards,
+              permutations: settings.permutations,
+              lowercase: settings.lowercase,
+              ...(opts.limit !== undefined ? { limit: Math.max(2, opts.limit) } : {}),
+              ...(opts.signal ? { signal: opts.signal } : {}),
+              progress,
+              progressLabel: `${m.id} contamination ${task.name}`,
+            },
+            opts.cache,
+          );
+          const p = r.pValue;
           report.contamination.push({
             model: m.id,
             task: task.name,
@@ -287,7 +299,9 @@ export async function runPipeline(store: Store, opts: PipelineOptions): Promise<
     correct: built.correct,
   };
   if (built.votes.length > 0) {
-    const rank = rankCounts(aggregateVotes(built.votes), { bootstrap: opts.bootstrap ?? 1000, seed: opts.seed });
+    const counts = aggregateVotes(built.votes);
+    const settings = { bootstrap: opts.bootstrap ?? 1000, seed: opts.seed };
+    const rank = await ratingsOrReuse(counts, settings, opts.cache);
     report.ratings = rank.models;
     report.ratingWarnings = rank.warnings;
   }
@@ -309,7 +323,8 @@ export async function runPipeline(store: Store, opts: PipelineOptions): Promise<
     report.judgments.push({ set: set.name, stored: j.pairwiseCalls, reused: j.resumed });
   }
   report.sync = await syncOwnEvidence(store, {
-    categoryOf: (task) => reg.tasks.get(task)?.categories,
+    categoryOf,
+    ...(opts.cache ? { fitCategories: cachedCategoryFits(opts.cache) } : {}),
     seed: opts.seed,
   });
   report.evalMs = performance.now() - t0;

@@ -152,8 +152,11 @@ export async function executeBatches(
       b.keys.forEach((k, i) => {
         const o = outcomesOfBatch[i] ?? { ok: false, error: new Error("no result") };
         if (o.ok) {
-          done.push({ key: k, value: JSON.stringify(o.value) });
-          outcomes.set(k, { ok: true, value: o.value, ms: ms / b.keys.length, cached: false });
+          const value = JSON.stringify(o.value);
+          done.push({ key: k, value });
+          // Scored as stored: a rerun reads the value back from the cache, and must score exactly what this run did
+          // (JSON has no NaN, -0 or undefined).
+          outcomes.set(k, { ok: true, value: JSON.parse(value), ms: ms / b.keys.length, cached: false });
         } else {
           const text = o.error.message || String(o.error);
           // The hint travels with the message: it is what the summary and `runs show` print.

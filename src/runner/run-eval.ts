@@ -8,7 +8,7 @@
  */
 import type { Backend } from "../backends/types.ts";
 import { ModelmapError } from "../core/errors.ts";
-import { sha256, shortHash } from "../core/hash.ts";
+import { shortHash } from "../core/hash.ts";
 import { PythonRandom } from "../core/python-random.ts";
 import {
   type EvalSample,
@@ -30,9 +30,11 @@ import { type ResultJson, resultsJson } from "./lmeval-format.ts";
 import { makeBatches, modelKey, requestKey } from "./plan.ts";
 import { type ProgressSink, SILENT_PROGRESS } from "./progress.ts";
 import { DEFAULT_BOOTSTRAP_ITERS, groupResult, TaskAccumulator } from "./results.ts";
+import { runConfig } from "./run-config.ts";
 import { scoreDoc as scoreOne } from "./score.ts";
 
-export const RESULTS_VERSION = 1;
+// What decides a run's id lives in run-config.ts (a warm `npm start` computes it without loading the runner).
+export { RESULTS_VERSION, runConfig } from "./run-config.ts";
 
 export interface EvalOptions {
   modelId: string;
@@ -81,28 +83,6 @@ export interface EvalOutcome {
     uniqueRequests: number;
     docs: number;
     errors: number;
-  };
-}
-
-/** Everything that decides what a run computes; its hash is the run id, so the same command resumes. */
-export function runConfig(backend: Backend, opts: EvalOptions): RunSpec {
-  const p = opts.prompt;
-  return {
-    model: opts.modelId,
-    model_identity: modelKey(backend.identity),
-    tasks: opts.tasks.map((t) => t.name),
-    task_hashes: Object.fromEntries(opts.tasks.map((t) => [t.name, t.hash])),
-    groups: opts.groups.map((g) => ({ name: g.name, tasks: g.tasks })),
-    limit: opts.limit ?? null,
-    seed: p.seed,
-    num_fewshot: p.numFewshot ?? null,
-    chat_template: p.chatTemplate,
-    system_prompt: p.systemPrompt ?? null,
-    system_prompt_sha256: p.systemPrompt === undefined ? null : sha256(p.systemPrompt),
-    fewshot_as_multiturn: p.fewshotAsMultiturn,
-    // Which chat template and system prompt a configured model renders with (source, name, content hashes).
-    model_prompting: backend.provenance ? { ...backend.provenance } : null,
-    results_version: RESULTS_VERSION,
   };
 }
 

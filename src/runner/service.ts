@@ -5,7 +5,6 @@
 import { execFileSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Backend } from "../backends/types.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { createRng } from "../core/rng.ts";
@@ -18,6 +17,7 @@ import type { PythonHookOptions } from "../tasks/hooks/python.ts";
 import type { PlannedRequest, PromptOptions } from "../tasks/instance.ts";
 import { type LoadedTask, type LoadOptions, TaskRegistry } from "../tasks/loader.ts";
 import { type DataContext, openPrompter } from "../tasks/task-data.ts";
+import { BUILTIN_TASKS_DIR } from "./builtin-tasks.ts";
 import {
   dateId,
   harnessResults,
@@ -31,8 +31,7 @@ import {
 import type { ProgressSink } from "./progress.ts";
 import { type EvalOutcome, runEval } from "./run-eval.ts";
 
-/** The repository's own task definitions. */
-export const BUILTIN_TASKS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "tasks");
+export { BUILTIN_TASKS_DIR };
 
 /** --data-dir, else config data_dir, else $MODELMAP_DATA_DIR, else ../shared/data, else ./data (all from cwd). */
 export function resolveDataDir(

@@ -5,8 +5,8 @@
  * and their `!function` hooks bound to native implementations. A broken file is recorded with its file, line, field
  * and reason and the rest of the tree still loads; a later directory's task overrides an earlier one's with a notice.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
 import type { z } from "zod";
 import { fieldPath, ModelmapError } from "../core/errors.ts";
 import { hashOf } from "../core/hash.ts";
@@ -17,6 +17,9 @@ import type { HookKind, HookModule } from "./hooks/types.ts";
 import { FunctionRef, lineOf, type PyYamlFile, readPyYaml } from "./pyyaml.ts";
 import { GROUP_KEYS, GroupConfig, TaskConfig } from "./schema.ts";
 import { checkSupported } from "./support.ts";
+import { yamlFiles } from "./yaml-files.ts";
+
+export { yamlFiles };
 
 export interface LoadedTask {
   kind: "task";
@@ -110,7 +113,7 @@ interface Merged {
 
 /** Reads files once per load (an include such as `_default_template_yaml` is shared by hundreds of tasks). */
 class YamlCache {
-  private readonly files = new Map<string, PyYamlFile | ModelmapError>();
+  readonly files = new Map<string, PyYamlFile | ModelmapError>();
   readonly warnings: string[] = [];
 
   read(file: string): PyYamlFile {
@@ -295,22 +298,6 @@ function reasonOf(e: ModelmapError): ProblemReason {
   return "schema";
 }
 
-function yamlFiles(root: string): string[] {
-  if (statSync(root).isFile()) return [resolve(root)];
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir).sort()) {
-      if (e === "__pycache__" || e === ".ipynb_checkpoints" || e === "node_modules") continue;
-      const p = join(dir, e);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (/\.ya?ml$/.test(e)) out.push(p);
-    }
-  };
-  walk(resolve(root));
-  return out.sort();
-}
-
 interface GroupMemberRef {
   name: string;
   overrides: Record<string, unknown>;
@@ -328,6 +315,13 @@ function bindingOf(opts: LoadOptions): Binding {
   return { modules: opts.hookModules ?? HOOK_MODULES, ...(opts.pythonHooks ? { python: opts.pythonHooks } : {}) };
 }
 
+/** Binds every `!function` tag of a validated config to its native hook, as loading the task does. */
+export function bindTaskHooks(config: TaskConfig, opts: LoadOptions = {}): Map<FunctionRef, BoundHook> {
+  const hooks = new Map<FunctionRef, BoundHook>();
+  bindAll(config, [], hooks, bindingOf(opts));
+  return hooks;
+}
+
 export class TaskRegistry {
   readonly tasks = new Map<string, LoadedTask>();
   readonly groups = new Map<string, LoadedGroup>();
@@ -337,6 +331,8 @@ export class TaskRegistry {
   readonly notices: string[] = [];
   /** One entry per YAML file read, in order. */
   readonly files: FileStatus[] = [];
+  /** Every file the load read, includes outside the directories too (what a cache of the registry is keyed on). */
+  readonly sources: string[] = [];
   private readonly merged = new Map<string, Merged>();
   private readonly problemByName = new Map<string, Problem>();
   /** Tags of refused tasks: naming such a tag reports why its tasks were refused. */
@@ -356,6 +352,7 @@ export class TaskRegistry {
       reg.loadDir(dir, cache);
     }
     reg.notices.push(...cache.warnings);
+    reg.sources.push(...cache.files.keys());
     reg.checkGroups();
     return reg;
   }

@@ -1,17 +1,16 @@
 import { resolve } from "node:path";
 import { ModelmapError } from "../../core/errors.ts";
 import { pText } from "../../core/format.ts";
-import { checkListenable } from "../../http/listen.ts";
 import { createDownloadProgress } from "../../hub/progress.ts";
 import { hubSettingsFromEnv } from "../../hub/settings.ts";
 import { type PipelineModel, type PipelineReport, runPipeline, ZOO_CONTAMINATION } from "../../mainjob/pipeline.ts";
 import { downloadQuickstartModels, QUICKSTART_VOTE_SOURCE } from "../../mainjob/quickstart.ts";
+import { StartCache } from "../../mainjob/start-cache.ts";
 import { renderSummary } from "../../mainjob/summary.ts";
 import { DEFAULT_ZOO_DIR, loadZoo, ZOO_PROMPT_SETS, ZOO_TASKS, ZOO_VOTE_SOURCE } from "../../mainjob/zoo.ts";
 import { failureLines } from "../../runner/failures.ts";
 import { createProgress, SILENT_PROGRESS } from "../../runner/progress.ts";
 import { type CliContext, type Command, parseFlags, parseNumberFlag } from "../command.ts";
-import { serveCommand } from "./serve.ts";
 
 /** Documents per synthetic task for the zoo: all of them fit the 3-minute budget on 2 cores. */
 export const ZOO_DEFAULT_LIMIT: number | undefined = undefined;
@@ -35,6 +34,11 @@ const sharedOptions = {
   quiet: { type: "boolean" },
 } as const;
 
+function startCacheOf(env: CliContext["env"]): { cache?: StartCache } {
+  const cache = StartCache.fromEnv(env);
+  return cache ? { cache } : {};
+}
+
 async function finish(
   name: string,
   models: PipelineModel[],
@@ -53,7 +57,10 @@ async function finish(
   const port = parseNumberFlag(name, "--port", values.port, { int: true, min: 0, max: 65535 });
   const out = (s: string) => ctx.stdout.write(`${s}\n`);
   // The web UI's port is checked before the evaluation, which takes minutes; it used to fail after it.
-  if (values.serve !== false) await checkListenable(values.host ?? "127.0.0.1", port ?? 8787);
+  // The web server's modules (hono, the pages, the queue) load only when it is started: a warm --no-serve run
+  // used to spend about a third of its time importing them.
+  if (values.serve !== false)
+    await (await import("../../http/listen.ts")).checkListenable(values.host ?? "127.0.0.1", port ?? 8787);
   out(
     `modelmap ${name}: ${models.length} models, synthetic benchmarks${limit === undefined ? "" : ` (${limit} documents per task)`} and verifiable prompts; database ${ctx.dbPath}`,
   );
@@ -68,6 +75,7 @@ async function finish(
     maxTokens: defaults.maxTokens,
     ...(defaults.threads !== undefined ? { threads: defaults.threads } : {}),
     contamination: values.contamination === false ? false : ZOO_CONTAMINATION,
+    ...startCacheOf(ctx.env),
     log: out,
     progress: values.quiet ? SILENT_PROGRESS : createProgress(ctx.stderr),
     signal: ctx.signal,
@@ -95,6 +103,7 @@ async function finish(
   for (const w of report.ratingWarnings) out(`warning: ${w}`);
   if (values.serve === false) return 0;
   const argv = ["--port", String(port ?? 8787), ...(values.host ? ["--host", values.host] : [])];
+  const { serveCommand } = await import("./serve.ts");
   return (await serveCommand.run(argv, ctx)) ?? 0;
 }
 
@@ -108,7 +117,8 @@ benchmarks through the harness (cached: a second start sends nothing to the mode
 verifiable prompt sets, turns the answers into pairwise votes (correct beats wrong; both wrong is a tie) and
 reference-match judgments, checks every model for contamination on every benchmark (the zoo plants one
 leak: zoo-contaminated saw the math test items), fits ratings, syncs the capability map, prints a summary
-table and starts the web UI.
+table and starts the web UI. A warm start reads finished runs, contamination reports and ratings back through the
+start cache ($MODELMAP_CACHE_DIR/start; MODELMAP_NO_START_CACHE=1 recomputes them from the request cache).
 ${SHARED_FLAGS}
   --zoo DIR            another zoo directory holding manifest.json (default: the bundled fixtures/zoo)`,
   async run(argv, ctx) {
