@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createRng } from "../core/rng.ts";
 import { FastUniform, streamUniform } from "./binomial.ts";
-import { MultinomialSampler } from "./multinomial.ts";
+import { MultinomialSampler, POISSON_NORMAL_MIN } from "./multinomial.ts";
+import { normalCdf } from "./special.ts";
+import { normalDeviate } from "./ziggurat.ts";
 
-// Cell weights spanning every path: zero, inversion (mean < 10), PTRS (mean >= 10), and a large cell.
+// Cell weights spanning every path: zero, inversion (mean < 15), the normal-based draw (mean >= 15), a large cell.
 const WEIGHTS = Float64Array.from([0, 1, 3, 7, 9, 12, 40, 150, 600, 2500, 9000, 20000]);
 const TOTAL = WEIGHTS.reduce((a, b) => a + b, 0);
 
@@ -12,7 +14,8 @@ test("poisson-and-fill multinomial: every draw sums to N, zero cells stay zero, 
   const s = new MultinomialSampler(WEIGHTS, TOTAL);
   const a = new Float64Array(WEIGHTS.length);
   const b = new Float64Array(WEIGHTS.length);
-  for (let r = 0; r < 50; r++) {
+  // 400 draws: about 7% of them overshoot N and take the removal path, the rest the fills.
+  for (let r = 0; r < 400; r++) {
     s.sample(a, streamUniform(7, r));
     s.sample(b, streamUniform(7, r));
     assert.deepEqual(a, b);
@@ -71,35 +74,76 @@ test("streams of one seed are independent of each other and of the seed's other 
   assert.equal(again.next(), xs[0]![1]);
 });
 
-test("PTRS's test decided by bounds on the logarithm gives the logarithm's answer every time", () => {
-  const s = new MultinomialSampler(WEIGHTS, TOTAL);
-  const inner = s as unknown as {
-    accept(c: number, k: number, us: number, v: number): boolean;
-    mu: Float64Array;
-    pA2: Float64Array;
-    pB: Float64Array;
-    pIAlpha: Float64Array;
-    pLogMu: Float64Array;
-    logFact: Float64Array;
-  };
-  const u = new FastUniform(createRng(11));
-  let accepted = 0;
-  let checked = 0;
-  for (let c = 0; c < WEIGHTS.length; c++) {
-    const mu = inner.mu[c] as number;
-    if (mu < 10) continue;
-    for (let n = 0; n < 20000; n++) {
-      const us = 0.5 * u.next();
-      const v = u.next();
-      const k = Math.max(0, Math.round(mu + (u.next() - 0.5) * 12 * Math.sqrt(mu)));
-      const a = (inner.pA2[c] as number) / 2;
-      const lhs = Math.log((v * (inner.pIAlpha[c] as number)) / (a / (us * us) + (inner.pB[c] as number)));
-      const want = lhs <= -mu + k * (inner.pLogMu[c] as number) - (inner.logFact[k] as number);
-      assert.equal(inner.accept(c, k, us, v), want, `cell ${c}, k ${k}, us ${us}, v ${v}`);
-      if (want) accepted++;
-      checked++;
+test("the normal-based Poisson draw is within its stated distance of Poisson(mu); a plain rounded normal is not", () => {
+  // Exact law of floor(map(z)) for z ~ N(0, 1): P(X <= k) = Phi(z_k) where map(z_k) = k + 1 (map is increasing).
+  const tv = (mu: number, map: (z: number) => number) => {
+    let prevCdf = 0;
+    let logPmf = -mu; // in logarithms: e^-1000 underflows
+    let dist = 0;
+    for (let k = 0; k < mu + 12 * Math.sqrt(mu) + 40; k++) {
+      let lo = -12;
+      let hi = 12;
+      for (let it = 0; it < 80; it++) {
+        const mid = (lo + hi) / 2;
+        if (map(mid) < k + 1) lo = mid;
+        else hi = mid;
+      }
+      const cdf = normalCdf(lo);
+      dist += Math.abs(cdf - prevCdf - Math.exp(logPmf));
+      prevCdf = cdf;
+      logPmf += Math.log(mu / (k + 1));
     }
+    return dist / 2;
+  };
+  const cornishFisher = (mu: number) => (z: number) =>
+    mu + 0.5 + z * Math.sqrt(mu - 1 / 12) + (z * z - 1) / 6 + (z - z * z * z) / (72 * Math.sqrt(mu));
+  const rounded = (mu: number) => (z: number) => mu + 0.5 + z * Math.sqrt(mu);
+  // Computed with scipy's exact normal cdf: 2.9e-4, 1.6e-5, 5e-7; normalCdf here is good to ~1e-7 per value.
+  for (const [mu, bound] of [
+    [POISSON_NORMAL_MIN, 3.5e-4],
+    [100, 3e-5],
+    [1000, 1e-5],
+  ] as const) {
+    const d = tv(mu, cornishFisher(mu));
+    assert.ok(d < bound, `mu ${mu}: TV ${d}`);
+    assert.ok(tv(mu, rounded(mu)) > 1e-3, `mu ${mu}: the rounded normal should be detectably off`);
   }
-  // Both answers occur often, so the test sees both bounds at work.
-  assert.ok(accepted > checked / 10 && accepted < (checked * 9) / 10, `${accepted} of ${checked}`);
+});
+
+test("poisson-and-fill multinomial: a cell's third central moment is the multinomial's (skewness survives)", () => {
+  const s = new MultinomialSampler(WEIGHTS, TOTAL);
+  const draws = 40000;
+  const out = new Float64Array(WEIGHTS.length);
+  const u = new FastUniform(createRng(5));
+  const cell = 6; // weight 40: drawn through the normal
+  const xs = new Float64Array(draws);
+  for (let r = 0; r < draws; r++) {
+    s.sample(out, u);
+    xs[r] = out[cell] as number;
+  }
+  const p = (WEIGHTS[cell] as number) / TOTAL;
+  const mean = TOTAL * p;
+  let m3 = 0;
+  for (const x of xs) m3 += (x - mean) ** 3;
+  m3 /= draws;
+  const want = TOTAL * p * (1 - p) * (1 - 2 * p);
+  // sd of the sample third moment ~ sqrt(15 sigma^6 / draws) = 4.9 here; a symmetric (plain normal) draw gives ~0.
+  assert.ok(Math.abs(m3 - want) < 20, `third central moment ${m3} vs ${want}`);
+});
+
+test("ziggurat normal deviates: Kolmogorov-Smirnov against Phi, and the base layer's tail mass", () => {
+  const u = new FastUniform(createRng(9));
+  const n = 100000;
+  const xs = new Float64Array(n);
+  for (let i = 0; i < n; i++) xs[i] = normalDeviate(u);
+  xs.sort();
+  let d = 0;
+  for (let i = 0; i < n; i++) {
+    const f = normalCdf(xs[i] as number);
+    d = Math.max(d, Math.abs(f - i / n), Math.abs(f - (i + 1) / n));
+  }
+  assert.ok(d < 1.95 / Math.sqrt(n), `KS distance ${d}`);
+  // Beyond the base layer's edge 3.4426 (both sides): 2 (1 - Phi(3.4426)) = 5.76e-4 of draws, 57.6 expected.
+  const tail = xs.filter((x) => Math.abs(x) > 3.442619855899).length;
+  assert.ok(Math.abs(tail - 57.6) < 4 * Math.sqrt(57.6), `tail count ${tail}`);
 });
