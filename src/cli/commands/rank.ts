@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { prestartBootstrapWorker } from "../../arena/bootstrap-threads.ts";
 import { intervalChartSvg, rankChartSvg } from "../../arena/plot.ts";
 import { predictionPoweredRanking, renderPpr } from "../../arena/ppr.ts";
 import { type MatrixKind, type RankMethod, rankCounts } from "../../arena/rank.ts";
@@ -130,6 +131,8 @@ Rates models from pairwise votes: LMSYS battle files (JSON array or JSONL), aggr
     const anchor = parseAnchor(values.anchor);
     const bootstrap =
       parseNumberFlag("rank", "--bootstrap", values.bootstrap, { int: true, min: 0, max: 100000 }) ?? 1000;
+    // The bootstrap's second thread starts loading now, while the votes are read and fitted.
+    if (bootstrap > 0 && method !== "elo") prestartBootstrapWorker();
     const loaded = await loadVotes({
       files: positionals,
       sources: values.source ?? [],
