@@ -123,6 +123,7 @@ export function engineLibraries(variant?: string): { libDir: string; cwd: string
  * The CPU variant modelmap's engine runs on when `model` is the first model a process opens (MODELMAP_LLAMA_CPU_VARIANT
  * or auto): llama.cpp's tools on the engine's libraries are run on the same one.
  */
-export function engineVariantFor(model: string): string {
-  return resolveVariant(cpuVariantSetting(undefined, process.env), embeddingWidth(model), shippedVariants()).variant;
+export async function engineVariantFor(model: string): Promise<string> {
+  return resolveVariant(cpuVariantSetting(undefined, process.env), await embeddingWidth(model), shippedVariants())
+    .variant;
 }

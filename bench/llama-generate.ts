@@ -32,7 +32,7 @@ const threads = Number(values.threads);
 const PROMPT = "Hello";
 const tool = buildLlamaTool("llama-completion");
 // One CPU variant per process, decided by the first model (cpu-variant.ts); the engine-libs runs use the same.
-const variant = engineVariantFor(MODELS[values.models.split(",")[0] ?? ""] ?? "");
+const variant = await engineVariantFor(MODELS[values.models.split(",")[0] ?? ""] ?? "");
 const engine = engineLibraries(variant);
 console.log(
   `engine CPU variant: ${variant === "ggml" ? "ggml's choice" : variant} (modelmap and llama.cpp's tool on the engine libraries)`,

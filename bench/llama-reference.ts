@@ -204,7 +204,7 @@ for (const name of values.models.split(",")) {
     r.scoring.push(scoring);
   };
   // The variant modelmap's engine will run on (the child reports what it did run on).
-  const chosen = engineVariantFor(model);
+  const chosen = await engineVariantFor(model);
   const engineChosen = chosen === "ggml" ? undefined : engineLibraries(chosen);
   const picks = new Map<number, Set<number>>(); // item -> endings llama-perplexity picked
   let inProcess:

@@ -44,7 +44,7 @@ const lines = Bunzip.decode(readFileSync(join(DATA, "hellaswag", "hellaswag_val_
   .toString("utf8")
   .split("\n");
 // One CPU variant per process, decided by the first model (cpu-variant.ts); the engine-libs runs use the same.
-const variant = engineVariantFor(MODELS[values.models.split(",")[0] ?? ""] ?? "");
+const variant = await engineVariantFor(MODELS[values.models.split(",")[0] ?? ""] ?? "");
 const engine = engineLibraries(variant);
 console.log(
   `engine CPU variant: ${variant === "ggml" ? "ggml's choice" : variant} (modelmap and llama.cpp's tool on the engine libraries)`,

@@ -46,6 +46,8 @@ export interface EvalOptions {
   datasetMap?: DatasetMap;
   /** Hub datasets without a local copy: caches and downloads (absent: local copies only). */
   hub?: DataContext["hub"];
+  /** Where data files' document counts are kept between runs (absent: counted every run). */
+  countCache?: string;
   prompt: PromptOptions;
   limit?: number;
   retryErrors?: boolean;
@@ -130,6 +132,7 @@ function dataContext(opts: EvalOptions) {
     dataDir: opts.dataDir,
     ...(opts.datasetMap ? { datasetMap: opts.datasetMap } : {}),
     ...(opts.hub ? { hub: opts.hub } : {}),
+    ...(opts.countCache ? { countCache: opts.countCache } : {}),
   };
 }
 

@@ -69,6 +69,8 @@ export interface EvalRequest {
   datasetMaps?: string[];
   /** Hub datasets without a local copy: caches and downloads (the CLI builds it from its environment and flags). */
   hub?: DataContext["hub"];
+  /** Where data files' document counts are kept between runs (the CLI: `doc-counts/` in modelmap's cache). */
+  countCache?: string;
   prompt: PromptOptions;
   limit?: number;
   retryErrors?: boolean;
@@ -237,6 +239,7 @@ export async function evaluate(
     dataDir: req.dataDir,
     datasetMap: loadDatasetMaps(req.dataDir, req.datasetMaps),
     ...(req.hub ? { hub: req.hub } : {}),
+    ...(req.countCache ? { countCache: req.countCache } : {}),
     prompt: req.prompt,
     ...(req.limit === undefined ? {} : { limit: req.limit }),
     ...(req.retryErrors ? { retryErrors: true } : {}),

@@ -17,6 +17,7 @@ import { isUnreachable } from "../hub/http.ts";
 import type { HubSettings } from "../hub/settings.ts";
 import { type Doc, missingDataError, type ResolvedFile, readAll, readDocs, resolveDataPath } from "./dataset.ts";
 import { BUILTIN_DATASET_MAP, type DatasetMap, loadDatasetMaps, type MappedDataset } from "./dataset-map.ts";
+import { cachedDocCount } from "./doc-count-cache.ts";
 import { effectiveNumFewshot, type PromptOptions, type RenderChat, TaskPrompter } from "./instance.ts";
 import type { LoadedTask } from "./loader.ts";
 import { FunctionRef } from "./pyyaml.ts";
@@ -33,6 +34,8 @@ export interface DataContext {
   random?: PythonRandom;
   /** The hub: its caches and downloads. Without it, hub datasets come only from local copies. */
   hub?: HubSettings;
+  /** A folder where data files' document counts are kept between processes (doc-count-cache.ts). */
+  countCache?: string;
 }
 
 export interface DataSource {
@@ -358,12 +361,13 @@ export class TaskData {
     readonly task: LoadedTask,
     readonly source: DataSource,
     private readonly random?: PythonRandom,
+    private readonly countCache?: string,
   ) {
     this.evalSplit = evalSplitName(task);
   }
 
   static async open(task: LoadedTask, ctx: DataContext): Promise<TaskData> {
-    return new TaskData(task, await dataSource(task, ctx), ctx.random);
+    return new TaskData(task, await dataSource(task, ctx), ctx.random, ctx.countCache);
   }
 
   private processDocs(ref: FunctionRef | null | undefined): ((docs: Doc[]) => Doc[]) | undefined {
@@ -420,13 +424,23 @@ export class TaskData {
       const n = (await this.split(this.evalSplit)).length;
       return limit === undefined ? n : Math.min(n, limit);
     }
-    let n = 0;
     await this.source.prepare?.(this.evalSplit);
-    for (const f of filesOf(this.task, this.source, this.evalSplit))
+    const files = filesOf(this.task, this.source, this.evalSplit);
+    const countFile = async (f: ResolvedFile, upTo: number | undefined): Promise<number> => {
+      let n = 0;
       for await (const _ of readDocs(f, this.task.name, this.source.url, { raw: true })) {
         n++;
-        if (limit !== undefined && n >= limit) return n;
+        if (upTo !== undefined && n >= upTo) break;
       }
+      return n;
+    };
+    let n = 0;
+    for (const f of files) {
+      if (limit !== undefined) {
+        n += await countFile(f, limit - n);
+        if (n >= limit) return n;
+      } else n += await cachedDocCount(this.countCache, f, true, () => countFile(f, undefined));
+    }
     return n;
   }
 

@@ -27,7 +27,7 @@ const BACKEND = pathToFileURL(join(import.meta.dirname, "backend.ts")).href;
 const shipped = shippedVariants();
 const hasHaswell = shipped.includes("haswell");
 
-test("auto runs AVX2 below the measured width and ggml's choice from it; a named variant is taken as is", () => {
+test("auto runs AVX2 below the measured width and ggml's choice from it; a named variant is taken as is", async () => {
   const list = ["haswell", "zen4"];
   assert.equal(resolveVariant("auto", AUTO_AVX2_BELOW_WIDTH - 1, list).variant, "haswell");
   assert.equal(resolveVariant("auto", AUTO_AVX2_BELOW_WIDTH, list).variant, "ggml");
@@ -36,7 +36,7 @@ test("auto runs AVX2 below the measured width and ggml's choice from it; a named
   assert.equal(resolveVariant("auto", 8, ["zen4"]).variant, "ggml", "no AVX2 variant shipped");
   assert.equal(resolveVariant("zen4", 8, list).variant, "zen4");
   assert.equal(resolveVariant("ggml", 8, list).variant, "ggml");
-  assert.equal(embeddingWidth(ZOO), 96);
+  assert.equal(await embeddingWidth(ZOO), 96);
 });
 
 test("a bad value is a config error naming the field and the allowed values", () => {

@@ -13,7 +13,6 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ModelmapError } from "../../core/errors.ts";
-import { metaNumber, metaString, readGgufHeader } from "../../gguf/reader.ts";
 import { buildAddon, type NativeEnv, packageDir } from "./native-build.ts";
 
 /** Below this embedding width `auto` runs the AVX2 variant (measured: widths 8 and 96 2-5x faster; 128 even). */
@@ -77,13 +76,29 @@ export function cpuVariantSetting(option: string | undefined, env: NativeEnv, mo
   return value;
 }
 
-/** The embedding width of a GGUF from its header, if it says. */
-export function embeddingWidth(path: string | undefined): number | undefined {
+/**
+ * The embedding width of a GGUF from its header, if it says. Read with node-llama-cpp's own GGUF reader (backends/
+ * imports no other room; the models layer has already checked the file with modelmap's hardened reader), without
+ * the vocabulary arrays or tensor list; anything it cannot read leaves `auto` to ggml's choice.
+ */
+export async function embeddingWidth(path: string | undefined): Promise<number | undefined> {
   if (path === undefined || !existsSync(path)) return undefined;
   try {
-    const h = readGgufHeader(path);
-    const arch = metaString(h, "general.architecture");
-    return arch === undefined ? undefined : metaNumber(h, `${arch}.embedding_length`);
+    const { readGgufFileInfo } = await import("node-llama-cpp");
+    const info = await readGgufFileInfo(path, {
+      readTensorInfo: false,
+      sourceType: "filesystem",
+      logWarnings: false,
+      spliceSplitFiles: false,
+      ignoreKeys: [
+        "tokenizer.ggml.tokens",
+        "tokenizer.ggml.scores",
+        "tokenizer.ggml.token_type",
+        "tokenizer.ggml.merges",
+      ],
+    });
+    const w = (info.architectureMetadata as { embedding_length?: unknown }).embedding_length;
+    return typeof w === "number" && Number.isSafeInteger(w) && w > 0 ? w : undefined;
   } catch {
     return undefined;
   }
@@ -141,7 +156,7 @@ function notice(reason: string): void {
 export async function chooseCpuVariant(setting: string, modelPath: string | undefined, env: NativeEnv) {
   const dir = prebuiltBinsDir();
   const shipped = shippedVariants(dir);
-  const { variant, reason } = resolveVariant(setting, embeddingWidth(modelPath), shipped);
+  const { variant, reason } = resolveVariant(setting, await embeddingWidth(modelPath), shipped);
   const status: CpuVariantStatus = { setting, chosen: variant, reason, libraries: [] };
   if (variant === "ggml" || dir === undefined) return { status: { ...status, chosen: "ggml" }, dir };
   try {

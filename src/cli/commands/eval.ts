@@ -1,8 +1,9 @@
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { CpuVariantStatus } from "../../backends/llama-cpp/cpu-variant.ts";
 import { suiteSource, writeSuiteToMap } from "../../capmap/suite.ts";
 import { ModelmapError } from "../../core/errors.ts";
 import { checkOutputDir } from "../../core/files.ts";
+import { modelmapCacheDir } from "../../hub/settings.ts";
 import { resolveModel } from "../../models/resolve.ts";
 import { modelFromFlags } from "../../models/spec.ts";
 import { createProgress, SILENT_PROGRESS } from "../../runner/progress.ts";
@@ -204,6 +205,7 @@ export const evalCommand: Command = {
         ...(values["python-hooks"] ? { pythonHooks: { env: ctx.env } } : {}),
         dataDir: resolveDataDir(ctx.cwd, values["data-dir"], config?.config.data_dir, ctx.env),
         hub: hubFromFlags(values, ctx),
+        countCache: join(modelmapCacheDir(ctx.env), "doc-counts"),
         prompt: {
           chatTemplate,
           fewshotAsMultiturn: values["fewshot-as-multiturn"] === true,
