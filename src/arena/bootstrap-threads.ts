@@ -98,11 +98,8 @@ export function bootstrapParallel(
       ...shared,
       status: new SharedArrayBuffer(4 * WORDS),
     };
-    const waiting = t === 1 ? prestarted : undefined;
-    if (waiting) {
-      prestarted = undefined;
-      waiting.postMessage(input);
-    }
+    const waiting = idle.pop();
+    waiting?.postMessage(input);
     workers.push({ worker: waiting ?? startWorker(input), input, status: new Int32Array(input.status) });
   }
   const run = bootstrapRunner(job);
@@ -124,8 +121,11 @@ export function bootstrapParallel(
       seen = done;
       Atomics.wait(w.status, STATE, 1, STALL_MS);
     }
-    if (Atomics.load(w.status, STATE) === 2) workerShares++;
-    void w.worker.terminate();
+    if (Atomics.load(w.status, STATE) === 2) {
+      workerShares++;
+      // Done and well: kept for the next call, its modules loaded and its code compiled.
+      idle.push(w.worker);
+    } else void w.worker.terminate();
     // Not started in time, or failed: run here what it did not finish (same streams, so the same numbers).
     for (let round = w.input.from; round < w.input.to; round++)
       if (Atomics.load(flags, round) !== FINISHED) runClaimed(run, round, k, ratings, flags, info);
@@ -142,19 +142,29 @@ export function bootstrapParallel(
   return { ratings: Float64Array.from(ratings), newtonRefits, ridgeRefits, chordSteps, workerShares };
 }
 
-let prestarted: Worker | undefined;
+/**
+ * Workers waiting for a share: started ahead of their job, or done with an earlier one (a process that ranks
+ * again, as the map's per-category fits and the web UI do, finds them loaded and their code compiled). They wait
+ * without holding the process open.
+ */
+const idle: Worker[] = [];
+
+/** How many workers wait for a share (for tests). */
+export function keptWorkers(): number {
+  return idle.length;
+}
 
 /**
  * Starts one bootstrap worker before its job exists (the `rank` command calls this before it reads the votes), so
  * that its start-up (loading the modules, tens of ms) overlaps the reading and the point fit; the next
- * `bootstrapParallel` posts its first worker share to it. Unused, it waits without holding the process open.
+ * `bootstrapParallel` posts its first worker share to it. Nothing when one is already waiting.
  * Only for the compiled code and with two or more cores: under the TypeScript loader a worker costs most of a
  * second of CPU to start, which only much larger jobs repay.
  */
 export function prestartBootstrapWorker(): void {
-  if (prestarted || availableParallelism() < 2) return;
+  if (idle.length > 0 || availableParallelism() < 2) return;
   if (extname(fileURLToPath(import.meta.url)) !== ".js") return;
-  prestarted = startWorker(undefined);
+  idle.push(startWorker(undefined));
 }
 
 /** `input` undefined: the worker waits for its share as a message (see `prestartBootstrapWorker`). */

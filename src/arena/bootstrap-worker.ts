@@ -1,6 +1,6 @@
 /**
  * Worker entry of `bootstrap-threads.ts`: runs its share of the bootstrap rounds, front first, into shared memory.
- * The share comes as workerData, or, for a worker started ahead of its job, as the first message.
+ * The share comes as workerData, or as a message (a worker started ahead of its job, or kept from an earlier one).
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { bootstrapRunner } from "../stats/bootstrap.ts";
@@ -32,5 +32,6 @@ function runShare(input: WorkerInput): void {
   Atomics.notify(status, STATE);
 }
 
+// Then (or first, when started ahead of its job) each share posted to it: a worker is kept between calls.
 if (workerData) runShare(workerData as WorkerInput);
-else parentPort?.once("message", (input: WorkerInput) => runShare(input));
+parentPort?.on("message", (input: WorkerInput) => runShare(input));

@@ -8,7 +8,7 @@ import { checkExistence } from "../stats/graph.ts";
 import { ranksFromIntervals, tiersFromIntervals } from "../stats/intervals.ts";
 import { percentileSorted } from "../stats/special.ts";
 import { modelTotals, toPairTable } from "./aggregate.ts";
-import { bootstrapParallel, bootstrapThreads } from "./bootstrap-threads.ts";
+import { bootstrapParallel, bootstrapThreads, prestartBootstrapWorker } from "./bootstrap-threads.ts";
 
 /** The rating service behind `modelmap rank` and the server's leaderboard routes. */
 export type RankMethod = "bt" | "elo";
@@ -106,6 +106,8 @@ export function rankCounts(counts: PairCounts, opts: RankOptions = {}, votes?: V
   let newtonRefits = 0;
   let priorRefits = 0;
   if (method === "bt") {
+    // A bootstrap on threads: the worker's start-up (tens of ms) overlaps the point fit.
+    if (rounds > 0 && (opts.threads ?? bootstrapThreads(rounds, table.i.length)) > 1) prestartBootstrapWorker();
     const fit = fitBradleyTerry(table, { ridge });
     fitInfo = { converged: fit.converged, iterations: fit.iterations, max_gradient: fit.maxGradient };
     if (!fit.converged)
