@@ -99,6 +99,19 @@ export interface AssignmentRecord {
   votedAt: string | null;
 }
 
+/** A labeler's `seq`-th assignment of a campaign, as `createAssignment` and `createNextAssignment` store it. */
+export interface NewAssignment {
+  id: string;
+  campaignId: string;
+  itemId: number;
+  labelerId: string;
+  leftIs: "model_a" | "model_b";
+  seq: number;
+}
+
+/** `createNextAssignment`'s answer: stored, or refused with the labeler's assignments as the store found them. */
+export type NextAssignmentResult = { created: true } | { created: false; mine: AssignmentRecord[] };
+
 export interface VoteAsResult {
   outcome: "recorded" | "same" | "different";
   itemId: number;
@@ -136,14 +149,7 @@ export interface LabelingRepo {
    * stores nothing when that labeler already has a `seq`-th one: another request (of this process or another one
    * on the same database) created it first. The same item twice to one labeler is an error.
    */
-  createAssignment(a: {
-    id: string;
-    campaignId: string;
-    itemId: number;
-    labelerId: string;
-    leftIs: "model_a" | "model_b";
-    seq: number;
-  }): Promise<boolean>;
+  createAssignment(a: NewAssignment): Promise<boolean>;
   /**
    * Stores `a` as the labeler's `seq`-th assignment only while the labeler has exactly `seq - 1` assignments of
    * the campaign, every one voted and none of `a`'s item. Else stores nothing and returns the labeler's
@@ -152,14 +158,7 @@ export interface LabelingRepo {
    * item from a cached picture and needs no transaction around the call. A racing insert of the same `seq` is
    * waited for, as in `createAssignment`.
    */
-  createNextAssignment(a: {
-    id: string;
-    campaignId: string;
-    itemId: number;
-    labelerId: string;
-    leftIs: "model_a" | "model_b";
-    seq: number;
-  }): Promise<{ created: true } | { created: false; mine: AssignmentRecord[] }>;
+  createNextAssignment(a: NewAssignment): Promise<NextAssignmentResult>;
   /**
    * A labeler's vote on their assignment, for a caller that has not read the assignment: as `castVote`, with the
    * rating row (none for a gold item) built by `labelRating` from `rating` and the assignment's item. Returns

@@ -6,6 +6,8 @@ import type {
   LabelChoice,
   LabelerRecord,
   LabelingRepo,
+  NewAssignment,
+  NextAssignmentResult,
   RatingTemplate,
   VoteAsResult,
 } from "../labeling.ts";
@@ -24,16 +26,6 @@ import { VOTE_COLUMNS, VOTE_NAMES } from "./votes.ts";
 
 const LABELER_COLUMNS = `id, language, expertise, region, csrf_token AS "csrfToken", created_at AS "createdAt"`;
 
-interface NextProposal {
-  id: string;
-  campaignId: string;
-  itemId: number;
-  labelerId: string;
-  leftIs: "model_a" | "model_b";
-  seq: number;
-}
-type NextResult = { created: true } | { created: false; mine: AssignmentRecord[] };
-
 interface VoteCall {
   owner: { campaignId: string; labelerId: string };
   assignmentId: string;
@@ -46,7 +38,7 @@ interface VoteCall {
 export class PgLabelingRepo implements LabelingRepo {
   readonly #db: PgDb;
   /** The labeling hot paths, calls made at once sent as one statement (batch.ts). */
-  readonly #nexts: Batcher<NextProposal, NextResult>;
+  readonly #nexts: Batcher<NewAssignment, NextAssignmentResult>;
   readonly #voteBatch: Batcher<VoteCall, VoteAsResult | undefined>;
 
   constructor(db: PgDb) {
@@ -155,14 +147,7 @@ export class PgLabelingRepo implements LabelingRepo {
     return r ? toAssignment(r) : undefined;
   }
 
-  async createAssignment(a: {
-    id: string;
-    campaignId: string;
-    itemId: number;
-    labelerId: string;
-    leftIs: "model_a" | "model_b";
-    seq: number;
-  }): Promise<boolean> {
+  async createAssignment(a: NewAssignment): Promise<boolean> {
     // A racing insert of the same seq (another server) is waited for: DO NOTHING once it commits, or this row
     // goes in if it rolls back. No error, so the caller's transaction goes on.
     const n = await this.#db.run(
@@ -173,9 +158,11 @@ export class PgLabelingRepo implements LabelingRepo {
     return n === 1;
   }
 
-  createNextAssignment(a: NextProposal): Promise<{ created: true } | { created: false; mine: AssignmentRecord[] }> {
+  createNextAssignment(a: NewAssignment): Promise<NextAssignmentResult> {
     // In a transaction the statement must run on its connection, alone; elsewhere calls made at once share one.
-    return this.#db.inTransaction() ? this.#nextAssignments([a]).then((r) => r[0] as NextResult) : this.#nexts.add(a);
+    return this.#db.inTransaction()
+      ? this.#nextAssignments([a]).then((r) => r[0] as NextAssignmentResult)
+      : this.#nexts.add(a);
   }
 
   /**
@@ -185,7 +172,7 @@ export class PgLabelingRepo implements LabelingRepo {
    * (its picture, taken before, may miss that row: the caller's next try sees it). A batch holds one proposal per
    * labeler (the Batcher's key), so the counts of one statement never miss a row of the same statement.
    */
-  async #nextAssignments(batch: NextProposal[]): Promise<NextResult[]> {
+  async #nextAssignments(batch: NewAssignment[]): Promise<NextAssignmentResult[]> {
     const rows = await this.#db.query<{ created: boolean; mine: AssignmentRow[] | null }>(
       {
         name: "modelmap_next_assignments",

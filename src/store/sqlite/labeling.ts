@@ -6,6 +6,8 @@ import type {
   LabelChoice,
   LabelerRecord,
   LabelingRepo,
+  NewAssignment,
+  NextAssignmentResult,
   RatingTemplate,
   VoteAsResult,
 } from "../labeling.ts";
@@ -136,25 +138,11 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
     return r ? toAssignment(r) : undefined;
   }
 
-  createAssignment(a: {
-    id: string;
-    campaignId: string;
-    itemId: number;
-    labelerId: string;
-    leftIs: "model_a" | "model_b";
-    seq: number;
-  }): boolean {
+  createAssignment(a: NewAssignment): boolean {
     return this.#insertAssignment.run(a.id, a.campaignId, a.itemId, a.labelerId, a.leftIs, a.seq).changes === 1;
   }
 
-  createNextAssignment(a: {
-    id: string;
-    campaignId: string;
-    itemId: number;
-    labelerId: string;
-    leftIs: "model_a" | "model_b";
-    seq: number;
-  }): { created: true } | { created: false; mine: AssignmentRecord[] } {
+  createNextAssignment(a: NewAssignment): NextAssignmentResult {
     const { changes } = this.#insertNextAssignment.run(
       a.id,
       a.campaignId,
