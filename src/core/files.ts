@@ -4,7 +4,17 @@
  * binary file or a Latin-1 dataset reached the parsers as garbage. Here every failure is a ModelmapError naming
  * the file, and text must be UTF-8 (a BOM is dropped).
  */
-import { accessSync, constants, readFileSync, type Stats, statSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import { ModelmapError } from "./errors.ts";
 
@@ -173,5 +183,21 @@ export function writeUserFile(file: string, data: string | Uint8Array, flag: str
       location: { file, field: flag },
       cause: e,
     });
+  }
+}
+
+/**
+ * Writes `data` to `file` through a temporary file in the same folder and a rename, creating the folder: a reader
+ * sees the old content or the new, never half. Throws Node's error (the temporary file removed) when it cannot.
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
   }
 }

@@ -5,10 +5,11 @@
  * into `blobs/`). modelmap adds `modelmap/tree-COMMIT.json`, the repository's file listing with sizes and
  * checksums, so that a cached dataset resolves its splits without asking the hub anything.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { z } from "zod";
 import { ModelmapError } from "../core/errors.ts";
+import { writeFileAtomic } from "../core/files.ts";
 import type { RepoId } from "./http.ts";
 
 export interface RepoFile {
@@ -106,7 +107,7 @@ export class HubCache {
 
   setCommit(repo: RepoId, revision: string, commit: string): void {
     if (isCommit(revision)) return;
-    atomicWrite(this.refFile(repo, revision), commit);
+    writeFileAtomic(this.refFile(repo, revision), commit);
   }
 
   snapshotDir(repo: RepoId, commit: string): string {
@@ -132,14 +133,6 @@ export class HubCache {
   }
 
   setListing(repo: RepoId, commit: string, files: RepoFile[]): void {
-    atomicWrite(join(this.repoDir(repo), "modelmap", `tree-${commit}.json`), JSON.stringify({ commit, files }));
+    writeFileAtomic(join(this.repoDir(repo), "modelmap", `tree-${commit}.json`), JSON.stringify({ commit, files }));
   }
-}
-
-/** Writes through a temporary file and a rename, so that a reader sees the old content or the new, never half. */
-function atomicWrite(file: string, text: string): void {
-  mkdirSync(join(file, ".."), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
 }

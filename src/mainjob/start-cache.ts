@@ -7,10 +7,11 @@
  * rename, so two starts at once never see half a file. MODELMAP_NO_START_CACHE=1 turns the folder off (everything
  * is then recomputed from the store's request cache, as before the cache existed).
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { writeFileAtomic } from "../core/files.ts";
 import { hashOf, sha256 } from "../core/hash.ts";
 import { modelmapCacheDir } from "../hub/settings.ts";
 
@@ -119,16 +120,8 @@ export class StartCache {
 
   /** Stores a value; a folder that cannot be written only costs the next start its speed, so errors are dropped. */
   put(name: string, key: unknown, value: unknown): void {
-    const target = this.file(name);
-    const tmp = `${target}.${process.pid}.tmp`;
     try {
-      mkdirSync(this.dir, { recursive: true });
-      writeFileSync(tmp, JSON.stringify({ version: START_CACHE_VERSION, key: this.keyOf(key), value }));
-      renameSync(tmp, target);
-    } catch {
-      try {
-        rmSync(tmp, { force: true });
-      } catch {}
-    }
+      writeFileAtomic(this.file(name), JSON.stringify({ version: START_CACHE_VERSION, key: this.keyOf(key), value }));
+    } catch {}
   }
 }

@@ -6,10 +6,11 @@
  * An entry is keyed on everything the count depends on: the file's path, size and modification time, its
  * spec in the dataset map (format, columns, unnest, where, ...), the variables its expressions see, and its labels
  * file's size and time. A missing, unreadable or foreign entry is a miss: the count is made and the entry written
- * again (to a temporary name first, so a reader never sees half a file). Writing is best effort.
+ * again (`writeFileAtomic`: a reader never sees half a file). Writing is best effort.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
+import { writeFileAtomic } from "../core/files.ts";
 import { hashOf, stableStringify } from "../core/hash.ts";
 import type { ResolvedFile } from "./dataset.ts";
 
@@ -54,13 +55,8 @@ export async function cachedDocCount(
   const n = await count();
   // The file may have changed while it was read: then the entry would describe neither version.
   if (docCountKey(rf, raw) !== key) return n;
-  const tmp = `${entry}.${process.pid}.tmp`;
   try {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(tmp, JSON.stringify({ key, n }));
-    renameSync(tmp, entry);
-  } catch {
-    rmSync(tmp, { force: true });
-  }
+    writeFileAtomic(entry, JSON.stringify({ key, n }));
+  } catch {}
   return n;
 }
