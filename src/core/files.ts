@@ -201,3 +201,15 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     throw e;
   }
 }
+
+/** Size and modification time of each file (null when it is missing): what says a file changed without reading it. */
+export function fileStamps(files: readonly string[]): Array<[string, number, number] | [string, null]> {
+  return files.map((f) => {
+    try {
+      const st = statSync(f);
+      return [f, st.size, st.mtimeMs];
+    } catch {
+      return [f, null];
+    }
+  });
+}

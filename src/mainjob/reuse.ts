@@ -19,6 +19,7 @@ import { z } from "zod";
 import { type CategoryRatings, countsByCategory, fitCategoryCounts, type RatingOptions } from "../arena/ratings.ts";
 import type { Backend } from "../backends/types.ts";
 import type { ContaminationOptions } from "../contamination/service.ts";
+import { fileStamps } from "../core/files.ts";
 import { sha256, shortHash } from "../core/hash.ts";
 import type { PairCounts, Vote } from "../core/votes.ts";
 import { modelKey } from "../runner/plan.ts";
@@ -27,7 +28,7 @@ import type { EvalOptions } from "../runner/run-eval.ts";
 import type { RunLogV1 } from "../store/run-log.ts";
 import type { Store } from "../store/store.ts";
 import type { LoadedTask } from "../tasks/loader.ts";
-import { fileStamps, type StartCache } from "./start-cache.ts";
+import type { StartCache } from "./start-cache.ts";
 
 // The runner, the contamination service and the task data readers are imported only when something must be
 // computed: a warm start loads none of them.

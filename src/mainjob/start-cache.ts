@@ -11,7 +11,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { writeFileAtomic } from "../core/files.ts";
+import { fileStamps, writeFileAtomic } from "../core/files.ts";
 import { hashOf, sha256 } from "../core/hash.ts";
 import { modelmapCacheDir } from "../hub/settings.ts";
 
@@ -19,18 +19,6 @@ import { modelmapCacheDir } from "../hub/settings.ts";
 export const START_CACHE_VERSION = 1;
 
 const EntrySchema = z.object({ version: z.literal(START_CACHE_VERSION), key: z.string(), value: z.unknown() });
-
-/** Size and modification time of each file (null when it is missing): what says a file changed without reading it. */
-export function fileStamps(files: readonly string[]): Array<[string, number, number] | [string, null]> {
-  return files.map((f) => {
-    try {
-      const st = statSync(f);
-      return [f, st.size, st.mtimeMs];
-    } catch {
-      return [f, null];
-    }
-  });
-}
 
 function walkStamps(root: string, skip: (name: string) => boolean): string[] {
   const out: string[] = [];

@@ -6,11 +6,12 @@
  * and the registry is parsed again.
  */
 import { z } from "zod";
+import { fileStamps } from "../core/files.ts";
 import { BUILTIN_TASKS_DIR } from "../runner/builtin-tasks.ts";
 import type { LoadedTask } from "../tasks/loader.ts";
 import { TaskJsonSchema, taskFromJson, taskToJson } from "../tasks/task-json.ts";
 import { yamlFiles } from "../tasks/yaml-files.ts";
-import { fileStamps, type StartCache } from "./start-cache.ts";
+import type { StartCache } from "./start-cache.ts";
 
 export interface StartTasks {
   /** The tasks the specs name, in order. */

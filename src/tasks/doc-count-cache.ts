@@ -8,32 +8,21 @@
  * file's size and time. A missing, unreadable or foreign entry is a miss: the count is made and the entry written
  * again (`writeFileAtomic`: a reader never sees half a file). Writing is best effort.
  */
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { writeFileAtomic } from "../core/files.ts";
+import { fileStamps, writeFileAtomic } from "../core/files.ts";
 import { hashOf, stableStringify } from "../core/hash.ts";
 import type { ResolvedFile } from "./dataset.ts";
 
 const VERSION = 1;
 
-function identity(file: string): { size: number; mtimeMs: number } | undefined {
-  try {
-    const st = statSync(file);
-    return { size: st.size, mtimeMs: st.mtimeMs };
-  } catch {
-    return undefined;
-  }
-}
-
 /** The entry's key, or undefined when a file it depends on cannot be read (then nothing is cached). */
 export function docCountKey(rf: ResolvedFile, raw: boolean): string | undefined {
-  const data = identity(rf.file);
-  if (!data) return undefined;
   const lf = rf.spec.labels_file;
-  const labelsPath = lf === undefined ? undefined : isAbsolute(lf) ? lf : join(rf.file, "..", lf);
-  const labels = labelsPath === undefined ? null : identity(labelsPath);
-  if (labels === undefined) return undefined;
-  return stableStringify({ v: VERSION, file: rf.file, ...data, spec: rf.spec, vars: rf.vars ?? null, labels, raw });
+  const labels = lf === undefined ? [] : [isAbsolute(lf) ? lf : join(rf.file, "..", lf)];
+  const stamps = fileStamps([rf.file, ...labels]);
+  if (stamps.some((st) => st[1] === null)) return undefined;
+  return stableStringify({ v: VERSION, stamps, spec: rf.spec, vars: rf.vars ?? null, raw });
 }
 
 /** `count()`'s answer for `rf`, from `dir` when an entry with the same key is there. */
