@@ -168,8 +168,12 @@ export class PgLabelingRepo implements LabelingRepo {
   /**
    * The proposals of `createNextAssignment` as one statement (one round trip, no BEGIN/COMMIT), one answer per
    * proposal in their order. Per proposal: the check, the insert and, when refused, the labeler's assignments. Two
-   * racing statements can both count seq - 1; the second's insert then waits for the first's seq and does nothing
-   * (its picture, taken before, may miss that row: the caller's next try sees it). A batch holds one proposal per
+   * racing statements can both count seq - 1; the second's insert then waits for the first's row and does nothing
+   * (its picture, taken before, may miss that row: the caller's next try sees it). `ON CONFLICT` names no index:
+   * two instances often propose the same item for the same seq, and a conflict on an index other than the one
+   * named (here the labeler's item, UNIQUE (labeler_id, item_id)) is an error, not a refusal, when PostgreSQL
+   * checks that index first (test/labeling-instances failed so once). The check above already refuses an item
+   * the labeler had, so any conflict here is a race lost. A batch holds one proposal per
    * labeler (the Batcher's key), so the counts of one statement never miss a row of the same statement.
    */
   async #nextAssignments(batch: NewAssignment[]): Promise<NextAssignmentResult[]> {
@@ -190,7 +194,7 @@ export class PgLabelingRepo implements LabelingRepo {
          FROM x JOIN m ON m.ord = x.ord
          WHERE m.n = x.seq - 1 AND m.voted = m.n AND m.seen = 0
          ORDER BY x.ord
-         ON CONFLICT (campaign_id, labeler_id, seq) DO NOTHING
+         ON CONFLICT DO NOTHING
          RETURNING id
        )
        SELECT ins.id IS NOT NULL AS created,
