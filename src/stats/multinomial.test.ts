@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createRng } from "../core/rng.ts";
 import { FastUniform, streamUniform } from "./binomial.ts";
-import { MultinomialSampler, POISSON_NORMAL_MIN } from "./multinomial.ts";
+import { MultinomialSampler, POISSON_NORMAL_MIN, smallCdfTable } from "./multinomial.ts";
 import { normalCdf } from "./special.ts";
 import { normalDeviate } from "./ziggurat.ts";
 
@@ -146,4 +146,53 @@ test("ziggurat normal deviates: Kolmogorov-Smirnov against Phi, and the base lay
   // Beyond the base layer's edge 3.4426 (both sides): 2 (1 - Phi(3.4426)) = 5.76e-4 of draws, 57.6 expected.
   const tail = xs.filter((x) => Math.abs(x) > 3.442619855899).length;
   assert.ok(Math.abs(tail - 57.6) < 4 * Math.sqrt(57.6), `tail count ${tail}`);
+});
+
+/** The inversion the tables replaced: a walk from the mode (the sampler until December 2026). */
+function walkFromMode(m: number, u: number): number {
+  let k = Math.floor(m);
+  let p = Math.exp(-m);
+  let f = p;
+  for (let j = 1; j <= k; j++) {
+    p *= m / j;
+    f += p;
+  }
+  if (u < f) {
+    const im = 1 / m;
+    while (k > 0 && u < f - p) {
+      f -= p;
+      p *= k * im;
+      k--;
+    }
+  } else {
+    while (u >= f && k < 100) {
+      k++;
+      p *= m * (1 / k);
+      f += p;
+    }
+  }
+  return k;
+}
+
+test("small-mean Poisson inversion by cdf tables and guide entries: the walk from the mode's draws, word for word", () => {
+  const mus = [1e-9, 0.003, 0.5, 1, 2.7, 6, 9.99, 14.999];
+  const { start, cdf, guide } = smallCdfTable(mus);
+  const rng = createRng(3);
+  // Random words, every guide slice's edges, and the extremes.
+  const words = [0, 1, 2 ** 32 - 1, ...Array.from({ length: 16 }, (_, g) => g * 2 ** 28)];
+  for (let n = 0; n < 20_000; n++) words.push(rng.int(4294967296));
+  for (const [i, m] of mus.entries()) {
+    for (const r of words) {
+      const u = r * 2 ** -32;
+      let at = guide[i * 16 + (r >>> 28)] as number;
+      while (u >= (cdf[at] as number)) at++;
+      assert.equal(at - (start[i] as number), walkFromMode(m, u), `mu ${m}, word ${r}`);
+    }
+    // u = F(k) itself, for F(k) < 1: the draw is k + 1.
+    for (let at = start[i] as number; at < (start[i + 1] ?? cdf.length) && (cdf[at] as number) < 1; at++) {
+      const f = cdf[at] as number;
+      const k = at - (start[i] as number);
+      assert.equal(walkFromMode(m, f), k + 1, `mu ${m}, u = F(${k})`);
+    }
+  }
 });

@@ -24,7 +24,6 @@ import { ZIG_K, ZIG_W, zigguratSlow } from "./ziggurat.ts";
  * third of its draws and was 70% of a bootstrap round on the 2024 arena counts.
  */
 export class MultinomialSampler {
-  private readonly cells: number;
   private readonly total: number;
   /** Small totals take the conditional-binomial path (cheap, and exact) instead. */
   private readonly direct: Float64Array | undefined;
@@ -37,13 +36,15 @@ export class MultinomialSampler {
   private readonly cfShift: Float64Array;
   private readonly cfScale: Float64Array;
   private readonly cfCubic: Float64Array;
-  /** Cells drawn by inversion (0 < mean < POISSON_NORMAL_MIN), and per such cell: mu, 1/mu, the mode, the pmf and cdf there. */
+  /**
+   * Cells drawn by inversion (0 < mean < POISSON_NORMAL_MIN). Their cdf tables, one run per cell in smallCdf from
+   * smallStart[i] (X = index - smallStart[i]), and per cell SMALL_GUIDE guide entries: the first index whose cdf
+   * exceeds g / SMALL_GUIDE, where the search for a uniform in that slice starts (see `smallCdfTable`).
+   */
   private readonly smallCell: Int32Array;
-  private readonly smallMu: Float64Array;
-  private readonly smallInvMu: Float64Array;
-  private readonly smallMode: Float64Array;
-  private readonly smallPmf: Float64Array;
+  private readonly smallStart: Int32Array;
   private readonly smallCdf: Float64Array;
+  private readonly smallGuide: Int32Array;
   private readonly aliasProb: Float64Array;
   private readonly alias: Int32Array;
   /** Prefix sums of a draw and Chen and Asau's guide table over them, for removing trials uniformly at random. */
@@ -53,7 +54,6 @@ export class MultinomialSampler {
   /** `weights` are non-negative cell weights (counts); `total` the number of trials per draw. */
   constructor(weights: ArrayLike<number>, total: number) {
     const n = weights.length;
-    this.cells = n;
     this.total = total;
     let mass = 0;
     for (let c = 0; c < n; c++) mass += weights[c] as number;
@@ -72,22 +72,10 @@ export class MultinomialSampler {
     this.cfScale = Float64Array.from(normal, (c) => Math.sqrt((mu[c] as number) - 1 / 12));
     this.cfCubic = Float64Array.from(normal, (c) => 1 / (72 * Math.sqrt(mu[c] as number)));
     this.smallCell = Int32Array.from(small);
-    this.smallMu = Float64Array.from(small, (c) => mu[c] as number);
-    this.smallInvMu = Float64Array.from(small, (c) => 1 / (mu[c] as number));
-    this.smallMode = Float64Array.from(small, (c) => Math.floor(mu[c] as number));
-    this.smallPmf = new Float64Array(small.length);
-    this.smallCdf = new Float64Array(small.length);
-    small.forEach((c, i) => {
-      const m = mu[c] as number;
-      let p = Math.exp(-m);
-      let f = p;
-      for (let k = 1; k <= Math.floor(m); k++) {
-        p *= m / k;
-        f += p;
-      }
-      this.smallPmf[i] = p;
-      this.smallCdf[i] = f;
-    });
+    const table = smallCdfTable(Array.from(small, (c) => mu[c] as number));
+    this.smallStart = table.start;
+    this.smallCdf = table.cdf;
+    this.smallGuide = table.guide;
     if (!direct) buildAlias(weights, mass, this.aliasProb, this.alias);
   }
 
@@ -97,176 +85,282 @@ export class MultinomialSampler {
       sampleMultinomial(this.total, this.direct, out, rng);
       return;
     }
-    const n = this.cells;
-    // Module bindings read once: under tsx each read of an imported binding is a getter call.
-    const zigK = ZIG_K;
-    const zigW = ZIG_W;
-    // xoshiro128** in local variables: the same stream as FastUniform.next(), without a property load and store
-    // per word (this loop draws ~10,000 words per call). Each block below marked "word" is that step written out.
-    let sa = rng.a;
-    let sb = rng.b;
-    let sc = rng.c;
-    let sd = rng.d;
-    let s = 0;
     out.fill(0);
-    const normalCell = this.normalCell;
-    const cfShift = this.cfShift;
-    const cfScale = this.cfScale;
-    const cfCubic = this.cfCubic;
-    for (let i = 0; i < normalCell.length; i++) {
-      // word
-      let r = Math.imul(sb, 5);
-      r = Math.imul((r << 7) | (r >>> 25), 9);
-      const t = sb << 9;
-      sc ^= sa;
-      sd ^= sb;
-      sb ^= sc;
-      sa ^= sd;
-      sc ^= t;
-      sd = (sd << 11) | (sd >>> 21);
-      // Ziggurat: the low 7 bits pick the layer, the other 25 (signed) the abscissa.
-      const layer = r & 127;
-      const j = r >> 7;
-      let z: number;
-      if (Math.abs(j) < (zigK[layer] as number)) z = j * (zigW[layer] as number);
-      else {
-        rng.a = sa;
-        rng.b = sb;
-        rng.c = sc;
-        rng.d = sd;
-        z = zigguratSlow(rng, j, layer);
-        sa = rng.a;
-        sb = rng.b;
-        sc = rng.c;
-        sd = rng.d;
-      }
-      const z2 = z * z;
-      const v = (cfShift[i] as number) + z * (cfScale[i] as number) + z2 / 6 + (cfCubic[i] as number) * z * (1 - z2);
-      // Truncation is the floor above 0; below 0 only for z beyond about -3.9 at the smallest means (the
-      // Poisson puts < 4e-7 at 0 there).
-      const x = v > 0 ? v | 0 : 0;
-      out[normalCell[i] as number] = x;
-      s += x;
-    }
-    const smallCell = this.smallCell;
-    const smallMu = this.smallMu;
-    const smallInvMu = this.smallInvMu;
-    const smallMode = this.smallMode;
-    const smallPmf = this.smallPmf;
-    const smallCdf = this.smallCdf;
-    for (let i = 0; i < smallCell.length; i++) {
-      // Inversion started at the mode: about 0.8 sqrt(mu) steps instead of mu + 1 from 0.
-      // word
-      let r = Math.imul(sb, 5);
-      r = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
-      const t = sb << 9;
-      sc ^= sa;
-      sd ^= sb;
-      sb ^= sc;
-      sa ^= sd;
-      sc ^= t;
-      sd = (sd << 11) | (sd >>> 21);
-      const u = r * TWO_M32;
-      let k = smallMode[i] as number;
-      let p = smallPmf[i] as number;
-      let f = smallCdf[i] as number;
-      if (u < f) {
-        // X = the smallest k with u < F(k); F(k - 1) = F(k) - pmf(k), pmf(k - 1) = pmf(k) k / mu.
-        const im = smallInvMu[i] as number;
-        while (k > 0 && u < f - p) {
-          f -= p;
-          p *= k * im;
-          k--;
-        }
-      } else {
-        // pmf(k + 1) = pmf(k) mu / (k + 1). Rounding can leave u above the summed mass far in the tail, where
-        // the Poisson puts < 1e-30: the walk then stops at the table's end.
-        const m = smallMu[i] as number;
-        while (u >= f && k < INV_LAST) {
-          k++;
-          p *= m * (INV[k] as number);
-          f += p;
-        }
-      }
-      out[smallCell[i] as number] = k;
-      s += k;
-    }
-    const total = this.total;
-    if (s < total) {
-      const aliasProb = this.aliasProb;
-      const alias = this.alias;
-      for (let left = total - s; left > 0; left--) {
-        // word
-        let r = Math.imul(sb, 5);
-        r = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
-        let t = sb << 9;
-        sc ^= sa;
-        sd ^= sb;
-        sb ^= sc;
-        sa ^= sd;
-        sc ^= t;
-        sd = (sd << 11) | (sd >>> 21);
-        const c = Math.floor(r * TWO_M32 * n);
-        // word
-        r = Math.imul(sb, 5);
-        r = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
-        t = sb << 9;
-        sc ^= sa;
-        sd ^= sb;
-        sb ^= sc;
-        sa ^= sd;
-        sc ^= t;
-        sd = (sd << 11) | (sd >>> 21);
-        const pick = r * TWO_M32 < (aliasProb[c] as number) ? c : (alias[c] as number);
-        out[pick] = (out[pick] as number) + 1;
-      }
-    } else if (s > total) {
-      // Remove s - total of the s drawn trials, uniformly without replacement: number the trials 0..s-1 cell by
-      // cell (cum), draw a number uniformly, and remove that trial if it is still there. A cell's removed
-      // trials are taken to be its last ones (they are exchangeable), so trial o of cell c is still there
-      // while o < out[c]; a number that hits a removed trial is drawn again (rare: under s / total - 1).
-      const cum = this.cum;
-      const guide = this.guide;
-      cum[0] = 0;
-      for (let c = 0; c < n; c++) cum[c + 1] = (cum[c] as number) + (out[c] as number);
-      // Chen and Asau's guide table: guide[g] is the first cell whose range reaches past g s / n, so finding a
-      // trial's cell is a step or two from there instead of a binary search (whose unpredictable branches cost
-      // more than the rest of the removal).
-      for (let g = 0, c = 0; g < n; g++) {
-        const threshold = (g * s) / n;
-        while ((cum[c + 1] as number) <= threshold) c++;
-        guide[g] = c;
-      }
-      // Uniform integers below s by rejection of the top partial block of 2^32 (exact).
-      const limit = Math.floor(4294967296 / s) * s;
-      for (let left = s - total; left > 0; ) {
-        // word
-        let r = Math.imul(sb, 5);
-        r = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
-        const t = sb << 9;
-        sc ^= sa;
-        sd ^= sb;
-        sb ^= sc;
-        sa ^= sd;
-        sc ^= t;
-        sd = (sd << 11) | (sd >>> 21);
-        if (r >= limit) continue;
-        const pos = r % s;
-        // The cell whose range [cum[c], cum[c+1]) holds pos (the second walk only guards rounding in g).
-        let c = guide[Math.min(n - 1, Math.floor((pos * n) / s))] as number;
-        while ((cum[c + 1] as number) <= pos) c++;
-        while ((cum[c] as number) > pos) c--;
-        if (pos - (cum[c] as number) < (out[c] as number)) {
-          out[c] = (out[c] as number) - 1;
-          left--;
-        }
-      }
-    }
-    rng.a = sa;
-    rng.b = sb;
-    rng.c = sc;
-    rng.d = sd;
+    // One function per path, each with its own loop: V8 compiled the single function these were while in its first
+    // loop (on-stack replacement), without type feedback for the later paths, and then left that code at the first
+    // later property read once per call in ~1% of calls (56 deoptimizations in 5,000 rounds), each finishing its
+    // draw in the interpreter.
+    let s = drawNormalCells(out, rng, this.normalCell, this.cfShift, this.cfScale, this.cfCubic);
+    s += drawSmallCells(out, rng, this.smallCell, this.smallStart, this.smallCdf, this.smallGuide);
+    if (s < this.total) fillMissing(out, rng, this.total - s, this.aliasProb, this.alias);
+    else if (s > this.total) removeExcess(out, rng, s, s - this.total, this.cum, this.guide);
   }
+}
+
+/** Poisson draws through the normal for cells with mean >= POISSON_NORMAL_MIN; returns their sum. */
+function drawNormalCells(
+  out: Float64Array,
+  rng: FastUniform,
+  normalCell: Int32Array,
+  cfShift: Float64Array,
+  cfScale: Float64Array,
+  cfCubic: Float64Array,
+): number {
+  // Module bindings read once: under tsx each read of an imported binding is a getter call.
+  const zigK = ZIG_K;
+  const zigW = ZIG_W;
+  // xoshiro128** in local variables: the same stream as FastUniform.next(), without a property load and store
+  // per word (this loop draws ~10,000 words per call). Each block below marked "word" is that step written out.
+  let sa = rng.a;
+  let sb = rng.b;
+  let sc = rng.c;
+  let sd = rng.d;
+  let s = 0;
+  for (let i = 0; i < normalCell.length; i++) {
+    // word
+    let r = Math.imul(sb, 5);
+    r = Math.imul((r << 7) | (r >>> 25), 9);
+    const t = sb << 9;
+    sc ^= sa;
+    sd ^= sb;
+    sb ^= sc;
+    sa ^= sd;
+    sc ^= t;
+    sd = (sd << 11) | (sd >>> 21);
+    // Ziggurat: the low 7 bits pick the layer, the other 25 (signed) the abscissa.
+    const layer = r & 127;
+    const j = r >> 7;
+    let z: number;
+    if (Math.abs(j) < (zigK[layer] as number)) z = j * (zigW[layer] as number);
+    else {
+      rng.a = sa;
+      rng.b = sb;
+      rng.c = sc;
+      rng.d = sd;
+      z = zigguratSlow(rng, j, layer);
+      sa = rng.a;
+      sb = rng.b;
+      sc = rng.c;
+      sd = rng.d;
+    }
+    const z2 = z * z;
+    const v = (cfShift[i] as number) + z * (cfScale[i] as number) + z2 / 6 + (cfCubic[i] as number) * z * (1 - z2);
+    // Truncation is the floor above 0; below 0 only for z beyond about -3.9 at the smallest means (the
+    // Poisson puts < 4e-7 at 0 there).
+    const x = v > 0 ? v | 0 : 0;
+    out[normalCell[i] as number] = x;
+    s += x;
+  }
+  rng.a = sa;
+  rng.b = sb;
+  rng.c = sc;
+  rng.d = sd;
+  return s;
+}
+
+/** Poisson draws by inversion for cells with 0 < mean < POISSON_NORMAL_MIN (see `smallCdfTable`); returns their sum. */
+function drawSmallCells(
+  out: Float64Array,
+  rng: FastUniform,
+  smallCell: Int32Array,
+  smallStart: Int32Array,
+  smallCdf: Float64Array,
+  smallGuide: Int32Array,
+): number {
+  let sa = rng.a;
+  let sb = rng.b;
+  let sc = rng.c;
+  let sd = rng.d;
+  let s = 0;
+  for (let i = 0; i < smallCell.length; i++) {
+    // word
+    let r = Math.imul(sb, 5);
+    r = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
+    const t = sb << 9;
+    sc ^= sa;
+    sd ^= sb;
+    sb ^= sc;
+    sa ^= sd;
+    sc ^= t;
+    sd = (sd << 11) | (sd >>> 21);
+    const u = r * TWO_M32;
+    // X = the smallest k with u < F(k), searched from the guide entry of u's slice (its top SMALL_GUIDE_BITS bits).
+    let at = smallGuide[i * SMALL_GUIDE + (r >>> (32 - SMALL_GUIDE_BITS))] as number;
+    while (u >= (smallCdf[at] as number)) at++;
+    const k = at - (smallStart[i] as number);
+    out[smallCell[i] as number] = k;
+    s += k;
+  }
+  rng.a = sa;
+  rng.b = sb;
+  rng.c = sc;
+  rng.d = sd;
+  return s;
+}
+
+/**
+ * The cdf tables of Poisson(mu) for each mean in `mus`, for inversion: X = the smallest k with u < F(k). F is
+ * computed from the mode outwards, F(k - 1) = F(k) - pmf(k) below and F(k + 1) = F(k) + pmf(k + 1) above, with
+ * the pmf by its ratio recurrences, so every value is what the walk from the mode (this sampler until December
+ * 2026) compared u with, and the draws are the same. A table ends where F exceeds the largest uniform, or at
+ * INV_LAST (+infinity there: Poisson(15) puts < 1e-40 beyond, and rounding can keep F below the largest uniform).
+ * Searching a table from its guide entry takes about one comparison per draw instead of the walk's 0.8 sqrt(mu)
+ * unpredictable branches (the walk was 29 ns a cell, 52 us a round on the 2024 arena counts).
+ */
+export function smallCdfTable(mus: readonly number[]): { start: Int32Array; cdf: Float64Array; guide: Int32Array } {
+  const start = new Int32Array(mus.length);
+  const runs: number[][] = [];
+  let length = 0;
+  for (const [i, m] of mus.entries()) {
+    const mode = Math.floor(m);
+    const im = 1 / m;
+    let p = Math.exp(-m);
+    let f = p;
+    for (let k = 1; k <= mode; k++) {
+      p *= m / k;
+      f += p;
+    }
+    const run: number[] = [];
+    run[mode] = f;
+    let pd = p;
+    let fd = f;
+    for (let k = mode; k > 0; k--) {
+      fd -= pd;
+      run[k - 1] = fd;
+      pd *= k * im;
+    }
+    let k = mode;
+    while (f <= LARGEST_UNIFORM && k < INV_LAST) {
+      k++;
+      p *= m * (INV[k] as number);
+      f += p;
+      run[k] = f;
+    }
+    if (k === INV_LAST) run[k] = Number.POSITIVE_INFINITY;
+    start[i] = length;
+    length += run.length;
+    runs.push(run);
+  }
+  const cdf = new Float64Array(length);
+  const guide = new Int32Array(mus.length * SMALL_GUIDE);
+  for (const [i, run] of runs.entries()) {
+    const from = start[i] as number;
+    cdf.set(run, from);
+    for (let g = 0, k = 0; g < SMALL_GUIDE; g++) {
+      while ((run[k] as number) <= g / SMALL_GUIDE) k++;
+      guide[i * SMALL_GUIDE + g] = from + k;
+    }
+  }
+  return { start, cdf, guide };
+}
+
+/** Guide entries per small-mean cell (a power of two: the top bits of the uniform's word pick one). */
+const SMALL_GUIDE_BITS = 4;
+const SMALL_GUIDE = 1 << SMALL_GUIDE_BITS;
+/** The largest uniform a 32-bit word gives. */
+const LARGEST_UNIFORM = 1 - 2 ** -32;
+
+/** Adds `missing` single categorical draws (alias table): Multinomial(missing, p) on top of `out`. */
+function fillMissing(
+  out: Float64Array,
+  rng: FastUniform,
+  missing: number,
+  aliasProb: Float64Array,
+  alias: Int32Array,
+): void {
+  const n = out.length;
+  let sa = rng.a;
+  let sb = rng.b;
+  let sc = rng.c;
+  let sd = rng.d;
+  for (let left = missing; left > 0; left--) {
+    // word
+    let r = Math.imul(sb, 5);
+    r = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
+    let t = sb << 9;
+    sc ^= sa;
+    sd ^= sb;
+    sb ^= sc;
+    sa ^= sd;
+    sc ^= t;
+    sd = (sd << 11) | (sd >>> 21);
+    const c = Math.floor(r * TWO_M32 * n);
+    // word
+    r = Math.imul(sb, 5);
+    r = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
+    t = sb << 9;
+    sc ^= sa;
+    sd ^= sb;
+    sb ^= sc;
+    sa ^= sd;
+    sc ^= t;
+    sd = (sd << 11) | (sd >>> 21);
+    const pick = r * TWO_M32 < (aliasProb[c] as number) ? c : (alias[c] as number);
+    out[pick] = (out[pick] as number) + 1;
+  }
+  rng.a = sa;
+  rng.b = sb;
+  rng.c = sc;
+  rng.d = sd;
+}
+
+/**
+ * Removes `excess` of the `s` drawn trials in `out`, uniformly without replacement: number the trials 0..s-1 cell by
+ * cell (cum), draw a number uniformly, and remove that trial if it is still there. A cell's removed trials are
+ * taken to be its last ones (they are exchangeable), so trial o of cell c is still there while o < out[c]; a number
+ * that hits a removed trial is drawn again (rare: under s / total - 1).
+ */
+function removeExcess(
+  out: Float64Array,
+  rng: FastUniform,
+  s: number,
+  excess: number,
+  cum: Float64Array,
+  guide: Int32Array,
+): void {
+  const n = out.length;
+  cum[0] = 0;
+  for (let c = 0; c < n; c++) cum[c + 1] = (cum[c] as number) + (out[c] as number);
+  // Chen and Asau's guide table: guide[g] is the first cell whose range reaches past g s / n, so finding a
+  // trial's cell is a step or two from there instead of a binary search (whose unpredictable branches cost
+  // more than the rest of the removal).
+  for (let g = 0, c = 0; g < n; g++) {
+    const threshold = (g * s) / n;
+    while ((cum[c + 1] as number) <= threshold) c++;
+    guide[g] = c;
+  }
+  let sa = rng.a;
+  let sb = rng.b;
+  let sc = rng.c;
+  let sd = rng.d;
+  // Uniform integers below s by rejection of the top partial block of 2^32 (exact).
+  const limit = Math.floor(4294967296 / s) * s;
+  for (let left = excess; left > 0; ) {
+    // word
+    let r = Math.imul(sb, 5);
+    r = Math.imul((r << 7) | (r >>> 25), 9) >>> 0;
+    const t = sb << 9;
+    sc ^= sa;
+    sd ^= sb;
+    sb ^= sc;
+    sa ^= sd;
+    sc ^= t;
+    sd = (sd << 11) | (sd >>> 21);
+    if (r >= limit) continue;
+    const pos = r % s;
+    // The cell whose range [cum[c], cum[c+1]) holds pos (the second walk only guards rounding in g).
+    let c = guide[Math.min(n - 1, Math.floor((pos * n) / s))] as number;
+    while ((cum[c + 1] as number) <= pos) c++;
+    while ((cum[c] as number) > pos) c--;
+    if (pos - (cum[c] as number) < (out[c] as number)) {
+      out[c] = (out[c] as number) - 1;
+      left--;
+    }
+  }
+  rng.a = sa;
+  rng.b = sb;
+  rng.c = sc;
+  rng.d = sd;
 }
 
 /**
