@@ -15,7 +15,13 @@ import { availableParallelism } from "node:os";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { type BootstrapJob, type BootstrapPart, bootstrapRounds, bootstrapRunner } from "../stats/bootstrap.ts";
+import {
+  type BootstrapJob,
+  type BootstrapPart,
+  bootstrapRounds,
+  bootstrapRunner,
+  prepareBootstrap,
+} from "../stats/bootstrap.ts";
 
 const START_TIMEOUT_MS = 10_000;
 
@@ -73,13 +79,16 @@ export function bootstrapThreads(rounds: number, pairs: number): number {
 
 /** `workerShares`: how many shares workers delivered (the rest ran on the calling thread). */
 export function bootstrapParallel(
-  job: BootstrapJob,
+  jobIn: BootstrapJob,
   rounds: number,
   threads: number,
 ): BootstrapPart & { workerShares: number } {
-  const k = job.table.k;
+  const k = jobIn.table.k;
   const n = Math.max(1, Math.min(threads, rounds));
-  if (n === 1) return { ...bootstrapRounds(job, 0, rounds), workerShares: 0 };
+  if (n === 1) return { ...bootstrapRounds(jobIn, 0, rounds), workerShares: 0 };
+  // The inverse information matrix and the sampler's tables once, here: a worker thread computing them again ran
+  // that code cold, before its first round.
+  const job = prepareBootstrap(jobIn);
   const bounds = Array.from({ length: n + 1 }, (_, t) => Math.round((t * rounds) / n));
   const shared = {
     ratings: new SharedArrayBuffer(rounds * k * 8),

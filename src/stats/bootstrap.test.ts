@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createRng } from "../core/rng.ts";
 import { FastUniform, sampleBinomial, sampleMultinomial } from "./binomial.ts";
-import { bootstrapBradleyTerry, percentileIntervals } from "./bootstrap.ts";
+import {
+  bootstrapBradleyTerry,
+  bootstrapJob,
+  bootstrapRounds,
+  percentileIntervals,
+  prepareBootstrap,
+} from "./bootstrap.ts";
 import { fitBradleyTerry, type PairTable, toRatings } from "./bradley-terry.ts";
 import { ranksFromIntervals, tiersFromIntervals } from "./intervals.ts";
 import { percentileSorted } from "./special.ts";
@@ -100,6 +106,24 @@ test("bootstrap is reproducible from the seed and brackets the estimate", () => 
   const point = toRatings(theta, 4);
   const iv = percentileIntervals(a, 0.95);
   for (let m = 0; m < 4; m++) assert.ok(iv[m]!.lower < point[m]! && point[m]! < iv[m]!.upper);
+});
+
+test("a job prepared once (the set-up sent to worker threads) draws and fits the same rounds as one set up by each runner", () => {
+  // Above 2000 battles, so the prepared sampler tables (Poisson-and-fill) are the ones used.
+  const t: PairTable = {
+    k: 4,
+    i: Int32Array.from([0, 0, 1, 2]),
+    j: Int32Array.from([1, 2, 3, 3]),
+    winI: Float64Array.from([600, 700, 800, 400]),
+    winJ: Float64Array.from([400, 300, 200, 600]),
+    ties: Float64Array.from([100, 50, 30, 40]),
+  };
+  const theta = Float64Array.from(fitBradleyTerry(t).params.subarray(0, t.k));
+  const job = bootstrapJob(t, theta, { rounds: 30, rng: createRng(5) });
+  const prepared = prepareBootstrap(job);
+  assert.ok(prepared.prepared && prepared.prepared.hinv.length === 16);
+  // A structured clone is what a worker receives.
+  assert.deepEqual(bootstrapRounds(structuredClone(prepared), 0, 30).ratings, bootstrapRounds(job, 0, 30).ratings);
 });
 
 test("rank rule and tiers", () => {

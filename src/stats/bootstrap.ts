@@ -10,7 +10,7 @@ import {
 } from "./bradley-terry.ts";
 import { checkExistence } from "./graph.ts";
 import { choleskyInPlace, choleskySolveInPlace } from "./linalg.ts";
-import { MultinomialSampler } from "./multinomial.ts";
+import { MultinomialSampler, type SamplerTables, samplerTables } from "./multinomial.ts";
 import { percentileSorted } from "./special.ts";
 
 /**
@@ -60,6 +60,14 @@ export interface BootstrapJob {
   anchor: { index: number; rating: number } | undefined;
   mean: number | undefined;
   tol: number;
+  /** The set-up every range of rounds shares, computed once (`prepareBootstrap`) and sent to worker threads. */
+  prepared?: BootstrapSetup;
+}
+
+/** The inverse information matrix at the point estimate (k x k, row-major) and the sampler's tables. */
+export interface BootstrapSetup {
+  hinv: Float64Array;
+  sampler: SamplerTables;
 }
 
 export interface BootstrapPart {
@@ -123,6 +131,40 @@ export interface RoundInfo {
   ridgeRefit: boolean;
 }
 
+/** The job with its shared set-up computed (once, on the calling thread, rather than again on every worker thread). */
+export function prepareBootstrap(job: BootstrapJob): BootstrapJob {
+  return job.prepared ? job : { ...job, prepared: bootstrapSetup(job) };
+}
+
+function bootstrapSetup(job: BootstrapJob): BootstrapSetup {
+  const t = job.table;
+  const k = t.k;
+  const m = t.i.length;
+  const h0 = new Float64Array(k * k);
+  const g = new Float64Array(k);
+  scoreAndInformation(designFromTable(t), job.theta0, job.ridge, g, h0);
+  if (job.ridge === 0) pinMean(h0, k, k);
+  if (!choleskyInPlace(h0, k)) throw new Error("bootstrap: information matrix is not positive definite");
+  // The chord steps multiply by the inverse (contiguous rows) rather than run two triangular solves per step.
+  const hinv = new Float64Array(k * k);
+  const col = new Float64Array(k);
+  for (let a = 0; a < k; a++) {
+    col.fill(0);
+    col[a] = 1;
+    choleskySolveInPlace(h0, k, col);
+    hinv.set(col, a * k);
+  }
+  let total = 0;
+  const probs = new Float64Array(3 * m);
+  for (let r = 0; r < m; r++) {
+    probs[3 * r] = t.winI[r] as number;
+    probs[3 * r + 1] = t.winJ[r] as number;
+    probs[3 * r + 2] = t.ties[r] as number;
+    total += (t.winI[r] as number) + (t.winJ[r] as number) + (t.ties[r] as number);
+  }
+  return { hinv, sampler: samplerTables(probs, total) };
+}
+
 /**
  * The set-up every range of rounds shares (the inverse information matrix, the sampler's constants), done once;
  * the function it returns runs round `round` into `out` at `offset` (k ratings). Rounds are independent, so
@@ -134,31 +176,8 @@ export function bootstrapRunner(job: BootstrapJob): (round: number, out: Float64
   const k = t.k;
   const m = t.i.length;
   const { ridge, tol } = job;
-  const design0 = designFromTable(t);
-  const h0 = new Float64Array(k * k);
-  const g = new Float64Array(k);
-  scoreAndInformation(design0, theta0, ridge, g, h0);
-  if (ridge === 0) pinMean(h0, k, k);
-  if (!choleskyInPlace(h0, k)) throw new Error("bootstrap: information matrix is not positive definite");
-  // The chord steps multiply by the inverse (contiguous rows) rather than run two triangular solves per step.
-  const hinv = new Float64Array(k * k);
-  const col = new Float64Array(k);
-  for (let a = 0; a < k; a++) {
-    col.fill(0);
-    col[a] = 1;
-    choleskySolveInPlace(h0, k, col);
-    hinv.set(col, a * k);
-  }
-
-  let total = 0;
-  const probs = new Float64Array(3 * m);
-  for (let r = 0; r < m; r++) {
-    probs[3 * r] = t.winI[r] as number;
-    probs[3 * r + 1] = t.winJ[r] as number;
-    probs[3 * r + 2] = t.ties[r] as number;
-    total += (t.winI[r] as number) + (t.winJ[r] as number) + (t.ties[r] as number);
-  }
-  const sampler = new MultinomialSampler(probs, total);
+  const { hinv, sampler: tables } = job.prepared ?? bootstrapSetup(job);
+  const sampler = new MultinomialSampler([], tables.total, tables);
   const cells = new Float64Array(3 * m);
   const y = new Float64Array(m);
   const n = new Float64Array(m);

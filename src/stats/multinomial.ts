@@ -24,65 +24,28 @@ import { ZIG_K, ZIG_W, zigguratSlow } from "./ziggurat.ts";
  * third of its draws and was 70% of a bootstrap round on the 2024 arena counts.
  */
 export class MultinomialSampler {
-  private readonly total: number;
-  /** Small totals take the conditional-binomial path (cheap, and exact) instead. */
-  private readonly direct: Float64Array | undefined;
-  /**
-   * Cells drawn through the normal (mean >= POISSON_NORMAL_MIN), and per such cell its Cornish-Fisher
-   * constants: mu + 1/2 - 1/6, sqrt(mu - 1/12), 1/(72 sqrt(mu)). The two kinds of cell run in two loops over
-   * packed arrays: one loop that branched on the kind of each cell mispredicted that branch often.
-   */
-  private readonly normalCell: Int32Array;
-  private readonly cfShift: Float64Array;
-  private readonly cfScale: Float64Array;
-  private readonly cfCubic: Float64Array;
-  /**
-   * Cells drawn by inversion (0 < mean < POISSON_NORMAL_MIN). Their cdf tables, one run per cell in smallCdf from
-   * smallStart[i] (X = index - smallStart[i]), and per cell SMALL_GUIDE guide entries: the first index whose cdf
-   * exceeds g / SMALL_GUIDE, where the search for a uniform in that slice starts (see `smallCdfTable`).
-   */
-  private readonly smallCell: Int32Array;
-  private readonly smallStart: Int32Array;
-  private readonly smallCdf: Float64Array;
-  private readonly smallGuide: Int32Array;
-  private readonly aliasProb: Float64Array;
-  private readonly alias: Int32Array;
+  /** Everything fixed for all draws: plain data, so it can be computed once and sent to worker threads. */
+  readonly tables: SamplerTables;
   /** Prefix sums of a draw and Chen and Asau's guide table over them, for removing trials uniformly at random. */
   private readonly cum: Float64Array;
   private readonly guide: Int32Array;
 
-  /** `weights` are non-negative cell weights (counts); `total` the number of trials per draw. */
-  constructor(weights: ArrayLike<number>, total: number) {
-    const n = weights.length;
-    this.total = total;
-    let mass = 0;
-    for (let c = 0; c < n; c++) mass += weights[c] as number;
-    this.aliasProb = new Float64Array(n);
-    this.alias = new Int32Array(n);
+  /**
+   * `weights` are non-negative cell weights (counts); `total` the number of trials per draw. `tables`, when
+   * given, are `samplerTables(weights, total)` computed before (then `weights` are not read).
+   */
+  constructor(weights: ArrayLike<number>, total: number, tables?: SamplerTables) {
+    this.tables = tables ?? samplerTables(weights, total);
+    const n = this.tables.aliasProb.length;
     this.cum = new Float64Array(n + 1);
     this.guide = new Int32Array(n);
-    const direct = total < 2000 || mass <= 0;
-    this.direct = direct ? Float64Array.from(weights) : undefined;
-    const lambda = total - Math.ceil(MARGIN_SDS * Math.sqrt(total));
-    const mu = Array.from({ length: n }, (_, c) => (direct ? 0 : (lambda * (weights[c] as number)) / mass));
-    const normal = mu.flatMap((m, c) => (m >= POISSON_NORMAL_MIN ? [c] : []));
-    const small = mu.flatMap((m, c) => (m > 0 && m < POISSON_NORMAL_MIN ? [c] : []));
-    this.normalCell = Int32Array.from(normal);
-    this.cfShift = Float64Array.from(normal, (c) => (mu[c] as number) + 0.5 - 1 / 6);
-    this.cfScale = Float64Array.from(normal, (c) => Math.sqrt((mu[c] as number) - 1 / 12));
-    this.cfCubic = Float64Array.from(normal, (c) => 1 / (72 * Math.sqrt(mu[c] as number)));
-    this.smallCell = Int32Array.from(small);
-    const table = smallCdfTable(Array.from(small, (c) => mu[c] as number));
-    this.smallStart = table.start;
-    this.smallCdf = table.cdf;
-    this.smallGuide = table.guide;
-    if (!direct) buildAlias(weights, mass, this.aliasProb, this.alias);
   }
 
   /** One draw into `out` (length = number of cells). `rng`'s state advances as if each uniform were drawn by `next()`. */
   sample(out: Float64Array, rng: FastUniform): void {
-    if (this.direct) {
-      sampleMultinomial(this.total, this.direct, out, rng);
+    const t = this.tables;
+    if (t.direct) {
+      sampleMultinomial(t.total, t.direct, out, rng);
       return;
     }
     out.fill(0);
@@ -90,11 +53,69 @@ export class MultinomialSampler {
     // loop (on-stack replacement), without type feedback for the later paths, and then left that code at the first
     // later property read once per call in ~1% of calls (56 deoptimizations in 5,000 rounds), each finishing its
     // draw in the interpreter.
-    let s = drawNormalCells(out, rng, this.normalCell, this.cfShift, this.cfScale, this.cfCubic);
-    s += drawSmallCells(out, rng, this.smallCell, this.smallStart, this.smallCdf, this.smallGuide);
-    if (s < this.total) fillMissing(out, rng, this.total - s, this.aliasProb, this.alias);
-    else if (s > this.total) removeExcess(out, rng, s, s - this.total, this.cum, this.guide);
+    let s = drawNormalCells(out, rng, t.normalCell, t.cfShift, t.cfScale, t.cfCubic);
+    s += drawSmallCells(out, rng, t.smallCell, t.smallStart, t.smallCdf, t.smallGuide);
+    if (s < t.total) fillMissing(out, rng, t.total - s, t.aliasProb, t.alias);
+    else if (s > t.total) removeExcess(out, rng, s, s - t.total, this.cum, this.guide);
   }
+}
+
+/** What a MultinomialSampler keeps fixed for all its draws. */
+export interface SamplerTables {
+  total: number;
+  /** Small totals take the conditional-binomial path (cheap, and exact) instead. */
+  direct: Float64Array | undefined;
+  /**
+   * Cells drawn through the normal (mean >= POISSON_NORMAL_MIN), and per such cell its Cornish-Fisher
+   * constants: mu + 1/2 - 1/6, sqrt(mu - 1/12), 1/(72 sqrt(mu)). The two kinds of cell run in two loops over
+   * packed arrays: one loop that branched on the kind of each cell mispredicted that branch often.
+   */
+  normalCell: Int32Array;
+  cfShift: Float64Array;
+  cfScale: Float64Array;
+  cfCubic: Float64Array;
+  /**
+   * Cells drawn by inversion (0 < mean < POISSON_NORMAL_MIN). Their cdf tables, one run per cell in smallCdf from
+   * smallStart[i] (X = index - smallStart[i]), and per cell SMALL_GUIDE guide entries: the first index whose cdf
+   * exceeds g / SMALL_GUIDE, where the search for a uniform in that slice starts (see `smallCdfTable`).
+   */
+  smallCell: Int32Array;
+  smallStart: Int32Array;
+  smallCdf: Float64Array;
+  smallGuide: Int32Array;
+  /** Walker's alias table over the cells, for the categorical fills. */
+  aliasProb: Float64Array;
+  alias: Int32Array;
+}
+
+/** The tables of a sampler for `weights` and `total` (see MultinomialSampler). */
+export function samplerTables(weights: ArrayLike<number>, total: number): SamplerTables {
+  const n = weights.length;
+  let mass = 0;
+  for (let c = 0; c < n; c++) mass += weights[c] as number;
+  const aliasProb = new Float64Array(n);
+  const alias = new Int32Array(n);
+  const direct = total < 2000 || mass <= 0;
+  const lambda = total - Math.ceil(MARGIN_SDS * Math.sqrt(total));
+  const mu = Array.from({ length: n }, (_, c) => (direct ? 0 : (lambda * (weights[c] as number)) / mass));
+  const normal = mu.flatMap((m, c) => (m >= POISSON_NORMAL_MIN ? [c] : []));
+  const small = mu.flatMap((m, c) => (m > 0 && m < POISSON_NORMAL_MIN ? [c] : []));
+  const table = smallCdfTable(Array.from(small, (c) => mu[c] as number));
+  if (!direct) buildAlias(weights, mass, aliasProb, alias);
+  return {
+    total,
+    direct: direct ? Float64Array.from(weights) : undefined,
+    normalCell: Int32Array.from(normal),
+    cfShift: Float64Array.from(normal, (c) => (mu[c] as number) + 0.5 - 1 / 6),
+    cfScale: Float64Array.from(normal, (c) => Math.sqrt((mu[c] as number) - 1 / 12)),
+    cfCubic: Float64Array.from(normal, (c) => 1 / (72 * Math.sqrt(mu[c] as number))),
+    smallCell: Int32Array.from(small),
+    smallStart: table.start,
+    smallCdf: table.cdf,
+    smallGuide: table.guide,
+    aliasProb,
+    alias,
+  };
 }
 
 /** Poisson draws through the normal for cells with mean >= POISSON_NORMAL_MIN; returns their sum. */
