@@ -97,19 +97,47 @@ export function samplerTables(weights: ArrayLike<number>, total: number): Sample
   const alias = new Int32Array(n);
   const direct = total < 2000 || mass <= 0;
   const lambda = total - Math.ceil(MARGIN_SDS * Math.sqrt(total));
-  const mu = Array.from({ length: n }, (_, c) => (direct ? 0 : (lambda * (weights[c] as number)) / mass));
-  const normal = mu.flatMap((m, c) => (m >= POISSON_NORMAL_MIN ? [c] : []));
-  const small = mu.flatMap((m, c) => (m > 0 && m < POISSON_NORMAL_MIN ? [c] : []));
-  const table = smallCdfTable(Array.from(small, (c) => mu[c] as number));
+  // Plain loops over typed arrays: this runs once per bootstrap, in code not yet compiled (closures over
+  // 10,000-element arrays cost tens of ms there).
+  const mu = new Float64Array(n);
+  let normals = 0;
+  let smalls = 0;
+  for (let c = 0; c < n; c++) {
+    const m = direct ? 0 : (lambda * (weights[c] as number)) / mass;
+    mu[c] = m;
+    if (m >= POISSON_NORMAL_MIN) normals++;
+    else if (m > 0) smalls++;
+  }
+  const normalCell = new Int32Array(normals);
+  const cfShift = new Float64Array(normals);
+  const cfScale = new Float64Array(normals);
+  const cfCubic = new Float64Array(normals);
+  const smallCell = new Int32Array(smalls);
+  const smallMu = new Float64Array(smalls);
+  for (let c = 0, i = 0, j = 0; c < n; c++) {
+    const m = mu[c] as number;
+    if (m >= POISSON_NORMAL_MIN) {
+      normalCell[i] = c;
+      cfShift[i] = m + 0.5 - 1 / 6;
+      cfScale[i] = Math.sqrt(m - 1 / 12);
+      cfCubic[i] = 1 / (72 * Math.sqrt(m));
+      i++;
+    } else if (m > 0) {
+      smallCell[j] = c;
+      smallMu[j] = m;
+      j++;
+    }
+  }
+  const table = smallCdfTable(smallMu);
   if (!direct) buildAlias(weights, mass, aliasProb, alias);
   return {
     total,
     direct: direct ? Float64Array.from(weights) : undefined,
-    normalCell: Int32Array.from(normal),
-    cfShift: Float64Array.from(normal, (c) => (mu[c] as number) + 0.5 - 1 / 6),
-    cfScale: Float64Array.from(normal, (c) => Math.sqrt((mu[c] as number) - 1 / 12)),
-    cfCubic: Float64Array.from(normal, (c) => 1 / (72 * Math.sqrt(mu[c] as number))),
-    smallCell: Int32Array.from(small),
+    normalCell,
+    cfShift,
+    cfScale,
+    cfCubic,
+    smallCell,
     smallStart: table.start,
     smallCdf: table.cdf,
     smallGuide: table.guide,
@@ -228,11 +256,15 @@ function drawSmallCells(
  * Searching a table from its guide entry takes about one comparison per draw instead of the walk's 0.8 sqrt(mu)
  * unpredictable branches (the walk was 29 ns a cell, 52 us a round on the 2024 arena counts).
  */
-export function smallCdfTable(mus: readonly number[]): { start: Int32Array; cdf: Float64Array; guide: Int32Array } {
-  const start = new Int32Array(mus.length);
-  const runs: number[][] = [];
+export function smallCdfTable(mus: ArrayLike<number>): { start: Int32Array; cdf: Float64Array; guide: Int32Array } {
+  const cells = mus.length;
+  const start = new Int32Array(cells + 1);
+  // At most INV_LAST + 1 values a cell; trimmed at the end.
+  const all = new Float64Array(cells * (INV_LAST + 1));
+  const guide = new Int32Array(cells * SMALL_GUIDE);
   let length = 0;
-  for (const [i, m] of mus.entries()) {
+  for (let i = 0; i < cells; i++) {
+    const m = mus[i] as number;
     const mode = Math.floor(m);
     const im = 1 / m;
     let p = Math.exp(-m);
@@ -241,13 +273,13 @@ export function smallCdfTable(mus: readonly number[]): { start: Int32Array; cdf:
       p *= m / k;
       f += p;
     }
-    const run: number[] = [];
-    run[mode] = f;
+    const from = length;
+    all[from + mode] = f;
     let pd = p;
     let fd = f;
     for (let k = mode; k > 0; k--) {
       fd -= pd;
-      run[k - 1] = fd;
+      all[from + k - 1] = fd;
       pd *= k * im;
     }
     let k = mode;
@@ -255,24 +287,18 @@ export function smallCdfTable(mus: readonly number[]): { start: Int32Array; cdf:
       k++;
       p *= m * (INV[k] as number);
       f += p;
-      run[k] = f;
+      all[from + k] = f;
     }
-    if (k === INV_LAST) run[k] = Number.POSITIVE_INFINITY;
-    start[i] = length;
-    length += run.length;
-    runs.push(run);
-  }
-  const cdf = new Float64Array(length);
-  const guide = new Int32Array(mus.length * SMALL_GUIDE);
-  for (const [i, run] of runs.entries()) {
-    const from = start[i] as number;
-    cdf.set(run, from);
-    for (let g = 0, k = 0; g < SMALL_GUIDE; g++) {
-      while ((run[k] as number) <= g / SMALL_GUIDE) k++;
-      guide[i * SMALL_GUIDE + g] = from + k;
+    if (k === INV_LAST) all[from + k] = Number.POSITIVE_INFINITY;
+    start[i] = from;
+    length = from + k + 1;
+    for (let g = 0, at = from; g < SMALL_GUIDE; g++) {
+      while ((all[at] as number) <= g / SMALL_GUIDE) at++;
+      guide[i * SMALL_GUIDE + g] = at;
     }
   }
-  return { start, cdf, guide };
+  start[cells] = length;
+  return { start: start.subarray(0, cells), cdf: all.slice(0, length), guide };
 }
 
 /** Guide entries per small-mean cell (a power of two: the top bits of the uniform's word pick one). */
@@ -405,28 +431,33 @@ const INV = Float64Array.from({ length: INV_LAST + 1 }, (_, k) => (k === 0 ? 0 :
 function buildAlias(weights: ArrayLike<number>, mass: number, prob: Float64Array, alias: Int32Array): void {
   const n = weights.length;
   const scaled = new Float64Array(n);
-  const small: number[] = [];
-  const large: number[] = [];
+  // Two stacks (typed, filled from the front): this runs once per bootstrap, in code not yet compiled.
+  const small = new Int32Array(n);
+  const large = new Int32Array(n);
+  let ns = 0;
+  let nl = 0;
   for (let c = 0; c < n; c++) {
     scaled[c] = ((weights[c] as number) * n) / mass;
-    if ((scaled[c] as number) < 1) small.push(c);
-    else large.push(c);
+    if ((scaled[c] as number) < 1) small[ns++] = c;
+    else large[nl++] = c;
   }
-  while (small.length > 0 && large.length > 0) {
-    const s = small.pop() as number;
-    const l = large.pop() as number;
+  while (ns > 0 && nl > 0) {
+    const s = small[--ns] as number;
+    const l = large[--nl] as number;
     prob[s] = scaled[s] as number;
     alias[s] = l;
     scaled[l] = (scaled[l] as number) + (scaled[s] as number) - 1;
-    if ((scaled[l] as number) < 1) small.push(l);
-    else large.push(l);
+    if ((scaled[l] as number) < 1) small[ns++] = l;
+    else large[nl++] = l;
   }
   // What is left has probability 1 up to rounding.
-  for (const c of large) {
+  for (let i = 0; i < nl; i++) {
+    const c = large[i] as number;
     prob[c] = 1;
     alias[c] = c;
   }
-  for (const c of small) {
+  for (let i = 0; i < ns; i++) {
+    const c = small[i] as number;
     prob[c] = 1;
     alias[c] = c;
   }
