@@ -13,8 +13,9 @@
  *   sequence, common continuation prefixes shared too), evaluated after the cache holds exactly the complete
  *   blocks of that context. Items are never packed together, so an item's numbers do not depend on its
  *   neighbours (which would make `--limit 10` and `--limit 100` disagree on the same ten items).
- * Rolling windows (perplexity, contamination) are scored block by block with their outputs, and a block's
- * per-position scores are kept with it, so texts that share a prefix share the work.
+ * A rolling window (perplexity, contamination) is decoded whole from position 0, in micro-batches of ITEM_UBATCH
+ * rows as llama-perplexity decodes its chunks, with the outputs of its scored rows; it reuses no blocks and
+ * leaves none (see scoreSequence).
  */
 import type { LlamaModel } from "node-llama-cpp";
 import { ModelmapError } from "../../core/errors.ts";
@@ -31,8 +32,8 @@ import { MIN_LOGPROB } from "./tokens.ts";
 export const CPU_BLOCK = 64;
 export const GPU_BLOCK = 256;
 /**
- * The micro-batch of an item's own decode (its context's last block and every continuation): llama.cpp's default
- * and llama-perplexity's. In 64-row micro-batches an item's last, partial one ran llama.cpp's row-by-row flash
+ * The micro-batch of an item's own decode (its context's last block and every continuation) and of a rolling
+ * window: llama.cpp's default and llama-perplexity's. In 64-row micro-batches an item's last, partial one ran llama.cpp's row-by-row flash
  * attention (the tiled kernel needs 64 query rows): under perf, 10% of the samples against the tiled kernel's 5%
  * for about a tenth of the rows; HellaSwag on the zoo fixture took 1.4x the CPU. Complete blocks are still decoded
  * one block per call, so they stay one micro-batch each.
@@ -44,14 +45,6 @@ const CHOICE_ROOM = 256;
 const SEQUENCES = 16;
 /** Bound on the logits buffer of one decode (rows x vocabulary x 4 bytes). */
 const LOGITS_BYTES = 64 << 20;
-
-interface CachedBlock {
-  /** Per-position scores (4 numbers a row: logprob, greedy, mean, variance) when every row was an output. */
-  scores: Float64Array | undefined;
-  stats: boolean;
-  /** The token the block's last row was scored against. */
-  next: number;
-}
 
 interface Piece {
   tokens: number[];
@@ -116,7 +109,6 @@ export class NativeScorer {
   tokensEvaluated = 0;
   /** Tokens of the complete blocks held in sequence 0 (a multiple of this.block long). */
   private kv: number[] = [];
-  private blocks: CachedBlock[] = [];
   private readonly cells: number;
   private readonly sequences: number;
   private readonly maxRows: number;
@@ -185,7 +177,7 @@ export class NativeScorer {
     const out: PositionScore[][] = continuations.map((k) => new Array<PositionScore>(k.length));
     if (longest === 0) return out;
     const cb = Math.floor((c - 1) / this.block) * this.block;
-    await this.prepareBlocks(context, cb / this.block, () => true, false, signal);
+    await this.prepareBlocks(context, cb / this.block, signal);
 
     // Sub-groups of the continuations that need tokens of their own, within the sequence and cell limits; each
     // sub-group's tokens form a trie (a prefix two continuations share is evaluated once).
@@ -278,7 +270,7 @@ export class NativeScorer {
     if (c < 1) throw new Error("a prompt has at least one token");
     if (o.maxTokens <= 0) return { tokens: [], reason: "length" };
     const cb = Math.floor((c - 1) / this.block) * this.block;
-    await this.prepareBlocks(prompt, cb / this.block, () => true, false, o.signal);
+    await this.prepareBlocks(prompt, cb / this.block, o.signal);
     const onAbort = () => this.addon.cancel(this.handle);
     o.signal?.addEventListener("abort", onAbort);
     try {
@@ -291,7 +283,6 @@ export class NativeScorer {
     } catch (e) {
       this.addon.clear(this.handle);
       this.kv = [];
-      this.blocks = [];
       throw new ModelmapError("backend", `llama.cpp generation failed: ${(e as Error).message}`, { cause: e });
     } finally {
       o.signal?.removeEventListener("abort", onAbort);
@@ -299,85 +290,55 @@ export class NativeScorer {
     }
   }
 
-  /** Scores positions firstScored-1 .. n-2 of `tokens` (each against the token after it): rolling windows. */
+  /**
+   * Scores positions firstScored-1 .. n-2 of `tokens` (each against the token after it): rolling windows. The
+   * whole request is decoded from position 0 in micro-batches of ITEM_UBATCH rows (the cut at the logits bound is
+   * the only other boundary), the scored rows as outputs, as llama-perplexity decodes a chunk: its layout depends
+   * on its own tokens only. It neither reuses nor leaves blocks in the cache: rolling texts share prefixes of 64
+   * tokens with almost nothing (bench/contamination, sorted texts: 0.3% of the tokens on a 512-token model, none
+   * on the zoo's), while 64-row blocks with outputs took 4.4x llama-perplexity's time on zoo-generalist's
+   * chunks, against 1.6x this way (bench/llama-rolling).
+   */
   async scoreSequence(req: ScoreRequest, stats: boolean, signal?: AbortSignal): Promise<PositionScore[]> {
     const { tokens, firstScored } = req;
     const inputs = tokens.length - 1;
     if (firstScored < 1 || firstScored > tokens.length) throw new Error("firstScored out of range");
     if (inputs > this.contextSize)
       throw new ModelmapError("input", `request needs ${inputs} tokens but the context holds ${this.contextSize}`);
-    const from = firstScored - 1;
     const out: PositionScore[] = [];
-    const complete = Math.floor(inputs / this.block);
-    const reusable = (k: number): boolean => {
-      const start = Math.max(k * this.block, from);
-      if (start >= (k + 1) * this.block) return true; // no outputs needed in this block
-      const b = this.blocks[k];
-      return (
-        b?.scores !== undefined &&
-        start === k * this.block &&
-        b.next === tokens[(k + 1) * this.block] &&
-        (!stats || b.stats)
-      );
-    };
-    const kept = await this.prepareBlocks(tokens, complete, reusable, stats, signal, from, out);
-    let partialFrom = -1;
+    this.dropBlocks();
     try {
-      for (let k = kept; k * this.block < inputs; k++) {
+      for (const piece of this.cut(this.blockPiece(tokens, 0, inputs, firstScored - 1))) {
         if (signal?.aborted) throw new ModelmapError("aborted", "log-likelihood scoring aborted");
-        const start = k * this.block;
-        const end = Math.min(start + this.block, inputs);
-        const piece = this.blockPiece(tokens, start, end, from);
         const r = await this.decode(piece, stats);
         for (let i = 0; i < piece.entries.length; i++) out.push(toScore(r, i));
-        if (end - start === this.block)
-          this.remember(tokens, k, piece.entries.length === this.block ? r : undefined, stats);
-        else partialFrom = start;
       }
     } finally {
-      if (partialFrom >= 0) this.addon.seqRm(this.handle, -1, partialFrom, -1);
+      this.dropBlocks();
     }
     return out;
   }
 
-  /**
-   * Keeps the cached complete blocks that match `tokens` (and pass `reusable`), drops the rest, and evaluates
-   * blocks up to `upTo`. For rolling requests (`out` given) it collects the scores of positions >= from.
-   */
-  private async prepareBlocks(
-    tokens: readonly number[],
-    upTo: number,
-    reusable: (k: number) => boolean,
-    stats: boolean,
-    signal: AbortSignal | undefined,
-    from = Number.POSITIVE_INFINITY,
-    out?: PositionScore[],
-  ): Promise<number> {
-    let k = 0;
-    while (k < upTo && k < this.blocks.length && reusable(k)) {
-      let same = true;
-      for (let p = k * this.block; p < (k + 1) * this.block && same; p++) same = this.kv[p] === tokens[p];
-      if (!same) break;
-      k++;
-    }
+  private dropBlocks(): void {
+    if (!this.closed) this.addon.seqRm(this.handle, -1, 0, -1);
+    this.kv = [];
+  }
+
+  /** Keeps the cached complete blocks that match `tokens`, drops the rest, and evaluates blocks up to `upTo`. */
+  private async prepareBlocks(tokens: readonly number[], upTo: number, signal: AbortSignal | undefined): Promise<void> {
+    let kept = 0;
+    while (kept < upTo * this.block && kept < this.kv.length && this.kv[kept] === tokens[kept]) kept++;
+    const k = Math.floor(kept / this.block);
     this.addon.seqRm(this.handle, -1, k * this.block, -1);
     this.kv.length = k * this.block;
-    this.blocks.length = k;
-    if (out) {
-      for (let b = 0; b < k; b++) {
-        const scores = this.blocks[b]?.scores;
-        for (let p = Math.max(b * this.block, from); p < (b + 1) * this.block; p++)
-          if (scores) out.push(toScore(scores, p - b * this.block));
-      }
-      return k;
-    }
-    // Contexts: blocks without outputs, one decode (one micro-batch) each.
+    // Blocks without outputs, one decode (one micro-batch) each.
     for (let b = k; b < upTo; b++) {
       if (signal?.aborted) throw new ModelmapError("aborted", "log-likelihood scoring aborted");
-      await this.decode(this.blockPiece(tokens, b * this.block, (b + 1) * this.block, Number.POSITIVE_INFINITY), stats);
-      this.remember(tokens, b, undefined, false);
+      const start = b * this.block;
+      const end = start + this.block;
+      await this.decode(this.blockPiece(tokens, start, end, Number.POSITIVE_INFINITY), false);
+      for (let p = start; p < end; p++) this.kv[p] = tokens[p] as number;
     }
-    return upTo;
   }
 
   private blockPiece(tokens: readonly number[], start: number, end: number, from: number): Piece {
@@ -391,11 +352,6 @@ export class NativeScorer {
       if (p >= from) piece.entries.push({ row, target: tokens[p + 1] as number, slot: [0, 0] });
     }
     return piece;
-  }
-
-  private remember(tokens: readonly number[], k: number, scores: Float64Array | undefined, stats: boolean): void {
-    for (let p = k * this.block; p < (k + 1) * this.block; p++) this.kv[p] = tokens[p] as number;
-    this.blocks[k] = { scores, stats, next: tokens[(k + 1) * this.block] ?? -1 };
   }
 
   /** Cuts a batch into decodes of at most maxRows output rows (tokens without output ride along). */
@@ -462,7 +418,6 @@ export class NativeScorer {
       // A failed decode may leave part of its batch in the cache: start the next request from an empty one.
       this.addon.clear(this.handle);
       this.kv = [];
-      this.blocks = [];
       throw new ModelmapError("backend", `llama.cpp could not evaluate ${n} tokens: ${(e as Error).message}`, {
         cause: e,
       });
