@@ -43,6 +43,14 @@ const ITEM_UBATCH = 512;
 const CHOICE_ROOM = 256;
 /** Sequences: 0 holds the context, the others one continuation each. */
 const SEQUENCES = 16;
+/**
+ * Greedy generation gets a context of its own (one sequence, no unified KV cache) when its K and V caches take at
+ * most this: llama_decode on the scoring context's unified cache checks each batch against all 256 sequences
+ * llama.cpp allows (llama_batch_allocr::init: 12% of the samples of a zoo token under perf, against 0.2% without
+ * the unified cache); bench/llama-generate on zoo went from 0.56 to 0.39 ms/token (CPU), llama-completion's pace.
+ * For models whose cache is larger than this a token costs milliseconds, and a second cache would cost memory.
+ */
+const GENERATION_KV_BYTES = 16 << 20;
 /** Bound on the logits buffer of one decode (rows x vocabulary x 4 bytes). */
 const LOGITS_BYTES = 64 << 20;
 
@@ -110,6 +118,8 @@ export class NativeScorer {
   /** Tokens of the complete blocks held in sequence 0 (a multiple of this.block long). */
   private kv: number[] = [];
   private readonly cells: number;
+  /** Whether greedy generation runs on its own context (see GENERATION_KV_BYTES). */
+  readonly ownGeneration: boolean;
   private readonly sequences: number;
   private readonly maxRows: number;
   private closed = false;
@@ -123,6 +133,7 @@ export class NativeScorer {
     const info = addon.info(handle);
     this.cells = info.contextSize;
     this.sequences = info.sequences;
+    this.ownGeneration = info.generationContext;
     this.maxRows = Math.max(this.block, Math.min(this.cells, Math.floor(LOGITS_BYTES / (4 * info.vocabulary))));
   }
 
@@ -134,7 +145,7 @@ export class NativeScorer {
   static open(
     addon: NativeScorerAddon,
     model: LlamaModel,
-    o: { contextSize: number; threads: number; block: number; flashAttention?: boolean },
+    o: { contextSize: number; threads: number; block: number; flashAttention?: boolean; generationKvBytes?: number },
   ): NativeScorer {
     // node-llama-cpp keeps its native model object in `_model` (3.21.1); the addon checks what it finds there.
     const addonModel = (model as unknown as { _model?: unknown })._model;
@@ -146,6 +157,8 @@ export class NativeScorer {
       sequences: SEQUENCES,
       threads: o.threads,
       flashAttention: o.flashAttention === undefined ? -1 : o.flashAttention ? 1 : 0,
+      generationCells: Math.ceil(o.contextSize / 256) * 256,
+      generationKvBytes: o.generationKvBytes ?? GENERATION_KV_BYTES,
     });
     return new NativeScorer(addon, handle, o.contextSize, o.block);
   }
@@ -260,7 +273,8 @@ export class NativeScorer {
   /**
    * Greedy generation after `prompt`: its complete blocks come from (or go to) the cache as for a context, the
    * rest is one decode, then one token at a time until an end-of-generation token (kept, last), a stop string in
-   * the text, maxTokens, or the signal. The cache holds the prompt's complete blocks afterwards.
+   * the text, maxTokens, or the signal. The cache holds the prompt's complete blocks afterwards. On the generation
+   * context (small models, see GENERATION_KV_BYTES) the addon lays the prompt out the same way in its own cache.
    */
   async generate(
     prompt: readonly number[],
@@ -269,16 +283,17 @@ export class NativeScorer {
     const c = prompt.length;
     if (c < 1) throw new Error("a prompt has at least one token");
     if (o.maxTokens <= 0) return { tokens: [], reason: "length" };
+    if (this.closed) throw new ModelmapError("backend", "the native scorer is closed");
     const cb = Math.floor((c - 1) / this.block) * this.block;
-    await this.prepareBlocks(prompt, cb / this.block, o.signal);
+    if (!this.ownGeneration) await this.prepareBlocks(prompt, cb / this.block, o.signal);
     const onAbort = () => this.addon.cancel(this.handle);
     o.signal?.addEventListener("abort", onAbort);
     try {
       if (o.signal?.aborted) return { tokens: [], reason: "abort" };
-      const r = await this.addon.generate(this.handle, Int32Array.from(prompt.slice(cb)), cb, o.maxTokens, [
-        ...o.stops,
-      ]);
-      this.tokensEvaluated += c - cb + Math.max(0, r.tokens.length - 1);
+      const r = this.ownGeneration
+        ? await this.addon.generate(this.handle, Int32Array.from(prompt), 0, o.maxTokens, [...o.stops], this.block)
+        : await this.addon.generate(this.handle, Int32Array.from(prompt.slice(cb)), cb, o.maxTokens, [...o.stops], 0);
+      this.tokensEvaluated += r.evaluated;
       return { tokens: [...r.tokens], reason: r.reason };
     } catch (e) {
       this.addon.clear(this.handle);
@@ -286,7 +301,7 @@ export class NativeScorer {
       throw new ModelmapError("backend", `llama.cpp generation failed: ${(e as Error).message}`, { cause: e });
     } finally {
       o.signal?.removeEventListener("abort", onAbort);
-      this.addon.seqRm(this.handle, -1, cb, -1);
+      if (!this.ownGeneration) this.addon.seqRm(this.handle, -1, cb, -1);
     }
   }
 
