@@ -49,11 +49,18 @@ const engine = engineLibraries(variant);
 console.log(
   `engine CPU variant: ${variant === "ggml" ? "ggml's choice" : variant} (modelmap and llama.cpp's tool on the engine libraries)`,
 );
-/** Seconds between two of llama-perplexity's log lines (timestamps minutes.seconds.milliseconds.microseconds). */
+/**
+ * Seconds between two of llama-perplexity's log messages, by the timestamp (minutes.seconds.milliseconds.microseconds)
+ * each message starts with. A message can start mid-line: "Final estimate" follows the unterminated "ETA ..."
+ * progress message on its line, whose own timestamp is the first pass's (reading the line's timestamp measured one
+ * pass of 4 chunks, a fifth of the work).
+ */
 function between(stderr: string, from: RegExp, to: RegExp): number {
   const at = (re: RegExp) => {
-    const line = stderr.split("\n").find((l) => re.test(l)) ?? "";
-    const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+) /.exec(line);
+    const hit = re.exec(stderr);
+    if (!hit) return Number.NaN;
+    const stamps = [...stderr.slice(0, hit.index).matchAll(/(?:^|\s)(\d+)\.(\d+)\.(\d+)\.(\d+) [A-Z] /g)];
+    const m = stamps[stamps.length - 1];
     return m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) / 1e3 + Number(m[4]) / 1e6 : Number.NaN;
   };
   return at(to) - at(from);

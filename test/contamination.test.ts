@@ -1,6 +1,6 @@
 /**
  * Contamination checks end to end: the CLI on a tiny real GGUF through llama.cpp (stored report, cache on the
- * second run, tokens evaluated below the naive count, 13-gram flags, the canary check), and the exchangeability
+ * second run, tokens evaluated counted, 13-gram flags, the canary check), and the exchangeability
  * test's verdict on a backend that has memorized the canonical order versus one that has not. A memorizing
  * backend cannot be made from random weights in a test's time, so that one is a pure function of the text.
  */
@@ -25,7 +25,7 @@ after(() => {
 
 const run = (args: string[]) => runCaptured(args, { env: {}, cwd: process.cwd() });
 
-test("CLI on a tiny GGUF: every method, stored, cached on rerun, fewer tokens than naive, 13-gram flags, canary", async () => {
+test("CLI on a tiny GGUF: every method, stored, cached on rerun, tokens evaluated counted, 13-gram flags, canary", async () => {
   const db = join(dir, "c.db");
   // The corpus holds items 0-2 verbatim (as the item text is: question, delimiter, gold answer).
   const data = readFileSync(join(f.dataDir, "mc.jsonl"), "utf8")
@@ -76,11 +76,10 @@ test("CLI on a tiny GGUF: every method, stored, cached on rerun, fewer tokens th
     [0, 1, 2],
   );
   assert.equal(rep.flagged, true); // the n-gram overlap is itself evidence
-  // Sorted sending lets the engine reuse shared prefixes ("Question: Item ..."): fewer tokens than from scratch.
-  assert.ok(
-    rep.stats.evaluatedTokens > 0 && rep.stats.evaluatedTokens < rep.stats.naiveTokens,
-    JSON.stringify(rep.stats),
-  );
+  // The engine's count is reported, and each of lm-evaluation-harness's windows is evaluated once: the native
+  // scorer decodes a window whole, without reusing a prefix (sorted texts shared 64 of 9,118 tokens here).
+  assert.ok(rep.stats.evaluatedTokens > 0, JSON.stringify(rep.stats));
+  assert.equal(rep.stats.evaluatedTokens, rep.stats.naiveTokens, JSON.stringify(rep.stats));
   assert.ok(rep.stats.sent > 0);
   assert.ok(canary.pValue > 0 && canary.pValue <= 1 && canary.decoys === 99);
   assert.equal(canary.set, "heldout-v1");

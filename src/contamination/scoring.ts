@@ -1,8 +1,9 @@
 /**
  * Rolling log-likelihoods for contamination checks through the harness's persistent request cache (eval_cache),
  * so a repeated check, or one that was interrupted, sends nothing the store already holds. Texts are sent sorted,
- * so that an in-process engine that keeps its KV cache between requests (llama-cpp) reuses shared prefixes:
- * shuffled orders that start with the same items, and items that start with the same words.
+ * so that an in-process engine that keeps its KV cache between requests (llama-cpp's node-llama-cpp fallback; its
+ * native scorer decodes each window whole) reuses shared prefixes: shuffled orders that start with the same items,
+ * and items that start with the same words.
  */
 import type { Backend, RollingResult } from "../backends/types.ts";
 import { hashOf } from "../core/hash.ts";

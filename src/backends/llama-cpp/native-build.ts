@@ -25,6 +25,9 @@ export interface NativeScorerAddon {
       sequences: number;
       threads: number;
       flashAttention: number;
+      /** Cells of greedy generation's own context (0: none), made when its f16 K and V take at most the bytes. */
+      generationCells: number;
+      generationKvBytes: number;
     },
   ): NativeHandle;
   info(h: NativeHandle): {
@@ -33,6 +36,7 @@ export interface NativeScorerAddon {
     ubatchSize: number;
     sequences: number;
     vocabulary: number;
+    generationContext: boolean;
   };
   decode(
     h: NativeHandle,
@@ -45,13 +49,15 @@ export interface NativeScorerAddon {
     entryTargets: Int32Array,
     stats: boolean,
   ): Promise<Float64Array>;
+  /** block 0: `tail` continues the scoring context's cache at pos0; block > 0: the whole prompt, on its own context. */
   generate(
     h: NativeHandle,
     tail: Int32Array,
     pos0: number,
     maxTokens: number,
     stops: string[],
-  ): Promise<{ tokens: Int32Array; reason: "stop" | "length" | "abort" }>;
+    block: number,
+  ): Promise<{ tokens: Int32Array; reason: "stop" | "length" | "abort"; evaluated: number }>;
   cancel(h: NativeHandle): void;
   seqRm(h: NativeHandle, seq: number, p0: number, p1: number): boolean;
   seqCp(h: NativeHandle, src: number, dst: number, p0: number, p1: number): void;

@@ -13,8 +13,9 @@
  *   sequence, common continuation prefixes shared too), evaluated after the cache holds exactly the complete
  *   blocks of that context. Items are never packed together, so an item's numbers do not depend on its
  *   neighbours (which would make `--limit 10` and `--limit 100` disagree on the same ten items).
- * Rolling windows (perplexity, contamination) are scored block by block with their outputs, and a block's
- * per-position scores are kept with it, so texts that share a prefix share the work.
+ * A rolling window (perplexity, contamination) is decoded whole from position 0, in micro-batches of ITEM_UBATCH
+ * rows as llama-perplexity decodes its chunks, with the outputs of its scored rows; it reuses no blocks and
+ * leaves none (see scoreSequence).
  */
 import type { LlamaModel } from "node-llama-cpp";
 import { ModelmapError } from "../../core/errors.ts";
@@ -31,8 +32,8 @@ import { MIN_LOGPROB } from "./tokens.ts";
 export const CPU_BLOCK = 64;
 export const GPU_BLOCK = 256;
 /**
- * The micro-batch of an item's own decode (its context's last block and every continuation): llama.cpp's default
- * and llama-perplexity's. In 64-row micro-batches an item's last, partial one ran llama.cpp's row-by-row flash
+ * The micro-batch of an item's own decode (its context's last block and every continuation) and of a rolling
+ * window: llama.cpp's default and llama-perplexity's. In 64-row micro-batches an item's last, partial one ran llama.cpp's row-by-row flash
  * attention (the tiled kernel needs 64 query rows): under perf, 10% of the samples against the tiled kernel's 5%
  * for about a tenth of the rows; HellaSwag on the zoo fixture took 1.4x the CPU. Complete blocks are still decoded
  * one block per call, so they stay one micro-batch each.
@@ -42,16 +43,16 @@ const ITEM_UBATCH = 512;
 const CHOICE_ROOM = 256;
 /** Sequences: 0 holds the context, the others one continuation each. */
 const SEQUENCES = 16;
+/**
+ * Greedy generation gets a context of its own (one sequence, no unified KV cache) when its K and V caches take at
+ * most this: llama_decode on the scoring context's unified cache checks each batch against all 256 sequences
+ * llama.cpp allows (llama_batch_allocr::init: 12% of the samples of a zoo token under perf, against 0.2% without
+ * the unified cache); bench/llama-generate on zoo went from 0.56 to 0.39 ms/token (CPU), llama-completion's pace.
+ * For models whose cache is larger than this a token costs milliseconds, and a second cache would cost memory.
+ */
+const GENERATION_KV_BYTES = 16 << 20;
 /** Bound on the logits buffer of one decode (rows x vocabulary x 4 bytes). */
 const LOGITS_BYTES = 64 << 20;
-
-interface CachedBlock {
-  /** Per-position scores (4 numbers a row: logprob, greedy, mean, variance) when every row was an output. */
-  scores: Float64Array | undefined;
-  stats: boolean;
-  /** The token the block's last row was scored against. */
-  next: number;
-}
 
 interface Piece {
   tokens: number[];
@@ -116,8 +117,9 @@ export class NativeScorer {
   tokensEvaluated = 0;
   /** Tokens of the complete blocks held in sequence 0 (a multiple of this.block long). */
   private kv: number[] = [];
-  private blocks: CachedBlock[] = [];
   private readonly cells: number;
+  /** Whether greedy generation runs on its own context (see GENERATION_KV_BYTES). */
+  readonly ownGeneration: boolean;
   private readonly sequences: number;
   private readonly maxRows: number;
   private closed = false;
@@ -131,6 +133,7 @@ export class NativeScorer {
     const info = addon.info(handle);
     this.cells = info.contextSize;
     this.sequences = info.sequences;
+    this.ownGeneration = info.generationContext;
     this.maxRows = Math.max(this.block, Math.min(this.cells, Math.floor(LOGITS_BYTES / (4 * info.vocabulary))));
   }
 
@@ -142,7 +145,7 @@ export class NativeScorer {
   static open(
     addon: NativeScorerAddon,
     model: LlamaModel,
-    o: { contextSize: number; threads: number; block: number; flashAttention?: boolean },
+    o: { contextSize: number; threads: number; block: number; flashAttention?: boolean; generationKvBytes?: number },
   ): NativeScorer {
     // node-llama-cpp keeps its native model object in `_model` (3.21.1); the addon checks what it finds there.
     const addonModel = (model as unknown as { _model?: unknown })._model;
@@ -154,6 +157,8 @@ export class NativeScorer {
       sequences: SEQUENCES,
       threads: o.threads,
       flashAttention: o.flashAttention === undefined ? -1 : o.flashAttention ? 1 : 0,
+      generationCells: Math.ceil(o.contextSize / 256) * 256,
+      generationKvBytes: o.generationKvBytes ?? GENERATION_KV_BYTES,
     });
     return new NativeScorer(addon, handle, o.contextSize, o.block);
   }
@@ -185,7 +190,7 @@ export class NativeScorer {
     const out: PositionScore[][] = continuations.map((k) => new Array<PositionScore>(k.length));
     if (longest === 0) return out;
     const cb = Math.floor((c - 1) / this.block) * this.block;
-    await this.prepareBlocks(context, cb / this.block, () => true, false, signal);
+    await this.prepareBlocks(context, cb / this.block, signal);
 
     // Sub-groups of the continuations that need tokens of their own, within the sequence and cell limits; each
     // sub-group's tokens form a trie (a prefix two continuations share is evaluated once).
@@ -268,7 +273,8 @@ export class NativeScorer {
   /**
    * Greedy generation after `prompt`: its complete blocks come from (or go to) the cache as for a context, the
    * rest is one decode, then one token at a time until an end-of-generation token (kept, last), a stop string in
-   * the text, maxTokens, or the signal. The cache holds the prompt's complete blocks afterwards.
+   * the text, maxTokens, or the signal. The cache holds the prompt's complete blocks afterwards. On the generation
+   * context (small models, see GENERATION_KV_BYTES) the addon lays the prompt out the same way in its own cache.
    */
   async generate(
     prompt: readonly number[],
@@ -277,107 +283,77 @@ export class NativeScorer {
     const c = prompt.length;
     if (c < 1) throw new Error("a prompt has at least one token");
     if (o.maxTokens <= 0) return { tokens: [], reason: "length" };
+    if (this.closed) throw new ModelmapError("backend", "the native scorer is closed");
     const cb = Math.floor((c - 1) / this.block) * this.block;
-    await this.prepareBlocks(prompt, cb / this.block, () => true, false, o.signal);
+    if (!this.ownGeneration) await this.prepareBlocks(prompt, cb / this.block, o.signal);
     const onAbort = () => this.addon.cancel(this.handle);
     o.signal?.addEventListener("abort", onAbort);
     try {
       if (o.signal?.aborted) return { tokens: [], reason: "abort" };
-      const r = await this.addon.generate(this.handle, Int32Array.from(prompt.slice(cb)), cb, o.maxTokens, [
-        ...o.stops,
-      ]);
-      this.tokensEvaluated += c - cb + Math.max(0, r.tokens.length - 1);
+      const r = this.ownGeneration
+        ? await this.addon.generate(this.handle, Int32Array.from(prompt), 0, o.maxTokens, [...o.stops], this.block)
+        : await this.addon.generate(this.handle, Int32Array.from(prompt.slice(cb)), cb, o.maxTokens, [...o.stops], 0);
+      this.tokensEvaluated += r.evaluated;
       return { tokens: [...r.tokens], reason: r.reason };
     } catch (e) {
       this.addon.clear(this.handle);
       this.kv = [];
-      this.blocks = [];
       throw new ModelmapError("backend", `llama.cpp generation failed: ${(e as Error).message}`, { cause: e });
     } finally {
       o.signal?.removeEventListener("abort", onAbort);
-      this.addon.seqRm(this.handle, -1, cb, -1);
+      if (!this.ownGeneration) this.addon.seqRm(this.handle, -1, cb, -1);
     }
   }
 
-  /** Scores positions firstScored-1 .. n-2 of `tokens` (each against the token after it): rolling windows. */
+  /**
+   * Scores positions firstScored-1 .. n-2 of `tokens` (each against the token after it): rolling windows. The
+   * whole request is decoded from position 0 in micro-batches of ITEM_UBATCH rows (the cut at the logits bound is
+   * the only other boundary), the scored rows as outputs, as llama-perplexity decodes a chunk: its layout depends
+   * on its own tokens only. It neither reuses nor leaves blocks in the cache: rolling texts share prefixes of 64
+   * tokens with almost nothing (bench/contamination, sorted texts: 0.3% of the tokens on a 512-token model, none
+   * on the zoo's), while 64-row blocks with outputs took 4.4x llama-perplexity's time on zoo-generalist's
+   * chunks, against 1.6x this way (bench/llama-rolling).
+   */
   async scoreSequence(req: ScoreRequest, stats: boolean, signal?: AbortSignal): Promise<PositionScore[]> {
     const { tokens, firstScored } = req;
     const inputs = tokens.length - 1;
     if (firstScored < 1 || firstScored > tokens.length) throw new Error("firstScored out of range");
     if (inputs > this.contextSize)
       throw new ModelmapError("input", `request needs ${inputs} tokens but the context holds ${this.contextSize}`);
-    const from = firstScored - 1;
     const out: PositionScore[] = [];
-    const complete = Math.floor(inputs / this.block);
-    const reusable = (k: number): boolean => {
-      const start = Math.max(k * this.block, from);
-      if (start >= (k + 1) * this.block) return true; // no outputs needed in this block
-      const b = this.blocks[k];
-      return (
-        b?.scores !== undefined &&
-        start === k * this.block &&
-        b.next === tokens[(k + 1) * this.block] &&
-        (!stats || b.stats)
-      );
-    };
-    const kept = await this.prepareBlocks(tokens, complete, reusable, stats, signal, from, out);
-    let partialFrom = -1;
+    this.dropBlocks();
     try {
-      for (let k = kept; k * this.block < inputs; k++) {
+      for (const piece of this.cut(this.blockPiece(tokens, 0, inputs, firstScored - 1))) {
         if (signal?.aborted) throw new ModelmapError("aborted", "log-likelihood scoring aborted");
-        const start = k * this.block;
-        const end = Math.min(start + this.block, inputs);
-        const piece = this.blockPiece(tokens, start, end, from);
         const r = await this.decode(piece, stats);
         for (let i = 0; i < piece.entries.length; i++) out.push(toScore(r, i));
-        if (end - start === this.block)
-          this.remember(tokens, k, piece.entries.length === this.block ? r : undefined, stats);
-        else partialFrom = start;
       }
     } finally {
-      if (partialFrom >= 0) this.addon.seqRm(this.handle, -1, partialFrom, -1);
+      this.dropBlocks();
     }
     return out;
   }
 
-  /**
-   * Keeps the cached complete blocks that match `tokens` (and pass `reusable`), drops the rest, and evaluates
-   * blocks up to `upTo`. For rolling requests (`out` given) it collects the scores of positions >= from.
-   */
-  private async prepareBlocks(
-    tokens: readonly number[],
-    upTo: number,
-    reusable: (k: number) => boolean,
-    stats: boolean,
-    signal: AbortSignal | undefined,
-    from = Number.POSITIVE_INFINITY,
-    out?: PositionScore[],
-  ): Promise<number> {
-    let k = 0;
-    while (k < upTo && k < this.blocks.length && reusable(k)) {
-      let same = true;
-      for (let p = k * this.block; p < (k + 1) * this.block && same; p++) same = this.kv[p] === tokens[p];
-      if (!same) break;
-      k++;
-    }
+  private dropBlocks(): void {
+    if (!this.closed) this.addon.seqRm(this.handle, -1, 0, -1);
+    this.kv = [];
+  }
+
+  /** Keeps the cached complete blocks that match `tokens`, drops the rest, and evaluates blocks up to `upTo`. */
+  private async prepareBlocks(tokens: readonly number[], upTo: number, signal: AbortSignal | undefined): Promise<void> {
+    let kept = 0;
+    while (kept < upTo * this.block && kept < this.kv.length && this.kv[kept] === tokens[kept]) kept++;
+    const k = Math.floor(kept / this.block);
     this.addon.seqRm(this.handle, -1, k * this.block, -1);
     this.kv.length = k * this.block;
-    this.blocks.length = k;
-    if (out) {
-      for (let b = 0; b < k; b++) {
-        const scores = this.blocks[b]?.scores;
-        for (let p = Math.max(b * this.block, from); p < (b + 1) * this.block; p++)
-          if (scores) out.push(toScore(scores, p - b * this.block));
-      }
-      return k;
-    }
-    // Contexts: blocks without outputs, one decode (one micro-batch) each.
+    // Blocks without outputs, one decode (one micro-batch) each.
     for (let b = k; b < upTo; b++) {
       if (signal?.aborted) throw new ModelmapError("aborted", "log-likelihood scoring aborted");
-      await this.decode(this.blockPiece(tokens, b * this.block, (b + 1) * this.block, Number.POSITIVE_INFINITY), stats);
-      this.remember(tokens, b, undefined, false);
+      const start = b * this.block;
+      const end = start + this.block;
+      await this.decode(this.blockPiece(tokens, start, end, Number.POSITIVE_INFINITY), false);
+      for (let p = start; p < end; p++) this.kv[p] = tokens[p] as number;
     }
-    return upTo;
   }
 
   private blockPiece(tokens: readonly number[], start: number, end: number, from: number): Piece {
@@ -391,11 +367,6 @@ export class NativeScorer {
       if (p >= from) piece.entries.push({ row, target: tokens[p + 1] as number, slot: [0, 0] });
     }
     return piece;
-  }
-
-  private remember(tokens: readonly number[], k: number, scores: Float64Array | undefined, stats: boolean): void {
-    for (let p = k * this.block; p < (k + 1) * this.block; p++) this.kv[p] = tokens[p] as number;
-    this.blocks[k] = { scores, stats, next: tokens[(k + 1) * this.block] ?? -1 };
   }
 
   /** Cuts a batch into decodes of at most maxRows output rows (tokens without output ride along). */
@@ -462,7 +433,6 @@ export class NativeScorer {
       // A failed decode may leave part of its batch in the cache: start the next request from an empty one.
       this.addon.clear(this.handle);
       this.kv = [];
-      this.blocks = [];
       throw new ModelmapError("backend", `llama.cpp could not evaluate ${n} tokens: ${(e as Error).message}`, {
         cause: e,
       });

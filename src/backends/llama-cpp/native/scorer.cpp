@@ -12,6 +12,7 @@
 #include <dlfcn.h>
 #include <link.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -47,6 +48,10 @@ struct Api {
     decltype(&llama_batch_free) batch_free = nullptr;
     decltype(&llama_vocab_is_eog) is_eog = nullptr;
     decltype(&llama_token_to_piece) token_to_piece = nullptr;
+    decltype(&llama_model_n_layer) n_layer = nullptr;
+    decltype(&llama_model_n_embd) n_embd = nullptr;
+    decltype(&llama_model_n_head) n_head = nullptr;
+    decltype(&llama_model_n_head_kv) n_head_kv = nullptr;
 };
 
 Api api;
@@ -92,11 +97,18 @@ bool loadApi() {
            bind(h, api.is_recurrent, "llama_model_is_recurrent") &&
            bind(h, api.is_hybrid, "llama_model_is_hybrid") && bind(h, api.batch_init, "llama_batch_init") &&
            bind(h, api.batch_free, "llama_batch_free") && bind(h, api.is_eog, "llama_vocab_is_eog") &&
-           bind(h, api.token_to_piece, "llama_token_to_piece");
+           bind(h, api.token_to_piece, "llama_token_to_piece") && bind(h, api.n_layer, "llama_model_n_layer") &&
+           bind(h, api.n_embd, "llama_model_n_embd") && bind(h, api.n_head, "llama_model_n_head") &&
+           bind(h, api.n_head_kv, "llama_model_n_head_kv");
 }
 
 struct Scorer {
     llama_context* ctx = nullptr;
+    // Greedy generation's own context (one sequence, no unified cache), when the model is small enough that its
+    // second KV cache costs little: llama_decode on a unified cache checks the batch against all 256 possible
+    // sequences (a 256 x 256 coupling matrix, llama_batch_allocr::init), 12% of a zoo token under perf.
+    llama_context* gen = nullptr;
+    std::vector<int32_t> genKv;  // the prompt blocks gen holds in sequence 0
     const llama_vocab* vocab = nullptr;
     int32_t nVocab = 0;
     bool busy = false;
@@ -280,8 +292,10 @@ void completeDecode(napi_env env, napi_status status, void* data) {
 // in the text, the token budget, or cancel().
 struct GenerateJob {
     Scorer* scorer;
-    std::vector<int32_t> tail;
+    std::vector<int32_t> tail;  // on gen: the whole prompt
     int32_t pos0 = 0;
+    int32_t block = 0;          // > 0: on gen, the prompt's complete blocks of this size one decode each
+    int32_t evaluated = 0;
     int32_t maxTokens = 0;
     std::vector<std::string> stops;
     std::vector<int32_t> out;
@@ -291,14 +305,15 @@ struct GenerateJob {
     napi_deferred deferred = nullptr;
 };
 
-bool decodeOne(llama_context* ctx, const int32_t* tokens, int32_t n, int32_t pos0, std::string& error) {
+bool decodeOne(llama_context* ctx, const int32_t* tokens, int32_t n, int32_t pos0, std::string& error,
+               bool lastLogits = true) {
     llama_batch batch = api.batch_init(n, 0, 1);
     for (int32_t i = 0; i < n; i++) {
         batch.token[i] = tokens[i];
         batch.pos[i] = pos0 + i;
         batch.n_seq_id[i] = 1;
         batch.seq_id[i][0] = 0;
-        batch.logits[i] = i == n - 1;
+        batch.logits[i] = lastLogits && i == n - 1;
     }
     batch.n_tokens = n;
     const int32_t rc = api.decode(ctx, batch);
@@ -307,11 +322,36 @@ bool decodeOne(llama_context* ctx, const int32_t* tokens, int32_t n, int32_t pos
     return rc == 0;
 }
 
-void executeGenerate(napi_env, void* data) {
-    auto* job = static_cast<GenerateJob*>(data);
-    Scorer* s = job->scorer;
-    if (!decodeOne(s->ctx, job->tail.data(), static_cast<int32_t>(job->tail.size()), job->pos0, job->error)) return;
-    int32_t pos = job->pos0 + static_cast<int32_t>(job->tail.size());
+// On gen, the prompt is laid out as on the scoring context (complete blocks one decode each, kept for the next
+// prompt that starts with them, then the rest in one decode), so both give the same numbers.
+bool preparePrompt(Scorer* s, GenerateJob* job) {
+    const int32_t c = static_cast<int32_t>(job->tail.size());
+    const int32_t b = job->block;
+    const int32_t cb = (c - 1) / b * b;
+    int32_t keep = 0;
+    while (keep + b <= cb && keep + b <= static_cast<int32_t>(s->genKv.size()) &&
+           std::equal(s->genKv.begin() + keep, s->genKv.begin() + keep + b, job->tail.begin() + keep))
+        keep += b;
+    api.seq_rm(api.get_memory(s->gen), 0, keep, -1);
+    s->genKv.resize(keep);
+    for (int32_t p = keep; p < cb; p += b) {
+        if (!decodeOne(s->gen, job->tail.data() + p, b, p, job->error, false)) return false;
+        s->genKv.insert(s->genKv.end(), job->tail.begin() + p, job->tail.begin() + p + b);
+    }
+    job->pos0 = cb;
+    job->evaluated = c - keep;
+    return decodeOne(s->gen, job->tail.data() + cb, c - cb, cb, job->error);
+}
+
+void runGenerate(Scorer* s, GenerateJob* job, llama_context* ctx) {
+    if (job->block > 0) {
+        if (!preparePrompt(s, job)) return;
+    } else {
+        if (!decodeOne(ctx, job->tail.data(), static_cast<int32_t>(job->tail.size()), job->pos0, job->error)) return;
+        job->evaluated = static_cast<int32_t>(job->tail.size());
+    }
+    int32_t pos = job->block > 0 ? static_cast<int32_t>(job->tail.size())
+                                 : job->pos0 + static_cast<int32_t>(job->tail.size());
     size_t longestStop = 0;
     for (const auto& st : job->stops) longestStop = st.size() > longestStop ? st.size() : longestStop;
     std::string text;
@@ -321,7 +361,7 @@ void executeGenerate(napi_env, void* data) {
             job->reason = "abort";
             return;
         }
-        const float* logits = api.get_logits_ith(s->ctx, -1);
+        const float* logits = api.get_logits_ith(ctx, -1);
         if (logits == nullptr) {
             job->error = "llama.cpp returned no logits";
             return;
@@ -345,8 +385,22 @@ void executeGenerate(napi_env, void* data) {
                 }
         }
         if (static_cast<int32_t>(job->out.size()) >= job->maxTokens) return;
-        if (!decodeOne(s->ctx, &best, 1, pos++, job->error)) return;
+        if (!decodeOne(ctx, &best, 1, pos++, job->error)) return;
+        job->evaluated++;
     }
+}
+
+void executeGenerate(napi_env, void* data) {
+    auto* job = static_cast<GenerateJob*>(data);
+    Scorer* s = job->scorer;
+    if (job->block <= 0) {
+        runGenerate(s, job, s->ctx);
+        return;
+    }
+    runGenerate(s, job, s->gen);
+    // gen keeps the prompt's complete blocks; after a failure, nothing.
+    if (!job->error.empty()) s->genKv.clear();
+    api.seq_rm(api.get_memory(s->gen), 0, static_cast<int32_t>(s->genKv.size()), -1);
 }
 
 void completeGenerate(napi_env env, napi_status status, void* data) {
@@ -365,10 +419,13 @@ void completeGenerate(napi_env env, napi_status status, void* data) {
         napi_create_arraybuffer(env, bytes, &buf, &ab);
         if (bytes > 0) std::memcpy(buf, job->out.data(), bytes);
         napi_create_typedarray(env, napi_int32_array, job->out.size(), ab, 0, &arr);
+        napi_value evaluated;
         napi_create_string_utf8(env, job->reason.c_str(), NAPI_AUTO_LENGTH, &reason);
+        napi_create_int32(env, job->evaluated, &evaluated);
         napi_create_object(env, &result);
         napi_set_named_property(env, result, "tokens", arr);
         napi_set_named_property(env, result, "reason", reason);
+        napi_set_named_property(env, result, "evaluated", evaluated);
         napi_resolve_deferred(env, job->deferred, result);
     }
     napi_delete_async_work(env, job->work);
@@ -409,7 +466,9 @@ Scorer* unwrapScorer(napi_env env, napi_value v) {
     return s->ctx == nullptr ? nullptr : s;
 }
 
-// open(addonModel, {contextSize, batchSize, ubatchSize, sequences, threads, flashAttention}) -> handle
+// open(addonModel, {contextSize, batchSize, ubatchSize, sequences, threads, flashAttention, generationCells,
+// generationKvBytes}) -> handle; a generation context of generationCells cells when its K and V caches (f16)
+// take at most generationKvBytes
 napi_value Open(napi_env env, napi_callback_info info) {
     size_t argc = 2;
     napi_value argv[2];
@@ -447,6 +506,19 @@ napi_value Open(napi_env env, napi_callback_info info) {
     if (ctx == nullptr) return throwError(env, "llama.cpp could not create the scoring context");
     auto* s = new Scorer();
     s->ctx = ctx;
+    const int32_t genCells = intProp(env, argv[1], "generationCells", 0);
+    const double genLimit = static_cast<double>(intProp(env, argv[1], "generationKvBytes", 0));
+    const int32_t heads = api.n_head(model);
+    const double kvBytes = 2.0 * 2.0 * genCells * api.n_layer(model) *
+                           (heads > 0 ? static_cast<double>(api.n_embd(model)) / heads * api.n_head_kv(model) : 0.0);
+    if (genCells > 0 && kvBytes <= genLimit) {
+        llama_context_params g = p;
+        g.n_ctx = static_cast<uint32_t>(genCells);
+        g.n_batch = static_cast<uint32_t>(genCells);
+        g.n_seq_max = 1;
+        g.kv_unified = false;
+        s->gen = api.init_from_model(model, g);  // without it, generation runs on the scoring context
+    }
     s->vocab = api.model_get_vocab(model);
     s->nVocab = api.vocab_n_tokens(s->vocab);
     napi_value handle;
@@ -473,6 +545,8 @@ napi_value Info(napi_env env, napi_callback_info info) {
     napi_set_named_property(env, out, "sequences", v);
     napi_create_int32(env, s->nVocab, &v);
     napi_set_named_property(env, out, "vocabulary", v);
+    napi_get_boolean(env, s->gen != nullptr, &v);
+    napi_set_named_property(env, out, "generationContext", v);
     return out;
 }
 
@@ -525,10 +599,12 @@ napi_value Decode(napi_env env, napi_callback_info info) {
     return promise;
 }
 
-// generate(handle, tail, pos0, maxTokens, stops) -> Promise<{tokens: Int32Array, reason}>; sequence 0, greedy
+// generate(handle, tail, pos0, maxTokens, stops, block) -> Promise<{tokens: Int32Array, reason, evaluated}>; greedy,
+// sequence 0. block 0: on the scoring context, `tail` the prompt's tokens from pos0 (the earlier ones in its cache);
+// block > 0: on the generation context, `tail` the whole prompt (pos0 unused).
 napi_value Generate(napi_env env, napi_callback_info info) {
-    size_t argc = 5;
-    napi_value argv[5];
+    size_t argc = 6;
+    napi_value argv[6];
     napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
     if (argc < 5) return throwError(env, "generate: 5 arguments expected");
     Scorer* s = unwrapScorer(env, argv[0]);
@@ -542,7 +618,12 @@ napi_value Generate(napi_env env, napi_callback_info info) {
         napi_get_value_int32(env, argv[3], &job->maxTokens) != napi_ok || napi_is_array(env, argv[4], &isArray) != napi_ok ||
         !isArray || napi_get_array_length(env, argv[4], &nStops) != napi_ok) {
         delete job;
-        return throwError(env, "generate(handle, tail: Int32Array, pos0, maxTokens, stops: string[])");
+        return throwError(env, "generate(handle, tail: Int32Array, pos0, maxTokens, stops: string[], block)");
+    }
+    if (argc >= 6 && napi_get_value_int32(env, argv[5], &job->block) != napi_ok) job->block = 0;
+    if (job->block > 0 && s->gen == nullptr) {
+        delete job;
+        return throwError(env, "generate: this scorer has no generation context");
     }
     for (uint32_t i = 0; i < nStops; i++) {
         napi_value v;
@@ -619,6 +700,8 @@ napi_value Clear(napi_env env, napi_callback_info info) {
     if (s == nullptr) return throwError(env, "clear(handle) on an open scorer");
     if (s->busy) return throwError(env, "scorer is busy (calls must be serialized)");
     api.memory_clear(api.get_memory(s->ctx), true);
+    if (s->gen != nullptr) api.memory_clear(api.get_memory(s->gen), true);
+    s->genKv.clear();
     return nullptr;
 }
 
@@ -631,6 +714,8 @@ napi_value Close(napi_env env, napi_callback_info info) {
     if (argc < 1 || napi_get_value_external(env, argv[0], &p) != napi_ok || p == nullptr) return nullptr;
     auto* s = static_cast<Scorer*>(p);
     if (s->busy) return throwError(env, "scorer is busy (calls must be serialized)");
+    if (s->gen != nullptr) api.free_context(s->gen);
+    s->gen = nullptr;
     if (s->ctx != nullptr) api.free_context(s->ctx);
     s->ctx = nullptr;
     return nullptr;
