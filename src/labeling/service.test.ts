@@ -81,6 +81,42 @@ test("voteAndNext: the vote, then the next pair from the picture the vote brough
   await store.close();
 });
 
+test("voteAndNext: the next pair is stored with the vote, one store call per vote, when the picture stands", async () => {
+  const store = openStore(":memory:");
+  await seedAnswers(store, { set: "s", prompts: 6, models: MODELS });
+  const svc = new LabelingService(store);
+  const c = await svc.createCampaign({ name: "T", setName: "s", models: MODELS, perLabeler: 3, goldRate: 0 });
+  const { labeler } = await svc.signup({});
+  const calls = { next: 0, vote: 0 };
+  const L = store.labeling;
+  const createNext = L.createNextAssignment.bind(L);
+  const voteAs = L.voteAs.bind(L);
+  L.createNextAssignment = (a) => {
+    calls.next++;
+    return createNext(a);
+  };
+  L.voteAs = (...args) => {
+    calls.vote++;
+    return voteAs(...args);
+  };
+  let view = await svc.next(c.id, labeler);
+  assert.deepEqual(calls, { next: 1, vote: 0 });
+  for (const index of [2, 3]) {
+    const r = await svc.voteAndNext(c.id, labeler, view?.assignmentId as string, "left");
+    assert.equal(r.vote.status, "recorded");
+    assert.equal(r.next?.index, index);
+    view = r.next ?? undefined;
+  }
+  assert.deepEqual(calls, { next: 1, vote: 2 }, "each next pair came with its vote");
+  const last = await svc.voteAndNext(c.id, labeler, view?.assignmentId as string, "left");
+  assert.equal(last.next, undefined, "K = 3: done");
+  const mine = await L.assignmentsOf(c.id, labeler.id);
+  assert.equal(mine.length, 3);
+  assert.equal(new Set(mine.map((a) => a.itemId)).size, 3);
+  assert.ok(mine.every((a) => a.choice === "left"));
+  await store.close();
+});
+
 test("votes are idempotent per assignment and record the shown order", async () => {
   const store = openStore(":memory:");
   await seedAnswers(store, { set: "s", prompts: 3, models: MODELS });

@@ -13,6 +13,7 @@ import type {
   CampaignRecord,
   LabelChoice,
   LabelerRecord,
+  ProposedAssignment,
   RevealMode,
 } from "../store/labeling.ts";
 import type { Store } from "../store/store.ts";
@@ -62,6 +63,13 @@ export interface AssignmentView {
 export interface VoteResult {
   status: "recorded" | "duplicate";
   reveal?: { left: string; right: string };
+}
+
+/** `#vote`'s answer: the vote's, with the store's picture of the labeler and the stored proposal when asked. */
+interface VoteOutcome {
+  vote: VoteResult;
+  mine?: AssignmentRecord[];
+  next?: AssignmentRecord & { seq: number };
 }
 
 interface CampaignState {
@@ -412,13 +420,8 @@ export class LabelingService {
         fresh = true;
         continue;
       }
-      const it = st.items.get(a.itemId) as CampaignItem;
       // Counted before the write is awaited, so that a concurrent call of this process sees the item as taken.
-      const ps = st.pairStats.get(pairKey(it.modelA, it.modelB));
-      const count = (d: number) => {
-        st.load.set(a.itemId, (st.load.get(a.itemId) ?? 0) + d);
-        if (ps) ps.assigned += d;
-      };
+      const count = this.#counter(st, a.itemId);
       count(1);
       let r: Awaited<ReturnType<Store["labeling"]["createNextAssignment"]>>;
       try {
@@ -447,6 +450,16 @@ export class LabelingService {
       return this.#view(st, rec, mine.length + 1);
     }
     throw new ModelmapError("conflict", "too many requests for this labeler at once; try again");
+  }
+
+  /** Adds to an item's assigned count and its pair's (a proposal counted, or uncounted when refused). */
+  #counter(st: CampaignState, itemId: number): (d: number) => void {
+    const it = st.items.get(itemId) as CampaignItem;
+    const ps = st.pairStats.get(pairKey(it.modelA, it.modelB));
+    return (d) => {
+      st.load.set(itemId, (st.load.get(itemId) ?? 0) + d);
+      if (ps) ps.assigned += d;
+    };
   }
 
   #remember(key: string, mine: AssignmentRecord[]): void {
@@ -526,6 +539,12 @@ export class LabelingService {
    * labeler's last request went to another server: one round trip for the next pair, not a refused one first.
    * A vote refused throws, as `vote` does; a next pair that fails after the stored vote is null (the vote stands,
    * the caller asks `next` again), undefined is `next`'s "done".
+   *
+   * The next pair is proposed with the vote, from this process's picture of the labeler even when it is stale
+   * or empty (the labeler's last request went to another server): the store counts the seq and stores the
+   * proposal in the vote's own statement and commit only when it stands on the labeler's true assignments (this
+   * vote recorded, every other one voted, the item unseen, fewer than K). A refused one goes on as `next` does,
+   * from the assignments the vote brought back.
    */
   async voteAndNext(
     campaignId: string,
@@ -534,9 +553,28 @@ export class LabelingService {
     choice: LabelChoice,
     reason?: string,
   ): Promise<{ vote: VoteResult; next: AssignmentView | undefined | null }> {
-    const { vote, mine } = await this.#vote(campaignId, labeler, assignmentId, choice, reason, true);
-    const next = await this.#next(campaignId, labeler, mine).catch(() => null);
-    return { vote, next };
+    const st = await this.#state(campaignId);
+    const key = `${campaignId}\u0000${labeler.id}`;
+    const picture = this.#mine.get(key) ?? [];
+    const a = picture.length < st.campaign.perLabeler ? this.#pick(st, campaignId, labeler, picture) : undefined;
+    const count = a ? this.#counter(st, a.itemId) : undefined;
+    count?.(1);
+    const proposal = a && { id: a.id, itemId: a.itemId, leftIs: a.leftIs, perLabeler: st.campaign.perLabeler };
+    let r: VoteOutcome;
+    try {
+      r = await this.#vote(campaignId, labeler, assignmentId, choice, reason, true, proposal);
+    } catch (e) {
+      count?.(-1);
+      throw e;
+    }
+    if (r.next) {
+      const { seq, ...rec } = r.next;
+      this.#remember(key, [...(r.mine ?? []), rec]);
+      return { vote: r.vote, next: await this.#view(st, rec, seq).catch(() => null) };
+    }
+    count?.(-1);
+    const next = await this.#next(campaignId, labeler, r.mine).catch(() => null);
+    return { vote: r.vote, next };
   }
 
   async #vote(
@@ -546,7 +584,8 @@ export class LabelingService {
     choice: LabelChoice,
     reason: string | undefined,
     withMine: boolean,
-  ): Promise<{ vote: VoteResult; mine?: AssignmentRecord[] }> {
+    proposal?: ProposedAssignment,
+  ): Promise<VoteOutcome> {
     const st = await this.#state(campaignId);
     const key = `${campaignId}\u0000${labeler.id}`;
     const why = reason?.trim() ? reason.trim().slice(0, 2000) : null;
@@ -568,16 +607,17 @@ export class LabelingService {
         tstamp: Date.now() / 1000,
         rationale: why,
       },
-      withMine ? { mine: true } : {},
+      { ...(withMine ? { mine: true } : {}), ...(proposal ? { next: proposal } : {}) },
     );
     if (!r) throw new ModelmapError("not_found", "no such assignment for this labeler");
     const it = st.items.get(r.itemId) as CampaignItem;
     const leftModel = r.leftIs === "model_a" ? it.modelA : it.modelB;
     const rightModel = r.leftIs === "model_a" ? it.modelB : it.modelA;
     const reveal = st.campaign.reveal === "after" ? { left: leftModel, right: rightModel } : undefined;
-    const done = (status: VoteResult["status"]) => ({
+    const done = (status: VoteResult["status"]): VoteOutcome => ({
       vote: reveal ? { status, reveal } : { status },
       ...(r.mine ? { mine: r.mine } : {}),
+      ...(r.next ? { next: r.next } : {}),
     });
     if (r.outcome === "different") {
       this.#mine.delete(key);

@@ -717,6 +717,163 @@ for (const kind of storeKinds()) {
         assert.equal((await next("a4", i3, 4, "l2")).created, false, "l2 has no assignment yet");
       }));
 
+    test("labeling: a vote's proposed next assignment is stored with it only from the labeler's true assignments", () =>
+      kind.with(async (store) => {
+        const L = store.labeling;
+        await store.judging.putPromptSet(
+          { name: "pub", contentHash: "h", secret: false, canary: null, description: null, origin: null },
+          ["p1", "p2", "p3", "p4"].map((id) => ({
+            setName: "pub",
+            id,
+            category: "coding",
+            turns: ["q"],
+            reference: null,
+            tags: [],
+          })),
+        );
+        for (const id of ["l1", "l2"])
+          await L.createLabeler({
+            id,
+            sessionHash: `s-${id}`,
+            csrfToken: "c",
+            language: null,
+            expertise: null,
+            region: null,
+          });
+        await L.createCampaign(
+          {
+            id: "c1",
+            name: "C",
+            setName: "pub",
+            models: ["m1", "m2"],
+            perLabeler: 3,
+            reveal: "after",
+            goldRate: 0,
+            seed: 1,
+          },
+          ["p1", "p2", "p3", "p4"].map((promptId, i) => ({
+            promptId,
+            modelA: "m1",
+            modelB: "m2",
+            answerA: `a${i}`,
+            answerB: `b${i}`,
+            goldWinner: i === 1 ? ("model_a" as const) : null,
+          })),
+        );
+        const [i1, i2, i3, i4] = (await L.items("c1")).map((i) => i.id) as [number, number, number, number];
+        const rating = {
+          source: "label:c1",
+          setName: "pub",
+          winner: "model_a" as const,
+          judge: "human:l1",
+          language: null,
+          tstamp: 1700000000,
+          rationale: null,
+        };
+        const vote = (
+          assignmentId: string,
+          itemId: number,
+          id: string,
+          opts: { mine?: boolean; labelerId?: string } = {},
+        ) =>
+          L.voteAs({ campaignId: "c1", labelerId: opts.labelerId ?? "l1" }, assignmentId, "left", null, rating, {
+            ...(opts.mine ? { mine: true } : {}),
+            next: { id, itemId, leftIs: "model_a", perLabeler: 3 },
+          });
+        const ids = async (labelerId = "l1") =>
+          (await L.assignmentsOf("c1", labelerId)).map((a) => [a.id, a.itemId, a.choice]);
+        assert.equal(
+          await L.createAssignment({
+            id: "a1",
+            campaignId: "c1",
+            itemId: i1,
+            labelerId: "l1",
+            leftIs: "model_b",
+            seq: 1,
+          }),
+          true,
+        );
+        // Not the labeler's: nothing written, the proposal included.
+        assert.equal(await vote("a1", i3, "x0", { labelerId: "l2" }), undefined);
+        assert.equal(await L.assignment("x0"), undefined);
+        // Recorded, and the proposal stored as seq 2 in the same call; `mine` is the picture before it.
+        const r1 = await vote("a1", i2, "a2", { mine: true });
+        assert.equal(r1?.outcome, "recorded");
+        assert.deepEqual(
+          r1?.mine?.map((a) => [a.id, a.choice]),
+          [["a1", "left"]],
+        );
+        assert.ok(r1?.next, "the proposal is stored");
+        const { createdAt, ...rest } = r1.next;
+        assert.deepEqual(rest, {
+          id: "a2",
+          campaignId: "c1",
+          itemId: i2,
+          labelerId: "l1",
+          leftIs: "model_a",
+          choice: null,
+          reason: null,
+          voteId: null,
+          votedAt: null,
+          seq: 2,
+        });
+        assert.equal(createdAt, (await L.assignment("a2"))?.createdAt);
+        // A retry of the same vote records nothing, so proposes nothing.
+        const again = await vote("a1", i3, "x1");
+        assert.equal(again?.outcome, "same");
+        assert.equal(again?.next, undefined);
+        assert.deepEqual(await ids(), [
+          ["a1", i1, "left"],
+          ["a2", i2, null],
+        ]);
+        // The item was seen: the gold vote stands (no rating row), the proposal is refused.
+        const seen = await vote("a2", i1, "x2");
+        assert.equal(seen?.outcome, "recorded");
+        assert.equal(seen?.next, undefined);
+        assert.equal(await L.assignment("x2"), undefined);
+        // The seq is counted by the store, not taken from the caller's picture.
+        assert.equal(
+          (
+            await L.createNextAssignment({
+              id: "a3",
+              campaignId: "c1",
+              itemId: i3,
+              labelerId: "l1",
+              leftIs: "model_a",
+              seq: 3,
+            })
+          ).created,
+          true,
+        );
+        // At K (3 assignments): refused though i4 is unseen.
+        const full = await vote("a3", i4, "x3");
+        assert.equal(full?.outcome, "recorded");
+        assert.equal(full?.next, undefined);
+        assert.deepEqual(await ids(), [
+          ["a1", i1, "left"],
+          ["a2", i2, "left"],
+          ["a3", i3, "left"],
+        ]);
+        // Another assignment still open: refused.
+        for (const [id, itemId, seq] of [
+          ["b1", i1, 1],
+          ["b2", i2, 2],
+        ] as const)
+          await L.createAssignment({ id, campaignId: "c1", itemId, labelerId: "l2", leftIs: "model_a", seq });
+        const open = await vote("b1", i3, "x4", { labelerId: "l2" });
+        assert.equal(open?.outcome, "recorded");
+        assert.equal(open?.next, undefined);
+        const last = await vote("b2", i3, "b3", { labelerId: "l2" });
+        assert.equal(last?.next?.seq, 3);
+        assert.deepEqual(await ids("l2"), [
+          ["b1", i1, "left"],
+          ["b2", i2, "left"],
+          ["b3", i3, null],
+        ]);
+        // One rating row per non-gold vote: a1, a3, b1 (b2 is gold).
+        assert.equal((await collect(store.votes.iterate({ sources: ["label:c1"] }))).length, 3);
+      }));
+
     test("labeling: next and vote calls made at once (one statement on PostgreSQL) each get their own answer", () =>
       kind.with(async (store) => {
         const L = store.labeling;

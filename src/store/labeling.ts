@@ -112,12 +112,26 @@ export interface NewAssignment {
 /** `createNextAssignment`'s answer: stored, or refused with the labeler's assignments as the store found them. */
 export type NextAssignmentResult = { created: true } | { created: false; mine: AssignmentRecord[] };
 
+/**
+ * The labeler's next assignment proposed with a vote (`voteAs`'s `opts.next`), picked by the caller from whatever
+ * picture of the labeler it has: the store gives it the seq and decides whether it stands.
+ */
+export interface ProposedAssignment {
+  id: string;
+  itemId: number;
+  leftIs: "model_a" | "model_b";
+  /** The campaign's K: no proposal is stored for a labeler who then has K assignments. */
+  perLabeler: number;
+}
+
 export interface VoteAsResult {
   outcome: "recorded" | "same" | "different";
   itemId: number;
   leftIs: "model_a" | "model_b";
   /** Only when asked for (`voteAs`'s `opts.mine`). */
   mine?: AssignmentRecord[];
+  /** The proposed assignment (`opts.next`) as stored, with its seq; absent when the store refused it. */
+  next?: AssignmentRecord & { seq: number };
 }
 
 export interface LabelingRepo {
@@ -166,6 +180,12 @@ export interface LabelingRepo {
    * the assignment's item and left side. On PostgreSQL one statement and one round trip. With `opts.mine` the
    * answer also holds the labeler's assignments of the campaign, oldest first, this one with the choice stored
    * (unless the outcome is "different"): the picture `createNextAssignment` wants, in the same round trip.
+   *
+   * With `opts.next`, atomically with the vote, the proposal is stored as the labeler's (n+1)-th assignment when
+   * this call recorded the vote (outcome "recorded") and the labeler then has n assignments, all voted, n below
+   * `perLabeler`, none of the proposal's item; a racing insert of the same seq is waited for and wins. Else
+   * nothing more is stored (`next` absent) and the caller goes on as after a refused `createNextAssignment`.
+   * On PostgreSQL still one statement: the web page's vote and next pair cost one commit.
    */
   voteAs(
     owner: { campaignId: string; labelerId: string },
@@ -173,7 +193,7 @@ export interface LabelingRepo {
     choice: LabelChoice,
     reason: string | null,
     rating: RatingTemplate,
-    opts?: { mine?: boolean },
+    opts?: { mine?: boolean; next?: ProposedAssignment },
   ): Promise<VoteAsResult | undefined>;
   /** Assignment counts per item (all, voted). */
   itemLoad(campaignId: string): Promise<Map<number, { assigned: number; voted: number }>>;

@@ -8,6 +8,7 @@ import type {
   LabelingRepo,
   NewAssignment,
   NextAssignmentResult,
+  ProposedAssignment,
   RatingTemplate,
   VoteAsResult,
 } from "../labeling.ts";
@@ -33,6 +34,7 @@ interface VoteCall {
   reason: string | null;
   rating: RatingTemplate;
   mine: boolean;
+  next: ProposedAssignment | undefined;
 }
 
 export class PgLabelingRepo implements LabelingRepo {
@@ -49,7 +51,7 @@ export class PgLabelingRepo implements LabelingRepo {
     );
     this.#voteBatch = new Batcher(
       (b) => this.#votes(b),
-      (c) => c.assignmentId,
+      (c) => `${c.owner.campaignId}\u0000${c.owner.labelerId}`,
     );
   }
 
@@ -275,9 +277,9 @@ export class PgLabelingRepo implements LabelingRepo {
     choice: LabelChoice,
     reason: string | null,
     rating: RatingTemplate,
-    opts: { mine?: boolean } = {},
+    opts: { mine?: boolean; next?: ProposedAssignment } = {},
   ): Promise<VoteAsResult | undefined> {
-    const call: VoteCall = { owner, assignmentId, choice, reason, rating, mine: opts.mine === true };
+    const call: VoteCall = { owner, assignmentId, choice, reason, rating, mine: opts.mine === true, next: opts.next };
     return this.#db.inTransaction() ? this.#votes([call]).then((r) => r[0]) : this.#voteBatch.add(call);
   }
 
@@ -285,8 +287,12 @@ export class PgLabelingRepo implements LabelingRepo {
    * The calls of `voteAs` as one statement, one answer per call in their order: castVote's claim, on the
    * assignment found with its owner and item, and the rating row that labelRating (store/labeling.ts) builds, here
    * in SQL. `a` sees the row as the statement began; when the claim finds it taken by a vote that committed
-   * meanwhile, its choice is read again. A batch holds one call per assignment (the Batcher's key): an UPDATE
-   * joined to two rows of its input would write the row once, with either's values.
+   * meanwhile, its choice is read again. A batch holds one call per labeler (the Batcher's key), so one per
+   * assignment: an UPDATE joined to two rows of its input would write the row once, with either's values.
+   *
+   * A proposed next assignment goes in as `createNextAssignment`'s does, with the seq counted here. The counts
+   * come from the statement's snapshot, which does not see its own claim: a claim that succeeded found the row
+   * open (a vote committed meanwhile makes the claim fail), so "all voted" after it is voted + 1 = n.
    */
   async #votes(batch: VoteCall[]): Promise<Array<VoteAsResult | undefined>> {
     const rows = await this.#db.query<{
@@ -296,6 +302,8 @@ export class PgLabelingRepo implements LabelingRepo {
       claimed: boolean;
       prev: LabelChoice | null;
       mine: AssignmentRow[] | null;
+      nextSeq: number | null;
+      nextCreatedAt: string | null;
     }>(
       {
         name: "modelmap_votes_as",
@@ -314,6 +322,10 @@ export class PgLabelingRepo implements LabelingRepo {
            tstamp: "double precision",
            rationale: "text",
            want_mine: "boolean",
+           p_id: "text",
+           p_item_id: "bigint",
+           p_left_is: "text",
+           p_k: "bigint",
          })}
        ), a AS (
          SELECT x.ord, x.choice AS new_choice, x.reason AS new_reason, la.id, la.item_id, la.left_is, la.choice,
@@ -342,13 +354,30 @@ export class PgLabelingRepo implements LabelingRepo {
          FROM claim JOIN a ON a.id = claim.id JOIN x ON x.ord = a.ord
          WHERE claim.vote_id IS NOT NULL
          ORDER BY a.ord
+       ), cnt AS (
+         SELECT x.ord, c.n, c.voted, c.seen
+         FROM x JOIN a ON a.ord = x.ord JOIN claim ON claim.id = a.id
+         CROSS JOIN LATERAL (
+           SELECT count(*) AS n, count(la.choice) AS voted, count(*) FILTER (WHERE la.item_id = x.p_item_id) AS seen
+           FROM label_assignments la WHERE la.campaign_id = x.campaign_id AND la.labeler_id = x.labeler_id
+         ) c
+         WHERE x.p_id IS NOT NULL
+       ), ins AS (
+         INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq)
+         SELECT x.p_id, x.campaign_id, x.p_item_id, x.labeler_id, x.p_left_is, cnt.n + 1
+         FROM x JOIN cnt ON cnt.ord = x.ord
+         WHERE cnt.voted + 1 = cnt.n AND cnt.seen = 0 AND cnt.n < x.p_k
+         ORDER BY x.ord
+         ON CONFLICT DO NOTHING
+         RETURNING id, seq, created_at
        )
        SELECT a.id IS NOT NULL AS found, a.item_id AS "itemId", a.left_is AS "leftIs", claim.id IS NOT NULL AS claimed,
               a.choice AS prev,
               CASE WHEN x.want_mine AND a.id IS NOT NULL THEN
                 (SELECT json_agg(m ORDER BY m.rowid) FROM label_assignments m
-                 WHERE m.campaign_id = x.campaign_id AND m.labeler_id = x.labeler_id) END AS mine
-       FROM x LEFT JOIN a ON a.ord = x.ord LEFT JOIN claim ON claim.id = a.id
+                 WHERE m.campaign_id = x.campaign_id AND m.labeler_id = x.labeler_id) END AS mine,
+              ins.seq AS "nextSeq", ins.created_at AS "nextCreatedAt"
+       FROM x LEFT JOIN a ON a.ord = x.ord LEFT JOIN claim ON claim.id = a.id LEFT JOIN ins ON ins.id = x.p_id
        ORDER BY x.ord`,
       },
       [
@@ -367,6 +396,10 @@ export class PgLabelingRepo implements LabelingRepo {
             tstamp: c.rating.tstamp,
             rationale: c.rating.rationale,
             want_mine: c.mine,
+            p_id: c.next?.id ?? null,
+            p_item_id: c.next?.itemId ?? null,
+            p_left_is: c.next?.leftIs ?? null,
+            p_k: c.next?.perLabeler ?? null,
           })),
         ),
         // The ids again, as an array: the UPDATE finds its rows by the primary key whatever the join's estimates.
@@ -401,6 +434,20 @@ export class PgLabelingRepo implements LabelingRepo {
               ? { ...x, choice: c.choice, reason: c.reason }
               : x,
           );
+      if (c.next && r.nextSeq !== null)
+        result.next = {
+          id: c.next.id,
+          campaignId: c.owner.campaignId,
+          itemId: c.next.itemId,
+          labelerId: c.owner.labelerId,
+          leftIs: c.next.leftIs,
+          choice: null,
+          reason: null,
+          voteId: null,
+          createdAt: r.nextCreatedAt as string,
+          votedAt: null,
+          seq: r.nextSeq,
+        };
       out.push(result);
     }
     return out;

@@ -8,6 +8,7 @@ import type {
   LabelingRepo,
   NewAssignment,
   NextAssignmentResult,
+  ProposedAssignment,
   RatingTemplate,
   VoteAsResult,
 } from "../labeling.ts";
@@ -164,7 +165,7 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
     choice: LabelChoice,
     reason: string | null,
     rating: RatingTemplate,
-    opts: { mine?: boolean } = {},
+    opts: { mine?: boolean; next?: ProposedAssignment } = {},
   ): VoteAsResult | undefined {
     return this.#db.transaction((): VoteAsResult | undefined => {
       const a = this.assignment(assignmentId);
@@ -177,8 +178,24 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
       )?.category;
       const vote =
         it.goldWinner === null ? { source: rating.source, vote: labelRating(rating, it, a.leftIs, category) } : null;
-      const r = { outcome: this.castVote(assignmentId, choice, reason, vote), itemId: a.itemId, leftIs: a.leftIs };
-      return opts.mine ? { ...r, mine: this.assignmentsOf(owner.campaignId, owner.labelerId) } : r;
+      const r: VoteAsResult = {
+        outcome: this.castVote(assignmentId, choice, reason, vote),
+        itemId: a.itemId,
+        leftIs: a.leftIs,
+      };
+      const p = opts.next;
+      if (!opts.mine && !(p && r.outcome === "recorded")) return r;
+      const mine = this.assignmentsOf(owner.campaignId, owner.labelerId);
+      if (opts.mine) r.mine = mine;
+      if (p && r.outcome === "recorded" && mine.length < p.perLabeler) {
+        const n = { id: p.id, campaignId: owner.campaignId, itemId: p.itemId, labelerId: owner.labelerId };
+        const seq = mine.length + 1;
+        if (this.createNextAssignment({ ...n, leftIs: p.leftIs, seq }).created) {
+          const stored = this.#assignment.get(p.id) as AssignmentRow;
+          r.next = { ...toAssignment(stored), seq };
+        }
+      }
+      return r;
     })();
   }
 
