@@ -70,6 +70,9 @@ export function renderIsolated(
       opts: renderOpts,
     },
     resourceLimits: { maxOldGenerationSizeMb: opts.maxHeapMb ?? 256 },
+    // The process's flags less --input-type: inherited from `node --input-type=module -e ...`, it made this
+    // CommonJS bootstrap an ES module ("require is not defined in ES module scope") and every render failed.
+    execArgv: process.execArgv.filter((a) => !a.startsWith("--input-type")),
     stdout: true,
     stderr: true,
   });
