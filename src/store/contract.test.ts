@@ -147,6 +147,43 @@ const cell = (modelId: string, category: string, estimate: number, extra: Partia
 const ODD_IDS = ["Zeta/m", "alpha/m", "beta/m", "Éclair/m", "_under/m"];
 const BYTE_ORDER = [...ODD_IDS].sort((a, b) => (Buffer.compare(Buffer.from(a), Buffer.from(b)) as number) || 0);
 
+/**
+ * A prompt set "pub" of `prompts`, labelers with ids `labelers`, and campaign "c1" (m1 vs m2, K = 3, one item per
+ * prompt, gold where `gold` says); returns the items' ids in prompt order.
+ */
+async function labelingFixture(
+  store: Store,
+  prompts: string[],
+  labelers: string[],
+  gold: (i: number) => "model_a" | null = () => null,
+): Promise<number[]> {
+  await store.judging.putPromptSet(
+    { name: "pub", contentHash: "h", secret: false, canary: null, description: null, origin: null },
+    prompts.map((id) => ({ setName: "pub", id, category: "c", turns: ["q"], reference: null, tags: [] })),
+  );
+  for (const id of labelers)
+    await store.labeling.createLabeler({
+      id,
+      sessionHash: `s-${id}`,
+      csrfToken: "c",
+      language: null,
+      expertise: null,
+      region: null,
+    });
+  await store.labeling.createCampaign(
+    { id: "c1", name: "C", setName: "pub", models: ["m1", "m2"], perLabeler: 3, reveal: "after", goldRate: 0, seed: 1 },
+    prompts.map((promptId, i) => ({
+      promptId,
+      modelA: "m1",
+      modelB: "m2",
+      answerA: `a-${promptId}`,
+      answerB: `b-${promptId}`,
+      goldWinner: gold(i),
+    })),
+  );
+  return (await store.labeling.items("c1")).map((i) => i.id);
+}
+
 async function mapFixture(store: Store): Promise<void> {
   await store.capmap.importSource({
     kind: "leaderboard",
@@ -720,47 +757,9 @@ for (const kind of storeKinds()) {
     test("labeling: a vote's proposed next assignment is stored with it only from the labeler's true assignments", () =>
       kind.with(async (store) => {
         const L = store.labeling;
-        await store.judging.putPromptSet(
-          { name: "pub", contentHash: "h", secret: false, canary: null, description: null, origin: null },
-          ["p1", "p2", "p3", "p4"].map((id) => ({
-            setName: "pub",
-            id,
-            category: "coding",
-            turns: ["q"],
-            reference: null,
-            tags: [],
-          })),
-        );
-        for (const id of ["l1", "l2"])
-          await L.createLabeler({
-            id,
-            sessionHash: `s-${id}`,
-            csrfToken: "c",
-            language: null,
-            expertise: null,
-            region: null,
-          });
-        await L.createCampaign(
-          {
-            id: "c1",
-            name: "C",
-            setName: "pub",
-            models: ["m1", "m2"],
-            perLabeler: 3,
-            reveal: "after",
-            goldRate: 0,
-            seed: 1,
-          },
-          ["p1", "p2", "p3", "p4"].map((promptId, i) => ({
-            promptId,
-            modelA: "m1",
-            modelB: "m2",
-            answerA: `a${i}`,
-            answerB: `b${i}`,
-            goldWinner: i === 1 ? ("model_a" as const) : null,
-          })),
-        );
-        const [i1, i2, i3, i4] = (await L.items("c1")).map((i) => i.id) as [number, number, number, number];
+        const [i1, i2, i3, i4] = (await labelingFixture(store, ["p1", "p2", "p3", "p4"], ["l1", "l2"], (i) =>
+          i === 1 ? "model_a" : null,
+        )) as [number, number, number, number];
         const rating = {
           source: "label:c1",
           setName: "pub",
@@ -877,48 +876,8 @@ for (const kind of storeKinds()) {
     test("labeling: next and vote calls made at once (one statement on PostgreSQL) each get their own answer", () =>
       kind.with(async (store) => {
         const L = store.labeling;
-        await store.judging.putPromptSet(
-          { name: "pub", contentHash: "h", secret: false, canary: null, description: null, origin: null },
-          ["p1", "p2", "p3"].map((id) => ({
-            setName: "pub",
-            id,
-            category: "c",
-            turns: ["q"],
-            reference: null,
-            tags: [],
-          })),
-        );
         const labelers = ["l1", "l2", "l3", "l4"];
-        for (const id of labelers)
-          await L.createLabeler({
-            id,
-            sessionHash: `s-${id}`,
-            csrfToken: "c",
-            language: null,
-            expertise: null,
-            region: null,
-          });
-        await L.createCampaign(
-          {
-            id: "c1",
-            name: "C",
-            setName: "pub",
-            models: ["m1", "m2"],
-            perLabeler: 3,
-            reveal: "after",
-            goldRate: 0,
-            seed: 1,
-          },
-          ["p1", "p2", "p3"].map((promptId) => ({
-            promptId,
-            modelA: "m1",
-            modelB: "m2",
-            answerA: `a-${promptId}`,
-            answerB: `b-${promptId}`,
-            goldWinner: null,
-          })),
-        );
-        const [i1, i2] = (await L.items("c1")).map((i) => i.id) as [number, number, number];
+        const [i1, i2] = (await labelingFixture(store, ["p1", "p2", "p3"], labelers)) as [number, number, number];
         const next = (id: string, labelerId: string, itemId: number, seq: number) =>
           L.createNextAssignment({ id, campaignId: "c1", itemId, labelerId, leftIs: "model_a", seq });
         // Three labelers' first assignments and a refused proposal (l4 has no first one), all at once. (Two
