@@ -15,6 +15,7 @@ import { availableParallelism } from "node:os";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { workerExecArgv } from "../core/workers.ts";
 import {
   type BootstrapJob,
   type BootstrapPart,
@@ -188,11 +189,9 @@ function startWorker(input: WorkerInput | undefined): Worker {
     const code = `import(${JSON.stringify(loader)}).then((m) => { m.register(); return import(${JSON.stringify(script.href)}); });`;
     worker = new Worker(code, { eval: true, workerData: input ?? null, execArgv: [] });
   } else {
-    // The process's own flags, less --input-type: a process started with `node --input-type=module -e ...` (or
-    // reading its code from standard input) passed it on, every worker failed to start ("--input-type can only be
-    // used with string input"), and each call waited START_TIMEOUT_MS (10 s) before running the shares itself.
-    const execArgv = process.execArgv.filter((a) => !a.startsWith("--input-type"));
-    worker = new Worker(script, { workerData: input ?? null, execArgv });
+    // Inheriting --input-type, every worker failed to start and each call waited START_TIMEOUT_MS (10 s) before
+    // running the shares itself (core/workers.ts).
+    worker = new Worker(script, { workerData: input ?? null, execArgv: workerExecArgv() });
   }
   // The waiting side reads only the status words (it is blocked, so it cannot take events); a load failure
   // leaves the state at 0 and the share is run there after START_TIMEOUT_MS.

@@ -8,6 +8,7 @@ import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { type ErrorLocation, ModelmapError } from "../core/errors.ts";
+import { workerExecArgv } from "../core/workers.ts";
 import type { RenderLimits } from "./sandbox.ts";
 
 export interface IsolatedRenderOptions {
@@ -70,9 +71,7 @@ export function renderIsolated(
       opts: renderOpts,
     },
     resourceLimits: { maxOldGenerationSizeMb: opts.maxHeapMb ?? 256 },
-    // The process's flags less --input-type: inherited from `node --input-type=module -e ...`, it made this
-    // CommonJS bootstrap an ES module ("require is not defined in ES module scope") and every render failed.
-    execArgv: process.execArgv.filter((a) => !a.startsWith("--input-type")),
+    execArgv: workerExecArgv(),
     stdout: true,
     stderr: true,
   });
