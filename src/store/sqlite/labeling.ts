@@ -144,6 +144,13 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
   }
 
   createNextAssignment(a: NewAssignment): NextAssignmentResult {
+    return this.#insertNext(a)
+      ? { created: true }
+      : { created: false, mine: this.assignmentsOf(a.campaignId, a.labelerId) };
+  }
+
+  /** `createNextAssignment`'s insert and its check, without the read of a refused proposal's picture. */
+  #insertNext(a: NewAssignment): boolean {
     const { changes } = this.#insertNextAssignment.run(
       a.id,
       a.campaignId,
@@ -156,7 +163,7 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
       a.labelerId,
       a.seq,
     );
-    return changes === 1 ? { created: true } : { created: false, mine: this.assignmentsOf(a.campaignId, a.labelerId) };
+    return changes === 1;
   }
 
   voteAs(
@@ -190,10 +197,8 @@ export class SqliteLabelingRepo implements Sync<LabelingRepo> {
       if (p && r.outcome === "recorded" && mine.length < p.perLabeler) {
         const n = { id: p.id, campaignId: owner.campaignId, itemId: p.itemId, labelerId: owner.labelerId };
         const seq = mine.length + 1;
-        if (this.createNextAssignment({ ...n, leftIs: p.leftIs, seq }).created) {
-          const stored = this.#assignment.get(p.id) as AssignmentRow;
-          r.next = { ...toAssignment(stored), seq };
-        }
+        if (this.#insertNext({ ...n, leftIs: p.leftIs, seq }))
+          r.next = { ...toAssignment(this.#assignment.get(p.id) as AssignmentRow), seq };
       }
       return r;
     })();
