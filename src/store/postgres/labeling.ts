@@ -27,6 +27,18 @@ import { VOTE_COLUMNS, VOTE_NAMES } from "./votes.ts";
 
 const LABELER_COLUMNS = `id, language, expertise, region, csrf_token AS "csrfToken", created_at AS "createdAt"`;
 
+/**
+ * The next-assignment check's counts of input row x's labeler in its campaign (a LATERAL subquery): n assignments,
+ * of which `voted` voted and `seen` of the item in `itemColumn`.
+ */
+const labelerCounts = (itemColumn: string) => `(
+           SELECT count(*) AS n, count(la.choice) AS voted, count(*) FILTER (WHERE la.item_id = ${itemColumn}) AS seen
+           FROM label_assignments la WHERE la.campaign_id = x.campaign_id AND la.labeler_id = x.labeler_id
+         )`;
+/** Input row x's labeler's assignments in its campaign, oldest first, as JSON rows (a scalar subquery). */
+const LABELER_ASSIGNMENTS = `(SELECT json_agg(la ORDER BY la.rowid) FROM label_assignments la
+                 WHERE la.campaign_id = x.campaign_id AND la.labeler_id = x.labeler_id)`;
+
 interface VoteCall {
   owner: { campaignId: string; labelerId: string };
   assignmentId: string;
@@ -186,10 +198,7 @@ export class PgLabelingRepo implements LabelingRepo {
          SELECT * FROM ${recordset({ id: "text", campaign_id: "text", item_id: "bigint", labeler_id: "text", left_is: "text", seq: "bigint" })}
        ), m AS (
          SELECT x.ord, c.n, c.voted, c.seen
-         FROM x CROSS JOIN LATERAL (
-           SELECT count(*) AS n, count(la.choice) AS voted, count(*) FILTER (WHERE la.item_id = x.item_id) AS seen
-           FROM label_assignments la WHERE la.campaign_id = x.campaign_id AND la.labeler_id = x.labeler_id
-         ) c
+         FROM x CROSS JOIN LATERAL ${labelerCounts("x.item_id")} c
        ), ins AS (
          INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq)
          SELECT x.id, x.campaign_id, x.item_id, x.labeler_id, x.left_is, x.seq
@@ -200,9 +209,7 @@ export class PgLabelingRepo implements LabelingRepo {
          RETURNING id
        )
        SELECT ins.id IS NOT NULL AS created,
-              CASE WHEN ins.id IS NULL THEN
-                (SELECT json_agg(la ORDER BY la.rowid) FROM label_assignments la
-                 WHERE la.campaign_id = x.campaign_id AND la.labeler_id = x.labeler_id) END AS mine
+              CASE WHEN ins.id IS NULL THEN ${LABELER_ASSIGNMENTS} END AS mine
        FROM x LEFT JOIN ins ON ins.id = x.id
        ORDER BY x.ord`,
       },
@@ -357,10 +364,7 @@ export class PgLabelingRepo implements LabelingRepo {
        ), cnt AS (
          SELECT x.ord, c.n, c.voted, c.seen
          FROM x JOIN a ON a.ord = x.ord JOIN claim ON claim.id = a.id
-         CROSS JOIN LATERAL (
-           SELECT count(*) AS n, count(la.choice) AS voted, count(*) FILTER (WHERE la.item_id = x.p_item_id) AS seen
-           FROM label_assignments la WHERE la.campaign_id = x.campaign_id AND la.labeler_id = x.labeler_id
-         ) c
+         CROSS JOIN LATERAL ${labelerCounts("x.p_item_id")} c
          WHERE x.p_id IS NOT NULL
        ), ins AS (
          INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq)
@@ -373,9 +377,7 @@ export class PgLabelingRepo implements LabelingRepo {
        )
        SELECT a.id IS NOT NULL AS found, a.item_id AS "itemId", a.left_is AS "leftIs", claim.id IS NOT NULL AS claimed,
               a.choice AS prev,
-              CASE WHEN x.want_mine AND a.id IS NOT NULL THEN
-                (SELECT json_agg(m ORDER BY m.rowid) FROM label_assignments m
-                 WHERE m.campaign_id = x.campaign_id AND m.labeler_id = x.labeler_id) END AS mine,
+              CASE WHEN x.want_mine AND a.id IS NOT NULL THEN ${LABELER_ASSIGNMENTS} END AS mine,
               ins.seq AS "nextSeq", ins.created_at AS "nextCreatedAt"
        FROM x LEFT JOIN a ON a.ord = x.ord LEFT JOIN claim ON claim.id = a.id LEFT JOIN ins ON ins.id = x.p_id
        ORDER BY x.ord`,
