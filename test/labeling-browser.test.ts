@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { collect } from "../src/core/iter.ts";
 import { createApp } from "../src/http/app.ts";
 import { listen } from "../src/http/listen.ts";
@@ -18,6 +18,17 @@ import { seedAnswers } from "./support/labeling-fixture.ts";
 let browser: Browser;
 let server: { url: string; close(): Promise<void> };
 let store: SqliteStore;
+
+/** The page's requests to the campaign's labeling API from now on, as "METHOD /path" below the campaign. */
+function labelingCalls(page: Page, campaignId: string): string[] {
+  const calls: string[] = [];
+  const base = `/api/label/${campaignId}`;
+  page.on("request", (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith(`${base}/`)) calls.push(`${r.method()} ${path.slice(base.length)}`);
+  });
+  return calls;
+}
 
 const HOSTILE = [
   "<script>window.__pwned = 1</script>",
@@ -148,12 +159,7 @@ test("end to end: sign up, vote on five pairs with the keyboard, the leaderboard
   });
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
-  const apiCalls: string[] = [];
-  page.on("request", (r) => {
-    const path = new URL(r.url()).pathname;
-    if (path.startsWith(`/api/label/${c.id}/`))
-      apiCalls.push(`${r.method()} ${path.slice(`/api/label/${c.id}`.length)}`);
-  });
+  const apiCalls = labelingCalls(page, c.id);
   await page.goto(`${server.url}/label/${c.id}`);
   await page.waitForURL(/\/label\?next=/);
   await page.fill('input[name="language"]', "en");
@@ -232,12 +238,7 @@ test("a campaign that never reveals: each vote's answer brings the next pair, sh
   });
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
-  const apiCalls: string[] = [];
-  page.on("request", (r) => {
-    const path = new URL(r.url()).pathname;
-    if (path.startsWith(`/api/label/${c.id}/`))
-      apiCalls.push(`${r.method()} ${path.slice(`/api/label/${c.id}`.length)}`);
-  });
+  const apiCalls = labelingCalls(page, c.id);
   await page.goto(`${server.url}/label/${c.id}`);
   await page.waitForURL(/\/label\?next=/);
   await page.click("#start");

@@ -781,17 +781,9 @@ for (const kind of storeKinds()) {
           });
         const ids = async (labelerId = "l1") =>
           (await L.assignmentsOf("c1", labelerId)).map((a) => [a.id, a.itemId, a.choice]);
-        assert.equal(
-          await L.createAssignment({
-            id: "a1",
-            campaignId: "c1",
-            itemId: i1,
-            labelerId: "l1",
-            leftIs: "model_b",
-            seq: 1,
-          }),
-          true,
-        );
+        const assign = (id: string, itemId: number, seq: number, labelerId = "l1") =>
+          L.createAssignment({ id, campaignId: "c1", itemId, labelerId, leftIs: "model_b", seq });
+        assert.equal(await assign("a1", i1, 1), true);
         // Not the labeler's: nothing written, the proposal included.
         assert.equal(await vote("a1", i3, "x0", { labelerId: "l2" }), undefined);
         assert.equal(await L.assignment("x0"), undefined);
@@ -830,20 +822,7 @@ for (const kind of storeKinds()) {
         assert.equal(seen?.outcome, "recorded");
         assert.equal(seen?.next, undefined);
         assert.equal(await L.assignment("x2"), undefined);
-        // The seq is counted by the store, not taken from the caller's picture.
-        assert.equal(
-          (
-            await L.createNextAssignment({
-              id: "a3",
-              campaignId: "c1",
-              itemId: i3,
-              labelerId: "l1",
-              leftIs: "model_a",
-              seq: 3,
-            })
-          ).created,
-          true,
-        );
+        assert.equal(await assign("a3", i3, 3), true);
         // At K (3 assignments): refused though i4 is unseen.
         const full = await vote("a3", i4, "x3");
         assert.equal(full?.outcome, "recorded");
@@ -854,11 +833,8 @@ for (const kind of storeKinds()) {
           ["a3", i3, "left"],
         ]);
         // Another assignment still open: refused.
-        for (const [id, itemId, seq] of [
-          ["b1", i1, 1],
-          ["b2", i2, 2],
-        ] as const)
-          await L.createAssignment({ id, campaignId: "c1", itemId, labelerId: "l2", leftIs: "model_a", seq });
+        await assign("b1", i1, 1, "l2");
+        await assign("b2", i2, 2, "l2");
         const open = await vote("b1", i3, "x4", { labelerId: "l2" });
         assert.equal(open?.outcome, "recorded");
         assert.equal(open?.next, undefined);
