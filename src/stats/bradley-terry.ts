@@ -71,22 +71,20 @@ function logSigmoid(x: number): number {
 /** Log-likelihood (minus the ridge penalty) of a design at `params`. */
 export function pairwiseLogLik(d: PairwiseDesign, params: Float64Array, ridge = 0): number {
   const p = d.p ?? 0;
+  // The design's arrays in locals and the linear predictor written out: the point fit runs this code cold, once
+  // per Newton step, in the interpreter until it is compiled, where every property read and call costs.
+  const { i, j, n, y, z, k } = d;
   let ll = 0;
-  for (let r = 0; r < d.i.length; r++) {
-    const nr = d.n[r] as number;
+  for (let r = 0; r < i.length; r++) {
+    const nr = n[r] as number;
     if (nr === 0) continue;
-    const eta = linear(d, params, r, p);
-    const yr = d.y[r] as number;
+    let eta = (params[i[r] as number] as number) - (params[j[r] as number] as number);
+    if (p > 0 && z) for (let c = 0; c < p; c++) eta += (z[r * p + c] as number) * (params[k + c] as number);
+    const yr = y[r] as number;
     ll += yr * logSigmoid(eta) + (nr - yr) * logSigmoid(-eta);
   }
   for (let a = 0; a < d.k; a++) ll -= (ridge / 2) * (params[a] as number) ** 2;
   return ll;
-}
-
-function linear(d: PairwiseDesign, params: Float64Array, r: number, p: number): number {
-  let eta = (params[d.i[r] as number] as number) - (params[d.j[r] as number] as number);
-  if (p > 0 && d.z) for (let c = 0; c < p; c++) eta += (d.z[r * p + c] as number) * (params[d.k + c] as number);
-  return eta;
 }
 
 /**
@@ -104,14 +102,17 @@ export function scoreAndInformation(
   const dim = d.k + p;
   g.fill(0);
   if (h) h.fill(0);
-  for (let r = 0; r < d.i.length; r++) {
-    const nr = d.n[r] as number;
+  // As in pairwiseLogLik: locals, and the linear predictor written out (cold code).
+  const { i, j, n, y, z, k } = d;
+  for (let r = 0; r < i.length; r++) {
+    const nr = n[r] as number;
     if (nr === 0) continue;
-    const a = d.i[r] as number;
-    const b = d.j[r] as number;
-    const eta = linear(d, params, r, p);
+    const a = i[r] as number;
+    const b = j[r] as number;
+    let eta = (params[a] as number) - (params[b] as number);
+    if (p > 0 && z) for (let c = 0; c < p; c++) eta += (z[r * p + c] as number) * (params[k + c] as number);
     const prob = 1 / (1 + Math.exp(-eta));
-    const resid = (d.y[r] as number) - nr * prob;
+    const resid = (y[r] as number) - nr * prob;
     g[a] = (g[a] as number) + resid;
     g[b] = (g[b] as number) - resid;
     for (let c = 0; c < p; c++) g[d.k + c] = (g[d.k + c] as number) + resid * (d.z![r * p + c] as number);
