@@ -5,6 +5,7 @@ import {
   fitBradleyTerry,
   fitPairwiseLogit,
   type PairTable,
+  pairwiseLogLik,
   RATING_SCALE,
   toRatings,
   winProbability,
@@ -111,6 +112,31 @@ test("property: win probabilities stay in [0, 1] and are complementary", () => {
     assert.ok(Math.abs(p + winProbability(b, a) - 1) < 1e-12);
   }
   assert.equal(winProbability(1000, 1000), 0.5);
+});
+
+test("the log-likelihood is exactly the sum of y log sigmoid(eta) + (n - y) log sigmoid(-eta), at 0, -0 and far out", () => {
+  const logSigmoid = (x: number) => (x >= 0 ? -Math.log1p(Math.exp(-x)) : x - Math.log1p(Math.exp(x)));
+  const rng = createRng(11);
+  const params = Float64Array.from([0, -0, 3e-9, -2.5, 1.25, 40, -800, 0.3]);
+  const k = params.length;
+  const i: number[] = [];
+  const j: number[] = [];
+  for (let a = 0; a < k; a++)
+    for (let b = 0; b < k; b++)
+      if (a !== b) {
+        i.push(a);
+        j.push(b);
+      }
+  const n = Float64Array.from(i, () => rng.int(50));
+  const y = Float64Array.from(n, (x) => rng.int(2 * x + 1) / 2);
+  let want = 0;
+  i.forEach((a, r) => {
+    if (n[r] === 0) return;
+    const eta = (params[a] as number) - (params[j[r] as number] as number);
+    want += (y[r] as number) * logSigmoid(eta) + ((n[r] as number) - (y[r] as number)) * logSigmoid(-eta);
+  });
+  const design = { k, i: Int32Array.from(i), j: Int32Array.from(j), n, y };
+  assert.equal(pairwiseLogLik(design, params), want);
 });
 
 test("existence: an undefeated model and a disconnected graph are detected", () => {

@@ -64,10 +64,6 @@ export function designFromTable(t: PairTable): PairwiseDesign {
   return { k: t.k, i: t.i, j: t.j, n, y };
 }
 
-function logSigmoid(x: number): number {
-  return x >= 0 ? -Math.log1p(Math.exp(-x)) : x - Math.log1p(Math.exp(x));
-}
-
 /** Log-likelihood (minus the ridge penalty) of a design at `params`. */
 export function pairwiseLogLik(d: PairwiseDesign, params: Float64Array, ridge = 0): number {
   const p = d.p ?? 0;
@@ -81,7 +77,20 @@ export function pairwiseLogLik(d: PairwiseDesign, params: Float64Array, ridge = 
     let eta = (params[i[r] as number] as number) - (params[j[r] as number] as number);
     if (p > 0 && z) for (let c = 0; c < p; c++) eta += (z[r * p + c] as number) * (params[k + c] as number);
     const yr = y[r] as number;
-    ll += yr * logSigmoid(eta) + (nr - yr) * logSigmoid(-eta);
+    // log sigmoid(eta) and log sigmoid(-eta) share log(1 + e^-|eta|): one exponential and one log1p per pair
+    // instead of two of each, with the same values (for eta >= 0, log sigmoid(-eta) = -eta - that term).
+    let up: number;
+    let down: number;
+    if (eta >= 0) {
+      const l = Math.log1p(Math.exp(-eta));
+      up = -l;
+      down = -eta - l;
+    } else {
+      const l = Math.log1p(Math.exp(eta));
+      up = eta - l;
+      down = -l;
+    }
+    ll += yr * up + (nr - yr) * down;
   }
   for (let a = 0; a < d.k; a++) ll -= (ridge / 2) * (params[a] as number) ** 2;
   return ll;
@@ -151,7 +160,10 @@ export function pinMean(h: Float64Array, k: number, dim: number): void {
   let mu = 0;
   for (let a = 0; a < k; a++) mu += h[a * dim + a] as number;
   mu = mu / k / k || 1 / k;
-  for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) h[a * dim + b] = (h[a * dim + b] as number) + mu;
+  for (let a = 0; a < k; a++) {
+    const row = a * dim;
+    for (let b = row; b < row + k; b++) h[b] = (h[b] as number) + mu;
+  }
 }
 
 /** Newton-Raphson with step halving. Deterministic; never throws on non-convergence (reports it). */
