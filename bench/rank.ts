@@ -32,6 +32,14 @@
  * O(pairs + k^2) each with the k x k inverse information matrix computed once. Rounds are independent streams,
  * so they split over threads.
  *
+ * The first call of a fresh process (timelines of instrumented cold processes, December 2026): the bootstrap worker
+ * takes 50-80 ms to start (Node's worker start-up, then its modules), about as long as the calling thread's cold
+ * table, point fit and set-up before it posts the worker's share (~55 ms), so the worker joins about when its share
+ * is posted (a median 7 ms after); then both threads run rounds, each compiling its own code over its first
+ * rounds, and the calling thread takes the percentiles (~10 ms). Drawing the worker's resamples ahead of the fit
+ * (they depend on the table and seed only) was tried: the worker arrived after its share in every quiet run, so
+ * nothing was drawn ahead. On a loaded machine a second thread gains little: the load decides the figure.
+ *
  * Run: npx tsx bench/rank.ts   (needs python3 with numpy and scipy for the baseline)
  */
 import { spawnSync } from "node:child_process";
