@@ -108,6 +108,42 @@ test("bootstrap is reproducible from the seed and brackets the estimate", () => 
   for (let m = 0; m < 4; m++) assert.ok(iv[m]!.lower < point[m]! && point[m]! < iv[m]!.upper);
 });
 
+test("percentile intervals sorting only the tails are those of each whole sorted column, tails thin or not", () => {
+  const rng = createRng(21);
+  const rounds = 1000;
+  // Columns: normal-ish, heavily skewed, few distinct values (ties at the cut), constant, one NaN, far out values,
+  // signed zeros, and tails one value too thin.
+  const columns: Array<(r: number) => number> = [
+    () => 1000 + 10 * (rng.next() + rng.next() + rng.next() - 1.5),
+    () => (-Math.log(1 - rng.next())) ** 3,
+    () => rng.int(5),
+    () => 1234.5,
+    (r) => (r === 500 ? Number.NaN : rng.next()),
+    (r) => (r % 97 === 0 ? 1e6 : rng.next()),
+    () => (rng.next() < 0.5 ? -0 : 0),
+    // 25 values in one tail at 95% over 1000 rounds, one short of the 26 that ranks 24 and 25 need, 30 in the other.
+    (r) => (r < 25 ? -1000 - r : r < 55 ? 1000 + r : rng.next()),
+    (r) => (r < 25 ? 1000 + r : r < 55 ? -1000 - r : rng.next()),
+  ];
+  const k = columns.length;
+  const ratings = new Float64Array(rounds * k);
+  for (let r = 0; r < rounds; r++) for (let a = 0; a < k; a++) ratings[r * k + a] = columns[a]!(r);
+  for (const [n, level] of [
+    [rounds, 0.95],
+    [rounds, 0.99],
+    [rounds, 0.5],
+    [rounds, 0.8],
+    [40, 0.95],
+  ] as const) {
+    const b = { rounds: n, k, ratings: ratings.subarray(0, n * k), newtonRefits: 0, ridgeRefits: 0, chordSteps: 0 };
+    const want = columns.map((_, a) => {
+      const col = Float64Array.from({ length: n }, (_, r) => ratings[r * k + a] as number).sort();
+      return { lower: percentileSorted(col, (1 - level) / 2), upper: percentileSorted(col, 1 - (1 - level) / 2) };
+    });
+    assert.deepEqual(percentileIntervals(b, level), want, `rounds ${n}, level ${level}`);
+  }
+});
+
 test("a job prepared once (the set-up sent to worker threads) draws and fits the same rounds as one set up by each runner", () => {
   // Above 2000 battles, so the prepared sampler tables (Poisson-and-fill) are the ones used.
   const t: PairTable = {

@@ -11,7 +11,7 @@ import {
 import { checkExistence } from "./graph.ts";
 import { choleskyInPlace, choleskySolveInPlace } from "./linalg.ts";
 import { MultinomialSampler, type SamplerTables, samplerTables } from "./multinomial.ts";
-import { percentileSorted } from "./special.ts";
+import { normalQuantile, percentileSorted } from "./special.ts";
 
 /**
  * Bootstrap of Bradley-Terry ratings. Resampling N battles with replacement is the same as one
@@ -318,15 +318,70 @@ function resampledTable(t: PairTable, cells: Float64Array): PairTable {
  */
 export const DEFAULT_PRIOR_RIDGE = 0.25;
 
-/** Percentile intervals per model from bootstrap ratings. */
+/**
+ * Percentile intervals per model from bootstrap ratings: numpy's linear-interpolation percentiles, as
+ * `percentileSorted` on each model's sorted column. Only the two tails are sorted: the values beyond mean -+ z sd
+ * (z the normal quantile of 2.5 alpha, 1.53 at 95%: about 6% of the rounds each) hold the order statistics the
+ * bounds read whenever each tail has enough of them, and then give the same numbers; a model whose tails are too
+ * thin (a skewed or degenerate column, a NaN) is sorted whole. Sorting 129 columns of 1000 rounds whole took
+ * 7-10 ms, after the rounds, on the calling thread alone.
+ */
 export function percentileIntervals(b: BootstrapResult, level: number): Array<{ lower: number; upper: number }> {
-  const col = new Float64Array(b.rounds);
+  const n = b.rounds;
+  const k = b.k;
+  const ratings = b.ratings;
+  const col = new Float64Array(n);
+  const low = new Float64Array(n);
+  const high = new Float64Array(n);
   const alpha = (1 - level) / 2;
+  // The ranks percentileSorted reads: lo and min(n - 1, lo + 1) for each bound.
+  const posLower = (n - 1) * alpha;
+  const posUpper = (n - 1) * (1 - alpha);
+  const lo = Math.floor(posLower);
+  const up = Math.floor(posUpper);
+  const needLow = Math.min(n - 1, lo + 1) + 1;
+  const needHigh = n - up;
+  const z = normalQuantile(Math.min(0.5, 2.5 * alpha));
   const out: Array<{ lower: number; upper: number }> = [];
-  for (let a = 0; a < b.k; a++) {
-    for (let r = 0; r < b.rounds; r++) col[r] = b.ratings[r * b.k + a] as number;
-    col.sort();
-    out.push({ lower: percentileSorted(col, alpha), upper: percentileSorted(col, 1 - alpha) });
+  for (let a = 0; a < k; a++) {
+    let sum = 0;
+    let squares = 0;
+    for (let r = 0; r < n; r++) {
+      const v = ratings[r * k + a] as number;
+      col[r] = v;
+      sum += v;
+      squares += v * v;
+    }
+    const mean = sum / n;
+    const sd = Math.sqrt(Math.max(0, squares / n - mean * mean));
+    const below = mean + z * sd;
+    const above = mean - z * sd;
+    let nLow = 0;
+    let nHigh = 0;
+    for (let r = 0; r < n; r++) {
+      const v = col[r] as number;
+      if (v < below) low[nLow++] = v;
+      else if (v > above) high[nHigh++] = v;
+    }
+    if (n >= 64 && nLow >= needLow && nHigh >= needHigh) {
+      // Every value outside a tail lies between the two: the tail's sorted values are the column's, at rank r in
+      // the low tail and at rank r - (n - nHigh) in the high one.
+      const lowSorted = low.subarray(0, nLow).sort();
+      const highSorted = high.subarray(0, nHigh).sort();
+      const skip = n - nHigh;
+      out.push({
+        lower: interpolate(lowSorted, lo, Math.min(n - 1, lo + 1), posLower - lo),
+        upper: interpolate(highSorted, up - skip, Math.min(n - 1, up + 1) - skip, posUpper - up),
+      });
+    } else {
+      col.sort();
+      out.push({ lower: percentileSorted(col, alpha), upper: percentileSorted(col, 1 - alpha) });
+    }
   }
   return out;
+}
+
+/** percentileSorted's interpolation between two order statistics, written the same way (the same numbers). */
+function interpolate(sorted: Float64Array, at: number, next: number, frac: number): number {
+  return (sorted[at] as number) * (1 - frac) + (sorted[next] as number) * frac;
 }
