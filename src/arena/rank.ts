@@ -6,7 +6,6 @@ import { fitBradleyTerry, RATING_SCALE, toRatings, winProbability } from "../sta
 import { onlineElo } from "../stats/elo.ts";
 import { checkExistence } from "../stats/graph.ts";
 import { ranksFromIntervals, tiersFromIntervals } from "../stats/intervals.ts";
-import { percentileSorted } from "../stats/special.ts";
 import { modelTotals, toPairTable } from "./aggregate.ts";
 import { bootstrapParallel, bootstrapThreads, prestartBootstrapWorker } from "./bootstrap-threads.ts";
 
@@ -226,14 +225,8 @@ function eloWithBootstrap(
     for (let r = 0; r < n; r++) order[r] = rng.int(n);
     all.set(shift(onlineElo(k, a, b, s, {}, order)), round * k);
   }
-  const col = new Float64Array(rounds);
-  const alpha = (1 - ci) / 2;
-  const intervals = Array.from({ length: k }, (_, m) => {
-    for (let r = 0; r < rounds; r++) col[r] = all[r * k + m] as number;
-    col.sort();
-    return { lower: percentileSorted(col, alpha), upper: percentileSorted(col, 1 - alpha) };
-  });
-  return { ratings, intervals };
+  const boot = { rounds, k, ratings: all, newtonRefits: 0, ridgeRefits: 0, chordSteps: 0 };
+  return { ratings, intervals: percentileIntervals(boot, ci) };
 }
 
 function buildMatrix(
