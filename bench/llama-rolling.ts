@@ -7,8 +7,10 @@
  *    engine libraries (the kernels modelmap runs on);
  *  - modelmap, llama-perplexity's chunks: the backend's native scorer on exactly llama-perplexity's work (chunks of
  *    512 tokens, BOS first, the second half scored), so the times compare like for like and the PPL must agree;
+ *  - modelmap, the same chunks with every row scored: what scoring a whole window costs over scoring half of it (the
+ *    engine computes the last layer's feed-forward, the output norm and the output matrix only for output rows);
  *  - modelmap loglikelihoodRolling(text): the public call (lm-evaluation-harness windows of 512, overlap 1, every
- *    token scored), per token evaluated.
+ *    token scored), per token scored and per token decoded (its last window decodes 512 tokens to score the rest).
  * The text is HellaSwag's contexts (../shared/data/hellaswag) joined by newlines, cut to --chunks x 512 tokens.
  *
  * Run: npx tsx bench/llama-rolling.ts [--chunks 20] [--rounds 3] [--threads 1] [--models llama2,zoo]
@@ -101,12 +103,15 @@ for (const name of values.models.split(",")) {
     const eng: number[] = [];
     const chunked: number[] = [];
     const chunkedCpu: number[] = [];
+    const allRows: number[] = [];
+    const allRowsCpu: number[] = [];
     const rolling: number[] = [];
     const rollingCpu: number[] = [];
     let refPpl = Number.NaN;
     let engPpl = Number.NaN;
     let ourPpl = Number.NaN;
     let rollingTokens = 0;
+    let rollingDecoded = 0;
     const lpArgs = ["-m", model, "-f", file, "-c", String(CTX), "--chunks", String(CHUNKS), "-t", String(THREADS)];
     const decodeSeconds = (stderr: string) => between(stderr, /calculating perplexity over/, /Final estimate/);
     const ppl = (stderr: string) => Number(/Final estimate: PPL = ([\d.]+)/.exec(stderr)?.[1] ?? Number.NaN);
@@ -140,10 +145,23 @@ for (const name of values.models.split(",")) {
       chunked.push((performance.now() - t0) / 1000);
       chunkedCpu.push((c.user + c.system) / 1e6);
       ourPpl = Math.exp(-sum / count);
+      // The same chunks, every row an output.
+      t0 = performance.now();
+      c0 = process.cpuUsage();
+      for (let k = 0; k < CHUNKS; k++) {
+        const chunk = tokens.slice(k * CTX, (k + 1) * CTX);
+        if (bos !== undefined) chunk[0] = bos;
+        await native.scoreSequence({ tokens: chunk, firstScored: 1 }, false);
+      }
+      c = process.cpuUsage(c0);
+      allRows.push((performance.now() - t0) / 1000);
+      allRowsCpu.push((c.user + c.system) / 1e6);
       // The public call, on the same text.
       t0 = performance.now();
       c0 = process.cpuUsage();
+      const evaluated = native.tokensEvaluated;
       const [res] = await be.loglikelihoodRolling([text]);
+      rollingDecoded = native.tokensEvaluated - evaluated;
       c = process.cpuUsage(c0);
       rolling.push((performance.now() - t0) / 1000);
       rollingCpu.push((c.user + c.system) / 1e6);
@@ -168,9 +186,16 @@ for (const name of values.models.split(",")) {
         `(relative difference ${rel(ourPpl, refPpl)} from the AVX2 build, ${rel(ourPpl, engPpl)} from the engine libs); ` +
         `ratio ${(b / a).toFixed(2)}x the AVX2 build, ${(b / e).toFixed(2)}x the engine libs`,
     );
+    const f = median(allRows);
+    console.log(
+      `  modelmap, every row scored     ${(n / f).toFixed(0)} tok/s (${f.toFixed(2)} s, CPU ${median(allRowsCpu).toFixed(2)} s); ` +
+        `${(f / b).toFixed(2)}x the same chunks (CPU ${(median(allRowsCpu) / median(chunkedCpu)).toFixed(2)}x)`,
+    );
     console.log(
       `  modelmap loglikelihoodRolling(text): ${rollingTokens} tokens scored in ${d.toFixed(2)} s (CPU ${median(rollingCpu).toFixed(2)} s), ` +
-        `${(rollingTokens / d).toFixed(0)} tok/s; per token ${((d / rollingTokens) * (n / a)).toFixed(2)}x llama-perplexity's (AVX2 build)`,
+        `${(rollingTokens / d).toFixed(0)} tok/s; per token ${((d / rollingTokens) * (n / a)).toFixed(2)}x llama-perplexity's (AVX2 build); ` +
+        `${rollingDecoded} tokens decoded, per token decoded ${((d / rollingDecoded) * (n / f)).toFixed(2)}x the chunks with every row scored ` +
+        `(CPU ${((median(rollingCpu) / rollingDecoded) * (n / median(allRowsCpu))).toFixed(2)}x)`,
     );
   } finally {
     await be.close();
