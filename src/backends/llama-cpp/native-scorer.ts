@@ -14,8 +14,8 @@
  *   blocks of that context. Items are never packed together, so an item's numbers do not depend on its
  *   neighbours (which would make `--limit 10` and `--limit 100` disagree on the same ten items).
  * A rolling window (perplexity, contamination) is decoded whole from position 0, in micro-batches of ITEM_UBATCH
- * rows as llama-perplexity decodes its chunks, with the outputs of its scored rows; it reuses no blocks and
- * leaves none (see scoreSequence).
+ * rows as llama-perplexity decodes its chunks, with the outputs of its scored rows; it reuses no blocks, and the
+ * blocks it displaces are set aside and put back for the next context that starts with them (see scoreRows).
  */
 import type { LlamaModel } from "node-llama-cpp";
 import { ModelmapError } from "../../core/errors.ts";
@@ -53,6 +53,12 @@ const SEQUENCES = 16;
 const GENERATION_KV_BYTES = 16 << 20;
 /** Bound on the logits buffer of one decode (rows x vocabulary x 4 bytes). */
 const LOGITS_BYTES = 64 << 20;
+/**
+ * Bound on the copy of the item blocks a rolling call sets aside (keys and values of sequence 0): 600 KB for 512
+ * positions of a zoo model, 64 MiB is 128 positions of a 7B model's f16 cache; beyond it they are dropped and
+ * evaluated again when next needed.
+ */
+const SAVED_BYTES = 64 << 20;
 
 interface Piece {
   tokens: number[];
@@ -122,6 +128,8 @@ export class NativeScorer {
   tokensEvaluated = 0;
   /** Tokens of the complete blocks held in sequence 0 (a multiple of this.block long). */
   private kv: number[] = [];
+  /** Tokens of the complete blocks the addon holds a copy of (setAside), to put back before the next context. */
+  private saved: number[] | undefined;
   private readonly cells: number;
   /** Whether greedy generation runs on its own context (see GENERATION_KV_BYTES). */
   readonly ownGeneration: boolean;
@@ -134,6 +142,7 @@ export class NativeScorer {
     private readonly handle: NativeHandle,
     readonly contextSize: number,
     private readonly block: number,
+    private readonly savedBytes: number,
   ) {
     const info = addon.info(handle);
     this.cells = info.contextSize;
@@ -150,7 +159,15 @@ export class NativeScorer {
   static open(
     addon: NativeScorerAddon,
     model: LlamaModel,
-    o: { contextSize: number; threads: number; block: number; flashAttention?: boolean; generationKvBytes?: number },
+    o: {
+      contextSize: number;
+      threads: number;
+      block: number;
+      flashAttention?: boolean;
+      generationKvBytes?: number;
+      /** Bound on the item blocks a rolling call sets aside (SAVED_BYTES). */
+      savedBytes?: number;
+    },
   ): NativeScorer {
     // node-llama-cpp keeps its native model object in `_model` (3.21.1); the addon checks what it finds there.
     const addonModel = (model as unknown as { _model?: unknown })._model;
@@ -165,7 +182,7 @@ export class NativeScorer {
       generationCells: Math.ceil(o.contextSize / 256) * 256,
       generationKvBytes: o.generationKvBytes ?? GENERATION_KV_BYTES,
     });
-    return new NativeScorer(addon, handle, o.contextSize, o.block);
+    return new NativeScorer(addon, handle, o.contextSize, o.block, o.savedBytes ?? SAVED_BYTES);
   }
 
   close(): void {
@@ -303,6 +320,7 @@ export class NativeScorer {
     } catch (e) {
       this.addon.clear(this.handle);
       this.kv = [];
+      this.saved = undefined;
       throw new ModelmapError("backend", `llama.cpp generation failed: ${(e as Error).message}`, { cause: e });
     } finally {
       o.signal?.removeEventListener("abort", onAbort);
@@ -314,7 +332,7 @@ export class NativeScorer {
    * Scores positions firstScored-1 .. n-2 of `tokens` (each against the token after it): rolling windows. The
    * whole request is decoded from position 0 in micro-batches of ITEM_UBATCH rows (the cut at the logits bound is
    * the only other boundary), the scored rows as outputs, as llama-perplexity decodes a chunk: its layout depends
-   * on its own tokens only. It neither reuses nor leaves blocks in the cache: rolling texts share prefixes of 64
+   * on its own tokens only. It reuses no blocks (the item blocks it displaces are set aside: scoreRows): rolling texts share prefixes of 64
    * tokens with almost nothing (bench/contamination, sorted texts: 0.3% of the tokens on a 512-token model, none
    * on the zoo's), while 64-row blocks with outputs took 4.4x llama-perplexity's time on zoo-generalist's
    * chunks, against 1.6x this way (bench/llama-rolling).
@@ -339,6 +357,7 @@ export class NativeScorer {
     const from = firstScored - 1;
     const out = new Float64Array(4 * (inputs - from));
     const all = Int32Array.from(tokens);
+    this.setAside();
     this.dropBlocks();
     try {
       let start = 0;
@@ -362,6 +381,28 @@ export class NativeScorer {
     return out;
   }
 
+  /**
+   * Copies the item blocks out of the cache before a rolling window takes their cells (the first window of a call;
+   * the next ones find none), so that an item after a rolling call does not evaluate its context again: llama.cpp's
+   * per-sequence state, bytes of keys and values that go back into the same cells of an emptied cache
+   * (bringBack), so the numbers do not move.
+   */
+  private setAside(): void {
+    if (this.kv.length > 0 && this.saved === undefined && this.addon.save(this.handle, this.savedBytes))
+      this.saved = this.kv;
+  }
+
+  /** Puts the blocks setAside copied back when `tokens` starts with at least one of them (up to block `upTo`). */
+  private bringBack(tokens: readonly number[], upTo: number): void {
+    const saved = this.saved;
+    if (saved === undefined) return;
+    this.saved = undefined;
+    const n = Math.min(saved.length, upTo * this.block);
+    let same = 0;
+    while (same < n && saved[same] === tokens[same]) same++;
+    if (this.addon.restore(this.handle, this.kv.length === 0 && same >= this.block)) this.kv = saved;
+  }
+
   private dropBlocks(): void {
     if (!this.closed) this.addon.seqRm(this.handle, -1, 0, -1);
     this.kv = [];
@@ -369,6 +410,7 @@ export class NativeScorer {
 
   /** Keeps the cached complete blocks that match `tokens`, drops the rest, and evaluates blocks up to `upTo`. */
   private async prepareBlocks(tokens: readonly number[], upTo: number, signal: AbortSignal | undefined): Promise<void> {
+    this.bringBack(tokens, upTo);
     let kept = 0;
     while (kept < upTo * this.block && kept < this.kv.length && this.kv[kept] === tokens[kept]) kept++;
     const k = Math.floor(kept / this.block);
@@ -452,6 +494,7 @@ export class NativeScorer {
     } catch (e) {
       this.addon.clear(this.handle);
       this.kv = [];
+      this.saved = undefined;
       throw new ModelmapError("backend", `llama.cpp could not evaluate ${n} tokens: ${(e as Error).message}`, {
         cause: e,
       });

@@ -52,6 +52,9 @@ struct Api {
     decltype(&llama_model_n_embd) n_embd = nullptr;
     decltype(&llama_model_n_head) n_head = nullptr;
     decltype(&llama_model_n_head_kv) n_head_kv = nullptr;
+    decltype(&llama_state_seq_get_size) state_seq_get_size = nullptr;
+    decltype(&llama_state_seq_get_data) state_seq_get_data = nullptr;
+    decltype(&llama_state_seq_set_data) state_seq_set_data = nullptr;
 };
 
 Api api;
@@ -99,7 +102,10 @@ bool loadApi() {
            bind(h, api.batch_free, "llama_batch_free") && bind(h, api.is_eog, "llama_vocab_is_eog") &&
            bind(h, api.token_to_piece, "llama_token_to_piece") && bind(h, api.n_layer, "llama_model_n_layer") &&
            bind(h, api.n_embd, "llama_model_n_embd") && bind(h, api.n_head, "llama_model_n_head") &&
-           bind(h, api.n_head_kv, "llama_model_n_head_kv");
+           bind(h, api.n_head_kv, "llama_model_n_head_kv") &&
+           bind(h, api.state_seq_get_size, "llama_state_seq_get_size") &&
+           bind(h, api.state_seq_get_data, "llama_state_seq_get_data") &&
+           bind(h, api.state_seq_set_data, "llama_state_seq_set_data");
 }
 
 struct Scorer {
@@ -109,6 +115,8 @@ struct Scorer {
     // sequences (a 256 x 256 coupling matrix, llama_batch_allocr::init), 12% of a zoo token under perf.
     llama_context* gen = nullptr;
     std::vector<int32_t> genKv;  // the prompt blocks gen holds in sequence 0
+    // Sequence 0 of ctx as llama_state_seq_get_data wrote it (the item blocks a rolling window set aside), or empty.
+    std::vector<uint8_t> saved;
     const llama_vocab* vocab = nullptr;
     int32_t nVocab = 0;
     bool busy = false;
@@ -702,7 +710,52 @@ napi_value Clear(napi_env env, napi_callback_info info) {
     api.memory_clear(api.get_memory(s->ctx), true);
     if (s->gen != nullptr) api.memory_clear(api.get_memory(s->gen), true);
     s->genKv.clear();
+    std::vector<uint8_t>().swap(s->saved);
     return nullptr;
+}
+
+// save(handle, maxBytes) -> boolean: copies sequence 0's cells (positions, keys, values) out of the scoring cache,
+// if they take at most maxBytes; false (and nothing kept) otherwise.
+napi_value Save(napi_env env, napi_callback_info info) {
+    size_t argc = 2;
+    napi_value argv[2];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    Scorer* s = argc == 2 ? unwrapScorer(env, argv[0]) : nullptr;
+    if (s == nullptr) return throwError(env, "save(handle, maxBytes) on an open scorer");
+    if (s->busy) return throwError(env, "scorer is busy (calls must be serialized)");
+    double maxBytes = 0;
+    napi_get_value_double(env, argv[1], &maxBytes);
+    std::vector<uint8_t>().swap(s->saved);
+    const size_t size = api.state_seq_get_size(s->ctx, 0);
+    bool ok = size > 0 && static_cast<double>(size) <= maxBytes;
+    if (ok) {
+        s->saved.resize(size);
+        ok = api.state_seq_get_data(s->ctx, s->saved.data(), size, 0) == size;
+        if (!ok) std::vector<uint8_t>().swap(s->saved);
+    }
+    napi_value out;
+    napi_get_boolean(env, ok, &out);
+    return out;
+}
+
+// restore(handle, keep) -> boolean: puts what save() copied back into sequence 0 (which it replaces; an emptied
+// cache gives it the cells it had), unless keep is false; either way the copy is freed.
+napi_value Restore(napi_env env, napi_callback_info info) {
+    size_t argc = 2;
+    napi_value argv[2];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    Scorer* s = argc == 2 ? unwrapScorer(env, argv[0]) : nullptr;
+    if (s == nullptr) return throwError(env, "restore(handle, keep) on an open scorer");
+    if (s->busy) return throwError(env, "scorer is busy (calls must be serialized)");
+    bool keep = false;
+    napi_get_value_bool(env, argv[1], &keep);
+    bool ok = false;
+    if (keep && !s->saved.empty())
+        ok = api.state_seq_set_data(s->ctx, s->saved.data(), s->saved.size(), 0) > 0;
+    std::vector<uint8_t>().swap(s->saved);
+    napi_value out;
+    napi_get_boolean(env, ok, &out);
+    return out;
 }
 
 // close(handle): frees the context (before node-llama-cpp disposes the model)
@@ -718,6 +771,7 @@ napi_value Close(napi_env env, napi_callback_info info) {
     s->gen = nullptr;
     if (s->ctx != nullptr) api.free_context(s->ctx);
     s->ctx = nullptr;
+    std::vector<uint8_t>().swap(s->saved);
     return nullptr;
 }
 
@@ -733,6 +787,8 @@ NAPI_MODULE_INIT() {
         {"seqRm", nullptr, SeqRm, nullptr, nullptr, nullptr, napi_default, nullptr},
         {"seqCp", nullptr, SeqCp, nullptr, nullptr, nullptr, napi_default, nullptr},
         {"clear", nullptr, Clear, nullptr, nullptr, nullptr, napi_default, nullptr},
+        {"save", nullptr, Save, nullptr, nullptr, nullptr, napi_default, nullptr},
+        {"restore", nullptr, Restore, nullptr, nullptr, nullptr, napi_default, nullptr},
         {"close", nullptr, Close, nullptr, nullptr, nullptr, napi_default, nullptr},
     };
     napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
