@@ -7,6 +7,8 @@
  *    engine libraries (the kernels modelmap runs on);
  *  - modelmap, llama-perplexity's chunks: the backend's native scorer on exactly llama-perplexity's work (chunks of
  *    512 tokens, BOS first, the second half scored), so the times compare like for like and the PPL must agree;
+ *  - llama-perplexity --ppl-stride (its strided mode): windows of 512 tokens 511 apart with every row's logits, the
+ *    public call's work (see strideArgs), per token decoded;
  *  - modelmap, the same chunks with every row scored: what scoring a whole window costs over scoring half of it (the
  *    engine computes the last layer's feed-forward, the output norm and the output matrix only for output rows);
  *  - modelmap loglikelihoodRolling(text): the public call (lm-evaluation-harness windows of 512, overlap 1, every
@@ -58,14 +60,15 @@ console.log(
  * pass of 4 chunks, a fifth of the work).
  */
 function between(stderr: string, from: RegExp, to: RegExp): number {
-  const at = (re: RegExp) => {
-    const hit = re.exec(stderr);
-    if (!hit) return Number.NaN;
-    const stamps = [...stderr.slice(0, hit.index).matchAll(/(?:^|\s)(\d+)\.(\d+)\.(\d+)\.(\d+) [A-Z] /g)];
-    const m = stamps[stamps.length - 1];
-    return m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) / 1e3 + Number(m[4]) / 1e6 : Number.NaN;
-  };
-  return at(to) - at(from);
+  return stampOf(stderr, to) - stampOf(stderr, from);
+}
+/** Seconds since llama.cpp's logging started at the message `re` finds (see between). */
+function stampOf(stderr: string, re: RegExp): number {
+  const hit = re.exec(stderr);
+  if (!hit) return Number.NaN;
+  const stamps = [...stderr.slice(0, hit.index).matchAll(/(?:^|\s)(\d+)\.(\d+)\.(\d+)\.(\d+) [A-Z] /g)];
+  const m = stamps[stamps.length - 1];
+  return m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) / 1e3 + Number(m[4]) / 1e6 : Number.NaN;
 }
 const work = mkdtempSync(join(tmpdir(), "mm-rolling-"));
 console.log(
@@ -101,6 +104,9 @@ for (const name of values.models.split(",")) {
     const ref: number[] = [];
     const refCpu: number[] = [];
     const eng: number[] = [];
+    const strided: number[] = [];
+    const stridedEng: number[] = [];
+    let stridedTokens = 0;
     const chunked: number[] = [];
     const chunkedCpu: number[] = [];
     const allRows: number[] = [];
@@ -113,6 +119,20 @@ for (const name of values.models.split(",")) {
     let rollingTokens = 0;
     let rollingDecoded = 0;
     const lpArgs = ["-m", model, "-f", file, "-c", String(CTX), "--chunks", String(CHUNKS), "-t", String(THREADS)];
+    // Strided mode (perplexity_v2) adds stride/2 to -c and caps its batch at -c before that: these windows hold
+    // CTX tokens, start CTX-1 apart (lm-eval's overlap of 1) and go in two decodes (257 and 255 rows for 512). It
+    // prints no closing message: its time runs from "computing over" to the end of the process.
+    const half = CTX - Math.floor((CTX - 1) / 2);
+    const strideArgs = [
+      ...["-m", model, "-f", file, "-c", String(half), "-b", String(half)],
+      ...["--ppl-stride", String(CTX - 1), "-t", String(THREADS)],
+    ];
+    const stridedSeconds = (t: { wall: number; stderr: string }) => {
+      const m = /computing over (\d+) chunks, n_ctx=(\d+)/.exec(t.stderr);
+      if (!m || Number(m[2]) !== CTX) throw new Error(`llama-perplexity --ppl-stride: no windows of ${CTX} in its log`);
+      stridedTokens = Number(m[1]) * CTX;
+      return t.wall - stampOf(t.stderr, /computing over/);
+    };
     const decodeSeconds = (stderr: string) => between(stderr, /calculating perplexity over/, /Final estimate/);
     const ppl = (stderr: string) => Number(/Final estimate: PPL = ([\d.]+)/.exec(stderr)?.[1] ?? Number.NaN);
     for (let r = 0; r < Number(values.rounds); r++) {
@@ -120,6 +140,7 @@ for (const name of values.models.split(",")) {
       ref.push(decodeSeconds(out.stderr));
       refCpu.push(out.cpu);
       refPpl = ppl(out.stderr);
+      strided.push(stridedSeconds(timed(tool, strideArgs, { what: "llama-perplexity --ppl-stride" })));
       if (engine) {
         const e = timed(tool, lpArgs, {
           cwd: engine.cwd,
@@ -128,6 +149,12 @@ for (const name of values.models.split(",")) {
         });
         eng.push(decodeSeconds(e.stderr));
         engPpl = ppl(e.stderr);
+        const es = timed(tool, strideArgs, {
+          cwd: engine.cwd,
+          env: { ...process.env, LD_LIBRARY_PATH: engine.libDir },
+          what: "llama-perplexity --ppl-stride on node-llama-cpp's libraries",
+        });
+        stridedEng.push(stridedSeconds(es));
       }
       // llama-perplexity's chunks through the native scorer.
       let t0 = performance.now();
@@ -186,6 +213,13 @@ for (const name of values.models.split(",")) {
         `(relative difference ${rel(ourPpl, refPpl)} from the AVX2 build, ${rel(ourPpl, engPpl)} from the engine libs); ` +
         `ratio ${(b / a).toFixed(2)}x the AVX2 build, ${(b / e).toFixed(2)}x the engine libs`,
     );
+    const sa = median(strided);
+    const se = median(stridedEng);
+    console.log(
+      `  llama-perplexity --ppl-stride ${CTX - 1} (AVX2 build) ${(stridedTokens / sa).toFixed(0)} tok/s decoded (${sa.toFixed(2)} s after load, ` +
+        `${stridedTokens} tokens in windows of ${CTX}, every row's logits)` +
+        (engine ? `; engine libs ${(stridedTokens / se).toFixed(0)} tok/s (${se.toFixed(2)} s)` : ""),
+    );
     const f = median(allRows);
     console.log(
       `  modelmap, every row scored     ${(n / f).toFixed(0)} tok/s (${f.toFixed(2)} s, CPU ${median(allRowsCpu).toFixed(2)} s); ` +
@@ -195,7 +229,9 @@ for (const name of values.models.split(",")) {
       `  modelmap loglikelihoodRolling(text): ${rollingTokens} tokens scored in ${d.toFixed(2)} s (CPU ${median(rollingCpu).toFixed(2)} s), ` +
         `${(rollingTokens / d).toFixed(0)} tok/s; per token ${((d / rollingTokens) * (n / a)).toFixed(2)}x llama-perplexity's (AVX2 build); ` +
         `${rollingDecoded} tokens decoded, per token decoded ${((d / rollingDecoded) * (n / f)).toFixed(2)}x the chunks with every row scored ` +
-        `(CPU ${((median(rollingCpu) / rollingDecoded) * (n / median(allRowsCpu))).toFixed(2)}x)`,
+        `(CPU ${((median(rollingCpu) / rollingDecoded) * (n / median(allRowsCpu))).toFixed(2)}x), ` +
+        `${((d / rollingDecoded) * (stridedTokens / sa)).toFixed(2)}x llama-perplexity --ppl-stride's (AVX2 build)` +
+        (engine ? `, ${((d / rollingDecoded) * (stridedTokens / se)).toFixed(2)}x on the engine libs` : ""),
     );
   } finally {
     await be.close();
