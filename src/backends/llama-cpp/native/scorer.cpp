@@ -191,7 +191,16 @@ void scoreRow(const float* logits, int32_t nVocab, const int32_t* targets, size_
     }
     float maxLogit = m8[0];
     for (int k = 1; k < 8; k++) maxLogit = m8[k] > maxLogit ? m8[k] : maxLogit;
-    int32_t argmax = 0;  // the first maximum, as torch.argmax
+    // The first maximum, as torch.argmax: eight at a time up to the block that holds it (a scalar scan to it was a
+    // quarter of this function's time at a 32k vocabulary, half the row on average), then one by one.
+    int32_t argmax = 0;
+    const F8 max8 = F8{} + maxLogit;
+    for (; argmax < body; argmax += 8) {
+        const I8 eq = load8(logits + argmax) == max8;
+        uint64_t w[4];
+        std::memcpy(w, &eq, sizeof w);
+        if ((w[0] | w[1] | w[2] | w[3]) != 0) break;
+    }
     while (argmax < nVocab && !(logits[argmax] == maxLogit)) argmax++;
     D8 s8 = D8{};
     for (int32_t j = 0; j < body; j += 8)
