@@ -241,6 +241,8 @@ async function openLoop(
     );
   }
   const voteMs: number[] = [];
+  /** Each vote's scheduled time, seconds into the phase (voteMs's order). */
+  const voteAt: number[] = [];
   let acknowledged = 0;
   let inFlight = 0;
   /** Votes sent more than 5 ms after their time (no labeler ready, or the load process itself behind). */
@@ -267,6 +269,7 @@ async function openLoop(
     ).catch(() => undefined);
     inFlight--;
     voteMs.push(performance.now() - due);
+    voteAt.push((due - t0) / 1000);
     const vj =
       v?.status === 200
         ? (JSON.parse(v.body) as { status: string; next?: { done: boolean; assignmentId: string } })
@@ -303,6 +306,7 @@ async function openLoop(
     errors,
     seconds,
     voteMs,
+    voteAt,
     nextMs: [],
     cpuMs: (cpu.user + cpu.system) / 1000,
     late,
@@ -320,6 +324,8 @@ interface LoadResult {
   errors: number;
   seconds: number;
   voteMs: number[];
+  /** Open loop: each vote's scheduled time, seconds into the phase. */
+  voteAt?: number[];
   nextMs: number[];
   /** The load process's CPU time over the voting phase. */
   cpuMs: number;
@@ -331,12 +337,13 @@ interface LoadResult {
 
 /**
  * CPU time (ms) of a PostgreSQL cluster's processes, the postmaster listening on `port` and its children, from
- * /proc (Linux); undefined elsewhere. Backends that exit between two readings take their time with them, so the
- * difference of two readings is a lower bound (the bench's connections live through the voting phase).
+ * /proc (Linux), by kind of process (client backends, autovacuum, the WAL writer, ...); undefined elsewhere.
+ * Children that exited (autovacuum workers come and go every naptime) are counted through the postmaster's
+ * cutime/cstime, the time of the children it has waited for, as "exited".
  */
-function postgresCpuMs(port: number): number | undefined {
+function postgresCpuMs(port: number): Map<string, number> | undefined {
   if (!existsSync("/proc")) return undefined;
-  const stats = new Map<number, { ppid: number; ms: number; cmd: string }>();
+  const stats = new Map<number, { ppid: number; ms: number; children: number; cmd: string }>();
   const tick = 1000 / 100; // USER_HZ is 100 on Linux
   for (const d of readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;
@@ -344,16 +351,33 @@ function postgresCpuMs(port: number): number | undefined {
       const stat = readFileSync(`/proc/${d}/stat`, "utf8");
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       const cmd = readFileSync(`/proc/${d}/cmdline`, "utf8").replaceAll("\0", " ");
-      stats.set(Number(d), { ppid: Number(f[1]), ms: (Number(f[11]) + Number(f[12])) * tick, cmd });
+      stats.set(Number(d), {
+        ppid: Number(f[1]),
+        ms: (Number(f[11]) + Number(f[12])) * tick,
+        children: (Number(f[13]) + Number(f[14])) * tick,
+        cmd,
+      });
     } catch {
       // the process exited while we read
     }
   }
-  const master = [...stats].find(([, s]) => / -p \d+/.test(s.cmd) && s.cmd.includes(` -p ${port} `))?.[0];
+  const master = [...stats].find(([, s]) => / -p \d+/.test(s.cmd) && s.cmd.includes(` -p ${port} `));
   if (master === undefined) return undefined;
-  let ms = 0;
-  for (const [pid, s] of stats) if (pid === master || s.ppid === master) ms += s.ms;
-  return ms;
+  const out = new Map<string, number>([
+    ["postmaster", master[1].ms],
+    ["exited", master[1].children],
+  ]);
+  for (const [, s] of stats) {
+    if (s.ppid !== master[0]) continue;
+    // "postgres: walwriter", "postgres: autovacuum worker db", "postgres: user db 127.0.0.1(port) idle"
+    const title = s.cmd.replace(/^postgres: /, "").trim();
+    const kind =
+      /^(checkpointer|background writer|walwriter|autovacuum launcher|autovacuum worker|logical replication launcher)/.exec(
+        title,
+      )?.[1] ?? "backends";
+    out.set(kind, (out.get(kind) ?? 0) + s.ms);
+  }
+  return out;
 }
 
 /**
@@ -407,6 +431,16 @@ function report(name: string, r: LoadResult, stored: number, serverCpuMsPerVote:
   console.log(
     `    vote latency  p50 ${pct(r.voteMs, 0.5).toFixed(2)} ms  p99 ${pct(r.voteMs, 0.99).toFixed(2)} ms  max ${pct(r.voteMs, 1).toFixed(2)} ms`,
   );
+  if (r.voteAt !== undefined) {
+    // Whether the tail is spread over the run or comes from a few moments (start-up, a checkpoint, autovacuum).
+    const bySecond: number[][] = [];
+    for (const [i, at] of r.voteAt.entries()) {
+      const bucket = bySecond[Math.floor(at)] ?? [];
+      bucket.push(r.voteMs[i] as number);
+      bySecond[Math.floor(at)] = bucket;
+    }
+    console.log(`    p99 by second: ${bySecond.map((xs) => pct(xs, 0.99).toFixed(0)).join(" ")} ms`);
+  }
   if (r.nextMs.length > 0)
     console.log(
       `    GET next latency (${r.nextMs.length} requests)  p50 ${pct(r.nextMs, 0.5).toFixed(2)} ms  p99 ${pct(r.nextMs, 0.99).toFixed(2)} ms`,
@@ -540,8 +574,8 @@ async function postgresRun(
   );
   let result: LoadResult;
   let cpuMs: number[];
-  let pgCpu0: number | undefined;
-  let pgCpuMs: number | undefined;
+  let pgCpu0: Map<string, number> | undefined;
+  let pgCpuMs: Map<string, number> | undefined;
   try {
     const urls = await Promise.all(
       servers.map(
@@ -557,7 +591,11 @@ async function postgresRun(
       if (pgPort !== undefined) pgCpu0 = postgresCpuMs(pgPort);
     });
     const pgCpu1 = pgPort === undefined ? undefined : postgresCpuMs(pgPort);
-    if (pgCpu0 !== undefined && pgCpu1 !== undefined) pgCpuMs = pgCpu1 - pgCpu0;
+    if (pgCpu0 !== undefined && pgCpu1 !== undefined) {
+      const before = pgCpu0;
+      // A process that started during the phase (an autovacuum worker, say) counts from 0.
+      pgCpuMs = new Map([...pgCpu1].map(([kind, ms]) => [kind, ms - (before.get(kind) ?? 0)]));
+    }
     cpuMs = await Promise.all(
       servers.map(
         (s) =>
@@ -583,11 +621,19 @@ async function postgresRun(
   const per = (ms: number) => ms / Math.max(1, result.acknowledged);
   const servers_ = per(cpuMs.reduce((a, b) => a + b, 0));
   const load = per(result.cpuMs);
-  const pgPer = pgCpuMs === undefined ? undefined : per(pgCpuMs);
+  const pgPer = pgCpuMs === undefined ? undefined : per([...pgCpuMs.values()].reduce((a, b) => a + b, 0));
   const total = servers_ + load + (pgPer ?? 0);
   console.log(
     `    CPU per vote over the voting phase: servers ${servers_.toFixed(3)} ms, PostgreSQL ${pgPer === undefined ? "(not measured: not a temp-postgres cluster on Linux)" : `${pgPer.toFixed(3)} ms`}, load process ${load.toFixed(3)} ms; total ${total.toFixed(3)} ms, at most ${(1000 / total).toFixed(0)} votes/s per core`,
   );
+  if (pgCpuMs !== undefined)
+    console.log(
+      `    PostgreSQL by process: ${[...pgCpuMs]
+        .filter(([, ms]) => ms > 0)
+        .sort((a, b) => b[1] - a[1])
+        .map(([kind, ms]) => `${kind} ${per(ms).toFixed(3)} ms`)
+        .join(", ")}`,
+    );
   return { rate, p99: pct(result.voteMs, 0.99), ok: stored === result.acknowledged };
 }
 

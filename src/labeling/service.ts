@@ -17,6 +17,7 @@ import type {
   RevealMode,
 } from "../store/labeling.ts";
 import type { Store } from "../store/store.ts";
+import { PairLoads } from "./pair-loads.ts";
 
 /**
  * Blind pairwise labeling. The service holds small in-memory caches (campaigns, items, per-pair counts)
@@ -78,8 +79,8 @@ interface CampaignState {
   /** pair key -> item ids of that pair (non-gold). */
   pairItems: Map<string, number[]>;
   gold: number[];
-  /** item id -> times assigned. */
-  load: Map<number, number>;
+  /** pair key -> its items by times assigned. */
+  loads: Map<string, PairLoads>;
   /** pair key -> times assigned, and the model_a-side score of voted ones (wins + ties/2) and votes. */
   pairStats: Map<string, { assigned: number; score: number; voted: number }>;
   turns: Map<string, string[]>;
@@ -319,7 +320,7 @@ export class LabelingService {
       items,
       pairItems,
       gold,
-      load,
+      loads: new Map([...pairItems].map(([k, ids]) => [k, new PairLoads(ids, (id) => load.get(id) ?? 0)])),
       pairStats,
       turns,
       // Seeded from the campaign seed and the number of assignments made so far: reproducible from the
@@ -455,9 +456,11 @@ export class LabelingService {
   /** Adds to an item's assigned count and its pair's (a proposal counted, or uncounted when refused). */
   #counter(st: CampaignState, itemId: number): (d: number) => void {
     const it = st.items.get(itemId) as CampaignItem;
-    const ps = st.pairStats.get(pairKey(it.modelA, it.modelB));
+    const key = pairKey(it.modelA, it.modelB);
+    const ps = st.pairStats.get(key);
+    const loads = st.loads.get(key);
     return (d) => {
-      st.load.set(itemId, (st.load.get(itemId) ?? 0) + d);
+      loads?.add(itemId, d);
       if (ps) ps.assigned += d;
     };
   }
@@ -506,17 +509,8 @@ export class LabelingService {
           break;
         }
       }
-      let best: number[] = [];
-      let bestLoad = Number.POSITIVE_INFINITY;
-      for (const id of st.pairItems.get(pairs[at] as string) as number[]) {
-        if (seen.has(id)) continue;
-        const l = st.load.get(id) ?? 0;
-        if (l < bestLoad) {
-          bestLoad = l;
-          best = [id];
-        } else if (l === bestLoad) best.push(id);
-      }
-      if (best.length > 0) return best[st.rng.int(best.length)];
+      const id = (st.loads.get(pairs[at] as string) as PairLoads).leastLoaded(seen, (n) => st.rng.int(n));
+      if (id !== undefined) return id;
       pairs.splice(at, 1); // the labeler has seen every item of this pair
     }
     return undefined;

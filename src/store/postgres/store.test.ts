@@ -223,6 +223,22 @@ test("a server that cannot be reached, or a database that does not exist, is a c
   assert.match(missing.hint ?? "", /createdb/);
 });
 
+test("a named statement gets one generic plan per connection, not a fresh plan at each call", async () => {
+  // The labeling hot paths are named statements whose rows come as one JSON parameter (db.ts): left to choose,
+  // PostgreSQL planned the vote statement afresh at most calls.
+  const url = await cluster.createDatabase();
+  const pool = createPool(url, { max: 1 });
+  try {
+    for (let i = 0; i < 8; i++) await pool.query({ name: "plan_probe", text: "SELECT $1::int + 1 AS n", values: [i] });
+    const r = await pool.query(
+      "SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE name = 'plan_probe'",
+    );
+    assert.deepEqual(r.rows, [{ generic: 8, custom: 0 }]);
+  } finally {
+    await pool.end();
+  }
+});
+
 test("a transaction holds one connection: others run beside it and see its writes only after the commit", async () => {
   const url = await cluster.createDatabase();
   const store = await openPostgresStore(url);
