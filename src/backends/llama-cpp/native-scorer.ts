@@ -385,7 +385,7 @@ export class NativeScorer {
    * Copies the item blocks out of the cache before a rolling window takes their cells (the first window of a call;
    * the next ones find none), so that an item after a rolling call does not evaluate its context again: llama.cpp's
    * per-sequence state, bytes of keys and values that go back into the same cells of an emptied cache
-   * (bringBack), so the numbers do not move.
+   * (bringBack), so the numbers do not move. The addon declines for models with a sliding-window cache.
    */
   private setAside(): void {
     if (this.kv.length > 0 && this.saved === undefined && this.addon.save(this.handle, this.savedBytes))

@@ -55,6 +55,7 @@ struct Api {
     decltype(&llama_state_seq_get_size) state_seq_get_size = nullptr;
     decltype(&llama_state_seq_get_data) state_seq_get_data = nullptr;
     decltype(&llama_state_seq_set_data) state_seq_set_data = nullptr;
+    decltype(&llama_model_n_swa) n_swa = nullptr;
 };
 
 Api api;
@@ -105,7 +106,7 @@ bool loadApi() {
            bind(h, api.n_head_kv, "llama_model_n_head_kv") &&
            bind(h, api.state_seq_get_size, "llama_state_seq_get_size") &&
            bind(h, api.state_seq_get_data, "llama_state_seq_get_data") &&
-           bind(h, api.state_seq_set_data, "llama_state_seq_set_data");
+           bind(h, api.state_seq_set_data, "llama_state_seq_set_data") && bind(h, api.n_swa, "llama_model_n_swa");
 }
 
 struct Scorer {
@@ -117,6 +118,9 @@ struct Scorer {
     std::vector<int32_t> genKv;  // the prompt blocks gen holds in sequence 0
     // Sequence 0 of ctx as llama_state_seq_get_data wrote it (the item blocks a rolling window set aside), or empty.
     std::vector<uint8_t> saved;
+    // Sliding-window caches place and prune cells by their own rules; only a plain cache is known to get the
+    // copy back into the cells it came from (tested bit for bit), so only it is set aside.
+    bool canSave = false;
     const llama_vocab* vocab = nullptr;
     int32_t nVocab = 0;
     bool busy = false;
@@ -536,6 +540,7 @@ napi_value Open(napi_env env, napi_callback_info info) {
         g.kv_unified = false;
         s->gen = api.init_from_model(model, g);  // without it, generation runs on the scoring context
     }
+    s->canSave = api.n_swa(model) == 0;
     s->vocab = api.model_get_vocab(model);
     s->nVocab = api.vocab_n_tokens(s->vocab);
     napi_value handle;
@@ -724,7 +729,7 @@ napi_value Clear(napi_env env, napi_callback_info info) {
 }
 
 // save(handle, maxBytes) -> boolean: copies sequence 0's cells (positions, keys, values) out of the scoring cache,
-// if they take at most maxBytes; false (and nothing kept) otherwise.
+// if they take at most maxBytes and the model has no sliding-window cache; false (and nothing kept) otherwise.
 napi_value Save(napi_env env, napi_callback_info info) {
     size_t argc = 2;
     napi_value argv[2];
@@ -735,7 +740,7 @@ napi_value Save(napi_env env, napi_callback_info info) {
     double maxBytes = 0;
     napi_get_value_double(env, argv[1], &maxBytes);
     std::vector<uint8_t>().swap(s->saved);
-    const size_t size = api.state_seq_get_size(s->ctx, 0);
+    const size_t size = s->canSave ? api.state_seq_get_size(s->ctx, 0) : 0;
     bool ok = size > 0 && static_cast<double>(size) <= maxBytes;
     if (ok) {
         s->saved.resize(size);
