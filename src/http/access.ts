@@ -6,7 +6,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { ADMIN, ANONYMOUS, type Viewer } from "../core/access.ts";
 import { ModelmapError } from "../core/errors.ts";
-import { safeEqual } from "../labeling/service.ts";
+import { safeEqual } from "../labeling/tokens.ts";
 import type { AppEnv, ServerDeps } from "./app.ts";
 
 function bearer(c: Context): string {

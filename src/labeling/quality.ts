@@ -4,7 +4,7 @@ import { binomialTestPValue } from "../stats/proportion.ts";
 import { chiSquareSurvivalEven } from "../stats/special.ts";
 import type { AssignmentRecord, CampaignItem } from "../store/labeling.ts";
 import type { Store } from "../store/store.ts";
-import { pairKey } from "./service.ts";
+import { pairKey } from "./campaign-state.ts";
 
 /**
  * Labeler quality for one campaign: agreement with gold items, inter-annotator agreement (Krippendorff's

@@ -1,10 +1,8 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { aggregateVotes } from "../arena/aggregate.ts";
 import { type RankReport, rankCounts } from "../arena/rank.ts";
 import { requireStandings, type Viewer } from "../core/access.ts";
 import { ModelmapError } from "../core/errors.ts";
 import { collect } from "../core/iter.ts";
-import { createRng, deriveSeed, type Rng } from "../core/rng.ts";
 import type { Winner } from "../core/votes.ts";
 import type { AnswerRecord, StoredPromptItem } from "../store/judging.ts";
 import type {
@@ -17,22 +15,14 @@ import type {
   RevealMode,
 } from "../store/labeling.ts";
 import type { Store } from "../store/store.ts";
-import { PairLoads } from "./pair-loads.ts";
+import { type CampaignState, counter, countVote, loadCampaignState, pickAssignment } from "./campaign-state.ts";
+import { hashToken, token } from "./tokens.ts";
 
 /**
  * Blind pairwise labeling. The service holds small in-memory caches (campaigns, items, per-pair counts)
  * so that the vote path costs two indexed writes; the database stays the source of truth and a restart
  * rebuilds the caches from it.
  */
-
-export const token = (bytes = 18): string => randomBytes(bytes).toString("base64url");
-export const hashToken = (t: string): string => createHash("sha256").update(t).digest("hex");
-
-export function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 export interface GoldSpec {
   promptId: string;
@@ -72,23 +62,6 @@ interface VoteOutcome {
   mine?: AssignmentRecord[];
   next?: AssignmentRecord & { seq: number };
 }
-
-interface CampaignState {
-  campaign: CampaignRecord;
-  items: Map<number, CampaignItem>;
-  /** pair key -> item ids of that pair (non-gold). */
-  pairItems: Map<string, number[]>;
-  gold: number[];
-  /** pair key -> its items by times assigned. */
-  loads: Map<string, PairLoads>;
-  /** pair key -> times assigned, and the model_a-side score of voted ones (wins + ties/2) and votes. */
-  pairStats: Map<string, { assigned: number; score: number; voted: number }>;
-  turns: Map<string, string[]>;
-  rng: Rng;
-}
-
-/** One key per unordered model pair. */
-export const pairKey = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
 
 export class LabelingService {
   readonly #store: Store;
@@ -274,75 +247,13 @@ export class LabelingService {
   #state(campaignId: string): Promise<CampaignState> {
     const cached = this.#states.get(campaignId);
     if (cached !== undefined) return cached;
-    const state = this.#loadState(campaignId);
+    const state = loadCampaignState(this.#store, campaignId);
     this.#states.set(campaignId, state);
     // A failed load (no such campaign) is not kept: the campaign may be created later.
     state.catch(() => {
       if (this.#states.get(campaignId) === state) this.#states.delete(campaignId);
     });
     return state;
-  }
-
-  async #loadState(campaignId: string): Promise<CampaignState> {
-    const campaign = await this.#store.labeling.campaign(campaignId);
-    if (!campaign) throw new ModelmapError("not_found", `no campaign '${campaignId}'`);
-    const items = new Map((await this.#store.labeling.items(campaignId)).map((i) => [i.id, i]));
-    const pairItems = new Map<string, number[]>();
-    const gold: number[] = [];
-    for (const it of items.values()) {
-      if (it.goldWinner !== null) {
-        gold.push(it.id);
-        continue;
-      }
-      const k = pairKey(it.modelA, it.modelB);
-      const list = pairItems.get(k) ?? [];
-      list.push(it.id);
-      pairItems.set(k, list);
-    }
-    const load = new Map<number, number>();
-    const pairStats = new Map<string, { assigned: number; score: number; voted: number }>();
-    for (const k of pairItems.keys()) pairStats.set(k, { assigned: 0, score: 0, voted: 0 });
-    for (const [itemId, l] of await this.#store.labeling.itemLoad(campaignId)) load.set(itemId, l.assigned);
-    for (const it of items.values()) {
-      if (it.goldWinner !== null) continue;
-      const s = pairStats.get(pairKey(it.modelA, it.modelB));
-      if (s) s.assigned += load.get(it.id) ?? 0;
-    }
-    for (const a of await this.#store.labeling.votedAssignments(campaignId)) {
-      const it = items.get(a.itemId);
-      if (it && it.goldWinner === null) this.#countVote(pairStats, it, a);
-    }
-    const prompts = await this.#store.judging.promptItems(campaign.setName);
-    const assignments = (await this.#store.labeling.progress(campaignId)).assignments;
-    const turns = new Map(prompts.map((p) => [p.id, p.turns]));
-    const state: CampaignState = {
-      campaign,
-      items,
-      pairItems,
-      gold,
-      loads: new Map([...pairItems].map(([k, ids]) => [k, new PairLoads(ids, (id) => load.get(id) ?? 0)])),
-      pairStats,
-      turns,
-      // Seeded from the campaign seed and the number of assignments made so far: reproducible from the
-      // database state, while a restarted server does not replay the left/right sequence it already used.
-      rng: createRng(deriveSeed(campaign.seed, `${campaign.id}:${assignments}`)),
-    };
-    return state;
-  }
-
-  #countVote(
-    stats: CampaignState["pairStats"],
-    it: CampaignItem,
-    a: { leftIs: string; choice: LabelChoice | null },
-  ): void {
-    const s = stats.get(pairKey(it.modelA, it.modelB));
-    if (!s || a.choice === null) return;
-    const leftWonFor = a.choice === "left" ? 1 : a.choice === "right" ? 0 : 0.5;
-    // score from the side of the alphabetically first model of the pair
-    const leftModel = a.leftIs === "model_a" ? it.modelA : it.modelB;
-    const first = [it.modelA, it.modelB].sort()[0];
-    s.score += leftModel === first ? leftWonFor : 1 - leftWonFor;
-    s.voted++;
   }
 
   async campaign(id: string): Promise<CampaignRecord> {
@@ -414,7 +325,7 @@ export class LabelingService {
         if (open) return this.#view(st, open, mine.length);
         if (mine.length >= st.campaign.perLabeler) return undefined;
       }
-      const a = this.#pick(st, campaignId, labeler, mine);
+      const a = pickAssignment(st, campaignId, labeler, mine);
       if (!a) {
         if (fresh) return undefined;
         mine = await this.#store.labeling.assignmentsOf(campaignId, labeler.id);
@@ -422,7 +333,7 @@ export class LabelingService {
         continue;
       }
       // Counted before the write is awaited, so that a concurrent call of this process sees the item as taken.
-      const count = this.#counter(st, a.itemId);
+      const count = counter(st, a.itemId);
       count(1);
       let r: Awaited<ReturnType<Store["labeling"]["createNextAssignment"]>>;
       try {
@@ -453,67 +364,9 @@ export class LabelingService {
     throw new ModelmapError("conflict", "too many requests for this labeler at once; try again");
   }
 
-  /** Adds to an item's assigned count and its pair's (a proposal counted, or uncounted when refused). */
-  #counter(st: CampaignState, itemId: number): (d: number) => void {
-    const it = st.items.get(itemId) as CampaignItem;
-    const key = pairKey(it.modelA, it.modelB);
-    const ps = st.pairStats.get(key);
-    const loads = st.loads.get(key);
-    return (d) => {
-      loads?.add(itemId, d);
-      if (ps) ps.assigned += d;
-    };
-  }
-
   #remember(key: string, mine: AssignmentRecord[]): void {
     if (this.#mine.size >= 50_000 && !this.#mine.has(key)) this.#mine.clear();
     this.#mine.set(key, mine);
-  }
-
-  /** A new assignment for the labeler whose assignments are `mine`, or undefined when no item is left to show. */
-  #pick(st: CampaignState, campaignId: string, labeler: LabelerRecord, mine: AssignmentRecord[]) {
-    const seen = new Set(mine.map((a) => a.itemId));
-    const goldLeft = st.gold.filter((id) => !seen.has(id));
-    let itemId: number | undefined;
-    const wantGold = goldLeft.length > 0 && st.rng.next() < st.campaign.goldRate;
-    if (!wantGold) itemId = this.#activeItem(st, seen);
-    if (itemId === undefined && goldLeft.length > 0) itemId = goldLeft[st.rng.int(goldLeft.length)];
-    if (itemId === undefined) return undefined;
-    return {
-      id: `a_${token(12)}`,
-      campaignId,
-      itemId,
-      labelerId: labeler.id,
-      leftIs: (st.rng.next() < 0.5 ? "model_a" : "model_b") as "model_a" | "model_b",
-      seq: mine.length + 1,
-    };
-  }
-
-  #activeItem(st: CampaignState, seen: Set<number>): number | undefined {
-    const pairs = [...st.pairItems.keys()];
-    while (pairs.length > 0) {
-      const weights = pairs.map((key) => {
-        const s = st.pairStats.get(key) as { assigned: number; score: number; voted: number };
-        const p = (s.score + 1) / (s.voted + 2);
-        const n = s.assigned + 1;
-        const v = p * (1 - p);
-        return Math.sqrt(v / n) - Math.sqrt(v / (n + 1));
-      });
-      const total = weights.reduce((a, b) => a + b, 0);
-      let u = st.rng.next() * total;
-      let at = pairs.length - 1;
-      for (let i = 0; i < pairs.length; i++) {
-        u -= weights[i] as number;
-        if (u <= 0) {
-          at = i;
-          break;
-        }
-      }
-      const id = (st.loads.get(pairs[at] as string) as PairLoads).leastLoaded(seen, (n) => st.rng.int(n));
-      if (id !== undefined) return id;
-      pairs.splice(at, 1); // the labeler has seen every item of this pair
-    }
-    return undefined;
   }
 
   /** Records a vote once per assignment; a retry of the same vote is acknowledged again, a different one refused. */
@@ -550,8 +403,8 @@ export class LabelingService {
     const st = await this.#state(campaignId);
     const key = `${campaignId}\u0000${labeler.id}`;
     const picture = this.#mine.get(key) ?? [];
-    const a = picture.length < st.campaign.perLabeler ? this.#pick(st, campaignId, labeler, picture) : undefined;
-    const count = a ? this.#counter(st, a.itemId) : undefined;
+    const a = picture.length < st.campaign.perLabeler ? pickAssignment(st, campaignId, labeler, picture) : undefined;
+    const count = a ? counter(st, a.itemId) : undefined;
     count?.(1);
     const proposal = a && { id: a.id, itemId: a.itemId, leftIs: a.leftIs, perLabeler: st.campaign.perLabeler };
     let r: VoteOutcome;
@@ -620,7 +473,7 @@ export class LabelingService {
     if (r.mine) this.#remember(key, r.mine);
     else this.#voted(key, assignmentId, choice);
     if (r.outcome === "same") return done("duplicate");
-    if (it.goldWinner === null) this.#countVote(st.pairStats, it, { leftIs: r.leftIs, choice });
+    if (it.goldWinner === null) countVote(st.pairStats, it, { leftIs: r.leftIs, choice });
     return done("recorded");
   }
 

@@ -31,7 +31,7 @@ import { type CpuVariantStatus, cpuVariantSetting } from "./cpu-variant.ts";
 import { engineCpuVariant, engineErrorMark, engineErrorsAfter, fileSha256, getSharedLlama } from "./engine.ts";
 import { DEFAULT_MAX_TOKENS, findStop, generateTokens } from "./generate.ts";
 import { loadNativeScorer, type NativeEnv, type NativeStatus } from "./native-build.ts";
-import { CPU_BLOCK, GPU_BLOCK, NativeScorer } from "./native-scorer.ts";
+import { CPU_BLOCK, GPU_BLOCK, NativeScorer, rowLogprob } from "./native-scorer.ts";
 import { scorePromptTokens } from "./prompt-logprobs.ts";
 import { type ScoreRequest, SequenceScorer } from "./scorer.ts";
 import { encodePair, type PositionScore, rollingWindows } from "./tokens.ts";
@@ -443,17 +443,36 @@ export class LlamaCppBackend implements Backend {
         const tokens = this.textTokens(text);
         const windows = rollingWindows(tokens, prefixToken, this.contextSize, this.opts.rollingContextTokens ?? 1);
         const scores: PositionScore[] = [];
+        const logprobs: number[] = [];
+        const tokenStats: Array<{ mean: number; variance: number }> = [];
         for (const w of windows) {
           if (o.signal?.aborted) throw new ModelmapError("aborted", "rolling log-likelihood aborted");
           const all = [...w.input, w.targets[w.targets.length - 1] as number];
           const req = { tokens: all, firstScored: all.length - w.scored };
-          scores.push(
-            ...(this.native
-              ? await this.native.scoreSequence(req, stats, o.signal)
-              : await (scorer as SequenceScorer).score(req, o.signal)),
-          );
+          if (!this.native) {
+            scores.push(...(await (scorer as SequenceScorer).score(req, o.signal)));
+            continue;
+          }
+          // The addon's numbers as they come (4 a position): no object per scored token.
+          const r = await this.native.scoreRows(req, stats, o.signal);
+          for (let i = 0; i < r.length / 4; i++) {
+            logprobs.push(rowLogprob(r, i));
+            if (stats) tokenStats.push({ mean: r[4 * i + 2] as number, variance: r[4 * i + 3] as number });
+          }
         }
-        out.push({ ...summarize(scores, stats), tokens });
+        if (!this.native) {
+          out.push({ ...summarize(scores, stats), tokens });
+          continue;
+        }
+        let logprob = 0;
+        for (const x of logprobs) logprob += x;
+        out.push({
+          logprob,
+          tokenCount: logprobs.length,
+          tokenLogprobs: logprobs,
+          ...(stats ? { tokenStats } : {}),
+          tokens,
+        });
       }
       return out;
     });

@@ -62,6 +62,13 @@ export interface NativeScorerAddon {
   seqRm(h: NativeHandle, seq: number, p0: number, p1: number): boolean;
   seqCp(h: NativeHandle, src: number, dst: number, p0: number, p1: number): void;
   clear(h: NativeHandle): void;
+  /**
+   * Copies sequence 0's cells out of the scoring cache if they take at most maxBytes and the model has no
+   * sliding-window cache (false: nothing kept).
+   */
+  save(h: NativeHandle, maxBytes: number): boolean;
+  /** Puts the copy back into sequence 0 when `keep` (false: it failed or there was none); frees it either way. */
+  restore(h: NativeHandle, keep: boolean): boolean;
   close(h: NativeHandle): void;
 }
 

@@ -47,3 +47,49 @@ test("generation on its own context gives the tokens it gives on the scoring con
     await model.dispose();
   }
 });
+
+test("a rolling window sets the item blocks aside: the next item with that context evaluates only its tail, with the same numbers", async (t) => {
+  const { addon, status } = await loadNativeScorer({});
+  if (!addon) return t.skip(`no native scorer here: ${status.ok ? "" : status.reason}`);
+  const path = createTinyModel(join(dir, "aside.gguf"), { seed: 47, contextLength: 512 }).path;
+  const model = await (await getSharedLlama(false)).loadModel({ modelPath: path });
+  const o = { contextSize: 512, threads: 1, block: CPU_BLOCK };
+  const kept = NativeScorer.open(addon, model, o);
+  const dropped = NativeScorer.open(addon, model, { ...o, savedBytes: 0 });
+  try {
+    const text = (seed: number, n: number) => Array.from({ length: n }, (_, i) => 3 + ((seed * 11 + i * 17) % 90));
+    const context = text(1, 3 * CPU_BLOCK + 10);
+    const other = text(2, 2 * CPU_BLOCK + 5);
+    const choices = [[7, 8, 9], [10]];
+    const window = { tokens: text(3, 300), firstScored: 1 };
+    // The item's own tail: the context's last, partial block and the continuations' tokens but their last.
+    const tail = context.length - 3 * CPU_BLOCK + 2;
+    for (const s of [kept, dropped]) {
+      const first = await s.scoreGroup(context, choices, true);
+      const rolled = await s.scoreSequence(window, true);
+      let before = s.tokensEvaluated;
+      assert.deepEqual(await s.scoreGroup(context, choices, true), first, "the item after a rolling window");
+      const evaluated = s.tokensEvaluated - before;
+      assert.equal(evaluated, s === kept ? tail : context.length + 2, "tokens the item evaluated");
+      // Another context after a rolling window: the copy is dropped, the numbers are a fresh scorer's.
+      await s.scoreSequence(window, false);
+      before = s.tokensEvaluated;
+      const fresh = NativeScorer.open(addon, model, o);
+      try {
+        assert.deepEqual(await s.scoreGroup(other, choices, false), await fresh.scoreGroup(other, choices, false));
+        assert.deepEqual(
+          rolled,
+          await fresh.scoreSequence(window, true),
+          "a window's numbers do not depend on the blocks",
+        );
+      } finally {
+        fresh.close();
+      }
+      assert.equal(s.tokensEvaluated - before, other.length + 2);
+    }
+  } finally {
+    kept.close();
+    dropped.close();
+    await model.dispose();
+  }
+});

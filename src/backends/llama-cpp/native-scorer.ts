@@ -14,8 +14,8 @@
  *   blocks of that context. Items are never packed together, so an item's numbers do not depend on its
  *   neighbours (which would make `--limit 10` and `--limit 100` disagree on the same ten items).
  * A rolling window (perplexity, contamination) is decoded whole from position 0, in micro-batches of ITEM_UBATCH
- * rows as llama-perplexity decodes its chunks, with the outputs of its scored rows; it reuses no blocks and
- * leaves none (see scoreSequence).
+ * rows as llama-perplexity decodes its chunks, with the outputs of its scored rows; it reuses no blocks, and the
+ * blocks it displaces are set aside and put back for the next context that starts with them (see scoreRows).
  */
 import type { LlamaModel } from "node-llama-cpp";
 import { ModelmapError } from "../../core/errors.ts";
@@ -53,6 +53,12 @@ const SEQUENCES = 16;
 const GENERATION_KV_BYTES = 16 << 20;
 /** Bound on the logits buffer of one decode (rows x vocabulary x 4 bytes). */
 const LOGITS_BYTES = 64 << 20;
+/**
+ * Bound on the copy of the item blocks a rolling call sets aside (keys and values of sequence 0): 600 KB for 512
+ * positions of a zoo model, 64 MiB is 128 positions of a 7B model's f16 cache; beyond it they are dropped and
+ * evaluated again when next needed.
+ */
+const SAVED_BYTES = 64 << 20;
 
 interface Piece {
   tokens: number[];
@@ -101,11 +107,16 @@ function emptyPiece(): Piece {
   return { tokens: [], pos: [], seqs: [], output: [], entries: [] };
 }
 
-function toScore(r: Float64Array, i: number): PositionScore {
+/** The log-probability of the addon's result `i` (4 numbers each): exact log-softmax from the logits (no float32
+ * underflow here); only an impossible target gets the floor. */
+export function rowLogprob(r: Float64Array, i: number): number {
   const lp = r[4 * i] as number;
+  return Number.isFinite(lp) ? lp : MIN_LOGPROB;
+}
+
+function toScore(r: Float64Array, i: number): PositionScore {
   return {
-    // Exact log-softmax from the logits (no float32 underflow here); only an impossible target gets the floor.
-    logprob: Number.isFinite(lp) ? lp : MIN_LOGPROB,
+    logprob: rowLogprob(r, i),
     greedy: r[4 * i + 1] === 1,
     mean: r[4 * i + 2] as number,
     variance: r[4 * i + 3] as number,
@@ -117,6 +128,8 @@ export class NativeScorer {
   tokensEvaluated = 0;
   /** Tokens of the complete blocks held in sequence 0 (a multiple of this.block long). */
   private kv: number[] = [];
+  /** Tokens of the complete blocks the addon holds a copy of (setAside), to put back before the next context. */
+  private saved: number[] | undefined;
   private readonly cells: number;
   /** Whether greedy generation runs on its own context (see GENERATION_KV_BYTES). */
   readonly ownGeneration: boolean;
@@ -129,6 +142,7 @@ export class NativeScorer {
     private readonly handle: NativeHandle,
     readonly contextSize: number,
     private readonly block: number,
+    private readonly savedBytes: number,
   ) {
     const info = addon.info(handle);
     this.cells = info.contextSize;
@@ -145,7 +159,15 @@ export class NativeScorer {
   static open(
     addon: NativeScorerAddon,
     model: LlamaModel,
-    o: { contextSize: number; threads: number; block: number; flashAttention?: boolean; generationKvBytes?: number },
+    o: {
+      contextSize: number;
+      threads: number;
+      block: number;
+      flashAttention?: boolean;
+      generationKvBytes?: number;
+      /** Bound on the item blocks a rolling call sets aside (SAVED_BYTES). */
+      savedBytes?: number;
+    },
   ): NativeScorer {
     // node-llama-cpp keeps its native model object in `_model` (3.21.1); the addon checks what it finds there.
     const addonModel = (model as unknown as { _model?: unknown })._model;
@@ -160,7 +182,7 @@ export class NativeScorer {
       generationCells: Math.ceil(o.contextSize / 256) * 256,
       generationKvBytes: o.generationKvBytes ?? GENERATION_KV_BYTES,
     });
-    return new NativeScorer(addon, handle, o.contextSize, o.block);
+    return new NativeScorer(addon, handle, o.contextSize, o.block, o.savedBytes ?? SAVED_BYTES);
   }
 
   close(): void {
@@ -298,6 +320,7 @@ export class NativeScorer {
     } catch (e) {
       this.addon.clear(this.handle);
       this.kv = [];
+      this.saved = undefined;
       throw new ModelmapError("backend", `llama.cpp generation failed: ${(e as Error).message}`, { cause: e });
     } finally {
       o.signal?.removeEventListener("abort", onAbort);
@@ -309,29 +332,75 @@ export class NativeScorer {
    * Scores positions firstScored-1 .. n-2 of `tokens` (each against the token after it): rolling windows. The
    * whole request is decoded from position 0 in micro-batches of ITEM_UBATCH rows (the cut at the logits bound is
    * the only other boundary), the scored rows as outputs, as llama-perplexity decodes a chunk: its layout depends
-   * on its own tokens only. It neither reuses nor leaves blocks in the cache: rolling texts share prefixes of 64
+   * on its own tokens only. It reuses no blocks (the item blocks it displaces are set aside: scoreRows): rolling texts share prefixes of 64
    * tokens with almost nothing (bench/contamination, sorted texts: 0.3% of the tokens on a 512-token model, none
    * on the zoo's), while 64-row blocks with outputs took 4.4x llama-perplexity's time on zoo-generalist's
    * chunks, against 1.6x this way (bench/llama-rolling).
    */
   async scoreSequence(req: ScoreRequest, stats: boolean, signal?: AbortSignal): Promise<PositionScore[]> {
+    const r = await this.scoreRows(req, stats, signal);
+    return Array.from({ length: r.length / 4 }, (_, i) => toScore(r, i));
+  }
+
+  /**
+   * scoreSequence's numbers as they come from the addon, 4 per scored position (log-probability, greedy 0/1, mean,
+   * variance of log p): rolling windows' whole rows are scored, and objects per position plus the generic batch
+   * (one array and one entry object per row, sorted and put back in order) cost 0.3 ms of a window's JavaScript.
+   * The decodes are cut(blockPiece(...))'s: non-output rows, then output rows in pieces of at most maxRows.
+   */
+  async scoreRows(req: ScoreRequest, stats: boolean, signal?: AbortSignal): Promise<Float64Array> {
     const { tokens, firstScored } = req;
     const inputs = tokens.length - 1;
     if (firstScored < 1 || firstScored > tokens.length) throw new Error("firstScored out of range");
     if (inputs > this.contextSize)
       throw new ModelmapError("input", `request needs ${inputs} tokens but the context holds ${this.contextSize}`);
-    const out: PositionScore[] = [];
+    const from = firstScored - 1;
+    const out = new Float64Array(4 * (inputs - from));
+    const all = Int32Array.from(tokens);
+    this.setAside();
     this.dropBlocks();
     try {
-      for (const piece of this.cut(this.blockPiece(tokens, 0, inputs, firstScored - 1))) {
+      let start = 0;
+      let end = Math.min(inputs, from + this.maxRows);
+      do {
         if (signal?.aborted) throw new ModelmapError("aborted", "log-likelihood scoring aborted");
-        const r = await this.decode(piece, stats);
-        for (let i = 0; i < piece.entries.length; i++) out.push(toScore(r, i));
-      }
+        const n = end - start;
+        const pos = new Int32Array(n);
+        for (let i = 0; i < n; i++) pos[i] = start + i;
+        const first = Math.max(from, start) - start;
+        const rows = new Int32Array(n - first);
+        for (let i = 0; i < rows.length; i++) rows[i] = first + i;
+        const targets = all.subarray(start + first + 1, end + 1);
+        out.set(await this.decodeRows(all.subarray(start, end), pos, rows, targets, stats), 4 * (start + first - from));
+        start = end;
+        end = Math.min(inputs, end + this.maxRows);
+      } while (start < inputs);
     } finally {
       this.dropBlocks();
     }
     return out;
+  }
+
+  /**
+   * Copies the item blocks out of the cache before a rolling window takes their cells (the first window of a call;
+   * the next ones find none), so that an item after a rolling call does not evaluate its context again: llama.cpp's
+   * per-sequence state, bytes of keys and values that go back into the same cells of an emptied cache
+   * (bringBack), so the numbers do not move. The addon declines for models with a sliding-window cache.
+   */
+  private setAside(): void {
+    if (this.kv.length > 0 && this.saved === undefined && this.addon.save(this.handle, this.savedBytes))
+      this.saved = this.kv;
+  }
+
+  /** Puts the blocks setAside copied back when `tokens` starts with at least one of them (up to block `upTo`). */
+  private bringBack(tokens: readonly number[], upTo: number): void {
+    const saved = this.saved;
+    if (saved === undefined) return;
+    this.saved = undefined;
+    const n = Math.min(saved.length, upTo * this.block);
+    let same = 0;
+    while (same < n && saved[same] === tokens[same]) same++;
+    if (this.addon.restore(this.handle, this.kv.length === 0 && same >= this.block)) this.kv = saved;
   }
 
   private dropBlocks(): void {
@@ -341,6 +410,7 @@ export class NativeScorer {
 
   /** Keeps the cached complete blocks that match `tokens`, drops the rest, and evaluates blocks up to `upTo`. */
   private async prepareBlocks(tokens: readonly number[], upTo: number, signal: AbortSignal | undefined): Promise<void> {
+    this.bringBack(tokens, upTo);
     let kept = 0;
     while (kept < upTo * this.block && kept < this.kv.length && this.kv[kept] === tokens[kept]) kept++;
     const k = Math.floor(kept / this.block);
@@ -398,8 +468,42 @@ export class NativeScorer {
     return pieces;
   }
 
-  private async decode(piece: Piece, stats: boolean): Promise<Float64Array> {
+  /**
+   * One decode of `tokens` at `pos`, all in sequence 0, with outputs at `rows` (ascending), each scored against the
+   * target at the same index: decode()'s call without its per-row lists.
+   */
+  private decodeRows(
+    tokens: Int32Array,
+    pos: Int32Array,
+    rows: Int32Array,
+    targets: Int32Array,
+    stats: boolean,
+  ): Promise<Float64Array> {
+    const n = tokens.length;
+    return this.call(n, (h) =>
+      this.addon.decode(h, tokens, pos, new Int32Array(n).fill(1), new Int32Array(n), rows, rows, targets, stats),
+    );
+  }
+
+  /** One addon decode of n tokens. A failed one may leave part of its batch in the cache: the next request starts from an empty one. */
+  private async call(n: number, run: (h: NativeHandle) => Promise<Float64Array>): Promise<Float64Array> {
     if (this.closed) throw new ModelmapError("backend", "the native scorer is closed");
+    let r: Float64Array;
+    try {
+      r = await run(this.handle);
+    } catch (e) {
+      this.addon.clear(this.handle);
+      this.kv = [];
+      this.saved = undefined;
+      throw new ModelmapError("backend", `llama.cpp could not evaluate ${n} tokens: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+    this.tokensEvaluated += n;
+    return r;
+  }
+
+  private async decode(piece: Piece, stats: boolean): Promise<Float64Array> {
     const n = piece.tokens.length;
     const nSeq = new Int32Array(n);
     const ids: number[] = [];
@@ -416,10 +520,9 @@ export class NativeScorer {
       .sort((a, b) => (piece.entries[a]?.row ?? 0) - (piece.entries[b]?.row ?? 0));
     const rows = Int32Array.from(order, (i) => piece.entries[i]?.row ?? 0);
     const targets = Int32Array.from(order, (i) => piece.entries[i]?.target ?? 0);
-    let r: Float64Array;
-    try {
-      r = await this.addon.decode(
-        this.handle,
+    const r = await this.call(n, (h) =>
+      this.addon.decode(
+        h,
         Int32Array.from(piece.tokens),
         Int32Array.from(piece.pos),
         nSeq,
@@ -428,16 +531,8 @@ export class NativeScorer {
         rows,
         targets,
         stats,
-      );
-    } catch (e) {
-      // A failed decode may leave part of its batch in the cache: start the next request from an empty one.
-      this.addon.clear(this.handle);
-      this.kv = [];
-      throw new ModelmapError("backend", `llama.cpp could not evaluate ${n} tokens: ${(e as Error).message}`, {
-        cause: e,
-      });
-    }
-    this.tokensEvaluated += n;
+      ),
+    );
     // Back to the entries' own order.
     const back = new Float64Array(r.length);
     order.forEach((i, k) => {
