@@ -36,9 +36,10 @@
  * takes 50-80 ms to start (Node's worker start-up, then its modules), about as long as the calling thread's cold
  * table, point fit and set-up before it posts the worker's share (~55 ms), so the worker joins about when its share
  * is posted (a median 7 ms after); then both threads run rounds, each compiling its own code over its first
- * rounds, and the calling thread takes the percentiles (~10 ms). Drawing the worker's resamples ahead of the fit
- * (they depend on the table and seed only) was tried: the worker arrived after its share in every quiet run, so
- * nothing was drawn ahead. On a loaded machine a second thread gains little: the load decides the figure.
+ * rounds, and the calling thread takes the percentiles (6-8 ms cold: only the tails sorted). Drawing the worker's
+ * resamples ahead of the fit (they depend on the table and seed only) was tried: the worker arrived after its share
+ * in every quiet run, so nothing was drawn ahead. On a loaded machine a second thread gains little: the load
+ * decides the figure.
  *
  * Run: npx tsx bench/rank.ts   (needs python3 with numpy and scipy for the baseline)
  */
