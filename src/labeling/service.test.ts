@@ -117,6 +117,27 @@ test("voteAndNext: the next pair is stored with the vote, one store call per vot
   await store.close();
 });
 
+test("a sign-up's session is known to the instance that made it without a query; another instance reads it once", async () => {
+  const store = openStore(":memory:");
+  const svc = new LabelingService(store);
+  const { labeler, sessionToken } = await svc.signup({ language: "en" });
+  let reads = 0;
+  const L = store.labeling;
+  const bySession = L.labelerBySession.bind(L);
+  L.labelerBySession = (h) => {
+    reads++;
+    return bySession(h);
+  };
+  assert.deepEqual(await svc.session(sessionToken), labeler);
+  assert.equal(reads, 0);
+  const other = new LabelingService(store);
+  const read = await other.session(sessionToken);
+  assert.deepEqual({ ...read, createdAt: "" }, { ...labeler, createdAt: "" });
+  await other.session(sessionToken);
+  assert.equal(reads, 1);
+  assert.equal(await svc.session("not-a-session"), undefined);
+});
+
 test("votes are idempotent per assignment and record the shown order", async () => {
   const store = openStore(":memory:");
   await seedAnswers(store, { set: "s", prompts: 3, models: MODELS });

@@ -227,6 +227,8 @@ export class LabelingService {
       csrfToken: rec.csrfToken,
       createdAt: new Date().toISOString(),
     };
+    // The labeler's next request finds the session here without a query (when it comes to this instance).
+    this.#cacheSession(rec.sessionHash, labeler);
     return { labeler, sessionToken };
   }
 
@@ -237,11 +239,13 @@ export class LabelingService {
     const cached = this.#sessions.get(hash);
     if (cached) return cached;
     const l = await this.#store.labeling.labelerBySession(hash);
-    if (l) {
-      if (this.#sessions.size >= 50_000) this.#sessions.clear();
-      this.#sessions.set(hash, l);
-    }
+    if (l) this.#cacheSession(hash, l);
     return l;
+  }
+
+  #cacheSession(hash: string, l: LabelerRecord): void {
+    if (this.#sessions.size >= 50_000) this.#sessions.clear();
+    this.#sessions.set(hash, l);
   }
 
   #state(campaignId: string): Promise<CampaignState> {

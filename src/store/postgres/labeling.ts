@@ -82,9 +82,15 @@ export class PgLabelingRepo implements LabelingRepo {
   }
 
   labelerBySession(sessionHash: string): Promise<LabelerRecord | undefined> {
-    return this.#db.one<LabelerRecord>(`SELECT ${LABELER_COLUMNS} FROM labelers WHERE session_hash = $1`, [
-      sessionHash,
-    ]);
+    // Named: every server instance asks it once per labeler it has not served yet (a labeling hot path when a
+    // campaign opens), and an unnamed statement is planned at each call.
+    return this.#db.one<LabelerRecord>(
+      {
+        name: "modelmap_labeler_by_session",
+        text: `SELECT ${LABELER_COLUMNS} FROM labelers WHERE session_hash = $1`,
+      },
+      [sessionHash],
+    );
   }
 
   labeler(id: string): Promise<LabelerRecord | undefined> {
