@@ -186,4 +186,9 @@ test("worker threads start from dist/: the bootstrap workers and the template sa
   const evaluated = node(["--input-type=module", "-e", script]);
   assert.equal(evaluated.status, 0, evaluated.stderr);
   assert.deepEqual(JSON.parse(evaluated.stdout), { workerShares: 1, same: true, text: "hi!" });
+  // V8's and the process's own flags, which a Worker given them refuses ("invalid execArgv flags"): the bootstrap
+  // then threw, and so did the template sandbox.
+  const flagged = node(["--max-old-space-size=512", "--title", "modelmap-test", "workers.mjs"]);
+  assert.equal(flagged.status, 0, flagged.stderr);
+  assert.deepEqual(JSON.parse(flagged.stdout), { workerShares: 1, same: true, text: "hi!" });
 });

@@ -15,7 +15,7 @@ import { availableParallelism } from "node:os";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { workerExecArgv } from "../core/workers.ts";
+import { newWorker } from "../core/workers.ts";
 import {
   type BootstrapJob,
   type BootstrapPart,
@@ -189,9 +189,9 @@ function startWorker(input: WorkerInput | undefined): Worker {
     const code = `import(${JSON.stringify(loader)}).then((m) => { m.register(); return import(${JSON.stringify(script.href)}); });`;
     worker = new Worker(code, { eval: true, workerData: input ?? null, execArgv: [] });
   } else {
-    // Inheriting --input-type, every worker failed to start and each call waited START_TIMEOUT_MS (10 s) before
-    // running the shares itself (core/workers.ts).
-    worker = new Worker(script, { workerData: input ?? null, execArgv: workerExecArgv() });
+    // Given --input-type, or V8's flags (node --max-old-space-size=...), every worker failed to start and each call
+    // waited START_TIMEOUT_MS (10 s) before running the shares itself, or threw (core/workers.ts).
+    worker = newWorker(script, { workerData: input ?? null });
   }
   // The waiting side reads only the status words (it is blocked, so it cannot take events); a load failure
   // leaves the state at 0 and the share is run there after START_TIMEOUT_MS.

@@ -6,9 +6,8 @@
  */
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
 import { type ErrorLocation, ModelmapError } from "../core/errors.ts";
-import { workerExecArgv } from "../core/workers.ts";
+import { newWorker } from "../core/workers.ts";
 import type { RenderLimits } from "./sandbox.ts";
 
 export interface IsolatedRenderOptions {
@@ -60,7 +59,7 @@ export function renderIsolated(
   if (opts.limits) renderOpts.limits = opts.limits;
   if (opts.now) renderOpts.now = opts.now;
   const ext = extname(fileURLToPath(import.meta.url));
-  const worker = new Worker(BOOTSTRAP, {
+  const worker = newWorker(BOOTSTRAP, {
     eval: true,
     workerData: {
       tsxApi: ext === ".ts" ? import.meta.resolve("tsx/esm/api") : undefined,
@@ -71,7 +70,6 @@ export function renderIsolated(
       opts: renderOpts,
     },
     resourceLimits: { maxOldGenerationSizeMb: opts.maxHeapMb ?? 256 },
-    execArgv: workerExecArgv(),
     stdout: true,
     stderr: true,
   });
