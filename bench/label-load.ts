@@ -359,13 +359,18 @@ interface LoadResult {
 
 /**
  * CPU time (ms) of a PostgreSQL cluster's processes, the postmaster listening on `port` and its children, from
- * /proc (Linux), by kind of process (client backends, autovacuum, the WAL writer, ...); undefined elsewhere.
- * Children that exited (autovacuum workers come and go every naptime) are counted through the postmaster's
- * cutime/cstime, the time of the children it has waited for, as "exited".
+ * /proc (Linux): per live child (with its kind: client backend, autovacuum worker, WAL writer, ...), the
+ * postmaster's own, and its exited children's (cutime/cstime: the children it has waited for); undefined elsewhere.
  */
-function postgresCpuMs(port: number): Map<string, number> | undefined {
+interface PgCpu {
+  children: Map<number, { kind: string; ms: number }>;
+  master: number;
+  exited: number;
+}
+
+function postgresCpuMs(port: number): PgCpu | undefined {
   if (!existsSync("/proc")) return undefined;
-  const stats = new Map<number, { ppid: number; ms: number; children: number; cmd: string }>();
+  const stats = new Map<number, { ppid: number; ms: number; exited: number; cmd: string }>();
   const tick = 1000 / 100; // USER_HZ is 100 on Linux
   for (const d of readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;
@@ -376,7 +381,7 @@ function postgresCpuMs(port: number): Map<string, number> | undefined {
       stats.set(Number(d), {
         ppid: Number(f[1]),
         ms: (Number(f[11]) + Number(f[12])) * tick,
-        children: (Number(f[13]) + Number(f[14])) * tick,
+        exited: (Number(f[13]) + Number(f[14])) * tick,
         cmd,
       });
     } catch {
@@ -385,11 +390,8 @@ function postgresCpuMs(port: number): Map<string, number> | undefined {
   }
   const master = [...stats].find(([, s]) => / -p \d+/.test(s.cmd) && s.cmd.includes(` -p ${port} `));
   if (master === undefined) return undefined;
-  const out = new Map<string, number>([
-    ["postmaster", master[1].ms],
-    ["exited", master[1].children],
-  ]);
-  for (const [, s] of stats) {
+  const children = new Map<number, { kind: string; ms: number }>();
+  for (const [pid, s] of stats) {
     if (s.ppid !== master[0]) continue;
     // "postgres: walwriter", "postgres: autovacuum worker db", "postgres: user db 127.0.0.1(port) idle"
     const title = s.cmd.replace(/^postgres: /, "").trim();
@@ -397,8 +399,27 @@ function postgresCpuMs(port: number): Map<string, number> | undefined {
       /^(checkpointer|background writer|walwriter|autovacuum launcher|autovacuum worker|logical replication launcher)/.exec(
         title,
       )?.[1] ?? "backends";
-    out.set(kind, (out.get(kind) ?? 0) + s.ms);
+    children.set(pid, { kind, ms: s.ms });
   }
+  return { children, master: master[1].ms, exited: master[1].exited };
+}
+
+/**
+ * The CPU of the cluster between two readings, by kind for the processes alive at both, and as one figure for
+ * those that started or ended in between (autovacuum workers; the pool's connections that idle out, whose CPU
+ * before the phase cannot be told apart from the rest of it once they are gone).
+ */
+function pgCpuBetween(a: PgCpu, b: PgCpu): Map<string, number> {
+  const out = new Map<string, number>([["postmaster", b.master - a.master]]);
+  let both = b.master - a.master;
+  for (const [pid, c] of b.children) {
+    const before = a.children.get(pid);
+    if (before === undefined) continue;
+    out.set(c.kind, (out.get(c.kind) ?? 0) + c.ms - before.ms);
+    both += c.ms - before.ms;
+  }
+  const sum = (x: PgCpu) => x.master + x.exited + [...x.children.values()].reduce((t, c) => t + c.ms, 0);
+  out.set("started or ended in the phase", sum(b) - sum(a) - both);
   return out;
 }
 
@@ -614,7 +635,7 @@ async function postgresRun(
   );
   let result: LoadResult;
   let cpuMs: number[];
-  let pgCpu0: Map<string, number> | undefined;
+  let pgCpu0: PgCpu | undefined;
   let pgCpuMs: Map<string, number> | undefined;
   try {
     const urls = await Promise.all(
@@ -653,11 +674,7 @@ async function postgresRun(
       },
     );
     const pgCpu1 = pgPort === undefined ? undefined : postgresCpuMs(pgPort);
-    if (pgCpu0 !== undefined && pgCpu1 !== undefined) {
-      const before = pgCpu0;
-      // A process that started during the phase (an autovacuum worker, say) counts from 0.
-      pgCpuMs = new Map([...pgCpu1].map(([kind, ms]) => [kind, ms - (before.get(kind) ?? 0)]));
-    }
+    if (pgCpu0 !== undefined && pgCpu1 !== undefined) pgCpuMs = pgCpuBetween(pgCpu0, pgCpu1);
     cpuMs = await Promise.all(
       servers.map(
         (s) =>
