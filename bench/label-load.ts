@@ -404,6 +404,12 @@ function postgresCpuMs(port: number): PgCpu | undefined {
   return { children, master: master[1].ms, exited: master[1].exited };
 }
 
+/** The first line of /proc/stat (the machine's CPU time by state), or undefined where there is none. */
+function machineCpu(): number[] | undefined {
+  if (!existsSync("/proc/stat")) return undefined;
+  return readFileSync("/proc/stat", "utf8").split("\n", 1)[0]?.split(/\s+/).slice(1).map(Number);
+}
+
 /**
  * The CPU of the cluster between two readings, by kind for the processes alive at both, and as one figure for
  * those that started or ended in between (autovacuum workers; the pool's connections that idle out, whose CPU
@@ -636,6 +642,8 @@ async function postgresRun(
   let result: LoadResult;
   let cpuMs: number[];
   let pgCpu0: PgCpu | undefined;
+  let cpu0: number[] | undefined;
+  let cpu1: number[] | undefined;
   let pgCpuMs: Map<string, number> | undefined;
   try {
     const urls = await Promise.all(
@@ -653,6 +661,7 @@ async function postgresRun(
       () => {
         for (const s of servers) s.send({ start: true });
         if (pgPort !== undefined) pgCpu0 = postgresCpuMs(pgPort);
+        cpu0 = machineCpu();
       },
       // The database starts empty, and a database in service has statistics: without them the plans (the hot
       // paths' generic plans included, made once per connection) see tables of a few rows and scan them whole
@@ -663,17 +672,30 @@ async function postgresRun(
         const admin = new pg.Client({ connectionString: db });
         await admin.connect();
         try {
-          // The labeling tables only: ANALYZE of the whole database (catalogs included) took long enough that its
-          // backend was still being reaped when the phase began, and its CPU counted in the phase's.
           await admin.query(
             "ANALYZE labelers, label_campaigns, label_items, label_assignments, votes, prompt_items, answers",
           );
+          if (pgPort !== undefined) {
+            // The same for the WAL, on the bench's own cluster: a database in service reuses its WAL segment files
+            // (a checkpoint renames old ones for new WAL), and a new cluster has none, so every 16 MB of WAL
+            // waited for a new file to be zero-filled and synced, and no commit completed meanwhile: once or twice
+            // a run, a second whose p99 was 240-390 ms (45-50 ms at most in three runs with wal_init_zero = off).
+            // Six segments are written and switched, and the checkpoint recycles them.
+            await admin.query("CREATE TABLE bench_wal (x int)");
+            for (let i = 0; i < 6; i++) {
+              await admin.query("INSERT INTO bench_wal VALUES (1)");
+              await admin.query("SELECT pg_switch_wal()");
+            }
+            await admin.query("DROP TABLE bench_wal");
+            await admin.query("CHECKPOINT");
+          }
         } finally {
           await admin.end();
         }
       },
     );
     const pgCpu1 = pgPort === undefined ? undefined : postgresCpuMs(pgPort);
+    cpu1 = machineCpu();
     if (pgCpu0 !== undefined && pgCpu1 !== undefined) pgCpuMs = pgCpuBetween(pgCpu0, pgCpu1);
     cpuMs = await Promise.all(
       servers.map(
@@ -705,6 +727,15 @@ async function postgresRun(
   console.log(
     `    CPU per vote over the voting phase: servers ${servers_.toFixed(3)} ms, PostgreSQL ${pgPer === undefined ? "(not measured: not a temp-postgres cluster on Linux)" : `${pgPer.toFixed(3)} ms`}, load process ${load.toFixed(3)} ms; total ${total.toFixed(3)} ms, at most ${(1000 / total).toFixed(0)} votes/s per core`,
   );
+  if (cpu0 !== undefined && cpu1 !== undefined) {
+    // /proc/stat's cpu line: user nice system idle iowait irq softirq steal. Steal is the time this virtual
+    // machine's cores were ready to run and the host ran something else: noise the code cannot answer for.
+    const d = cpu1.map((x, i) => x - (cpu0?.[i] ?? 0));
+    const all = d.slice(0, 8).reduce((a, b) => a + b, 0);
+    console.log(
+      `    the machine over the phase: busy ${((100 * (all - (d[3] ?? 0) - (d[4] ?? 0))) / all).toFixed(0)}% of its cores, steal ${((100 * (d[7] ?? 0)) / all).toFixed(1)}%`,
+    );
+  }
   if (pgCpuMs !== undefined)
     console.log(
       `    PostgreSQL by process: ${[...pgCpuMs]
