@@ -381,21 +381,20 @@ export class LabelingService {
     choice: LabelChoice,
     reason?: string,
   ): Promise<VoteResult> {
-    return (await this.#vote(campaignId, labeler, assignmentId, choice, reason, false)).vote;
+    const st = await this.#state(campaignId);
+    return (await this.#vote(st, labeler, assignmentId, choice, reason, false)).vote;
   }
 
   /**
-   * A vote, then the labeler's next comparison (as `next`): the web page's one request per vote. The vote's round
-   * trip also brings the labeler's assignments, so the next one is proposed from a true picture even when the
-   * labeler's last request went to another server: one round trip for the next pair, not a refused one first.
-   * A vote refused throws, as `vote` does; a next pair that fails after the stored vote is null (the vote stands,
-   * the caller asks `next` again), undefined is `next`'s "done".
+   * A vote, then the labeler's next comparison (as `next`): the web page's one request per vote. A vote refused
+   * throws, as `vote` does; a next pair that fails after the stored vote is null (the vote stands, the caller asks
+   * `next` again), undefined is `next`'s "done".
    *
    * The next pair is proposed with the vote, from this process's picture of the labeler even when it is stale
    * or empty (the labeler's last request went to another server): the store counts the seq and stores the
    * proposal in the vote's own statement and commit only when it stands on the labeler's true assignments (this
    * vote recorded, every other one voted, the item unseen, fewer than K). A refused one goes on as `next` does,
-   * from the assignments the vote brought back.
+   * from the assignments the vote brought back: one more round trip, never a wrong assignment.
    */
   async voteAndNext(
     campaignId: string,
@@ -413,7 +412,7 @@ export class LabelingService {
     const proposal = a && { id: a.id, itemId: a.itemId, leftIs: a.leftIs, perLabeler: st.campaign.perLabeler };
     let r: VoteOutcome;
     try {
-      r = await this.#vote(campaignId, labeler, assignmentId, choice, reason, true, proposal);
+      r = await this.#vote(st, labeler, assignmentId, choice, reason, true, proposal);
     } catch (e) {
       count?.(-1);
       throw e;
@@ -429,7 +428,7 @@ export class LabelingService {
   }
 
   async #vote(
-    campaignId: string,
+    st: CampaignState,
     labeler: LabelerRecord,
     assignmentId: string,
     choice: LabelChoice,
@@ -437,7 +436,7 @@ export class LabelingService {
     withMine: boolean,
     proposal?: ProposedAssignment,
   ): Promise<VoteOutcome> {
-    const st = await this.#state(campaignId);
+    const campaignId = st.campaign.id;
     const key = `${campaignId}\u0000${labeler.id}`;
     const why = reason?.trim() ? reason.trim().slice(0, 2000) : null;
     const winner: Winner =
