@@ -129,10 +129,16 @@ function http(
   });
 }
 
-/** Tells the parent that the setup is done, and waits for its go (it may prepare the database meanwhile). */
-function setupDone(): Promise<void> {
+/**
+ * Tells the parent that the setup is done, waits for its go (it may prepare the database meanwhile), then starts the
+ * timed phase: the parent starts its CPU readings, and so does this process.
+ */
+function startPhase(): Promise<{ cpu0: NodeJS.CpuUsage; t0: number }> {
   return new Promise((go) => {
-    process.once("message", () => go());
+    process.once("message", () => {
+      process.send?.({ start: true });
+      go({ cpu0: process.cpuUsage(), t0: performance.now() });
+    });
     process.send?.({ ready: true });
   });
 }
@@ -177,10 +183,7 @@ async function worker(urls: string, campaign: string): Promise<void> {
   let errors = 0;
   let cursor = 0;
   const choices = ["left", "right", "tie", "both_bad"];
-  await setupDone();
-  process.send?.({ start: true });
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
+  const { cpu0, t0 } = await startPhase();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, w) => {
       let n = w;
@@ -269,10 +272,7 @@ async function openLoop(
   /** Votes sent more than 5 ms after their time (no labeler ready, or the load process itself behind). */
   let late = 0;
   const choices = ["left", "right", "tie", "both_bad"];
-  await setupDone();
-  process.send?.({ start: true });
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
+  const { cpu0, t0 } = await startPhase();
   let sent = 0;
   const vote = async (
     r: { l: { cookie: string; csrf: string }; assignmentId: string; n: number },
