@@ -9,7 +9,9 @@
  *
  * The parent process runs the real server (hono on node:http, SQLite file in WAL mode) on 127.0.0.1; a
  * separate child process is the load generator: it signs up labelers, then each virtual labeler fetches
- * its first pair and votes K times, C labelers at a time, over keep-alive HTTP, each vote asking for the next
+ * its first pair and votes K times, C labelers at a time, over keep-alive HTTP (a lean HTTP/1.1 client,
+ * test/support/keepalive-http.ts: the load shares the servers' cores, and node:http's client cost it 0.20-0.23 ms
+ * of CPU per vote against 0.13-0.16), each vote asking for the next
  * pair in its answer as the web page does (`--flow separate`: a GET next before each vote, the flow before the
  * vote carried the next pair). Reported: votes/s over the
  * whole voting phase (next-pair requests included), latency percentiles of the vote requests, and a check
@@ -27,10 +29,11 @@
  * that code: their p99 was 27-129 ms in quiet runs, against 14-35 ms for the seconds after); their latency is
  * printed apart, and the measured votes are the --labelers x K after them (wrk2 leaves its first seconds out of
  * its latencies the same way). Every vote, warm-up included, counts in stored == acknowledged.
+ * `MM_PROF=DIR` (environment): the load process and each server instance write a V8 CPU profile of their whole life
+ * into DIR (`--cpu-profile` profiles the servers over the voting phase only).
  */
 import { fork } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { Agent, request } from "node:http";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,6 +45,7 @@ import { labelingRoutes } from "../src/http/routes/labeling.ts";
 import { LabelingService } from "../src/labeling/service.ts";
 import { openStoreAt } from "../src/store/open.ts";
 import { openStore } from "../src/store/sqlite/index.ts";
+import { LeanClient } from "../test/support/keepalive-http.ts";
 import { seedAnswers } from "../test/support/labeling-fixture.ts";
 import { startPostgres } from "../test/support/postgres.ts";
 
@@ -93,40 +97,20 @@ interface Res {
   setCookie: string[];
 }
 
-function http(
-  agent: Agent,
-  base: URL,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: string,
-): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent,
-        host: base.hostname,
-        port: base.port,
-        method,
-        path,
-        headers: body ? { ...headers, "content-length": Buffer.byteLength(body) } : headers,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            body: Buffer.concat(chunks).toString("utf8"),
-            setCookie: res.headers["set-cookie"] ?? [],
-          }),
-        );
-      },
-    );
-    req.on("error", reject);
-    if (body) req.write(body);
-    req.end();
-  });
+/** Keep-alive connections per instance (test/support/keepalive-http.ts), made on first use. */
+const clients = new Map<string, LeanClient>();
+
+function http(base: URL, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Res> {
+  let c = clients.get(base.origin);
+  if (!c) {
+    c = new LeanClient(base);
+    clients.set(base.origin, c);
+  }
+  return c.request(method, path, headers, body).then((r) => ({
+    status: r.status,
+    body: r.body,
+    setCookie: r.headers.get("set-cookie") ?? [],
+  }));
 }
 
 /**
@@ -149,10 +133,11 @@ async function worker(urls: string, campaign: string): Promise<void> {
   let turn = 0;
   const pick = () => bases[turn++ % bases.length] as URL;
   const base = bases[0] as URL;
-  // Open loop: a socket per vote in flight, as many users would have; no queue in the client.
-  const agent = new Agent({ keepAlive: true, maxSockets: RATE === undefined ? CONCURRENCY : 1024 });
+  // A keep-alive connection per request in flight (in the open loop, per vote in flight, as many users would
+  // have); no queue in the client. node:http's client cost this process 0.19-0.25 ms of CPU per vote, on the cores
+  // the servers share: the lean client costs a fraction of that (its test: test/keepalive-http.test.ts).
   // Setup (not timed): sign up the labelers.
-  const page = await http(agent, base, "GET", "/label", {});
+  const page = await http(base, "GET", "/label", {});
   const pre = (page.setCookie[0] ?? "").split(";")[0] as string;
   const csrfPre = /name="csrf-token" content="([^"]*)"/.exec(page.body)?.[1] ?? "";
   const labelers: Array<{ cookie: string; csrf: string }> = [];
@@ -161,7 +146,6 @@ async function worker(urls: string, campaign: string): Promise<void> {
     const batch = await Promise.all(
       Array.from({ length: Math.min(CONCURRENCY, signups - i) }, () =>
         http(
-          agent,
           pick(),
           "POST",
           "/api/label/signup",
@@ -176,7 +160,7 @@ async function worker(urls: string, campaign: string): Promise<void> {
       labelers.push({ cookie, csrf: (JSON.parse(r.body) as { csrf: string }).csrf });
     }
   }
-  if (RATE !== undefined) return openLoop(agent, pick, campaign, labelers, RATE);
+  if (RATE !== undefined) return openLoop(pick, campaign, labelers, RATE);
   const voteMs: number[] = [];
   const nextMs: number[] = [];
   let acknowledged = 0;
@@ -197,7 +181,7 @@ async function worker(urls: string, campaign: string): Promise<void> {
           let j = carried;
           if (!j) {
             const a = performance.now();
-            const nx = await http(agent, pick(), "GET", `/api/label/${campaign}/next`, { cookie: l.cookie });
+            const nx = await http(pick(), "GET", `/api/label/${campaign}/next`, { cookie: l.cookie });
             nextMs.push(performance.now() - a);
             if (nx.status !== 200) {
               errors++;
@@ -213,7 +197,6 @@ async function worker(urls: string, campaign: string): Promise<void> {
           });
           const b = performance.now();
           const v = await http(
-            agent,
             pick(),
             "POST",
             `/api/label/${campaign}/vote`,
@@ -231,7 +214,7 @@ async function worker(urls: string, campaign: string): Promise<void> {
   );
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  agent.destroy();
+  for (const c of clients.values()) c.close();
   process.send?.({ acknowledged, errors, seconds, voteMs, nextMs, cpuMs: (cpu.user + cpu.system) / 1000 });
 }
 
@@ -241,7 +224,6 @@ async function worker(urls: string, campaign: string): Promise<void> {
  * back of the queue. Latency from the vote's scheduled time.
  */
 async function openLoop(
-  agent: Agent,
   pick: () => URL,
   campaign: string,
   labelers: Array<{ cookie: string; csrf: string }>,
@@ -254,7 +236,7 @@ async function openLoop(
   for (let i = 0; i < labelers.length; i += CONCURRENCY) {
     await Promise.all(
       labelers.slice(i, i + CONCURRENCY).map(async (l, j) => {
-        const nx = await http(agent, pick(), "GET", `/api/label/${campaign}/next`, { cookie: l.cookie });
+        const nx = await http(pick(), "GET", `/api/label/${campaign}/next`, { cookie: l.cookie });
         const body = nx.status === 200 ? (JSON.parse(nx.body) as { done: boolean; assignmentId: string }) : undefined;
         if (body && !body.done) ready.push({ l, assignmentId: body.assignmentId, n: i + j });
         else {
@@ -282,7 +264,6 @@ async function openLoop(
     if (performance.now() - due > 5) late++;
     const body = JSON.stringify({ assignmentId: r.assignmentId, choice: choices[r.n++ % 4], next: true });
     const v = await http(
-      agent,
       pick(),
       "POST",
       `/api/label/${campaign}/vote`,
@@ -322,7 +303,7 @@ async function openLoop(
   });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  agent.destroy();
+  for (const c of clients.values()) c.close();
   process.send?.({
     acknowledged,
     errors,
@@ -433,6 +414,11 @@ function pgCpuBetween(a: PgCpu, b: PgCpu): Map<string, number> {
  * Runs the load process against `urls` (one or more instances serving `campaign`); `prepare` runs once its setup
  * (sign-ups, first pairs) is done, before the timed voting phase, and `onStart` when that phase begins.
  */
+/** MM_PROF=DIR: the load process and each server instance write a V8 CPU profile of their whole life into DIR. */
+function profileFlags(): string[] {
+  return process.env.MM_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.MM_PROF}`] : [];
+}
+
 function runLoad(
   urls: string[],
   campaign: string,
@@ -456,7 +442,7 @@ function runLoad(
       values.flow as string,
       ...(RATE !== undefined ? ["--rate", String(RATE)] : []),
     ],
-    { execArgv: ["--import", "tsx"] },
+    { execArgv: ["--import", "tsx", ...profileFlags()] },
   );
   return new Promise<LoadResult>((res, rej) => {
     child.on("message", (m) => {
@@ -631,11 +617,7 @@ async function postgresRun(
       process.argv[1] as string,
       ["--serve", db, "--instance", String(n), ...(profile ? ["--cpu-profile", profile] : [])],
       {
-        execArgv: [
-          "--import",
-          "tsx",
-          ...(process.env.MM_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.MM_PROF}`] : []),
-        ],
+        execArgv: ["--import", "tsx", ...profileFlags()],
       },
     ),
   );
