@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { mock, test } from "node:test";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { Batcher } from "./batch.ts";
 
 /** A Batcher over a fake statement that records each batch it was given. */
-function recording(opts: { maxInFlight?: number; maxBatch?: number; fail?: (items: string[]) => boolean } = {}) {
+function recording(
+  opts: { maxInFlight?: number; maxBatch?: number; lingerMs?: number; fail?: (items: string[]) => boolean } = {},
+) {
   const batches: string[][] = [];
   let running = 0;
   let mostRunning = 0;
@@ -54,4 +56,40 @@ test("at most maxInFlight batches run at once; calls made meanwhile gather for t
   assert.deepEqual(await Promise.all([first, ...later]), ["ok:a", "ok:b", "ok:c", "ok:d", "ok:e"]);
   assert.deepEqual(batches, [["a"], ["b", "c", "d"], ["e"]]);
   assert.equal(mostRunning(), 1);
+});
+
+test("with lingerMs, calls of later turns join the first call's batch until the linger ends", async () => {
+  mock.timers.enable({ apis: ["setTimeout"] });
+  try {
+    const { b, batches } = recording({ lingerMs: 2 });
+    const a = b.add("a");
+    await nextTurn();
+    const c = b.add("c");
+    await nextTurn();
+    assert.deepEqual(batches, [], "nothing sent before the linger ends");
+    mock.timers.tick(2);
+    assert.deepEqual(await Promise.all([a, c]), ["ok:a", "ok:c"]);
+    assert.deepEqual(batches, [["a", "c"]]);
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test("calls that gathered behind a running batch go when it ends, without a linger of their own", {
+  timeout: 5000,
+}, async () => {
+  mock.timers.enable({ apis: ["setTimeout"] });
+  try {
+    const { b, batches } = recording({ lingerMs: 2, maxInFlight: 1 });
+    const a = b.add("a");
+    mock.timers.tick(2);
+    assert.deepEqual(batches, [["a"]], "the first batch is running");
+    const later = [b.add("b"), b.add("c")];
+    assert.equal(await a, "ok:a");
+    // The mocked clock does not move again: the gathered calls must not wait for a timer.
+    assert.deepEqual(await Promise.all(later), ["ok:b", "ok:c"]);
+    assert.deepEqual(batches, [["a"], ["b", "c"]]);
+  } finally {
+    mock.timers.reset();
+  }
 });

@@ -2,8 +2,9 @@
  * Calls of one statement made at about the same time, sent to PostgreSQL as one statement over all their rows: the
  * labeling hot paths (next and vote), where one round trip and one commit per call cost more CPU than the work
  * itself, on both sides of the socket. Calls made in one event-loop turn wait for the check phase (`setImmediate`)
- * and go together; while `maxInFlight` batches run, new calls gather for the next one, so batches grow with the load
- * and a call waits at most for one batch before its own.
+ * and go together, or, with `lingerMs`, the first call of a batch waits that long for others (a group commit);
+ * while `maxInFlight` batches run, new calls gather for the next one, which goes as soon as one ends, so batches grow
+ * with the load and a call waits at most for one batch before its own.
  *
  * Two calls with the same key never share a batch (the later one goes in the next): a statement that writes a row
  * twice is not what the single call's statement did. A batch that fails is retried call by call, so that each call
@@ -22,6 +23,11 @@ export interface BatcherOptions {
   maxInFlight?: number;
   /** Most calls in one batch (default 500): bounds the size of the statement's parameter. */
   maxBatch?: number;
+  /**
+   * Milliseconds the first call of a batch waits for others to join it (default 0: to the end of its event-loop
+   * turn). Calls that gathered behind running batches do not wait again.
+   */
+  lingerMs?: number;
 }
 
 export class Batcher<I, O> {
@@ -29,6 +35,7 @@ export class Batcher<I, O> {
   readonly #key: (item: I) => string;
   readonly #maxInFlight: number;
   readonly #maxBatch: number;
+  readonly #lingerMs: number;
   #queue: Array<Pending<I, O>> = [];
   #scheduled = false;
   #inFlight = 0;
@@ -39,22 +46,26 @@ export class Batcher<I, O> {
     this.#key = key;
     this.#maxInFlight = options.maxInFlight ?? 2;
     this.#maxBatch = options.maxBatch ?? 500;
+    this.#lingerMs = options.lingerMs ?? 0;
   }
 
   add(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.#queue.push({ item, key: this.#key(item), resolve, reject });
-      this.#schedule();
+      this.#schedule(this.#queue.length === 1);
     });
   }
 
-  #schedule(): void {
+  /** `first`: the queue's only call was just added (it lingers); else calls that waited go at the next turn. */
+  #schedule(first = false): void {
     if (this.#scheduled || this.#inFlight >= this.#maxInFlight || this.#queue.length === 0) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    const go = () => {
       this.#scheduled = false;
       this.#flush();
-    });
+    };
+    if (first && this.#lingerMs > 0) setTimeout(go, this.#lingerMs);
+    else setImmediate(go);
   }
 
   #flush(): void {

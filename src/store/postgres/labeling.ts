@@ -39,6 +39,9 @@ const labelerCounts = (itemColumn: string) => `(
 const LABELER_ASSIGNMENTS = `(SELECT json_agg(la ORDER BY la.rowid) FROM label_assignments la
                  WHERE la.campaign_id = x.campaign_id AND la.labeler_id = x.labeler_id)`;
 
+/** How long a vote waits for others to share its statement (see the constructor). */
+const VOTE_LINGER_MS = 2;
+
 interface VoteCall {
   owner: { campaignId: string; labelerId: string };
   assignmentId: string;
@@ -61,9 +64,13 @@ export class PgLabelingRepo implements LabelingRepo {
       (b) => this.#nextAssignments(b),
       (a) => `${a.campaignId}\u0000${a.labelerId}`,
     );
+    // A vote waits VOTE_LINGER_MS for others to share its statement (a group commit): on this 2-core machine at
+    // 1,000 votes/s over two instances, batches grew from 1.2 votes to about 2, and PostgreSQL's CPU per vote fell
+    // by a fifth (bench/label-load, decision 0010), for 2-3 ms more per vote.
     this.#voteBatch = new Batcher(
       (b) => this.#votes(b),
       (c) => `${c.owner.campaignId}\u0000${c.owner.labelerId}`,
+      { lingerMs: VOTE_LINGER_MS },
     );
   }
 
