@@ -134,8 +134,8 @@ async function worker(urls: string, campaign: string): Promise<void> {
   const pick = () => bases[turn++ % bases.length] as URL;
   const base = bases[0] as URL;
   // A keep-alive connection per request in flight (in the open loop, per vote in flight, as many users would
-  // have); no queue in the client. node:http's client cost this process 0.19-0.25 ms of CPU per vote, on the cores
-  // the servers share: the lean client costs a fraction of that (its test: test/keepalive-http.test.ts).
+  // have); no queue in the client. node:http's client cost this process 0.20-0.23 ms of CPU per vote, on the cores
+  // the servers share: the lean client 0.13-0.16 (its test: test/keepalive-http.test.ts).
   // Setup (not timed): sign up the labelers.
   const page = await http(base, "GET", "/label", {});
   const pre = (page.setCookie[0] ?? "").split(";")[0] as string;
@@ -410,15 +410,15 @@ function pgCpuBetween(a: PgCpu, b: PgCpu): Map<string, number> {
   return out;
 }
 
-/**
- * Runs the load process against `urls` (one or more instances serving `campaign`); `prepare` runs once its setup
- * (sign-ups, first pairs) is done, before the timed voting phase, and `onStart` when that phase begins.
- */
 /** MM_PROF=DIR: the load process and each server instance write a V8 CPU profile of their whole life into DIR. */
 function profileFlags(): string[] {
   return process.env.MM_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.MM_PROF}`] : [];
 }
 
+/**
+ * Runs the load process against `urls` (one or more instances serving `campaign`); `prepare` runs once its setup
+ * (sign-ups, first pairs) is done, before the timed voting phase, and `onStart` when that phase begins.
+ */
 function runLoad(
   urls: string[],
   campaign: string,
