@@ -66,7 +66,7 @@ export class PgLabelingRepo implements LabelingRepo {
     );
     // A vote waits VOTE_LINGER_MS for others to share its statement (a group commit): on this 2-core machine at
     // 1,000 votes/s over two instances, batches grew from 1.2 votes to about 2, and PostgreSQL's CPU per vote fell
-    // by a fifth (bench/label-load, decision 0010), for 2-3 ms more per vote.
+    // by about a sixth (bench/label-load, decision 0010), for 2-3 ms more per vote.
     this.#voteBatch = new Batcher(
       (b) => this.#votes(b),
       (c) => `${c.owner.campaignId}\u0000${c.owner.labelerId}`,
