@@ -2,8 +2,7 @@
  * A lean HTTP/1.1 client for load generators: keep-alive connections over `node:net`, one request at a time per
  * connection (no pipelining), a new connection whenever none is idle. It does what `node:http`'s client does for a
  * load generator with less CPU: bench/label-load's load process, on the same two cores as the servers it measures,
- * spent 0.20-0.23 ms of CPU per vote with `http.request` and a keep-alive Agent, and 0.13-0.16 ms with this (most
- * of what is left is the kernel's TCP work and the bench's own bookkeeping).
+ * spent 0.20-0.23 ms of CPU per vote with `http.request` and a keep-alive Agent, and 0.13-0.16 ms with this.
  *
  * Responses are framed by Content-Length or chunked transfer coding; anything else (a body read to the close, an
  * upgrade) is an error, as are malformed heads. A response that says `connection: close`, and a connection that
