@@ -23,7 +23,9 @@
  * second on a fixed schedule, whether or not earlier answers came back (as users arrive), each from a labeler whose
  * previous answer brought its next pair; every labeler's first pair is fetched before the timed phase. A vote's
  * latency runs from its scheduled time, not from when it was sent, so a server that falls behind is charged for the
- * wait (no coordinated omission). The target then reads: R = 1,000 sustained with p99 < 50 ms.
+ * wait (no coordinated omission). The target then reads: R = 1,000 sustained with p99 < 50 ms. The PostgreSQL run
+ * prints the p99 of each second, and beside it the steal of each second (time the host took from this machine's
+ * cores), so that a slow second can be told from a slow machine.
  * `--warmup S` (default 2): the first S seconds of votes, at the same rate and from labelers of their own, warm the
  * servers' vote path and their connections (in a fresh process the first few hundred votes run while V8 compiles
  * that code: their p99 was 27-129 ms in quiet runs, against 14-35 ms for the seconds after); their latency is
@@ -627,6 +629,8 @@ async function postgresRun(
   let cpu0: number[] | undefined;
   let cpu1: number[] | undefined;
   let pgCpuMs: Map<string, number> | undefined;
+  const everySecond: number[][] = [];
+  let ticker: NodeJS.Timeout | undefined;
   try {
     const urls = await Promise.all(
       servers.map(
@@ -644,6 +648,12 @@ async function postgresRun(
         for (const s of servers) s.send({ start: true });
         if (pgPort !== undefined) pgCpu0 = postgresCpuMs(pgPort);
         cpu0 = machineCpu();
+        // The machine's counters each second, for the steal by second beside the p99 by second.
+        if (cpu0 !== undefined) {
+          const snap = cpu0;
+          everySecond.push(snap);
+          ticker = setInterval(() => everySecond.push(machineCpu() ?? snap), 1000);
+        }
       },
       // The database starts empty, and a database in service has statistics: without them the plans (the hot
       // paths' generic plans included, made once per connection) see tables of a few rows and scan them whole
@@ -676,6 +686,7 @@ async function postgresRun(
         }
       },
     );
+    clearInterval(ticker);
     const pgCpu1 = pgPort === undefined ? undefined : postgresCpuMs(pgPort);
     cpu1 = machineCpu();
     if (pgCpu0 !== undefined && pgCpu1 !== undefined) pgCpuMs = pgCpuBetween(pgCpu0, pgCpu1);
@@ -717,6 +728,14 @@ async function postgresRun(
     console.log(
       `    the machine over the phase: busy ${((100 * (all - (d[3] ?? 0) - (d[4] ?? 0))) / all).toFixed(0)}% of its cores, steal ${((100 * (d[7] ?? 0)) / all).toFixed(1)}%`,
     );
+    const steal = everySecond.slice(1).map((b, i) => {
+      const a = everySecond[i] as number[];
+      const dd = b.map((x, j) => x - (a[j] ?? 0));
+      const sum = dd.slice(0, 8).reduce((x, y) => x + y, 0);
+      return sum > 0 ? (100 * (dd[7] ?? 0)) / sum : 0;
+    });
+    if (steal.length > 0)
+      console.log(`    steal by second (as the p99 by second): ${steal.map((x) => x.toFixed(0)).join(" ")} %`);
   }
   if (pgCpuMs !== undefined)
     console.log(
