@@ -689,6 +689,8 @@ async function postgresRun(
     clearInterval(ticker);
     const pgCpu1 = pgPort === undefined ? undefined : postgresCpuMs(pgPort);
     cpu1 = machineCpu();
+    // The last, partial second.
+    if (cpu1 !== undefined && everySecond.length > 0) everySecond.push(cpu1);
     if (pgCpu0 !== undefined && pgCpu1 !== undefined) pgCpuMs = pgCpuBetween(pgCpu0, pgCpu1);
     cpuMs = await Promise.all(
       servers.map(
