@@ -39,6 +39,118 @@ const labelerCounts = (itemColumn: string) => `(
 const LABELER_ASSIGNMENTS = `(SELECT json_agg(la ORDER BY la.rowid) FROM label_assignments la
                  WHERE la.campaign_id = x.campaign_id AND la.labeler_id = x.labeler_id)`;
 
+/**
+ * The hot paths' statement texts, built once: a text built at each call cost a template of some 3 kB and the pg
+ * client's comparison of it with the prepared statement's, and its helper's object literal was a place where V8
+ * threw away the vote path's optimized code.
+ */
+const VOTE_DEFS = Object.entries(VOTE_COLUMNS)
+  .map(([name, type]) => `${name} ${type}`)
+  .join(", ");
+
+/** See #nextAssignments. */
+const NEXT_ASSIGNMENTS_SQL = `WITH x AS (
+         SELECT * FROM ${recordset({ id: "text", campaign_id: "text", item_id: "bigint", labeler_id: "text", left_is: "text", seq: "bigint" })}
+       ), m AS (
+         SELECT x.ord, c.n, c.voted, c.seen
+         FROM x CROSS JOIN LATERAL ${labelerCounts("x.item_id")} c
+       ), ins AS (
+         INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq)
+         SELECT x.id, x.campaign_id, x.item_id, x.labeler_id, x.left_is, x.seq
+         FROM x JOIN m ON m.ord = x.ord
+         WHERE m.n = x.seq - 1 AND m.voted = m.n AND m.seen = 0
+         ORDER BY x.ord
+         ON CONFLICT DO NOTHING
+         RETURNING id
+       )
+       SELECT ins.id IS NOT NULL AS created,
+              CASE WHEN ins.id IS NULL THEN ${LABELER_ASSIGNMENTS} END AS mine
+       FROM x LEFT JOIN ins ON ins.id = x.id
+       ORDER BY x.ord`;
+
+/** See #votes. */
+const VOTES_AS_SQL = `WITH x AS (
+         SELECT * FROM ${recordset({
+           aid: "text",
+           campaign_id: "text",
+           labeler_id: "text",
+           choice: "text",
+           reason: "text",
+           source: "text",
+           set_name: "text",
+           winner: "text",
+           judge: "text",
+           language: "text",
+           tstamp: "double precision",
+           rationale: "text",
+           want_mine: "boolean",
+           p_id: "text",
+           p_item_id: "bigint",
+           p_left_is: "text",
+           p_k: "bigint",
+         })}
+       ), a AS (
+         SELECT x.ord, x.choice AS new_choice, x.reason AS new_reason, la.id, la.item_id, la.left_is, la.choice,
+                i.prompt_id, i.model_a, i.model_b, i.gold_winner
+         FROM x
+         CROSS JOIN LATERAL (
+           SELECT * FROM label_assignments la
+           WHERE la.id = x.aid AND la.campaign_id = x.campaign_id AND la.labeler_id = x.labeler_id LIMIT 1
+         ) la
+         CROSS JOIN LATERAL (SELECT * FROM label_items i WHERE i.id = la.item_id LIMIT 1) i
+       ), claim AS (
+         UPDATE label_assignments la
+         SET choice = a.new_choice, reason = a.new_reason, voted_at = modelmap_now(),
+             vote_id = CASE WHEN a.gold_winner IS NULL THEN nextval(pg_get_serial_sequence('votes', 'id')) END
+         FROM a WHERE la.id = ANY($2::text[]) AND la.id = a.id AND la.choice IS NULL
+         RETURNING la.id, la.vote_id
+       ), rating AS (
+         INSERT INTO votes (id, source, import_id, prompt_id, model_a, model_b, winner, judge, shown_first, category,
+                            language, turn, tstamp, anony, rationale)
+         SELECT claim.vote_id, x.source, NULL, x.set_name || '/' || a.prompt_id,
+                CASE WHEN a.left_is = 'model_a' THEN a.model_a ELSE a.model_b END,
+                CASE WHEN a.left_is = 'model_a' THEN a.model_b ELSE a.model_a END,
+                x.winner, x.judge, 'model_a',
+                (SELECT p.category FROM prompt_items p WHERE p.set_name = x.set_name AND p.id = a.prompt_id),
+                x.language, 1, x.tstamp, 1, x.rationale
+         FROM claim JOIN a ON a.id = claim.id JOIN x ON x.ord = a.ord
+         WHERE claim.vote_id IS NOT NULL
+         ORDER BY a.ord
+       ), cnt AS (
+         SELECT x.ord, c.n, c.voted, c.seen
+         FROM x JOIN a ON a.ord = x.ord JOIN claim ON claim.id = a.id
+         CROSS JOIN LATERAL ${labelerCounts("x.p_item_id")} c
+         WHERE x.p_id IS NOT NULL
+       ), ins AS (
+         INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq)
+         SELECT x.p_id, x.campaign_id, x.p_item_id, x.labeler_id, x.p_left_is, cnt.n + 1
+         FROM x JOIN cnt ON cnt.ord = x.ord
+         WHERE cnt.voted + 1 = cnt.n AND cnt.seen = 0 AND cnt.n < x.p_k
+         ORDER BY x.ord
+         ON CONFLICT DO NOTHING
+         RETURNING id, seq, created_at
+       )
+       SELECT a.id IS NOT NULL AS found, a.item_id AS "itemId", a.left_is AS "leftIs", claim.id IS NOT NULL AS claimed,
+              a.choice AS prev,
+              CASE WHEN x.want_mine AND a.id IS NOT NULL THEN ${LABELER_ASSIGNMENTS} END AS mine,
+              ins.seq AS "nextSeq", ins.created_at AS "nextCreatedAt"
+       FROM x LEFT JOIN a ON a.ord = x.ord LEFT JOIN claim ON claim.id = a.id LEFT JOIN ins ON ins.id = x.p_id
+       ORDER BY x.ord`;
+
+/** See castVote. */
+const CAST_VOTE_SQL = `WITH claim AS (
+         UPDATE label_assignments
+         SET choice = $2, reason = $3, voted_at = modelmap_now(),
+             vote_id = CASE WHEN $4::json IS NULL THEN NULL ELSE nextval(pg_get_serial_sequence('votes', 'id')) END
+         WHERE id = $1 AND choice IS NULL
+         RETURNING vote_id
+       ), rating AS (
+         INSERT INTO votes (id, ${VOTE_NAMES})
+         SELECT claim.vote_id, ${VOTE_NAMES} FROM claim, json_to_record($4::json) AS r(${VOTE_DEFS})
+         WHERE claim.vote_id IS NOT NULL
+       )
+       SELECT count(*) AS n FROM claim`;
+
 /** How long a vote waits for others to share its statement (see the constructor). */
 const VOTE_LINGER_MS = 2;
 
@@ -207,24 +319,7 @@ export class PgLabelingRepo implements LabelingRepo {
     const rows = await this.#db.query<{ created: boolean; mine: AssignmentRow[] | null }>(
       {
         name: "modelmap_next_assignments",
-        text: `WITH x AS (
-         SELECT * FROM ${recordset({ id: "text", campaign_id: "text", item_id: "bigint", labeler_id: "text", left_is: "text", seq: "bigint" })}
-       ), m AS (
-         SELECT x.ord, c.n, c.voted, c.seen
-         FROM x CROSS JOIN LATERAL ${labelerCounts("x.item_id")} c
-       ), ins AS (
-         INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq)
-         SELECT x.id, x.campaign_id, x.item_id, x.labeler_id, x.left_is, x.seq
-         FROM x JOIN m ON m.ord = x.ord
-         WHERE m.n = x.seq - 1 AND m.voted = m.n AND m.seen = 0
-         ORDER BY x.ord
-         ON CONFLICT DO NOTHING
-         RETURNING id
-       )
-       SELECT ins.id IS NOT NULL AS created,
-              CASE WHEN ins.id IS NULL THEN ${LABELER_ASSIGNMENTS} END AS mine
-       FROM x LEFT JOIN ins ON ins.id = x.id
-       ORDER BY x.ord`,
+        text: NEXT_ASSIGNMENTS_SQL,
       },
       [
         JSON.stringify(
@@ -262,24 +357,10 @@ export class PgLabelingRepo implements LabelingRepo {
     // One statement, atomic by itself and one round trip: the claim (updated only while the assignment has no
     // vote, so of two racing votes one records, the other waiting for it and then finding the row taken) takes
     // the rating vote's id from the votes' sequence, and the rating row goes in with that id.
-    const defs = Object.entries(VOTE_COLUMNS)
-      .map(([name, type]) => `${name} ${type}`)
-      .join(", ");
     const r = await this.#db.one<{ n: number }>(
       {
         name: "modelmap_cast_vote",
-        text: `WITH claim AS (
-         UPDATE label_assignments
-         SET choice = $2, reason = $3, voted_at = modelmap_now(),
-             vote_id = CASE WHEN $4::json IS NULL THEN NULL ELSE nextval(pg_get_serial_sequence('votes', 'id')) END
-         WHERE id = $1 AND choice IS NULL
-         RETURNING vote_id
-       ), rating AS (
-         INSERT INTO votes (id, ${VOTE_NAMES})
-         SELECT claim.vote_id, ${VOTE_NAMES} FROM claim, json_to_record($4::json) AS r(${defs})
-         WHERE claim.vote_id IS NOT NULL
-       )
-       SELECT count(*) AS n FROM claim`,
+        text: CAST_VOTE_SQL,
       },
       [assignmentId, choice, reason, rating ? JSON.stringify(voteRow(rating.source, null, rating.vote)) : null],
     );
@@ -327,73 +408,7 @@ export class PgLabelingRepo implements LabelingRepo {
     }>(
       {
         name: "modelmap_votes_as",
-        text: `WITH x AS (
-         SELECT * FROM ${recordset({
-           aid: "text",
-           campaign_id: "text",
-           labeler_id: "text",
-           choice: "text",
-           reason: "text",
-           source: "text",
-           set_name: "text",
-           winner: "text",
-           judge: "text",
-           language: "text",
-           tstamp: "double precision",
-           rationale: "text",
-           want_mine: "boolean",
-           p_id: "text",
-           p_item_id: "bigint",
-           p_left_is: "text",
-           p_k: "bigint",
-         })}
-       ), a AS (
-         SELECT x.ord, x.choice AS new_choice, x.reason AS new_reason, la.id, la.item_id, la.left_is, la.choice,
-                i.prompt_id, i.model_a, i.model_b, i.gold_winner
-         FROM x
-         CROSS JOIN LATERAL (
-           SELECT * FROM label_assignments la
-           WHERE la.id = x.aid AND la.campaign_id = x.campaign_id AND la.labeler_id = x.labeler_id LIMIT 1
-         ) la
-         CROSS JOIN LATERAL (SELECT * FROM label_items i WHERE i.id = la.item_id LIMIT 1) i
-       ), claim AS (
-         UPDATE label_assignments la
-         SET choice = a.new_choice, reason = a.new_reason, voted_at = modelmap_now(),
-             vote_id = CASE WHEN a.gold_winner IS NULL THEN nextval(pg_get_serial_sequence('votes', 'id')) END
-         FROM a WHERE la.id = ANY($2::text[]) AND la.id = a.id AND la.choice IS NULL
-         RETURNING la.id, la.vote_id
-       ), rating AS (
-         INSERT INTO votes (id, source, import_id, prompt_id, model_a, model_b, winner, judge, shown_first, category,
-                            language, turn, tstamp, anony, rationale)
-         SELECT claim.vote_id, x.source, NULL, x.set_name || '/' || a.prompt_id,
-                CASE WHEN a.left_is = 'model_a' THEN a.model_a ELSE a.model_b END,
-                CASE WHEN a.left_is = 'model_a' THEN a.model_b ELSE a.model_a END,
-                x.winner, x.judge, 'model_a',
-                (SELECT p.category FROM prompt_items p WHERE p.set_name = x.set_name AND p.id = a.prompt_id),
-                x.language, 1, x.tstamp, 1, x.rationale
-         FROM claim JOIN a ON a.id = claim.id JOIN x ON x.ord = a.ord
-         WHERE claim.vote_id IS NOT NULL
-         ORDER BY a.ord
-       ), cnt AS (
-         SELECT x.ord, c.n, c.voted, c.seen
-         FROM x JOIN a ON a.ord = x.ord JOIN claim ON claim.id = a.id
-         CROSS JOIN LATERAL ${labelerCounts("x.p_item_id")} c
-         WHERE x.p_id IS NOT NULL
-       ), ins AS (
-         INSERT INTO label_assignments (id, campaign_id, item_id, labeler_id, left_is, seq)
-         SELECT x.p_id, x.campaign_id, x.p_item_id, x.labeler_id, x.p_left_is, cnt.n + 1
-         FROM x JOIN cnt ON cnt.ord = x.ord
-         WHERE cnt.voted + 1 = cnt.n AND cnt.seen = 0 AND cnt.n < x.p_k
-         ORDER BY x.ord
-         ON CONFLICT DO NOTHING
-         RETURNING id, seq, created_at
-       )
-       SELECT a.id IS NOT NULL AS found, a.item_id AS "itemId", a.left_is AS "leftIs", claim.id IS NOT NULL AS claimed,
-              a.choice AS prev,
-              CASE WHEN x.want_mine AND a.id IS NOT NULL THEN ${LABELER_ASSIGNMENTS} END AS mine,
-              ins.seq AS "nextSeq", ins.created_at AS "nextCreatedAt"
-       FROM x LEFT JOIN a ON a.ord = x.ord LEFT JOIN claim ON claim.id = a.id LEFT JOIN ins ON ins.id = x.p_id
-       ORDER BY x.ord`,
+        text: VOTES_AS_SQL,
       },
       [
         JSON.stringify(
@@ -440,15 +455,20 @@ export class PgLabelingRepo implements LabelingRepo {
         outcome = prev === c.choice ? "same" : "different";
       }
       const result: VoteAsResult = { outcome, itemId: r.itemId, leftIs: r.leftIs };
-      // `mine` is read as the statement began: this vote's row is patched in, as the claim wrote it.
-      if (c.mine)
-        result.mine = (r.mine ?? [])
-          .map(toAssignment)
-          .map((x) =>
+      // `mine` is read as the statement began: this vote's row is patched in, as the claim wrote it. One loop:
+      // chained maps over an array that is sometimes empty were another place where V8 dropped this code.
+      if (c.mine) {
+        const mine: AssignmentRecord[] = [];
+        for (const row of r.mine ?? []) {
+          const x = toAssignment(row);
+          mine.push(
             x.id === c.assignmentId && outcome !== "different" && x.choice === null
               ? { ...x, choice: c.choice, reason: c.reason }
               : x,
           );
+        }
+        result.mine = mine;
+      }
       if (c.next && r.nextSeq !== null)
         result.next = {
           id: c.next.id,
