@@ -487,6 +487,23 @@ Scorer* unwrapScorer(napi_env env, napi_value v) {
     return s->ctx == nullptr ? nullptr : s;
 }
 
+// The open, idle scorer that a call of exactly n arguments names first (its arguments in argv); nullptr, with a
+// JavaScript error thrown, when the handle is missing or closed (`usage` says how to call) or the scorer is busy.
+Scorer* idleScorer(napi_env env, napi_callback_info info, size_t n, napi_value* argv, const char* usage) {
+    size_t argc = n;
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    Scorer* s = argc == n ? unwrapScorer(env, argv[0]) : nullptr;
+    if (s == nullptr) {
+        throwError(env, std::string(usage) + " on an open scorer");
+        return nullptr;
+    }
+    if (s->busy) {
+        throwError(env, "scorer is busy (calls must be serialized)");
+        return nullptr;
+    }
+    return s;
+}
+
 // open(addonModel, {contextSize, batchSize, ubatchSize, sequences, threads, flashAttention, generationCells,
 // generationKvBytes}) -> handle; a generation context of generationCells cells when its K and V caches (f16)
 // take at most generationKvBytes
@@ -681,12 +698,9 @@ napi_value Cancel(napi_env env, napi_callback_info info) {
 
 // seqRm(handle, seq, p0, p1) -> boolean; seq -1: every sequence; p1 -1: to the end
 napi_value SeqRm(napi_env env, napi_callback_info info) {
-    size_t argc = 4;
     napi_value argv[4];
-    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-    Scorer* s = argc == 4 ? unwrapScorer(env, argv[0]) : nullptr;
-    if (s == nullptr) return throwError(env, "seqRm(handle, seq, p0, p1) on an open scorer");
-    if (s->busy) return throwError(env, "scorer is busy (calls must be serialized)");
+    Scorer* s = idleScorer(env, info, 4, argv, "seqRm(handle, seq, p0, p1)");
+    if (s == nullptr) return nullptr;
     int32_t seq, p0, p1;
     napi_get_value_int32(env, argv[1], &seq);
     napi_get_value_int32(env, argv[2], &p0);
@@ -698,12 +712,9 @@ napi_value SeqRm(napi_env env, napi_callback_info info) {
 
 // seqCp(handle, src, dst, p0, p1)
 napi_value SeqCp(napi_env env, napi_callback_info info) {
-    size_t argc = 5;
     napi_value argv[5];
-    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-    Scorer* s = argc == 5 ? unwrapScorer(env, argv[0]) : nullptr;
-    if (s == nullptr) return throwError(env, "seqCp(handle, src, dst, p0, p1) on an open scorer");
-    if (s->busy) return throwError(env, "scorer is busy (calls must be serialized)");
+    Scorer* s = idleScorer(env, info, 5, argv, "seqCp(handle, src, dst, p0, p1)");
+    if (s == nullptr) return nullptr;
     int32_t src, dst, p0, p1;
     napi_get_value_int32(env, argv[1], &src);
     napi_get_value_int32(env, argv[2], &dst);
@@ -715,12 +726,9 @@ napi_value SeqCp(napi_env env, napi_callback_info info) {
 
 // clear(handle): empties the KV cache (data too, so that no earlier state can reach a later result)
 napi_value Clear(napi_env env, napi_callback_info info) {
-    size_t argc = 1;
     napi_value argv[1];
-    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-    Scorer* s = argc == 1 ? unwrapScorer(env, argv[0]) : nullptr;
-    if (s == nullptr) return throwError(env, "clear(handle) on an open scorer");
-    if (s->busy) return throwError(env, "scorer is busy (calls must be serialized)");
+    Scorer* s = idleScorer(env, info, 1, argv, "clear(handle)");
+    if (s == nullptr) return nullptr;
     api.memory_clear(api.get_memory(s->ctx), true);
     if (s->gen != nullptr) api.memory_clear(api.get_memory(s->gen), true);
     s->genKv.clear();
@@ -731,12 +739,9 @@ napi_value Clear(napi_env env, napi_callback_info info) {
 // save(handle, maxBytes) -> boolean: copies sequence 0's cells (positions, keys, values) out of the scoring cache,
 // if they take at most maxBytes and the model has no sliding-window cache; false (and nothing kept) otherwise.
 napi_value Save(napi_env env, napi_callback_info info) {
-    size_t argc = 2;
     napi_value argv[2];
-    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-    Scorer* s = argc == 2 ? unwrapScorer(env, argv[0]) : nullptr;
-    if (s == nullptr) return throwError(env, "save(handle, maxBytes) on an open scorer");
-    if (s->busy) return throwError(env, "scorer is busy (calls must be serialized)");
+    Scorer* s = idleScorer(env, info, 2, argv, "save(handle, maxBytes)");
+    if (s == nullptr) return nullptr;
     double maxBytes = 0;
     napi_get_value_double(env, argv[1], &maxBytes);
     std::vector<uint8_t>().swap(s->saved);
@@ -755,12 +760,9 @@ napi_value Save(napi_env env, napi_callback_info info) {
 // restore(handle, keep) -> boolean: puts what save() copied back into sequence 0 (which it replaces; an emptied
 // cache gives it the cells it had), unless keep is false; either way the copy is freed.
 napi_value Restore(napi_env env, napi_callback_info info) {
-    size_t argc = 2;
     napi_value argv[2];
-    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-    Scorer* s = argc == 2 ? unwrapScorer(env, argv[0]) : nullptr;
-    if (s == nullptr) return throwError(env, "restore(handle, keep) on an open scorer");
-    if (s->busy) return throwError(env, "scorer is busy (calls must be serialized)");
+    Scorer* s = idleScorer(env, info, 2, argv, "restore(handle, keep)");
+    if (s == nullptr) return nullptr;
     bool keep = false;
     napi_get_value_bool(env, argv[1], &keep);
     bool ok = false;
