@@ -442,7 +442,6 @@ export class LlamaCppBackend implements Backend {
       for (const text of texts) {
         const tokens = this.textTokens(text);
         const windows = rollingWindows(tokens, prefixToken, this.contextSize, this.opts.rollingContextTokens ?? 1);
-        const scores: PositionScore[] = [];
         const logprobs: number[] = [];
         const tokenStats: Array<{ mean: number; variance: number }> = [];
         for (const w of windows) {
@@ -450,7 +449,10 @@ export class LlamaCppBackend implements Backend {
           const all = [...w.input, w.targets[w.targets.length - 1] as number];
           const req = { tokens: all, firstScored: all.length - w.scored };
           if (!this.native) {
-            scores.push(...(await (scorer as SequenceScorer).score(req, o.signal)));
+            for (const p of await (scorer as SequenceScorer).score(req, o.signal)) {
+              logprobs.push(p.logprob);
+              if (stats) tokenStats.push({ mean: p.mean, variance: p.variance });
+            }
             continue;
           }
           // The addon's numbers as they come (4 a position): no object per scored token.
@@ -459,10 +461,6 @@ export class LlamaCppBackend implements Backend {
             logprobs.push(rowLogprob(r, i));
             if (stats) tokenStats.push({ mean: r[4 * i + 2] as number, variance: r[4 * i + 3] as number });
           }
-        }
-        if (!this.native) {
-          out.push({ ...summarize(scores, stats), tokens });
-          continue;
         }
         let logprob = 0;
         for (const x of logprobs) logprob += x;
