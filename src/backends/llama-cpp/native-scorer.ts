@@ -332,10 +332,10 @@ export class NativeScorer {
    * Scores positions firstScored-1 .. n-2 of `tokens` (each against the token after it): rolling windows. The
    * whole request is decoded from position 0 in micro-batches of ITEM_UBATCH rows (the cut at the logits bound is
    * the only other boundary), the scored rows as outputs, as llama-perplexity decodes a chunk: its layout depends
-   * on its own tokens only. It reuses no blocks (the item blocks it displaces are set aside: scoreRows): rolling texts share prefixes of 64
-   * tokens with almost nothing (bench/contamination, sorted texts: 0.3% of the tokens on a 512-token model, none
-   * on the zoo's), while 64-row blocks with outputs took 4.4x llama-perplexity's time on zoo-generalist's
-   * chunks, against 1.6x this way (bench/llama-rolling).
+   * on its own tokens only. It reuses no blocks (the item blocks it displaces are set aside: scoreRows): rolling
+   * texts share prefixes of 64 tokens with almost nothing (bench/contamination, sorted texts: 0.3% of the tokens on
+   * a 512-token model, none on the zoo's), while 64-row blocks with outputs took 4.4x llama-perplexity's time on
+   * zoo-generalist's chunks, against 1.6x this way (bench/llama-rolling).
    */
   async scoreSequence(req: ScoreRequest, stats: boolean, signal?: AbortSignal): Promise<PositionScore[]> {
     const r = await this.scoreRows(req, stats, signal);
@@ -485,7 +485,10 @@ export class NativeScorer {
     );
   }
 
-  /** One addon decode of n tokens. A failed one may leave part of its batch in the cache: the next request starts from an empty one. */
+  /**
+   * One addon decode of n tokens. A failed one may leave part of its batch in the cache: the next request starts
+   * from an empty one.
+   */
   private async call(n: number, run: (h: NativeHandle) => Promise<Float64Array>): Promise<Float64Array> {
     if (this.closed) throw new ModelmapError("backend", "the native scorer is closed");
     let r: Float64Array;
