@@ -39,6 +39,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { createApp } from "../src/http/app.ts";
@@ -99,6 +100,43 @@ interface Res {
   setCookie: string[];
 }
 
+/** Per second of the voting phase, in one process: its event loop's longest delay and its GC pauses' total. */
+interface Pauses {
+  loopMaxMs: number[];
+  gcMs: number[];
+}
+
+/**
+ * Starts watching this process's pauses (see Pauses); the function returned stops and returns them, the last,
+ * partial second included. A stalled second in the p99 by second is this process's own when its loop delay
+ * matches it.
+ */
+function watchPauses(): () => Pauses {
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  let gc = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gc += e.duration;
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  const out: Pauses = { loopMaxMs: [], gcMs: [] };
+  const second = () => {
+    out.loopMaxMs.push(loop.max / 1e6);
+    loop.reset();
+    out.gcMs.push(gc);
+    gc = 0;
+  };
+  const ticker = setInterval(second, 1000);
+  ticker.unref();
+  return () => {
+    clearInterval(ticker);
+    second();
+    loop.disable();
+    observer.disconnect();
+    return out;
+  };
+}
+
 /** Keep-alive connections per instance (test/support/keepalive-http.ts), made on first use. */
 const clients = new Map<string, LeanClient>();
 
@@ -119,11 +157,11 @@ function http(base: URL, method: string, path: string, headers: Record<string, s
  * Tells the parent that the setup is done, waits for its go (it may prepare the database meanwhile), then starts the
  * timed phase: the parent starts its CPU readings, and so does this process.
  */
-function startPhase(): Promise<{ cpu0: NodeJS.CpuUsage; t0: number }> {
+function startPhase(): Promise<{ cpu0: NodeJS.CpuUsage; t0: number; pauses: () => Pauses }> {
   return new Promise((go) => {
     process.once("message", () => {
       process.send?.({ start: true });
-      go({ cpu0: process.cpuUsage(), t0: performance.now() });
+      go({ cpu0: process.cpuUsage(), t0: performance.now(), pauses: watchPauses() });
     });
     process.send?.({ ready: true });
   });
@@ -134,6 +172,8 @@ async function worker(urls: string, campaign: string): Promise<void> {
   // Requests go to the instances in turn, as a load balancer without sticky sessions sends them.
   let turn = 0;
   const pick = () => bases[turn++ % bases.length] as URL;
+  /** The instance the last `pick()` chose. */
+  const picked = () => (turn - 1) % bases.length;
   const base = bases[0] as URL;
   // A keep-alive connection per request in flight (in the open loop, per vote in flight, as many users would
   // have); no queue in the client. node:http's client cost this process 0.20-0.23 ms of CPU per vote, on the cores
@@ -162,7 +202,7 @@ async function worker(urls: string, campaign: string): Promise<void> {
       labelers.push({ cookie, csrf: (JSON.parse(r.body) as { csrf: string }).csrf });
     }
   }
-  if (RATE !== undefined) return openLoop(pick, campaign, labelers, RATE);
+  if (RATE !== undefined) return openLoop(pick, picked, campaign, labelers, RATE);
   const voteMs: number[] = [];
   const nextMs: number[] = [];
   let acknowledged = 0;
@@ -227,6 +267,7 @@ async function worker(urls: string, campaign: string): Promise<void> {
  */
 async function openLoop(
   pick: () => URL,
+  picked: () => number,
   campaign: string,
   labelers: Array<{ cookie: string; csrf: string }>,
   rate: number,
@@ -249,14 +290,15 @@ async function openLoop(
     );
   }
   const voteMs: number[] = [];
-  /** Each vote's scheduled time, seconds into the phase (voteMs's order). */
+  /** Each vote's scheduled time, seconds into the phase, and the instance it went to (voteMs's order). */
   const voteAt: number[] = [];
+  const voteInstance: number[] = [];
   let acknowledged = 0;
   let inFlight = 0;
   /** Votes sent more than 5 ms after their time (no labeler ready, or the load process itself behind). */
   let late = 0;
   const choices = ["left", "right", "tie", "both_bad"];
-  const { cpu0, t0 } = await startPhase();
+  const { cpu0, t0, pauses } = await startPhase();
   let sent = 0;
   const vote = async (
     r: { l: { cookie: string; csrf: string }; assignmentId: string; n: number },
@@ -265,8 +307,10 @@ async function openLoop(
     inFlight++;
     if (performance.now() - due > 5) late++;
     const body = JSON.stringify({ assignmentId: r.assignmentId, choice: choices[r.n++ % 4], next: true });
+    const to = pick();
+    const instance = picked();
     const v = await http(
-      pick(),
+      to,
       "POST",
       `/api/label/${campaign}/vote`,
       { cookie: r.l.cookie, "x-csrf-token": r.l.csrf, "content-type": "application/json" },
@@ -275,6 +319,7 @@ async function openLoop(
     inFlight--;
     voteMs.push(performance.now() - due);
     voteAt.push((due - t0) / 1000);
+    voteInstance.push(instance);
     const vj =
       v?.status === 200
         ? (JSON.parse(v.body) as { status: string; next?: { done: boolean; assignmentId: string } })
@@ -312,8 +357,10 @@ async function openLoop(
     seconds,
     voteMs,
     voteAt,
+    voteInstance,
     nextMs: [],
     cpuMs: (cpu.user + cpu.system) / 1000,
+    pauses: pauses(),
     late,
     errorSamples: seen,
   });
@@ -329,8 +376,11 @@ interface LoadResult {
   errors: number;
   seconds: number;
   voteMs: number[];
-  /** Open loop: each vote's scheduled time, seconds into the phase. */
+  /** Open loop: each vote's scheduled time, seconds into the phase, and the instance it went to. */
   voteAt?: number[];
+  voteInstance?: number[];
+  /** Open loop: the load process's own pauses by second. */
+  pauses?: Pauses;
   nextMs: number[];
   /** The load process's CPU time over the voting phase. */
   cpuMs: number;
@@ -484,6 +534,21 @@ function report(name: string, r: LoadResult, stored: number, serverCpuMsPerVote:
       bySecond[Math.floor(at)] = bucket;
     }
     console.log(`    p99 by second: ${bySecond.map((xs) => pct(xs, 0.99).toFixed(0)).join(" ")} ms`);
+    const instances = Math.max(0, ...(r.voteInstance ?? [])) + 1;
+    const voteAt = r.voteAt;
+    if (r.voteInstance !== undefined && instances > 1) {
+      const each = Array.from({ length: instances }, (_, n) => {
+        const seconds: number[][] = [];
+        for (const [i, at] of voteAt.entries()) {
+          if (r.voteInstance?.[i] !== n) continue;
+          const bucket = seconds[Math.floor(at)] ?? [];
+          bucket.push(r.voteMs[i] as number);
+          seconds[Math.floor(at)] = bucket;
+        }
+        return `instance ${n}: ${seconds.map((xs) => pct(xs, 0.99).toFixed(0)).join(" ")}`;
+      });
+      console.log(`    p99 by second and instance: ${each.join("; ")} ms`);
+    }
     const cold = r.voteMs.filter((_, i) => (r.voteAt?.[i] ?? 0) < WARM_S);
     if (cold.length > 0)
       console.log(
@@ -576,13 +641,16 @@ async function serveInstance(db: string): Promise<void> {
   const profiler = profilePath ? new Session() : undefined;
   profiler?.connect();
   await profiler?.post("Profiler.enable");
+  let pauses: (() => Pauses) | undefined;
   process.on("message", (m: { start?: boolean; stop?: boolean }) => {
     if (m.start) {
       cpuStart = process.cpuUsage();
+      pauses = watchPauses();
       void profiler?.post("Profiler.start");
     }
     if (m.stop) {
       const cpu = process.cpuUsage(cpuStart);
+      const paused = pauses?.();
       void (profiler ? profiler.post("Profiler.stop") : Promise.resolve(undefined))
         .then((r) => {
           if (r && profilePath) writeFileSync(profilePath, JSON.stringify(r.profile));
@@ -590,7 +658,7 @@ async function serveInstance(db: string): Promise<void> {
         .then(() => server.close())
         .then(() => store.close())
         .then(() => {
-          process.send?.({ cpuMs: (cpu.user + cpu.system) / 1000 }, () => process.exit(0));
+          process.send?.({ cpuMs: (cpu.user + cpu.system) / 1000, pauses: paused }, () => process.exit(0));
         });
     }
   });
@@ -625,12 +693,23 @@ async function postgresRun(
   );
   let result: LoadResult;
   let cpuMs: number[];
+  let serverPauses: Array<Pauses | undefined>;
   let pgCpu0: PgCpu | undefined;
   let cpu0: number[] | undefined;
   let cpu1: number[] | undefined;
   let pgCpuMs: Map<string, number> | undefined;
   const everySecond: number[][] = [];
   let ticker: NodeJS.Timeout | undefined;
+  // The bench's own cluster: its WAL flushes each second (count, and time in fdatasync with track_wal_io_timing
+  // on), so that a stalled second can be told from a slow disk.
+  const walClient = pgPort === undefined ? undefined : new pg.Client({ connectionString: db });
+  await walClient?.connect();
+  const walEverySecond: Array<Promise<{ syncs: number; ms: number } | undefined>> = [];
+  const walNow = () =>
+    walClient
+      ?.query<{ syncs: string; ms: number }>("SELECT wal_sync AS syncs, wal_sync_time AS ms FROM pg_stat_wal")
+      .then((r) => ({ syncs: Number(r.rows[0]?.syncs), ms: Number(r.rows[0]?.ms) }))
+      .catch(() => undefined) ?? Promise.resolve(undefined);
   try {
     const urls = await Promise.all(
       servers.map(
@@ -652,7 +731,11 @@ async function postgresRun(
         if (cpu0 !== undefined) {
           const snap = cpu0;
           everySecond.push(snap);
-          ticker = setInterval(() => everySecond.push(machineCpu() ?? snap), 1000);
+          walEverySecond.push(walNow());
+          ticker = setInterval(() => {
+            everySecond.push(machineCpu() ?? snap);
+            walEverySecond.push(walNow());
+          }, 1000);
         }
       },
       // The database starts empty, and a database in service has statistics: without them the plans (the hot
@@ -690,21 +773,28 @@ async function postgresRun(
     const pgCpu1 = pgPort === undefined ? undefined : postgresCpuMs(pgPort);
     cpu1 = machineCpu();
     // The last, partial second.
-    if (cpu1 !== undefined && everySecond.length > 0) everySecond.push(cpu1);
+    if (cpu1 !== undefined && everySecond.length > 0) {
+      everySecond.push(cpu1);
+      walEverySecond.push(walNow());
+    }
     if (pgCpu0 !== undefined && pgCpu1 !== undefined) pgCpuMs = pgCpuBetween(pgCpu0, pgCpu1);
-    cpuMs = await Promise.all(
+    const stopped = await Promise.all(
       servers.map(
         (s) =>
-          new Promise<number>((res) => {
-            s.once("message", (m) => res((m as { cpuMs: number }).cpuMs));
+          new Promise<{ cpuMs: number; pauses?: Pauses }>((res) => {
+            s.once("message", (m) => res(m as { cpuMs: number; pauses?: Pauses }));
             s.send({ stop: true });
           }),
       ),
     );
+    cpuMs = stopped.map((x) => x.cpuMs);
+    serverPauses = stopped.map((x) => x.pauses);
   } finally {
     // A failed run leaves no server behind.
     for (const s of servers) if (s.exitCode === null) s.kill();
   }
+  const wal = await Promise.all(walEverySecond);
+  await walClient?.end();
   const stored = await store.votes.count({ sources: [`label:${campaign.id}`] });
   await store.close();
   const rate = report(
@@ -739,6 +829,30 @@ async function postgresRun(
     if (steal.length > 0)
       console.log(`    steal by second (as the p99 by second): ${steal.map((x) => x.toFixed(0)).join(" ")} %`);
   }
+  const byTick = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(" ");
+  if (wal.length > 1 && wal.every((w) => w !== undefined)) {
+    const d = wal.slice(1).map((w, i) => ({
+      syncs: (w?.syncs ?? 0) - (wal[i]?.syncs ?? 0),
+      ms: (w?.ms ?? 0) - (wal[i]?.ms ?? 0),
+    }));
+    console.log(
+      `    WAL flushes by second: ms in fdatasync ${byTick(d.map((x) => x.ms))}; flushes ${byTick(d.map((x) => x.syncs))}`,
+    );
+  }
+  // A stalled second that one process's event loop shows too was that process's own (its GC, its compiler, or
+  // the scheduler), one that none shows was outside Node (PostgreSQL, the disk, the host).
+  const processes: Array<[string, Pauses | undefined]> = [
+    ...serverPauses.map((p, n): [string, Pauses | undefined] => [`server ${n}`, p]),
+    ["load", result.pauses],
+  ];
+  if (processes.every(([, p]) => p !== undefined)) {
+    console.log(
+      `    longest event-loop delay by second: ${processes.map(([name, p]) => `${name}: ${byTick(p?.loopMaxMs ?? [])}`).join("; ")} ms`,
+    );
+    console.log(
+      `    GC pauses by second: ${processes.map(([name, p]) => `${name}: ${byTick(p?.gcMs ?? [])}`).join("; ")} ms`,
+    );
+  }
   if (pgCpuMs !== undefined)
     console.log(
       `    PostgreSQL by process: ${[...pgCpuMs]
@@ -769,7 +883,9 @@ async function main(): Promise<void> {
     db === "temp-postgres"
       ? await startPostgres(
           values["pg-commit"] === "durable"
-            ? { settings: { fsync: "on", synchronous_commit: "on", full_page_writes: "on" } }
+            ? {
+                settings: { fsync: "on", synchronous_commit: "on", full_page_writes: "on", track_wal_io_timing: "on" },
+              }
             : {},
         )
       : undefined;
