@@ -382,4 +382,13 @@ export const MIGRATIONS: Migration[] = [
       CREATE UNIQUE INDEX label_assignments_seq ON label_assignments(campaign_id, labeler_id, seq);
     `,
   },
+  {
+    version: 10,
+    name: "label assignments: drop the index on (campaign, labeler), a prefix of the unique (campaign, labeler, seq)",
+    // Every lookup by campaign and labeler can use label_assignments_seq; the other index only cost a second
+    // insert for each assignment handed out.
+    sql: `
+      DROP INDEX label_assignments_campaign;
+    `,
+  },
 ];
