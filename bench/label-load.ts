@@ -1,6 +1,7 @@
 /**
  * Load benchmark of the labeling API: `npx tsx bench/label-load.ts [--labelers N] [--k K] [--concurrency C | --rate R]
- * [--warmup S] [--db postgres://...|temp-postgres --instances N] [--flow combined|separate] [--pg-commit durable|test]`.
+ * [--warmup S] [--db postgres://...|temp-postgres --instances N] [--flow combined|separate] [--pg-commit durable|test]
+ * [--disk-probe]`.
  *
  * With --db, the same load then runs against N server processes on that PostgreSQL database (`temp-postgres`
  * starts a throwaway cluster, test/support/postgres.ts), each request going to the next instance in turn (a load
@@ -24,8 +25,10 @@
  * previous answer brought its next pair; every labeler's first pair is fetched before the timed phase. A vote's
  * latency runs from its scheduled time, not from when it was sent, so a server that falls behind is charged for the
  * wait (no coordinated omission). The target then reads: R = 1,000 sustained with p99 < 50 ms. The PostgreSQL run
- * prints the p99 of each second, and beside it the steal of each second (time the host took from this machine's
- * cores), so that a slow second can be told from a slow machine.
+ * prints the p99 of each second, and beside it what can explain a slow one: the p99 of each instance, the steal of
+ * each second (time the host took from this machine's cores), each process's longest event-loop delay and GC
+ * pauses, the cluster's time in fdatasync (a temp-postgres cluster), and with `--disk-probe` the longest of a
+ * 512-byte write and fdatasync beside the cluster every 10 ms.
  * `--warmup S` (default 2): the first S seconds of votes, at the same rate and from labelers of their own, warm the
  * servers' vote path and their connections (in a fresh process the first few hundred votes run while V8 compiles
  * that code: their p99 was 27-129 ms in quiet runs, against 14-35 ms for the seconds after); their latency is
@@ -34,8 +37,19 @@
  * `MM_PROF=DIR` (environment): the load process and each server instance write a V8 CPU profile of their whole life
  * into DIR (`--cpu-profile` profiles the servers over the voting phase only).
  */
-import { fork } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { fork, spawnSync } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  fdatasync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  write,
+  writeFileSync,
+} from "node:fs";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -76,6 +90,8 @@ const { values } = parseArgs({
     flow: { type: "string", default: "combined" },
     /** `durable` (fsync, synchronous_commit, full_page_writes on) or `test` (the throwaway cluster's: off). */
     "pg-commit": { type: "string", default: "durable" },
+    /** Probe the disk's fdatasync latency over the voting phase (see probeDisk; it adds 100 syncs a second). */
+    "disk-probe": { type: "boolean", default: false },
   },
 });
 if (values.flow !== "combined" && values.flow !== "separate")
@@ -136,6 +152,48 @@ function watchPauses(): () => Pauses {
     return out;
   };
 }
+
+/**
+ * Probes the disk the cluster writes its WAL to (the temp folder's): a 512-byte write and fdatasync every 10 ms,
+ * as a commit does; the function returned stops it and returns the longest of each second (ms). A stalled second
+ * whose probe also stalled was the disk's (or the host's I/O), not PostgreSQL's or Node's.
+ */
+function probeDisk(): () => Promise<number[]> {
+  const dir = mkdtempSync(join(tmpdir(), "mm-disk-probe-"));
+  const fd = openSync(join(dir, "probe"), "w");
+  const block = Buffer.alloc(512, 1);
+  const longest: number[] = [];
+  const t0 = performance.now();
+  let stopped = false;
+  let done: () => void = () => {};
+  const finished = new Promise<void>((res) => {
+    done = res;
+  });
+  const once = () => {
+    if (stopped) return done();
+    const a = performance.now();
+    write(fd, block, 0, block.length, 0, (err) => {
+      if (err) return done();
+      fdatasync(fd, (err2) => {
+        if (err2) return done();
+        const second = Math.floor((a - t0) / 1000);
+        longest[second] = Math.max(longest[second] ?? 0, performance.now() - a);
+        setTimeout(once, 10);
+      });
+    });
+  };
+  once();
+  return async () => {
+    stopped = true;
+    await finished;
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+    return Array.from(longest, (x) => x ?? 0);
+  };
+}
+
+/** A disk probe over this (ms) marks its second as one of the disk's stalls. */
+const DISK_SLOW_MS = 40;
 
 /** Keep-alive connections per instance (test/support/keepalive-http.ts), made on first use. */
 const clients = new Map<string, LeanClient>();
@@ -694,21 +752,31 @@ async function postgresRun(
   let result: LoadResult;
   let cpuMs: number[];
   let serverPauses: Array<Pauses | undefined>;
+  let diskMs: number[] | undefined;
   let pgCpu0: PgCpu | undefined;
   let cpu0: number[] | undefined;
   let cpu1: number[] | undefined;
   let pgCpuMs: Map<string, number> | undefined;
   const everySecond: number[][] = [];
   let ticker: NodeJS.Timeout | undefined;
-  // The bench's own cluster: its WAL flushes each second (count, and time in fdatasync with track_wal_io_timing
-  // on), so that a stalled second can be told from a slow disk.
+  let disk: (() => Promise<number[]>) | undefined;
+  // The bench's own cluster: its WAL each second (flushes, time in fdatasync with track_wal_io_timing on, bytes,
+  // and the segment file being written), so that a stalled second can be told from a slow disk or a new segment.
   const walClient = pgPort === undefined ? undefined : new pg.Client({ connectionString: db });
   await walClient?.connect();
-  const walEverySecond: Array<Promise<{ syncs: number; ms: number } | undefined>> = [];
+  type Wal = { syncs: number; ms: number; bytes: number; segment: string };
+  const walEverySecond: Array<Promise<Wal | undefined>> = [];
+  /** The WAL segment files there before the phase (recycled ones among them): one not there was created in it. */
+  let walFiles: Set<string> | undefined;
   const walNow = () =>
     walClient
-      ?.query<{ syncs: string; ms: number }>("SELECT wal_sync AS syncs, wal_sync_time AS ms FROM pg_stat_wal")
-      .then((r) => ({ syncs: Number(r.rows[0]?.syncs), ms: Number(r.rows[0]?.ms) }))
+      ?.query<{ syncs: string; ms: number; bytes: string; segment: string }>(
+        "SELECT wal_sync AS syncs, wal_sync_time AS ms, wal_bytes AS bytes, pg_walfile_name(pg_current_wal_lsn()) AS segment FROM pg_stat_wal",
+      )
+      .then((r) => {
+        const w = r.rows[0];
+        return w && { syncs: Number(w.syncs), ms: Number(w.ms), bytes: Number(w.bytes), segment: w.segment };
+      })
       .catch(() => undefined) ?? Promise.resolve(undefined);
   try {
     const urls = await Promise.all(
@@ -732,6 +800,7 @@ async function postgresRun(
           const snap = cpu0;
           everySecond.push(snap);
           walEverySecond.push(walNow());
+          if (values["disk-probe"]) disk = probeDisk();
           ticker = setInterval(() => {
             everySecond.push(machineCpu() ?? snap);
             walEverySecond.push(walNow());
@@ -763,13 +832,21 @@ async function postgresRun(
             }
             await admin.query("DROP TABLE bench_wal");
             await admin.query("CHECKPOINT");
+            const files = await admin.query<{ name: string }>("SELECT name FROM pg_ls_waldir()");
+            walFiles = new Set(files.rows.map((r) => r.name));
           }
         } finally {
           await admin.end();
         }
+        // The steps before (the SQLite run, the new cluster, the setup's rows) leave dirty pages that the kernel
+        // writes back about 30 s after they were dirtied (vm.dirty_expire_centisecs): vmstat put a write-back of
+        // 150-200 MB in the first second of the warm-up. A database in service has no such backlog of another
+        // program's writes; `sync` writes it out before the phase.
+        spawnSync("sync");
       },
     );
     clearInterval(ticker);
+    diskMs = await disk?.();
     const pgCpu1 = pgPort === undefined ? undefined : postgresCpuMs(pgPort);
     cpu1 = machineCpu();
     // The last, partial second.
@@ -834,10 +911,36 @@ async function postgresRun(
     const d = wal.slice(1).map((w, i) => ({
       syncs: (w?.syncs ?? 0) - (wal[i]?.syncs ?? 0),
       ms: (w?.ms ?? 0) - (wal[i]?.ms ?? 0),
+      mb: ((w?.bytes ?? 0) - (wal[i]?.bytes ?? 0)) / 2 ** 20,
+      segment: w?.segment !== wal[i]?.segment ? w?.segment : undefined,
     }));
-    console.log(
-      `    WAL flushes by second: ms in fdatasync ${byTick(d.map((x) => x.ms))}; flushes ${byTick(d.map((x) => x.syncs))}`,
+    const entered = d.flatMap((x, i) =>
+      x.segment === undefined ? [] : [`${i}${walFiles && !walFiles.has(x.segment) ? " (created)" : " (recycled)"}`],
     );
+    console.log(
+      `    WAL by second: ms in fdatasync ${byTick(d.map((x) => x.ms))}; flushes ${byTick(d.map((x) => x.syncs))}; MB ${byTick(d.map((x) => x.mb))}; next segment file entered in second ${entered.join(", ") || "none"}`,
+    );
+  }
+  if (diskMs !== undefined) {
+    console.log(
+      `    disk probe (a 512-byte write and fdatasync every 10 ms, beside the cluster), longest by second: ${byTick(diskMs)} ms`,
+    );
+    // A commit waits for its WAL's fdatasync, so a second in which the disk took over DISK_SLOW_MS for one holds
+    // up every vote in flight. Apart, for the reader: the measured votes in flight in no such second.
+    const voteAt = result.voteAt;
+    if (voteAt !== undefined) {
+      const slow = new Set(diskMs.flatMap((ms, second) => (ms > DISK_SLOW_MS ? [second] : [])));
+      const calm = result.voteMs.filter((ms, i) => {
+        const at = voteAt[i] as number;
+        if (at < WARM_S) return false;
+        for (let second = Math.floor(at); second <= Math.floor(at + ms / 1000); second++)
+          if (slow.has(second)) return false;
+        return true;
+      });
+      console.log(
+        `    seconds in which the probe waited over ${DISK_SLOW_MS} ms: ${[...slow].join(" ") || "none"}; p99 of the measured votes in flight in none of them: ${pct(calm, 0.99).toFixed(2)} ms (${calm.length} votes)`,
+      );
+    }
   }
   // A stalled second that one process's event loop shows too was that process's own (its GC, its compiler, or
   // the scheduler), one that none shows was outside Node (PostgreSQL, the disk, the host).
