@@ -585,26 +585,14 @@ function report(name: string, r: LoadResult, stored: number, serverCpuMsPerVote:
   );
   if (r.voteAt !== undefined) {
     // Whether the tail is spread over the run or comes from a few moments (start-up, a checkpoint, autovacuum).
-    const bySecond: number[][] = [];
-    for (const [i, at] of r.voteAt.entries()) {
-      const bucket = bySecond[Math.floor(at)] ?? [];
-      bucket.push(r.voteMs[i] as number);
-      bySecond[Math.floor(at)] = bucket;
-    }
-    console.log(`    p99 by second: ${bySecond.map((xs) => pct(xs, 0.99).toFixed(0)).join(" ")} ms`);
-    const instances = Math.max(0, ...(r.voteInstance ?? [])) + 1;
-    const voteAt = r.voteAt;
-    if (r.voteInstance !== undefined && instances > 1) {
-      const each = Array.from({ length: instances }, (_, n) => {
-        const seconds: number[][] = [];
-        for (const [i, at] of voteAt.entries()) {
-          if (r.voteInstance?.[i] !== n) continue;
-          const bucket = seconds[Math.floor(at)] ?? [];
-          bucket.push(r.voteMs[i] as number);
-          seconds[Math.floor(at)] = bucket;
-        }
-        return `instance ${n}: ${seconds.map((xs) => pct(xs, 0.99).toFixed(0)).join(" ")}`;
-      });
+    console.log(`    p99 by second: ${p99BySecond(r)} ms`);
+    const instance = r.voteInstance;
+    const instances = instance === undefined ? 0 : instance.reduce((a, b) => Math.max(a, b + 1), 0);
+    if (instance !== undefined && instances > 1) {
+      const each = Array.from(
+        { length: instances },
+        (_, n) => `instance ${n}: ${p99BySecond(r, (i) => instance[i] === n)}`,
+      );
       console.log(`    p99 by second and instance: ${each.join("; ")} ms`);
     }
     const cold = r.voteMs.filter((_, i) => (r.voteAt?.[i] ?? 0) < WARM_S);
@@ -621,6 +609,19 @@ function report(name: string, r: LoadResult, stored: number, serverCpuMsPerVote:
     `    server CPU per vote (its next + vote requests, all instances): ${serverCpuMsPerVote.toFixed(3)} ms, about ${(1000 / serverCpuMsPerVote).toFixed(0)} votes/s per free core`,
   );
   return rate;
+}
+
+/** Open loop: the p99 of each second of the phase (by scheduled time) over the votes `keep` accepts ("-": none). */
+function p99BySecond(r: LoadResult, keep: (i: number) => boolean = () => true): string {
+  const seconds: number[][] = [];
+  for (const [i, at] of (r.voteAt ?? []).entries()) {
+    if (!keep(i)) continue;
+    const second = Math.floor(at);
+    const bucket = seconds[second] ?? [];
+    bucket.push(r.voteMs[i] as number);
+    seconds[second] = bucket;
+  }
+  return Array.from(seconds, (xs) => (xs === undefined ? "-" : pct(xs, 0.99).toFixed(0))).join(" ");
 }
 
 const models = ["m1", "m2", "m3", "m4"];
