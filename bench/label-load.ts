@@ -183,12 +183,18 @@ function probeDisk(): () => Promise<number[]> {
     });
   };
   once();
-  return async () => {
+  let result: Promise<number[]> | undefined;
+  const stop = async () => {
     stopped = true;
     await finished;
     closeSync(fd);
     rmSync(dir, { recursive: true, force: true });
     return Array.from(longest, (x) => x ?? 0);
+  };
+  // Stopped once (after the phase's readings, or by the clean-up of a failed run), whoever asks first.
+  return () => {
+    result ??= stop();
+    return result;
   };
 }
 
@@ -267,7 +273,7 @@ async function worker(urls: string, campaign: string): Promise<void> {
   let errors = 0;
   let cursor = 0;
   const choices = ["left", "right", "tie", "both_bad"];
-  const { cpu0, t0 } = await startPhase();
+  const { cpu0, t0, pauses } = await startPhase();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, w) => {
       let n = w;
@@ -315,7 +321,15 @@ async function worker(urls: string, campaign: string): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   for (const c of clients.values()) c.close();
-  process.send?.({ acknowledged, errors, seconds, voteMs, nextMs, cpuMs: (cpu.user + cpu.system) / 1000 });
+  process.send?.({
+    acknowledged,
+    errors,
+    seconds,
+    voteMs,
+    nextMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    pauses: pauses(),
+  });
 }
 
 /**
@@ -437,7 +451,7 @@ interface LoadResult {
   /** Open loop: each vote's scheduled time, seconds into the phase, and the instance it went to. */
   voteAt?: number[];
   voteInstance?: number[];
-  /** Open loop: the load process's own pauses by second. */
+  /** The load process's own pauses by second. */
   pauses?: Pauses;
   nextMs: number[];
   /** The load process's CPU time over the voting phase. */
@@ -847,7 +861,6 @@ async function postgresRun(
       },
     );
     clearInterval(ticker);
-    diskMs = await disk?.();
     const pgCpu1 = pgPort === undefined ? undefined : postgresCpuMs(pgPort);
     cpu1 = machineCpu();
     // The last, partial second.
@@ -856,6 +869,7 @@ async function postgresRun(
       walEverySecond.push(walNow());
     }
     if (pgCpu0 !== undefined && pgCpu1 !== undefined) pgCpuMs = pgCpuBetween(pgCpu0, pgCpu1);
+    diskMs = await disk?.();
     const stopped = await Promise.all(
       servers.map(
         (s) =>
@@ -868,11 +882,13 @@ async function postgresRun(
     cpuMs = stopped.map((x) => x.cpuMs);
     serverPauses = stopped.map((x) => x.pauses);
   } finally {
-    // A failed run leaves no server behind.
+    // A failed run leaves no server, probe or connection behind.
     for (const s of servers) if (s.exitCode === null) s.kill();
+    await disk?.();
+    await Promise.all(walEverySecond);
+    await walClient?.end();
   }
   const wal = await Promise.all(walEverySecond);
-  await walClient?.end();
   const stored = await store.votes.count({ sources: [`label:${campaign.id}`] });
   await store.close();
   const rate = report(
