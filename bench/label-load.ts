@@ -221,7 +221,13 @@ function http(base: URL, method: string, path: string, headers: Record<string, s
  * Tells the parent that the setup is done, waits for its go (it may prepare the database meanwhile), then starts the
  * timed phase: the parent starts its CPU readings, and so does this process.
  */
-function startPhase(): Promise<{ cpu0: NodeJS.CpuUsage; t0: number; pauses: () => Pauses }> {
+interface Phase {
+  cpu0: NodeJS.CpuUsage;
+  t0: number;
+  pauses: () => Pauses;
+}
+
+function startPhase(): Promise<Phase> {
   return new Promise((go) => {
     process.once("message", () => {
       process.send?.({ start: true });
@@ -273,7 +279,7 @@ async function worker(urls: string, campaign: string): Promise<void> {
   let errors = 0;
   let cursor = 0;
   const choices = ["left", "right", "tie", "both_bad"];
-  const { cpu0, t0, pauses } = await startPhase();
+  const phase = await startPhase();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, w) => {
       let n = w;
@@ -318,18 +324,16 @@ async function worker(urls: string, campaign: string): Promise<void> {
       }
     }),
   );
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
+  endPhase(phase, { acknowledged, errors, voteMs, nextMs });
+}
+
+/** Ends the timed phase in the load process: closes its connections and sends the parent its result. */
+function endPhase(phase: Phase, result: Omit<LoadResult, "seconds" | "cpuMs" | "pauses">): void {
+  const seconds = (performance.now() - phase.t0) / 1000;
+  const cpu = process.cpuUsage(phase.cpu0);
   for (const c of clients.values()) c.close();
-  process.send?.({
-    acknowledged,
-    errors,
-    seconds,
-    voteMs,
-    nextMs,
-    cpuMs: (cpu.user + cpu.system) / 1000,
-    pauses: pauses(),
-  });
+  const done: LoadResult = { ...result, seconds, cpuMs: (cpu.user + cpu.system) / 1000, pauses: phase.pauses() };
+  process.send?.(done);
 }
 
 /**
@@ -370,7 +374,8 @@ async function openLoop(
   /** Votes sent more than 5 ms after their time (no labeler ready, or the load process itself behind). */
   let late = 0;
   const choices = ["left", "right", "tie", "both_bad"];
-  const { cpu0, t0, pauses } = await startPhase();
+  const phase = await startPhase();
+  const t0 = phase.t0;
   let sent = 0;
   const vote = async (
     r: { l: { cookie: string; csrf: string }; assignmentId: string; n: number },
@@ -420,22 +425,7 @@ async function openLoop(
     };
     tick();
   });
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  for (const c of clients.values()) c.close();
-  process.send?.({
-    acknowledged,
-    errors,
-    seconds,
-    voteMs,
-    voteAt,
-    voteInstance,
-    nextMs: [],
-    cpuMs: (cpu.user + cpu.system) / 1000,
-    pauses: pauses(),
-    late,
-    errorSamples: seen,
-  });
+  endPhase(phase, { acknowledged, errors, voteMs, voteAt, voteInstance, nextMs: [], late, errorSamples: seen });
 }
 
 function pct(xs: number[], q: number): number {
@@ -793,6 +783,14 @@ async function postgresRun(
         return w && { syncs: Number(w.syncs), ms: Number(w.ms), bytes: Number(w.bytes), segment: w.segment };
       })
       .catch(() => undefined) ?? Promise.resolve(undefined);
+  /**
+   * Each second of the phase: the machine's counters (where /proc/stat can be read), for the steal by second beside
+   * the p99 by second, and the cluster's WAL.
+   */
+  const sample = (cpu = machineCpu()) => {
+    if (cpu !== undefined) everySecond.push(cpu);
+    walEverySecond.push(walNow());
+  };
   try {
     const urls = await Promise.all(
       servers.map(
@@ -810,17 +808,9 @@ async function postgresRun(
         for (const s of servers) s.send({ start: true });
         if (pgPort !== undefined) pgCpu0 = postgresCpuMs(pgPort);
         cpu0 = machineCpu();
-        // The machine's counters each second, for the steal by second beside the p99 by second.
-        if (cpu0 !== undefined) {
-          const snap = cpu0;
-          everySecond.push(snap);
-          walEverySecond.push(walNow());
-          if (values["disk-probe"]) disk = probeDisk();
-          ticker = setInterval(() => {
-            everySecond.push(machineCpu() ?? snap);
-            walEverySecond.push(walNow());
-          }, 1000);
-        }
+        sample(cpu0);
+        ticker = setInterval(sample, 1000);
+        if (values["disk-probe"]) disk = probeDisk();
       },
       // The database starts empty, and a database in service has statistics: without them the plans (the hot
       // paths' generic plans included, made once per connection) see tables of a few rows and scan them whole
@@ -864,10 +854,7 @@ async function postgresRun(
     const pgCpu1 = pgPort === undefined ? undefined : postgresCpuMs(pgPort);
     cpu1 = machineCpu();
     // The last, partial second.
-    if (cpu1 !== undefined && everySecond.length > 0) {
-      everySecond.push(cpu1);
-      walEverySecond.push(walNow());
-    }
+    sample(cpu1);
     if (pgCpu0 !== undefined && pgCpu1 !== undefined) pgCpuMs = pgCpuBetween(pgCpu0, pgCpu1);
     diskMs = await disk?.();
     const stopped = await Promise.all(
@@ -884,6 +871,7 @@ async function postgresRun(
   } finally {
     // A failed run leaves no server, probe or connection behind.
     for (const s of servers) if (s.exitCode === null) s.kill();
+    clearInterval(ticker);
     await disk?.();
     await Promise.all(walEverySecond);
     await walClient?.end();
