@@ -39,7 +39,12 @@
  * rounds, and the calling thread takes the percentiles (6-8 ms cold: only the tails sorted). Drawing the worker's
  * resamples ahead of the fit (they depend on the table and seed only) was tried: the worker arrived after its share
  * in every quiet run, so nothing was drawn ahead. On a loaded machine a second thread gains little: the load
- * decides the figure.
+ * decides the figure. V8's compiler is a large part of a first call: `--trace-opt` summed 150-230 ms of compile
+ * jobs over both threads (a job's wall time, on cores the rounds keep busy), because a function with a long loop
+ * is compiled while in that loop and again for its later calls, and again each time code compiled before some of
+ * its lines had run is thrown away when they are reached. Keeping the long loops out of the round's closure, and
+ * priming the sampler's fills and the ziggurat's rare paths, took the median first call from 228 to 211 ms and its
+ * CPU from 435 to 402 ms (16 fresh processes each, alternated, December 2026).
  *
  * Run: npx tsx bench/rank.ts   (needs python3 with numpy and scipy for the baseline)
  */
