@@ -441,7 +441,8 @@ function removeExcess(
  * them: guide[g] is the first cell whose range reaches past g s / n, so finding a trial's cell is a step or two from
  * there instead of a binary search (whose unpredictable branches cost more than the rest of the removal). A function
  * of its own: V8 compiles a function while in its first long loop, and compiled here, the removal's code after these
- * loops had no type feedback yet and was thrown away when reached (2-6 compilations of the removal per thread).
+ * loops had no type feedback yet and was thrown away when reached (4-8 compilations of the removal per process, now
+ * 2-3, and 3-6 of this smaller function).
  */
 function numberTrials(out: Float64Array, s: number, cum: Float64Array, guide: Int32Array): void {
   const n = out.length;
