@@ -241,9 +241,8 @@ async function worker(urls: string, campaign: string): Promise<void> {
   const bases = urls.split(",").map((u) => new URL(u));
   // Requests go to the instances in turn, as a load balancer without sticky sessions sends them.
   let turn = 0;
-  const pick = () => bases[turn++ % bases.length] as URL;
-  /** The instance the last `pick()` chose. */
-  const picked = () => (turn - 1) % bases.length;
+  const nextInstance = () => turn++ % bases.length;
+  const pick = () => bases[nextInstance()] as URL;
   const base = bases[0] as URL;
   // A keep-alive connection per request in flight (in the open loop, per vote in flight, as many users would
   // have); no queue in the client. node:http's client cost this process 0.20-0.23 ms of CPU per vote, on the cores
@@ -272,7 +271,7 @@ async function worker(urls: string, campaign: string): Promise<void> {
       labelers.push({ cookie, csrf: (JSON.parse(r.body) as { csrf: string }).csrf });
     }
   }
-  if (RATE !== undefined) return openLoop(pick, picked, campaign, labelers, RATE);
+  if (RATE !== undefined) return openLoop(bases, nextInstance, campaign, labelers, RATE);
   const voteMs: number[] = [];
   const nextMs: number[] = [];
   let acknowledged = 0;
@@ -342,8 +341,8 @@ function endPhase(phase: Phase, result: Omit<LoadResult, "seconds" | "cpuMs" | "
  * back of the queue. Latency from the vote's scheduled time.
  */
 async function openLoop(
-  pick: () => URL,
-  picked: () => number,
+  bases: URL[],
+  nextInstance: () => number,
   campaign: string,
   labelers: Array<{ cookie: string; csrf: string }>,
   rate: number,
@@ -355,7 +354,9 @@ async function openLoop(
   for (let i = 0; i < labelers.length; i += CONCURRENCY) {
     await Promise.all(
       labelers.slice(i, i + CONCURRENCY).map(async (l, j) => {
-        const nx = await http(pick(), "GET", `/api/label/${campaign}/next`, { cookie: l.cookie });
+        const nx = await http(bases[nextInstance()] as URL, "GET", `/api/label/${campaign}/next`, {
+          cookie: l.cookie,
+        });
         const body = nx.status === 200 ? (JSON.parse(nx.body) as { done: boolean; assignmentId: string }) : undefined;
         if (body && !body.done) ready.push({ l, assignmentId: body.assignmentId, n: i + j });
         else {
@@ -384,10 +385,9 @@ async function openLoop(
     inFlight++;
     if (performance.now() - due > 5) late++;
     const body = JSON.stringify({ assignmentId: r.assignmentId, choice: choices[r.n++ % 4], next: true });
-    const to = pick();
-    const instance = picked();
+    const instance = nextInstance();
     const v = await http(
-      to,
+      bases[instance] as URL,
       "POST",
       `/api/label/${campaign}/vote`,
       { cookie: r.l.cookie, "x-csrf-token": r.l.csrf, "content-type": "application/json" },
@@ -912,13 +912,17 @@ async function postgresRun(
       console.log(`    steal by second (as the p99 by second): ${steal.map((x) => x.toFixed(0)).join(" ")} %`);
   }
   const byTick = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(" ");
-  if (wal.length > 1 && wal.every((w) => w !== undefined)) {
-    const d = wal.slice(1).map((w, i) => ({
-      syncs: (w?.syncs ?? 0) - (wal[i]?.syncs ?? 0),
-      ms: (w?.ms ?? 0) - (wal[i]?.ms ?? 0),
-      mb: ((w?.bytes ?? 0) - (wal[i]?.bytes ?? 0)) / 2 ** 20,
-      segment: w?.segment !== wal[i]?.segment ? w?.segment : undefined,
-    }));
+  const walRead = wal.filter((w) => w !== undefined);
+  if (walRead.length > 1 && walRead.length === wal.length) {
+    const d = walRead.slice(1).map((w, i) => {
+      const before = walRead[i] as Wal;
+      return {
+        syncs: w.syncs - before.syncs,
+        ms: w.ms - before.ms,
+        mb: (w.bytes - before.bytes) / 2 ** 20,
+        segment: w.segment !== before.segment ? w.segment : undefined,
+      };
+    });
     const entered = d.flatMap((x, i) =>
       x.segment === undefined ? [] : [`${i}${walFiles && !walFiles.has(x.segment) ? " (created)" : " (recycled)"}`],
     );
