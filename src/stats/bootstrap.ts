@@ -10,7 +10,8 @@ import {
 } from "./bradley-terry.ts";
 import { checkExistence } from "./graph.ts";
 import { choleskyInPlace, choleskySolveInPlace } from "./linalg.ts";
-import { MultinomialSampler, type SamplerTables, samplerTables } from "./multinomial.ts";
+import { MultinomialSampler } from "./multinomial.ts";
+import { type SamplerTables, samplerTables } from "./multinomial-tables.ts";
 import { normalQuantile, percentileSorted } from "./special.ts";
 
 /**

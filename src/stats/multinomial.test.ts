@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createRng } from "../core/rng.ts";
 import { FastUniform, streamUniform } from "./binomial.ts";
-import { MultinomialSampler, POISSON_NORMAL_MIN, smallCdfTable } from "./multinomial.ts";
+import { MultinomialSampler } from "./multinomial.ts";
+import { POISSON_NORMAL_MIN, smallCdfTable } from "./multinomial-tables.ts";
 import { normalCdf } from "./special.ts";
 import { normalDeviate } from "./ziggurat.ts";
 
