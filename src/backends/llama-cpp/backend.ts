@@ -462,15 +462,7 @@ export class LlamaCppBackend implements Backend {
             if (stats) tokenStats.push({ mean: r[4 * i + 2] as number, variance: r[4 * i + 3] as number });
           }
         }
-        let logprob = 0;
-        for (const x of logprobs) logprob += x;
-        out.push({
-          logprob,
-          tokenCount: logprobs.length,
-          tokenLogprobs: logprobs,
-          ...(stats ? { tokenStats } : {}),
-          tokens,
-        });
+        out.push({ ...summarizeLogprobs(logprobs, stats ? tokenStats : undefined), tokens });
       }
       return out;
     });
@@ -514,14 +506,17 @@ export class LlamaCppBackend implements Backend {
 }
 
 function summarize(scores: readonly PositionScore[], stats: boolean) {
+  return summarizeLogprobs(
+    scores.map((s) => s.logprob),
+    stats ? scores.map((s) => ({ mean: s.mean, variance: s.variance })) : undefined,
+  );
+}
+
+/** The sum, count and list of a request's per-token log-probabilities, with their stats when asked for. */
+function summarizeLogprobs(logprobs: number[], tokenStats: Array<{ mean: number; variance: number }> | undefined) {
   let logprob = 0;
-  for (const s of scores) logprob += s.logprob;
-  return {
-    logprob,
-    tokenCount: scores.length,
-    tokenLogprobs: scores.map((s) => s.logprob),
-    ...(stats ? { tokenStats: scores.map((s) => ({ mean: s.mean, variance: s.variance })) } : {}),
-  };
+  for (const x of logprobs) logprob += x;
+  return { logprob, tokenCount: logprobs.length, tokenLogprobs: logprobs, ...(tokenStats ? { tokenStats } : {}) };
 }
 
 function sameContext(req: ScoreRequest, context: readonly number[]): boolean {
